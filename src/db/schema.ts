@@ -1,0 +1,3 @@
+// Every domain's tables, for drizzle's typed handle and drizzle-kit.
+export * from '../modules/identity/tables.js';
+export * from '../modules/audit/tables.js';

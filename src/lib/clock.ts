@@ -1,0 +1,3 @@
+/** Injected wherever time decides an outcome (token expiry, grants), so tests can move it. */
+export type Clock = () => Date;
+export const systemClock: Clock = () => new Date();

@@ -1,0 +1,36 @@
+import type { Db, Executor } from '../db/client.js';
+import type { Clock } from './clock.js';
+import { DomainError } from './errors.js';
+import { ROLES, type Role } from '../modules/identity/tables.js';
+
+export interface Actor {
+  type: 'user' | 'api_key';
+  id: string;
+  role: Role;
+  /** For API keys, the member who created the key; for users, the user. */
+  userId: string;
+}
+
+/** What every tenant-scoped service call receives: who, for which organization, on which handle. */
+export interface ServiceContext {
+  orgId: string;
+  actor: Actor;
+  requestId: string;
+  db: Db;
+  clock: Clock;
+}
+
+/** Same context, running on an open transaction. */
+export type TxContext = Omit<ServiceContext, 'db'> & { db: Executor };
+
+const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };
+
+export const roleAtLeast = (role: Role, min: Role): boolean => RANK[role] >= RANK[min];
+
+export function requireRole(actor: Actor, min: Role): void {
+  if (!roleAtLeast(actor.role, min)) {
+    throw new DomainError('forbidden', `this action needs the ${min} role or higher; you have ${actor.role}`);
+  }
+}
+
+export { ROLES, type Role };

@@ -1,0 +1,39 @@
+import { Type, type Static } from 'typebox';
+import { DomainError } from './errors.js';
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (1-200).' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page.' })),
+});
+export type PageQuery = Static<typeof PageQuery>;
+
+export const pageOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  });
+
+/** Opaque cursors: the last row's time-ordered id, so pages stay stable while rows are inserted. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ k: lastId })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    if (typeof parsed.k === 'string' && parsed.k.length <= 100) return parsed.k;
+  } catch {
+    // fall through to the error below
+  }
+  throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', {
+    errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }],
+  });
+}
+
+/** Given rows fetched with limit + 1, returns the page and the cursor to the next one. */
+export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => string): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}

@@ -1,0 +1,70 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import type { ServiceContext, TxContext } from '../../lib/context.js';
+import { newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { auditEvents } from './tables.js';
+
+export interface AuditEntry {
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  summary?: Record<string, unknown>;
+}
+
+/** Writes one append-only audit event on the caller's transaction, so it lands with the change or not at all. */
+export async function recordAudit(tx: Executor, ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditEvents).values({
+    orgId: ctx.orgId,
+    id: newId(),
+    actorType: ctx.actor.type,
+    actorId: ctx.actor.id,
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId ?? null,
+    requestId: ctx.requestId,
+    summary: entry.summary ?? {},
+    createdAt: ctx.clock(),
+  });
+}
+
+export interface AuditQuery {
+  limit: number;
+  cursor?: string;
+  targetType?: string;
+  targetId?: string;
+  actorId?: string;
+  action?: string;
+}
+
+export async function listAuditEvents(ctx: ServiceContext, q: AuditQuery) {
+  const after = decodeCursor(q.cursor);
+  const rows = await ctx.db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.orgId, ctx.orgId),
+        q.targetType ? eq(auditEvents.targetType, q.targetType) : undefined,
+        q.targetId ? eq(auditEvents.targetId, q.targetId) : undefined,
+        q.actorId ? eq(auditEvents.actorId, q.actorId) : undefined,
+        q.action ? eq(auditEvents.action, q.action) : undefined,
+        after ? lt(auditEvents.id, after) : undefined,
+      ),
+    )
+    .orderBy(desc(auditEvents.id))
+    .limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => r.id);
+  return {
+    items: page.items.map((r) => ({
+      id: r.id,
+      actor: { type: r.actorType, id: r.actorId },
+      action: r.action,
+      target: { type: r.targetType, id: r.targetId },
+      requestId: r.requestId,
+      summary: r.summary,
+      createdAt: r.createdAt.toISOString(),
+    })),
+    nextCursor: page.nextCursor,
+  };
+}

@@ -1,0 +1,43 @@
+import t from 'tap';
+import path from 'node:path';
+import { ConfigError, loadConfig, redactUrl } from '../src/config.js';
+
+t.test('defaults follow the design card', async (t) => {
+  const c = loadConfig({}, '/srv/app');
+  t.equal(c.port, 3000);
+  t.equal(c.host, '0.0.0.0');
+  t.equal(c.databaseUrl, undefined);
+  t.equal(c.dataDir, path.resolve('/srv/app', '.data'));
+  t.equal(c.seedDemo, true, 'demo on the embedded default');
+  t.equal(c.logLevel, 'info');
+  t.equal(c.openai, undefined);
+});
+
+t.test('PostgreSQL turns the demo off unless asked', async (t) => {
+  const c = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db' });
+  t.equal(c.seedDemo, false);
+  t.equal(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).seedDemo, true);
+});
+
+t.test('openai settings', async (t) => {
+  const c = loadConfig({ OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1', OPENAI_MODEL: 'm' });
+  t.match(c.openai, { apiKey: 'sk-x', baseUrl: 'http://127.0.0.1:9999/v1', model: 'm', embeddingModel: 'text-embedding-3-small' });
+});
+
+t.test('every problem is reported at once', async (t) => {
+  try {
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://root:secret@h/db', LOG_LEVEL: 'loud', SEED_DEMO: 'maybe', JWT_PRIVATE_KEY: 'nope' });
+    t.fail('should throw');
+  } catch (err) {
+    t.type(err, ConfigError);
+    const problems = (err as ConfigError).problems;
+    t.equal(problems.length, 5);
+    t.match(problems.join('\n'), /PORT[\s\S]*DATABASE_URL[\s\S]*SEED_DEMO[\s\S]*LOG_LEVEL[\s\S]*JWT_PRIVATE_KEY/);
+    t.notMatch(problems.join('\n'), /secret/, 'passwords in URLs are not echoed');
+  }
+});
+
+t.test('redactUrl', async (t) => {
+  t.equal(redactUrl('postgres://user:pw@host/db'), 'postgres://user:***@host/db');
+  t.equal(redactUrl('postgres://host/db'), 'postgres://host/db');
+});

@@ -1,0 +1,72 @@
+import type { Test } from 'tap';
+import { buildApp, type App, type BuildAppOptions } from '../../src/app.js';
+import { defaultConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/lib/clock.js';
+import { freshDatabase } from './db.js';
+
+export const PASSWORD = 'Correct-Horse-Battery-9';
+
+export interface TestAppOptions {
+  clock?: Clock;
+  config?: Partial<Config>;
+  options?: Partial<BuildAppOptions>;
+}
+
+/** An app on its own fresh database and its own key directory, closed when the test ends. */
+export async function testApp(t: Test, opts: TestAppOptions = {}): Promise<App> {
+  const dataDir = t.testdir({});
+  const { database, drop } = await freshDatabase();
+  const config = defaultConfig({ dataDir, seedDemo: false, ...opts.config });
+  const app = await buildApp({ config, database, logger: false, clock: opts.clock, ...opts.options });
+  t.teardown(async () => {
+    await app.close();
+    await drop();
+  });
+  return app;
+}
+
+/** A mutable clock for tests that move time. */
+export function manualClock(start = new Date('2026-06-01T12:00:00Z')) {
+  let now = start.getTime();
+  const clock: Clock = () => new Date(now);
+  return { clock, advance: (ms: number) => { now += ms; }, set: (d: Date) => { now = d.getTime(); } };
+}
+
+let counter = 0;
+export interface Tenant {
+  token: string;
+  orgId: string;
+  slug: string;
+  userId: string;
+  email: string;
+  auth: { authorization: string };
+}
+
+/** Signs up a new organization with a unique slug and returns its owner's credentials. */
+export async function signup(app: App, slugHint = 'org'): Promise<Tenant> {
+  const slug = `${slugHint}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`.toLowerCase().slice(0, 60);
+  const email = `owner@${slug}.example.com`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/signup',
+    payload: { organization: { name: `Org ${slug}`, slug }, user: { email, password: PASSWORD } },
+  });
+  if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
+  const body = res.json();
+  return { token: body.accessToken, orgId: body.organization.id, slug, userId: body.user.id, email, auth: { authorization: `Bearer ${body.accessToken}` } };
+}
+
+/** Adds a member with the given role to the tenant (via invitation) and returns their credentials. */
+export async function memberWithRole(app: App, owner: Tenant, role: 'admin' | 'editor' | 'viewer'): Promise<Tenant> {
+  const email = `${role}-${++counter}@${owner.slug}.example.com`;
+  const inv = await app.inject({ method: 'POST', url: '/api/v1/members', headers: owner.auth, payload: { email, role } });
+  if (inv.statusCode !== 201) throw new Error(`invite failed: ${inv.statusCode} ${inv.body}`);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/accept-invitation',
+    payload: { token: inv.json().invitation.token, password: PASSWORD },
+  });
+  if (res.statusCode !== 201) throw new Error(`accept failed: ${res.statusCode} ${res.body}`);
+  const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${res.json().accessToken}` } });
+  return { ...owner, token: res.json().accessToken, userId: me.json().user.id, email, auth: { authorization: `Bearer ${res.json().accessToken}` } };
+}
