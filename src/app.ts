@@ -13,6 +13,9 @@ import { auditRoutes } from './modules/audit/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { KeyRing } from './modules/identity/keys.js';
 import { accountRoutes, authRoutes } from './modules/identity/routes.js';
+import { catalogRoutes } from './modules/catalog/routes.js';
+import { controlRoutes } from './modules/controls/routes.js';
+import { reportRoutes } from './modules/reports/routes.js';
 import { seedDatabase } from './seeds.js';
 
 export interface BuildAppOptions {
@@ -91,6 +94,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(authRoutes, { deps: identityDeps, authRateLimit: { max: config.limits.authPerMinute, timeWindow: 60_000 } });
       await api.register(accountRoutes);
       await api.register(auditRoutes);
+      await api.register(catalogRoutes);
+      await api.register(controlRoutes);
+      await api.register(reportRoutes);
     },
     { prefix: '/api/v1' },
   );

@@ -1,7 +1,15 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
+import { seedCatalogs } from './modules/catalog/seed.js';
+import { seedDemo } from './modules/demo/seed.js';
+
+export const SEEDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../seeds');
 
 /** Loads catalogs and, when asked, the demo organization. Idempotent: safe on every start. */
-export async function seedDatabase(_db: Db, _opts: { demo: boolean; clock: Clock }): Promise<void> {
-  // Catalog and demo content arrive with the content module.
+export async function seedDatabase(db: Db, opts: { demo: boolean; clock: Clock; seedsDir?: string }): Promise<void> {
+  const dir = opts.seedsDir ?? SEEDS_DIR;
+  await seedCatalogs(db, dir);
+  if (opts.demo) await seedDemo(db, dir, opts.clock);
 }

@@ -1,3 +1,5 @@
 // Every domain's tables, for drizzle's typed handle and drizzle-kit.
 export * from '../modules/identity/tables.js';
 export * from '../modules/audit/tables.js';
+export * from '../modules/catalog/tables.js';
+export * from '../modules/controls/tables.js';

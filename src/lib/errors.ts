@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   idempotency_conflict: { status: 422, title: 'Idempotency key reused with a different request' },
   unprocessable: { status: 422, title: 'Unprocessable content' },
+  precondition_required: { status: 428, title: 'Precondition required' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'Service unavailable' },

@@ -1,0 +1,201 @@
+import { and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { DomainError, isUniqueViolation, notFound } from '../../lib/errors.js';
+import { recordAudit } from '../audit/service.js';
+import { resolveAnswerable } from '../catalog/service.js';
+import { catalogControls } from '../catalog/tables.js';
+import {
+  controlAnswerVersions, controlAnswers,
+  type ControlAnswerSnapshot, type ControlStatus, type Responsibility, type Visibility,
+} from './tables.js';
+
+export interface ControlAnswerInput {
+  applicable: boolean;
+  status: ControlStatus;
+  implementation: string;
+  responsibility: Responsibility;
+  justification?: string | null;
+  providerStatement?: string | null;
+  customerStatement?: string | null;
+  owner?: string | null;
+  reviewDueAt?: string | null;
+  visibility?: Visibility;
+  publicSummary?: string | null;
+  /** The version the caller last read; alternative to If-Match. */
+  version?: number;
+}
+
+type AnswerRow = typeof controlAnswers.$inferSelect;
+
+export function answerView(r: AnswerRow, title?: string) {
+  return {
+    framework: r.frameworkId,
+    ref: r.ref,
+    title: title ?? null,
+    version: r.version,
+    applicable: r.applicable,
+    status: r.status,
+    implementation: r.implementation,
+    responsibility: r.responsibility,
+    providerStatement: r.providerStatement,
+    customerStatement: r.customerStatement,
+    justification: r.justification,
+    owner: r.owner,
+    reviewDueAt: r.reviewDueAt?.toISOString() ?? null,
+    visibility: r.visibility,
+    publicSummary: r.publicSummary,
+    updatedBy: r.updatedBy,
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+const FIELDS = ['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'justification', 'owner', 'reviewDueAt', 'visibility', 'publicSummary'] as const;
+
+function snapshotOf(r: AnswerRow): ControlAnswerSnapshot {
+  const { orgId: _o, frameworkId: _f, ref: _r, ...rest } = r;
+  return { ...rest, reviewDueAt: r.reviewDueAt?.toISOString() ?? null, updatedAt: r.updatedAt.toISOString() };
+}
+
+/** Field rules a JSON schema cannot say. */
+function validate(input: ControlAnswerInput) {
+  const errors = [];
+  if (!input.applicable && !input.justification?.trim()) {
+    errors.push({ field: 'body/justification', message: 'is required when the control is not applicable (the SoA must say why it is excluded)' });
+  }
+  if (input.publicSummary && input.visibility !== 'public') {
+    errors.push({ field: 'body/publicSummary', message: 'only makes sense with visibility "public"' });
+  }
+  if (errors.length > 0) throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
+}
+
+/**
+ * Writes the organization's answer for one control as a new version. Creating needs no version;
+ * changing an existing answer needs the version the caller read (If-Match or `version`), and a
+ * stale one is a 409: two editors never overwrite each other silently.
+ */
+export async function putControlAnswer(ctx: ServiceContext, rawRef: string, input: ControlAnswerInput, ifMatch?: number) {
+  requireRole(ctx.actor, 'editor');
+  validate(input);
+  const control = await resolveAnswerable(ctx.db, rawRef);
+  const expected = ifMatch ?? input.version;
+  const now = ctx.clock();
+  const values = {
+    applicable: input.applicable,
+    status: input.status,
+    implementation: input.implementation,
+    responsibility: input.responsibility,
+    providerStatement: input.providerStatement ?? null,
+    customerStatement: input.customerStatement ?? null,
+    justification: input.applicable ? (input.justification ?? null) : input.justification!.trim(),
+    owner: input.owner ?? null,
+    reviewDueAt: input.reviewDueAt ? new Date(input.reviewDueAt) : null,
+    visibility: input.visibility ?? 'internal',
+    publicSummary: input.publicSummary ?? null,
+    updatedBy: ctx.actor.id,
+    updatedAt: now,
+  };
+  try {
+    const row = await ctx.db.transaction(async (tx) => {
+      const [current] = await tx.select().from(controlAnswers)
+        .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref)))
+        .for('update');
+      if (current && expected === undefined) {
+        throw new DomainError('precondition_required', `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
+      }
+      if (expected !== undefined && (current?.version ?? 0) !== expected) {
+        throw new DomainError('version_conflict', `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`);
+      }
+      const changed = current ? FIELDS.filter((f) => String(current[f] instanceof Date ? (current[f] as Date).toISOString() : current[f]) !== String(values[f] instanceof Date ? values[f].toISOString() : values[f])) : [...FIELDS];
+      if (current && changed.length === 0) return current; // nothing changed: no new version
+      const version = (current?.version ?? 0) + 1;
+      const [saved] = current
+        ? await tx.update(controlAnswers).set({ ...values, version })
+          .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref))).returning()
+        : await tx.insert(controlAnswers).values({ orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version, ...values }).returning();
+      await tx.insert(controlAnswerVersions).values({
+        orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version,
+        snapshot: snapshotOf(saved!), changedFields: changed, changedBy: ctx.actor.id, changedAt: now, requestId: ctx.requestId,
+      });
+      await recordAudit(tx, ctx, {
+        action: current ? 'control.updated' : 'control.answered', targetType: 'control', targetId: `${control.frameworkId}:${control.ref}`,
+        summary: { ref: control.ref, version, changed, status: values.status, applicable: values.applicable },
+      });
+      return saved!;
+    });
+    return answerView(row, control.title);
+  } catch (err) {
+    // Two first writes racing: the loser sees the primary key, which is the same conflict.
+    if (isUniqueViolation(err)) throw new DomainError('version_conflict', `control ${control.ref} was answered concurrently; re-read it`);
+    throw err;
+  }
+}
+
+export async function getControlAnswer(ctx: ServiceContext, rawRef: string) {
+  const control = await resolveAnswerable(ctx.db, rawRef);
+  const [row] = await ctx.db.select().from(controlAnswers)
+    .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref)));
+  if (!row) throw notFound(`answer for control ${control.ref}`);
+  return answerView(row, control.title);
+}
+
+export async function getControlHistory(ctx: ServiceContext, rawRef: string, q: { limit: number; cursor?: string }) {
+  const control = await resolveAnswerable(ctx.db, rawRef);
+  const before = q.cursor !== undefined ? Number.parseInt(q.cursor, 10) : undefined;
+  if (before !== undefined && (!Number.isInteger(before) || before < 1)) {
+    throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', { errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }] });
+  }
+  const rows = await ctx.db.select().from(controlAnswerVersions)
+    .where(and(
+      eq(controlAnswerVersions.orgId, ctx.orgId), eq(controlAnswerVersions.frameworkId, control.frameworkId), eq(controlAnswerVersions.ref, control.ref),
+      before !== undefined ? sql`${controlAnswerVersions.version} < ${before}` : undefined,
+    ))
+    .orderBy(desc(controlAnswerVersions.version))
+    .limit(q.limit + 1);
+  if (rows.length === 0 && before === undefined) throw notFound(`answer for control ${control.ref}`);
+  const items = rows.slice(0, q.limit).map((r) => ({
+    version: r.version, changedFields: r.changedFields, changedBy: r.changedBy, changedAt: r.changedAt.toISOString(),
+    requestId: r.requestId, answer: r.snapshot,
+  }));
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > q.limit && last ? String(last.version) : null };
+}
+
+export async function listControlAnswers(
+  ctx: ServiceContext,
+  q: { framework?: string; status?: ControlStatus; applicable?: boolean; limit: number; cursor?: string },
+) {
+  // Cursor: "<framework>|<position>" of the last row, in catalog order.
+  let after: { fw: string; pos: number } | undefined;
+  if (q.cursor) {
+    const m = /^([a-z0-9-]+)\|(\d+)$/.exec(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+    if (!m) throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', { errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }] });
+    after = { fw: m[1]!, pos: Number(m[2]) };
+  }
+  const rows = await ctx.db
+    .select({ answer: controlAnswers, title: catalogControls.title, position: catalogControls.position })
+    .from(controlAnswers)
+    .innerJoin(catalogControls, and(eq(catalogControls.frameworkId, controlAnswers.frameworkId), eq(catalogControls.ref, controlAnswers.ref)))
+    .where(and(
+      eq(controlAnswers.orgId, ctx.orgId),
+      q.framework ? eq(controlAnswers.frameworkId, q.framework) : undefined,
+      q.status ? eq(controlAnswers.status, q.status) : undefined,
+      q.applicable !== undefined ? eq(controlAnswers.applicable, q.applicable) : undefined,
+      after ? or(gt(controlAnswers.frameworkId, after.fw), and(eq(controlAnswers.frameworkId, after.fw), gt(catalogControls.position, after.pos))) : undefined,
+    ))
+    .orderBy(asc(controlAnswers.frameworkId), asc(catalogControls.position))
+    .limit(q.limit + 1);
+  const items = rows.slice(0, q.limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map((r) => answerView(r.answer, r.title)),
+    nextCursor: rows.length > q.limit && last ? Buffer.from(`${last.answer.frameworkId}|${last.position}`).toString('base64url') : null,
+  };
+}
+
+/** Every answerable control with the organization's answer or null: the basis of reports. */
+export async function answersByControl(db: Executor, orgId: string) {
+  const rows = await db.select().from(controlAnswers).where(eq(controlAnswers.orgId, orgId));
+  return new Map(rows.map((r) => [`${r.frameworkId}:${r.ref}`, r]));
+}
+
