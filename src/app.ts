@@ -16,6 +16,9 @@ import { accountRoutes, authRoutes } from './modules/identity/routes.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { controlRoutes } from './modules/controls/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
+import { certificationRoutes } from './modules/certifications/routes.js';
+import { evidenceRoutes } from './modules/evidence/routes.js';
+import { soaRoutes } from './modules/controls/soa-routes.js';
 import { seedDatabase } from './seeds.js';
 
 export interface BuildAppOptions {
@@ -97,6 +100,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(catalogRoutes);
       await api.register(controlRoutes);
       await api.register(reportRoutes);
+      await api.register(soaRoutes);
+      await api.register(evidenceRoutes, { config });
+      await api.register(certificationRoutes);
     },
     { prefix: '/api/v1' },
   );

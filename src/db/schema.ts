@@ -3,3 +3,5 @@ export * from '../modules/identity/tables.js';
 export * from '../modules/audit/tables.js';
 export * from '../modules/catalog/tables.js';
 export * from '../modules/controls/tables.js';
+export * from '../modules/evidence/tables.js';
+export * from '../modules/certifications/tables.js';

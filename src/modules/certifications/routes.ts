@@ -1,0 +1,4 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+// Placeholder, replaced by the certifications capability.
+export const certificationRoutes: FastifyPluginAsyncTypebox = async () => {};

@@ -1,0 +1,4 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+// Placeholder, replaced by SoA import/export.
+export const soaRoutes: FastifyPluginAsyncTypebox = async () => {};
