@@ -8,10 +8,12 @@ import { newId } from './lib/ids.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
 import securityPlugin from './plugins/security.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 import swaggerPlugin from './plugins/swagger.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { KeyRing } from './modules/identity/keys.js';
+import { SsoVerifier } from './modules/identity/sso.js';
 import { accountRoutes, authRoutes } from './modules/identity/routes.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { controlRoutes } from './modules/controls/routes.js';
@@ -19,7 +21,15 @@ import { reportRoutes } from './modules/reports/routes.js';
 import { certificationRoutes } from './modules/certifications/routes.js';
 import { evidenceRoutes } from './modules/evidence/routes.js';
 import { soaRoutes } from './modules/controls/soa-routes.js';
+import { webhookRoutes } from './modules/webhooks/routes.js';
+import { DeliveryWorker } from './modules/webhooks/worker.js';
+import { scanExpiries } from './modules/events/expiry.js';
+import { startPoller, type Poller } from './lib/poller.js';
 import { seedDatabase } from './seeds.js';
+import { FsBlobStore, type BlobStore } from './lib/storage.js';
+import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
+import { trustRoutes } from './modules/trust/routes.js';
+import { trustPublicRoutes } from './modules/trust/public-routes.js';
 
 export interface BuildAppOptions {
   /** Defaults to the built-in defaults; the server passes the config it validated at boot. */
@@ -30,6 +40,12 @@ export interface BuildAppOptions {
   clock?: Clock;
   /** Signing keys; default: from config (PEM) or generated once under DATA_DIR/keys. */
   keys?: KeyRing;
+  /** Evidence and document storage; default: content-addressed files under DATA_DIR/blobs. */
+  blobs?: BlobStore;
+  /** Webhook delivery: retry delays and polling; `worker: false` leaves sending to another process. */
+  webhooks?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number };
+  /** How often to look for expiring evidence and certifications (default 60 s; 0 turns it off). */
+  expiryScanIntervalMs?: number;
   /** Pino options, or false for silence (tests). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -45,9 +61,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const database =
     options.database ?? (await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }));
 
+  const blobs = options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs'));
   try {
     await database.migrate();
-    await seedDatabase(database.db, { demo: config.seedDemo, clock });
+    await seedDatabase(database.db, { clock, ...(config.seedDemo ? { demo: { blobs } } : {}) });
   } catch (err) {
     await database.close();
     throw err;
@@ -69,6 +86,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       level: config.logLevel,
       // Tokens and passwords never reach the log, even if a serializer changes later.
       redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.key', '*.token', '*.secret'],
+      // Trust grant links carry their token in the path: the logged URL masks it.
+      serializers: { req: safeRequestSerializer },
     },
     bodyLimit: config.limits.bodyBytes,
     genReqId: (req) => {
@@ -76,6 +95,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     },
     ajv: { customOptions: { allErrors: true } },
+    // Trust-page grant links carry a signed token in the path; it is longer than the default 100.
+    routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -85,13 +106,20 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     await database.close();
   });
 
+  app.decorate('keys', keys);
+  app.decorate('database', database);
+
   await app.register(errorsPlugin);
   await app.register(securityPlugin);
   await app.register(swaggerPlugin);
-  const identityDeps = { db: database.db, keys, clock };
+  const identityDeps = { db: database.db, keys, clock, ...(config.sso ? { sso: new SsoVerifier(config.sso, clock) } : {}) };
   await app.register(authPlugin, { identity: identityDeps, db: database.db, clock });
+  await app.register(idempotencyPlugin, { db: database.db, clock, maxBufferBytes: config.limits.uploadBytes });
 
   await app.register(healthRoutes, { database, keys });
+  // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
+  const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock });
+  await app.register(trustPublicRoutes, { portal: trustPortal });
   await app.register(
     async (api) => {
       await api.register(authRoutes, { deps: identityDeps, authRateLimit: { max: config.limits.authPerMinute, timeWindow: 60_000 } });
@@ -101,14 +129,29 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(controlRoutes);
       await api.register(reportRoutes);
       await api.register(soaRoutes);
-      await api.register(evidenceRoutes, { config });
+      await api.register(evidenceRoutes, { config, blobs });
       await api.register(certificationRoutes);
+      await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps } });
+      await api.register(trustRoutes, { portal: trustPortal });
     },
     { prefix: '/api/v1' },
   );
 
-  app.decorate('keys', keys);
-  app.decorate('database', database);
+  const worker = new DeliveryWorker({ db: database.db, clock, log: app.log, ...options.webhooks });
+  if (options.webhooks?.worker !== false) {
+    app.addHook('onReady', async () => worker.start());
+    // preClose runs before the database closes: no delivery is cut off halfway.
+    app.addHook('preClose', async () => worker.stop());
+  }
+  const scanEvery = options.expiryScanIntervalMs ?? 60_000;
+  if (scanEvery > 0) {
+    let scanner: Poller | undefined;
+    app.addHook('onReady', async () => {
+      scanner = startPoller('expiry scan', () => scanExpiries(database.db, clock), scanEvery, app.log);
+    });
+    app.addHook('preClose', async () => scanner?.stop());
+  }
+  app.decorate('deliveryWorker', worker);
   return app;
 }
 
@@ -116,5 +159,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     keys: KeyRing;
     database: Database;
+    deliveryWorker: DeliveryWorker;
   }
 }

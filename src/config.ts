@@ -20,8 +20,22 @@ export interface Config {
   };
   limits: {
     bodyBytes: number;
+    /** Largest evidence or document upload. */
+    uploadBytes: number;
     authPerMinute: number;
     publicPerMinute: number;
+  };
+  /** An external OpenID Connect issuer whose access tokens are accepted. */
+  sso: {
+    issuer: string;
+    audience: string;
+    jwksUrl: string | undefined;
+    orgClaim: string;
+    emailClaim: string;
+  } | undefined;
+  webhooks: {
+    /** Refuse plain-http webhook URLs (off by default so receivers on localhost work in development). */
+    requireHttps: boolean;
   };
   openai: {
     apiKey: string;
@@ -106,6 +120,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       }
     : undefined;
 
+  const ssoIssuer = url('OIDC_ISSUER', ['https:', 'http:']);
+  const ssoAudience = str('OIDC_AUDIENCE');
+  if (ssoIssuer && !ssoAudience) problems.push('OIDC_AUDIENCE is required when OIDC_ISSUER is set');
+  const sso = ssoIssuer && ssoAudience
+    ? {
+        issuer: ssoIssuer,
+        audience: ssoAudience,
+        jwksUrl: url('OIDC_JWKS_URL', ['https:', 'http:']),
+        orgClaim: str('OIDC_ORG_CLAIM') ?? 'org',
+        emailClaim: str('OIDC_EMAIL_CLAIM') ?? 'email',
+      }
+    : undefined;
+
   const config: Config = {
     port,
     host,
@@ -122,9 +149,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     limits: {
       bodyBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      uploadBytes: int('UPLOAD_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       authPerMinute: int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 100000),
       publicPerMinute: int('RATE_LIMIT_PUBLIC_PER_MINUTE', 120, 1, 1000000),
     },
+    webhooks: { requireHttps: bool('WEBHOOK_REQUIRE_HTTPS', false) },
+    sso,
     openai,
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -132,7 +162,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 }
 
 /** Defaults for everything, for tests and tools that build an app without an environment. */
-export function defaultConfig(overrides: Partial<Config> = {}): Config {
+export type ConfigOverrides = Partial<Omit<Config, 'auth' | 'limits'>> & { auth?: Partial<Config['auth']>; limits?: Partial<Config['limits']> };
+
+export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({}, process.cwd());
   return { ...base, ...overrides, auth: { ...base.auth, ...overrides.auth }, limits: { ...base.limits, ...overrides.limits } };
 }

@@ -4,12 +4,13 @@ import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
 import { seedCatalogs } from './modules/catalog/seed.js';
 import { seedDemo } from './modules/demo/seed.js';
+import type { BlobStore } from './lib/storage.js';
 
 export const SEEDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../seeds');
 
 /** Loads catalogs and, when asked, the demo organization. Idempotent: safe on every start. */
-export async function seedDatabase(db: Db, opts: { demo: boolean; clock: Clock; seedsDir?: string }): Promise<void> {
+export async function seedDatabase(db: Db, opts: { clock: Clock; seedsDir?: string; demo?: { blobs: BlobStore } }): Promise<void> {
   const dir = opts.seedsDir ?? SEEDS_DIR;
   await seedCatalogs(db, dir);
-  if (opts.demo) await seedDemo(db, dir, opts.clock);
+  if (opts.demo) await seedDemo(db, dir, opts.clock, opts.demo.blobs);
 }

@@ -15,13 +15,15 @@ try {
 
 const app = await buildApp({ config });
 
-let closing = false;
+let closingSince: number | undefined;
 async function shutdown(signal: string) {
-  if (closing) {
+  if (closingSince !== undefined) {
+    // npm and tsx relay the signal the process group already got: repeats within 2 s are echoes.
+    if (Date.now() - closingSince < 2000) return;
     app.log.warn(`second ${signal}: exiting now`);
     process.exit(1);
   }
-  closing = true;
+  closingSince = Date.now();
   app.log.info(`${signal} received: draining requests and closing the database`);
   // A stuck request must not keep the process alive forever.
   const force = setTimeout(() => {

@@ -5,3 +5,7 @@ export * from '../modules/catalog/tables.js';
 export * from '../modules/controls/tables.js';
 export * from '../modules/evidence/tables.js';
 export * from '../modules/certifications/tables.js';
+export * from '../modules/events/tables.js';
+export * from '../modules/webhooks/tables.js';
+export * from '../modules/idempotency/tables.js';
+export * from '../modules/trust/tables.js';

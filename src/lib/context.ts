@@ -9,6 +9,8 @@ export interface Actor {
   role: Role;
   /** For API keys, the member who created the key; for users, the user. */
   userId: string;
+  /** API keys only: the scopes the key is limited to (undefined: whatever the role allows). */
+  scopes?: string[];
 }
 
 /** What every tenant-scoped service call receives: who, for which organization, on which handle. */

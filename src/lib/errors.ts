@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   precondition_required: { status: 428, title: 'Precondition required' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
+  integrity_failed: { status: 500, title: 'Stored content failed its integrity check' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

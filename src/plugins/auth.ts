@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { requireRole, type Actor, type Role, type ServiceContext } from '../lib/context.js';
 import { DomainError } from '../lib/errors.js';
+import { hasScope, requiredScope } from '../lib/scopes.js';
 import { authenticate, type IdentityDeps } from '../modules/identity/service.js';
 
 declare module 'fastify' {
@@ -57,5 +58,13 @@ export default fp<AuthPluginOptions>(async (app, opts) => {
       throw err;
     }
     if (config.role) requireRole(request.principal.actor, config.role);
+    const granted = request.principal.actor.scopes;
+    if (granted) {
+      const tags = (request.routeOptions.schema as { tags?: string[] } | undefined)?.tags;
+      const needed = requiredScope(tags?.[0], request.method);
+      if (needed && !hasScope(granted, needed)) {
+        throw new DomainError('forbidden', `this API key lacks the scope ${needed}`);
+      }
+    }
   });
 }, { name: 'auth', dependencies: ['errors'] });

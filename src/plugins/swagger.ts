@@ -2,6 +2,50 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Problem } from '../lib/schemas.js';
+import { EVENT_TYPES } from '../modules/events/tables.js';
+
+const EVENT_DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
+  'questionnaire.imported': 'A questionnaire was imported.',
+  'questionnaire.filled': 'A fill job finished; `data.id` is the questionnaire.',
+  'answer.needs_review': 'An answer fell below the confidence threshold and waits for review.',
+  'control.updated': 'A control answer changed (new version); `data` has framework, ref, version and changed fields.',
+  'evidence.expiring': 'Evidence expires within 30 days.',
+  'evidence.expired': 'Evidence expired.',
+  'certification.expiring': 'A certification or report is due soon or stale.',
+  'access_request.created': 'A prospect asked for NDA documents on the trust page.',
+  'access_grant.created': 'An access request was approved and a grant issued.',
+  'document.downloaded': 'A granted document was downloaded.',
+  'webhook.test': 'Sent by POST /webhooks/{id}/test.',
+};
+
+/** The OpenAPI `webhooks` section: one entry per event type, with the Standard Webhooks headers. */
+function webhookDocs() {
+  const header = (name: string, description: string) => ({ name, in: 'header' as const, required: true, schema: { type: 'string' as const }, description });
+  return Object.fromEntries(EVENT_TYPES.map((type) => [type, {
+    post: {
+      summary: EVENT_DESCRIPTIONS[type],
+      operationId: `webhook_${type.replace(/\./g, '_')}`,
+      tags: ['webhooks'],
+      parameters: [
+        header('webhook-id', 'The event id; the same on every retry.'),
+        header('webhook-timestamp', 'Unix seconds of this attempt.'),
+        header('webhook-signature', 'Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.'),
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object' as const, required: ['type', 'timestamp', 'data'],
+              properties: { type: { type: 'string' as const, enum: [type] }, timestamp: { type: 'string' as const, format: 'date-time' }, data: { type: 'object' as const, additionalProperties: true } },
+            },
+          },
+        },
+      },
+      responses: { '2XX': { description: 'Received. Any other answer, or none within 10 s, is retried with backoff for about a day.' } },
+    },
+  }]));
+}
 
 export const API_INFO = {
   title: 'Trust Center API',
@@ -24,6 +68,7 @@ export default fp(async (app) => {
         },
       },
       security: [{ bearer: [] }],
+      webhooks: webhookDocs(),
       tags: [
         { name: 'auth', description: 'Signup, login, tokens' },
         { name: 'members', description: 'People in the organization and their roles' },
@@ -32,6 +77,11 @@ export default fp(async (app) => {
         { name: 'catalog', description: 'Frameworks, controls and the typed crosswalk (read-only content; your overrides)' },
         { name: 'controls', description: 'Your Statement of Applicability: one versioned answer per control' },
         { name: 'reports', description: 'Coverage and readiness reports' },
+        { name: 'evidence', description: 'Evidence files and links, content-addressed, versioned, with validity dates' },
+        { name: 'certifications', description: 'Certificates and attestation reports with computed status' },
+        { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) with retries and a delivery log' },
+        { name: 'trust', description: 'Trust page, public trust profile, access requests and NDA grants' },
+        { name: 'documents', description: 'Trust-page documents: public, NDA-gated or private, versioned' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import { buildApp, type App, type BuildAppOptions } from '../../src/app.js';
-import { defaultConfig, type Config } from '../../src/config.js';
+import { defaultConfig, type ConfigOverrides } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { freshDatabase } from './db.js';
 
@@ -8,7 +8,7 @@ export const PASSWORD = 'Correct-Horse-Battery-9';
 
 export interface TestAppOptions {
   clock?: Clock;
-  config?: Partial<Config>;
+  config?: ConfigOverrides;
   options?: Partial<BuildAppOptions>;
 }
 

@@ -19,14 +19,14 @@ if (admin) {
   await c.end();
   const database = await openDatabase({ url: withDatabase(admin, tpl), poolMax: 2 });
   await database.migrate();
-  await seedDatabase(database.db, { demo: false, clock: systemClock });
+  await seedDatabase(database.db, { clock: systemClock });
   await database.close();
   console.log(`# template database ${tpl} ready in ${Date.now() - started} ms`);
 } else {
   const pglite = new PGlite();
   const database = await openDatabase({ pglite });
   await database.migrate();
-  await seedDatabase(database.db, { demo: false, clock: systemClock });
+  await seedDatabase(database.db, { clock: systemClock });
   const dump = await pglite.dumpDataDir('none');
   fs.writeFileSync(PGLITE_DUMP, Buffer.from(await dump.arrayBuffer()));
   await database.close();

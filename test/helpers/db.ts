@@ -62,3 +62,21 @@ export async function freshDatabase(): Promise<TestDatabase> {
   const pglite = new PGlite({ loadDataDir: new Blob([dump]) });
   return { database: await openDatabase({ pglite }), drop: async () => {} };
 }
+
+/**
+ * A database that survives closing its handle, for restart tests: on PostgreSQL a fresh database
+ * reopened by URL; on PGlite a copy of the template on disk, reopened from its directory.
+ */
+export async function durableDatabase(dir: string): Promise<{ open: () => Promise<Database>; drop: () => Promise<void> }> {
+  const admin = adminUrl();
+  if (admin) {
+    const fresh = await freshDatabase();
+    await fresh.database.close();
+    return { open: () => openDatabase({ url: fresh.url!, poolMax: 5 }), drop: fresh.drop };
+  }
+  const dump = fs.readFileSync(PGLITE_DUMP);
+  const first = new PGlite(path.join(dir, 'pgdata'), { loadDataDir: new Blob([dump]) });
+  await first.waitReady;
+  await first.close();
+  return { open: () => openDatabase({ dataDir: dir }), drop: async () => {} };
+}

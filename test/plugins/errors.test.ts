@@ -5,7 +5,7 @@ import { signup, testApp } from '../helpers/app.js';
 t.test('one error contract', async (t) => {
   const logs: string[] = [];
   const app = await testApp(t, {
-    config: { limits: { bodyBytes: 2048, authPerMinute: 100, publicPerMinute: 100 } },
+    config: { limits: { bodyBytes: 2048 } },
     options: { logger: { level: 'info', stream: { write: (line: string) => logs.push(line) } } },
   });
   app.get('/boom', async () => {

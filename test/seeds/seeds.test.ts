@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { testApp } from '../helpers/app.js';
 import { seedDatabase, SEEDS_DIR } from '../../src/seeds.js';
+import { FsBlobStore } from '../../src/lib/storage.js';
 
 const DATA = path.resolve('..', 'shared', 'data');
 const RUN = 8;
@@ -50,8 +51,9 @@ t.test('no sentence of the reference material is in seeds/ (titles used as names
 
 t.test('demo organization: seeded once, every control answered', async (t) => {
   const app = await testApp(t);
-  await seedDatabase(app.database.db, { demo: true, clock: () => new Date() });
-  await seedDatabase(app.database.db, { demo: true, clock: () => new Date() });
+  const blobs = new FsBlobStore(t.testdir({}));
+  await seedDatabase(app.database.db, { demo: { blobs }, clock: () => new Date() });
+  await seedDatabase(app.database.db, { demo: { blobs }, clock: () => new Date() });
   const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' } });
   t.equal(login.statusCode, 200);
   const auth = { authorization: `Bearer ${login.json().accessToken}` };
@@ -64,6 +66,13 @@ t.test('demo organization: seeded once, every control answered', async (t) => {
   const report = await app.inject({ method: 'GET', url: '/api/v1/reports/soc2', headers: auth });
   const covered = report.json().criteria.filter((c: { coverage: number }) => c.coverage > 0).length;
   t.ok(covered >= 55, `demo covers most criteria (${covered}/61)`);
+  const evidence = await app.inject({ method: 'GET', url: '/api/v1/evidence?limit=100', headers: auth });
+  t.ok(evidence.json().items.length >= 12, 'evidence metadata');
+  t.ok(evidence.json().items.some((e: { status: string }) => e.status === 'expired'), 'an honest expired item');
+  const certs = await app.inject({ method: 'GET', url: '/api/v1/certifications', headers: auth });
+  t.same(certs.json().items.map((c: { kind: string }) => c.kind).sort(), ['iso27001', 'soc2_type2']);
+  const readiness = await app.inject({ method: 'GET', url: '/api/v1/reports/iso27017-readiness', headers: auth });
+  t.equal(readiness.json().summary.cloudControls.answered, 7);
 });
 
 t.test('catalog seeding is idempotent and reloads a changed file', async (t) => {

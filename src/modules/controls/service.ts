@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
-import { DomainError, isUniqueViolation, notFound } from '../../lib/errors.js';
+import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
+import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/service.js';
+import { emitEvent } from '../events/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
 import {
@@ -26,7 +27,8 @@ export interface ControlAnswerInput {
   version?: number;
 }
 
-type AnswerRow = typeof controlAnswers.$inferSelect;
+export type AnswerRow = typeof controlAnswers.$inferSelect;
+type CatalogControl = typeof catalogControls.$inferSelect;
 
 export function answerView(r: AnswerRow, title?: string) {
   return {
@@ -57,30 +59,26 @@ function snapshotOf(r: AnswerRow): ControlAnswerSnapshot {
   return { ...rest, reviewDueAt: r.reviewDueAt?.toISOString() ?? null, updatedAt: r.updatedAt.toISOString() };
 }
 
-/** Field rules a JSON schema cannot say. */
-function validate(input: ControlAnswerInput) {
-  const errors = [];
+/** Field rules a JSON schema cannot say, as {field, message} with the bare field name. */
+export function answerRuleProblems(input: Pick<ControlAnswerInput, 'applicable' | 'justification' | 'visibility' | 'publicSummary'>): FieldError[] {
+  const errors: FieldError[] = [];
   if (!input.applicable && !input.justification?.trim()) {
-    errors.push({ field: 'body/justification', message: 'is required when the control is not applicable (the SoA must say why it is excluded)' });
+    errors.push({ field: 'justification', message: 'is required when the control is not applicable (the SoA must say why it is excluded)' });
   }
   if (input.publicSummary && input.visibility !== 'public') {
-    errors.push({ field: 'body/publicSummary', message: 'only makes sense with visibility "public"' });
+    errors.push({ field: 'publicSummary', message: 'only makes sense with visibility "public"' });
   }
+  return errors;
+}
+
+function validate(input: ControlAnswerInput) {
+  const errors = answerRuleProblems(input).map((e) => ({ field: `body/${e.field}`, message: e.message }));
   if (errors.length > 0) throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
 }
 
-/**
- * Writes the organization's answer for one control as a new version. Creating needs no version;
- * changing an existing answer needs the version the caller read (If-Match or `version`), and a
- * stale one is a 409: two editors never overwrite each other silently.
- */
-export async function putControlAnswer(ctx: ServiceContext, rawRef: string, input: ControlAnswerInput, ifMatch?: number) {
-  requireRole(ctx.actor, 'editor');
-  validate(input);
-  const control = await resolveAnswerable(ctx.db, rawRef);
-  const expected = ifMatch ?? input.version;
-  const now = ctx.clock();
-  const values = {
+/** The stored values an input becomes (who and when included). */
+export function answerValues(ctx: Pick<TxContext, 'actor' | 'clock'>, input: ControlAnswerInput) {
+  return {
     applicable: input.applicable,
     status: input.status,
     implementation: input.implementation,
@@ -93,36 +91,82 @@ export async function putControlAnswer(ctx: ServiceContext, rawRef: string, inpu
     visibility: input.visibility ?? 'internal',
     publicSummary: input.publicSummary ?? null,
     updatedBy: ctx.actor.id,
-    updatedAt: now,
+    updatedAt: ctx.clock(),
   };
+}
+
+type AnswerValues = ReturnType<typeof answerValues>;
+
+/** The answer fields that differ between the current row and new values (all of them for a first answer). */
+export function changedAnswerFields(current: AnswerRow | undefined, values: AnswerValues): string[] {
+  const str = (v: unknown) => String(v instanceof Date ? v.toISOString() : v);
+  return current ? FIELDS.filter((f) => str(current[f]) !== str(values[f])) : [...FIELDS];
+}
+
+export type WriteOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface WriteOptions {
+  /**
+   * Without an expected version, an existing answer is normally refused (428). A bulk import,
+   * whose file is itself the caller's statement of the whole record, may overwrite it.
+   */
+  overwrite?: boolean;
+  /** Added to the audit summary, e.g. 'import'. */
+  via?: string;
+}
+
+/**
+ * Writes one control's answer on an open transaction: rules, version check (under a row lock),
+ * the new version row and its audit event. An identical write makes no new version.
+ */
+export async function writeControlAnswer(
+  tx: Executor, ctx: TxContext, control: CatalogControl, input: ControlAnswerInput, expected: number | undefined, opts: WriteOptions = {},
+): Promise<{ row: AnswerRow; outcome: WriteOutcome; changed: string[] }> {
+  validate(input);
+  const values = answerValues(ctx, input);
+  const now = values.updatedAt;
+  const [current] = await tx.select().from(controlAnswers)
+    .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref)))
+    .for('update');
+  if (current && expected === undefined && !opts.overwrite) {
+    throw new DomainError('precondition_required', `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
+  }
+  if (expected !== undefined && (current?.version ?? 0) !== expected) {
+    throw new DomainError('version_conflict', `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`);
+  }
+  const changed = changedAnswerFields(current, values);
+  if (current && changed.length === 0) return { row: current, outcome: 'unchanged', changed }; // nothing changed: no new version
+  const version = (current?.version ?? 0) + 1;
+  const [saved] = current
+    ? await tx.update(controlAnswers).set({ ...values, version })
+      .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref))).returning()
+    : await tx.insert(controlAnswers).values({ orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version, ...values }).returning();
+  await tx.insert(controlAnswerVersions).values({
+    orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version,
+    snapshot: snapshotOf(saved!), changedFields: changed, changedBy: ctx.actor.id, changedAt: now, requestId: ctx.requestId,
+  });
+  await recordAudit(tx, ctx, {
+    action: current ? 'control.updated' : 'control.answered', targetType: 'control', targetId: `${control.frameworkId}:${control.ref}`,
+    summary: { ref: control.ref, version, changed, status: values.status, applicable: values.applicable, ...(opts.via ? { via: opts.via } : {}) },
+  });
+  await emitEvent(tx, ctx, 'control.updated', {
+    framework: control.frameworkId, ref: control.ref, version, changed, status: values.status, applicable: values.applicable,
+  });
+  return { row: saved!, outcome: current ? 'updated' : 'created', changed };
+}
+
+/**
+ * Writes the organization's answer for one control as a new version. Creating needs no version;
+ * changing an existing answer needs the version the caller read (If-Match or `version`), and a
+ * stale one is a 409: two editors never overwrite each other silently.
+ */
+export async function putControlAnswer(ctx: ServiceContext, rawRef: string, input: ControlAnswerInput, ifMatch?: number) {
+  requireRole(ctx.actor, 'editor');
+  validate(input);
+  const control = await resolveAnswerable(ctx.db, rawRef);
+  const expected = ifMatch ?? input.version;
   try {
-    const row = await ctx.db.transaction(async (tx) => {
-      const [current] = await tx.select().from(controlAnswers)
-        .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref)))
-        .for('update');
-      if (current && expected === undefined) {
-        throw new DomainError('precondition_required', `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
-      }
-      if (expected !== undefined && (current?.version ?? 0) !== expected) {
-        throw new DomainError('version_conflict', `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`);
-      }
-      const changed = current ? FIELDS.filter((f) => String(current[f] instanceof Date ? (current[f] as Date).toISOString() : current[f]) !== String(values[f] instanceof Date ? values[f].toISOString() : values[f])) : [...FIELDS];
-      if (current && changed.length === 0) return current; // nothing changed: no new version
-      const version = (current?.version ?? 0) + 1;
-      const [saved] = current
-        ? await tx.update(controlAnswers).set({ ...values, version })
-          .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref))).returning()
-        : await tx.insert(controlAnswers).values({ orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version, ...values }).returning();
-      await tx.insert(controlAnswerVersions).values({
-        orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version,
-        snapshot: snapshotOf(saved!), changedFields: changed, changedBy: ctx.actor.id, changedAt: now, requestId: ctx.requestId,
-      });
-      await recordAudit(tx, ctx, {
-        action: current ? 'control.updated' : 'control.answered', targetType: 'control', targetId: `${control.frameworkId}:${control.ref}`,
-        summary: { ref: control.ref, version, changed, status: values.status, applicable: values.applicable },
-      });
-      return saved!;
-    });
+    const { row } = await ctx.db.transaction(async (tx) => writeControlAnswer(tx, { ...ctx, db: tx }, control, input, expected));
     return answerView(row, control.title);
   } catch (err) {
     // Two first writes racing: the loser sees the primary key, which is the same conflict.

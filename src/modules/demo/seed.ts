@@ -1,28 +1,48 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/password.js';
 import { recordAudit } from '../audit/service.js';
+import { Readable } from 'node:stream';
+import type { BlobStore } from '../../lib/storage.js';
 import { putControlAnswer, type ControlAnswerInput } from '../controls/service.js';
+import { createCertification, type CertificationInput } from '../certifications/service.js';
+import { createEvidence } from '../evidence/service.js';
 import { memberships, organizations, users } from '../identity/tables.js';
+import { createDocument } from '../trust/documents.js';
+import { loadPage, putTrustPage } from '../trust/service.js';
+import type { Subprocessor } from '../trust/tables.js';
 
 interface DemoOrganization {
   organization: { name: string; slug: string };
   owner: { email: string; password: string };
+  certifications: Array<Omit<CertificationInput, 'surveillanceAudits'> & { surveillanceAudits?: string[] }>;
+  evidence: Array<{
+    title: string; kind: 'file' | 'link'; url?: string; fileName?: string; content?: string; controls: string[];
+    validFrom?: string; expiresAt?: string | null; visibility: 'public' | 'internal';
+  }>;
+  trustPage?: { headline?: string; overview?: string; contactEmail?: string; brandColor?: string };
+  subprocessors?: Subprocessor[];
+  documents?: Array<{ title: string; visibility: 'public' | 'nda' | 'private'; fileName: string; content: string }>;
 }
 
 /**
  * Creates the demo organization (slug from seeds/demo) with its owner and every control answered,
  * once: a database that already has the slug is left alone.
  */
-export async function seedDemo(db: Db, seedsDir: string, clock: Clock): Promise<boolean> {
+export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: BlobStore): Promise<boolean> {
   const org = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'organization.json'), 'utf8')) as DemoOrganization;
   const [exists] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, org.organization.slug));
-  if (exists) return false;
+  if (exists) {
+    // A database seeded before the trust portal existed gets its demo trust page once.
+    const [owner] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, exists.id), eq(memberships.role, 'owner'))).limit(1);
+    if (owner) await seedDemoTrust({ orgId: exists.id, actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId }, requestId: 'seed-demo', db, clock }, org, blobs);
+    return false;
+  }
   const { controls } = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'controls.json'), 'utf8')) as {
     controls: Array<ControlAnswerInput & { ref: string }>;
   };
@@ -38,5 +58,47 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock): Promise<
     await recordAudit(tx, ctx, { action: 'organization.created', targetType: 'organization', targetId: orgId, summary: { slug: org.organization.slug, seeded: true } });
   });
   for (const { ref, ...answer } of controls) await putControlAnswer(ctx, ref, answer);
+  for (const e of org.evidence) {
+    const stored = e.kind === 'file' ? await blobs.put(Readable.from([Buffer.from(e.content ?? '')]), 10 * 1024 * 1024) : undefined;
+    await createEvidence(ctx, {
+      title: e.title, url: e.url ?? null, controls: e.controls, validFrom: e.validFrom ?? null, expiresAt: e.expiresAt ?? null, visibility: e.visibility,
+    }, stored ? { stored, fileName: e.fileName ?? 'evidence.txt', contentType: e.fileName?.endsWith('.csv') ? 'text/csv' : 'text/plain' } : undefined);
+  }
+  for (const { surveillanceAudits, ...c } of org.certifications) {
+    const now = clock().toISOString().slice(0, 10);
+    await createCertification(ctx, {
+      ...c,
+      visibility: 'public',
+      // Audits whose date has passed are recorded as held on that date.
+      ...(surveillanceAudits ? { surveillanceAudits: surveillanceAudits.map((dueAt) => ({ dueAt, completedAt: dueAt <= now ? dueAt : null })) } : {}),
+    });
+  }
+  await seedDemoTrust(ctx, org, blobs);
   return true;
+}
+
+/** Our own words, as FAQ entries until the answer library exists. */
+const DEMO_FAQ = [
+  { question: 'Where is customer data stored?', answer: 'In the AWS region the customer picks at onboarding: Ireland (eu-west-1) or Virginia (us-east-1). Data, backups and encryption keys stay in that region.' },
+  { question: 'How can we get the SOC 2 Type II report?', answer: 'Request access on this page and accept the NDA. Once approved you receive a personal link that expires; each PDF you download carries your email address.' },
+  { question: 'Who do we contact about a security concern?', answer: 'Write to security@northwind.example.com. We acknowledge reports within one business day.' },
+];
+
+/** The demo trust page: published, with its subprocessors, FAQ and documents. Idempotent. */
+async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: BlobStore) {
+  if (await loadPage(ctx.db, ctx.orgId)) return;
+  for (const d of org.documents ?? []) {
+    const stored = await blobs.put(Readable.from([Buffer.from(d.content)]), 10 * 1024 * 1024);
+    await createDocument(ctx, { title: d.title, visibility: d.visibility }, { stored, fileName: d.fileName, contentType: d.fileName.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8' });
+  }
+  const t = org.trustPage ?? {};
+  await putTrustPage(ctx, {
+    published: true,
+    headline: t.headline ?? null,
+    overview: t.overview ?? null,
+    contactEmail: t.contactEmail ?? null,
+    brandColor: t.brandColor ?? null,
+    subprocessors: org.subprocessors ?? [],
+    faq: DEMO_FAQ,
+  }, '');
 }

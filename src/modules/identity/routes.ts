@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ROLES } from '../../lib/context.js';
+import { SCOPES } from '../../lib/scopes.js';
 import { PageQuery, pageOf } from '../../lib/pagination.js';
 import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
 import * as identity from './service.js';
@@ -23,6 +24,7 @@ const ApiKey = Type.Object({
   name: Type.String(),
   prefix: Type.String({ description: 'The visible start of the key, to recognise it.' }),
   role: Role,
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null: everything the role allows.' }),
   createdBy: Type.String(),
   createdAt: Timestamp,
   lastUsedAt: Type.Union([Timestamp, Type.Null()]),
@@ -174,7 +176,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['api-keys'],
       operationId: 'createApiKey',
       summary: 'Create an API key for an integration; the key is shown once',
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), role: Role }),
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        role: Role,
+        scopes: Type.Optional(Type.Array(Type.Enum(SCOPES), { minItems: 1, maxItems: 50, description: 'Limit the key further than its role; `x:write` implies `x:read`.' })),
+      }),
       response: withProblems({ 201: Type.Object({ ...ApiKey.properties, key: Type.String({ description: 'Shown once; use as "Authorization: Bearer <key>".' }) }) }),
     },
     handler: async (req, reply) => reply.code(201).send(await identity.createApiKey(req.ctx(), req.body)),

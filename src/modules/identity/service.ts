@@ -8,7 +8,9 @@ import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { dummyHash, hashPassword, passwordWeakness, verifyPassword } from '../../lib/password.js';
 import { recordAudit } from '../audit/service.js';
+import { SCOPES } from '../../lib/scopes.js';
 import type { KeyRing } from './keys.js';
+import type { SsoVerifier } from './sso.js';
 import { apiKeys, invitations, memberships, organizations, users } from './tables.js';
 
 /** Slugs become URLs (/trust/{slug}); these would shadow or impersonate our own paths. */
@@ -26,6 +28,8 @@ export interface IdentityDeps {
   db: Db;
   keys: KeyRing;
   clock: Clock;
+  /** Accepts tokens from an external OpenID Connect issuer when configured. */
+  sso?: SsoVerifier;
 }
 
 export interface SignupInput {
@@ -92,6 +96,7 @@ export async function login(deps: IdentityDeps, input: { email: string; password
 /** Turns a bearer credential into an actor and organization, or throws a 401. */
 export async function authenticate(deps: IdentityDeps, bearer: string): Promise<{ orgId: string; actor: Actor }> {
   if (bearer.startsWith(API_KEY_PREFIX)) return authenticateApiKey(deps, bearer);
+  if (deps.sso?.claims(bearer)) return authenticateSso(deps, deps.sso, bearer);
   const claims = await deps.keys.verify(bearer);
   const orgId = typeof claims.org === 'string' ? claims.org : undefined;
   if (!orgId || !claims.sub) throw new DomainError('unauthenticated', 'invalid access token');
@@ -102,6 +107,19 @@ export async function authenticate(deps: IdentityDeps, bearer: string): Promise<
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, claims.sub)));
   if (!m) throw new DomainError('unauthenticated', 'no longer a member of this organization');
   return { orgId, actor: { type: 'user', id: claims.sub, role: m.role, userId: claims.sub } };
+}
+
+/** An SSO token names a person and an organization; the membership decides the role. */
+async function authenticateSso(deps: IdentityDeps, sso: SsoVerifier, token: string): Promise<{ orgId: string; actor: Actor }> {
+  const { email, orgSlug } = await sso.verify(token);
+  const [m] = await deps.db
+    .select({ orgId: memberships.orgId, userId: memberships.userId, role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .where(and(eq(organizations.slug, orgSlug), sql`lower(${users.email}) = ${email}`));
+  if (!m) throw new DomainError('unauthenticated', 'the single sign-on identity is not a member of that organization');
+  return { orgId: m.orgId, actor: { type: 'user', id: m.userId, role: m.role, userId: m.userId } };
 }
 
 async function authenticateApiKey(deps: IdentityDeps, key: string): Promise<{ orgId: string; actor: Actor }> {
@@ -116,7 +134,7 @@ async function authenticateApiKey(deps: IdentityDeps, key: string): Promise<{ or
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     await deps.db.update(apiKeys).set({ lastUsedAt: now }).where(and(eq(apiKeys.orgId, row.orgId), eq(apiKeys.id, row.id)));
   }
-  return { orgId: row.orgId, actor: { type: 'api_key', id: row.id, role: row.role, userId: row.createdBy } };
+  return { orgId: row.orgId, actor: { type: 'api_key', id: row.id, role: row.role, userId: row.createdBy, ...(row.scopes ? { scopes: row.scopes } : {}) } };
 }
 
 export async function me(ctx: ServiceContext) {
@@ -259,6 +277,7 @@ function apiKeyView(r: typeof apiKeys.$inferSelect) {
     name: r.name,
     prefix: r.prefix,
     role: r.role,
+    scopes: r.scopes ?? null,
     createdBy: r.createdBy,
     createdAt: r.createdAt.toISOString(),
     lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
@@ -266,17 +285,28 @@ function apiKeyView(r: typeof apiKeys.$inferSelect) {
   };
 }
 
-export async function createApiKey(ctx: ServiceContext, input: { name: string; role: Role }) {
+export async function createApiKey(ctx: ServiceContext, input: { name: string; role: Role; scopes?: string[] }) {
   requireRole(ctx.actor, 'admin');
   assertCanGrant(ctx.actor, input.role);
+  const unknown = (input.scopes ?? []).filter((s) => !SCOPES.includes(s));
+  if (unknown.length > 0) {
+    throw new DomainError('validation_failed', `unknown scopes: ${unknown.join(', ')}`, { errors: [{ field: 'body/scopes', message: `known scopes: ${SCOPES.join(', ')}` }] });
+  }
+  // A key made by a scoped key cannot reach beyond its maker.
+  if (ctx.actor.scopes && (!input.scopes || input.scopes.some((s) => !ctx.actor.scopes!.includes(s)))) {
+    throw new DomainError('forbidden', 'a scoped API key can only create keys within its own scopes');
+  }
   // tck_ + 12 visible chars to find the row, then 32 secret chars: 256 bits of entropy in all.
   const key = API_KEY_PREFIX + randomBytes(32).toString('base64url').replace(/[-_]/g, 'x');
   const prefix = key.slice(0, API_KEY_PREFIX.length + 12);
   const id = newId();
   const now = ctx.clock();
   const [row] = await ctx.db.transaction(async (tx) => {
-    const inserted = await tx.insert(apiKeys).values({ orgId: ctx.orgId, id, name: input.name, prefix, keyHash: sha256(key), role: input.role, createdBy: ctx.actor.userId, createdAt: now }).returning();
-    await recordAudit(tx, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: id, summary: { name: input.name, role: input.role, prefix } });
+    const inserted = await tx.insert(apiKeys).values({
+      orgId: ctx.orgId, id, name: input.name, prefix, keyHash: sha256(key), role: input.role, scopes: input.scopes ? [...new Set(input.scopes)].sort() : null,
+      createdBy: ctx.actor.userId, createdAt: now,
+    }).returning();
+    await recordAudit(tx, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: id, summary: { name: input.name, role: input.role, prefix, scopes: input.scopes ?? null } });
     return inserted;
   });
   return { ...apiKeyView(row!), key };

@@ -48,6 +48,8 @@ export const apiKeys = pgTable('api_keys', {
   /** SHA-256 of the whole key: the key is 256 random bits, so a slow KDF adds nothing. */
   keyHash: text('key_hash').notNull(),
   role: text('role', { enum: ROLES }).notNull(),
+  /** Null: everything the role allows; otherwise only these scopes (e.g. controls:read). */
+  scopes: text('scopes').array(),
   createdBy: uuid('created_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),

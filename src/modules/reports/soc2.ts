@@ -3,6 +3,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { effectiveCrosswalk } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
 import { answersByControl } from '../controls/service.js';
+import { evidenceByControl } from '../evidence/service.js';
 import type { ControlStatus } from '../controls/tables.js';
 
 export const SOC2_FRAMEWORK = 'soc2-2017';
@@ -17,11 +18,12 @@ const STRENGTH_WEIGHT: Record<string, number> = { strong: 3, moderate: 2, weak: 
 const STATUS_SCORE: Record<ControlStatus, number> = { implemented: 1, partially_implemented: 0.5, planned: 0, not_implemented: 0 };
 
 export async function soc2Coverage(ctx: ServiceContext) {
-  const [criteria, links, answers, isoControls] = await Promise.all([
+  const [criteria, links, answers, isoControls, evidence] = await Promise.all([
     ctx.db.select().from(catalogControls).where(eq(catalogControls.frameworkId, SOC2_FRAMEWORK)).orderBy(asc(catalogControls.position)),
     effectiveCrosswalk(ctx.db, ctx.orgId, { from: ISO, to: SOC2_FRAMEWORK }),
     answersByControl(ctx.db, ctx.orgId),
     ctx.db.select({ ref: catalogControls.ref, title: catalogControls.title }).from(catalogControls).where(eq(catalogControls.frameworkId, ISO)),
+    evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
   ]);
   const titles = new Map(isoControls.map((c) => [c.ref, c.title]));
   const byCriterion = new Map<string, typeof links>();
@@ -38,9 +40,11 @@ export async function soc2Coverage(ctx: ServiceContext) {
         weight += w;
         score += w * (a ? STATUS_SCORE[a.status] : 0);
       }
+      const ev = evidence.get(`${ISO}:${l.from}`);
       return {
         ref: l.from, title: titles.get(l.from) ?? null, strength: l.strength, sources: l.sources,
         status: a?.status ?? null, applicable: a?.applicable ?? null,
+        evidence: { current: ev?.current ?? 0, expired: ev?.expired ?? 0 },
       };
     });
     const coverage = weight === 0 ? 0 : Math.round((score / weight) * 1000) / 1000;
@@ -50,6 +54,8 @@ export async function soc2Coverage(ctx: ServiceContext) {
       group: (c.attributes.group as string | undefined) ?? null,
       groupName: (c.attributes.groupName as string | undefined) ?? null,
       coverage,
+      /** Linked controls whose evidence has all expired: shown, not hidden, until renewed. */
+      expiredEvidence: controls.filter((x) => x.evidence.expired > 0 && x.evidence.current === 0).map((x) => x.ref),
       controls,
     };
   });

@@ -1,0 +1,96 @@
+// npm run bench:trust: requests per second of the public trust JSON (the full app: rate limiting,
+// security headers, auth hook, the in-process cache) against a bare fastify route answering the
+// same JSON, in the same run on the same machine. Prints both and their ratio (target >= 0.5).
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Fastify from 'fastify';
+import { PGlite } from '@electric-sql/pglite';
+import { buildApp } from '../src/app.js';
+import { defaultConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const TARGET = 0.5;
+
+/** The load generator runs in a worker thread: its own event loop, keep-alive connections. */
+const LOAD = `
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, connections, durationMs } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+let done = 0, failed = 0;
+const end = Date.now() + durationMs;
+function one() {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) done++; else failed++; resolve(); });
+    });
+    req.on('error', () => { failed++; resolve(); });
+  });
+}
+async function loop() { while (Date.now() < end) await one(); }
+const started = Date.now();
+Promise.all(Array.from({ length: connections }, loop)).then(() => {
+  agent.destroy();
+  parentPort.postMessage({ done, failed, ms: Date.now() - started });
+});
+`;
+
+function load(url: string, durationMs: number): Promise<{ rps: number; failed: number }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(LOAD, { eval: true, workerData: { url, connections: CONNECTIONS, durationMs } });
+    w.once('message', (m: { done: number; failed: number; ms: number }) => resolve({ rps: (m.done * 1000) / m.ms, failed: m.failed }));
+    w.once('error', reject);
+  });
+}
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-trust-'));
+const app = await buildApp({
+  config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent', limits: { publicPerMinute: 1_000_000 } }),
+  database: await openDatabase({ pglite: new PGlite() }),
+  logger: false,
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/public/trust/demo`;
+
+// The bare route answers the very same document, serialized per request as fastify does.
+const sample: unknown = await new Promise((resolve, reject) => {
+  http.get(appUrl, (res) => {
+    let body = '';
+    res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
+  }).on('error', reject);
+});
+const bare = Fastify({ logger: false });
+bare.get('/json', async () => sample);
+await bare.listen({ port: 0, host: '127.0.0.1' });
+const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/json`;
+
+// Warm both up, then measure alternately so neither gets the warmer machine.
+await load(appUrl, 500);
+await load(bareUrl, 500);
+const a1 = await load(bareUrl, DURATION_MS / 2);
+const t1 = await load(appUrl, DURATION_MS / 2);
+const t2 = await load(appUrl, DURATION_MS / 2);
+const a2 = await load(bareUrl, DURATION_MS / 2);
+const bareRps = (a1.rps + a2.rps) / 2;
+const trustRps = (t1.rps + t2.rps) / 2;
+const ratio = trustRps / bareRps;
+
+await app.close();
+await bare.close();
+await fs.rm(dataDir, { recursive: true, force: true });
+
+const size = Buffer.byteLength(JSON.stringify(sample));
+process.stdout.write([
+  `payload: ${size} bytes of JSON, ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms per side`,
+  `bare fastify JSON route:        ${bareRps.toFixed(0)} req/s${a1.failed + a2.failed ? ` (${a1.failed + a2.failed} failed)` : ''}`,
+  `GET /api/v1/public/trust/demo:  ${trustRps.toFixed(0)} req/s${t1.failed + t2.failed ? ` (${t1.failed + t2.failed} failed)` : ''}`,
+  `ratio: ${ratio.toFixed(2)} (target >= ${TARGET}) ${ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
+  '',
+].join('\n'));
+process.exit(ratio >= TARGET && t1.failed + t2.failed === 0 ? 0 : 1);

@@ -1,0 +1,33 @@
+/**
+ * API-key scopes: `<resource>:read` and `<resource>:write`, one resource per API tag. A key with
+ * scopes may do only what both its role and its scopes allow; a key without scopes, what its role allows.
+ */
+export const SCOPE_RESOURCES = {
+  catalog: 'catalog',
+  controls: 'controls',
+  evidence: 'evidence',
+  certifications: 'evidence',
+  reports: 'reports',
+  audit: 'audit',
+  members: 'members',
+  'api-keys': 'members',
+  webhooks: 'webhooks',
+  questionnaires: 'questionnaires',
+  library: 'questionnaires',
+  trust: 'trust',
+  documents: 'trust',
+} as const;
+
+export const SCOPES = [...new Set(Object.values(SCOPE_RESOURCES))].flatMap((r) => [`${r}:read`, `${r}:write`]).sort();
+
+/** The scope a route needs, from its first tag and its method; undefined for untagged routes. */
+export function requiredScope(tag: string | undefined, method: string): string | undefined {
+  if (!tag || !(tag in SCOPE_RESOURCES)) return undefined;
+  const resource = SCOPE_RESOURCES[tag as keyof typeof SCOPE_RESOURCES];
+  return `${resource}:${method === 'GET' || method === 'HEAD' ? 'read' : 'write'}`;
+}
+
+/** `x:write` implies `x:read`. */
+export function hasScope(granted: readonly string[], needed: string): boolean {
+  return granted.includes(needed) || (needed.endsWith(':read') && granted.includes(needed.replace(/:read$/, ':write')));
+}

@@ -1,0 +1,621 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import { neutralize, unneutralize } from '../../lib/tabular.js';
+import type { Executor } from '../../db/client.js';
+import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
+import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
+import { recordAudit } from '../audit/service.js';
+import { ANSWERABLE, normalizeRef } from '../catalog/service.js';
+import { catalogControls, controlAliases } from '../catalog/tables.js';
+import { organizations } from '../identity/tables.js';
+import {
+  answerRuleProblems, answerValues, answersByControl, changedAnswerFields, writeControlAnswer,
+  type AnswerRow, type ControlAnswerInput, type WriteOutcome,
+} from './service.js';
+import {
+  CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES, controlAnswers,
+  type ControlStatus, type Responsibility, type Visibility,
+} from './tables.js';
+
+/* ------------------------------------------------------------------------------------------------
+ * The Statement of Applicability as a table: one row per answerable control, in catalog order.
+ * ---------------------------------------------------------------------------------------------- */
+
+export const SOA_COLUMNS = [
+  'framework', 'ref', 'title', 'applicable', 'justification', 'status', 'implementation', 'responsibility',
+  'providerStatement', 'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary', 'version', 'updatedAt',
+] as const;
+export type SoaColumn = (typeof SOA_COLUMNS)[number];
+
+/** Columns that carry the answer itself; a row with all of them blank is an unanswered control. */
+const ANSWER_COLUMNS = [
+  'applicable', 'justification', 'status', 'implementation', 'responsibility', 'providerStatement',
+  'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary',
+] as const satisfies readonly SoaColumn[];
+
+/** Columns an import file must have (the others are optional). */
+const REQUIRED_COLUMNS = ['ref', 'applicable', 'status', 'implementation', 'responsibility'] as const satisfies readonly SoaColumn[];
+
+/** Same limits as the PUT /controls/{ref} body schema. */
+const TEXT_LIMITS = {
+  implementation: 20000, justification: 5000, providerStatement: 5000, customerStatement: 5000, owner: 200, publicSummary: 2000,
+} as const;
+
+export const SOA_IMPORT_LIMITS = {
+  fileBytes: 5 * 1024 * 1024,
+  dataRows: 1000,
+  /** Declared uncompressed size of all parts of an .xlsx (zip-bomb guard). */
+  xlsxExpandedBytes: 100 * 1024 * 1024,
+  /** Rows/cells exceljs may read per worksheet before giving up. */
+  xlsxMaxRows: 50_000,
+  xlsxMaxCols: 500,
+} as const;
+
+export interface SoaRow {
+  framework: string;
+  ref: string;
+  title: string;
+  applicable: boolean | null;
+  justification: string | null;
+  status: ControlStatus | null;
+  implementation: string | null;
+  responsibility: Responsibility | null;
+  providerStatement: string | null;
+  customerStatement: string | null;
+  owner: string | null;
+  reviewDueAt: string | null;
+  visibility: Visibility | null;
+  publicSummary: string | null;
+  version: number | null;
+  updatedAt: string | null;
+}
+
+export interface SoaReport {
+  generatedAt: string;
+  organization: { id: string; slug: string; name: string };
+  rows: SoaRow[];
+  summary: { total: number; answered: number; applicable: number; excluded: number; byStatus: Record<ControlStatus, number> };
+}
+
+type CatalogRow = typeof catalogControls.$inferSelect;
+
+/** Every answerable control in SoA order, and a resolver for refs and aliases that needs no further query. */
+export async function answerableCatalog(db: Executor) {
+  const ids = ANSWERABLE.map((a) => a.frameworkId);
+  const [controls, aliases] = await Promise.all([
+    db.select().from(catalogControls).where(inArray(catalogControls.frameworkId, ids)).orderBy(asc(catalogControls.position)),
+    db.select().from(controlAliases).where(inArray(controlAliases.frameworkId, ids)),
+  ]);
+  const byKey = new Map(controls.map((c) => [`${c.frameworkId}|${c.ref}`, c]));
+  const aliasOf = new Map(aliases.map((a) => [`${a.frameworkId}|${a.alias}`, a.ref]));
+  const ordered = ANSWERABLE.flatMap(({ frameworkId, kinds }) => controls.filter((c) => c.frameworkId === frameworkId && kinds.includes(c.kind)));
+  /** Mirrors resolveAnswerable: per answerable framework in order, alias first, then the ref itself. */
+  const resolve = (raw: string): CatalogRow | undefined => {
+    const ref = normalizeRef(raw);
+    for (const { frameworkId, kinds } of ANSWERABLE) {
+      const row = byKey.get(`${frameworkId}|${aliasOf.get(`${frameworkId}|${ref}`) ?? ref}`);
+      if (row && kinds.includes(row.kind)) return row;
+    }
+    return undefined;
+  };
+  return { controls: ordered, resolve };
+}
+
+function rowOf(c: CatalogRow, a: AnswerRow | undefined): SoaRow {
+  return {
+    framework: c.frameworkId,
+    ref: c.ref,
+    title: c.title,
+    applicable: a?.applicable ?? null,
+    justification: a?.justification ?? null,
+    status: a?.status ?? null,
+    implementation: a?.implementation ?? null,
+    responsibility: a?.responsibility ?? null,
+    providerStatement: a?.providerStatement ?? null,
+    customerStatement: a?.customerStatement ?? null,
+    owner: a?.owner ?? null,
+    reviewDueAt: a?.reviewDueAt?.toISOString() ?? null,
+    visibility: a?.visibility ?? null,
+    publicSummary: a?.publicSummary ?? null,
+    version: a?.version ?? null,
+    updatedAt: a?.updatedAt.toISOString() ?? null,
+  };
+}
+
+/** The whole SoA of the caller's organization, unanswered controls included (blank answer fields). */
+export async function soaReport(ctx: ServiceContext): Promise<SoaReport> {
+  const [catalog, answers, [org]] = await Promise.all([
+    answerableCatalog(ctx.db),
+    answersByControl(ctx.db, ctx.orgId),
+    ctx.db.select({ id: organizations.id, slug: organizations.slug, name: organizations.name }).from(organizations).where(eq(organizations.id, ctx.orgId)),
+  ]);
+  if (!org) throw notFound('organization');
+  const rows = catalog.controls.map((c) => rowOf(c, answers.get(`${c.frameworkId}:${c.ref}`)));
+  const byStatus = Object.fromEntries(CONTROL_STATUSES.map((s) => [s, 0])) as Record<ControlStatus, number>;
+  let answered = 0;
+  let applicable = 0;
+  for (const r of rows) {
+    if (r.version === null) continue;
+    answered++;
+    if (r.applicable) {
+      applicable++;
+      byStatus[r.status!]++;
+    }
+  }
+  return {
+    generatedAt: ctx.clock().toISOString(),
+    organization: org,
+    rows,
+    summary: { total: rows.length, answered, applicable, excluded: answered - applicable, byStatus },
+  };
+}
+
+export function soaFilename(report: SoaReport, ext: string): string {
+  const slug = report.organization.slug.replace(/[^a-z0-9-]/gi, '-');
+  return `soa-${slug}-${report.generatedAt.slice(0, 10)}.${ext}`;
+}
+
+/**
+ * The row as spreadsheet cells: yes/no, blanks for nulls, every text neutralized. XML turns CR and
+ * CRLF into LF when the workbook is read, so XLSX text is given LF line ends before neutralizing.
+ */
+function cellsOf(r: SoaRow, target: 'csv' | 'xlsx'): Array<string | number> {
+  return SOA_COLUMNS.map((col) => {
+    const v = r[col];
+    if (v === null) return '';
+    if (col === 'applicable') return v ? 'yes' : 'no';
+    if (typeof v === 'number') return v;
+    return neutralize(target === 'xlsx' ? String(v).replace(/\r\n?/g, '\n') : String(v));
+  });
+}
+
+export function renderSoaCsv(report: SoaReport): string {
+  // RFC 4180 (CRLF, quotes where needed) with a UTF-8 BOM so spreadsheet programs read the encoding right.
+  return stringifyCsv([[...SOA_COLUMNS], ...report.rows.map((r) => cellsOf(r, 'csv'))], { bom: true, record_delimiter: 'windows' });
+}
+
+const WIDTHS: Record<SoaColumn, number> = {
+  framework: 15, ref: 12, title: 45, applicable: 12, justification: 40, status: 22, implementation: 60, responsibility: 15,
+  providerStatement: 40, customerStatement: 40, owner: 20, reviewDueAt: 26, visibility: 12, publicSummary: 40, version: 9, updatedAt: 26,
+};
+
+const DROPDOWNS: Partial<Record<SoaColumn, readonly string[]>> = {
+  applicable: ['yes', 'no'],
+  status: CONTROL_STATUSES,
+  responsibility: RESPONSIBILITIES,
+  visibility: VISIBILITIES,
+};
+
+export const SOA_SHEET = 'Statement of Applicability';
+
+export async function renderSoaXlsx(report: SoaReport): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'Trust Center';
+  wb.created = new Date(report.generatedAt);
+  const ws = wb.addWorksheet(SOA_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
+  ws.columns = SOA_COLUMNS.map((c) => ({ header: c, key: c, width: WIDTHS[c] }));
+  ws.getRow(1).font = { bold: true };
+  for (const r of report.rows) ws.addRow(cellsOf(r, 'xlsx')).alignment = { vertical: 'top' };
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: SOA_COLUMNS.length } };
+  // Dropdowns reach past the data so that rows added by hand get them too (as far as an import goes).
+  const dv = (ws as unknown as { dataValidations: { add(range: string, v: ExcelJS.DataValidation): void } }).dataValidations;
+  for (const [col, values] of Object.entries(DROPDOWNS) as Array<[SoaColumn, readonly string[]]>) {
+    const letter = ws.getColumn(SOA_COLUMNS.indexOf(col) + 1).letter;
+    dv.add(`${letter}2:${letter}${SOA_IMPORT_LIMITS.dataRows + 1}`, {
+      type: 'list', allowBlank: true, formulae: [`"${values.join(',')}"`],
+      showErrorMessage: true, errorStyle: 'stop', errorTitle: col, error: `Choose one of: ${values.join(', ')}`,
+    });
+  }
+
+  const about = wb.addWorksheet('About');
+  about.columns = [{ width: 24 }, { width: 100 }];
+  const lines: Array<[string, string | number]> = [
+    ['Statement of Applicability', ''],
+    ['Organization', report.organization.name],
+    ['Organization slug', report.organization.slug],
+    ['Generated at', report.generatedAt],
+    ['Controls', report.summary.total],
+    ['Answered', report.summary.answered],
+    ['Applicable', report.summary.applicable],
+    ['Excluded', report.summary.excluded],
+    ['', ''],
+    ['Re-import', 'Edit the first sheet and upload the file to POST /api/v1/controls/import (editor role). Rows are matched by "ref"; blank rows are skipped.'],
+    ['Version column', 'Leave "version" as exported: a row whose control changed since this export is refused as stale. Clear it to overwrite.'],
+    ['Rules', 'applicable yes/no; a justification is required when not applicable; publicSummary only with visibility public; implementation is required.'],
+  ];
+  for (const [k, v] of lines) about.addRow([neutralize(k), typeof v === 'string' ? neutralize(v) : v]);
+  about.getRow(1).font = { bold: true, size: 14 };
+  about.getColumn(1).font = { bold: true };
+
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Reading an upload: sniff the type, decode it into a header and data rows.
+ * ---------------------------------------------------------------------------------------------- */
+
+export type UploadFormat = 'csv' | 'xlsx';
+
+interface RawTable {
+  format: UploadFormat;
+  /** Header cells by column index (row 1). */
+  header: string[];
+  /** Data rows with their row number as a spreadsheet shows it (header = 1). */
+  rows: Array<{ rowNumber: number; cells: string[] }>;
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const CFB_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+const unsupported = () =>
+  new DomainError('unsupported_media_type', 'the file is neither an .xlsx workbook nor UTF-8 CSV text; upload a .csv or .xlsx like the SoA export');
+
+/** By content, never by name: a ZIP header is a workbook, UTF-8 text is CSV, anything else is refused. */
+export function sniffUpload(buf: Buffer): UploadFormat {
+  if (buf.length === 0) throw new DomainError('bad_request', 'the uploaded file is empty');
+  if (buf.subarray(0, 4).equals(ZIP_MAGIC)) return 'xlsx';
+  if (buf.subarray(0, 8).equals(CFB_MAGIC)) {
+    // An OLE compound file: a password-protected Office file or a legacy .xls.
+    if (buf.includes(Buffer.from('EncryptionInfo', 'utf16le'))) {
+      throw new DomainError('bad_request', 'the workbook is password-protected (encrypted); remove the password in Excel and upload it again');
+    }
+    throw new DomainError('unsupported_media_type', 'legacy .xls workbooks are not supported; save the file as .xlsx or CSV UTF-8');
+  }
+  if (buf.includes(0)) throw unsupported();
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw unsupported();
+  }
+  return 'csv';
+}
+
+export async function readUpload(buf: Buffer): Promise<RawTable> {
+  return sniffUpload(buf) === 'csv' ? readCsv(buf) : readXlsx(buf);
+}
+
+function readCsv(buf: Buffer): RawTable {
+  const text = buf.toString('utf8').replace(/^\uFEFF/, '');
+  // Spreadsheet programs in some locales write ; or tab: take whichever the header line uses most.
+  const firstLine = text.slice(0, text.search(/\r|\n|$/));
+  const delimiter = [',', ';', '\t'].reduce((best, d) => (firstLine.split(d).length > firstLine.split(best).length ? d : best), ',');
+  let records: string[][];
+  try {
+    records = parseCsv(text, { delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false }) as string[][];
+  } catch (err) {
+    throw new DomainError('bad_request', `the CSV file could not be read: ${(err as Error).message}`);
+  }
+  const [header = [], ...data] = records;
+  return { format: 'csv', header, rows: data.map((cells, i) => ({ rowNumber: i + 2, cells })) };
+}
+
+interface ZipEntry { name: string; flags: number; uncompressedSize: number }
+
+/** The ZIP central directory, read without inflating anything. */
+function zipEntries(buf: Buffer): ZipEntry[] {
+  const corrupt = () => new DomainError('bad_request', 'the .xlsx file is corrupt (not a readable ZIP archive); save it again from your spreadsheet program');
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  }
+  if (eocd < 0) throw corrupt();
+  const count = buf.readUInt16LE(eocd + 10);
+  const size = buf.readUInt32LE(eocd + 12);
+  let p = buf.readUInt32LE(eocd + 16);
+  if (p + size > eocd || count === 0xffff || p === 0xffffffff) throw corrupt(); // truncated, or ZIP64 (never needed for 5 MiB)
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > eocd || buf.readUInt32LE(p) !== 0x02014b50) throw corrupt();
+    const nameLen = buf.readUInt16LE(p + 28);
+    entries.push({ name: buf.toString('utf8', p + 46, p + 46 + nameLen), flags: buf.readUInt16LE(p + 8), uncompressedSize: buf.readUInt32LE(p + 24) });
+    p += 46 + nameLen + buf.readUInt16LE(p + 30) + buf.readUInt16LE(p + 32);
+  }
+  return entries;
+}
+
+async function readXlsx(buf: Buffer): Promise<RawTable> {
+  const entries = zipEntries(buf);
+  if (entries.some((e) => (e.flags & 1) === 1)) {
+    throw new DomainError('bad_request', 'the workbook is encrypted; remove the password and upload it again');
+  }
+  if (!entries.some((e) => e.name.replace(/^\//, '') === 'xl/workbook.xml')) {
+    throw new DomainError('unsupported_media_type', 'the file is a ZIP archive but not an Excel workbook (.xlsx); upload a .csv or .xlsx like the SoA export');
+  }
+  if (entries.reduce((n, e) => n + e.uncompressedSize, 0) > SOA_IMPORT_LIMITS.xlsxExpandedBytes) {
+    throw new DomainError('payload_too_large', `the workbook expands to more than ${SOA_IMPORT_LIMITS.xlsxExpandedBytes / 1024 / 1024} MiB; upload only the SoA sheet`);
+  }
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(buf as unknown as ExcelJS.Buffer, {
+      // Whole-column validations and formats expand to a million entries in exceljs; the import needs neither.
+      ignoreNodes: ['dataValidations', 'conditionalFormatting'],
+      maxRows: SOA_IMPORT_LIMITS.xlsxMaxRows,
+      maxCols: SOA_IMPORT_LIMITS.xlsxMaxCols,
+    } as Partial<ExcelJS.XlsxReadOptions>);
+  } catch (err) {
+    if (/^Max \w+ count/.test((err as Error)?.message ?? '')) {
+      throw new DomainError('payload_too_large', `a worksheet has more than ${SOA_IMPORT_LIMITS.xlsxMaxRows} rows or ${SOA_IMPORT_LIMITS.xlsxMaxCols} columns; an import takes at most ${SOA_IMPORT_LIMITS.dataRows} data rows`);
+    }
+    throw new DomainError('bad_request', 'the .xlsx file is corrupt or not a workbook exceljs can read; save it again from your spreadsheet program');
+  }
+  const order = (ws: ExcelJS.Worksheet) => (ws as unknown as { orderNo?: number }).orderNo ?? ws.id;
+  const sheets = [...wb.worksheets].sort((a, b) => order(a) - order(b)).filter((ws) => ws.state !== 'hidden' && ws.state !== 'veryHidden');
+  for (const ws of sheets) {
+    const header: string[] = [];
+    ws.getRow(1).eachCell({ includeEmpty: false }, (cell, col) => { header[col - 1] = cellText(cell.value); });
+    if (!header.some((h) => columnOf(h ?? '') === 'ref')) continue;
+    // A number in the date column is an Excel date serial (a date cell without a date format).
+    const dateCol = header.findIndex((h) => columnOf(h ?? '') === 'reviewDueAt') + 1;
+    const epoch = wb.properties?.date1904 ? Date.UTC(1904, 0, 1) : Date.UTC(1899, 11, 30);
+    const rows: RawTable['rows'] = [];
+    ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+      if (rowNumber === 1) return;
+      const cells: string[] = [];
+      row.eachCell({ includeEmpty: false }, (cell, col) => {
+        const v = cell.value;
+        cells[col - 1] = col === dateCol && typeof v === 'number' && v > 0 && v < 2958466
+          ? new Date(epoch + Math.round(v * 86_400_000)).toISOString()
+          : cellText(v);
+      });
+      rows.push({ rowNumber, cells });
+    });
+    return { format: 'xlsx', header: Array.from(header, (h) => h ?? ''), rows };
+  }
+  throw new DomainError('unprocessable', 'no visible worksheet has a "ref" column in its first row', { errors: [{ field: 'row 1/ref', message: 'no worksheet has a "ref" column header' }] });
+}
+
+/** A cell as the text a person sees in it. */
+function cellText(v: ExcelJS.CellValue | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
+  if ('richText' in v) return v.richText.map((t) => t.text).join('');
+  if ('formula' in v || 'sharedFormula' in v) return cellText((v as { result?: ExcelJS.CellValue }).result);
+  if ('hyperlink' in v) return cellText((v as { text?: ExcelJS.CellValue }).text);
+  if ('error' in v) return String(v.error);
+  return '';
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Validating rows into answers.
+ * ---------------------------------------------------------------------------------------------- */
+
+const squash = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+const KNOWN_COLUMNS = new Map<string, SoaColumn>(SOA_COLUMNS.map((c) => [squash(c), c]));
+/** Header names are matched case-insensitively, ignoring spaces and punctuation ("Provider statement"). */
+const columnOf = (header: string): SoaColumn | undefined => KNOWN_COLUMNS.get(squash(header));
+
+interface RowProblem { row: number; column: SoaColumn; message: string }
+
+interface PlannedRow {
+  rowNumber: number;
+  control: CatalogRow;
+  input: ControlAnswerInput;
+  expectedVersion: number | undefined;
+}
+
+interface ValidatedTable {
+  planned: PlannedRow[];
+  skipped: number;
+  dataRows: number;
+  problems: RowProblem[];
+}
+
+function enumValue<T extends string>(raw: string, allowed: readonly T[]): T | undefined {
+  const v = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+function isoDate(raw: string): string | undefined {
+  const v = raw.trim();
+  const m = ISO_DATE.exec(v);
+  if (!m) return undefined;
+  const withZone = m[4] === undefined ? `${v.slice(0, 10)}T00:00:00Z` : m[7] === undefined ? `${v.replace(' ', 'T')}Z` : v.replace(' ', 'T');
+  const d = new Date(withZone);
+  if (Number.isNaN(d.getTime())) return undefined;
+  // 2026-02-30 must not quietly become March 2.
+  if (d.getUTCFullYear() !== Number(m[1]) || d.getUTCMonth() + 1 !== Number(m[2]) || (m[7] === undefined && d.getUTCDate() !== Number(m[3]))) return undefined;
+  return d.toISOString();
+}
+
+export function validateTable(table: RawTable, resolve: (ref: string) => CatalogRow | undefined): ValidatedTable {
+  const problems: RowProblem[] = [];
+  const index = new Map<SoaColumn, number>();
+  table.header.forEach((h, i) => {
+    const col = columnOf(h);
+    if (!col) return; // extra columns are ignored
+    if (index.has(col)) problems.push({ row: 1, column: col, message: `the column "${col}" appears twice in the header` });
+    else index.set(col, i);
+  });
+  for (const col of REQUIRED_COLUMNS) {
+    if (!index.has(col)) problems.push({ row: 1, column: col, message: `the header row has no "${col}" column` });
+  }
+  if (problems.length > 0) return { planned: [], skipped: 0, dataRows: 0, problems };
+
+  const rows = table.rows
+    .map((r) => ({ rowNumber: r.rowNumber, get: (c: SoaColumn) => unneutralize(r.cells[index.get(c) ?? -1] ?? '') }))
+    .filter((r) => r.get('ref').trim() !== '' || ANSWER_COLUMNS.some((c) => r.get(c).trim() !== ''));
+  if (rows.length > SOA_IMPORT_LIMITS.dataRows) {
+    throw new DomainError('payload_too_large', `the file has ${rows.length} data rows; an import takes at most ${SOA_IMPORT_LIMITS.dataRows}; split the file`);
+  }
+
+  const planned: PlannedRow[] = [];
+  const seen = new Map<string, number>();
+  let skipped = 0;
+  for (const { rowNumber, get } of rows) {
+    const problem = (column: SoaColumn, message: string) => problems.push({ row: rowNumber, column, message });
+    const text = (c: keyof typeof TEXT_LIMITS): string | null => {
+      const v = get(c);
+      if (v.trim() === '') return null;
+      if (v.length > TEXT_LIMITS[c]) problem(c, `is ${v.length} characters long; at most ${TEXT_LIMITS[c]}`);
+      return v;
+    };
+
+    const rawRef = get('ref').trim();
+    let control: CatalogRow | undefined;
+    if (rawRef === '') problem('ref', 'is required');
+    else if (rawRef.length > 50 || !(control = resolve(rawRef))) problem('ref', `"${rawRef.slice(0, 50)}" is not an ISO/IEC 27001:2022 Annex A or ISO/IEC 27017 CLD control`);
+    if (control) {
+      const key = `${control.frameworkId}:${control.ref}`;
+      const first = seen.get(key);
+      if (first !== undefined) problem('ref', `${control.ref} already appears in row ${first}`);
+      else seen.set(key, rowNumber);
+      const fw = get('framework').trim();
+      if (fw !== '' && fw.toLowerCase() !== control.frameworkId) problem('framework', `${control.ref} belongs to ${control.frameworkId}, not "${fw.slice(0, 50)}"`);
+    }
+
+    if (ANSWER_COLUMNS.every((c) => get(c).trim() === '')) {
+      skipped++; // an unanswered control, as the export writes it
+      continue;
+    }
+
+    const applicableRaw = get('applicable').trim().toLowerCase();
+    const applicable = ['yes', 'true'].includes(applicableRaw) ? true : ['no', 'false'].includes(applicableRaw) ? false : undefined;
+    if (applicable === undefined) problem('applicable', applicableRaw === '' ? 'is required: yes or no' : 'must be yes or no (or true/false)');
+    const justification = text('justification');
+    const status = enumValue(get('status'), CONTROL_STATUSES);
+    if (!status) problem('status', `${get('status').trim() === '' ? 'is required' : 'is not a status'}: one of ${CONTROL_STATUSES.join(', ')}`);
+    const implementation = text('implementation');
+    if (implementation === null) problem('implementation', 'is required: how the control is met');
+    const responsibility = enumValue(get('responsibility'), RESPONSIBILITIES);
+    if (!responsibility) problem('responsibility', `${get('responsibility').trim() === '' ? 'is required' : 'is not a responsibility'}: one of ${RESPONSIBILITIES.join(', ')}`);
+    const providerStatement = text('providerStatement');
+    const customerStatement = text('customerStatement');
+    const owner = text('owner');
+    let reviewDueAt: string | null = null;
+    if (get('reviewDueAt').trim() !== '') {
+      reviewDueAt = isoDate(get('reviewDueAt')) ?? null;
+      if (!reviewDueAt) problem('reviewDueAt', 'must be an ISO date such as 2026-12-31 (or a date-time)');
+    }
+    const visibilityRaw = get('visibility');
+    const visibility = visibilityRaw.trim() === '' ? 'internal' : enumValue(visibilityRaw, VISIBILITIES);
+    if (!visibility) problem('visibility', `must be one of ${VISIBILITIES.join(', ')}`);
+    const publicSummary = text('publicSummary');
+    // The record's own cross-field rules, checked only where the fields they read are valid.
+    for (const e of answerRuleProblems({ applicable: applicable ?? true, justification, visibility: visibility ?? 'public', publicSummary })) {
+      problem(e.field as SoaColumn, e.message);
+    }
+    const versionRaw = get('version').trim();
+    let expectedVersion: number | undefined;
+    if (versionRaw !== '') {
+      if (/^\d{1,9}(?:\.0+)?$/.test(versionRaw)) expectedVersion = Number.parseInt(versionRaw, 10);
+      else problem('version', 'must be the whole-number version from the export, or blank');
+    }
+
+    if (control && applicable !== undefined && status && implementation !== null && responsibility && visibility) {
+      planned.push({
+        rowNumber, control, expectedVersion,
+        input: { applicable, status, implementation, responsibility, justification, providerStatement, customerStatement, owner, reviewDueAt, visibility, publicSummary },
+      });
+    }
+  }
+  return { planned, skipped, dataRows: rows.length, problems };
+}
+
+/**
+ * Text that is the same as what is stored, give or take line endings, or blank where the stored
+ * value is blank too, keeps the stored value: a spreadsheet round trip must not make new versions.
+ */
+function settle(input: ControlAnswerInput, current: AnswerRow | undefined): ControlAnswerInput {
+  if (!current) return input;
+  const norm = (v: string | null | undefined) => (v ?? '').replace(/\r\n?/g, '\n');
+  const same = (a: string | null | undefined, b: string | null | undefined) => norm(a) === norm(b) || (norm(a).trim() === '' && norm(b).trim() === '');
+  const out = { ...input };
+  if (same(input.implementation, current.implementation)) out.implementation = current.implementation;
+  for (const f of ['justification', 'providerStatement', 'customerStatement', 'owner', 'publicSummary'] as const) {
+    if (same(input[f], current[f])) out[f] = current[f];
+  }
+  return out;
+}
+
+function problemsToErrors(problems: RowProblem[]): FieldError[] {
+  return [...problems]
+    .sort((a, b) => a.row - b.row || SOA_COLUMNS.indexOf(a.column) - SOA_COLUMNS.indexOf(b.column))
+    .map((p) => ({ field: `row ${p.row}/${p.column}`, message: p.message }));
+}
+
+export interface SoaImportResult {
+  format: UploadFormat;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  dryRun: boolean;
+  changes: Array<{ row: number; framework: string; ref: string; outcome: Exclude<WriteOutcome, 'unchanged'>; version: number; changedFields: string[] }>;
+}
+
+/**
+ * Imports an SoA file: every row is checked first and any problem refuses the whole file (422,
+ * every problem listed); otherwise all changed rows are written in one transaction.
+ */
+export async function importSoa(ctx: ServiceContext, file: Buffer, opts: { dryRun: boolean; filename?: string }): Promise<SoaImportResult> {
+  requireRole(ctx.actor, 'editor');
+  const table = await readUpload(file);
+  const catalog = await answerableCatalog(ctx.db);
+  const checked = validateTable(table, catalog.resolve);
+  const txCtx = (tx: Executor): TxContext => ({ ...ctx, db: tx });
+
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const refs = checked.planned.map((p) => p.control.ref);
+      const currentRows = refs.length === 0 ? [] : await (() => {
+        const q = tx.select().from(controlAnswers).where(and(eq(controlAnswers.orgId, ctx.orgId), inArray(controlAnswers.ref, refs)));
+        return opts.dryRun ? q : q.for('update');
+      })();
+      const current = new Map(currentRows.map((r) => [`${r.frameworkId}:${r.ref}`, r]));
+      const problems = [...checked.problems];
+      for (const p of checked.planned) {
+        const now = current.get(`${p.control.frameworkId}:${p.control.ref}`)?.version ?? 0;
+        if (p.expectedVersion !== undefined && p.expectedVersion !== now) {
+          problems.push({
+            row: p.rowNumber, column: 'version',
+            message: `is ${p.expectedVersion}, but ${p.control.ref} is at version ${now}: it changed since this file was exported; export again and reapply your change`,
+          });
+        }
+      }
+      if (problems.length > 0) {
+        const rowsWithProblems = new Set(problems.map((p) => p.row)).size;
+        throw new DomainError('unprocessable', `${rowsWithProblems} row${rowsWithProblems === 1 ? ' has' : 's have'} problems; nothing was imported`, { errors: problemsToErrors(problems) });
+      }
+
+      const result: SoaImportResult = { format: table.format, created: 0, updated: 0, unchanged: 0, skipped: checked.skipped, dryRun: opts.dryRun, changes: [] };
+      for (const p of checked.planned) {
+        const before = current.get(`${p.control.frameworkId}:${p.control.ref}`);
+        const input = settle(p.input, before);
+        let outcome: WriteOutcome;
+        let changed: string[];
+        let version: number;
+        if (opts.dryRun) {
+          changed = changedAnswerFields(before, answerValues(ctx, input));
+          outcome = !before ? 'created' : changed.length > 0 ? 'updated' : 'unchanged';
+          version = (before?.version ?? 0) + (outcome === 'unchanged' ? 0 : 1);
+        } else {
+          const w = await writeControlAnswer(tx, txCtx(tx), p.control, input, p.expectedVersion, { overwrite: true, via: 'import' });
+          ({ outcome, changed } = w);
+          version = w.row.version;
+        }
+        result[outcome]++;
+        if (outcome !== 'unchanged') result.changes.push({ row: p.rowNumber, framework: p.control.frameworkId, ref: p.control.ref, outcome, version, changedFields: changed });
+      }
+      if (!opts.dryRun) {
+        await recordAudit(tx, ctx, {
+          action: 'controls.imported', targetType: 'soa', targetId: null,
+          summary: {
+            format: table.format, filename: opts.filename?.slice(0, 200) ?? null, rows: checked.dataRows,
+            created: result.created, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped,
+          },
+        });
+      }
+      return result;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new DomainError('version_conflict', 'another change to these controls was saved while importing; nothing was imported; try again');
+    }
+    throw err;
+  }
+}

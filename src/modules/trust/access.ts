@@ -1,0 +1,395 @@
+import type { Readable } from 'node:stream';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Db, Executor } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import type { BlobStore } from '../../lib/storage.js';
+import { recordAudit } from '../audit/service.js';
+import { auditEvents } from '../audit/tables.js';
+import { emitEvent } from '../events/service.js';
+import { organizations } from '../identity/tables.js';
+import { currentVersions, loadVersion } from './documents.js';
+import type { GrantSigner } from './grants.js';
+import { loadPage, ndaVersionOf, orgBySlug } from './service.js';
+import {
+  accessGrants, accessRequests, documentDownloads, documents,
+  type AccessRequestStatus,
+} from './tables.js';
+import { isPdf, watermarkPdf } from './watermark.js';
+
+const DAY_MS = 86_400_000;
+
+export interface AccessDeps {
+  db: Db;
+  clock: Clock;
+  signer: GrantSigner;
+  blobs: BlobStore;
+  publicUrl: string;
+}
+
+type RequestRow = typeof accessRequests.$inferSelect;
+type GrantRow = typeof accessGrants.$inferSelect;
+
+export function requestView(r: RequestRow) {
+  return {
+    id: r.id, name: r.name, email: r.email, company: r.company, reason: r.reason, documentIds: r.documentIds, status: r.status,
+    ndaVersion: r.ndaVersion, ndaAcceptedAt: r.ndaAcceptedAt.toISOString(), ip: r.ip, userAgent: r.userAgent, requestCount: r.requestCount,
+    autoApproved: r.autoApproved, decidedBy: r.decidedBy, decidedAt: r.decidedAt?.toISOString() ?? null, decisionNote: r.decisionNote,
+    grantId: r.grantId, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+export type GrantStatus = 'active' | 'expired' | 'revoked';
+const grantStatus = (g: GrantRow, now: Date): GrantStatus => (g.revokedAt ? 'revoked' : g.expiresAt <= now ? 'expired' : 'active');
+
+export function grantView(g: GrantRow, now: Date, downloads?: number) {
+  return {
+    id: g.id, requestId: g.requestId, email: g.email, name: g.name, company: g.company, documentIds: g.documentIds,
+    status: grantStatus(g, now), expiresAt: g.expiresAt.toISOString(), revokedAt: g.revokedAt?.toISOString() ?? null, revokedBy: g.revokedBy,
+    createdBy: g.createdBy, createdAt: g.createdAt.toISOString(), lastUsedAt: g.lastUsedAt?.toISOString() ?? null,
+    ...(downloads !== undefined ? { downloads } : {}),
+  };
+}
+
+export const grantUrl = (publicUrl: string, slug: string, token: string) => `${publicUrl}/trust/${slug}/access/${token}`;
+
+/** Audit entries for actions nobody signed in for: a prospect's request, a rule's approval. */
+async function auditAs(tx: Executor, orgId: string, actorType: 'public' | 'system', requestId: string, now: Date, entry: { action: string; targetType: string; targetId: string; summary: Record<string, unknown> }) {
+  await tx.insert(auditEvents).values({ orgId, id: newId(), actorType, actorId: actorType === 'system' ? 'auto-approve' : null, requestId, createdAt: now, ...entry });
+}
+
+function fail(errors: FieldError[]): never {
+  throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
+}
+
+/** NDA (or public) documents of the organization among `ids`; every id must be one. */
+async function shareableDocuments(db: Executor, orgId: string, ids: string[], field: string): Promise<string[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return [];
+  const rows = await db.select({ id: documents.id, visibility: documents.visibility }).from(documents)
+    .where(and(eq(documents.orgId, orgId), inArray(documents.id, unique)));
+  const byId = new Map(rows.map((r) => [r.id, r.visibility]));
+  const errors: FieldError[] = [];
+  unique.forEach((id, i) => {
+    const v = byId.get(id);
+    if (!v || v === 'private') errors.push({ field: `${field}/${i}`, message: 'no such document on the trust page' });
+  });
+  if (errors.length > 0) fail(errors);
+  return unique;
+}
+
+async function allNdaDocuments(db: Executor, orgId: string) {
+  const rows = await db.select({ id: documents.id }).from(documents)
+    .where(and(eq(documents.orgId, orgId), eq(documents.visibility, 'nda'))).orderBy(asc(documents.title));
+  return rows.map((r) => r.id);
+}
+
+async function insertGrant(tx: Executor, orgId: string, req: RequestRow, documentIds: string[], expiresAt: Date, createdBy: string, now: Date) {
+  const [g] = await tx.insert(accessGrants).values({
+    orgId, id: newId(), requestId: req.id, email: req.email, name: req.name, company: req.company, documentIds, expiresAt, createdBy, createdAt: now,
+  }).returning();
+  return g!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public: a prospect asks for access
+
+export interface AccessRequestInput {
+  name: string;
+  email: string;
+  company: string;
+  reason?: string | null;
+  ndaAccepted?: unknown;
+  documentIds?: string[];
+}
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+}
+
+/**
+ * Records an access request with the NDA version accepted, the time, address and agent.
+ * A second request from the same address while one is pending merges into it. An address
+ * whose domain is on the page's auto-approve list is granted at once; its link is delivered
+ * by the organization (see the access_grant.created event), never in this public answer.
+ */
+export async function createAccessRequest(deps: AccessDeps, slug: string, input: AccessRequestInput, meta: RequestMeta) {
+  const org = await orgBySlug(deps.db, slug);
+  const page = org ? await loadPage(deps.db, org.id) : undefined;
+  if (!org || !page?.published) throw notFound('trust page');
+  const errors: FieldError[] = [];
+  if (input.ndaAccepted !== true) errors.push({ field: 'body/ndaAccepted', message: 'you must accept the NDA to request access (ndaAccepted: true)' });
+  const name = input.name?.trim();
+  const company = input.company?.trim();
+  const email = input.email?.trim().toLowerCase();
+  if (!name) errors.push({ field: 'body/name', message: 'is required' });
+  if (!company) errors.push({ field: 'body/company', message: 'is required' });
+  if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.push({ field: 'body/email', message: 'must be an email address' });
+  if (errors.length > 0) fail(errors);
+  const wanted = await shareableDocuments(deps.db, org.id, input.documentIds ?? [], 'body/documentIds');
+  const ndaVersion = ndaVersionOf(page);
+  const domain = email!.split('@')[1]!;
+  const auto = page.autoApproveDomains.includes(domain);
+
+  const attempt = () => deps.db.transaction(async (tx) => {
+    const now = deps.clock();
+    const [pending] = await tx.select().from(accessRequests)
+      .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.email, email!), eq(accessRequests.status, 'pending'))).for('update');
+    const fields = {
+      name: name!, company: company!, reason: input.reason?.trim() || null, ndaVersion, ndaAcceptedAt: now,
+      ip: meta.ip, userAgent: meta.userAgent?.slice(0, 500) ?? null, updatedAt: now,
+    };
+    if (pending) {
+      const [merged] = await tx.update(accessRequests).set({
+        ...fields,
+        documentIds: pending.documentIds.length === 0 || wanted.length === 0 ? [] : [...new Set([...pending.documentIds, ...wanted])],
+        requestCount: pending.requestCount + 1,
+      }).where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, pending.id))).returning();
+      await auditAs(tx, org.id, 'public', meta.requestId, now, { action: 'access_request.merged', targetType: 'access_request', targetId: pending.id, summary: { requestCount: merged!.requestCount, ndaVersion } });
+      return { request: merged!, merged: true };
+    }
+    const [created] = await tx.insert(accessRequests).values({
+      ...fields, orgId: org.id, id: newId(), email: email!, documentIds: wanted, status: 'pending', createdAt: now,
+    }).returning();
+    let request = created!;
+    await auditAs(tx, org.id, 'public', meta.requestId, now, { action: 'access_request.created', targetType: 'access_request', targetId: request.id, summary: { ndaVersion, domain } });
+    await emitEvent(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, 'access_request.created', {
+      requestId: request.id, name: request.name, email: request.email, company: request.company, reason: request.reason, documentIds: request.documentIds, ndaVersion,
+    });
+    if (auto) {
+      const docs = wanted.length > 0 ? wanted : await allNdaDocuments(tx, org.id);
+      const expiresAt = new Date(now.getTime() + page.autoApproveExpiresInDays * DAY_MS);
+      const grant = await insertGrant(tx, org.id, request, docs, expiresAt, 'auto-approve', now);
+      [request] = (await tx.update(accessRequests).set({ status: 'approved', autoApproved: true, decidedBy: 'auto-approve', decidedAt: now, grantId: grant.id, decisionNote: `email domain ${domain} is auto-approved` })
+        .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, request.id))).returning()) as [RequestRow];
+      await auditAs(tx, org.id, 'system', meta.requestId, now, { action: 'access_grant.created', targetType: 'access_grant', targetId: grant.id, summary: { requestId: request.id, documents: docs.length, expiresAt: expiresAt.toISOString(), auto: true } });
+      await emitEvent(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, 'access_grant.created', {
+        grantId: grant.id, requestId: request.id, email: grant.email, documentIds: docs, expiresAt: expiresAt.toISOString(), autoApproved: true,
+      });
+    }
+    return { request, merged: false };
+  });
+  try {
+    return await attempt();
+  } catch (err) {
+    // Two first requests raced: the loser merges into the winner's.
+    if (isUniqueViolation(err, 'access_requests_pending_email_key')) return attempt();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The organization decides
+
+async function lockRequest(tx: Executor, orgId: string, id: string) {
+  const [r] = await tx.select().from(accessRequests).where(and(eq(accessRequests.orgId, orgId), eq(accessRequests.id, id))).for('update');
+  if (!r) throw notFound('access request');
+  return r;
+}
+
+export async function listAccessRequests(ctx: ServiceContext, q: { limit: number; cursor?: string; status?: AccessRequestStatus }) {
+  const after = decodeCursor(q.cursor);
+  const rows = await ctx.db.select().from(accessRequests).where(and(
+    eq(accessRequests.orgId, ctx.orgId),
+    q.status ? eq(accessRequests.status, q.status) : undefined,
+    after ? lt(accessRequests.id, after) : undefined,
+  )).orderBy(desc(accessRequests.id)).limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => r.id);
+  return { items: page.items.map(requestView), nextCursor: page.nextCursor };
+}
+
+export async function getAccessRequest(ctx: ServiceContext, id: string) {
+  const [r] = await ctx.db.select().from(accessRequests).where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)));
+  if (!r) throw notFound('access request');
+  return requestView(r);
+}
+
+export async function approveAccessRequest(deps: AccessDeps, ctx: ServiceContext, id: string, input: { expiresInDays: number; documentIds?: string[]; note?: string | null }) {
+  requireRole(ctx.actor, 'admin');
+  const now = ctx.clock();
+  const { grant, slug } = await ctx.db.transaction(async (tx) => {
+    const req = await lockRequest(tx, ctx.orgId, id);
+    if (req.status !== 'pending') throw new DomainError('conflict', `this request is already ${req.status}`);
+    let docs = input.documentIds ? await shareableDocuments(tx, ctx.orgId, input.documentIds, 'body/documentIds') : [];
+    if (!input.documentIds) {
+      const nda = await allNdaDocuments(tx, ctx.orgId);
+      docs = req.documentIds.length > 0 ? req.documentIds.filter((d) => nda.includes(d)) : nda;
+      if (docs.length === 0) docs = nda;
+    }
+    if (docs.length === 0) throw new DomainError('unprocessable', 'there is no NDA document to share: upload one (visibility nda) or name documentIds');
+    const expiresAt = new Date(now.getTime() + input.expiresInDays * DAY_MS);
+    const g = await insertGrant(tx, ctx.orgId, req, docs, expiresAt, ctx.actor.id, now);
+    await tx.update(accessRequests).set({ status: 'approved', decidedBy: ctx.actor.id, decidedAt: now, grantId: g.id, decisionNote: input.note?.trim() || null, updatedAt: now })
+      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)));
+    await recordAudit(tx, ctx, { action: 'access_grant.created', targetType: 'access_grant', targetId: g.id, summary: { requestId: id, documents: docs.length, expiresAt: expiresAt.toISOString() } });
+    await emitEvent(tx, ctx, 'access_grant.created', { grantId: g.id, requestId: id, email: g.email, documentIds: docs, expiresAt: expiresAt.toISOString(), autoApproved: false });
+    const [org] = await tx.select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, ctx.orgId));
+    return { grant: g, slug: org!.slug };
+  });
+  const token = await deps.signer.sign({ grantId: grant.id, orgId: ctx.orgId, email: grant.email, documentIds: grant.documentIds, expiresAt: grant.expiresAt });
+  return { grantId: grant.id, url: grantUrl(deps.publicUrl, slug, token), expiresAt: grant.expiresAt.toISOString(), documentIds: grant.documentIds, email: grant.email };
+}
+
+export async function denyAccessRequest(ctx: ServiceContext, id: string, input: { note?: string | null }) {
+  requireRole(ctx.actor, 'admin');
+  const now = ctx.clock();
+  const row = await ctx.db.transaction(async (tx) => {
+    const req = await lockRequest(tx, ctx.orgId, id);
+    if (req.status !== 'pending') throw new DomainError('conflict', `this request is already ${req.status}`);
+    const [saved] = await tx.update(accessRequests).set({ status: 'denied', decidedBy: ctx.actor.id, decidedAt: now, decisionNote: input.note?.trim() || null, updatedAt: now })
+      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id))).returning();
+    await recordAudit(tx, ctx, { action: 'access_request.denied', targetType: 'access_request', targetId: id, summary: {} });
+    return saved!;
+  });
+  return requestView(row);
+}
+
+async function downloadCounts(db: Executor, orgId: string, grantIds: string[]) {
+  if (grantIds.length === 0) return new Map<string, number>();
+  const rows = await db.select({ grantId: documentDownloads.grantId, n: sql<number>`count(*)::int` }).from(documentDownloads)
+    .where(and(eq(documentDownloads.orgId, orgId), inArray(documentDownloads.grantId, grantIds))).groupBy(documentDownloads.grantId);
+  return new Map(rows.map((r) => [r.grantId!, Number(r.n)]));
+}
+
+export async function listGrants(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
+  const after = decodeCursor(q.cursor);
+  const rows = await ctx.db.select().from(accessGrants)
+    .where(and(eq(accessGrants.orgId, ctx.orgId), after ? lt(accessGrants.id, after) : undefined))
+    .orderBy(desc(accessGrants.id)).limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => r.id);
+  const counts = await downloadCounts(ctx.db, ctx.orgId, page.items.map((g) => g.id));
+  const now = ctx.clock();
+  return { items: page.items.map((g) => grantView(g, now, counts.get(g.id) ?? 0)), nextCursor: page.nextCursor };
+}
+
+async function loadGrant(db: Executor, orgId: string, id: string) {
+  const [g] = await db.select().from(accessGrants).where(and(eq(accessGrants.orgId, orgId), eq(accessGrants.id, id)));
+  if (!g) throw notFound('access grant');
+  return g;
+}
+
+export async function getGrant(ctx: ServiceContext, id: string) {
+  const g = await loadGrant(ctx.db, ctx.orgId, id);
+  const counts = await downloadCounts(ctx.db, ctx.orgId, [id]);
+  return grantView(g, ctx.clock(), counts.get(id) ?? 0);
+}
+
+/** Revocation is a row update that every use of the link checks: effective at once. */
+export async function revokeGrant(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'admin');
+  await ctx.db.transaction(async (tx) => {
+    const [g] = await tx.select().from(accessGrants).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id))).for('update');
+    if (!g) throw notFound('access grant');
+    if (g.revokedAt) return;
+    await tx.update(accessGrants).set({ revokedAt: ctx.clock(), revokedBy: ctx.actor.id }).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id)));
+    await recordAudit(tx, ctx, { action: 'access_grant.revoked', targetType: 'access_grant', targetId: id, summary: { email: g.email } });
+  });
+}
+
+/** A fresh link for an active grant (same jti, same expiry), e.g. for an integration that mails it. */
+export async function reissueGrantLink(deps: AccessDeps, ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'admin');
+  const g = await loadGrant(ctx.db, ctx.orgId, id);
+  const status = grantStatus(g, ctx.clock());
+  if (status !== 'active') throw new DomainError('gone', `this grant is ${status}`);
+  const [org] = await ctx.db.select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, ctx.orgId));
+  const token = await deps.signer.sign({ grantId: g.id, orgId: ctx.orgId, email: g.email, documentIds: g.documentIds, expiresAt: g.expiresAt });
+  return { grantId: g.id, url: grantUrl(deps.publicUrl, org!.slug, token), expiresAt: g.expiresAt.toISOString(), documentIds: g.documentIds, email: g.email };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The grantee uses the link
+
+export interface ResolvedGrant {
+  org: { id: string; slug: string; name: string };
+  grant: GrantRow;
+  documents: { id: string; title: string; description: string | null; fileName: string; contentType: string; size: number }[];
+}
+
+/**
+ * Checks a link: signature and expiry of the token (401, 410), the organization of the page it is
+ * used on (another organization's link is 404), and the grant row (unknown 404, revoked 403,
+ * expired 410). Documents are the granted ones that are still public or NDA.
+ */
+export async function resolveGrant(deps: AccessDeps, slug: string, token: string): Promise<ResolvedGrant> {
+  const claims = await deps.signer.verify(token);
+  const org = await orgBySlug(deps.db, slug);
+  if (!org || claims.orgId !== org.id) throw notFound('access link');
+  const grant = await loadGrant(deps.db, org.id, claims.grantId).catch(() => { throw notFound('access link'); });
+  const now = deps.clock();
+  if (grant.revokedAt) throw new DomainError('forbidden', 'this access link has been revoked');
+  if (grant.expiresAt <= now) throw new DomainError('gone', 'this access link has expired; ask for access again');
+  const rows = grant.documentIds.length === 0 ? [] : await deps.db.select().from(documents).where(and(
+    eq(documents.orgId, org.id), inArray(documents.id, grant.documentIds), inArray(documents.visibility, ['public', 'nda']),
+  )).orderBy(asc(documents.title));
+  const current = await currentVersions(deps.db, org.id, rows);
+  if (!grant.lastUsedAt || now.getTime() - grant.lastUsedAt.getTime() > 60_000) {
+    await deps.db.update(accessGrants).set({ lastUsedAt: now }).where(and(eq(accessGrants.orgId, org.id), eq(accessGrants.id, grant.id)));
+  }
+  return {
+    org: { id: org.id, slug: org.slug, name: org.name },
+    grant,
+    documents: rows.flatMap((d) => {
+      const v = current.get(d.id);
+      return v ? [{ id: d.id, title: d.title, description: d.description, fileName: v.fileName, contentType: v.contentType, size: v.size }] : [];
+    }),
+  };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export interface Download {
+  fileName: string;
+  contentType: string;
+  body: Buffer | Readable;
+  watermarked: boolean;
+  sha256: string;
+}
+
+async function recordDownload(deps: AccessDeps, orgId: string, requestId: string, d: { documentId: string; title: string; version: number; grantId: string | null; email: string | null; watermarked: boolean }) {
+  await deps.db.transaction(async (tx) => {
+    const at = deps.clock();
+    await tx.insert(documentDownloads).values({ orgId, id: newId(), documentId: d.documentId, documentTitle: d.title, version: d.version, grantId: d.grantId, email: d.email, watermarked: d.watermarked, at });
+    await emitEvent(tx, { orgId, requestId, clock: deps.clock }, 'document.downloaded', {
+      documentId: d.documentId, title: d.title, version: d.version, grantId: d.grantId, email: d.email, watermarked: d.watermarked,
+    });
+  });
+}
+
+/** An NDA (or public) document through a grant: PDFs stamped with the grantee and time, every download logged. */
+export async function downloadWithGrant(deps: AccessDeps, resolved: ResolvedGrant, documentId: string, requestId: string): Promise<Download> {
+  const doc = resolved.documents.find((d) => d.id === documentId);
+  if (!doc) throw notFound('document in this grant');
+  const [row] = await deps.db.select().from(documents).where(and(eq(documents.orgId, resolved.org.id), eq(documents.id, documentId)));
+  if (!row) throw notFound('document in this grant');
+  const v = await loadVersion(deps.db, resolved.org.id, documentId, row.currentVersion);
+  const bytes = await readAll(await deps.blobs.openVerified(v.sha256));
+  const at = deps.clock();
+  const pdf = isPdf(v.contentType, bytes);
+  const body = pdf ? await watermarkPdf(bytes, { email: resolved.grant.email, at, organization: resolved.org.name }) : bytes;
+  await recordDownload(deps, resolved.org.id, requestId, { documentId, title: row.title, version: v.version, grantId: resolved.grant.id, email: resolved.grant.email, watermarked: pdf });
+  return { fileName: v.fileName, contentType: pdf ? 'application/pdf' : v.contentType, body, watermarked: pdf, sha256: v.sha256 };
+}
+
+/** A public document: anyone, no personal data kept; the download is still counted and announced. */
+export async function downloadPublic(deps: AccessDeps, slug: string, documentId: string, requestId: string): Promise<Download> {
+  const org = await orgBySlug(deps.db, slug);
+  const page = org ? await loadPage(deps.db, org.id) : undefined;
+  if (!org || !page?.published) throw notFound('trust page');
+  const [row] = await deps.db.select().from(documents).where(and(eq(documents.orgId, org.id), eq(documents.id, documentId)));
+  if (!row || row.visibility === 'private') throw notFound('document');
+  if (row.visibility === 'nda') throw new DomainError('forbidden', 'this document is shared under NDA: request access on the trust page');
+  const v = await loadVersion(deps.db, org.id, documentId, row.currentVersion);
+  const stream = await deps.blobs.openVerified(v.sha256);
+  await recordDownload(deps, org.id, requestId, { documentId, title: row.title, version: v.version, grantId: null, email: null, watermarked: false });
+  return { fileName: v.fileName, contentType: v.contentType, body: stream, watermarked: false, sha256: v.sha256 };
+}

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import type { BlobStore } from '../../lib/storage.js';
+import type { AccessDeps } from './access.js';
+import { PageViewCounter } from './analytics.js';
+import { GrantSigner } from './grants.js';
+import { TrustCache, buildPublicTrust } from './service.js';
+
+/** Grant tokens travel in the path: logs keep the route, never the token. */
+export const maskGrantTokens = (url: string | undefined) => url?.replace(/(\/trust\/[^/?#]+\/access\/)[^/?#]+/g, '$1[redacted]');
+
+/**
+ * What the trust routes share: the public cache, the grant signer, the page-view counter.
+ * Made once by buildApp; the public routes and the authenticated API use the same instance,
+ * so a change through the API invalidates what the public routes serve.
+ */
+export class TrustPortal {
+  onError: (err: unknown) => void = () => {};
+
+  private constructor(
+    readonly config: Config,
+    readonly db: Db,
+    readonly blobs: BlobStore,
+    readonly clock: Clock,
+    readonly signer: GrantSigner,
+    readonly cache: TrustCache,
+    readonly views: PageViewCounter,
+  ) {}
+
+  static async open(opts: { config: Config; db: Db; blobs: BlobStore; clock: Clock; cacheTtlMs?: number; viewFlushMs?: number }): Promise<TrustPortal> {
+    const { config, db, blobs, clock } = opts;
+    const signer = await GrantSigner.open({ dir: path.join(config.dataDir, 'grant-keys'), pem: config.auth.signingKeyPem, issuer: config.auth.issuer, clock });
+    const cache = new TrustCache((slug) => buildPublicTrust(db, slug, clock(), config.publicUrl, clock), clock, opts.cacheTtlMs ?? 60_000);
+    let portal: TrustPortal | undefined = undefined;
+    const views = new PageViewCounter(db, clock, (err) => portal?.onError(err), opts.viewFlushMs ?? 10_000);
+    portal = new TrustPortal(config, db, blobs, clock, signer, cache, views);
+    return portal;
+  }
+
+  get access(): AccessDeps {
+    return { db: this.db, clock: this.clock, signer: this.signer, blobs: this.blobs, publicUrl: this.config.publicUrl };
+  }
+
+  async close() {
+    await this.views.close();
+  }
+}
+
+/** Fastify's request log serializer, with grant tokens masked in the URL. */
+export function safeRequestSerializer(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: maskGrantTokens(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import fp from 'fastify-plugin';
+import { and, eq, lt } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import { DomainError, isUniqueViolation } from '../lib/errors.js';
+import { idempotencyKeys } from '../modules/idempotency/tables.js';
+
+const TTL_MS = 24 * 3600_000;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+/** Headers worth replaying; everything else (dates, request ids) belongs to the new response. */
+const REPLAYED_HEADERS = ['content-type', 'location', 'etag', 'content-disposition'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency?: { orgId: string; key: string; hash: () => string; first: boolean };
+  }
+}
+
+/** Canonical JSON: key order does not change the hash. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+function requestHash(req: FastifyRequest, bodyHash: string): string {
+  return createHash('sha256').update(`${req.method} ${req.url}\n${bodyHash}`).digest('hex');
+}
+
+const jsonBodyHash = (req: FastifyRequest) => createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
+
+const isMultipart = (req: FastifyRequest) => /^multipart\//i.test(req.headers['content-type'] ?? '');
+
+/** Hashes the raw body as the handler reads it (multipart is read from the socket by the handler). */
+function observeRawBody(req: FastifyRequest): () => string {
+  const hash = createHash('sha256');
+  req.raw.on('data', (c: Buffer) => hash.update(c));
+  req.raw.pause(); // stay paused until the handler's parser pipes it: no byte is lost
+  let digest: string | undefined;
+  return () => (digest ??= hash.digest('hex'));
+}
+
+/** Reads the rest of a raw body that no handler will read, hashing it (bounded). */
+async function drainRawBody(req: FastifyRequest, max: number): Promise<string> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const c of req.raw) {
+    size += (c as Buffer).length;
+    if (size > max) throw new DomainError('payload_too_large', `upload exceeds the limit of ${max} bytes`);
+    hash.update(c as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Idempotency-Key on authenticated POSTs: the same key and request within 24 hours answers the
+ * first response again; the same key with a different request is a 422. JSON bodies are hashed
+ * in canonical form; multipart bodies by their bytes, observed while the handler reads them.
+ */
+export default fp<{ db: Db; clock: Clock; maxBufferBytes: number }>(async (app, { db, clock, maxBufferBytes }) => {
+  app.addHook('preHandler', async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    if (req.method !== 'POST' || key === undefined || !req.principal) return;
+    if (typeof key !== 'string' || !KEY.test(key)) {
+      throw new DomainError('validation_failed', 'Idempotency-Key must be 1-255 visible ASCII characters', { errors: [{ field: 'headers/idempotency-key', message: 'invalid' }] });
+    }
+    const orgId = req.principal.orgId;
+    const principal = `${req.principal.actor.type}:${req.principal.actor.id}`;
+    const multipart = isMultipart(req);
+    const now = clock();
+    await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, now)));
+    const [existing] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key)));
+    if (!existing) {
+      // A multipart body is hashed as the handler reads it, and recorded with the response.
+      const bodyHash = multipart ? observeRawBody(req) : ((h: string) => () => h)(jsonBodyHash(req));
+      try {
+        await db.insert(idempotencyKeys).values({
+          orgId, key, principal, method: req.method, path: req.url, requestHash: multipart ? '' : requestHash(req, bodyHash()), state: 'in_progress',
+          createdAt: now, expiresAt: new Date(now.getTime() + TTL_MS),
+        });
+        req.idempotency = { orgId, key, hash: () => requestHash(req, bodyHash()), first: true };
+        return;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
+      }
+    }
+    const row = existing;
+    if (row.state !== 'done') throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
+    const hash = requestHash(req, multipart ? await drainRawBody(req, maxBufferBytes) : jsonBodyHash(req));
+    if (row.requestHash !== hash || row.principal !== principal) {
+      throw new DomainError('idempotency_conflict', 'this Idempotency-Key was used for a different request; use a new key');
+    }
+    reply.code(row.responseStatus!).headers({ ...row.responseHeaders, 'idempotent-replayed': 'true' });
+    return reply.send(row.responseBody);
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    const idem = req.idempotency;
+    if (!idem?.first) return payload;
+    idem.first = false;
+    // Server errors are not remembered: the client may retry them with the same key.
+    if (reply.statusCode >= 500 || (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)) {
+      await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
+      return payload;
+    }
+    const headers: Record<string, string> = {};
+    for (const h of REPLAYED_HEADERS) {
+      const v = reply.getHeader(h);
+      if (v !== undefined) headers[h] = String(v);
+    }
+    await db.update(idempotencyKeys).set({
+      state: 'done', requestHash: idem.hash(), responseStatus: reply.statusCode, responseHeaders: headers,
+      responseBody: payload === null || payload === undefined ? null : String(payload),
+    }).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
+    return payload;
+  });
+
+  // A request that died before sending (aborted connection) must not block its key for a day.
+  app.addHook('onResponse', async (req) => {
+    if (req.idempotency?.first) {
+      await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, req.idempotency.orgId), eq(idempotencyKeys.key, req.idempotency.key)));
+    }
+  });
+}, { name: 'idempotency', dependencies: ['auth'] });
