@@ -9,6 +9,7 @@ import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
 import securityPlugin from './plugins/security.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import { installValidators } from './plugins/validation.js';
 import swaggerPlugin from './plugins/swagger.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
@@ -22,10 +23,13 @@ import { certificationRoutes } from './modules/certifications/routes.js';
 import { evidenceRoutes } from './modules/evidence/routes.js';
 import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
+import { questionnaireRoutes } from './modules/questionnaires/routes.js';
+import { runNextJob } from './modules/questionnaires/service.js';
+import { loadThesaurus } from './modules/questionnaires/answering.js';
 import { DeliveryWorker } from './modules/webhooks/worker.js';
 import { scanExpiries } from './modules/events/expiry.js';
 import { startPoller, type Poller } from './lib/poller.js';
-import { seedDatabase } from './seeds.js';
+import { SEEDS_DIR, seedDatabase } from './seeds.js';
 import { FsBlobStore, type BlobStore } from './lib/storage.js';
 import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
 import { trustRoutes } from './modules/trust/routes.js';
@@ -44,6 +48,8 @@ export interface BuildAppOptions {
   blobs?: BlobStore;
   /** Webhook delivery: retry delays and polling; `worker: false` leaves sending to another process. */
   webhooks?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number };
+  /** Background jobs: `worker: false` leaves them queued (tests run them by hand). */
+  jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void> };
   /** How often to look for expiring evidence and certifications (default 60 s; 0 turns it off). */
   expiryScanIntervalMs?: number;
   /** Pino options, or false for silence (tests). */
@@ -94,7 +100,6 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     },
-    ajv: { customOptions: { allErrors: true } },
     // Trust-page grant links carry a signed token in the path; it is longer than the default 100.
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -108,6 +113,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
 
   app.decorate('keys', keys);
   app.decorate('database', database);
+  installValidators(app);
 
   await app.register(errorsPlugin);
   await app.register(securityPlugin);
@@ -132,6 +138,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(evidenceRoutes, { config, blobs });
       await api.register(certificationRoutes);
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps } });
+      await api.register(questionnaireRoutes, { config, blobs });
       await api.register(trustRoutes, { portal: trustPortal });
     },
     { prefix: '/api/v1' },
@@ -143,6 +150,20 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     // preClose runs before the database closes: no delivery is cut off halfway.
     app.addHook('preClose', async () => worker.stop());
   }
+  // Background jobs (questionnaire fills): claimed from the database, so a restart resumes them.
+  const jobDeps = { db: database.db, clock, thesaurus: loadThesaurus(SEEDS_DIR), ...options.jobs };
+  if (options.jobs?.worker !== false) {
+    let runner: Poller | undefined;
+    const drain = async () => {
+      while (await runNextJob(jobDeps)) { /* run every due job, then wait for the next poll */ }
+    };
+    app.addHook('onReady', async () => {
+      runner = startPoller('background jobs', drain, options.jobs?.pollIntervalMs ?? 250, app.log);
+    });
+    app.addHook('preClose', async () => runner?.stop());
+  }
+  app.decorate('jobDeps', jobDeps);
+
   const scanEvery = options.expiryScanIntervalMs ?? 60_000;
   if (scanEvery > 0) {
     let scanner: Poller | undefined;
@@ -160,5 +181,6 @@ declare module 'fastify' {
     keys: KeyRing;
     database: Database;
     deliveryWorker: DeliveryWorker;
+    jobDeps: import('./modules/questionnaires/service.js').FillDeps;
   }
 }

@@ -9,3 +9,4 @@ export * from '../modules/events/tables.js';
 export * from '../modules/webhooks/tables.js';
 export * from '../modules/idempotency/tables.js';
 export * from '../modules/trust/tables.js';
+export * from '../modules/questionnaires/tables.js';

@@ -3,9 +3,16 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from './errors.js';
 import type { BlobStore, StoredBlob } from './storage.js';
 
+/** A file received in a request, already in the blob store. */
+export interface UploadedFile {
+  stored: StoredBlob;
+  fileName: string;
+  contentType: string;
+}
+
 export interface Upload {
   fields: Record<string, string[]>;
-  file?: { stored: StoredBlob; fileName: string; contentType: string };
+  file?: UploadedFile;
 }
 
 /**

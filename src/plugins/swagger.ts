@@ -79,6 +79,7 @@ export default fp(async (app) => {
         { name: 'reports', description: 'Coverage and readiness reports' },
         { name: 'evidence', description: 'Evidence files and links, content-addressed, versioned, with validity dates' },
         { name: 'certifications', description: 'Certificates and attestation reports with computed status' },
+        { name: 'questionnaires', description: 'Import buyers\' questionnaires, answer them with citations and confidence, review, export into their own file' },
         { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) with retries and a delivery log' },
         { name: 'trust', description: 'Trust page, public trust profile, access requests and NDA grants' },
         { name: 'documents', description: 'Trust-page documents: public, NDA-gated or private, versioned' },

@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { neutralize, unneutralize } from '../../lib/tabular.js';
+import { evidenceByControl } from '../evidence/service.js';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
@@ -26,6 +27,8 @@ import {
 export const SOA_COLUMNS = [
   'framework', 'ref', 'title', 'applicable', 'justification', 'status', 'implementation', 'responsibility',
   'providerStatement', 'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary', 'version', 'updatedAt',
+  // Read-only on import: so that a control whose evidence has expired shows it in this report too.
+  'evidenceCurrent', 'evidenceExpired',
 ] as const;
 export type SoaColumn = (typeof SOA_COLUMNS)[number];
 
@@ -70,6 +73,8 @@ export interface SoaRow {
   publicSummary: string | null;
   version: number | null;
   updatedAt: string | null;
+  evidenceCurrent: number;
+  evidenceExpired: number;
 }
 
 export interface SoaReport {
@@ -103,7 +108,7 @@ export async function answerableCatalog(db: Executor) {
   return { controls: ordered, resolve };
 }
 
-function rowOf(c: CatalogRow, a: AnswerRow | undefined): SoaRow {
+function rowOf(c: CatalogRow, a: AnswerRow | undefined, ev: { current: number; expired: number } | undefined): SoaRow {
   return {
     framework: c.frameworkId,
     ref: c.ref,
@@ -121,18 +126,21 @@ function rowOf(c: CatalogRow, a: AnswerRow | undefined): SoaRow {
     publicSummary: a?.publicSummary ?? null,
     version: a?.version ?? null,
     updatedAt: a?.updatedAt.toISOString() ?? null,
+    evidenceCurrent: ev?.current ?? 0,
+    evidenceExpired: ev?.expired ?? 0,
   };
 }
 
 /** The whole SoA of the caller's organization, unanswered controls included (blank answer fields). */
 export async function soaReport(ctx: ServiceContext): Promise<SoaReport> {
-  const [catalog, answers, [org]] = await Promise.all([
+  const [catalog, answers, evidence, [org]] = await Promise.all([
     answerableCatalog(ctx.db),
     answersByControl(ctx.db, ctx.orgId),
+    evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
     ctx.db.select({ id: organizations.id, slug: organizations.slug, name: organizations.name }).from(organizations).where(eq(organizations.id, ctx.orgId)),
   ]);
   if (!org) throw notFound('organization');
-  const rows = catalog.controls.map((c) => rowOf(c, answers.get(`${c.frameworkId}:${c.ref}`)));
+  const rows = catalog.controls.map((c) => rowOf(c, answers.get(`${c.frameworkId}:${c.ref}`), evidence.get(`${c.frameworkId}:${c.ref}`)));
   const byStatus = Object.fromEntries(CONTROL_STATUSES.map((s) => [s, 0])) as Record<ControlStatus, number>;
   let answered = 0;
   let applicable = 0;
@@ -178,7 +186,7 @@ export function renderSoaCsv(report: SoaReport): string {
 
 const WIDTHS: Record<SoaColumn, number> = {
   framework: 15, ref: 12, title: 45, applicable: 12, justification: 40, status: 22, implementation: 60, responsibility: 15,
-  providerStatement: 40, customerStatement: 40, owner: 20, reviewDueAt: 26, visibility: 12, publicSummary: 40, version: 9, updatedAt: 26,
+  providerStatement: 40, customerStatement: 40, owner: 20, reviewDueAt: 26, visibility: 12, publicSummary: 40, version: 9, updatedAt: 26, evidenceCurrent: 16, evidenceExpired: 16,
 };
 
 const DROPDOWNS: Partial<Record<SoaColumn, readonly string[]>> = {

@@ -1,3 +1,4 @@
+import type { UploadedFile } from '../../lib/multipart.js';
 import { discardBlob } from '../blobs/service.js';
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
@@ -32,11 +33,7 @@ export interface EvidenceInput {
   controls?: string[];
 }
 
-export interface FileInput {
-  stored: StoredBlob;
-  fileName: string;
-  contentType: string;
-}
+export type FileInput = UploadedFile;
 
 type EvidenceRow = typeof evidence.$inferSelect;
 type VersionRow = typeof evidenceVersions.$inferSelect;

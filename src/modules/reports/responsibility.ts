@@ -3,6 +3,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { Column } from '../../lib/tabular.js';
 import { catalogControls } from '../catalog/tables.js';
 import { answersByControl } from '../controls/service.js';
+import { evidenceByControl } from '../evidence/service.js';
 import type { Responsibility } from '../controls/tables.js';
 
 /** R = does the work, A = answers for it, C = consulted, I = informed, per party and control. */
@@ -22,6 +23,8 @@ export interface MatrixRow {
   providerStatement: string | null;
   customerStatement: string | null;
   status: string | null;
+  evidenceCurrent: number;
+  evidenceExpired: number;
 }
 
 /**
@@ -29,20 +32,23 @@ export interface MatrixRow {
  * publish: for every answerable control, who does what, with each side's statement.
  */
 export async function responsibilityMatrix(ctx: ServiceContext) {
-  const [controls, answers] = await Promise.all([
+  const [controls, answers, evidence] = await Promise.all([
     ctx.db.select().from(catalogControls)
       .where(and(inArray(catalogControls.frameworkId, ['iso27001-2022', 'iso27017-2015']), inArray(catalogControls.kind, ['annex_a', 'cloud_control'])))
       .orderBy(asc(catalogControls.frameworkId), asc(catalogControls.position)),
     answersByControl(ctx.db, ctx.orgId),
+    evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
   ]);
   const rows: MatrixRow[] = controls.flatMap((c) => {
     const a = answers.get(`${c.frameworkId}:${c.ref}`);
     if (a && !a.applicable) return [];
     const raci = a ? RACI[a.responsibility] : { provider: '', customer: '' };
+    const ev = evidence.get(`${c.frameworkId}:${c.ref}`);
     return [{
       framework: c.frameworkId, ref: c.ref, title: c.title, responsibility: a?.responsibility ?? null,
       provider: raci.provider, customer: raci.customer,
       providerStatement: a?.providerStatement ?? null, customerStatement: a?.customerStatement ?? null, status: a?.status ?? null,
+      evidenceCurrent: ev?.current ?? 0, evidenceExpired: ev?.expired ?? 0,
     }];
   });
   return {
@@ -68,4 +74,6 @@ export const MATRIX_COLUMNS: Column<MatrixRow>[] = [
   { header: 'providerStatement', value: (r) => r.providerStatement, width: 60 },
   { header: 'customerStatement', value: (r) => r.customerStatement, width: 60 },
   { header: 'status', value: (r) => r.status, width: 22 },
+  { header: 'evidenceCurrent', value: (r) => r.evidenceCurrent, width: 16 },
+  { header: 'evidenceExpired', value: (r) => r.evidenceExpired, width: 16 },
 ];

@@ -84,6 +84,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
                   framework: Type.String(), ref: Type.String(), title: Type.String(), responsibility: Nullable(Type.Enum(RESPONSIBILITIES)),
                   provider: Type.String(), customer: Type.String(), providerStatement: Nullable(Type.String()), customerStatement: Nullable(Type.String()),
                   status: Nullable(Type.String()),
+                  evidenceCurrent: Type.Integer(), evidenceExpired: Type.Integer(),
                 })),
               }),
             },

@@ -1,3 +1,4 @@
+import type { UploadedFile } from '../../lib/multipart.js';
 import { discardBlob } from '../blobs/service.js';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
@@ -16,11 +17,7 @@ export interface DocumentInput {
   visibility?: string;
 }
 
-export interface DocumentFile {
-  stored: StoredBlob;
-  fileName: string;
-  contentType: string;
-}
+export type DocumentFile = UploadedFile;
 
 type DocumentRow = typeof documents.$inferSelect;
 type VersionRow = typeof documentVersions.$inferSelect;

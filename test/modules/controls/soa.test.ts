@@ -24,7 +24,7 @@ function multipartBody(parts: Part[]) {
 
 const COLUMNS = [
   'framework', 'ref', 'title', 'applicable', 'justification', 'status', 'implementation', 'responsibility',
-  'providerStatement', 'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary', 'version', 'updatedAt',
+  'providerStatement', 'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary', 'version', 'updatedAt', 'evidenceCurrent', 'evidenceExpired',
 ];
 
 const answer = {

@@ -83,7 +83,7 @@ t.test('responsibility matrix (RACI) in three formats', async (t) => {
   const csv = await app.inject({ method: 'GET', url: '/api/v1/reports/responsibility-matrix?format=csv', headers: a.auth });
   t.match(csv.headers['content-type'], /text\/csv/);
   t.match(csv.headers['content-disposition'], /responsibility-matrix-.*\.csv/);
-  t.match(csv.body.replace(/^\uFEFF/, '').split('\r\n')[0], /^framework,ref,title,responsibility,provider,customer,providerStatement,customerStatement,status$/);
+  t.match(csv.body.replace(/^\uFEFF/, '').split('\r\n')[0], /^framework,ref,title,responsibility,provider,customer,providerStatement,customerStatement,status,evidenceCurrent,evidenceExpired$/);
   t.match(csv.body, /"'=HYPERLINK/, 'formulas are neutralized');
 
   const xlsx = await app.inject({ method: 'GET', url: '/api/v1/reports/responsibility-matrix?format=xlsx', headers: a.auth });

@@ -1,0 +1,211 @@
+import multipart from '@fastify/multipart';
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../../config.js';
+import { DomainError, type ErrorCode } from '../../lib/errors.js';
+import { field, readUpload } from '../../lib/multipart.js';
+import { PageQuery } from '../../lib/pagination.js';
+import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
+import type { BlobStore } from '../../lib/storage.js';
+import { CONTENT_TYPES } from '../../lib/tabular.js';
+import { discardBlob } from '../blobs/service.js';
+import { parseQuestionnaire, QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from './detect.js';
+import { exportCsv, exportXlsx } from './export.js';
+import { ANSWER_STATUSES, CHOICES, QUESTIONNAIRE_STATUSES } from './tables.js';
+import * as service from './service.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Answer = Type.Object({
+  choice: Nullable(Type.Enum(CHOICES)),
+  text: Nullable(Type.String()),
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  status: Type.Enum(ANSWER_STATUSES),
+  sources: Type.Array(Type.Object({
+    kind: Type.Enum(['control', 'library', 'evidence']),
+    framework: Type.Optional(Type.String()), ref: Type.Optional(Type.String()), id: Type.Optional(Type.String()), score: Type.Optional(Type.Number()),
+  }), { description: 'Best first: the controls, library entries and evidence the answer comes from.' }),
+});
+
+const Question = Type.Object({
+  id: Type.String(), ref: Nullable(Type.String()), text: Type.String(), section: Nullable(Type.String()),
+  sheet: Nullable(Type.String()), row: Nullable(Type.Integer()), allowedAnswers: Nullable(Type.Array(Type.String())),
+  answer: Nullable(Answer),
+});
+
+const Summary = Type.Object({
+  id: Type.String(), name: Type.String(), format: Type.String(), status: Type.Enum(QUESTIONNAIRE_STATUSES), questionCount: Type.Integer(),
+  progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }), createdAt: Timestamp, filledAt: Nullable(Timestamp),
+});
+
+const PARSE_ERRORS: Record<string, ErrorCode> = {
+  not_a_spreadsheet: 'unsupported_media_type', encrypted: 'bad_request', corrupt: 'bad_request', too_large: 'payload_too_large', no_questions: 'unprocessable',
+};
+
+const JsonImport = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 300 }),
+  questions: Type.Array(Type.Object({
+    ref: Type.Optional(Type.String({ maxLength: 100 })),
+    text: Type.String({ minLength: 1, maxLength: 5000 }),
+    section: Type.Optional(Type.String({ maxLength: 300 })),
+  }), { minItems: 1, maxItems: 5000 }),
+});
+
+export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: BlobStore }> = async (app, { config, blobs }) => {
+  await app.register(multipart, { limits: { fileSize: config.limits.uploadBytes, files: 1 } });
+
+  async function readImport(req: FastifyRequest): Promise<{ input: service.ImportInput; created?: Parameters<typeof discardBlob>[2] }> {
+    if (!req.isMultipart()) {
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new DomainError('unsupported_media_type', 'send JSON {name, questions} or multipart/form-data with a `file`');
+      const body = req.body as { name: string; questions: { ref?: string; text: string; section?: string }[] };
+      const parsed: ParsedQuestionnaire = {
+        format: 'json', sheets: [], warnings: [],
+        questions: body.questions.map((q) => ({ ...(q.ref ? { ref: q.ref } : {}), text: q.text, ...(q.section ? { section: q.section } : {}), answerCells: [] })),
+      };
+      return { input: { name: body.name, parsed } };
+    }
+    const upload = await readUpload(req, blobs, config.limits.uploadBytes);
+    try {
+      if (!upload.file) throw new DomainError('validation_failed', 'send the questionnaire as the `file` part', { errors: [{ field: 'body/file', message: 'is required' }] });
+      let mapping: MappingOverride | undefined;
+      const rawMapping = field(upload.fields, 'mapping');
+      if (rawMapping) {
+        try {
+          mapping = JSON.parse(rawMapping) as MappingOverride;
+        } catch {
+          throw new DomainError('validation_failed', 'mapping must be JSON', { errors: [{ field: 'body/mapping', message: 'not JSON' }] });
+        }
+      }
+      const chunks: Buffer[] = [];
+      for await (const c of await blobs.openVerified(upload.file.stored.sha256)) chunks.push(c as Buffer);
+      let parsed: ParsedQuestionnaire;
+      try {
+        parsed = await parseQuestionnaire({ fileName: upload.file.fileName, bytes: Buffer.concat(chunks), ...(mapping ? { mapping } : {}) });
+      } catch (err) {
+        if (err instanceof QuestionnaireParseError) throw new DomainError(PARSE_ERRORS[err.code] ?? 'bad_request', err.message);
+        throw err;
+      }
+      const name = field(upload.fields, 'name') ?? parsed.name ?? upload.file.fileName;
+      return { input: { name, parsed, source: { sha256: upload.file.stored.sha256, fileName: upload.file.fileName } }, created: upload.file.stored };
+    } catch (err) {
+      await discardBlob(app.database.db, blobs, upload.file?.stored);
+      throw err;
+    }
+  }
+
+  app.post('/questionnaires', {
+    config: { role: 'editor' },
+    schema: {
+      tags: ['questionnaires'], operationId: 'importQuestionnaire',
+      summary: 'Import a questionnaire: JSON {name, questions}, or a file (XLSX, CSV, JSON, VSAQ) whose layout is detected',
+      description: 'multipart/form-data: `file`, optional `name`, optional `mapping` (JSON: sheet, headerRow, questionColumn, idColumn, sectionColumn, answerColumns) to correct the detection.',
+      body: { content: { 'application/json': { schema: JsonImport } } } as never,
+      response: withProblems({
+        201: Type.Object({ id: Type.String(), name: Type.String(), questionCount: Type.Integer(), format: Type.String(), status: Type.String(), warnings: Type.Array(Type.String()) }),
+      }),
+    },
+    handler: async (req, reply) => {
+      const { input, created } = await readImport(req);
+      try {
+        return reply.code(201).send(await service.importQuestionnaire(req.ctx(), input));
+      } catch (err) {
+        await discardBlob(app.database.db, blobs, created);
+        throw err;
+      }
+    },
+  });
+
+  app.get('/questionnaires', {
+    schema: {
+      tags: ['questionnaires'], operationId: 'listQuestionnaires', summary: 'Questionnaires, newest first', querystring: PageQuery,
+      response: withProblems({ 200: Type.Object({ items: Type.Array(Summary), nextCursor: Nullable(Type.String()) }) }),
+    },
+    handler: async (req) => service.listQuestionnaires(req.ctx(), { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+  });
+
+  app.get('/questionnaires/:id', {
+    schema: {
+      tags: ['questionnaires'], operationId: 'getQuestionnaire', summary: 'A questionnaire with its questions and answers', params: IdParam,
+      response: withProblems({ 200: Type.Object({ ...Summary.properties, questions: Type.Array(Question) }) }),
+    },
+    handler: async (req) => service.getQuestionnaire(req.ctx(), req.params.id),
+  });
+
+  app.delete('/questionnaires/:id', {
+    config: { role: 'editor' },
+    schema: { tags: ['questionnaires'], operationId: 'deleteQuestionnaire', summary: 'Delete a questionnaire and its answers', params: IdParam, response: withProblems({ 204: Type.Null() }) },
+    handler: async (req, reply) => {
+      await service.deleteQuestionnaire(req.ctx(), req.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.post('/questionnaires/:id/fill', {
+    config: { role: 'editor' },
+    schema: {
+      tags: ['questionnaires'], operationId: 'fillQuestionnaire',
+      summary: 'Answer the questionnaire as a durable background job; approved answers are kept; progress shows in GET /questionnaires/{id}',
+      params: IdParam,
+      response: withProblems({ 202: Type.Object({ id: Type.String({ description: 'The job.' }), status: Type.String(), questionnaireId: Type.String() }) }),
+    },
+    handler: async (req, reply) => reply.code(202).send(await service.requestFill(req.ctx(), req.params.id)),
+  });
+
+  app.patch('/questionnaires/:id/questions/:questionId', {
+    config: { role: 'editor' },
+    schema: {
+      tags: ['questionnaires'], operationId: 'reviewAnswer', summary: 'Edit, approve or reject an answer',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }), questionId: Type.String({ format: 'uuid' }) }),
+      body: Type.Object({
+        choice: Type.Optional(Nullable(Type.Enum(CHOICES))),
+        text: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))),
+        status: Type.Optional(Type.Enum(['approved', 'rejected', 'needs_review'])),
+      }),
+      response: withProblems({ 200: Question }),
+    },
+    handler: async (req) => service.reviewAnswer(req.ctx(), req.params.id, req.params.questionId, req.body),
+  });
+
+  app.post('/questionnaires/:id/approve', {
+    config: { role: 'editor' },
+    schema: {
+      tags: ['questionnaires'], operationId: 'bulkApproveAnswers', summary: 'Approve every drafted answer at or above a confidence', params: IdParam,
+      body: Type.Object({ minConfidence: Type.Number({ minimum: 0, maximum: 1 }) }),
+      response: withProblems({ 200: Type.Object({ approved: Type.Integer() }) }),
+    },
+    handler: async (req) => service.bulkApprove(req.ctx(), req.params.id, req.body.minConfidence),
+  });
+
+  app.get('/questionnaires/:id/export', {
+    schema: {
+      tags: ['questionnaires'], operationId: 'exportQuestionnaire',
+      summary: 'The filled questionnaire: XLSX written into the buyer\'s own workbook (only answer cells change), CSV or JSON',
+      params: IdParam,
+      querystring: Type.Object({ format: Type.Optional(Type.Enum(['xlsx', 'csv', 'json'], { default: 'json' })) }),
+      response: withProblems({
+        200: {
+          description: 'The file',
+          content: {
+            'application/json': { schema: Type.Object({ id: Type.String(), name: Type.String(), questions: Type.Array(Question) }) },
+            'text/csv': { schema: Type.String() },
+            'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: Type.String({ format: 'binary' }) },
+          },
+        },
+      }),
+    },
+    handler: async (req, reply) => {
+      const { questionnaire, questions } = await service.exportData(req.ctx(), req.params.id);
+      const format = req.query.format ?? 'json';
+      const base = (questionnaire.sourceFileName ?? questionnaire.name).replace(/\.[a-z0-9]+$/i, '').replace(/[^\w.\- ]+/g, '_');
+      reply.header('cache-control', 'no-store');
+      if (format === 'json') {
+        const full = await service.getQuestionnaire(req.ctx(), req.params.id);
+        return reply.type(CONTENT_TYPES.json).send({ id: full.id, name: full.name, questions: full.questions });
+      }
+      reply.header('content-disposition', `attachment; filename="${base}-answered.${format}"`);
+      if (format === 'csv') return reply.type(CONTENT_TYPES.csv).send(exportCsv(questions));
+      return reply.type(CONTENT_TYPES.xlsx).send(await exportXlsx(blobs, questionnaire, questions));
+    },
+  });
+};

@@ -1,0 +1,264 @@
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import type { Db, Executor } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { DomainError, notFound } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { recordAudit } from '../audit/service.js';
+import { emitEvent } from '../events/service.js';
+import { draftAnswers, type Thesaurus } from './answering.js';
+import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
+import { jobs, questionnaires, questions, type AnswerStatus, type Choice } from './tables.js';
+
+type QuestionRow = typeof questions.$inferSelect;
+type QuestionnaireRow = typeof questionnaires.$inferSelect;
+
+export function answerOf(q: QuestionRow) {
+  if (q.status === null) return null;
+  return { choice: q.choice, text: q.answerText, confidence: q.confidence ?? 0, status: q.status, sources: q.sources };
+}
+
+function questionView(q: QuestionRow) {
+  return {
+    id: q.id, ref: q.ref, text: q.text, section: q.section, sheet: q.sheet, row: q.row,
+    allowedAnswers: q.allowedAnswers, answer: answerOf(q),
+  };
+}
+
+function summaryView(r: QuestionnaireRow) {
+  return {
+    id: r.id, name: r.name, format: r.format, status: r.status, questionCount: r.questionCount,
+    progress: { done: r.progressDone, total: r.questionCount },
+    createdAt: r.createdAt.toISOString(), filledAt: r.filledAt?.toISOString() ?? null,
+  };
+}
+
+export interface ImportInput {
+  name: string;
+  parsed: ParsedQuestionnaire;
+  source?: { sha256: string; fileName: string };
+}
+
+export async function importQuestionnaire(ctx: ServiceContext, input: ImportInput) {
+  requireRole(ctx.actor, 'editor');
+  const id = newId();
+  const now = ctx.clock();
+  const qs = input.parsed.questions;
+  await ctx.db.transaction(async (tx) => {
+    await tx.insert(questionnaires).values({
+      orgId: ctx.orgId, id, name: input.name, format: input.parsed.format, sourceSha256: input.source?.sha256 ?? null,
+      sourceFileName: input.source?.fileName ?? null, layout: { sheets: input.parsed.sheets, warnings: input.parsed.warnings },
+      status: 'imported', questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
+    });
+    for (let i = 0; i < qs.length; i += 500) {
+      await tx.insert(questions).values(qs.slice(i, i + 500).map((q: ParsedQuestion, j) => ({
+        orgId: ctx.orgId, questionnaireId: id, id: newId(), position: i + j + 1, ref: q.ref ?? null, text: q.text,
+        section: q.section ?? null, sheet: q.sheet ?? null, row: q.row ?? null,
+        answerCells: q.answerCells.map((c) => ({ ...c, ...(q.sheet ? { sheet: q.sheet } : {}) })),
+        allowedAnswers: q.allowedAnswers ?? null,
+      })));
+    }
+    await recordAudit(tx, ctx, { action: 'questionnaire.imported', targetType: 'questionnaire', targetId: id, summary: { name: input.name, questions: qs.length, format: input.parsed.format } });
+    await emitEvent(tx, ctx, 'questionnaire.imported', { id, name: input.name, questionCount: qs.length });
+  });
+  return { id, name: input.name, questionCount: qs.length, format: input.parsed.format, status: 'imported' as const, warnings: input.parsed.warnings };
+}
+
+async function load(db: Executor, orgId: string, id: string) {
+  const [row] = await db.select().from(questionnaires).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id)));
+  if (!row) throw notFound('questionnaire');
+  return row;
+}
+
+export async function listQuestionnaires(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
+  const after = decodeCursor(q.cursor);
+  const rows = await ctx.db.select().from(questionnaires)
+    .where(and(eq(questionnaires.orgId, ctx.orgId), after ? lt(questionnaires.id, after) : undefined))
+    .orderBy(desc(questionnaires.id)).limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => r.id);
+  return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
+}
+
+export async function getQuestionnaire(ctx: ServiceContext, id: string) {
+  const row = await load(ctx.db, ctx.orgId, id);
+  const qs = await ctx.db.select().from(questions)
+    .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+  return { ...summaryView(row), questions: qs.map(questionView) };
+}
+
+export async function deleteQuestionnaire(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'editor');
+  await ctx.db.transaction(async (tx) => {
+    const [row] = await tx.delete(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id))).returning();
+    if (!row) throw notFound('questionnaire');
+    await tx.delete(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id)));
+    await recordAudit(tx, ctx, { action: 'questionnaire.deleted', targetType: 'questionnaire', targetId: id, summary: { name: row.name } });
+  });
+}
+
+/** Queues a fill job (one at a time per questionnaire); approved answers are kept. */
+export async function requestFill(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'editor');
+  const now = ctx.clock();
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id))).for('update');
+    if (!row) throw notFound('questionnaire');
+    const [active] = await tx.select().from(jobs).where(and(eq(jobs.orgId, ctx.orgId), eq(jobs.subjectId, id), inArray(jobs.status, ['queued', 'running'])));
+    if (active) return { id: active.id, status: active.status, questionnaireId: id };
+    const jobId = newId();
+    await tx.insert(jobs).values({ orgId: ctx.orgId, id: jobId, kind: 'questionnaire.fill', subjectId: id, status: 'queued', requestedBy: ctx.actor.id, createdAt: now, updatedAt: now });
+    await tx.update(questionnaires).set({ status: 'queued', updatedAt: now }).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
+    await recordAudit(tx, ctx, { action: 'questionnaire.fill_requested', targetType: 'questionnaire', targetId: id, summary: { jobId } });
+    return { id: jobId, status: 'queued' as const, questionnaireId: id };
+  });
+}
+
+export interface FillDeps {
+  db: Db;
+  clock: Clock;
+  thesaurus: Thesaurus;
+  batchSize?: number;
+  /** Test seam: called after each committed batch (a crash here must lose nothing). */
+  afterBatch?: (done: number) => Promise<void>;
+}
+
+/**
+ * Runs one fill job: answers the questions not yet answered by this job and not approved, in
+ * batches; retrieval and drafting happen outside transactions, each batch is written in one short
+ * transaction with the progress. A job resumed after a crash skips what it already wrote.
+ */
+export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect): Promise<void> {
+  const { db, clock } = deps;
+  const orgId = job.orgId;
+  const qid = job.subjectId;
+  await db.update(questionnaires).set({ status: 'filling', updatedAt: clock() }).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
+  const pending = await db.select().from(questions).where(and(
+    eq(questions.orgId, orgId), eq(questions.questionnaireId, qid),
+    or(isNull(questions.status), ne(questions.status, 'approved')),
+    or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
+  )).orderBy(asc(questions.position));
+  const size = deps.batchSize ?? 25;
+  for (let i = 0; i < pending.length; i += size) {
+    const batch = pending.slice(i, i + size);
+    const drafts = await draftAnswers(db, orgId, batch.map((q) => ({ id: q.id, text: q.text, allowedAnswers: q.allowedAnswers })), deps.thesaurus, clock());
+    const now = clock();
+    await db.transaction(async (tx) => {
+      for (const q of batch) {
+        const d = drafts.get(q.id)!;
+        await tx.update(questions).set({
+          choice: d.choice, answerText: d.text, confidence: d.confidence, status: d.status, sources: d.sources,
+          filledByJob: job.id, answeredAt: now, reviewedBy: null, reviewedAt: null,
+        }).where(and(eq(questions.orgId, orgId), eq(questions.id, q.id)));
+        if (d.status === 'needs_review') {
+          await emitEvent(tx, { orgId, clock }, 'answer.needs_review', { questionnaireId: qid, questionId: q.id, ref: q.ref, confidence: d.confidence });
+        }
+      }
+      await setProgress(tx, orgId, qid, job.id, now);
+    });
+    await deps.afterBatch?.(i + batch.length);
+  }
+  await db.transaction(async (tx) => {
+    const now = clock();
+    await setProgress(tx, orgId, qid, job.id, now);
+    const [row] = await tx.update(questionnaires).set({ status: 'filled', filledAt: now, updatedAt: now })
+      .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
+    const counts = await tx.select({ status: questions.status, n: sql<number>`count(*)::int` }).from(questions)
+      .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid))).groupBy(questions.status);
+    await emitEvent(tx, { orgId, clock }, 'questionnaire.filled', {
+      id: qid, name: row?.name, questionCount: row?.questionCount, byStatus: Object.fromEntries(counts.map((c) => [c.status ?? 'unanswered', c.n])),
+    });
+  });
+}
+
+async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date) {
+  // Done = answered by this job, or approved before it (kept as is).
+  await tx.update(questionnaires).set({
+    progressDone: sql`(select count(*)::int from ${questions} q where q.org_id = ${orgId} and q.questionnaire_id = ${qid} and (q.filled_by_job = ${jobId} or q.status = 'approved'))`,
+    updatedAt: now,
+  }).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
+}
+
+const LEASE_MS = 5 * 60_000;
+
+/** Claims one due job (queued, or running with a lapsed lease after a crash) and runs it. */
+export async function runNextJob(deps: FillDeps): Promise<boolean> {
+  const { db, clock } = deps;
+  const now = clock();
+  const job = await db.transaction(async (tx) => {
+    const [due] = await tx.select().from(jobs).where(or(
+      eq(jobs.status, 'queued'),
+      and(eq(jobs.status, 'running'), lte(jobs.lockedUntil, now)),
+    )).orderBy(asc(jobs.id)).limit(1).for('update', { skipLocked: true });
+    if (!due) return undefined;
+    const [claimed] = await tx.update(jobs).set({ status: 'running', attempts: due.attempts + 1, lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now })
+      .where(and(eq(jobs.orgId, due.orgId), eq(jobs.id, due.id))).returning();
+    return claimed;
+  });
+  if (!job) return false;
+  try {
+    await runFillJob(deps, job);
+    await db.update(jobs).set({ status: 'done', finishedAt: clock(), updatedAt: clock(), lockedUntil: null }).where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id)));
+  } catch (err) {
+    const failed = job.attempts >= 3;
+    await db.update(jobs).set({
+      status: failed ? 'failed' : 'queued', error: err instanceof Error ? err.message : String(err), updatedAt: clock(), lockedUntil: null,
+    }).where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id)));
+    if (failed) {
+      await db.update(questionnaires).set({ status: 'failed', error: 'the fill job failed three times', updatedAt: clock() })
+        .where(and(eq(questionnaires.orgId, job.orgId), eq(questionnaires.id, job.subjectId)));
+    }
+    throw err;
+  }
+  return true;
+}
+
+export interface ReviewInput {
+  choice?: Choice | null;
+  text?: string | null;
+  status?: 'approved' | 'rejected' | 'needs_review';
+}
+
+/** A reviewer's edit or decision; an edited answer is the reviewer's own and stays approved on re-fill. */
+export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string, questionId: string, input: ReviewInput) {
+  requireRole(ctx.actor, 'editor');
+  await load(ctx.db, ctx.orgId, questionnaireId);
+  const now = ctx.clock();
+  return ctx.db.transaction(async (tx) => {
+    const [q] = await tx.select().from(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId))).for('update');
+    if (!q) throw notFound('question');
+    const status: AnswerStatus = input.status ?? (q.status === 'needs_review' || q.status === null ? 'draft' : q.status);
+    if (status === 'approved' && (input.text === undefined ? q.answerText : input.text) === null && (input.choice === undefined ? q.choice : input.choice) === null) {
+      throw new DomainError('unprocessable', 'an empty answer cannot be approved; give a choice or a text first');
+    }
+    const [saved] = await tx.update(questions).set({
+      ...(input.choice !== undefined ? { choice: input.choice } : {}),
+      ...(input.text !== undefined ? { answerText: input.text } : {}),
+      status,
+      ...(input.text !== undefined || input.choice !== undefined ? { confidence: 1 } : {}),
+      reviewedBy: ctx.actor.id, reviewedAt: now,
+    }).where(and(eq(questions.orgId, ctx.orgId), eq(questions.id, questionId))).returning();
+    await recordAudit(tx, ctx, { action: `answer.${status}`, targetType: 'question', targetId: questionId, summary: { questionnaireId, fields: Object.keys(input) } });
+    return questionView(saved!);
+  });
+}
+
+/** Approves every drafted answer at or above a confidence. */
+export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, minConfidence: number) {
+  requireRole(ctx.actor, 'editor');
+  await load(ctx.db, ctx.orgId, questionnaireId);
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx.update(questions).set({ status: 'approved', reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
+      .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.status, 'draft'), gte(questions.confidence, minConfidence)))
+      .returning({ id: questions.id });
+    await recordAudit(tx, ctx, { action: 'answer.bulk_approved', targetType: 'questionnaire', targetId: questionnaireId, summary: { minConfidence, approved: rows.length } });
+    return { approved: rows.length };
+  });
+}
+
+export async function exportData(ctx: ServiceContext, id: string) {
+  const row = await load(ctx.db, ctx.orgId, id);
+  const qs = await ctx.db.select().from(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+  return { questionnaire: row, questions: qs };
+}
+

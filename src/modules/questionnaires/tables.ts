@@ -1,0 +1,88 @@
+import { index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { organizations } from '../identity/tables.js';
+
+export const QUESTIONNAIRE_STATUSES = ['imported', 'queued', 'filling', 'filled', 'failed'] as const;
+export const ANSWER_STATUSES = ['draft', 'needs_review', 'approved', 'rejected'] as const;
+export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
+export const CHOICES = ['yes', 'no', 'partial', 'n/a'] as const;
+export type Choice = (typeof CHOICES)[number];
+
+export interface AnswerCell {
+  sheet?: string;
+  cell: string;
+  role: string;
+  header?: string;
+  allowed?: string[];
+}
+
+export interface AnswerSource {
+  kind: 'control' | 'library' | 'evidence';
+  framework?: string;
+  ref?: string;
+  id?: string;
+  score?: number;
+}
+
+export const questionnaires = pgTable('questionnaires', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull(),
+  name: text('name').notNull(),
+  format: text('format').notNull(),
+  /** The buyer's original file, kept to write the answers back into it. */
+  sourceSha256: text('source_sha256'),
+  sourceFileName: text('source_file_name'),
+  layout: jsonb('layout').$type<Record<string, unknown>>().notNull().default({}),
+  status: text('status', { enum: QUESTIONNAIRE_STATUSES }).notNull(),
+  questionCount: integer('question_count').notNull(),
+  progressDone: integer('progress_done').notNull().default(0),
+  error: text('error'),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  filledAt: timestamp('filled_at', { withTimezone: true }),
+}, (t) => [primaryKey({ columns: [t.orgId, t.id] })]);
+
+export const questions = pgTable('questionnaire_questions', {
+  orgId: uuid('org_id').notNull(),
+  questionnaireId: uuid('questionnaire_id').notNull(),
+  id: uuid('id').notNull(),
+  position: integer('position').notNull(),
+  ref: text('ref'),
+  text: text('text').notNull(),
+  section: text('section'),
+  sheet: text('sheet'),
+  row: integer('row'),
+  answerCells: jsonb('answer_cells').$type<AnswerCell[]>().notNull().default([]),
+  allowedAnswers: text('allowed_answers').array(),
+  choice: text('choice', { enum: CHOICES }),
+  answerText: text('answer_text'),
+  confidence: real('confidence'),
+  status: text('status', { enum: ANSWER_STATUSES }),
+  sources: jsonb('sources').$type<AnswerSource[]>().notNull().default([]),
+  /** The fill job that wrote this answer: a resumed job skips what it already answered. */
+  filledByJob: uuid('filled_by_job'),
+  answeredAt: timestamp('answered_at', { withTimezone: true }),
+  reviewedBy: text('reviewed_by'),
+  reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.id] }),
+  index('questionnaire_questions_order_idx').on(t.orgId, t.questionnaireId, t.position),
+]);
+
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+
+/** Durable background jobs: progress and state live here, so a restart resumes them. */
+export const jobs = pgTable('jobs', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull(),
+  kind: text('kind').notNull(),
+  subjectId: uuid('subject_id').notNull(),
+  status: text('status', { enum: JOB_STATUSES }).notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  error: text('error'),
+  requestedBy: text('requested_by').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+}, (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('jobs_due_idx').on(t.status, t.lockedUntil)]);
