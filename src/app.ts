@@ -24,6 +24,7 @@ import { evidenceRoutes } from './modules/evidence/routes.js';
 import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
+import { prospectQuestionnaireRoutes } from './modules/questionnaires/prospect-routes.js';
 import { runNextJob } from './modules/questionnaires/service.js';
 import { loadThesaurus } from './modules/questionnaires/answering.js';
 import { DeliveryWorker } from './modules/webhooks/worker.js';
@@ -126,6 +127,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
   const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock });
   await app.register(trustPublicRoutes, { portal: trustPortal });
+  await app.register(prospectQuestionnaireRoutes, { portal: trustPortal });
   await app.register(
     async (api) => {
       await api.register(authRoutes, { deps: identityDeps, authRateLimit: { max: config.limits.authPerMinute, timeWindow: 60_000 } });

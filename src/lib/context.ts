@@ -4,7 +4,8 @@ import { DomainError } from './errors.js';
 import { ROLES, type Role } from '../modules/identity/tables.js';
 
 export interface Actor {
-  type: 'user' | 'api_key';
+  /** `public`: a prospect acting through a trust-page grant (never a member). */
+  type: 'user' | 'api_key' | 'public';
   id: string;
   role: Role;
   /** For API keys, the member who created the key; for users, the user. */

@@ -1,16 +1,13 @@
 import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import { DomainError, type ErrorCode } from '../../lib/errors.js';
-import { field, readUpload } from '../../lib/multipart.js';
 import { PageQuery } from '../../lib/pagination.js';
 import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { discardBlob } from '../blobs/service.js';
-import { parseQuestionnaire, QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from './detect.js';
+import { readQuestionnaireUpload } from './upload.js';
 import { exportCsv, exportXlsx } from './export.js';
 import { ANSWER_STATUSES, CHOICES, QUESTIONNAIRE_STATUSES } from './tables.js';
 import * as service from './service.js';
@@ -39,10 +36,6 @@ const Summary = Type.Object({
   progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }), createdAt: Timestamp, filledAt: Nullable(Timestamp),
 });
 
-const PARSE_ERRORS: Record<string, ErrorCode> = {
-  not_a_spreadsheet: 'unsupported_media_type', encrypted: 'bad_request', corrupt: 'bad_request', too_large: 'payload_too_large', no_questions: 'unprocessable',
-};
-
 const JsonImport = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 300 }),
   questions: Type.Array(Type.Object({
@@ -52,47 +45,10 @@ const JsonImport = Type.Object({
   }), { minItems: 1, maxItems: 5000 }),
 });
 
+export const JsonImportSchema = JsonImport;
+
 export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: BlobStore }> = async (app, { config, blobs }) => {
   await app.register(multipart, { limits: { fileSize: config.limits.uploadBytes, files: 1 } });
-
-  async function readImport(req: FastifyRequest): Promise<{ input: service.ImportInput; created?: Parameters<typeof discardBlob>[2] }> {
-    if (!req.isMultipart()) {
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new DomainError('unsupported_media_type', 'send JSON {name, questions} or multipart/form-data with a `file`');
-      const body = req.body as { name: string; questions: { ref?: string; text: string; section?: string }[] };
-      const parsed: ParsedQuestionnaire = {
-        format: 'json', sheets: [], warnings: [],
-        questions: body.questions.map((q) => ({ ...(q.ref ? { ref: q.ref } : {}), text: q.text, ...(q.section ? { section: q.section } : {}), answerCells: [] })),
-      };
-      return { input: { name: body.name, parsed } };
-    }
-    const upload = await readUpload(req, blobs, config.limits.uploadBytes);
-    try {
-      if (!upload.file) throw new DomainError('validation_failed', 'send the questionnaire as the `file` part', { errors: [{ field: 'body/file', message: 'is required' }] });
-      let mapping: MappingOverride | undefined;
-      const rawMapping = field(upload.fields, 'mapping');
-      if (rawMapping) {
-        try {
-          mapping = JSON.parse(rawMapping) as MappingOverride;
-        } catch {
-          throw new DomainError('validation_failed', 'mapping must be JSON', { errors: [{ field: 'body/mapping', message: 'not JSON' }] });
-        }
-      }
-      const chunks: Buffer[] = [];
-      for await (const c of await blobs.openVerified(upload.file.stored.sha256)) chunks.push(c as Buffer);
-      let parsed: ParsedQuestionnaire;
-      try {
-        parsed = await parseQuestionnaire({ fileName: upload.file.fileName, bytes: Buffer.concat(chunks), ...(mapping ? { mapping } : {}) });
-      } catch (err) {
-        if (err instanceof QuestionnaireParseError) throw new DomainError(PARSE_ERRORS[err.code] ?? 'bad_request', err.message);
-        throw err;
-      }
-      const name = field(upload.fields, 'name') ?? parsed.name ?? upload.file.fileName;
-      return { input: { name, parsed, source: { sha256: upload.file.stored.sha256, fileName: upload.file.fileName } }, created: upload.file.stored };
-    } catch (err) {
-      await discardBlob(app.database.db, blobs, upload.file?.stored);
-      throw err;
-    }
-  }
 
   app.post('/questionnaires', {
     config: { role: 'editor' },
@@ -106,7 +62,7 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
       }),
     },
     handler: async (req, reply) => {
-      const { input, created } = await readImport(req);
+      const { input, created } = await readQuestionnaireUpload(req, app.database.db, blobs, config.limits.uploadBytes);
       try {
         return reply.code(201).send(await service.importQuestionnaire(req.ctx(), input));
       } catch (err) {
@@ -175,6 +131,17 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
       response: withProblems({ 200: Type.Object({ approved: Type.Integer() }) }),
     },
     handler: async (req) => service.bulkApprove(req.ctx(), req.params.id, req.body.minConfidence),
+  });
+
+  app.post('/questionnaires/:id/release', {
+    config: { role: 'editor' },
+    schema: {
+      tags: ['questionnaires'], operationId: 'releaseQuestionnaire',
+      summary: 'Release a prospect\'s reviewed questionnaire: they then see every approved answer and can download the file',
+      params: IdParam,
+      response: withProblems({ 200: Type.Object({ id: Type.String(), releasedAt: Timestamp }) }),
+    },
+    handler: async (req) => service.releaseToProspect(req.ctx(), req.params.id),
   });
 
   app.get('/questionnaires/:id/export', {

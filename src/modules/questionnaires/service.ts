@@ -42,6 +42,20 @@ export interface ImportInput {
 
 export async function importQuestionnaire(ctx: ServiceContext, input: ImportInput) {
   requireRole(ctx.actor, 'editor');
+  return createQuestionnaire(ctx, input);
+}
+
+/**
+ * A prospect's upload through a trust-page grant: stored in the vendor's organization, marked as
+ * the prospect's, and queued at once to be answered from public sources only.
+ */
+export async function importFromProspect(ctx: ServiceContext, grantId: string, input: ImportInput) {
+  const created = await createQuestionnaire(ctx, input, { origin: 'prospect', grantId });
+  const job = await queueFill(ctx, created.id);
+  return { ...created, status: job.status };
+}
+
+async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, origin: { origin: 'vendor' | 'prospect'; grantId?: string } = { origin: 'vendor' }) {
   const id = newId();
   const now = ctx.clock();
   const qs = input.parsed.questions;
@@ -49,7 +63,7 @@ export async function importQuestionnaire(ctx: ServiceContext, input: ImportInpu
     await tx.insert(questionnaires).values({
       orgId: ctx.orgId, id, name: input.name, format: input.parsed.format, sourceSha256: input.source?.sha256 ?? null,
       sourceFileName: input.source?.fileName ?? null, layout: { sheets: input.parsed.sheets, warnings: input.parsed.warnings },
-      status: 'imported', questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
+      status: 'imported', origin: origin.origin, grantId: origin.grantId ?? null, questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
     });
     for (let i = 0; i < qs.length; i += 500) {
       await tx.insert(questions).values(qs.slice(i, i + 500).map((q: ParsedQuestion, j) => ({
@@ -60,7 +74,7 @@ export async function importQuestionnaire(ctx: ServiceContext, input: ImportInpu
       })));
     }
     await recordAudit(tx, ctx, { action: 'questionnaire.imported', targetType: 'questionnaire', targetId: id, summary: { name: input.name, questions: qs.length, format: input.parsed.format } });
-    await emitEvent(tx, ctx, 'questionnaire.imported', { id, name: input.name, questionCount: qs.length });
+    await emitEvent(tx, ctx, 'questionnaire.imported', { id, name: input.name, questionCount: qs.length, origin: origin.origin });
   });
   return { id, name: input.name, questionCount: qs.length, format: input.parsed.format, status: 'imported' as const, warnings: input.parsed.warnings };
 }
@@ -100,6 +114,10 @@ export async function deleteQuestionnaire(ctx: ServiceContext, id: string) {
 /** Queues a fill job (one at a time per questionnaire); approved answers are kept. */
 export async function requestFill(ctx: ServiceContext, id: string) {
   requireRole(ctx.actor, 'editor');
+  return queueFill(ctx, id);
+}
+
+async function queueFill(ctx: ServiceContext, id: string) {
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx.select().from(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id))).for('update');
@@ -132,7 +150,11 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   const { db, clock } = deps;
   const orgId = job.orgId;
   const qid = job.subjectId;
-  await db.update(questionnaires).set({ status: 'filling', updatedAt: clock() }).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
+  const [target] = await db.update(questionnaires).set({ status: 'filling', updatedAt: clock() })
+    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
+  if (!target) return; // deleted while queued
+  // A prospect's questionnaire is answered from public control summaries only: no internal text.
+  const publicOnly = target.origin === 'prospect';
   const pending = await db.select().from(questions).where(and(
     eq(questions.orgId, orgId), eq(questions.questionnaireId, qid),
     or(isNull(questions.status), ne(questions.status, 'approved')),
@@ -141,7 +163,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   const size = deps.batchSize ?? 25;
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
-    const drafts = await draftAnswers(db, orgId, batch.map((q) => ({ id: q.id, text: q.text, allowedAnswers: q.allowedAnswers })), deps.thesaurus, clock());
+    const drafts = await draftAnswers(db, orgId, batch.map((q) => ({ id: q.id, text: q.text, allowedAnswers: q.allowedAnswers })), deps.thesaurus, clock(), { publicOnly });
     const now = clock();
     await db.transaction(async (tx) => {
       for (const q of batch) {
@@ -254,6 +276,44 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
     await recordAudit(tx, ctx, { action: 'answer.bulk_approved', targetType: 'questionnaire', targetId: questionnaireId, summary: { minConfidence, approved: rows.length } });
     return { approved: rows.length };
   });
+}
+
+/** Lets the prospect who uploaded it see every reviewed answer and download the file. */
+export async function releaseToProspect(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'editor');
+  const row = await load(ctx.db, ctx.orgId, id);
+  if (row.origin !== 'prospect') throw new DomainError('unprocessable', 'only questionnaires uploaded by a prospect are released');
+  const now = ctx.clock();
+  await ctx.db.transaction(async (tx) => {
+    await tx.update(questionnaires).set({ releasedAt: now, updatedAt: now }).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
+    await recordAudit(tx, ctx, { action: 'questionnaire.released', targetType: 'questionnaire', targetId: id, summary: { grantId: row.grantId } });
+  });
+  return { id, releasedAt: now.toISOString() };
+}
+
+/**
+ * What the prospect sees: before release, only confident drafted or approved answers (the rest are
+ * pending the vendor's review); after release, every approved answer.
+ */
+export async function prospectView(db: Executor, orgId: string, grantId: string, id: string) {
+  const [row] = await db.select().from(questionnaires).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id), eq(questionnaires.grantId, grantId)));
+  if (!row) throw notFound('questionnaire');
+  const qs = await db.select().from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+  const released = row.releasedAt !== null;
+  const visible = (q: QuestionRow) => q.status === 'approved' || (!released && q.status === 'draft');
+  return {
+    row,
+    view: {
+      id: row.id, name: row.name, status: row.status, released,
+      progress: { done: row.progressDone, total: row.questionCount },
+      questions: qs.map((q) => ({
+        ref: q.ref, text: q.text, section: q.section,
+        answer: visible(q) ? { choice: q.choice, text: q.answerText, status: q.status } : null,
+        pending: !visible(q),
+      })),
+    },
+    questions: qs.filter(visible),
+  };
 }
 
 export async function exportData(ctx: ServiceContext, id: string) {

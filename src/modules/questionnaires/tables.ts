@@ -33,6 +33,11 @@ export const questionnaires = pgTable('questionnaires', {
   sourceFileName: text('source_file_name'),
   layout: jsonb('layout').$type<Record<string, unknown>>().notNull().default({}),
   status: text('status', { enum: QUESTIONNAIRE_STATUSES }).notNull(),
+  /** `prospect`: uploaded from the trust page under a grant; answered from public sources only. */
+  origin: text('origin', { enum: ['vendor', 'prospect'] }).notNull().default('vendor'),
+  grantId: uuid('grant_id'),
+  /** When the vendor released the reviewed answers to the prospect. */
+  releasedAt: timestamp('released_at', { withTimezone: true }),
   questionCount: integer('question_count').notNull(),
   progressDone: integer('progress_done').notNull().default(0),
   error: text('error'),

@@ -1,0 +1,67 @@
+import t from 'tap';
+import { runNextJob } from '../../../src/modules/questionnaires/service.js';
+import { memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { multipart } from '../../helpers/multipart.js';
+
+const PRIVATE = 'PRIVATE-MARKER-7f3a';
+
+t.test('prospect self-serve questionnaire: public sources only, weak answers wait for review', async (t) => {
+  const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
+  const a = await signup(app);
+  const b = await signup(app);
+  const put = (ref: string, body: object) => app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth, payload: { applicable: true, responsibility: 'provider', ...body } });
+  await put('A.8.5', { status: 'implemented', implementation: `Okta with WebAuthn for every employee. ${PRIVATE}`, visibility: 'public', publicSummary: 'Every employee signs in with phishing-resistant multi-factor authentication.' });
+  await put('A.8.24', { status: 'implemented', implementation: `Data at rest is encrypted with AES-256 in AWS KMS. ${PRIVATE}`, visibility: 'internal' });
+  t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
+  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload })).statusCode, 201);
+  const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc', ndaAccepted: true } });
+  const approved = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } });
+  t.equal(approved.statusCode, 200, approved.body);
+  const grant = approved.json();
+  const base = new URL(grant.url).pathname;
+
+  const upload = await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'Buyer review', questions: [
+    { ref: 'P1', text: 'Do you enforce multi-factor authentication for employees?' },
+    { ref: 'P2', text: 'Is customer data encrypted at rest with customer-managed keys?' },
+  ] } });
+  t.equal(upload.statusCode, 201, upload.body);
+  const id = upload.json().id;
+  t.equal(await runNextJob(app.jobDeps), true, 'queued at once');
+
+  const view = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}` });
+  t.equal(view.statusCode, 200);
+  t.notMatch(view.body, PRIVATE, 'no internal text reaches the prospect');
+  const [p1, p2] = view.json().questions;
+  t.match(p1, { ref: 'P1', pending: false, answer: { choice: 'yes', text: 'Every employee signs in with phishing-resistant multi-factor authentication.' } });
+  t.match(p2, { ref: 'P2', pending: true, answer: null }, 'an internal-only control gives the prospect nothing: pending review');
+
+  t.test('the vendor reviews in its own queue, then releases', async (t) => {
+    const vendor = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+    t.match(vendor.name, /pat@buyer\.example\.com/);
+    const q2 = vendor.questions.find((q: { ref: string }) => q.ref === 'P2');
+    t.equal(q2.answer.status, 'needs_review');
+    t.notMatch(JSON.stringify(vendor), PRIVATE, 'even the vendor\'s draft for the prospect used no internal text');
+    const early = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}/export?format=csv` });
+    t.equal(early.statusCode, 409, 'no file before release');
+    await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${q2.id}`, headers: a.auth, payload: { choice: 'yes', text: 'Yes: AES-256 at rest; customer-managed keys on request.', status: 'approved' } });
+    await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: a.auth, payload: { minConfidence: 0 } });
+    const viewer = await memberWithRole(app, a, 'viewer');
+    t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: viewer.auth })).statusCode, 403);
+    t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: b.auth })).statusCode, 404);
+    t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: a.auth })).statusCode, 200);
+    const after = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}` });
+    t.same(after.json().questions.map((q: { pending: boolean }) => q.pending), [false, false]);
+    const csv = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}/export?format=csv` });
+    t.equal(csv.statusCode, 200);
+    t.match(csv.body, /customer-managed keys on request/);
+  });
+
+  t.test('a revoked or foreign grant opens nothing', async (t) => {
+    t.equal((await app.inject({ method: 'GET', url: `/trust/${b.slug}/access/${base.split('/').pop()}/questionnaires/${id}` })).statusCode, 404, 'another organization');
+    t.equal((await app.inject({ method: 'GET', url: `${base}x/questionnaires/${id}` })).statusCode, 401, 'tampered');
+    t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/access-grants/${grant.grantId}`, headers: a.auth })).statusCode, 204);
+    t.equal((await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}` })).statusCode, 403, 'revoked');
+    t.equal((await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'x', questions: [{ text: 'Q?' }] } })).statusCode, 403);
+  });
+});
