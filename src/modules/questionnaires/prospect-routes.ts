@@ -6,13 +6,19 @@ import { DomainError } from '../../lib/errors.js';
 import { withProblems } from '../../lib/schemas.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { discardBlob } from '../blobs/service.js';
+import { eq } from 'drizzle-orm';
 import { resolveGrant } from '../trust/access.js';
+import { CSP, renderProspectQuestionnaire } from '../trust/render.js';
+import { trustPages } from '../trust/tables.js';
 import type { TrustPortal } from '../trust/portal.js';
 import { exportCsv, exportXlsx } from './export.js';
 import { JsonImportSchema } from './routes.js';
 import * as service from './service.js';
 import { CHOICES } from './tables.js';
 import { readQuestionnaireUpload } from './upload.js';
+
+/** Browsers ask for HTML first; API clients for JSON. */
+const wantsHtml = (accept: string | undefined) => /^text\/html/i.test(accept ?? '');
 
 const Params = Type.Object({ slug: Type.String({ maxLength: 63 }), token: Type.String({ maxLength: 4000 }) });
 const QParams = Type.Object({ ...Params.properties, id: Type.String({ format: 'uuid' }) });
@@ -46,7 +52,10 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
       description: 'JSON {name, questions} or multipart `file` (XLSX, CSV, JSON). Weak answers wait for the vendor\'s review.',
       params: Params,
       body: { content: { 'application/json': { schema: JsonImportSchema } } } as never,
-      response: withProblems({ 201: Type.Object({ id: Type.String(), name: Type.String(), questionCount: Type.Integer(), status: Type.String() }) }),
+      response: withProblems({
+        201: Type.Object({ id: Type.String(), name: Type.String(), questionCount: Type.Integer(), status: Type.String() }),
+        303: { description: 'Browser form post: see the questionnaire page', type: 'null' },
+      }),
     },
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
@@ -56,6 +65,8 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
       };
       try {
         const r = await service.importFromProspect(ctx, g.grant.id, { ...input, name: `${input.name} (from ${g.grant.email})` });
+        // A browser's form post goes on to the page that follows the answers.
+        if (wantsHtml(req.headers.accept)) return reply.code(303).header('location', `/trust/${g.org.slug}/access/${req.params.token}/questionnaires/${r.id}`).send(null);
         return reply.code(201).send({ id: r.id, name: r.name, questionCount: r.questionCount, status: r.status });
       } catch (err) {
         await discardBlob(portal.db, portal.blobs, created);
@@ -69,12 +80,19 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     schema: {
       tags: ['trust'], operationId: 'prospectGetQuestionnaire', security: [],
       summary: 'The prospect\'s questionnaire: confident answers, and which questions are pending the vendor\'s review',
-      params: QParams, response: withProblems({ 200: ProspectView }),
+      description: 'JSON by default; a browser asking for text/html gets the page, which refreshes itself until the answers are in.',
+      params: QParams, response: withProblems({ 200: { description: 'The questionnaire', content: { 'application/json': { schema: ProspectView }, 'text/html': { schema: Type.String() } } } }),
     },
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
-      reply.header('cache-control', 'no-store');
-      return (await service.prospectView(portal.db, g.org.id, g.grant.id, req.params.id)).view;
+      reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
+      const { view } = await service.prospectView(portal.db, g.org.id, g.grant.id, req.params.id);
+      if (wantsHtml(req.headers.accept)) {
+        const [page] = await portal.db.select({ logo: trustPages.logoSha256, published: trustPages.published }).from(trustPages).where(eq(trustPages.orgId, g.org.id));
+        return reply.type('text/html; charset=utf-8').header('content-security-policy', CSP)
+          .send(renderProspectQuestionnaire(g, req.params.token, view, Boolean(page?.published && page.logo)));
+      }
+      return view;
     },
   });
 

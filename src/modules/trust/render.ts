@@ -326,8 +326,50 @@ export function renderGrantPage(g: ResolvedGrant, token: string, hasLogo: boolea
 <section aria-labelledby="h-granted">
 <h2 id="h-granted">Documents</h2>
 ${g.documents.length > 0 ? `<ul class="docs">${items}</ul>` : '<p>No document is available under this grant any more.</p>'}
+</section>
+<section aria-labelledby="h-questionnaire">
+<h2 id="h-questionnaire">Send us your security questionnaire</h2>
+<p>We answer it from our published security information; answers that need a person's review are marked as pending until we have checked them.</p>
+<form method="post" action="/trust/${slug}/access/${esc(token)}/questionnaires" enctype="multipart/form-data">
+<label for="questionnaire-file">Questionnaire file (XLSX, CSV or JSON)</label>
+<input id="questionnaire-file" name="file" type="file" accept=".xlsx,.csv,.json" required>
+<button type="submit">Upload questionnaire</button>
+</form>
 </section>`;
   return shell({ title: `Shared documents: ${g.org.name}`, slug: g.org.slug, orgName: g.org.name, logoUrl: hasLogo ? 'logo' : null, body, noindex: true });
+}
+
+export interface ProspectQuestionnaireView {
+  id: string;
+  name: string;
+  status: string;
+  released: boolean;
+  progress: { done: number; total: number };
+  questions: Array<{ ref: string | null; text: string; answer: { choice: string | null; text: string | null } | null; pending: boolean }>;
+}
+
+/** The prospect's questionnaire as a page; it refreshes itself (no script) until the answers are in. */
+export function renderProspectQuestionnaire(g: ResolvedGrant, token: string, v: ProspectQuestionnaireView, hasLogo: boolean) {
+  const base = `/trust/${esc(g.org.slug)}/access/${esc(token)}`;
+  const working = v.status === 'queued' || v.status === 'filling' || v.status === 'imported';
+  const pending = v.questions.filter((q) => q.pending).length;
+  const rows = v.questions.map((q) => `
+<li class="doc"><p><strong>${q.ref ? `${esc(q.ref)}: ` : ''}${esc(q.text)}</strong></p>
+${q.answer ? `<p>${q.answer.choice ? `<span class="badge">${esc(q.answer.choice)}</span> ` : ''}${esc(q.answer.text ?? '')}</p>` : '<p class="muted">Pending review by our security team.</p>'}</li>`).join('');
+  const body = `
+<section class="hero" aria-labelledby="page-title">
+<p class="eyebrow">${esc(g.org.name)} trust center</p>
+<h1 id="page-title">${esc(v.name)}</h1>
+<p>${working ? `Answering: ${v.progress.done} of ${v.progress.total} questions so far. This page refreshes by itself.` : `${v.questions.length - pending} answered, ${pending} pending review.`}</p>
+${v.released ? `<p><a href="${base}/questionnaires/${esc(v.id)}/export?format=xlsx" download>Download the answered file</a></p>` : '<p class="muted">The answered file can be downloaded once our team has reviewed it.</p>'}
+</section>
+<section aria-labelledby="h-answers">
+<h2 id="h-answers">Answers</h2>
+<ol class="docs">${rows}</ol>
+</section>
+<p><a href="${base}">Back to the shared documents</a></p>`;
+  const page = shell({ title: `${v.name}: ${g.org.name}`, slug: g.org.slug, orgName: g.org.name, logoUrl: hasLogo ? '../../logo' : null, body, noindex: true });
+  return working ? page.replace('</head>', '<meta http-equiv="refresh" content="5">\n</head>') : page;
 }
 
 export function renderErrorPage(slug: string | undefined, status: number, title: string, detail: string) {

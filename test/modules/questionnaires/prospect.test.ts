@@ -65,3 +65,32 @@ t.test('prospect self-serve questionnaire: public sources only, weak answers wai
     t.equal((await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'x', questions: [{ text: 'Q?' }] } })).statusCode, 403);
   });
 });
+
+t.test('from the grant page in a browser: upload form, redirect, a page that follows the answers', async (t) => {
+  const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
+  const a = await signup(app);
+  await app.inject({ method: 'PUT', url: '/api/v1/controls/A.8.5', headers: a.auth, payload: { applicable: true, status: 'implemented', responsibility: 'provider', implementation: `x ${PRIVATE}`, visibility: 'public', publicSummary: 'MFA <b>everywhere</b>.' } });
+  await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } });
+  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
+  await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload });
+  const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
+  const base = new URL((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } })).json().url).pathname;
+
+  const page = await app.inject({ method: 'GET', url: base, headers: { accept: 'text/html' } });
+  t.match(page.body, new RegExp(`<form method="post" action="${base}/questionnaires" enctype="multipart/form-data">`));
+  t.match(page.body, /<label for="questionnaire-file">/, 'the file input is labelled');
+
+  const file = multipart({}, [{ filename: 'q.csv', content: 'ID,Question\nQ1,Do you use multi-factor authentication?\n', contentType: 'text/csv' }]);
+  const posted = await app.inject({ method: 'POST', url: `${base}/questionnaires`, headers: { ...file.headers, accept: 'text/html,application/xhtml+xml' }, payload: file.payload });
+  t.equal(posted.statusCode, 303, posted.body);
+  const location = posted.headers.location as string;
+  const working = await app.inject({ method: 'GET', url: location, headers: { accept: 'text/html' } });
+  t.equal(working.statusCode, 200);
+  t.match(working.body, /http-equiv="refresh"/, 'refreshes itself while answering');
+  await runNextJob(app.jobDeps);
+  const done = await app.inject({ method: 'GET', url: location, headers: { accept: 'text/html' } });
+  t.notMatch(done.body, /http-equiv="refresh"/);
+  t.match(done.body, /MFA &lt;b&gt;everywhere&lt;\/b&gt;\./, 'answers are escaped');
+  t.notMatch(done.body, PRIVATE);
+  t.match(done.headers['content-security-policy'], /default-src/);
+});
