@@ -26,7 +26,12 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   } catch {
     // fall through to the error below
   }
-  throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', {
+  throw invalidCursor();
+}
+
+/** The one answer to a cursor this API did not issue (keyset, offset or version cursors alike). */
+export function invalidCursor(): DomainError {
+  return new DomainError('validation_failed', 'cursor is not a cursor this API issued', {
     errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }],
   });
 }

@@ -22,5 +22,8 @@ export function withProblems<T extends Record<string, unknown>>(responses: T) {
   return { ...responses, '4xx': problem, '5xx': problem };
 }
 
+/** `T` or null, for optional values answered as null rather than left out. */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
 export const IdParam = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const Timestamp = Type.String({ format: 'date-time' });

@@ -21,6 +21,8 @@ export interface BlobStore {
   put(source: Readable, maxBytes: number): Promise<StoredBlob>;
   /** Streams a blob after checking its bytes still hash to its name. */
   openVerified(sha256: string): Promise<Readable>;
+  /** The whole blob in memory, checked the same way (for parsing and rewriting small files). */
+  readVerified(sha256: string): Promise<Buffer>;
   exists(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
 }
@@ -81,6 +83,12 @@ export class FsBlobStore implements BlobStore {
     }
     if (hash.digest('hex') !== sha256) throw new DomainError('integrity_failed', 'the stored file does not match its recorded SHA-256');
     return fs.createReadStream(file);
+  }
+
+  async readVerified(sha256: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.openVerified(sha256)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
   }
 
   async exists(sha256: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { invalidCursor } from '../../lib/pagination.js';
 import { and, asc, eq, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { ServiceContext } from '../../lib/context.js';
@@ -58,7 +59,7 @@ export async function listControls(db: Executor, frameworkId: string, q: { q?: s
   await requireFramework(db, frameworkId);
   const offset = q.cursor ? Number.parseInt(q.cursor, 10) : 0;
   if (!Number.isInteger(offset) || offset < 0) {
-    throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', { errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }] });
+    throw invalidCursor();
   }
   const text = q.q?.trim();
   const tsq = text ? sql`websearch_to_tsquery('english', ${text})` : undefined;

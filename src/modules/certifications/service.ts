@@ -3,7 +3,7 @@ import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { decodeCursor, toPage, invalidCursor } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { evidence } from '../evidence/tables.js';
 import { certifications, type CertificationKind, type SurveillanceAudit } from './tables.js';
@@ -381,7 +381,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function listCertifications(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
   const after = decodeCursor(q.cursor);
   if (after !== undefined && !UUID.test(after)) {
-    throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', { errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }] });
+    throw invalidCursor();
   }
   const rows = await ctx.db.select().from(certifications)
     .where(and(eq(certifications.orgId, ctx.orgId), after ? lt(certifications.id, after) : undefined))

@@ -1,3 +1,4 @@
+import { invalidCursor } from '../../lib/pagination.js';
 import { and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
@@ -187,7 +188,7 @@ export async function getControlHistory(ctx: ServiceContext, rawRef: string, q: 
   const control = await resolveAnswerable(ctx.db, rawRef);
   const before = q.cursor !== undefined ? Number.parseInt(q.cursor, 10) : undefined;
   if (before !== undefined && (!Number.isInteger(before) || before < 1)) {
-    throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', { errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }] });
+    throw invalidCursor();
   }
   const rows = await ctx.db.select().from(controlAnswerVersions)
     .where(and(
@@ -213,7 +214,7 @@ export async function listControlAnswers(
   let after: { fw: string; pos: number } | undefined;
   if (q.cursor) {
     const m = /^([a-z0-9-]+)\|(\d+)$/.exec(Buffer.from(q.cursor, 'base64url').toString('utf8'));
-    if (!m) throw new DomainError('validation_failed', 'cursor is not a cursor this API issued', { errors: [{ field: 'querystring/cursor', message: 'invalid cursor' }] });
+    if (!m) throw invalidCursor();
     after = { fw: m[1]!, pos: Number(m[2]) };
   }
   const rows = await ctx.db

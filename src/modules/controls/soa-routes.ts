@@ -3,13 +3,11 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../lib/errors.js';
-import { Timestamp, withProblems } from '../../lib/schemas.js';
+import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import { CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES } from './tables.js';
 import { SOA_COLUMNS, SOA_IMPORT_LIMITS, importSoa, renderSoaCsv, renderSoaXlsx, soaFilename, soaReport } from './soa.js';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-
 const SoaRow = Type.Object({
   framework: Type.String(),
   ref: Type.String(),

@@ -4,13 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config.js';
 import { field, readUpload, type Upload } from '../../lib/multipart.js';
 import { PageQuery } from '../../lib/pagination.js';
-import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
+import { IdParam, Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { DomainError } from '../../lib/errors.js';
 import type { FastifyRequest } from 'fastify';
 import * as service from './service.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 const Version = Type.Object({
   version: Type.Integer(), sha256: Nullable(Type.String()), size: Nullable(Type.Integer()), fileName: Nullable(Type.String()),

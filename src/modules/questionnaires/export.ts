@@ -40,8 +40,6 @@ export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inf
   if (q.format !== 'xlsx' || !q.sourceSha256) {
     return toXlsx('Questionnaire', EXPORT_COLUMNS, qs, { name: q.name, generatedAt: new Date().toISOString() });
   }
-  const chunks: Buffer[] = [];
-  for await (const c of await blobs.openVerified(q.sourceSha256)) chunks.push(c as Buffer);
   const edits: Array<{ sheet: string; cell: string; value: string }> = [];
   for (const item of qs) {
     if (!exported(item) || !item.sheet) continue;
@@ -53,5 +51,5 @@ export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inf
       edits.push({ sheet: item.sheet, cell: textCell.cell, value: text });
     }
   }
-  return writeAnswers(Buffer.concat(chunks), edits);
+  return writeAnswers(await blobs.readVerified(q.sourceSha256), edits);
 }

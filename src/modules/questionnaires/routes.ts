@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config.js';
 import { PageQuery } from '../../lib/pagination.js';
-import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
+import { IdParam, Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { discardBlob } from '../blobs/service.js';
@@ -11,8 +11,6 @@ import { readQuestionnaireUpload } from './upload.js';
 import { exportCsv, exportXlsx } from './export.js';
 import { ANSWER_STATUSES, CHOICES, QUESTIONNAIRE_STATUSES } from './tables.js';
 import * as service from './service.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const Answer = Type.Object({
   choice: Nullable(Type.Enum(CHOICES)),

@@ -37,11 +37,9 @@ export async function readQuestionnaireUpload(req: FastifyRequest, db: Executor,
           throw new DomainError('validation_failed', 'mapping must be JSON', { errors: [{ field: 'body/mapping', message: 'not JSON' }] });
         }
       }
-      const chunks: Buffer[] = [];
-      for await (const c of await blobs.openVerified(upload.file.stored.sha256)) chunks.push(c as Buffer);
       let parsed: ParsedQuestionnaire;
       try {
-        parsed = await parseQuestionnaire({ fileName: upload.file.fileName, bytes: Buffer.concat(chunks), ...(mapping ? { mapping } : {}) });
+        parsed = await parseQuestionnaire({ fileName: upload.file.fileName, bytes: await blobs.readVerified(upload.file.stored.sha256), ...(mapping ? { mapping } : {}) });
       } catch (err) {
         if (err instanceof QuestionnaireParseError) throw new DomainError(PARSE_ERRORS[err.code] ?? 'bad_request', err.message);
         throw err;

@@ -1,14 +1,12 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { withProblems } from '../../lib/schemas.js';
+import { withProblems, Nullable } from '../../lib/schemas.js';
 import { CONTROL_STATUSES } from '../controls/tables.js';
 import { soc2Coverage } from './soc2.js';
 import { iso27017Readiness } from './iso27017.js';
 import { MATRIX_COLUMNS, responsibilityMatrix } from './responsibility.js';
 import { CONTENT_TYPES, toCsv, toXlsx } from '../../lib/tabular.js';
 import { RESPONSIBILITIES } from '../controls/tables.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/reports/soc2', {

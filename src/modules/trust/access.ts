@@ -341,12 +341,6 @@ export async function resolveGrant(deps: AccessDeps, slug: string, token: string
   };
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export interface Download {
   fileName: string;
   contentType: string;
@@ -372,7 +366,7 @@ export async function downloadWithGrant(deps: AccessDeps, resolved: ResolvedGran
   const [row] = await deps.db.select().from(documents).where(and(eq(documents.orgId, resolved.org.id), eq(documents.id, documentId)));
   if (!row) throw notFound('document in this grant');
   const v = await loadVersion(deps.db, resolved.org.id, documentId, row.currentVersion);
-  const bytes = await readAll(await deps.blobs.openVerified(v.sha256));
+  const bytes = await deps.blobs.readVerified(v.sha256);
   const at = deps.clock();
   const pdf = isPdf(v.contentType, bytes);
   const body = pdf ? await watermarkPdf(bytes, { email: resolved.grant.email, at, organization: resolved.org.name }) : bytes;

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../lib/errors.js';
 import { field, readUpload, type Upload } from '../../lib/multipart.js';
 import { PageQuery } from '../../lib/pagination.js';
-import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
+import { IdParam, Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import * as access from './access.js';
 import { trustAnalytics } from './analytics.js';
 import * as docs from './documents.js';
@@ -14,8 +14,6 @@ import * as trust from './service.js';
 import { ACCESS_REQUEST_STATUSES, DOCUMENT_VISIBILITIES, TRUST_SECTIONS } from './tables.js';
 
 // Null first: with type coercion on, a null tried against the other branch first would be coerced (to "" or [""]).
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
-
 const Subprocessor = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   purpose: Type.String({ maxLength: 2000 }),

@@ -1,12 +1,11 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../lib/pagination.js';
-import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
+import { IdParam, Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import { EVENT_TYPES } from '../events/tables.js';
 import { DELIVERY_STATUSES } from './tables.js';
 import * as service from './service.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const EventName = Type.Enum([...EVENT_TYPES, '*'], { description: '`*` subscribes to every event type.' });
 
 const Endpoint = Type.Object({
