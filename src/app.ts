@@ -24,9 +24,11 @@ import { evidenceRoutes } from './modules/evidence/routes.js';
 import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
+import { libraryRoutes } from './modules/library/routes.js';
 import { prospectQuestionnaireRoutes } from './modules/questionnaires/prospect-routes.js';
 import { runNextJob } from './modules/questionnaires/service.js';
 import { loadThesaurus } from './modules/questionnaires/answering.js';
+import { Llm } from './modules/questionnaires/llm.js';
 import { DeliveryWorker } from './modules/webhooks/worker.js';
 import { scanExpiries } from './modules/events/expiry.js';
 import { startPoller, type Poller } from './lib/poller.js';
@@ -53,6 +55,8 @@ export interface BuildAppOptions {
   jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void> };
   /** How often to look for expiring evidence and certifications (default 60 s; 0 turns it off). */
   expiryScanIntervalMs?: number;
+  /** The language model client; default: from config (OPENAI_*), none when no key is set. */
+  llm?: Llm;
   /** Pino options, or false for silence (tests). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -141,6 +145,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(certificationRoutes);
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps } });
       await api.register(questionnaireRoutes, { config, blobs });
+      await api.register(libraryRoutes);
       await api.register(trustRoutes, { portal: trustPortal });
     },
     { prefix: '/api/v1' },
@@ -153,7 +158,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     app.addHook('preClose', async () => worker.stop());
   }
   // Background jobs (questionnaire fills): claimed from the database, so a restart resumes them.
-  const jobDeps = { db: database.db, clock, thesaurus: loadThesaurus(SEEDS_DIR), ...options.jobs };
+  const llm = options.llm ?? (config.openai ? new Llm(config.openai) : undefined);
+  const jobDeps = { db: database.db, clock, thesaurus: loadThesaurus(SEEDS_DIR), llm, ...options.jobs };
   if (options.jobs?.worker !== false) {
     let runner: Poller | undefined;
     const drain = async () => {

@@ -10,3 +10,4 @@ export * from '../modules/webhooks/tables.js';
 export * from '../modules/idempotency/tables.js';
 export * from '../modules/trust/tables.js';
 export * from '../modules/questionnaires/tables.js';
+export * from '../modules/library/tables.js';

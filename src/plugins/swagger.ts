@@ -9,6 +9,7 @@ const EVENT_DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
   'questionnaire.filled': 'A fill job finished; `data.id` is the questionnaire.',
   'answer.needs_review': 'An answer fell below the confidence threshold and waits for review.',
   'control.updated': 'A control answer changed (new version); `data` has framework, ref, version and changed fields.',
+  'library.entry_stale': 'A library answer went stale: a control it rests on changed or its evidence expired; `data` has id, ownerId and reason.',
   'evidence.expiring': 'Evidence expires within 30 days.',
   'evidence.expired': 'Evidence expired.',
   'certification.expiring': 'A certification or report is due soon or stale.',

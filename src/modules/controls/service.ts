@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/service.js';
+import { markStale } from '../library/service.js';
 import { emitEvent } from '../events/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
@@ -53,6 +54,8 @@ export function answerView(r: AnswerRow, title?: string) {
   };
 }
 
+/** Fields whose change alters what an answer built on the control may claim. */
+const STATEMENT_FIELDS = new Set(['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'publicSummary', 'visibility']);
 const FIELDS = ['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'justification', 'owner', 'reviewDueAt', 'visibility', 'publicSummary'] as const;
 
 function snapshotOf(r: AnswerRow): ControlAnswerSnapshot {
@@ -153,6 +156,11 @@ export async function writeControlAnswer(
   await emitEvent(tx, ctx, 'control.updated', {
     framework: control.frameworkId, ref: control.ref, version, changed, status: values.status, applicable: values.applicable,
   });
+  // Library answers resting on what this control says (not on its owner or review date) need a new look.
+  const substantive = changed.filter((f) => STATEMENT_FIELDS.has(f));
+  if (current && substantive.length > 0) {
+    await markStale(tx, ctx, [{ framework: control.frameworkId, ref: control.ref }], `control ${control.ref} changed in version ${version} (${substantive.join(', ')})`);
+  }
   return { row: saved!, outcome: current ? 'updated' : 'created', changed };
 }
 

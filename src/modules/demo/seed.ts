@@ -15,6 +15,7 @@ import { createEvidence } from '../evidence/service.js';
 import { memberships, organizations, users } from '../identity/tables.js';
 import { createDocument } from '../trust/documents.js';
 import { loadPage, putTrustPage } from '../trust/service.js';
+import { createEntry } from '../library/service.js';
 import type { Subprocessor } from '../trust/tables.js';
 
 interface DemoOrganization {
@@ -77,11 +78,12 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
   return true;
 }
 
-/** Our own words, as FAQ entries until the answer library exists. */
+/** Our own words: approved public library answers, chosen for the trust page FAQ. */
 const DEMO_FAQ = [
-  { question: 'Where is customer data stored?', answer: 'In the AWS region the customer picks at onboarding: Ireland (eu-west-1) or Virginia (us-east-1). Data, backups and encryption keys stay in that region.' },
-  { question: 'How can we get the SOC 2 Type II report?', answer: 'Request access on this page and accept the NDA. Once approved you receive a personal link that expires; each PDF you download carries your email address.' },
-  { question: 'Who do we contact about a security concern?', answer: 'Write to security@northwind.example.com. We acknowledge reports within one business day.' },
+  { question: 'Where is customer data stored?', answer: { text: 'In the AWS region the customer picks at onboarding: Ireland (eu-west-1) or Virginia (us-east-1). Data, backups and encryption keys stay in that region.' }, controls: ['A.5.23', 'A.5.34'] },
+  { question: 'Do you enforce multi-factor authentication for your staff?', answer: { choice: 'yes' as const, text: 'Every employee signs in through single sign-on with phishing-resistant security keys; there is no password-only access to production.' }, controls: ['A.8.5', 'A.5.17'] },
+  { question: 'How can we get the SOC 2 Type II report?', answer: { text: 'Request access on this page and accept the NDA. Once approved you receive a personal link that expires; each PDF you download carries your email address.' }, controls: [] },
+  { question: 'Who do we contact about a security concern?', answer: { text: 'Write to security@northwind.example.com. We acknowledge reports within one business day.' }, controls: ['A.6.8'] },
 ];
 
 /** The demo trust page: published, with its subprocessors, FAQ and documents. Idempotent. */
@@ -91,6 +93,8 @@ async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: 
     const stored = await blobs.put(Readable.from([Buffer.from(d.content)]), 10 * 1024 * 1024);
     await createDocument(ctx, { title: d.title, visibility: d.visibility }, { stored, fileName: d.fileName, contentType: d.fileName.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8' });
   }
+  const faq = [];
+  for (const entry of DEMO_FAQ) faq.push({ libraryEntryId: (await createEntry(ctx, { ...entry, public: true, status: 'approved' })).id });
   const t = org.trustPage ?? {};
   await putTrustPage(ctx, {
     published: true,
@@ -99,6 +103,6 @@ async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: 
     contactEmail: t.contactEmail ?? null,
     brandColor: t.brandColor ?? null,
     subprocessors: org.subprocessors ?? [],
-    faq: DEMO_FAQ,
+    faq,
   }, '');
 }

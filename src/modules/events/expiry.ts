@@ -1,10 +1,11 @@
 import { and, eq, isNotNull, lte, notExists, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { certificationStatus } from '../certifications/service.js';
 import { certifications } from '../certifications/tables.js';
 import { EXPIRING_SOON_DAYS } from '../evidence/service.js';
 import { evidence } from '../evidence/tables.js';
+import { markStaleForEvidence } from '../library/service.js';
 import { emitEvent } from './service.js';
 import { expiryNotices } from './tables.js';
 
@@ -29,7 +30,9 @@ export async function scanExpiries(db: Db, clock: Clock): Promise<number> {
   ));
   for (const e of dueEvidence) {
     const kind = e.expiresAt! <= now ? 'evidence.expired' as const : 'evidence.expiring' as const;
-    if (await notice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() })) sent++;
+    // Expired evidence no longer backs the library answers resting on its controls.
+    const then = kind === 'evidence.expired' ? (tx: Executor) => markStaleForEvidence(tx, { orgId: e.orgId, clock }, e.id, e.title) : undefined;
+    if (await notice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() }, kind, then)) sent++;
   }
 
   // Certifications are few per organization: compute their status in process with the shared rules.
@@ -47,12 +50,14 @@ export async function scanExpiries(db: Db, clock: Clock): Promise<number> {
 async function notice(
   db: Db, clock: Clock, orgId: string, subjectType: string, subjectId: string, kind: string, dueAt: Date,
   data: Record<string, unknown>, eventType: 'evidence.expiring' | 'evidence.expired' | 'certification.expiring' = kind as 'evidence.expiring',
+  then?: (tx: Executor) => Promise<unknown>,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const inserted = await tx.insert(expiryNotices).values({ orgId, subjectType, subjectId, kind, dueAt, sentAt: clock() })
       .onConflictDoNothing().returning({ kind: expiryNotices.kind });
     if (inserted.length === 0) return false; // another replica, or an earlier run, sent it
     await emitEvent(tx, { orgId, clock }, eventType, data);
+    await then?.(tx);
     return true;
   });
 }

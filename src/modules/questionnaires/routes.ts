@@ -21,6 +21,8 @@ export const Answer = Type.Object({
     kind: Type.Enum(['control', 'library', 'evidence']),
     framework: Type.Optional(Type.String()), ref: Type.Optional(Type.String()), id: Type.Optional(Type.String()), score: Type.Optional(Type.Number()),
   }), { description: 'Best first: the controls, library entries and evidence the answer comes from.' }),
+  stale: Type.Optional(Type.Boolean({ description: 'A source changed or expired since the answer was written or reviewed.' })),
+  staleReasons: Type.Optional(Type.Array(Type.String())),
 });
 
 const Question = Type.Object({

@@ -7,23 +7,63 @@ import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { emitEvent } from '../events/service.js';
-import { draftAnswers, type Thesaurus } from './answering.js';
+import { controlAnswers } from '../controls/tables.js';
+import { evidence } from '../evidence/tables.js';
+import { staleEntries } from '../library/service.js';
+import { controlText, draftAnswers, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
+import type { Llm } from './llm.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
 import { jobs, questionnaires, questions, type AnswerStatus, type Choice } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
 type QuestionnaireRow = typeof questionnaires.$inferSelect;
 
-export function answerOf(q: QuestionRow) {
+export function answerOf(q: QuestionRow, staleReasons: string[] = []) {
   if (q.status === null) return null;
-  return { choice: q.choice, text: q.answerText, confidence: q.confidence ?? 0, status: q.status, sources: q.sources };
+  return { choice: q.choice, text: q.answerText, confidence: q.confidence ?? 0, status: q.status, sources: q.sources, stale: staleReasons.length > 0, staleReasons };
 }
 
-function questionView(q: QuestionRow) {
+function questionView(q: QuestionRow, staleReasons?: string[]) {
   return {
     id: q.id, ref: q.ref, text: q.text, section: q.section, sheet: q.sheet, row: q.row,
-    allowedAnswers: q.allowedAnswers, answer: answerOf(q),
+    allowedAnswers: q.allowedAnswers, answer: answerOf(q, staleReasons),
   };
+}
+
+/**
+ * Why each answer may no longer hold: a library entry it used went stale or was deleted, a control
+ * it cites changed after the answer was written or reviewed, or evidence it cites expired.
+ * Computed on read, so it is never out of date itself.
+ */
+export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], now: Date): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const answered = qs.filter((q) => q.status !== null && q.sources.length > 0);
+  if (answered.length === 0) return out;
+  const libraryIds = [...new Set(answered.flatMap((q) => q.sources.filter((s) => s.kind === 'library' && s.id).map((s) => s.id!)))];
+  const evidenceIds = [...new Set(answered.flatMap((q) => q.sources.filter((s) => s.kind === 'evidence' && s.id).map((s) => s.id!)))];
+  const [library, controls, expired] = await Promise.all([
+    staleEntries(db, orgId, libraryIds),
+    db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
+      .from(controlAnswers).where(eq(controlAnswers.orgId, orgId)),
+    evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title }).from(evidence)
+      .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds), lte(evidence.expiresAt, now))),
+  ]);
+  const changedAt = new Map(controls.map((c) => [`${c.frameworkId}:${c.ref}`, c]));
+  const expiredById = new Map(expired.map((e) => [e.id, e.title]));
+  for (const q of answered) {
+    const since = q.reviewedAt ?? q.answeredAt;
+    const reasons: string[] = [];
+    for (const src of q.sources) {
+      if (src.kind === 'library' && library.has(src.id!)) reasons.push(`library entry ${src.id}: ${library.get(src.id!)}`);
+      if (src.kind === 'control' && since) {
+        const c = changedAt.get(`${src.framework}:${src.ref}`);
+        if (c && c.updatedAt > since) reasons.push(`control ${src.ref} changed (version ${c.version})`);
+      }
+      if (src.kind === 'evidence' && expiredById.has(src.id!)) reasons.push(`evidence "${expiredById.get(src.id!)}" expired`);
+    }
+    if (reasons.length > 0) out.set(q.id, reasons);
+  }
+  return out;
 }
 
 function summaryView(r: QuestionnaireRow) {
@@ -98,7 +138,8 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string) {
   const row = await load(ctx.db, ctx.orgId, id);
   const qs = await ctx.db.select().from(questions)
     .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
-  return { ...summaryView(row), questions: qs.map(questionView) };
+  const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
+  return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };
 }
 
 export async function deleteQuestionnaire(ctx: ServiceContext, id: string) {
@@ -136,6 +177,8 @@ export interface FillDeps {
   db: Db;
   clock: Clock;
   thesaurus: Thesaurus;
+  /** The language model, when configured: semantic ranking and drafted prose (never for prospects). */
+  llm?: Llm | undefined;
   batchSize?: number;
   /** Test seam: called after each committed batch (a crash here must lose nothing). */
   afterBatch?: (done: number) => Promise<void>;
@@ -161,9 +204,27 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
   )).orderBy(asc(questions.position));
   const size = deps.batchSize ?? 25;
+  const corpus = await loadCorpus(db, orgId, { publicOnly });
+  const context = { previous: [] };
+  // The prospect path never reaches the model: its answers come from public text alone.
+  const llm = publicOnly ? undefined : deps.llm;
+  // A model that is down or refuses degrades the fill to offline answers rather than failing it.
+  const degrade = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call();
+    } catch {
+      llm!.usage.failedBatches++;
+      return undefined;
+    }
+  };
+  const controlVectors = llm && pending.length > 0 ? await degrade(() => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
-    const drafts = await draftAnswers(db, orgId, batch.map((q) => ({ id: q.id, text: q.text, allowedAnswers: q.allowedAnswers })), deps.thesaurus, clock(), { publicOnly });
+    const inputs = batch.map((q) => ({ id: q.id, text: q.text, allowedAnswers: q.allowedAnswers }));
+    const questionVectors = llm && controlVectors ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
+    const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
+    const drafts = await draftAnswers(db, orgId, inputs, deps.thesaurus, clock(), { publicOnly, corpus, context, ...(extra ? { extra } : {}) });
+    if (llm) await degrade(() => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
     const now = clock();
     await db.transaction(async (tx) => {
       for (const q of batch) {
@@ -177,6 +238,8 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
         }
       }
       await setProgress(tx, orgId, qid, job.id, now);
+      // A long fill (a slow model) renews its lease, so no other worker takes the job over meanwhile.
+      await tx.update(jobs).set({ lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now }).where(and(eq(jobs.orgId, orgId), eq(jobs.id, job.id)));
     });
     await deps.afterBatch?.(i + batch.length);
   }
@@ -261,7 +324,7 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
       reviewedBy: ctx.actor.id, reviewedAt: now,
     }).where(and(eq(questions.orgId, ctx.orgId), eq(questions.id, questionId))).returning();
     await recordAudit(tx, ctx, { action: `answer.${status}`, targetType: 'question', targetId: questionId, summary: { questionnaireId, fields: Object.keys(input) } });
-    return questionView(saved!);
+    return questionView(saved!, (await staleness(tx, ctx.orgId, [saved!], ctx.clock())).get(saved!.id));
   });
 }
 

@@ -91,3 +91,25 @@ export const jobs = pgTable('jobs', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
 }, (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('jobs_due_idx').on(t.status, t.lockedUntil)]);
+
+/**
+ * Embedding vectors by content hash, per organization and model: a text is embedded once.
+ * A plain real[] (pgvector is not available on every PostgreSQL here); ranking happens in process.
+ */
+export const embeddings = pgTable('embeddings', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  model: text('model').notNull(),
+  contentHash: text('content_hash').notNull(),
+  vector: real('vector').array().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+}, (t) => [primaryKey({ columns: [t.orgId, t.model, t.contentHash] })]);
+
+/** Drafted answer prose by the hash of model, prompt, question and sources: an unchanged question costs no new call. */
+export const llmDrafts = pgTable('llm_drafts', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  cacheKey: text('cache_key').notNull(),
+  model: text('model').notNull(),
+  text: text('text').notNull(),
+  citations: jsonb('citations').$type<string[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+}, (t) => [primaryKey({ columns: [t.orgId, t.cacheKey] })]);

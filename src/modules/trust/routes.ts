@@ -20,7 +20,14 @@ const Subprocessor = Type.Object({
   location: Type.String({ maxLength: 500 }),
   url: Type.Optional(Nullable(Type.String({ maxLength: 2000, description: 'http(s) link to the subprocessor' }))),
 });
-const Faq = Type.Object({ question: Type.String({ minLength: 1, maxLength: 1000 }), answer: Type.String({ minLength: 1, maxLength: 10000 }) });
+const FaqFromLibrary = Type.Object({
+  libraryEntryId: Type.String({ format: 'uuid', description: 'An approved library entry marked public; it leaves the page while stale, unpublished or deleted.' }),
+});
+// No additionalProperties:false on union members: the body validator removes extra fields, and it
+// would strip `question`/`answer` while trying the first branch.
+const FaqWritten = Type.Object({ question: Type.String({ minLength: 1, maxLength: 1000 }), answer: Type.String({ minLength: 1, maxLength: 10000 }) });
+const Faq = Type.Union([FaqFromLibrary, FaqWritten]);
+const FaqStored = Type.Object({ libraryEntryId: Type.Optional(Type.String()), question: Type.Optional(Type.String()), answer: Type.Optional(Type.String()) });
 const Sections = Type.Object(Object.fromEntries(TRUST_SECTIONS.map((s) => [s, Type.Boolean()])) as Record<(typeof TRUST_SECTIONS)[number], ReturnType<typeof Type.Boolean>>);
 
 const TrustPageBody = Type.Object({
@@ -32,7 +39,7 @@ const TrustPageBody = Type.Object({
   contactUrl: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
   sections: Type.Optional(Type.Partial(Sections, { description: 'Which sections show; omitted ones keep their value (all show by default).' })),
   subprocessors: Type.Optional(Type.Array(Subprocessor, { maxItems: 200 })),
-  faq: Type.Optional(Type.Array(Faq, { maxItems: 100, description: 'Question/answer pairs (approved library answers once the library exists).' })),
+  faq: Type.Optional(Type.Array(Faq, { maxItems: 100, description: 'Chosen library answers ({libraryEntryId}), or question/answer pairs written for the page.' })),
   certificationIds: Type.Optional(Nullable(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100, description: 'null: every certification whose visibility is public; otherwise only these (still public ones).' }))),
   controlRefs: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 500, description: 'null: every control answer marked public; otherwise only these refs (still public ones).' }))),
   ndaText: Type.Optional(Nullable(Type.String({ maxLength: 50000, description: 'Your NDA; null restores the built-in text. Its SHA-256 is recorded with each request.' }))),
@@ -43,7 +50,7 @@ const TrustPageBody = Type.Object({
 const TrustPage = Type.Object({
   slug: Type.String(), url: Type.String(), published: Type.Boolean(), headline: Nullable(Type.String()), overview: Nullable(Type.String()),
   brandColor: Nullable(Type.String()), logoUrl: Nullable(Type.String()), contactEmail: Nullable(Type.String()), contactUrl: Nullable(Type.String()),
-  sections: Sections, subprocessors: Type.Array(Subprocessor), faq: Type.Array(Faq),
+  sections: Sections, subprocessors: Type.Array(Subprocessor), faq: Type.Array(FaqStored),
   certificationIds: Nullable(Type.Array(Type.String())), controlRefs: Nullable(Type.Array(Type.String())),
   ndaText: Type.String(), ndaVersion: Type.String({ description: 'sha256:<hex> of the NDA text' }),
   autoApproveDomains: Type.Array(Type.String()), autoApproveExpiresInDays: Type.Integer(),

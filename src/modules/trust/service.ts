@@ -11,6 +11,7 @@ import { catalogControls } from '../catalog/tables.js';
 import { listCertificationsForOrg, type CertificationView } from '../certifications/service.js';
 import { certifications } from '../certifications/tables.js';
 import { controlAnswers } from '../controls/tables.js';
+import { libraryEntries } from '../library/tables.js';
 import { organizations } from '../identity/tables.js';
 import { soc2Coverage } from '../reports/soc2.js';
 import { currentVersions, discardBlob } from './documents.js';
@@ -127,8 +128,16 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
     if (!s.name.trim()) errors.push({ field: `body/subprocessors/${i}/name`, message: 'must not be empty' });
     if (s.url) httpUrl(s.url, `body/subprocessors/${i}/url`, errors);
   });
+  const chosen = (input.faq ?? []).flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
+  const entries = chosen.length === 0 ? [] : await ctx.db.select({ id: libraryEntries.id, status: libraryEntries.status, public: libraryEntries.public, stale: libraryEntries.stale })
+    .from(libraryEntries).where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, chosen)));
   input.faq?.forEach((f, i) => {
-    if (!f.question.trim() || !f.answer.trim()) errors.push({ field: `body/faq/${i}`, message: 'needs a question and an answer' });
+    if (f.libraryEntryId) {
+      const e = entries.find((x) => x.id === f.libraryEntryId);
+      if (!e) errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'no such library entry' });
+      else if (e.status !== 'approved' || !e.public) errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'choose an approved library entry marked public' });
+      else if (e.stale) errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'this library entry is stale; review it first' });
+    } else if (!f.question?.trim() || !f.answer?.trim()) errors.push({ field: `body/faq/${i}`, message: 'needs a question and an answer' });
   });
   const domains = input.autoApproveDomains?.map((d) => d.trim().toLowerCase().replace(/^@/, ''));
   domains?.forEach((d, i) => { if (!DOMAIN.test(d)) errors.push({ field: `body/autoApproveDomains/${i}`, message: 'must be a domain name such as example.com' }); });
@@ -170,7 +179,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
       ...(input.subprocessors !== undefined ? {
         subprocessors: input.subprocessors.map((s) => ({ name: s.name.trim(), purpose: s.purpose.trim(), location: s.location.trim(), url: s.url?.trim() || null })),
       } : {}),
-      ...(input.faq !== undefined ? { faq: input.faq.map((f) => ({ question: f.question.trim(), answer: f.answer.trim() })) } : {}),
+      ...(input.faq !== undefined ? { faq: input.faq.map((f) => (f.libraryEntryId ? { libraryEntryId: f.libraryEntryId } : { question: f.question!.trim(), answer: f.answer!.trim() })) } : {}),
       ...(certificationIds !== undefined ? { certificationIds } : {}),
       ...(controlRefs !== undefined ? { controlRefs } : {}),
       ...(input.ndaText !== undefined ? { ndaText: clean(input.ndaText) } : {}),
@@ -392,7 +401,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     soc2,
     subprocessors: sections.subprocessors ? page.subprocessors : [],
     documents: docs,
-    faq: sections.faq ? page.faq : [],
+    faq: sections.faq ? await publicFaq(db, org.id, page.faq) : [],
     access: hasNda ? {
       requestUrl: `${publicUrl}/api/v1/public/trust/${org.slug}/access-requests`,
       formUrl: `${base}/request-access`,
@@ -489,4 +498,23 @@ export class TrustCache {
   private bump(slug: string) {
     this.generation.set(slug, (this.generation.get(slug) ?? 0) + 1);
   }
+}
+
+const CHOICE_WORDS: Record<string, string> = { yes: 'Yes.', no: 'No.', partial: 'Partially.', 'n/a': 'Not applicable.' };
+
+/** The FAQ as prospects see it: chosen library answers only while approved, public and fresh. */
+async function publicFaq(db: Executor, orgId: string, faq: FaqEntry[]): Promise<Array<{ question: string; answer: string }>> {
+  const ids = faq.flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
+  const rows = ids.length === 0 ? [] : await db.select().from(libraryEntries).where(and(
+    eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids),
+    eq(libraryEntries.status, 'approved'), eq(libraryEntries.public, true), eq(libraryEntries.stale, false),
+  ));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return faq.flatMap((f) => {
+    if (!f.libraryEntryId) return [{ question: f.question!, answer: f.answer! }];
+    const e = byId.get(f.libraryEntryId);
+    if (!e) return [];
+    const answer = [e.choice ? CHOICE_WORDS[e.choice] : null, e.answerText].filter(Boolean).join(' ');
+    return answer ? [{ question: e.question, answer }] : [];
+  });
 }

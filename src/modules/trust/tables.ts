@@ -18,9 +18,14 @@ export interface Subprocessor {
   url?: string | null;
 }
 
+/**
+ * A FAQ entry: a chosen library answer (shown while it stays approved, public and fresh), or a
+ * question and answer written for the page itself.
+ */
 export interface FaqEntry {
-  question: string;
-  answer: string;
+  libraryEntryId?: string;
+  question?: string;
+  answer?: string;
 }
 
 export const trustPages = pgTable('trust_pages', {

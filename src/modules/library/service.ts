@@ -1,0 +1,249 @@
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { DomainError, notFound } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { recordAudit } from '../audit/service.js';
+import { resolveAnswerable } from '../catalog/service.js';
+import { emitEvent } from '../events/service.js';
+import { evidenceControls } from '../evidence/tables.js';
+import { memberships } from '../identity/tables.js';
+import { questions } from '../questionnaires/tables.js';
+import type { Choice } from '../questionnaires/tables.js';
+import { libraryEntries, libraryEntryControls, type LibraryStatus } from './tables.js';
+
+type EntryRow = typeof libraryEntries.$inferSelect;
+export interface ControlRef { framework: string; ref: string }
+
+export function entryView(e: EntryRow, controls: ControlRef[]) {
+  return {
+    id: e.id, question: e.question, answer: { choice: e.choice, text: e.answerText }, status: e.status, public: e.public,
+    ownerId: e.ownerId, controls, stale: e.stale, staleReason: e.staleReason, staleAt: e.staleAt?.toISOString() ?? null,
+    source: e.sourceQuestionId ? { questionnaireId: e.sourceQuestionnaireId, questionId: e.sourceQuestionId } : null,
+    version: e.version, approvedBy: e.approvedBy, approvedAt: e.approvedAt?.toISOString() ?? null,
+    createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, ControlRef[]>> {
+  const out = new Map<string, ControlRef[]>();
+  if (ids.length === 0) return out;
+  const rows = await db.select().from(libraryEntryControls)
+    .where(and(eq(libraryEntryControls.orgId, orgId), inArray(libraryEntryControls.entryId, ids))).orderBy(asc(libraryEntryControls.position));
+  for (const r of rows) (out.get(r.entryId) ?? out.set(r.entryId, []).get(r.entryId)!).push({ framework: r.frameworkId, ref: r.ref });
+  return out;
+}
+
+async function load(db: Executor, orgId: string, id: string, lock = false) {
+  const q = db.select().from(libraryEntries).where(and(eq(libraryEntries.orgId, orgId), eq(libraryEntries.id, id)));
+  const [row] = lock ? await q.for('update') : await q;
+  if (!row) throw notFound('library entry');
+  return row;
+}
+
+export interface ListQuery { limit: number; cursor?: string; status?: LibraryStatus; stale?: boolean; public?: boolean }
+
+export async function listEntries(ctx: ServiceContext, q: ListQuery) {
+  const after = decodeCursor(q.cursor);
+  const rows = await ctx.db.select().from(libraryEntries).where(and(
+    eq(libraryEntries.orgId, ctx.orgId),
+    q.status ? eq(libraryEntries.status, q.status) : undefined,
+    q.stale !== undefined ? eq(libraryEntries.stale, q.stale) : undefined,
+    q.public !== undefined ? eq(libraryEntries.public, q.public) : undefined,
+    after ? lt(libraryEntries.id, after) : undefined,
+  )).orderBy(desc(libraryEntries.id)).limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => r.id);
+  const controls = await controlsOf(ctx.db, ctx.orgId, page.items.map((r) => r.id));
+  return { items: page.items.map((r) => entryView(r, controls.get(r.id) ?? [])), nextCursor: page.nextCursor };
+}
+
+export async function getEntry(ctx: ServiceContext, id: string) {
+  const row = await load(ctx.db, ctx.orgId, id);
+  return entryView(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
+}
+
+export interface EntryInput {
+  question: string;
+  answer: { choice?: Choice | null; text?: string | null };
+  controls?: string[];
+  ownerId?: string;
+  public?: boolean;
+  status?: LibraryStatus;
+}
+
+/** The owner is a member of the organization; default: whoever creates the entry. */
+async function checkOwner(db: Executor, orgId: string, ownerId: string) {
+  const [m] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, orgId), eq(memberships.userId, ownerId)));
+  if (!m) throw new DomainError('unprocessable', `owner ${ownerId} is not a member of this organization`);
+}
+
+async function resolveControls(db: Executor, refs: string[]): Promise<ControlRef[]> {
+  const out: ControlRef[] = [];
+  for (const raw of refs) {
+    let row;
+    try {
+      row = await resolveAnswerable(db, raw);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'not_found') throw new DomainError('unprocessable', err.message);
+      throw err;
+    }
+    if (!out.some((c) => c.framework === row.frameworkId && c.ref === row.ref)) out.push({ framework: row.frameworkId, ref: row.ref });
+  }
+  return out;
+}
+
+function requireContent(answer: { choice?: Choice | null; text?: string | null }) {
+  if ((answer.choice ?? null) === null && !(answer.text ?? '').trim()) {
+    throw new DomainError('unprocessable', 'a library answer needs a choice or a text');
+  }
+}
+
+async function writeControls(tx: Executor, orgId: string, entryId: string, controls: ControlRef[]) {
+  await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.orgId, orgId), eq(libraryEntryControls.entryId, entryId)));
+  if (controls.length > 0) {
+    await tx.insert(libraryEntryControls).values(controls.map((c, position) => ({ orgId, entryId, frameworkId: c.framework, ref: c.ref, position })));
+  }
+}
+
+export async function createEntry(ctx: ServiceContext, input: EntryInput, source?: { questionnaireId: string; questionId: string }) {
+  requireRole(ctx.actor, 'editor');
+  requireContent(input.answer);
+  const ownerId = input.ownerId ?? ctx.actor.userId;
+  await checkOwner(ctx.db, ctx.orgId, ownerId);
+  const controls = await resolveControls(ctx.db, input.controls ?? []);
+  const now = ctx.clock();
+  const status = input.status ?? 'approved';
+  const id = newId();
+  const row = await ctx.db.transaction(async (tx) => {
+    const [saved] = await tx.insert(libraryEntries).values({
+      orgId: ctx.orgId, id, question: input.question.trim(), choice: input.answer.choice ?? null, answerText: input.answer.text ?? null,
+      status, public: input.public ?? false, ownerId,
+      sourceQuestionnaireId: source?.questionnaireId ?? null, sourceQuestionId: source?.questionId ?? null,
+      ...(status === 'approved' ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
+      createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
+    }).returning();
+    await writeControls(tx, ctx.orgId, id, controls);
+    await recordAudit(tx, ctx, { action: 'library.created', targetType: 'library_entry', targetId: id, summary: { status, controls: controls.map((c) => c.ref), ...(source ? { source } : {}) } });
+    return saved!;
+  });
+  return entryView(row, controls);
+}
+
+/**
+ * Saves a reviewed questionnaire answer to the library, with the controls it cited. Only an
+ * approved answer qualifies: the library holds what a person stood behind.
+ */
+export async function saveFromAnswer(ctx: ServiceContext, questionnaireId: string, questionId: string, opts: { public?: boolean; ownerId?: string; question?: string }) {
+  requireRole(ctx.actor, 'editor');
+  const [q] = await ctx.db.select().from(questions)
+    .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId)));
+  if (!q) throw notFound('question');
+  if (q.status !== 'approved') throw new DomainError('unprocessable', 'only an approved answer can be saved to the library; approve it first');
+  const controls = q.sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
+  return createEntry(ctx, {
+    question: opts.question ?? q.text, answer: { choice: q.choice, text: q.answerText }, controls,
+    ...(opts.ownerId ? { ownerId: opts.ownerId } : {}), ...(opts.public !== undefined ? { public: opts.public } : {}), status: 'approved',
+  }, { questionnaireId, questionId });
+}
+
+export type EntryPatch = Partial<EntryInput> & { version?: number };
+
+/**
+ * Edits an entry. Approving it (again), or changing what it says, clears its staleness: a person
+ * has looked at it since its sources changed. A `version` guards against overwriting a concurrent edit.
+ */
+export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryPatch) {
+  requireRole(ctx.actor, 'editor');
+  if (patch.ownerId) await checkOwner(ctx.db, ctx.orgId, patch.ownerId);
+  const controls = patch.controls ? await resolveControls(ctx.db, patch.controls) : undefined;
+  const now = ctx.clock();
+  const row = await ctx.db.transaction(async (tx) => {
+    const current = await load(tx, ctx.orgId, id, true);
+    if (patch.version !== undefined && patch.version !== current.version) {
+      throw new DomainError('version_conflict', `library entry is at version ${current.version}, not ${patch.version}; re-read it and apply your change again`);
+    }
+    const answer = { choice: current.choice, text: current.answerText, ...(patch.answer ?? {}) };
+    requireContent(answer);
+    const reviewed = patch.status === 'approved' || patch.answer !== undefined || patch.question !== undefined;
+    const status = patch.status ?? current.status;
+    const [saved] = await tx.update(libraryEntries).set({
+      ...(patch.question !== undefined ? { question: patch.question.trim() } : {}),
+      choice: answer.choice ?? null, answerText: answer.text ?? null, status,
+      ...(patch.public !== undefined ? { public: patch.public } : {}),
+      ...(patch.ownerId ? { ownerId: patch.ownerId } : {}),
+      ...(status === 'approved' && (patch.status === 'approved' || current.status !== 'approved') ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
+      ...(reviewed || controls ? { stale: false, staleReason: null, staleAt: null } : {}),
+      version: current.version + 1, updatedAt: now,
+    }).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
+    if (controls) await writeControls(tx, ctx.orgId, id, controls);
+    await recordAudit(tx, ctx, { action: 'library.updated', targetType: 'library_entry', targetId: id, summary: { fields: Object.keys(patch), status } });
+    return saved!;
+  });
+  return entryView(row, controls ?? (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
+}
+
+export async function deleteEntry(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'editor');
+  await ctx.db.transaction(async (tx) => {
+    const [row] = await tx.delete(libraryEntries).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
+    if (!row) throw notFound('library entry');
+    await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.orgId, ctx.orgId), eq(libraryEntryControls.entryId, id)));
+    await recordAudit(tx, ctx, { action: 'library.deleted', targetType: 'library_entry', targetId: id, summary: { question: row.question.slice(0, 200) } });
+  });
+}
+
+/**
+ * Marks approved, not yet stale entries resting on these controls as stale, on the caller's
+ * transaction, and emits library.entry_stale for each so the owner hears of it.
+ */
+export async function markStale(tx: Executor, ctx: { orgId: string; clock: Clock; requestId?: string }, controls: ControlRef[], reason: string): Promise<number> {
+  if (controls.length === 0) return 0;
+  const now = ctx.clock();
+  const match = sql.join(controls.map((c) => sql`(${c.framework}, ${c.ref})`), sql`, `);
+  const rows = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now, updatedAt: now })
+    .where(and(
+      eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.stale, false), eq(libraryEntries.status, 'approved'),
+      sql`${libraryEntries.id} in (select ${libraryEntryControls.entryId} from ${libraryEntryControls} where ${libraryEntryControls.orgId} = ${ctx.orgId} and (${libraryEntryControls.frameworkId}, ${libraryEntryControls.ref}) in (${match}))`,
+    )).returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
+  for (const r of rows) {
+    await emitEvent(tx, ctx, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
+  }
+  return rows.length;
+}
+
+/** Entries resting on a control that this evidence supports go stale when the evidence expires. */
+export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; clock: Clock }, evidenceId: string, title: string): Promise<number> {
+  const links = await tx.select({ framework: evidenceControls.frameworkId, ref: evidenceControls.ref }).from(evidenceControls)
+    .where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, evidenceId)));
+  return markStale(tx, ctx, links, `evidence "${title}" expired`);
+}
+
+/** Stale or deleted entries among these ids, with why: questionnaire answers that used them are flagged. */
+export async function staleEntries(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (ids.length === 0) return out;
+  const rows = await db.select({ id: libraryEntries.id, stale: libraryEntries.stale, reason: libraryEntries.staleReason })
+    .from(libraryEntries).where(and(eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids)));
+  const found = new Set(rows.map((r) => r.id));
+  for (const r of rows) if (r.stale) out.set(r.id, r.reason ?? 'stale');
+  for (const id of ids) if (!found.has(id)) out.set(id, 'library entry deleted');
+  return out;
+}
+
+
+export interface ReusableEntry { id: string; question: string; choice: Choice | null; text: string | null; controls: ControlRef[] }
+
+/**
+ * Entries a fill may reuse: approved and not stale; for the prospect path also public. Stale
+ * entries wait for their owner: reusing them would repeat a claim whose basis changed.
+ */
+export async function reusableEntries(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<ReusableEntry[]> {
+  const rows = await db.select().from(libraryEntries).where(and(
+    eq(libraryEntries.orgId, orgId), eq(libraryEntries.status, 'approved'), eq(libraryEntries.stale, false),
+    opts.publicOnly ? eq(libraryEntries.public, true) : undefined,
+  )).orderBy(asc(libraryEntries.id));
+  const controls = await controlsOf(db, orgId, rows.map((r) => r.id));
+  return rows.map((r) => ({ id: r.id, question: r.question, choice: r.choice, text: r.answerText, controls: controls.get(r.id) ?? [] }));
+}

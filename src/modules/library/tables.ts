@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import { boolean, customType, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { organizations } from '../identity/tables.js';
+import { CHOICES } from '../questionnaires/tables.js';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+export const LIBRARY_STATUSES = ['draft', 'approved'] as const;
+export type LibraryStatus = (typeof LIBRARY_STATUSES)[number];
+
+/**
+ * The answer library: reviewed answers to recurring questions, each with an owner and the
+ * controls it rests on. An entry goes stale when one of those controls' answers changes or its
+ * evidence expires, until someone confirms or edits it; stale entries are not reused.
+ */
+export const libraryEntries = pgTable('library_entries', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull(),
+  question: text('question').notNull(),
+  choice: text('choice', { enum: CHOICES }),
+  answerText: text('answer_text'),
+  status: text('status', { enum: LIBRARY_STATUSES }).notNull(),
+  /** May be shown to prospects: on the trust page FAQ and in self-serve answers. */
+  public: boolean('public').notNull().default(false),
+  ownerId: uuid('owner_id').notNull(),
+  stale: boolean('stale').notNull().default(false),
+  staleReason: text('stale_reason'),
+  staleAt: timestamp('stale_at', { withTimezone: true }),
+  /** The reviewed questionnaire answer it was saved from, if any. */
+  sourceQuestionnaireId: uuid('source_questionnaire_id'),
+  sourceQuestionId: uuid('source_question_id'),
+  version: integer('version').notNull().default(1),
+  approvedBy: text('approved_by'),
+  approvedAt: timestamp('approved_at', { withTimezone: true }),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  /** Question weighted A, answer C: retrieval finds entries by what they answer first. */
+  search: tsvector('search').generatedAlwaysAs(sql`setweight(to_tsvector('english', question), 'A') || setweight(to_tsvector('english', coalesce(answer_text, '')), 'C')`),
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.id] }),
+  index('library_entries_search_idx').using('gin', t.search),
+]);
+
+/** The controls an entry rests on: a change to one of them makes the entry stale. */
+export const libraryEntryControls = pgTable('library_entry_controls', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  entryId: uuid('entry_id').notNull(),
+  frameworkId: text('framework_id').notNull(),
+  ref: text('ref').notNull(),
+  position: integer('position').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.entryId, t.frameworkId, t.ref] }),
+  index('library_entry_controls_control_idx').on(t.orgId, t.frameworkId, t.ref),
+]);

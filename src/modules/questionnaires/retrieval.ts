@@ -1,0 +1,196 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import type { Thesaurus } from './answering.js';
+
+/**
+ * Lexical retrieval over an organization's answer corpus. Postgres does the language work
+ * (the `english` text-search configuration stems words and drops stop words, in the stored
+ * weighted vectors and in `to_tsvector` of each question); the ranking is BM25F in process,
+ * because `ts_rank` has no inverse document frequency: questionnaire boilerplate ("defined,
+ * documented, implemented, evaluated") would otherwise outweigh the one word that matters.
+ */
+
+/** Fields of a document, each with its own weight; a catalog vector's A/B/C weights map to title/keywords/body. */
+export const FIELDS = ['title', 'keywords', 'body', 'answer'] as const;
+export type Field = (typeof FIELDS)[number];
+const FIELD_WEIGHT: Record<Field, number> = { title: 3, keywords: 2, body: 1, answer: 1 };
+const K1 = 1.2;
+const B = 0.75;
+
+export interface TermDoc {
+  key: string;
+  /** Term frequency per field. */
+  fields: Partial<Record<Field, Map<string, number>>>;
+}
+
+export type Query = Map<string, number>;
+
+export class Bm25Index<D extends TermDoc> {
+  private readonly idf = new Map<string, number>();
+  private readonly avgLen: Record<Field, number>;
+  private readonly lengths: Map<D, Record<Field, number>>;
+
+  private readonly weight: Record<Field, number>;
+
+  constructor(readonly docs: readonly D[], weights: Partial<Record<Field, number>> = {}) {
+    this.weight = { ...FIELD_WEIGHT, ...weights };
+    const df = new Map<string, number>();
+    const totals: Record<Field, number> = { title: 0, keywords: 0, body: 0, answer: 0 };
+    this.lengths = new Map();
+    for (const d of docs) {
+      const seen = new Set<string>();
+      const len: Record<Field, number> = { title: 0, keywords: 0, body: 0, answer: 0 };
+      for (const f of FIELDS) {
+        for (const [term, tf] of d.fields[f] ?? []) {
+          seen.add(term);
+          len[f] += tf;
+        }
+        totals[f] += len[f];
+      }
+      this.lengths.set(d, len);
+      for (const t of seen) df.set(t, (df.get(t) ?? 0) + 1);
+    }
+    const n = docs.length;
+    for (const [t, k] of df) this.idf.set(t, Math.log(1 + (n - k + 0.5) / (k + 0.5)));
+    this.avgLen = Object.fromEntries(FIELDS.map((f) => [f, n > 0 ? totals[f] / n || 1 : 1])) as Record<Field, number>;
+  }
+
+  /**
+   * Documents with a positive score, best first, each with its coverage: the share of the
+   * query's weighted IDF mass that it matches (how much of the question it speaks to).
+   */
+  search(query: Query): Array<{ doc: D; score: number; coverage: number }> {
+    let mass = 0;
+    for (const [term, qw] of query) mass += qw * (this.idf.get(term) ?? 0);
+    const out: Array<{ doc: D; score: number; coverage: number }> = [];
+    for (const d of this.docs) {
+      const len = this.lengths.get(d)!;
+      let score = 0;
+      let matched = 0;
+      for (const [term, qw] of query) {
+        const idf = this.idf.get(term);
+        if (idf === undefined) continue;
+        let tf = 0;
+        for (const f of FIELDS) {
+          const raw = d.fields[f]?.get(term);
+          if (raw && this.weight[f] > 0) tf += (this.weight[f] * raw) / (1 - B + (B * len[f]) / this.avgLen[f]);
+        }
+        if (tf > 0) {
+          score += qw * idf * (tf / (K1 + tf));
+          matched += qw * idf;
+        }
+      }
+      if (score > 0) out.push({ doc: d, score, coverage: mass > 0 ? matched / mass : 0 });
+    }
+    return out.sort((a, b) => b.score - a.score);
+  }
+}
+
+export async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+/** Lexemes of each text as Postgres's english configuration sees them, with their frequency. */
+export async function lexemesOf(db: Executor, texts: string[]): Promise<Array<Map<string, number>>> {
+  const out = texts.map(() => new Map<string, number>());
+  if (texts.length === 0) return out;
+  const rows = await rowsOf<{ idx: string | number; lexeme: string; tf: number }>(db, sql`
+    select t.idx, l.lexeme, coalesce(array_length(l.positions, 1), 1) as tf
+    from unnest(${sql.param(texts)}::text[]) with ordinality as t(txt, idx),
+         unnest(to_tsvector('english', t.txt)) as l`);
+  for (const r of rows) out[Number(r.idx) - 1]!.set(r.lexeme, Number(r.tf));
+  return out;
+}
+
+/** Splits a stored weighted vector's lexemes into fields: A title, B keywords, C/D body. */
+export function fieldsFromWeights(rows: Array<{ lexeme: string; weights: string[] | string }>): Partial<Record<Field, Map<string, number>>> {
+  const fields: Partial<Record<Field, Map<string, number>>> = {};
+  for (const r of rows) {
+    const weights = Array.isArray(r.weights) ? r.weights : parsePgArray(r.weights);
+    for (const w of weights) {
+      const f: Field = w === 'A' ? 'title' : w === 'B' ? 'keywords' : 'body';
+      const m = (fields[f] ??= new Map());
+      m.set(r.lexeme, (m.get(r.lexeme) ?? 0) + 1);
+    }
+  }
+  return fields;
+}
+
+/** PGlite and pg both parse text[]; `"char"[]` may arrive as its literal `{A,B}`. */
+function parsePgArray(literal: string): string[] {
+  return literal.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+}
+
+const expansions = new WeakMap<Thesaurus, Promise<Array<{ group: Thesaurus['groups'][number]; match: RegExp; lexemes: Set<string> }>>>();
+
+/**
+ * The thesaurus groups a question touches and the lexemes of all their terms: the question is
+ * expanded with its synonyms (MFA finds "multi-factor"), and the groups' control hints are a
+ * ranking of their own. Terms are stemmed once per process by the same configuration.
+ */
+export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
+  let cached = expansions.get(thesaurus);
+  if (!cached) {
+    cached = (async () => {
+      const lex = await lexemesOf(db, thesaurus.groups.map((g) => g.terms.join(' . ')));
+      return thesaurus.groups.map((group, i) => ({
+        group,
+        match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map((t) => normalize(t).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[^a-z0-9]+')).join('|')})(?:$|[^a-z0-9])`),
+        lexemes: new Set(lex[i]!.keys()),
+      }));
+    })();
+    expansions.set(thesaurus, cached);
+    cached.catch(() => expansions.delete(thesaurus));
+  }
+  return cached;
+}
+
+/** Lower case, letters and digits of any script, single spaces. */
+export function normalize(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+/** Weight of a synonym added by the thesaurus, relative to the question's own words. */
+const SYNONYM_WEIGHT = 0.5;
+
+export interface ExpandedQuery { query: Query; hinted: string[] }
+
+/** The question's lexemes plus the synonyms of the thesaurus groups it mentions. */
+export function expand(text: string, own: Map<string, number>, groups: Awaited<ReturnType<typeof thesaurusTerms>>): ExpandedQuery {
+  const query: Query = new Map();
+  for (const t of own.keys()) query.set(t, 1);
+  const hinted: string[] = [];
+  const lower = ` ${normalize(text)} `;
+  for (const g of groups) {
+    if (!g.match.test(lower)) continue;
+    for (const t of g.lexemes) if (!query.has(t)) query.set(t, SYNONYM_WEIGHT);
+    for (const c of g.group.controls) if (!hinted.includes(c)) hinted.push(c);
+  }
+  return { query, hinted };
+}
+
+/** Cosine similarity of two vectors of the same length (embeddings are ranked in process). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0; let na = 0; let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/** Weighted reciprocal rank fusion: each ranking adds weight/(k + rank); small k favours the first places. */
+export function fuse<T>(rankings: Array<{ items: T[]; weight: number }>, k = 10): Array<{ item: T; score: number; topIn: number }> {
+  const scores = new Map<T, { score: number; topIn: number }>();
+  for (const { items, weight } of rankings) {
+    items.forEach((item, i) => {
+      const s = scores.get(item) ?? { score: 0, topIn: 0 };
+      s.score += weight / (k + i + 1);
+      if (i < 3) s.topIn++;
+      scores.set(item, s);
+    });
+  }
+  return [...scores.entries()].map(([item, s]) => ({ item, ...s })).sort((a, b) => b.score - a.score);
+}
