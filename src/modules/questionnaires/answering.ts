@@ -138,10 +138,10 @@ export async function loadCorpus(db: Executor, orgId: string, opts: { publicOnly
     };
   });
   const entries = await reusableEntries(db, orgId, opts);
-  const [questionTerms, answerTerms2] = await Promise.all([lexemesOf(db, entries.map((e) => e.question)), lexemesOf(db, entries.map((e) => e.text ?? ''))]);
+  const [questionTerms, libraryAnswerTerms] = await Promise.all([lexemesOf(db, entries.map((e) => e.question)), lexemesOf(db, entries.map((e) => e.text ?? ''))]);
   const library: LibraryDoc[] = entries.map((entry, i) => ({
     key: `library:${entry.id}`, entry, lexemes: new Set(questionTerms[i]!.keys()), normalized: normalize(entry.question),
-    fields: { title: questionTerms[i]!, answer: answerTerms2[i]! },
+    fields: { title: questionTerms[i]!, answer: libraryAnswerTerms[i]! },
   }));
   return { controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, libraryIndex: new Bm25Index(library) };
 }

@@ -12,7 +12,7 @@ import { runFillJob, runNextJob } from '../../../src/modules/questionnaires/serv
 import { jobs, llmDrafts, questionnaires } from '../../../src/modules/questionnaires/tables.js';
 import { newId } from '../../../src/lib/ids.js';
 import { signup, testApp, type Tenant } from '../../helpers/app.js';
-import { multipart } from '../../helpers/multipart.js';
+import { prospectGrant } from '../../helpers/trust.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../helpers/fake-openai.js';
 
 const ISO = 'iso27001-2022';
@@ -325,13 +325,7 @@ t.test('the prospect path never calls the model', async (t) => {
   const put = (ref: string, body: object) => app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth, payload: { applicable: true, responsibility: 'provider', ...body } });
   t.equal((await put('A.8.5', { status: 'implemented', implementation: `Okta with WebAuthn for every employee. ${PRIVATE}`, visibility: 'public', publicSummary: 'Every employee signs in with phishing-resistant multi-factor authentication.' })).statusCode, 200);
   t.equal((await put('A.8.24', { status: 'implemented', implementation: `Data at rest is encrypted with AES-256 in AWS KMS. ${PRIVATE}`, visibility: 'internal' })).statusCode, 200);
-  t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
-  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
-  t.equal((await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload })).statusCode, 201);
-  const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc', ndaAccepted: true } });
-  const approved = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } });
-  t.equal(approved.statusCode, 200, approved.body);
-  const base = new URL(approved.json().url).pathname;
+  const { base } = await prospectGrant(app, a);
 
   const upload = await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'Buyer review', questions: [
     { ref: 'P1', text: 'Do you enforce multi-factor authentication for employees?' },

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { prospectGrant } from '../../helpers/trust.js';
 import { multipart } from '../../helpers/multipart.js';
 
 const PRIVATE = 'PRIVATE-MARKER-7f3a';
@@ -12,14 +13,7 @@ t.test('prospect self-serve questionnaire: public sources only, weak answers wai
   const put = (ref: string, body: object) => app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth, payload: { applicable: true, responsibility: 'provider', ...body } });
   await put('A.8.5', { status: 'implemented', implementation: `Okta with WebAuthn for every employee. ${PRIVATE}`, visibility: 'public', publicSummary: 'Every employee signs in with phishing-resistant multi-factor authentication.' });
   await put('A.8.24', { status: 'implemented', implementation: `Data at rest is encrypted with AES-256 in AWS KMS. ${PRIVATE}`, visibility: 'internal' });
-  t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
-  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
-  t.equal((await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload })).statusCode, 201);
-  const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc', ndaAccepted: true } });
-  const approved = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } });
-  t.equal(approved.statusCode, 200, approved.body);
-  const grant = approved.json();
-  const base = new URL(grant.url).pathname;
+  const { grant, base } = await prospectGrant(app, a);
 
   const upload = await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'Buyer review', questions: [
     { ref: 'P1', text: 'Do you enforce multi-factor authentication for employees?' },
@@ -70,11 +64,7 @@ t.test('from the grant page in a browser: upload form, redirect, a page that fol
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const a = await signup(app);
   await app.inject({ method: 'PUT', url: '/api/v1/controls/A.8.5', headers: a.auth, payload: { applicable: true, status: 'implemented', responsibility: 'provider', implementation: `x ${PRIVATE}`, visibility: 'public', publicSummary: 'MFA <b>everywhere</b>.' } });
-  await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } });
-  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
-  await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload });
-  const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
-  const base = new URL((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } })).json().url).pathname;
+  const { base } = await prospectGrant(app, a);
 
   const page = await app.inject({ method: 'GET', url: base, headers: { accept: 'text/html' } });
   t.match(page.body, new RegExp(`<form method="post" action="${base}/questionnaires" enctype="multipart/form-data">`));

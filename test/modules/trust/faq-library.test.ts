@@ -1,7 +1,7 @@
 import t from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { signup, testApp } from '../../helpers/app.js';
-import { multipart } from '../../helpers/multipart.js';
+import { prospectGrant } from '../../helpers/trust.js';
 
 const PRIVATE = 'PRIVATE-LIBRARY-MARKER-91c2';
 
@@ -56,11 +56,7 @@ t.test('prospect self-serve reuses approved public library answers, never intern
   const a = await signup(app);
   await app.inject({ method: 'POST', url: '/api/v1/library', headers: a.auth, payload: { question: 'Do you have a bug bounty programme?', answer: { choice: 'yes', text: 'Yes, a public programme on a well-known platform.' }, public: true } });
   await app.inject({ method: 'POST', url: '/api/v1/library', headers: a.auth, payload: { question: 'Do you keep a vendor risk register?', answer: { choice: 'yes', text: `Yes, in our GRC tool. ${PRIVATE}` }, public: false } });
-  await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } });
-  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
-  await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload });
-  const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
-  const base = new URL((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } })).json().url).pathname;
+  const { base } = await prospectGrant(app, a);
 
   const upload = await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'Review', questions: [
     { ref: 'P1', text: 'Do you have a bug-bounty programme?' },
