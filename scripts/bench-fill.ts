@@ -95,11 +95,24 @@ function score(answers: Answer[]) {
   };
 }
 
-/** The demo's controls are all answered with a status: a yes/no answer must follow the cited control's status. */
+/**
+ * Choice accuracy where the key determines it: when every control CSA maps a question to has the
+ * same status in the demo organization, that status gives the right choice (implemented yes,
+ * partial partial, planned or not implemented no, not applicable n/a).
+ */
+const DEMO = JSON.parse(fs.readFileSync(path.resolve(here, '../seeds/demo/controls.json'), 'utf8')) as { controls: Array<{ ref: string; applicable: boolean; status: string }> };
+const demoChoice = new Map(DEMO.controls.map((c) => [c.ref, !c.applicable ? 'n/a' : c.status === 'implemented' ? 'yes' : c.status === 'partially_implemented' ? 'partial' : 'no']));
 function choiceStats(answers: Answer[]) {
   const counts: Record<string, number> = {};
-  for (const a of answers) counts[a.choice ?? 'none'] = (counts[a.choice ?? 'none'] ?? 0) + 1;
-  return counts;
+  let determinable = 0; let right = 0;
+  answers.forEach((a, i) => {
+    counts[a.choice ?? 'none'] = (counts[a.choice ?? 'none'] ?? 0) + 1;
+    const choices = new Set([...expected[i]!].map((ref) => demoChoice.get(ref)));
+    if (choices.size !== 1 || choices.has(undefined)) return;
+    determinable++;
+    if (a.choice === [...choices][0]) right++;
+  });
+  return { counts, determinable, right };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -119,7 +132,9 @@ async function series(label: string, open: () => Promise<Database>, overrides: C
   console.log(`\n## ${label}`);
   console.log(`fill time for ${key.length} questions: median ${ms.toFixed(0)} ms over ${RUNS} runs (${results.map((r) => r.ms.toFixed(0)).join(', ')})`);
   console.log(`cited controls vs CSA's mapping (${s.scored} questions with a mapping): top-1 ${pct(s.top1)}, top-3 ${pct(s.top3)}`);
-  console.log(`answers needing review: ${s.review} of ${key.length}; choices: ${JSON.stringify(choiceStats(results[0]!.answers))}`);
+  const c = choiceStats(results[0]!.answers);
+  console.log(`answers needing review: ${s.review} of ${key.length}; choices: ${JSON.stringify(c.counts)}`);
+  console.log(`choice accuracy where the key determines it: ${c.right} of ${c.determinable} (${pct(c.right / c.determinable)}); the rest map to controls of differing status`);
   console.log(`confidence calibration (top-1 accuracy): top decile ${pct(s.topDecile)}, bottom decile ${pct(s.bottomDecile)}`);
   console.log(`  by decile: ${s.deciles.map((d) => `${pct(d.accuracy)}@${d.minConfidence.toFixed(2)}`).join('  ')}`);
   if (results[0]!.llm) {

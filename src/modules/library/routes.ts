@@ -42,12 +42,13 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         status: Type.Optional(Type.Enum(LIBRARY_STATUSES)),
         stale: Type.Optional(Type.Boolean()),
         public: Type.Optional(Type.Boolean()),
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Full-text search over questions and answers (web-search syntax: "quoted phrase", or, -word).' })),
       }),
       response: withProblems({ 200: Type.Object({ items: Type.Array(LibraryEntry), nextCursor: Nullable(Type.String()) }) }),
     },
     handler: async (req) => {
-      const { limit, cursor, status, stale } = req.query;
-      return service.listEntries(req.ctx(), { limit: limit ?? 50, cursor, status, stale, public: req.query.public });
+      const { limit, cursor, status, stale, q } = req.query;
+      return service.listEntries(req.ctx(), { limit: limit ?? 50, cursor, status, stale, public: req.query.public, q });
     },
   });
 

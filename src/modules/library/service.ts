@@ -43,7 +43,7 @@ async function load(db: Executor, orgId: string, id: string, lock = false) {
   return row;
 }
 
-export interface ListQuery { limit: number; cursor?: string; status?: LibraryStatus; stale?: boolean; public?: boolean }
+export interface ListQuery { limit: number; cursor?: string; status?: LibraryStatus; stale?: boolean; public?: boolean; q?: string }
 
 export async function listEntries(ctx: ServiceContext, q: ListQuery) {
   const after = decodeCursor(q.cursor);
@@ -52,6 +52,7 @@ export async function listEntries(ctx: ServiceContext, q: ListQuery) {
     q.status ? eq(libraryEntries.status, q.status) : undefined,
     q.stale !== undefined ? eq(libraryEntries.stale, q.stale) : undefined,
     q.public !== undefined ? eq(libraryEntries.public, q.public) : undefined,
+    q.q ? sql`${libraryEntries.search} @@ websearch_to_tsquery('english', ${q.q})` : undefined,
     after ? lt(libraryEntries.id, after) : undefined,
   )).orderBy(desc(libraryEntries.id)).limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);

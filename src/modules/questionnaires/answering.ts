@@ -9,6 +9,7 @@ import { controlAnswers, type ControlStatus } from '../controls/tables.js';
 import { evidenceByControl } from '../evidence/service.js';
 import type { AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
+import { libraryEntries } from '../library/tables.js';
 import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, lexemesOf, rowsOf, thesaurusTerms, type TermDoc } from './retrieval.js';
 
 export interface Thesaurus {
@@ -138,11 +139,17 @@ export async function loadCorpus(db: Executor, orgId: string, opts: { publicOnly
     };
   });
   const entries = await reusableEntries(db, orgId, opts);
-  const [questionTerms, libraryAnswerTerms] = await Promise.all([lexemesOf(db, entries.map((e) => e.question)), lexemesOf(db, entries.map((e) => e.text ?? ''))]);
-  const library: LibraryDoc[] = entries.map((entry, i) => ({
-    key: `library:${entry.id}`, entry, lexemes: new Set(questionTerms[i]!.keys()), normalized: normalize(entry.question),
-    fields: { title: questionTerms[i]!, answer: libraryAnswerTerms[i]! },
-  }));
+  // The entries' stored weighted vectors: question A (title), answer C (body).
+  const libraryTerms = entries.length === 0 ? [] : await rowsOf<{ id: string; lexeme: string; weights: string[] }>(db, sql`
+    select ${libraryEntries.id} as id, l.lexeme, l.weights::text[] as weights
+    from ${libraryEntries}, unnest(${libraryEntries.search}) l
+    where ${libraryEntries.orgId} = ${orgId} and ${inArray(libraryEntries.id, entries.map((e) => e.id))}`);
+  const termsById = new Map<string, Array<{ lexeme: string; weights: string[] }>>();
+  for (const r of libraryTerms) (termsById.get(r.id) ?? termsById.set(r.id, []).get(r.id)!).push(r);
+  const library: LibraryDoc[] = entries.map((entry) => {
+    const fields = fieldsFromWeights(termsById.get(entry.id) ?? []);
+    return { key: `library:${entry.id}`, entry, lexemes: new Set(fields.title?.keys() ?? []), normalized: normalize(entry.question), fields };
+  });
   return { controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, libraryIndex: new Bm25Index(library) };
 }
 

@@ -528,3 +528,19 @@ t.test('a draft entry does not go stale or notify: only approved answers are cla
   const stale = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
   t.equal(stale.length, 0);
 });
+
+t.test('the library is searchable with web-search syntax', async (t) => {
+  const app = await testApp(t, { options: NO_WORKERS });
+  const { lib } = client(app);
+  const a = await signup(app);
+  const b = await signup(app);
+  await lib(a, 'POST', '', { question: 'Do you encrypt backups?', answer: { choice: 'yes', text: 'Backups are encrypted with AES-256.' } });
+  await lib(a, 'POST', '', { question: 'Do you run penetration tests?', answer: { choice: 'yes', text: 'An external firm tests yearly.' } });
+  await lib(b, 'POST', '', { question: 'Do you encrypt backups?', answer: { choice: 'no', text: 'Other tenant.' } });
+  const search = async (q: string) => (await lib(a, 'GET', `?q=${encodeURIComponent(q)}`)).json().items.map((e: { question: string }) => e.question);
+  t.same(await search('encrypted'), ['Do you encrypt backups?'], 'stemmed: encrypted finds encrypt, and only our own entries');
+  t.same(await search('"external firm"'), ['Do you run penetration tests?'], 'a phrase in the answer');
+  t.same(await search('backups -encrypt'), [], 'a minus excludes');
+  t.same((await search('backups or penetration')).sort(), ['Do you encrypt backups?', 'Do you run penetration tests?']);
+  t.equal((await lib(a, 'GET', `?q=${'x'.repeat(501)}`)).statusCode, 400);
+});
