@@ -83,9 +83,31 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
   app.get('/questionnaires/:id', {
     schema: {
       tags: ['questionnaires'], operationId: 'getQuestionnaire', summary: 'A questionnaire with its questions and answers', params: IdParam,
+      querystring: Type.Object({
+        status: Type.Optional(Type.Enum([...ANSWER_STATUSES, 'unanswered'], { description: 'Only questions whose answer has this status.' })),
+        stale: Type.Optional(Type.Boolean({ description: 'Only answers whose sources changed or expired (true), or the others (false).' })),
+      }),
       response: withProblems({ 200: Type.Object({ ...Summary.properties, questions: Type.Array(Question) }) }),
     },
-    handler: async (req) => service.getQuestionnaire(req.ctx(), req.params.id),
+    handler: async (req) => service.getQuestionnaire(req.ctx(), req.params.id, req.query),
+  });
+
+  app.get('/review-queue', {
+    schema: {
+      tags: ['questionnaires'], operationId: 'listReviewQueue',
+      summary: 'Answers waiting for a person across all questionnaires (needs_review), oldest questionnaire first',
+      querystring: PageQuery,
+      response: withProblems({
+        200: Type.Object({
+          items: Type.Array(Type.Object({
+            questionnaire: Type.Object({ id: Type.String(), name: Type.String(), origin: Type.Enum(['vendor', 'prospect']) }),
+            question: Question,
+          })),
+          nextCursor: Nullable(Type.String()),
+        }),
+      }),
+    },
+    handler: async (req) => service.reviewQueue(req.ctx(), { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
   });
 
   app.delete('/questionnaires/:id', {

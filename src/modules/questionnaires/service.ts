@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { decodeCursor, invalidCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { emitEvent } from '../events/service.js';
 import { controlAnswers } from '../controls/tables.js';
@@ -134,12 +134,38 @@ export async function listQuestionnaires(ctx: ServiceContext, q: { limit: number
   return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
 }
 
-export async function getQuestionnaire(ctx: ServiceContext, id: string) {
+export interface QuestionFilter { status?: AnswerStatus | 'unanswered'; stale?: boolean }
+
+export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: QuestionFilter = {}) {
   const row = await load(ctx.db, ctx.orgId, id);
   const qs = await ctx.db.select().from(questions)
-    .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+    .where(and(
+      eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id),
+      filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
+    )).orderBy(asc(questions.position));
   const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
-  return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };
+  const kept = filter.stale === undefined ? qs : qs.filter((q) => stale.has(q.id) === filter.stale);
+  return { ...summaryView(row), questions: kept.map((q) => questionView(q, stale.get(q.id))) };
+}
+
+/** Every answer waiting for a person, across questionnaires, in questionnaire then question order. */
+export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cursor?: string }) {
+  const after = decodeCursor(page.cursor);
+  const [afterQuestionnaire, afterPosition] = after ? after.split(':') : [];
+  if (after && (!/^[0-9a-f-]{36}$/i.test(afterQuestionnaire ?? '') || !/^\d{1,9}$/.test(afterPosition ?? ''))) throw invalidCursor();
+  const rows = await ctx.db.select({ q: questions, name: questionnaires.name, origin: questionnaires.origin }).from(questions)
+    .innerJoin(questionnaires, and(eq(questionnaires.orgId, questions.orgId), eq(questionnaires.id, questions.questionnaireId)))
+    .where(and(
+      eq(questions.orgId, ctx.orgId), eq(questions.status, 'needs_review'),
+      after ? sql`(${questions.questionnaireId}, ${questions.position}) > (${afterQuestionnaire}::uuid, ${Number(afterPosition)})` : undefined,
+    ))
+    .orderBy(asc(questions.questionnaireId), asc(questions.position)).limit(page.limit + 1);
+  const pageOf = toPage(rows, page.limit, (r) => `${r.q.questionnaireId}:${r.q.position}`);
+  const stale = await staleness(ctx.db, ctx.orgId, pageOf.items.map((r) => r.q), ctx.clock());
+  return {
+    items: pageOf.items.map((r) => ({ questionnaire: { id: r.q.questionnaireId, name: r.name, origin: r.origin }, question: questionView(r.q, stale.get(r.q.id)) })),
+    nextCursor: pageOf.nextCursor,
+  };
 }
 
 export async function deleteQuestionnaire(ctx: ServiceContext, id: string) {
