@@ -62,7 +62,6 @@ export function choiceFor(answer: { applicable: boolean; status: ControlStatus }
   }
 }
 
-
 /** A control as retrieval sees it: catalog text and, when answered, the organization's answer. */
 export interface ControlDoc extends TermDoc {
   frameworkId: string;
@@ -227,7 +226,8 @@ export async function retrieve(
     const rankings = [
       { items: lexical, weight: 1 },
       { items: hints, weight: HINT_WEIGHT },
-      { items: context.previous, weight: TOPIC_WEIGHT },
+      // The topic only nudges a question that matched something itself: it never answers alone.
+      { items: lexical.length + hints.length + (semantic?.length ?? 0) > 0 ? context.previous : [], weight: TOPIC_WEIGHT },
       { items: fromLibrary, weight: HINT_WEIGHT },
       ...(semantic ? [{ items: semantic, weight: 1 }] : []),
     ].filter((r) => r.items.length > 0);
@@ -244,8 +244,9 @@ export type EvidenceIndex = Map<string, { items: { id: string; status: string }[
  * Drafts one answer from its retrieval: the choice from the best control's status, the text from
  * its statement, and a confidence from the evidence of retrieval: the fused margin over the
  * runner-up, how many rankings put the best control in their top 3, and how much of the question
- * it covers; an unanswered control leaves the answer empty and in review whatever the score. Weights are set so that the review
- * threshold sends the weakest answers to review; `npm run bench:fill` reports accuracy by decile.
+ * it covers; an unanswered control leaves the answer empty and in review whatever the score.
+ * Weights are set so that the review threshold sends the weakest answers to review;
+ * `npm run bench:fill` reports accuracy by confidence decile.
  */
 export function compose(r: Retrieved, evidence: EvidenceIndex): DraftAnswer {
   if (r.reuse) return reuseAnswer(r, r.reuse);

@@ -67,3 +67,18 @@ t.test('the review queue and question filters', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: `/api/v1/review-queue?cursor=${forged}`, headers: a.auth })).statusCode, 400);
   t.equal((await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${first}?status=needs_review`, headers: b.auth })).statusCode, 404, 'another tenant');
 });
+
+t.test('a question that matches nothing is not answered from the previous question\'s topic', async (t) => {
+  const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
+  const a = await signup(app);
+  await app.inject({ method: 'PUT', url: '/api/v1/controls/A.8.5', headers: a.auth, payload: { applicable: true, status: 'implemented', responsibility: 'provider', implementation: 'Every employee uses multi-factor authentication with security keys.' } });
+  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'Topic', questions: [
+    { ref: 'Q1', text: 'Do you enforce multi-factor authentication?' },
+    { ref: 'Q2', text: 'Zxqv plorf wibble?' },
+  ] } });
+  await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${created.json().id}/fill`, headers: a.auth });
+  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  const [q1, q2] = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: a.auth })).json().questions;
+  t.equal(q1.answer.sources[0].ref, 'A.8.5');
+  t.match(q2.answer, { choice: null, text: null, status: 'needs_review', sources: [] });
+});
