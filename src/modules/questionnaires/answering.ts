@@ -37,6 +37,8 @@ export interface DraftAnswer {
 export interface QuestionInput {
   id: string;
   text: string;
+  /** The heading the question sits under in the buyer's file, if any. */
+  section?: string | null;
   allowedAnswers?: string[] | null;
 }
 
@@ -199,6 +201,8 @@ export function findReusable(corpus: AnswerCorpus, text: string, lexemes: Map<st
 /** Weights of the fused rankings: the question's own words lead; hints and topic only nudge. */
 const HINT_WEIGHT = 0.5;
 const TOPIC_WEIGHT = 0.35;
+/** Weight of a section heading's words in the query, relative to the question's own. */
+const SECTION_WEIGHT = 0.3;
 
 /**
  * Ranks the corpus for each question: BM25F over catalog and answer text (question lexemes plus
@@ -211,10 +215,13 @@ export async function retrieve(
   db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
   opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
 ): Promise<Retrieved[]> {
-  const [own, groups] = await Promise.all([lexemesOf(db, qs.map((q) => q.text)), thesaurusTerms(db, thesaurus)]);
+  const [stemmed, groups] = await Promise.all([lexemesOf(db, [...qs.map((q) => q.text), ...qs.map((q) => q.section ?? '')]), thesaurusTerms(db, thesaurus)]);
+  const own = stemmed.slice(0, qs.length);
   const context = opts.context ?? { previous: [] };
   return qs.map((q, i) => {
     const { query, hinted } = expand(q.text, own[i]!, groups);
+    // A section heading ("Data protection") says what a terse question is about, softly.
+    for (const term of stemmed[qs.length + i]!.keys()) if (!query.has(term)) query.set(term, SECTION_WEIGHT);
     const hits = corpus.index.search(query).slice(0, 20);
     const lexical = hits.map((r) => r.doc);
     const hints = hinted.map((ref) => corpus.byRef.get(ref)).filter((c): c is ControlDoc => c !== undefined);

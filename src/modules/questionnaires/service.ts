@@ -246,7 +246,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   const controlVectors = llm && pending.length > 0 ? await degrade(() => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
-    const inputs = batch.map((q) => ({ id: q.id, text: q.text, allowedAnswers: q.allowedAnswers }));
+    const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, allowedAnswers: q.allowedAnswers }));
     const questionVectors = llm && controlVectors ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
     const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
     const drafts = await draftAnswers(db, orgId, inputs, deps.thesaurus, clock(), { publicOnly, corpus, context, ...(extra ? { extra } : {}) });

@@ -59,3 +59,19 @@ t.test('plainly worded questions find their controls (demo organization)', async
   t.ok(misses.length <= 2, `at most 2 of ${CASES.length} miss their controls in the top 3; missed:\n${misses.join('\n')}`);
   t.ok(top1 >= CASES.length * 0.7, `top-1 ${top1}/${CASES.length}`);
 });
+
+t.test('a terse question borrows its meaning from its section heading', async (t) => {
+  const app = await testApp(t, { config: { seedDemo: true }, options: { jobs: { worker: false }, webhooks: { worker: false } } });
+  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' } });
+  const auth = { authorization: `Bearer ${login.json().accessToken}` };
+  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload: { name: 'Sections', questions: [
+    { ref: 'S1', section: 'Business continuity and disaster recovery', text: 'Is the plan tested at least once a year?' },
+    { ref: 'S2', section: 'Physical security of offices', text: 'Are visitors escorted?' },
+  ] } });
+  await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${created.json().id}/fill`, headers: auth });
+  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  const [s1, s2] = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: auth })).json().questions;
+  const top3 = (q: { answer: { sources: Array<{ ref?: string }> } }) => q.answer.sources.slice(0, 3).map((s) => s.ref);
+  t.ok(top3(s1).some((r: string | undefined) => r === 'A.5.29' || r === 'A.5.30'), `continuity: ${top3(s1).join(' ')}`);
+  t.ok(top3(s2).some((r: string | undefined) => r === 'A.7.2' || r === 'A.7.1' || r === 'A.7.3'), `physical: ${top3(s2).join(' ')}`);
+});
