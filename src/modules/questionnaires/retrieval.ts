@@ -160,13 +160,15 @@ export interface ExpandedQuery { query: Query; hinted: string[] }
 export function expand(text: string, own: Map<string, number>, groups: Awaited<ReturnType<typeof thesaurusTerms>>): ExpandedQuery {
   const query: Query = new Map();
   for (const t of own.keys()) query.set(t, 1);
-  const hinted: string[] = [];
+  // A control named by several matched groups, or first in a group, is the stronger hint.
+  const votes = new Map<string, number>();
   const lower = ` ${normalize(text)} `;
   for (const g of groups) {
     if (!g.match.test(lower)) continue;
     for (const t of g.lexemes) if (!query.has(t)) query.set(t, SYNONYM_WEIGHT);
-    for (const c of g.group.controls) if (!hinted.includes(c)) hinted.push(c);
+    g.group.controls.forEach((c, i) => votes.set(c, (votes.get(c) ?? 0) + 1 / (i + 1)));
   }
+  const hinted = [...votes.entries()].sort((a, b) => b[1] - a[1]).map(([c]) => c);
   return { query, hinted };
 }
 
