@@ -159,7 +159,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   }
   // Background jobs (questionnaire fills): claimed from the database, so a restart resumes them.
   const llm = options.llm ?? (config.openai ? new Llm(config.openai) : undefined);
-  const jobDeps = { db: database.db, clock, thesaurus: loadThesaurus(SEEDS_DIR), llm, ...options.jobs };
+  const jobDeps = { db: database.db, clock, thesaurus: loadThesaurus(SEEDS_DIR), llm, log: app.log, ...options.jobs };
   if (options.jobs?.worker !== false) {
     let runner: Poller | undefined;
     const drain = async () => {

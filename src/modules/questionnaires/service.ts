@@ -203,6 +203,8 @@ export interface FillDeps {
   db: Db;
   clock: Clock;
   thesaurus: Thesaurus;
+  /** Where a finished fill reports what it did (counts only: never question or answer text). */
+  log?: { info(obj: object, msg: string): void };
   /** The language model, when configured: semantic ranking and drafted prose (never for prospects). */
   llm?: Llm | undefined;
   batchSize?: number;
@@ -234,6 +236,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   const context = { previous: [] };
   // The prospect path never reaches the model: its answers come from public text alone.
   const llm = publicOnly ? undefined : deps.llm;
+  const usageBefore = llm ? { ...llm.usage } : undefined;
   // A model that is down or refuses degrades the fill to offline answers rather than failing it.
   const degrade = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -269,17 +272,22 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     });
     await deps.afterBatch?.(i + batch.length);
   }
-  await db.transaction(async (tx) => {
+  const finished = await db.transaction(async (tx) => {
     const now = clock();
     await setProgress(tx, orgId, qid, job.id, now);
     const [row] = await tx.update(questionnaires).set({ status: 'filled', filledAt: now, updatedAt: now })
       .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
     const counts = await tx.select({ status: questions.status, n: sql<number>`count(*)::int` }).from(questions)
       .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid))).groupBy(questions.status);
-    await emitEvent(tx, { orgId, clock }, 'questionnaire.filled', {
-      id: qid, name: row?.name, questionCount: row?.questionCount, byStatus: Object.fromEntries(counts.map((c) => [c.status ?? 'unanswered', c.n])),
-    });
+    const byStatus = Object.fromEntries(counts.map((c) => [c.status ?? 'unanswered', c.n]));
+    await emitEvent(tx, { orgId, clock }, 'questionnaire.filled', { id: qid, name: row?.name, questionCount: row?.questionCount, byStatus });
+    return byStatus;
   });
+  deps.log?.info({
+    orgId, questionnaireId: qid, jobId: job.id, answered: pending.length, byStatus: finished, publicOnly,
+    // The client is shared by every job: report this job's share of its counters.
+    ...(llm && usageBefore ? { llm: Object.fromEntries(Object.entries(llm.usage).map(([k, v]) => [k, v - usageBefore[k as keyof typeof usageBefore]])) } : {}),
+  }, 'questionnaire fill finished');
 }
 
 async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date) {

@@ -413,3 +413,27 @@ t.test('a vendor fill sends only the cited controls\' statements, and no library
   t.ok(embedded.some((x) => x.includes(IMPLEMENTATIONS['A.8.5']!.implementation)), 'A\'s own statements are embedded');
   t.notOk(embedded.some((x) => x.includes(B_SECRET)), 'embeddings carry no other organization\'s text either');
 });
+
+t.test('a finished fill logs its counts and this job\'s model usage, never question or answer text', async (t) => {
+  const fake = await fakeFor(t);
+  const app = await llmApp(t, fake.url);
+  const a = await signup(app);
+  await seedControls(app, a);
+  const logged: Array<[object, string]> = [];
+  const deps = { ...app.jobDeps, log: { info: (obj: object, msg: string) => { logged.push([obj, msg]); } } };
+  for (const name of ['First', 'Second']) {
+    const id = await importQuestionnaire(app, a, name, QUESTIONS.slice(0, 3));
+    await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: a.auth });
+    while (await runNextJob(deps)) { /* drain */ }
+  }
+  t.equal(logged.length, 2);
+  const [first, second] = logged as Array<[{ answered: number; byStatus: Record<string, number>; llm: { chatCalls: number; cachedDrafts: number } }, string]>;
+  t.equal(first![1], 'questionnaire fill finished');
+  t.equal(first![0].answered, 3);
+  t.ok(first![0].llm.chatCalls >= 1, 'the first fill called the model');
+  t.equal(second![0].llm.chatCalls, 0, 'the second, same questions: only its own share, all from the cache');
+  t.equal(second![0].llm.cachedDrafts, first![0].llm.chatCalls > 0 ? 3 : 0);
+  const text = JSON.stringify(logged);
+  for (const q of QUESTIONS.slice(0, 3)) t.notMatch(text, q.text);
+  for (const impl of Object.values(IMPLEMENTATIONS)) t.notMatch(text, impl.implementation);
+});
