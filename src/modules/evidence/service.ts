@@ -280,12 +280,12 @@ export async function openEvidenceFile(ctx: ServiceContext, blobs: BlobStore, id
 /** Evidence per control with counts of current and expired items: what reports show. */
 export async function evidenceByControl(db: Executor, orgId: string, now: Date) {
   const rows = await db
-    .select({ frameworkId: evidenceControls.frameworkId, ref: evidenceControls.ref, id: evidence.id, title: evidence.title, validFrom: evidence.validFrom, expiresAt: evidence.expiresAt })
+    .select({ frameworkId: evidenceControls.frameworkId, ref: evidenceControls.ref, id: evidence.id, title: evidence.title, version: evidence.currentVersion, validFrom: evidence.validFrom, expiresAt: evidence.expiresAt })
     .from(evidenceControls)
     .innerJoin(evidence, and(eq(evidence.orgId, evidenceControls.orgId), eq(evidence.id, evidenceControls.evidenceId)))
     .where(eq(evidenceControls.orgId, orgId))
     .orderBy(asc(evidence.id));
-  const map = new Map<string, { total: number; current: number; expired: number; items: { id: string; title: string; status: EvidenceStatus; expiresAt: string | null }[] }>();
+  const map = new Map<string, { total: number; current: number; expired: number; items: { id: string; title: string; version: number; status: EvidenceStatus; expiresAt: string | null }[] }>();
   for (const r of rows) {
     const key = `${r.frameworkId}:${r.ref}`;
     const entry = map.get(key) ?? { total: 0, current: 0, expired: 0, items: [] };
@@ -293,7 +293,7 @@ export async function evidenceByControl(db: Executor, orgId: string, now: Date) 
     entry.total++;
     if (status === 'expired') entry.expired++;
     else if (status !== 'not_yet_valid') entry.current++;
-    entry.items.push({ id: r.id, title: r.title, status, expiresAt: r.expiresAt?.toISOString() ?? null });
+    entry.items.push({ id: r.id, title: r.title, version: r.version, status, expiresAt: r.expiresAt?.toISOString() ?? null });
     map.set(key, entry);
   }
   return map;

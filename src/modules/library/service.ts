@@ -221,20 +221,16 @@ export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; c
   return markStale(tx, ctx, links, `evidence "${title}" expired`);
 }
 
-/** Stale or deleted entries among these ids, with why: questionnaire answers that used them are flagged. */
-export async function staleEntries(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (ids.length === 0) return out;
-  const rows = await db.select({ id: libraryEntries.id, stale: libraryEntries.stale, reason: libraryEntries.staleReason })
+/** The current state of these entries (absent: deleted), to tell whether answers that used them still hold. */
+export async function entryStates(db: Executor, orgId: string, ids: string[]): Promise<Map<string, { version: number; stale: boolean; reason: string | null }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: libraryEntries.id, version: libraryEntries.version, stale: libraryEntries.stale, reason: libraryEntries.staleReason })
     .from(libraryEntries).where(and(eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids)));
-  const found = new Set(rows.map((r) => r.id));
-  for (const r of rows) if (r.stale) out.set(r.id, r.reason ?? 'stale');
-  for (const id of ids) if (!found.has(id)) out.set(id, 'library entry deleted');
-  return out;
+  return new Map(rows.map((r) => [r.id, { version: r.version, stale: r.stale, reason: r.reason }]));
 }
 
 
-export interface ReusableEntry { id: string; question: string; choice: Choice | null; text: string | null; controls: ControlRef[] }
+export interface ReusableEntry { id: string; version: number; question: string; choice: Choice | null; text: string | null; controls: ControlRef[] }
 
 /**
  * Entries a fill may reuse: approved and not stale; for the prospect path also public. Stale
@@ -246,5 +242,5 @@ export async function reusableEntries(db: Executor, orgId: string, opts: { publi
     opts.publicOnly ? eq(libraryEntries.public, true) : undefined,
   )).orderBy(asc(libraryEntries.id));
   const controls = await controlsOf(db, orgId, rows.map((r) => r.id));
-  return rows.map((r) => ({ id: r.id, question: r.question, choice: r.choice, text: r.answerText, controls: controls.get(r.id) ?? [] }));
+  return rows.map((r) => ({ id: r.id, version: r.version, question: r.question, choice: r.choice, text: r.answerText, controls: controls.get(r.id) ?? [] }));
 }

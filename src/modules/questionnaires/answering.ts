@@ -70,7 +70,7 @@ export interface ControlDoc extends TermDoc {
   ref: string;
   title: string;
   summary: string | null;
-  answer?: { applicable: boolean; status: ControlStatus; statement: string };
+  answer?: { applicable: boolean; status: ControlStatus; statement: string; version: number };
 }
 
 /** An approved library answer as retrieval sees it. */
@@ -104,7 +104,7 @@ export async function loadCorpus(db: Executor, orgId: string, opts: { publicOnly
     db.select({
       frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, title: catalogControls.title, summary: catalogControls.summary,
       applicable: controlAnswers.applicable, status: controlAnswers.status, implementation: controlAnswers.implementation,
-      publicSummary: controlAnswers.publicSummary, visibility: controlAnswers.visibility,
+      publicSummary: controlAnswers.publicSummary, visibility: controlAnswers.visibility, version: controlAnswers.version,
     })
       .from(catalogControls)
       .leftJoin(controlAnswers, and(eq(controlAnswers.orgId, orgId), eq(controlAnswers.frameworkId, catalogControls.frameworkId), eq(controlAnswers.ref, catalogControls.ref)))
@@ -136,7 +136,7 @@ export async function loadCorpus(db: Executor, orgId: string, opts: { publicOnly
     return {
       key, frameworkId: m.frameworkId, ref: m.ref, title: m.title, summary: m.summary,
       fields: { ...fieldsFromWeights(catalogByKey.get(key) ?? []), ...(visible ? { answer: answerByKey.get(key) ?? new Map() } : {}) },
-      ...(visible && statement ? { answer: { applicable: m.applicable!, status: m.status!, statement } } : {}),
+      ...(visible && statement ? { answer: { applicable: m.applicable!, status: m.status!, statement, version: m.version! } } : {}),
     };
   });
   const entries = await reusableEntries(db, orgId, opts);
@@ -245,7 +245,7 @@ export async function retrieve(
   });
 }
 
-export type EvidenceIndex = Map<string, { items: { id: string; status: string }[] }>;
+export type EvidenceIndex = Map<string, { items: { id: string; status: string; version: number }[] }>;
 
 /**
  * Drafts one answer from its retrieval: the choice from the best control's status, the text from
@@ -268,10 +268,12 @@ export function compose(r: Retrieved, evidence: EvidenceIndex): DraftAnswer {
   const yesNo = isYesNo(r.question);
   const choice = yesNo ? choiceFor(best.answer) : null;
   const statement = best.answer?.statement ?? null;
-  const sources: AnswerSource[] = r.ranked.slice(0, 3).map(({ item, score }) => ({ kind: 'control', framework: item.frameworkId, ref: item.ref, score: Math.round(score * 1000) / 1000 }));
-  if (r.related) sources.push({ kind: 'library', id: r.related.entry.id });
+  const sources: AnswerSource[] = r.ranked.slice(0, 3).map(({ item, score }) => ({
+    kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
+  }));
+  if (r.related) sources.push({ kind: 'library', id: r.related.entry.id, version: r.related.entry.version });
   for (const item of evidence.get(best.key)?.items ?? []) {
-    if (item.status !== 'expired') sources.push({ kind: 'evidence', id: item.id });
+    if (item.status !== 'expired') sources.push({ kind: 'evidence', id: item.id, version: item.version });
   }
   return {
     choice, text: statement, confidence,
@@ -286,7 +288,7 @@ function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }): 
   const choice = isYesNo(r.question) ? entry.choice : null;
   return {
     choice, text: entry.text, confidence: reuse.exact ? 0.95 : 0.9, status: 'draft',
-    sources: [{ kind: 'library', id: entry.id }, ...entry.controls.map((c) => ({ kind: 'control' as const, framework: c.framework, ref: c.ref }))],
+    sources: [{ kind: 'library', id: entry.id, version: entry.version }, ...entry.controls.map((c) => ({ kind: 'control' as const, framework: c.framework, ref: c.ref }))],
   };
 }
 

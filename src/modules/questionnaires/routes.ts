@@ -19,7 +19,9 @@ export const Answer = Type.Object({
   status: Type.Enum(ANSWER_STATUSES),
   sources: Type.Array(Type.Object({
     kind: Type.Enum(['control', 'library', 'evidence']),
-    framework: Type.Optional(Type.String()), ref: Type.Optional(Type.String()), id: Type.Optional(Type.String()), score: Type.Optional(Type.Number()),
+    framework: Type.Optional(Type.String()), ref: Type.Optional(Type.String()), id: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Integer({ description: 'The version of the control answer, library entry or evidence drawn from: a later version makes the answer stale.' })),
+    score: Type.Optional(Type.Number()),
   }), { description: 'Best first: the controls, library entries and evidence the answer comes from.' }),
   stale: Type.Optional(Type.Boolean({ description: 'A source changed or expired since the answer was written or reviewed.' })),
   staleReasons: Type.Optional(Type.Array(Type.String())),

@@ -9,11 +9,11 @@ import { recordAudit } from '../audit/service.js';
 import { emitEvent } from '../events/service.js';
 import { controlAnswers } from '../controls/tables.js';
 import { evidence } from '../evidence/tables.js';
-import { staleEntries } from '../library/service.js';
+import { entryStates } from '../library/service.js';
 import { controlText, draftAnswers, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
 import type { Llm } from './llm.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
-import { jobs, questionnaires, questions, type AnswerStatus, type Choice } from './tables.js';
+import { jobs, questionnaires, questions, type AnswerSource, type AnswerStatus, type Choice } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
 type QuestionnaireRow = typeof questionnaires.$inferSelect;
@@ -31,35 +31,46 @@ function questionView(q: QuestionRow, staleReasons?: string[]) {
 }
 
 /**
- * Why each answer may no longer hold: a library entry it used went stale or was deleted, a control
- * it cites changed after the answer was written or reviewed, or evidence it cites expired.
- * Computed on read, so it is never out of date itself.
+ * Why each answer may no longer hold: a library entry it used went stale, changed or was deleted,
+ * a control answer it cites is at a later version than the one it drew from (or, for answers
+ * without versions, changed after it was written or reviewed), or evidence it cites has a new
+ * version or expired. Computed on read, so it is never out of date itself.
  */
 export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], now: Date): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const answered = qs.filter((q) => q.status !== null && q.sources.length > 0);
   if (answered.length === 0) return out;
-  const libraryIds = [...new Set(answered.flatMap((q) => q.sources.filter((s) => s.kind === 'library' && s.id).map((s) => s.id!)))];
-  const evidenceIds = [...new Set(answered.flatMap((q) => q.sources.filter((s) => s.kind === 'evidence' && s.id).map((s) => s.id!)))];
-  const [library, controls, expired] = await Promise.all([
-    staleEntries(db, orgId, libraryIds),
+  const idsOf = (kind: string) => [...new Set(answered.flatMap((q) => q.sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!)))];
+  const libraryIds = idsOf('library');
+  const evidenceIds = idsOf('evidence');
+  const [library, controls, evidenceRows] = await Promise.all([
+    entryStates(db, orgId, libraryIds),
     db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
       .from(controlAnswers).where(eq(controlAnswers.orgId, orgId)),
-    evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title }).from(evidence)
-      .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds), lte(evidence.expiresAt, now))),
+    evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt }).from(evidence)
+      .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
   ]);
-  const changedAt = new Map(controls.map((c) => [`${c.frameworkId}:${c.ref}`, c]));
-  const expiredById = new Map(expired.map((e) => [e.id, e.title]));
+  const controlNow = new Map(controls.map((c) => [`${c.frameworkId}:${c.ref}`, c]));
+  const evidenceNow = new Map(evidenceRows.map((e) => [e.id, e]));
   for (const q of answered) {
     const since = q.reviewedAt ?? q.answeredAt;
     const reasons: string[] = [];
     for (const src of q.sources) {
-      if (src.kind === 'library' && library.has(src.id!)) reasons.push(`library entry ${src.id}: ${library.get(src.id!)}`);
-      if (src.kind === 'control' && since) {
-        const c = changedAt.get(`${src.framework}:${src.ref}`);
-        if (c && c.updatedAt > since) reasons.push(`control ${src.ref} changed (version ${c.version})`);
+      if (src.kind === 'library') {
+        const e = library.get(src.id!);
+        if (!e) reasons.push(`library entry ${src.id} was deleted`);
+        else if (e.stale) reasons.push(`library entry ${src.id}: ${e.reason ?? 'stale'}`);
+        else if (src.version !== undefined && e.version > src.version) reasons.push(`library entry ${src.id} changed (version ${e.version})`);
+      } else if (src.kind === 'control') {
+        const c = controlNow.get(`${src.framework}:${src.ref}`);
+        const changed = c && (src.version !== undefined ? c.version > src.version : since !== null && c.updatedAt > since);
+        if (changed) reasons.push(`control ${src.ref} changed (version ${c.version})`);
+      } else if (src.kind === 'evidence') {
+        const e = evidenceNow.get(src.id!);
+        if (!e) reasons.push(`evidence ${src.id} was deleted`);
+        else if (e.expiresAt && e.expiresAt <= now) reasons.push(`evidence "${e.title}" expired`);
+        else if (src.version !== undefined && e.version > src.version) reasons.push(`evidence "${e.title}" has a new version (${e.version})`);
       }
-      if (src.kind === 'evidence' && expiredById.has(src.id!)) reasons.push(`evidence "${expiredById.get(src.id!)}" expired`);
     }
     if (reasons.length > 0) out.set(q.id, reasons);
   }
@@ -350,15 +361,38 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
     if (status === 'approved' && (input.text === undefined ? q.answerText : input.text) === null && (input.choice === undefined ? q.choice : input.choice) === null) {
       throw new DomainError('unprocessable', 'an empty answer cannot be approved; give a choice or a text first');
     }
+    // A person who approves or rewrites the answer vouches for it as the sources stand now.
+    const vouched = status === 'approved' || input.text !== undefined || input.choice !== undefined;
     const [saved] = await tx.update(questions).set({
       ...(input.choice !== undefined ? { choice: input.choice } : {}),
       ...(input.text !== undefined ? { answerText: input.text } : {}),
+      ...(vouched ? { sources: await currentVersions(tx, ctx.orgId, q.sources) } : {}),
       status,
       ...(input.text !== undefined || input.choice !== undefined ? { confidence: 1 } : {}),
       reviewedBy: ctx.actor.id, reviewedAt: now,
     }).where(and(eq(questions.orgId, ctx.orgId), eq(questions.id, questionId))).returning();
     await recordAudit(tx, ctx, { action: `answer.${status}`, targetType: 'question', targetId: questionId, summary: { questionnaireId, fields: Object.keys(input) } });
     return questionView(saved!, (await staleness(tx, ctx.orgId, [saved!], ctx.clock())).get(saved!.id));
+  });
+}
+
+/** The sources with the versions their subjects have now (deleted ones keep what they had). */
+async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
+  const ids = (kind: string) => sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!);
+  const refs = sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
+  const [library, evidenceRows, controlRows] = await Promise.all([
+    entryStates(tx, orgId, ids('library')),
+    ids('evidence').length === 0 ? [] : tx.select({ id: evidence.id, version: evidence.currentVersion }).from(evidence).where(and(eq(evidence.orgId, orgId), inArray(evidence.id, ids('evidence')))),
+    refs.length === 0 ? [] : tx.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, version: controlAnswers.version }).from(controlAnswers)
+      .where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
+  ]);
+  const evidenceVersion = new Map(evidenceRows.map((e) => [e.id, e.version]));
+  const controlVersion = new Map(controlRows.map((c) => [`${c.frameworkId}:${c.ref}`, c.version]));
+  return sources.map((s) => {
+    const version = s.kind === 'library' ? library.get(s.id!)?.version
+      : s.kind === 'evidence' ? evidenceVersion.get(s.id!)
+      : controlVersion.get(`${s.framework}:${s.ref}`);
+    return version === undefined ? s : { ...s, version };
   });
 }
 

@@ -20,6 +20,8 @@ export interface AnswerSource {
   framework?: string;
   ref?: string;
   id?: string;
+  /** The version of the control answer, library entry or evidence the answer was drawn from. */
+  version?: number;
   score?: number;
 }
 

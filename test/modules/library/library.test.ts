@@ -439,7 +439,7 @@ t.test('a control change makes linked entries stale; stale entries are not reuse
     t.equal((await lib(a, 'DELETE', `/${entry.id}`)).statusCode, 204);
     const after = await questionsOf(a, used.id);
     t.equal(after.byRef.Q1!.answer!.stale, true);
-    t.ok(after.byRef.Q1!.answer!.staleReasons.includes(`library entry ${entry.id}: library entry deleted`), after.byRef.Q1!.answer!.staleReasons.join(' | '));
+    t.ok(after.byRef.Q1!.answer!.staleReasons.includes(`library entry ${entry.id} was deleted`), after.byRef.Q1!.answer!.staleReasons.join(" | "));
   });
 });
 
@@ -543,4 +543,32 @@ t.test('the library is searchable with web-search syntax', async (t) => {
   t.same(await search('backups -encrypt'), [], 'a minus excludes');
   t.same((await search('backups or penetration')).sort(), ['Do you encrypt backups?', 'Do you run penetration tests?']);
   t.equal((await lib(a, 'GET', `?q=${'x'.repeat(501)}`)).statusCode, 400);
+});
+
+t.test('answers record the versions they drew from; a newer version makes them stale until a person vouches again', async (t) => {
+  const app = await testApp(t, { options: NO_WORKERS });
+  const { lib, putControl, fill, questionsOf } = client(app);
+  const a = await signup(app);
+  await putControl(a, 'A.8.5', controlAnswer('implemented', 'Security keys for every employee.'));
+  const entry = (await lib(a, 'POST', '', { question: 'Do you use SSO for internal tools?', answer: { choice: 'yes', text: 'Okta SSO.' }, controls: ['A.5.17'] })).json();
+  const { id, byRef } = await fill(a, [
+    { ref: 'C', text: 'Do you enforce multi-factor authentication?' },
+    { ref: 'L', text: 'Do you use SSO for internal tools?' },
+  ]);
+  t.match(byRef.C!.answer!.sources[0], { kind: 'control', ref: 'A.8.5', version: 1 });
+  t.match(byRef.L!.answer!.sources[0], { kind: 'library', id: entry.id, version: 1 });
+
+  // Editing the library entry (it stays approved and fresh) is still a change to a source.
+  t.equal((await lib(a, 'PATCH', `/${entry.id}`, { answer: { text: 'Okta SSO with SCIM.' } })).statusCode, 200);
+  await putControl(a, 'A.8.5', controlAnswer('partially_implemented', 'Security keys for administrators.'), 1);
+  const after = (await questionsOf(a, id)).byRef;
+  t.match(after.L!.answer!.staleReasons, [`library entry ${entry.id} changed (version 2)`]);
+  t.match(after.C!.answer!.staleReasons, ['control A.8.5 changed (version 2)']);
+
+  // The reviewer approves: the answer now stands on the current versions.
+  const reviewed = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${after.C!.id}`, headers: a.auth, payload: { choice: 'partial', status: 'approved' } });
+  t.equal(reviewed.statusCode, 200, reviewed.body);
+  t.match(reviewed.json().answer, { stale: false, staleReasons: [] });
+  t.match(reviewed.json().answer.sources[0], { ref: 'A.8.5', version: 2 });
+  t.equal((await questionsOf(a, id)).byRef.L!.answer!.stale, true, 'the other answer still waits');
 });
