@@ -111,7 +111,7 @@ export class Llm {
    * Drafts answers, several questions per call, with structured output. A draft is cached by the
    * hash of the model, prompt version, question and sources: an unchanged question costs no call.
    * Citations outside a question's own sources are dropped. A failed call leaves its questions
-   * out of the result (the offline text stands) rather than failing the fill.
+   * and the ones after it out of the result (the offline text stands) rather than failing the fill.
    */
   async draft(db: Db, orgId: string, requests: DraftRequest[]): Promise<Map<string, Drafted>> {
     const out = new Map<string, Drafted>();
@@ -139,8 +139,9 @@ export class Llm {
       try {
         answers = await this.chat(batch);
       } catch {
+        // The service is failing: the rest of this call's questions keep their offline text.
         this.usage.failedBatches++;
-        continue;
+        break;
       }
       const rows = [];
       for (const r of batch) {

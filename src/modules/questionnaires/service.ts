@@ -248,12 +248,19 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   // The prospect path never reaches the model: its answers come from public text alone.
   const llm = publicOnly ? undefined : deps.llm;
   const usageBefore = llm ? { ...llm.usage } : undefined;
-  // A model that is down or refuses degrades the fill to offline answers rather than failing it.
+  // A model that is down or refuses degrades the fill to offline answers rather than failing it,
+  // and after the first failure the job stops asking: no timeout is waited out twice.
+  let llmDown = false;
   const degrade = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+    if (llmDown) return undefined;
+    const failedBefore = llm!.usage.failedBatches;
     try {
-      return await call();
+      const result = await call();
+      if (llm!.usage.failedBatches > failedBefore) llmDown = true;
+      return result;
     } catch {
       llm!.usage.failedBatches++;
+      llmDown = true;
       return undefined;
     }
   };
@@ -261,7 +268,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
     const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, allowedAnswers: q.allowedAnswers }));
-    const questionVectors = llm && controlVectors ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
+    const questionVectors = llm && controlVectors && !llmDown ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
     const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
     const drafts = await draftAnswers(db, orgId, inputs, deps.thesaurus, clock(), { publicOnly, corpus, context, ...(extra ? { extra } : {}) });
     if (llm) await degrade(() => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));

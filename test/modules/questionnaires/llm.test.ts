@@ -437,3 +437,21 @@ t.test('a finished fill logs its counts and this job\'s model usage, never quest
   for (const q of QUESTIONS.slice(0, 3)) t.notMatch(text, q.text);
   for (const impl of Object.values(IMPLEMENTATIONS)) t.notMatch(text, impl.implementation);
 });
+
+t.test('after the first failure a job stops asking the model', async (t) => {
+  const fake = await fakeFor(t);
+  fake.behaviour.chatStatus = 500;
+  const app = await testApp(t, { config: LLM_CONFIG(fake.url), options: { jobs: { worker: false, batchSize: 5 }, webhooks: { worker: false } } });
+  const a = await signup(app);
+  await seedControls(app, a);
+  const qs = Object.keys(IMPLEMENTATIONS).flatMap((ref, i) => [
+    { ref: `M${i}a`, text: `How is ${IMPLEMENTATIONS[ref]!.implementation.split(' ').slice(0, 6).join(' ')} handled?` },
+    { ref: `M${i}b`, text: `Who reviews ${IMPLEMENTATIONS[ref]!.implementation.split(' ').slice(0, 6).join(' ')}?` },
+  ]);
+  const id = await importQuestionnaire(app, a, 'Model down, many batches', qs);
+  const filled = await fill(t, app, a, id);
+  t.equal(filled.status, 'filled');
+  t.same(filled.progress, { done: qs.length, total: qs.length });
+  t.ok(qs.length > 10, `${qs.length} questions in batches of 5`);
+  t.equal(chatRequests(fake).length, 3, 'one failing call (with the client\'s two retries), then no more');
+});
