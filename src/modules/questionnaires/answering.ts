@@ -10,7 +10,7 @@ import { evidenceByControl } from '../evidence/service.js';
 import type { AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
 import { libraryEntries } from '../library/tables.js';
-import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, lexemesOf, rowsOf, thesaurusTerms, type TermDoc } from './retrieval.js';
+import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, rowsOf, termCounts, thesaurusTerms, tokensOf, type TermDoc } from './retrieval.js';
 
 export interface Thesaurus {
   version: number;
@@ -201,6 +201,8 @@ export function findReusable(corpus: AnswerCorpus, text: string, lexemes: Map<st
 /** Weights of the fused rankings: the question's own words lead; hints and topic only nudge. */
 const HINT_WEIGHT = 0.5;
 const TOPIC_WEIGHT = 0.35;
+/** How close (share of the top fused score) an answered control must be to lead over an unanswered one. */
+const ANSWERED_LEAD = 0.5;
 /** Weight of a section heading's words in the query, relative to the question's own. */
 const SECTION_WEIGHT = 0.3;
 
@@ -215,13 +217,13 @@ export async function retrieve(
   db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
   opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
 ): Promise<Retrieved[]> {
-  const [stemmed, groups] = await Promise.all([lexemesOf(db, [...qs.map((q) => q.text), ...qs.map((q) => q.section ?? '')]), thesaurusTerms(db, thesaurus)]);
-  const own = stemmed.slice(0, qs.length);
+  const [tokens, groups] = await Promise.all([tokensOf(db, [...qs.map((q) => q.text), ...qs.map((q) => q.section ?? '')]), thesaurusTerms(db, thesaurus)]);
+  const own = tokens.slice(0, qs.length).map(termCounts);
   const context = opts.context ?? { previous: [] };
   return qs.map((q, i) => {
-    const { query, hinted } = expand(q.text, own[i]!, groups);
+    const { query, hinted } = expand(q.text, tokens[i]!, groups);
     // A section heading ("Data protection") says what a terse question is about, softly.
-    for (const term of stemmed[qs.length + i]!.keys()) if (!query.has(term)) query.set(term, SECTION_WEIGHT);
+    for (const [, term] of tokens[qs.length + i]!) if (!query.has(term)) query.set(term, SECTION_WEIGHT);
     const hits = corpus.index.search(query).slice(0, 20);
     const lexical = hits.map((r) => r.doc);
     const hints = hinted.map((ref) => corpus.byRef.get(ref)).filter((c): c is ControlDoc => c !== undefined);
@@ -257,10 +259,15 @@ export type EvidenceIndex = Map<string, { items: { id: string; status: string; v
  */
 export function compose(r: Retrieved, evidence: EvidenceIndex): DraftAnswer {
   if (r.reuse) return reuseAnswer(r, r.reuse);
-  const [first, second] = r.ranked;
+  // An answer needs a statement: a close runner-up the organization answered leads over a
+  // control it has not answered (yet).
+  const ranked = [...r.ranked];
+  const answered = ranked.slice(0, 3).findIndex((x) => x.item.answer);
+  if (answered > 0 && ranked[answered]!.score >= ANSWERED_LEAD * ranked[0]!.score) ranked.unshift(...ranked.splice(answered, 1));
+  const [first, second] = ranked;
   if (!first) return { choice: null, text: null, confidence: 0, status: 'needs_review', sources: [] };
   const best = first.item;
-  const margin = second ? (first.score - second.score) / first.score : 1;
+  const margin = second ? Math.max(0, (first.score - second.score) / first.score) : 1;
   const agreement = r.rankings > 0 ? first.topIn / r.rankings : 0;
   // Margin and coverage saturate: past a clear lead or most of the question matched, more says little.
   const raw = 0.2 + 0.3 * Math.min(1, margin / 0.25) + 0.3 * agreement + 0.2 * Math.min(1, r.coverage / 0.4);
@@ -268,7 +275,7 @@ export function compose(r: Retrieved, evidence: EvidenceIndex): DraftAnswer {
   const yesNo = isYesNo(r.question);
   const choice = yesNo ? choiceFor(best.answer) : null;
   const statement = best.answer?.statement ?? null;
-  const sources: AnswerSource[] = r.ranked.slice(0, 3).map(({ item, score }) => ({
+  const sources: AnswerSource[] = ranked.slice(0, 3).map(({ item, score }) => ({
     kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
   }));
   if (r.related) sources.push({ kind: 'library', id: r.related.entry.id, version: r.related.entry.version });

@@ -93,14 +93,50 @@ export async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
 
 /** Lexemes of each text as Postgres's english configuration sees them, with their frequency. */
 export async function lexemesOf(db: Executor, texts: string[]): Promise<Array<Map<string, number>>> {
-  const out = texts.map(() => new Map<string, number>());
+  return (await tokensOf(db, texts)).map(termCounts);
+}
+
+/** A text's lexemes in order, with their positions (a dropped stop word leaves a gap). */
+export type Tokens = Array<[position: number, lexeme: string]>;
+
+/** The lexemes of each text in order, all texts in one query. */
+export async function tokensOf(db: Executor, texts: string[]): Promise<Tokens[]> {
+  const out = texts.map((): Tokens => []);
   if (texts.length === 0) return out;
-  const rows = await rowsOf<{ idx: string | number; lexeme: string; tf: number }>(db, sql`
-    select t.idx, l.lexeme, coalesce(array_length(l.positions, 1), 1) as tf
+  const rows = await rowsOf<{ idx: string | number; lexeme: string; positions: number[] | null }>(db, sql`
+    select t.idx, l.lexeme, l.positions::int[] as positions
     from unnest(${sql.param(texts)}::text[]) with ordinality as t(txt, idx),
          unnest(to_tsvector('english', t.txt)) as l`);
-  for (const r of rows) out[Number(r.idx) - 1]!.set(r.lexeme, Number(r.tf));
+  for (const r of rows) for (const p of r.positions ?? [0]) out[Number(r.idx) - 1]!.push([Number(p), r.lexeme]);
+  for (const tokens of out) tokens.sort((a, b) => a[0] - b[0]);
   return out;
+}
+
+export function termCounts(tokens: Tokens): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [, lexeme] of tokens) out.set(lexeme, (out.get(lexeme) ?? 0) + 1);
+  return out;
+}
+
+/**
+ * Whether a term's lexemes occur in the text in the same order, each at most as far after the
+ * previous one as in the term (at least 2 positions: one dropped stop word). Stems make
+ * "employment agreements" find "employment agreement"; order and distance keep "test plan" from
+ * matching "is the plan tested".
+ */
+export function containsPhrase(text: Tokens, term: Tokens): boolean {
+  if (term.length === 0) return false;
+  const starts = text.filter(([, l]) => l === term[0]![1]);
+  return starts.some(([start]) => {
+    let at = start;
+    for (let k = 1; k < term.length; k++) {
+      const gap = Math.max(2, term[k]![0] - term[k - 1]![0]);
+      const next = text.find(([p, l]) => l === term[k]![1] && p > at && p - at <= gap);
+      if (!next) return false;
+      at = next[0];
+    }
+    return true;
+  });
 }
 
 /** Splits a stored weighted vector's lexemes into fields: A title, B keywords, C/D body. */
@@ -122,7 +158,17 @@ function parsePgArray(literal: string): string[] {
   return literal.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
 }
 
-const expansions = new WeakMap<Thesaurus, Promise<Array<{ group: Thesaurus['groups'][number]; match: RegExp; lexemes: Set<string> }>>>();
+interface Expansion {
+  group: Thesaurus['groups'][number];
+  /** The terms as written, for the ones stemming loses ("24/7", "ci/cd"). */
+  match: RegExp;
+  /** Each term as its lexemes in order. */
+  stems: Tokens[];
+  /** Every stem of every term: the synonyms a matching question is expanded with. */
+  lexemes: Set<string>;
+}
+
+const expansions = new WeakMap<Thesaurus, Promise<Expansion[]>>();
 
 /**
  * The thesaurus groups a question touches and the lexemes of all their terms: the question is
@@ -134,9 +180,12 @@ export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
   if (!cached) {
     cached = (async () => {
       const lex = await lexemesOf(db, thesaurus.groups.map((g) => g.terms.join(' . ')));
-      return thesaurus.groups.map((group, i) => ({
+      const termLex = await tokensOf(db, thesaurus.groups.flatMap((g) => g.terms));
+      let k = 0;
+      return thesaurus.groups.map((group, i): Expansion => ({
         group,
         match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map((t) => normalize(t).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[^a-z0-9]+')).join('|')})(?:$|[^a-z0-9])`),
+        stems: group.terms.map(() => termLex[k++]!).filter((st) => st.length > 0),
         lexemes: new Set(lex[i]!.keys()),
       }));
     })();
@@ -157,14 +206,16 @@ const SYNONYM_WEIGHT = 0.5;
 export interface ExpandedQuery { query: Query; hinted: string[] }
 
 /** The question's lexemes plus the synonyms of the thesaurus groups it mentions. */
-export function expand(text: string, own: Map<string, number>, groups: Awaited<ReturnType<typeof thesaurusTerms>>): ExpandedQuery {
+export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<typeof thesaurusTerms>>): ExpandedQuery {
+  const own = termCounts(tokens);
   const query: Query = new Map();
   for (const t of own.keys()) query.set(t, 1);
   // A control named by several matched groups, or first in a group, is the stronger hint.
   const votes = new Map<string, number>();
   const lower = ` ${normalize(text)} `;
   for (const g of groups) {
-    if (!g.match.test(lower)) continue;
+    // A term matches by its stems ("logged" finds "logging"), or as written ("24/7").
+    if (!g.stems.some((st) => containsPhrase(tokens, st)) && !g.match.test(lower)) continue;
     for (const t of g.lexemes) if (!query.has(t)) query.set(t, SYNONYM_WEIGHT);
     g.group.controls.forEach((c, i) => votes.set(c, (votes.get(c) ?? 0) + 1 / (i + 1)));
   }
