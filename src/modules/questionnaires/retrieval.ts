@@ -160,9 +160,9 @@ function parsePgArray(literal: string): string[] {
 
 interface Expansion {
   group: Thesaurus['groups'][number];
-  /** The terms as written, for the ones stemming loses ("24/7", "ci/cd"). */
+  /** One-word terms with their inflections, and terms stemming loses ("24/7", "ci/cd"). */
   match: RegExp;
-  /** Each term as its lexemes in order. */
+  /** Each term of two or more words as its lexemes in order. */
   stems: Tokens[];
   /** Every stem of every term: the synonyms a matching question is expanded with. */
   lexemes: Set<string>;
@@ -184,8 +184,10 @@ export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
       let k = 0;
       return thesaurus.groups.map((group, i): Expansion => ({
         group,
-        match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map((t) => normalize(t).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[^a-z0-9]+')).join('|')})(?:$|[^a-z0-9])`),
-        stems: group.terms.map(() => termLex[k++]!).filter((st) => st.length > 0),
+        match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map(termPattern).join('|')})(?:$|[^a-z0-9])`),
+        // One-word terms go by their pattern instead: a stem alone conflates too much
+        // ("utilities" and "utilizing" are both "util").
+        stems: group.terms.map(() => termLex[k++]!).filter((st) => st.length >= 2),
         lexemes: new Set(lex[i]!.keys()),
       }));
     })();
@@ -193,6 +195,29 @@ export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
     cached.catch(() => expansions.delete(thesaurus));
   }
   return cached;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A term as a pattern: several words as written; one word with its English inflections, built
+ * from its base form ("monitoring" also finds "monitored", "utilities" finds "utility" but not
+ * "utilizing", which a stemmer would conflate).
+ */
+export function termPattern(term: string): string {
+  const word = normalize(term);
+  if (!/^[a-z0-9]+$/.test(word) || word.length < 4) return escape(word).replace(/ /g, '[^a-z0-9]+');
+  let base = word;
+  if (word.endsWith('ies')) base = `${word.slice(0, -3)}y`;
+  else if (/(sh|ch|x|z)es$/.test(word)) base = word.slice(0, -2);
+  else if (/[^su]s$/.test(word)) base = word.slice(0, -1);
+  else if (word.endsWith('ing') && word.length > 5) base = word.slice(0, -3);
+  else if (word.endsWith('ed') && word.length > 4) base = word.slice(0, -2);
+  const bases = new Set([base]);
+  if (/([b-df-hj-np-tv-z])\1$/.test(base)) bases.add(base.slice(0, -1)); // logging -> log
+  if (base.endsWith('y')) bases.add(`${base.slice(0, -1)}i`); // policy -> polici(es)
+  if (base.endsWith('e')) bases.add(base.slice(0, -1)); // encode -> encod(ing)
+  return `(?:${[...bases].map(escape).join('|')})(?:s|es|ed|d|ing|ies)?`;
 }
 
 /** Lower case, letters and digits of any script, single spaces. */
@@ -214,7 +239,8 @@ export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<
   const votes = new Map<string, number>();
   const lower = ` ${normalize(text)} `;
   for (const g of groups) {
-    // A term matches by its stems ("logged" finds "logging"), or as written ("24/7").
+    // A term matches by its stems in order ("employment agreements" finds "employment
+    // agreement"), or by its pattern (one word with its inflections; "24/7" as written).
     if (!g.stems.some((st) => containsPhrase(tokens, st)) && !g.match.test(lower)) continue;
     for (const t of g.lexemes) if (!query.has(t)) query.set(t, SYNONYM_WEIGHT);
     g.group.controls.forEach((c, i) => votes.set(c, (votes.get(c) ?? 0) + 1 / (i + 1)));

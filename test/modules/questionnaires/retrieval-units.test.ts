@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Bm25Index, containsPhrase, cosine, fuse, normalize, termCounts, type TermDoc, type Tokens } from '../../../src/modules/questionnaires/retrieval.js';
+import { Bm25Index, containsPhrase, cosine, fuse, normalize, termCounts, termPattern, type TermDoc, type Tokens } from '../../../src/modules/questionnaires/retrieval.js';
 
 const tokens = (...words: Array<string | null>): Tokens =>
   words.flatMap((w, i) => (w === null ? [] : [[i + 1, w] as [number, string]]));
@@ -50,4 +50,19 @@ t.test('cosine, normalize, term counts', async (t) => {
   t.equal(normalize('  Do YOU use 2FA?! '), 'do you use 2fa');
   t.equal(normalize('データは暗号化されていますか？'), 'データは暗号化されていますか', 'letters of any script survive');
   t.same([...termCounts(tokens('a', 'b', 'a'))], [['a', 2], ['b', 1]]);
+});
+
+t.test('a one-word term finds its inflections, not what a stemmer would conflate', async (t) => {
+  const finds = (term: string, text: string) => new RegExp(`(?:^|[^a-z0-9])(?:${termPattern(term)})(?:$|[^a-z0-9])`).test(` ${normalize(text)} `);
+  t.ok(finds('monitoring', 'Is the network monitored?'));
+  t.ok(finds('monitoring', 'Do you monitor logins?'));
+  t.ok(finds('logging', 'Are logs kept?'));
+  t.ok(finds('backups', 'Is there a backup?'));
+  t.ok(finds('utilities', 'Are utility services redundant?'));
+  t.notOk(finds('utilities', 'Are you utilizing a firewall?'), '"util" is not a utility');
+  t.notOk(finds('containers', 'Is the incident contained?'));
+  t.notOk(finds('documentation', 'Is it documented?'));
+  t.ok(finds('policy', 'Are policies reviewed?'));
+  t.ok(finds('24/7', 'Is the SOC staffed 24/7?'), 'terms stemming loses stay as written');
+  t.ok(finds('sso', 'Do you support SSO?'), 'short terms as written');
 });
