@@ -87,6 +87,8 @@ export interface AnswerCorpus {
   byRef: Map<string, ControlDoc>;
   library: LibraryDoc[];
   libraryIndex: Bm25Index<LibraryDoc>;
+  /** Current evidence per control (none on the prospect path): cited with the best control. */
+  evidence: EvidenceIndex;
 }
 
 /**
@@ -94,7 +96,7 @@ export interface AnswerCorpus {
  * stored weighted vectors, and the organization's answers, stemmed by Postgres. `publicOnly` (the
  * prospect path) keeps only public summaries of public answers: no internal text is ever read.
  */
-export async function loadCorpus(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<AnswerCorpus> {
+export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: { publicOnly?: boolean } = {}): Promise<AnswerCorpus> {
   const frameworks = ANSWERABLE.map((a) => a.frameworkId);
   const kinds = ANSWERABLE.flatMap((a) => a.kinds);
   const answerText = opts.publicOnly
@@ -151,7 +153,8 @@ export async function loadCorpus(db: Executor, orgId: string, opts: { publicOnly
     const fields = fieldsFromWeights(termsById.get(entry.id) ?? []);
     return { key: `library:${entry.id}`, entry, lexemes: new Set(fields.title?.keys() ?? []), normalized: normalize(entry.question), fields };
   });
-  return { controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, libraryIndex: new Bm25Index(library) };
+  const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
+  return { controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, libraryIndex: new Bm25Index(library), evidence };
 }
 
 export interface Retrieved {
@@ -301,12 +304,10 @@ function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }): 
 
 /** Offline drafting of a batch: retrieval, then composition from the cited statements. */
 export async function draftAnswers(
-  db: Executor, orgId: string, qs: QuestionInput[], thesaurus: Thesaurus, now: Date, opts: { publicOnly?: boolean; corpus?: AnswerCorpus; context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
+  db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus, opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
 ): Promise<Map<string, DraftAnswer>> {
-  const corpus = opts.corpus ?? await loadCorpus(db, orgId, opts);
-  const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
-  const retrieved = await retrieve(db, corpus, qs, thesaurus, { ...(opts.context ? { context: opts.context } : {}), ...(opts.extra ? { extra: opts.extra } : {}) });
-  return new Map(retrieved.map((r) => [r.question.id, compose(r, evidence)]));
+  const retrieved = await retrieve(db, corpus, qs, thesaurus, opts);
+  return new Map(retrieved.map((r) => [r.question.id, compose(r, corpus.evidence)]));
 }
 
 /** What a control says, for its embedding: the catalog's words and the organization's own. */

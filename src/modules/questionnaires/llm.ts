@@ -82,22 +82,22 @@ export class Llm {
   async embed(db: Db, orgId: string, texts: string[]): Promise<Float32Array[]> {
     const model = this.settings.embeddingModel;
     const hashes = texts.map((t) => sha256(`${model}\n${t}`));
-    const unique = [...new Set(hashes)];
+    const textOf = new Map(hashes.map((h, i) => [h, texts[i]!]));
+    const unique = [...textOf.keys()];
     const known = new Map<string, Float32Array>();
     for (let i = 0; i < unique.length; i += 500) {
       const rows = await db.select({ hash: embeddings.contentHash, vector: embeddings.vector }).from(embeddings)
         .where(and(eq(embeddings.orgId, orgId), eq(embeddings.model, model), inArray(embeddings.contentHash, unique.slice(i, i + 500))));
       for (const r of rows) known.set(r.hash, Float32Array.from(r.vector));
     }
-    const missing = unique.filter((h) => !known.has(h)).map((h) => texts[hashes.indexOf(h)]!);
+    const missing = unique.filter((h) => !known.has(h));
     for (let i = 0; i < missing.length; i += EMBED_BATCH) {
       const batch = missing.slice(i, i + EMBED_BATCH);
-      const res = await this.client.embeddings.create({ model, input: batch });
+      const res = await this.client.embeddings.create({ model, input: batch.map((h) => textOf.get(h)!) });
       this.usage.embeddingCalls++;
       this.usage.tokens += res.usage?.total_tokens ?? 0;
       const rows = res.data.map((d) => {
-        const text = batch[d.index]!;
-        const hash = sha256(`${model}\n${text}`);
+        const hash = batch[d.index]!;
         const vector = Float32Array.from(d.embedding);
         known.set(hash, vector);
         return { orgId, model, contentHash: hash, vector: Array.from(vector), createdAt: new Date() };

@@ -91,11 +91,6 @@ export async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
   return result.rows;
 }
 
-/** Lexemes of each text as Postgres's english configuration sees them, with their frequency. */
-export async function lexemesOf(db: Executor, texts: string[]): Promise<Array<Map<string, number>>> {
-  return (await tokensOf(db, texts)).map(termCounts);
-}
-
 /** A text's lexemes in order, with their positions (a dropped stop word leaves a gap). */
 export type Tokens = Array<[position: number, lexeme: string]>;
 
@@ -140,22 +135,16 @@ export function containsPhrase(text: Tokens, term: Tokens): boolean {
 }
 
 /** Splits a stored weighted vector's lexemes into fields: A title, B keywords, C/D body. */
-export function fieldsFromWeights(rows: Array<{ lexeme: string; weights: string[] | string }>): Partial<Record<Field, Map<string, number>>> {
+export function fieldsFromWeights(rows: Array<{ lexeme: string; weights: string[] }>): Partial<Record<Field, Map<string, number>>> {
   const fields: Partial<Record<Field, Map<string, number>>> = {};
   for (const r of rows) {
-    const weights = Array.isArray(r.weights) ? r.weights : parsePgArray(r.weights);
-    for (const w of weights) {
+    for (const w of r.weights) {
       const f: Field = w === 'A' ? 'title' : w === 'B' ? 'keywords' : 'body';
       const m = (fields[f] ??= new Map());
       m.set(r.lexeme, (m.get(r.lexeme) ?? 0) + 1);
     }
   }
   return fields;
-}
-
-/** PGlite and pg both parse text[]; `"char"[]` may arrive as its literal `{A,B}`. */
-function parsePgArray(literal: string): string[] {
-  return literal.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
 }
 
 interface Expansion {
@@ -179,17 +168,19 @@ export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
   let cached = expansions.get(thesaurus);
   if (!cached) {
     cached = (async () => {
-      const lex = await lexemesOf(db, thesaurus.groups.map((g) => g.terms.join(' . ')));
-      const termLex = await tokensOf(db, thesaurus.groups.flatMap((g) => g.terms));
+      const termTokens = await tokensOf(db, thesaurus.groups.flatMap((g) => g.terms));
       let k = 0;
-      return thesaurus.groups.map((group, i): Expansion => ({
-        group,
-        match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map(termPattern).join('|')})(?:$|[^a-z0-9])`),
-        // One-word terms go by their pattern instead: a stem alone conflates too much
-        // ("utilities" and "utilizing" are both "util").
-        stems: group.terms.map(() => termLex[k++]!).filter((st) => st.length >= 2),
-        lexemes: new Set(lex[i]!.keys()),
-      }));
+      return thesaurus.groups.map((group): Expansion => {
+        const tokens = group.terms.map(() => termTokens[k++]!);
+        return {
+          group,
+          match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map(termPattern).join('|')})(?:$|[^a-z0-9])`),
+          // One-word terms go by their pattern instead: a stem alone conflates too much
+          // ("utilities" and "utilizing" are both "util").
+          stems: tokens.filter((st) => st.length >= 2),
+          lexemes: new Set(tokens.flatMap((st) => st.map(([, lexeme]) => lexeme))),
+        };
+      });
     })();
     expansions.set(thesaurus, cached);
     cached.catch(() => expansions.delete(thesaurus));

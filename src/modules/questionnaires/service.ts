@@ -30,6 +30,26 @@ function questionView(q: QuestionRow, staleReasons?: string[]) {
   };
 }
 
+/** The current state of everything some answers cite: one query per kind of source. */
+async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]) {
+  const unique = (xs: string[]) => [...new Set(xs)];
+  const ids = (kind: string) => unique(sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!));
+  const refs = unique(sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!));
+  const evidenceIds = ids('evidence');
+  const [library, controlRows, evidenceRows] = await Promise.all([
+    entryStates(db, orgId, ids('library')),
+    refs.length === 0 ? [] : db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
+      .from(controlAnswers).where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
+    evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
+      .from(evidence).where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
+  ]);
+  return {
+    library,
+    controls: new Map(controlRows.map((c) => [`${c.frameworkId}:${c.ref}`, c])),
+    evidence: new Map(evidenceRows.map((e) => [e.id, e])),
+  };
+}
+
 /**
  * Why each answer may no longer hold: a library entry it used went stale, changed or was deleted,
  * a control answer it cites is at a later version than the one it drew from (or, for answers
@@ -40,33 +60,22 @@ export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], 
   const out = new Map<string, string[]>();
   const answered = qs.filter((q) => q.status !== null && q.sources.length > 0);
   if (answered.length === 0) return out;
-  const idsOf = (kind: string) => [...new Set(answered.flatMap((q) => q.sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!)))];
-  const libraryIds = idsOf('library');
-  const evidenceIds = idsOf('evidence');
-  const [library, controls, evidenceRows] = await Promise.all([
-    entryStates(db, orgId, libraryIds),
-    db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
-      .from(controlAnswers).where(eq(controlAnswers.orgId, orgId)),
-    evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt }).from(evidence)
-      .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
-  ]);
-  const controlNow = new Map(controls.map((c) => [`${c.frameworkId}:${c.ref}`, c]));
-  const evidenceNow = new Map(evidenceRows.map((e) => [e.id, e]));
+  const current = await sourceStates(db, orgId, answered.flatMap((q) => q.sources));
   for (const q of answered) {
     const since = q.reviewedAt ?? q.answeredAt;
     const reasons: string[] = [];
     for (const src of q.sources) {
       if (src.kind === 'library') {
-        const e = library.get(src.id!);
+        const e = current.library.get(src.id!);
         if (!e) reasons.push(`library entry ${src.id} was deleted`);
         else if (e.stale) reasons.push(`library entry ${src.id}: ${e.reason ?? 'stale'}`);
         else if (src.version !== undefined && e.version > src.version) reasons.push(`library entry ${src.id} changed (version ${e.version})`);
       } else if (src.kind === 'control') {
-        const c = controlNow.get(`${src.framework}:${src.ref}`);
+        const c = current.controls.get(`${src.framework}:${src.ref}`);
         const changed = c && (src.version !== undefined ? c.version > src.version : since !== null && c.updatedAt > since);
         if (changed) reasons.push(`control ${src.ref} changed (version ${c.version})`);
       } else if (src.kind === 'evidence') {
-        const e = evidenceNow.get(src.id!);
+        const e = current.evidence.get(src.id!);
         if (!e) reasons.push(`evidence ${src.id} was deleted`);
         else if (e.expiresAt && e.expiresAt <= now) reasons.push(`evidence "${e.title}" expired`);
         else if (src.version !== undefined && e.version > src.version) reasons.push(`evidence "${e.title}" has a new version (${e.version})`);
@@ -243,7 +252,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
   )).orderBy(asc(questions.position));
   const size = deps.batchSize ?? 25;
-  const corpus = await loadCorpus(db, orgId, { publicOnly });
+  const corpus = await loadCorpus(db, orgId, clock(), { publicOnly });
   const context = { previous: [] };
   // The prospect path never reaches the model: its answers come from public text alone.
   const llm = publicOnly ? undefined : deps.llm;
@@ -270,7 +279,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, allowedAnswers: q.allowedAnswers }));
     const questionVectors = llm && controlVectors && !llmDown ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
     const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
-    const drafts = await draftAnswers(db, orgId, inputs, deps.thesaurus, clock(), { publicOnly, corpus, context, ...(extra ? { extra } : {}) });
+    const drafts = await draftAnswers(db, corpus, inputs, deps.thesaurus, { context, ...(extra ? { extra } : {}) });
     if (llm) await degrade(() => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
     const now = clock();
     await db.transaction(async (tx) => {
@@ -385,20 +394,11 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
 
 /** The sources with the versions their subjects have now (deleted ones keep what they had). */
 async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
-  const ids = (kind: string) => sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!);
-  const refs = sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
-  const [library, evidenceRows, controlRows] = await Promise.all([
-    entryStates(tx, orgId, ids('library')),
-    ids('evidence').length === 0 ? [] : tx.select({ id: evidence.id, version: evidence.currentVersion }).from(evidence).where(and(eq(evidence.orgId, orgId), inArray(evidence.id, ids('evidence')))),
-    refs.length === 0 ? [] : tx.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, version: controlAnswers.version }).from(controlAnswers)
-      .where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
-  ]);
-  const evidenceVersion = new Map(evidenceRows.map((e) => [e.id, e.version]));
-  const controlVersion = new Map(controlRows.map((c) => [`${c.frameworkId}:${c.ref}`, c.version]));
+  const current = await sourceStates(tx, orgId, sources);
   return sources.map((s) => {
-    const version = s.kind === 'library' ? library.get(s.id!)?.version
-      : s.kind === 'evidence' ? evidenceVersion.get(s.id!)
-      : controlVersion.get(`${s.framework}:${s.ref}`);
+    const version = s.kind === 'library' ? current.library.get(s.id!)?.version
+      : s.kind === 'evidence' ? current.evidence.get(s.id!)?.version
+      : current.controls.get(`${s.framework}:${s.ref}`)?.version;
     return version === undefined ? s : { ...s, version };
   });
 }
