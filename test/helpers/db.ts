@@ -8,7 +8,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/client.js';
 
-export const TEMPLATE_DIR = path.resolve('.tap', 'db-template');
+// TEST_TEMPLATE_DIR lets parallel runs from one checkout keep separate templates.
+export const TEMPLATE_DIR = path.resolve(process.env.TEST_TEMPLATE_DIR ?? path.join('.tap', 'db-template'));
 export const PGLITE_DUMP = path.join(TEMPLATE_DIR, 'pglite.tar');
 
 export function adminUrl(): string | undefined {
