@@ -1,2 +1,2 @@
--- placeholder: replaced by the work that owns this migration
-SELECT 1;
+ALTER TABLE "questionnaire_questions" ADD COLUMN "review_reason" text;--> statement-breakpoint
+ALTER TABLE "questionnaire_questions" ADD COLUMN "answer_basis" jsonb;

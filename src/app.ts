@@ -6,7 +6,7 @@ import { openDatabase, type Database } from './db/client.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { newId } from './lib/ids.js';
 import authPlugin from './plugins/auth.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { serializeError } from './plugins/errors.js';
 import securityPlugin from './plugins/security.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import { installValidators } from './plugins/validation.js';
@@ -14,7 +14,9 @@ import swaggerPlugin from './plugins/swagger.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { KeyRing } from './modules/identity/keys.js';
+import { ReplaySealer } from './modules/idempotency/seal.js';
 import { SsoVerifier } from './modules/identity/sso.js';
+import { LoginThrottle } from './modules/identity/throttle.js';
 import { accountRoutes, authRoutes } from './modules/identity/routes.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { controlRoutes } from './modules/controls/routes.js';
@@ -25,6 +27,7 @@ import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
 import { libraryRoutes } from './modules/library/routes.js';
+import { profileRoutes } from './modules/profile/index.js';
 import { prospectQuestionnaireRoutes } from './modules/questionnaires/prospect-routes.js';
 import { runNextJob } from './modules/questionnaires/service.js';
 import { loadThesaurus } from './modules/questionnaires/answering.js';
@@ -33,10 +36,12 @@ import { DeliveryWorker } from './modules/webhooks/worker.js';
 import { scanExpiries } from './modules/events/expiry.js';
 import { startPoller, type Poller } from './lib/poller.js';
 import { SEEDS_DIR, seedDatabase } from './seeds.js';
-import { FsBlobStore, type BlobStore } from './lib/storage.js';
+import { FsBlobStore, type BlobBackend } from './lib/storage.js';
+import { BlobService, type SweepResult } from './modules/blobs/service.js';
 import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
 import { trustRoutes } from './modules/trust/routes.js';
 import { trustPublicRoutes } from './modules/trust/public-routes.js';
+import { ParserPool } from './formats/pool.js';
 
 export interface BuildAppOptions {
   /** Defaults to the built-in defaults; the server passes the config it validated at boot. */
@@ -47,12 +52,14 @@ export interface BuildAppOptions {
   clock?: Clock;
   /** Signing keys; default: from config (PEM) or generated once under DATA_DIR/keys. */
   keys?: KeyRing;
-  /** Evidence and document storage; default: content-addressed files under DATA_DIR/blobs. */
-  blobs?: BlobStore;
+  /** Where evidence, document and questionnaire files live; default: content-addressed files under DATA_DIR/blobs. */
+  blobs?: BlobBackend;
   /** Webhook delivery: retry delays and polling; `worker: false` leaves sending to another process. */
-  webhooks?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number };
+  webhooks?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number; batchSize?: number; perOrgConcurrency?: number };
   /** Background jobs: `worker: false` leaves them queued (tests run them by hand). */
   jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void> };
+  /** How often to delete expired Idempotency-Key rows (default 15 minutes; 0 turns it off). */
+  idempotencySweepIntervalMs?: number;
   /** How often to look for expiring evidence and certifications (default 60 s; 0 turns it off). */
   expiryScanIntervalMs?: number;
   /** The language model client; default: from config (OPENAI_*), none when no key is set. */
@@ -65,6 +72,12 @@ export type App = FastifyInstance;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Errors are logged without database bind parameters, whichever logger options were given. */
+function withSafeErrors(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger || typeof logger !== 'object') return logger;
+  return { ...logger, serializers: { ...logger.serializers, err: serializeError as never } };
+}
+
 /** The only way to make the app: the server and every test go through here. */
 export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const config = options.config ?? defaultConfig();
@@ -72,7 +85,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const database =
     options.database ?? (await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }));
 
-  const blobs = options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs'));
+  // References in the database decide when bytes go (shared across organizations by hash).
+  const blobs = new BlobService(database.db, options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs')));
   try {
     await database.migrate();
     await seedDatabase(database.db, { clock, ...(config.seedDemo ? { demo: { blobs } } : {}) });
@@ -93,14 +107,16 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     }));
 
   const app = Fastify({
-    logger: options.logger ?? {
+    logger: withSafeErrors(options.logger ?? {
       level: config.logLevel,
       // Tokens and passwords never reach the log, even if a serializer changes later.
       redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.key', '*.token', '*.secret'],
       // Trust grant links carry their token in the path: the logged URL masks it.
       serializers: { req: safeRequestSerializer },
-    },
+    }),
     bodyLimit: config.limits.bodyBytes,
+    // Off by default: X-Forwarded-For is believed only when the operator says a proxy sets it.
+    trustProxy: config.trustProxy,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
@@ -118,14 +134,21 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
 
   app.decorate('keys', keys);
   app.decorate('database', database);
+  // Uploaded files are parsed in worker threads with a heap cap and a deadline (src/formats/pool.ts).
+  const parsers = new ParserPool({ threads: config.limits.parserThreads, memoryMb: config.limits.parserMemoryMb, timeoutMs: config.limits.parserTimeoutMs });
+  app.decorate('parsers', parsers);
+  app.addHook('onClose', async () => parsers.close());
   installValidators(app);
 
   await app.register(errorsPlugin);
   await app.register(securityPlugin);
   await app.register(swaggerPlugin);
-  const identityDeps = { db: database.db, keys, clock, ...(config.sso ? { sso: new SsoVerifier(config.sso, clock) } : {}) };
+  const throttle = new LoginThrottle(database.db, clock, { maxFailures: config.auth.loginMaxFailures, lockoutSeconds: config.auth.loginLockoutSeconds });
+  const identityDeps = { db: database.db, keys, clock, throttle, ...(config.sso ? { sso: new SsoVerifier(config.sso, clock) } : {}) };
   await app.register(authPlugin, { identity: identityDeps, db: database.db, clock });
-  await app.register(idempotencyPlugin, { db: database.db, clock, maxBufferBytes: config.limits.uploadBytes });
+  // Stored first answers are sealed with a key from JWT_PRIVATE_KEY, or one generated once in DATA_DIR.
+  const sealer = await ReplaySealer.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem });
+  await app.register(idempotencyPlugin, { db: database.db, clock, maxBufferBytes: config.limits.uploadBytes, sealer, sweepIntervalMs: options.idempotencySweepIntervalMs });
 
   await app.register(healthRoutes, { database, keys });
   // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
@@ -143,15 +166,16 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(soaRoutes);
       await api.register(evidenceRoutes, { config, blobs });
       await api.register(certificationRoutes);
-      await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps } });
+      await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps, allowPrivateNetworks: config.webhooks.allowPrivateNetworks } });
       await api.register(questionnaireRoutes, { config, blobs });
       await api.register(libraryRoutes);
+      await api.register(profileRoutes);
       await api.register(trustRoutes, { portal: trustPortal });
     },
     { prefix: '/api/v1' },
   );
 
-  const worker = new DeliveryWorker({ db: database.db, clock, log: app.log, ...options.webhooks });
+  const worker = new DeliveryWorker({ db: database.db, clock, log: app.log, allowPrivateNetworks: config.webhooks.allowPrivateNetworks, ...options.webhooks });
   if (options.webhooks?.worker !== false) {
     app.addHook('onReady', async () => worker.start());
     // preClose runs before the database closes: no delivery is cut off halfway.
@@ -181,6 +205,28 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     app.addHook('preClose', async () => scanner?.stop());
   }
   app.decorate('deliveryWorker', worker);
+
+  // Startup GC: files, leases and temporary files a crash left behind; in the background, so a
+  // large store does not hold up the first requests.
+  let blobSweep: Promise<SweepResult | undefined> = Promise.resolve(undefined);
+  app.addHook('onReady', async () => {
+    blobSweep = blobs.sweep().then(
+      (r) => {
+        if (r.temp + r.leases + r.orphans > 0) app.log.info({ sweep: r }, 'blob store swept');
+        return r;
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'blob sweep failed');
+        return undefined;
+      },
+    );
+  });
+  app.addHook('preClose', async () => {
+    blobs.stopSweep();
+    await blobSweep;
+  });
+  app.decorate('blobs', blobs);
+  app.decorate('blobSweep', { getter: () => blobSweep });
   return app;
 }
 
@@ -189,6 +235,10 @@ declare module 'fastify' {
     keys: KeyRing;
     database: Database;
     deliveryWorker: DeliveryWorker;
+    blobs: BlobService;
+    /** The startup sweep of the blob store (settles once it is done). */
+    blobSweep: Promise<SweepResult | undefined>;
     jobDeps: import('./modules/questionnaires/service.js').FillDeps;
+    parsers: ParserPool;
   }
 }

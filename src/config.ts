@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** The validated, typed configuration. Read once at boot; nothing reads process.env afterwards. */
@@ -11,12 +12,20 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Base URL used in links the API hands out (grant URLs, docs); defaults to http://localhost:PORT. */
   publicUrl: string;
+  /**
+   * Fastify's trustProxy: whether X-Forwarded-For names the client (so per-address limits see the
+   * real one behind a proxy). false, true (any peer), or the proxies' addresses/CIDRs.
+   */
+  trustProxy: boolean | string[];
   auth: {
     issuer: string;
     audience: string;
     accessTokenTtlSeconds: number;
     /** PKCS#8 PEM of an ES256 private key; unset: a key pair generated once and kept in `dataDir`. */
     signingKeyPem: string | undefined;
+    /** Per account: this many failed logins within `loginLockoutSeconds` lock it for that long. */
+    loginMaxFailures: number;
+    loginLockoutSeconds: number;
   };
   limits: {
     bodyBytes: number;
@@ -24,6 +33,10 @@ export interface Config {
     uploadBytes: number;
     authPerMinute: number;
     publicPerMinute: number;
+    /** Uploaded spreadsheets, CSV and JSON are read in worker threads: how many, their heap (MB) and deadline per file (ms). */
+    parserThreads: number;
+    parserMemoryMb: number;
+    parserTimeoutMs: number;
   };
   /** An external OpenID Connect issuer whose access tokens are accepted. */
   sso: {
@@ -36,6 +49,8 @@ export interface Config {
   webhooks: {
     /** Refuse plain-http webhook URLs (off by default so receivers on localhost work in development). */
     requireHttps: boolean;
+    /** Let webhooks reach loopback, private and other non-public addresses (development, tests); off: SSRF guard. */
+    allowPrivateNetworks: boolean;
   };
   openai: {
     apiKey: string;
@@ -105,6 +120,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     : (problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevelRaw}")`), 'info');
   const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
 
+  const trustProxy = ((): Config['trustProxy'] => {
+    const raw = str('TRUST_PROXY');
+    if (raw === undefined || /^(0|false|no|off)$/i.test(raw)) return false;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    const list = raw.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    // proxy-addr (used by fastify) also knows the names loopback, linklocal and uniquelocal.
+    const bad = list.filter((a) => {
+      if (['loopback', 'linklocal', 'uniquelocal'].includes(a)) return false;
+      const [ip, bits, extra] = a.split('/');
+      return extra !== undefined || !isIP(ip!) || (bits !== undefined && !/^[0-9]{1,3}$/.test(bits));
+    });
+    if (list.length === 0 || bad.length > 0) {
+      problems.push(`TRUST_PROXY must be true, false or a comma-separated list of proxy addresses, CIDRs or loopback/linklocal/uniquelocal (got "${raw}")`);
+      return false;
+    }
+    return list;
+  })();
+
   const signingKeyPem = str('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
   if (signingKeyPem !== undefined && !signingKeyPem.includes('BEGIN PRIVATE KEY')) {
     problems.push('JWT_PRIVATE_KEY must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")');
@@ -141,19 +174,25 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     seedDemo,
     logLevel,
     publicUrl,
+    trustProxy,
     auth: {
       issuer: str('JWT_ISSUER') ?? publicUrl,
       audience: str('JWT_AUDIENCE') ?? 'trustcenter-api',
       accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
       signingKeyPem,
+      loginMaxFailures: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginLockoutSeconds: int('LOGIN_LOCKOUT_SECONDS', 900, 1, 86400),
     },
     limits: {
       bodyBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
       uploadBytes: int('UPLOAD_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       authPerMinute: int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 100000),
       publicPerMinute: int('RATE_LIMIT_PUBLIC_PER_MINUTE', 120, 1, 1000000),
+      parserThreads: int('PARSER_THREADS', 2, 1, 64),
+      parserMemoryMb: int('PARSER_MEMORY_MB', 512, 64, 16384),
+      parserTimeoutMs: int('PARSER_TIMEOUT_MS', 30_000, 100, 600_000),
     },
-    webhooks: { requireHttps: bool('WEBHOOK_REQUIRE_HTTPS', false) },
+    webhooks: { requireHttps: bool('WEBHOOK_REQUIRE_HTTPS', false), allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     sso,
     openai,
   };

@@ -11,3 +11,5 @@ export * from '../modules/idempotency/tables.js';
 export * from '../modules/trust/tables.js';
 export * from '../modules/questionnaires/tables.js';
 export * from '../modules/library/tables.js';
+export * from '../modules/blobs/tables.js';
+export * from '../modules/profile/tables.js';

@@ -30,14 +30,19 @@ export async function readUpload(request: FastifyRequest, blobs: BlobStore, maxB
           part.file.resume();
           throw new DomainError('validation_failed', `unexpected file field "${part.fieldname}"; send the file as \`file\``, { errors: [{ field: `body/${part.fieldname}`, message: 'unexpected file' }] });
         }
+        if (part.filename?.includes('\0')) nulRefused('body/file (file name)');
         const stored = await blobs.put(part.file, maxBytes);
         file = { stored, fileName: part.filename || 'upload', contentType: part.mimetype || 'application/octet-stream' };
       } else {
-        (fields[part.fieldname] ??= []).push(String(part.value));
+        const value = String(part.value);
+        // As in JSON bodies (plugins/validation.ts): PostgreSQL text cannot hold U+0000.
+        if (value.includes('\0') || part.fieldname.includes('\0')) nulRefused(`body/${part.fieldname.replace(/\0/g, '\\u0000')}`);
+        (fields[part.fieldname] ??= []).push(value);
       }
     }
   } catch (err) {
-    if (file?.stored.created) await blobs.delete(file.stored.sha256);
+    // Not "delete if this request created it": a concurrent upload of the same bytes may rely on them.
+    if (file) await blobs.discard(file.stored);
     const code = (err as { code?: string }).code;
     if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
       throw new DomainError('payload_too_large', 'too many parts: send one `file` and a few fields');
@@ -49,6 +54,11 @@ export async function readUpload(request: FastifyRequest, blobs: BlobStore, maxB
     throw err;
   }
   return { fields, ...(file ? { file } : {}) };
+}
+
+function nulRefused(field: string): never {
+  const message = 'must not contain NUL (U+0000) characters';
+  throw new DomainError('validation_failed', `${field} ${message}`, { errors: [{ field, message }] });
 }
 
 /** A single text field, or undefined; several values for a single field are a 400. */

@@ -1,4 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
 
 // scrypt is memory-hard and ships with Node: no native add-on to build on a fresh machine.
 // N=2^15, r=8 uses 32 MiB per hash (OWASP's scrypt floor is N=2^17 with r=8 and p=1 for 128 MiB;
@@ -39,19 +41,29 @@ export function dummyHash(): Promise<string> {
   return dummy;
 }
 
-const COMMON = new Set([
-  'password1234', 'password12345', 'password123456', '123456789012', 'qwertyuiop12', 'letmein12345',
-  'iloveyou1234', 'welcome12345', 'administrator', 'changeme1234', 'passw0rd1234', 'qwerty123456',
-]);
+/** The least zxcvbn score (0-4) a new password needs: 3 is "safely unguessable" against online and slow-hash attacks. */
+export const MIN_PASSWORD_SCORE = 3;
 
-/** Returns why a password is too weak, or undefined. Length beats composition rules (NIST 800-63B). */
-export function passwordWeakness(password: string, email: string): string | undefined {
+let checker: ZxcvbnFactory | undefined;
+// Built on first use: the dictionaries are a few MB and only signup and invitations need them.
+const strength = () => (checker ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs }));
+
+/**
+ * Returns why a password is too weak, or undefined. Length first (NIST 800-63B), then zxcvbn's
+ * estimate against common-password lists, keyboard patterns and the user's own inputs.
+ */
+export function passwordWeakness(password: string, email: string, userInputs: string[] = []): string | undefined {
   if (password.length < 12) return 'must be at least 12 characters';
   if (password.length > 256) return 'must be at most 256 characters';
   const lower = password.toLowerCase();
-  if (COMMON.has(lower)) return 'is a commonly used password';
-  if (new Set(lower).size < 5) return 'uses too few distinct characters';
   const local = email.split('@')[0]?.toLowerCase() ?? '';
   if (local.length >= 4 && lower.includes(local)) return 'must not contain the email address';
+  // zxcvbn's cost grows with length; a strong first 100 characters make the whole strong.
+  // The user's own inputs and their words (org name, slug, email parts) count as known to an attacker.
+  const inputs = [email, ...userInputs].flatMap((s) => [s, ...s.split(/[^\p{L}\p{N}]+/u)]).filter((s) => s.length >= 3);
+  const { score } = strength().check(password.slice(0, 100), [...new Set(inputs.map((s) => s.toLowerCase()))]);
+  if (score < MIN_PASSWORD_SCORE) {
+    return `is too easy to guess (strength ${score} of 4, at least ${MIN_PASSWORD_SCORE} needed): use a longer passphrase of unrelated words`;
+  }
   return undefined;
 }

@@ -5,6 +5,7 @@
 export const SCOPE_RESOURCES = {
   catalog: 'catalog',
   controls: 'controls',
+  profile: 'profile',
   evidence: 'evidence',
   certifications: 'evidence',
   reports: 'reports',

@@ -11,11 +11,15 @@ export interface StoredBlob {
   size: number;
   /** False when identical content was already stored (content addressing deduplicates). */
   created: boolean;
+  /** The upload's claim on the bytes until its owner row commits (see src/modules/blobs). */
+  lease?: string;
 }
 
 /**
- * Content-addressed blob storage: a blob's name is its SHA-256. The file-system implementation
- * keeps blobs under DATA_DIR; an S3-compatible store can implement the same interface.
+ * What routes and services use: content-addressed blobs (a blob's name is its SHA-256), shared by
+ * every organization that stores the same bytes. Callers never delete bytes: they give up their
+ * claim (discard) or ask for collection after deleting an owner; the store removes a file only
+ * when no reference to it remains (src/modules/blobs).
  */
 export interface BlobStore {
   put(source: Readable, maxBytes: number): Promise<StoredBlob>;
@@ -24,12 +28,48 @@ export interface BlobStore {
   /** The whole blob in memory, checked the same way (for parsing and rewriting small files). */
   readVerified(sha256: string): Promise<Buffer>;
   exists(sha256: string): Promise<boolean>;
+  /** A failed request gives up a blob it put; the bytes go only if nothing else refers to them. */
+  discard(stored: StoredBlob): Promise<void>;
+  /** After owners were deleted (and committed): removes the bytes of each hash nothing refers to. */
+  collect(sha256s: Iterable<string>): Promise<void>;
+}
+
+/** Bytes received and hashed, waiting in a temporary file to be moved under their name. */
+export interface StagedBlob {
+  sha256: string;
+  size: number;
+  /** Where the backend keeps the staged bytes (opaque to callers). */
+  readonly token: string;
+}
+
+/**
+ * The raw storage under a BlobStore (files under DATA_DIR today; an S3-compatible store can
+ * implement the same). Knows nothing of references: the blob service orders these calls.
+ */
+export interface BlobBackend {
+  stage(source: Readable, maxBytes: number): Promise<StagedBlob>;
+  /** Moves staged bytes under their name, or drops them when that name exists; true if created. */
+  commit(staged: StagedBlob): Promise<boolean>;
+  /** Drops staged bytes that were not committed. */
+  abort(staged: StagedBlob): Promise<void>;
+  openVerified(sha256: string): Promise<Readable>;
+  readVerified(sha256: string): Promise<Buffer>;
+  exists(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
+  /** Every stored blob and when it was last written (for the orphan sweep). */
+  list(): AsyncIterable<{ sha256: string; modifiedAt: Date }>;
+  /** Removes temporary files last written before `olderThan` (left by a crash); returns how many. */
+  sweepTemp(olderThan: Date): Promise<number>;
 }
 
 const SHA = /^[0-9a-f]{64}$/;
 
-export class FsBlobStore implements BlobStore {
+/**
+ * Blobs as files: DATA_DIR/blobs/sha256/ab/cd/<sha256>, staged in DATA_DIR/blobs/tmp. Used bare
+ * (seeding a database in a test) it is a BlobStore that never removes bytes; the app wraps it in
+ * the blob service, which keeps references and collects unused files.
+ */
+export class FsBlobStore implements BlobBackend, BlobStore {
   constructor(private readonly root: string) {}
 
   private pathOf(sha256: string): string {
@@ -37,10 +77,13 @@ export class FsBlobStore implements BlobStore {
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
-  async put(source: Readable, maxBytes: number): Promise<StoredBlob> {
-    const tmpDir = path.join(this.root, 'tmp');
-    await fsp.mkdir(tmpDir, { recursive: true });
-    const tmp = path.join(tmpDir, randomUUID());
+  private get tmpDir(): string {
+    return path.join(this.root, 'tmp');
+  }
+
+  async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
+    await fsp.mkdir(this.tmpDir, { recursive: true });
+    const tmp = path.join(this.tmpDir, randomUUID());
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -57,20 +100,49 @@ export class FsBlobStore implements BlobStore {
       if ((source as Readable & { truncated?: boolean }).truncated) {
         throw new DomainError('payload_too_large', `upload exceeds the limit of ${maxBytes} bytes`);
       }
-      const sha256 = hash.digest('hex');
-      const final = this.pathOf(sha256);
-      if (await this.exists(sha256)) {
-        await fsp.rm(tmp, { force: true });
-        return { sha256, size, created: false };
-      }
-      await fsp.mkdir(path.dirname(final), { recursive: true });
-      await fsp.rename(tmp, final);
-      return { sha256, size, created: true };
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       throw err;
     }
+    return { sha256: hash.digest('hex'), size, token: tmp };
   }
+
+  private tmpOf(staged: StagedBlob): string {
+    // The token is a path this store made; refuse anything else.
+    if (path.dirname(staged.token) !== this.tmpDir) throw new DomainError('internal', 'bad staged blob');
+    return staged.token;
+  }
+
+  async commit(staged: StagedBlob): Promise<boolean> {
+    const tmp = this.tmpOf(staged);
+    const final = this.pathOf(staged.sha256);
+    if (await this.exists(staged.sha256)) {
+      await fsp.rm(tmp, { force: true });
+      return false;
+    }
+    await fsp.mkdir(path.dirname(final), { recursive: true });
+    await fsp.rename(tmp, final);
+    return true;
+  }
+
+  async abort(staged: StagedBlob): Promise<void> {
+    await fsp.rm(this.tmpOf(staged), { force: true });
+  }
+
+  async put(source: Readable, maxBytes: number): Promise<StoredBlob> {
+    const staged = await this.stage(source, maxBytes);
+    try {
+      return { sha256: staged.sha256, size: staged.size, created: await this.commit(staged) };
+    } catch (err) {
+      await this.abort(staged);
+      throw err;
+    }
+  }
+
+  /** A bare store keeps no references, so it cannot tell whether bytes are unused: it keeps them. */
+  async discard(): Promise<void> {}
+
+  async collect(): Promise<void> {}
 
   async openVerified(sha256: string): Promise<Readable> {
     const file = this.pathOf(sha256);
@@ -102,5 +174,41 @@ export class FsBlobStore implements BlobStore {
 
   async delete(sha256: string): Promise<void> {
     await fsp.rm(this.pathOf(sha256), { force: true });
+  }
+
+  async *list(): AsyncIterable<{ sha256: string; modifiedAt: Date }> {
+    const base = path.join(this.root, 'sha256');
+    for (const a of await entries(base)) {
+      for (const b of await entries(path.join(base, a))) {
+        const dir = path.join(base, a, b);
+        for (const name of await entries(dir)) {
+          if (!SHA.test(name) || name.slice(0, 2) !== a || name.slice(2, 4) !== b) continue;
+          const st = await fsp.stat(path.join(dir, name)).catch(() => undefined);
+          if (st?.isFile()) yield { sha256: name, modifiedAt: st.mtime };
+        }
+      }
+    }
+  }
+
+  async sweepTemp(olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const name of await entries(this.tmpDir)) {
+      const file = path.join(this.tmpDir, name);
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st?.isFile() && st.mtime < olderThan) {
+        await fsp.rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
   }
 }

@@ -13,20 +13,28 @@ export interface Column<T> {
 
 /*
  * Formula injection. A spreadsheet cell that starts with = + - @ tab or CR may run as a formula,
- * so such values get a leading apostrophe. Values that already start with apostrophes before one
- * of those characters get one more, so an import can strip exactly one and get the value back.
+ * and so may every line of a multi-line cell once a tool splits it into rows (an unquoted CSV
+ * field, a paste), so each such start gets an apostrophe: the start of the value (= + - @ tab CR)
+ * and the start of every line after a CR or LF (= + - @ tab). Apostrophes already there before one
+ * of those characters get one more, so an import can strip exactly one per line and get the value back.
  */
-const FORMULA_LIKE = /^'*[=+\-@\t\r]/;
-const NEUTRALIZED = /^'+[=+\-@\t\r]/;
+const FORMULA_STARTS = /^(?='*[=+\-@\t\r])|(?<=[\r\n])(?='*[=+\-@\t])/g;
+const NEUTRALIZED_STARTS = /^'(?='*[=+\-@\t\r])|(?<=[\r\n])'(?='*[=+\-@\t])/g;
 
-export const neutralize = (v: string): string => (FORMULA_LIKE.test(v) ? `'${v}` : v);
-export const unneutralize = (v: string): string => (NEUTRALIZED.test(v) ? v.slice(1) : v);
+export const neutralize = (v: string): string => v.replace(FORMULA_STARTS, "'");
+export const unneutralize = (v: string): string => v.replace(NEUTRALIZED_STARTS, '');
 
 const cell = (value: Cell): string | number | boolean | null => (typeof value === 'string' ? neutralize(value) : (value ?? null));
 
-/** RFC 4180 (CRLF, quotes where needed) with a UTF-8 BOM so spreadsheet programs read the encoding right. */
+/**
+ * RFC 4180 options: CRLF records, a UTF-8 BOM so spreadsheet programs read the encoding right, and
+ * quotes around any field with a CR or LF (csv-stringify quotes only its own record delimiter, so a
+ * lone LF would otherwise start a new row).
+ */
+export const CSV_OPTIONS = { bom: true, record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+
 export function toCsv<T>(columns: Column<T>[], rows: T[]): string {
-  return stringify([columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => cell(c.value(r)) ?? ''))], { bom: true, record_delimiter: 'windows' });
+  return stringify([columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => cell(c.value(r)) ?? ''))], CSV_OPTIONS);
 }
 
 export async function toXlsx<T>(sheet: string, columns: Column<T>[], rows: T[], about: Record<string, string> = {}): Promise<Buffer> {

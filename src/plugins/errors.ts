@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { err as stdErrorSerializer } from 'pino-std-serializers';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ERROR_CODES, type ErrorCode, type FieldError } from '../lib/errors.js';
 
@@ -40,6 +41,52 @@ function validationErrors(err: FastifyError): FieldError[] {
   });
 }
 
+/** Fields of a PostgreSQL error (pg and PGlite alike) that name things, never values. */
+const SAFE_DB_FIELDS = ['code', 'severity', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine'] as const;
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * A database error anywhere in the cause chain: drizzle's DrizzleQueryError (its message and
+ * `params` hold every bind parameter: password hashes, webhook secrets) or the driver's error
+ * (its `detail` holds row values, its message sometimes an input).
+ */
+function databaseError(err: object): Record<string, unknown> | undefined {
+  let wrapped = false;
+  let cur: unknown = err;
+  for (let i = 0; i < 5 && cur !== null && typeof cur === 'object'; i++) {
+    const c = cur as Record<string, unknown>;
+    if (typeof c.code === 'string' && SQLSTATE.test(c.code) && ('severity' in c || 'routine' in c || wrapped)) return c;
+    if ('params' in c && 'query' in c) wrapped = true;
+    cur = c.cause;
+  }
+  return wrapped ? {} : undefined;
+}
+
+const sanitized = new WeakSet<object>();
+
+/**
+ * What may be logged of an error. A database error keeps only its SQLSTATE, the names of the
+ * table, column and constraint, and the stack frames (no message line: drizzle puts the
+ * parameters there); anything else is returned as it is.
+ */
+export function safeForLog(err: unknown): unknown {
+  if (err === null || typeof err !== 'object' || sanitized.has(err)) return err;
+  const db = databaseError(err);
+  if (!db) return err;
+  const out: Record<string, unknown> = { type: 'DatabaseError', message: `database error ${typeof db.code === 'string' ? db.code : '(no SQLSTATE)'}` };
+  for (const k of SAFE_DB_FIELDS) if (typeof db[k] === 'string') out[k] = db[k];
+  const stack = (err as { stack?: unknown }).stack;
+  if (typeof stack === 'string') out.stack = stack.split('\n').filter((l) => /^\s+at /.test(l)).join('\n');
+  sanitized.add(out);
+  return out;
+}
+
+/** The logger's `err` serializer (buildApp installs it): pino's standard one, after `safeForLog`. */
+export function serializeError(err: unknown): unknown {
+  const safe = safeForLog(err);
+  return safe !== null && typeof safe === 'object' && !sanitized.has(safe) ? stdErrorSerializer(safe as Error) : safe;
+}
+
 /** The one place errors become answers: problem+json, a closed code list, and no internals on 5xx. */
 export default fp(async (app) => {
   app.setErrorHandler((err: FastifyError | DomainError, request, reply) => {
@@ -59,7 +106,8 @@ export default fp(async (app) => {
       const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === fe.statusCode) ?? 'bad_request';
       return sendProblem(reply, request, code, fe.message);
     }
-    request.log.error({ err }, 'unhandled error');
+    // Serialized here, not by the logger's settings: whatever logger the app was given.
+    request.log.error({ err: safeForLog(err) }, 'unhandled error');
     return sendProblem(reply, request, 'internal', `an unexpected error occurred; quote request id ${request.id} when reporting it`);
   });
 

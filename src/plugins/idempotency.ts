@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { DomainError, isUniqueViolation } from '../lib/errors.js';
+import { startPoller, type Poller } from '../lib/poller.js';
 import { idempotencyKeys } from '../modules/idempotency/tables.js';
+import type { ReplaySealer } from '../modules/idempotency/seal.js';
 
 const TTL_MS = 24 * 3600_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -14,7 +16,7 @@ const REPLAYED_HEADERS = ['content-type', 'location', 'etag', 'content-dispositi
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { orgId: string; key: string; hash: () => string; first: boolean };
+    idempotency?: { orgId: string; key: string; principal: string; hash: () => string; first: boolean };
   }
 }
 
@@ -54,12 +56,44 @@ async function drainRawBody(req: FastifyRequest, max: number): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The row a sealed answer belongs to: authenticated with it, so it opens for that row only. */
+const sealContext = (orgId: string, key: string, principal: string) => `${orgId}\n${key}\n${principal}`;
+
+/**
+ * Deletes expired rows in bounded batches (short statements, no long lock), at most `maxBatches`
+ * per call; returns how many went.
+ */
+export async function sweepIdempotencyKeys(db: Db, now: Date, opts: { batchSize?: number; maxBatches?: number } = {}): Promise<number> {
+  const batchSize = opts.batchSize ?? 500;
+  let total = 0;
+  for (let i = 0; i < (opts.maxBatches ?? 20); i++) {
+    const batch = db.select({ orgId: idempotencyKeys.orgId, key: idempotencyKeys.key }).from(idempotencyKeys)
+      .where(lt(idempotencyKeys.expiresAt, now)).limit(batchSize);
+    const gone = await db.delete(idempotencyKeys)
+      .where(sql`(${idempotencyKeys.orgId}, ${idempotencyKeys.key}) in (${batch})`)
+      .returning({ key: idempotencyKeys.key });
+    total += gone.length;
+    if (gone.length < batchSize) break;
+  }
+  return total;
+}
+
 /**
  * Idempotency-Key on authenticated POSTs: the same key and request within 24 hours answers the
  * first response again; the same key with a different request is a 422. JSON bodies are hashed
  * in canonical form; multipart bodies by their bytes, observed while the handler reads them.
+ * Stored answers are sealed (they may hold a secret shown once) and expired rows are swept every
+ * `sweepIntervalMs` (default 15 minutes; 0: only the per-key cleanup on use).
  */
-export default fp<{ db: Db; clock: Clock; maxBufferBytes: number }>(async (app, { db, clock, maxBufferBytes }) => {
+export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: ReplaySealer; sweepIntervalMs?: number }>(async (app, { db, clock, maxBufferBytes, sealer, sweepIntervalMs = 15 * 60_000 }) => {
+  if (sweepIntervalMs > 0) {
+    let sweeper: Poller | undefined;
+    app.addHook('onReady', async () => {
+      sweeper = startPoller('idempotency sweep', () => sweepIdempotencyKeys(db, clock()), sweepIntervalMs, app.log);
+    });
+    app.addHook('preClose', async () => sweeper?.stop());
+  }
+
   app.addHook('preHandler', async (req, reply) => {
     const key = req.headers['idempotency-key'];
     if (req.method !== 'POST' || key === undefined || !req.principal) return;
@@ -80,7 +114,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number }>(async (app, 
           orgId, key, principal, method: req.method, path: req.url, requestHash: multipart ? '' : requestHash(req, bodyHash()), state: 'in_progress',
           createdAt: now, expiresAt: new Date(now.getTime() + TTL_MS),
         });
-        req.idempotency = { orgId, key, hash: () => requestHash(req, bodyHash()), first: true };
+        req.idempotency = { orgId, key, principal, hash: () => requestHash(req, bodyHash()), first: true };
         return;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -93,8 +127,14 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number }>(async (app, 
     if (row.requestHash !== hash || row.principal !== principal) {
       throw new DomainError('idempotency_conflict', 'this Idempotency-Key was used for a different request; use a new key');
     }
+    const body = row.responseBody === null ? null : sealer.open(row.responseBody, sealContext(orgId, key, principal));
+    if (body === undefined) {
+      // Sealed under a server secret that has since changed (or altered): the answer, which may hold
+      // a secret shown once, cannot be shown again. The request did run; it must not run twice.
+      throw new DomainError('conflict', 'this Idempotency-Key was used and its first answer can no longer be shown (the server key that sealed it changed); a secret it held was shown once: look the object up, or revoke it and create a new one');
+    }
     reply.code(row.responseStatus!).headers({ ...row.responseHeaders, 'idempotent-replayed': 'true' });
-    return reply.send(row.responseBody);
+    return reply.send(body);
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
@@ -113,7 +153,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number }>(async (app, 
     }
     await db.update(idempotencyKeys).set({
       state: 'done', requestHash: idem.hash(), responseStatus: reply.statusCode, responseHeaders: headers,
-      responseBody: payload === null || payload === undefined ? null : String(payload),
+      responseBody: payload === null || payload === undefined ? null : sealer.seal(String(payload), sealContext(idem.orgId, idem.key, idem.principal)),
     }).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
     return payload;
   });

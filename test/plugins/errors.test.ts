@@ -1,6 +1,10 @@
 import t from 'tap';
+import { sql } from 'drizzle-orm';
 import { DomainError } from '../../src/lib/errors.js';
-import { signup, testApp } from '../helpers/app.js';
+import { newId } from '../../src/lib/ids.js';
+import { users } from '../../src/modules/identity/tables.js';
+import { PASSWORD, signup, testApp } from '../helpers/app.js';
+import { multipart } from '../helpers/multipart.js';
 
 t.test('one error contract', async (t) => {
   const logs: string[] = [];
@@ -70,6 +74,73 @@ t.test('one error contract', async (t) => {
     t.notOk(all.includes(a.token), 'no access token');
     t.notOk(all.includes('Correct-Horse-Battery-9'), 'no password');
     t.notOk(all.includes(key.json().key), 'no API key');
+  });
+});
+
+t.test('NUL characters are a 400 naming the field; database errors are logged without their parameters', async (t) => {
+  const logs: string[] = [];
+  const app = await testApp(t, { options: { logger: { level: 'info', stream: { write: (line: string) => logs.push(line) } } } });
+  const HASH = 'scrypt$16384$8$1$c2VjcmV0LXNhbHQ$TOPSECRETHASHVALUE';
+  const WHSEC = 'whsec_TOPSECRETWEBHOOKSECRET';
+  // A query the database refuses, carrying secrets as bind parameters (as a signup or a webhook insert would).
+  app.post('/test/db-insert', async () => {
+    await app.database.db.insert(users).values({ id: newId(), email: 'x\u0000@example.com', name: WHSEC, passwordHash: HASH });
+  });
+  app.post('/test/db-cast', async () => app.database.db.execute(sql`select ${WHSEC}::int as n`));
+
+  const a = await signup(app);
+  const nul = (r: { statusCode: number; json: () => { code: string; errors?: Array<{ field: string; message: string }> } }, field: string, what: string) => {
+    t.equal(r.statusCode, 400, `${what}: 400`);
+    t.equal(r.json().code, 'validation_failed', `${what}: validation_failed`);
+    t.match(r.json().errors, [{ field, message: /NUL/ }], `${what}: names ${field}`);
+  };
+
+  nul(await app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { organization: { name: 'Evil\u0000 Inc', slug: 'evil-nul' }, user: { email: 'o@evil-nul.example.com', password: PASSWORD } } }), 'body/organization/name', 'signup');
+  nul(await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'a\u0000@b.example.com', password: PASSWORD } }), 'body/email', 'login');
+  nul(await app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: a.auth, payload: { url: 'https://hooks.example.com/in', events: ['control.updated'], description: 'x\u0000y' } }), 'body/description', 'webhook');
+  nul(await app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.1', headers: a.auth, payload: { applicable: true, status: 'implemented', responsibility: 'provider', implementation: 'ok', owner: 'a\u0000' } }), 'body/owner', 'control answer');
+  nul(await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'q', questions: [{ text: 'fine?' }, { text: 'not\u0000 fine?' }] } }), 'body/questions/1/text', 'nested array');
+  nul(await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'q', questions: [{ text: 'x', 'k\u0000': 1 }] } }), 'body/questions/0/k\\u0000', 'an object key');
+  nul(await app.inject({ method: 'GET', url: '/api/v1/frameworks/iso27001-2022/controls?q=access%00control', headers: a.auth }), 'querystring/q', 'query string');
+  nul(await app.inject({ method: 'GET', url: '/api/v1/controls/A.5.1%00', headers: a.auth }), 'params/ref', 'path parameter');
+  const doc = multipart({ title: 'Policy\u0000', visibility: 'public' }, [{ filename: 'p.txt', content: 'text', contentType: 'text/plain' }]);
+  nul(await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload }), 'body/title', 'multipart text field');
+
+  t.test('the public access-request route', async (t) => {
+    t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
+    const url = `/api/v1/public/trust/${a.slug}/access-requests`;
+    const r = await app.inject({ method: 'POST', url, payload: { name: 'Pat\u0000', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
+    nul(r, 'body/name', 'access request');
+    t.equal((await app.inject({ method: 'POST', url, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } })).statusCode, 201, 'a clean one still works');
+  });
+
+  t.test('a database error: a bare 500, and a log line with the SQLSTATE but no parameter', async (t) => {
+    for (const [url, code] of [['/test/db-insert', /^22/], ['/test/db-cast', /^22P02$/]] as const) {
+      const before = logs.length;
+      const r = await app.inject({ method: 'POST', url });
+      t.equal(r.statusCode, 500);
+      t.equal(r.json().code, 'internal');
+      t.notMatch(r.body, /TOPSECRET|scrypt|whsec_|params|Failed query/, 'nothing of the query in the answer');
+      const lines = logs.slice(before).filter((l) => l.includes('unhandled error'));
+      t.equal(lines.length, 1, 'logged once');
+      const entry = JSON.parse(lines[0]!) as { err: { type: string; code?: string; stack?: string } };
+      t.equal(entry.err.type, 'DatabaseError');
+      t.match(entry.err.code, code, 'the SQLSTATE is kept');
+      t.match(entry.err.stack, /\bat /, 'where it happened is kept');
+    }
+    const all = logs.join('\n');
+    for (const secret of ['TOPSECRETHASHVALUE', 'TOPSECRETWEBHOOKSECRET', 'scrypt$', 'whsec_', 'params:']) t.notOk(all.includes(secret), `no "${secret}" in the log`);
+  });
+
+  t.test('the logger serializer sanitizes database errors logged anywhere (background work too)', async (t) => {
+    const before = logs.length;
+    const err = await app.database.db.execute(sql`select ${WHSEC}::int as n`).then(() => undefined, (e: unknown) => e);
+    t.ok(err, 'the query failed');
+    app.log.error({ err }, 'background job failed');
+    const line = logs.slice(before).join('\n');
+    t.match(line, /background job failed/);
+    t.match(line, /22P02/);
+    t.notOk(line.includes('TOPSECRET'), 'no parameter');
   });
 });
 

@@ -1,4 +1,8 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { and, eq } from 'drizzle-orm';
+import { sweepIdempotencyKeys } from '../../src/plugins/idempotency.js';
+import { ReplaySealer } from '../../src/modules/idempotency/seal.js';
+import { idempotencyKeys } from '../../src/modules/idempotency/tables.js';
 import { manualClock, signup, testApp } from '../helpers/app.js';
 import { multipart } from '../helpers/multipart.js';
 
@@ -75,6 +79,102 @@ t.test('Idempotency-Key', async (t) => {
   });
 
   t.equal((await post({ name: 'x', role: 'viewer' }, 'x'.repeat(300))).statusCode, 400, 'over-long key');
+});
+
+t.test('shown-once secrets are never stored in plaintext; replays still answer them', async (t) => {
+  const time = manualClock();
+  const app = await testApp(t, { clock: time.clock, config: { auth: { accessTokenTtlSeconds: 7 * 24 * 3600 } } });
+  const a = await signup(app);
+  const post = (url: string, key: string, payload: object = {}) =>
+    app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { ...a.auth, 'idempotency-key': key }, payload });
+
+  // Every creating route whose answer carries a secret (API key, webhook secret, invitation token, grant link).
+  t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
+  const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload })).statusCode, 201);
+  const request = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
+  t.equal(request.statusCode, 201, request.body);
+  const hook = await post('/webhooks', 'hook', { url: 'https://hooks.example.com/in', events: ['control.updated'] });
+  t.equal(hook.statusCode, 201, hook.body);
+  const calls: Array<[string, string, object, (body: Record<string, any>) => string]> = [
+    ['/api-keys', 'api-key', { name: 'crm', role: 'viewer' }, (b) => b.key],
+    ['/webhooks', 'hook', { url: 'https://hooks.example.com/in', events: ['control.updated'] }, (b) => b.secret],
+    [`/webhooks/${hook.json().id}/rotate-secret`, 'rotate', {}, (b) => b.secret],
+    ['/members', 'invite', { email: 'new@outside.example.com', role: 'viewer' }, (b) => b.invitation.token],
+    [`/access-requests/${request.json().id}/approve`, 'approve', { expiresInDays: 7 }, (b) => new URL(b.url).pathname.split('/').pop()!],
+  ];
+  const secrets: string[] = [];
+  for (const [url, key, payload, secretOf] of calls) {
+    const first = url === '/webhooks' ? hook : await post(url, key, payload);
+    t.ok(first.statusCode < 300, `${url}: ${first.body}`);
+    const secret = secretOf(first.json());
+    t.ok(secret && secret.length >= 16, `${url} answers a secret`);
+    secrets.push(secret);
+    const again = await post(url, key, payload);
+    t.equal(again.headers['idempotent-replayed'], 'true', `${url}: replayed`);
+    t.equal(secretOf(again.json()), secret, `${url}: the replay answers the same secret`);
+  }
+  const grantId = (await app.inject({ method: 'GET', url: '/api/v1/access-grants', headers: a.auth })).json().items[0].id;
+  const link = await post(`/access-grants/${grantId}/link`, 'link');
+  t.equal(link.statusCode, 200, link.body);
+  secrets.push(new URL(link.json().url).pathname.split('/').pop()!);
+
+  const rows = await app.database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, a.orgId));
+  t.equal(rows.length, calls.length + 1);
+  const stored = JSON.stringify(rows);
+  for (const secret of secrets) t.notOk(stored.includes(secret), `no secret in the store (${secret.slice(0, 8)}...)`);
+  for (const r of rows) t.match(r.responseBody, /^v1\.[A-Za-z0-9_-]+$/, `${r.path}: the stored answer is sealed`);
+
+  t.test('an answer sealed under another server secret is a clear 409, and nothing runs twice', async (t) => {
+    const row = rows.find((r) => r.key === 'api-key')!;
+    const foreign = new ReplaySealer('another server').seal(row.responseBody!, `${row.orgId}\n${row.key}\n${row.principal}`);
+    await app.database.db.update(idempotencyKeys).set({ responseBody: foreign }).where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, 'api-key')));
+    const r = await post('/api-keys', 'api-key', { name: 'crm', role: 'viewer' });
+    t.equal(r.statusCode, 409);
+    t.equal(r.json().code, 'conflict');
+    t.match(r.json().detail, /shown once/);
+    t.notOk(r.body.includes(secrets[0]!));
+    t.equal((await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: a.auth })).json().items.length, 1, 'still one key');
+  });
+
+  t.test("a sealed answer does not open under another row's key", async (t) => {
+    const hookRow = rows.find((r) => r.key === 'hook')!;
+    await app.database.db.update(idempotencyKeys).set({ responseBody: hookRow.responseBody }).where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, 'invite')));
+    const r = await post('/members', 'invite', { email: 'new@outside.example.com', role: 'viewer' });
+    t.equal(r.statusCode, 409);
+    t.notOk(r.body.includes(secrets[1]!), 'the webhook secret is not shown');
+  });
+});
+
+t.test('expired rows are swept: in bounded batches, and periodically', async (t) => {
+  const setup = async (t: Test, sweepEvery: number) => {
+    const time = manualClock();
+    const app = await testApp(t, { clock: time.clock, config: { auth: { accessTokenTtlSeconds: 7 * 24 * 3600 } }, options: { idempotencySweepIntervalMs: sweepEvery } });
+    const a = await signup(app);
+    const post = (key: string) => app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { ...a.auth, 'idempotency-key': key }, payload: { name: key, role: 'viewer' } });
+    const keys = async () => (await app.database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, a.orgId))).map((r) => r.key).sort();
+    for (let i = 0; i < 5; i++) t.equal((await post(`old-${i}`)).statusCode, 201);
+    time.advance(23 * 3600_000);
+    t.equal((await post('young')).statusCode, 201);
+    t.equal((await keys()).length, 6);
+    time.advance(2 * 3600_000); // the first five are now 25 hours old, "young" 2 hours
+    return { app, keys, time };
+  };
+
+  t.test('a sweep deletes in bounded batches', async (t) => {
+    const { app, keys, time } = await setup(t, 0);
+    t.equal(await sweepIdempotencyKeys(app.database.db, time.clock(), { batchSize: 2, maxBatches: 2 }), 4, 'at most two batches of two per call');
+    t.equal((await keys()).length, 2);
+    t.equal(await sweepIdempotencyKeys(app.database.db, time.clock(), { batchSize: 2 }), 1);
+    t.same(await keys(), ['young'], 'only the unexpired row is left');
+  });
+
+  t.test('the periodic sweep runs without being called', async (t) => {
+    const { keys } = await setup(t, 25);
+    const deadline = Date.now() + 10_000;
+    while ((await keys()).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    t.same(await keys(), ['young'], 'only the unexpired row is left');
+  });
 });
 
 t.test('cursor pagination is stable while rows are inserted', async (t) => {

@@ -152,7 +152,7 @@ export const soaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (req) => {
       const { file, dryRun } = await readImportForm(req);
-      return importSoa(req.ctx(), file.data, { dryRun: dryRun ?? req.query.dryRun ?? false, filename: file.filename });
+      return importSoa(req.ctx(), file.data, { dryRun: dryRun ?? req.query.dryRun ?? false, filename: file.filename, read: (b) => req.server.parsers.readSoa(b) });
     },
   });
 };

@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { neutralize, unneutralize } from '../../lib/tabular.js';
+import { CSV_OPTIONS, neutralize, unneutralize } from '../../lib/tabular.js';
+import { readSoaTable, type RawTable, type UploadFormat } from '../../formats/soa-table.js';
 import { evidenceByControl } from '../evidence/service.js';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
@@ -181,7 +181,7 @@ function cellsOf(r: SoaRow, target: 'csv' | 'xlsx'): Array<string | number> {
 
 export function renderSoaCsv(report: SoaReport): string {
   // RFC 4180 (CRLF, quotes where needed) with a UTF-8 BOM so spreadsheet programs read the encoding right.
-  return stringifyCsv([[...SOA_COLUMNS], ...report.rows.map((r) => cellsOf(r, 'csv'))], { bom: true, record_delimiter: 'windows' });
+  return stringifyCsv([[...SOA_COLUMNS], ...report.rows.map((r) => cellsOf(r, 'csv'))], CSV_OPTIONS);
 }
 
 const WIDTHS: Record<SoaColumn, number> = {
@@ -244,147 +244,7 @@ export async function renderSoaXlsx(report: SoaReport): Promise<Buffer> {
  * Reading an upload: sniff the type, decode it into a header and data rows.
  * ---------------------------------------------------------------------------------------------- */
 
-export type UploadFormat = 'csv' | 'xlsx';
-
-interface RawTable {
-  format: UploadFormat;
-  /** Header cells by column index (row 1). */
-  header: string[];
-  /** Data rows with their row number as a spreadsheet shows it (header = 1). */
-  rows: Array<{ rowNumber: number; cells: string[] }>;
-}
-
-const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-const CFB_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
-const unsupported = () =>
-  new DomainError('unsupported_media_type', 'the file is neither an .xlsx workbook nor UTF-8 CSV text; upload a .csv or .xlsx like the SoA export');
-
-/** By content, never by name: a ZIP header is a workbook, UTF-8 text is CSV, anything else is refused. */
-export function sniffUpload(buf: Buffer): UploadFormat {
-  if (buf.length === 0) throw new DomainError('bad_request', 'the uploaded file is empty');
-  if (buf.subarray(0, 4).equals(ZIP_MAGIC)) return 'xlsx';
-  if (buf.subarray(0, 8).equals(CFB_MAGIC)) {
-    // An OLE compound file: a password-protected Office file or a legacy .xls.
-    if (buf.includes(Buffer.from('EncryptionInfo', 'utf16le'))) {
-      throw new DomainError('bad_request', 'the workbook is password-protected (encrypted); remove the password in Excel and upload it again');
-    }
-    throw new DomainError('unsupported_media_type', 'legacy .xls workbooks are not supported; save the file as .xlsx or CSV UTF-8');
-  }
-  if (buf.includes(0)) throw unsupported();
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    throw unsupported();
-  }
-  return 'csv';
-}
-
-export async function readUpload(buf: Buffer): Promise<RawTable> {
-  return sniffUpload(buf) === 'csv' ? readCsv(buf) : readXlsx(buf);
-}
-
-function readCsv(buf: Buffer): RawTable {
-  const text = buf.toString('utf8').replace(/^\uFEFF/, '');
-  // Spreadsheet programs in some locales write ; or tab: take whichever the header line uses most.
-  const firstLine = text.slice(0, text.search(/\r|\n|$/));
-  const delimiter = [',', ';', '\t'].reduce((best, d) => (firstLine.split(d).length > firstLine.split(best).length ? d : best), ',');
-  let records: string[][];
-  try {
-    records = parseCsv(text, { delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false }) as string[][];
-  } catch (err) {
-    throw new DomainError('bad_request', `the CSV file could not be read: ${(err as Error).message}`);
-  }
-  const [header = [], ...data] = records;
-  return { format: 'csv', header, rows: data.map((cells, i) => ({ rowNumber: i + 2, cells })) };
-}
-
-interface ZipEntry { name: string; flags: number; uncompressedSize: number }
-
-/** The ZIP central directory, read without inflating anything. */
-function zipEntries(buf: Buffer): ZipEntry[] {
-  const corrupt = () => new DomainError('bad_request', 'the .xlsx file is corrupt (not a readable ZIP archive); save it again from your spreadsheet program');
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
-  }
-  if (eocd < 0) throw corrupt();
-  const count = buf.readUInt16LE(eocd + 10);
-  const size = buf.readUInt32LE(eocd + 12);
-  let p = buf.readUInt32LE(eocd + 16);
-  if (p + size > eocd || count === 0xffff || p === 0xffffffff) throw corrupt(); // truncated, or ZIP64 (never needed for 5 MiB)
-  const entries: ZipEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > eocd || buf.readUInt32LE(p) !== 0x02014b50) throw corrupt();
-    const nameLen = buf.readUInt16LE(p + 28);
-    entries.push({ name: buf.toString('utf8', p + 46, p + 46 + nameLen), flags: buf.readUInt16LE(p + 8), uncompressedSize: buf.readUInt32LE(p + 24) });
-    p += 46 + nameLen + buf.readUInt16LE(p + 30) + buf.readUInt16LE(p + 32);
-  }
-  return entries;
-}
-
-async function readXlsx(buf: Buffer): Promise<RawTable> {
-  const entries = zipEntries(buf);
-  if (entries.some((e) => (e.flags & 1) === 1)) {
-    throw new DomainError('bad_request', 'the workbook is encrypted; remove the password and upload it again');
-  }
-  if (!entries.some((e) => e.name.replace(/^\//, '') === 'xl/workbook.xml')) {
-    throw new DomainError('unsupported_media_type', 'the file is a ZIP archive but not an Excel workbook (.xlsx); upload a .csv or .xlsx like the SoA export');
-  }
-  if (entries.reduce((n, e) => n + e.uncompressedSize, 0) > SOA_IMPORT_LIMITS.xlsxExpandedBytes) {
-    throw new DomainError('payload_too_large', `the workbook expands to more than ${SOA_IMPORT_LIMITS.xlsxExpandedBytes / 1024 / 1024} MiB; upload only the SoA sheet`);
-  }
-  const wb = new ExcelJS.Workbook();
-  try {
-    await wb.xlsx.load(buf as unknown as ExcelJS.Buffer, {
-      // Whole-column validations and formats expand to a million entries in exceljs; the import needs neither.
-      ignoreNodes: ['dataValidations', 'conditionalFormatting'],
-      maxRows: SOA_IMPORT_LIMITS.xlsxMaxRows,
-      maxCols: SOA_IMPORT_LIMITS.xlsxMaxCols,
-    } as Partial<ExcelJS.XlsxReadOptions>);
-  } catch (err) {
-    if (/^Max \w+ count/.test((err as Error)?.message ?? '')) {
-      throw new DomainError('payload_too_large', `a worksheet has more than ${SOA_IMPORT_LIMITS.xlsxMaxRows} rows or ${SOA_IMPORT_LIMITS.xlsxMaxCols} columns; an import takes at most ${SOA_IMPORT_LIMITS.dataRows} data rows`);
-    }
-    throw new DomainError('bad_request', 'the .xlsx file is corrupt or not a workbook exceljs can read; save it again from your spreadsheet program');
-  }
-  const order = (ws: ExcelJS.Worksheet) => (ws as unknown as { orderNo?: number }).orderNo ?? ws.id;
-  const sheets = [...wb.worksheets].sort((a, b) => order(a) - order(b)).filter((ws) => ws.state !== 'hidden' && ws.state !== 'veryHidden');
-  for (const ws of sheets) {
-    const header: string[] = [];
-    ws.getRow(1).eachCell({ includeEmpty: false }, (cell, col) => { header[col - 1] = cellText(cell.value); });
-    if (!header.some((h) => columnOf(h ?? '') === 'ref')) continue;
-    // A number in the date column is an Excel date serial (a date cell without a date format).
-    const dateCol = header.findIndex((h) => columnOf(h ?? '') === 'reviewDueAt') + 1;
-    const epoch = wb.properties?.date1904 ? Date.UTC(1904, 0, 1) : Date.UTC(1899, 11, 30);
-    const rows: RawTable['rows'] = [];
-    ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-      if (rowNumber === 1) return;
-      const cells: string[] = [];
-      row.eachCell({ includeEmpty: false }, (cell, col) => {
-        const v = cell.value;
-        cells[col - 1] = col === dateCol && typeof v === 'number' && v > 0 && v < 2958466
-          ? new Date(epoch + Math.round(v * 86_400_000)).toISOString()
-          : cellText(v);
-      });
-      rows.push({ rowNumber, cells });
-    });
-    return { format: 'xlsx', header: Array.from(header, (h) => h ?? ''), rows };
-  }
-  throw new DomainError('unprocessable', 'no visible worksheet has a "ref" column in its first row', { errors: [{ field: 'row 1/ref', message: 'no worksheet has a "ref" column header' }] });
-}
-
-/** A cell as the text a person sees in it. */
-function cellText(v: ExcelJS.CellValue | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
-  if ('richText' in v) return v.richText.map((t) => t.text).join('');
-  if ('formula' in v || 'sharedFormula' in v) return cellText((v as { result?: ExcelJS.CellValue }).result);
-  if ('hyperlink' in v) return cellText((v as { text?: ExcelJS.CellValue }).text);
-  if ('error' in v) return String(v.error);
-  return '';
-}
+export { sniffUpload, type RawTable, type UploadFormat } from '../../formats/soa-table.js';
 
 /* ------------------------------------------------------------------------------------------------
  * Validating rows into answers.
@@ -560,9 +420,13 @@ export interface SoaImportResult {
  * Imports an SoA file: every row is checked first and any problem refuses the whole file (422,
  * every problem listed); otherwise all changed rows are written in one transaction.
  */
-export async function importSoa(ctx: ServiceContext, file: Buffer, opts: { dryRun: boolean; filename?: string }): Promise<SoaImportResult> {
+export async function importSoa(
+  ctx: ServiceContext, file: Buffer,
+  opts: { dryRun: boolean; filename?: string; read?: (file: Buffer) => Promise<RawTable> },
+): Promise<SoaImportResult> {
   requireRole(ctx.actor, 'editor');
-  const table = await readUpload(file);
+  // The route reads the file in the parser pool; a direct caller may read it here.
+  const table = await (opts.read ?? readSoaTable)(file);
   const catalog = await answerableCatalog(ctx.db);
   const checked = validateTable(table, catalog.resolve);
   const txCtx = (tx: Executor): TxContext => ({ ...ctx, db: tx });

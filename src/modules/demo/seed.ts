@@ -16,6 +16,7 @@ import { memberships, organizations, users } from '../identity/tables.js';
 import { createDocument } from '../trust/documents.js';
 import { loadPage, putTrustPage } from '../trust/service.js';
 import { createEntry } from '../library/service.js';
+import { listFacts, putFact, type FactInput } from '../profile/index.js';
 import type { Subprocessor } from '../trust/tables.js';
 
 interface DemoOrganization {
@@ -41,7 +42,11 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
   if (exists) {
     // A database seeded before the trust portal existed gets its demo trust page once.
     const [owner] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, exists.id), eq(memberships.role, 'owner'))).limit(1);
-    if (owner) await seedDemoTrust({ orgId: exists.id, actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId }, requestId: 'seed-demo', db, clock }, org, blobs);
+    if (owner) {
+      const ownerCtx: ServiceContext = { orgId: exists.id, actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId }, requestId: 'seed-demo', db, clock };
+      await seedDemoTrust(ownerCtx, org, blobs);
+      await seedDemoProfile(ownerCtx, seedsDir);
+    }
     return false;
   }
   const { controls } = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'controls.json'), 'utf8')) as {
@@ -75,7 +80,15 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
     });
   }
   await seedDemoTrust(ctx, org, blobs);
+  await seedDemoProfile(ctx, seedsDir);
   return true;
+}
+
+/** The demo's organization profile (seeds/demo/profile.json), once: an organization with any fact is left alone. */
+async function seedDemoProfile(ctx: ServiceContext, seedsDir: string) {
+  if ((await listFacts(ctx)).facts.length > 0) return;
+  const { facts } = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'profile.json'), 'utf8')) as { facts: Array<FactInput & { key: string }> };
+  for (const { key, ...fact } of facts) await putFact(ctx, key, fact);
 }
 
 /** Our own words: approved public library answers, chosen for the trust page FAQ. */

@@ -6,6 +6,7 @@ export const EVENT_TYPES = [
   'questionnaire.filled',
   'answer.needs_review',
   'control.updated',
+  'profile.fact_changed',
   'library.entry_stale',
   'evidence.expiring',
   'evidence.expired',

@@ -1,5 +1,5 @@
 import type { UploadedFile } from '../../lib/multipart.js';
-import { discardBlob } from '../blobs/service.js';
+import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/service.js';
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
@@ -132,6 +132,7 @@ export async function createEvidence(ctx: ServiceContext, input: EvidenceInput, 
       orgId: ctx.orgId, evidenceId: id, version: 1, sha256: file?.stored.sha256 ?? null, size: file?.stored.size ?? null,
       fileName: file?.fileName ?? null, contentType: file?.contentType ?? null, url: input.url ?? null, uploadedBy: ctx.actor.id, uploadedAt: now,
     });
+    if (file) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id }, file.stored);
     if (controls.length > 0) await tx.insert(evidenceControls).values(controls.map((c) => ({ orgId: ctx.orgId, evidenceId: id, ...c })));
     await recordAudit(tx, ctx, {
       action: 'evidence.created', targetType: 'evidence', targetId: id,
@@ -242,6 +243,7 @@ export async function addEvidenceVersion(ctx: ServiceContext, id: string, input:
       orgId: ctx.orgId, evidenceId: id, version, sha256: file?.stored.sha256 ?? null, size: file?.stored.size ?? null,
       fileName: file?.fileName ?? null, contentType: file?.contentType ?? null, url: input.url ?? null, uploadedBy: ctx.actor.id, uploadedAt: now,
     });
+    if (file) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id }, file.stored);
     await tx.update(evidence).set({
       currentVersion: version, updatedAt: now,
       ...(input.url ? { url: input.url } : {}),
@@ -256,15 +258,13 @@ export async function addEvidenceVersion(ctx: ServiceContext, id: string, input:
 export async function deleteEvidence(ctx: ServiceContext, blobs: BlobStore, id: string) {
   requireRole(ctx.actor, 'editor');
   const shas = await ctx.db.transaction(async (tx) => {
-    const versions = await tx.select({ sha: evidenceVersions.sha256 }).from(evidenceVersions)
-      .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id)));
     const [row] = await tx.delete(evidence).where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id))).returning();
     if (!row) throw notFound('evidence');
     await recordAudit(tx, ctx, { action: 'evidence.deleted', targetType: 'evidence', targetId: id, summary: { title: row.title } });
-    return versions.map((v) => v.sha).filter((s): s is string => s !== null);
+    return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id });
   });
-  // After commit, outside the transaction: drop blobs no other version refers to.
-  for (const sha of new Set(shas)) await discardBlob(ctx.db, blobs, { sha256: sha, size: 0, created: true });
+  // After commit, outside the transaction: GC removes files no organization refers to any more.
+  await blobs.collect(shas);
 }
 
 export async function openEvidenceFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {

@@ -7,7 +7,7 @@ import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
 import * as identity from './service.js';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
-const Password = Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters; common passwords are refused.' });
+const Password = Type.String({ minLength: 1, maxLength: 256, description: 'New passwords: at least 12 characters and a zxcvbn strength of 3 or more (common passwords, keyboard patterns and your own email or organization name are refused).' });
 const Role = Type.Enum(ROLES);
 const Org = Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() });
 
@@ -69,6 +69,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async
       tags: ['auth'],
       operationId: 'login',
       summary: 'Exchange email and password for an access token',
+      description: 'Repeated failures for one email (known or not) lock it for a while: 429 with Retry-After.',
       security: [],
       body: Type.Object({
         email: Email,
@@ -85,7 +86,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async
     schema: {
       tags: ['auth'],
       operationId: 'acceptInvitation',
-      summary: 'Set a password with an invitation token and join the organization',
+      summary: 'Join an organization with an invitation token',
+      description: 'A new person sets a password. Someone who already has an account gives its current password instead: an existing account never joins without its owner. Wrong passwords count towards the per-account lock-out (429).',
       security: [],
       body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), password: Password, name: Type.Optional(Type.String({ maxLength: 200 })) }),
       response: withProblems({ 201: TokenAnswer }),
@@ -129,7 +131,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['members'],
       operationId: 'addMember',
-      summary: 'Add an existing account, or invite a new one (answers with a one-time invitation token)',
+      summary: 'Invite a person (answers with a one-time invitation token); an existing account joins only when its owner accepts',
+      description: 'A scoped API key cannot invite: a member\'s sign-in would not be limited to its scopes. The `added` status is no longer produced.',
       body: Type.Object({ email: Email, role: Role }),
       response: withProblems({
         201: Type.Object({
@@ -148,6 +151,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['members'],
       operationId: 'changeMemberRole',
       summary: 'Change a member\'s role',
+      description: 'Nobody grants a role above their own; a scoped API key may lower roles but not raise them.',
       params: IdParam,
       body: Type.Object({ role: Role }),
       response: withProblems({ 200: Member }),
@@ -176,6 +180,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['api-keys'],
       operationId: 'createApiKey',
       summary: 'Create an API key for an integration; the key is shown once',
+      description: 'The key acts for its creator: with the lower of its role and the creator\'s current role, and not at all once the creator leaves the organization. A scoped key creates only keys within its own scopes.',
       body: Type.Object({
         name: Type.String({ minLength: 1, maxLength: 100 }),
         role: Role,

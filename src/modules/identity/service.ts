@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/service.js';
 import { SCOPES } from '../../lib/scopes.js';
 import type { KeyRing } from './keys.js';
 import type { SsoVerifier } from './sso.js';
+import type { LoginThrottle } from './throttle.js';
 import { apiKeys, invitations, memberships, organizations, users } from './tables.js';
 
 /** Slugs become URLs (/trust/{slug}); these would shadow or impersonate our own paths. */
@@ -30,6 +31,8 @@ export interface IdentityDeps {
   clock: Clock;
   /** Accepts tokens from an external OpenID Connect issuer when configured. */
   sso?: SsoVerifier;
+  /** Per-account lock-out after repeated wrong passwords. */
+  throttle: LoginThrottle;
 }
 
 export interface SignupInput {
@@ -43,7 +46,7 @@ export async function signup(deps: IdentityDeps, input: SignupInput, requestId: 
     throw new DomainError('validation_failed', `slug "${slug}" is reserved`, { errors: [{ field: 'body/organization/slug', message: 'reserved' }] });
   }
   const email = normalizeEmail(input.user.email);
-  const weakness = passwordWeakness(input.user.password, email);
+  const weakness = passwordWeakness(input.user.password, email, [slug, input.organization.name, input.user.name ?? '']);
   if (weakness) {
     throw new DomainError('weak_password', `password ${weakness}`, { errors: [{ field: 'body/user/password', message: weakness }] });
   }
@@ -78,9 +81,11 @@ export async function signup(deps: IdentityDeps, input: SignupInput, requestId: 
 
 export async function login(deps: IdentityDeps, input: { email: string; password: string; organization?: string }) {
   const email = normalizeEmail(input.email);
+  await deps.throttle.begin(email);
   const [user] = await deps.db.select().from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash()));
   if (!user || !user.passwordHash || !ok) throw new DomainError('invalid_credentials', 'email or password is wrong');
+  await deps.throttle.succeeded(email);
   const rows = await deps.db
     .select({ orgId: memberships.orgId, slug: organizations.slug })
     .from(memberships)
@@ -122,19 +127,32 @@ async function authenticateSso(deps: IdentityDeps, sso: SsoVerifier, token: stri
   return { orgId: m.orgId, actor: { type: 'user', id: m.userId, role: m.role, userId: m.userId } };
 }
 
+/**
+ * An API key acts for the member who created it: with the lower of its own role and that member's
+ * role now (read per request, so a demotion binds the key at once), and not at all once the
+ * member has left the organization.
+ */
 async function authenticateApiKey(deps: IdentityDeps, key: string): Promise<{ orgId: string; actor: Actor }> {
   const prefix = key.slice(0, API_KEY_PREFIX.length + 12);
-  const [row] = await deps.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)).limit(1);
+  const [found] = await deps.db
+    .select({ key: apiKeys, creatorRole: memberships.role })
+    .from(apiKeys)
+    .leftJoin(memberships, and(eq(memberships.orgId, apiKeys.orgId), eq(memberships.userId, apiKeys.createdBy)))
+    .where(eq(apiKeys.prefix, prefix))
+    .limit(1);
+  const row = found?.key;
   const presented = Buffer.from(sha256(key), 'hex');
   const valid = row !== undefined && timingSafeEqual(presented, Buffer.from(row.keyHash, 'hex'));
-  if (!row || !valid) throw new DomainError('unauthenticated', 'invalid API key');
+  if (!found || !row || !valid) throw new DomainError('unauthenticated', 'invalid API key');
   if (row.revokedAt) throw new DomainError('unauthenticated', 'API key revoked');
+  if (!found.creatorRole) throw new DomainError('unauthenticated', 'the member who created this API key has left the organization');
+  const role = roleAtLeast(found.creatorRole, row.role) ? row.role : found.creatorRole;
   const now = deps.clock();
   // Touch last-used at most once a minute: a write per request would make every read a write.
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     await deps.db.update(apiKeys).set({ lastUsedAt: now }).where(and(eq(apiKeys.orgId, row.orgId), eq(apiKeys.id, row.id)));
   }
-  return { orgId: row.orgId, actor: { type: 'api_key', id: row.id, role: row.role, userId: row.createdBy, ...(row.scopes ? { scopes: row.scopes } : {}) } };
+  return { orgId: row.orgId, actor: { type: 'api_key', id: row.id, role, userId: row.createdBy, ...(row.scopes ? { scopes: row.scopes } : {}) } };
 }
 
 export async function me(ctx: ServiceContext) {
@@ -176,27 +194,30 @@ function assertCanGrant(actor: Actor, role: Role) {
 }
 
 /**
- * Adds an existing account to the organization at once, or creates an invitation whose one-time
- * token lets the invitee set a password (we send no email: the caller delivers the link).
+ * A scoped API key may not create a person's credential: a member (and so an invitation) logs in
+ * unscoped, which would reach beyond the key's scopes. Keys it creates stay within its scopes.
+ */
+function assertNotScopedKey(actor: Actor, what: string) {
+  if (actor.scopes) {
+    throw new DomainError('forbidden', `a scoped API key cannot ${what}: a member's sign-in is not limited to the key's scopes; use an unscoped key or a person's token`);
+  }
+}
+
+/**
+ * Invites a person; the one-time token lets them join (we send no email: the caller delivers it).
+ * An existing account is never added silently: it joins only when its owner accepts the
+ * invitation with their own password.
  */
 export async function addMember(ctx: ServiceContext, input: { email: string; role: Role }) {
   requireRole(ctx.actor, 'admin');
+  assertNotScopedKey(ctx.actor, 'add or invite members');
   assertCanGrant(ctx.actor, input.role);
   const email = normalizeEmail(input.email);
   const now = ctx.clock();
-  const [existing] = await ctx.db.select().from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
-  if (existing) {
-    try {
-      await ctx.db.transaction(async (tx) => {
-        await tx.insert(memberships).values({ orgId: ctx.orgId, userId: existing.id, role: input.role, createdAt: now });
-        await recordAudit(tx, ctx, { action: 'member.added', targetType: 'member', targetId: existing.id, summary: { email, role: input.role } });
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DomainError('conflict', `${email} is already a member`);
-      throw err;
-    }
-    return { status: 'added' as const, member: memberView({ userId: existing.id, email: existing.email, name: existing.name, role: input.role, createdAt: now }) };
-  }
+  const [already] = await ctx.db.select({ userId: memberships.userId }).from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.orgId, ctx.orgId), sql`lower(${users.email}) = ${email}`));
+  if (already) throw new DomainError('conflict', `${email} is already a member`);
   const token = randomBytes(32).toString('base64url');
   const id = newId();
   const expiresAt = new Date(now.getTime() + INVITE_TTL_DAYS * 86_400_000);
@@ -207,28 +228,47 @@ export async function addMember(ctx: ServiceContext, input: { email: string; rol
   return { status: 'invited' as const, invitation: { id, email, role: input.role, token, expiresAt: expiresAt.toISOString() } };
 }
 
+/**
+ * Joins the organization of an invitation. A new person sets a password here; someone who already
+ * has an account confirms with their current password (the inviter holds the token too, so the
+ * token alone never adds an existing account), counted by the same per-account throttle as login.
+ */
 export async function acceptInvitation(deps: IdentityDeps, input: { token: string; password: string; name?: string }, requestId: string) {
   const now = deps.clock();
   const [inv] = await deps.db.select().from(invitations).where(eq(invitations.tokenHash, sha256(input.token))).limit(1);
   if (!inv || inv.acceptedAt || inv.expiresAt <= now) throw new DomainError('not_found', 'invitation not found, used or expired');
-  const weakness = passwordWeakness(input.password, inv.email);
-  if (weakness) throw new DomainError('weak_password', `password ${weakness}`, { errors: [{ field: 'body/password', message: weakness }] });
-  const passwordHash = await hashPassword(input.password);
-  const userId = newId();
+  const [existing] = await deps.db.select().from(users).where(sql`lower(${users.email}) = ${inv.email}`).limit(1);
+  let userId: string;
+  let passwordHash: string | undefined;
+  if (existing) {
+    await deps.throttle.begin(inv.email);
+    const ok = await verifyPassword(input.password, existing.passwordHash ?? (await dummyHash()));
+    if (!existing.passwordHash || !ok) {
+      throw new DomainError('invalid_credentials', 'this email already has an account: accept with its current password', { errors: [{ field: 'body/password', message: 'is not the password of the existing account' }] });
+    }
+    await deps.throttle.succeeded(inv.email);
+    userId = existing.id;
+  } else {
+    const weakness = passwordWeakness(input.password, inv.email, [input.name ?? '']);
+    if (weakness) throw new DomainError('weak_password', `password ${weakness}`, { errors: [{ field: 'body/password', message: weakness }] });
+    passwordHash = await hashPassword(input.password);
+    userId = newId();
+  }
   try {
     await deps.db.transaction(async (tx) => {
       // Claim the invitation first: a second acceptance racing this one updates no row.
       const claimed = await tx.update(invitations).set({ acceptedAt: now })
         .where(and(eq(invitations.orgId, inv.orgId), eq(invitations.id, inv.id), isNull(invitations.acceptedAt))).returning({ id: invitations.id });
       if (claimed.length === 0) throw new DomainError('not_found', 'invitation not found, used or expired');
-      await tx.insert(users).values({ id: userId, email: inv.email, name: input.name ?? null, passwordHash, createdAt: now });
+      if (passwordHash) await tx.insert(users).values({ id: userId, email: inv.email, name: input.name ?? null, passwordHash, createdAt: now });
       await tx.insert(memberships).values({ orgId: inv.orgId, userId, role: inv.role, createdAt: now });
       await recordAudit(tx, { orgId: inv.orgId, actor: { type: 'user', id: userId, role: inv.role, userId }, requestId, clock: deps.clock }, {
-        action: 'member.joined', targetType: 'member', targetId: userId, summary: { email: inv.email, role: inv.role, invitationId: inv.id },
+        action: 'member.joined', targetType: 'member', targetId: userId, summary: { email: inv.email, role: inv.role, invitationId: inv.id, existingAccount: !passwordHash },
       });
     });
   } catch (err) {
-    if (isUniqueViolation(err, 'users_email_key')) throw new DomainError('email_taken', 'an account with this email exists; ask to be added instead');
+    if (isUniqueViolation(err, 'users_email_key')) throw new DomainError('email_taken', 'an account with this email was created meanwhile; accept again with its password');
+    if (isUniqueViolation(err)) throw new DomainError('conflict', 'you are already a member of this organization');
     throw err;
   }
   const { token, expiresAt } = await deps.keys.sign({ sub: userId, org: inv.orgId });
@@ -242,6 +282,8 @@ export async function changeMemberRole(ctx: ServiceContext, userId: string, role
     if (!m) throw notFound('member');
     assertCanGrant(ctx.actor, role);
     assertCanGrant(ctx.actor, m.role);
+    // Lowering a role narrows a credential; raising one would widen a login the key does not bound.
+    if (roleAtLeast(role, m.role) && role !== m.role) assertNotScopedKey(ctx.actor, 'raise a member\'s role');
     if (m.role === 'owner' && role !== 'owner') await assertAnotherOwner(tx, ctx.orgId, userId);
     await tx.update(memberships).set({ role }).where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)));
     await recordAudit(tx, ctx, { action: 'member.role_changed', targetType: 'member', targetId: userId, summary: { from: m.role, to: role } });
@@ -257,7 +299,8 @@ export async function removeMember(ctx: ServiceContext, userId: string) {
     if (!m) throw notFound('member');
     assertCanGrant(ctx.actor, m.role);
     if (m.role === 'owner') await assertAnotherOwner(tx, ctx.orgId, userId);
-    // API keys act with their creator's authority; they leave with the member (FK cascade).
+    // API keys act with their creator's authority: authentication refuses them once the
+    // membership is gone, and the FK cascade deletes them with it.
     await tx.delete(memberships).where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)));
     await recordAudit(tx, ctx, { action: 'member.removed', targetType: 'member', targetId: userId, summary: { role: m.role } });
   });

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/errors.js';
 
@@ -16,6 +16,11 @@ export interface SsoConfig {
  * Verifies access tokens from one external OpenID Connect issuer against its published keys
  * (fetched and cached by jose). The caller maps the verified email and organization claim to a
  * membership, so the identity provider proves who someone is but never grants a role by itself.
+ *
+ * Only access tokens count: the header must say `typ: at+jwt` (RFC 9068), so an ID token (typ
+ * `JWT`, made for a client, not for this API) is refused even when its audience matches. When the
+ * person is named by the standard `email` claim, `email_verified` must be true: otherwise anyone
+ * who can register an unverified address at the provider would sign in as its owner here.
  */
 export class SsoVerifier {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
@@ -52,17 +57,26 @@ export class SsoVerifier {
         issuer: this.config.issuer,
         audience: this.config.audience,
         algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+        // jose compares media types case-insensitively and without the application/ prefix.
+        typ: 'at+jwt',
         currentDate: this.clock(),
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (err) {
       if (err instanceof DomainError) throw err;
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'typ') {
+        throw new DomainError('unauthenticated', 'the single sign-on token is not an access token: its header must carry typ "at+jwt" (RFC 9068); ID tokens are refused');
+      }
       throw new DomainError('unauthenticated', 'invalid single sign-on token');
     }
     const email = payload[this.config.emailClaim];
     const org = payload[this.config.orgClaim];
     if (typeof email !== 'string' || typeof org !== 'string') {
       throw new DomainError('unauthenticated', `the single sign-on token lacks the ${this.config.emailClaim} or ${this.config.orgClaim} claim`);
+    }
+    // Some providers (e.g. Amazon Cognito) send the flag as a string.
+    if (this.config.emailClaim === 'email' && payload.email_verified !== true && payload.email_verified !== 'true') {
+      throw new DomainError('unauthenticated', 'the single sign-on token\'s email is not verified (email_verified must be true)');
     }
     return { email: email.toLowerCase(), orgSlug: org, payload };
   }

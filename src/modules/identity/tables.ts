@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, foreignKey } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, foreignKey } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -59,3 +59,17 @@ export const apiKeys = pgTable('api_keys', {
   uniqueIndex('api_keys_prefix_key').on(t.prefix),
   foreignKey({ columns: [t.orgId, t.createdBy], foreignColumns: [memberships.orgId, memberships.userId] }).onDelete('cascade'),
 ]);
+
+/**
+ * Failed-login counters per account, in the database so every replica sees the same lock-out.
+ * Keyed by a hash of the normalized email, whether or not an account exists, so the answer never
+ * tells an attacker which addresses are registered; not a tenant table (logins precede tenancy).
+ */
+export const loginThrottle = pgTable('login_throttle', {
+  /** SHA-256 of the lower-cased email. */
+  subject: text('subject').primaryKey(),
+  /** Attempts counted in the current window (successes reset the row). */
+  failures: integer('failures').notNull(),
+  windowStartedAt: timestamp('window_started_at', { withTimezone: true }).notNull(),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+}, (t) => [index('login_throttle_window_idx').on(t.windowStartedAt)]);

@@ -14,11 +14,12 @@ const LibraryAnswer = Type.Object({
 export const LibraryEntry = Type.Object({
   id: Type.String(),
   question: Type.String(),
-  answer: Type.Object({ choice: Nullable(Type.Enum(CHOICES)), text: Nullable(Type.String()) }),
+  answer: Type.Object({ choice: Nullable(Type.String({ description: 'yes, no, partial or n/a; or a buyer\'s list value saved from an answer.' })), text: Nullable(Type.String()) }),
   status: Type.Enum(LIBRARY_STATUSES),
   public: Type.Boolean({ description: 'May be shown to prospects: trust-page FAQ and self-serve answers.' }),
   ownerId: Type.String(),
   controls: Type.Array(Type.Object({ framework: Type.String(), ref: Type.String() })),
+  facts: Type.Array(Type.String(), { description: 'Profile fact keys the answer rests on: a change to one makes the entry stale.' }),
   stale: Type.Boolean({ description: 'A control it rests on changed, or that control\'s evidence expired, since it was last reviewed.' }),
   staleReason: Nullable(Type.String()),
   staleAt: Nullable(Timestamp),
@@ -31,6 +32,7 @@ export const LibraryEntry = Type.Object({
 });
 
 const Refs = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20, description: 'Annex A or CLD refs, e.g. A.8.5, CLD.9.5.1.' });
+const FactKeys = Type.Array(Type.String({ minLength: 3, maxLength: 100 }), { maxItems: 20, description: 'Profile fact keys (e.g. data.storage_countries); each must exist in the profile.' });
 const Owner = Type.String({ format: 'uuid', description: 'A member of the organization (default: the caller).' });
 
 export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -60,6 +62,7 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         question: Type.String({ minLength: 1, maxLength: 5000 }),
         answer: LibraryAnswer,
         controls: Type.Optional(Refs),
+        facts: Type.Optional(FactKeys),
         ownerId: Type.Optional(Owner),
         public: Type.Optional(Type.Boolean()),
         status: Type.Optional(Type.Enum(LIBRARY_STATUSES)),
@@ -87,6 +90,7 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         question: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
         answer: Type.Optional(LibraryAnswer),
         controls: Type.Optional(Refs),
+        facts: Type.Optional(FactKeys),
         ownerId: Type.Optional(Owner),
         public: Type.Optional(Type.Boolean()),
         status: Type.Optional(Type.Enum(LIBRARY_STATUSES)),
@@ -119,6 +123,7 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         question: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'A general wording to store instead of the buyer\'s.' })),
         ownerId: Type.Optional(Owner),
         public: Type.Optional(Type.Boolean()),
+        controls: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 50, description: 'The controls the entry stands on, as the reviewer confirms or corrects them (default: the controls the answer cited).' })),
       }),
       response: withProblems({ 201: LibraryEntry }),
     },

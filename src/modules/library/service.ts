@@ -12,15 +12,17 @@ import { evidenceControls } from '../evidence/tables.js';
 import { memberships } from '../identity/tables.js';
 import { questions } from '../questionnaires/tables.js';
 import type { Choice } from '../questionnaires/tables.js';
-import { libraryEntries, libraryEntryControls, type LibraryStatus } from './tables.js';
+import { listMeaning } from '../questionnaires/decide.js';
+import { existingFactKeys } from '../profile/index.js';
+import { libraryEntries, libraryEntryControls, libraryEntryFacts, type LibraryStatus } from './tables.js';
 
 type EntryRow = typeof libraryEntries.$inferSelect;
 export interface ControlRef { framework: string; ref: string }
 
-export function entryView(e: EntryRow, controls: ControlRef[]) {
+export function entryView(e: EntryRow, controls: ControlRef[], facts: string[] = []) {
   return {
     id: e.id, question: e.question, answer: { choice: e.choice, text: e.answerText }, status: e.status, public: e.public,
-    ownerId: e.ownerId, controls, stale: e.stale, staleReason: e.staleReason, staleAt: e.staleAt?.toISOString() ?? null,
+    ownerId: e.ownerId, controls, facts, stale: e.stale, staleReason: e.staleReason, staleAt: e.staleAt?.toISOString() ?? null,
     source: e.sourceQuestionId ? { questionnaireId: e.sourceQuestionnaireId, questionId: e.sourceQuestionId } : null,
     version: e.version, approvedBy: e.approvedBy, approvedAt: e.approvedAt?.toISOString() ?? null,
     createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString(),
@@ -33,6 +35,15 @@ async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<M
   const rows = await db.select().from(libraryEntryControls)
     .where(and(eq(libraryEntryControls.orgId, orgId), inArray(libraryEntryControls.entryId, ids))).orderBy(asc(libraryEntryControls.position));
   for (const r of rows) (out.get(r.entryId) ?? out.set(r.entryId, []).get(r.entryId)!).push({ framework: r.frameworkId, ref: r.ref });
+  return out;
+}
+
+async function factsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const rows = await db.select().from(libraryEntryFacts)
+    .where(and(eq(libraryEntryFacts.orgId, orgId), inArray(libraryEntryFacts.entryId, ids))).orderBy(asc(libraryEntryFacts.position));
+  for (const r of rows) (out.get(r.entryId) ?? out.set(r.entryId, []).get(r.entryId)!).push(r.key);
   return out;
 }
 
@@ -56,19 +67,22 @@ export async function listEntries(ctx: ServiceContext, q: ListQuery) {
     after ? lt(libraryEntries.id, after) : undefined,
   )).orderBy(desc(libraryEntries.id)).limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
-  const controls = await controlsOf(ctx.db, ctx.orgId, page.items.map((r) => r.id));
-  return { items: page.items.map((r) => entryView(r, controls.get(r.id) ?? [])), nextCursor: page.nextCursor };
+  const ids = page.items.map((r) => r.id);
+  const [controls, facts] = await Promise.all([controlsOf(ctx.db, ctx.orgId, ids), factsOf(ctx.db, ctx.orgId, ids)]);
+  return { items: page.items.map((r) => entryView(r, controls.get(r.id) ?? [], facts.get(r.id) ?? [])), nextCursor: page.nextCursor };
 }
 
 export async function getEntry(ctx: ServiceContext, id: string) {
   const row = await load(ctx.db, ctx.orgId, id);
-  return entryView(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
+  return entryView(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], (await factsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
 }
 
 export interface EntryInput {
   question: string;
   answer: { choice?: Choice | null; text?: string | null };
   controls?: string[];
+  /** Profile fact keys the answer rests on. */
+  facts?: string[];
   ownerId?: string;
   public?: boolean;
   status?: LibraryStatus;
@@ -101,6 +115,20 @@ function requireContent(answer: { choice?: Choice | null; text?: string | null }
   }
 }
 
+/** Cited facts must exist in the organization's profile; duplicates collapse, order kept. */
+async function resolveFacts(db: Executor, orgId: string, keys: string[]): Promise<string[]> {
+  const unique = [...new Set(keys.map((k) => k.trim()))];
+  const known = await existingFactKeys(db, orgId, unique);
+  const unknown = unique.filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new DomainError('unprocessable', `no profile fact ${unknown.join(', ')} in this organization`);
+  return unique;
+}
+
+async function writeFacts(tx: Executor, orgId: string, entryId: string, keys: string[]) {
+  await tx.delete(libraryEntryFacts).where(and(eq(libraryEntryFacts.orgId, orgId), eq(libraryEntryFacts.entryId, entryId)));
+  if (keys.length > 0) await tx.insert(libraryEntryFacts).values(keys.map((key, position) => ({ orgId, entryId, key, position })));
+}
+
 async function writeControls(tx: Executor, orgId: string, entryId: string, controls: ControlRef[]) {
   await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.orgId, orgId), eq(libraryEntryControls.entryId, entryId)));
   if (controls.length > 0) {
@@ -114,6 +142,7 @@ export async function createEntry(ctx: ServiceContext, input: EntryInput, source
   const ownerId = input.ownerId ?? ctx.actor.userId;
   await checkOwner(ctx.db, ctx.orgId, ownerId);
   const controls = await resolveControls(ctx.db, input.controls ?? []);
+  const facts = await resolveFacts(ctx.db, ctx.orgId, input.facts ?? []);
   const now = ctx.clock();
   const status = input.status ?? 'approved';
   const id = newId();
@@ -126,27 +155,41 @@ export async function createEntry(ctx: ServiceContext, input: EntryInput, source
       createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
     }).returning();
     await writeControls(tx, ctx.orgId, id, controls);
-    await recordAudit(tx, ctx, { action: 'library.created', targetType: 'library_entry', targetId: id, summary: { status, controls: controls.map((c) => c.ref), ...(source ? { source } : {}) } });
+    await writeFacts(tx, ctx.orgId, id, facts);
+    await recordAudit(tx, ctx, { action: 'library.created', targetType: 'library_entry', targetId: id, summary: { status, controls: controls.map((c) => c.ref), facts, ...(source ? { source } : {}) } });
     return saved!;
   });
-  return entryView(row, controls);
+  return entryView(row, controls, facts);
 }
 
 /**
  * Saves a reviewed questionnaire answer to the library, with the controls it cited. Only an
  * approved answer qualifies: the library holds what a person stood behind.
  */
-export async function saveFromAnswer(ctx: ServiceContext, questionnaireId: string, questionId: string, opts: { public?: boolean; ownerId?: string; question?: string }) {
+export async function saveFromAnswer(ctx: ServiceContext, questionnaireId: string, questionId: string, opts: { public?: boolean; ownerId?: string; question?: string; controls?: string[] }) {
   requireRole(ctx.actor, 'editor');
   const [q] = await ctx.db.select().from(questions)
     .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId)));
   if (!q) throw notFound('question');
   if (q.status !== 'approved') throw new DomainError('unprocessable', 'only an approved answer can be saved to the library; approve it first');
-  const controls = q.sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
+  // The reviewer confirms or corrects the controls the entry stands on; by default, the ones the answer cited.
+  const controls = opts.controls ?? q.sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
+  // Facts the answer cited come along; one deleted since the approval is left out rather than refusing the save.
+  const facts = [...await existingFactKeys(ctx.db, ctx.orgId, q.sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!))];
   return createEntry(ctx, {
-    question: opts.question ?? q.text, answer: { choice: q.choice, text: q.answerText }, controls,
+    facts,
+    question: opts.question ?? q.text, answer: { choice: genericChoice(q.choice, q.allowedAnswers), text: q.answerText }, controls,
     ...(opts.ownerId ? { ownerId: opts.ownerId } : {}), ...(opts.public !== undefined ? { public: opts.public } : {}), status: 'approved',
   }, { questionnaireId, questionId });
+}
+
+/** An answer's choice as the library keeps it: yes/no/partial/n/a when the buyer's value means one, else the value itself. */
+function genericChoice(choice: string | null, allowed: string[] | null): Choice | null {
+  if (choice === null) return null;
+  const list = listMeaning(allowed);
+  const meaning = list ? (['yes', 'no', 'partial', 'na'] as const).find((k) => list[k] === choice) : undefined;
+  if (meaning) return meaning === 'na' ? 'n/a' : meaning;
+  return choice as Choice;
 }
 
 export type EntryPatch = Partial<EntryInput> & { version?: number };
@@ -159,6 +202,7 @@ export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryP
   requireRole(ctx.actor, 'editor');
   if (patch.ownerId) await checkOwner(ctx.db, ctx.orgId, patch.ownerId);
   const controls = patch.controls ? await resolveControls(ctx.db, patch.controls) : undefined;
+  const facts = patch.facts ? await resolveFacts(ctx.db, ctx.orgId, patch.facts) : undefined;
   const now = ctx.clock();
   const row = await ctx.db.transaction(async (tx) => {
     const current = await load(tx, ctx.orgId, id, true);
@@ -175,14 +219,15 @@ export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryP
       ...(patch.public !== undefined ? { public: patch.public } : {}),
       ...(patch.ownerId ? { ownerId: patch.ownerId } : {}),
       ...(status === 'approved' && (patch.status === 'approved' || current.status !== 'approved') ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
-      ...(reviewed || controls ? { stale: false, staleReason: null, staleAt: null } : {}),
+      ...(reviewed || controls || facts ? { stale: false, staleReason: null, staleAt: null } : {}),
       version: current.version + 1, updatedAt: now,
     }).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
     if (controls) await writeControls(tx, ctx.orgId, id, controls);
+    if (facts) await writeFacts(tx, ctx.orgId, id, facts);
     await recordAudit(tx, ctx, { action: 'library.updated', targetType: 'library_entry', targetId: id, summary: { fields: Object.keys(patch), status } });
     return saved!;
   });
-  return entryView(row, controls ?? (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
+  return entryView(row, controls ?? (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], facts ?? (await factsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
 }
 
 export async function deleteEntry(ctx: ServiceContext, id: string) {
@@ -191,6 +236,7 @@ export async function deleteEntry(ctx: ServiceContext, id: string) {
     const [row] = await tx.delete(libraryEntries).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
     if (!row) throw notFound('library entry');
     await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.orgId, ctx.orgId), eq(libraryEntryControls.entryId, id)));
+    await tx.delete(libraryEntryFacts).where(and(eq(libraryEntryFacts.orgId, ctx.orgId), eq(libraryEntryFacts.entryId, id)));
     await recordAudit(tx, ctx, { action: 'library.deleted', targetType: 'library_entry', targetId: id, summary: { question: row.question.slice(0, 200) } });
   });
 }
@@ -207,6 +253,25 @@ export async function markStale(tx: Executor, ctx: { orgId: string; clock: Clock
     .where(and(
       eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.stale, false), eq(libraryEntries.status, 'approved'),
       sql`${libraryEntries.id} in (select ${libraryEntryControls.entryId} from ${libraryEntryControls} where ${libraryEntryControls.orgId} = ${ctx.orgId} and (${libraryEntryControls.frameworkId}, ${libraryEntryControls.ref}) in (${match}))`,
+    )).returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
+  for (const r of rows) {
+    await emitEvent(tx, ctx, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
+  }
+  return rows.length;
+}
+
+/**
+ * Marks approved, not yet stale entries that cite these profile facts as stale, on the caller's
+ * transaction (the profile service calls it when a fact changes or is deleted), with
+ * library.entry_stale for each.
+ */
+export async function markStaleForFacts(tx: Executor, ctx: { orgId: string; clock: Clock; requestId?: string }, keys: string[], reason: string): Promise<number> {
+  if (keys.length === 0) return 0;
+  const now = ctx.clock();
+  const rows = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now, updatedAt: now })
+    .where(and(
+      eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.stale, false), eq(libraryEntries.status, 'approved'),
+      sql`${libraryEntries.id} in (select ${libraryEntryFacts.entryId} from ${libraryEntryFacts} where ${libraryEntryFacts.orgId} = ${ctx.orgId} and ${inArray(libraryEntryFacts.key, keys)})`,
     )).returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
   for (const r of rows) {
     await emitEvent(tx, ctx, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });

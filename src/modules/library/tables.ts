@@ -53,3 +53,14 @@ export const libraryEntryControls = pgTable('library_entry_controls', {
   primaryKey({ columns: [t.orgId, t.entryId, t.frameworkId, t.ref] }),
   index('library_entry_controls_control_idx').on(t.orgId, t.frameworkId, t.ref),
 ]);
+
+/** The profile facts an entry rests on (by key): a change to one of them makes the entry stale. */
+export const libraryEntryFacts = pgTable('library_entry_facts', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  entryId: uuid('entry_id').notNull(),
+  key: text('key').notNull(),
+  position: integer('position').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.entryId, t.key] }),
+  index('library_entry_facts_key_idx').on(t.orgId, t.key),
+]);

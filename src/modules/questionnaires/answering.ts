@@ -11,6 +11,10 @@ import type { AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
 import { libraryEntries } from '../library/tables.js';
 import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, rowsOf, termCounts, thesaurusTerms, tokensOf, type TermDoc } from './retrieval.js';
+import { understand, type PlaceTable, type Understanding } from './understand.js';
+import { bearingSentences, optionsInText, statementCoverage, inList, listMeaning, matchNumberOption, matchOption, matchPlaceOption, settleByFact, words, type FactMap, type FactValue, type Geo, type ListMeaning } from './decide.js';
+import { countriesOf, factSentence, formatList, groupOf, inGroup, loadFacts, normalizeCountry, profileCatalog, regionCountry } from '../profile/index.js';
+import { SEEDS_DIR } from '../../seeds.js';
 
 export interface Thesaurus {
   version: number;
@@ -21,17 +25,139 @@ export function loadThesaurus(seedsDir: string): Thesaurus {
   return JSON.parse(fs.readFileSync(path.join(seedsDir, 'thesaurus.json'), 'utf8')) as Thesaurus;
 }
 
-/** Answers below this confidence go to the review queue. */
-export const REVIEW_THRESHOLD = 0.6;
+/**
+ * Confidence as a measured probability: per decision path, a step function from the path's raw
+ * score to the share of right answers on the labelled set's fit split (`npm run calibrate`), and
+ * the lowest confidence whose measured precision is at least 95%: only answers at or above it
+ * are drafts, the rest wait for a person.
+ */
+export interface Calibration {
+  draftThreshold: number;
+  probability(path: string, raw: number): number;
+}
+
+interface CalibrationFile { draftThreshold: number; paths: Record<string, Array<[number, number]>>; fallback?: number }
+
+export function calibrationFrom(file: CalibrationFile): Calibration {
+  return {
+    draftThreshold: file.draftThreshold,
+    probability(path, raw) {
+      const steps = file.paths[path];
+      if (!steps || steps.length === 0) return Math.min(file.fallback ?? 0.5, raw);
+      let p = steps[0]![1];
+      for (const [x, y] of steps) if (raw >= x) p = y;
+      return Math.round(p * 100) / 100;
+    },
+  };
+}
+
+let cachedCalibration: Calibration | undefined;
+export function loadCalibration(seedsDir = SEEDS_DIR): Calibration {
+  if (seedsDir === SEEDS_DIR && cachedCalibration) return cachedCalibration;
+  const c = calibrationFrom(JSON.parse(fs.readFileSync(path.join(seedsDir, 'calibration.json'), 'utf8')) as CalibrationFile);
+  if (seedsDir === SEEDS_DIR) cachedCalibration = c;
+  return c;
+}
+
+/** Countries, groups and cloud regions, from the profile module's tables (seeds/cloud-regions.json). */
+export const geo: Geo = {
+  countries: (facts) => countriesOf(facts as Map<string, { value: unknown }>),
+  normalize: normalizeCountry,
+  isGroup: (name) => groupOf(name) !== undefined,
+  inGroup,
+  list: (cs) => formatList(cs, { countries: true }),
+};
+
+/** A fact stated as a sentence (the catalog's phrase), for answers that lead with it. */
+const say = (f: FactValue) => factSentence(f as Parameters<typeof factSentence>[0]);
+
+/**
+ * The catalog fact a fact question names by one of its keywords ("solution provider name" ->
+ * `company.legal_name`), the longest keyword winning: routes wordings understanding has no rule for.
+ */
+export function factByKeyword(text: string, shape?: string): string | undefined {
+  const q = ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ')} `;
+  let best: { key: string; len: number } | undefined;
+  for (const f of profileCatalog().items) {
+    // A fact question is not answered by a yes/no fact, and an address only by an address.
+    if (f.type === 'boolean') continue;
+    if ((shape === 'email' || shape === 'url') && f.format !== shape) continue;
+    for (const k of f.keywords) {
+      const w = ` ${k.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;
+      if (w.trim() && q.includes(w) && (!best || w.length > best.len)) best = { key: f.key, len: w.length };
+    }
+  }
+  return best?.key;
+}
+
+/** Countries, groups and providers for question understanding: the same seed the profile reads. */
+let cachedPlaces: PlaceTable | undefined;
+function places(): PlaceTable {
+  cachedPlaces ??= JSON.parse(fs.readFileSync(path.join(SEEDS_DIR, 'cloud-regions.json'), 'utf8')) as PlaceTable;
+  return cachedPlaces;
+}
+
+/** Section headings that the buyer gates on a profile fact: a "HIPAA" section is off when we hold no PHI. */
+const SECTION_GATES: Array<{ pattern: RegExp; key: string; because: string }> = [
+  { pattern: /\b(hipaa|phi|protected health|health information)\b/i, key: 'data.processes_phi', because: 'we do not process protected health information.' },
+  { pattern: /\b(pci|payment card|cardholder|credit card)\b/i, key: 'data.processes_cardholder_data', because: 'we do not store, process or transmit cardholder data.' },
+  { pattern: /\bconsult(ing|ancy)\b/i, key: 'services.offers_consulting', because: 'we do not provide consulting services.' },
+  { pattern: /\bon[- ]?prem(ise|ises)?\b/i, key: 'services.on_premises_option', because: 'we offer no on-premises deployment.' },
+  { pattern: /\bbiometric/i, key: 'data.processes_biometric_data', because: 'we do not capture or process biometric data.' },
+  { pattern: /(^|[\s>|(])(ai|a\.i\.)(\b|$)|artificial intelligence|machine learning|\bllm\b|large language model/i, key: 'ai.product_uses_ai', because: 'our product has no AI features.' },
+];
+
+/** The profile fact that switches a question's section off, when it is false. */
+export function gateFor(q: QuestionInput, facts: FactMap): { fact: FactValue; because: string } | undefined {
+  const heading = [q.sheet, q.section].filter(Boolean).join(' > ');
+  if (!heading) return undefined;
+  for (const g of SECTION_GATES) {
+    if (!g.pattern.test(heading)) continue;
+    const fact = facts.get(g.key);
+    if (fact && fact.value === false) return { fact, because: g.because };
+  }
+  return undefined;
+}
+
+/** A question naming a cloud region code ("eu-west-1") asks about the regions we use, not the provider. */
+export function settleRegion(text: string, facts: FactMap): { choice: 'yes' | 'no'; text: string; facts: FactValue[] } | { abstain: string } | undefined {
+  const codes = (text.match(/\b[a-z]{2,}(?:-[a-z]+)+-?\d{1,2}\b/gi) ?? []).filter((c) => regionCountry(c) !== undefined);
+  if (codes.length === 0 || !/\b(region|hosted|hosting|stored|store|located|run|runs|deployed|data)\b/i.test(text)) return undefined;
+  const f = facts.get('hosting.regions');
+  if (!f || !Array.isArray(f.value)) return { abstain: 'no fact `hosting.regions`' };
+  const listed = (f.value as unknown[]).map((v) => String(v).toLowerCase());
+  const has = codes.some((c) => listed.some((l) => l === c.toLowerCase() || l.split(/[\s:()]+/).includes(c.toLowerCase())));
+  return { choice: has ? 'yes' : 'no', text: say(f), facts: [f] };
+}
+
+/** A `custom.*` fact whose recorded question is this question in other words. */
+export function customFact(text: string, facts: FactMap): FactValue | undefined {
+  const q = new Set(words(text));
+  let best: { f: FactValue; score: number } | undefined;
+  for (const f of facts.values()) {
+    if (!f.key.startsWith('custom.') || !f.question) continue;
+    const w = new Set(words(f.question));
+    let shared = 0;
+    for (const x of w) if (q.has(x)) shared++;
+    const score = shared / Math.max(1, q.size + w.size - shared);
+    if (score >= 0.6 && (!best || score > best.score)) best = { f, score };
+  }
+  return best?.f;
+}
 /** Reciprocal rank fusion constant: small, so the first places of each ranking weigh most. */
 const RRF_K = 10;
 
 export interface DraftAnswer {
-  choice: Choice | null;
+  /** yes/no/partial/n/a, or the buyer's list value verbatim when the question has a list. */
+  choice: string | null;
   text: string | null;
   confidence: number;
   status: AnswerStatus;
   sources: AnswerSource[];
+  /** Why a person must look: the abstain rule's reason. */
+  reason?: string | null;
+  /** The decision path and its raw score, before calibration (what `npm run calibrate` fits). */
+  basis?: { path: string; raw: number };
 }
 
 export interface QuestionInput {
@@ -39,17 +165,16 @@ export interface QuestionInput {
   text: string;
   /** The heading the question sits under in the buyer's file, if any. */
   section?: string | null;
+  /** The sheet of a workbook, which often names the topic ("HIPAA", "AI"). */
+  sheet?: string | null;
+  /** Offered options with their keys (VSAQ radio and check groups). */
+  options?: Array<{ key: string; label: string }> | undefined;
   allowedAnswers?: string[] | null;
 }
 
-const YES_NO_START = /^\s*(do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|shall|must|may)\b/i;
-
 /** A question expecting yes/no: its answer cell offers yes and no, or it is phrased as one. */
 export function isYesNo(q: QuestionInput): boolean {
-  const allowed = (q.allowedAnswers ?? []).map((a) => a.trim().toLowerCase());
-  if (allowed.includes('yes') && allowed.includes('no')) return true;
-  if (allowed.length > 0) return false;
-  return YES_NO_START.test(q.text);
+  return understand(q).yesNo;
 }
 
 /** The choice follows the status of the control that answers, never optimism. */
@@ -70,7 +195,7 @@ export interface ControlDoc extends TermDoc {
   ref: string;
   title: string;
   summary: string | null;
-  answer?: { applicable: boolean; status: ControlStatus; statement: string; version: number };
+  answer?: { applicable: boolean; status: ControlStatus; statement: string; customerStatement?: string | null; version: number };
 }
 
 /** An approved library answer as retrieval sees it. */
@@ -86,9 +211,12 @@ export interface AnswerCorpus {
   index: Bm25Index<ControlDoc>;
   byRef: Map<string, ControlDoc>;
   library: LibraryDoc[];
-  libraryIndex: Bm25Index<LibraryDoc>;
   /** Current evidence per control (none on the prospect path): cited with the best control. */
   evidence: EvidenceIndex;
+  /** The organization's profile facts (public ones only on the prospect path). */
+  facts: FactMap;
+  geo: Geo;
+  calibration: Calibration;
 }
 
 /**
@@ -107,6 +235,7 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
       frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, title: catalogControls.title, summary: catalogControls.summary,
       applicable: controlAnswers.applicable, status: controlAnswers.status, implementation: controlAnswers.implementation,
       publicSummary: controlAnswers.publicSummary, visibility: controlAnswers.visibility, version: controlAnswers.version,
+      customerStatement: controlAnswers.customerStatement,
     })
       .from(catalogControls)
       .leftJoin(controlAnswers, and(eq(controlAnswers.orgId, orgId), eq(controlAnswers.frameworkId, catalogControls.frameworkId), eq(controlAnswers.ref, catalogControls.ref)))
@@ -138,7 +267,7 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
     return {
       key, frameworkId: m.frameworkId, ref: m.ref, title: m.title, summary: m.summary,
       fields: { ...fieldsFromWeights(catalogByKey.get(key) ?? []), ...(visible ? { answer: answerByKey.get(key) ?? new Map() } : {}) },
-      ...(visible && statement ? { answer: { applicable: m.applicable!, status: m.status!, statement, version: m.version! } } : {}),
+      ...(visible && statement ? { answer: { applicable: m.applicable!, status: m.status!, statement, customerStatement: opts.publicOnly ? null : m.customerStatement, version: m.version! } } : {}),
     };
   });
   const entries = await reusableEntries(db, orgId, opts);
@@ -154,7 +283,11 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
     return { key: `library:${entry.id}`, entry, lexemes: new Set(fields.title?.keys() ?? []), normalized: normalize(entry.question), fields };
   });
   const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
-  return { controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, libraryIndex: new Bm25Index(library), evidence };
+  const facts = await loadFacts(db, orgId, { publicOnly: opts.publicOnly ?? false }) as FactMap;
+  return {
+    controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, evidence,
+    facts, geo, calibration: loadCalibration(),
+  };
 }
 
 export interface Retrieved {
@@ -164,9 +297,8 @@ export interface Retrieved {
   rankings: number;
   /** Share of the question's weighted words that the best control matches. */
   coverage: number;
-  /** The same question in the library (reused as is), or a close library answer (cited). */
+  /** The same question in the library, reused as is (and never anything else: a library answer does not lift other questions). */
   reuse?: { doc: LibraryDoc; exact: boolean };
-  related?: LibraryDoc;
 }
 
 /** The topic of the previous question, carried from one batch to the next. */
@@ -178,8 +310,6 @@ const polarityOf = (normalized: string) => normalized.split(' ').filter((w) => P
 
 /** Same question: its words match a library question's this closely (Jaccard of lexeme sets). */
 const NEAR_IDENTICAL = 0.8;
-/** A library answer this well matched is cited, and its controls join the ranking. */
-const RELATED_COVERAGE = 0.6;
 
 /** The library entry asking the same question: identical once normalized, or nearly so in lexemes. */
 export function findReusable(corpus: AnswerCorpus, text: string, lexemes: Map<string, number>): { doc: LibraryDoc; exact: boolean } | undefined {
@@ -232,72 +362,201 @@ export async function retrieve(
     const hints = hinted.map((ref) => corpus.byRef.get(ref)).filter((c): c is ControlDoc => c !== undefined);
     const semantic = opts.extra?.get(q.id);
     const reuse = findReusable(corpus, q.text, own[i]!);
-    const libraryHit = reuse ? undefined : corpus.libraryIndex.search(query)[0];
-    const related = libraryHit && libraryHit.coverage >= RELATED_COVERAGE ? libraryHit.doc : undefined;
-    const fromLibrary = related ? related.entry.controls.map((c) => corpus.byRef.get(c.ref)).filter((c): c is ControlDoc => c !== undefined) : [];
     const rankings = [
       { items: lexical, weight: 1 },
       { items: hints, weight: HINT_WEIGHT },
       // The topic only nudges a question that matched something itself: it never answers alone.
       { items: lexical.length + hints.length + (semantic?.length ?? 0) > 0 ? context.previous : [], weight: TOPIC_WEIGHT },
-      { items: fromLibrary, weight: HINT_WEIGHT },
       ...(semantic ? [{ items: semantic, weight: 1 }] : []),
     ].filter((r) => r.items.length > 0);
     const ranked = fuse(rankings, RRF_K);
     context.previous = ranked.slice(0, 5).map((r) => r.item);
     const coverage = hits.find((h) => h.doc === ranked[0]?.item)?.coverage ?? 0;
-    return { question: q, ranked, rankings: rankings.length, coverage, ...(reuse ? { reuse } : {}), ...(related ? { related } : {}) };
+    return { question: q, ranked, rankings: rankings.length, coverage, ...(reuse ? { reuse } : {}) };
   });
 }
 
 export type EvidenceIndex = Map<string, { items: { id: string; status: string; version: number }[] }>;
 
 /**
- * Drafts one answer from its retrieval: the choice from the best control's status, the text from
- * its statement, and a confidence from the evidence of retrieval: the fused margin over the
- * runner-up, how many rankings put the best control in their top 3, and how much of the question
- * it covers; an unanswered control leaves the answer empty and in review whatever the score.
- * Weights are set so that the review threshold sends the weakest answers to review;
- * `npm run bench:fill` reports accuracy by confidence decile.
+ * Drafts one answer (ANSWERING.md's decide and compose stages): the question's kind picks the
+ * source that may settle it (a gate or a fact before any control; a risk question never takes
+ * "yes" from a control's status), the choice is written in the buyer's own list or not at all,
+ * and where the sources do not settle the question the answer abstains with a reason a reviewer
+ * can read. The confidence is the calibrated probability of the path taken (seeds/calibration.json).
  */
-export function compose(r: Retrieved, evidence: EvidenceIndex): DraftAnswer {
-  if (r.reuse) return reuseAnswer(r, r.reuse);
-  // An answer needs a statement: a close runner-up the organization answered leads over a
-  // control it has not answered (yet).
+export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'facts' | 'geo' | 'calibration'>, u: Understanding = understand(r.question, { places: places() })): DraftAnswer {
+  const list = listMeaning(r.question.allowedAnswers, r.question.options);
+  // A list that offers yes and no in its own words ("Yes, we ...", VSAQ's `_yes` keys) asks a yes/no question.
+  if (list?.yes && list.no && !u.yesNo) u = { ...u, yesNo: true, kind: u.kind === 'option' || u.kind === 'free_text' ? (u.polarity === 'risk' ? 'risk' : 'practice') : u.kind };
+  const facts = corpus.facts;
+  const cal = corpus.calibration;
+  // Where the answer would come from if it came from controls: an abstention still shows a reviewer where to look.
+  const candidates: AnswerSource[] = r.ranked.slice(0, 3).map(({ item, score }) => ({
+    kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
+  }));
+  const abstain = (reason: string, extra: Partial<DraftAnswer> = {}): DraftAnswer => ({
+    choice: null, text: null, confidence: 0, status: 'needs_review', sources: candidates, reason, basis: { path: 'abstain', raw: 0 }, ...extra,
+  });
+  const settled = (path: string, raw: number, a: Omit<DraftAnswer, 'confidence' | 'status' | 'basis'>): DraftAnswer => {
+    const confidence = cal.probability(path, raw);
+    const ok = confidence >= cal.draftThreshold && (a.choice !== null || a.text !== null);
+    return { ...a, confidence, status: ok ? 'draft' : 'needs_review', basis: { path, raw }, ...(ok ? {} : { reason: a.reason ?? `confidence ${confidence} is below the draft threshold ${cal.draftThreshold}` }) };
+  };
+  const factSources = (fs: FactValue[]): AnswerSource[] => fs.map((f) => ({ kind: 'fact', key: f.key, version: f.version }));
+
+  // The buyer's own gating: a section about PHI, card data, consulting, ... when the profile says we do not.
+  const gate = gateFor(r.question, facts);
+  // Inside a gated section only the direct question ("Do you process PHI?") is answered from the fact itself.
+  if (gate && (!u.facts.some((f) => f.key === gate.fact.key) || !DIRECT.test(u.leadClauseStripped || r.question.text))) {
+    const choice = list ? (list.na ?? null) : u.yesNo ? 'n/a' : null;
+    return settled('gate', 1, { choice, text: `Not applicable: ${gate.because}`, sources: factSources([gate.fact]) });
+  }
+  if (r.reuse) return reuseAnswer(r, r.reuse, u, list, cal);
+
+  // Fact and scope questions: the profile settles them, or nobody does.
+  if (u.facts.length > 0 && (u.kind === 'fact' || u.kind === 'scope' || u.kind === 'risk' || u.kind === 'option')) {
+    const yesNo = settleRegion(r.question.text, facts) ?? settleByFact(u, facts, corpus.geo, say);
+    if (yesNo && 'choice' in yesNo && u.yesNo) {
+      const choice = inList(yesNo.choice, list);
+      if (choice === undefined) return abstain(`the list has no value for "${yesNo.choice}"`, { text: yesNo.text, sources: factSources(yesNo.facts) });
+      const lead = yesNo.choice === 'yes' ? 'Yes.' : 'No.';
+      return settled('fact_settle', 1, { choice, text: `${lead} ${yesNo.text}`, sources: factSources(yesNo.facts) });
+    }
+    if (yesNo && 'abstain' in yesNo && u.yesNo) {
+      // A missing fact about what we are (PHI, countries, on-premises) leaves the question to a
+      // person; one about a practice (training cadence, encryption) may still be settled by a control.
+      if (u.facts.some((f) => !PRACTICE_FACTS.test(f.key))) return abstain(yesNo.abstain);
+      u = { ...u, kind: 'practice', facts: [] };
+    }
+    const stated = u.facts.filter((f) => f.test === 'state').map((f) => facts.get(f.key)).find((f): f is FactValue => f !== undefined);
+    if (stated) {
+      if (list && u.kind === 'option') {
+        const picks = pickOptions(list.values, stated, facts, corpus.geo);
+        if (picks.length !== 1) return abstain(`no offered option matches fact \`${stated.key}\``, { text: say(stated), sources: factSources([stated]) });
+        return settled('fact_option', 1, { choice: picks[0]!, text: say(stated), sources: factSources([stated]) });
+      }
+      if (!u.yesNo) return settled('fact_state', 1, { choice: null, text: say(stated), sources: factSources([stated]) });
+    }
+    if (u.kind === 'fact' || (u.kind === 'scope' && u.facts.length > 0)) return abstain(`no fact ${u.facts.map((f) => `\`${f.key}\``).join(' or ')}`);
+  }
+  if (u.kind === 'fact') {
+    const custom = customFact(r.question.text, facts);
+    if (custom) return settled('fact_state', 0.9, { choice: null, text: say(custom), sources: factSources([custom]) });
+    const named = factByKeyword(r.question.text, u.answerShape);
+    const byWord = named ? facts.get(named) : undefined;
+    if (byWord) return settled('fact_state', 0.8, { choice: null, text: say(byWord), sources: factSources([byWord]) });
+    if (named) return abstain(`no fact \`${named}\``);
+    // An e-mail or web address asked for without naming whose: the security contact, the website.
+    const byShape = u.answerShape === 'email' ? facts.get('company.security_contact_email') : u.answerShape === 'url' ? facts.get('company.website') : undefined;
+    if (byShape) return settled('fact_state', 0.7, { choice: null, text: say(byShape), sources: factSources([byShape]) });
+    // A statement never goes into a name, e-mail, number or date cell.
+    return abstain('a fact question that no profile fact answers');
+  }
+  if (u.kind === 'scope') return abstain('a scope question that no profile fact settles');
+
+  // Practice, risk and free text: the best control answer.
   const ranked = [...r.ranked];
   const answered = ranked.slice(0, 3).findIndex((x) => x.item.answer);
   if (answered > 0 && ranked[answered]!.score >= ANSWERED_LEAD * ranked[0]!.score) ranked.unshift(...ranked.splice(answered, 1));
   const [first, second] = ranked;
-  if (!first) return { choice: null, text: null, confidence: 0, status: 'needs_review', sources: [] };
+  if (!first) return abstain('no control or library answer speaks to this question');
   const best = first.item;
-  const margin = second ? Math.max(0, (first.score - second.score) / first.score) : 1;
-  const agreement = r.rankings > 0 ? first.topIn / r.rankings : 0;
-  // Margin and coverage saturate: past a clear lead or most of the question matched, more says little.
-  const raw = 0.2 + 0.3 * Math.min(1, margin / 0.25) + 0.3 * agreement + 0.2 * Math.min(1, r.coverage / 0.4);
-  const confidence = Math.round(Math.min(0.95, raw) * 100) / 100;
-  const yesNo = isYesNo(r.question);
-  const choice = yesNo ? choiceFor(best.answer) : null;
-  const statement = best.answer?.statement ?? null;
   const sources: AnswerSource[] = ranked.slice(0, 3).map(({ item, score }) => ({
     kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
   }));
-  if (r.related) sources.push({ kind: 'library', id: r.related.entry.id, version: r.related.entry.version });
-  for (const item of evidence.get(best.key)?.items ?? []) {
+  for (const item of corpus.evidence.get(best.key)?.items ?? []) {
     if (item.status !== 'expired') sources.push({ kind: 'evidence', id: item.id, version: item.version });
   }
-  return {
-    choice, text: statement, confidence,
-    status: confidence >= REVIEW_THRESHOLD && (!yesNo || choice !== null) && statement ? 'draft' : 'needs_review',
-    sources,
-  };
+  if (u.yesNo && (u.polarity === 'risk' || u.kind === 'risk')) {
+    // "Yes" here admits a risk: a control's status says nothing about it (ANSWERING.md).
+    return abstain('a risk question that no statement or fact settles', { text: best.answer ? bearingSentences(r.question.text, best.answer.statement).text || null : null, sources });
+  }
+  if (!best.answer) return abstain(`the closest control (${best.ref}) has no answer yet`, { sources });
+  const statement = (u.customerSide && best.answer.customerStatement) || best.answer.statement;
+  const bearing = bearingSentences(u.leadClauseStripped || r.question.text, statement);
+  const margin = second ? Math.max(0, (first.score - second.score) / first.score) : 1;
+  const agreement = r.rankings > 0 ? first.topIn / r.rankings : 0;
+  // Margin and coverage saturate: past a clear lead or most of the question matched, more says little.
+  // How much of what the question names the organization's own statement says: a related control
+  // that never mentions "bug bounty" does not answer a bug-bounty question, whatever its status.
+  const said = statementCoverage(u.leadClauseStripped || r.question.text, statement);
+  const raw = Math.round((0.1 + 0.15 * Math.min(1, margin / 0.25) + 0.1 * agreement + 0.15 * Math.min(1, r.coverage / 0.4) + 0.1 * Math.min(1, bearing.overlap / 0.5) + 0.4 * said) * 100) / 100;
+  if (bearing.overlap === 0 && r.coverage < 0.2) return abstain(`the closest control (${best.ref}) does not speak to what is asked`, { text: bearing.text || null, sources });
+
+  if (u.kind === 'option' && list && !(list.yes && list.no)) {
+    // An offered option the statement names in its own words ("every quarter" -> "Quarterly").
+    let named = optionsInText(list.values, bearing.text);
+    if (named.length === 0) named = optionsInText(list.values, statement);
+    if (named.length !== 1) return abstain(named.length === 0 ? 'no offered option is supported by a fact or a statement' : `the statement names several offered options (${named.join(', ')})`, { text: bearing.text || null, sources });
+    return settled('control_option', raw, { choice: named[0]!, text: bearing.text, sources });
+  }
+  if (!u.yesNo) return settled('control_text', raw, { choice: null, text: bearing.text, sources });
+  if (u.parts.length > 1) return abstain(`a question in ${u.parts.length} parts: answer each part`, { text: bearing.text, sources });
+  const generic = choiceFor(best.answer);
+  if (generic === null) return abstain('the control has no status', { sources });
+  const asked = u.leadClauseStripped || r.question.text;
+  // Whether something happened ("Has an attacker ever ...") is an event, not a practice: no status answers it.
+  if (EVENT.test(asked)) return abstain('a question about past events that no statement or fact settles', { text: bearing.text, sources });
+  if (PERMISSION.test(asked)) return abstain('a question about what people are able to do, which a control\'s status does not settle', { text: bearing.text, sources });
+  // What data we handle is a fact about us; a privacy control's status does not say we hold children's data.
+  if (HANDLES.test(asked) && !MANNER.test(asked)) return abstain('a question about what data we handle that no profile fact settles', { text: bearing.text, sources });
+  // A "yes" resting on a sentence that says "not", "never", "forbids" is a contradiction a person must read.
+  if (generic === 'yes' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked)) return abstain('the statement is worded in the negative: read it before answering', { text: bearing.text, sources });
+  const choice = inList(generic, list, best.answer.status === 'planned');
+  if (choice === undefined) {
+    const why = generic === 'partial' ? `${best.ref} is partly implemented and the list has no Partial`
+      : generic === 'n/a' ? `${best.ref} is excluded from the SoA and the list has no N/A` : `the list has no value for "${generic}"`;
+    return abstain(why, { text: `${LEAD[generic]} ${bearing.text}`, sources });
+  }
+  return settled(`control_${generic === 'n/a' ? 'na' : generic}`, raw, { choice, text: `${LEAD[generic]} ${bearing.text}`, sources });
 }
 
-/** A library answer to the same question, reused as is: its choice, its text, its controls. */
-function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }): DraftAnswer {
+/** The offered options a fact names: an interval holding a number, a place holding every country, or the value's own words. */
+function pickOptions(options: string[], f: FactValue, facts: FactMap, g: Geo): string[] {
+  if (typeof f.value === 'number') {
+    const hit = matchNumberOption(options, f.value, f.unit);
+    return hit ? [hit] : [];
+  }
+  if (f.key === 'data.storage_countries' || f.key === 'hosting.regions') {
+    const hit = matchPlaceOption(options, g.countries(facts), g);
+    if (hit) return [hit];
+  }
+  const values = Array.isArray(f.value) ? (f.value as unknown[]).map(String) : [String(f.value)];
+  return [...new Set(values.map((v) => matchOption(options, v)).filter((v): v is string => v !== undefined))];
+}
+
+/** A question that asks whether we do the gated thing at all, not how we do it. */
+const DIRECT = /^\s*(do|does|will|would|is|are|can)\s+(you|your\s+\w+|the\s+\w+|it)\s+(\w+\s+)?(process\w*|captur\w*|collect\w*|stor\w*|handl\w*|use|uses|offer\w*|provid\w*|transmit\w*|access\w*|have|leverag\w*|requir\w*)\b/i;
+const EVENT = /\b(ever|in the (past|last) \w+ (years?|months?)|have there been|has there been|did you (suffer|experience|have))\b/i;
+const HANDLES = /^\s*(do|does|will|would)\s+(you|your \w+|the \w+|it)\s+(process|collect|store|handle|hold|receive|capture|keep|obtain)\b/i;
+const MANNER = /\b(encrypt\w*|hash\w*|secure\w*|anonymi[sz]\w*|pseudonymi[sz]\w*|mask\w*|separate\w*|segregat\w*|in accordance|according|backups?|logs?|retention|only|minimi[sz]\w*)\b/i;
+const NEGATIVE = /\b(not|never|no|nobody|no one|nothing|neither|nor|cannot|can't|forbid\w*|prohibit\w*|disallow\w*|blocked|none)\b/i;
+/** "Can an engineer ...?": what people are able to do; "yes" there is usually an admission. */
+const PERMISSION = /^\s*(can|could|may|is it (possible|allowed|permitted) (for|to))\s+(an?\s+|any\s+|the\s+|our\s+|your\s+)?(engineers?|developers?|employees?|staff|users?|administrators?|admins?|support( staff| agents?)?|contractors?|someone|anyone|anybody|people|personnel|operators?)\b/i;
+
+/** Facts that restate a practice a control also describes: without the fact, the control may answer. */
+const PRACTICE_FACTS = /^(people\.|pentest\.(frequency|vulnerability_disclosure_program)$|bcdr\.dr_test_frequency$|data\.(encrypted_at_rest|customer_managed_keys|min_tls_version|backup_retention_days)$|services\.supports_sso$)/;
+
+const LEAD: Record<Choice, string> = { yes: 'Yes.', no: 'No.', partial: 'Partially.', 'n/a': 'Not applicable.' };
+
+/** A library answer to the same question, reused as is: its choice (in this list), its text, its sources. */
+function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }, u: Understanding, list: ListMeaning | undefined, cal: Calibration): DraftAnswer {
   const { entry } = reuse.doc;
-  const choice = isYesNo(r.question) ? entry.choice : null;
+  let choice: string | null = null;
+  if (u.yesNo && entry.choice) {
+    const saved = entry.choice;
+    const generic = (['yes', 'no', 'partial', 'n/a'] as const).find((c) => c === saved.toLowerCase());
+    choice = generic ? (inList(generic, list) ?? null) : list?.values.includes(saved) ? saved : null;
+    if (choice === null) {
+      return { choice: null, text: entry.text, confidence: 0, status: 'needs_review', reason: `the library answer "${entry.choice}" is not in this question's list`, basis: { path: 'abstain', raw: 0 },
+        sources: [{ kind: 'library', id: entry.id, version: entry.version }] };
+    }
+  }
+  const path = reuse.exact ? 'library_exact' : 'library_near';
+  const confidence = cal.probability(path, 1);
   return {
-    choice, text: entry.text, confidence: reuse.exact ? 0.95 : 0.9, status: 'draft',
+    choice, text: entry.text, confidence, status: confidence >= cal.draftThreshold ? 'draft' : 'needs_review', basis: { path, raw: 1 },
     sources: [{ kind: 'library', id: entry.id, version: entry.version }, ...entry.controls.map((c) => ({ kind: 'control' as const, framework: c.framework, ref: c.ref }))],
   };
 }
@@ -307,7 +566,7 @@ export async function draftAnswers(
   db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus, opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
 ): Promise<Map<string, DraftAnswer>> {
   const retrieved = await retrieve(db, corpus, qs, thesaurus, opts);
-  return new Map(retrieved.map((r) => [r.question.id, compose(r, corpus.evidence)]));
+  return new Map(retrieved.map((r) => [r.question.id, compose(r, corpus)]));
 }
 
 /** What a control says, for its embedding: the catalog's words and the organization's own. */
@@ -334,7 +593,8 @@ export async function refineWithLlm(llm: Llm, db: Db, orgId: string, corpus: Ans
   const requests: DraftRequest[] = [];
   for (const q of qs) {
     const d = drafts.get(q.id);
-    if (!d || d.sources[0]?.kind === 'library') continue;
+    // Only answers drawn from control statements are reworded; facts, gates, library reuses and abstentions stay as decided.
+    if (!d || !d.basis?.path.startsWith('control_') || d.text === null) continue;
     const sources = d.sources.filter((s) => s.kind === 'control')
       .map((s) => ({ id: s.ref!, text: corpus.byRef.get(s.ref!)?.answer?.statement ?? '' }))
       .filter((s) => s.text !== '');
@@ -347,13 +607,16 @@ export async function refineWithLlm(llm: Llm, db: Db, orgId: string, corpus: Ans
     const d = drafts.get(id)!;
     if (out.citations.length === 0) {
       // Prose that cites none of its sources is not traceable: keep it for a person to judge.
-      drafts.set(id, { ...d, text: out.text, status: 'needs_review' });
+      drafts.set(id, { ...d, text: out.text, status: 'needs_review', reason: 'the drafted prose cites none of its sources' });
       continue;
     }
     const cited = d.sources.filter((s) => s.kind === 'control' && out.citations.includes(s.ref!));
     const rest = d.sources.filter((s) => !cited.includes(s));
     // Prose that opens against the choice the controls give goes to a person.
-    const contradicts = (d.choice === 'yes' && /^\s*no\b/i.test(out.text)) || (d.choice === 'no' && /^\s*yes\b/i.test(out.text));
-    drafts.set(id, { ...d, text: out.text, sources: [...cited, ...rest], ...(contradicts ? { status: 'needs_review' as const } : {}) });
+    const lead = /^(Yes|No|Partially|Not applicable)\./.exec(d.text ?? '')?.[0];
+    const contradicts = (lead === 'Yes.' && /^\s*no\b/i.test(out.text)) || (lead === 'No.' && /^\s*yes\b/i.test(out.text));
+    // The text leads with the answer the sources gave, whatever the model wrote first.
+    const text = lead && !/^\s*(yes|no|partially|not applicable)\b/i.test(out.text) ? `${lead} ${out.text}` : out.text;
+    drafts.set(id, { ...d, text, sources: [...cited, ...rest], ...(contradicts ? { status: 'needs_review' as const, reason: 'the drafted prose contradicts the choice' } : {}) });
   }
 }

@@ -7,12 +7,18 @@
 // validation - the standard <dataValidations> and the x14 extension that exceljs ignores - straight
 // from the sheet XML, remove the standard block from the XML and only then hand the package to
 // exceljs for cell values, formulas, styles and hidden rows.
-import zlib from 'node:zlib';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { isVsaqTemplate, parseJsonWithExtensions, vsaqQuestions } from './vsaq.js';
+import { QuestionnaireParseError, limitError, mib, type FormatErrorCode } from '../../formats/errors.js';
+import { EDITOR_LIMITS, type ParseLimits } from '../../formats/limits.js';
+import { checkTextRuns, checkZipLimits, openPackage, readZipDirectory, scanSheetXml, type CellTally } from '../../formats/zip.js';
+import { readCsvRecords } from '../../formats/csv.js';
+
+export { QuestionnaireParseError } from '../../formats/errors.js';
+export { readZipDirectory } from '../../formats/zip.js';
+export type { ParseLimits } from '../../formats/limits.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -40,11 +46,26 @@ export interface SheetLayout {
   answerColumns: AnswerColumn[];
 }
 
+export interface VsaqOption {
+  /** The choice's key in the template ({key: html label}). */
+  key: string;
+  /** Its label as text. */
+  label: string;
+}
+
 export interface AnswerCell {
+  /** A cell address; for a VSAQ item, the item's id. */
   cell: string;
-  role: AnswerRole;
-  header: string;
+  role: AnswerRole | 'vsaq';
+  /** The column header (spreadsheets); absent for VSAQ items. */
+  header?: string;
   allowed?: string[];
+  /** VSAQ item type, lower-case (yesno, radiogroup, checkgroup, line, box, upload, check). */
+  vsaqType?: string;
+  /** VSAQ radiogroup/checkgroup choices. */
+  options?: VsaqOption[];
+  /** VSAQ condition: the item's own `cond` and its enclosing blocks', joined with &&. */
+  cond?: string;
 }
 
 export interface ParsedQuestion {
@@ -77,30 +98,10 @@ export interface MappingOverride {
   answerColumns?: { column: string; role: AnswerRole; header?: string }[];
 }
 
-export type QuestionnaireParseErrorCode = 'not_a_spreadsheet' | 'encrypted' | 'corrupt' | 'too_large' | 'no_questions';
+export type QuestionnaireParseErrorCode = FormatErrorCode;
 
-export class QuestionnaireParseError extends Error {
-  readonly code: QuestionnaireParseErrorCode;
-  constructor(code: QuestionnaireParseErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'QuestionnaireParseError';
-    this.code = code;
-  }
-}
-
-export const QUESTIONNAIRE_LIMITS = {
-  /** Sum of the uncompressed sizes in an XLSX package. */
-  maxUncompressedBytes: 100 * 1024 * 1024,
-  /** Uncompressed total / file size, checked once the total passes minRatioCheckBytes. */
-  maxCompressionRatio: 200,
-  minRatioCheckBytes: 1024 * 1024,
-  maxZipEntries: 10_000,
-  /** CSV and JSON files. */
-  maxTextBytes: 50 * 1024 * 1024,
-  maxQuestions: 5000,
-  /** The header row is searched for in this many rows. */
-  headerScanRows: 30,
-} as const;
+/** The editor's limits (src/formats/limits.ts has the prospect's and the SoA import's). */
+export const QUESTIONNAIRE_LIMITS: ParseLimits = EDITOR_LIMITS;
 
 // ---------------------------------------------------------------------------------------------
 // Entry point
@@ -112,35 +113,36 @@ export const QUESTIONNAIRE_LIMITS = {
  * precedence. Throws QuestionnaireParseError (code: not_a_spreadsheet, encrypted, corrupt,
  * too_large, no_questions) with a message meant for the user.
  */
-export async function parseQuestionnaire(input: { fileName?: string; bytes: Buffer; mapping?: MappingOverride }): Promise<ParsedQuestionnaire> {
-  const bytes = Buffer.isBuffer(input.bytes) ? input.bytes : Buffer.from(input.bytes);
+export async function parseQuestionnaire(input: { fileName?: string; bytes: Buffer | Uint8Array; mapping?: MappingOverride; limits?: ParseLimits }): Promise<ParsedQuestionnaire> {
+  const bytes = Buffer.isBuffer(input.bytes) ? input.bytes : Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
+  const limits = input.limits ?? EDITOR_LIMITS;
   const ext = input.fileName ? path.extname(input.fileName).toLowerCase() : '';
   const mapping = input.mapping ? normaliseMapping(input.mapping) : undefined;
   if (bytes.length === 0) throw new QuestionnaireParseError('not_a_spreadsheet', 'The file is empty.');
 
   // Magic bytes decide the format; the file name only sharpens error messages.
-  if (startsWith(bytes, ZIP_MAGIC)) return parseXlsx(bytes, mapping);
+  if (startsWith(bytes, ZIP_MAGIC)) return parseXlsx(bytes, mapping, limits);
   if (startsWith(bytes, OLE_MAGIC)) throw oleError(bytes, ext);
   const binary = knownBinary(bytes);
   if (binary) throw new QuestionnaireParseError('not_a_spreadsheet', `This is ${binary}, not a questionnaire. Upload an .xlsx, .csv or .json file.`);
   if (ext === '.xlsx' || ext === '.xlsm') throw new QuestionnaireParseError('corrupt', `"${input.fileName}" is named like an Excel workbook but is not a ZIP package; it is damaged or was renamed.`);
-  if (bytes.length > QUESTIONNAIRE_LIMITS.maxTextBytes) {
-    throw new QuestionnaireParseError('too_large', `The file is ${mib(bytes.length)}; text questionnaires are limited to ${mib(QUESTIONNAIRE_LIMITS.maxTextBytes)}.`);
+  if (bytes.length > limits.maxTextBytes) {
+    throw limitError(`The file is ${mib(bytes.length)}; text questionnaires are limited to ${mib(limits.maxTextBytes)} (limit: text file bytes).`);
   }
   const text = decodeText(bytes);
   const head = text.replace(/^\s+/, '').slice(0, 2000);
   const markup = markupKind(head);
   if (markup) throw new QuestionnaireParseError('not_a_spreadsheet', markup);
   // JSON when named .json or when it opens like JSON; anything else that opens like JSON but does not parse is read as CSV.
-  if (ext === '.json') return parseJson(text);
+  if (ext === '.json') return parseJson(text, limits);
   if (/^(\{|\[|\/\/|\/\*)/.test(head)) {
     try {
-      return parseJson(text);
+      return parseJson(text, limits);
     } catch (err) {
       if (!(err instanceof QuestionnaireParseError && err.code === 'corrupt')) throw err;
     }
   }
-  return parseCsvText(text, input.fileName, mapping);
+  return parseCsvText(text, input.fileName, mapping, limits);
 }
 
 // HTML tables and Excel 2003 XML are often saved with an .xls name; say how to convert them.
@@ -166,7 +168,6 @@ function startsWith(b: Buffer, magic: number[]): boolean {
   return b.length >= magic.length && magic.every((v, i) => b[i] === v);
 }
 
-const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
 function containsName(bytes: Buffer, name: string): boolean {
   // OLE directory entries store names in UTF-16LE; look for both encodings.
@@ -505,7 +506,7 @@ const NO_QUESTION_HINT =
   'looked for a header (in the first 30 rows) containing "question", "control question", "requirement" or "description", ' +
   'and, failing that, for a column whose cells mostly end with "?" or start with a question or instruction word (what, how, is, are, do, does, describe, explain, list, provide...)';
 
-function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride | undefined, sheetLabel: string | undefined): SheetResult | { failure: string } {
+function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride | undefined, sheetLabel: string | undefined, limits: ParseLimits = EDITOR_LIMITS): SheetResult | { failure: string } {
   const notes: string[] = [];
   const visible = (r: number) => !g.hiddenRows.has(r);
   const rowCells = (r: number) => [...(g.rows.get(r)?.entries() ?? [])].filter(([, x]) => x.text !== '');
@@ -760,7 +761,7 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
     else if (k.kind === 'question') {
       const own = sectionCol ? squash(readText(g, r, sectionCol)) : '';
       questionRows.push({ r, section: own || section });
-      if (questionRows.length > QUESTIONNAIRE_LIMITS.maxQuestions) throw tooManyQuestions(questionRows.length);
+      if (questionRows.length > limits.maxQuestions) throw tooManyQuestions(questionRows.length, limits.maxQuestions);
     } else if (idOk(r) && !readText(g, r, qCol).trim()) noText++;
   }
   if (noText) notes.push(`${noText} row(s) on "${g.name}" have an ID but no question text in column ${columnLetter(qCol)} and were skipped.`);
@@ -876,8 +877,12 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
 // Number of answer cells of a question that are real input cells (not in a proposed column).
 const realCellsOf = new WeakMap<AnswerCell[], number>();
 
-const tooManyQuestions = (n: number) =>
-  new QuestionnaireParseError('too_large', `The questionnaire has more than ${QUESTIONNAIRE_LIMITS.maxQuestions} questions (${n} found so far); split it into smaller files.`);
+const tooLongSection = (limits: ParseLimits): never => {
+  throw limitError(`A section name has more than ${limits.maxSectionChars} characters (limit: section length).`);
+};
+
+const tooManyQuestions = (n: number, max: number) =>
+  limitError(`The questionnaire has more than ${max} questions (${n} found so far; limit: questions); split it into smaller files.`);
 
 function normaliseMapping(m: MappingOverride): MappingOverride {
   const col = (v: string | undefined, what: string) => {
@@ -927,17 +932,18 @@ function sniffDelimiter(text: string): string {
   return best;
 }
 
-function parseCsvText(text: string, fileName: string | undefined, mapping: MappingOverride | undefined): ParsedQuestionnaire {
+function parseCsvText(text: string, fileName: string | undefined, mapping: MappingOverride | undefined, limits: ParseLimits): ParsedQuestionnaire {
   let records: string[][];
   try {
-    records = parseCsv(text, { delimiter: sniffDelimiter(text), relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true }) as string[][];
+    records = readCsvRecords(text, sniffDelimiter(text), limits, { bom: true });
   } catch (err) {
+    if (err instanceof QuestionnaireParseError) throw err;
     throw new QuestionnaireParseError('corrupt', `The CSV file cannot be read: ${(err as Error).message}`, { cause: err });
   }
   const name = fileName ? path.basename(fileName, path.extname(fileName)) : 'CSV';
   const g = emptyGrid(name);
   records.forEach((rec, i) => rec.forEach((v, j) => v !== '' && setCell(g, i + 1, j + 1, { text: v, formula: false, bold: false, filled: false })));
-  const res = detectSheet(g, undefined, mapping, undefined);
+  const res = detectSheet(g, undefined, mapping, undefined, limits);
   if ('failure' in res) throw new QuestionnaireParseError('no_questions', `No questions found in the CSV file: ${res.failure}. Use a mapping to name the question column.`);
   if (!res.questions.length) throw new QuestionnaireParseError('no_questions', `The CSV file has a question column (${res.layout.questionColumn}) but no question rows.`);
   return { format: 'csv', sheets: [res.layout], questions: res.questions, warnings: res.notes };
@@ -957,17 +963,17 @@ const pick = (o: Record<string, unknown>, keys: string[]): string | undefined =>
 };
 
 // JSON: {name?, questions:[{ref?, text, section?}]} (also a bare array, and common key spellings), or a Google VSAQ template.
-function parseJson(text: string): ParsedQuestionnaire {
+function parseJson(text: string, limits: ParseLimits): ParsedQuestionnaire {
   let data: unknown;
   try {
-    data = parseJsonWithExtensions(text);
+    data = parseJsonWithExtensions(text, limits.maxJsonDepth);
   } catch (err) {
+    if (err instanceof QuestionnaireParseError) throw err;
     throw new QuestionnaireParseError('corrupt', `The JSON file cannot be parsed: ${(err as Error).message}`, { cause: err });
   }
   if (isVsaqTemplate(data)) {
-    const { name, questions } = vsaqQuestions(data);
+    const { name, questions } = vsaqQuestions(data, limits);
     if (!questions.length) throw new QuestionnaireParseError('no_questions', 'The VSAQ template has no answerable items (yesno, radiogroup, checkgroup, line, box).');
-    if (questions.length > QUESTIONNAIRE_LIMITS.maxQuestions) throw tooManyQuestions(questions.length);
     const out: ParsedQuestionnaire = { format: 'vsaq', sheets: [], questions, warnings: [] };
     if (name) out.name = name;
     return out;
@@ -977,7 +983,7 @@ function parseJson(text: string): ParsedQuestionnaire {
   if (!list) {
     throw new QuestionnaireParseError('no_questions', 'The JSON file is neither {"questions": [{"ref", "text", "section"}]} nor a Google VSAQ template ({"questionnaire": [...]}).');
   }
-  if (list.length > QUESTIONNAIRE_LIMITS.maxQuestions) throw tooManyQuestions(list.length);
+  if (list.length > limits.maxQuestions) throw tooManyQuestions(list.length, limits.maxQuestions);
   const questions: ParsedQuestion[] = [];
   let skipped = 0;
   for (const item of list) {
@@ -992,6 +998,7 @@ function parseJson(text: string): ParsedQuestionnaire {
     }
     const o = item as Record<string, unknown>;
     const qText = pick(o, ['text', 'question', 'questionText', 'question_text', 'prompt', 'title']);
+    if (qText && qText.length > limits.maxCellChars) throw limitError(`A question has more than ${limits.maxCellChars.toLocaleString('en')} characters (limit: characters per question).`);
     if (!qText) {
       skipped++;
       continue;
@@ -1000,7 +1007,7 @@ function parseJson(text: string): ParsedQuestionnaire {
     const ref = pick(o, ['ref', 'id', 'question_id', 'questionId', 'qid', 'number', 'code']);
     if (ref) q.ref = ref;
     const section = pick(o, ['section', 'domain', 'category', 'group']) ?? pick(o, Object.keys(o).filter((k) => /section|domain|category/i.test(k)));
-    if (section) q.section = section;
+    if (section) q.section = section.length > limits.maxSectionChars ? tooLongSection(limits) : section;
     for (const k of ['allowedAnswers', 'allowed', 'choices', 'options']) {
       const v = o[k];
       if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string')) {
@@ -1014,123 +1021,6 @@ function parseJson(text: string): ParsedQuestionnaire {
   const out: ParsedQuestionnaire = { format: 'json', sheets: [], questions, warnings: skipped ? [`${skipped} JSON item(s) without question text were skipped.`] : [] };
   const name = obj ? pick(obj, ['name', 'title', 'specification_name']) : undefined;
   if (name) out.name = name;
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// ZIP (xlsx package): central directory, limits, bounded inflate
-// ---------------------------------------------------------------------------------------------
-
-interface ZipEntry {
-  name: string;
-  method: number;
-  flags: number;
-  compressedSize: number;
-  uncompressedSize: number;
-  offset: number;
-}
-
-const corrupt = (what: string) => new QuestionnaireParseError('corrupt', `The workbook is damaged: ${what}. Re-save it from Excel and upload it again.`);
-
-export function readZipDirectory(buf: Buffer): ZipEntry[] {
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw corrupt('the ZIP directory is missing (truncated upload?)');
-  let count = buf.readUInt16LE(eocd + 10);
-  let cdSize = buf.readUInt32LE(eocd + 12);
-  let cdOffset = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    const loc = eocd - 20;
-    if (loc >= 0 && buf.readUInt32LE(loc) === 0x07064b50) {
-      const rec = Number(buf.readBigUInt64LE(loc + 8));
-      if (rec + 56 <= buf.length && buf.readUInt32LE(rec) === 0x06064b50) {
-        count = Number(buf.readBigUInt64LE(rec + 32));
-        cdSize = Number(buf.readBigUInt64LE(rec + 40));
-        cdOffset = Number(buf.readBigUInt64LE(rec + 48));
-      }
-    }
-  }
-  if (count > QUESTIONNAIRE_LIMITS.maxZipEntries) throw new QuestionnaireParseError('too_large', `The workbook package has ${count} parts; at most ${QUESTIONNAIRE_LIMITS.maxZipEntries} are accepted.`);
-  if (cdOffset + cdSize > buf.length) throw corrupt('the ZIP directory points outside the file');
-  const entries: ZipEntry[] = [];
-  let p = cdOffset;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== 0x02014b50) throw corrupt('a ZIP directory entry is invalid');
-    const flags = buf.readUInt16LE(p + 8);
-    const method = buf.readUInt16LE(p + 10);
-    let compressedSize = buf.readUInt32LE(p + 20);
-    let uncompressedSize = buf.readUInt32LE(p + 24);
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    let offset = buf.readUInt32LE(p + 42);
-    if (p + 46 + nameLen + extraLen > buf.length) throw corrupt('a ZIP directory entry is cut off');
-    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
-    // ZIP64: the real sizes and offset are in the 0x0001 extra field.
-    let e = p + 46 + nameLen;
-    const extraEnd = e + extraLen;
-    while (e + 4 <= extraEnd) {
-      const id = buf.readUInt16LE(e);
-      const size = buf.readUInt16LE(e + 2);
-      if (id === 0x0001) {
-        let q = e + 4;
-        const next = () => {
-          const v = q + 8 <= e + 4 + size ? Number(buf.readBigUInt64LE(q)) : undefined;
-          q += 8;
-          return v;
-        };
-        if (uncompressedSize === 0xffffffff) uncompressedSize = next() ?? uncompressedSize;
-        if (compressedSize === 0xffffffff) compressedSize = next() ?? compressedSize;
-        if (offset === 0xffffffff) offset = next() ?? offset;
-      }
-      e += 4 + size;
-    }
-    entries.push({ name, method, flags, compressedSize, uncompressedSize, offset });
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  return entries;
-}
-
-// Zip bombs: the declared uncompressed total must stay under 100 MiB and 200x the file size (checked before inflating anything).
-function checkZipLimits(entries: ZipEntry[], fileSize: number): void {
-  const total = entries.reduce((s, x) => s + x.uncompressedSize, 0);
-  const { maxUncompressedBytes, maxCompressionRatio, minRatioCheckBytes } = QUESTIONNAIRE_LIMITS;
-  if (total > maxUncompressedBytes) {
-    throw new QuestionnaireParseError('too_large', `The workbook expands to ${mib(total)} when unpacked; the limit is ${mib(maxUncompressedBytes)}.`);
-  }
-  if (total > minRatioCheckBytes && total / fileSize > maxCompressionRatio) {
-    throw new QuestionnaireParseError('too_large', `The workbook expands ${Math.round(total / fileSize)}:1 when unpacked (limit ${maxCompressionRatio}:1); it looks like a zip bomb.`);
-  }
-}
-
-// Inflate with the declared size as a hard cap, so an entry that lies about its size cannot blow up memory.
-function extractEntry(buf: Buffer, e: ZipEntry): Buffer {
-  if (e.flags & 0x1) throw new QuestionnaireParseError('encrypted', 'The workbook package is encrypted (password-protected ZIP entries). Remove the password and upload it again.');
-  const p = e.offset;
-  if (p + 30 > buf.length || buf.readUInt32LE(p) !== 0x04034b50) throw corrupt(`the part "${e.name}" has no valid local header`);
-  const start = p + 30 + buf.readUInt16LE(p + 26) + buf.readUInt16LE(p + 28);
-  if (start + e.compressedSize > buf.length) throw corrupt(`the part "${e.name}" is cut off`);
-  const data = buf.subarray(start, start + e.compressedSize);
-  let out: Buffer;
-  if (e.method === 0) out = data;
-  else if (e.method === 8) {
-    if (e.uncompressedSize === 0) return Buffer.alloc(0);
-    try {
-      out = zlib.inflateRawSync(data, { maxOutputLength: e.uncompressedSize });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-        throw new QuestionnaireParseError('too_large', `The part "${e.name}" expands beyond its declared size; the workbook looks like a zip bomb.`);
-      }
-      throw corrupt(`the part "${e.name}" cannot be decompressed`);
-    }
-  } else throw corrupt(`the part "${e.name}" uses an unsupported compression method (${e.method})`);
-  if (out.length !== e.uncompressedSize) throw corrupt(`the part "${e.name}" has the wrong size`);
   return out;
 }
 
@@ -1185,9 +1075,9 @@ interface SheetInfo {
   path?: string;
 }
 
-async function loadWorkbook(bytes: Buffer): Promise<{ book: Book; sheets: SheetInfo[] }> {
-  const entries = readZipDirectory(bytes);
-  checkZipLimits(entries, bytes.length);
+async function loadWorkbook(bytes: Buffer, limits: ParseLimits): Promise<{ book: Book; sheets: SheetInfo[] }> {
+  const entries = readZipDirectory(bytes, limits.maxZipEntries);
+  checkZipLimits(entries, bytes.length, limits);
   const names = new Set(entries.map((e) => e.name));
   if (!names.has('xl/workbook.xml')) {
     if (names.has('xl/workbook.bin')) throw new QuestionnaireParseError('not_a_spreadsheet', 'This is an Excel binary workbook (.xlsb), which is not supported. Save it as .xlsx (Excel Workbook) and upload that.');
@@ -1196,8 +1086,7 @@ async function loadWorkbook(bytes: Buffer): Promise<{ book: Book; sheets: SheetI
     if (names.has('ppt/presentation.xml')) throw new QuestionnaireParseError('not_a_spreadsheet', 'This is a PowerPoint file, not a spreadsheet. Upload the questionnaire as .xlsx, .csv or .json.');
     throw new QuestionnaireParseError('not_a_spreadsheet', 'This ZIP archive is not an Excel workbook (no xl/workbook.xml). Upload the questionnaire as .xlsx, .csv or .json.');
   }
-  const files = new Map<string, Buffer>();
-  for (const e of entries) if (!e.name.endsWith('/')) files.set(e.name, extractEntry(bytes, e));
+  const { files } = openPackage(bytes, limits);
   const str = (name: string) => files.get(name)?.toString('utf8') ?? '';
 
   // Sheets (name, state, part) from workbook.xml and its relationships; defined names for dropdown lists.
@@ -1232,6 +1121,12 @@ async function loadWorkbook(bytes: Buffer): Promise<{ book: Book; sheets: SheetI
   const merges = new Map<string, Rect[]>();
   const zip = new JSZip();
   const sheetPaths = new Set(sheets.map((s) => s.path).filter(Boolean));
+  // Cells, rows and text lengths are counted in the XML bytes before exceljs builds a single cell.
+  const tally: CellTally = { cells: 0 };
+  for (const [name, data] of files) {
+    if (sheetPaths.has(name)) scanSheetXml(data, sheets.find((x) => x.path === name)?.name ?? name, limits, tally);
+    else if (/^xl\/sharedStrings\.xml$/i.test(name)) checkTextRuns(data, limits, 'the shared strings');
+  }
   for (const [name, data] of files) {
     if (sheetPaths.has(name)) {
       let xml = data.toString('utf8');
@@ -1253,7 +1148,7 @@ async function loadWorkbook(bytes: Buffer): Promise<{ book: Book; sheets: SheetI
   const book: Book = { grids: new Map(), definedNames, warnings: new Set(), resolved: new Map() };
   wb.worksheets.forEach((ws, i) => {
     const info = sheets.find((s) => s.name === ws.name) ?? sheets[i];
-    const g = gridFromWorksheet(ws);
+    const g = gridFromWorksheet(ws, limits);
     g.hidden = (info?.state ?? ws.state) !== 'visible';
     if (info?.path) {
       g.validations = validations.get(info.path) ?? [];
@@ -1281,15 +1176,19 @@ function textOf(v: unknown): string {
   return '';
 }
 
-function gridFromWorksheet(ws: ExcelJS.Worksheet): Grid {
+function gridFromWorksheet(ws: ExcelJS.Worksheet, limits: ParseLimits): Grid {
   const g = emptyGrid(ws.name);
   ws.eachRow((row, r) => {
     if (row.hidden) g.hiddenRows.add(r);
+    if (r > limits.maxRows) throw limitError(`The sheet "${ws.name}" uses row ${r}; at most ${limits.maxRows.toLocaleString('en')} rows are read (limit: rows).`);
     row.eachCell((cell, c) => {
       if (cell.type === ExcelJS.ValueType.Merge) return;
+      if (c > limits.maxColumns) throw limitError(`The sheet "${ws.name}" uses column ${columnLetter(c)}; at most ${limits.maxColumns} columns are read (limit: columns).`);
+      const text = textOf(cell.value);
+      if (text.length > limits.maxCellChars) throw limitError(`The cell ${address(r, c)} on "${ws.name}" holds ${text.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per cell).`);
       const fill = cell.fill as { type?: string; pattern?: string } | undefined;
       setCell(g, r, c, {
-        text: textOf(cell.value),
+        text,
         formula: cell.type === ExcelJS.ValueType.Formula,
         bold: !!cell.font?.bold,
         filled: !!fill && (fill.type === 'gradient' || (fill.type === 'pattern' && !!fill.pattern && fill.pattern !== 'none')),
@@ -1299,8 +1198,8 @@ function gridFromWorksheet(ws: ExcelJS.Worksheet): Grid {
   return g;
 }
 
-async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined): Promise<ParsedQuestionnaire> {
-  const { book, sheets } = await loadWorkbook(bytes);
+async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined, limits: ParseLimits): Promise<ParsedQuestionnaire> {
+  const { book, sheets } = await loadWorkbook(bytes, limits);
   const warnings: string[] = [];
   const order = sheets.map((s) => s.name).filter((n) => book.grids.has(n));
   for (const n of book.grids.keys()) if (!order.includes(n)) order.push(n);
@@ -1320,7 +1219,7 @@ async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined): P
   const results: SheetResult[] = [];
   const failures: string[] = [];
   for (const g of targets) {
-    const res = detectSheet(g, book, mapping, g.name);
+    const res = detectSheet(g, book, mapping, g.name, limits);
     if ('failure' in res) failures.push(res.failure);
     else if (res.questions.length) results.push(res);
   }
@@ -1364,7 +1263,7 @@ async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined): P
     const some = [...repeated].slice(0, 5).join(', ');
     warnings.push(`${repeated.size} question ID(s) appear on more than one sheet (e.g. ${some}); each is kept once, where it has answer cells first.`);
   }
-  if (questions.length > QUESTIONNAIRE_LIMITS.maxQuestions) throw tooManyQuestions(questions.length);
+  if (questions.length > limits.maxQuestions) throw tooManyQuestions(questions.length, limits.maxQuestions);
 
   const usedSheets = new Set(questions.map((q) => q.sheet));
   const layouts = kept.filter((r) => usedSheets.has(r.grid.name)).map((r) => r.layout);
@@ -1376,7 +1275,7 @@ async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined): P
     for (const n of order) {
       const g = book.grids.get(n)!;
       if (!g.hidden) continue;
-      const res = detectSheet(g, book, undefined, n);
+      const res = detectSheet(g, book, undefined, n, limits);
       if ('failure' in res || !res.layout.idColumn) continue;
       const listed = [...new Set(res.questions.map((q) => q.ref).filter((x): x is string => !!x))];
       const missing = listed.filter((x) => !refs.has(x));

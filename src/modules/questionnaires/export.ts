@@ -5,6 +5,15 @@ import { writeAnswers } from './xlsx-writeback.js';
 
 type Q = typeof questions.$inferSelect;
 
+/**
+ * What an export writes. `approved`: approved answers only. `all` (the default): approved and
+ * drafted answers go into the answer cells, and unreviewed ones are marked: a draft gets
+ * "Unreviewed draft." in the comment column (or before its text when the row has none), and an
+ * answer waiting for review leaves the answer cell empty with its draft and reason in the comment.
+ */
+export type ExportScope = 'all' | 'approved';
+
+const answered = (q: Q, scope: ExportScope) => (scope === 'approved' ? q.status === 'approved' : q.status === 'approved' || q.status === 'draft');
 const exported = (q: Q) => q.status !== null && q.status !== 'rejected';
 
 const CHOICE_WORDS: Record<string, string[]> = { yes: ['yes', 'y', 'true'], no: ['no', 'n', 'false'], partial: ['partial', 'partially', 'in progress'], 'n/a': ['n/a', 'na', 'not applicable'] };
@@ -28,28 +37,77 @@ export const EXPORT_COLUMNS: Column<Q>[] = [
   { header: 'sources', value: (q) => q.sources.map((s) => s.ref ?? `${s.kind}:${s.id}`).join('; '), width: 30 },
 ];
 
-export function exportCsv(qs: Q[]): string {
-  return toCsv(EXPORT_COLUMNS, qs);
+function columns(scope: ExportScope): Column<Q>[] {
+  return [
+    ...EXPORT_COLUMNS.map((c) => (c.header === 'choice' ? { ...c, value: (q: Q) => (answered(q, scope) ? q.choice : null) }
+      : c.header === 'answer' ? { ...c, value: (q: Q) => (answered(q, scope) ? q.answerText : null) }
+      : c.header === 'confidence' ? { ...c, value: (q: Q) => (answered(q, scope) ? q.confidence : null) } : c)),
+    { header: 'review', value: (q) => (q.status === 'needs_review' ? `needs review: ${q.reviewReason ?? 'low confidence'}` : q.status === 'draft' ? 'unreviewed draft' : null), width: 30 },
+  ];
+}
+
+export function exportCsv(qs: Q[], scope: ExportScope = 'all'): string {
+  return toCsv(columns(scope), scope === 'approved' ? qs.filter((q) => q.status === 'approved') : qs);
+}
+
+/**
+ * VSAQ's own answer format, which its tool loads back: item or option id -> value. A chosen radio
+ * or check option's key maps to "checked", a yes/no item to "yes" or "no", a text item to its text.
+ */
+export function exportVsaq(qs: Q[], scope: ExportScope = 'all'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const q of qs) {
+    if (!answered(q, scope)) continue;
+    const cell = q.answerCells.find((c) => c.role === 'vsaq');
+    if (!cell || !q.ref) continue;
+    if (cell.options && cell.options.length > 0) {
+      const picked = cell.options.find((o) => o.label === q.choice);
+      if (picked) out[picked.key] = 'checked';
+    } else if (cell.vsaqType === 'yesno' && q.choice) {
+      out[q.ref] = q.choice.toLowerCase().startsWith('y') ? 'yes' : 'no';
+    } else if (cell.vsaqType === 'check' && q.choice) {
+      if (q.choice.toLowerCase().startsWith('y')) out[q.ref] = 'checked';
+    } else if (q.answerText) {
+      out[q.ref] = q.answerText;
+    }
+  }
+  return out;
 }
 
 /**
  * XLSX: into the buyer's original workbook when there is one (only the answer cells change, so
  * every other sheet, style, merge and dropdown survives); otherwise a workbook of our own.
  */
-export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inferSelect, qs: Q[]): Promise<Buffer> {
+export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inferSelect, qs: Q[], scope: ExportScope = 'all'): Promise<Buffer> {
   if (q.format !== 'xlsx' || !q.sourceSha256) {
-    return toXlsx('Questionnaire', EXPORT_COLUMNS, qs, { name: q.name, generatedAt: new Date().toISOString() });
+    return toXlsx('Questionnaire', columns(scope), scope === 'approved' ? qs.filter((x) => x.status === 'approved') : qs, { name: q.name, generatedAt: new Date().toISOString() });
   }
   const edits: Array<{ sheet: string; cell: string; value: string }> = [];
   for (const item of qs) {
     if (!exported(item) || !item.sheet) continue;
     const choiceCell = item.answerCells.find((c) => c.role === 'choice');
     const textCell = item.answerCells.find((c) => c.role === 'text') ?? item.answerCells.find((c) => c.role === 'comment');
-    if (choiceCell && item.choice) edits.push({ sheet: item.sheet, cell: choiceCell.cell, value: choiceLabel(item.choice, choiceCell.allowed ?? item.allowedAnswers ?? undefined) });
+    const commentCell = item.answerCells.find((c) => c.role === 'comment' && c !== textCell);
+    if (!answered(item, scope)) {
+      // Waiting for a person: the answer cell stays empty; the draft and why go beside it.
+      if (scope === 'all' && item.status === 'needs_review') {
+        const note = `[Needs review: ${item.reviewReason ?? 'low confidence'}]${item.answerText ? ' ' + item.answerText : ''}`;
+        const where = commentCell ?? (choiceCell ? textCell : undefined);
+        if (where) edits.push({ sheet: item.sheet, cell: where.cell, value: note });
+      }
+      continue;
+    }
+    const allowed = choiceCell?.allowed ?? item.allowedAnswers ?? undefined;
+    // A value outside the cell's list is never written: the buyer's dropdown would reject it.
+    const choice = item.choice && (!allowed || allowed.length === 0 || allowed.includes(item.choice)) ? item.choice : null;
+    if (choiceCell && choice) edits.push({ sheet: item.sheet, cell: choiceCell.cell, value: allowed?.length ? choice : choiceLabel(choice, undefined) });
+    const draft = item.status === 'draft';
     if (textCell && item.answerText) {
-      const text = !choiceCell && item.choice ? `${choiceLabel(item.choice, undefined)}. ${item.answerText}` : item.answerText;
+      let text = !choiceCell && choice && (!allowed || allowed.length === 0) ? `${choiceLabel(choice, undefined)}. ${item.answerText.replace(/^(yes|no|partially|not applicable)\.\s*/i, '')}` : item.answerText;
+      if (draft && !commentCell) text = `[Unreviewed draft] ${text}`;
       edits.push({ sheet: item.sheet, cell: textCell.cell, value: text });
     }
+    if (draft && commentCell) edits.push({ sheet: item.sheet, cell: commentCell.cell, value: 'Unreviewed draft.' });
   }
   return writeAnswers(await blobs.readVerified(q.sourceSha256), edits);
 }

@@ -59,7 +59,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     },
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
-      const { input, created } = await readQuestionnaireUpload(req, portal.db, portal.blobs, portal.config.limits.uploadBytes);
+      const { input, created } = await readQuestionnaireUpload(req, portal.db, portal.blobs, portal.config.limits.uploadBytes, 'prospect');
       const ctx: ServiceContext = {
         orgId: g.org.id, actor: { type: 'public', id: `grant:${g.grant.id}`, role: 'viewer', userId: g.grant.id }, requestId: String(req.id), db: portal.db, clock: portal.clock,
       };

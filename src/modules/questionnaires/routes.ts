@@ -8,21 +8,24 @@ import type { BlobStore } from '../../lib/storage.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { discardBlob } from '../blobs/service.js';
 import { readQuestionnaireUpload } from './upload.js';
-import { exportCsv, exportXlsx } from './export.js';
+import { exportCsv, exportVsaq, exportXlsx } from './export.js';
+import { badRequest } from '../../lib/errors.js';
 import { ANSWER_STATUSES, CHOICES, QUESTIONNAIRE_STATUSES } from './tables.js';
 import * as service from './service.js';
 
 export const Answer = Type.Object({
-  choice: Nullable(Type.Enum(CHOICES)),
+  choice: Nullable(Type.String({ description: 'yes, no, partial or n/a; when the question has allowed answers (a dropdown, VSAQ options), one of them verbatim. Null: an open question, or not settled by the sources.' })),
   text: Nullable(Type.String()),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   status: Type.Enum(ANSWER_STATUSES),
   sources: Type.Array(Type.Object({
-    kind: Type.Enum(['control', 'library', 'evidence']),
+    kind: Type.Enum(['control', 'library', 'evidence', 'fact', 'document']),
     framework: Type.Optional(Type.String()), ref: Type.Optional(Type.String()), id: Type.Optional(Type.String()),
+    key: Type.Optional(Type.String({ description: 'The profile fact key, for kind fact.' })),
     version: Type.Optional(Type.Integer({ description: 'The version of the control answer, library entry or evidence drawn from: a later version makes the answer stale.' })),
     score: Type.Optional(Type.Number()),
   }), { description: 'Best first: the controls, library entries and evidence the answer comes from.' }),
+  reviewReason: Type.Optional(Nullable(Type.String({ description: 'Why the answer waits for a person: what the sources did not settle.' }))),
   stale: Type.Optional(Type.Boolean({ description: 'A source changed or expired since the answer was written or reviewed.' })),
   staleReasons: Type.Optional(Type.Array(Type.String())),
 });
@@ -44,6 +47,7 @@ const JsonImport = Type.Object({
     ref: Type.Optional(Type.String({ maxLength: 100 })),
     text: Type.String({ minLength: 1, maxLength: 5000 }),
     section: Type.Optional(Type.String({ maxLength: 300 })),
+    allowedAnswers: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 100, description: 'The answers the buyer allows (a dropdown list): the choice will be one of them verbatim.' })),
   }), { minItems: 1, maxItems: 5000 }),
 });
 
@@ -116,7 +120,7 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
     config: { role: 'editor' },
     schema: { tags: ['questionnaires'], operationId: 'deleteQuestionnaire', summary: 'Delete a questionnaire and its answers', params: IdParam, response: withProblems({ 204: Type.Null() }) },
     handler: async (req, reply) => {
-      await service.deleteQuestionnaire(req.ctx(), req.params.id);
+      await service.deleteQuestionnaire(req.ctx(), req.params.id, blobs);
       return reply.code(204).send(null);
     },
   });
@@ -138,7 +142,7 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
       tags: ['questionnaires'], operationId: 'reviewAnswer', summary: 'Edit, approve or reject an answer',
       params: Type.Object({ id: Type.String({ format: 'uuid' }), questionId: Type.String({ format: 'uuid' }) }),
       body: Type.Object({
-        choice: Type.Optional(Nullable(Type.Enum(CHOICES))),
+        choice: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 300, description: `One of ${CHOICES.join(', ')}, or one of the question's allowed answers.` }))),
         text: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))),
         status: Type.Optional(Type.Enum(['approved', 'rejected', 'needs_review'])),
       }),
@@ -151,10 +155,11 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
     config: { role: 'editor' },
     schema: {
       tags: ['questionnaires'], operationId: 'bulkApproveAnswers', summary: 'Approve every drafted answer at or above a confidence', params: IdParam,
-      body: Type.Object({ minConfidence: Type.Number({ minimum: 0, maximum: 1 }) }),
-      response: withProblems({ 200: Type.Object({ approved: Type.Integer() }) }),
+      description: 'Refused (422) below the measured draft threshold, where answers are right less than 95% of the time, unless `force` is true.',
+      body: Type.Object({ minConfidence: Type.Number({ minimum: 0, maximum: 1 }), force: Type.Optional(Type.Boolean({ default: false })) }),
+      response: withProblems({ 200: Type.Object({ approved: Type.Integer(), threshold: Type.Number({ description: 'The measured draft threshold.' }) }) }),
     },
-    handler: async (req) => service.bulkApprove(req.ctx(), req.params.id, req.body.minConfidence),
+    handler: async (req) => service.bulkApprove(req.ctx(), req.params.id, req.body.minConfidence, req.body.force ?? false),
   });
 
   app.post('/questionnaires/:id/release', {
@@ -173,12 +178,16 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
       tags: ['questionnaires'], operationId: 'exportQuestionnaire',
       summary: 'The filled questionnaire: XLSX written into the buyer\'s own workbook (only answer cells change), CSV or JSON',
       params: IdParam,
-      querystring: Type.Object({ format: Type.Optional(Type.Enum(['xlsx', 'csv', 'json'], { default: 'json' })) }),
+      description: '`only=approved` writes approved answers only. By default drafted answers are written too and marked as unreviewed (a comment "Unreviewed draft."), and answers waiting for review leave the answer cell empty with the draft and its reason in the comment column. `format=vsaq` (VSAQ imports) answers in VSAQ\'s own format, which its tool loads back.',
+      querystring: Type.Object({
+        format: Type.Optional(Type.Enum(['xlsx', 'csv', 'json', 'vsaq'], { default: 'json' })),
+        only: Type.Optional(Type.Enum(['approved'], { description: 'Only approved answers.' })),
+      }),
       response: withProblems({
         200: {
           description: 'The file',
           content: {
-            'application/json': { schema: Type.Object({ id: Type.String(), name: Type.String(), questions: Type.Array(Question) }) },
+            'application/json': { schema: Type.Union([Type.Object({ id: Type.String(), name: Type.String(), questions: Type.Array(Question) }), Type.Record(Type.String(), Type.String(), { description: 'format=vsaq: item or option id -> value' })]) },
             'text/csv': { schema: Type.String() },
             'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: Type.String({ format: 'binary' }) },
           },
@@ -188,15 +197,21 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
     handler: async (req, reply) => {
       const { questionnaire, questions } = await service.exportData(req.ctx(), req.params.id);
       const format = req.query.format ?? 'json';
+      const scope = req.query.only === 'approved' ? 'approved' : 'all';
       const base = (questionnaire.sourceFileName ?? questionnaire.name).replace(/\.[a-z0-9]+$/i, '').replace(/[^\w.\- ]+/g, '_');
       reply.header('cache-control', 'no-store');
       if (format === 'json') {
-        const full = await service.getQuestionnaire(req.ctx(), req.params.id);
+        const full = await service.getQuestionnaire(req.ctx(), req.params.id, scope === 'approved' ? { status: 'approved' } : {});
         return reply.type(CONTENT_TYPES.json).send({ id: full.id, name: full.name, questions: full.questions });
       }
+      if (format === 'vsaq') {
+        if (questionnaire.format !== 'vsaq') throw badRequest('format=vsaq is for questionnaires imported from a VSAQ template', [{ field: '/format', message: 'the questionnaire is not a VSAQ import' }]);
+        reply.header('content-disposition', `attachment; filename="${base}-answers.json"`);
+        return reply.type(CONTENT_TYPES.json).send(exportVsaq(questions, scope));
+      }
       reply.header('content-disposition', `attachment; filename="${base}-answered.${format}"`);
-      if (format === 'csv') return reply.type(CONTENT_TYPES.csv).send(exportCsv(questions));
-      return reply.type(CONTENT_TYPES.xlsx).send(await exportXlsx(blobs, questionnaire, questions));
+      if (format === 'csv') return reply.type(CONTENT_TYPES.csv).send(exportCsv(questions, scope));
+      return reply.type(CONTENT_TYPES.xlsx).send(await exportXlsx(blobs, questionnaire, questions, scope));
     },
   });
 };

@@ -2,25 +2,32 @@ import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, sql } from '
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
-import { DomainError, notFound } from '../../lib/errors.js';
+import { DomainError, badRequest, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, invalidCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
+import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
+import type { BlobStore } from '../../lib/storage.js';
 import { emitEvent } from '../events/service.js';
 import { controlAnswers } from '../controls/tables.js';
 import { evidence } from '../evidence/tables.js';
 import { entryStates } from '../library/service.js';
-import { controlText, draftAnswers, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
+import { factStates } from '../profile/index.js';
+import { controlText, draftAnswers, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
+import { inList, listMeaning } from './decide.js';
 import type { Llm } from './llm.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
-import { jobs, questionnaires, questions, type AnswerSource, type AnswerStatus, type Choice } from './tables.js';
+import { CHOICES, jobs, questionnaires, questions, type AnswerSource, type AnswerStatus, type Choice } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
 type QuestionnaireRow = typeof questionnaires.$inferSelect;
 
 export function answerOf(q: QuestionRow, staleReasons: string[] = []) {
   if (q.status === null) return null;
-  return { choice: q.choice, text: q.answerText, confidence: q.confidence ?? 0, status: q.status, sources: q.sources, stale: staleReasons.length > 0, staleReasons };
+  return {
+    choice: q.choice, text: q.answerText, confidence: q.confidence ?? 0, status: q.status, sources: q.sources,
+    reviewReason: q.status === 'needs_review' ? q.reviewReason : null, stale: staleReasons.length > 0, staleReasons,
+  };
 }
 
 function questionView(q: QuestionRow, staleReasons?: string[]) {
@@ -36,15 +43,18 @@ async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]
   const ids = (kind: string) => unique(sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!));
   const refs = unique(sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!));
   const evidenceIds = ids('evidence');
-  const [library, controlRows, evidenceRows] = await Promise.all([
+  const factKeys = unique(sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!));
+  const [library, controlRows, evidenceRows, facts] = await Promise.all([
     entryStates(db, orgId, ids('library')),
     refs.length === 0 ? [] : db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
       .from(controlAnswers).where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
     evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
       .from(evidence).where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
+    factStates(db, orgId, factKeys),
   ]);
   return {
     library,
+    facts,
     controls: new Map(controlRows.map((c) => [`${c.frameworkId}:${c.ref}`, c])),
     evidence: new Map(evidenceRows.map((e) => [e.id, e])),
   };
@@ -53,8 +63,9 @@ async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]
 /**
  * Why each answer may no longer hold: a library entry it used went stale, changed or was deleted,
  * a control answer it cites is at a later version than the one it drew from (or, for answers
- * without versions, changed after it was written or reviewed), or evidence it cites has a new
- * version or expired. Computed on read, so it is never out of date itself.
+ * without versions, changed after it was written or reviewed), evidence it cites has a new
+ * version or expired, or a profile fact it cites is at a later version or was deleted. Computed on
+ * read, so it is never out of date itself.
  */
 export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], now: Date): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
@@ -79,6 +90,10 @@ export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], 
         if (!e) reasons.push(`evidence ${src.id} was deleted`);
         else if (e.expiresAt && e.expiresAt <= now) reasons.push(`evidence "${e.title}" expired`);
         else if (src.version !== undefined && e.version > src.version) reasons.push(`evidence "${e.title}" has a new version (${e.version})`);
+      } else if (src.kind === 'fact') {
+        const f = current.facts.get(src.key!);
+        if (!f) reasons.push(`fact ${src.key} was deleted`);
+        else if (src.version !== undefined ? f.version > src.version : since !== null && f.updatedAt > since) reasons.push(`fact ${src.key} changed (version ${f.version})`);
       }
     }
     if (reasons.length > 0) out.set(q.id, reasons);
@@ -97,7 +112,8 @@ function summaryView(r: QuestionnaireRow) {
 export interface ImportInput {
   name: string;
   parsed: ParsedQuestionnaire;
-  source?: { sha256: string; fileName: string };
+  /** The uploaded file (kept for the write-back); `lease` is the upload's claim, ended by the ref. */
+  source?: { sha256: string; fileName: string; lease?: string | undefined };
 }
 
 export async function importQuestionnaire(ctx: ServiceContext, input: ImportInput) {
@@ -125,6 +141,7 @@ async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, orig
       sourceFileName: input.source?.fileName ?? null, layout: { sheets: input.parsed.sheets, warnings: input.parsed.warnings },
       status: 'imported', origin: origin.origin, grantId: origin.grantId ?? null, questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
     });
+    if (input.source) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'questionnaire_source', ownerId: id }, input.source);
     for (let i = 0; i < qs.length; i += 500) {
       await tx.insert(questions).values(qs.slice(i, i + 500).map((q: ParsedQuestion, j) => ({
         orgId: ctx.orgId, questionnaireId: id, id: newId(), position: i + j + 1, ref: q.ref ?? null, text: q.text,
@@ -188,14 +205,17 @@ export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cu
   };
 }
 
-export async function deleteQuestionnaire(ctx: ServiceContext, id: string) {
+export async function deleteQuestionnaire(ctx: ServiceContext, id: string, blobs: BlobStore) {
   requireRole(ctx.actor, 'editor');
-  await ctx.db.transaction(async (tx) => {
+  const shas = await ctx.db.transaction(async (tx) => {
     const [row] = await tx.delete(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id))).returning();
     if (!row) throw notFound('questionnaire');
     await tx.delete(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id)));
     await recordAudit(tx, ctx, { action: 'questionnaire.deleted', targetType: 'questionnaire', targetId: id, summary: { name: row.name } });
+    return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'questionnaire_source', ownerId: id });
   });
+  // After commit: the source file goes unless another questionnaire or organization uses it.
+  await blobs.collect(shas);
 }
 
 /** Queues a fill job (one at a time per questionnaire); approved answers are kept. */
@@ -276,7 +296,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   const controlVectors = llm && pending.length > 0 ? await degrade(() => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
-    const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, allowedAnswers: q.allowedAnswers }));
+    const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
     const questionVectors = llm && controlVectors && !llmDown ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
     const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
     const drafts = await draftAnswers(db, corpus, inputs, deps.thesaurus, { context, ...(extra ? { extra } : {}) });
@@ -287,6 +307,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
         const d = drafts.get(q.id)!;
         await tx.update(questions).set({
           choice: d.choice, answerText: d.text, confidence: d.confidence, status: d.status, sources: d.sources,
+          reviewReason: d.status === 'needs_review' ? (d.reason ?? null) : null, answerBasis: d.basis ?? null,
           filledByJob: job.id, answeredAt: now, reviewedBy: null, reviewedAt: null,
         }).where(and(eq(questions.orgId, orgId), eq(questions.id, q.id)));
         if (d.status === 'needs_review') {
@@ -299,8 +320,14 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     });
     await deps.afterBatch?.(i + batch.length);
   }
+  const hidden = target.format === 'vsaq' ? await hiddenByConditions(db, orgId, qid) : [];
   const finished = await db.transaction(async (tx) => {
     const now = clock();
+    // VSAQ items whose own `cond` is false given our answers are never shown to the buyer: no answer is given.
+    for (const id of hidden) {
+      await tx.update(questions).set({ choice: null, answerText: null, confidence: 1, status: 'draft', sources: [], reviewReason: null, answerBasis: { path: 'vsaq_hidden', raw: 1 } })
+        .where(and(eq(questions.orgId, orgId), eq(questions.id, id), ne(questions.status, 'approved')));
+    }
     await setProgress(tx, orgId, qid, job.id, now);
     const [row] = await tx.update(questionnaires).set({ status: 'filled', filledAt: now, updatedAt: now })
       .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
@@ -315,6 +342,61 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     // The client is shared by every job: report this job's share of its counters.
     ...(llm && usageBefore ? { llm: Object.fromEntries(Object.entries(llm.usage).map(([k, v]) => [k, v - usageBefore[k as keyof typeof usageBefore]])) } : {}),
   }, 'questionnaire fill finished');
+}
+
+/** A VSAQ item's offered options with their keys (radio and check groups). */
+function vsaqOptions(q: QuestionRow): Array<{ key: string; label: string }> | undefined {
+  const cell = q.answerCells.find((c) => c.role === 'vsaq');
+  return cell?.options;
+}
+
+/**
+ * The VSAQ items that the questionnaire's own conditions hide given the answers: a `cond` names
+ * item ids and option keys joined by &&, || and !, true when that option was chosen (or that
+ * yes/no item answered yes, or that text item filled).
+ */
+async function hiddenByConditions(db: Executor, orgId: string, qid: string): Promise<string[]> {
+  const rows = await db.select({ id: questions.id, ref: questions.ref, choice: questions.choice, text: questions.answerText, cells: questions.answerCells })
+    .from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)));
+  const truth = new Set<string>();
+  for (const r of rows) {
+    const cell = r.cells.find((c) => c.role === 'vsaq');
+    if (!cell) continue;
+    const picked = cell.options?.find((o) => o.label === r.choice);
+    if (picked) truth.add(picked.key);
+    else if (r.ref && (r.choice?.toLowerCase() === 'yes' || (!cell.options && r.text))) truth.add(r.ref);
+  }
+  const hidden: string[] = [];
+  for (const r of rows) {
+    const cond = r.cells.find((c) => c.role === 'vsaq')?.cond;
+    if (cond && evalCondition(cond, truth) === false) hidden.push(r.id);
+  }
+  return hidden;
+}
+
+/** Evaluates a VSAQ condition; undefined when it cannot be read (then nothing is hidden). */
+export function evalCondition(cond: string, truth: Set<string>): boolean | undefined {
+  const tokens = cond.match(/\(|\)|&&|\|\||!|[A-Za-z0-9_\-.]+/g) ?? [];
+  if (tokens.join('').length !== cond.replace(/\s+/g, '').length) return undefined;
+  let i = 0;
+  const or = (): boolean | undefined => {
+    let v = and_();
+    while (tokens[i] === '||') { i++; const w = and_(); v = v === undefined || w === undefined ? undefined : v || w; }
+    return v;
+  };
+  const and_ = (): boolean | undefined => {
+    let v = not();
+    while (tokens[i] === '&&') { i++; const w = not(); v = v === undefined || w === undefined ? undefined : v && w; }
+    return v;
+  };
+  const not = (): boolean | undefined => {
+    if (tokens[i] === '!') { i++; const v = not(); return v === undefined ? undefined : !v; }
+    if (tokens[i] === '(') { i++; const v = or(); if (tokens[i] !== ')') return undefined; i++; return v; }
+    const t = tokens[i++];
+    return t === undefined || t === ')' || t === '&&' || t === '||' ? undefined : truth.has(t);
+  };
+  const v = or();
+  return i === tokens.length ? v : undefined;
 }
 
 async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date) {
@@ -360,7 +442,8 @@ export async function runNextJob(deps: FillDeps): Promise<boolean> {
 }
 
 export interface ReviewInput {
-  choice?: Choice | null;
+  /** yes/no/partial/n/a, or one of the question's allowed values (matched case-insensitively, stored verbatim). */
+  choice?: string | null;
   text?: string | null;
   status?: 'approved' | 'rejected' | 'needs_review';
 }
@@ -373,6 +456,7 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
   return ctx.db.transaction(async (tx) => {
     const [q] = await tx.select().from(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId))).for('update');
     if (!q) throw notFound('question');
+    if (input.choice !== undefined && input.choice !== null) input = { ...input, choice: reviewChoice(input.choice, q.allowedAnswers) };
     const status: AnswerStatus = input.status ?? (q.status === 'needs_review' || q.status === null ? 'draft' : q.status);
     if (status === 'approved' && (input.text === undefined ? q.answerText : input.text) === null && (input.choice === undefined ? q.choice : input.choice) === null) {
       throw new DomainError('unprocessable', 'an empty answer cannot be approved; give a choice or a text first');
@@ -392,27 +476,51 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
   });
 }
 
+/** A reviewer's choice in the question's own list: a value of it (any case), or yes/no/... in the list's spelling. */
+function reviewChoice(choice: string, allowed: string[] | null): string {
+  const list = listMeaning(allowed);
+  if (!list) {
+    const generic = (CHOICES as readonly string[]).find((c) => c === choice.trim().toLowerCase());
+    if (!generic) throw badRequest(`choice must be one of ${CHOICES.join(', ')}`, [{ field: '/choice', message: `must be one of ${CHOICES.join(', ')}` }]);
+    return generic;
+  }
+  const exact = list.values.find((v) => v.toLowerCase() === choice.trim().toLowerCase());
+  if (exact) return exact;
+  const generic = (CHOICES as readonly string[]).find((c) => c === choice.trim().toLowerCase()) as Choice | undefined;
+  const spelled = generic ? inList(generic, list) : undefined;
+  if (spelled) return spelled;
+  throw badRequest(`choice must be one of this question's allowed answers: ${list.values.join(', ')}`, [{ field: '/choice', message: `must be one of: ${list.values.join(', ')}` }]);
+}
+
 /** The sources with the versions their subjects have now (deleted ones keep what they had). */
 async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
   const current = await sourceStates(tx, orgId, sources);
   return sources.map((s) => {
     const version = s.kind === 'library' ? current.library.get(s.id!)?.version
       : s.kind === 'evidence' ? current.evidence.get(s.id!)?.version
+      : s.kind === 'fact' ? current.facts.get(s.key!)?.version
       : current.controls.get(`${s.framework}:${s.ref}`)?.version;
     return version === undefined ? s : { ...s, version };
   });
 }
 
-/** Approves every drafted answer at or above a confidence. */
-export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, minConfidence: number) {
+/**
+ * Approves every drafted answer at or above a confidence. Below the measured draft threshold
+ * (where precision on the labelled set falls under 95%) it refuses unless the request says `force`.
+ */
+export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, minConfidence: number, force = false) {
   requireRole(ctx.actor, 'editor');
   await load(ctx.db, ctx.orgId, questionnaireId);
+  const threshold = loadCalibration().draftThreshold;
+  if (minConfidence < threshold && !force) {
+    throw new DomainError('unprocessable', `minConfidence ${minConfidence} is below the measured draft threshold ${threshold}: answers below it are right less than 95% of the time. Review them one by one, or send force: true.`);
+  }
   return ctx.db.transaction(async (tx) => {
     const rows = await tx.update(questions).set({ status: 'approved', reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.status, 'draft'), gte(questions.confidence, minConfidence)))
       .returning({ id: questions.id });
-    await recordAudit(tx, ctx, { action: 'answer.bulk_approved', targetType: 'questionnaire', targetId: questionnaireId, summary: { minConfidence, approved: rows.length } });
-    return { approved: rows.length };
+    await recordAudit(tx, ctx, { action: 'answer.bulk_approved', targetType: 'questionnaire', targetId: questionnaireId, summary: { minConfidence, force, approved: rows.length } });
+    return { approved: rows.length, threshold };
   });
 }
 

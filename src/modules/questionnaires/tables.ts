@@ -13,14 +13,20 @@ export interface AnswerCell {
   role: string;
   header?: string;
   allowed?: string[];
+  /** VSAQ items (role 'vsaq'): the item type, its choices ({key: label}) and its gating condition. */
+  vsaqType?: string;
+  options?: { key: string; label: string }[];
+  cond?: string;
 }
 
 export interface AnswerSource {
-  kind: 'control' | 'library' | 'evidence';
+  kind: 'control' | 'library' | 'evidence' | 'fact';
   framework?: string;
   ref?: string;
   id?: string;
-  /** The version of the control answer, library entry or evidence the answer was drawn from. */
+  /** Facts: the profile key (`data.storage_countries`). */
+  key?: string;
+  /** The version of the control answer, library entry, evidence or fact the answer was drawn from. */
   version?: number;
   score?: number;
 }
@@ -61,11 +67,16 @@ export const questions = pgTable('questionnaire_questions', {
   row: integer('row'),
   answerCells: jsonb('answer_cells').$type<AnswerCell[]>().notNull().default([]),
   allowedAnswers: text('allowed_answers').array(),
-  choice: text('choice', { enum: CHOICES }),
+  /** yes/no/partial/n/a, or the buyer's allowed value verbatim when the question has a list. */
+  choice: text('choice'),
   answerText: text('answer_text'),
   confidence: real('confidence'),
   status: text('status', { enum: ANSWER_STATUSES }),
   sources: jsonb('sources').$type<AnswerSource[]>().notNull().default([]),
+  /** Why the answer waits for a person (the abstain rule's reason), null otherwise. */
+  reviewReason: text('review_reason'),
+  /** The decision path and raw score behind the confidence, for calibration. */
+  answerBasis: jsonb('answer_basis').$type<{ path: string; raw: number }>(),
   /** The fill job that wrote this answer: a resumed job skips what it already answered. */
   filledByJob: uuid('filled_by_job'),
   answeredAt: timestamp('answered_at', { withTimezone: true }),

@@ -4,7 +4,8 @@ import { DomainError, type ErrorCode } from '../../lib/errors.js';
 import { field, readUpload } from '../../lib/multipart.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { discardBlob } from '../blobs/service.js';
-import { parseQuestionnaire, QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from './detect.js';
+import { QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from './detect.js';
+import type { LimitProfile } from '../../formats/limits.js';
 import type { ImportInput } from './service.js';
 
 const PARSE_ERRORS: Record<string, ErrorCode> = {
@@ -13,15 +14,16 @@ const PARSE_ERRORS: Record<string, ErrorCode> = {
 
 /**
  * A questionnaire from a request: JSON {name, questions}, or a multipart `file` (kept in the blob
- * store for the write-back) whose layout is detected; a refused file leaves no blob behind.
+ * store for the write-back) whose layout is detected; a refused file leaves no blob behind. The file
+ * is read in the parser pool, under the editor's or the (lower) prospect's limits.
  */
-export async function readQuestionnaireUpload(req: FastifyRequest, db: Executor, blobs: BlobStore, maxBytes: number): Promise<{ input: ImportInput; created?: StoredBlob }> {
+export async function readQuestionnaireUpload(req: FastifyRequest, db: Executor, blobs: BlobStore, maxBytes: number, profile: LimitProfile = 'editor'): Promise<{ input: ImportInput; created?: StoredBlob }> {
     if (!req.isMultipart()) {
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new DomainError('unsupported_media_type', 'send JSON {name, questions} or multipart/form-data with a `file`');
-      const body = req.body as { name: string; questions: { ref?: string; text: string; section?: string }[] };
+      const body = req.body as { name: string; questions: { ref?: string; text: string; section?: string; allowedAnswers?: string[] }[] };
       const parsed: ParsedQuestionnaire = {
         format: 'json', sheets: [], warnings: [],
-        questions: body.questions.map((q) => ({ ...(q.ref ? { ref: q.ref } : {}), text: q.text, ...(q.section ? { section: q.section } : {}), answerCells: [] })),
+        questions: body.questions.map((q) => ({ ...(q.ref ? { ref: q.ref } : {}), text: q.text, ...(q.section ? { section: q.section } : {}), ...(q.allowedAnswers?.length ? { allowedAnswers: q.allowedAnswers } : {}), answerCells: [] })),
       };
       return { input: { name: body.name, parsed } };
     }
@@ -39,13 +41,13 @@ export async function readQuestionnaireUpload(req: FastifyRequest, db: Executor,
       }
       let parsed: ParsedQuestionnaire;
       try {
-        parsed = await parseQuestionnaire({ fileName: upload.file.fileName, bytes: await blobs.readVerified(upload.file.stored.sha256), ...(mapping ? { mapping } : {}) });
+        parsed = await req.server.parsers.parseQuestionnaire({ fileName: upload.file.fileName, bytes: await blobs.readVerified(upload.file.stored.sha256), profile, ...(mapping ? { mapping } : {}) });
       } catch (err) {
         if (err instanceof QuestionnaireParseError) throw new DomainError(PARSE_ERRORS[err.code] ?? 'bad_request', err.message);
         throw err;
       }
       const name = field(upload.fields, 'name') ?? parsed.name ?? upload.file.fileName;
-      return { input: { name, parsed, source: { sha256: upload.file.stored.sha256, fileName: upload.file.fileName } }, created: upload.file.stored };
+      return { input: { name, parsed, source: { sha256: upload.file.stored.sha256, fileName: upload.file.fileName, lease: upload.file.stored.lease } }, created: upload.file.stored };
     } catch (err) {
       await discardBlob(db, blobs, upload.file?.stored);
       throw err;

@@ -18,6 +18,7 @@
  */
 import path from 'node:path';
 import JSZip from 'jszip';
+import { neutralize } from '../../lib/tabular.js';
 
 export type CellValue = string | number | boolean | null;
 
@@ -175,9 +176,9 @@ function normalizeEdit(edit: CellEdit, i: number): NormalizedEdit {
   return { sheet: edit.sheet, ref: colToLetters(at.col) + at.row, row: at.row, col: at.col, value };
 }
 
-/** Text that a spreadsheet (or a CSV export of it) could take for a formula gets a leading quote. */
+/** Text that a spreadsheet (or a CSV export of it) could take for a formula gets a quote, on every line. */
 export function neutralizeFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return neutralize(text);
 }
 
 function lettersToCol(letters: string): number {

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
-import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
+import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore } from '../../lib/storage.js';
@@ -114,7 +114,8 @@ export interface RequestMeta {
 
 /**
  * Records an access request with the NDA version accepted, the time, address and agent.
- * A second request from the same address while one is pending merges into it. An address
+ * Every request is its own record: a second one with the same email neither changes a pending
+ * one nor answers differently, so nobody learns from this public route that one exists. An address
  * whose domain is on the page's auto-approve list is granted at once; its link is delivered
  * by the organization (see the access_grant.created event), never in this public answer.
  */
@@ -136,23 +137,12 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
   const domain = email!.split('@')[1]!;
   const auto = page.autoApproveDomains.includes(domain);
 
-  const attempt = () => deps.db.transaction(async (tx) => {
+  const outcome = await deps.db.transaction(async (tx) => {
     const now = deps.clock();
-    const [pending] = await tx.select().from(accessRequests)
-      .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.email, email!), eq(accessRequests.status, 'pending'))).for('update');
     const fields = {
       name: name!, company: company!, reason: input.reason?.trim() || null, ndaVersion, ndaAcceptedAt: now,
       ip: meta.ip, userAgent: meta.userAgent?.slice(0, 500) ?? null, updatedAt: now,
     };
-    if (pending) {
-      const [merged] = await tx.update(accessRequests).set({
-        ...fields,
-        documentIds: pending.documentIds.length === 0 || wanted.length === 0 ? [] : [...new Set([...pending.documentIds, ...wanted])],
-        requestCount: pending.requestCount + 1,
-      }).where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, pending.id))).returning();
-      await auditAs(tx, org.id, 'public', meta.requestId, now, { action: 'access_request.merged', targetType: 'access_request', targetId: pending.id, summary: { requestCount: merged!.requestCount, ndaVersion } });
-      return { request: merged!, merged: true };
-    }
     const [created] = await tx.insert(accessRequests).values({
       ...fields, orgId: org.id, id: newId(), email: email!, documentIds: wanted, status: 'pending', createdAt: now,
     }).returning();
@@ -172,15 +162,10 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
         grantId: grant.id, requestId: request.id, email: grant.email, documentIds: docs, expiresAt: expiresAt.toISOString(), autoApproved: true,
       });
     }
-    return { request, merged: false };
+    return { request };
   });
-  try {
-    return await attempt();
-  } catch (err) {
-    // Two first requests raced: the loser merges into the winner's.
-    if (isUniqueViolation(err, 'access_requests_pending_email_key')) return attempt();
-    throw err;
-  }
+  // `merged` stays in the answer for older clients; it is always false now.
+  return { request: outcome.request, merged: false as boolean };
 }
 
 // ---------------------------------------------------------------------------------------------

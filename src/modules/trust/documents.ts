@@ -1,5 +1,5 @@
 import type { UploadedFile } from '../../lib/multipart.js';
-import { discardBlob } from '../blobs/service.js';
+import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/service.js';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
@@ -86,6 +86,7 @@ export async function createDocument(ctx: ServiceContext, input: DocumentInput, 
       orgId: ctx.orgId, documentId: id, version: 1, sha256: file!.stored.sha256, size: file!.stored.size,
       fileName: file!.fileName, contentType: file!.contentType, uploadedBy: ctx.actor.id, uploadedAt: now,
     });
+    await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'document_version', ownerId: id }, file!.stored);
     await recordAudit(tx, ctx, {
       action: 'document.created', targetType: 'document', targetId: id,
       summary: { title, visibility, sha256: file!.stored.sha256, fileName: file!.fileName },
@@ -170,6 +171,7 @@ export async function addDocumentVersion(ctx: ServiceContext, id: string, file: 
       orgId: ctx.orgId, documentId: id, version, sha256: file.stored.sha256, size: file.stored.size,
       fileName: file.fileName, contentType: file.contentType, uploadedBy: ctx.actor.id, uploadedAt: now,
     });
+    await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'document_version', ownerId: id }, file.stored);
     await tx.update(documents).set({ currentVersion: version, updatedAt: now }).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id)));
     await recordAudit(tx, ctx, { action: 'document.version_added', targetType: 'document', targetId: id, summary: { version, sha256: file.stored.sha256 } });
   });
@@ -179,14 +181,13 @@ export async function addDocumentVersion(ctx: ServiceContext, id: string, file: 
 export async function deleteDocument(ctx: ServiceContext, blobs: BlobStore, id: string) {
   requireRole(ctx.actor, 'editor');
   const shas = await ctx.db.transaction(async (tx) => {
-    const versions = await tx.select({ sha: documentVersions.sha256 }).from(documentVersions)
-      .where(and(eq(documentVersions.orgId, ctx.orgId), eq(documentVersions.documentId, id)));
     const [row] = await tx.delete(documents).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id))).returning();
     if (!row) throw notFound('document');
     await recordAudit(tx, ctx, { action: 'document.deleted', targetType: 'document', targetId: id, summary: { title: row.title } });
-    return versions.map((v) => v.sha);
+    return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'document_version', ownerId: id });
   });
-  for (const sha of new Set(shas)) await discardBlob(ctx.db, blobs, { sha256: sha, size: 0, created: true });
+  // After commit, outside the transaction: GC removes files no organization refers to any more.
+  await blobs.collect(shas);
 }
 
 export async function openDocumentFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {

@@ -39,6 +39,10 @@ const PublicTrustSchema = Type.Object({
     additionalProperties: true, description: 'Public documents carry a downloadUrl; NDA documents are listed by title only; private ones never appear.',
   })),
   faq: Type.Array(Type.Object({ question: Type.String(), answer: Type.String() })),
+  facts: Type.Array(Type.Object({
+    key: Type.String(), label: Type.String(), type: Type.String(), value: Type.Unknown(), unit: Type.Union([Type.String(), Type.Null()]),
+    display: Type.String({ description: 'The value as words.' }), statement: Type.String({ description: 'The fact as a sentence.' }),
+  }), { description: 'Organization profile facts marked public.' }),
   updatedAt: Type.String({ format: 'date-time' }),
 }, { additionalProperties: true });
 
@@ -242,7 +246,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config: writeConfig,
     schema: {
       tags: ['trust'], operationId: 'createAccessRequest', summary: 'Ask for access to NDA documents (ndaAccepted must be true)', params: Slug, security: [],
-      description: 'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. A second request from the same email while one is pending merges into it (200, same id).',
+      description: 'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it.',
       body: AccessRequestBody,
       response: withProblems({
         201: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean() }),

@@ -253,6 +253,21 @@ ${m.access ? '<p><a href="#request-access">Request access to the documents under
 ${accessForm(m, form)}`;
 }
 
+function factsSection(m: PublicTrust) {
+  if (m.facts.length === 0) return '';
+  const unit = (f: PublicTrust['facts'][number]) => (!f.unit || f.type !== 'number' ? '' : f.unit === 'percent' ? '%' : ` ${esc(f.unit)}`);
+  const value = (f: PublicTrust['facts'][number]) => `${esc(f.display)}${unit(f)}`;
+  return `
+<section id="facts" aria-labelledby="h-facts">
+<h2 id="h-facts">Company facts</h2>
+<div class="card">
+<dl class="facts">
+${m.facts.map((f) => `<div><dt>${esc(f.label)}</dt><dd>${value(f)}</dd></div>`).join('\n')}
+</dl>
+</div>
+</section>`;
+}
+
 function faqSection(m: PublicTrust) {
   if (!m.sections.includes('faq') || m.faq.length === 0) return '';
   return `
@@ -275,6 +290,7 @@ function footer(m: PublicTrust) {
 export function renderTrustPage(m: PublicTrust, form?: FormState) {
   const nav = [
     m.sections.includes('certifications') && { href: '#certifications', label: 'Certifications' },
+    m.facts.length > 0 && { href: '#facts', label: 'Company facts' },
     m.security && { href: '#security', label: 'Security' },
     m.soc2 && { href: '#soc2', label: 'SOC 2' },
     m.sections.includes('subprocessors') && { href: '#subprocessors', label: 'Subprocessors' },
@@ -289,6 +305,7 @@ ${paragraphs(m.overview)}
 <p class="updated">Last updated ${time(m.updatedAt)}</p>
 </section>
 ${certificationsSection(m)}
+${factsSection(m)}
 ${securitySection(m)}
 ${soc2Section(m)}
 ${subprocessorsSection(m)}
@@ -510,52 +527,80 @@ export function renderTrustProfile(m: PublicTrust) {
       ? { title: d.title, access: 'public', url: d.downloadUrl, contentType: d.contentType, size: d.size }
       : { title: d.title, access: 'nda' })),
     faq: m.faq,
+    facts: m.facts.map((f) => ({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit })),
     accessRequests: m.access ? { method: 'POST', url: m.access.requestUrl, contentType: 'application/json', fields: ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'], ndaVersion: m.access.ndaVersion } : null,
     links: m.links,
   }, null, 2) + '\n';
 }
 
 const line = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
-const mdText = (s: string | null | undefined) => line(s).replace(/([[\]])/g, '\\$1');
+/**
+ * The organization's words as Markdown text, never markup: one line, with the characters that make
+ * links, images, HTML, emphasis, code and tables escaped, and a block marker (heading, quote, list)
+ * escaped where the text starts a line.
+ */
+const md = (s: string | null | undefined) => line(s)
+  .replace(/[\\`*_[\]<>!|~&]/g, '\\$&')
+  .replace(/^([#>+=-])/, '\\$1')
+  .replace(/^(\d+)([.)])/, '$1\\$2');
+/** An http(s) URL as a Markdown link target (parentheses, brackets and spaces encoded), or undefined. */
+const mdUrl = (raw: string | null | undefined) => {
+  try {
+    const u = new URL(raw ?? '');
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+    return u.href.replace(/[()[\]\s<>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  } catch {
+    return undefined;
+  }
+};
+const mdLink = (text: string, url: string | null | undefined) => {
+  const href = mdUrl(url);
+  return href ? `[${md(text)}](${href})` : md(text);
+};
 
 export function renderLlmsTxt(m: PublicTrust) {
-  const out: string[] = [`# ${line(m.organization.name)} Trust Center`, '', `> ${line(m.headline)}`, ''];
-  if (m.overview) out.push(line(m.overview), '');
+  const out: string[] = [`# ${md(m.organization.name)} Trust Center`, '', `> ${md(m.headline)}`, ''];
+  if (m.overview) out.push(md(m.overview), '');
   out.push(`Last updated: ${m.updatedAt.slice(0, 10)}. Only information the organization marked public is listed here.`, '');
   if (m.certifications.length > 0) {
     out.push('## Certifications and reports', '');
-    for (const c of m.certifications) out.push(`- ${line(c.name)} (${c.kindLabel}${c.issuer ? `, ${line(c.issuer)}` : ''}): ${c.statusLabel}. ${line(c.statusReason)}`);
+    for (const c of m.certifications) out.push(`- ${md(c.name)} (${c.kindLabel}${c.issuer ? `, ${md(c.issuer)}` : ''}): ${c.statusLabel}. ${md(c.statusReason)}`);
     out.push('');
   }
   if (m.security) {
     out.push('## Security overview', '');
-    for (const f of m.security.frameworks.filter((x) => x.inScope)) out.push(`- ${f.name}: ${f.attested ? 'independently attested' : 'self-assessed'}. ${line(f.note)}`);
+    for (const f of m.security.frameworks.filter((x) => x.inScope)) out.push(`- ${f.name}: ${f.attested ? 'independently attested' : 'self-assessed'}. ${md(f.note)}`);
     for (const d of m.security.domains) {
-      out.push('', `### ${line(d.name)}`, '');
-      for (const c of d.controls) out.push(`- ${c.ref} ${line(c.title)}: ${c.statusLabel}.${c.summary ? ` ${line(c.summary)}` : ''}`);
+      out.push('', `### ${md(d.name)}`, '');
+      for (const c of d.controls) out.push(`- ${c.ref} ${md(c.title)}: ${c.statusLabel}.${c.summary ? ` ${md(c.summary)}` : ''}`);
     }
     out.push('');
   }
   if (m.soc2) {
     out.push('## SOC 2 coverage', '', `${m.soc2.covered} of ${m.soc2.criteria} criteria fully covered, ${m.soc2.partial} partly; overall ${Math.round(m.soc2.overall * 100)}%.`, '');
-    for (const g of m.soc2.groups) out.push(`- ${g.group} ${line(g.name)}: ${Math.round(g.coverage * 100)}%`);
+    for (const g of m.soc2.groups) out.push(`- ${g.group} ${md(g.name)}: ${Math.round(g.coverage * 100)}%`);
+    out.push('');
+  }
+  if (m.facts.length > 0) {
+    out.push('## Company facts', '');
+    for (const f of m.facts) out.push(`- ${md(f.label)}: ${md(f.statement)}`);
     out.push('');
   }
   if (m.subprocessors.length > 0) {
     out.push('## Subprocessors', '');
-    for (const s of m.subprocessors) out.push(`- ${s.url ? `[${mdText(s.name)}](${s.url})` : line(s.name)} (${line(s.location)}): ${line(s.purpose)}`);
+    for (const s of m.subprocessors) out.push(`- ${mdLink(s.name, s.url)} (${md(s.location)}): ${md(s.purpose)}`);
     out.push('');
   }
   if (m.documents.length > 0) {
     out.push('## Documents', '');
     for (const d of m.documents) {
-      out.push(d.visibility === 'public' ? `- [${mdText(d.title)}](${d.downloadUrl}): public download` : `- ${line(d.title)}: available under NDA${m.access ? `; request access at ${m.access.formUrl}` : ''}`);
+      out.push(d.visibility === 'public' ? `- ${mdLink(d.title, d.downloadUrl)}: public download` : `- ${md(d.title)}: available under NDA${m.access ? `; request access at ${m.access.formUrl}` : ''}`);
     }
     out.push('');
   }
   if (m.faq.length > 0) {
     out.push('## FAQ', '');
-    for (const f of m.faq) out.push(`### ${line(f.question)}`, '', line(f.answer), '');
+    for (const f of m.faq) out.push(`### ${md(f.question)}`, '', md(f.answer), '');
   }
   out.push('## Optional', '', `- [Trust profile (JSON)](${m.links.trustJson})`, `- [Trust page data (JSON API)](${m.links.json})`, `- [Trust page](${m.links.page})`, '');
   return out.join('\n');

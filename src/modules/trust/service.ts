@@ -12,9 +12,11 @@ import { listCertificationsForOrg, type CertificationView } from '../certificati
 import { certifications } from '../certifications/tables.js';
 import { controlAnswers } from '../controls/tables.js';
 import { libraryEntries } from '../library/tables.js';
+import { factSentence, formatFactValue, loadFacts } from '../profile/index.js';
 import { organizations } from '../identity/tables.js';
 import { soc2Coverage } from '../reports/soc2.js';
-import { currentVersions, discardBlob } from './documents.js';
+import { currentVersions } from './documents.js';
+import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
 import {
   TRUST_SECTIONS, documents, trustPages,
   type FaqEntry, type Subprocessor, type TrustSection, type TrustSections,
@@ -225,10 +227,13 @@ export async function setLogo(ctx: ServiceContext, blobs: BlobStore, stored: Sto
     } else {
       await tx.insert(trustPages).values({ orgId: ctx.orgId, sections: DEFAULT_SECTIONS, logoSha256: stored.sha256, logoContentType: type, version: 1, createdAt: now, updatedAt: now });
     }
+    const logo = { orgId: ctx.orgId, ownerKind: 'trust_logo' as const, ownerId: ctx.orgId };
+    const replaced = current?.logoSha256 && current.logoSha256 !== stored.sha256 ? await dropBlobRefs(tx, logo, current.logoSha256) : [];
+    await addBlobRef(tx, logo, stored);
     await recordAudit(tx, ctx, { action: 'trust_page.logo_set', targetType: 'trust_page', targetId: ctx.orgId, summary: { sha256: stored.sha256, contentType: type } });
-    return current?.logoSha256 ?? null;
+    return replaced;
   });
-  if (previous && previous !== stored.sha256) await discardBlob(ctx.db, blobs, { sha256: previous, size: 0, created: true });
+  await blobs.collect(previous);
   return getTrustPage(ctx, publicUrl);
 }
 
@@ -261,6 +266,8 @@ export type PublicDocument =
   | { id: string; title: string; visibility: 'public'; description: string | null; fileName: string; contentType: string; size: number; downloadUrl: string }
   | { id: string; title: string; visibility: 'nda' };
 
+export interface PublicFact { key: string; label: string; type: string; value: unknown; unit: string | null; display: string; statement: string }
+
 export interface PublicTrust {
   organization: { name: string; slug: string };
   headline: string;
@@ -274,6 +281,8 @@ export interface PublicTrust {
   subprocessors: Subprocessor[];
   documents: PublicDocument[];
   faq: FaqEntry[];
+  /** Profile facts marked public, in catalog order. */
+  facts: PublicFact[];
   access: { requestUrl: string; formUrl: string; ndaVersion: string; ndaText: string } | null;
   updatedAt: string;
   links: { page: string; json: string; trustJson: string; llmsTxt: string };
@@ -389,6 +398,13 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
   }
   const hasNda = docs.some((d) => d.visibility === 'nda');
 
+  // Profile facts: only those marked public are read.
+  const facts: PublicFact[] = [];
+  for (const f of (await loadFacts(db, org.id, { publicOnly: true })).values()) {
+    updated = later(updated, f.updatedAt);
+    facts.push({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit ?? null, display: formatFactValue(f), statement: factSentence(f) });
+  }
+
   const model: PublicTrust = {
     organization: { name: org.name, slug: org.slug },
     headline: page.headline ?? `${org.name} trust center`,
@@ -402,6 +418,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     subprocessors: sections.subprocessors ? page.subprocessors : [],
     documents: docs,
     faq: sections.faq ? await publicFaq(db, org.id, page.faq) : [],
+    facts,
     access: hasNda ? {
       requestUrl: `${publicUrl}/api/v1/public/trust/${org.slug}/access-requests`,
       formUrl: `${base}/request-access`,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid,
 } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 
@@ -106,7 +106,7 @@ export const accessRequests = pgTable('access_requests', {
   orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
   id: uuid('id').notNull(),
   name: text('name').notNull(),
-  /** Stored lower-cased: one pending request per address and organization. */
+  /** Stored lower-cased. */
   email: text('email').notNull(),
   company: text('company').notNull(),
   reason: text('reason'),
@@ -118,7 +118,7 @@ export const accessRequests = pgTable('access_requests', {
   ndaAcceptedAt: timestamp('nda_accepted_at', { withTimezone: true }).notNull(),
   ip: text('ip'),
   userAgent: text('user_agent'),
-  /** Duplicate pending requests merge into one; this counts them. */
+  /** Kept for older rows that merged duplicates; new requests are never merged (always 1). */
   requestCount: integer('request_count').notNull().default(1),
   autoApproved: boolean('auto_approved').notNull().default(false),
   decidedBy: text('decided_by'),
@@ -129,7 +129,8 @@ export const accessRequests = pgTable('access_requests', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 }, (t) => [
   primaryKey({ columns: [t.orgId, t.id] }),
-  uniqueIndex('access_requests_pending_email_key').on(t.orgId, t.email).where(sql`status = 'pending'`),
+  // Not unique: each request is its own record (merging leaked that a pending one existed).
+  index('access_requests_email_idx').on(t.orgId, t.email),
   index('access_requests_status_idx').on(t.orgId, t.status, t.id),
 ]);
 

@@ -5,6 +5,7 @@ import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { EVENT_TYPES, events } from '../events/tables.js';
+import { checkUrlOnSave, type EgressPolicy } from './egress.js';
 import { newSecret } from './signing.js';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from './tables.js';
 
@@ -19,18 +20,25 @@ function endpointView(r: EndpointRow) {
   };
 }
 
-/** Outgoing URLs: http(s) only, no credentials in the URL (they would leak into logs and proxies). */
-export function validateUrl(raw: string, requireHttps: boolean): FieldError[] {
+/**
+ * Outgoing URLs: http(s) only, no credentials in the URL (they would leak into logs and proxies),
+ * and a host on the public internet (egress policy; checked again before every send).
+ */
+export async function validateUrl(raw: string, policy: WebhookPolicy): Promise<FieldError[]> {
+  let u: URL;
   try {
-    const u = new URL(raw);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return [{ field: 'body/url', message: 'must be an http or https URL' }];
-    if (requireHttps && u.protocol !== 'https:') return [{ field: 'body/url', message: 'must use https' }];
-    if (u.username || u.password) return [{ field: 'body/url', message: 'must not contain credentials; use the signing secret to authenticate us' }];
-    if (u.hash) return [{ field: 'body/url', message: 'must not contain a fragment' }];
-    return [];
+    u = new URL(raw);
   } catch {
     return [{ field: 'body/url', message: 'is not a valid URL' }];
   }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return [{ field: 'body/url', message: 'must be an http or https URL' }];
+  if (policy.requireHttps && u.protocol !== 'https:') return [{ field: 'body/url', message: 'must use https' }];
+  if (u.username || u.password) return [{ field: 'body/url', message: 'must not contain credentials; use the signing secret to authenticate us' }];
+  if (u.hash) return [{ field: 'body/url', message: 'must not contain a fragment' }];
+  if (!(await checkUrlOnSave(u, policy))) {
+    return [{ field: 'body/url', message: 'must point to a public internet host; loopback, private, link-local and other special-purpose addresses are refused' }];
+  }
+  return [];
 }
 
 function validateEvents(list: string[]): FieldError[] {
@@ -42,13 +50,13 @@ function failOn(errors: FieldError[]) {
   if (errors.length > 0) throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
 }
 
-export interface WebhookPolicy {
+export interface WebhookPolicy extends EgressPolicy {
   requireHttps: boolean;
 }
 
 export async function createEndpoint(ctx: ServiceContext, policy: WebhookPolicy, input: { url: string; events: string[]; description?: string; enabled?: boolean }) {
   requireRole(ctx.actor, 'admin');
-  failOn([...validateUrl(input.url, policy.requireHttps), ...validateEvents(input.events)]);
+  failOn([...(await validateUrl(input.url, policy)), ...validateEvents(input.events)]);
   const id = newId();
   const secret = newSecret();
   const now = ctx.clock();
@@ -86,7 +94,7 @@ export async function listEndpoints(ctx: ServiceContext, q: { limit: number; cur
 
 export async function updateEndpoint(ctx: ServiceContext, policy: WebhookPolicy, id: string, input: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }) {
   requireRole(ctx.actor, 'admin');
-  failOn([...(input.url ? validateUrl(input.url, policy.requireHttps) : []), ...(input.events ? validateEvents(input.events) : [])]);
+  failOn([...(input.url !== undefined ? await validateUrl(input.url, policy) : []), ...(input.events ? validateEvents(input.events) : [])]);
   await loadEndpoint(ctx, id);
   const row = await ctx.db.transaction(async (tx) => {
     const [r] = await tx.update(webhookEndpoints).set({

@@ -45,12 +45,19 @@ t.test('signup refusals', async (t) => {
   const retry = await post({ organization: { name: 'X', slug: 'fresh-slug' }, user: { email: 'new@x.example.com', password: PASSWORD } });
   t.equal(retry.statusCode, 201, 'the slug of a refused signup is still free');
 
-  for (const [password, why] of [['short1!', 'at least 12'], ['password1234', 'commonly used'], ['aaaaaaaaaaaaaaaa', 'distinct'], ['weakling-user@', 'email']] as const) {
-    const r = await post({ organization: { name: 'W', slug: 'weak-' + why.length }, user: { email: 'weakling-user@w.example.com', password } });
-    t.equal(r.statusCode, 400, `weak password refused: ${why}`);
+  const weak = [
+    ['short1!', 'at least 12'], ['password1234', 'too easy to guess'], ['aaaaaaaaaaaaaaaa', 'too easy to guess'], ['weakling-user@', 'email'],
+    ['Password123!', 'too easy to guess'], ['qwertyuiop[]\\', 'too easy to guess'], ['Weakling2026!', 'too easy to guess'],
+  ] as const;
+  for (const [i, [password, why]] of weak.entries()) {
+    const r = await post({ organization: { name: 'Weakling Org', slug: `weak-${i}` }, user: { email: 'weakling-user@w.example.com', password } });
+    t.equal(r.statusCode, 400, `weak password refused: ${password}`);
     t.equal(r.json().code, 'weak_password');
     t.match(r.json().detail, why);
+    t.same(r.json().errors.map((e: { field: string }) => e.field), ['body/user/password'], 'names the field');
   }
+  const strong = await post({ organization: { name: 'S', slug: 'strong-one' }, user: { email: 'strong@s.example.com', password: 'Correct-Horse-Battery-9' } });
+  t.equal(strong.statusCode, 201, 'a passphrase of unrelated words is accepted');
 
   const badSlug = await post({ organization: { name: 'B', slug: 'Not A Slug' }, user: { email: 'b@b.example.com', password: PASSWORD } });
   t.equal(badSlug.statusCode, 400);

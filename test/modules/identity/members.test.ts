@@ -11,7 +11,7 @@ t.test('members, invitations and roles', async (t) => {
   t.equal(invite.json().status, 'invited');
   const token = invite.json().invitation.token;
 
-  const weak = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token, password: 'short' } });
+  const weak = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token, password: 'Password123!' } });
   t.equal(weak.statusCode, 400, 'weak password refused on acceptance');
   const accept = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token, password: PASSWORD, name: 'New Person' } });
   t.equal(accept.statusCode, 201);
@@ -23,13 +23,33 @@ t.test('members, invitations and roles', async (t) => {
   t.same(list.json().items.map((m: { role: string }) => m.role).sort(), ['editor', 'owner']);
   const editorId = list.json().items.find((m: { role: string }) => m.role === 'editor').id;
 
-  t.test('an existing account is added directly, once', async (t) => {
-    const add = await app.inject({ method: 'POST', url: '/api/v1/members', headers: b.auth, payload: { email: 'new.person@alpha.example.com', role: 'viewer' } });
+  t.test('an existing account of another organization joins only by accepting, with its own password', async (t) => {
+    const person = 'new.person@alpha.example.com';
+    const add = await app.inject({ method: 'POST', url: '/api/v1/members', headers: b.auth, payload: { email: person, role: 'viewer' } });
     t.equal(add.statusCode, 201);
-    t.equal(add.json().status, 'added');
-    const dup = await app.inject({ method: 'POST', url: '/api/v1/members', headers: b.auth, payload: { email: 'new.person@alpha.example.com', role: 'viewer' } });
-    t.equal(dup.statusCode, 409);
-    const loginB = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'new.person@alpha.example.com', password: PASSWORD, organization: b.slug } });
+    t.equal(add.json().status, 'invited', 'never added silently');
+    t.notOk(add.json().member, 'no membership yet');
+    const membersOfB = async () => (await app.inject({ method: 'GET', url: '/api/v1/members', headers: b.auth })).json().items.map((m: { email: string }) => m.email);
+    t.notOk((await membersOfB()).includes(person), 'not a member before accepting');
+    const notYet = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person, password: PASSWORD, organization: b.slug } });
+    t.equal(notYet.statusCode, 401, 'cannot enter B before accepting');
+
+    // B's admin holds the token too: choosing a new password for the account is refused.
+    const hijack = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token: add.json().invitation.token, password: 'Another-Strong-Phrase-42' } });
+    t.equal(hijack.statusCode, 401);
+    t.equal(hijack.json().code, 'invalid_credentials');
+    t.notOk((await membersOfB()).includes(person), 'the token alone adds nobody');
+    const stillMine = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person, password: PASSWORD } });
+    t.equal(stillMine.statusCode, 200, 'the account keeps its password');
+
+    const accept = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token: add.json().invitation.token, password: PASSWORD } });
+    t.equal(accept.statusCode, 201, accept.body);
+    const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${accept.json().accessToken}` } });
+    t.match(me.json(), { organization: { id: b.orgId }, role: 'viewer', user: { email: person } });
+    t.ok((await membersOfB()).includes(person));
+    const dup = await app.inject({ method: 'POST', url: '/api/v1/members', headers: b.auth, payload: { email: person, role: 'viewer' } });
+    t.equal(dup.statusCode, 409, 'already a member');
+    const loginB = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person, password: PASSWORD, organization: b.slug } });
     t.equal(loginB.statusCode, 200, 'a person in two organizations picks one at login');
     t.equal(loginB.json().organization.slug, b.slug);
   });

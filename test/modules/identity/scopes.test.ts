@@ -1,5 +1,5 @@
 import t from 'tap';
-import { signup, testApp } from '../../helpers/app.js';
+import { memberWithRole, signup, testApp } from '../../helpers/app.js';
 
 t.test('API key scopes narrow a role', async (t) => {
   const app = await testApp(t);
@@ -36,5 +36,27 @@ t.test('API key scopes narrow a role', async (t) => {
     t.equal(broader.statusCode, 403);
     const within = await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: admin, payload: { name: 'x', role: 'viewer', scopes: ['members:write'] } });
     t.equal(within.statusCode, 201);
+  });
+
+  t.test('a scoped key cannot create a person\'s (unscoped) credential', async (t) => {
+    const admin = await make({ name: 'hr-bot', role: 'admin', scopes: ['members:write'] });
+    const outsider = await app.inject({ method: 'POST', url: '/api/v1/members', headers: admin, payload: { email: 'outsider@elsewhere.example.com', role: 'admin' } });
+    t.equal(outsider.statusCode, 403, 'no admin invitation');
+    t.match(outsider.json().detail, /scoped API key/);
+    t.notOk(outsider.json().invitation, 'no token handed out');
+    t.equal((await app.inject({ method: 'POST', url: '/api/v1/members', headers: admin, payload: { email: 'viewer@elsewhere.example.com', role: 'viewer' } })).statusCode, 403, 'not even a viewer: its login would read everything');
+    const members = await app.inject({ method: 'GET', url: '/api/v1/members', headers: a.auth });
+    t.notOk(JSON.stringify(members.json()).includes('elsewhere.example.com'));
+
+    const viewer = await memberWithRole(app, a, 'viewer');
+    t.equal((await app.inject({ method: 'PATCH', url: `/api/v1/members/${viewer.userId}`, headers: admin, payload: { role: 'admin' } })).statusCode, 403, 'cannot raise a role');
+    const editor = await memberWithRole(app, a, 'editor');
+    const lower = await app.inject({ method: 'PATCH', url: `/api/v1/members/${editor.userId}`, headers: admin, payload: { role: 'viewer' } });
+    t.equal(lower.statusCode, 200, 'may lower one (members:write)');
+    t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/members/${editor.userId}`, headers: admin })).statusCode, 204, 'and remove members');
+
+    // An unscoped admin key may still invite: its power is already that of an admin's login.
+    const unscoped = await make({ name: 'admin-full', role: 'admin' });
+    t.equal((await app.inject({ method: 'POST', url: '/api/v1/members', headers: unscoped, payload: { email: 'hire@elsewhere.example.com', role: 'editor' } })).statusCode, 201);
   });
 });

@@ -64,24 +64,39 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
   t.match(first.json(), { status: 'pending', merged: false });
   const requestId = first.json().id as string;
 
-  await t.test('the request records the NDA version, time, address and agent; duplicates merge', async (t) => {
-    const dup = await request(app, a.slug, { ...person, email: 'pat@buyer.example.com', company: 'Buyer Incorporated', ndaAccepted: true });
-    t.equal(dup.statusCode, 200);
-    t.same(dup.json(), { id: requestId, status: 'pending', merged: true });
+  await t.test('the request records the NDA version, time, address and agent', async (t) => {
     const r = await app.inject({ method: 'GET', url: `/api/v1/access-requests/${requestId}`, headers: a.auth });
     t.equal(r.statusCode, 200);
     t.match(r.json(), {
-      email: 'pat@buyer.example.com', company: 'Buyer Incorporated', status: 'pending', requestCount: 2,
-      ndaVersion: docs.ndaVersion, ndaAcceptedAt: '2026-06-01T12:00:00.000Z', ip: /\S/, userAgent: 'lightMyRequest',
+      email: 'pat@buyer.example.com', company: 'Buyer Inc', status: 'pending', requestCount: 1,
+      ndaVersion: docs.ndaVersion, ndaAcceptedAt: '2026-06-01T12:00:00.000Z', ip: /\S/, userAgent: 'TestBrowser/1.0',
     });
-    const list = await app.inject({ method: 'GET', url: '/api/v1/access-requests?status=pending', headers: a.auth });
-    t.equal(list.json().items.length, 1);
     const created = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_request.created')));
-    t.equal(created.length, 1, 'one event per new request, not per merge');
+    t.equal(created.length, 1, 'one event per request');
     t.match(created[0]!.data, { requestId, email: 'pat@buyer.example.com' });
     // The organization sees nothing of another's requests.
     t.equal((await app.inject({ method: 'GET', url: `/api/v1/access-requests/${requestId}`, headers: b.auth })).statusCode, 404);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/access-requests', headers: b.auth })).json().items.length, 0);
+  });
+
+  await t.test('a second request with the same email neither overwrites the pending one nor reveals it', async (t) => {
+    const before = (await app.inject({ method: 'GET', url: `/api/v1/access-requests/${requestId}`, headers: a.auth })).json();
+    const dup = await request(app, a.slug, { ...person, email: 'pat@buyer.example.com', name: 'Mallory', company: 'Evil Corp', reason: 'let me in', ndaAccepted: true }, { 'user-agent': 'Other/2.0' });
+    const fresh = await request(app, a.slug, { ...person, email: 'never-asked@buyer.example.com', ndaAccepted: true });
+    t.equal(dup.statusCode, 201, 'answered like a first request');
+    t.equal(dup.statusCode, fresh.statusCode);
+    t.same(Object.keys(dup.json()).sort(), Object.keys(fresh.json()).sort(), 'the same shape');
+    t.same({ ...dup.json(), id: 'x' }, { ...fresh.json(), id: 'x' }, 'the same values but the id');
+    t.not(dup.json().id, requestId, 'its own id: nothing ties it to the first');
+    const after = (await app.inject({ method: 'GET', url: `/api/v1/access-requests/${requestId}`, headers: a.auth })).json();
+    t.same(after, before, 'the first request is untouched (name, company, NDA time, agent, documents)');
+    const second = (await app.inject({ method: 'GET', url: `/api/v1/access-requests/${dup.json().id}`, headers: a.auth })).json();
+    t.match(second, { name: 'Mallory', company: 'Evil Corp', email: 'pat@buyer.example.com', status: 'pending', userAgent: 'Other/2.0' });
+    const pending = (await app.inject({ method: 'GET', url: '/api/v1/access-requests?status=pending', headers: a.auth })).json().items;
+    t.same(pending.filter((p: { email: string }) => p.email === 'pat@buyer.example.com').length, 2, 'the organization sees both and decides');
+    // Keep the rest of the life cycle about the first request.
+    t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${dup.json().id}/deny`, headers: a.auth, payload: {} })).statusCode, 200);
+    t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${fresh.json().id}/deny`, headers: a.auth, payload: {} })).statusCode, 200);
   });
 
   await t.test('cross-tenant approval is 404; roles', async (t) => {
@@ -145,7 +160,8 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     t.notOk(JSON.stringify(grants[0]!.data).includes(grant.url.split('/').pop()), 'the token is not kept in the outbox');
 
     const analytics = (await app.inject({ method: 'GET', url: '/api/v1/trust-page/analytics', headers: a.auth })).json();
-    t.match(analytics, { accessRequests: { total: 1, approved: 1 }, grants: { total: 1, active: 1 }, downloads: { total: 2 } });
+    // Three requests: the first, and the two of the same-email test (denied).
+    t.match(analytics, { accessRequests: { total: 3, approved: 1, denied: 2 }, grants: { total: 1, active: 1 }, downloads: { total: 2 } });
     t.match(analytics.downloads.byGrant, [{ grantId: grant.grantId, email: 'pat@buyer.example.com', downloads: 2 }]);
     t.equal(analytics.pageViews.grantPages, 1);
     const listed = (await app.inject({ method: 'GET', url: '/api/v1/access-grants', headers: a.auth })).json();

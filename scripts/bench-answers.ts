@@ -1,0 +1,279 @@
+// npm run bench:answers: how far the answers and their confidence can be trusted, measured on a
+// labelled set in our own words (bench/answers/) for a fictional organization. Everything goes
+// through the REST contract (app.inject on buildApp, no LLM): sign up, PUT the control answers and
+// the profile facts, import the questions as JSON, fill, read the answers back and score them.
+// Prints per database, for the 'fit' and 'holdout' splits and for all questions:
+//   a reliability table (confidence bins against accuracy), draft precision, the count of WRONG
+//   DEFINITIVE DRAFTS (target 0), abstentions by kind, facts stated, choices right, dropdown values
+//   within their list, accuracy by kind.
+// Scoring: a choice is definitive when not null (a fact answer also when it states something); it is
+// right when it equals the expected one (yes/no/partial/n-a in any case, list values verbatim), and
+// any choice is wrong where the expected one is null (the sources do not settle it: abstain). A fact
+// answer is right when its text holds an expected fact; a free-text one when it has text, no choice,
+// and cites an expected source.
+// Options: --db pglite|postgres|both (default both), --json <file> (a JSON array, one record per
+// question and database), --fit (`npm run calibrate`): fit seeds/calibration.json on the 'fit' split
+// (isotonic per decision path, then the lowest confidence whose precision is >= 95%) and stop; run
+// the bench again to see the fitted confidences, the holdout split telling how well they carry over.
+// PostgreSQL: DATABASE_URL when set,
+// else a fresh database on postgres://postgres@127.0.0.1:5432 (dropped afterwards).
+// Exits non-zero only when the run itself fails, never on poor figures.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { buildApp, type App } from '../src/app.js';
+import { defaultConfig } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/client.js';
+import { and, eq } from 'drizzle-orm';
+import { questions as questionRows } from '../src/modules/questionnaires/tables.js';
+import { fitCalibration } from '../src/modules/questionnaires/calibration.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BENCH = path.resolve(here, '../bench/answers');
+const FILL_TIMEOUT_MS = Number(process.env.BENCH_FILL_TIMEOUT_MS ?? 15 * 60_000);
+
+type Kind = 'practice' | 'risk' | 'scope' | 'fact' | 'option' | 'free_text';
+const KINDS: Kind[] = ['practice', 'risk', 'scope', 'fact', 'option', 'free_text'];
+interface Expected { choice: string | null; facts?: string[]; sources?: string[] }
+interface LabelledQuestion { id: string; kind: Kind; text: string; section?: string; allowedAnswers?: string[]; expected: Expected; split: 'fit' | 'holdout' }
+interface Organization {
+  organization: { name: string; slug: string };
+  profile: Array<{ key: string; value: unknown; visibility?: string }>;
+  controls: Array<{ ref: string; applicable: boolean; status: string; implementation: string; responsibility: string; customerStatement?: string; justification?: string }>;
+}
+interface Source { kind: string; ref?: string; key?: string; id?: string }
+interface Answer { choice: string | null; text: string | null; confidence: number; status: string; sources: Source[]; reviewReason?: string | null }
+interface ApiQuestion { id: string; ref: string | null; text: string; allowedAnswers?: string[] | null; answer: Answer | null }
+
+export interface BenchRecord {
+  database: string; id: string; kind: Kind; split: 'fit' | 'holdout'; question: string; expected: Expected;
+  choice: string | null; text: string | null; confidence: number | null; status: string | null;
+  sources: string[]; reviewReason: string | null; correct: boolean; definitive: boolean;
+}
+
+const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'both' }, json: { type: 'string' }, fit: { type: 'boolean', default: false } } });
+if (!['pglite', 'postgres', 'both'].includes(args.db!)) throw new Error(`--db must be pglite, postgres or both, not ${args.db}`);
+
+const org = JSON.parse(fs.readFileSync(path.join(BENCH, 'organization.json'), 'utf8')) as Organization;
+const labelled = (JSON.parse(fs.readFileSync(path.join(BENCH, 'questions.json'), 'utf8')) as { questions: LabelledQuestion[] }).questions;
+
+const YES_NO = new Set(['yes', 'no', 'partial', 'n/a']);
+/** Yes/no/partial/n-a compare without case; a value from the buyer's list must be verbatim. */
+function sameChoice(q: LabelledQuestion, got: string): boolean {
+  const want = q.expected.choice!;
+  if (!q.allowedAnswers && YES_NO.has(want.toLowerCase())) return got.toLowerCase() === want.toLowerCase();
+  return got === want;
+}
+const sourceRef = (s: Source) => (s.kind === 'control' ? s.ref : s.kind === 'fact' ? `fact:${s.key}` : `${s.kind}:${s.id}`) ?? s.kind;
+
+function score(q: LabelledQuestion, a: Answer | null, database: string): BenchRecord {
+  const choice = a?.choice ?? null;
+  const text = a?.text ?? null;
+  const sources = (a?.sources ?? []).map(sourceRef);
+  const hasText = !!text && text.trim().length > 0;
+  let correct: boolean;
+  let definitive = choice !== null;
+  if (q.kind === 'fact') {
+    // A fact answer commits through its text: a wrong name or number stated as a draft is as false as a wrong "yes".
+    definitive = definitive || hasText;
+    correct = hasText && q.expected.facts!.some((f) => text!.toLowerCase().includes(f.toLowerCase()));
+  } else if (q.kind === 'free_text') {
+    const wanted = q.expected.sources ?? [];
+    correct = choice === null && hasText && (wanted.length === 0 || sources.some((s) => wanted.includes(s)));
+  } else {
+    correct = q.expected.choice === null ? choice === null : choice !== null && sameChoice(q, choice);
+  }
+  return {
+    database, id: q.id, kind: q.kind, split: q.split, question: q.text, expected: q.expected, choice, text,
+    confidence: a?.confidence ?? null, status: a?.status ?? null, sources, reviewReason: a?.reviewReason ?? null, correct, definitive,
+  };
+}
+
+interface RunResult { records: BenchRecord[]; notes: string[]; fillMs: number; basis: Map<string, { path: string; raw: number }> }
+
+async function run(label: string, database: Database): Promise<RunResult> {
+  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-answers-'));
+  const notes: string[] = [];
+  // The job worker runs as in production; the bench only reads the questionnaire until it is filled.
+  const app: App = await buildApp({
+    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent' }),
+    database, logger: false, jobs: { pollIntervalMs: 50 }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
+  });
+  try {
+    const slug = `${org.organization.slug}-${process.pid}-${label}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 60);
+    const signup = await app.inject({
+      method: 'POST', url: '/api/v1/auth/signup',
+      payload: { organization: { name: org.organization.name, slug }, user: { email: `owner@${slug}.example.com`, password: 'Bench-Answers-Password-2026!' } },
+    });
+    if (signup.statusCode !== 201) throw new Error(`signup: ${signup.statusCode} ${signup.body}`);
+    const auth = { authorization: `Bearer ${signup.json().accessToken}` };
+
+    for (const c of org.controls) {
+      const { ref, ...body } = c;
+      const res = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: auth, payload: body });
+      if (res.statusCode !== 200) throw new Error(`PUT /controls/${ref}: ${res.statusCode} ${res.body}`);
+    }
+
+    const refused: string[] = [];
+    for (const f of org.profile) {
+      let res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value, visibility: f.visibility } });
+      if (res.statusCode === 400 && f.visibility) {
+        res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value } });
+        if (res.statusCode === 200) notes.push(`profile: visibility "${f.visibility}" refused for ${f.key}; stored without it`);
+      }
+      if (res.statusCode !== 200) refused.push(`${f.key} (${res.statusCode}${res.statusCode === 404 ? ': no profile API' : ''})`);
+    }
+    if (refused.length > 0) notes.push(`profile: ${refused.length} of ${org.profile.length} facts NOT stored: ${refused.slice(0, 4).join(', ')}${refused.length > 4 ? ', ...' : ''}`);
+
+    const payload = {
+      name: 'bench:answers labelled set',
+      questions: labelled.map((q) => ({ ref: q.id, text: q.text, ...(q.section ? { section: q.section } : {}), ...(q.allowedAnswers ? { allowedAnswers: q.allowedAnswers } : {}) })),
+    };
+    const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload });
+    if (created.statusCode !== 201) throw new Error(`POST /questionnaires: ${created.statusCode} ${created.body}`);
+    const id = created.json().id as string;
+    const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
+    if (fill.statusCode !== 202) throw new Error(`POST /questionnaires/${id}/fill: ${fill.statusCode} ${fill.body}`);
+
+    const started = performance.now();
+    let body: { status: string; error?: string | null; questions: ApiQuestion[] };
+    for (;;) {
+      const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
+      if (got.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${got.statusCode} ${got.body}`);
+      body = got.json();
+      if (body.status === 'filled') break;
+      if (body.status === 'failed') throw new Error(`the fill failed: ${body.error ?? 'no reason given'}`);
+      if (performance.now() - started > FILL_TIMEOUT_MS) throw new Error(`the fill did not finish in ${FILL_TIMEOUT_MS} ms (status ${body.status})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const fillMs = performance.now() - started;
+
+    const byRef = new Map(body.questions.map((q) => [q.ref, q]));
+    const listsKept = labelled.filter((q) => q.allowedAnswers).filter((q) => {
+      const kept = byRef.get(q.id)?.allowedAnswers;
+      return Array.isArray(kept) && kept.length === q.allowedAnswers!.length && kept.every((v, i) => v === q.allowedAnswers![i]);
+    }).length;
+    const withLists = labelled.filter((q) => q.allowedAnswers).length;
+    if (listsKept < withLists) notes.push(`questionnaire: allowedAnswers kept for ${listsKept} of ${withLists} questions (refused or ignored by the JSON import)`);
+    const missing = labelled.filter((q) => !byRef.has(q.id)).length;
+    if (missing > 0) notes.push(`questionnaire: ${missing} questions came back without their ref`);
+    // The decision path and raw score of each answer: internal, read only to fit the calibration.
+    const rows = await database.db.select({ ref: questionRows.ref, basis: questionRows.answerBasis }).from(questionRows)
+      .where(and(eq(questionRows.orgId, signup.json().organization.id), eq(questionRows.questionnaireId, id)));
+    const basis = new Map(rows.filter((r) => r.ref && r.basis).map((r) => [r.ref!, r.basis!]));
+    return { records: labelled.map((q) => score(q, byRef.get(q.id)?.answer ?? null, label)), notes, fillMs, basis };
+  } finally {
+    await app.close();
+    await fsp.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------- report ----------
+const pct = (n: number, d: number) => (d === 0 ? '   -  ' : `${((100 * n) / d).toFixed(1).padStart(5)}%`);
+const frac = (n: number, d: number) => `${n}/${d} (${pct(n, d).trim()})`;
+const BINS: Array<[number, number]> = [[0, 0.5], [0.5, 0.6], [0.6, 0.7], [0.7, 0.8], [0.8, 0.9], [0.9, 1.0000001]];
+
+function report(records: BenchRecord[], title: string): void {
+  const answered = records.filter((r) => r.status !== null);
+  console.log(`\n### ${title}: ${records.length} questions, ${answered.length} answered`);
+  console.log('  confidence   count  correct  accuracy');
+  for (const [lo, hi] of BINS) {
+    const inBin = answered.filter((r) => r.confidence! >= lo && r.confidence! < hi);
+    const right = inBin.filter((r) => r.correct).length;
+    console.log(`  ${lo.toFixed(1)}-${Math.min(hi, 1).toFixed(1)}    ${String(inBin.length).padStart(5)}  ${String(right).padStart(7)}  ${pct(right, inBin.length)}`);
+  }
+  const drafts = records.filter((r) => r.status === 'draft');
+  const wrongDrafts = drafts.filter((r) => r.definitive && !r.correct);
+  console.log(`  draft precision: ${frac(drafts.filter((r) => r.correct).length, drafts.length)}   (target >= 95%)`);
+  const wrongByKind = KINDS.map((k) => [k, wrongDrafts.filter((r) => r.kind === k).length] as const).filter(([, n]) => n > 0);
+  console.log(`  WRONG DEFINITIVE DRAFTS: ${wrongDrafts.length}   (target 0)${wrongByKind.length ? '  by kind: ' + wrongByKind.map(([k, n]) => `${k} ${n}`).join(', ') : ''}`);
+  const review = (k: Kind) => { const of = records.filter((r) => r.kind === k); return `${k} ${of.filter((r) => r.status === 'needs_review').length}/${of.length}`; };
+  console.log(`  abstentions (needs_review) by kind: ${KINDS.map(review).join(', ')}; unanswered ${records.length - answered.length}`);
+  const facts = records.filter((r) => r.kind === 'fact');
+  console.log(`  facts stated: ${frac(facts.filter((r) => r.correct).length, facts.length)}`);
+  const settled = records.filter((r) => r.kind !== 'fact' && r.kind !== 'free_text' && r.expected.choice !== null);
+  const open = records.filter((r) => r.kind !== 'fact' && r.kind !== 'free_text' && r.expected.choice === null);
+  console.log(`  choices right where the sources settle them: ${frac(settled.filter((r) => r.correct).length, settled.length)}; `
+    + `abstained where they do not: ${frac(open.filter((r) => r.choice === null).length, open.length)}`);
+  const listed = records.filter((r) => labelledById.get(r.id)!.allowedAnswers && r.choice !== null);
+  console.log(`  dropdown values within their list: ${frac(listed.filter((r) => labelledById.get(r.id)!.allowedAnswers!.includes(r.choice!)).length, listed.length)}`);
+  console.log(`  accuracy by kind: ${KINDS.map((k) => { const of = records.filter((r) => r.kind === k); return `${k} ${pct(of.filter((r) => r.correct).length, of.length).trim()}`; }).join(', ')}`);
+  // What a draft threshold would give: precision of the definitive answers at or above each confidence.
+  const definitive = answered.filter((r) => r.definitive);
+  console.log(`  precision of definitive answers at confidence >= t: ${[0.5, 0.6, 0.7, 0.8, 0.9, 0.95].map((t) => {
+    const above = definitive.filter((r) => r.confidence! >= t);
+    return `${t}: ${above.filter((r) => r.correct).length}/${above.length}`;
+  }).join(', ')}`);
+}
+const labelledById = new Map(labelled.map((q) => [q.id, q]));
+
+// ---------- databases ----------
+async function withPostgres<T>(fn: (db: Database) => Promise<T>): Promise<T | undefined> {
+  const url = process.env.DATABASE_URL;
+  if (url) return fn(await openDatabase({ url, poolMax: 5 }));
+  const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `bench_answers_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    if (args.db === 'postgres') throw err;
+    console.log(`\n## PostgreSQL: not reachable at 127.0.0.1:5432 (${(err as Error).message}), skipped`);
+    return undefined;
+  }
+  await client.query(`create database ${name}`);
+  await client.end();
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  try {
+    return await fn(await openDatabase({ url: u.toString(), poolMax: 5 }));
+  } finally {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  }
+}
+
+if (args.fit) {
+  const result = await run('pglite', await openDatabase({ pglite: new PGlite() }));
+  const fit = result.records.filter((r) => r.split === 'fit').map((r) => ({ ...result.basis.get(r.id)!, correct: r.correct })).filter((r) => r.path);
+  const file = path.resolve(here, '../seeds/calibration.json');
+  const calibration = fitCalibration(fit, JSON.parse(fs.readFileSync(file, 'utf8')));
+  fs.writeFileSync(file, JSON.stringify(calibration, null, 2) + '\n');
+  console.log(`# calibration fitted on ${fit.length} answers of the fit split: draft threshold ${calibration.draftThreshold}`);
+  for (const [p, steps] of Object.entries(calibration.paths)) console.log(`  ${p.padEnd(16)} ${steps.map(([x, y]) => `>=${x}: ${y}`).join('  ')}`);
+  process.exit(0);
+}
+
+const counts = KINDS.map((k) => `${k} ${labelled.filter((q) => q.kind === k).length}`).join(', ');
+console.log(`# bench:answers: ${labelled.length} labelled questions (${counts}); ${org.controls.length} control answers, ${org.profile.length} profile facts; offline (no LLM)`);
+const all: BenchRecord[] = [];
+const targets: Array<[string, () => Promise<RunResult | undefined>]> = [];
+if (args.db !== 'postgres') targets.push(['pglite', async () => run('pglite', await openDatabase({ pglite: new PGlite() }))]);
+if (args.db !== 'pglite') targets.push(['postgres', () => withPostgres((db) => run('postgres', db))]);
+for (const [label, go] of targets) {
+  const result = await go();
+  if (!result) continue;
+  const { records, notes, fillMs } = result;
+  console.log(`\n## ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}: filled in ${(fillMs / 1000).toFixed(1)} s`);
+  for (const n of notes) console.log(`  note: ${n}`);
+  report(records.filter((r) => r.split === 'fit'), 'fit');
+  report(records.filter((r) => r.split === 'holdout'), 'holdout');
+  report(records, 'all');
+  all.push(...records);
+}
+if (new Set(all.map((r) => r.database)).size === 2) {
+  const [a, b] = [all.filter((r) => r.database === 'pglite'), all.filter((r) => r.database === 'postgres')];
+  const differ = a.filter((r, i) => r.choice !== b[i]!.choice || r.status !== b[i]!.status || r.confidence !== b[i]!.confidence).length;
+  console.log(`\nPGlite and PostgreSQL differ on ${differ} of ${a.length} answers (choice, status or confidence)`);
+}
+if (args.json) {
+  fs.writeFileSync(args.json, JSON.stringify(all, null, 1) + '\n');
+  console.log(`\nwrote ${all.length} records to ${args.json}`);
+}

@@ -1,0 +1,18 @@
+// The one error a file-format reader throws: a code the HTTP layer maps to a status, and a message
+// meant for the person who uploaded the file (it names the limit when one was hit).
+
+export type FormatErrorCode = 'not_a_spreadsheet' | 'encrypted' | 'corrupt' | 'too_large' | 'no_questions';
+
+export class QuestionnaireParseError extends Error {
+  readonly code: FormatErrorCode;
+  constructor(code: FormatErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QuestionnaireParseError';
+    this.code = code;
+  }
+}
+
+export const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+
+/** A cap was hit: always 'too_large', with the limit's name and value in the message. */
+export const limitError = (message: string) => new QuestionnaireParseError('too_large', message);

@@ -1,0 +1,53 @@
+// What a parser worker runs. Results and refusals come back as plain data: class instances do not
+// survive the trip between threads, so an error is sent as its code and message and rebuilt.
+import type { MessagePort } from 'node:worker_threads';
+import { DomainError, type ErrorCode, type FieldError } from '../lib/errors.js';
+import { parseQuestionnaire, type MappingOverride, type ParsedQuestionnaire } from '../modules/questionnaires/detect.js';
+import { QuestionnaireParseError, type FormatErrorCode } from './errors.js';
+import { limitsFor, type LimitProfile } from './limits.js';
+import { readSoaTable, type RawTable } from './soa-table.js';
+
+export type ParseTask = (
+  | { kind: 'questionnaire'; bytes: Uint8Array; fileName?: string; mapping?: MappingOverride; profile: LimitProfile }
+  | { kind: 'soa'; bytes: Uint8Array }
+) & { /** Told when the worker starts on the task: the deadline runs from then. */ started?: MessagePort };
+
+export type TaskFailure =
+  | { ok: false; kind: 'parse'; code: FormatErrorCode; message: string }
+  | { ok: false; kind: 'domain'; code: ErrorCode; message: string; errors?: FieldError[] };
+
+export type TaskResult<T> = { ok: true; value: T } | TaskFailure;
+
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable>> {
+  task.started?.postMessage('started');
+  try {
+    if (task.kind === 'questionnaire') {
+      const input: Parameters<typeof parseQuestionnaire>[0] = { bytes: asBuffer(task.bytes), limits: limitsFor(task.profile) };
+      if (task.fileName !== undefined) input.fileName = task.fileName;
+      if (task.mapping !== undefined) input.mapping = task.mapping;
+      return { ok: true, value: await parseQuestionnaire(input) };
+    }
+    return { ok: true, value: await readSoaTable(asBuffer(task.bytes)) };
+  } catch (err) {
+    return failureOf(err);
+  }
+}
+
+export function failureOf(err: unknown): TaskFailure {
+  if (err instanceof QuestionnaireParseError) return { ok: false, kind: 'parse', code: err.code, message: err.message };
+  if (err instanceof DomainError) {
+    const f: TaskFailure = { ok: false, kind: 'domain', code: err.code, message: err.detail ?? err.message };
+    if (err.extras.errors) f.errors = err.extras.errors;
+    return f;
+  }
+  // A reader library's own exception on a malformed file: the file is damaged, not the server.
+  return { ok: false, kind: 'parse', code: 'corrupt', message: `The file cannot be read: ${String((err as Error)?.message ?? err).slice(0, 300)}` };
+}
+
+/** Rebuilds the error a worker reported, as the class the caller expects. */
+export function rethrow(f: TaskFailure): never {
+  if (f.kind === 'parse') throw new QuestionnaireParseError(f.code, f.message);
+  throw new DomainError(f.code, f.message, f.errors ? { errors: f.errors } : {});
+}

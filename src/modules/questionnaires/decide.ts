@@ -1,0 +1,343 @@
+// The decide and compose stages of an answer (see ANSWERING.md): which source settles the
+// question, what the choice is in the buyer's own list, when to abstain, and the few sentences
+// that say it. Pure functions: everything they read is passed in.
+import { frequencyPerYear, type Understanding } from './understand.js';
+
+export type FactType = 'string' | 'boolean' | 'number' | 'string_list' | 'date';
+
+/** A profile fact as the answering code reads it. */
+export interface FactValue {
+  key: string;
+  type: FactType;
+  value: unknown;
+  version: number;
+  label?: string;
+  unit?: string | null;
+  phrase?: string | null;
+  question?: string | null;
+}
+export type FactMap = Map<string, FactValue>;
+
+/** Countries, their groups (EU, EEA) and cloud regions: what "is data stored in X?" needs. */
+export interface Geo {
+  /** Where customer data is: the storage countries plus the countries of the hosting regions. */
+  countries(facts: FactMap): string[];
+  normalize(name: string): string;
+  isGroup(name: string): boolean;
+  inGroup(country: string, group: string): boolean;
+  list(countries: string[]): string;
+}
+
+/** The allowed values of a list, by meaning. */
+export interface ListMeaning { values: string[]; yes?: string; no?: string; partial?: string; na?: string; planned?: string }
+
+const MEANING: Array<[keyof Omit<ListMeaning, 'values'>, RegExp]> = [
+  ['yes', /^(yes|y|true|compliant|fully compliant|implemented|in place)$/i],
+  ['no', /^(no|n|false|non[- ]?compliant|not compliant|not implemented)$/i],
+  ['partial', /^(partial|partially|partly|in progress|partially compliant|partially implemented|some)$/i],
+  ['na', /^(n\/?a|not applicable|does not apply)$/i],
+  ['planned', /^(planned|on (the )?roadmap|scheduled|future|not yet)$/i],
+];
+
+/** Option keys that carry a meaning (VSAQ writes `..._yes`, `..._no`). */
+const KEY_MEANING: Array<[keyof Omit<ListMeaning, 'values'>, RegExp]> = [
+  ['yes', /_yes$/i], ['no', /_no$/i], ['partial', /_partial(ly)?$/i], ['na', /_(na|n_a|not_applicable)$/i],
+];
+
+/**
+ * What each allowed value means: exact words ("Yes", "N/A"), an option key's suffix (VSAQ), or a
+ * sentence that opens with "Yes," / "No," when exactly one option does.
+ */
+export function listMeaning(allowed: string[] | null | undefined, options?: Array<{ key: string; label: string }>): ListMeaning | undefined {
+  const values = (allowed ?? []).map((v) => v.trim()).filter((v) => v !== '');
+  if (values.length === 0) return undefined;
+  const out: ListMeaning = { values };
+  for (const v of values) {
+    for (const [k, re] of MEANING) if (re.test(v) && out[k] === undefined) out[k] = v;
+  }
+  for (const o of options ?? []) {
+    for (const [k, re] of KEY_MEANING) if (re.test(o.key) && out[k] === undefined && values.includes(o.label.trim())) out[k] = o.label.trim();
+  }
+  for (const [k, re] of [['yes', /^yes\b/i], ['no', /^no\b/i]] as const) {
+    const hits = values.filter((v) => re.test(v));
+    if (out[k] === undefined && hits.length === 1) out[k] = hits[0];
+  }
+  return out;
+}
+
+/** The buyer's spelling of a generic choice, or undefined when the list has no such value. */
+export function inList(choice: 'yes' | 'no' | 'partial' | 'n/a', list: ListMeaning | undefined, planned = false): string | undefined {
+  if (!list) return choice;
+  // A planned control is a "no" today, and "Planned" where the list offers it.
+  if (planned && choice === 'no' && list.planned) return list.planned;
+  return choice === 'n/a' ? list.na : list[choice];
+}
+
+/** Words that say nothing about what a sentence is about. */
+const STOP = new Set(('a an and are as at be been by can could did do does for from has have how if in into is it its of on or our '
+  + 'should that the their there these this those to was we were what when where which who will with would you your yours any all '
+  + 'please confirm indicate state whether describe provide explain y n yes no').split(' '));
+
+export function words(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length > 1 && !STOP.has(w)).map(stem);
+}
+
+/** A light suffix stripper: enough to meet "encrypts" with "encryption" on their first letters. */
+function stem(w: string): string {
+  if (w.length <= 4) return w;
+  return w.replace(/(ations?|ings?|ments?|ness|ities|ity|ies|ed|es|s|ly|ion|ive)$/, '').slice(0, 7);
+}
+
+/** Splits text into sentences, keeping abbreviations like "e.g." and version numbers together. */
+export function sentences(text: string): string[] {
+  return text.replace(/\s+/g, ' ').trim()
+    .split(/(?<=[.!?])\s+(?=[A-Z0-9("'])/)
+    .map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * The sentences of a statement that bear on the question, in their own order: the best one
+ * always, and up to two more that share words with the question. Returns the overlap of the best
+ * sentence with the question's words (0..1) as a relevance signal.
+ */
+export function bearingSentences(question: string, statement: string, max = 3): { text: string; overlap: number } {
+  const qWords = new Set(words(question));
+  const all = sentences(statement);
+  if (all.length === 0) return { text: '', overlap: 0 };
+  const scored = all.map((s, i) => {
+    const ws = new Set(words(s));
+    let shared = 0;
+    for (const w of ws) if (qWords.has(w)) shared++;
+    return { s, i, shared };
+  });
+  const ranked = [...scored].sort((a, b) => b.shared - a.shared || a.i - b.i);
+  const best = ranked[0]!;
+  const chosen = ranked.filter((x, j) => j === 0 || (x.shared > 0 && x.shared >= best.shared / 2)).slice(0, max);
+  chosen.sort((a, b) => a.i - b.i);
+  return { text: chosen.map((x) => x.s).join(' '), overlap: qWords.size > 0 ? best.shared / qWords.size : 0 };
+}
+
+function listText(xs: string[]): string {
+  if (xs.length <= 1) return xs[0] ?? '';
+  return `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+/** A fact's value as words: lists joined, booleans as yes/no, numbers with their unit. */
+export function factWords(f: FactValue): string {
+  if (Array.isArray(f.value)) return listText((f.value as unknown[]).map(String));
+  if (typeof f.value === 'boolean') return f.value ? 'yes' : 'no';
+  if (typeof f.value === 'number') return f.unit ? `${f.value} ${f.unit}` : String(f.value);
+  return String(f.value);
+}
+
+/** A sentence that states a fact: the catalog's phrase when it has one, else "Label: value." */
+export function stateFact(f: FactValue): string {
+  const value = factWords(f);
+  if (f.phrase && f.phrase.includes('{value}')) return f.phrase.replace('{value}', value);
+  const label = f.label ?? f.key;
+  return `${label}: ${value}.`;
+}
+
+export type Abstain = { abstain: string };
+export type Settled = { choice: string | null; text: string; facts: FactValue[] };
+
+const UNIT_IN_MINUTES: Record<string, number> = { minute: 1, minutes: 1, min: 1, mins: 1, hour: 60, hours: 60, h: 60, hr: 60, hrs: 60, day: 1440, days: 1440 };
+
+function toMinutes(n: number, unit: string | null | undefined): number | undefined {
+  const u = (unit ?? '').toLowerCase();
+  const f = UNIT_IN_MINUTES[u];
+  return f === undefined ? undefined : n * f;
+}
+
+/**
+ * A yes/no settled by a profile fact: a boolean, a membership (is data stored in X), or a
+ * comparison (is the RTO 24 hours or less). Returns the generic choice, or why it cannot.
+ */
+export function settleByFact(u: Understanding, facts: FactMap, geo: Geo, say: (f: FactValue) => string = stateFact): { choice: 'yes' | 'no'; text: string; facts: FactValue[] } | Abstain | undefined {
+  for (const need of u.facts) {
+    if (need.test === 'boolean') {
+      const f = facts.get(need.key);
+      if (!f) return { abstain: `no fact \`${need.key}\`` };
+      if (typeof f.value !== 'boolean') return { abstain: `fact \`${need.key}\` is not a yes/no value` };
+      // A question narrower than the fact ("an LLM" against "uses AI") is settled only when the fact is false.
+      const narrower = NARROWER[need.key];
+      if (f.value && narrower && narrower.narrow.test(u.leadClauseStripped) && !narrower.alternative.test(u.leadClauseStripped)) {
+        return { abstain: `\`${need.key}\` is true but the question asks something narrower` };
+      }
+      // The breach fact covers 36 months: true settles only a 36-month window, false any window within it.
+      if (need.months !== undefined && (need.months > 36 || (f.value === true && need.months !== 36))) {
+        return { abstain: `\`${need.key}\` covers 36 months, the question ${need.months}` };
+      }
+      const truth = need.negated ? !f.value : f.value;
+      return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+    }
+    if (need.test === 'contains' && need.value !== undefined) {
+      // An item in a list fact: a provider in hosting.providers, a certification in compliance.certifications.
+      const f = facts.get(need.key);
+      if (!f) return { abstain: `no fact \`${need.key}\`` };
+      if (!Array.isArray(f.value)) return { abstain: `fact \`${need.key}\` is not a list` };
+      const items = (f.value as unknown[]).map(String);
+      const want = aliases(need.value);
+      const has = items.some((i) => flat(i) === flat(need.value!) || [...aliases(i)].some((a) => want.has(a)));
+      const truth = need.negated ? !has : has;
+      return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+    }
+    if (need.test === 'contains') {
+      const countries = geo.countries(facts);
+      const used = ['data.storage_countries', 'hosting.regions'].map((k) => facts.get(k)).filter((f): f is FactValue => f !== undefined);
+      if (countries.length === 0 || !need.country) return { abstain: 'no fact `data.storage_countries`' };
+      const target = geo.normalize(need.country);
+      const inTarget = (c: string) => (geo.isGroup(need.country!) ? geo.inGroup(c, need.country!) : c.toLowerCase() === target.toLowerCase());
+      // negated: "is any data stored outside X" is true when some country is not in X;
+      // "only / exclusively in X" is true when every country is in X.
+      const only = need.quantifier === 'all' || (need.quantifier === undefined && /\b(only|exclusively|solely|entirely)\b/i.test(u.leadClauseStripped));
+      const truth = only
+        ? (need.negated ? countries.every((c) => !inTarget(c)) : countries.every(inTarget))
+        : (need.negated ? countries.some((c) => !inTarget(c)) : countries.some(inTarget));
+      return { choice: truth ? 'yes' : 'no', text: `Customer data is stored in ${geo.list(countries)}.`, facts: used };
+    }
+    if (need.test === 'compare') {
+      const f = facts.get(need.key);
+      if (!f) return { abstain: `no fact \`${need.key}\`` };
+      // A cadence ("quarterly") compares as times a year.
+      const perYear = need.unit === 'per_year' && typeof f.value === 'string' ? frequencyPerYear(f.value) : undefined;
+      if (perYear !== undefined && need.number !== undefined && need.op) {
+        const truth = need.op === '<=' ? perYear <= need.number : need.op === '<' ? perYear < need.number : need.op === '>=' ? perYear >= need.number : need.op === '>' ? perYear > need.number : perYear === need.number;
+        return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+      }
+      if (typeof f.value !== 'number' || need.number === undefined || !need.op) return { abstain: `fact \`${need.key}\` cannot be compared` };
+      const have = toMinutes(f.value, f.unit ?? (need.key.endsWith('_hours') ? 'hours' : need.key.endsWith('_minutes') ? 'minutes' : undefined));
+      const want = toMinutes(need.number, need.unit ?? 'hours');
+      const [a, b] = have !== undefined && want !== undefined ? [have, want] : [f.value, need.number];
+      const truth = need.op === '<=' ? a <= b : need.op === '<' ? a < b : need.op === '>=' ? a >= b : need.op === '>' ? a > b : a === b;
+      return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+    }
+  }
+  return undefined;
+}
+
+/** Boolean facts broader than some questions that route to them: "yes" to the fact is not "yes" to these. */
+const NARROWER: Record<string, { narrow: RegExp; alternative: RegExp }> = {
+  'ai.product_uses_ai': {
+    narrow: /\b(llms?|large language|generative|gen ?ai|machine learning|ml|chat ?bots?|gpt|neural|deep learning|computer vision|facial)\b/i,
+    // "AI or machine learning": the broad term offered as an alternative, which the fact does settle.
+    alternative: /\b(ai|artificial intelligence)\s*(,|or\b|and\/or\b|\/)|(\bor|\/)\s*(ai|artificial intelligence)\b/i,
+  },
+  'ai.trains_on_customer_data': { narrow: /\b(llms?|large language|generative|third[- ]part(y|ies)|vendors?|fine[- ]?tun)/i, alternative: /$^/ },
+  'data.processes_phi': { narrow: /\b(genetic|mental health|substance|psychotherapy)\b/i, alternative: /$^/ },
+};
+
+/** Lower-case, punctuation-free form of an option or value, for matching one to the other. */
+const flat = (s: string) => s.toLowerCase().replace(/&/g, ' and ').replace(/[^a-z0-9]+/g, ' ').trim();
+
+/** Common names of the same provider or frequency, so "AWS" meets "Amazon Web Services". */
+const SYNONYMS: string[][] = [
+  ['aws', 'amazon web services', 'amazon'],
+  ['azure', 'microsoft azure', 'microsoft'],
+  ['gcp', 'google cloud', 'google cloud platform', 'google'],
+  ['oci', 'oracle cloud', 'oracle cloud infrastructure'],
+  ['annually', 'annual', 'yearly', 'once a year', 'every year', '1 year', '12 months'],
+  ['semi annually', 'twice a year', 'every six months', 'every 6 months', 'biannually', 'half yearly'],
+  ['quarterly', 'every quarter', 'every three months', 'every 3 months'],
+  ['monthly', 'every month', 'once a month'],
+  ['weekly', 'every week'],
+  ['daily', 'every day'],
+  ['continuously', 'continuous', 'real time'],
+];
+
+function aliases(s: string): Set<string> {
+  const f = flat(s);
+  const out = new Set([f]);
+  for (const group of SYNONYMS) if (group.some((g) => f === g || f.startsWith(g + ' ') || f.endsWith(' ' + g))) for (const g of group) out.add(g);
+  return out;
+}
+
+/** The offered option a fact value names, when exactly one does. */
+export function matchOption(options: string[], value: string): string | undefined {
+  const exact = options.filter((o) => flat(o) === flat(value));
+  if (exact.length === 1) return exact[0];
+  const want = aliases(value);
+  const hits = options.filter((o) => {
+    const have = aliases(o);
+    for (const w of want) if (have.has(w)) return true;
+    return false;
+  });
+  if (hits.length === 1) return hits[0];
+  if (hits.length > 1) return undefined;
+  // An option named inside the value: "Sweden" in "Stockholm, Sweden".
+  const inside = options.filter((o) => flat(o).length > 1 && ` ${flat(value)} `.includes(` ${flat(o)} `));
+  return inside.length === 1 ? inside[0] : undefined;
+}
+
+const RANGE_UNITS: Record<string, number> = { minute: 1, minutes: 1, min: 1, mins: 1, hour: 60, hours: 60, hr: 60, hrs: 60, h: 60, day: 1440, days: 1440, week: 10080, weeks: 10080 };
+
+/** The numeric interval an option names ("51-200", "Less than 4 hours", "500+"), in the unit given, or undefined. */
+export function optionRange(option: string, unit?: string | null): [number, number] | undefined {
+  const whole = rangeOf(option, unit);
+  if (whole) return whole;
+  // "Medium (50-250)", "Large (>250)": the interval in brackets.
+  const inner = /\(([^)]*)\)/.exec(option)?.[1];
+  return inner ? rangeOf(inner, unit) : undefined;
+}
+
+function rangeOf(option: string, unit?: string | null): [number, number] | undefined {
+  const o = option.toLowerCase().replace(/,(?=\d{3})/g, '');
+  const unitOf = (u?: string) => (u ? RANGE_UNITS[u] : undefined);
+  const base = unitOf(unit ?? undefined);
+  const scale = (n: number, u?: string) => {
+    const f = unitOf(u);
+    return f !== undefined && base !== undefined ? (n * f) / base : n;
+  };
+  const num = '(\\d+(?:\\.\\d+)?)';
+  const u = '\\s*(minutes?|mins?|hours?|hrs?|h|days?|weeks?)?';
+  let m = new RegExp(`^\\s*${num}${u}\\s*(?:-|–|to)\\s*${num}${u}\\s*$`).exec(o);
+  if (m) return [scale(Number(m[1]), m[2] ?? m[4]), scale(Number(m[3]), m[4] ?? m[2])];
+  m = new RegExp(`^\\s*(?:less than|fewer than|under|below|<=?|up to|at most|within)\\s*${num}${u}\\s*$`).exec(o);
+  if (m) return [-Infinity, scale(Number(m[1]), m[2]) - (/up to|at most|<=|within/.test(o) ? 0 : 1e-9)];
+  m = new RegExp(`^\\s*(?:more than|over|above|greater than|>=?|at least)\\s*${num}${u}\\s*$`).exec(o);
+  if (m) return [scale(Number(m[1]), m[2]) + (/at least|>=/.test(o) ? 0 : 1e-9), Infinity];
+  m = new RegExp(`^\\s*${num}${u}\\s*(?:\\+|or more|and (?:above|over|more))\\s*$`).exec(o);
+  if (m) return [scale(Number(m[1]), m[2]), Infinity];
+  return undefined;
+}
+
+/** The one option whose interval holds a number, when the options are intervals. */
+export function matchNumberOption(options: string[], value: number, unit?: string | null): string | undefined {
+  const hits = options.filter((o) => {
+    const r = optionRange(o, unit);
+    return r !== undefined && value >= r[0] && value <= r[1];
+  });
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+/** The one option naming the countries a list fact holds: a country, or a group (EU) holding all of them. */
+export function matchPlaceOption(options: string[], countries: string[], geo: Geo): string | undefined {
+  if (countries.length === 0) return undefined;
+  const parts = (o: string) => o.split(/\s*[/,]\s*|\s+or\s+/).filter(Boolean);
+  const covers = (o: string) => countries.every((c) => parts(o).some((p) => (geo.isGroup(p) ? geo.inGroup(c, p) : geo.normalize(p).toLowerCase() === c.toLowerCase())));
+  const hits = options.filter(covers);
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+/** The offered options a text names, by their words or common synonyms ("every quarter" names "Quarterly"). */
+export function optionsInText(options: string[], text: string): string[] {
+  const t = ` ${flat(text)} `;
+  return options.filter((o) => {
+    if (flat(o).length < 2) return false;
+    for (const a of aliases(o)) if (a.length > 1 && t.includes(` ${a} `)) return true;
+    return false;
+  });
+}
+
+/** Words too common in questionnaires to show that a statement speaks to a question. */
+const GENERIC = ['polic', 'process', 'procedu', 'ensur', 'organiz', 'organis', 'compan', 'staff', 'employe', 'data', 'custome', 'system', 'us',
+  'provid', 'servic', 'product', 'solutio', 'regular', 'documen', 'maintai', 'place', 'requir', 'manag', 'secur', 'inform', 'support', 'perform', 'all', 'ani', 'must', 'have'];
+const generic = (w: string) => GENERIC.some((g) => w === g || (g.length >= 4 && w.startsWith(g)));
+
+/** The share of the question's specific words that the statement also uses (0..1). */
+export function statementCoverage(question: string, statement: string): number {
+  const q = [...new Set(words(question))].filter((w) => !generic(w));
+  if (q.length === 0) return 0;
+  const st = new Set(words(statement));
+  return q.filter((w) => st.has(w)).length / q.length;
+}

@@ -1,0 +1,171 @@
+import t, { type Test } from 'tap';
+import { runNextJob } from '../../../src/modules/questionnaires/service.js';
+import { signup, testApp, type Tenant } from '../../helpers/app.js';
+import type { App } from '../../../src/app.js';
+
+// A small organization of our own and questions of every kind, in our own words.
+const CONTROLS: Record<string, [string, string]> = {
+  'A.8.5': ['implemented', 'Every sign-in to production consoles and the admin panel needs a second factor. We issue hardware security keys to engineers. Password-only logins are blocked by the identity provider.'],
+  'A.8.24': ['implemented', 'Databases and object storage are encrypted at rest with AES-256 keys held in the provider key service. Connections from browsers use TLS 1.2 or newer.'],
+  'A.5.30': ['partially_implemented', 'A continuity plan is written and the database failover was rehearsed in March. A full switch of the application to another region has not been rehearsed.'],
+  'A.6.3': ['implemented', 'All staff complete security awareness training when they join and every year after.'],
+};
+const FACTS: Record<string, unknown> = {
+  'company.legal_name': 'Fjordline Analytics AS',
+  'company.headquarters': 'Bergen, Norway',
+  'data.storage_countries': ['Norway', 'Sweden'],
+  'data.processes_phi': false,
+  'data.processes_cardholder_data': false,
+  'hosting.providers': ['Microsoft Azure'],
+  'bcdr.rto_hours': 12,
+};
+const QUESTIONS = [
+  { ref: 'F1', text: 'Please give the full registered name of your company.' },
+  { ref: 'F2', text: 'In which city is your main office?' },
+  { ref: 'F3', text: 'What recovery time objective do you commit to?' },
+  { ref: 'S1', text: 'Is any of our data kept in India?' },
+  { ref: 'S2', text: 'Will our records be stored in Sweden? (Y/N)' },
+  { ref: 'S3', text: 'Do you store or process credit card numbers?' },
+  { ref: 'S4', text: 'Is your recovery time objective 24 hours or less?' },
+  { ref: 'R1', text: 'Are any API secrets written directly into your source code?' },
+  { ref: 'P1', text: 'Confirm that administrators must use multi-factor authentication (Y/N)' },
+  { ref: 'P2', text: 'Do all employees take security awareness training every year?' },
+  { ref: 'D1', text: 'Which cloud platform runs the service?', allowedAnswers: ['AWS', 'Microsoft Azure', 'Google Cloud', 'Other'] },
+  { ref: 'D2', text: 'Has a failover of the whole application to a second region been rehearsed?', allowedAnswers: ['Yes', 'No'] },
+  { ref: 'D3', text: 'Is stored customer data encrypted?', allowedAnswers: ['Yes', 'No', 'N/A'] },
+  { ref: 'T1', text: 'Describe how you encrypt customer data at rest.' },
+];
+
+type Answer = { choice: string | null; text: string | null; status: string; confidence: number; reviewReason?: string | null; sources: Array<{ kind: string; key?: string; ref?: string }> };
+type Q = { id: string; ref: string; answer: Answer };
+
+async function setUp(t: Test): Promise<{ app: App; org: Tenant; id: string; byRef: Map<string, Q> }> {
+  const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
+  const org = await signup(app, 'answers');
+  for (const [ref, [status, implementation]] of Object.entries(CONTROLS)) {
+    const res = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: org.auth, payload: { applicable: true, status, implementation, responsibility: 'provider' } });
+    t.equal(res.statusCode, 200, res.body);
+  }
+  for (const [key, value] of Object.entries(FACTS)) {
+    const res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${key}`, headers: org.auth, payload: { value } });
+    t.ok([200, 201].includes(res.statusCode), `${key}: ${res.body}`);
+  }
+  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: org.auth, payload: { name: 'Kinds', questions: QUESTIONS } });
+  t.equal(created.statusCode, 201, created.body);
+  const id = created.json().id as string;
+  await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: org.auth });
+  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  const byRef = await answers(app, org, id);
+  return { app, org, id, byRef };
+}
+
+async function answers(app: App, org: Tenant, id: string): Promise<Map<string, Q>> {
+  const doc = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: org.auth })).json();
+  return new Map((doc.questions as Q[]).map((q) => [q.ref, q]));
+}
+
+t.test('every kind of question gets the right source, a list value, or an abstention', async (t) => {
+  const { app, org, id, byRef } = await setUp(t);
+  const a = (ref: string) => byRef.get(ref)!.answer;
+
+  t.match(a('F1').text, /Fjordline Analytics AS/, 'the legal name is stated');
+  t.equal(a('F1').choice, null);
+  t.match(a('F1').sources, [{ kind: 'fact', key: 'company.legal_name' }]);
+  t.match(a('F2').text, /Bergen/);
+  t.match(a('F3').text, /12 hours/);
+
+  t.equal(a('S1').choice, 'no', 'India is not a storage country');
+  t.match(a('S1').text, /^No\. .*Norway/);
+  t.equal(a('S2').choice, 'yes');
+  t.equal(a('S3').choice, 'no', 'no cardholder data');
+  t.equal(a('S4').choice, 'yes', '12 h is within 24 h');
+  for (const ref of ['S1', 'S2', 'S3', 'S4', 'F1']) t.equal(a(ref).status, 'draft', `${ref} settled by a fact is a draft`);
+
+  t.equal(a('R1').choice, null, 'a risk question is never answered from a control status');
+  t.equal(a('R1').status, 'needs_review');
+  t.match(a('R1').reviewReason, /risk|settle/);
+
+  t.equal(a('P1').choice, 'yes', 'Confirm ... (Y/N) gets a choice');
+  t.match(a('P1').text, /^Yes\. /);
+  t.notMatch(a('P1').text, /AES/, 'only the sentences about this practice');
+  t.equal(a('P2').choice, 'yes');
+
+  t.equal(a('D1').choice, 'Microsoft Azure', 'the provider, verbatim from the list');
+  t.equal(a('D2').choice, null, 'partly implemented and the list has no Partial: left for review');
+  t.equal(a('D2').status, 'needs_review');
+  t.match(a('D2').reviewReason, /Partial/);
+  t.ok(a('D3').choice === 'Yes' || a('D3').choice === null, `D3 in its list (${a('D3').choice})`);
+  t.equal(a('T1').choice, null);
+  t.match(a('T1').text, /AES-256/);
+  for (const q of byRef.values()) {
+    const allowed = QUESTIONS.find((x) => x.ref === q.ref)?.allowedAnswers;
+    if (allowed && q.answer.choice !== null) t.ok(allowed.includes(q.answer.choice), `${q.ref}: ${q.answer.choice} is in its list`);
+  }
+
+  // A reviewer may pick any value of the list, and nothing outside it.
+  const d1 = byRef.get('D1')!;
+  const ok = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${d1.id}`, headers: org.auth, payload: { choice: 'aws' } });
+  t.equal(ok.statusCode, 200, ok.body);
+  t.equal(ok.json().answer.choice, 'AWS', 'stored in the list\'s spelling');
+  const bad = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${d1.id}`, headers: org.auth, payload: { choice: 'Maybe' } });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.json(), { code: 'bad_request', errors: [{ field: '/choice' }] });
+  const p1 = byRef.get('P1')!;
+  const generic = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${p1.id}`, headers: org.auth, payload: { choice: 'Partial' } });
+  t.equal(generic.json().answer.choice, 'partial');
+});
+
+t.test('bulk approve keeps to the measured threshold; export marks or leaves out unreviewed answers', async (t) => {
+  const { app, org, id } = await setUp(t);
+  const low = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: 0.5 } });
+  t.equal(low.statusCode, 422, 'below the draft threshold without force');
+  t.match(low.json().detail, /threshold/);
+  const forced = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: 0.99, force: true } });
+  t.equal(forced.statusCode, 200);
+  const approve = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: forced.json().threshold } });
+  t.equal(approve.statusCode, 200, approve.body);
+  t.ok(approve.json().approved > 0);
+
+  const only = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=json&only=approved`, headers: org.auth });
+  t.equal(only.statusCode, 200);
+  t.ok(only.json().questions.length > 0);
+  t.ok(only.json().questions.every((q: Q) => q.answer.status === 'approved'), 'only approved answers');
+  const csv = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=csv`, headers: org.auth });
+  t.match(csv.body, /needs review: /, 'unreviewed answers are marked in the CSV');
+  const csvApproved = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=csv&only=approved`, headers: org.auth });
+  t.notMatch(csvApproved.body, /needs review/);
+});
+
+t.test('a saved library answer is reused for its own question and changes no other answer', async (t) => {
+  const { app, org, id, byRef } = await setUp(t);
+  const p2 = byRef.get('P2')!;
+  await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${p2.id}`, headers: org.auth, payload: { status: 'approved' } });
+  const saved = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/questions/${p2.id}/library`, headers: org.auth, payload: { controls: ['A.6.3'] } });
+  t.equal(saved.statusCode, 201, saved.body);
+  t.match(saved.json().controls, [{ ref: 'A.6.3' }], 'the reviewer confirmed the controls');
+  await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: org.auth });
+  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  const after = await answers(app, org, id);
+  for (const [ref, q] of byRef) {
+    if (ref === 'P2') continue;
+    const now = after.get(ref)!.answer;
+    t.same([now.choice, now.confidence, now.status, now.sources.map((s) => s.ref ?? s.key)], [q.answer.choice, q.answer.confidence, q.answer.status, q.answer.sources.map((s) => s.ref ?? s.key)], `${ref} unchanged`);
+  }
+  // The same question in a new questionnaire reuses the library entry.
+  const again = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: org.auth, payload: { name: 'Again', questions: [{ ref: 'X', text: QUESTIONS.find((q) => q.ref === 'P2')!.text }] } });
+  await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${again.json().id}/fill`, headers: org.auth });
+  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  const reused = (await answers(app, org, again.json().id)).get('X')!.answer;
+  t.equal(reused.sources[0]?.kind, 'library');
+  t.equal(reused.choice, 'yes');
+});
+
+t.test('a changed fact makes the answers that cite it stale', async (t) => {
+  const { app, org, id } = await setUp(t);
+  const put = await app.inject({ method: 'PUT', url: '/api/v1/profile/facts/data.storage_countries', headers: { ...org.auth, 'if-match': '"1"' }, payload: { value: ['Norway', 'India'] } });
+  t.equal(put.statusCode, 200, put.body);
+  const after = await answers(app, org, id);
+  t.equal((after.get('S1')!.answer as Answer & { stale: boolean }).stale, true);
+  t.equal((after.get('P1')!.answer as Answer & { stale: boolean }).stale, false);
+});
+

@@ -1,0 +1,140 @@
+import t from 'tap';
+import { bearingSentences, inList, listMeaning, matchOption, sentences, settleByFact, stateFact, type FactMap, type FactValue } from '../../../src/modules/questionnaires/decide.js';
+import { evalCondition } from '../../../src/modules/questionnaires/service.js';
+import { calibrationFrom, customFact, factByKeyword, gateFor, geo } from '../../../src/modules/questionnaires/answering.js';
+import type { Understanding } from '../../../src/modules/questionnaires/understand.js';
+
+const fact = (key: string, type: FactValue['type'], value: unknown, extra: Partial<FactValue> = {}): FactValue => ({ key, type, value, version: 1, ...extra });
+const factsOf = (...fs: FactValue[]): FactMap => new Map(fs.map((f) => [f.key, f]));
+const yesNo = (facts: Understanding['facts']): Understanding => ({
+  kind: 'scope', yesNo: true, polarity: 'normal', facts, parts: [], customerSide: false, leadClauseStripped: '', answerShape: 'yes_no',
+});
+
+t.test('list meanings: words, VSAQ option keys, sentences that open with yes or no', async (t) => {
+  t.same(listMeaning(['Yes', 'No', 'N/A']), { values: ['Yes', 'No', 'N/A'], yes: 'Yes', no: 'No', na: 'N/A' });
+  t.equal(listMeaning(['Y', 'N'])?.yes, 'Y');
+  t.equal(listMeaning([]), undefined);
+  t.equal(listMeaning(null), undefined);
+  const vsaq = listMeaning(['We encrypt everything.', 'We do not encrypt.'], [{ key: 'enc_yes', label: 'We encrypt everything.' }, { key: 'enc_no', label: 'We do not encrypt.' }]);
+  t.equal(vsaq?.yes, 'We encrypt everything.');
+  t.equal(vsaq?.no, 'We do not encrypt.');
+  const prose = listMeaning(['Yes, every quarter.', 'No, not yet.', 'Something else']);
+  t.equal(prose?.yes, 'Yes, every quarter.');
+  t.equal(prose?.no, 'No, not yet.');
+  t.equal(inList('partial', listMeaning(['Yes', 'No'])), undefined, 'no Partial in a Yes/No list');
+  t.equal(inList('yes', undefined), 'yes', 'no list: the generic word');
+  t.equal(inList('n/a', listMeaning(['Yes', 'No', 'Not applicable'])), 'Not applicable');
+});
+
+t.test('options named by a fact: synonyms, and nothing when two options match', async (t) => {
+  const hosting = ['Self-Managed', 'AWS', 'Azure', 'GCP', 'Hybrid/Other'];
+  t.equal(matchOption(hosting, 'Amazon Web Services'), 'AWS');
+  t.equal(matchOption(hosting, 'Google Cloud'), 'GCP');
+  t.equal(matchOption(hosting, 'Microsoft Azure'), 'Azure');
+  t.equal(matchOption(hosting, 'Hetzner'), undefined);
+  t.equal(matchOption(['Annually', 'Quarterly', 'Never'], 'once a year'), 'Annually');
+  t.equal(matchOption(['Google', 'Google Cloud'], 'GCP'), undefined, 'ambiguous: two options match');
+  t.equal(matchOption(['Google', 'Google Cloud'], 'Google Cloud'), 'Google Cloud', 'unless one is the value itself');
+});
+
+t.test('the sentences that bear on a question, in their own order', async (t) => {
+  const statement = 'We run a vulnerability scanner every week. All laptops use full-disk encryption. Backups are encrypted with AES-256. Staff attend yearly training.';
+  t.equal(sentences(statement).length, 4);
+  const b = bearingSentences('Are backups encrypted?', statement);
+  t.match(b.text, /Backups are encrypted/);
+  t.notMatch(b.text, /training/);
+  t.ok(b.overlap > 0.5);
+  t.equal(bearingSentences('anything', '').text, '');
+  t.equal(bearingSentences('What is the colour of the sky?', statement).overlap, 0);
+});
+
+t.test('scope questions settled by facts: booleans, membership through regions and groups, comparisons', async (t) => {
+  const facts = factsOf(
+    fact('data.processes_phi', 'boolean', false),
+    fact('data.storage_countries', 'string_list', ['Germany', 'United States']),
+    fact('hosting.regions', 'string_list', ['eu-west-1']),
+    fact('bcdr.rto_hours', 'number', 8, { unit: 'hours' }),
+    fact('bcdr.rpo_minutes', 'number', 60, { unit: 'minutes' }),
+  );
+  t.match(settleByFact(yesNo([{ key: 'data.processes_phi', test: 'boolean' }]), facts, geo), { choice: 'no' });
+  t.match(settleByFact(yesNo([{ key: 'data.processes_phi', test: 'boolean', negated: true }]), facts, geo), { choice: 'yes' });
+  t.match(settleByFact(yesNo([{ key: 'data.processes_cardholder_data', test: 'boolean' }]), facts, geo), { abstain: /data\.processes_cardholder_data/ });
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), facts, geo), { choice: 'no' });
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'USA' }]), facts, geo), { choice: 'yes' });
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'Ireland' }]), facts, geo), { choice: 'yes' }, 'eu-west-1 is in Ireland');
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'European Union', negated: true }]), facts, geo), { choice: 'yes' }, 'the US is outside the EU');
+  t.match(settleByFact(yesNo([{ key: 'bcdr.rto_hours', test: 'compare', op: '<=', number: 24, unit: 'hours' }]), facts, geo), { choice: 'yes' });
+  t.match(settleByFact(yesNo([{ key: 'bcdr.rto_hours', test: 'compare', op: '<=', number: 4, unit: 'hours' }]), facts, geo), { choice: 'no' });
+  t.match(settleByFact(yesNo([{ key: 'bcdr.rpo_minutes', test: 'compare', op: '<', number: 2, unit: 'hours' }]), facts, geo), { choice: 'yes' }, 'units converted');
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), new Map(), geo), { abstain: /storage_countries/ });
+  t.same(geo.countries(facts).sort(), ['Germany', 'Ireland', 'United States']);
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), facts, geo), { text: 'Customer data is stored in Germany, the United States and Ireland.' });
+});
+
+t.test('facts stated in words; custom facts answer their own question only', async (t) => {
+  t.equal(stateFact(fact('bcdr.rto_hours', 'number', 8, { phrase: 'Our recovery time objective is {value}.', unit: 'hours' })), 'Our recovery time objective is 8 hours.');
+  t.equal(stateFact(fact('hosting.providers', 'string_list', ['AWS', 'Hetzner', 'OVH'], { label: 'Hosting providers' })), 'Hosting providers: AWS, Hetzner and OVH.');
+  const facts = factsOf(fact('custom.dpo_name', 'string', 'Dana Example', { question: 'Who is your data protection officer?' }));
+  t.equal(customFact('Who is your data protection officer?', facts)?.key, 'custom.dpo_name');
+  t.equal(customFact('Do you have a firewall?', facts), undefined);
+});
+
+t.test('gates: a section the profile switches off', async (t) => {
+  const facts = factsOf(fact('data.processes_phi', 'boolean', false), fact('ai.product_uses_ai', 'boolean', true));
+  t.match(gateFor({ id: '1', text: 'Do you sign BAAs?', sheet: 'Case-Specific', section: 'HIPAA Compliance' }, facts), { fact: { key: 'data.processes_phi' } });
+  t.equal(gateFor({ id: '2', text: 'Is AI output reviewed?', sheet: 'AI', section: 'General AI Questions' }, facts), undefined, 'AI is used: the section applies');
+  t.equal(gateFor({ id: '3', text: 'Do you encrypt?', section: 'Data' }, facts), undefined);
+  t.equal(gateFor({ id: '4', text: 'Is it PCI?', section: 'PCI DSS' }, facts), undefined, 'no fact: no gate');
+});
+
+t.test('VSAQ conditions', async (t) => {
+  const truth = new Set(['a_yes', 'b']);
+  t.equal(evalCondition('a_yes', truth), true);
+  t.equal(evalCondition('a_no', truth), false);
+  t.equal(evalCondition('a_yes && !b', truth), false);
+  t.equal(evalCondition('(a_no || b) && a_yes', truth), true);
+  t.equal(evalCondition('a_yes &&', truth), undefined, 'unreadable: nothing hidden');
+  t.equal(evalCondition('a_yes $ b', truth), undefined);
+});
+
+t.test('calibration maps a path\'s raw score to a measured probability', async (t) => {
+  const c = calibrationFrom({ draftThreshold: 0.9, paths: { p: [[0, 0.2], [0.5, 0.7], [0.8, 0.96]] }, fallback: 0.4 });
+  t.equal(c.probability('p', 0.1), 0.2);
+  t.equal(c.probability('p', 0.6), 0.7);
+  t.equal(c.probability('p', 0.95), 0.96);
+  t.equal(c.probability('unknown', 0.9), 0.4, 'an unfitted path never claims more than the fallback');
+  t.equal(c.draftThreshold, 0.9);
+});
+
+t.test('fact questions routed by the catalog\'s keywords', async (t) => {
+  t.equal(factByKeyword('Solution Provider Name'), 'company.legal_name');
+  t.equal(factByKeyword('Where is your head office?'), 'company.headquarters');
+  t.equal(factByKeyword('Do you encrypt backups?'), undefined);
+  t.ok(geo.inGroup('Germany', 'EU'));
+  t.equal(geo.normalize('USA'), 'United States');
+});
+
+t.test('options that are intervals, places or words inside a value', async (t) => {
+  const { matchNumberOption, matchPlaceOption, optionRange } = await import('../../../src/modules/questionnaires/decide.js');
+  t.same(optionRange('51-200'), [51, 200]);
+  t.same(optionRange('1,001 to 5,000'), [1001, 5000]);
+  t.same(optionRange('500+'), [500, Infinity]);
+  t.equal(optionRange('Annually'), undefined);
+  t.equal(matchNumberOption(['1-50', '51-200', '201-1000', '1000+'], 140), '51-200');
+  t.equal(matchNumberOption(['Less than 4 hours', '4-24 hours', 'More than 24 hours'], 8, 'hours'), '4-24 hours');
+  t.equal(matchNumberOption(['Under 1 hour', '1-4 hours', 'Over 4 hours'], 30, 'minutes'), 'Under 1 hour', 'units converted');
+  t.equal(matchNumberOption(['Less than 4 hours', 'More than 24 hours'], 8, 'hours'), undefined, 'no interval holds it');
+  t.equal(matchPlaceOption(['United States', 'EU/EEA', 'Other'], ['Germany', 'Ireland'], geo), 'EU/EEA');
+  t.equal(matchPlaceOption(['United States', 'EU/EEA', 'Other'], ['Germany', 'United States'], geo), undefined, 'no single option holds both');
+  t.equal(matchOption(['Norway', 'Sweden', 'Denmark'], 'Stockholm, Sweden'), 'Sweden');
+  t.equal(matchOption(['Annually', 'Semi-annually', 'Quarterly'], 'Annually'), 'Annually', 'the exact value wins');
+});
+
+t.test('a narrower question is not settled by a broader true fact; "only in" means every country', async (t) => {
+  const facts = factsOf(fact('ai.product_uses_ai', 'boolean', true), fact('data.storage_countries', 'string_list', ['Sweden', 'Germany']));
+  const u = (need: Understanding['facts'][number], text: string): Understanding => ({ ...yesNo([need]), leadClauseStripped: text });
+  t.match(settleByFact(u({ key: 'ai.product_uses_ai', test: 'boolean' }, 'Does the product use a large language model?'), facts, geo), { abstain: /narrower/ });
+  t.match(settleByFact(u({ key: 'ai.product_uses_ai', test: 'boolean' }, 'Does the product use AI?'), facts, geo), { choice: 'yes' });
+  t.match(settleByFact(u({ key: 'data.storage_countries', test: 'contains', country: 'Sweden' }, 'Is data stored exclusively in Sweden?'), facts, geo), { choice: 'no' });
+  t.match(settleByFact(u({ key: 'data.storage_countries', test: 'contains', country: 'Sweden' }, 'Is data stored in Sweden?'), facts, geo), { choice: 'yes' });
+});
