@@ -39,7 +39,7 @@ t.test('prospect self-serve questionnaire: public sources only, weak answers wai
     const early = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}/export?format=csv` });
     t.equal(early.statusCode, 409, 'no file before release');
     await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${q2.id}`, headers: a.auth, payload: { choice: 'yes', text: 'Yes: AES-256 at rest; customer-managed keys on request.', status: 'approved' } });
-    await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: a.auth, payload: { minConfidence: 0 } });
+    await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: a.auth, payload: { minConfidence: 0, force: true } });
     const viewer = await memberWithRole(app, a, 'viewer');
     t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: viewer.auth })).statusCode, 403);
     t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: b.auth })).statusCode, 404);
@@ -78,6 +78,10 @@ t.test('from the grant page in a browser: upload form, redirect, a page that fol
   t.equal(working.statusCode, 200);
   t.match(working.body, /http-equiv="refresh"/, 'refreshes itself while answering');
   await runNextJob(app.jobDeps);
+  // The vendor approves the answer (a weak one waits for review), so the page shows its text.
+  const qid = location.split('/').pop()!;
+  const [q1] = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${qid}`, headers: a.auth })).json().questions;
+  await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${qid}/questions/${q1.id}`, headers: a.auth, payload: { status: 'approved' } });
   const done = await app.inject({ method: 'GET', url: location, headers: { accept: 'text/html' } });
   t.notMatch(done.body, /http-equiv="refresh"/);
   t.match(done.body, /MFA &lt;b&gt;everywhere&lt;\/b&gt;\./, 'answers are escaped');

