@@ -38,7 +38,7 @@ const QUESTIONS = [
 ];
 
 interface Source { kind: string; framework?: string; ref?: string; id?: string }
-interface Answer { choice: string | null; text: string | null; confidence: number; status: string; sources: Source[] }
+interface Answer { choice: string | null; text: string | null; confidence: number; status: string; sources: Source[]; reviewReason?: string | null }
 interface QuestionView { id: string; ref: string; text: string; answer: Answer | null }
 interface SentQuestion { id: string; text: string; sources: Array<{ id: string; text: string }> }
 
