@@ -6,7 +6,15 @@
 // answers. Paths listed as `fixed` (a person's own approved answer reused) keep their stated value.
 
 export interface Labelled { path: string; raw: number; correct: boolean }
-export interface CalibrationFile { comment?: string; draftThreshold: number; fallback?: number; fixed?: string[]; paths: Record<string, Array<[number, number]>> }
+export interface CalibrationFile {
+  comment?: string;
+  draftThreshold: number;
+  fallback?: number;
+  fixed?: string[];
+  /** Paths fitted together with another (path -> the family's first path): the same kind of decision, too few answers apart. */
+  families?: Record<string, string>;
+  paths: Record<string, Array<[number, number]>>;
+}
 
 const TARGET_PRECISION = 0.95;
 
@@ -46,14 +54,23 @@ function probability(steps: Array<[number, number]>, raw: number): number {
 /** Fits every path seen; a path with no labelled answers keeps its steps capped at the fallback, unless it is fixed. */
 export function fitCalibration(points: Labelled[], previous: CalibrationFile): CalibrationFile {
   const fixed = new Set(previous.fixed ?? []);
-  const byPath = new Map<string, Labelled[]>();
-  for (const p of points) if (p.path !== 'abstain' && !fixed.has(p.path)) (byPath.get(p.path) ?? byPath.set(p.path, []).get(p.path)!).push(p);
+  const families = previous.families ?? {};
+  const head = (path: string) => families[path] ?? path;
+  const byHead = new Map<string, Labelled[]>();
+  for (const p of points) if (p.path !== 'abstain' && !fixed.has(p.path)) (byHead.get(head(p.path)) ?? byHead.set(head(p.path), []).get(head(p.path))!).push(p);
   const paths: Record<string, Array<[number, number]>> = {};
   for (const [name, steps] of Object.entries(previous.paths)) {
-    if (!byPath.has(name)) paths[name] = fixed.has(name) ? steps : steps.map(([x, y]) => [x, Math.min(y, previous.fallback ?? 0.5)]);
+    if (!byHead.has(head(name))) paths[name] = fixed.has(name) ? steps : steps.map(([x, y]) => [x, Math.min(y, previous.fallback ?? 0.5)]);
   }
-  for (const [name, ps] of byPath) paths[name] = isotonic(ps);
-  return { ...(previous.comment ? { comment: previous.comment } : {}), draftThreshold: TARGET_PRECISION, fallback: previous.fallback ?? 0.5, fixed: [...fixed], paths };
+  const fitted = new Map([...byHead].map(([name, ps]) => [name, isotonic(ps)]));
+  for (const name of new Set([...Object.keys(previous.paths), ...points.map((p) => p.path)])) {
+    const steps = fitted.get(head(name));
+    if (steps && name !== 'abstain') paths[name] = steps;
+  }
+  return {
+    ...(previous.comment ? { comment: previous.comment } : {}), draftThreshold: TARGET_PRECISION, fallback: previous.fallback ?? 0.5,
+    fixed: [...fixed], families, paths,
+  };
 }
 
 /** The share of right answers among those at or above a confidence (for reports). */
