@@ -352,19 +352,25 @@ function vsaqOptions(q: QuestionRow): Array<{ key: string; label: string }> | un
 
 /**
  * The VSAQ items that the questionnaire's own conditions hide given the answers: a `cond` names
- * item ids and option keys joined by &&, || and !, true when that option was chosen (or that
- * yes/no item answered yes, or that text item filled).
+ * item ids and option keys joined by &&, || and !. A chosen option's key is true and its
+ * siblings false; a yes/no item is true when answered yes; an item nobody answered is unknown,
+ * and an unknown never hides anything (three-valued logic).
  */
 async function hiddenByConditions(db: Executor, orgId: string, qid: string): Promise<string[]> {
   const rows = await db.select({ id: questions.id, ref: questions.ref, choice: questions.choice, text: questions.answerText, cells: questions.answerCells })
     .from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)));
-  const truth = new Set<string>();
+  const truth = new Map<string, boolean>();
   for (const r of rows) {
     const cell = r.cells.find((c) => c.role === 'vsaq');
     if (!cell) continue;
-    const picked = cell.options?.find((o) => o.label === r.choice);
-    if (picked) truth.add(picked.key);
-    else if (r.ref && (r.choice?.toLowerCase() === 'yes' || (!cell.options && r.text))) truth.add(r.ref);
+    if (cell.options?.length) {
+      const picked = cell.options.find((o) => o.label === r.choice);
+      if (picked) for (const o of cell.options) truth.set(o.key, o === picked);
+    } else if (r.ref && r.choice) {
+      truth.set(r.ref, r.choice.toLowerCase() === 'yes');
+    } else if (r.ref && r.text) {
+      truth.set(r.ref, true);
+    }
   }
   const hidden: string[] = [];
   for (const r of rows) {
@@ -374,29 +380,32 @@ async function hiddenByConditions(db: Executor, orgId: string, qid: string): Pro
   return hidden;
 }
 
-/** Evaluates a VSAQ condition; undefined when it cannot be read (then nothing is hidden). */
-export function evalCondition(cond: string, truth: Set<string>): boolean | undefined {
+/** Evaluates a VSAQ condition over known truths; undefined when unknown or unreadable (then nothing is hidden). */
+export function evalCondition(cond: string, truth: Map<string, boolean>): boolean | undefined {
   const tokens = cond.match(/\(|\)|&&|\|\||!|[A-Za-z0-9_\-.]+/g) ?? [];
   if (tokens.join('').length !== cond.replace(/\s+/g, '').length) return undefined;
   let i = 0;
+  let broken = false;
+  // Kleene's logic: false && unknown is false, true || unknown is true.
   const or = (): boolean | undefined => {
     let v = and_();
-    while (tokens[i] === '||') { i++; const w = and_(); v = v === undefined || w === undefined ? undefined : v || w; }
+    while (tokens[i] === '||') { i++; const w = and_(); v = v === true || w === true ? true : v === undefined || w === undefined ? undefined : false; }
     return v;
   };
   const and_ = (): boolean | undefined => {
     let v = not();
-    while (tokens[i] === '&&') { i++; const w = not(); v = v === undefined || w === undefined ? undefined : v && w; }
+    while (tokens[i] === '&&') { i++; const w = not(); v = v === false || w === false ? false : v === undefined || w === undefined ? undefined : true; }
     return v;
   };
   const not = (): boolean | undefined => {
     if (tokens[i] === '!') { i++; const v = not(); return v === undefined ? undefined : !v; }
-    if (tokens[i] === '(') { i++; const v = or(); if (tokens[i] !== ')') return undefined; i++; return v; }
+    if (tokens[i] === '(') { i++; const v = or(); if (tokens[i] !== ')') broken = true; i++; return v; }
     const t = tokens[i++];
-    return t === undefined || t === ')' || t === '&&' || t === '||' ? undefined : truth.has(t);
+    if (t === undefined || t === ')' || t === '&&' || t === '||') { broken = true; return undefined; }
+    return truth.get(t);
   };
   const v = or();
-  return i === tokens.length ? v : undefined;
+  return broken || i !== tokens.length ? undefined : v;
 }
 
 async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date) {

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { signup, testApp, type Tenant } from '../../helpers/app.js';
+import { multipart } from '../../helpers/multipart.js';
 import type { App } from '../../../src/app.js';
 
 // A small organization of our own and questions of every kind, in our own words.
@@ -169,3 +170,40 @@ t.test('a changed fact makes the answers that cite it stale', async (t) => {
   t.equal((after.get('P1')!.answer as Answer & { stale: boolean }).stale, false);
 });
 
+
+t.test('a VSAQ template: options picked by their keys, hidden items left empty, exported in VSAQ\'s own format', async (t) => {
+  const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
+  const org = await signup(app, 'vsaq');
+  await app.inject({ method: 'PUT', url: `/api/v1/controls/A.8.5`, headers: org.auth, payload: { applicable: true, status: 'implemented', implementation: CONTROLS['A.8.5']![1], responsibility: 'provider' } });
+  await app.inject({ method: 'PUT', url: '/api/v1/profile/facts/company.legal_name', headers: org.auth, payload: { value: 'Fjordline Analytics AS' } });
+  // A template of our own in VSAQ's shape: a radio group whose keys end in _yes/_no, an item shown
+  // only when an unknown option is chosen, an item hidden by a chosen one, and a text line.
+  const template = {
+    questionnaire: [{ type: 'block', text: 'Access', items: [
+      { type: 'radiogroup', id: 'mfa', text: 'Is a second factor required when administrators sign in?', choices: [{ mfa_yes: 'Yes, always for administrators.' }, { mfa_no: 'No, a password is enough.' }] },
+      { type: 'box', id: 'mfa_gap', cond: 'mfa_no', text: 'Explain why administrators sign in without a second factor.' },
+      { type: 'line', id: 'vendor_name', text: 'Legal name of the vendor' },
+      { type: 'box', id: 'sso_detail', cond: 'sso_yes', text: 'Describe your single sign-on setup.' },
+    ] }],
+  };
+  const body = multipart({ name: 'vsaq' }, [{ filename: 'template.json', content: JSON.stringify(template), contentType: 'application/json' }]);
+  const up = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: { ...org.auth, ...body.headers }, payload: body.payload });
+  t.equal(up.statusCode, 201, up.body);
+  const id = up.json().id;
+  await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: org.auth });
+  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  const byRef = await answers(app, org, id);
+  t.equal(byRef.get('mfa')!.answer.choice, 'Yes, always for administrators.', 'the option that means yes, verbatim');
+  t.match(byRef.get('vendor_name')!.answer.text, /Fjordline Analytics AS/);
+  t.match(byRef.get('mfa_gap')!.answer, { choice: null, text: null }, 'hidden: its condition is false given our answer');
+  t.not(byRef.get('sso_detail')!.answer.status, 'draft', 'an unknown condition hides nothing');
+  // A reviewer approves; the export loads back into VSAQ: option keys checked, text items as text.
+  for (const q of byRef.values()) await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${q.id}`, headers: org.auth, payload: { status: 'approved', ...(q.answer.choice === null && q.answer.text === null ? { text: 'n/a' } : {}) } });
+  const out = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=vsaq&only=approved`, headers: org.auth });
+  t.equal(out.statusCode, 200, out.body);
+  t.match(out.json(), { mfa_yes: 'checked', vendor_name: /Fjordline/ });
+  t.notOk('mfa_no' in out.json());
+  const notVsaq = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: org.auth, payload: { name: 'plain', questions: [{ text: 'Do you encrypt backups?' }] } });
+  const refused = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${notVsaq.json().id}/export?format=vsaq`, headers: org.auth });
+  t.equal(refused.statusCode, 400, 'format=vsaq only for VSAQ imports');
+});

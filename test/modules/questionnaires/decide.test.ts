@@ -87,12 +87,16 @@ t.test('gates: a section the profile switches off', async (t) => {
   t.equal(gateFor({ id: '4', text: 'Is it PCI?', section: 'PCI DSS' }, facts), undefined, 'no fact: no gate');
 });
 
-t.test('VSAQ conditions', async (t) => {
-  const truth = new Set(['a_yes', 'b']);
+t.test('VSAQ conditions, in three-valued logic', async (t) => {
+  const truth = new Map([['a_yes', true], ['a_no', false], ['b', true]]);
   t.equal(evalCondition('a_yes', truth), true);
   t.equal(evalCondition('a_no', truth), false);
   t.equal(evalCondition('a_yes && !b', truth), false);
   t.equal(evalCondition('(a_no || b) && a_yes', truth), true);
+  t.equal(evalCondition('c_yes', truth), undefined, 'an unanswered item is unknown: nothing hidden');
+  t.equal(evalCondition('c_yes && a_no', truth), false, 'false and unknown is false');
+  t.equal(evalCondition('c_yes || b', truth), true, 'true or unknown is true');
+  t.equal(evalCondition('!c_yes', truth), undefined);
   t.equal(evalCondition('a_yes &&', truth), undefined, 'unreadable: nothing hidden');
   t.equal(evalCondition('a_yes $ b', truth), undefined);
 });
