@@ -152,7 +152,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
 
   await app.register(healthRoutes, { database, keys });
   // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
-  const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock });
+  const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock, stampPdf: (bytes, stamp) => parsers.watermarkPdf(bytes, stamp) });
   await app.register(trustPublicRoutes, { portal: trustPortal });
   await app.register(prospectQuestionnaireRoutes, { portal: trustPortal });
   await app.register(

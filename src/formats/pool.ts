@@ -61,6 +61,12 @@ export class ParserPool {
     }
   }
 
+  /** Stamps a PDF for a grantee (pdf-lib parses and rewrites the whole file: CPU work kept off the event loop). */
+  async watermarkPdf(bytes: Buffer, stamp: { email: string; at: Date; organization: string }): Promise<Buffer> {
+    const out = await this.run<Uint8Array>({ kind: 'watermark', bytes, email: stamp.email, at: stamp.at.toISOString(), organization: stamp.organization });
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+
   private async run<T>(task: ParseTask): Promise<T> {
     const { memoryMb, timeoutMs } = this.options;
     // The deadline runs from the moment a worker starts on the file (it says so over this port), so

@@ -6,10 +6,12 @@ import { parseQuestionnaire, type MappingOverride, type ParsedQuestionnaire } fr
 import { QuestionnaireParseError, type FormatErrorCode } from './errors.js';
 import { limitsFor, type LimitProfile } from './limits.js';
 import { readSoaTable, type RawTable } from './soa-table.js';
+import { watermarkPdf } from '../modules/trust/watermark.js';
 
 export type ParseTask = (
   | { kind: 'questionnaire'; bytes: Uint8Array; fileName?: string; mapping?: MappingOverride; profile: LimitProfile }
   | { kind: 'soa'; bytes: Uint8Array }
+  | { kind: 'watermark'; bytes: Uint8Array; email: string; at: string; organization: string }
 ) & { /** Told when the worker starts on the task: the deadline runs from then. */ started?: MessagePort };
 
 export type TaskFailure =
@@ -20,7 +22,7 @@ export type TaskResult<T> = { ok: true; value: T } | TaskFailure;
 
 const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable>> {
+export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array>> {
   task.started?.postMessage('started');
   try {
     if (task.kind === 'questionnaire') {
@@ -28,6 +30,9 @@ export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestio
       if (task.fileName !== undefined) input.fileName = task.fileName;
       if (task.mapping !== undefined) input.mapping = task.mapping;
       return { ok: true, value: await parseQuestionnaire(input) };
+    }
+    if (task.kind === 'watermark') {
+      return { ok: true, value: await watermarkPdf(asBuffer(task.bytes), { email: task.email, at: new Date(task.at), organization: task.organization }) };
     }
     return { ok: true, value: await readSoaTable(asBuffer(task.bytes)) };
   } catch (err) {

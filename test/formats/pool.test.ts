@@ -39,3 +39,17 @@ t.test('refusals come back as the errors the callers expect', async (t) => {
   const lying = pool.readSoa(Buffer.from('PK\x03\x04not a zip'));
   await t.rejects(lying, { code: 'bad_request' });
 });
+
+t.test('NDA watermarks are stamped in a worker; a damaged PDF is refused, not served unmarked', async (t) => {
+  const { PDFDocument } = await import('pdf-lib');
+  const doc = await PDFDocument.create();
+  doc.addPage([300, 400]);
+  const pdf = Buffer.from(await doc.save());
+  const pool = new ParserPool({ threads: 1, memoryMb: 256, timeoutMs: 60_000 });
+  t.teardown(() => pool.close());
+  const stamped = await pool.watermarkPdf(pdf, { email: 'pat@buyer.example.com', at: new Date('2026-12-01T10:00:00Z'), organization: 'Acme' });
+  t.ok(Buffer.isBuffer(stamped));
+  const back = await PDFDocument.load(stamped);
+  t.match(back.getSubject(), /pat@buyer\.example\.com/, 'the grantee is in the stamped file');
+  await t.rejects(pool.watermarkPdf(Buffer.from('%PDF-1.7 not really'), { email: 'x@y.z', at: new Date(), organization: 'Acme' }), { name: 'DomainError', code: 'unprocessable' });
+});

@@ -28,6 +28,8 @@ export interface AccessDeps {
   signer: GrantSigner;
   blobs: BlobStore;
   publicUrl: string;
+  /** Where PDFs are stamped (the worker pool); default: here, on the calling thread. */
+  stampPdf?: typeof watermarkPdf;
 }
 
 type RequestRow = typeof accessRequests.$inferSelect;
@@ -354,7 +356,7 @@ export async function downloadWithGrant(deps: AccessDeps, resolved: ResolvedGran
   const bytes = await deps.blobs.readVerified(v.sha256);
   const at = deps.clock();
   const pdf = isPdf(v.contentType, bytes);
-  const body = pdf ? await watermarkPdf(bytes, { email: resolved.grant.email, at, organization: resolved.org.name }) : bytes;
+  const body = pdf ? await (deps.stampPdf ?? watermarkPdf)(bytes, { email: resolved.grant.email, at, organization: resolved.org.name }) : bytes;
   await recordDownload(deps, resolved.org.id, requestId, { documentId, title: row.title, version: v.version, grantId: resolved.grant.id, email: resolved.grant.email, watermarked: pdf });
   return { fileName: v.fileName, contentType: pdf ? 'application/pdf' : v.contentType, body, watermarked: pdf, sha256: v.sha256 };
 }

@@ -27,20 +27,21 @@ export class TrustPortal {
     readonly signer: GrantSigner,
     readonly cache: TrustCache,
     readonly views: PageViewCounter,
+    readonly stampPdf?: AccessDeps['stampPdf'],
   ) {}
 
-  static async open(opts: { config: Config; db: Db; blobs: BlobStore; clock: Clock; cacheTtlMs?: number; viewFlushMs?: number }): Promise<TrustPortal> {
+  static async open(opts: { config: Config; db: Db; blobs: BlobStore; clock: Clock; cacheTtlMs?: number; viewFlushMs?: number; stampPdf?: AccessDeps['stampPdf'] }): Promise<TrustPortal> {
     const { config, db, blobs, clock } = opts;
     const signer = await GrantSigner.open({ dir: path.join(config.dataDir, 'grant-keys'), pem: config.auth.signingKeyPem, issuer: config.auth.issuer, clock });
     const cache = new TrustCache((slug) => buildPublicTrust(db, slug, clock(), config.publicUrl, clock), clock, opts.cacheTtlMs ?? 60_000);
     let portal: TrustPortal | undefined = undefined;
     const views = new PageViewCounter(db, clock, (err) => portal?.onError(err), opts.viewFlushMs ?? 10_000);
-    portal = new TrustPortal(config, db, blobs, clock, signer, cache, views);
+    portal = new TrustPortal(config, db, blobs, clock, signer, cache, views, opts.stampPdf);
     return portal;
   }
 
   get access(): AccessDeps {
-    return { db: this.db, clock: this.clock, signer: this.signer, blobs: this.blobs, publicUrl: this.config.publicUrl };
+    return { db: this.db, clock: this.clock, signer: this.signer, blobs: this.blobs, publicUrl: this.config.publicUrl, ...(this.stampPdf ? { stampPdf: this.stampPdf } : {}) };
   }
 
   async close() {
