@@ -31,7 +31,7 @@ import { defaultConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { and, eq } from 'drizzle-orm';
 import { questions as questionRows } from '../src/modules/questionnaires/tables.js';
-import { fitCalibration } from '../src/modules/questionnaires/calibration.js';
+import { fitCalibration, precisionAbove } from '../src/modules/questionnaires/calibration.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCH = path.resolve(here, '../bench/answers');
@@ -246,7 +246,8 @@ if (args.fit) {
   const file = path.resolve(here, '../seeds/calibration.json');
   const calibration = fitCalibration(fit, JSON.parse(fs.readFileSync(file, 'utf8')));
   fs.writeFileSync(file, JSON.stringify(calibration, null, 2) + '\n');
-  console.log(`# calibration fitted on ${fit.length} answers of the fit split: draft threshold ${calibration.draftThreshold}`);
+  const above = precisionAbove(fit, calibration, calibration.draftThreshold);
+  console.log(`# calibration fitted on ${fit.length} answers of the fit split: draft threshold ${calibration.draftThreshold}, ${above.right} of ${above.n} right at or above it`);
   for (const [p, steps] of Object.entries(calibration.paths)) console.log(`  ${p.padEnd(16)} ${steps.map(([x, y]) => `>=${x}: ${y}`).join('  ')}`);
   process.exit(0);
 }

@@ -172,11 +172,6 @@ export interface QuestionInput {
   allowedAnswers?: string[] | null;
 }
 
-/** A question expecting yes/no: its answer cell offers yes and no, or it is phrased as one. */
-export function isYesNo(q: QuestionInput): boolean {
-  return understand(q).yesNo;
-}
-
 /** The choice follows the status of the control that answers, never optimism. */
 export function choiceFor(answer: { applicable: boolean; status: ControlStatus } | undefined): Choice | null {
   if (!answer) return null;

@@ -166,8 +166,7 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
     }
     return { request };
   });
-  // `merged` stays in the answer for older clients; it is always false now.
-  return { request: outcome.request, merged: false as boolean };
+  return outcome.request;
 }
 
 // ---------------------------------------------------------------------------------------------

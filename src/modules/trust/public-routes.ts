@@ -249,13 +249,12 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
       description: 'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it.',
       body: AccessRequestBody,
       response: withProblems({
-        201: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean() }),
-        200: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean() }),
+        201: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean({ description: 'Always false: kept for older clients.' }) }),
       }),
     },
     handler: async (req, reply) => {
-      const { request, merged } = await access.createAccessRequest(deps, req.params.slug, req.body, meta(req));
-      return reply.code(merged ? 200 : 201).send({ id: request.id, status: request.status, merged });
+      const request = await access.createAccessRequest(deps, req.params.slug, req.body, meta(req));
+      return reply.code(201).send({ id: request.id, status: request.status, merged: false });
     },
   });
 
@@ -277,11 +276,11 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
       const documentIds = ([] as string[]).concat(body.documentIds ?? []).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
       reply.header('content-security-policy', CSP).header('cache-control', 'no-store').type(HTML);
       try {
-        const outcome = await access.createAccessRequest(deps, req.params.slug, {
+        const request = await access.createAccessRequest(deps, req.params.slug, {
           name: one('name') ?? '', email: one('email') ?? '', company: one('company') ?? '', reason: one('reason') ?? null,
           ndaAccepted: one('ndaAccepted') === 'true', documentIds,
         }, meta(req));
-        return reply.code(outcome.merged ? 200 : 201).send(renderRequestReceived(entry.model, { status: outcome.request.status, merged: outcome.merged }));
+        return reply.code(201).send(renderRequestReceived(entry.model, { status: request.status }));
       } catch (err) {
         if (err instanceof DomainError && err.code === 'validation_failed') {
           const state: FormState = {

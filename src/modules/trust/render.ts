@@ -317,11 +317,11 @@ ${faqSection(m)}`;
   });
 }
 
-export function renderRequestReceived(m: PublicTrust, outcome: { status: string; merged: boolean }) {
+export function renderRequestReceived(m: PublicTrust, outcome: { status: string }) {
   const body = `
 <section class="hero" aria-labelledby="page-title">
 <h1 id="page-title">Request received</h1>
-<p role="status">${outcome.merged ? 'We already had a request from this address; we have updated it.' : 'Thank you: your request for access has been recorded with the NDA you accepted.'}</p>
+<p role="status">Thank you: your request for access has been recorded with the NDA you accepted.</p>
 <p>${outcome.status === 'approved'
     ? 'Your request is approved. A personal link to the documents will be sent to the email address you gave.'
     : `${esc(m.organization.name)} reviews requests and will send a personal link to the email address you gave once it is approved.`}</p>

@@ -1,23 +1,16 @@
 // What follows a fact change: outbox events, the trust page, stale library entries and answers.
 import t from 'tap';
 import { and, eq } from 'drizzle-orm';
-import type { App } from '../../../src/app.js';
 import { events } from '../../../src/modules/events/tables.js';
 import { webhookDeliveries } from '../../../src/modules/webhooks/tables.js';
 import { questions } from '../../../src/modules/questionnaires/tables.js';
 import { countriesOf, loadFacts, profileCatalog } from '../../../src/modules/profile/index.js';
 import { signup, testApp, type Tenant } from '../../helpers/app.js';
+import { profileClient } from '../../helpers/profile.js';
 
 const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0 };
 
-function client(app: App) {
-  const put = (who: Tenant, key: string, body: object, ifMatch?: string) =>
-    app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${key}`, headers: { ...who.auth, ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}) }, payload: body });
-  const get = (who: Tenant, url: string) => app.inject({ method: 'GET', url: `/api/v1${url}`, headers: who.auth });
-  const del = (who: Tenant, key: string, ifMatch?: string) =>
-    app.inject({ method: 'DELETE', url: `/api/v1/profile/facts/${key}`, headers: { ...who.auth, ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}) } });
-  return { put, get, del };
-}
+const client = profileClient;
 
 t.test('changes go through the outbox as profile.fact_changed', async (t) => {
   const app = await testApp(t, { options: NO_WORKERS });

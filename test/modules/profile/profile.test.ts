@@ -1,18 +1,11 @@
 import t from 'tap';
-import type { App } from '../../../src/app.js';
 import { profileCatalog } from '../../../src/modules/profile/index.js';
 import { memberWithRole, signup, testApp, type Tenant } from '../../helpers/app.js';
+import { profileClient } from '../../helpers/profile.js';
 
 const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0 };
 
-function client(app: App) {
-  const put = (who: Tenant, key: string, body: object, ifMatch?: string) =>
-    app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${key}`, headers: { ...who.auth, ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}) }, payload: body });
-  const get = (who: Tenant, url: string) => app.inject({ method: 'GET', url: `/api/v1${url}`, headers: who.auth });
-  const del = (who: Tenant, key: string, ifMatch?: string) =>
-    app.inject({ method: 'DELETE', url: `/api/v1/profile/facts/${key}`, headers: { ...who.auth, ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}) } });
-  return { put, get, del };
-}
+const client = profileClient;
 
 t.test('catalog', async (t) => {
   const app = await testApp(t, { options: NO_WORKERS });
