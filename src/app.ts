@@ -2,7 +2,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { defaultConfig, type Config } from './config.js';
-import { openDatabase, type Database } from './db/client.js';
+import { openDatabase, type Database, type DatabaseSource } from './db/client.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { newId } from './lib/ids.js';
 import authPlugin from './plugins/auth.js';
@@ -78,12 +78,30 @@ function withSafeErrors(logger: FastifyServerOptions['logger']): FastifyServerOp
   return { ...logger, serializers: { ...logger.serializers, err: serializeError as never } };
 }
 
+/** Where the database comes from: DATABASE_URL, else the embedded engine under DATA_DIR. */
+export function databaseSource(config: Config): DatabaseSource {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  if (config.embedded.engine === 'pglite') return { dataDir: config.dataDir };
+  return {
+    embedded: {
+      dir: path.join(config.dataDir, 'pg'),
+      secretFile: path.join(config.dataDir, 'pg-password'),
+      ...(config.embedded.port !== undefined ? { port: config.embedded.port } : {}),
+      // The server's own warnings (the app's logger does not exist yet): one line each, on stderr.
+      log: {
+        info: (msg) => { if (['info', 'debug', 'trace'].includes(config.logLevel)) process.stdout.write(`${msg}\n`); },
+        warn: (msg) => { if (config.logLevel !== 'silent') process.stderr.write(`${msg}\n`); },
+      },
+    },
+  };
+}
+
 /** The only way to make the app: the server and every test go through here. */
 export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const config = options.config ?? defaultConfig();
   const clock = options.clock ?? systemClock;
   const database =
-    options.database ?? (await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }));
+    options.database ?? (await openDatabase(databaseSource(config)));
 
   // References in the database decide when bytes go (shared across organizations by hash).
   const blobs = new BlobService(database.db, options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs')));

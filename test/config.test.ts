@@ -41,3 +41,15 @@ t.test('redactUrl', async (t) => {
   t.equal(redactUrl('postgres://user:pw@host/db'), 'postgres://user:***@host/db');
   t.equal(redactUrl('postgres://host/db'), 'postgres://host/db');
 });
+
+t.test('the embedded engine: PostgreSQL by default, PGlite on request, a port when given', async (t) => {
+  t.same(loadConfig({}).embedded, { engine: 'postgres', port: undefined });
+  t.same(loadConfig({ EMBEDDED_DB: 'pglite' }).embedded, { engine: 'pglite', port: undefined });
+  t.same(loadConfig({ EMBEDDED_PG_PORT: '54329' }).embedded, { engine: 'postgres', port: 54329 });
+  try {
+    loadConfig({ EMBEDDED_DB: 'sqlite', EMBEDDED_PG_PORT: '80' });
+    t.fail('should throw');
+  } catch (err) {
+    t.match((err as ConfigError).problems, [/EMBEDDED_DB must be postgres or pglite/, /EMBEDDED_PG_PORT must be an integer from 1024/]);
+  }
+});

@@ -1,13 +1,16 @@
 import t, { type Test } from 'tap';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freshDatabase } from './helpers/db.js';
 
 const TSX = ['--import', 'tsx', 'src/server.ts'];
 
 /** Starts the real server process; resolves with its port once it prints the listening line. */
-async function startServer(t: Test, env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, TSX, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServer(t: Test, env: Record<string, string>, opts: { detached?: boolean } = {}): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(process.execPath, TSX, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -73,4 +76,42 @@ t.test('graceful shutdown drains an in-flight request, then exits 0', async (t) 
   await new Promise((r) => socket.once('close', r));
   t.match(response, /^HTTP\/1\.1 401/, 'the in-flight request got its answer');
   t.equal(await exitOf(child), 0, 'clean exit');
+});
+
+t.test('without DATABASE_URL the server starts its embedded PostgreSQL, stops it on SIGTERM, and recovers after kill -9', async (t) => {
+  // Outside the checkout and enterable by everyone: as root the database runs as the postgres user.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-server-'));
+  fs.chmodSync(dataDir, 0o755);
+  t.teardown(() => {
+    // A failed assertion may leave a server behind: stop it before its directory goes.
+    try {
+      process.kill(Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGQUIT');
+    } catch { /* none left, or already gone */ }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: 'true' };
+
+  const first = await startServer(t, env);
+  const ready = await (await fetch(`http://127.0.0.1:${first.port}/readyz`)).json();
+  t.same(ready, { status: 'ready', database: 'embedded-postgres' });
+  t.match(first.output(), /embedded PostgreSQL in /);
+  t.equal((fs.statSync(path.join(dataDir, 'pg-password')).mode & 0o777), 0o600, 'the generated password is private');
+  t.ok(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'the database runs');
+  first.child.kill('SIGTERM');
+  t.equal(await exitOf(first.child), 0, 'clean exit');
+  t.notOk(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'the database stopped with the app');
+
+  // A crash: the app's whole process group is killed, as an OOM killer or `kill -9 -PGID` would.
+  const second = await startServer(t, env, { detached: true });
+  const orphanPid = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  process.kill(-second.child.pid!, 'SIGKILL');
+  await exitOf(second.child);
+
+  const third = await startServer(t, env);
+  const demo = await fetch(`http://127.0.0.1:${third.port}/trust/demo`);
+  t.equal(demo.status, 200, 'the next start came back by itself with the data');
+  const nowPid = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  t.not(nowPid, orphanPid, 'a new database server, not the killed one');
+  third.child.kill('SIGTERM');
+  t.equal(await exitOf(third.child), 0);
 });

@@ -11,6 +11,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
 
 export type Schema = typeof schema;
 /** The one typed handle services use, whichever driver is underneath. */
@@ -24,7 +25,7 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 const MIGRATION_LOCK = 727_027_001;
 
 export interface Database {
-  readonly kind: 'pglite' | 'postgres';
+  readonly kind: 'pglite' | 'postgres' | 'embedded-postgres';
   readonly db: Db;
   migrate(): Promise<void>;
   ping(): Promise<void>;
@@ -33,11 +34,35 @@ export interface Database {
 
 export type DatabaseSource =
   | { url: string; poolMax?: number }
+  /** A PostgreSQL server process this app starts, and stops when the database closes. */
+  | { embedded: EmbeddedPostgresOptions; poolMax?: number }
   | { dataDir: string }
   | { pglite: PGlite };
 
-/** Opens PostgreSQL through a pg.Pool when given a URL, otherwise PGlite on disk (or a given instance). */
+/** Opens PostgreSQL through a pg.Pool (at a URL, or a server it starts itself), otherwise PGlite on disk (or a given instance). */
 export async function openDatabase(source: DatabaseSource): Promise<Database> {
+  if ('embedded' in source) {
+    const server = await startEmbeddedPostgres(source.embedded);
+    try {
+      // The same pg path as DATABASE_URL: one code path for queries whichever server runs.
+      const inner = await openDatabase({ url: server.url, poolMax: source.poolMax ?? 10 });
+      return {
+        ...inner,
+        kind: 'embedded-postgres',
+        close: async () => {
+          // Connections first, so the server's fast shutdown finds nothing to cut off.
+          try {
+            await inner.close();
+          } finally {
+            await server.stop();
+          }
+        },
+      };
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  }
   if ('url' in source) {
     const pool = new pg.Pool({ connectionString: source.url, max: source.poolMax ?? 10 });
     // An idle client losing its connection must not crash the process; the pool replaces it.
