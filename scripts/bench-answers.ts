@@ -17,6 +17,8 @@
 // the bench again to see the fitted confidences, the holdout split telling how well they carry over.
 // PostgreSQL: DATABASE_URL when set,
 // else a fresh database on postgres://postgres@127.0.0.1:5432 (dropped afterwards).
+// Then a 'knowledge sources' section: the questions of bench/answers/knowledge/ without and with
+// Quillmark's policy documents, evidence file and past questionnaire (see that section).
 // Exits non-zero only when the run itself fails, never on poor figures.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -32,6 +34,8 @@ import { openDatabase, type Database } from '../src/db/client.js';
 import { and, eq } from 'drizzle-orm';
 import { questions as questionRows } from '../src/modules/questionnaires/tables.js';
 import { fitCalibration, precisionAbove } from '../src/modules/questionnaires/calibration.js';
+import { docxOf, pdfOf } from '../test/helpers/documents.js';
+import { multipart } from '../test/helpers/multipart.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCH = path.resolve(here, '../bench/answers');
@@ -277,4 +281,188 @@ if (new Set(all.map((r) => r.database)).size === 2) {
 if (args.json) {
   fs.writeFileSync(args.json, JSON.stringify(all, null, 1) + '\n');
   console.log(`\nwrote ${all.length} records to ${args.json}`);
+}
+
+// ---------- knowledge sources ----------
+// The questions of bench/answers/knowledge/ on two fresh organizations per database, each set up as
+// the main run (same controls and facts): (a) without documents or past answers, (b) after uploading
+// Quillmark's policy documents and evidence file and importing last year's questionnaire with
+// approve=true. Coverage: the answer's text holds every expected string (case-insensitive) and its
+// first source is of the expected kind. Wrong quotes: control questions (no source answers them)
+// whose first source is a document, an evidence file or a library entry.
+const KB = path.join(BENCH, 'knowledge');
+type KnowledgeKind = 'document' | 'evidence' | 'library';
+interface KnowledgeQuestion { id: string; text: string; from?: string; expected: { contains: string[]; source: KnowledgeKind | null } }
+interface KnowledgeFile { file: string; title: string; visibility: string; controls?: string[] }
+interface KnowledgeManifest { documents: KnowledgeFile[]; evidence: KnowledgeFile[]; pastQuestionnaire: string }
+export interface KnowledgeRecord {
+  set: 'knowledge'; database: string; run: 'without' | 'with'; id: string; question: string; expected: KnowledgeQuestion['expected'];
+  text: string | null; status: string | null; firstSource: string | null; sources: string[]; covered: boolean; wrongQuote: boolean;
+}
+interface KnowledgeRun { run: 'without' | 'with'; records: KnowledgeRecord[]; notes: string[] }
+
+const kbManifest = JSON.parse(fs.readFileSync(path.join(KB, 'sources.json'), 'utf8')) as KnowledgeManifest;
+const kbQuestions = (JSON.parse(fs.readFileSync(path.join(KB, 'questions.json'), 'utf8')) as { questions: KnowledgeQuestion[] }).questions;
+const QUOTING = new Set<string>(['document', 'evidence', 'library']);
+
+/** The file to upload: Markdown and text as stored, DOCX and PDF built from their JSON sources. */
+async function knowledgeUpload(f: KnowledgeFile): Promise<{ filename: string; content: Buffer | string; contentType: string }> {
+  const raw = fs.readFileSync(path.join(KB, f.file), 'utf8');
+  if (f.file.endsWith('.docx.json')) {
+    return { filename: f.file.slice(0, -5), content: await docxOf((JSON.parse(raw) as { paragraphs: string[] }).paragraphs), contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' };
+  }
+  if (f.file.endsWith('.pdf.json')) return { filename: f.file.slice(0, -5), content: await pdfOf((JSON.parse(raw) as { pages: string[][] }).pages), contentType: 'application/pdf' };
+  return { filename: f.file, content: raw, contentType: f.file.endsWith('.md') ? 'text/markdown' : 'text/plain' };
+}
+
+function scoreKnowledge(q: KnowledgeQuestion, a: Answer | null, database: string, run: KnowledgeRun['run']): KnowledgeRecord {
+  const text = a?.text ?? null;
+  const firstSource = a?.sources?.[0]?.kind ?? null;
+  const lower = (text ?? '').toLowerCase();
+  const covered = q.expected.source !== null && firstSource === q.expected.source && q.expected.contains.every((s) => lower.includes(s.toLowerCase()));
+  return {
+    set: 'knowledge', database, run, id: q.id, question: q.text, expected: q.expected, text, status: a?.status ?? null,
+    firstSource, sources: (a?.sources ?? []).map(sourceRef), covered, wrongQuote: q.expected.source === null && firstSource !== null && QUOTING.has(firstSource),
+  };
+}
+
+async function knowledgeRuns(label: string, database: Database): Promise<KnowledgeRun[]> {
+  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-knowledge-'));
+  const app: App = await buildApp({
+    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent' }),
+    database, logger: false, jobs: { pollIntervalMs: 50 }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
+  });
+  try {
+    const out: KnowledgeRun[] = [];
+    for (const mode of ['without', 'with'] as const) {
+      const notes: string[] = [];
+      // A new organization for each run, set up as run() does: the main section stays as it is.
+      const slug = `${org.organization.slug}-${process.pid}-kb-${mode}-${label}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 60);
+      const signup = await app.inject({
+        method: 'POST', url: '/api/v1/auth/signup',
+        payload: { organization: { name: org.organization.name, slug }, user: { email: `owner@${slug}.example.com`, password: 'Bench-Answers-Password-2026!' } },
+      });
+      if (signup.statusCode !== 201) throw new Error(`signup: ${signup.statusCode} ${signup.body}`);
+      const auth = { authorization: `Bearer ${signup.json().accessToken}` };
+      for (const c of org.controls) {
+        const { ref, ...body } = c;
+        const res = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: auth, payload: body });
+        if (res.statusCode !== 200) throw new Error(`PUT /controls/${ref}: ${res.statusCode} ${res.body}`);
+      }
+      let factsStored = 0;
+      for (const f of org.profile) {
+        let res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value, visibility: f.visibility } });
+        if (res.statusCode === 400 && f.visibility) res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value } });
+        if (res.statusCode === 200) factsStored++;
+      }
+      if (factsStored < org.profile.length) notes.push(`profile: ${factsStored} of ${org.profile.length} facts stored`);
+
+      if (mode === 'with') {
+        const upload = async (url: string, fields: Record<string, string | string[]>, f: KnowledgeFile) => {
+          const body = multipart(fields, [await knowledgeUpload(f)]);
+          return app.inject({ method: 'POST', url, headers: { ...auth, ...body.headers }, payload: body.payload });
+        };
+        const indexed: string[] = [];
+        for (const d of kbManifest.documents) {
+          const res = await upload('/api/v1/documents', { title: d.title, visibility: d.visibility, useForAnswers: 'true' }, d);
+          if (res.statusCode !== 201) throw new Error(`POST /documents (${d.file}): ${res.statusCode} ${res.body}`);
+          const ix = res.json().textIndex as { status: string; passages: number } | undefined;
+          indexed.push(`${d.file.replace(/\.json$/, '')} ${ix ? `${ix.status}, ${ix.passages} passages` : 'no text index'}`);
+        }
+        for (const e of kbManifest.evidence) {
+          const res = await upload('/api/v1/evidence', { title: e.title, visibility: e.visibility, useForAnswers: 'true', ...(e.controls ? { controls: e.controls } : {}) }, e);
+          if (res.statusCode !== 201) throw new Error(`POST /evidence (${e.file}): ${res.statusCode} ${res.body}`);
+          const ix = res.json().textIndex as { status: string; passages: number } | undefined;
+          indexed.push(`evidence ${e.file} ${ix ? `${ix.status}, ${ix.passages} passages` : 'no text index'}`);
+        }
+        notes.push(`uploaded: ${indexed.join('; ')}`);
+        const csv = fs.readFileSync(path.join(KB, kbManifest.pastQuestionnaire));
+        const body = multipart({ approve: 'true' }, [{ filename: kbManifest.pastQuestionnaire, content: csv, contentType: 'text/csv' }]);
+        const imported = await app.inject({ method: 'POST', url: '/api/v1/library/import', headers: { ...auth, ...body.headers }, payload: body.payload });
+        // The import endpoint arrived separately: without it the bench still runs, on documents alone.
+        if (imported.statusCode === 404) notes.push('past questionnaire import: not available');
+        else if (imported.statusCode !== 201 && imported.statusCode !== 200) throw new Error(`POST /library/import: ${imported.statusCode} ${imported.body}`);
+        else {
+          const r = imported.json() as { imported: number; duplicates: number; conflicts: number; skipped: number };
+          notes.push(`past questionnaire import (approve=true): ${r.imported} imported, ${r.duplicates} duplicates, ${r.conflicts} conflicts, ${r.skipped} skipped`);
+        }
+      }
+
+      const created = await app.inject({
+        method: 'POST', url: '/api/v1/questionnaires', headers: auth,
+        payload: { name: `bench:answers knowledge set (${mode})`, questions: kbQuestions.map((q) => ({ ref: q.id, text: q.text })) },
+      });
+      if (created.statusCode !== 201) throw new Error(`POST /questionnaires: ${created.statusCode} ${created.body}`);
+      const id = created.json().id as string;
+      const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
+      if (fill.statusCode !== 202) throw new Error(`POST /questionnaires/${id}/fill: ${fill.statusCode} ${fill.body}`);
+      const started = performance.now();
+      let body: { status: string; error?: string | null; questions: ApiQuestion[] };
+      for (;;) {
+        const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
+        if (got.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${got.statusCode} ${got.body}`);
+        body = got.json();
+        if (body.status === 'filled') break;
+        if (body.status === 'failed') throw new Error(`the fill failed: ${body.error ?? 'no reason given'}`);
+        if (performance.now() - started > FILL_TIMEOUT_MS) throw new Error(`the fill did not finish in ${FILL_TIMEOUT_MS} ms (status ${body.status})`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const byRef = new Map(body.questions.map((q) => [q.ref, q]));
+      out.push({ run: mode, notes, records: kbQuestions.map((q) => scoreKnowledge(q, byRef.get(q.id)?.answer ?? null, label, mode)) });
+    }
+    return out;
+  } finally {
+    await app.close();
+    await fsp.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function reportKnowledge(r: KnowledgeRun): void {
+  const title = r.run === 'without' ? '(a) controls and facts only'
+    : `(b) with ${kbManifest.documents.length} documents, ${kbManifest.evidence.length} evidence file(s) and the past questionnaire`;
+  console.log(`\n### ${title}`);
+  for (const n of r.notes) console.log(`  note: ${n}`);
+  const answerable = r.records.filter((x) => x.expected.source !== null);
+  const control = r.records.filter((x) => x.expected.source === null);
+  const bySource = (['document', 'evidence', 'library'] as const).map((k) => {
+    const of = answerable.filter((x) => x.expected.source === k);
+    return `${k} ${of.filter((x) => x.covered).length}/${of.length}`;
+  });
+  console.log(`  coverage: ${frac(answerable.filter((x) => x.covered).length, answerable.length)}   by expected source: ${bySource.join(', ')}`);
+  console.log(`  WRONG QUOTES: ${control.filter((x) => x.wrongQuote).length} of ${control.length} control questions (target 0)${control.some((x) => x.wrongQuote) ? ': ' + control.filter((x) => x.wrongQuote).map((x) => `${x.id} [${x.firstSource}]`).join(', ') : ''}`);
+  const kinds = new Map<string, number>();
+  for (const x of r.records) kinds.set(x.firstSource ?? 'none', (kinds.get(x.firstSource ?? 'none') ?? 0) + 1);
+  console.log(`  first source: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}; status: ${['draft', 'needs_review'].map((s) => `${s} ${r.records.filter((x) => x.status === s).length}`).join(', ')}`);
+  const missed = answerable.filter((x) => !x.covered);
+  if (r.run === 'with' && missed.length > 0) {
+    // Why each one missed: another kind of source first, or the right kind without the expected words.
+    console.log(`  not covered: ${missed.map((x) => {
+      const lacks = x.expected.contains.filter((s) => !(x.text ?? '').toLowerCase().includes(s.toLowerCase()));
+      return `${x.id} [${x.firstSource ?? 'none'}${x.firstSource === x.expected.source ? `, lacks ${lacks.map((s) => `"${s}"`).join(' ')}` : ''}]`;
+    }).join(', ')}`);
+  }
+}
+
+{
+  console.log(`\n## knowledge sources: ${kbQuestions.length} questions (${(['document', 'evidence', 'library'] as const).map((k) => `${k} ${kbQuestions.filter((q) => q.expected.source === k).length}`).join(', ')}, `
+    + `control ${kbQuestions.filter((q) => q.expected.source === null).length}); fresh organizations with the same controls and facts`);
+  const kbAll: KnowledgeRecord[] = [];
+  const kbTargets: Array<[string, () => Promise<KnowledgeRun[] | undefined>]> = [];
+  if (args.db !== 'postgres') kbTargets.push(['pglite', async () => knowledgeRuns('pglite', await openDatabase({ pglite: new PGlite() }))]);
+  if (args.db !== 'pglite') kbTargets.push(['postgres', () => withPostgres((db) => knowledgeRuns('postgres', db))]);
+  for (const [label, go] of kbTargets) {
+    const runs = await go();
+    if (!runs) continue;
+    console.log(`\n## knowledge sources on ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}`);
+    for (const r of runs) {
+      reportKnowledge(r);
+      kbAll.push(...r.records);
+    }
+  }
+  if (args.json) {
+    // Appended to the main records, told apart by `set: 'knowledge'`.
+    const previous = fs.existsSync(args.json) ? (JSON.parse(fs.readFileSync(args.json, 'utf8')) as unknown[]) : [];
+    fs.writeFileSync(args.json, JSON.stringify([...previous, ...kbAll], null, 1) + '\n');
+    console.log(`\nappended ${kbAll.length} knowledge records to ${args.json}`);
+  }
 }

@@ -27,6 +27,8 @@ import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
 import { libraryRoutes } from './modules/library/routes.js';
+import { libraryImportRoutes } from './modules/library/import-routes.js';
+import { controlSuggester } from './modules/questionnaires/suggest.js';
 import { profileRoutes } from './modules/profile/index.js';
 import { prospectQuestionnaireRoutes } from './modules/questionnaires/prospect-routes.js';
 import { runNextJob } from './modules/questionnaires/service.js';
@@ -169,6 +171,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await app.register(idempotencyPlugin, { db: database.db, clock, maxBufferBytes: config.limits.uploadBytes, sealer, sweepIntervalMs: options.idempotencySweepIntervalMs });
 
   await app.register(healthRoutes, { database, keys });
+  const thesaurus = loadThesaurus(SEEDS_DIR);
   // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
   const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock, stampPdf: (bytes, stamp) => parsers.watermarkPdf(bytes, stamp) });
   await app.register(trustPublicRoutes, { portal: trustPortal });
@@ -187,6 +190,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps, allowPrivateNetworks: config.webhooks.allowPrivateNetworks } });
       await api.register(questionnaireRoutes, { config, blobs });
       await api.register(libraryRoutes);
+      // Imported entries get retrieval's control suggestions; the library cannot import questionnaires itself.
+      await api.register(libraryImportRoutes, { config, blobs, suggestControls: controlSuggester({ db: database.db, clock, thesaurus }) });
       await api.register(profileRoutes);
       await api.register(trustRoutes, { portal: trustPortal });
     },
@@ -201,7 +206,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   }
   // Background jobs (questionnaire fills): claimed from the database, so a restart resumes them.
   const llm = options.llm ?? (config.openai ? new Llm(config.openai) : undefined);
-  const jobDeps = { db: database.db, clock, thesaurus: loadThesaurus(SEEDS_DIR), llm, log: app.log, ...options.jobs };
+  const jobDeps = { db: database.db, clock, thesaurus, llm, log: app.log, ...options.jobs };
   if (options.jobs?.worker !== false) {
     let runner: Poller | undefined;
     const drain = async () => {

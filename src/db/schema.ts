@@ -13,3 +13,4 @@ export * from '../modules/questionnaires/tables.js';
 export * from '../modules/library/tables.js';
 export * from '../modules/blobs/tables.js';
 export * from '../modules/profile/tables.js';
+export * from '../modules/knowledge/tables.js';

@@ -1,7 +1,8 @@
 // The one error a file-format reader throws: a code the HTTP layer maps to a status, and a message
 // meant for the person who uploaded the file (it names the limit when one was hit).
 
-export type FormatErrorCode = 'not_a_spreadsheet' | 'encrypted' | 'corrupt' | 'too_large' | 'no_questions';
+// 'unsupported': a document of a format the text reader (text.ts) does not read (an image, a workbook).
+export type FormatErrorCode = 'not_a_spreadsheet' | 'unsupported' | 'encrypted' | 'corrupt' | 'too_large' | 'no_questions';
 
 export class QuestionnaireParseError extends Error {
   readonly code: FormatErrorCode;

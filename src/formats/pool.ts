@@ -8,6 +8,7 @@ import { DomainError } from '../lib/errors.js';
 import { QuestionnaireParseError } from './errors.js';
 import type { LimitProfile } from './limits.js';
 import type { RawTable } from './soa-table.js';
+import type { ExtractedText } from './text.js';
 import { rethrow, type ParseTask, type TaskResult } from './tasks.js';
 
 export interface ParserPoolOptions {
@@ -65,6 +66,14 @@ export class ParserPool {
   async watermarkPdf(bytes: Buffer, stamp: { email: string; at: Date; organization: string }): Promise<Buffer> {
     const out = await this.run<Uint8Array>({ kind: 'watermark', bytes, email: stamp.email, at: stamp.at.toISOString(), organization: stamp.organization });
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  /** A policy document (PDF, DOCX, Markdown, HTML, text) as cited passages; refusals are QuestionnaireParseErrors. */
+  extractText(input: { bytes: Buffer; fileName?: string; contentType?: string }): Promise<ExtractedText> {
+    const task: ParseTask = { kind: 'text', bytes: input.bytes };
+    if (input.fileName !== undefined) task.fileName = input.fileName;
+    if (input.contentType !== undefined) task.contentType = input.contentType;
+    return this.run<ExtractedText>(task);
   }
 
   private async run<T>(task: ParseTask): Promise<T> {

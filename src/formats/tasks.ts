@@ -7,11 +7,13 @@ import { QuestionnaireParseError, type FormatErrorCode } from './errors.js';
 import { limitsFor, type LimitProfile } from './limits.js';
 import { readSoaTable, type RawTable } from './soa-table.js';
 import { watermarkPdf } from '../modules/trust/watermark.js';
+import type { ExtractedText } from './text.js';
 
 export type ParseTask = (
   | { kind: 'questionnaire'; bytes: Uint8Array; fileName?: string; mapping?: MappingOverride; profile: LimitProfile }
   | { kind: 'soa'; bytes: Uint8Array }
   | { kind: 'watermark'; bytes: Uint8Array; email: string; at: string; organization: string }
+  | { kind: 'text'; bytes: Uint8Array; fileName?: string; contentType?: string }
 ) & { /** Told when the worker starts on the task: the deadline runs from then. */ started?: MessagePort };
 
 export type TaskFailure =
@@ -22,7 +24,7 @@ export type TaskResult<T> = { ok: true; value: T } | TaskFailure;
 
 const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array>> {
+export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array | ExtractedText>> {
   task.started?.postMessage('started');
   try {
     if (task.kind === 'questionnaire') {
@@ -33,6 +35,14 @@ export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestio
     }
     if (task.kind === 'watermark') {
       return { ok: true, value: await watermarkPdf(asBuffer(task.bytes), { email: task.email, at: new Date(task.at), organization: task.organization }) };
+    }
+    if (task.kind === 'text') {
+      // Loaded on first use: the document readers (pdf.js, mammoth) are heavy and most workers never need them.
+      const { extractText } = await import('./text.js');
+      const opts: Parameters<typeof extractText>[1] = {};
+      if (task.fileName !== undefined) opts.fileName = task.fileName;
+      if (task.contentType !== undefined) opts.contentType = task.contentType;
+      return { ok: true, value: await extractText(asBuffer(task.bytes), opts) };
     }
     return { ok: true, value: await readSoaTable(asBuffer(task.bytes)) };
   } catch (err) {

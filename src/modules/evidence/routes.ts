@@ -30,6 +30,11 @@ const Evidence = Type.Object({
   createdBy: Type.String(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  useForAnswers: Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this file.' }),
+  textIndex: Nullable(Type.Object({
+    status: Type.Enum(['pending', 'indexed', 'scanned', 'unsupported', 'failed'], { description: 'indexed: passages available; scanned: a PDF without text (no OCR); unsupported or failed: see detail.' }),
+    passages: Type.Integer(), version: Type.Integer({ description: 'The version whose text is indexed.' }), detail: Nullable(Type.String()),
+  }, { description: 'The text answers can draw from this file (PDF, DOCX, Markdown, HTML, plain text); null for links.' })),
   versions: Type.Optional(Type.Array(Version)),
 });
 
@@ -45,11 +50,15 @@ const JsonEvidence = Type.Object({
 });
 
 const MULTIPART_DOC =
-  'multipart/form-data: `file` (the evidence), `title`, optional `description`, `visibility` (public|internal), `validFrom`, `expiresAt`, and `controls` (repeat the field or comma-separate refs such as A.8.5,CLD.12.1.5). application/json: link evidence with `url`.';
+  'multipart/form-data: `file` (the evidence), `title`, optional `description`, `visibility` (public|internal), `validFrom`, `expiresAt`, `controls` (repeat the field or comma-separate refs such as A.8.5,CLD.12.1.5) and `useForAnswers` (`true` by default: the text of a PDF, DOCX, Markdown, HTML or plain-text file is split into passages that questionnaire answers quote and cite; internal files never answer prospects). application/json: link evidence with `url`.';
 
 function inputFromUpload(u: Upload): service.EvidenceInput {
   const controls = (u.fields.controls ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   const visibility = field(u.fields, 'visibility');
+  const useForAnswers = field(u.fields, 'useForAnswers');
+  if (useForAnswers !== undefined && useForAnswers !== 'true' && useForAnswers !== 'false') {
+    throw new DomainError('validation_failed', 'body/useForAnswers must be true or false', { errors: [{ field: 'body/useForAnswers', message: 'must be true or false' }] });
+  }
   if (visibility !== undefined && visibility !== 'public' && visibility !== 'internal') {
     throw new DomainError('validation_failed', 'body/visibility must be public or internal', { errors: [{ field: 'body/visibility', message: 'must be public or internal' }] });
   }
@@ -61,6 +70,7 @@ function inputFromUpload(u: Upload): service.EvidenceInput {
     validFrom: field(u.fields, 'validFrom'),
     expiresAt: field(u.fields, 'expiresAt'),
     controls,
+    ...(useForAnswers !== undefined ? { useForAnswers: useForAnswers === 'true' } : {}),
   };
 }
 
@@ -104,7 +114,14 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: 
       body: { content: { 'application/json': { schema: JsonEvidence } } } as never,
       response: withProblems({ 201: Evidence }),
     },
-    handler: async (req, reply) => reply.code(201).send(await withUpload(req, (input, file) => service.createEvidence(req.ctx(), input, file))),
+    handler: async (req, reply) => {
+      let useForAnswers: boolean | undefined;
+      const created = await withUpload(req, (input, file) => {
+        useForAnswers = input.useForAnswers;
+        return service.createEvidence(req.ctx(), input, file);
+      });
+      return reply.code(201).send(await service.indexEvidence(req.ctx(), { parsers: app.parsers, blobs }, created.id, useForAnswers));
+    },
   });
 
   app.get('/evidence', {
@@ -132,7 +149,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: 
   app.patch('/evidence/:id', {
     config: { role: 'editor' },
     schema: {
-      tags: ['evidence'], operationId: 'updateEvidence', summary: 'Change title, description, visibility, validity dates or linked controls', params: IdParam,
+      tags: ['evidence'], operationId: 'updateEvidence', summary: 'Change title, description, visibility, validity dates, linked controls or use for answers', params: IdParam,
       body: Type.Object({
         title: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
         description: Type.Optional(Nullable(Type.String({ maxLength: 5000 }))),
@@ -140,6 +157,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: 
         validFrom: Type.Optional(Nullable(DateLike)),
         expiresAt: Type.Optional(Nullable(DateLike)),
         controls: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 200 })),
+        useForAnswers: Type.Optional(Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this file.' })),
       }),
       response: withProblems({ 200: Evidence }),
     },
@@ -154,7 +172,10 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: 
       body: { content: { 'application/json': { schema: Type.Object({ url: Type.String({ maxLength: 2000 }), validFrom: Type.Optional(Nullable(DateLike)), expiresAt: Type.Optional(Nullable(DateLike)) }) } } } as never,
       response: withProblems({ 201: Evidence }),
     },
-    handler: async (req, reply) => reply.code(201).send(await withUpload(req, (input, file) => service.addEvidenceVersion(req.ctx(), req.params.id, input, file))),
+    handler: async (req, reply) => {
+      await withUpload(req, (input, file) => service.addEvidenceVersion(req.ctx(), req.params.id, input, file));
+      return reply.code(201).send(await service.indexEvidence(req.ctx(), { parsers: app.parsers, blobs }, req.params.id));
+    },
   });
 
   app.get('/evidence/:id/download', {

@@ -1,12 +1,14 @@
 import type { UploadedFile } from '../../lib/multipart.js';
 import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/service.js';
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { Db, Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
+import { markStaleForSource } from '../library/service.js';
+import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
 import { recordAudit } from '../audit/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
 import { evidence, evidenceControls, evidenceVersions } from './tables.js';
@@ -31,6 +33,8 @@ export interface EvidenceInput {
   validFrom?: string | null;
   expiresAt?: string | null;
   controls?: string[];
+  /** Whether a file's text may answer questionnaires (default true). */
+  useForAnswers?: boolean;
 }
 
 export type FileInput = UploadedFile;
@@ -38,7 +42,7 @@ export type FileInput = UploadedFile;
 type EvidenceRow = typeof evidence.$inferSelect;
 type VersionRow = typeof evidenceVersions.$inferSelect;
 
-function view(row: EvidenceRow, controls: { framework: string; ref: string }[], now: Date, versions?: VersionRow[]) {
+function view(row: EvidenceRow, controls: { framework: string; ref: string }[], now: Date, versions?: VersionRow[], index?: IndexState) {
   return {
     id: row.id,
     title: row.title,
@@ -54,8 +58,28 @@ function view(row: EvidenceRow, controls: { framework: string; ref: string }[], 
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    useForAnswers: index?.useForAnswers ?? true,
+    textIndex: index ? { status: index.status, passages: index.passages, version: index.version, detail: index.detail } : null,
     ...(versions ? { versions: versions.map(versionView) } : {}),
   };
+}
+
+// Evidence visibility in the knowledge index: internal text is for members only.
+const knowledgeVisibility = (v: EvidenceRow['visibility']) => (v === 'public' ? 'public' as const : 'private' as const);
+
+/** Reads a file's current version into passages answers can cite (in the parser pool, after the upload committed). */
+export async function indexEvidence(ctx: ServiceContext, deps: { parsers: TextExtractor; blobs: BlobStore }, id: string, useForAnswers?: boolean) {
+  const row = await loadOwned(ctx.db, ctx.orgId, id);
+  const [v] = await ctx.db.select().from(evidenceVersions).where(and(
+    eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, row.currentVersion)));
+  if (row.kind === 'file' && v?.sha256) {
+    await indexFile({ db: ctx.db as Db, parsers: deps.parsers, blobs: deps.blobs, clock: ctx.clock }, ctx.orgId, {
+      kind: 'evidence', id, title: row.title, version: v.version, visibility: knowledgeVisibility(row.visibility),
+      sha256: v.sha256, fileName: v.fileName ?? '', contentType: v.contentType ?? '', ...(useForAnswers !== undefined ? { useForAnswers } : {}),
+    });
+    if (v.version > 1) await ctx.db.transaction((tx) => markStaleForSource(tx, ctx, 'evidence', id, v.version, row.title));
+  }
+  return getEvidence(ctx, id);
 }
 
 function versionView(v: VersionRow) {
@@ -162,7 +186,8 @@ export async function getEvidence(ctx: ServiceContext, id: string) {
   const row = await loadOwned(ctx.db, ctx.orgId, id);
   const versions = await ctx.db.select().from(evidenceVersions)
     .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id))).orderBy(desc(evidenceVersions.version));
-  return view(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], ctx.clock(), versions);
+  const index = (await indexStates(ctx.db, ctx.orgId, 'evidence', [id])).get(id);
+  return view(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], ctx.clock(), versions, index);
 }
 
 export async function listEvidence(
@@ -192,7 +217,8 @@ export async function listEvidence(
   )).orderBy(desc(evidence.id)).limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   const controls = await controlsOf(ctx.db, ctx.orgId, page.items.map((r) => r.id));
-  return { items: page.items.map((r) => view(r, controls.get(r.id) ?? [], now)), nextCursor: page.nextCursor };
+  const index = await indexStates(ctx.db, ctx.orgId, 'evidence', page.items.map((r) => r.id));
+  return { items: page.items.map((r) => view(r, controls.get(r.id) ?? [], now, undefined, index.get(r.id))), nextCursor: page.nextCursor };
 }
 
 export async function updateEvidence(ctx: ServiceContext, id: string, input: EvidenceInput) {
@@ -217,6 +243,12 @@ export async function updateEvidence(ctx: ServiceContext, id: string, input: Evi
     if (controls) {
       await tx.delete(evidenceControls).where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, id)));
       if (controls.length > 0) await tx.insert(evidenceControls).values(controls.map((c) => ({ orgId: ctx.orgId, evidenceId: id, ...c })));
+    }
+    if (current.kind === 'file') {
+      await syncSource(tx, ctx.orgId, {
+        kind: 'evidence', id, title: input.title?.trim() ?? current.title, visibility: knowledgeVisibility(input.visibility ?? current.visibility),
+        version: current.currentVersion, ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
+      }, ctx.clock());
     }
     await recordAudit(tx, ctx, { action: 'evidence.updated', targetType: 'evidence', targetId: id, summary: { fields: Object.keys(input) } });
   });
@@ -260,6 +292,7 @@ export async function deleteEvidence(ctx: ServiceContext, blobs: BlobStore, id: 
   const shas = await ctx.db.transaction(async (tx) => {
     const [row] = await tx.delete(evidence).where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id))).returning();
     if (!row) throw notFound('evidence');
+    await dropSource(tx, ctx.orgId, 'evidence', id);
     await recordAudit(tx, ctx, { action: 'evidence.deleted', targetType: 'evidence', targetId: id, summary: { title: row.title } });
     return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id });
   });

@@ -5,6 +5,7 @@ import { IdParam, Nullable, Timestamp, withProblems } from '../../lib/schemas.js
 import { CHOICES } from '../questionnaires/tables.js';
 import { LIBRARY_STATUSES } from './tables.js';
 import * as service from './service.js';
+import { listConflicts } from './hygiene.js';
 
 const LibraryAnswer = Type.Object({
   choice: Type.Optional(Nullable(Type.Enum(CHOICES))),
@@ -24,6 +25,8 @@ export const LibraryEntry = Type.Object({
   staleReason: Nullable(Type.String()),
   staleAt: Nullable(Timestamp),
   source: Nullable(Type.Object({ questionnaireId: Nullable(Type.String()), questionId: Type.String() })),
+  controlsConfirmed: Type.Boolean({ description: 'False while `controls` are the ones retrieval suggested on import; setting the controls or approving the entry confirms them.' }),
+  import: Nullable(Type.Object({ id: Type.String({ description: 'The library import (POST /library/import) it came from.' }), row: Nullable(Type.Integer({ description: 'Its row in the imported file.' })) })),
   version: Type.Integer(),
   approvedBy: Nullable(Type.String()),
   approvedAt: Nullable(Timestamp),
@@ -70,6 +73,37 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: withProblems({ 201: LibraryEntry }),
     },
     handler: async (req, reply) => reply.code(201).send(await service.createEntry(req.ctx(), req.body)),
+  });
+
+  app.get('/library/conflicts', {
+    schema: {
+      tags: ['library'], operationId: 'listLibraryConflicts',
+      summary: 'Entries that answer the same question differently (conflicts) or alike (duplicates)',
+      description: 'Two entries ask the same question when their questions are identical once normalized (lower case, letters and digits) '
+        + 'or share at least 80% of their lexemes (Jaccard) with the same negation and time words ("not", "before", "only", ...): the rule '
+        + 'by which a fill reuses an entry. Entries connected that way form a group. A group is a `conflict` when its answers differ '
+        + '(another choice; for answers without a choice, another text) or its entries cite different profile facts, and a `duplicate` '
+        + 'when every entry says the same (redundant entries). Drafts and stale entries are included. Conflicts come first; the cursor is an offset.',
+      querystring: Type.Object({
+        ...PageQuery.properties,
+        kind: Type.Optional(Type.Enum(['conflict', 'duplicate'], { description: 'Only groups of this kind.' })),
+      }),
+      response: withProblems({
+        200: Type.Object({
+          items: Type.Array(Type.Object({
+            kind: Type.Enum(['conflict', 'duplicate']),
+            question: Type.String({ description: 'The oldest entry\'s wording.' }),
+            entries: Type.Array(Type.Object({
+              id: Type.String(), question: Type.String(), choice: Nullable(Type.String()), answerText: Nullable(Type.String()),
+              status: Type.Enum(LIBRARY_STATUSES), stale: Type.Boolean(), ownerId: Type.String(),
+              facts: Type.Array(Type.String()), importId: Nullable(Type.String()),
+            })),
+          })),
+          nextCursor: Nullable(Type.String()),
+        }),
+      }),
+    },
+    handler: async (req) => listConflicts(req.ctx(), { limit: req.query.limit ?? 50, cursor: req.query.cursor, kind: req.query.kind }),
   });
 
   app.get('/library/:id', {

@@ -14,7 +14,7 @@ import { questions } from '../questionnaires/tables.js';
 import type { Choice } from '../questionnaires/tables.js';
 import { listMeaning } from '../questionnaires/decide.js';
 import { existingFactKeys } from '../profile/index.js';
-import { libraryEntries, libraryEntryControls, libraryEntryFacts, type LibraryStatus } from './tables.js';
+import { libraryEntries, libraryEntryControls, libraryEntryDocuments, libraryEntryFacts, type LibraryStatus } from './tables.js';
 
 type EntryRow = typeof libraryEntries.$inferSelect;
 export interface ControlRef { framework: string; ref: string }
@@ -24,12 +24,13 @@ export function entryView(e: EntryRow, controls: ControlRef[], facts: string[] =
     id: e.id, question: e.question, answer: { choice: e.choice, text: e.answerText }, status: e.status, public: e.public,
     ownerId: e.ownerId, controls, facts, stale: e.stale, staleReason: e.staleReason, staleAt: e.staleAt?.toISOString() ?? null,
     source: e.sourceQuestionId ? { questionnaireId: e.sourceQuestionnaireId, questionId: e.sourceQuestionId } : null,
+    controlsConfirmed: e.controlsConfirmed, import: e.importId ? { id: e.importId, row: e.importRow } : null,
     version: e.version, approvedBy: e.approvedBy, approvedAt: e.approvedAt?.toISOString() ?? null,
     createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString(),
   };
 }
 
-async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, ControlRef[]>> {
+export async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, ControlRef[]>> {
   const out = new Map<string, ControlRef[]>();
   if (ids.length === 0) return out;
   const rows = await db.select().from(libraryEntryControls)
@@ -38,7 +39,7 @@ async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<M
   return out;
 }
 
-async function factsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string[]>> {
+export async function factsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (ids.length === 0) return out;
   const rows = await db.select().from(libraryEntryFacts)
@@ -83,13 +84,15 @@ export interface EntryInput {
   controls?: string[];
   /** Profile fact keys the answer rests on. */
   facts?: string[];
+  /** Documents and evidence files it quotes, at the version quoted (from a reviewed answer). */
+  documents?: Array<{ kind: 'document' | 'evidence'; id: string; version: number }>;
   ownerId?: string;
   public?: boolean;
   status?: LibraryStatus;
 }
 
 /** The owner is a member of the organization; default: whoever creates the entry. */
-async function checkOwner(db: Executor, orgId: string, ownerId: string) {
+export async function checkOwner(db: Executor, orgId: string, ownerId: string) {
   const [m] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, orgId), eq(memberships.userId, ownerId)));
   if (!m) throw new DomainError('unprocessable', `owner ${ownerId} is not a member of this organization`);
 }
@@ -156,6 +159,10 @@ export async function createEntry(ctx: ServiceContext, input: EntryInput, source
     }).returning();
     await writeControls(tx, ctx.orgId, id, controls);
     await writeFacts(tx, ctx.orgId, id, facts);
+    const documents = [...new Map((input.documents ?? []).map((d) => [`${d.kind}:${d.id}`, d])).values()];
+    if (documents.length > 0) {
+      await tx.insert(libraryEntryDocuments).values(documents.map((d) => ({ orgId: ctx.orgId, entryId: id, kind: d.kind, sourceId: d.id, version: d.version })));
+    }
     await recordAudit(tx, ctx, { action: 'library.created', targetType: 'library_entry', targetId: id, summary: { status, controls: controls.map((c) => c.ref), facts, ...(source ? { source } : {}) } });
     return saved!;
   });
@@ -176,8 +183,11 @@ export async function saveFromAnswer(ctx: ServiceContext, questionnaireId: strin
   const controls = opts.controls ?? q.sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
   // Facts the answer cited come along; one deleted since the approval is left out rather than refusing the save.
   const facts = [...await existingFactKeys(ctx.db, ctx.orgId, q.sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!))];
+  // Quoted passages (they carry a title): a new version of their file makes the entry stale.
+  const documents = q.sources.filter((s) => (s.kind === 'document' || s.kind === 'evidence') && s.title !== undefined && s.id && s.version !== undefined)
+    .map((s) => ({ kind: s.kind as 'document' | 'evidence', id: s.id!, version: s.version! }));
   return createEntry(ctx, {
-    facts,
+    facts, documents,
     question: opts.question ?? q.text, answer: { choice: genericChoice(q.choice, q.allowedAnswers), text: q.answerText }, controls,
     ...(opts.ownerId ? { ownerId: opts.ownerId } : {}), ...(opts.public !== undefined ? { public: opts.public } : {}), status: 'approved',
   }, { questionnaireId, questionId });
@@ -220,6 +230,8 @@ export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryP
       ...(patch.ownerId ? { ownerId: patch.ownerId } : {}),
       ...(status === 'approved' && (patch.status === 'approved' || current.status !== 'approved') ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
       ...(reviewed || controls || facts ? { stale: false, staleReason: null, staleAt: null } : {}),
+      // Imported entries carry retrieval's suggested controls until a person sets or approves them.
+      ...(controls || patch.status === 'approved' ? { controlsConfirmed: true } : {}),
       version: current.version + 1, updatedAt: now,
     }).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
     if (controls) await writeControls(tx, ctx.orgId, id, controls);
@@ -237,6 +249,7 @@ export async function deleteEntry(ctx: ServiceContext, id: string) {
     if (!row) throw notFound('library entry');
     await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.orgId, ctx.orgId), eq(libraryEntryControls.entryId, id)));
     await tx.delete(libraryEntryFacts).where(and(eq(libraryEntryFacts.orgId, ctx.orgId), eq(libraryEntryFacts.entryId, id)));
+    await tx.delete(libraryEntryDocuments).where(and(eq(libraryEntryDocuments.orgId, ctx.orgId), eq(libraryEntryDocuments.entryId, id)));
     await recordAudit(tx, ctx, { action: 'library.deleted', targetType: 'library_entry', targetId: id, summary: { question: row.question.slice(0, 200) } });
   });
 }
@@ -284,6 +297,24 @@ export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; c
   const links = await tx.select({ framework: evidenceControls.frameworkId, ref: evidenceControls.ref }).from(evidenceControls)
     .where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, evidenceId)));
   return markStale(tx, ctx, links, `evidence "${title}" expired`);
+}
+
+/**
+ * A document or evidence file has a new version: approved entries that quote an older one are
+ * stale until someone confirms them. Runs in the caller's transaction.
+ */
+export async function markStaleForSource(tx: Executor, ctx: { orgId: string; clock: Clock }, kind: 'document' | 'evidence', id: string, version: number, title: string): Promise<number> {
+  const rows = await tx.select({ entryId: libraryEntryDocuments.entryId }).from(libraryEntryDocuments).where(and(
+    eq(libraryEntryDocuments.orgId, ctx.orgId), eq(libraryEntryDocuments.kind, kind), eq(libraryEntryDocuments.sourceId, id), lt(libraryEntryDocuments.version, version)));
+  const ids = [...new Set(rows.map((r) => r.entryId))];
+  if (ids.length === 0) return 0;
+  const now = ctx.clock();
+  const reason = `${kind} "${title}" has a new version (${version})`;
+  const stale = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now })
+    .where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, ids), eq(libraryEntries.stale, false)))
+    .returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
+  for (const r of stale) await emitEvent(tx, { orgId: ctx.orgId, clock: ctx.clock }, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
+  return stale.length;
 }
 
 /** The current state of these entries (absent: deleted), to tell whether answers that used them still hold. */

@@ -10,6 +10,7 @@ import { evidenceByControl } from '../evidence/service.js';
 import type { AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
 import { libraryEntries } from '../library/tables.js';
+import { loadPassages, type PassageRow } from '../knowledge/service.js';
 import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, rowsOf, termCounts, thesaurusTerms, tokensOf, type TermDoc } from './retrieval.js';
 import { understand, type PlaceTable, type Understanding } from './understand.js';
 import { bearingSentences, optionsInText, statementCoverage, inList, listMeaning, matchNumberOption, matchOption, matchPlaceOption, settleByFact, words, type FactMap, type FactValue, type Geo, type ListMeaning } from './decide.js';
@@ -201,9 +202,16 @@ export interface LibraryDoc extends TermDoc {
   normalized: string;
 }
 
+/** A passage of a policy document or evidence file, as retrieval sees it. */
+export interface PassageDoc extends TermDoc {
+  passage: PassageRow;
+}
+
 export interface AnswerCorpus {
   controls: ControlDoc[];
   index: Bm25Index<ControlDoc>;
+  /** Passages of documents and evidence files marked for answers (public ones only on the prospect path). */
+  passages: Bm25Index<PassageDoc>;
   byRef: Map<string, ControlDoc>;
   library: LibraryDoc[];
   /** Current evidence per control (none on the prospect path): cited with the best control. */
@@ -279,8 +287,11 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
   });
   const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
   const facts = await loadFacts(db, orgId, { publicOnly: opts.publicOnly ?? false }) as FactMap;
+  const passages: PassageDoc[] = (await loadPassages(db, orgId, { publicOnly: opts.publicOnly ?? false })).map((p) => ({
+    key: `${p.kind}:${p.sourceId}:${p.position}`, passage: p, fields: fieldsFromWeights(p.terms),
+  }));
   return {
-    controls, index: new Bm25Index(controls), byRef: new Map(controls.map((c) => [c.ref, c])), library, evidence,
+    controls, index: new Bm25Index(controls), passages: new Bm25Index(passages), byRef: new Map(controls.map((c) => [c.ref, c])), library, evidence,
     facts, geo, calibration: loadCalibration(),
   };
 }
@@ -294,6 +305,8 @@ export interface Retrieved {
   coverage: number;
   /** The same question in the library, reused as is (and never anything else: a library answer does not lift other questions). */
   reuse?: { doc: LibraryDoc; exact: boolean };
+  /** The best passages of documents and evidence files, by the same ranking as controls. */
+  passages?: Array<{ doc: PassageDoc; score: number }>;
 }
 
 /** The topic of the previous question, carried from one batch to the next. */
@@ -343,7 +356,7 @@ const SECTION_WEIGHT = 0.3;
  */
 export async function retrieve(
   db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
-  opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
+  opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]>; extraPassages?: Map<string, PassageDoc[]> } = {},
 ): Promise<Retrieved[]> {
   const [tokens, groups] = await Promise.all([tokensOf(db, [...qs.map((q) => q.text), ...qs.map((q) => q.section ?? '')]), thesaurusTerms(db, thesaurus)]);
   const own = tokens.slice(0, qs.length).map(termCounts);
@@ -367,7 +380,14 @@ export async function retrieve(
     const ranked = fuse(rankings, RRF_K);
     context.previous = ranked.slice(0, 5).map((r) => r.item);
     const coverage = hits.find((h) => h.doc === ranked[0]?.item)?.coverage ?? 0;
-    return { question: q, ranked, rankings: rankings.length, coverage, ...(reuse ? { reuse } : {}) };
+    // Passages: the same lexical ranking, fused with the embedding ranking when a model is configured.
+    const lexicalPassages = corpus.passages.docs.length === 0 ? [] : corpus.passages.search(query).slice(0, 20).map((h) => h.doc);
+    const semanticPassages = opts.extraPassages?.get(q.id);
+    const passages = fuse([
+      { items: lexicalPassages, weight: 1 },
+      ...(semanticPassages ? [{ items: semanticPassages, weight: 1 }] : []),
+    ].filter((x) => x.items.length > 0), RRF_K).slice(0, 3).map(({ item, score }) => ({ doc: item, score }));
+    return { question: q, ranked, rankings: rankings.length, coverage, ...(reuse ? { reuse } : {}), ...(passages.length > 0 ? { passages } : {}) };
   });
 }
 
@@ -399,6 +419,22 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
     return { ...a, confidence, status: ok ? 'draft' : 'needs_review', basis: { path, raw }, ...(ok ? {} : { reason: a.reason ?? `confidence ${confidence} is below the draft threshold ${cal.draftThreshold}` }) };
   };
   const factSources = (fs: FactValue[]): AnswerSource[] => fs.map((f) => ({ kind: 'fact', key: f.key, version: f.version }));
+  // Where a policy document or evidence file says what is asked and the sources above do not:
+  // its sentences, cited with page or heading, for a person to confirm (never a choice by itself).
+  const fromDocument = (reason: string, minCoverage = DOCUMENT_MIN_COVERAGE, extra: AnswerSource[] = []): DraftAnswer | undefined => {
+    const asked = u.leadClauseStripped || r.question.text;
+    const content = asked.replace(VALUE_ASKED, ' ');
+    const best = (r.passages ?? []).map((p) => ({ p, said: statementCoverage(content, `${p.doc.passage.heading ?? ''} ${p.doc.passage.text}`) }))
+      .filter((x) => x.said >= minCoverage).sort((a, b) => b.said - a.said || b.p.score - a.p.score)[0];
+    if (!best) return undefined;
+    const { passage } = best.p.doc;
+    const bearing = bearingSentences(asked, passage.text);
+    if (!bearing.text) return undefined;
+    const where = passage.page !== null ? `page ${passage.page}` : passage.heading ? `"${passage.heading}"` : 'its text';
+    return abstain(`${reason}; "${passage.title}" (${where}) speaks to it: confirm the quoted sentences answer the question`, {
+      text: bearing.text, sources: [documentSource(passage), ...extra],
+    });
+  };
 
   // The buyer's own gating: a section about PHI, card data, consulting, ... when the profile says we do not.
   const gate = gateFor(r.question, facts);
@@ -433,7 +469,10 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
       }
       if (!u.yesNo) return settled('fact_state', 1, { choice: null, text: say(stated), sources: factSources([stated]) });
     }
-    if (u.kind === 'fact' || (u.kind === 'scope' && u.facts.length > 0)) return abstain(`no fact ${u.facts.map((f) => `\`${f.key}\``).join(' or ')}`);
+    if (u.kind === 'fact' || (u.kind === 'scope' && u.facts.length > 0)) {
+      const why = `no fact ${u.facts.map((f) => `\`${f.key}\``).join(' or ')}`;
+      return fromDocument(why) ?? abstain(why);
+    }
   }
   if (u.kind === 'fact') {
     const custom = customFact(r.question.text, facts);
@@ -441,21 +480,21 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
     const named = factByKeyword(r.question.text, u.answerShape);
     const byWord = named ? facts.get(named) : undefined;
     if (byWord) return settled('fact_state', 0.8, { choice: null, text: say(byWord), sources: factSources([byWord]) });
-    if (named) return abstain(`no fact \`${named}\``);
+    if (named) return fromDocument(`no fact \`${named}\``) ?? abstain(`no fact \`${named}\``);
     // An e-mail or web address asked for without naming whose: the security contact, the website.
     const byShape = u.answerShape === 'email' ? facts.get('company.security_contact_email') : u.answerShape === 'url' ? facts.get('company.website') : undefined;
     if (byShape) return settled('fact_state', 0.7, { choice: null, text: say(byShape), sources: factSources([byShape]) });
     // A statement never goes into a name, e-mail, number or date cell.
-    return abstain('a fact question that no profile fact answers');
+    return fromDocument('a fact question that no profile fact answers') ?? abstain('a fact question that no profile fact answers');
   }
-  if (u.kind === 'scope') return abstain('a scope question that no profile fact settles');
+  if (u.kind === 'scope') return fromDocument('a scope question that no profile fact settles') ?? abstain('a scope question that no profile fact settles');
 
   // Practice, risk and free text: the best control answer.
   const ranked = [...r.ranked];
   const answered = ranked.slice(0, 3).findIndex((x) => x.item.answer);
   if (answered > 0 && ranked[answered]!.score >= ANSWERED_LEAD * ranked[0]!.score) ranked.unshift(...ranked.splice(answered, 1));
   const [first, second] = ranked;
-  if (!first) return abstain('no control or library answer speaks to this question');
+  if (!first) return fromDocument('no control or library answer speaks to this question') ?? abstain('no control or library answer speaks to this question');
   const best = first.item;
   const sources: AnswerSource[] = ranked.slice(0, 3).map(({ item, score }) => ({
     kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
@@ -467,7 +506,7 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
     // "Yes" here admits a risk: a control's status says nothing about it (ANSWERING.md).
     return abstain('a risk question that no statement or fact settles', { text: best.answer ? bearingSentences(r.question.text, best.answer.statement).text || null : null, sources });
   }
-  if (!best.answer) return abstain(`the closest control (${best.ref}) has no answer yet`, { sources });
+  if (!best.answer) return fromDocument(`the closest control (${best.ref}) has no answer yet`, DOCUMENT_MIN_COVERAGE, sources) ?? abstain(`the closest control (${best.ref}) has no answer yet`, { sources });
   const statement = (u.customerSide && best.answer.customerStatement) || best.answer.statement;
   const bearing = bearingSentences(u.leadClauseStripped || r.question.text, statement);
   const margin = second ? Math.max(0, (first.score - second.score) / first.score) : 1;
@@ -477,7 +516,10 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
   // that never mentions "bug bounty" does not answer a bug-bounty question, whatever its status.
   const said = statementCoverage(u.leadClauseStripped || r.question.text, statement);
   const raw = Math.round((0.1 + 0.15 * Math.min(1, margin / 0.25) + 0.1 * agreement + 0.15 * Math.min(1, r.coverage / 0.4) + 0.1 * Math.min(1, bearing.overlap / 0.5) + 0.4 * said) * 100) / 100;
-  if (bearing.overlap === 0 && r.coverage < 0.2) return abstain(`the closest control (${best.ref}) does not speak to what is asked`, { text: bearing.text || null, sources });
+  if (bearing.overlap === 0 && r.coverage < 0.2) {
+    return fromDocument(`the closest control (${best.ref}) does not speak to what is asked`, DOCUMENT_MIN_COVERAGE, sources)
+      ?? abstain(`the closest control (${best.ref}) does not speak to what is asked`, { text: bearing.text || null, sources });
+  }
 
   if (u.kind === 'option' && list && !(list.yes && list.no)) {
     // An offered option the statement names in its own words ("every quarter" -> "Quarterly").
@@ -486,7 +528,12 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
     if (named.length !== 1) return abstain(named.length === 0 ? 'no offered option is supported by a fact or a statement' : `the statement names several offered options (${named.join(', ')})`, { text: bearing.text || null, sources });
     return settled('control_option', raw, { choice: named[0]!, text: bearing.text, sources });
   }
-  if (!u.yesNo) return settled('control_text', raw, { choice: null, text: bearing.text, sources });
+  if (!u.yesNo) {
+    // A document that says more of what is asked than the control's statement answers an open question better.
+    const better = fromDocument(`the control statement (${best.ref}) says less of what is asked than a document`, Math.max(DOCUMENT_MIN_COVERAGE, said + 0.2), sources);
+    if (better) return better;
+    return settled('control_text', raw, { choice: null, text: bearing.text, sources });
+  }
   if (u.parts.length > 1) return abstain(`a question in ${u.parts.length} parts: answer each part`, { text: bearing.text, sources });
   const generic = choiceFor(best.answer);
   if (generic === null) return abstain('the control has no status', { sources });
@@ -535,6 +582,23 @@ const PRACTICE_FACTS = /^(people\.|pentest\.(frequency|vulnerability_disclosure_
 
 const LEAD: Record<Choice, string> = { yes: 'Yes.', no: 'No.', partial: 'Partially.', 'n/a': 'Not applicable.' };
 
+/**
+ * Words that ask for a value ("how long", "minimum length", "how often"): the passage answers them
+ * with the value, not with the same words, so they do not count against its coverage.
+ */
+const VALUE_ASKED = /\b(how (long|often|many|much|quickly|soon|frequently)|minimum|maximum|length|number of|frequency|period|duration|which|what|kind of|type of|do you keep|are kept|do you retain|are retained)\b/gi;
+
+/** Share of the question's specific words a passage must contain before its sentences are offered. */
+const DOCUMENT_MIN_COVERAGE = 0.5;
+
+/** A passage as an answer's source: the document or evidence item, its version, and where in it. */
+function documentSource(p: PassageRow): AnswerSource {
+  return {
+    kind: p.kind === 'document' ? 'document' : 'evidence', id: p.sourceId, version: p.version, title: p.title,
+    ...(p.page !== null ? { page: p.page } : {}), ...(p.heading ? { heading: p.heading } : {}),
+  };
+}
+
 /** A library answer to the same question, reused as is: its choice (in this list), its text, its sources. */
 function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }, u: Understanding, list: ListMeaning | undefined, cal: Calibration): DraftAnswer {
   const { entry } = reuse.doc;
@@ -558,7 +622,8 @@ function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }, u
 
 /** Offline drafting of a batch: retrieval, then composition from the cited statements. */
 export async function draftAnswers(
-  db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus, opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]> } = {},
+  db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
+  opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]>; extraPassages?: Map<string, PassageDoc[]> } = {},
 ): Promise<Map<string, DraftAnswer>> {
   const retrieved = await retrieve(db, corpus, qs, thesaurus, opts);
   return new Map(retrieved.map((r) => [r.question.id, compose(r, corpus)]));
@@ -567,6 +632,22 @@ export async function draftAnswers(
 /** What a control says, for its embedding: the catalog's words and the organization's own. */
 export function controlText(c: ControlDoc): string {
   return [`${c.ref} ${c.title}`, c.summary, c.answer?.statement].filter(Boolean).join('\n');
+}
+
+/** What a passage says, for its embedding: where it sits and its text. */
+export function passageText(p: PassageDoc): string {
+  return [p.passage.title, p.passage.heading, p.passage.text].filter(Boolean).join('\n');
+}
+
+/** The semantic ranking of passages: by cosine similarity of their vectors to the question's. */
+export function semanticPassages(corpus: AnswerCorpus, vectors: Float32Array[], qs: QuestionInput[], questionVectors: Float32Array[], depth = 20): Map<string, PassageDoc[]> {
+  const docs = corpus.passages.docs;
+  return new Map(qs.map((q, i) => {
+    const qv = questionVectors[i]!;
+    const scored = docs.map((d, j) => ({ d, s: vectors[j]!.length === qv.length ? cosine(vectors[j]!, qv) : 0 }))
+      .filter((x) => x.s > 0).sort((a, b) => b.s - a.s).slice(0, depth);
+    return [q.id, scored.map((x) => x.d)];
+  }));
 }
 
 /** The semantic ranking: controls by cosine similarity of their vectors to the question's. */

@@ -66,6 +66,8 @@ export interface AnswerCell {
   options?: VsaqOption[];
   /** VSAQ condition: the item's own `cond` and its enclosing blocks', joined with &&. */
   cond?: string;
+  /** The cell's current text, only when the mapping asks for `withValues` (a past questionnaire read into the library). */
+  value?: string;
 }
 
 export interface ParsedQuestion {
@@ -96,6 +98,11 @@ export interface MappingOverride {
   idColumn?: string;
   sectionColumn?: string;
   answerColumns?: { column: string; role: AnswerRole; header?: string }[];
+  /**
+   * Also read what the answer cells already hold (AnswerCell.value): the library import reads a
+   * past, answered questionnaire. Off by default: a questionnaire import has no use for them.
+   */
+  withValues?: boolean;
 }
 
 export type QuestionnaireParseErrorCode = FormatErrorCode;
@@ -134,10 +141,10 @@ export async function parseQuestionnaire(input: { fileName?: string; bytes: Buff
   const markup = markupKind(head);
   if (markup) throw new QuestionnaireParseError('not_a_spreadsheet', markup);
   // JSON when named .json or when it opens like JSON; anything else that opens like JSON but does not parse is read as CSV.
-  if (ext === '.json') return parseJson(text, limits);
+  if (ext === '.json') return parseJson(text, limits, mapping?.withValues);
   if (/^(\{|\[|\/\/|\/\*)/.test(head)) {
     try {
-      return parseJson(text, limits);
+      return parseJson(text, limits, mapping?.withValues);
     } catch (err) {
       if (!(err instanceof QuestionnaireParseError && err.code === 'corrupt')) throw err;
     }
@@ -843,6 +850,7 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
       const role: AnswerRole = ac.role === 'choice' && ac.fromDv && !allowed ? 'text' : ac.role;
       const a: AnswerCell = { cell: address(r, c), role, header: ac.header };
       if (allowed) a.allowed = allowed;
+      if (mapping?.withValues && !ac.proposed && cell && cell.text.trim()) a.value = cell.text.trim();
       answerCells.push(a);
       if (!ac.proposed) real++;
     }
@@ -903,6 +911,7 @@ function normaliseMapping(m: MappingOverride): MappingOverride {
   if (id) out.idColumn = id;
   const s = col(m.sectionColumn, 'sectionColumn');
   if (s) out.sectionColumn = s;
+  if (m.withValues === true) out.withValues = true;
   if (m.answerColumns) {
     out.answerColumns = m.answerColumns.map((a) => {
       const c: { column: string; role: AnswerRole; header?: string } = { column: col(a.column, 'answer column')!, role: a.role };
@@ -963,7 +972,7 @@ const pick = (o: Record<string, unknown>, keys: string[]): string | undefined =>
 };
 
 // JSON: {name?, questions:[{ref?, text, section?}]} (also a bare array, and common key spellings), or a Google VSAQ template.
-function parseJson(text: string, limits: ParseLimits): ParsedQuestionnaire {
+function parseJson(text: string, limits: ParseLimits, withValues = false): ParsedQuestionnaire {
   let data: unknown;
   try {
     data = parseJsonWithExtensions(text, limits.maxJsonDepth);
@@ -1015,6 +1024,7 @@ function parseJson(text: string, limits: ParseLimits): ParsedQuestionnaire {
         break;
       }
     }
+    if (withValues) q.answerCells = jsonAnswerValues(o);
     questions.push(q);
   }
   if (!questions.length) throw new QuestionnaireParseError('no_questions', 'The JSON questions list has no item with question text ("text" or "question").');
@@ -1022,6 +1032,24 @@ function parseJson(text: string, limits: ParseLimits): ParsedQuestionnaire {
   const name = obj ? pick(obj, ['name', 'title', 'specification_name']) : undefined;
   if (name) out.name = name;
   return out;
+}
+
+// An item's past answer, as answer cells named after their keys: `answer` as a string, or as this
+// API's own export writes it ({choice, text}), and a comment. Only read for `withValues`.
+function jsonAnswerValues(o: Record<string, unknown>): AnswerCell[] {
+  const cells: AnswerCell[] = [];
+  const add = (cell: string, role: AnswerRole, v: unknown) => {
+    const text = typeof v === 'string' ? v.trim() : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+    if (text) cells.push({ cell, role, header: cell, value: text });
+  };
+  const answer = o.answer;
+  if (answer && typeof answer === 'object' && !Array.isArray(answer)) {
+    add('answer.choice', 'choice', (answer as Record<string, unknown>).choice);
+    add('answer.text', 'text', (answer as Record<string, unknown>).text);
+  } else add('answer', 'text', answer ?? o.response);
+  add('choice', 'choice', o.choice);
+  add('comment', 'comment', o.comment ?? o.comments ?? o.notes);
+  return cells;
 }
 
 // ---------------------------------------------------------------------------------------------

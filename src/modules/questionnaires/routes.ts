@@ -12,6 +12,7 @@ import { exportCsv, exportVsaq, exportXlsx } from './export.js';
 import { badRequest } from '../../lib/errors.js';
 import { ANSWER_STATUSES, CHOICES, QUESTIONNAIRE_STATUSES } from './tables.js';
 import * as service from './service.js';
+import { GAP_RULE, questionnaireGaps } from './gaps.js';
 
 export const Answer = Type.Object({
   choice: Nullable(Type.String({ description: 'yes, no, partial or n/a; when the question has allowed answers (a dropdown, VSAQ options), one of them verbatim. Null: an open question, or not settled by the sources.' })),
@@ -22,9 +23,12 @@ export const Answer = Type.Object({
     kind: Type.Enum(['control', 'library', 'evidence', 'fact', 'document']),
     framework: Type.Optional(Type.String()), ref: Type.Optional(Type.String()), id: Type.Optional(Type.String()),
     key: Type.Optional(Type.String({ description: 'The profile fact key, for kind fact.' })),
-    version: Type.Optional(Type.Integer({ description: 'The version of the control answer, library entry or evidence drawn from: a later version makes the answer stale.' })),
+    version: Type.Optional(Type.Integer({ description: 'The version of the control answer, library entry, fact, document or evidence drawn from: a later version makes the answer stale.' })),
     score: Type.Optional(Type.Number()),
-  }), { description: 'Best first: the controls, library entries and evidence the answer comes from.' }),
+    title: Type.Optional(Type.String({ description: 'Documents and evidence files quoted: the title.' })),
+    page: Type.Optional(Type.Integer({ description: 'The PDF page of the quoted passage.' })),
+    heading: Type.Optional(Type.String({ description: 'The heading the quoted passage sits under (DOCX, Markdown, HTML).' })),
+  }), { description: 'Best first: the controls, library entries, facts, documents and evidence the answer comes from.' }),
   reviewReason: Type.Optional(Nullable(Type.String({ description: 'Why the answer waits for a person: what the sources did not settle.' }))),
   stale: Type.Optional(Type.Boolean({ description: 'A source changed or expired since the answer was written or reviewed.' })),
   staleReasons: Type.Optional(Type.Array(Type.String())),
@@ -96,6 +100,29 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
       response: withProblems({ 200: Type.Object({ ...Summary.properties, questions: Type.Array(Question) }) }),
     },
     handler: async (req) => service.getQuestionnaire(req.ctx(), req.params.id, req.query),
+  });
+
+  app.get('/questionnaires/:id/gaps', {
+    schema: {
+      tags: ['questionnaires'], operationId: 'listQuestionnaireGaps',
+      summary: 'The questions no source could answer, grouped by topic: what to add to the SoA, profile or library',
+      description: GAP_RULE,
+      params: IdParam,
+      response: withProblems({
+        200: Type.Object({
+          questionnaireId: Type.String(),
+          total: Type.Integer({ description: 'Gaps in all groups.' }),
+          unfilled: Type.Integer({ description: 'Questions no fill has answered yet (not counted as gaps).' }),
+          groups: Type.Array(Type.Object({
+            topic: Type.String(),
+            from: Type.Enum(['section', 'control', 'none'], { description: 'Where the topic comes from: the buyer\'s section, the best candidate control, or none ("Unsorted").' }),
+            control: Nullable(Type.Object({ framework: Type.String(), ref: Type.String() })),
+            questions: Type.Array(Type.Object({ id: Type.String(), ref: Nullable(Type.String()), text: Type.String(), reason: Type.String() })),
+          }), { description: 'In questionnaire order of their first question; "Unsorted" last.' }),
+        }),
+      }),
+    },
+    handler: async (req) => questionnaireGaps(req.ctx(), req.params.id),
   });
 
   app.get('/review-queue', {

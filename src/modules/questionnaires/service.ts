@@ -13,7 +13,8 @@ import { controlAnswers } from '../controls/tables.js';
 import { evidence } from '../evidence/tables.js';
 import { entryStates } from '../library/service.js';
 import { factStates } from '../profile/index.js';
-import { controlText, draftAnswers, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
+import { sourceVersions } from '../knowledge/service.js';
+import { controlText, passageText, semanticPassages, draftAnswers, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
 import { inList, listMeaning } from './decide.js';
 import type { Llm } from './llm.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
@@ -44,17 +45,19 @@ async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]
   const refs = unique(sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!));
   const evidenceIds = ids('evidence');
   const factKeys = unique(sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!));
-  const [library, controlRows, evidenceRows, facts] = await Promise.all([
+  const [library, controlRows, evidenceRows, facts, documents] = await Promise.all([
     entryStates(db, orgId, ids('library')),
     refs.length === 0 ? [] : db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
       .from(controlAnswers).where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
     evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
       .from(evidence).where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
     factStates(db, orgId, factKeys),
+    sourceVersions(db, orgId, ids('document')),
   ]);
   return {
     library,
     facts,
+    documents,
     controls: new Map(controlRows.map((c) => [`${c.frameworkId}:${c.ref}`, c])),
     evidence: new Map(evidenceRows.map((e) => [e.id, e])),
   };
@@ -90,6 +93,11 @@ export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], 
         if (!e) reasons.push(`evidence ${src.id} was deleted`);
         else if (e.expiresAt && e.expiresAt <= now) reasons.push(`evidence "${e.title}" expired`);
         else if (src.version !== undefined && e.version > src.version) reasons.push(`evidence "${e.title}" has a new version (${e.version})`);
+      } else if (src.kind === 'document') {
+        const d = current.documents.get(src.id!);
+        if (!d) reasons.push(`document ${src.title ? `"${src.title}"` : src.id} was deleted`);
+        else if (src.version !== undefined && d.version > src.version) reasons.push(`document "${d.title}" has a new version (${d.version})`);
+        else if (!d.useForAnswers) reasons.push(`document "${d.title}" is no longer used for answers`);
       } else if (src.kind === 'fact') {
         const f = current.facts.get(src.key!);
         if (!f) reasons.push(`fact ${src.key} was deleted`);
@@ -294,12 +302,15 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
     }
   };
   const controlVectors = llm && pending.length > 0 ? await degrade(() => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
+  const passageVectors = llm && controlVectors && corpus.passages.docs.length > 0 && !llmDown
+    ? await degrade(() => llm.embed(db, orgId, corpus.passages.docs.map(passageText))) : undefined;
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
     const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
     const questionVectors = llm && controlVectors && !llmDown ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
     const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
-    const drafts = await draftAnswers(db, corpus, inputs, deps.thesaurus, { context, ...(extra ? { extra } : {}) });
+    const extraPassages = passageVectors && questionVectors ? semanticPassages(corpus, passageVectors, inputs, questionVectors) : undefined;
+    const drafts = await draftAnswers(db, corpus, inputs, deps.thesaurus, { context, ...(extra ? { extra } : {}), ...(extraPassages ? { extraPassages } : {}) });
     if (llm) await degrade(() => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
     const now = clock();
     await db.transaction(async (tx) => {
@@ -508,6 +519,7 @@ async function currentVersions(tx: Executor, orgId: string, sources: AnswerSourc
     const version = s.kind === 'library' ? current.library.get(s.id!)?.version
       : s.kind === 'evidence' ? current.evidence.get(s.id!)?.version
       : s.kind === 'fact' ? current.facts.get(s.key!)?.version
+      : s.kind === 'document' ? current.documents.get(s.id!)?.version
       : current.controls.get(`${s.framework}:${s.ref}`)?.version;
     return version === undefined ? s : { ...s, version };
   });

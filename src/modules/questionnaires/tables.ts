@@ -20,7 +20,7 @@ export interface AnswerCell {
 }
 
 export interface AnswerSource {
-  kind: 'control' | 'library' | 'evidence' | 'fact';
+  kind: 'control' | 'library' | 'evidence' | 'fact' | 'document';
   framework?: string;
   ref?: string;
   id?: string;
@@ -29,6 +29,10 @@ export interface AnswerSource {
   /** The version of the control answer, library entry, evidence or fact the answer was drawn from. */
   version?: number;
   score?: number;
+  /** Documents and evidence files quoted: their title, and the page or heading of the passage. */
+  title?: string;
+  page?: number;
+  heading?: string;
 }
 
 export const questionnaires = pgTable('questionnaires', {

@@ -1,7 +1,7 @@
 import type { UploadedFile } from '../../lib/multipart.js';
 import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/service.js';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { Db, Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -9,12 +9,16 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { recordAudit } from '../audit/service.js';
 import { evidenceVersions } from '../evidence/tables.js';
+import { markStaleForSource } from '../library/service.js';
+import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
 import { DOCUMENT_VISIBILITIES, documentVersions, documents, trustPages, type DocumentVisibility } from './tables.js';
 
 export interface DocumentInput {
   title?: string;
   description?: string | null;
   visibility?: string;
+  /** Whether its text may answer questionnaires (default true). */
+  useForAnswers?: boolean;
 }
 
 export type DocumentFile = UploadedFile;
@@ -29,7 +33,7 @@ export function versionView(v: VersionRow) {
   };
 }
 
-function view(row: DocumentRow, current: VersionRow | undefined, versions?: VersionRow[]) {
+function view(row: DocumentRow, current: VersionRow | undefined, versions?: VersionRow[], index?: IndexState) {
   return {
     id: row.id,
     title: row.title,
@@ -43,6 +47,9 @@ function view(row: DocumentRow, current: VersionRow | undefined, versions?: Vers
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    useForAnswers: index?.useForAnswers ?? true,
+    // What answering can draw from this document: its passages, or why there are none.
+    textIndex: index ? { status: index.status, passages: index.passages, version: index.version, detail: index.detail } : null,
     ...(versions ? { versions: versions.map(versionView) } : {}),
   };
 }
@@ -112,7 +119,8 @@ export async function getDocument(ctx: ServiceContext, id: string) {
   const row = await loadDocument(ctx.db, ctx.orgId, id);
   const versions = await ctx.db.select().from(documentVersions)
     .where(and(eq(documentVersions.orgId, ctx.orgId), eq(documentVersions.documentId, id))).orderBy(desc(documentVersions.version));
-  return view(row, versions.find((v) => v.version === row.currentVersion), versions);
+  const index = (await indexStates(ctx.db, ctx.orgId, 'document', [id])).get(id);
+  return view(row, versions.find((v) => v.version === row.currentVersion), versions, index);
 }
 
 /** Current versions of the given documents, by document id. */
@@ -135,7 +143,8 @@ export async function listDocuments(ctx: ServiceContext, q: { limit: number; cur
   )).orderBy(desc(documents.id)).limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   const current = await currentVersions(ctx.db, ctx.orgId, page.items);
-  return { items: page.items.map((r) => view(r, current.get(r.id))), nextCursor: page.nextCursor };
+  const index = await indexStates(ctx.db, ctx.orgId, 'document', page.items.map((r) => r.id));
+  return { items: page.items.map((r) => view(r, current.get(r.id), undefined, index.get(r.id))), nextCursor: page.nextCursor };
 }
 
 export async function updateDocument(ctx: ServiceContext, id: string, input: DocumentInput) {
@@ -152,6 +161,10 @@ export async function updateDocument(ctx: ServiceContext, id: string, input: Doc
       updatedAt: ctx.clock(),
     }).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id))).returning();
     if (!row) throw notFound('document');
+    await syncSource(tx, ctx.orgId, {
+      kind: 'document', id, title: row.title, visibility: row.visibility, version: row.currentVersion,
+      ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
+    }, ctx.clock());
     await recordAudit(tx, ctx, { action: 'document.updated', targetType: 'document', targetId: id, summary: { fields: Object.keys(input), visibility: row.visibility } });
   });
   return getDocument(ctx, id);
@@ -183,11 +196,27 @@ export async function deleteDocument(ctx: ServiceContext, blobs: BlobStore, id: 
   const shas = await ctx.db.transaction(async (tx) => {
     const [row] = await tx.delete(documents).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id))).returning();
     if (!row) throw notFound('document');
+    await dropSource(tx, ctx.orgId, 'document', id);
     await recordAudit(tx, ctx, { action: 'document.deleted', targetType: 'document', targetId: id, summary: { title: row.title } });
     return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'document_version', ownerId: id });
   });
   // After commit, outside the transaction: GC removes files no organization refers to any more.
   await blobs.collect(shas);
+}
+
+/**
+ * Reads the current version's text into passages answers can cite (in the parser pool, after the
+ * upload committed). A new version replaces the old passages; answers citing the old one turn stale.
+ */
+export async function indexDocument(ctx: ServiceContext, deps: { parsers: TextExtractor; blobs: BlobStore }, id: string, useForAnswers?: boolean) {
+  const row = await loadDocument(ctx.db, ctx.orgId, id);
+  const v = await loadVersion(ctx.db, ctx.orgId, id, row.currentVersion);
+  await indexFile({ db: ctx.db as Db, parsers: deps.parsers, blobs: deps.blobs, clock: ctx.clock }, ctx.orgId, {
+    kind: 'document', id, title: row.title, version: v.version, visibility: row.visibility,
+    sha256: v.sha256, fileName: v.fileName, contentType: v.contentType, ...(useForAnswers !== undefined ? { useForAnswers } : {}),
+  });
+  if (v.version > 1) await ctx.db.transaction((tx) => markStaleForSource(tx, ctx, 'document', id, v.version, row.title));
+  return getDocument(ctx, id);
 }
 
 export async function openDocumentFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {

@@ -63,7 +63,13 @@ const Version = Type.Object({
 const Document = Type.Object({
   id: Type.String(), title: Type.String(), description: Nullable(Type.String()), visibility: Type.Enum(DOCUMENT_VISIBILITIES),
   currentVersion: Type.Integer(), fileName: Nullable(Type.String()), contentType: Nullable(Type.String()), size: Nullable(Type.Integer()), sha256: Nullable(Type.String()),
-  createdBy: Type.String(), createdAt: Timestamp, updatedAt: Timestamp, versions: Type.Optional(Type.Array(Version)),
+  createdBy: Type.String(), createdAt: Timestamp, updatedAt: Timestamp,
+  useForAnswers: Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this document.' }),
+  textIndex: Nullable(Type.Object({
+    status: Type.Enum(['pending', 'indexed', 'scanned', 'unsupported', 'failed'], { description: 'indexed: passages available; scanned: a PDF without text (no OCR); unsupported or failed: see detail.' }),
+    passages: Type.Integer(), version: Type.Integer({ description: 'The version whose text is indexed.' }), detail: Nullable(Type.String()),
+  }, { description: 'The text answers can draw from this document (PDF, DOCX, Markdown, HTML, plain text).' })),
+  versions: Type.Optional(Type.Array(Version)),
 });
 
 const AccessRequest = Type.Object({
@@ -102,7 +108,14 @@ const Analytics = Type.Object({
   }),
 });
 
-const DOC_UPLOAD = 'multipart/form-data: `file` (the document), `title`, `visibility` (public: anyone downloads it; nda: listed by title, downloaded through an access grant, PDFs watermarked; private: never shown publicly) and optional `description`.';
+const DOC_UPLOAD = 'multipart/form-data: `file` (the document), `title`, `visibility` (public: anyone downloads it; nda: listed by title, downloaded through an access grant, PDFs watermarked; private: never shown publicly), optional `description` and `useForAnswers` (`true` by default: the text of a PDF, DOCX, Markdown, HTML or plain-text file is split into passages that questionnaire answers quote and cite; public documents alone answer prospects).';
+
+function flag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new DomainError('validation_failed', `body/${name} must be true or false`, { errors: [{ field: `body/${name}`, message: 'must be true or false' }] });
+}
 
 const DateParam = Type.String({ format: 'date', description: 'YYYY-MM-DD (UTC)' });
 
@@ -192,11 +205,15 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
       response: withProblems({ 201: Document }),
     },
     handler: async (req, reply) => {
-      const created = await withUpload(req, (u) => docs.createDocument(req.ctx(), {
-        title: field(u.fields, 'title'), description: field(u.fields, 'description') ?? null, visibility: field(u.fields, 'visibility'),
-      }, u.file));
+      let useForAnswers: boolean | undefined;
+      const created = await withUpload(req, (u) => {
+        useForAnswers = flag(field(u.fields, 'useForAnswers'), 'useForAnswers');
+        return docs.createDocument(req.ctx(), {
+          title: field(u.fields, 'title'), description: field(u.fields, 'description') ?? null, visibility: field(u.fields, 'visibility'),
+        }, u.file);
+      });
       portal.cache.invalidateOrg(req.ctx().orgId);
-      return reply.code(201).send(created);
+      return reply.code(201).send(await docs.indexDocument(req.ctx(), { parsers: app.parsers, blobs }, created.id, useForAnswers));
     },
   });
 
@@ -217,11 +234,12 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
   app.patch('/documents/:id', {
     config: { role: 'editor' },
     schema: {
-      tags: ['documents'], operationId: 'updateDocument', summary: 'Change title, description or visibility', params: IdParam,
+      tags: ['documents'], operationId: 'updateDocument', summary: 'Change title, description, visibility or use for answers', params: IdParam,
       body: Type.Object({
         title: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
         description: Type.Optional(Nullable(Type.String({ maxLength: 5000 }))),
         visibility: Type.Optional(Type.Enum(DOCUMENT_VISIBILITIES)),
+        useForAnswers: Type.Optional(Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this document.' })),
       }, { additionalProperties: false }),
       response: withProblems({ 200: Document }),
     },
@@ -236,9 +254,9 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
     config: { role: 'editor' },
     schema: { tags: ['documents'], operationId: 'addDocumentVersion', summary: 'Upload a new version (multipart `file`)', params: IdParam, response: withProblems({ 201: Document }) },
     handler: async (req, reply) => {
-      const d = await withUpload(req, (u) => docs.addDocumentVersion(req.ctx(), req.params.id, u.file));
+      await withUpload(req, (u) => docs.addDocumentVersion(req.ctx(), req.params.id, u.file));
       portal.cache.invalidateOrg(req.ctx().orgId);
-      return reply.code(201).send(d);
+      return reply.code(201).send(await docs.indexDocument(req.ctx(), { parsers: app.parsers, blobs }, req.params.id));
     },
   });
 
