@@ -98,6 +98,25 @@ function score(q: LabelledQuestion, a: Answer | null, database: string): BenchRe
   };
 }
 
+/** Imports a questionnaire, starts its fill and waits for the job worker to finish it. */
+async function fillQuestionnaire(app: App, auth: Record<string, string>, payload: object): Promise<{ id: string; questions: ApiQuestion[]; fillMs: number }> {
+  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload });
+  if (created.statusCode !== 201) throw new Error(`POST /questionnaires: ${created.statusCode} ${created.body}`);
+  const id = created.json().id as string;
+  const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
+  if (fill.statusCode !== 202) throw new Error(`POST /questionnaires/${id}/fill: ${fill.statusCode} ${fill.body}`);
+  const started = performance.now();
+  for (;;) {
+    const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
+    if (got.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${got.statusCode} ${got.body}`);
+    const body = got.json() as { status: string; error?: string | null; questions: ApiQuestion[] };
+    if (body.status === 'filled') return { id, questions: body.questions, fillMs: performance.now() - started };
+    if (body.status === 'failed') throw new Error(`the fill failed: ${body.error ?? 'no reason given'}`);
+    if (performance.now() - started > FILL_TIMEOUT_MS) throw new Error(`the fill did not finish in ${FILL_TIMEOUT_MS} ms (status ${body.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 interface RunResult { records: BenchRecord[]; notes: string[]; fillMs: number; basis: Map<string, { path: string; raw: number }> }
 
 async function run(label: string, database: Database): Promise<RunResult> {
@@ -138,24 +157,8 @@ async function run(label: string, database: Database): Promise<RunResult> {
       name: 'bench:answers labelled set',
       questions: labelled.map((q) => ({ ref: q.id, text: q.text, ...(q.section ? { section: q.section } : {}), ...(q.allowedAnswers ? { allowedAnswers: q.allowedAnswers } : {}) })),
     };
-    const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload });
-    if (created.statusCode !== 201) throw new Error(`POST /questionnaires: ${created.statusCode} ${created.body}`);
-    const id = created.json().id as string;
-    const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
-    if (fill.statusCode !== 202) throw new Error(`POST /questionnaires/${id}/fill: ${fill.statusCode} ${fill.body}`);
-
-    const started = performance.now();
-    let body: { status: string; error?: string | null; questions: ApiQuestion[] };
-    for (;;) {
-      const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
-      if (got.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${got.statusCode} ${got.body}`);
-      body = got.json();
-      if (body.status === 'filled') break;
-      if (body.status === 'failed') throw new Error(`the fill failed: ${body.error ?? 'no reason given'}`);
-      if (performance.now() - started > FILL_TIMEOUT_MS) throw new Error(`the fill did not finish in ${FILL_TIMEOUT_MS} ms (status ${body.status})`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const fillMs = performance.now() - started;
+    const { id, questions: filledQuestions, fillMs } = await fillQuestionnaire(app, auth, payload);
+    const body = { questions: filledQuestions };
 
     const byRef = new Map(body.questions.map((q) => [q.ref, q]));
     const listsKept = labelled.filter((q) => q.allowedAnswers).filter((q) => {
@@ -388,25 +391,10 @@ async function knowledgeRuns(label: string, database: Database): Promise<Knowled
         }
       }
 
-      const created = await app.inject({
-        method: 'POST', url: '/api/v1/questionnaires', headers: auth,
-        payload: { name: `bench:answers knowledge set (${mode})`, questions: kbQuestions.map((q) => ({ ref: q.id, text: q.text })) },
+      const { questions: filled } = await fillQuestionnaire(app, auth, {
+        name: `bench:answers knowledge set (${mode})`, questions: kbQuestions.map((q) => ({ ref: q.id, text: q.text })),
       });
-      if (created.statusCode !== 201) throw new Error(`POST /questionnaires: ${created.statusCode} ${created.body}`);
-      const id = created.json().id as string;
-      const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
-      if (fill.statusCode !== 202) throw new Error(`POST /questionnaires/${id}/fill: ${fill.statusCode} ${fill.body}`);
-      const started = performance.now();
-      let body: { status: string; error?: string | null; questions: ApiQuestion[] };
-      for (;;) {
-        const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
-        if (got.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${got.statusCode} ${got.body}`);
-        body = got.json();
-        if (body.status === 'filled') break;
-        if (body.status === 'failed') throw new Error(`the fill failed: ${body.error ?? 'no reason given'}`);
-        if (performance.now() - started > FILL_TIMEOUT_MS) throw new Error(`the fill did not finish in ${FILL_TIMEOUT_MS} ms (status ${body.status})`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const body = { questions: filled };
       const byRef = new Map(body.questions.map((q) => [q.ref, q]));
       out.push({ run: mode, notes, records: kbQuestions.map((q) => scoreKnowledge(q, byRef.get(q.id)?.answer ?? null, label, mode)) });
     }

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { newId } from './lib/ids.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin, { serializeError } from './plugins/errors.js';
+import pressurePlugin from './plugins/pressure.js';
 import securityPlugin from './plugins/security.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import { installValidators } from './plugins/validation.js';
@@ -161,6 +162,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   installValidators(app);
 
   await app.register(errorsPlugin);
+  // Load shedding first: a refused request should cost as little as possible (probes exempt). Not
+  // on in-process PGlite: its queries run on this event loop, so shedding would refuse requests for the database's own work.
+  if (database.kind !== 'pglite') await app.register(pressurePlugin, config.pressure);
   await app.register(securityPlugin);
   await app.register(swaggerPlugin);
   const throttle = new LoginThrottle(database.db, clock, { maxFailures: config.auth.loginMaxFailures, lockoutSeconds: config.auth.loginLockoutSeconds });

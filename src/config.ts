@@ -57,6 +57,17 @@ export interface Config {
     /** Let webhooks reach loopback, private and other non-public addresses (development, tests); off: SSRF guard. */
     allowPrivateNetworks: boolean;
   };
+  /**
+   * Load shedding (src/plugins/pressure.ts): past either limit, API requests get a 503 with
+   * Retry-After instead of queueing behind a saturated event loop. 0 turns a limit off.
+   */
+  pressure: {
+    /** Mean event loop delay over the last sample (about 1 s), in ms. */
+    maxEventLoopDelayMs: number;
+    /** Share of the last sample the event loop was busy, 0 to 1. */
+    maxEventLoopUtilization: number;
+    retryAfterSeconds: number;
+  };
   openai: {
     apiKey: string;
     baseUrl: string | undefined;
@@ -100,6 +111,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     problems.push(`${name} must be true or false (got "${raw}")`);
     return fallback;
+  };
+  const fraction = (name: string, fallback: number) => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || n > 1) {
+      problems.push(`${name} must be a number from 0 to 1 (got "${raw}")`);
+      return fallback;
+    }
+    return n;
   };
   const url = (name: string, protocols: string[]) => {
     const raw = str(name);
@@ -202,6 +223,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       parserThreads: int('PARSER_THREADS', 2, 1, 64),
       parserMemoryMb: int('PARSER_MEMORY_MB', 512, 64, 16384),
       parserTimeoutMs: int('PARSER_TIMEOUT_MS', 30_000, 100, 600_000),
+    },
+    pressure: {
+      maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+      // Off by default: a process doing honest CPU work (parsing, ranking) is busy, not stuck.
+      maxEventLoopUtilization: fraction('MAX_EVENT_LOOP_UTILIZATION', 0),
+      retryAfterSeconds: int('PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
     },
     webhooks: { requireHttps: bool('WEBHOOK_REQUIRE_HTTPS', false), allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     sso,

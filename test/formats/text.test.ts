@@ -6,6 +6,7 @@ import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import { ParserPool } from '../../src/formats/pool.js';
 import { runTask } from '../../src/formats/tasks.js';
 import { detectTextFormat, extractText, PassageBuilder, splitParagraph, TEXT_LIMITS } from '../../src/formats/text.js';
+import { docxOf } from '../helpers/documents.js';
 
 async function twoPagePdf(): Promise<Buffer> {
   const doc = await PDFDocument.create();
@@ -42,44 +43,12 @@ async function scannedPdf(): Promise<Buffer> {
   return Buffer.from(await doc.save());
 }
 
-const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
-const para = (text: string, style?: string) =>
-  `<w:p>${style ? `<w:pPr><w:pStyle w:val="${style}"/></w:pPr>` : ''}<w:r><w:t xml:space="preserve">${text}</w:t></w:r></w:p>`;
-
-async function docx(): Promise<Buffer> {
-  const zip = new JSZip();
-  zip.file('[Content_Types].xml', `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-  <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
-  <Default Extension="xml" ContentType="application/xml"/>
-  <Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>
-  <Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>
-</Types>`);
-  zip.file('_rels/.rels', `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-  <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>
-</Relationships>`);
-  zip.file('word/_rels/document.xml.rels', `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-  <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>
-</Relationships>`);
-  zip.file('word/styles.xml', `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:styles ${W}>
-  <w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/></w:style>
-  <w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/><w:basedOn w:val="Normal"/></w:style>
-  <w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/><w:basedOn w:val="Normal"/></w:style>
-</w:styles>`);
-  zip.file('word/document.xml', `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:document ${W}><w:body>
-  ${para('Information Security Policy', 'Heading1')}
-  ${para('This policy applies to all employees and contractors.')}
-  ${para('Encryption', 'Heading2')}
-  ${para('Customer data is encrypted at rest with AES-256.')}
-  ${para('Keys are rotated every year.')}
-  ${para('Incident Response', 'Heading1')}
-  ${para('Incidents are reported to customers within 72 hours.')}
-</w:body></w:document>`);
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+function docx(): Promise<Buffer> {
+  return docxOf([
+    '# Information Security Policy', 'This policy applies to all employees and contractors.',
+    '## Encryption', 'Customer data is encrypted at rest with AES-256.', 'Keys are rotated every year.',
+    '# Incident Response', 'Incidents are reported to customers within 72 hours.',
+  ]);
 }
 
 t.test('format detection: magic bytes first, then content type and extension', async (t) => {

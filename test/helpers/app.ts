@@ -16,7 +16,8 @@ export interface TestAppOptions {
 export async function testApp(t: Test, opts: TestAppOptions = {}): Promise<App> {
   const dataDir = t.testdir({});
   const { database, drop } = await freshDatabase();
-  const config = defaultConfig({ dataDir, seedDemo: false, ...opts.config });
+  // Load shedding off unless a test asks for it: a busy CI machine is not an overloaded server.
+  const config = defaultConfig({ dataDir, seedDemo: false, pressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, retryAfterSeconds: 10 }, ...opts.config });
   const app = await buildApp({ config, database, logger: false, clock: opts.clock, ...opts.options });
   t.teardown(async () => {
     await app.close();

@@ -59,7 +59,11 @@ export const crosswalkSets = pgTable('crosswalk_sets', {
   toFramework: text('to_framework').notNull().references(() => frameworks.id),
   rule: text('rule').notNull(),
   contentHash: text('content_hash').notNull(),
-});
+}, (t) => [
+  // Foreign key checks when a framework is replaced or removed.
+  index('crosswalk_sets_from_idx').on(t.fromFramework),
+  index('crosswalk_sets_to_idx').on(t.toFramework),
+]);
 
 export const crosswalkLinks = pgTable('crosswalk_links', {
   fromFramework: text('from_framework').notNull(),

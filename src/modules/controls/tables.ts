@@ -31,6 +31,8 @@ export const controlAnswers = pgTable('control_answers', {
 }, (t) => [
   primaryKey({ columns: [t.orgId, t.frameworkId, t.ref] }),
   foreignKey({ name: 'control_answers_catalog_fk', columns: [t.frameworkId, t.ref], foreignColumns: [catalogControls.frameworkId, catalogControls.ref] }),
+  // The foreign key check when a catalog control changes or goes (the primary key leads with org_id).
+  index('control_answers_catalog_idx').on(t.frameworkId, t.ref),
 ]);
 
 export type ControlAnswerSnapshot = Omit<typeof controlAnswers.$inferSelect, 'orgId' | 'frameworkId' | 'ref' | 'reviewDueAt' | 'updatedAt'> & {

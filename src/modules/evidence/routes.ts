@@ -8,6 +8,7 @@ import { IdParam, Timestamp, withProblems, Nullable } from '../../lib/schemas.js
 import type { BlobStore } from '../../lib/storage.js';
 import { DomainError } from '../../lib/errors.js';
 import type { FastifyRequest } from 'fastify';
+import { TextIndex, UseForAnswers } from '../knowledge/schemas.js';
 import * as service from './service.js';
 
 const Version = Type.Object({
@@ -30,11 +31,8 @@ const Evidence = Type.Object({
   createdBy: Type.String(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  useForAnswers: Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this file.' }),
-  textIndex: Nullable(Type.Object({
-    status: Type.Enum(['pending', 'indexed', 'scanned', 'unsupported', 'failed'], { description: 'indexed: passages available; scanned: a PDF without text (no OCR); unsupported or failed: see detail.' }),
-    passages: Type.Integer(), version: Type.Integer({ description: 'The version whose text is indexed.' }), detail: Nullable(Type.String()),
-  }, { description: 'The text answers can draw from this file (PDF, DOCX, Markdown, HTML, plain text); null for links.' })),
+  useForAnswers: UseForAnswers('this file'),
+  textIndex: TextIndex('this file'),
   versions: Type.Optional(Type.Array(Version)),
 });
 
@@ -157,7 +155,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: 
         validFrom: Type.Optional(Nullable(DateLike)),
         expiresAt: Type.Optional(Nullable(DateLike)),
         controls: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 200 })),
-        useForAnswers: Type.Optional(Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this file.' })),
+        useForAnswers: Type.Optional(UseForAnswers('this file')),
       }),
       response: withProblems({ 200: Evidence }),
     },

@@ -52,4 +52,6 @@ export const evidenceControls = pgTable('evidence_controls', {
   foreignKey({ name: 'evidence_controls_evidence_fk', columns: [t.orgId, t.evidenceId], foreignColumns: [evidence.orgId, evidence.id] }).onDelete('cascade'),
   foreignKey({ name: 'evidence_controls_catalog_fk', columns: [t.frameworkId, t.ref], foreignColumns: [catalogControls.frameworkId, catalogControls.ref] }),
   index('evidence_controls_control_idx').on(t.orgId, t.frameworkId, t.ref),
+  // The foreign key check when a catalog control changes or goes (the indexes above lead with org_id).
+  index('evidence_controls_catalog_idx').on(t.frameworkId, t.ref),
 ]);

@@ -58,6 +58,8 @@ export const apiKeys = pgTable('api_keys', {
   primaryKey({ columns: [t.orgId, t.id] }),
   uniqueIndex('api_keys_prefix_key').on(t.prefix),
   foreignKey({ columns: [t.orgId, t.createdBy], foreignColumns: [memberships.orgId, memberships.userId] }).onDelete('cascade'),
+  // Removing a member cascades to their keys: without this, a scan of every tenant's keys.
+  index('api_keys_created_by_idx').on(t.orgId, t.createdBy),
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -61,6 +62,31 @@ const RESPONSE_FORMAT = {
 } as const;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Where a swallowed model failure is reported, and for which job (the client is shared by every job). */
+export interface LlmLogScope {
+  jobId: string;
+  log?: { warn?(obj: object, msg: string): void } | undefined;
+}
+
+// A scope rather than a parameter: the calls reach this client through answering.ts, which knows no job.
+const logScope = new AsyncLocalStorage<LlmLogScope>();
+
+/** Runs `fn` with its model failures logged against this job. */
+export function withLlmLog<T>(scope: LlmLogScope, fn: () => Promise<T>): Promise<T> {
+  return logScope.run(scope, fn);
+}
+
+/**
+ * What may be logged of a model failure: the error's class and, from the service, its HTTP status
+ * and error code. Never the message: it can echo the request or the model's output.
+ */
+export function failureFields(err: unknown): { error: string; status?: number; code?: string } {
+  const error = err instanceof Error ? err.constructor.name : typeof err;
+  const status = err instanceof OpenAI.APIError && typeof err.status === 'number' ? err.status : undefined;
+  const code = err instanceof OpenAI.APIError && typeof err.code === 'string' ? err.code : undefined;
+  return { error, ...(status !== undefined ? { status } : {}), ...(code !== undefined ? { code } : {}) };
+}
 
 export class Llm {
   private readonly client: OpenAI;
@@ -138,9 +164,11 @@ export class Llm {
       let answers: Array<{ id: string; text: string; citations: string[] }>;
       try {
         answers = await this.chat(batch);
-      } catch {
+      } catch (err) {
         // The service is failing: the rest of this call's questions keep their offline text.
         this.usage.failedBatches++;
+        const scope = logScope.getStore();
+        scope?.log?.warn?.({ jobId: scope.jobId, orgId, operation: 'draft', ...failureFields(err) }, 'language model call failed; the fill continues with offline answers');
         break;
       }
       const rows = [];

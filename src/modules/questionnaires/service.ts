@@ -16,7 +16,7 @@ import { factStates } from '../profile/index.js';
 import { sourceVersions } from '../knowledge/service.js';
 import { controlText, passageText, semanticPassages, draftAnswers, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
 import { inList, listMeaning } from './decide.js';
-import type { Llm } from './llm.js';
+import { failureFields, withLlmLog, type Llm } from './llm.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
 import { CHOICES, jobs, questionnaires, questions, type AnswerSource, type AnswerStatus, type Choice } from './tables.js';
 
@@ -251,8 +251,11 @@ export interface FillDeps {
   db: Db;
   clock: Clock;
   thesaurus: Thesaurus;
-  /** Where a finished fill reports what it did (counts only: never question or answer text). */
-  log?: { info(obj: object, msg: string): void };
+  /**
+   * Where a finished fill reports what it did, and warnings (a model failure, a lost lease): ids,
+   * counts and error classes only, never question or answer text.
+   */
+  log?: { info(obj: object, msg: string): void; warn?(obj: object, msg: string): void };
   /** The language model, when configured: semantic ranking and drafted prose (never for prospects). */
   llm?: Llm | undefined;
   batchSize?: number;
@@ -260,18 +263,60 @@ export interface FillDeps {
   afterBatch?: (done: number) => Promise<void>;
 }
 
+type JobRow = typeof jobs.$inferSelect;
+
+/** This claim of the job was superseded: another worker re-claimed it after the lease lapsed. */
+class LeaseLost extends Error {
+  constructor() { super('the fill job was claimed by another worker'); }
+}
+
+/**
+ * The fence, run first in every transaction that writes for a job: renews the lease only while the
+ * job is still running under this claim's token (`attempts`, which every claim increments; the
+ * webhook worker fences on its attempts counter the same way). Otherwise it throws and the
+ * transaction rolls back. Its row lock also keeps a concurrent claim (SKIP LOCKED) out until commit.
+ */
+async function holdLease(tx: Executor, job: JobRow, now: Date): Promise<void> {
+  const [held] = await tx.update(jobs).set({ lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now })
+    .where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts), eq(jobs.status, 'running')))
+    .returning({ id: jobs.id });
+  if (!held) throw new LeaseLost();
+}
+
+/** Marks the job done under the same fence (inside a transaction that called holdLease). */
+async function finishJob(tx: Executor, job: JobRow, now: Date): Promise<void> {
+  await tx.update(jobs).set({ status: 'done', finishedAt: now, updatedAt: now, lockedUntil: null })
+    .where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts)));
+}
+
 /**
  * Runs one fill job: answers the questions not yet answered by this job and not approved, in
  * batches; retrieval and drafting happen outside transactions, each batch is written in one short
- * transaction with the progress. A job resumed after a crash skips what it already wrote.
+ * transaction with the progress. A job resumed after a crash skips what it already wrote. A worker
+ * whose claim was superseded stops at its next write, writing nothing, and returns normally.
  */
-export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect): Promise<void> {
+export async function runFillJob(deps: FillDeps, job: JobRow): Promise<void> {
+  try {
+    await fill(deps, job);
+  } catch (err) {
+    if (!(err instanceof LeaseLost)) throw err;
+    deps.log?.warn?.({ jobId: job.id, orgId: job.orgId, questionnaireId: job.subjectId, claim: job.attempts }, 'fill job lease lost to another worker; stopping without writing');
+  }
+}
+
+async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const { db, clock } = deps;
   const orgId = job.orgId;
   const qid = job.subjectId;
-  const [target] = await db.update(questionnaires).set({ status: 'filling', updatedAt: clock() })
-    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
-  if (!target) return; // deleted while queued
+  const target = await db.transaction(async (tx) => {
+    const now = clock();
+    await holdLease(tx, job, now);
+    const [row] = await tx.update(questionnaires).set({ status: 'filling', updatedAt: now })
+      .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
+    if (!row) await finishJob(tx, job, now); // deleted while queued: nothing to fill
+    return row;
+  });
+  if (!target) return;
   // A prospect's questionnaire is answered from public control summaries only: no internal text.
   const publicOnly = target.origin === 'prospect';
   const pending = await db.select().from(questions).where(and(
@@ -288,32 +333,38 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
   // A model that is down or refuses degrades the fill to offline answers rather than failing it,
   // and after the first failure the job stops asking: no timeout is waited out twice.
   let llmDown = false;
-  const degrade = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+  // Each failure is logged once: failures the client swallows (a draft batch) by llm.ts under this
+  // job's scope, failures that escape (embeddings, anything else) here.
+  const degrade = async <T>(operation: 'embed' | 'draft', call: () => Promise<T>): Promise<T | undefined> => {
     if (llmDown) return undefined;
     const failedBefore = llm!.usage.failedBatches;
     try {
-      const result = await call();
+      const result = await withLlmLog({ jobId: job.id, log: deps.log }, call);
       if (llm!.usage.failedBatches > failedBefore) llmDown = true;
       return result;
-    } catch {
+    } catch (err) {
       llm!.usage.failedBatches++;
       llmDown = true;
+      deps.log?.warn?.({ jobId: job.id, orgId, operation, ...failureFields(err) }, 'language model call failed; the fill continues with offline answers');
       return undefined;
     }
   };
-  const controlVectors = llm && pending.length > 0 ? await degrade(() => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
+  const controlVectors = llm && pending.length > 0 ? await degrade('embed', () => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
   const passageVectors = llm && controlVectors && corpus.passages.docs.length > 0 && !llmDown
-    ? await degrade(() => llm.embed(db, orgId, corpus.passages.docs.map(passageText))) : undefined;
+    ? await degrade('embed', () => llm.embed(db, orgId, corpus.passages.docs.map(passageText))) : undefined;
   for (let i = 0; i < pending.length; i += size) {
     const batch = pending.slice(i, i + size);
     const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
-    const questionVectors = llm && controlVectors && !llmDown ? await degrade(() => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
+    const questionVectors = llm && controlVectors && !llmDown ? await degrade('embed', () => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
     const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
     const extraPassages = passageVectors && questionVectors ? semanticPassages(corpus, passageVectors, inputs, questionVectors) : undefined;
     const drafts = await draftAnswers(db, corpus, inputs, deps.thesaurus, { context, ...(extra ? { extra } : {}), ...(extraPassages ? { extraPassages } : {}) });
-    if (llm) await degrade(() => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
+    if (llm) await degrade('draft', () => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
     const now = clock();
     await db.transaction(async (tx) => {
+      // Fenced first: a superseded worker writes no answer, event or progress. The renewal keeps a
+      // long fill (a slow model) from being taken over meanwhile.
+      await holdLease(tx, job, now);
       for (const q of batch) {
         const d = drafts.get(q.id)!;
         await tx.update(questions).set({
@@ -326,14 +377,14 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
         }
       }
       await setProgress(tx, orgId, qid, job.id, now);
-      // A long fill (a slow model) renews its lease, so no other worker takes the job over meanwhile.
-      await tx.update(jobs).set({ lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now }).where(and(eq(jobs.orgId, orgId), eq(jobs.id, job.id)));
     });
     await deps.afterBatch?.(i + batch.length);
   }
   const hidden = target.format === 'vsaq' ? await hiddenByConditions(db, orgId, qid) : [];
   const finished = await db.transaction(async (tx) => {
     const now = clock();
+    // Completion is fenced and the job is marked done in the same transaction: it completes once.
+    await holdLease(tx, job, now);
     // VSAQ items whose own `cond` is false given our answers are never shown to the buyer: no answer is given.
     for (const id of hidden) {
       await tx.update(questions).set({ choice: null, answerText: null, confidence: 1, status: 'draft', sources: [], reviewReason: null, answerBasis: { path: 'vsaq_hidden', raw: 1 } })
@@ -346,6 +397,7 @@ export async function runFillJob(deps: FillDeps, job: typeof jobs.$inferSelect):
       .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid))).groupBy(questions.status);
     const byStatus = Object.fromEntries(counts.map((c) => [c.status ?? 'unanswered', c.n]));
     await emitEvent(tx, { orgId, clock }, 'questionnaire.filled', { id: qid, name: row?.name, questionCount: row?.questionCount, byStatus });
+    await finishJob(tx, job, now);
     return byStatus;
   });
   deps.log?.info({
@@ -439,23 +491,27 @@ export async function runNextJob(deps: FillDeps): Promise<boolean> {
       and(eq(jobs.status, 'running'), lte(jobs.lockedUntil, now)),
     )).orderBy(asc(jobs.id)).limit(1).for('update', { skipLocked: true });
     if (!due) return undefined;
+    // A fresh claim token: `attempts` + 1. Every write of this run is fenced on it (holdLease).
     const [claimed] = await tx.update(jobs).set({ status: 'running', attempts: due.attempts + 1, lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now })
       .where(and(eq(jobs.orgId, due.orgId), eq(jobs.id, due.id))).returning();
     return claimed;
   });
   if (!job) return false;
   try {
+    // Marks the job done itself, in its fenced completion; a superseded claim returns having written nothing.
     await runFillJob(deps, job);
-    await db.update(jobs).set({ status: 'done', finishedAt: clock(), updatedAt: clock(), lockedUntil: null }).where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id)));
   } catch (err) {
     const failed = job.attempts >= 3;
-    await db.update(jobs).set({
-      status: failed ? 'failed' : 'queued', error: err instanceof Error ? err.message : String(err), updatedAt: clock(), lockedUntil: null,
-    }).where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id)));
-    if (failed) {
-      await db.update(questionnaires).set({ status: 'failed', error: 'the fill job failed three times', updatedAt: clock() })
-        .where(and(eq(questionnaires.orgId, job.orgId), eq(questionnaires.id, job.subjectId)));
-    }
+    await db.transaction(async (tx) => {
+      // Fenced too: a superseded worker's error must not requeue or fail the new owner's run.
+      const [mine] = await tx.update(jobs).set({
+        status: failed ? 'failed' : 'queued', error: err instanceof Error ? err.message : String(err), updatedAt: clock(), lockedUntil: null,
+      }).where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts), eq(jobs.status, 'running'))).returning({ id: jobs.id });
+      if (mine && failed) {
+        await tx.update(questionnaires).set({ status: 'failed', error: 'the fill job failed three times', updatedAt: clock() })
+          .where(and(eq(questionnaires.orgId, job.orgId), eq(questionnaires.id, job.subjectId)));
+      }
+    });
     throw err;
   }
   return true;

@@ -107,7 +107,12 @@ export const jobs = pgTable('jobs', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
-}, (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('jobs_due_idx').on(t.status, t.lockedUntil)]);
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.id] }),
+  index('jobs_due_idx').on(t.status, t.lockedUntil),
+  // The fill job of a questionnaire, looked up by its subject.
+  index('jobs_subject_idx').on(t.orgId, t.subjectId),
+]);
 
 /**
  * Embedding vectors by content hash, per organization and model: a text is embedded once.

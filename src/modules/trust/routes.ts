@@ -6,6 +6,7 @@ import { DomainError } from '../../lib/errors.js';
 import { field, readUpload, type Upload } from '../../lib/multipart.js';
 import { PageQuery } from '../../lib/pagination.js';
 import { IdParam, Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
+import { TextIndex, UseForAnswers } from '../knowledge/schemas.js';
 import * as access from './access.js';
 import { trustAnalytics } from './analytics.js';
 import * as docs from './documents.js';
@@ -64,11 +65,8 @@ const Document = Type.Object({
   id: Type.String(), title: Type.String(), description: Nullable(Type.String()), visibility: Type.Enum(DOCUMENT_VISIBILITIES),
   currentVersion: Type.Integer(), fileName: Nullable(Type.String()), contentType: Nullable(Type.String()), size: Nullable(Type.Integer()), sha256: Nullable(Type.String()),
   createdBy: Type.String(), createdAt: Timestamp, updatedAt: Timestamp,
-  useForAnswers: Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this document.' }),
-  textIndex: Nullable(Type.Object({
-    status: Type.Enum(['pending', 'indexed', 'scanned', 'unsupported', 'failed'], { description: 'indexed: passages available; scanned: a PDF without text (no OCR); unsupported or failed: see detail.' }),
-    passages: Type.Integer(), version: Type.Integer({ description: 'The version whose text is indexed.' }), detail: Nullable(Type.String()),
-  }, { description: 'The text answers can draw from this document (PDF, DOCX, Markdown, HTML, plain text).' })),
+  useForAnswers: UseForAnswers('this document'),
+  textIndex: TextIndex('this document'),
   versions: Type.Optional(Type.Array(Version)),
 });
 
@@ -239,7 +237,7 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
         title: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
         description: Type.Optional(Nullable(Type.String({ maxLength: 5000 }))),
         visibility: Type.Optional(Type.Enum(DOCUMENT_VISIBILITIES)),
-        useForAnswers: Type.Optional(Type.Boolean({ description: 'Whether questionnaire answers may quote and cite this document.' })),
+        useForAnswers: Type.Optional(UseForAnswers('this document')),
       }, { additionalProperties: false }),
       response: withProblems({ 200: Document }),
     },

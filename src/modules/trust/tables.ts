@@ -152,6 +152,8 @@ export const accessGrants = pgTable('access_grants', {
 }, (t) => [
   primaryKey({ columns: [t.orgId, t.id] }),
   foreignKey({ name: 'access_grants_request_fk', columns: [t.orgId, t.requestId], foreignColumns: [accessRequests.orgId, accessRequests.id] }),
+  // A request's grants, and the foreign key check when a request is deleted.
+  index('access_grants_request_idx').on(t.orgId, t.requestId),
 ]);
 
 // ---------------------------------------------------------------------------------------------
