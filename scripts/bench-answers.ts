@@ -36,6 +36,7 @@ import { questions as questionRows } from '../src/modules/questionnaires/tables.
 import { fitCalibration, precisionAbove } from '../src/modules/questionnaires/calibration.js';
 import { docxOf, pdfOf } from '../test/helpers/documents.js';
 import { multipart } from '../test/helpers/multipart.js';
+import { wholeQuestionnaire } from '../test/helpers/app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCH = path.resolve(here, '../bench/answers');
@@ -107,10 +108,13 @@ async function fillQuestionnaire(app: App, auth: Record<string, string>, payload
   if (fill.statusCode !== 202) throw new Error(`POST /questionnaires/${id}/fill: ${fill.statusCode} ${fill.body}`);
   const started = performance.now();
   for (;;) {
-    const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
+    const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=1`, headers: auth });
     if (got.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${got.statusCode} ${got.body}`);
-    const body = got.json() as { status: string; error?: string | null; questions: ApiQuestion[] };
-    if (body.status === 'filled') return { id, questions: body.questions, fillMs: performance.now() - started };
+    const body = got.json() as { status: string; error?: string | null };
+    if (body.status === 'filled') {
+      const fillMs = performance.now() - started;
+      return { id, questions: (await wholeQuestionnaire(app, auth, id)).questions as ApiQuestion[], fillMs };
+    }
     if (body.status === 'failed') throw new Error(`the fill failed: ${body.error ?? 'no reason given'}`);
     if (performance.now() - started > FILL_TIMEOUT_MS) throw new Error(`the fill did not finish in ${FILL_TIMEOUT_MS} ms (status ${body.status})`);
     await new Promise((r) => setTimeout(r, 200));

@@ -19,6 +19,7 @@ import { defaultConfig, type ConfigOverrides } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { runNextJob } from '../src/modules/questionnaires/service.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/helpers/fake-openai.js';
+import { wholeQuestionnaire } from '../test/helpers/app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY_FILE = path.resolve(here, '../../shared/data/csa/caiq-v4.0.3-answer-key.csv');
@@ -53,8 +54,7 @@ async function once(database: Database, overrides: ConfigOverrides, fake?: FakeO
     const started = performance.now();
     while (await runNextJob(app.jobDeps)) { /* drain */ }
     const ms = performance.now() - started;
-    const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth });
-    const answers = (got.json().questions as Array<{ answer: Answer }>).map((q) => q.answer);
+    const answers = ((await wholeQuestionnaire(app, auth, id)).questions as Array<{ answer: Answer }>).map((q) => q.answer);
     if (!fake) return { ms, answers };
     const llm = fake.usage();
     // The same questionnaire again: every draft and vector comes from the content-hash caches.

@@ -10,7 +10,8 @@ import Fastify from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
 import { buildApp } from '../src/app.js';
 import { defaultConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
+import pg from 'pg';
+import { openDatabase, type Database } from '../src/db/client.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -49,48 +50,70 @@ function load(url: string, durationMs: number): Promise<{ rps: number; failed: n
   });
 }
 
-const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-trust-'));
-const app = await buildApp({
-  config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent', limits: { publicPerMinute: 1_000_000 } }),
-  database: await openDatabase({ pglite: new PGlite() }),
-  logger: false,
-});
-await app.listen({ port: 0, host: '127.0.0.1' });
-const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/public/trust/demo`;
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-// The bare route answers the very same document, serialized per request as fastify does.
-const sample: unknown = await new Promise((resolve, reject) => {
-  http.get(appUrl, (res) => {
-    let body = '';
-    res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
-  }).on('error', reject);
-});
-const bare = Fastify({ logger: false });
-bare.get('/json', async () => sample);
-await bare.listen({ port: 0, host: '127.0.0.1' });
-const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/json`;
+async function measure(label: string, database: Database): Promise<boolean> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-trust-'));
+  const app = await buildApp({
+    config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent', limits: { publicPerMinute: 1_000_000 } }),
+    database,
+    logger: false,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/public/trust/demo`;
 
-// Warm both up, then measure alternately so neither gets the warmer machine.
-await load(appUrl, 500);
-await load(bareUrl, 500);
-const a1 = await load(bareUrl, DURATION_MS / 2);
-const t1 = await load(appUrl, DURATION_MS / 2);
-const t2 = await load(appUrl, DURATION_MS / 2);
-const a2 = await load(bareUrl, DURATION_MS / 2);
-const bareRps = (a1.rps + a2.rps) / 2;
-const trustRps = (t1.rps + t2.rps) / 2;
-const ratio = trustRps / bareRps;
+  // The bare route answers the very same document, serialized per request as fastify does.
+  const sample: unknown = await new Promise((resolve, reject) => {
+    http.get(appUrl, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
+    }).on('error', reject);
+  });
+  const bare = Fastify({ logger: false });
+  bare.get('/json', async () => sample);
+  await bare.listen({ port: 0, host: '127.0.0.1' });
+  const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/json`;
 
-await app.close();
-await bare.close();
-await fs.rm(dataDir, { recursive: true, force: true });
+  // Warm both up, then measure alternately so neither gets the warmer machine.
+  await load(appUrl, 500);
+  await load(bareUrl, 500);
+  const a1 = await load(bareUrl, DURATION_MS / 2);
+  const t1 = await load(appUrl, DURATION_MS / 2);
+  const t2 = await load(appUrl, DURATION_MS / 2);
+  const a2 = await load(bareUrl, DURATION_MS / 2);
+  const bareRps = (a1.rps + a2.rps) / 2;
+  const trustRps = (t1.rps + t2.rps) / 2;
+  const ratio = trustRps / bareRps;
 
-const size = Buffer.byteLength(JSON.stringify(sample));
-process.stdout.write([
-  `payload: ${size} bytes of JSON, ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms per side`,
-  `bare fastify JSON route:        ${bareRps.toFixed(0)} req/s${a1.failed + a2.failed ? ` (${a1.failed + a2.failed} failed)` : ''}`,
-  `GET /api/v1/public/trust/demo:  ${trustRps.toFixed(0)} req/s${t1.failed + t2.failed ? ` (${t1.failed + t2.failed} failed)` : ''}`,
-  `ratio: ${ratio.toFixed(2)} (target >= ${TARGET}) ${ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
-  '',
-].join('\n'));
-process.exit(ratio >= TARGET && t1.failed + t2.failed === 0 ? 0 : 1);
+  await app.close();
+  await bare.close();
+  await fs.rm(dataDir, { recursive: true, force: true });
+
+  const size = Buffer.byteLength(JSON.stringify(sample));
+  process.stdout.write([
+    `# ${label}: payload ${size} bytes of JSON, ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms per side`,
+    `bare fastify JSON route:        ${bareRps.toFixed(0)} req/s${a1.failed + a2.failed ? ` (${a1.failed + a2.failed} failed)` : ''}`,
+    `GET /api/v1/public/trust/demo:  ${trustRps.toFixed(0)} req/s${t1.failed + t2.failed ? ` (${t1.failed + t2.failed} failed)` : ''}`,
+    `ratio: ${ratio.toFixed(2)} (target >= ${TARGET}) ${ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
+    '',
+  ].join('\n'));
+  return ratio >= TARGET && t1.failed + t2.failed === 0;
+}
+
+let ok = await measure('PGlite', await openDatabase({ pglite: new PGlite() }));
+const admin = new pg.Client({ connectionString: PG_URL });
+if (await admin.connect().then(() => true, () => false)) {
+  const name = `bench_trust_${Date.now()}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(PG_URL);
+    url.pathname = `/${name}`;
+    ok = (await measure('PostgreSQL', await openDatabase({ url: url.toString() }))) && ok;
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+} else {
+  console.log('# PostgreSQL: not measured (127.0.0.1:5432 does not answer)');
+}
+process.exit(ok ? 0 : 1);

@@ -45,6 +45,7 @@ import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
 import { trustRoutes } from './modules/trust/routes.js';
 import { trustPublicRoutes } from './modules/trust/public-routes.js';
 import { ParserPool } from './formats/pool.js';
+import type { DraftRunner } from './modules/questionnaires/draft-task.js';
 
 export interface BuildAppOptions {
   /** Defaults to the built-in defaults; the server passes the config it validated at boot. */
@@ -60,7 +61,8 @@ export interface BuildAppOptions {
   /** Webhook delivery: retry delays and polling; `worker: false` leaves sending to another process. */
   webhooks?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number; batchSize?: number; perOrgConcurrency?: number };
   /** Background jobs: `worker: false` leaves them queued (tests run them by hand). */
-  jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void> };
+  /** `pool: undefined` drafts fill batches on this thread (tests that measure coverage; the answers are the same). */
+  jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void>; pool?: DraftRunner | undefined };
   /** How often to delete expired Idempotency-Key rows (default 15 minutes; 0 turns it off). */
   idempotencySweepIntervalMs?: number;
   /** How often to look for expiring evidence and certifications (default 60 s; 0 turns it off). */
@@ -210,7 +212,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   }
   // Background jobs (questionnaire fills): claimed from the database, so a restart resumes them.
   const llm = options.llm ?? (config.openai ? new Llm(config.openai) : undefined);
-  const jobDeps = { db: database.db, clock, thesaurus, llm, log: app.log, ...options.jobs };
+  // Ranking and drafting run in the parser pool's workers: a big fill never holds the event loop.
+  const jobDeps = { db: database.db, clock, thesaurus, llm, log: app.log, pool: parsers, leaseMs: config.jobs.leaseMs, ...options.jobs };
   if (options.jobs?.worker !== false) {
     let runner: Poller | undefined;
     const drain = async () => {

@@ -68,6 +68,11 @@ export interface Config {
     maxEventLoopUtilization: number;
     retryAfterSeconds: number;
   };
+  /** Background jobs (questionnaire fills). */
+  jobs: {
+    /** A claim's lease: how soon a job cut off by a crash is taken up again after a restart. */
+    leaseMs: number;
+  };
   openai: {
     apiKey: string;
     baseUrl: string | undefined;
@@ -230,6 +235,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxEventLoopUtilization: fraction('MAX_EVENT_LOOP_UTILIZATION', 0),
       retryAfterSeconds: int('PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
     },
+    jobs: { leaseMs: int('JOB_LEASE_SECONDS', 30, 3, 3600) * 1000 },
     webhooks: { requireHttps: bool('WEBHOOK_REQUIRE_HTTPS', false), allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     sso,
     openai,

@@ -53,3 +53,10 @@ t.test('the embedded engine: PostgreSQL by default, PGlite on request, a port wh
     t.match((err as ConfigError).problems, [/EMBEDDED_DB must be postgres or pglite/, /EMBEDDED_PG_PORT must be an integer from 1024/]);
   }
 });
+
+t.test('the fill job lease: 30 s by default, in seconds from JOB_LEASE_SECONDS, bounded', async (t) => {
+  t.equal(loadConfig({}).jobs.leaseMs, 30_000);
+  t.equal(loadConfig({ JOB_LEASE_SECONDS: '5' }).jobs.leaseMs, 5_000);
+  t.throws(() => loadConfig({ JOB_LEASE_SECONDS: '1' }), /JOB_LEASE_SECONDS must be an integer from 3 to 3600/);
+  t.throws(() => loadConfig({ JOB_LEASE_SECONDS: 'soon' }), /JOB_LEASE_SECONDS/);
+});

@@ -10,6 +10,7 @@ import type { LimitProfile } from './limits.js';
 import type { RawTable } from './soa-table.js';
 import type { ExtractedText } from './text.js';
 import { rethrow, type ParseTask, type TaskResult } from './tasks.js';
+import type { DraftTask, DraftTaskResult } from '../modules/questionnaires/draft-task.js';
 
 export interface ParserPoolOptions {
   /** Worker threads at most (files beyond that wait in the queue). */
@@ -27,7 +28,8 @@ export class ParserPool {
 
   // Started on first use: most apps (and most tests) never parse a file.
   private get(): Piscina {
-    this.pool ??= new Piscina({
+    if (this.pool) return this.pool;
+    this.pool = new Piscina({
       filename: new URL('./worker.mjs', import.meta.url).href,
       minThreads: 0,
       maxThreads: this.options.threads,
@@ -74,6 +76,16 @@ export class ParserPool {
     if (input.fileName !== undefined) task.fileName = input.fileName;
     if (input.contentType !== undefined) task.contentType = input.contentType;
     return this.run<ExtractedText>(task);
+  }
+
+  /**
+   * A fill batch's ranking and drafting: our own CPU work on our own data, so no file deadline;
+   * a failure is a fault of the job, which its retries handle.
+   */
+  async compute(task: DraftTask): Promise<DraftTaskResult> {
+    const result = await this.get().run(task) as TaskResult<DraftTaskResult>;
+    if (!result.ok) throw new Error(`the draft task failed: ${result.message}`);
+    return result.value;
   }
 
   private async run<T>(task: ParseTask): Promise<T> {

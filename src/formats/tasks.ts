@@ -2,18 +2,19 @@
 // survive the trip between threads, so an error is sent as its code and message and rebuilt.
 import type { MessagePort } from 'node:worker_threads';
 import { DomainError, type ErrorCode, type FieldError } from '../lib/errors.js';
-import { parseQuestionnaire, type MappingOverride, type ParsedQuestionnaire } from '../modules/questionnaires/detect.js';
+import type { MappingOverride, ParsedQuestionnaire } from '../modules/questionnaires/detect.js';
 import { QuestionnaireParseError, type FormatErrorCode } from './errors.js';
 import { limitsFor, type LimitProfile } from './limits.js';
-import { readSoaTable, type RawTable } from './soa-table.js';
-import { watermarkPdf } from '../modules/trust/watermark.js';
+import type { RawTable } from './soa-table.js';
 import type { ExtractedText } from './text.js';
+import type { DraftTask, DraftTaskResult } from '../modules/questionnaires/draft-task.js';
 
 export type ParseTask = (
   | { kind: 'questionnaire'; bytes: Uint8Array; fileName?: string; mapping?: MappingOverride; profile: LimitProfile }
   | { kind: 'soa'; bytes: Uint8Array }
   | { kind: 'watermark'; bytes: Uint8Array; email: string; at: string; organization: string }
   | { kind: 'text'; bytes: Uint8Array; fileName?: string; contentType?: string }
+  | DraftTask
 ) & { /** Told when the worker starts on the task: the deadline runs from then. */ started?: MessagePort };
 
 export type TaskFailure =
@@ -24,26 +25,35 @@ export type TaskResult<T> = { ok: true; value: T } | TaskFailure;
 
 const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array | ExtractedText>> {
-  task.started?.postMessage('started');
+export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array | ExtractedText | DraftTaskResult>> {
+  // Our own computation: an exception is a fault, thrown as is rather than blamed on a file.
+  if (task.kind === 'draft') return { ok: true, value: (await import('../modules/questionnaires/draft-task.js')).runDraftTask(task) };
+  // Each kind loads its readers on first use: a worker that only ranks fill batches (or reads one
+  // kind of file) starts without the others. The deadline starts after the load, as before.
   try {
     if (task.kind === 'questionnaire') {
+      const { parseQuestionnaire } = await import('../modules/questionnaires/detect.js');
+      task.started?.postMessage('started');
       const input: Parameters<typeof parseQuestionnaire>[0] = { bytes: asBuffer(task.bytes), limits: limitsFor(task.profile) };
       if (task.fileName !== undefined) input.fileName = task.fileName;
       if (task.mapping !== undefined) input.mapping = task.mapping;
       return { ok: true, value: await parseQuestionnaire(input) };
     }
     if (task.kind === 'watermark') {
+      const { watermarkPdf } = await import('../modules/trust/watermark.js');
+      task.started?.postMessage('started');
       return { ok: true, value: await watermarkPdf(asBuffer(task.bytes), { email: task.email, at: new Date(task.at), organization: task.organization }) };
     }
     if (task.kind === 'text') {
-      // Loaded on first use: the document readers (pdf.js, mammoth) are heavy and most workers never need them.
       const { extractText } = await import('./text.js');
+      task.started?.postMessage('started');
       const opts: Parameters<typeof extractText>[1] = {};
       if (task.fileName !== undefined) opts.fileName = task.fileName;
       if (task.contentType !== undefined) opts.contentType = task.contentType;
       return { ok: true, value: await extractText(asBuffer(task.bytes), opts) };
     }
+    const { readSoaTable } = await import('./soa-table.js');
+    task.started?.postMessage('started');
     return { ok: true, value: await readSoaTable(asBuffer(task.bytes)) };
   } catch (err) {
     return failureOf(err);

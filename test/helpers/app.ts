@@ -18,7 +18,9 @@ export async function testApp(t: Test, opts: TestAppOptions = {}): Promise<App> 
   const { database, drop } = await freshDatabase();
   // Load shedding off unless a test asks for it: a busy CI machine is not an overloaded server.
   const config = defaultConfig({ dataDir, seedDemo: false, pressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, retryAfterSeconds: 10 }, ...opts.config });
-  const app = await buildApp({ config, database, logger: false, clock: opts.clock, ...opts.options });
+  // Fill batches are drafted on this thread: work in worker threads reports no coverage. The pool
+  // path gives the same answers (fill-scale.test.ts), and apps built without testApp use it.
+  const app = await buildApp({ config, database, logger: false, clock: opts.clock, ...opts.options, jobs: { pool: undefined, ...opts.options?.jobs } });
   t.teardown(async () => {
     await app.close();
     await drop();
@@ -70,4 +72,20 @@ export async function memberWithRole(app: App, owner: Tenant, role: 'admin' | 'e
   if (res.statusCode !== 201) throw new Error(`accept failed: ${res.statusCode} ${res.body}`);
   const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${res.json().accessToken}` } });
   return { ...owner, token: res.json().accessToken, userId: me.json().user.id, email, auth: { authorization: `Bearer ${res.json().accessToken}` } };
+}
+
+/** A questionnaire's summary with every question, read page by page (GET /questionnaires/{id} pages them). */
+export async function wholeQuestionnaire(app: App, headers: Record<string, string>, id: string, query = '') {
+  const questions: any[] = [];
+  let cursor: string | null = null;
+  let summary: any;
+  do {
+    const res: { statusCode: number; body: string; json(): any } = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=200${query ? `&${query}` : ''}${cursor ? `&cursor=${cursor}` : ''}`, headers });
+    if (res.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${res.statusCode} ${res.body}`);
+    const body: any = res.json();
+    summary ??= body;
+    questions.push(...body.questions);
+    cursor = body.nextCursor;
+  } while (cursor);
+  return { ...summary, questions, nextCursor: null };
 }

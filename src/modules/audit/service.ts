@@ -14,7 +14,15 @@ export interface AuditEntry {
 
 /** Writes one append-only audit event on the caller's transaction, so it lands with the change or not at all. */
 export async function recordAudit(tx: Executor, ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditEvents).values({
+  await recordAudits(tx, ctx, [entry]);
+}
+
+/** Rows per insert, under PostgreSQL's 65,535 bind parameters. */
+const CHUNK_ROWS = 1000;
+
+/** recordAudit for many entries (a bulk import), in one insert per thousand. */
+export async function recordAudits(tx: Executor, ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>, entries: readonly AuditEntry[]): Promise<void> {
+  const rows = entries.map((entry) => ({
     orgId: ctx.orgId,
     id: newId(),
     actorType: ctx.actor.type,
@@ -25,7 +33,8 @@ export async function recordAudit(tx: Executor, ctx: Pick<TxContext, 'orgId' | '
     requestId: ctx.requestId,
     summary: entry.summary ?? {},
     createdAt: ctx.clock(),
-  });
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK_ROWS) await tx.insert(auditEvents).values(rows.slice(i, i + CHUNK_ROWS));
 }
 
 export interface AuditQuery {

@@ -1,5 +1,5 @@
 import { invalidCursor } from '../../lib/pagination.js';
-import { and, asc, eq, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
@@ -88,13 +88,48 @@ export async function findControl(db: Executor, frameworkId: string, rawRef: str
   return row;
 }
 
+/**
+ * Looks up many refs in one query, each as resolveAnswerable would: per answerable framework in
+ * order, alias first, then the ref itself. The answer is aligned with `rawRefs`; undefined where a
+ * ref names no answerable control.
+ */
+export async function lookupAnswerable(db: Executor, rawRefs: readonly string[]): Promise<Array<CatalogRow | undefined>> {
+  if (rawRefs.length === 0) return [];
+  const refs = [...new Set(rawRefs.map(normalizeRef))];
+  const ids = ANSWERABLE.map((a) => a.frameworkId);
+  // A control comes back when its ref is asked for, or when one of its aliases is (then with that alias).
+  const rows = await db.select({ control: catalogControls, alias: controlAliases.alias }).from(catalogControls)
+    .leftJoin(controlAliases, and(
+      eq(controlAliases.frameworkId, catalogControls.frameworkId), eq(controlAliases.ref, catalogControls.ref), inArray(controlAliases.alias, refs),
+    ))
+    .where(and(inArray(catalogControls.frameworkId, ids), or(inArray(catalogControls.ref, refs), isNotNull(controlAliases.alias))));
+  const byKey = new Map(rows.map((r) => [`${r.control.frameworkId}|${r.control.ref}`, r.control]));
+  const aliasOf = new Map(rows.filter((r) => r.alias !== null).map((r) => [`${r.control.frameworkId}|${r.alias}`, r.control.ref]));
+  return rawRefs.map((raw) => {
+    const ref = normalizeRef(raw);
+    for (const { frameworkId, kinds } of ANSWERABLE) {
+      const row = byKey.get(`${frameworkId}|${aliasOf.get(`${frameworkId}|${ref}`) ?? ref}`);
+      if (row && kinds.includes(row.kind)) return row;
+    }
+    return undefined;
+  });
+}
+
+const unknownAnswerable = (rawRef: string) => new DomainError('not_found', `no ISO/IEC 27001:2022 Annex A or ISO/IEC 27017 CLD control "${rawRef}"`);
+
+/** Resolves refs to the answerable controls they name, in order, in one query; the first unknown ref is a 404. */
+export async function resolveAnswerableMany(db: Executor, rawRefs: readonly string[]): Promise<CatalogRow[]> {
+  const found = await lookupAnswerable(db, rawRefs);
+  return found.map((row, i) => {
+    if (!row) throw unknownAnswerable(rawRefs[i]!);
+    return row;
+  });
+}
+
 /** Resolves a ref to the one answerable control it names (ISO 27001 Annex A or a CLD control). */
 export async function resolveAnswerable(db: Executor, rawRef: string): Promise<CatalogRow> {
-  for (const { frameworkId, kinds } of ANSWERABLE) {
-    const row = await findControl(db, frameworkId, rawRef);
-    if (row && kinds.includes(row.kind)) return row;
-  }
-  throw new DomainError('not_found', `no ISO/IEC 27001:2022 Annex A or ISO/IEC 27017 CLD control "${rawRef}"`);
+  const [row] = await resolveAnswerableMany(db, [rawRef]);
+  return row!;
 }
 
 export interface CrosswalkLink {

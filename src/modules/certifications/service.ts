@@ -150,6 +150,45 @@ export function certificationStatus(row: StatusInput, now: Date): StatusResult {
   return { status: 'valid', statusReason: `Valid until ${day(row.expiresAt)}.`, nextAuditDueAt: null };
 }
 
+/**
+ * The first instant after `now` at which certificationStatus gives another status, or null when
+ * it never changes again (expired, or no dates to change by). The status is a function of
+ * comparisons of the time with a few instants derived from the dates, so it can change only
+ * there: each candidate is tried in order with the same rules.
+ */
+export function nextStatusChange(row: StatusInput, now: Date): Date | null {
+  const t = now.getTime();
+  const current = certificationStatus(row, now).status;
+  // `t > x` turns true at x + 1 ms (times are whole milliseconds), `x - t <= d` at x - d.
+  const after = (d: Date | null) => (d ? [d.getTime() + 1] : []);
+  const candidates: number[] = [...after(row.expiresAt)];
+  if (row.kind === 'iso27001') {
+    const expiresAt = row.expiresAt ?? (row.issuedAt ? defaultIsoExpiry(row.issuedAt) : null);
+    if (expiresAt) candidates.push(expiresAt.getTime() + 1, expiresAt.getTime() - 90 * DAY_MS);
+    for (const a of row.surveillanceAudits) {
+      if (a.completedAt) continue;
+      const due = new Date(a.dueAt).getTime();
+      candidates.push(due + 1, due - 60 * DAY_MS);
+    }
+  } else if ((row.kind === 'soc2_type1' || row.kind === 'soc2_type2') && row.periodEnd) {
+    for (const months of [9, 12, 15]) candidates.push(addMonthsUtc(row.periodEnd, months).getTime() + 1);
+  } else if (row.expiresAt) {
+    candidates.push(row.expiresAt.getTime() - 90 * DAY_MS);
+  }
+  for (const c of [...new Set(candidates)].filter((c) => c > t).sort((a, b) => a - b)) {
+    if (certificationStatus(row, new Date(c)).status !== current) return new Date(c);
+  }
+  return null;
+}
+
+/**
+ * When the expiry scan must next look at a certification, seen at `now`: at once when it is not
+ * valid (a notice may be due; the scan skips one already sent), else when its status changes.
+ */
+export function attentionAt(row: StatusInput, now: Date): Date | null {
+  return certificationStatus(row, now).status === 'valid' ? nextStatusChange(row, now) : now;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Views
 
@@ -295,7 +334,7 @@ async function checkEvidence(db: Executor, orgId: string, evidenceId: string | n
 
 const comparable = (v: unknown) => (v instanceof Date ? v.toISOString() : JSON.stringify(v ?? null));
 const draftOf = (r: CertificationRow): Draft => {
-  const { orgId: _o, id: _i, createdBy: _c, createdAt: _ca, updatedAt: _u, ...d } = r;
+  const { orgId: _o, id: _i, createdBy: _c, createdAt: _ca, updatedAt: _u, attentionAt: _a, ...d } = r;
   return d;
 };
 
@@ -315,7 +354,7 @@ export async function createCertification(ctx: ServiceContext, input: Certificat
   const row = await ctx.db.transaction(async (tx) => {
     await checkEvidence(tx, ctx.orgId, d.evidenceId);
     const [saved] = await tx.insert(certifications)
-      .values({ orgId: ctx.orgId, id: newId(), ...d, createdBy: ctx.actor.id, createdAt: now, updatedAt: now })
+      .values({ orgId: ctx.orgId, id: newId(), ...d, createdBy: ctx.actor.id, createdAt: now, updatedAt: now, attentionAt: attentionAt(d, now) })
       .returning();
     await recordAudit(tx, ctx, {
       action: 'certification.created', targetType: 'certification', targetId: saved!.id,
@@ -342,7 +381,7 @@ export async function updateCertification(ctx: ServiceContext, id: string, patch
     if (changed.length === 0) return current; // nothing changed: no write, no audit event
     if (changed.includes('evidenceId')) await checkEvidence(tx, ctx.orgId, d.evidenceId);
     const [saved] = await tx.update(certifications)
-      .set({ ...d, updatedAt: now })
+      .set({ ...d, updatedAt: now, attentionAt: attentionAt(d, now) })
       .where(and(eq(certifications.orgId, ctx.orgId), eq(certifications.id, id)))
       .returning();
     await recordAudit(tx, ctx, {

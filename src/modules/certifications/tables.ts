@@ -1,4 +1,5 @@
-import { boolean, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 
 export const CERTIFICATION_KINDS = ['iso27001', 'soc2_type1', 'soc2_type2', 'other'] as const;
@@ -30,4 +31,14 @@ export const certifications = pgTable('certifications', {
   createdBy: text('created_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-}, (t) => [primaryKey({ columns: [t.orgId, t.id] })]);
+  /**
+   * When the expiry scan must look at this row next: when its status may need a notice (now,
+   * after a write that leaves it not valid) or next changes; null when it never changes again.
+   * Set on every write and after each scan, so the scan reads only due rows. A row written
+   * without it is due at once, and the scan works it out.
+   */
+  attentionAt: timestamp('attention_at', { withTimezone: true }).defaultNow(),
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.id] }),
+  index('certifications_attention_idx').on(t.attentionAt).where(sql`${t.attentionAt} is not null`),
+]);

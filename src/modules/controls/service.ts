@@ -1,11 +1,11 @@
 import { invalidCursor } from '../../lib/pagination.js';
-import { and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
-import { recordAudit } from '../audit/service.js';
-import { markStale } from '../library/service.js';
-import { emitEvent } from '../events/service.js';
+import { recordAudits } from '../audit/service.js';
+import { markStaleMany, type StaleCause } from '../library/service.js';
+import { emitEvents, type EventInput } from '../events/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
 import {
@@ -119,6 +119,115 @@ export interface WriteOptions {
   via?: string;
 }
 
+/** One decided write: the row before it (none for a first answer), the values it stores and the fields that change. */
+export interface AnswerWrite {
+  control: CatalogControl;
+  current: AnswerRow | undefined;
+  values: AnswerValues;
+  changed: string[];
+}
+
+/**
+ * Decides one control's write against its current row: the version rules (428 without a version
+ * unless overwriting, 409 on a stale one) and what changed. An empty `changed` on an existing
+ * row means an identical write, which makes no new version.
+ */
+export function planAnswerWrite(
+  ctx: Pick<TxContext, 'actor' | 'clock'>, control: CatalogControl, current: AnswerRow | undefined,
+  input: ControlAnswerInput, expected: number | undefined, opts: WriteOptions = {},
+): AnswerWrite {
+  if (current && expected === undefined && !opts.overwrite) {
+    throw new DomainError('precondition_required', `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
+  }
+  if (expected !== undefined && (current?.version ?? 0) !== expected) {
+    throw new DomainError('version_conflict', `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`);
+  }
+  const values = answerValues(ctx, input);
+  return { control, current, values, changed: changedAnswerFields(current, values) };
+}
+
+const answerKey = (frameworkId: string, ref: string) => `${frameworkId}:${ref}`;
+
+/** The current answers of these controls, by `framework:ref`, in one query; locked for update on request. */
+export async function currentAnswers(db: Executor, orgId: string, controls: readonly CatalogControl[], opts: { lock?: boolean } = {}) {
+  const refs = [...new Set(controls.map((c) => c.ref))];
+  if (refs.length === 0) return new Map<string, AnswerRow>();
+  const q = db.select().from(controlAnswers).where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs)));
+  const rows = opts.lock ? await q.for('update') : await q;
+  return new Map(rows.map((r) => [answerKey(r.frameworkId, r.ref), r]));
+}
+
+/** Rows per insert, under PostgreSQL's 65,535 bind parameters (an import has at most 1,000 rows: one statement each). */
+const CHUNK_ROWS = 1000;
+function* chunks<T>(rows: T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += CHUNK_ROWS) yield rows.slice(i, i + CHUNK_ROWS);
+}
+
+/** Every stored column but the key, set from the proposed row: the update half of the batched upsert. */
+const UPSERT_SET = Object.fromEntries(
+  Object.entries(getTableColumns(controlAnswers))
+    .filter(([k]) => !['orgId', 'frameworkId', 'ref'].includes(k))
+    .map(([k, col]) => [k, sql.raw(`excluded."${col.name}"`)]),
+);
+
+/**
+ * Stores decided writes (changed ones only) on an open transaction in a fixed number of
+ * statements, however many there are: the answers, their version rows, their audit entries, the
+ * control.updated events and the staleness of library entries resting on what changed. Rows that
+ * exist must have been read under a lock by the caller. Returns the saved rows in order.
+ */
+export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: readonly AnswerWrite[], opts: WriteOptions = {}): Promise<AnswerRow[]> {
+  if (writes.length === 0) return [];
+  const rowOf = (w: AnswerWrite) => ({
+    orgId: ctx.orgId, frameworkId: w.control.frameworkId, ref: w.control.ref, version: (w.current?.version ?? 0) + 1, ...w.values,
+  });
+  const fresh = writes.filter((w) => !w.current).map(rowOf);
+  const existing = writes.filter((w) => w.current).map(rowOf);
+  const saved = new Map<string, AnswerRow>();
+  // First answers: a plain insert, so a concurrent first answer fails on the primary key (a version conflict).
+  for (const part of chunks(fresh)) for (const r of await tx.insert(controlAnswers).values(part).returning()) saved.set(answerKey(r.frameworkId, r.ref), r);
+  // Changed answers: rows the caller holds locked, all set to their new values in one statement.
+  for (const part of chunks(existing)) {
+    const rows = await tx.insert(controlAnswers).values(part)
+      .onConflictDoUpdate({ target: [controlAnswers.orgId, controlAnswers.frameworkId, controlAnswers.ref], set: UPSERT_SET })
+      .returning();
+    for (const r of rows) saved.set(answerKey(r.frameworkId, r.ref), r);
+  }
+  const rows = writes.map((w) => saved.get(answerKey(w.control.frameworkId, w.control.ref))!);
+
+  for (const part of chunks(writes.map((w, i) => ({
+    orgId: ctx.orgId, frameworkId: w.control.frameworkId, ref: w.control.ref, version: rows[i]!.version,
+    snapshot: snapshotOf(rows[i]!), changedFields: w.changed, changedBy: ctx.actor.id, changedAt: w.values.updatedAt, requestId: ctx.requestId,
+  })))) await tx.insert(controlAnswerVersions).values(part);
+  await recordAudits(tx, ctx, writes.map((w, i) => ({
+    action: w.current ? 'control.updated' : 'control.answered', targetType: 'control', targetId: answerKey(w.control.frameworkId, w.control.ref),
+    summary: { ref: w.control.ref, version: rows[i]!.version, changed: w.changed, status: w.values.status, applicable: w.values.applicable, ...(opts.via ? { via: opts.via } : {}) },
+  })));
+
+  // Library answers resting on what a control says (not on its owner or review date) need a new look.
+  const causes: Array<StaleCause & { write: number }> = [];
+  writes.forEach((w, i) => {
+    const substantive = w.changed.filter((f) => STATEMENT_FIELDS.has(f));
+    if (w.current && substantive.length > 0) {
+      causes.push({ write: i, framework: w.control.frameworkId, ref: w.control.ref, reason: `control ${w.control.ref} changed in version ${rows[i]!.version} (${substantive.join(', ')})` });
+    }
+  });
+  const staleBy = new Map<number, EventInput[]>();
+  for (const s of await markStaleMany(tx, ctx, causes)) {
+    const write = causes[s.cause]!.write;
+    (staleBy.get(write) ?? staleBy.set(write, []).get(write)!).push(s.event);
+  }
+  // Events in the order one-by-one writes would emit them: each control.updated, then the staleness it caused.
+  const list: EventInput[] = writes.flatMap((w, i) => [
+    { type: 'control.updated' as const, data: {
+      framework: w.control.frameworkId, ref: w.control.ref, version: rows[i]!.version, changed: w.changed, status: w.values.status, applicable: w.values.applicable,
+    } },
+    ...(staleBy.get(i) ?? []),
+  ]);
+  await emitEvents(tx, ctx, list);
+  return rows;
+}
+
 /**
  * Writes one control's answer on an open transaction: rules, version check (under a row lock),
  * the new version row and its audit event. An identical write makes no new version.
@@ -127,41 +236,11 @@ export async function writeControlAnswer(
   tx: Executor, ctx: TxContext, control: CatalogControl, input: ControlAnswerInput, expected: number | undefined, opts: WriteOptions = {},
 ): Promise<{ row: AnswerRow; outcome: WriteOutcome; changed: string[] }> {
   validate(input);
-  const values = answerValues(ctx, input);
-  const now = values.updatedAt;
-  const [current] = await tx.select().from(controlAnswers)
-    .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref)))
-    .for('update');
-  if (current && expected === undefined && !opts.overwrite) {
-    throw new DomainError('precondition_required', `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
-  }
-  if (expected !== undefined && (current?.version ?? 0) !== expected) {
-    throw new DomainError('version_conflict', `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`);
-  }
-  const changed = changedAnswerFields(current, values);
-  if (current && changed.length === 0) return { row: current, outcome: 'unchanged', changed }; // nothing changed: no new version
-  const version = (current?.version ?? 0) + 1;
-  const [saved] = current
-    ? await tx.update(controlAnswers).set({ ...values, version })
-      .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref))).returning()
-    : await tx.insert(controlAnswers).values({ orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version, ...values }).returning();
-  await tx.insert(controlAnswerVersions).values({
-    orgId: ctx.orgId, frameworkId: control.frameworkId, ref: control.ref, version,
-    snapshot: snapshotOf(saved!), changedFields: changed, changedBy: ctx.actor.id, changedAt: now, requestId: ctx.requestId,
-  });
-  await recordAudit(tx, ctx, {
-    action: current ? 'control.updated' : 'control.answered', targetType: 'control', targetId: `${control.frameworkId}:${control.ref}`,
-    summary: { ref: control.ref, version, changed, status: values.status, applicable: values.applicable, ...(opts.via ? { via: opts.via } : {}) },
-  });
-  await emitEvent(tx, ctx, 'control.updated', {
-    framework: control.frameworkId, ref: control.ref, version, changed, status: values.status, applicable: values.applicable,
-  });
-  // Library answers resting on what this control says (not on its owner or review date) need a new look.
-  const substantive = changed.filter((f) => STATEMENT_FIELDS.has(f));
-  if (current && substantive.length > 0) {
-    await markStale(tx, ctx, [{ framework: control.frameworkId, ref: control.ref }], `control ${control.ref} changed in version ${version} (${substantive.join(', ')})`);
-  }
-  return { row: saved!, outcome: current ? 'updated' : 'created', changed };
+  const current = (await currentAnswers(tx, ctx.orgId, [control], { lock: true })).get(answerKey(control.frameworkId, control.ref));
+  const write = planAnswerWrite(ctx, control, current, input, expected, opts);
+  if (current && write.changed.length === 0) return { row: current, outcome: 'unchanged', changed: [] }; // nothing changed: no new version
+  const [row] = await applyAnswerWrites(tx, ctx, [write], opts);
+  return { row: row!, outcome: current ? 'updated' : 'created', changed: write.changed };
 }
 
 /**

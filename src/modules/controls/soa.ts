@@ -1,22 +1,22 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CSV_OPTIONS, neutralize, unneutralize } from '../../lib/tabular.js';
 import { readSoaTable, type RawTable, type UploadFormat } from '../../formats/soa-table.js';
 import { evidenceByControl } from '../evidence/service.js';
 import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
+import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/service.js';
 import { ANSWERABLE, normalizeRef } from '../catalog/service.js';
 import { catalogControls, controlAliases } from '../catalog/tables.js';
 import { organizations } from '../identity/tables.js';
 import {
-  answerRuleProblems, answerValues, answersByControl, changedAnswerFields, writeControlAnswer,
-  type AnswerRow, type ControlAnswerInput, type WriteOutcome,
+  answerRuleProblems, answersByControl, applyAnswerWrites, currentAnswers, planAnswerWrite,
+  type AnswerRow, type AnswerWrite, type ControlAnswerInput, type WriteOutcome,
 } from './service.js';
 import {
-  CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES, controlAnswers,
+  CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES,
   type ControlStatus, type Responsibility, type Visibility,
 } from './tables.js';
 
@@ -417,8 +417,47 @@ export interface SoaImportResult {
 }
 
 /**
- * Imports an SoA file: every row is checked first and any problem refuses the whole file (422,
- * every problem listed); otherwise all changed rows are written in one transaction.
+ * The outcome of a checked file against the stored answers: the version problems join the row
+ * problems (any problem refuses the whole file), else the writes it makes and the result.
+ */
+function planImport(
+  ctx: ServiceContext, format: UploadFormat, checked: ValidatedTable, current: Map<string, AnswerRow>, dryRun: boolean,
+): { result: SoaImportResult; writes: AnswerWrite[] } {
+  const problems = [...checked.problems];
+  for (const p of checked.planned) {
+    const now = current.get(`${p.control.frameworkId}:${p.control.ref}`)?.version ?? 0;
+    if (p.expectedVersion !== undefined && p.expectedVersion !== now) {
+      problems.push({
+        row: p.rowNumber, column: 'version',
+        message: `is ${p.expectedVersion}, but ${p.control.ref} is at version ${now}: it changed since this file was exported; export again and reapply your change`,
+      });
+    }
+  }
+  if (problems.length > 0) {
+    const rowsWithProblems = new Set(problems.map((p) => p.row)).size;
+    throw new DomainError('unprocessable', `${rowsWithProblems} row${rowsWithProblems === 1 ? ' has' : 's have'} problems; nothing was imported`, { errors: problemsToErrors(problems) });
+  }
+
+  const result: SoaImportResult = { format, created: 0, updated: 0, unchanged: 0, skipped: checked.skipped, dryRun, changes: [] };
+  const writes: AnswerWrite[] = [];
+  for (const p of checked.planned) {
+    const before = current.get(`${p.control.frameworkId}:${p.control.ref}`);
+    const write = planAnswerWrite(ctx, p.control, before, settle(p.input, before), p.expectedVersion, { overwrite: true });
+    const outcome: WriteOutcome = !before ? 'created' : write.changed.length > 0 ? 'updated' : 'unchanged';
+    result[outcome]++;
+    if (outcome === 'unchanged') continue;
+    writes.push(write);
+    result.changes.push({
+      row: p.rowNumber, framework: p.control.frameworkId, ref: p.control.ref, outcome, version: (before?.version ?? 0) + 1, changedFields: write.changed,
+    });
+  }
+  return { result, writes };
+}
+
+/**
+ * Imports an SoA file: every row is checked first, against the catalog and the stored versions,
+ * and any problem refuses the whole file (422, every problem listed) before a transaction opens;
+ * otherwise one short transaction writes all changed rows in a few multi-row statements.
  */
 export async function importSoa(
   ctx: ServiceContext, file: Buffer,
@@ -429,59 +468,22 @@ export async function importSoa(
   const table = await (opts.read ?? readSoaTable)(file);
   const catalog = await answerableCatalog(ctx.db);
   const checked = validateTable(table, catalog.resolve);
-  const txCtx = (tx: Executor): TxContext => ({ ...ctx, db: tx });
+  const controls = checked.planned.map((p) => p.control);
+  const first = planImport(ctx, table.format, checked, await currentAnswers(ctx.db, ctx.orgId, controls), opts.dryRun);
+  if (opts.dryRun) return first.result;
 
   try {
     return await ctx.db.transaction(async (tx) => {
-      const refs = checked.planned.map((p) => p.control.ref);
-      const currentRows = refs.length === 0 ? [] : await (() => {
-        const q = tx.select().from(controlAnswers).where(and(eq(controlAnswers.orgId, ctx.orgId), inArray(controlAnswers.ref, refs)));
-        return opts.dryRun ? q : q.for('update');
-      })();
-      const current = new Map(currentRows.map((r) => [`${r.frameworkId}:${r.ref}`, r]));
-      const problems = [...checked.problems];
-      for (const p of checked.planned) {
-        const now = current.get(`${p.control.frameworkId}:${p.control.ref}`)?.version ?? 0;
-        if (p.expectedVersion !== undefined && p.expectedVersion !== now) {
-          problems.push({
-            row: p.rowNumber, column: 'version',
-            message: `is ${p.expectedVersion}, but ${p.control.ref} is at version ${now}: it changed since this file was exported; export again and reapply your change`,
-          });
-        }
-      }
-      if (problems.length > 0) {
-        const rowsWithProblems = new Set(problems.map((p) => p.row)).size;
-        throw new DomainError('unprocessable', `${rowsWithProblems} row${rowsWithProblems === 1 ? ' has' : 's have'} problems; nothing was imported`, { errors: problemsToErrors(problems) });
-      }
-
-      const result: SoaImportResult = { format: table.format, created: 0, updated: 0, unchanged: 0, skipped: checked.skipped, dryRun: opts.dryRun, changes: [] };
-      for (const p of checked.planned) {
-        const before = current.get(`${p.control.frameworkId}:${p.control.ref}`);
-        const input = settle(p.input, before);
-        let outcome: WriteOutcome;
-        let changed: string[];
-        let version: number;
-        if (opts.dryRun) {
-          changed = changedAnswerFields(before, answerValues(ctx, input));
-          outcome = !before ? 'created' : changed.length > 0 ? 'updated' : 'unchanged';
-          version = (before?.version ?? 0) + (outcome === 'unchanged' ? 0 : 1);
-        } else {
-          const w = await writeControlAnswer(tx, txCtx(tx), p.control, input, p.expectedVersion, { overwrite: true, via: 'import' });
-          ({ outcome, changed } = w);
-          version = w.row.version;
-        }
-        result[outcome]++;
-        if (outcome !== 'unchanged') result.changes.push({ row: p.rowNumber, framework: p.control.frameworkId, ref: p.control.ref, outcome, version, changedFields: changed });
-      }
-      if (!opts.dryRun) {
-        await recordAudit(tx, ctx, {
-          action: 'controls.imported', targetType: 'soa', targetId: null,
-          summary: {
-            format: table.format, filename: opts.filename?.slice(0, 200) ?? null, rows: checked.dataRows,
-            created: result.created, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped,
-          },
-        });
-      }
+      // The same plan again on the rows under lock: a change saved since the first read is a stale version, as before.
+      const { result, writes } = planImport(ctx, table.format, checked, await currentAnswers(tx, ctx.orgId, controls, { lock: true }), false);
+      await applyAnswerWrites(tx, { ...ctx, db: tx }, writes, { overwrite: true, via: 'import' });
+      await recordAudit(tx, ctx, {
+        action: 'controls.imported', targetType: 'soa', targetId: null,
+        summary: {
+          format: table.format, filename: opts.filename?.slice(0, 200) ?? null, rows: checked.dataRows,
+          created: result.created, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped,
+        },
+      });
       return result;
     });
   } catch (err) {

@@ -10,7 +10,7 @@ import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { markStaleForSource } from '../library/service.js';
 import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
 import { recordAudit } from '../audit/service.js';
-import { resolveAnswerable } from '../catalog/service.js';
+import { lookupAnswerable, resolveAnswerable } from '../catalog/service.js';
 import { evidence, evidenceControls, evidenceVersions } from './tables.js';
 
 export const EXPIRING_SOON_DAYS = 30;
@@ -112,14 +112,11 @@ function checkUrl(url: string, errors: FieldError[]) {
 
 async function resolveControls(db: Executor, refs: string[], errors: FieldError[]) {
   const out: { frameworkId: string; ref: string }[] = [];
-  for (const raw of refs) {
-    try {
-      const c = await resolveAnswerable(db, raw);
-      if (!out.some((o) => o.frameworkId === c.frameworkId && o.ref === c.ref)) out.push({ frameworkId: c.frameworkId, ref: c.ref });
-    } catch {
-      errors.push({ field: 'body/controls', message: `unknown control "${raw}"` });
-    }
-  }
+  const found = await lookupAnswerable(db, refs);
+  found.forEach((c, i) => {
+    if (!c) errors.push({ field: 'body/controls', message: `unknown control "${refs[i]}"` });
+    else if (!out.some((o) => o.frameworkId === c.frameworkId && o.ref === c.ref)) out.push({ frameworkId: c.frameworkId, ref: c.ref });
+  });
   return out;
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, foreignKey, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { catalogControls } from '../catalog/tables.js';
 import { organizations } from '../identity/tables.js';
@@ -23,6 +24,8 @@ export const evidence = pgTable('evidence', {
 }, (t) => [
   primaryKey({ columns: [t.orgId, t.id] }),
   index('evidence_expiry_idx').on(t.orgId, t.expiresAt),
+  // The expiry scan looks across organizations for what expires soon: a range on expires_at alone.
+  index('evidence_expires_at_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null`),
 ]);
 
 export const evidenceVersions = pgTable('evidence_versions', {

@@ -6,8 +6,8 @@ import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { resolveAnswerable } from '../catalog/service.js';
-import { emitEvent } from '../events/service.js';
+import { resolveAnswerableMany } from '../catalog/service.js';
+import { emitEvent, type EventInput } from '../events/service.js';
 import { evidenceControls } from '../evidence/tables.js';
 import { memberships } from '../identity/tables.js';
 import { questions } from '../questionnaires/tables.js';
@@ -98,15 +98,15 @@ export async function checkOwner(db: Executor, orgId: string, ownerId: string) {
 }
 
 async function resolveControls(db: Executor, refs: string[]): Promise<ControlRef[]> {
+  let rows;
+  try {
+    rows = await resolveAnswerableMany(db, refs);
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'not_found') throw new DomainError('unprocessable', err.message);
+    throw err;
+  }
   const out: ControlRef[] = [];
-  for (const raw of refs) {
-    let row;
-    try {
-      row = await resolveAnswerable(db, raw);
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'not_found') throw new DomainError('unprocessable', err.message);
-      throw err;
-    }
+  for (const row of rows) {
     if (!out.some((c) => c.framework === row.frameworkId && c.ref === row.ref)) out.push({ framework: row.frameworkId, ref: row.ref });
   }
   return out;
@@ -271,6 +271,38 @@ export async function markStale(tx: Executor, ctx: { orgId: string; clock: Clock
     await emitEvent(tx, ctx, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
   }
   return rows.length;
+}
+
+export interface StaleCause extends ControlRef { reason: string }
+
+/**
+ * markStale for several controls at once, each with its own reason, in one statement (a bulk
+ * import changes many). An entry resting on several of them takes the reason of the first in
+ * the list, as successive markStale calls would give it. Emits nothing: returns the
+ * library.entry_stale events with the index of their cause, for the caller's batch.
+ */
+export async function markStaleMany(
+  tx: Executor, ctx: { orgId: string; clock: Clock }, causes: readonly StaleCause[],
+): Promise<Array<{ cause: number; event: EventInput }>> {
+  if (causes.length === 0) return [];
+  const now = ctx.clock().toISOString();
+  const list = sql.join(causes.map((c, i) => sql`(${c.framework}::text, ${c.ref}::text, ${c.reason}::text, ${i}::int)`), sql`, `);
+  const result = await tx.execute(sql`
+    update ${libraryEntries} e set stale = true, stale_reason = m.reason, stale_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+    from (
+      select distinct on (lec.entry_id) lec.entry_id, v.reason, v.ord
+      from ${libraryEntryControls} lec
+      join (values ${list}) as v(framework_id, ref, reason, ord) on lec.framework_id = v.framework_id and lec.ref = v.ref
+      where lec.org_id = ${ctx.orgId}
+      order by lec.entry_id, v.ord
+    ) m
+    where e.org_id = ${ctx.orgId} and e.id = m.entry_id and e.stale = false and e.status = 'approved'
+    returning e.id, e.owner_id, e.question, m.reason, m.ord`);
+  const rows = (result as unknown as { rows: Array<{ id: string; owner_id: string; question: string; reason: string; ord: number }> }).rows;
+  return [...rows].sort((a, b) => a.ord - b.ord).map((r) => ({
+    cause: r.ord,
+    event: { type: 'library.entry_stale' as const, data: { id: r.id, ownerId: r.owner_id, question: r.question.slice(0, 500), reason: r.reason } },
+  }));
 }
 
 /**

@@ -11,7 +11,7 @@ import type { AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
 import { libraryEntries } from '../library/tables.js';
 import { loadPassages, type PassageRow } from '../knowledge/service.js';
-import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, rowsOf, termCounts, thesaurusTerms, tokensOf, type TermDoc } from './retrieval.js';
+import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, rowsOf, termCounts, thesaurusTerms, tokensOf, type Expansion, type TermDoc, type Tokens } from './retrieval.js';
 import { understand, type PlaceTable, type Understanding } from './understand.js';
 import { bearingSentences, optionsInText, statementCoverage, inList, listMeaning, matchNumberOption, matchOption, matchPlaceOption, settleByFact, words, type FactMap, type FactValue, type Geo, type ListMeaning } from './decide.js';
 import { countriesOf, factSentence, formatList, groupOf, inGroup, loadFacts, normalizeCountry, profileCatalog, regionCountry } from '../profile/index.js';
@@ -356,9 +356,23 @@ const SECTION_WEIGHT = 0.3;
  */
 export async function retrieve(
   db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
-  opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]>; extraPassages?: Map<string, PassageDoc[]> } = {},
+  opts: RankOptions = {},
 ): Promise<Retrieved[]> {
+  return rank(corpus, qs, await prepareBatch(db, qs, thesaurus), opts);
+}
+
+export interface RankOptions { context?: RetrievalContext; extra?: Map<string, ControlDoc[]>; extraPassages?: Map<string, PassageDoc[]> }
+
+/** What a batch needs from the database before ranking: its words stemmed (one query) and the thesaurus. */
+export interface PreparedBatch { tokens: Tokens[]; groups: Expansion[] }
+
+export async function prepareBatch(db: Executor, qs: QuestionInput[], thesaurus: Thesaurus): Promise<PreparedBatch> {
   const [tokens, groups] = await Promise.all([tokensOf(db, [...qs.map((q) => q.text), ...qs.map((q) => q.section ?? '')]), thesaurusTerms(db, thesaurus)]);
+  return { tokens, groups };
+}
+
+/** The ranking itself: pure CPU work, run in a worker for a fill. */
+export function rank(corpus: AnswerCorpus, qs: QuestionInput[], { tokens, groups }: PreparedBatch, opts: RankOptions = {}): Retrieved[] {
   const own = tokens.slice(0, qs.length).map(termCounts);
   const context = opts.context ?? { previous: [] };
   return qs.map((q, i) => {
@@ -621,12 +635,35 @@ function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }, u
 }
 
 /** Offline drafting of a batch: retrieval, then composition from the cited statements. */
-export async function draftAnswers(
-  db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
-  opts: { context?: RetrievalContext; extra?: Map<string, ControlDoc[]>; extraPassages?: Map<string, PassageDoc[]> } = {},
-): Promise<Map<string, DraftAnswer>> {
-  const retrieved = await retrieve(db, corpus, qs, thesaurus, opts);
-  return new Map(retrieved.map((r) => [r.question.id, compose(r, corpus)]));
+export async function draftAnswers(db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus, opts: RankOptions = {}): Promise<Map<string, DraftAnswer>> {
+  return draftPrepared(corpus, qs, await prepareBatch(db, qs, thesaurus), opts);
+}
+
+export function draftPrepared(corpus: AnswerCorpus, qs: QuestionInput[], prepared: PreparedBatch, opts: RankOptions = {}): Map<string, DraftAnswer> {
+  return new Map(rank(corpus, qs, prepared, opts).map((r) => [r.question.id, compose(r, corpus)]));
+}
+
+/**
+ * The corpus as plain data, for a worker thread: indexes, functions and the shared tables are
+ * rebuilt there (class instances and closures do not cross threads).
+ */
+export interface CorpusData {
+  controls: ControlDoc[];
+  passages: PassageDoc[];
+  library: LibraryDoc[];
+  evidence: EvidenceIndex;
+  facts: FactMap;
+}
+
+export function corpusData(c: AnswerCorpus): CorpusData {
+  return { controls: c.controls, passages: [...c.passages.docs], library: c.library, evidence: c.evidence, facts: c.facts };
+}
+
+export function corpusFromData(d: CorpusData): AnswerCorpus {
+  return {
+    controls: d.controls, index: new Bm25Index(d.controls), passages: new Bm25Index(d.passages), byRef: new Map(d.controls.map((c) => [c.ref, c])),
+    library: d.library, evidence: d.evidence, facts: d.facts, geo, calibration: loadCalibration(),
+  };
 }
 
 /** What a control says, for its embedding: the catalog's words and the organization's own. */

@@ -27,16 +27,18 @@ export type Query = Map<string, number>;
 
 export class Bm25Index<D extends TermDoc> {
   private readonly idf = new Map<string, number>();
-  private readonly avgLen: Record<Field, number>;
-  private readonly lengths: Map<D, Record<Field, number>>;
-
-  private readonly weight: Record<Field, number>;
+  /**
+   * Inverted index: per term, the documents holding it (in document order) with the term's
+   * saturated-length-normalised field-weighted frequency, computed once. A question then touches
+   * only the documents sharing a word with it instead of every document.
+   */
+  private readonly postings = new Map<string, Array<{ at: number; tf: number }>>();
 
   constructor(readonly docs: readonly D[], weights: Partial<Record<Field, number>> = {}) {
-    this.weight = { ...FIELD_WEIGHT, ...weights };
+    const weight = { ...FIELD_WEIGHT, ...weights };
     const df = new Map<string, number>();
     const totals: Record<Field, number> = { title: 0, keywords: 0, body: 0, answer: 0 };
-    this.lengths = new Map();
+    const lengths: Array<Record<Field, number>> = [];
     for (const d of docs) {
       const seen = new Set<string>();
       const len: Record<Field, number> = { title: 0, keywords: 0, body: 0, answer: 0 };
@@ -47,12 +49,25 @@ export class Bm25Index<D extends TermDoc> {
         }
         totals[f] += len[f];
       }
-      this.lengths.set(d, len);
+      lengths.push(len);
       for (const t of seen) df.set(t, (df.get(t) ?? 0) + 1);
     }
     const n = docs.length;
     for (const [t, k] of df) this.idf.set(t, Math.log(1 + (n - k + 0.5) / (k + 0.5)));
-    this.avgLen = Object.fromEntries(FIELDS.map((f) => [f, n > 0 ? totals[f] / n || 1 : 1])) as Record<Field, number>;
+    const avgLen = Object.fromEntries(FIELDS.map((f) => [f, n > 0 ? totals[f] / n || 1 : 1])) as Record<Field, number>;
+    docs.forEach((d, at) => {
+      const len = lengths[at]!;
+      const terms = new Set<string>();
+      for (const f of FIELDS) for (const term of d.fields[f]?.keys() ?? []) terms.add(term);
+      for (const term of terms) {
+        let tf = 0;
+        for (const f of FIELDS) {
+          const raw = d.fields[f]?.get(term);
+          if (raw && weight[f] > 0) tf += (weight[f] * raw) / (1 - B + (B * len[f]) / avgLen[f]);
+        }
+        if (tf > 0) (this.postings.get(term) ?? this.postings.set(term, []).get(term)!).push({ at, tf });
+      }
+    });
   }
 
   /**
@@ -62,27 +77,21 @@ export class Bm25Index<D extends TermDoc> {
   search(query: Query): Array<{ doc: D; score: number; coverage: number }> {
     let mass = 0;
     for (const [term, qw] of query) mass += qw * (this.idf.get(term) ?? 0);
-    const out: Array<{ doc: D; score: number; coverage: number }> = [];
-    for (const d of this.docs) {
-      const len = this.lengths.get(d)!;
-      let score = 0;
-      let matched = 0;
-      for (const [term, qw] of query) {
-        const idf = this.idf.get(term);
-        if (idf === undefined) continue;
-        let tf = 0;
-        for (const f of FIELDS) {
-          const raw = d.fields[f]?.get(term);
-          if (raw && this.weight[f] > 0) tf += (this.weight[f] * raw) / (1 - B + (B * len[f]) / this.avgLen[f]);
-        }
-        if (tf > 0) {
-          score += qw * idf * (tf / (K1 + tf));
-          matched += qw * idf;
-        }
+    const score = new Map<number, { score: number; matched: number }>();
+    // Terms in query order, so each document's sum is added up in the same order as term by term.
+    for (const [term, qw] of query) {
+      const idf = this.idf.get(term);
+      if (idf === undefined) continue;
+      for (const { at, tf } of this.postings.get(term) ?? []) {
+        const s = score.get(at) ?? score.set(at, { score: 0, matched: 0 }).get(at)!;
+        s.score += qw * idf * (tf / (K1 + tf));
+        s.matched += qw * idf;
       }
-      if (score > 0) out.push({ doc: d, score, coverage: mass > 0 ? matched / mass : 0 });
     }
-    return out.sort((a, b) => b.score - a.score);
+    const out: Array<{ at: number; doc: D; score: number; coverage: number }> = [];
+    for (const [at, s] of score) if (s.score > 0) out.push({ at, doc: this.docs[at]!, score: s.score, coverage: mass > 0 ? s.matched / mass : 0 });
+    // Ties keep document order, as a scan of the documents would.
+    return out.sort((a, b) => b.score - a.score || a.at - b.at).map(({ doc, score: sc, coverage }) => ({ doc, score: sc, coverage }));
   }
 }
 
@@ -147,7 +156,7 @@ export function fieldsFromWeights(rows: Array<{ lexeme: string; weights: string[
   return fields;
 }
 
-interface Expansion {
+export interface Expansion {
   group: Thesaurus['groups'][number];
   /** One-word terms with their inflections, and terms stemming loses ("24/7", "ci/cd"). */
   match: RegExp;
@@ -229,10 +238,12 @@ export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<
   // A control named by several matched groups, or first in a group, is the stronger hint.
   const votes = new Map<string, number>();
   const lower = ` ${normalize(text)} `;
+  // A phrase can only match where its first lexeme occurs: only those are tried.
+  const present = new Set(tokens.map(([, l]) => l));
   for (const g of groups) {
     // A term matches by its stems in order ("employment agreements" finds "employment
     // agreement"), or by its pattern (one word with its inflections; "24/7" as written).
-    if (!g.stems.some((st) => containsPhrase(tokens, st)) && !g.match.test(lower)) continue;
+    if (!g.stems.some((st) => present.has(st[0]![1]) && containsPhrase(tokens, st)) && !g.match.test(lower)) continue;
     for (const t of g.lexemes) if (!query.has(t)) query.set(t, SYNONYM_WEIGHT);
     g.group.controls.forEach((c, i) => votes.set(c, (votes.get(c) ?? 0) + 1 / (i + 1)));
   }

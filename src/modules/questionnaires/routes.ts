@@ -92,14 +92,20 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
 
   app.get('/questionnaires/:id', {
     schema: {
-      tags: ['questionnaires'], operationId: 'getQuestionnaire', summary: 'A questionnaire with its questions and answers', params: IdParam,
+      tags: ['questionnaires'], operationId: 'getQuestionnaire', summary: 'A questionnaire with its progress and one page of its questions and answers',
+      description: 'The summary (status, progress) comes first on every page; `questions` holds up to `limit` questions in questionnaire order, and `nextCursor` continues with the same filters.',
+      params: IdParam,
       querystring: Type.Object({
         status: Type.Optional(Type.Enum([...ANSWER_STATUSES, 'unanswered'], { description: 'Only questions whose answer has this status.' })),
         stale: Type.Optional(Type.Boolean({ description: 'Only answers whose sources changed or expired (true), or the others (false).' })),
+        ...PageQuery.properties,
       }),
-      response: withProblems({ 200: Type.Object({ ...Summary.properties, questions: Type.Array(Question) }) }),
+      response: withProblems({ 200: Type.Object({ ...Summary.properties, questions: Type.Array(Question), nextCursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next page of questions; null on the last page.' })) }) }),
     },
-    handler: async (req) => service.getQuestionnaire(req.ctx(), req.params.id, req.query),
+    handler: async (req) => {
+      const { limit, cursor, ...filter } = req.query;
+      return service.getQuestionnaire(req.ctx(), req.params.id, filter, { limit: limit ?? 50, cursor });
+    },
   });
 
   app.get('/questionnaires/:id/gaps', {
@@ -228,7 +234,7 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
       const base = (questionnaire.sourceFileName ?? questionnaire.name).replace(/\.[a-z0-9]+$/i, '').replace(/[^\w.\- ]+/g, '_');
       reply.header('cache-control', 'no-store');
       if (format === 'json') {
-        const full = await service.getQuestionnaire(req.ctx(), req.params.id, scope === 'approved' ? { status: 'approved' } : {});
+        const full = await service.wholeQuestionnaire(req.ctx(), req.params.id, scope === 'approved' ? { status: 'approved' } : {});
         return reply.type(CONTENT_TYPES.json).send({ id: full.id, name: full.name, questions: full.questions });
       }
       if (format === 'vsaq') {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
@@ -8,19 +8,25 @@ import { decodeCursor, invalidCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
 import type { BlobStore } from '../../lib/storage.js';
-import { emitEvent } from '../events/service.js';
+import { emitEvent, emitEvents } from '../events/service.js';
 import { controlAnswers } from '../controls/tables.js';
 import { evidence } from '../evidence/tables.js';
 import { entryStates } from '../library/service.js';
 import { factStates } from '../profile/index.js';
 import { sourceVersions } from '../knowledge/service.js';
-import { controlText, passageText, semanticPassages, draftAnswers, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
+import { controlText, passageText, semanticPassages, draftPrepared, type DraftAnswer, type PreparedBatch, prepareBatch, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
 import { inList, listMeaning } from './decide.js';
 import { failureFields, withLlmLog, type Llm } from './llm.js';
+import { draftInPool, primeCorpus, type DraftRunner } from './draft-task.js';
+import { thesaurusTerms } from './retrieval.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
 import { CHOICES, jobs, questionnaires, questions, type AnswerSource, type AnswerStatus, type Choice } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
+type PendingRow = Pick<QuestionRow, 'id' | 'ref' | 'position' | 'text' | 'section' | 'sheet' | 'allowedAnswers' | 'answerCells'>;
+
+/** Yields to the event loop: a chain of PGlite queries resolves in microtasks and would starve it. */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 type QuestionnaireRow = typeof questionnaires.$inferSelect;
 
 export function answerOf(q: QuestionRow, staleReasons: string[] = []) {
@@ -181,7 +187,35 @@ export async function listQuestionnaires(ctx: ServiceContext, q: { limit: number
 
 export interface QuestionFilter { status?: AnswerStatus | 'unanswered'; stale?: boolean }
 
-export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: QuestionFilter = {}) {
+/**
+ * A questionnaire's summary and one page of its questions in questionnaire order (keyset on the
+ * position). The staleness filter is computed in process, so pages are read forward in chunks
+ * until the page is full: a page never holds more than `limit` questions, and never skips any.
+ */
+export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: QuestionFilter, page: { limit: number; cursor?: string | undefined }) {
+  const after = decodeCursor(page.cursor);
+  if (after !== undefined && !/^\d{1,9}$/.test(after)) throw invalidCursor();
+  const row = await load(ctx.db, ctx.orgId, id);
+  const kept: Array<{ q: QuestionRow; reasons: string[] | undefined }> = [];
+  let from = after === undefined ? -1 : Number(after);
+  const chunk = page.limit + 1;
+  for (;;) {
+    const qs = await ctx.db.select().from(questions)
+      .where(and(
+        eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id), gt(questions.position, from),
+        filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
+      )).orderBy(asc(questions.position)).limit(chunk);
+    const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
+    for (const q of qs) if (filter.stale === undefined || stale.has(q.id) === filter.stale) kept.push({ q, reasons: stale.get(q.id) });
+    if (qs.length < chunk || kept.length > page.limit) break;
+    from = qs[qs.length - 1]!.position;
+  }
+  const { items, nextCursor } = toPage(kept, page.limit, (k) => String(k.q.position));
+  return { ...summaryView(row), questions: items.map((k) => questionView(k.q, k.reasons)), nextCursor };
+}
+
+/** The summary with every question (the JSON export): one query, however many questions. */
+export async function wholeQuestionnaire(ctx: ServiceContext, id: string, filter: QuestionFilter = {}) {
   const row = await load(ctx.db, ctx.orgId, id);
   const qs = await ctx.db.select().from(questions)
     .where(and(
@@ -189,8 +223,7 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
       filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
     )).orderBy(asc(questions.position));
   const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
-  const kept = filter.stale === undefined ? qs : qs.filter((q) => stale.has(q.id) === filter.stale);
-  return { ...summaryView(row), questions: kept.map((q) => questionView(q, stale.get(q.id))) };
+  return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };
 }
 
 /** Every answer waiting for a person, across questionnaires, in questionnaire then question order. */
@@ -258,7 +291,14 @@ export interface FillDeps {
   log?: { info(obj: object, msg: string): void; warn?(obj: object, msg: string): void };
   /** The language model, when configured: semantic ranking and drafted prose (never for prospects). */
   llm?: Llm | undefined;
+  /**
+   * The worker pool that ranks and drafts each batch off the event loop (the app's parser pool).
+   * Without one (unit tests of the job) the batch is drafted in process.
+   */
+  pool?: DraftRunner | undefined;
   batchSize?: number;
+  /** How long a claim holds without renewal (default LEASE_MS); renewed every third of it while the job runs. */
+  leaseMs?: number;
   /** Test seam: called after each committed batch (a crash here must lose nothing). */
   afterBatch?: (done: number) => Promise<void>;
 }
@@ -276,8 +316,8 @@ class LeaseLost extends Error {
  * webhook worker fences on its attempts counter the same way). Otherwise it throws and the
  * transaction rolls back. Its row lock also keeps a concurrent claim (SKIP LOCKED) out until commit.
  */
-async function holdLease(tx: Executor, job: JobRow, now: Date): Promise<void> {
-  const [held] = await tx.update(jobs).set({ lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now })
+async function holdLease(tx: Executor, job: JobRow, now: Date, leaseMs: number): Promise<void> {
+  const [held] = await tx.update(jobs).set({ lockedUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
     .where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts), eq(jobs.status, 'running')))
     .returning({ id: jobs.id });
   if (!held) throw new LeaseLost();
@@ -296,12 +336,52 @@ async function finishJob(tx: Executor, job: JobRow, now: Date): Promise<void> {
  * whose claim was superseded stops at its next write, writing nothing, and returns normally.
  */
 export async function runFillJob(deps: FillDeps, job: JobRow): Promise<void> {
+  // The lease is short, so a fill cut off by a crash resumes soon after a restart; a heartbeat
+  // renews it between batches too (a slow model call can outlast it). A lost lease shows at the next write.
+  const heartbeat = setInterval(() => {
+    deps.db.transaction((tx) => holdLease(tx, job, deps.clock(), leaseOf(deps))).catch(() => {});
+  }, leaseOf(deps) / 3);
+  heartbeat.unref();
   try {
     await fill(deps, job);
   } catch (err) {
     if (!(err instanceof LeaseLost)) throw err;
     deps.log?.warn?.({ jobId: job.id, orgId: job.orgId, questionnaireId: job.subjectId, claim: job.attempts }, 'fill job lease lost to another worker; stopping without writing');
+  } finally {
+    clearInterval(heartbeat);
   }
+}
+
+/** One batch's answers, events and progress, in one short fenced transaction of a few statements. */
+async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], drafts: Map<string, DraftAnswer>): Promise<void> {
+  const { db, clock } = deps;
+  const orgId = job.orgId;
+  const qid = job.subjectId;
+  const now = clock();
+  await db.transaction(async (tx) => {
+    // Fenced first: a superseded worker writes no answer, event or progress. The renewal keeps a
+    // long fill (a slow model) from being taken over meanwhile.
+    await holdLease(tx, job, now, leaseOf(deps));
+    const rows = batch.map((q) => {
+      const d = drafts.get(q.id)!;
+      return {
+        id: q.id, choice: d.choice, answer_text: d.text, confidence: d.confidence, status: d.status, sources: d.sources,
+        review_reason: d.status === 'needs_review' ? (d.reason ?? null) : null, answer_basis: d.basis ?? null,
+      };
+    });
+    await tx.execute(sql`
+      update ${questions} as q set
+        choice = x.choice, answer_text = x.answer_text, confidence = x.confidence, status = x.status, sources = x.sources,
+        review_reason = x.review_reason, answer_basis = x.answer_basis, filled_by_job = ${job.id}, answered_at = ${now},
+        reviewed_by = null, reviewed_at = null
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, choice text, answer_text text, confidence real, status text, sources jsonb, review_reason text, answer_basis jsonb)
+      where q.org_id = ${orgId} and q.id = x.id`);
+    await emitEvents(tx, { orgId, clock }, batch.flatMap((q) => {
+      const d = drafts.get(q.id)!;
+      return d.status === 'needs_review' ? [{ type: 'answer.needs_review' as const, data: { questionnaireId: qid, questionId: q.id, ref: q.ref, confidence: d.confidence } }] : [];
+    }));
+    await setProgress(tx, orgId, qid, job.id, now);
+  });
 }
 
 async function fill(deps: FillDeps, job: JobRow): Promise<void> {
@@ -310,7 +390,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const qid = job.subjectId;
   const target = await db.transaction(async (tx) => {
     const now = clock();
-    await holdLease(tx, job, now);
+    await holdLease(tx, job, now, leaseOf(deps));
     const [row] = await tx.update(questionnaires).set({ status: 'filling', updatedAt: now })
       .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
     if (!row) await finishJob(tx, job, now); // deleted while queued: nothing to fill
@@ -319,16 +399,27 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   if (!target) return;
   // A prospect's questionnaire is answered from public control summaries only: no internal text.
   const publicOnly = target.origin === 'prospect';
-  const pending = await db.select().from(questions).where(and(
-    eq(questions.orgId, orgId), eq(questions.questionnaireId, qid),
+  // The questions still to answer, a batch at a time in questionnaire order (keyset on the
+  // position): no read holds all of a big questionnaire, and none blocks PGlite for long.
+  const readBatch = (after: number, limit: number) => db.select({
+    id: questions.id, ref: questions.ref, position: questions.position, text: questions.text, section: questions.section,
+    sheet: questions.sheet, allowedAnswers: questions.allowedAnswers, answerCells: questions.answerCells,
+  }).from(questions).where(and(
+    eq(questions.orgId, orgId), eq(questions.questionnaireId, qid), gt(questions.position, after),
     or(isNull(questions.status), ne(questions.status, 'approved')),
     or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
-  )).orderBy(asc(questions.position));
-  const size = deps.batchSize ?? 25;
+  )).orderBy(asc(questions.position)).limit(limit);
+  await breathe();
   const corpus = await loadCorpus(db, orgId, clock(), { publicOnly });
+  await breathe();
   const context = { previous: [] };
+  // Names this job's corpus in the pool's workers (a new one per run: the corpus is read per run).
+  const corpusKey = newId();
   // The prospect path never reaches the model: its answers come from public text alone.
   const llm = publicOnly ? undefined : deps.llm;
+  // Offline a batch is a few milliseconds of ranking: larger batches mean fewer round trips. With a
+  // model a batch waits on its calls, and the lease is renewed after each one.
+  const size = deps.batchSize ?? (llm ? 25 : 200);
   const usageBefore = llm ? { ...llm.usage } : undefined;
   // A model that is down or refuses degrades the fill to offline answers rather than failing it,
   // and after the first failure the job stops asking: no timeout is waited out twice.
@@ -349,46 +440,64 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
       return undefined;
     }
   };
-  const controlVectors = llm && pending.length > 0 ? await degrade('embed', () => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
+  const first = await readBatch(-1, size);
+  await breathe();
+  const controlVectors = llm && first.length > 0 ? await degrade('embed', () => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
   const passageVectors = llm && controlVectors && corpus.passages.docs.length > 0 && !llmDown
     ? await degrade('embed', () => llm.embed(db, orgId, corpus.passages.docs.map(passageText))) : undefined;
-  for (let i = 0; i < pending.length; i += size) {
-    const batch = pending.slice(i, i + size);
-    const inputs = batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
-    const questionVectors = llm && controlVectors && !llmDown ? await degrade('embed', () => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
-    const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
-    const extraPassages = passageVectors && questionVectors ? semanticPassages(corpus, passageVectors, inputs, questionVectors) : undefined;
-    const drafts = await draftAnswers(db, corpus, inputs, deps.thesaurus, { context, ...(extra ? { extra } : {}), ...(extraPassages ? { extraPassages } : {}) });
-    if (llm) await degrade('draft', () => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
-    const now = clock();
-    await db.transaction(async (tx) => {
-      // Fenced first: a superseded worker writes no answer, event or progress. The renewal keeps a
-      // long fill (a slow model) from being taken over meanwhile.
-      await holdLease(tx, job, now);
-      for (const q of batch) {
-        const d = drafts.get(q.id)!;
-        await tx.update(questions).set({
-          choice: d.choice, answerText: d.text, confidence: d.confidence, status: d.status, sources: d.sources,
-          reviewReason: d.status === 'needs_review' ? (d.reason ?? null) : null, answerBasis: d.basis ?? null,
-          filledByJob: job.id, answeredAt: now, reviewedBy: null, reviewedAt: null,
-        }).where(and(eq(questions.orgId, orgId), eq(questions.id, q.id)));
-        if (d.status === 'needs_review') {
-          await emitEvent(tx, { orgId, clock }, 'answer.needs_review', { questionnaireId: qid, questionId: q.id, ref: q.ref, confidence: d.confidence });
-        }
-      }
-      await setProgress(tx, orgId, qid, job.id, now);
-    });
-    await deps.afterBatch?.(i + batch.length);
+  const inputsOf = (batch: PendingRow[]) => batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
+  // The pipeline: while a worker ranks batch k, the main thread reads and stems batch k+1 and
+  // writes batch k-1 (one short transaction). The worker gets the corpus before the first batch.
+  const primed = deps.pool && first.length > 0
+    ? thesaurusTerms(db, deps.thesaurus).then((groups) => primeCorpus(deps.pool!, corpusKey, corpus, groups)) : undefined;
+  primed?.catch(() => {});
+  const readAhead = async (after: number) => {
+    const rows = await readBatch(after, size);
+    return { rows, prepared: rows.length > 0 ? await prepareBatch(db, inputsOf(rows), deps.thesaurus) : undefined };
+  };
+  let answered = 0;
+  let writing: Promise<void> | undefined;
+  let next: ReturnType<typeof readAhead> | undefined;
+  try {
+    let batch = first;
+    let prepared = batch.length > 0 ? await prepareBatch(db, inputsOf(batch), deps.thesaurus) : undefined;
+    while (batch.length > 0 && prepared) {
+      const inputs = inputsOf(batch);
+      next = readAhead(batch[batch.length - 1]!.position);
+      // Awaited at the end of this batch; until then its failure is not an unhandled one.
+      next.catch(() => {});
+      const questionVectors = llm && controlVectors && !llmDown ? await degrade('embed', () => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
+      const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
+      const extraPassages = passageVectors && questionVectors ? semanticPassages(corpus, passageVectors, inputs, questionVectors) : undefined;
+      const rankOpts = { context, ...(extra ? { extra } : {}), ...(extraPassages ? { extraPassages } : {}) };
+      await primed;
+      const drafts = deps.pool ? await draftInPool(deps.pool, corpusKey, corpus, inputs, prepared, rankOpts) : draftPrepared(corpus, inputs, prepared, rankOpts);
+      if (llm) await degrade('draft', () => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
+      await writing;
+      answered += batch.length;
+      const done = answered;
+      writing = writeBatch(deps, job, batch, drafts).then(() => deps.afterBatch?.(done));
+      // Its failure is thrown where it is awaited (the next batch, or the end); until then it is not unhandled.
+      writing.catch(() => {});
+      ({ rows: batch, prepared } = await next);
+      // On PGlite the queries run on this thread: let waiting requests through between batches.
+      await breathe();
+    }
+    await writing;
+  } catch (err) {
+    // The first failure is the one reported; work still in flight must not be left unawaited.
+    await Promise.allSettled([writing, next]);
+    throw err;
   }
   const hidden = target.format === 'vsaq' ? await hiddenByConditions(db, orgId, qid) : [];
   const finished = await db.transaction(async (tx) => {
     const now = clock();
     // Completion is fenced and the job is marked done in the same transaction: it completes once.
-    await holdLease(tx, job, now);
+    await holdLease(tx, job, now, leaseOf(deps));
     // VSAQ items whose own `cond` is false given our answers are never shown to the buyer: no answer is given.
-    for (const id of hidden) {
+    if (hidden.length > 0) {
       await tx.update(questions).set({ choice: null, answerText: null, confidence: 1, status: 'draft', sources: [], reviewReason: null, answerBasis: { path: 'vsaq_hidden', raw: 1 } })
-        .where(and(eq(questions.orgId, orgId), eq(questions.id, id), ne(questions.status, 'approved')));
+        .where(and(eq(questions.orgId, orgId), inArray(questions.id, hidden), ne(questions.status, 'approved')));
     }
     await setProgress(tx, orgId, qid, job.id, now);
     const [row] = await tx.update(questionnaires).set({ status: 'filled', filledAt: now, updatedAt: now })
@@ -401,14 +510,14 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
     return byStatus;
   });
   deps.log?.info({
-    orgId, questionnaireId: qid, jobId: job.id, answered: pending.length, byStatus: finished, publicOnly,
+    orgId, questionnaireId: qid, jobId: job.id, answered, byStatus: finished, publicOnly,
     // The client is shared by every job: report this job's share of its counters.
     ...(llm && usageBefore ? { llm: Object.fromEntries(Object.entries(llm.usage).map(([k, v]) => [k, v - usageBefore[k as keyof typeof usageBefore]])) } : {}),
   }, 'questionnaire fill finished');
 }
 
 /** A VSAQ item's offered options with their keys (radio and check groups). */
-function vsaqOptions(q: QuestionRow): Array<{ key: string; label: string }> | undefined {
+function vsaqOptions(q: Pick<QuestionRow, 'answerCells'>): Array<{ key: string; label: string }> | undefined {
   const cell = q.answerCells.find((c) => c.role === 'vsaq');
   return cell?.options;
 }
@@ -479,7 +588,9 @@ async function setProgress(tx: Executor, orgId: string, qid: string, jobId: stri
   }).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
 }
 
-const LEASE_MS = 5 * 60_000;
+/** How long a claim holds without renewal: what a job cut off by a crash waits before another run takes it. */
+export const LEASE_MS = 30_000;
+const leaseOf = (deps: FillDeps) => deps.leaseMs ?? LEASE_MS;
 
 /** Claims one due job (queued, or running with a lapsed lease after a crash) and runs it. */
 export async function runNextJob(deps: FillDeps): Promise<boolean> {
@@ -492,7 +603,7 @@ export async function runNextJob(deps: FillDeps): Promise<boolean> {
     )).orderBy(asc(jobs.id)).limit(1).for('update', { skipLocked: true });
     if (!due) return undefined;
     // A fresh claim token: `attempts` + 1. Every write of this run is fenced on it (holdLease).
-    const [claimed] = await tx.update(jobs).set({ status: 'running', attempts: due.attempts + 1, lockedUntil: new Date(now.getTime() + LEASE_MS), updatedAt: now })
+    const [claimed] = await tx.update(jobs).set({ status: 'running', attempts: due.attempts + 1, lockedUntil: new Date(now.getTime() + leaseOf(deps)), updatedAt: now })
       .where(and(eq(jobs.orgId, due.orgId), eq(jobs.id, due.id))).returning();
     return claimed;
   });

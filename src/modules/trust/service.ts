@@ -6,7 +6,7 @@ import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { recordAudit } from '../audit/service.js';
-import { resolveAnswerable } from '../catalog/service.js';
+import { lookupAnswerable } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
 import { listCertificationsForOrg, type CertificationView } from '../certifications/service.js';
 import { certifications } from '../certifications/tables.js';
@@ -154,14 +154,11 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
   let controlRefs = input.controlRefs;
   if (controlRefs) {
     const resolved: string[] = [];
-    for (const [i, raw] of controlRefs.entries()) {
-      try {
-        const c = await resolveAnswerable(ctx.db, raw);
-        if (!resolved.includes(c.ref)) resolved.push(c.ref);
-      } catch {
-        errors.push({ field: `body/controlRefs/${i}`, message: `unknown control "${raw}"` });
-      }
-    }
+    const found = await lookupAnswerable(ctx.db, controlRefs);
+    found.forEach((c, i) => {
+      if (!c) errors.push({ field: `body/controlRefs/${i}`, message: `unknown control "${controlRefs![i]}"` });
+      else if (!resolved.includes(c.ref)) resolved.push(c.ref);
+    });
     controlRefs = resolved;
   }
   if (errors.length > 0) throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });

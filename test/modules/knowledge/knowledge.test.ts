@@ -1,6 +1,6 @@
 import t from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { signup, testApp, type Tenant } from '../../helpers/app.js';
+import { signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';
 import { docxOf, pdfOf } from '../../helpers/documents.js';
 import { multipart } from '../../helpers/multipart.js';
 import { prospectGrant } from '../../helpers/trust.js';
@@ -39,8 +39,7 @@ async function fill(app: App, a: Tenant, questions: Array<{ ref: string; text: s
 }
 
 async function answersOf(app: App, a: Tenant, id: string): Promise<Map<string, Answer>> {
-  const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth });
-  return new Map((got.json().questions as Array<{ ref: string; answer: Answer }>).map((q) => [q.ref, q.answer]));
+  return new Map(((await wholeQuestionnaire(app, a.auth, id)).questions as Array<{ ref: string; answer: Answer }>).map((q) => [q.ref, q.answer]));
 }
 
 t.test('policy documents answer what controls and facts do not, cited with page or heading', async (t) => {
@@ -181,7 +180,7 @@ t.test('a library entry that quotes a document goes stale with the document\'s n
   const { id, answers } = await fill(app, a, [{ ref: 'L1', text: 'How long are application logs retained?' }]);
   const l1 = answers.get('L1')!;
   t.match(l1.text, /400 days/);
-  const qs = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json().questions as Array<{ id: string }>;
+  const qs = (await wholeQuestionnaire(app, a.auth, id)).questions as Array<{ id: string }>;
   const approved = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${qs[0]!.id}`, headers: a.auth, payload: { status: 'approved' } });
   t.equal(approved.statusCode, 200, approved.body);
   const saved = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/questions/${qs[0]!.id}/library`, headers: a.auth, payload: {} });

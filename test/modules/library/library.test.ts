@@ -5,7 +5,7 @@ import type { App } from '../../../src/app.js';
 import { scanExpiries } from '../../../src/modules/events/expiry.js';
 import { events } from '../../../src/modules/events/tables.js';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { PASSWORD, manualClock, memberWithRole, signup, testApp, type Tenant } from '../../helpers/app.js';
+import { PASSWORD, manualClock, memberWithRole, signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';
 import { multipart } from '../../helpers/multipart.js';
 
 const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0 };
@@ -33,9 +33,7 @@ function client(app: App) {
     return { id, ...(await questionsOf(who, id)) };
   };
   const questionsOf = async (who: Tenant, id: string) => {
-    const res = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: who.auth });
-    if (res.statusCode !== 200) throw new Error(`get questionnaire failed: ${res.statusCode} ${res.body}`);
-    const body = res.json() as { status: string; questions: Question[] };
+    const body = await wholeQuestionnaire(app, who.auth, id) as { status: string; questions: Question[] };
     return { status: body.status, byRef: Object.fromEntries(body.questions.map((q) => [q.ref, q])) as Record<string, Question> };
   };
   return { lib, putControl, fill, questionsOf };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import ExcelJS from 'exceljs';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { testApp } from '../../helpers/app.js';
+import { testApp, wholeQuestionnaire } from '../../helpers/app.js';
 import { multipart } from '../../helpers/multipart.js';
 
 // EDUCAUSE HECVAT 4.1.4, read from the shared reference data, never copied into the repo (see ../shared/data/SOURCES.md).
@@ -37,7 +37,7 @@ t.test('HECVAT on the demo organization: no "yes" the profile rules out, no valu
   const id = up.json().id;
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
   while (await runNextJob(app.jobDeps)) { /* drain */ }
-  const qs = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: auth })).json().questions as Q[];
+  const qs = (await wholeQuestionnaire(app, auth, id)).questions as Q[];
   t.ok(qs.length > 300);
 
   // Questions the profile settles as "no".

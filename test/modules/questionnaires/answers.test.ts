@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { signup, testApp, type Tenant } from '../../helpers/app.js';
+import { signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';
 import { multipart } from '../../helpers/multipart.js';
 import type { App } from '../../../src/app.js';
 
@@ -61,7 +61,7 @@ async function setUp(t: Test): Promise<{ app: App; org: Tenant; id: string; byRe
 }
 
 async function answers(app: App, org: Tenant, id: string): Promise<Map<string, Q>> {
-  const doc = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: org.auth })).json();
+  const doc = (await wholeQuestionnaire(app, org.auth, id));
   return new Map((doc.questions as Q[]).map((q) => [q.ref, q]));
 }
 

@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import { randomUUID } from 'node:crypto';
 import { gapReason } from '../../../src/modules/questionnaires/gaps.js';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { memberWithRole, signup, testApp, wholeQuestionnaire } from '../../helpers/app.js';
 import { multipart } from '../../helpers/multipart.js';
 
 const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0 };
@@ -65,7 +65,7 @@ t.test('the questions no source could answer, grouped by section, best control, 
 
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: a.auth });
   while (await runNextJob(app.jobDeps)) { /* drain */ }
-  const doc = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json() as { questions: Question[] };
+  const doc = (await wholeQuestionnaire(app, a.auth, id)) as { questions: Question[] };
   const q = Object.fromEntries(doc.questions.map((x) => [x.ref, x])) as Record<string, Question>;
   t.equal(q.C1!.section, 'Company', 'the section comes from the buyer\'s file');
 

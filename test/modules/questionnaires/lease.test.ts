@@ -6,14 +6,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, asc, eq } from 'drizzle-orm';
 import type { App } from '../../../src/app.js';
-import { runNextJob, type FillDeps } from '../../../src/modules/questionnaires/service.js';
+import { LEASE_MS, runNextJob, type FillDeps } from '../../../src/modules/questionnaires/service.js';
 import { Llm } from '../../../src/modules/questionnaires/llm.js';
 import { jobs, questionnaires, questions } from '../../../src/modules/questionnaires/tables.js';
 import { events } from '../../../src/modules/events/tables.js';
 import { manualClock, signup, testApp, type Tenant } from '../../helpers/app.js';
 import { startFakeOpenAI } from '../../helpers/fake-openai.js';
 
-const LEASE_MS = 5 * 60_000;
 const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false } } as const;
 // The fills run in this process (with PGlite): load shedding would answer the setup requests 503.
 const CONFIG = { pressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, retryAfterSeconds: 10 } };

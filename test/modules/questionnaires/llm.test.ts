@@ -11,7 +11,7 @@ import type { App } from '../../../src/app.js';
 import { runFillJob, runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { jobs, llmDrafts, questionnaires } from '../../../src/modules/questionnaires/tables.js';
 import { newId } from '../../../src/lib/ids.js';
-import { signup, testApp, type Tenant } from '../../helpers/app.js';
+import { signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';
 import { prospectGrant } from '../../helpers/trust.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../helpers/fake-openai.js';
 
@@ -86,8 +86,7 @@ async function fill(t: Test, app: App, tenant: Tenant, id: string) {
   const res = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: tenant.auth });
   t.equal(res.statusCode, 202, `fill requested: ${res.body}`);
   t.equal(await runNextJob(app.jobDeps), true, 'the fill job ran');
-  const got = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: tenant.auth });
-  return got.json() as { status: string; progress: { done: number; total: number }; questions: QuestionView[] };
+  return await wholeQuestionnaire(app, tenant.auth, id) as { status: string; progress: { done: number; total: number }; questions: QuestionView[] };
 }
 
 const byRef = (qs: QuestionView[]) => Object.fromEntries(qs.map((q) => [q.ref, q])) as Record<string, QuestionView>;
@@ -341,7 +340,7 @@ t.test('the prospect path never calls the model', async (t) => {
   t.equal(await runNextJob(app.jobDeps), true, 'the prospect\'s fill ran');
   t.same(fake.requests, [], 'no request reached the model: no embedding, no chat');
 
-  const vendor = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+  const vendor = (await wholeQuestionnaire(app, a.auth, id));
   t.equal(vendor.status, 'filled');
   const p = byRef(vendor.questions);
   t.match(p.P1!.answer, { choice: 'yes', text: 'Every employee signs in with phishing-resistant multi-factor authentication.' }, 'answered from the public summary');
@@ -362,7 +361,7 @@ t.test('the prospect path never calls the model', async (t) => {
     const [job] = await db.insert(jobs).values({ orgId: a.orgId, id: newId(), kind: 'questionnaire.fill', subjectId: own, status: 'running', requestedBy: a.userId, createdAt: now, updatedAt: now }).returning();
     await runFillJob(app.jobDeps, job!);
     t.same(fake.requests, [], 'runFillJob on a prospect-origin row sends nothing');
-    const row = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${own}`, headers: a.auth })).json();
+    const row = (await wholeQuestionnaire(app, a.auth, own));
     t.equal(row.status, 'filled');
     t.notMatch(JSON.stringify(row), PRIVATE);
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { memberWithRole, signup, testApp, wholeQuestionnaire } from '../../helpers/app.js';
 import { prospectGrant } from '../../helpers/trust.js';
 import { multipart } from '../../helpers/multipart.js';
 
@@ -31,7 +31,7 @@ t.test('prospect self-serve questionnaire: public sources only, weak answers wai
   t.match(p2, { ref: 'P2', pending: true, answer: null }, 'an internal-only control gives the prospect nothing: pending review');
 
   t.test('the vendor reviews in its own queue, then releases', async (t) => {
-    const vendor = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+    const vendor = (await wholeQuestionnaire(app, a.auth, id));
     t.match(vendor.name, /pat@buyer\.example\.com/);
     const q2 = vendor.questions.find((q: { ref: string }) => q.ref === 'P2');
     t.equal(q2.answer.status, 'needs_review');
@@ -80,7 +80,7 @@ t.test('from the grant page in a browser: upload form, redirect, a page that fol
   await runNextJob(app.jobDeps);
   // The vendor approves the answer (a weak one waits for review), so the page shows its text.
   const qid = location.split('/').pop()!;
-  const [q1] = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${qid}`, headers: a.auth })).json().questions;
+  const [q1] = (await wholeQuestionnaire(app, a.auth, qid)).questions;
   await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${qid}/questions/${q1.id}`, headers: a.auth, payload: { status: 'approved' } });
   const done = await app.inject({ method: 'GET', url: location, headers: { accept: 'text/html' } });
   t.notMatch(done.body, /http-equiv="refresh"/);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import JSZip from 'jszip';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { choiceFor } from '../../../src/modules/questionnaires/answering.js';
-import { memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { memberWithRole, signup, testApp, wholeQuestionnaire } from '../../helpers/app.js';
 import { multipart } from '../../helpers/multipart.js';
 
 const DATA = path.resolve('..', 'shared', 'data');
@@ -47,11 +47,11 @@ t.test('import, fill, review and export', async (t) => {
 
   const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: a.auth });
   t.equal(fill.statusCode, 202);
-  t.equal((await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json().status, 'queued');
+  t.equal((await wholeQuestionnaire(app, a.auth, id)).status, 'queued');
   t.equal(await runNextJob(app.jobDeps), true);
   t.equal(await runNextJob(app.jobDeps), false, 'one job, run once');
 
-  const filled = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+  const filled = (await wholeQuestionnaire(app, a.auth, id));
   t.equal(filled.status, 'filled');
   t.same(filled.progress, { done: 5, total: 5 });
   const byRef = Object.fromEntries(filled.questions.map((q: { ref: string }) => [q.ref, q])) as Record<string, { id: string; answer: { choice: string | null; text: string | null; confidence: number; status: string; sources: { kind: string; ref?: string }[] } }>;
@@ -70,7 +70,7 @@ t.test('import, fill, review and export', async (t) => {
     t.match(edit.json().answer, { text: 'We do not teleport widgets.', status: 'approved', confidence: 1 });
     await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: a.auth });
     await runNextJob(app.jobDeps);
-    const again = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+    const again = (await wholeQuestionnaire(app, a.auth, id));
     t.equal(again.questions.find((q: { ref: string }) => q.ref === 'Q5').answer.text, 'We do not teleport widgets.');
     const drafts = again.questions.filter((q: { answer: { status: string } | null }) => q.answer?.status === 'draft').length;
     const bulk = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: a.auth, payload: { minConfidence: 0, force: true } });
@@ -113,11 +113,11 @@ t.test('a fill job resumes after a crash without duplicating or losing answers',
   const id = created.json().id;
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: a.auth });
   await t.rejects(runNextJob(app.jobDeps), /simulated crash/);
-  const mid = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+  const mid = (await wholeQuestionnaire(app, a.auth, id));
   t.same(mid.progress, { done: 2, total: 5 }, 'the first batch is committed');
   crash = false;
   t.equal(await runNextJob(app.jobDeps), true, 'the job is picked up again');
-  const done = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}`, headers: a.auth })).json();
+  const done = (await wholeQuestionnaire(app, a.auth, id));
   t.equal(done.status, 'filled');
   t.same(done.progress, { done: 5, total: 5 });
   t.equal(done.questions.filter((q: { answer: unknown }) => q.answer).length, 5, 'every question answered once');

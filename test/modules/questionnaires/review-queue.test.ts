@@ -1,6 +1,6 @@
 import t from 'tap';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
-import { memberWithRole, signup, testApp, type Tenant } from '../../helpers/app.js';
+import { memberWithRole, signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';
 
 // One strong question (its control is answered) and weak ones (nothing answers them).
 const QUESTIONS = [
@@ -24,7 +24,7 @@ t.test('the review queue and question filters', async (t) => {
   const second = await fill(a, 'Second');
   await fill(b, 'Other tenant');
 
-  const all = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${first}`, headers: a.auth })).json();
+  const all = (await wholeQuestionnaire(app, a.auth, first));
   const statusOf = Object.fromEntries(all.questions.map((q: { ref: string; answer: { status: string } }) => [q.ref, q.answer.status]));
   t.equal(statusOf.S1, 'draft');
   t.equal(statusOf.W1, 'needs_review');
