@@ -281,9 +281,20 @@ const crosswalk2013 = {
 // ---------------------------------------------------------------------------------------------
 // 3) ISO 27017:2015 -> ISO 27001:2022
 
+// The ISO/IEC 27002:2013 controls for which ITU-T X.1631 | ISO/IEC 27017:2015 gives "Implementation
+// guidance for cloud services" (issue #20). The catalog's cloud_guidance items must be exactly these:
+// CSA CCM's citations of 27017 are far broader and no longer decide the list.
+const X1631_GUIDANCE = [
+  '5.1.1', '6.1.1', '6.1.3', '7.2.2', '8.1.1', '8.2.2', '9.1.2', '9.2.1', '9.2.2', '9.2.3', '9.2.4', '9.4.1', '9.4.4',
+  '10.1.1', '10.1.2', '11.2.7', '12.1.2', '12.1.3', '12.3.1', '12.4.1', '12.4.3', '12.4.4', '12.6.1', '13.1.3', '14.1.1',
+  '14.2.1', '15.1.1', '15.1.2', '15.1.3', '16.1.1', '16.1.2', '16.1.7', '18.1.1', '18.1.2', '18.1.3', '18.1.5', '18.2.1',
+];
+check(X1631_GUIDANCE.length === 37, `expected 37 X.1631 guidance clauses, got ${X1631_GUIDANCE.length}`);
+
 interface Seed27017Entry {
   ref: string;
   kind: string;
+  source?: string;
   iso27001_2022?: string[];
 }
 const seed27017 = JSON.parse(fs.readFileSync(path.join(CATALOG_DIR, 'iso27017-2015.json'), 'utf8')) as {
@@ -291,12 +302,21 @@ const seed27017 = JSON.parse(fs.readFileSync(path.join(CATALOG_DIR, 'iso27017-20
 };
 const links27017: Link[] = [];
 {
-  const seen = new Set<string>();
+  const byRef = new Map(seed27017.controls.map((e) => [e.ref, e]));
   for (const e of seed27017.controls) {
-    if (e.kind !== 'cloud_guidance' && e.kind !== 'cloud_control') {
-      check(false, `27017 seed: unexpected kind ${e.kind} on ${e.ref}`);
-      continue;
-    }
+    if (e.kind !== 'cloud_guidance' && e.kind !== 'cloud_control') check(false, `27017 seed: unexpected kind ${e.kind} on ${e.ref}`);
+    if (e.kind === 'cloud_guidance') check(X1631_GUIDANCE.includes(e.ref), `27017 seed: ${e.ref} is cloud_guidance but X.1631 gives no cloud guidance for it`);
+  }
+  // CLD controls as the seed lists them, then the guidance items in the pinned order.
+  const entries: Seed27017Entry[] = seed27017.controls.filter((e) => e.kind === 'cloud_control');
+  for (const ref of X1631_GUIDANCE) {
+    const e = byRef.get(ref);
+    check(e?.kind === 'cloud_guidance', `27017 seed: X.1631 guidance clause ${ref} is missing or not cloud_guidance`);
+    check(e?.source === `x1631:${ref}`, `27017 seed: ${ref} must name its clause as source "x1631:${ref}" (has "${e?.source}")`);
+    if (e?.kind === 'cloud_guidance') entries.push(e);
+  }
+  const seen = new Set<string>();
+  for (const e of entries) {
     const targets = e.iso27001_2022 ?? [];
     check(targets.length > 0, `27017 ${e.ref}: no iso27001_2022 targets`);
     const guidance = e.kind === 'cloud_guidance';
@@ -329,6 +349,7 @@ const crosswalk27017 = {
 // ---------------------------------------------------------------------------------------------
 // 4) ISO 27001:2022 -> SOC 2 (TSC 2017)
 
+// CSA CCM here is one route from 27001:2022 to the TSC; it plays no part in the 27017 guidance list.
 const ROUTES: { column: string; name: string }[] = [
   { column: 'via_csa_ccm', name: 'csa-ccm' },
   { column: 'intuitem', name: 'intuitem-ccf' },

@@ -39,6 +39,8 @@ import { DeliveryWorker } from './modules/webhooks/worker.js';
 import { scanExpiries } from './modules/events/expiry.js';
 import { startPoller, type Poller } from './lib/poller.js';
 import { SEEDS_DIR, seedDatabase } from './seeds.js';
+import { describeRetirement } from './modules/catalog/retire.js';
+import type { SeedReport } from './modules/catalog/seed.js';
 import { FsBlobStore, type BlobBackend } from './lib/storage.js';
 import { BlobService, type SweepResult } from './modules/blobs/service.js';
 import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
@@ -110,9 +112,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
 
   // References in the database decide when bytes go (shared across organizations by hash).
   const blobs = new BlobService(database.db, options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs')));
+  let seeded: SeedReport;
   try {
     await database.migrate();
-    await seedDatabase(database.db, { clock, ...(config.seedDemo ? { demo: { blobs } } : {}) });
+    seeded = await seedDatabase(database.db, { clock, ...(config.seedDemo ? { demo: { blobs } } : {}) });
   } catch (err) {
     await database.close();
     throw err;
@@ -157,6 +160,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
 
   app.decorate('keys', keys);
   app.decorate('database', database);
+  // A catalog version that retired controls says so, and what became of each organization's data on them.
+  for (const r of seeded.retired) {
+    app.log.warn({ catalogRetired: r }, `catalog ${r.framework} v${r.catalogVersion.from}->v${r.catalogVersion.to}: retired ${r.refs.length} control(s) (${r.refs.join(', ')}); ${seeded.retirements.filter((x) => x.framework === r.framework).length} organization record(s) moved or kept as history`);
+  }
+  for (const r of seeded.retirements) app.log.warn({ catalogRetirement: r }, describeRetirement(r));
   // Uploaded files are parsed in worker threads with a heap cap and a deadline (src/formats/pool.ts).
   const parsers = new ParserPool({ threads: config.limits.parserThreads, memoryMb: config.limits.parserMemoryMb, timeoutMs: config.limits.parserTimeoutMs });
   app.decorate('parsers', parsers);

@@ -2,15 +2,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
-import { seedCatalogs } from './modules/catalog/seed.js';
+import { seedCatalogs, type SeedReport } from './modules/catalog/seed.js';
 import { seedDemo } from './modules/demo/seed.js';
 import type { BlobStore } from './lib/storage.js';
 
 export const SEEDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../seeds');
 
-/** Loads catalogs and, when asked, the demo organization. Idempotent: safe on every start. */
-export async function seedDatabase(db: Db, opts: { clock: Clock; seedsDir?: string; demo?: { blobs: BlobStore } }): Promise<void> {
+/**
+ * Loads catalogs and, when asked, the demo organization. Idempotent: safe on every start. The
+ * report says what a new catalog version retired and what became of organizations' data on it.
+ */
+export async function seedDatabase(db: Db, opts: { clock: Clock; seedsDir?: string; demo?: { blobs: BlobStore } }): Promise<SeedReport> {
   const dir = opts.seedsDir ?? SEEDS_DIR;
-  await seedCatalogs(db, dir);
+  const report = await seedCatalogs(db, dir, { clock: opts.clock });
   if (opts.demo) await seedDemo(db, dir, opts.clock, opts.demo.blobs);
+  return report;
 }

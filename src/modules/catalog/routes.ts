@@ -16,10 +16,12 @@ const Control = Type.Object({
   summary: Type.Union([Type.String(), Type.Null()], { description: 'Our own words, never the standard\'s text.' }),
   keywords: Type.Array(Type.String()),
   guidance: Type.Object({
-    providerGuidance: Type.Optional(Type.String()),
-    customerGuidance: Type.Optional(Type.String()),
+    providerGuidance: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'null: the standard gives the cloud service provider no additional implementation guidance here (`guidanceNote` says so).' })),
+    customerGuidance: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'null: the standard gives the cloud service customer no additional implementation guidance here (`guidanceNote` says so).' })),
+    guidanceNote: Type.Optional(Type.String({ description: 'Present when one side is null, e.g. "No additional implementation guidance for the cloud service provider."' })),
     expectedEvidence: Type.Optional(Type.Array(Type.String())),
-    source: Type.Optional(Type.String()),
+    source: Type.Optional(Type.String({ description: 'The clause the item rests on, e.g. `x1631:9.2.2` (ITU-T X.1631 | ISO/IEC 27017:2015).' })),
+    sourceNote: Type.Optional(Type.String({ description: 'Whether the clause was read in the standard\'s text or rests on a secondary reading.' })),
   }),
   attributes: Type.Record(Type.String(), Type.Unknown()),
 });

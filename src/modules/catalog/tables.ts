@@ -22,10 +22,16 @@ export const frameworks = pgTable('frameworks', {
 });
 
 export interface ControlGuidance {
-  providerGuidance?: string;
-  customerGuidance?: string;
+  /** null: the standard gives this side no additional implementation guidance (guidanceNote says so). */
+  providerGuidance?: string | null;
+  customerGuidance?: string | null;
+  /** Present when one side is null, e.g. "No additional implementation guidance for the cloud service provider." */
+  guidanceNote?: string;
   expectedEvidence?: string[];
+  /** The clause the item rests on, e.g. `x1631:9.2.2`. */
   source?: string;
+  /** Whether that clause was read in the standard's text or rests on a secondary reading. */
+  sourceNote?: string;
 }
 
 export const catalogControls = pgTable('catalog_controls', {

@@ -438,8 +438,12 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
   const fromDocument = (reason: string, minCoverage = DOCUMENT_MIN_COVERAGE, extra: AnswerSource[] = []): DraftAnswer | undefined => {
     const asked = u.leadClauseStripped || r.question.text;
     const content = asked.replace(VALUE_ASKED, ' ');
-    const best = (r.passages ?? []).map((p) => ({ p, said: statementCoverage(content, `${p.doc.passage.heading ?? ''} ${p.doc.passage.text}`) }))
-      .filter((x) => x.said >= minCoverage).sort((a, b) => b.said - a.said || b.p.score - a.p.score)[0];
+    // A question asking for an amount ("how long", "how often") is answered by a passage that states one.
+    const wantsValue = AMOUNT_ASKED.test(asked);
+    const best = (r.passages ?? []).map((p) => ({
+      p, said: statementCoverage(content, `${p.doc.passage.heading ?? ''} ${p.doc.passage.text}`), value: wantsValue && STATES_AMOUNT.test(p.doc.passage.text) ? 1 : 0,
+    }))
+      .filter((x) => x.said >= minCoverage).sort((a, b) => b.said - a.said || b.value - a.value || b.p.score - a.p.score)[0];
     if (!best) return undefined;
     const { passage } = best.p.doc;
     const bearing = bearingSentences(asked, passage.text);
@@ -559,6 +563,9 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
   if (HANDLES.test(asked) && !MANNER.test(asked)) return abstain('a question about what data we handle that no profile fact settles', { text: bearing.text, sources });
   // A "yes" resting on a sentence that says "not", "never", "forbids" is a contradiction a person must read.
   if (generic === 'yes' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked)) return abstain('the statement is worded in the negative: read it before answering', { text: bearing.text, sources });
+  // The mirror: a "no" from a planned or missing control whose own words say the asked thing is
+  // done now ("laptops already lock after five minutes") would contradict its statement.
+  if (generic === 'no' && affirmsNow(asked, statement)) return abstain(`${best.ref} is ${best.answer.status.replace('_', ' ')}, but its statement says part of what is asked is in place: read it before answering`, { text: bearing.text, sources });
   const choice = inList(generic, list, best.answer.status === 'planned');
   if (choice === undefined) {
     const why = generic === 'partial' ? `${best.ref} is partly implemented and the list has no Partial`
@@ -588,6 +595,15 @@ const EVENT = /\b(ever|in the (past|last) \w+ (years?|months?)|have there been|h
 const HANDLES = /^\s*(do|does|will|would)\s+(you|your \w+|the \w+|it)\s+(process|collect|store|handle|hold|receive|capture|keep|obtain)\b/i;
 const MANNER = /\b(encrypt\w*|hash\w*|secure\w*|anonymi[sz]\w*|pseudonymi[sz]\w*|mask\w*|separate\w*|segregat\w*|in accordance|according|backups?|logs?|retention|only|minimi[sz]\w*)\b/i;
 const NEGATIVE = /\b(not|never|no|nobody|no one|nothing|neither|nor|cannot|can't|forbid\w*|prohibit\w*|disallow\w*|blocked|none)\b/i;
+/** Words that put a sentence in the future or in the making: it does not say the thing is done. */
+const NOT_YET = /\b(will|shall|plan\w*|intend\w*|schedul\w*|draft\w*|propos\w*|being|next|upcoming|future|by (q[1-4]|the end)|roadmap|pilot\w*|evaluat\w*|consider\w*|aim\w*|expect\w*|until)\b/i;
+
+/** Whether a sentence of the statement that shares most of the question's words states it as done now. */
+function affirmsNow(asked: string, statement: string): boolean {
+  const best = bearingSentences(asked, statement, 1);
+  if (best.overlap < 0.3) return false;
+  return !NEGATIVE.test(best.text) && !NOT_YET.test(best.text);
+}
 /** "Can an engineer ...?": what people are able to do; "yes" there is usually an admission. */
 const PERMISSION = /^\s*(can|could|may|is it (possible|allowed|permitted) (for|to))\s+(an?\s+|any\s+|the\s+|our\s+|your\s+)?(engineers?|developers?|employees?|staff|users?|administrators?|admins?|support( staff| agents?)?|contractors?|someone|anyone|anybody|people|personnel|operators?)\b/i;
 
@@ -600,6 +616,8 @@ const LEAD: Record<Choice, string> = { yes: 'Yes.', no: 'No.', partial: 'Partial
  * Words that ask for a value ("how long", "minimum length", "how often"): the passage answers them
  * with the value, not with the same words, so they do not count against its coverage.
  */
+const AMOUNT_ASKED = /\b(how (long|often|many|much|quickly|soon|frequently)|minimum|maximum|number of|frequency|duration)\b/i;
+const STATES_AMOUNT = /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|daily|weekly|monthly|quarterly|annually|yearly|hourly|every (day|week|month|quarter|year))\b/i;
 const VALUE_ASKED = /\b(how (long|often|many|much|quickly|soon|frequently)|minimum|maximum|length|number of|frequency|period|duration|which|what|kind of|type of|do you keep|are kept|do you retain|are retained)\b/gi;
 
 /** Share of the question's specific words a passage must contain before its sentences are offered. */

@@ -227,6 +227,8 @@ export function normalize(text: string): string {
 
 /** Weight of a synonym added by the thesaurus, relative to the question's own words. */
 const SYNONYM_WEIGHT = 0.5;
+/** How many synonyms of one matched group count at full weight; more share that weight. */
+const SYNONYM_BUDGET = 4;
 
 export interface ExpandedQuery { query: Query; hinted: string[] }
 
@@ -244,7 +246,12 @@ export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<
     // A term matches by its stems in order ("employment agreements" finds "employment
     // agreement"), or by its pattern (one word with its inflections; "24/7" as written).
     if (!g.stems.some((st) => present.has(st[0]![1]) && containsPhrase(tokens, st)) && !g.match.test(lower)) continue;
-    for (const t of g.lexemes) if (!query.has(t)) query.set(t, SYNONYM_WEIGHT);
+    // A group adds at most SYNONYM_BUDGET synonyms' worth of weight, shared among its new words: a
+    // large group ("physical access": badge, card, guard, visitor, escort, ...) would otherwise
+    // outweigh the question's own words and rank the control with the most synonyms first.
+    const added = [...g.lexemes].filter((t) => !query.has(t));
+    const weight = SYNONYM_WEIGHT * Math.min(1, SYNONYM_BUDGET / Math.max(1, added.length));
+    for (const t of added) query.set(t, weight);
     g.group.controls.forEach((c, i) => votes.set(c, (votes.get(c) ?? 0) + 1 / (i + 1)));
   }
   const hinted = [...votes.entries()].sort((a, b) => b[1] - a[1]).map(([c]) => c);

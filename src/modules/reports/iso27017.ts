@@ -29,6 +29,8 @@ export async function iso27017Readiness(ctx: ServiceContext) {
 
   const rows = items.map((item) => {
     const isCld = item.kind === 'cloud_control';
+    // The sides the standard gives guidance to: a one-sided item has null on the other side.
+    const guidanceFor = (['provider', 'customer'] as const).filter((side) => Boolean(item.guidance[`${side}Guidance`]));
     // A CLD control is answered itself; a guidance item through the 2022 controls it maps to.
     const keys = isCld ? [`${CLOUD}:${item.ref}`] : (mapped.get(item.ref) ?? []).map((r) => `${ISO}:${r}`);
     const gaps = new Set<Gap>();
@@ -40,7 +42,8 @@ export async function iso27017Readiness(ctx: ServiceContext) {
         if (a.status === 'partially_implemented') gaps.add('partially_implemented');
         else if (a.status !== 'implemented') gaps.add('not_implemented');
         if (a.responsibility !== 'customer' && !a.providerStatement && isCld) gaps.add('missing_provider_statement');
-        if (a.responsibility !== 'provider' && !a.customerStatement) gaps.add('missing_customer_statement');
+        // A guidance item asks for the customer's side only where the standard gives the customer guidance.
+        if (a.responsibility !== 'provider' && !a.customerStatement && (isCld || guidanceFor.includes('customer'))) gaps.add('missing_customer_statement');
       }
       if (isCld && a?.applicable !== false) {
         if (!ev || ev.current === 0) gaps.add(ev && ev.expired > 0 ? 'evidence_expired' : 'no_current_evidence');
@@ -60,6 +63,7 @@ export async function iso27017Readiness(ctx: ServiceContext) {
       kind: item.kind,
       title: item.title,
       mapsTo: isCld ? (mapped.get(item.ref) ?? []) : keys.map((k) => k.split(':')[1]!),
+      guidanceFor,
       expectedEvidence: item.guidance.expectedEvidence ?? [],
       answered,
       excluded,
@@ -81,7 +85,7 @@ export async function iso27017Readiness(ctx: ServiceContext) {
   });
   return {
     generatedAt: now.toISOString(),
-    rule: 'A CLD control is ready when answered, implemented (or excluded with a justification), backed by current (unexpired) evidence, and, where responsibility is shared or the provider\'s, carries the provider\'s statement; a shared or customer control also needs the customer\'s statement. A cloud-guidance item is judged through the ISO/IEC 27001:2022 controls it maps to.',
+    rule: 'A CLD control is ready when answered, implemented (or excluded with a justification), backed by current (unexpired) evidence, and, where responsibility is shared or the provider\'s, carries the provider\'s statement; a shared or customer control also needs the customer\'s statement. A cloud-guidance item is judged through the ISO/IEC 27001:2022 controls it maps to, and asks for the customer\'s statement only where the standard gives the customer guidance (`guidanceFor`).',
     summary: { cloudControls: summarize(cld), cloudGuidance: summarize(guidance) },
     items: rows,
   };

@@ -50,7 +50,9 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
             cloudGuidance: Type.Object({ total: Type.Integer(), answered: Type.Integer(), implemented: Type.Integer(), evidenced: Type.Integer(), ready: Type.Integer() }),
           }),
           items: Type.Array(Type.Object({
-            ref: Type.String(), kind: Type.String(), title: Type.String(), mapsTo: Type.Array(Type.String()), expectedEvidence: Type.Array(Type.String()),
+            ref: Type.String(), kind: Type.String(), title: Type.String(), mapsTo: Type.Array(Type.String()),
+            guidanceFor: Type.Array(Type.Enum(['provider', 'customer']), { description: 'The sides the standard gives implementation guidance to; a one-sided cloud-guidance item names one.' }),
+            expectedEvidence: Type.Array(Type.String()),
             answered: Type.Boolean(), excluded: Type.Boolean(), implemented: Type.Boolean(), evidenced: Type.Boolean(), ready: Type.Boolean(),
             gaps: Type.Array(Type.String()),
             basis: Type.Array(Type.Object({

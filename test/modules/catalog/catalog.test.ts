@@ -57,10 +57,13 @@ t.test('catalogs', async (t) => {
       t.ok(c.guidance.providerGuidance && c.guidance.customerGuidance, `${c.ref} has provider and customer guidance`);
       t.ok(c.guidance.expectedEvidence.length >= 3, `${c.ref} lists expected evidence`);
     }
+    // The exact list is pinned in iso27017-guidance.test.ts; CSA CCM's citations no longer decide it.
     const guidance = await get('/api/v1/frameworks/iso27017-2015/controls?kind=cloud_guidance');
+    t.equal(guidance.items.length, 37, 'the clauses X.1631 gives cloud guidance for');
+    t.ok(guidance.items.every((c: { ref: string; guidance: { source?: string } }) => c.guidance.source === `x1631:${c.ref}`), 'each names its X.1631 clause');
     const cited = readCsv('iso27017_2015_refs.csv').filter((r) => /^\d+\.\d+\.\d+$/.test(r.ref!)).map((r) => r.ref);
     const have = new Set(guidance.items.map((c: { ref: string }) => c.ref));
-    t.same(cited.filter((r) => !have.has(r)), [], 'every clause CSA cites as 27017 guidance is present');
+    t.ok(cited.some((r) => !have.has(r)), 'a clause CSA cites without cloud guidance in the standard is not an item');
   });
 
   t.test('the CLD.15.1.3 alias resolves to CLD.13.1.4', async (t) => {

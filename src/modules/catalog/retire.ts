@@ -1,0 +1,231 @@
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { newId } from '../../lib/ids.js';
+import { auditEvents } from '../audit/tables.js';
+import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot } from '../controls/tables.js';
+import { evidenceControls } from '../evidence/tables.js';
+import { organizations } from '../identity/tables.js';
+import { libraryEntryControls } from '../library/tables.js';
+import { trustPages } from '../trust/tables.js';
+import { ANSWERABLE } from './service.js';
+import { catalogControls, crosswalkOverrides } from './tables.js';
+
+/** A control a new catalog version no longer holds, and where its organizations' data goes. */
+export interface RetiringControl {
+  ref: string;
+  title: string;
+  reason: string;
+  /** Candidate homes, best first (seed `retired` entry, else the catalog crosswalk). */
+  movedTo: Array<{ framework: string; ref: string }>;
+}
+
+/** What happened to one organization's data on one retired control: one log line and one audit event. */
+export interface RetirementRecord {
+  orgId: string;
+  org: string;
+  framework: string;
+  ref: string;
+  title: string;
+  catalogVersion: { from: number; to: number };
+  reason: string;
+  /** The home the data moved to (`framework:ref`), or none when no answerable control corresponds. */
+  movedTo: string[];
+  /** The current answer: moved to the first home not already answered, otherwise kept only as history. */
+  answer: null | { outcome: 'moved'; to: string; version: number } | { outcome: 'kept_as_history'; why: string };
+  /** Version rows of the retired control, left where they are (control_answer_versions has no catalog key). */
+  answerVersionsKept: number;
+  evidenceLinks: { count: number; movedTo: string[] };
+  libraryLinks: { count: number; movedTo: string[] };
+  /** The organization's crosswalk overrides on the control: deleted, their rows kept in the audit event. */
+  crosswalkOverridesKeptAsHistory: number;
+  trustPage: null | { outcome: 'replaced'; with: string } | { outcome: 'removed' };
+  /** Questionnaire answers citing the control: citations are history and stay as written. */
+  questionnaireCitationsKept: number;
+}
+
+const ACTOR = 'system:catalog-migration';
+/** The answer fields, as a first write lists them in changed_fields. */
+const ANSWER_FIELDS = ['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'justification', 'owner', 'reviewDueAt', 'visibility', 'publicSummary'];
+const CHUNK = 1000;
+
+const keyOf = (framework: string, ref: string) => `${framework}:${ref}`;
+const textArray = (xs: readonly string[]): SQL => sql`array[${sql.join(xs.map((x) => sql`${x}`), sql`, `)}]::text[]`;
+
+/**
+ * Moves every organization's data off controls a catalog version drops, on the seeder's open
+ * transaction and before the controls are deleted: the current answer goes to the corresponding
+ * answerable control when that one is unanswered (otherwise it stays only as history), evidence and
+ * library links follow it, old version rows stay, and each organization's audit log gets one
+ * `catalog.control_retired` event per control holding everything that was there.
+ */
+export async function retireControls(
+  tx: Executor,
+  input: { frameworkId: string; fromVersion: number; toVersion: number; controls: RetiringControl[]; now: Date },
+): Promise<RetirementRecord[]> {
+  const { frameworkId: fw, now } = input;
+  const refs = input.controls.map((c) => c.ref);
+  if (refs.length === 0) return [];
+  const byRef = new Map(input.controls.map((c) => [c.ref, c]));
+  const requestId = `catalog:${fw}@${input.toVersion}`;
+
+  // Homes must exist and be answerable, or moved data would sit where no API reaches it.
+  const wanted = input.controls.flatMap((c) => c.movedTo);
+  const existing = wanted.length === 0 ? [] : await tx.select({ frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, kind: catalogControls.kind })
+    .from(catalogControls).where(or(...wanted.map((w) => and(eq(catalogControls.frameworkId, w.framework), eq(catalogControls.ref, w.ref)))));
+  const live = new Set(existing.filter((c) => ANSWERABLE.some((a) => a.frameworkId === c.frameworkId && a.kinds.includes(c.kind))).map((c) => keyOf(c.frameworkId, c.ref)));
+  const homes = new Map(input.controls.map((c) => [c.ref, c.movedTo.filter((t) => live.has(keyOf(t.framework, t.ref)))]));
+  const homeKeys = (ref: string) => (homes.get(ref) ?? []).map((t) => keyOf(t.framework, t.ref));
+
+  const onRetired = and(eq(controlAnswers.frameworkId, fw), inArray(controlAnswers.ref, refs));
+  const answers = await tx.select().from(controlAnswers).where(onRetired).for('update');
+  const versions = await tx.select({ orgId: controlAnswerVersions.orgId, ref: controlAnswerVersions.ref, n: sql<number>`count(*)::int` })
+    .from(controlAnswerVersions).where(and(eq(controlAnswerVersions.frameworkId, fw), inArray(controlAnswerVersions.ref, refs)))
+    .groupBy(controlAnswerVersions.orgId, controlAnswerVersions.ref);
+  const evLinks = await tx.select().from(evidenceControls).where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
+  const libLinks = await tx.select().from(libraryEntryControls).where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
+  const overrides = await tx.select().from(crosswalkOverrides).where(or(
+    and(eq(crosswalkOverrides.fromFramework, fw), inArray(crosswalkOverrides.fromRef, refs)),
+    and(eq(crosswalkOverrides.toFramework, fw), inArray(crosswalkOverrides.toRef, refs)),
+  ));
+  const pages = await tx.select({ orgId: trustPages.orgId, controlRefs: trustPages.controlRefs }).from(trustPages)
+    .where(sql`${trustPages.controlRefs} ?| ${textArray(refs)}`).for('update');
+  const citations = ((await tx.execute(sql`
+    select q.org_id as "orgId", s->>'ref' as ref, count(*)::int as n
+    from questionnaire_questions q, jsonb_array_elements(q.sources) s
+    where s->>'kind' = 'control' and s->>'framework' = ${fw} and s->>'ref' = any(${textArray(refs)})
+    group by 1, 2`)) as unknown as { rows: Array<{ orgId: string; ref: string; n: number }> }).rows;
+
+  const records = new Map<string, RetirementRecord>();
+  const history = new Map<string, Record<string, unknown>>();
+  const record = (orgId: string, ref: string) => {
+    const k = `${orgId}|${ref}`;
+    let r = records.get(k);
+    if (!r) {
+      const c = byRef.get(ref)!;
+      r = {
+        orgId, org: '', framework: fw, ref, title: c.title, catalogVersion: { from: input.fromVersion, to: input.toVersion }, reason: c.reason,
+        movedTo: homeKeys(ref), answer: null, answerVersionsKept: 0, evidenceLinks: { count: 0, movedTo: [] }, libraryLinks: { count: 0, movedTo: [] },
+        crosswalkOverridesKeptAsHistory: 0, trustPage: null, questionnaireCitationsKept: 0,
+      };
+      records.set(k, r);
+      history.set(k, {});
+    }
+    return { r, h: history.get(k)! };
+  };
+
+  // Answers: a home already answered keeps its own answer; the retired one is then history only.
+  const orgIds = [...new Set(answers.map((a) => a.orgId))];
+  const homeTargets = [...new Set(answers.flatMap((a) => homes.get(a.ref) ?? []).map((t) => keyOf(t.framework, t.ref)))];
+  const taken = new Set<string>();
+  if (orgIds.length > 0 && homeTargets.length > 0) {
+    const rows = await tx.select({ orgId: controlAnswers.orgId, frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref }).from(controlAnswers)
+      .where(and(inArray(controlAnswers.orgId, orgIds), or(...homeTargets.map((k) => {
+        const [f, r] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+        return and(eq(controlAnswers.frameworkId, f), eq(controlAnswers.ref, r));
+      })))).for('update');
+    for (const r of rows) taken.add(`${r.orgId}|${keyOf(r.frameworkId, r.ref)}`);
+  }
+  const movedAnswer = new Map<string, string>();
+  for (const a of answers.sort((x, y) => refs.indexOf(x.ref) - refs.indexOf(y.ref))) {
+    const { r, h } = record(a.orgId, a.ref);
+    const { orgId: _o, frameworkId: _f, ref: _r, ...fields } = a;
+    h.answer = { ...fields, reviewDueAt: a.reviewDueAt?.toISOString() ?? null, updatedAt: a.updatedAt.toISOString() };
+    const home = (homes.get(a.ref) ?? []).find((t) => !taken.has(`${a.orgId}|${keyOf(t.framework, t.ref)}`));
+    if (!home) {
+      r.answer = { outcome: 'kept_as_history', why: r.movedTo.length === 0 ? 'no corresponding answerable control' : `${r.movedTo.join(', ')} already answered` };
+      continue;
+    }
+    const [{ last }] = await tx.select({ last: sql<number>`coalesce(max(${controlAnswerVersions.version}), 0)::int` }).from(controlAnswerVersions)
+      .where(and(eq(controlAnswerVersions.orgId, a.orgId), eq(controlAnswerVersions.frameworkId, home.framework), eq(controlAnswerVersions.ref, home.ref))) as [{ last: number }];
+    const row = { ...a, frameworkId: home.framework, ref: home.ref, version: last + 1, updatedBy: ACTOR, updatedAt: now };
+    await tx.insert(controlAnswers).values(row);
+    const { orgId: _o2, frameworkId: _f2, ref: _r2, ...rest } = row;
+    const snapshot: ControlAnswerSnapshot = { ...rest, reviewDueAt: row.reviewDueAt?.toISOString() ?? null, updatedAt: now.toISOString() };
+    await tx.insert(controlAnswerVersions).values({
+      orgId: a.orgId, frameworkId: home.framework, ref: home.ref, version: row.version, snapshot,
+      changedFields: ANSWER_FIELDS, changedBy: ACTOR, changedAt: now, requestId,
+    });
+    taken.add(`${a.orgId}|${keyOf(home.framework, home.ref)}`);
+    movedAnswer.set(`${a.orgId}|${a.ref}`, home.ref);
+    r.answer = { outcome: 'moved', to: keyOf(home.framework, home.ref), version: row.version };
+  }
+  if (answers.length > 0) await tx.delete(controlAnswers).where(onRetired);
+  for (const v of versions) record(v.orgId, v.ref).r.answerVersionsKept = v.n;
+
+  // Evidence and library links go to every home; the old link (a foreign key or a dangling ref) goes.
+  const evRows = evLinks.flatMap((l) => {
+    const { r, h } = record(l.orgId, l.ref);
+    r.evidenceLinks.count++;
+    r.evidenceLinks.movedTo = homeKeys(l.ref);
+    h.evidence = [...(h.evidence as string[] | undefined ?? []), l.evidenceId];
+    return (homes.get(l.ref) ?? []).map((t) => ({ orgId: l.orgId, evidenceId: l.evidenceId, frameworkId: t.framework, ref: t.ref }));
+  });
+  for (let i = 0; i < evRows.length; i += CHUNK) await tx.insert(evidenceControls).values(evRows.slice(i, i + CHUNK)).onConflictDoNothing();
+  if (evLinks.length > 0) await tx.delete(evidenceControls).where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
+
+  const libRows = libLinks.flatMap((l) => {
+    const { r, h } = record(l.orgId, l.ref);
+    r.libraryLinks.count++;
+    r.libraryLinks.movedTo = homeKeys(l.ref);
+    h.libraryEntries = [...(h.libraryEntries as string[] | undefined ?? []), l.entryId];
+    return (homes.get(l.ref) ?? []).map((t) => ({ orgId: l.orgId, entryId: l.entryId, frameworkId: t.framework, ref: t.ref, position: l.position }));
+  });
+  for (let i = 0; i < libRows.length; i += CHUNK) await tx.insert(libraryEntryControls).values(libRows.slice(i, i + CHUNK)).onConflictDoNothing();
+  if (libLinks.length > 0) await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
+
+  // An override names a retired control on one end: no home makes sense for it, so it is history.
+  for (const o of overrides) {
+    const ref = o.fromFramework === fw && refs.includes(o.fromRef) ? o.fromRef : o.toRef;
+    const { r, h } = record(o.orgId, ref);
+    r.crosswalkOverridesKeptAsHistory++;
+    h.crosswalkOverrides = [...(h.crosswalkOverrides as unknown[] | undefined ?? []), { ...o, createdAt: o.createdAt.toISOString() }];
+  }
+  if (overrides.length > 0) await tx.delete(crosswalkOverrides).where(inArray(crosswalkOverrides.id, overrides.map((o) => o.id)));
+
+  // The trust page's chosen refs: the moved answer keeps its place, anything else is dropped.
+  for (const p of pages) {
+    const list = p.controlRefs ?? [];
+    const next: string[] = [];
+    for (const ref of list) {
+      if (!byRef.has(ref)) { if (!next.includes(ref)) next.push(ref); continue; }
+      const { r, h } = record(p.orgId, ref);
+      const to = movedAnswer.get(`${p.orgId}|${ref}`);
+      r.trustPage = to ? { outcome: 'replaced', with: to } : { outcome: 'removed' };
+      h.trustPageControlRefs = list;
+      if (to && !next.includes(to)) next.push(to);
+    }
+    await tx.update(trustPages).set({ controlRefs: next, version: sql`${trustPages.version} + 1`, updatedAt: now }).where(eq(trustPages.orgId, p.orgId));
+  }
+  for (const c of citations) record(c.orgId, c.ref).r.questionnaireCitationsKept = c.n;
+
+  if (records.size === 0) return [];
+  const slugs = new Map((await tx.select({ id: organizations.id, slug: organizations.slug }).from(organizations)
+    .where(inArray(organizations.id, [...new Set([...records.values()].map((r) => r.orgId))]))).map((o) => [o.id, o.slug]));
+  const out = [...records.entries()].map(([k, r]) => ({ k, r: { ...r, org: slugs.get(r.orgId) ?? r.orgId } }))
+    .sort((a, b) => a.r.org.localeCompare(b.r.org) || refs.indexOf(a.r.ref) - refs.indexOf(b.r.ref));
+  // The audit log is append-only: each organization keeps what was on the control, whatever came of it.
+  const events = out.map(({ k, r }) => {
+    const { orgId, org: _org, ...summary } = r;
+    return {
+      orgId, id: newId(), actorType: 'system' as const, actorId: ACTOR, action: 'catalog.control_retired',
+      targetType: 'control', targetId: keyOf(fw, r.ref), requestId, createdAt: now, summary: { ...summary, was: history.get(k) },
+    };
+  });
+  for (let i = 0; i < events.length; i += CHUNK) await tx.insert(auditEvents).values(events.slice(i, i + CHUNK));
+  return out.map(({ r }) => r);
+}
+
+/** One line per organization and control, for the log at startup. */
+export function describeRetirement(r: RetirementRecord): string {
+  const parts: string[] = [];
+  if (r.answer?.outcome === 'moved') parts.push(`answer moved to ${r.answer.to} (version ${r.answer.version})`);
+  if (r.answer?.outcome === 'kept_as_history') parts.push(`answer kept as history only (${r.answer.why})`);
+  if (r.answerVersionsKept > 0) parts.push(`${r.answerVersionsKept} answer version(s) kept as history`);
+  const links = (n: number, what: string, to: string[]) => `${n} ${what} link(s) ${to.length > 0 ? `moved to ${to.join(', ')}` : 'kept as history only'}`;
+  if (r.evidenceLinks.count > 0) parts.push(links(r.evidenceLinks.count, 'evidence', r.evidenceLinks.movedTo));
+  if (r.libraryLinks.count > 0) parts.push(links(r.libraryLinks.count, 'library', r.libraryLinks.movedTo));
+  if (r.crosswalkOverridesKeptAsHistory > 0) parts.push(`${r.crosswalkOverridesKeptAsHistory} crosswalk override(s) kept as history`);
+  if (r.trustPage) parts.push(r.trustPage.outcome === 'replaced' ? `trust page shows ${r.trustPage.with} instead` : 'removed from the trust page\'s chosen controls');
+  if (r.questionnaireCitationsKept > 0) parts.push(`${r.questionnaireCitationsKept} questionnaire citation(s) left as written`);
+  return `catalog ${r.framework} v${r.catalogVersion.from}->v${r.catalogVersion.to}: organization ${r.org} (${r.orgId}), retired item ${r.ref} "${r.title}": ${parts.join('; ')}; history in audit event catalog.control_retired`;
+}
