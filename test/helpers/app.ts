@@ -89,3 +89,12 @@ export async function wholeQuestionnaire(app: App, headers: Record<string, strin
   } while (cursor);
   return { ...summary, questions, nextCursor: null };
 }
+
+/** A GET that must answer 200 (asserted on the test), returning its JSON. */
+export function getter(t: Test, app: App, headers: Record<string, string>) {
+  return async (url: string) => {
+    const r = await app.inject({ method: 'GET', url, headers });
+    t.equal(r.statusCode, 200, url);
+    return r.json();
+  };
+}

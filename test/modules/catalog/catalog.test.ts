@@ -1,7 +1,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { getter, memberWithRole, signup, testApp } from '../../helpers/app.js';
 
 const REF_DIR = path.resolve('..', 'shared', 'data', 'reference');
 
@@ -29,11 +29,7 @@ function readCsv(file: string): Record<string, string>[] {
 t.test('catalogs', async (t) => {
   const app = await testApp(t);
   const a = await signup(app);
-  const get = async (url: string) => {
-    const r = await app.inject({ method: 'GET', url, headers: a.auth });
-    t.equal(r.statusCode, 200, url);
-    return r.json();
-  };
+  const get = getter(t, app, a.auth);
 
   const fw = await get('/api/v1/frameworks');
   const ids = fw.items.map((f: { id: string }) => f.id);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { signup, testApp } from '../../helpers/app.js';
+import { getter, signup, testApp } from '../../helpers/app.js';
 
 // ITU-T X.1631 | ISO/IEC 27017:2015: the ISO/IEC 27002:2013 clauses that carry "Implementation
 // guidance for cloud services" (issue #20). Pinned here on purpose: widening the catalog's
@@ -25,11 +25,7 @@ t.test('ISO/IEC 27017: 7 CLD controls and exactly the 37 clauses X.1631 gives cl
   t.equal(X1631_GUIDANCE.length, 37);
   const app = await testApp(t);
   const a = await signup(app);
-  const get = async (url: string) => {
-    const r = await app.inject({ method: 'GET', url, headers: a.auth });
-    t.equal(r.statusCode, 200, url);
-    return r.json();
-  };
+  const get = getter(t, app, a.auth);
 
   // Every page, small ones, so the listing is read the way a client pages it.
   const items: Control[] = [];
