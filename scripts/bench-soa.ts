@@ -23,6 +23,7 @@ import { buildApp, type App } from '../src/app.js';
 import { defaultConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { catalogControls } from '../src/modules/catalog/tables.js';
+import { multipart } from '../test/helpers/multipart.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = 1000;
@@ -30,17 +31,6 @@ const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/p
 const FRAMEWORK = 'iso27001-2022';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** A multipart/form-data body with one CSV file part, as a browser or curl -F sends it. */
-function multipart(csv: string) {
-  const boundary = `----bench-soa-${Math.random().toString(36).slice(2)}`;
-  const payload = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="soa.csv"\r\nContent-Type: text/csv\r\n\r\n`),
-    Buffer.from(csv),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 /** Adds synthetic Annex A controls after the real ones, so that the SoA has ROWS answerable controls. */
 async function widenCatalog(database: Database) {
@@ -63,7 +53,7 @@ async function exportCsv(app: App, auth: Record<string, string>): Promise<string
 }
 
 async function importCsv(app: App, auth: Record<string, string>, records: string[][]) {
-  const body = multipart(stringify(records));
+  const body = multipart({}, [{ filename: 'soa.csv', content: stringify(records), contentType: 'text/csv' }]);
   const started = performance.now();
   const r = await app.inject({ method: 'POST', url: '/api/v1/controls/import', headers: { ...auth, ...body.headers }, payload: body.payload });
   const ms = performance.now() - started;

@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { resolveAnswerableMany } from '../catalog/service.js';
-import { emitEvent, type EventInput } from '../events/service.js';
+import { emitEvents, type EventInput } from '../events/service.js';
 import { evidenceControls } from '../evidence/tables.js';
 import { memberships } from '../identity/tables.js';
 import { questions } from '../questionnaires/tables.js';
@@ -259,18 +259,9 @@ export async function deleteEntry(ctx: ServiceContext, id: string) {
  * transaction, and emits library.entry_stale for each so the owner hears of it.
  */
 export async function markStale(tx: Executor, ctx: { orgId: string; clock: Clock; requestId?: string }, controls: ControlRef[], reason: string): Promise<number> {
-  if (controls.length === 0) return 0;
-  const now = ctx.clock();
-  const match = sql.join(controls.map((c) => sql`(${c.framework}, ${c.ref})`), sql`, `);
-  const rows = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now, updatedAt: now })
-    .where(and(
-      eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.stale, false), eq(libraryEntries.status, 'approved'),
-      sql`${libraryEntries.id} in (select ${libraryEntryControls.entryId} from ${libraryEntryControls} where ${libraryEntryControls.orgId} = ${ctx.orgId} and (${libraryEntryControls.frameworkId}, ${libraryEntryControls.ref}) in (${match}))`,
-    )).returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
-  for (const r of rows) {
-    await emitEvent(tx, ctx, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
-  }
-  return rows.length;
+  const stale = await markStaleMany(tx, ctx, controls.map((c) => ({ framework: c.framework, ref: c.ref, reason })));
+  await emitEvents(tx, ctx, stale.map((s) => s.event));
+  return stale.length;
 }
 
 export interface StaleCause extends ControlRef { reason: string }
@@ -301,8 +292,13 @@ export async function markStaleMany(
   const rows = (result as unknown as { rows: Array<{ id: string; owner_id: string; question: string; reason: string; ord: number }> }).rows;
   return [...rows].sort((a, b) => a.ord - b.ord).map((r) => ({
     cause: r.ord,
-    event: { type: 'library.entry_stale' as const, data: { id: r.id, ownerId: r.owner_id, question: r.question.slice(0, 500), reason: r.reason } },
+    event: staleEvents([{ id: r.id, ownerId: r.owner_id, question: r.question }], r.reason)[0]!,
   }));
+}
+
+/** library.entry_stale for each entry that went stale, for the owner to hear of it. */
+function staleEvents(rows: Array<{ id: string; ownerId: string; question: string }>, reason: string): EventInput[] {
+  return rows.map((r) => ({ type: 'library.entry_stale' as const, data: { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason } }));
 }
 
 /**
@@ -318,9 +314,7 @@ export async function markStaleForFacts(tx: Executor, ctx: { orgId: string; cloc
       eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.stale, false), eq(libraryEntries.status, 'approved'),
       sql`${libraryEntries.id} in (select ${libraryEntryFacts.entryId} from ${libraryEntryFacts} where ${libraryEntryFacts.orgId} = ${ctx.orgId} and ${inArray(libraryEntryFacts.key, keys)})`,
     )).returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
-  for (const r of rows) {
-    await emitEvent(tx, ctx, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
-  }
+  await emitEvents(tx, ctx, staleEvents(rows, reason));
   return rows.length;
 }
 
@@ -345,7 +339,7 @@ export async function markStaleForSource(tx: Executor, ctx: { orgId: string; clo
   const stale = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now })
     .where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, ids), eq(libraryEntries.stale, false)))
     .returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
-  for (const r of stale) await emitEvent(tx, { orgId: ctx.orgId, clock: ctx.clock }, 'library.entry_stale', { id: r.id, ownerId: r.ownerId, question: r.question.slice(0, 500), reason });
+  await emitEvents(tx, { orgId: ctx.orgId, clock: ctx.clock }, staleEvents(stale, reason));
   return stale.length;
 }
 

@@ -290,10 +290,7 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
   const passages: PassageDoc[] = (await loadPassages(db, orgId, { publicOnly: opts.publicOnly ?? false })).map((p) => ({
     key: `${p.kind}:${p.sourceId}:${p.position}`, passage: p, fields: fieldsFromWeights(p.terms),
   }));
-  return {
-    controls, index: new Bm25Index(controls), passages: new Bm25Index(passages), byRef: new Map(controls.map((c) => [c.ref, c])), library, evidence,
-    facts, geo, calibration: loadCalibration(),
-  };
+  return corpusFromData({ controls, passages, library, evidence, facts });
 }
 
 export interface Retrieved {

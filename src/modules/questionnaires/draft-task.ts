@@ -22,20 +22,20 @@ export type DraftTaskResult = { missing: true } | { missing: false; drafts: Arra
 
 /** Corpora a worker keeps: one per running fill, a few at most. */
 const KEPT = 4;
-const corpora = new Map<string, { corpus: AnswerCorpus; groups: PreparedBatch['groups'] }>();
+interface Kept { corpus: AnswerCorpus; groups: PreparedBatch['groups']; controls: Map<string, ControlDoc>; passages: Map<string, PassageDoc> }
+const corpora = new Map<string, Kept>();
 
 /** The worker's side: ranks and composes a batch against the named corpus. */
 export function runDraftTask(task: DraftTask): DraftTaskResult {
   let kept = corpora.get(task.corpusKey);
   if (!kept) {
     if (!task.corpus || !task.groups) return { missing: true };
-    kept = { corpus: corpusFromData(task.corpus), groups: task.groups };
+    const corpus = corpusFromData(task.corpus);
+    kept = { corpus, groups: task.groups, controls: new Map(corpus.controls.map((c) => [c.key, c])), passages: new Map(corpus.passages.docs.map((p) => [p.key, p])) };
     corpora.set(task.corpusKey, kept);
     if (corpora.size > KEPT) corpora.delete(corpora.keys().next().value!);
   }
-  const { corpus, groups } = kept;
-  const byKey = new Map(corpus.controls.map((c) => [c.key, c]));
-  const passagesByKey = new Map(corpus.passages.docs.map((p) => [p.key, p]));
+  const { corpus, groups, controls: byKey, passages: passagesByKey } = kept;
   const controlsOf = (keys: string[]) => keys.map((k) => byKey.get(k)).filter((c): c is ControlDoc => c !== undefined);
   const context: RetrievalContext = { previous: controlsOf(task.previous) };
   const opts: RankOptions = { context };

@@ -187,6 +187,12 @@ export async function listQuestionnaires(ctx: ServiceContext, q: { limit: number
 
 export interface QuestionFilter { status?: AnswerStatus | 'unanswered'; stale?: boolean }
 
+/** A questionnaire's questions with the status filter (staleness is judged in process). */
+const ofQuestionnaire = (orgId: string, id: string, filter: QuestionFilter) => and(
+  eq(questions.orgId, orgId), eq(questions.questionnaireId, id),
+  filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
+);
+
 /**
  * A questionnaire's summary and one page of its questions in questionnaire order (keyset on the
  * position). The staleness filter is computed in process, so pages are read forward in chunks
@@ -201,10 +207,7 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
   const chunk = page.limit + 1;
   for (;;) {
     const qs = await ctx.db.select().from(questions)
-      .where(and(
-        eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id), gt(questions.position, from),
-        filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
-      )).orderBy(asc(questions.position)).limit(chunk);
+      .where(and(ofQuestionnaire(ctx.orgId, id, filter), gt(questions.position, from))).orderBy(asc(questions.position)).limit(chunk);
     const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
     for (const q of qs) if (filter.stale === undefined || stale.has(q.id) === filter.stale) kept.push({ q, reasons: stale.get(q.id) });
     if (qs.length < chunk || kept.length > page.limit) break;
@@ -217,11 +220,7 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
 /** The summary with every question (the JSON export): one query, however many questions. */
 export async function wholeQuestionnaire(ctx: ServiceContext, id: string, filter: QuestionFilter = {}) {
   const row = await load(ctx.db, ctx.orgId, id);
-  const qs = await ctx.db.select().from(questions)
-    .where(and(
-      eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id),
-      filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
-    )).orderBy(asc(questions.position));
+  const qs = await ctx.db.select().from(questions).where(ofQuestionnaire(ctx.orgId, id, filter)).orderBy(asc(questions.position));
   const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
   return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };
 }
