@@ -128,7 +128,7 @@ async function run(label: string, database: Database): Promise<RunResult> {
   const notes: string[] = [];
   // The job worker runs as in production; the bench only reads the questionnaire until it is filled.
   const app: App = await buildApp({
-    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent' }),
+    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 } }), // a bench measures answers, not the per-credential limit
     database, logger: false, jobs: { pollIntervalMs: 50 }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
   });
   try {
@@ -336,7 +336,7 @@ function scoreKnowledge(q: KnowledgeQuestion, a: Answer | null, database: string
 async function knowledgeRuns(label: string, database: Database): Promise<KnowledgeRun[]> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-knowledge-'));
   const app: App = await buildApp({
-    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent' }),
+    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 } }), // a bench measures answers, not the per-credential limit
     database, logger: false, jobs: { pollIntervalMs: 50 }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
   });
   try {

@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
 export async function startServer(port: number, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; ms: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root, env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: String(20 * 1024 * 1024) }, stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: root, env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: String(20 * 1024 * 1024), RATE_LIMIT_API_PER_MINUTE: '1000000' }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);

@@ -9,11 +9,14 @@ import authPlugin from './plugins/auth.js';
 import errorsPlugin, { serializeError } from './plugins/errors.js';
 import pressurePlugin from './plugins/pressure.js';
 import securityPlugin from './plugins/security.js';
+import compressPlugin from './plugins/compress.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import cursorsPlugin, { CursorSigner } from './plugins/cursors.js';
 import { installValidators } from './plugins/validation.js';
 import swaggerPlugin from './plugins/swagger.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { wellKnownRoutes } from './modules/wellknown/routes.js';
 import { KeyRing } from './modules/identity/keys.js';
 import { ReplaySealer } from './modules/idempotency/seal.js';
 import { SsoVerifier } from './modules/identity/sso.js';
@@ -32,7 +35,7 @@ import { libraryImportRoutes } from './modules/library/import-routes.js';
 import { controlSuggester } from './modules/questionnaires/suggest.js';
 import { profileRoutes } from './modules/profile/index.js';
 import { prospectQuestionnaireRoutes } from './modules/questionnaires/prospect-routes.js';
-import { runNextJob } from './modules/questionnaires/service.js';
+import { runNextJob, type FillDeps } from './modules/questionnaires/service.js';
 import { loadThesaurus } from './modules/questionnaires/answering.js';
 import { Llm } from './modules/questionnaires/llm.js';
 import { DeliveryWorker } from './modules/webhooks/worker.js';
@@ -46,6 +49,7 @@ import { BlobService, type SweepResult } from './modules/blobs/service.js';
 import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
 import { trustRoutes } from './modules/trust/routes.js';
 import { trustPublicRoutes } from './modules/trust/public-routes.js';
+import { scanGrantExpiries } from './modules/trust/access.js';
 import { ParserPool } from './formats/pool.js';
 import type { DraftRunner } from './modules/questionnaires/draft-task.js';
 
@@ -67,7 +71,7 @@ export interface BuildAppOptions {
   jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void>; pool?: DraftRunner | undefined };
   /** How often to delete expired Idempotency-Key rows (default 15 minutes; 0 turns it off). */
   idempotencySweepIntervalMs?: number;
-  /** How often to look for expiring evidence and certifications (default 60 s; 0 turns it off). */
+  /** How often to look for expiring evidence, certifications and access grants (default 60 s; 0 turns it off). */
   expiryScanIntervalMs?: number;
   /** The language model client; default: from config (OPENAI_*), none when no key is set. */
   llm?: Llm;
@@ -175,7 +179,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   // Load shedding first: a refused request should cost as little as possible (probes exempt). Not
   // on in-process PGlite: its queries run on this event loop, so shedding would refuse requests for the database's own work.
   if (database.kind !== 'pglite') await app.register(pressurePlugin, config.pressure);
-  await app.register(securityPlugin);
+  await app.register(securityPlugin, { apiPerMinute: config.limits.apiPerMinute });
+  // br/gzip for text responses; registered before any route so every route gets its hook.
+  await app.register(compressPlugin);
   await app.register(swaggerPlugin);
   const throttle = new LoginThrottle(database.db, clock, { maxFailures: config.auth.loginMaxFailures, lockoutSeconds: config.auth.loginLockoutSeconds });
   const identityDeps = { db: database.db, keys, clock, throttle, ...(config.sso ? { sso: new SsoVerifier(config.sso, clock) } : {}) };
@@ -183,8 +189,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   // Stored first answers are sealed with a key from JWT_PRIVATE_KEY, or one generated once in DATA_DIR.
   const sealer = await ReplaySealer.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem });
   await app.register(idempotencyPlugin, { db: database.db, clock, maxBufferBytes: config.limits.uploadBytes, sealer, sweepIntervalMs: options.idempotencySweepIntervalMs });
+  // List cursors are signed over their list and organization; the key comes from the same material as the sealer's.
+  await app.register(cursorsPlugin, { signer: await CursorSigner.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem }) });
 
   await app.register(healthRoutes, { database, keys });
+  await app.register(wellKnownRoutes, { contacts: config.security.contacts, policyUrl: config.security.policyUrl, publicUrl: config.publicUrl, clock });
   const thesaurus = loadThesaurus(SEEDS_DIR);
   // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
   const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock, stampPdf: (bytes, stamp) => parsers.watermarkPdf(bytes, stamp) });
@@ -238,7 +247,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   if (scanEvery > 0) {
     let scanner: Poller | undefined;
     app.addHook('onReady', async () => {
-      scanner = startPoller('expiry scan', () => scanExpiries(database.db, clock), scanEvery, app.log);
+      // Access grants expire on the same schedule; each scan is bounded and indexed on its own.
+      // One after the other: a failing first scan (the database going away) ends the run, and no
+      // second query is left waiting on a pool that is closing.
+      scanner = startPoller('expiry scan', async () => {
+        await scanExpiries(database.db, clock);
+        await scanGrantExpiries(database.db, clock);
+      }, scanEvery, app.log);
     });
     app.addHook('preClose', async () => scanner?.stop());
   }
@@ -276,7 +291,7 @@ declare module 'fastify' {
     blobs: BlobService;
     /** The startup sweep of the blob store (settles once it is done). */
     blobSweep: Promise<SweepResult | undefined>;
-    jobDeps: import('./modules/questionnaires/service.js').FillDeps;
+    jobDeps: FillDeps;
     parsers: ParserPool;
   }
 }

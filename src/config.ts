@@ -22,6 +22,8 @@ export interface Config {
    * real one behind a proxy). false, true (any peer), or the proxies' addresses/CIDRs.
    */
   trustProxy: boolean | string[];
+  /** RFC 9116 security.txt: contact URIs (none: no file) and an optional policy URL. */
+  security: { contacts: string[]; policyUrl: string | undefined };
   auth: {
     issuer: string;
     audience: string;
@@ -38,6 +40,8 @@ export interface Config {
     uploadBytes: number;
     authPerMinute: number;
     publicPerMinute: number;
+    /** Every authenticated /api/v1 route, per credential (organization and user or API key). */
+    apiPerMinute: number;
     /** Uploaded spreadsheets, CSV and JSON are read in worker threads: how many, their heap (MB) and deadline per file (ms). */
     parserThreads: number;
     parserMemoryMb: number;
@@ -202,6 +206,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       }
     : undefined;
 
+  // A bare address is an e-mail contact; anything else must be a mailto: or https: URI (RFC 9116 2.5.3).
+  const contacts = (str('SECURITY_CONTACT') ?? '').split(',').map((c) => c.trim()).filter(Boolean).map((c) => {
+    if (/^[^\s@:/]+@[^\s@/]+\.[^\s@/]+$/.test(c)) return `mailto:${c}`;
+    if (/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/i.test(c)) return c;
+    problems.push(`SECURITY_CONTACT must list e-mail addresses or mailto:/https: URIs (got "${c}")`);
+    return c;
+  });
   const config: Config = {
     port,
     host,
@@ -212,6 +223,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel,
     publicUrl,
     trustProxy,
+    security: { contacts, policyUrl: url('SECURITY_POLICY_URL', ['https:']) },
     auth: {
       issuer: str('JWT_ISSUER') ?? publicUrl,
       audience: str('JWT_AUDIENCE') ?? 'trustcenter-api',
@@ -225,6 +237,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       uploadBytes: int('UPLOAD_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       authPerMinute: int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 100000),
       publicPerMinute: int('RATE_LIMIT_PUBLIC_PER_MINUTE', 120, 1, 1000000),
+      apiPerMinute: int('RATE_LIMIT_API_PER_MINUTE', 600, 1, 1000000),
       parserThreads: int('PARSER_THREADS', 2, 1, 64),
       parserMemoryMb: int('PARSER_MEMORY_MB', 512, 64, 16384),
       parserTimeoutMs: int('PARSER_TIMEOUT_MS', 30_000, 100, 600_000),

@@ -60,3 +60,10 @@ t.test('the fill job lease: 30 s by default, in seconds from JOB_LEASE_SECONDS, 
   t.throws(() => loadConfig({ JOB_LEASE_SECONDS: '1' }), /JOB_LEASE_SECONDS must be an integer from 3 to 3600/);
   t.throws(() => loadConfig({ JOB_LEASE_SECONDS: 'soon' }), /JOB_LEASE_SECONDS/);
 });
+
+t.test('the per-credential API rate limit: 600 a minute by default, from RATE_LIMIT_API_PER_MINUTE, bounded', async (t) => {
+  t.equal(loadConfig({}).limits.apiPerMinute, 600);
+  t.equal(loadConfig({ RATE_LIMIT_API_PER_MINUTE: '50' }).limits.apiPerMinute, 50);
+  t.throws(() => loadConfig({ RATE_LIMIT_API_PER_MINUTE: '0' }), /RATE_LIMIT_API_PER_MINUTE must be an integer from 1 to 1000000 \(got "0"\)/);
+  t.throws(() => loadConfig({ RATE_LIMIT_API_PER_MINUTE: 'lots' }), /RATE_LIMIT_API_PER_MINUTE/);
+});

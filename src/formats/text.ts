@@ -8,6 +8,7 @@ import { Parser } from 'htmlparser2';
 import JSZip from 'jszip';
 import mammoth from 'mammoth';
 import { Lexer, type Token, type Tokens } from 'marked';
+import type * as PdfJs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { QuestionnaireParseError } from './errors.js';
 import { EDITOR_LIMITS } from './limits.js';
 import { openPackage, readZipDirectory } from './zip.js';
@@ -440,7 +441,7 @@ function inline(tokens: Token[] | undefined): string {
 interface PdfTextItem { str: string; transform: number[]; width: number; height: number; hasEOL: boolean }
 interface Line { text: string; y: number; size: number }
 
-let pdfjsLoaded: Promise<typeof import('pdfjs-dist/legacy/build/pdf.mjs')> | undefined;
+let pdfjsLoaded: Promise<typeof PdfJs> | undefined;
 
 // pdf.js runs its parser on this thread (a "fake worker"): the module of the worker is loaded and
 // published as globalThis.pdfjsWorker, which pdf.js uses instead of starting a worker of its own.

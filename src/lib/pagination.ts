@@ -18,11 +18,26 @@ export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ k: lastId })).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): string | undefined {
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** The keys lists page on: a row id, a position in a questionnaire, or both (the review queue). */
+const KEY_SHAPES = {
+  uuid: new RegExp(`^${UUID}$`, 'i'),
+  position: /^\d{1,9}$/,
+  'uuid:position': new RegExp(`^${UUID}:\\d{1,9}$`, 'i'),
+} as const;
+export type CursorKeyShape = keyof typeof KEY_SHAPES;
+
+/**
+ * The key inside a cursor, checked against the shapes the caller pages on (by default any shape a
+ * list issues), so a key that is not one never reaches a query as a uuid or integer (a 500 there).
+ * The signature over the list (plugins/cursors.ts) is the first check; this is the second.
+ */
+export function decodeCursor(cursor: string | undefined, shapes: readonly CursorKeyShape[] = ['uuid', 'position', 'uuid:position']): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof parsed.k === 'string' && parsed.k.length <= 100) return parsed.k;
+    const k = parsed?.k;
+    if (typeof k === 'string' && shapes.some((s) => KEY_SHAPES[s].test(k))) return k;
   } catch {
     // fall through to the error below
   }

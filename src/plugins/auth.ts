@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { requireRole, type Actor, type Role, type ServiceContext } from '../lib/context.js';
@@ -33,7 +34,7 @@ export interface AuthPluginOptions {
  */
 export default fp<AuthPluginOptions>(async (app, opts) => {
   app.decorateRequest('principal', null);
-  app.decorateRequest('ctx', function (this: import('fastify').FastifyRequest): ServiceContext {
+  app.decorateRequest('ctx', function (this: FastifyRequest): ServiceContext {
     if (!this.principal) throw new DomainError('unauthenticated', 'authentication required');
     return { orgId: this.principal.orgId, actor: this.principal.actor, requestId: String(this.id), db: opts.db, clock: opts.clock };
   });

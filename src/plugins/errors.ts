@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import FindMyWay from 'find-my-way';
 import { err as stdErrorSerializer } from 'pino-std-serializers';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ERROR_CODES, type ErrorCode, type FieldError } from '../lib/errors.js';
@@ -111,7 +112,46 @@ export default fp(async (app) => {
     return sendProblem(reply, request, 'internal', `an unexpected error occurred; quote request id ${request.id} when reporting it`);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
-  );
+  // Every route's path and methods, so a known path asked with another method is a 405 naming the
+  // methods it has, not a 404 that suggests the path is wrong.
+  const known = routeTable(app.initialConfig);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) known.add(method, route.url);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = known.methodsFor(request.url);
+    // A handler that called callNotFound() for its own method means the resource is missing.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, request, 'method_not_allowed', `${request.method} is not supported on ${request.url.split('?')[0]}; use ${allowed.join(', ')}`);
+    }
+    return sendProblem(reply, request, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+  });
 }, { name: 'errors' });
+
+type RouterConfig = Pick<FindMyWay.Config<FindMyWay.HTTPVersion.V1>, 'caseSensitive' | 'ignoreTrailingSlash' | 'ignoreDuplicateSlashes' | 'maxParamLength' | 'allowUnsafeRegex'> & { useSemicolonDelimiter?: boolean };
+
+/** A second router with fastify's matching options, holding every route's methods (HEAD included when fastify exposes it). */
+function routeTable(initial: object) {
+  const cfg = { ...initial, ...(initial as { routerOptions?: object }).routerOptions } as RouterConfig;
+  const options: RouterConfig = {
+    caseSensitive: cfg.caseSensitive, ignoreTrailingSlash: cfg.ignoreTrailingSlash, ignoreDuplicateSlashes: cfg.ignoreDuplicateSlashes,
+    maxParamLength: cfg.maxParamLength, allowUnsafeRegex: cfg.allowUnsafeRegex, useSemicolonDelimiter: cfg.useSemicolonDelimiter,
+  };
+  const router = FindMyWay(options);
+  const methods = new Set<string>();
+  return {
+    add(method: string, url: string) {
+      methods.add(method);
+      try {
+        router.on(method as FindMyWay.HTTPMethod, url, () => {});
+      } catch {
+        // Fastify refuses true duplicates itself; one differing only by constraints adds no method here.
+      }
+    },
+    methodsFor(url: string): string[] {
+      return [...methods].filter((m) => router.find(m as FindMyWay.HTTPMethod, url) !== null).sort();
+    },
+  };
+}

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { DomainError, isUniqueViolation } from '../lib/errors.js';
+import { readMultipartDigest } from '../lib/multipart.js';
 import { startPoller, type Poller } from '../lib/poller.js';
 import { idempotencyKeys } from '../modules/idempotency/tables.js';
 import type { ReplaySealer } from '../modules/idempotency/seal.js';
@@ -16,7 +17,8 @@ const REPLAYED_HEADERS = ['content-type', 'location', 'etag', 'content-dispositi
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { orgId: string; key: string; principal: string; hash: () => string; first: boolean };
+    /** `bodyHash`: of a JSON body, known at once; a multipart body's comes from its reader, at onSend. */
+    idempotency?: { orgId: string; key: string; principal: string; multipart: boolean; bodyHash: string | undefined; first: boolean };
   }
 }
 
@@ -33,27 +35,19 @@ function requestHash(req: FastifyRequest, bodyHash: string): string {
 
 const jsonBodyHash = (req: FastifyRequest) => createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
 
+// Only routes that registered @fastify/multipart parse these; elsewhere the request is a 415 before any hook here.
 const isMultipart = (req: FastifyRequest) => /^multipart\//i.test(req.headers['content-type'] ?? '');
 
-/** Hashes the raw body as the handler reads it (multipart is read from the socket by the handler). */
-function observeRawBody(req: FastifyRequest): () => string {
-  const hash = createHash('sha256');
-  req.raw.on('data', (c: Buffer) => hash.update(c));
-  req.raw.pause(); // stay paused until the handler's parser pipes it: no byte is lost
-  let digest: string | undefined;
-  return () => (digest ??= hash.digest('hex'));
-}
-
-/** Reads the rest of a raw body that no handler will read, hashing it (bounded). */
-async function drainRawBody(req: FastifyRequest, max: number): Promise<string> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const c of req.raw) {
-    size += (c as Buffer).length;
-    if (size > max) throw new DomainError('payload_too_large', `upload exceeds the limit of ${max} bytes`);
-    hash.update(c as Buffer);
-  }
-  return hash.digest('hex');
+/**
+ * A first multipart request's body hash: the digest its handler's reader made (src/lib/multipart.ts),
+ * or, when the handler never touched the body, one read now. Undefined when the body was read only
+ * in part (a refusal mid-body): such a request cannot be recognized again, so it is not remembered.
+ */
+async function firstMultipartHash(req: FastifyRequest, maxFileBytes: number): Promise<string | undefined> {
+  const digest = req.multipartDigest;
+  if (digest) return digest.complete ? digest.digest() : undefined;
+  if (req.raw.readableDidRead) return undefined; // read by something other than the shared readers
+  return readMultipartDigest(req, maxFileBytes).catch(() => undefined);
 }
 
 /** The row a sealed answer belongs to: authenticated with it, so it opens for that row only. */
@@ -80,10 +74,12 @@ export async function sweepIdempotencyKeys(db: Db, now: Date, opts: { batchSize?
 
 /**
  * Idempotency-Key on authenticated POSTs: the same key and request within 24 hours answers the
- * first response again; the same key with a different request is a 422. JSON bodies are hashed
- * in canonical form; multipart bodies by their bytes, observed while the handler reads them.
+ * first response again; the same key with a different request is a 422. JSON (and form) bodies are
+ * hashed in canonical form; multipart bodies by their fields and each file's name, type and
+ * SHA-256, whatever the boundary or part order, as the handler's reader saw them.
  * Stored answers are sealed (they may hold a secret shown once) and expired rows are swept every
- * `sweepIntervalMs` (default 15 minutes; 0: only the per-key cleanup on use).
+ * `sweepIntervalMs` (default 15 minutes; 0: only the per-key cleanup on use). `maxBufferBytes`
+ * bounds each file of a multipart body the plugin reads itself (hashed as it streams, never kept).
  */
 export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: ReplaySealer; sweepIntervalMs?: number }>(async (app, { db, clock, maxBufferBytes, sealer, sweepIntervalMs = 15 * 60_000 }) => {
   if (sweepIntervalMs > 0) {
@@ -107,14 +103,14 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
     await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, now)));
     const [existing] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key)));
     if (!existing) {
-      // A multipart body is hashed as the handler reads it, and recorded with the response.
-      const bodyHash = multipart ? observeRawBody(req) : ((h: string) => () => h)(jsonBodyHash(req));
+      // A multipart body is read by the handler; its hash is recorded with the response.
+      const bodyHash = multipart ? undefined : jsonBodyHash(req);
       try {
         await db.insert(idempotencyKeys).values({
-          orgId, key, principal, method: req.method, path: req.url, requestHash: multipart ? '' : requestHash(req, bodyHash()), state: 'in_progress',
+          orgId, key, principal, method: req.method, path: req.url, requestHash: bodyHash === undefined ? '' : requestHash(req, bodyHash), state: 'in_progress',
           createdAt: now, expiresAt: new Date(now.getTime() + TTL_MS),
         });
-        req.idempotency = { orgId, key, principal, hash: () => requestHash(req, bodyHash()), first: true };
+        req.idempotency = { orgId, key, principal, multipart, bodyHash, first: true };
         return;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -123,7 +119,8 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
     }
     const row = existing;
     if (row.state !== 'done') throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
-    const hash = requestHash(req, multipart ? await drainRawBody(req, maxBufferBytes) : jsonBodyHash(req));
+    // A replay never reaches the handler: its multipart body is read here, in the same canonical form.
+    const hash = requestHash(req, multipart ? await readMultipartDigest(req, maxBufferBytes) : jsonBodyHash(req));
     if (row.requestHash !== hash || row.principal !== principal) {
       throw new DomainError('idempotency_conflict', 'this Idempotency-Key was used for a different request; use a new key');
     }
@@ -141,8 +138,9 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
     const idem = req.idempotency;
     if (!idem?.first) return payload;
     idem.first = false;
-    // Server errors are not remembered: the client may retry them with the same key.
-    if (reply.statusCode >= 500 || (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)) {
+    const bodyHash = idem.multipart ? await firstMultipartHash(req, maxBufferBytes) : idem.bodyHash;
+    // Server errors, and bodies read only in part, are not remembered: the client may retry them with the same key.
+    if (bodyHash === undefined || reply.statusCode >= 500 || (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)) {
       await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
       return payload;
     }
@@ -152,7 +150,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
       if (v !== undefined) headers[h] = String(v);
     }
     await db.update(idempotencyKeys).set({
-      state: 'done', requestHash: idem.hash(), responseStatus: reply.statusCode, responseHeaders: headers,
+      state: 'done', requestHash: requestHash(req, bodyHash), responseStatus: reply.statusCode, responseHeaders: headers,
       responseBody: payload === null || payload === undefined ? null : sealer.seal(String(payload), sealContext(idem.orgId, idem.key, idem.principal)),
     }).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
     return payload;

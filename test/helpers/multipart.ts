@@ -7,9 +7,9 @@ export interface FilePart {
   contentType?: string;
 }
 
-/** A multipart/form-data body for app.inject: fields (repeatable) and files. */
-export function multipart(fields: Record<string, string | string[]>, files: FilePart[] = []) {
-  const boundary = '----tc' + randomUUID().replace(/-/g, '');
+/** A multipart/form-data body for app.inject: fields (repeatable) and files; a random boundary unless given. */
+export function multipart(fields: Record<string, string | string[]>, files: FilePart[] = [], opts: { boundary?: string } = {}) {
+  const boundary = opts.boundary ?? '----tc' + randomUUID().replace(/-/g, '');
   const chunks: Buffer[] = [];
   for (const [name, value] of Object.entries(fields)) {
     for (const v of Array.isArray(value) ? value : [value]) {

@@ -81,6 +81,119 @@ t.test('Idempotency-Key', async (t) => {
   t.equal((await post({ name: 'x', role: 'viewer' }, 'x'.repeat(300))).statusCode, 400, 'over-long key');
 });
 
+t.test('multipart retries are keyed by their fields and files, not by their bytes', async (t) => {
+  const app = await testApp(t, { options: { jobs: { worker: false } } });
+  const a = await signup(app);
+  type Body = ReturnType<typeof multipart>;
+  const send = (url: string, body: Body, key: string) =>
+    app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { ...a.auth, ...body.headers, 'idempotency-key': key }, payload: body.payload });
+  const keyRows = async (key: string) =>
+    (await app.database.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, key)))).length;
+
+  t.test('evidence: a new boundary and another field order replay the first answer', async (t) => {
+    const file = { filename: 'pentest.txt', content: 'findings: none critical', contentType: 'text/plain' };
+    const first = multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [file], { boundary: '----first-boundary-0001' });
+    const retry = multipart({ controls: ['A.5.1', 'A.8.8'], title: 'Pentest summary' }, [file], { boundary: '----retry-boundary-0002' });
+    t.notOk(first.payload.equals(retry.payload), 'the bytes differ');
+    const one = await send('/evidence', first, 'ev-1');
+    t.equal(one.statusCode, 201, one.body);
+    t.equal(one.headers['idempotent-replayed'], undefined, 'the first answer is not a replay');
+    const two = await send('/evidence', retry, 'ev-1');
+    t.equal(two.statusCode, 201, two.body);
+    t.equal(two.headers['idempotent-replayed'], 'true');
+    t.equal(two.headers['content-type'], one.headers['content-type']);
+    t.equal(two.json().id, one.json().id);
+    t.same(two.json(), one.json(), 'the same body');
+    const list = await app.inject({ method: 'GET', url: '/api/v1/evidence', headers: a.auth });
+    t.equal(list.json().items.length, 1, 'created once');
+
+    for (const [what, body] of [
+      ['another file', multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [{ ...file, content: 'findings: one critical' }], { boundary: '----x1' })],
+      ['another file name', multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [{ ...file, filename: 'pentest-2.txt' }], { boundary: '----x2' })],
+      ['another field value', multipart({ title: 'Pentest summary (v2)', controls: ['A.8.8', 'A.5.1'] }, [file], { boundary: '----x3' })],
+      ['a field fewer', multipart({ title: 'Pentest summary', controls: 'A.8.8' }, [file], { boundary: '----x4' })],
+    ] as const) {
+      const r = await send('/evidence', body, 'ev-1');
+      t.equal(r.statusCode, 422, what);
+      t.equal(r.json().code, 'idempotency_conflict', what);
+    }
+    t.equal((await app.inject({ method: 'GET', url: '/api/v1/evidence', headers: a.auth })).json().items.length, 1, 'still one');
+    t.equal(await keyRows('ev-1'), 1);
+  });
+
+  t.test('documents', async (t) => {
+    const file = { filename: 'soc2.txt', content: 'SOC 2 type II report, period 2025', contentType: 'text/plain' };
+    const one = await send('/documents', multipart({ title: 'SOC 2 report', visibility: 'nda' }, [file], { boundary: 'doc-boundary-a' }), 'doc-1');
+    t.equal(one.statusCode, 201, one.body);
+    const two = await send('/documents', multipart({ visibility: 'nda', title: 'SOC 2 report' }, [file], { boundary: 'doc-boundary-b' }), 'doc-1');
+    t.equal(two.statusCode, 201);
+    t.equal(two.headers['idempotent-replayed'], 'true');
+    t.equal(two.json().id, one.json().id);
+    const other = await send('/documents', multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ ...file, content: 'SOC 2 type II report, period 2026' }], { boundary: 'doc-boundary-c' }), 'doc-1');
+    t.equal(other.statusCode, 422);
+    t.equal(other.json().code, 'idempotency_conflict');
+    t.equal((await app.inject({ method: 'GET', url: '/api/v1/documents', headers: a.auth })).json().items.length, 1, 'created once');
+  });
+
+  t.test('SoA import (a reader that buffers the file)', async (t) => {
+    const csv = 'ref,applicable,status,implementation,responsibility\nA.5.1,yes,implemented,Policies approved by the board,provider\n';
+    const file = { filename: 'soa.csv', content: csv, contentType: 'text/csv' };
+    const one = await send('/controls/import', multipart({}, [file], { boundary: 'soa-a' }), 'soa-1');
+    t.equal(one.statusCode, 200, one.body);
+    t.equal(one.json().created, 1);
+    const two = await send('/controls/import', multipart({}, [file], { boundary: 'soa-b' }), 'soa-1');
+    t.equal(two.headers['idempotent-replayed'], 'true');
+    t.same(two.json(), one.json(), 'the first answer (a second import would say unchanged: 1)');
+    const history = await app.inject({ method: 'GET', url: '/api/v1/controls/A.5.1/history', headers: a.auth });
+    t.equal(history.json().items.length, 1, 'one version written');
+    const dry = await send('/controls/import', multipart({ dryRun: 'true' }, [file], { boundary: 'soa-c' }), 'soa-1');
+    t.equal(dry.statusCode, 422, 'a field more is another request');
+    t.equal(dry.json().code, 'idempotency_conflict');
+  });
+
+  t.test('a request refused halfway through its body is not remembered', async (t) => {
+    const file = { filename: 'x.txt', content: 'bytes' };
+    const bad = await send('/evidence', multipart({ title: 'X' }, [{ ...file, name: 'attachment' }], { boundary: 'bad-1' }), 'half-1');
+    t.equal(bad.statusCode, 400, bad.body);
+    t.equal(await keyRows('half-1'), 0, 'the key is free again');
+    const fixed = await send('/evidence', multipart({ title: 'X' }, [file], { boundary: 'bad-2' }), 'half-1');
+    t.equal(fixed.statusCode, 201, fixed.body);
+    t.equal(fixed.headers['idempotent-replayed'], undefined);
+  });
+
+  t.test('a text field too long to read whole is refused, not cut short (two such bodies would key alike)', async (t) => {
+    const long = await send('/evidence', multipart({ title: 'T', description: 'x'.repeat(70 * 1024) }, [{ filename: 'x.txt', content: 'bytes' }]), 'long-1');
+    t.equal(long.statusCode, 413, long.body);
+    t.equal(long.json().code, 'payload_too_large');
+    t.match(long.json().detail, /field "description" is longer than 65536 bytes/);
+  });
+
+  t.test('a multipart body its route ignores is read and keyed all the same', async (t) => {
+    const q = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'Q', questions: [{ text: 'Do you encrypt data at rest?' }] } });
+    t.equal(q.statusCode, 201, q.body);
+    const url = `/questionnaires/${q.json().id}/fill`;
+    const one = await send(url, multipart({ note: 'please' }, [], { boundary: 'fill-a' }), 'fill-1');
+    t.equal(one.statusCode, 202, one.body);
+    const two = await send(url, multipart({ note: 'please' }, [], { boundary: 'fill-b' }), 'fill-1');
+    t.equal(two.statusCode, 202);
+    t.equal(two.headers['idempotent-replayed'], 'true');
+    t.equal(two.json().id, one.json().id);
+    const other = await send(url, multipart({ note: 'again' }, [], { boundary: 'fill-c' }), 'fill-1');
+    t.equal(other.statusCode, 422);
+  });
+
+  t.test('JSON bodies replay as before', async (t) => {
+    const post = (payload: object) => app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { ...a.auth, 'idempotency-key': 'json-1' }, payload });
+    const one = await post({ name: 'ci', role: 'viewer' });
+    const two = await post({ role: 'viewer', name: 'ci' });
+    t.equal(one.statusCode, 201);
+    t.equal(two.headers['idempotent-replayed'], 'true');
+    t.equal(two.json().key, one.json().key);
+    const multi = await send('/api-keys', multipart({ name: 'ci', role: 'viewer' }, [], { boundary: 'k' }), 'json-1');
+    t.equal(multi.statusCode, 415, 'a route without multipart refuses it before any key is looked at');
+  });
+});
+
 t.test('shown-once secrets are never stored in plaintext; replays still answer them', async (t) => {
   const time = manualClock();
   const app = await testApp(t, { clock: time.clock, config: { auth: { accessTokenTtlSeconds: 7 * 24 * 3600 } } });

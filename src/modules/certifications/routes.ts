@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { IdParam, Timestamp, withProblems } from '../../lib/schemas.js';
+import { Timestamp, withProblems } from '../../lib/schemas.js';
 import { PageQuery, pageOf } from '../../lib/pagination.js';
 import { CERTIFICATION_KINDS } from './tables.js';
 import * as certs from './service.js';
@@ -38,11 +38,18 @@ const InputFields = {
   evidenceId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'The certificate or report as evidence of this organization.' })),
 };
 
+const CERT_ID = '0197a603-7283-7495-8a0b-1c2d3e4f5061';
+
 const CreateBody = Type.Object({
   kind: Kind,
   name: Name,
   ...InputFields,
   visibility: Type.Optional(Type.Enum(VISIBILITIES, { default: 'internal' })),
+}, {
+  examples: [{
+    kind: 'iso27001', name: 'ISO/IEC 27001:2022 certificate', issuer: 'BSI Group', scope: 'Development and operation of the Acme Cloud platform',
+    certificateNumber: 'IS 771234', includesIso27017: true, issuedAt: '2025-08-15', visibility: 'public',
+  }],
 });
 
 const PatchBody = Type.Object({
@@ -50,7 +57,7 @@ const PatchBody = Type.Object({
   name: Type.Optional(Name),
   ...InputFields,
   visibility: Type.Optional(Type.Enum(VISIBILITIES)),
-});
+}, { examples: [{ surveillanceAudits: [{ dueAt: '2026-08-15', completedAt: '2026-08-04' }, { dueAt: '2027-08-15', completedAt: null }] }] });
 
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -76,7 +83,20 @@ const Certification = Type.Object({
   createdBy: Type.String(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-}, { description: 'A certificate or attestation report with its computed status.' });
+}, {
+  $id: 'Certification',
+  description: 'A certificate or attestation report with its computed status.',
+  examples: [{
+    id: CERT_ID, kind: 'iso27001', name: 'ISO/IEC 27001:2022 certificate', issuer: 'BSI Group', scope: 'Development and operation of the Acme Cloud platform',
+    certificateNumber: 'IS 771234', includesIso27017: true, issuedAt: '2025-08-15T00:00:00.000Z', expiresAt: '2028-08-14T00:00:00.000Z',
+    periodStart: null, periodEnd: null,
+    surveillanceAudits: [{ dueAt: '2026-08-15T00:00:00.000Z', completedAt: null }, { dueAt: '2027-08-15T00:00:00.000Z', completedAt: null }],
+    evidenceId: '0197a5f2-6172-7384-9f9a-0b1c2d3e4f50', visibility: 'public', status: 'due_soon', statusReason: 'The next surveillance audit is due on 2026-08-15, within 60 days.',
+    nextAuditDueAt: '2026-08-15T00:00:00.000Z', createdBy: '0197a4a0-0b1c-7d2e-8f30-415263748596', createdAt: '2025-08-20T10:00:00.000Z', updatedAt: '2025-08-20T10:00:00.000Z',
+  }],
+});
+
+const CertificationIdParam = Type.Object({ id: Type.String({ format: 'uuid', description: 'The certification id.', examples: [CERT_ID] }) });
 
 export const certificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/certifications', {
@@ -84,6 +104,7 @@ export const certificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['certifications'], operationId: 'createCertification',
       summary: 'Record a certificate or attestation report (ISO/IEC 27001 defaults: 3-year expiry and two annual surveillance audits)',
+      description: 'Stores the record and answers it with its status computed for today. The dates each kind needs are checked together (400 naming each field): an ISO/IEC 27001 certificate needs its issue date, a SOC 2 report its period. Public ones appear on the trust page; the expiry scan emits `certification.expiring` as dates approach.',
       body: CreateBody,
       response: withProblems({ 201: Certification }),
     },
@@ -96,6 +117,7 @@ export const certificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/certifications', {
     schema: {
       tags: ['certifications'], operationId: 'listCertifications', summary: 'The organization\'s certifications and reports, newest first, with computed status',
+      description: 'Every certificate and report, public and internal, each with its status (valid, due soon, stale or expired) computed at request time from its dates.',
       querystring: PageQuery,
       response: withProblems({ 200: pageOf(Certification) }),
     },
@@ -105,7 +127,8 @@ export const certificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/certifications/:id', {
     schema: {
       tags: ['certifications'], operationId: 'getCertification', summary: 'One certification or report with its computed status',
-      params: IdParam,
+      description: 'The record with its status computed at request time and the reason for it, and when the next audit is due. Another organization\'s record is 404.',
+      params: CertificationIdParam,
       response: withProblems({ 200: Certification }),
     },
     handler: async (req) => certs.getCertification(req.ctx(), req.params.id),
@@ -116,7 +139,8 @@ export const certificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['certifications'], operationId: 'updateCertification',
       summary: 'Change some fields (null clears one); the merged record is validated again',
-      params: IdParam,
+      description: 'Applies the fields sent to the stored record and checks the result as on creation (400 naming each field); fields not sent are kept. Marking a surveillance audit completed moves the next audit date on.',
+      params: CertificationIdParam,
       body: PatchBody,
       response: withProblems({ 200: Certification }),
     },
@@ -127,7 +151,8 @@ export const certificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { role: 'editor' },
     schema: {
       tags: ['certifications'], operationId: 'deleteCertification', summary: 'Delete a certification or report',
-      params: IdParam,
+      description: 'Removes the record; it disappears from the trust page at once. The evidence it pointed to is kept.',
+      params: CertificationIdParam,
       response: withProblems({ 204: Type.Null() }),
     },
     handler: async (req, reply) => {

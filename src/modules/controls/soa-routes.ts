@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../lib/errors.js';
+import { bufferedParts } from '../../lib/multipart.js';
 import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import { CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES } from './tables.js';
 import { SOA_COLUMNS, SOA_IMPORT_LIMITS, importSoa, renderSoaCsv, renderSoaXlsx, soaFilename, soaReport } from './soa.js';
@@ -25,7 +26,17 @@ const SoaRow = Type.Object({
   publicSummary: Nullable(Type.String()),
   version: Nullable(Type.Integer()),
   updatedAt: Nullable(Timestamp),
-}, { description: 'One answerable control; the answer fields are null while the control is unanswered.' });
+}, {
+  $id: 'SoaRow',
+  description: 'One answerable control; the answer fields are null while the control is unanswered.',
+  examples: [{
+    framework: 'iso27001-2022', ref: 'A.8.5', title: 'Secure authentication', applicable: true, justification: null, status: 'implemented',
+    implementation: 'All staff sign in through Okta with phishing-resistant MFA (WebAuthn).', responsibility: 'shared',
+    providerStatement: 'We enforce MFA for every workforce and administrator account.', customerStatement: 'Customers enable SSO or MFA for their own users.',
+    owner: 'Head of IT', reviewDueAt: '2027-01-31T00:00:00.000Z', visibility: 'public', publicSummary: 'Multi-factor authentication protects every workforce account.',
+    version: 4, updatedAt: '2026-05-30T15:42:10.000Z',
+  }],
+});
 
 const SoaJson = Type.Object({
   generatedAt: Timestamp,
@@ -38,6 +49,19 @@ const SoaJson = Type.Object({
     excluded: Type.Integer({ description: 'Answered and not applicable.' }),
     byStatus: Type.Record(Type.String(), Type.Integer(), { description: 'Applicable answered controls per status.' }),
   }),
+}, {
+  $id: 'StatementOfApplicability',
+  description: 'The Statement of Applicability: every answerable control with its answer (or blanks), and counts.',
+  examples: [{
+    generatedAt: '2026-06-04T09:30:00.000Z', organization: { id: '0197a4a0-0a1b-7c2d-8e3f-405162738495', slug: 'acme', name: 'Acme Cloud Ltd' },
+    rows: [{
+      framework: 'iso27001-2022', ref: 'A.5.1', title: 'Policies for information security', applicable: true, justification: null, status: 'implemented',
+      implementation: 'The information security policy is approved by the board and reviewed every year.', responsibility: 'provider',
+      providerStatement: null, customerStatement: null, owner: 'CISO', reviewDueAt: '2027-03-01T00:00:00.000Z', visibility: 'internal', publicSummary: null,
+      version: 2, updatedAt: '2026-03-02T10:00:00.000Z',
+    }],
+    summary: { total: 100, answered: 86, applicable: 80, excluded: 6, byStatus: { implemented: 69, partially_implemented: 7, planned: 4 } },
+  }],
 });
 
 const ImportResult = Type.Object({
@@ -55,6 +79,22 @@ const ImportResult = Type.Object({
     version: Type.Integer({ description: 'The version written (or, in a dry run, that would be written).' }),
     changedFields: Type.Array(Type.String()),
   })),
+}, {
+  $id: 'SoaImportResult',
+  description: 'What an SoA import changed (or, in a dry run, would change).',
+  examples: [{
+    format: 'xlsx', created: 3, updated: 2, unchanged: 81, skipped: 14, dryRun: false,
+    changes: [
+      { row: 12, framework: 'iso27001-2022', ref: 'A.5.10', outcome: 'created', version: 1, changedFields: ['applicable', 'status', 'implementation', 'responsibility'] },
+      { row: 47, framework: 'iso27001-2022', ref: 'A.8.5', outcome: 'updated', version: 5, changedFields: ['implementation'] },
+    ],
+  }],
+});
+
+/** The import form, for the OpenAPI document only: readImportForm reads the body itself. */
+const ImportForm = Type.Object({
+  file: Type.String({ format: 'binary', description: 'The Statement of Applicability: .csv (UTF-8) or .xlsx, at most 5 MiB, as exported by GET /api/v1/reports/soa.' }),
+  dryRun: Type.Optional(Type.Enum(['true', 'false'], { description: '`true`: check and count without writing.' })),
 });
 
 const COLUMNS_DOC = SOA_COLUMNS.map((c) => `\`${c}\``).join(', ');
@@ -67,7 +107,8 @@ async function readImportForm(req: FastifyRequest) {
   let file: { data: Buffer; filename: string } | undefined;
   let dryRun: boolean | undefined;
   try {
-    for await (const part of req.parts()) {
+    // The shared reader records the form for Idempotency-Key (src/plugins/idempotency.ts).
+    for await (const part of bufferedParts(req)) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file') {
           await part.toBuffer();
@@ -148,7 +189,8 @@ export const soaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'Any problem in any row answers 422 with every problem as `errors[].field` = `row <n>/<column>` and nothing is written. ' +
         'Unsupported files are 415, corrupt or encrypted ones 400, too many rows or too big a file 413.',
       querystring: Type.Object({ dryRun: Type.Optional(Type.Boolean({ description: 'Same as the `dryRun` form field.' })) }),
-      response: withProblems({ 200: ImportResult }),
+      'x-multipart': ImportForm,
+      response: withProblems({ 200: ImportResult }, ['unprocessable', 'version_conflict']),
     },
     handler: async (req) => {
       const { file, dryRun } = await readImportForm(req);

@@ -14,10 +14,11 @@ import { createCertification, type CertificationInput } from '../certifications/
 import { createEvidence } from '../evidence/service.js';
 import { memberships, organizations, users } from '../identity/tables.js';
 import { createDocument } from '../trust/documents.js';
-import { loadPage, putTrustPage } from '../trust/service.js';
+import { loadPage, putTrustPage, setLogo } from '../trust/service.js';
 import { createEntry } from '../library/service.js';
 import { listFacts, putFact, type FactInput } from '../profile/index.js';
 import type { Subprocessor } from '../trust/tables.js';
+import { overviewPdf, type OverviewText } from './overview-pdf.js';
 
 interface DemoOrganization {
   organization: { name: string; slug: string };
@@ -44,7 +45,7 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
     const [owner] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, exists.id), eq(memberships.role, 'owner'))).limit(1);
     if (owner) {
       const ownerCtx: ServiceContext = { orgId: exists.id, actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId }, requestId: 'seed-demo', db, clock };
-      await seedDemoTrust(ownerCtx, org, blobs);
+      await seedDemoTrust(ownerCtx, org, blobs, seedsDir);
       await seedDemoProfile(ownerCtx, seedsDir);
     }
     return false;
@@ -79,7 +80,7 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
       ...(surveillanceAudits ? { surveillanceAudits: surveillanceAudits.map((dueAt) => ({ dueAt, completedAt: dueAt <= now ? dueAt : null })) } : {}),
     });
   }
-  await seedDemoTrust(ctx, org, blobs);
+  await seedDemoTrust(ctx, org, blobs, seedsDir);
   await seedDemoProfile(ctx, seedsDir);
   return true;
 }
@@ -99,11 +100,19 @@ const DEMO_FAQ = [
   { question: 'Who do we contact about a security concern?', answer: { text: 'Write to security@northwind.example.com. We acknowledge reports within one business day.' }, controls: ['A.6.8'] },
 ];
 
-/** The demo trust page: published, with its subprocessors, FAQ and documents. Idempotent. */
-async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: BlobStore) {
+/**
+ * The demo trust page: published, with its logo, subprocessors, FAQ and documents (among them a
+ * Security Overview PDF written at seed time from seeds/demo/security-overview.json). Idempotent.
+ */
+async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: BlobStore, seedsDir: string) {
   if (await loadPage(ctx.db, ctx.orgId)) return;
+  const put = (bytes: Buffer) => blobs.put(Readable.from([bytes]), 10 * 1024 * 1024);
+  const overview = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'security-overview.json'), 'utf8')) as OverviewText;
+  await createDocument(ctx, { title: overview.title, description: overview.description, visibility: 'public' }, {
+    stored: await put(await overviewPdf(overview, org.organization.name, ctx.clock())), fileName: 'security-overview.pdf', contentType: 'application/pdf',
+  });
   for (const d of org.documents ?? []) {
-    const stored = await blobs.put(Readable.from([Buffer.from(d.content)]), 10 * 1024 * 1024);
+    const stored = await put(Buffer.from(d.content));
     await createDocument(ctx, { title: d.title, visibility: d.visibility }, { stored, fileName: d.fileName, contentType: d.fileName.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8' });
   }
   const faq = [];
@@ -118,4 +127,7 @@ async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: 
     subprocessors: org.subprocessors ?? [],
     faq,
   }, '');
+  // logo.png is logo.svg rendered at 128 px: the page serves raster logos only (see setLogo).
+  const logo = await fs.readFile(path.join(seedsDir, 'demo', 'logo.png'));
+  await setLogo(ctx, blobs, await put(logo), logo.subarray(0, 16), '');
 }

@@ -6,7 +6,7 @@ import { certifications } from '../certifications/tables.js';
 import { EXPIRING_SOON_DAYS } from '../evidence/service.js';
 import { evidence } from '../evidence/tables.js';
 import { markStaleForEvidence } from '../library/service.js';
-import { emitEvent } from './service.js';
+import { emitEvent, type EventData } from './service.js';
 import { expiryNotices } from './tables.js';
 
 /** Rows of each kind one scan takes on; a backlog (a first scan after the upgrade) waits for the next scans. */
@@ -94,9 +94,9 @@ async function lookAgainAt(db: Executor, c: CertificationRow, next: Date | null)
   ));
 }
 
-async function notice(
+async function notice<T extends 'evidence.expiring' | 'evidence.expired' | 'certification.expiring'>(
   db: Db, clock: Clock, orgId: string, subjectType: string, subjectId: string, kind: string, dueAt: Date,
-  data: Record<string, unknown>, eventType: 'evidence.expiring' | 'evidence.expired' | 'certification.expiring' = kind as 'evidence.expiring',
+  data: EventData<T>, eventType: T,
   then?: (tx: Executor) => Promise<unknown>,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {

@@ -3,7 +3,10 @@ import type { Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { webhookDeliveries, webhookEndpoints } from '../webhooks/tables.js';
+import type { EventData, EventInput } from './payloads.js';
 import { events, type EventType } from './tables.js';
+
+export type { EventData, EventInput } from './payloads.js';
 
 export interface EventContext {
   orgId: string;
@@ -16,8 +19,8 @@ export interface EventContext {
  * enabled webhook endpoint subscribed to it. Nothing is sent here: the delivery worker sends
  * after commit, so an event is delivered exactly when its change committed.
  */
-export async function emitEvent(tx: Executor, ctx: EventContext, type: EventType, data: Record<string, unknown>): Promise<string> {
-  const [id] = await emitEvents(tx, ctx, [{ type, data }]);
+export async function emitEvent<T extends EventType>(tx: Executor, ctx: EventContext, type: T, data: EventData<T>): Promise<string> {
+  const [id] = await emitEvents(tx, ctx, [{ type, data } as EventInput]);
   return id!;
 }
 
@@ -26,8 +29,6 @@ const CHUNK_ROWS = 1000;
 function* chunks<T>(rows: T[]): Generator<T[]> {
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) yield rows.slice(i, i + CHUNK_ROWS);
 }
-
-export interface EventInput { type: EventType; data: Record<string, unknown> }
 
 /**
  * emitEvent for many events at once, in three statements whatever their number: the events (ids

@@ -12,7 +12,11 @@ export const EVENT_TYPES = [
   'evidence.expired',
   'certification.expiring',
   'access_request.created',
+  'access_request.approved',
+  'access_request.denied',
   'access_grant.created',
+  'access_grant.revoked',
+  'access_grant.expired',
   'document.downloaded',
   'webhook.test',
 ] as const;

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../lib/pagination.js';
-import { IdParam, Nullable, Timestamp, withProblems } from '../../lib/schemas.js';
+import { Nullable, Timestamp, withProblems } from '../../lib/schemas.js';
 import { CHOICES } from '../questionnaires/tables.js';
 import { LIBRARY_STATUSES } from './tables.js';
 import * as service from './service.js';
@@ -11,6 +11,21 @@ const LibraryAnswer = Type.Object({
   choice: Type.Optional(Nullable(Type.Enum(CHOICES))),
   text: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
 });
+
+// Example values shared by the schemas below, so the examples in the OpenAPI document agree.
+export const EXAMPLE_LIBRARY_ENTRY_ID = '0193a0f1-2b3c-7d4e-9f5a-6b7c8d9e0f1a';
+const EXAMPLE_USER_ID = '01939f5a-1c2d-7e3f-8a4b-5c6d7e8f9a01';
+export const EXAMPLE_LIBRARY_ENTRY = {
+  id: EXAMPLE_LIBRARY_ENTRY_ID,
+  question: 'Is customer data encrypted at rest?',
+  answer: { choice: 'yes', text: 'Customer data is encrypted at rest with AES-256; keys are held in AWS KMS and rotated every year.' },
+  status: 'approved', public: true, ownerId: EXAMPLE_USER_ID,
+  controls: [{ framework: 'iso27001-2022', ref: 'A.8.24' }], facts: ['hosting.providers'],
+  stale: false, staleReason: null, staleAt: null,
+  source: { questionnaireId: '0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f', questionId: '0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b' },
+  controlsConfirmed: true, import: null, version: 3,
+  approvedBy: EXAMPLE_USER_ID, approvedAt: '2026-10-02T11:00:00.000Z', createdAt: '2026-10-02T11:00:00.000Z', updatedAt: '2026-10-20T16:45:00.000Z',
+};
 
 export const LibraryEntry = Type.Object({
   id: Type.String(),
@@ -32,7 +47,14 @@ export const LibraryEntry = Type.Object({
   approvedAt: Nullable(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+}, {
+  $id: 'LibraryEntry',
+  description: 'An approved (or draft) answer to a recurring question, with the controls and profile facts it rests on; fills reuse it for the same question.',
+  examples: [EXAMPLE_LIBRARY_ENTRY],
 });
+
+// The same checks as IdParam; its own copy only to carry an example id into the document.
+const EntryIdParam = Type.Object({ id: Type.String({ format: 'uuid', description: 'The library entry id.', examples: [EXAMPLE_LIBRARY_ENTRY_ID] }) });
 
 const Refs = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20, description: 'Annex A or CLD refs, e.g. A.8.5, CLD.9.5.1.' });
 const FactKeys = Type.Array(Type.String({ minLength: 3, maxLength: 100 }), { maxItems: 20, description: 'Profile fact keys (e.g. data.storage_countries); each must exist in the profile.' });
@@ -42,11 +64,12 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/library', {
     schema: {
       tags: ['library'], operationId: 'listLibraryEntries', summary: 'Answer library entries, newest first',
+      description: 'Filters combine. With `q`, entries match the search words in their question or answer; the order stays newest first.',
       querystring: Type.Object({
         ...PageQuery.properties,
         status: Type.Optional(Type.Enum(LIBRARY_STATUSES)),
-        stale: Type.Optional(Type.Boolean()),
-        public: Type.Optional(Type.Boolean()),
+        stale: Type.Optional(Type.Boolean({ description: 'Only entries whose sources changed since review (true), or the others (false).', examples: [true] })),
+        public: Type.Optional(Type.Boolean({ description: 'Only entries prospects may see (true), or the others (false).' })),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Full-text search over questions and answers (web-search syntax: "quoted phrase", or, -word).' })),
       }),
       response: withProblems({ 200: Type.Object({ items: Type.Array(LibraryEntry), nextCursor: Nullable(Type.String()) }) }),
@@ -61,6 +84,8 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { role: 'editor' },
     schema: {
       tags: ['library'], operationId: 'createLibraryEntry', summary: 'Add an answer to the library (approved unless `status: draft`)',
+      description: 'The entry answers later fills of the same question. An answer needs a choice or a text; an unknown control ref, a fact key missing from the profile, '
+        + 'or an owner who is not a member is a 422. Entries are private unless `public` is true.',
       body: Type.Object({
         question: Type.String({ minLength: 1, maxLength: 5000 }),
         answer: LibraryAnswer,
@@ -69,8 +94,13 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ownerId: Type.Optional(Owner),
         public: Type.Optional(Type.Boolean()),
         status: Type.Optional(Type.Enum(LIBRARY_STATUSES)),
+      }, {
+        examples: [{
+          question: 'Is customer data encrypted at rest?', answer: { choice: 'yes', text: 'Customer data is encrypted at rest with AES-256; keys are held in AWS KMS.' },
+          controls: ['A.8.24'], facts: ['hosting.providers'], public: true,
+        }],
       }),
-      response: withProblems({ 201: LibraryEntry }),
+      response: withProblems({ 201: { ...LibraryEntry, description: 'The new library entry' } }),
     },
     handler: async (req, reply) => reply.code(201).send(await service.createEntry(req.ctx(), req.body)),
   });
@@ -86,7 +116,7 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         + 'when every entry says the same (redundant entries). Drafts and stale entries are included. Conflicts come first; the cursor is an offset.',
       querystring: Type.Object({
         ...PageQuery.properties,
-        kind: Type.Optional(Type.Enum(['conflict', 'duplicate'], { description: 'Only groups of this kind.' })),
+        kind: Type.Optional(Type.Enum(['conflict', 'duplicate'], { description: 'Only groups of this kind.', examples: ['conflict'] })),
       }),
       response: withProblems({
         200: Type.Object({
@@ -98,6 +128,16 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
               status: Type.Enum(LIBRARY_STATUSES), stale: Type.Boolean(), ownerId: Type.String(),
               facts: Type.Array(Type.String()), importId: Nullable(Type.String()),
             })),
+          }, {
+            $id: 'LibraryConflictGroup',
+            description: 'Library entries that ask the same question: answered differently (conflict) or alike (duplicate).',
+            examples: [{
+              kind: 'conflict', question: 'Is customer data encrypted at rest?',
+              entries: [
+                { id: EXAMPLE_LIBRARY_ENTRY_ID, question: 'Is customer data encrypted at rest?', choice: 'yes', answerText: 'AES-256 with keys in AWS KMS.', status: 'approved', stale: false, ownerId: EXAMPLE_USER_ID, facts: [], importId: null },
+                { id: '0193a3d0-8e9f-7a0b-9c1d-2e3f4a5b6c7d', question: 'Is all customer data encrypted at rest?', choice: 'partial', answerText: 'Databases are encrypted; backups are not yet.', status: 'draft', stale: false, ownerId: EXAMPLE_USER_ID, facts: [], importId: '0193a3cf-1a2b-7c3d-8e4f-5a6b7c8d9e0f' },
+              ],
+            }],
           })),
           nextCursor: Nullable(Type.String()),
         }),
@@ -108,7 +148,8 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/library/:id', {
     schema: {
-      tags: ['library'], operationId: 'getLibraryEntry', summary: 'One library entry', params: IdParam,
+      tags: ['library'], operationId: 'getLibraryEntry', summary: 'One library entry', params: EntryIdParam,
+      description: 'The entry with its controls, facts, staleness and where it came from (a questionnaire answer or an import row). Another organization\'s entry is a 404.',
       response: withProblems({ 200: LibraryEntry }),
     },
     handler: async (req) => service.getEntry(req.ctx(), req.params.id),
@@ -119,7 +160,9 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['library'], operationId: 'updateLibraryEntry',
       summary: 'Edit, re-approve (clears staleness), publish or reassign a library entry',
-      params: IdParam,
+      description: 'Only the fields sent change, and the version goes up by one. Changing the question, the answer, the controls or the facts, or approving, clears staleness; '
+        + 'setting the controls or approving confirms suggested controls. Send the `version` you read to get a 409 instead of overwriting a concurrent edit.',
+      params: EntryIdParam,
       body: Type.Object({
         question: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
         answer: Type.Optional(LibraryAnswer),
@@ -129,7 +172,7 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         public: Type.Optional(Type.Boolean()),
         status: Type.Optional(Type.Enum(LIBRARY_STATUSES)),
         version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version you read: a concurrent edit is a 409.' })),
-      }, { minProperties: 1 }),
+      }, { minProperties: 1, examples: [{ status: 'approved', controls: ['A.8.24', 'A.5.31'], version: 3 }] }),
       response: withProblems({ 200: LibraryEntry }),
     },
     handler: async (req) => service.updateEntry(req.ctx(), req.params.id, req.body),
@@ -139,7 +182,8 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { role: 'editor' },
     schema: {
       tags: ['library'], operationId: 'deleteLibraryEntry', summary: 'Remove a library entry; answers that used it are flagged stale',
-      params: IdParam, response: withProblems({ 204: Type.Null() }),
+      description: 'Questionnaire answers that cited it report "library entry ... was deleted" among their stale reasons; a trust-page FAQ item that chose it leaves the page.',
+      params: EntryIdParam, response: withProblems({ 204: { description: 'Deleted', type: 'null' } }),
     },
     handler: async (req, reply) => {
       await service.deleteEntry(req.ctx(), req.params.id);
@@ -152,14 +196,16 @@ export const libraryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['library'], operationId: 'saveAnswerToLibrary',
       summary: 'Save an approved questionnaire answer to the library, with the controls it cites',
+      description: 'The entry is approved and records its source question; it carries the answer\'s profile facts, and the documents and evidence it quotes, '
+        + 'so that a later change to any of them makes it stale. An answer that is not approved is a 422.',
       params: Type.Object({ id: Type.String({ format: 'uuid' }), questionId: Type.String({ format: 'uuid' }) }),
       body: Type.Object({
         question: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'A general wording to store instead of the buyer\'s.' })),
         ownerId: Type.Optional(Owner),
         public: Type.Optional(Type.Boolean()),
         controls: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 50, description: 'The controls the entry stands on, as the reviewer confirms or corrects them (default: the controls the answer cited).' })),
-      }),
-      response: withProblems({ 201: LibraryEntry }),
+      }, { examples: [{ question: 'Is customer data encrypted at rest?', public: true, controls: ['A.8.24'] }] }),
+      response: withProblems({ 201: { ...LibraryEntry, description: 'The new library entry, approved' } }),
     },
     handler: async (req, reply) => reply.code(201).send(await service.saveFromAnswer(req.ctx(), req.params.id, req.params.questionId, req.body)),
   });

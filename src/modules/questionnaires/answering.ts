@@ -7,7 +7,7 @@ import { catalogControls } from '../catalog/tables.js';
 import { ANSWERABLE } from '../catalog/service.js';
 import { controlAnswers, type ControlStatus } from '../controls/tables.js';
 import { evidenceByControl } from '../evidence/service.js';
-import type { AnswerSource, AnswerStatus, Choice } from './tables.js';
+import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
 import { libraryEntries } from '../library/tables.js';
 import { loadPassages, type PassageRow } from '../knowledge/service.js';
@@ -158,7 +158,7 @@ export interface DraftAnswer {
   /** Why a person must look: the abstain rule's reason. */
   reason?: string | null;
   /** The decision path and its raw score, before calibration (what `npm run calibrate` fits). */
-  basis?: { path: string; raw: number };
+  basis?: AnswerBasis;
 }
 
 export interface QuestionInput {

@@ -111,3 +111,22 @@ export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inf
   }
   return writeAnswers(await blobs.readVerified(q.sourceSha256), edits);
 }
+
+/** The prospect's file: the question and the released answer only (no confidence, status, sources or review notes). */
+const PROSPECT_COLUMNS: Column<Q>[] = [
+  { header: 'ref', value: (q) => q.ref, width: 14 },
+  { header: 'section', value: (q) => q.section, width: 24 },
+  { header: 'question', value: (q) => q.text, width: 60 },
+  { header: 'choice', value: (q) => (q.status === 'approved' ? q.choice : null), width: 10 },
+  { header: 'answer', value: (q) => (q.status === 'approved' ? q.answerText : null), width: 70 },
+];
+
+/**
+ * The released file a prospect downloads. `qs` holds every question with its released answers as
+ * `approved` and the rest emptied (prospectView), so nothing unreleased is written.
+ */
+export async function exportForProspect(blobs: BlobStore, q: typeof questionnaires.$inferSelect, qs: Q[], format: 'csv' | 'xlsx'): Promise<string | Buffer> {
+  if (format === 'csv') return toCsv(PROSPECT_COLUMNS, qs);
+  if (q.format === 'xlsx' && q.sourceSha256) return exportXlsx(blobs, q, qs, 'approved');
+  return toXlsx('Questionnaire', PROSPECT_COLUMNS, qs, { name: q.name, generatedAt: new Date().toISOString() });
+}

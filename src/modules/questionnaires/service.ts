@@ -20,7 +20,10 @@ import { failureFields, withLlmLog, type Llm } from './llm.js';
 import { draftInPool, primeCorpus, type DraftRunner } from './draft-task.js';
 import { thesaurusTerms } from './retrieval.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
-import { CHOICES, jobs, questionnaires, questions, type AnswerSource, type AnswerStatus, type Choice } from './tables.js';
+import {
+  CHOICES, DEFAULT_PROSPECT_AUTO_RELEASE, jobs, questionnaires, questions,
+  type AnswerSource, type AnswerStatus, type Choice, type ProspectAutoRelease, type ProspectInfo,
+} from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
 type PendingRow = Pick<QuestionRow, 'id' | 'ref' | 'position' | 'text' | 'section' | 'sheet' | 'allowedAnswers' | 'answerCells'>;
@@ -115,11 +118,18 @@ export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], 
   return out;
 }
 
+/** Who uploaded a prospect's questionnaire, for the vendor's lists; null for the vendor's own. */
+function prospectOf(r: Pick<QuestionnaireRow, 'origin' | 'prospect' | 'grantId'>) {
+  if (r.origin !== 'prospect') return null;
+  return { grantId: r.grantId, email: r.prospect?.email ?? null, name: r.prospect?.name ?? null, company: r.prospect?.company ?? null };
+}
+
 function summaryView(r: QuestionnaireRow) {
   return {
     id: r.id, name: r.name, format: r.format, status: r.status, questionCount: r.questionCount,
     progress: { done: r.progressDone, total: r.questionCount },
     createdAt: r.createdAt.toISOString(), filledAt: r.filledAt?.toISOString() ?? null,
+    origin: r.origin, prospect: prospectOf(r),
   };
 }
 
@@ -137,15 +147,22 @@ export async function importQuestionnaire(ctx: ServiceContext, input: ImportInpu
 
 /**
  * A prospect's upload through a trust-page grant: stored in the vendor's organization, marked as
- * the prospect's, and queued at once to be answered from public sources only.
+ * the prospect's (with who they are and the trust page's prospectAutoRelease at that moment), and
+ * queued at once to be answered from public sources only.
  */
-export async function importFromProspect(ctx: ServiceContext, grantId: string, input: ImportInput) {
-  const created = await createQuestionnaire(ctx, input, { origin: 'prospect', grantId });
+export async function importFromProspect(
+  ctx: ServiceContext, grant: { id: string } & ProspectInfo, autoRelease: ProspectAutoRelease, input: ImportInput,
+) {
+  const created = await createQuestionnaire(ctx, input, {
+    origin: 'prospect', grantId: grant.id, prospect: { email: grant.email, name: grant.name, company: grant.company }, autoRelease,
+  });
   const job = await queueFill(ctx, created.id);
   return { ...created, status: job.status };
 }
 
-async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, origin: { origin: 'vendor' | 'prospect'; grantId?: string } = { origin: 'vendor' }) {
+interface Origin { origin: 'vendor' | 'prospect'; grantId?: string; prospect?: ProspectInfo; autoRelease?: ProspectAutoRelease }
+
+async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, origin: Origin = { origin: 'vendor' }) {
   const id = newId();
   const now = ctx.clock();
   const qs = input.parsed.questions;
@@ -153,7 +170,8 @@ async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, orig
     await tx.insert(questionnaires).values({
       orgId: ctx.orgId, id, name: input.name, format: input.parsed.format, sourceSha256: input.source?.sha256 ?? null,
       sourceFileName: input.source?.fileName ?? null, layout: { sheets: input.parsed.sheets, warnings: input.parsed.warnings },
-      status: 'imported', origin: origin.origin, grantId: origin.grantId ?? null, questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
+      status: 'imported', origin: origin.origin, grantId: origin.grantId ?? null, prospect: origin.prospect ?? null, autoRelease: origin.autoRelease ?? null,
+      questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
     });
     if (input.source) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'questionnaire_source', ownerId: id }, input.source);
     for (let i = 0; i < qs.length; i += 500) {
@@ -230,7 +248,7 @@ export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cu
   const after = decodeCursor(page.cursor);
   const [afterQuestionnaire, afterPosition] = after ? after.split(':') : [];
   if (after && (!/^[0-9a-f-]{36}$/i.test(afterQuestionnaire ?? '') || !/^\d{1,9}$/.test(afterPosition ?? ''))) throw invalidCursor();
-  const rows = await ctx.db.select({ q: questions, name: questionnaires.name, origin: questionnaires.origin }).from(questions)
+  const rows = await ctx.db.select({ q: questions, name: questionnaires.name, origin: questionnaires.origin, prospect: questionnaires.prospect, grantId: questionnaires.grantId }).from(questions)
     .innerJoin(questionnaires, and(eq(questionnaires.orgId, questions.orgId), eq(questionnaires.id, questions.questionnaireId)))
     .where(and(
       eq(questions.orgId, ctx.orgId), eq(questions.status, 'needs_review'),
@@ -240,7 +258,10 @@ export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cu
   const pageOf = toPage(rows, page.limit, (r) => `${r.q.questionnaireId}:${r.q.position}`);
   const stale = await staleness(ctx.db, ctx.orgId, pageOf.items.map((r) => r.q), ctx.clock());
   return {
-    items: pageOf.items.map((r) => ({ questionnaire: { id: r.q.questionnaireId, name: r.name, origin: r.origin }, question: questionView(r.q, stale.get(r.q.id)) })),
+    items: pageOf.items.map((r) => ({
+      questionnaire: { id: r.q.questionnaireId, name: r.name, origin: r.origin, prospect: prospectOf(r) },
+      question: questionView(r.q, stale.get(r.q.id)),
+    })),
     nextCursor: pageOf.nextCursor,
   };
 }
@@ -472,6 +493,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
       await primed;
       const drafts = deps.pool ? await draftInPool(deps.pool, corpusKey, corpus, inputs, prepared, rankOpts) : draftPrepared(corpus, inputs, prepared, rankOpts);
       if (llm) await degrade('draft', () => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
+      if (publicOnly) holdForRelease(drafts, target.autoRelease ?? DEFAULT_PROSPECT_AUTO_RELEASE);
       await writing;
       answered += batch.length;
       const done = answered;
@@ -692,8 +714,9 @@ async function currentVersions(tx: Executor, orgId: string, sources: AnswerSourc
 }
 
 /**
- * Approves every drafted answer at or above a confidence. Below the measured draft threshold
- * (where precision on the labelled set falls under 95%) it refuses unless the request says `force`.
+ * Approves every drafted answer at or above a confidence (with a prospect's drafts held for
+ * approval, which are drafts the setting kept back). Below the measured draft threshold (where
+ * precision on the labelled set falls under 95%) it refuses unless the request says `force`.
  */
 export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, minConfidence: number, force = false) {
   requireRole(ctx.actor, 'editor');
@@ -703,15 +726,16 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
     throw new DomainError('unprocessable', `minConfidence ${minConfidence} is below the measured draft threshold ${threshold}: answers below it are right less than 95% of the time. Review them one by one, or send force: true.`);
   }
   return ctx.db.transaction(async (tx) => {
-    const rows = await tx.update(questions).set({ status: 'approved', reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
-      .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.status, 'draft'), gte(questions.confidence, minConfidence)))
+    const drafted = or(eq(questions.status, 'draft'), and(eq(questions.status, 'needs_review'), sql`(${questions.answerBasis} ->> 'held') = 'true'`));
+    const rows = await tx.update(questions).set({ status: 'approved', reviewReason: null, reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
+      .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), drafted, gte(questions.confidence, minConfidence)))
       .returning({ id: questions.id });
     await recordAudit(tx, ctx, { action: 'answer.bulk_approved', targetType: 'questionnaire', targetId: questionnaireId, summary: { minConfidence, force, approved: rows.length } });
     return { approved: rows.length, threshold };
   });
 }
 
-/** Lets the prospect who uploaded it see every reviewed answer and download the file. */
+/** Lets the prospect who uploaded it download the file: its released answers, the others left empty. */
 export async function releaseToProspect(ctx: ServiceContext, id: string) {
   requireRole(ctx.actor, 'editor');
   const row = await load(ctx.db, ctx.orgId, id);
@@ -725,27 +749,87 @@ export async function releaseToProspect(ctx: ServiceContext, id: string) {
 }
 
 /**
- * What the prospect sees: before release, only confident drafted or approved answers (the rest are
- * pending the vendor's review); after release, every approved answer.
+ * Why a prospect sees an answer: a member approved it, or the trust page's prospectAutoRelease
+ * lets the fill's own draft show at once.
  */
-export async function prospectView(db: Executor, orgId: string, grantId: string, id: string) {
+export const RELEASED_BY = ['review', 'public_profile', 'approved_library', 'confident_draft', 'questionnaire_condition'] as const;
+export type ReleasedBy = (typeof RELEASED_BY)[number];
+
+/** Decision paths settled by profile facts alone (on the prospect path, public facts only). */
+const PROFILE_PATHS = new Set(['fact_settle', 'fact_state', 'fact_option', 'gate']);
+
+/** Whether a draft on this decision path may show before a member approves it, under the setting. */
+export function autoReleaseOf(path: string | undefined, policy: ProspectAutoRelease): ReleasedBy | undefined {
+  if (policy === 'none' || path === undefined) return undefined;
+  if (path.startsWith('library_')) return 'approved_library';
+  if (PROFILE_PATHS.has(path)) return 'public_profile';
+  // A VSAQ item the buyer's own conditions hide: it carries no answer, so nothing is claimed.
+  if (path === 'vsaq_hidden') return 'questionnaire_condition';
+  return policy === 'confident_drafts' ? 'confident_draft' : undefined;
+}
+
+// Under confident_drafts every draft shows at once, so only the two stricter settings hold any.
+const heldReason = (policy: ProspectAutoRelease) => policy === 'none'
+  ? 'the prospect sees it once you approve it (trust-page setting prospectAutoRelease: none)'
+  : `the prospect sees it once you approve it: prospectAutoRelease ${policy} shows only public profile facts and approved library answers at once`;
+
+/**
+ * A prospect's drafts the setting does not show at once wait for a member like weak answers do
+ * (in the review queue, with the reason), marked `held` so bulk approval still takes them.
+ */
+function holdForRelease(drafts: Map<string, DraftAnswer>, policy: ProspectAutoRelease) {
+  for (const [id, d] of drafts) {
+    if (d.status !== 'draft' || autoReleaseOf(d.basis?.path, policy) !== undefined) continue;
+    drafts.set(id, { ...d, status: 'needs_review', reason: heldReason(policy), basis: { path: d.basis?.path ?? 'unknown', raw: d.basis?.raw ?? 0, held: true } });
+  }
+}
+
+/**
+ * Whether the prospect sees this answer. Approved: always. Otherwise only the fill's own draft,
+ * untouched by a person and at or above the draft threshold, on a path the trust page's current
+ * setting releases; a stricter setting thus hides at once what it no longer allows.
+ */
+export function releaseOf(q: Pick<QuestionRow, 'status' | 'reviewedAt' | 'confidence' | 'answerBasis'>, policy: ProspectAutoRelease, threshold = loadCalibration().draftThreshold): ReleasedBy | undefined {
+  if (q.status === 'approved') return 'review';
+  if (q.status !== 'draft' || q.reviewedAt !== null || (q.confidence ?? 0) < threshold) return undefined;
+  return autoReleaseOf(q.answerBasis?.path, policy);
+}
+
+export type ProspectState = 'being_prepared' | 'released' | 'awaiting_review';
+
+/**
+ * What the prospect sees: released answers, and every other question as being prepared (no answer
+ * yet while the fill runs) or awaiting review. `questions` is the released file's content: every
+ * question, with the answers not released left empty.
+ */
+export async function prospectView(db: Executor, orgId: string, grantId: string, id: string, policy: ProspectAutoRelease = DEFAULT_PROSPECT_AUTO_RELEASE) {
   const [row] = await db.select().from(questionnaires).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id), eq(questionnaires.grantId, grantId)));
   if (!row) throw notFound('questionnaire');
   const qs = await db.select().from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
-  const released = row.releasedAt !== null;
-  const visible = (q: QuestionRow) => q.status === 'approved' || (!released && q.status === 'draft');
+  const working = row.status === 'imported' || row.status === 'queued' || row.status === 'filling';
+  const threshold = loadCalibration().draftThreshold;
+  const judged = qs.map((q) => {
+    const by = releaseOf(q, policy, threshold);
+    const state: ProspectState = by ? 'released' : q.status === null && working ? 'being_prepared' : 'awaiting_review';
+    return { q, by, state };
+  });
+  const count = (s: ProspectState) => judged.filter((j) => j.state === s).length;
   return {
     row,
     view: {
-      id: row.id, name: row.name, status: row.status, released,
+      id: row.id, name: row.name, status: row.status, released: row.releasedAt !== null,
       progress: { done: row.progressDone, total: row.questionCount },
-      questions: qs.map((q) => ({
-        ref: q.ref, text: q.text, section: q.section,
-        answer: visible(q) ? { choice: q.choice, text: q.answerText, status: q.status } : null,
-        pending: !visible(q),
+      counts: { released: count('released'), awaitingReview: count('awaiting_review'), beingPrepared: count('being_prepared') },
+      questions: judged.map(({ q, by, state }) => ({
+        ref: q.ref, text: q.text, section: q.section, state,
+        answer: by ? { choice: q.choice, text: q.answerText, status: q.status, releasedBy: by } : null,
+        pending: state !== 'released',
       })),
     },
-    questions: qs.filter(visible),
+    // Released answers go into the file as final; the rest leave their cells empty, with no draft or reason.
+    questions: judged.map(({ q, by }): QuestionRow => (by
+      ? { ...q, status: 'approved' }
+      : { ...q, status: null, choice: null, answerText: null, confidence: null, sources: [], reviewReason: null })),
   };
 }
 

@@ -7,6 +7,22 @@ export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
 export const CHOICES = ['yes', 'no', 'partial', 'n/a'] as const;
 export type Choice = (typeof CHOICES)[number];
 
+/**
+ * Which answers of a prospect's questionnaire the prospect sees before a member approves them (a
+ * trust-page setting): `library_and_facts` approved library answers and public profile facts,
+ * `confident_drafts` every draft at or above the calibrated draft bar too, `none` nothing.
+ */
+export const PROSPECT_AUTO_RELEASE = ['library_and_facts', 'confident_drafts', 'none'] as const;
+export type ProspectAutoRelease = (typeof PROSPECT_AUTO_RELEASE)[number];
+export const DEFAULT_PROSPECT_AUTO_RELEASE: ProspectAutoRelease = 'library_and_facts';
+
+/** The prospect behind a questionnaire uploaded under a grant, as the grant named them. */
+export interface ProspectInfo {
+  email: string;
+  name: string | null;
+  company: string | null;
+}
+
 export interface AnswerCell {
   sheet?: string;
   cell: string;
@@ -35,6 +51,9 @@ export interface AnswerSource {
   heading?: string;
 }
 
+/** How the fill reached an answer; `held`: a prospect's draft kept for a member's approval (prospectAutoRelease). */
+export interface AnswerBasis { path: string; raw: number; held?: boolean }
+
 export const questionnaires = pgTable('questionnaires', {
   orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
   id: uuid('id').notNull(),
@@ -48,6 +67,10 @@ export const questionnaires = pgTable('questionnaires', {
   /** `prospect`: uploaded from the trust page under a grant; answered from public sources only. */
   origin: text('origin', { enum: ['vendor', 'prospect'] }).notNull().default('vendor'),
   grantId: uuid('grant_id'),
+  /** Copied from the grant at upload, so the vendor's lists name the prospect without reading the trust module. */
+  prospect: jsonb('prospect').$type<ProspectInfo>(),
+  /** The trust page's prospectAutoRelease at upload: which answers the fill leaves visible to the prospect. */
+  autoRelease: text('auto_release', { enum: PROSPECT_AUTO_RELEASE }),
   /** When the vendor released the reviewed answers to the prospect. */
   releasedAt: timestamp('released_at', { withTimezone: true }),
   questionCount: integer('question_count').notNull(),
@@ -80,7 +103,7 @@ export const questions = pgTable('questionnaire_questions', {
   /** Why the answer waits for a person (the abstain rule's reason), null otherwise. */
   reviewReason: text('review_reason'),
   /** The decision path and raw score behind the confidence, for calibration. */
-  answerBasis: jsonb('answer_basis').$type<{ path: string; raw: number }>(),
+  answerBasis: jsonb('answer_basis').$type<AnswerBasis>(),
   /** The fill job that wrote this answer: a resumed job skips what it already answered. */
   filledByJob: uuid('filled_by_job'),
   answeredAt: timestamp('answered_at', { withTimezone: true }),

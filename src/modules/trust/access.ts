@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
@@ -15,7 +16,7 @@ import { currentVersions, loadVersion } from './documents.js';
 import type { GrantSigner } from './grants.js';
 import { loadPage, ndaVersionOf, orgBySlug } from './service.js';
 import {
-  accessGrants, accessRequests, documentDownloads, documents,
+  accessGrants, accessRequests, documentDownloads, documents, grantVisits,
   type AccessRequestStatus,
 } from './tables.js';
 import { isPdf, watermarkPdf } from './watermark.js';
@@ -44,16 +45,39 @@ export function requestView(r: RequestRow) {
   };
 }
 
-export type GrantStatus = 'active' | 'expired' | 'revoked';
+export const GRANT_STATUSES = ['active', 'expired', 'revoked'] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
 const grantStatus = (g: GrantRow, now: Date): GrantStatus => (g.revokedAt ? 'revoked' : g.expiresAt <= now ? 'expired' : 'active');
 
 export function grantView(g: GrantRow, now: Date, downloads?: number) {
   return {
-    id: g.id, requestId: g.requestId, email: g.email, name: g.name, company: g.company, documentIds: g.documentIds,
+    // requestId: the access request's id under its old name, kept one release for existing clients.
+    id: g.id, accessRequestId: g.requestId, requestId: g.requestId, email: g.email, name: g.name, company: g.company, documentIds: g.documentIds,
     status: grantStatus(g, now), expiresAt: g.expiresAt.toISOString(), revokedAt: g.revokedAt?.toISOString() ?? null, revokedBy: g.revokedBy,
-    createdBy: g.createdBy, createdAt: g.createdAt.toISOString(), lastUsedAt: g.lastUsedAt?.toISOString() ?? null,
+    createdBy: g.createdBy, createdAt: g.createdAt.toISOString(), updatedAt: g.updatedAt.toISOString(), lastUsedAt: g.lastUsedAt?.toISOString() ?? null,
     ...(downloads !== undefined ? { downloads } : {}),
   };
+}
+
+/** The part of an address after the @ (addresses are validated with exactly one @ and stored lower-cased). */
+export const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1);
+
+// Event data: `requestId` repeats `accessRequestId` for one release (it clashed with the error
+// `requestId`); both carry the access request's id.
+const requestEventBase = (r: RequestRow) => ({
+  accessRequestId: r.id, requestId: r.id, name: r.name, email: r.email, company: r.company, domain: domainOf(r.email),
+});
+const grantEventBase = (g: GrantRow) => ({
+  grantId: g.id, accessRequestId: g.requestId, requestId: g.requestId, email: g.email, company: g.company, domain: domainOf(g.email),
+});
+
+/** access_request.approved and access_grant.created, on the transaction that approved. */
+async function emitApproval(tx: Executor, ctx: { orgId: string; requestId?: string; clock: Clock }, req: RequestRow, g: GrantRow, autoApproved: boolean) {
+  const expiresAt = g.expiresAt.toISOString();
+  await emitEvent(tx, ctx, 'access_request.approved', {
+    ...requestEventBase(req), grantId: g.id, documentIds: g.documentIds, expiresAt, autoApproved,
+  });
+  await emitEvent(tx, ctx, 'access_grant.created', { ...grantEventBase(g), documentIds: g.documentIds, expiresAt, autoApproved });
 }
 
 export const grantUrl = (publicUrl: string, slug: string, token: string) => `${publicUrl}/trust/${slug}/access/${token}`;
@@ -91,7 +115,7 @@ async function allNdaDocuments(db: Executor, orgId: string) {
 
 async function insertGrant(tx: Executor, orgId: string, req: RequestRow, documentIds: string[], expiresAt: Date, createdBy: string, now: Date) {
   const [g] = await tx.insert(accessGrants).values({
-    orgId, id: newId(), requestId: req.id, email: req.email, name: req.name, company: req.company, documentIds, expiresAt, createdBy, createdAt: now,
+    orgId, id: newId(), requestId: req.id, email: req.email, name: req.name, company: req.company, documentIds, expiresAt, createdBy, createdAt: now, updatedAt: now,
   }).returning();
   return g!;
 }
@@ -151,18 +175,16 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
     let request = created!;
     await auditAs(tx, org.id, 'public', meta.requestId, now, { action: 'access_request.created', targetType: 'access_request', targetId: request.id, summary: { ndaVersion, domain } });
     await emitEvent(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, 'access_request.created', {
-      requestId: request.id, name: request.name, email: request.email, company: request.company, reason: request.reason, documentIds: request.documentIds, ndaVersion,
+      ...requestEventBase(request), reason: request.reason, documentIds: request.documentIds, ndaVersion,
     });
     if (auto) {
       const docs = wanted.length > 0 ? wanted : await allNdaDocuments(tx, org.id);
       const expiresAt = new Date(now.getTime() + page.autoApproveExpiresInDays * DAY_MS);
       const grant = await insertGrant(tx, org.id, request, docs, expiresAt, 'auto-approve', now);
-      [request] = (await tx.update(accessRequests).set({ status: 'approved', autoApproved: true, decidedBy: 'auto-approve', decidedAt: now, grantId: grant.id, decisionNote: `email domain ${domain} is auto-approved` })
+      [request] = (await tx.update(accessRequests).set({ status: 'approved', autoApproved: true, decidedBy: 'auto-approve', decidedAt: now, grantId: grant.id, decisionNote: `email domain ${domain} is auto-approved`, updatedAt: now })
         .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, request.id))).returning()) as [RequestRow];
       await auditAs(tx, org.id, 'system', meta.requestId, now, { action: 'access_grant.created', targetType: 'access_grant', targetId: grant.id, summary: { requestId: request.id, documents: docs.length, expiresAt: expiresAt.toISOString(), auto: true } });
-      await emitEvent(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, 'access_grant.created', {
-        grantId: grant.id, requestId: request.id, email: grant.email, documentIds: docs, expiresAt: expiresAt.toISOString(), autoApproved: true,
-      });
+      await emitApproval(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, request, grant, true);
     }
     return { request };
   });
@@ -178,11 +200,37 @@ async function lockRequest(tx: Executor, orgId: string, id: string) {
   return r;
 }
 
-export async function listAccessRequests(ctx: ServiceContext, q: { limit: number; cursor?: string; status?: AccessRequestStatus }) {
+/** The list filters an integration (a CRM) syncs with; each narrows the list (AND). */
+export interface ListFilters {
+  email?: string;
+  domain?: string;
+  company?: string;
+  /** An ISO date-time: rows whose updated_at is at or after it. */
+  updatedSince?: string;
+}
+
+/**
+ * Conditions for the filters, written as the indexes on (org_id, ...) are: addresses are stored
+ * lower-cased, the domain is split_part(email, '@', 2), the company compares lower() on both sides.
+ */
+function filterConditions(cols: { email: PgColumn; company: PgColumn; updatedAt: PgColumn }, f: ListFilters): (SQL | undefined)[] {
+  const email = f.email?.trim().toLowerCase();
+  const domain = f.domain?.trim().toLowerCase().replace(/^@/, '');
+  const company = f.company?.trim();
+  return [
+    email !== undefined ? eq(cols.email, email) : undefined,
+    domain !== undefined ? sql`split_part(${cols.email}, '@', 2) = ${domain}` : undefined,
+    company !== undefined ? sql`lower(${cols.company}) = lower(${company})` : undefined,
+    f.updatedSince !== undefined ? gte(cols.updatedAt, new Date(f.updatedSince)) : undefined,
+  ];
+}
+
+export async function listAccessRequests(ctx: ServiceContext, q: ListFilters & { limit: number; cursor?: string; status?: AccessRequestStatus }) {
   const after = decodeCursor(q.cursor);
   const rows = await ctx.db.select().from(accessRequests).where(and(
     eq(accessRequests.orgId, ctx.orgId),
     q.status ? eq(accessRequests.status, q.status) : undefined,
+    ...filterConditions(accessRequests, q),
     after ? lt(accessRequests.id, after) : undefined,
   )).orderBy(desc(accessRequests.id)).limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
@@ -210,10 +258,10 @@ export async function approveAccessRequest(deps: AccessDeps, ctx: ServiceContext
     if (docs.length === 0) throw new DomainError('unprocessable', 'there is no NDA document to share: upload one (visibility nda) or name documentIds');
     const expiresAt = new Date(now.getTime() + input.expiresInDays * DAY_MS);
     const g = await insertGrant(tx, ctx.orgId, req, docs, expiresAt, ctx.actor.id, now);
-    await tx.update(accessRequests).set({ status: 'approved', decidedBy: ctx.actor.id, decidedAt: now, grantId: g.id, decisionNote: input.note?.trim() || null, updatedAt: now })
-      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)));
+    const [saved] = await tx.update(accessRequests).set({ status: 'approved', decidedBy: ctx.actor.id, decidedAt: now, grantId: g.id, decisionNote: input.note?.trim() || null, updatedAt: now })
+      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id))).returning();
     await recordAudit(tx, ctx, { action: 'access_grant.created', targetType: 'access_grant', targetId: g.id, summary: { requestId: id, documents: docs.length, expiresAt: expiresAt.toISOString() } });
-    await emitEvent(tx, ctx, 'access_grant.created', { grantId: g.id, requestId: id, email: g.email, documentIds: docs, expiresAt: expiresAt.toISOString(), autoApproved: false });
+    await emitApproval(tx, ctx, saved!, g, false);
     const [org] = await tx.select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, ctx.orgId));
     return { grant: g, slug: org!.slug };
   });
@@ -230,6 +278,7 @@ export async function denyAccessRequest(ctx: ServiceContext, id: string, input: 
     const [saved] = await tx.update(accessRequests).set({ status: 'denied', decidedBy: ctx.actor.id, decidedAt: now, decisionNote: input.note?.trim() || null, updatedAt: now })
       .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id))).returning();
     await recordAudit(tx, ctx, { action: 'access_request.denied', targetType: 'access_request', targetId: id, summary: {} });
+    await emitEvent(tx, ctx, 'access_request.denied', { ...requestEventBase(saved!), note: saved!.decisionNote });
     return saved!;
   });
   return requestView(row);
@@ -242,14 +291,25 @@ async function downloadCounts(db: Executor, orgId: string, grantIds: string[]) {
   return new Map(rows.map((r) => [r.grantId!, Number(r.n)]));
 }
 
-export async function listGrants(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
+/** A grant's status as a condition on its row, the same rule as grantStatus. */
+function statusCondition(status: GrantStatus, now: Date): SQL | undefined {
+  if (status === 'revoked') return isNotNull(accessGrants.revokedAt);
+  return and(isNull(accessGrants.revokedAt), status === 'expired' ? lte(accessGrants.expiresAt, now) : gt(accessGrants.expiresAt, now));
+}
+
+export async function listGrants(ctx: ServiceContext, q: ListFilters & { limit: number; cursor?: string; status?: GrantStatus }) {
   const after = decodeCursor(q.cursor);
+  const now = ctx.clock();
   const rows = await ctx.db.select().from(accessGrants)
-    .where(and(eq(accessGrants.orgId, ctx.orgId), after ? lt(accessGrants.id, after) : undefined))
+    .where(and(
+      eq(accessGrants.orgId, ctx.orgId),
+      q.status ? statusCondition(q.status, now) : undefined,
+      ...filterConditions(accessGrants, q),
+      after ? lt(accessGrants.id, after) : undefined,
+    ))
     .orderBy(desc(accessGrants.id)).limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   const counts = await downloadCounts(ctx.db, ctx.orgId, page.items.map((g) => g.id));
-  const now = ctx.clock();
   return { items: page.items.map((g) => grantView(g, now, counts.get(g.id) ?? 0)), nextCursor: page.nextCursor };
 }
 
@@ -272,8 +332,10 @@ export async function revokeGrant(ctx: ServiceContext, id: string) {
     const [g] = await tx.select().from(accessGrants).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id))).for('update');
     if (!g) throw notFound('access grant');
     if (g.revokedAt) return;
-    await tx.update(accessGrants).set({ revokedAt: ctx.clock(), revokedBy: ctx.actor.id }).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id)));
+    const now = ctx.clock();
+    await tx.update(accessGrants).set({ revokedAt: now, revokedBy: ctx.actor.id, updatedAt: now }).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id)));
     await recordAudit(tx, ctx, { action: 'access_grant.revoked', targetType: 'access_grant', targetId: id, summary: { email: g.email } });
+    await emitEvent(tx, ctx, 'access_grant.revoked', { ...grantEventBase(g), revokedAt: now.toISOString() });
   });
 }
 
@@ -314,9 +376,7 @@ export async function resolveGrant(deps: AccessDeps, slug: string, token: string
     eq(documents.orgId, org.id), inArray(documents.id, grant.documentIds), inArray(documents.visibility, ['public', 'nda']),
   )).orderBy(asc(documents.title));
   const current = await currentVersions(deps.db, org.id, rows);
-  if (!grant.lastUsedAt || now.getTime() - grant.lastUsedAt.getTime() > 60_000) {
-    await deps.db.update(accessGrants).set({ lastUsedAt: now }).where(and(eq(accessGrants.orgId, org.id), eq(accessGrants.id, grant.id)));
-  }
+  await noteUse(deps.db, org.id, grant, now);
   return {
     org: { id: org.id, slug: org.slug, name: org.name },
     grant,
@@ -325,6 +385,59 @@ export async function resolveGrant(deps: AccessDeps, slug: string, token: string
       return v ? [{ id: d.id, title: d.title, description: d.description, fileName: v.fileName, contentType: v.contentType, size: v.size }] : [];
     }),
   };
+}
+
+/** A use of the link after this long without one starts a new visit (as web analytics count sessions). */
+export const VISIT_GAP_MS = 30 * 60_000;
+
+/**
+ * Records the use of a link: last_used_at (at most once a minute, to spare writes) and, after a
+ * quiet spell, a visit. The visit is claimed by the conditional update, so two requests racing
+ * at the start of a session record one visit.
+ */
+async function noteUse(db: Db, orgId: string, grant: GrantRow, now: Date) {
+  const idle = grant.lastUsedAt ? now.getTime() - grant.lastUsedAt.getTime() : Infinity;
+  const mine = and(eq(accessGrants.orgId, orgId), eq(accessGrants.id, grant.id));
+  if (idle > VISIT_GAP_MS) {
+    await db.transaction(async (tx) => {
+      const claimed = await tx.update(accessGrants).set({ lastUsedAt: now, updatedAt: now })
+        .where(and(mine, or(isNull(accessGrants.lastUsedAt), lt(accessGrants.lastUsedAt, new Date(now.getTime() - VISIT_GAP_MS)))))
+        .returning({ id: accessGrants.id });
+      if (claimed.length > 0) await tx.insert(grantVisits).values({ orgId, id: newId(), grantId: grant.id, at: now });
+    });
+  } else if (idle > 60_000) {
+    await db.update(accessGrants).set({ lastUsedAt: now, updatedAt: now }).where(mine);
+  }
+}
+
+/** Grants one expiry scan takes on; a backlog waits for the next scans. */
+export const GRANT_SCAN_BATCH = 500;
+
+/**
+ * Emits access_grant.expired once per grant that expired unrevoked: the due grants come from the
+ * partial index on expires_at, oldest first, at most GRANT_SCAN_BATCH a run. Each is claimed by
+ * setting expiry_notified_at in the transaction that emits its event, so replicas scanning at the
+ * same time (or a later run) find it taken. Returns the number of events emitted.
+ */
+export async function scanGrantExpiries(db: Db, clock: Clock, limit = GRANT_SCAN_BATCH): Promise<number> {
+  const now = clock();
+  const due = await db.select().from(accessGrants).where(and(
+    isNull(accessGrants.revokedAt), isNull(accessGrants.expiryNotifiedAt), lte(accessGrants.expiresAt, now),
+  )).orderBy(asc(accessGrants.expiresAt)).limit(limit);
+  let sent = 0;
+  for (const g of due) {
+    const emitted = await db.transaction(async (tx) => {
+      const at = clock();
+      const claimed = await tx.update(accessGrants).set({ expiryNotifiedAt: at, updatedAt: at }).where(and(
+        eq(accessGrants.orgId, g.orgId), eq(accessGrants.id, g.id), isNull(accessGrants.revokedAt), isNull(accessGrants.expiryNotifiedAt),
+      )).returning({ id: accessGrants.id });
+      if (claimed.length === 0) return false;
+      await emitEvent(tx, { orgId: g.orgId, clock }, 'access_grant.expired', { ...grantEventBase(g), expiredAt: g.expiresAt.toISOString() });
+      return true;
+    });
+    if (emitted) sent++;
+  }
+  return sent;
 }
 
 export interface Download {

@@ -7,15 +7,18 @@ import { withProblems } from '../../lib/schemas.js';
 import * as access from './access.js';
 import type { TrustPortal } from './portal.js';
 import {
-  CSP, FAVICON_SVG, TRUST_CSS, renderErrorPage, renderGrantPage, renderLlmsTxt, renderRequestReceived, renderTheme, renderTrustPage, renderTrustProfile,
-  type FormState,
+  CSP, FAVICON_SVG, SEARCH_MAX_LENGTH, TRUST_CSS, checkAccessForm, formErrorsOf, renderAccessFormPage, renderErrorPage, renderGrantPage, renderLlmsTxt,
+  renderRequestReceived, renderSearchPage, renderTheme, renderTrustPage, renderTrustProfile, type FormState,
 } from './render.js';
 import { attachment } from './routes.js';
+import { encodedBody, encodedEtag, preferredEncoding, worthEncoding, type Representation } from '../../plugins/compress.js';
 import { etagOf, loadPage, orgBySlug, type CachedTrust } from './service.js';
 import type { PageViewKind } from './tables.js';
 
-const Slug = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', maxLength: 63 }) });
-const SlugDoc = Type.Object({ ...Slug.properties, id: Type.String({ format: 'uuid' }) });
+const Slug = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', maxLength: 63, description: 'The organization\'s slug.', examples: ['acme'] }) });
+const SlugDoc = Type.Object({ ...Slug.properties, id: Type.String({ format: 'uuid', description: 'The document id, from the page\'s document list.', examples: ['0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e'] }) });
+// Grant tokens are signed JWTs; the example is shortened.
+const Token = Type.String({ maxLength: 4000, description: 'The grant token from the link the organization sent (treat it as a secret).', examples: ['eyJhbGciOiJFUzI1NiJ9.eyJnaWQiOiIwMTkzYTJjMCJ9.c2lnbmF0dXJl'] });
 
 const AccessRequestBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -24,7 +27,47 @@ const AccessRequestBody = Type.Object({
   reason: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2000 })])),
   documentIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100, description: 'NDA documents wanted; empty or absent: all of them.' })),
   ndaAccepted: Type.Boolean({ description: 'Must be true: the requester accepts the NDA shown on the page (its version is recorded).' }),
+}, {
+  examples: [{ name: 'Jane Doe', email: 'jane.doe@globex.example', company: 'Globex', reason: 'Vendor security review before signing.', documentIds: [], ndaAccepted: true }],
 });
+
+const EXAMPLE_PUBLIC_TRUST = {
+  organization: { name: 'Acme Corp', slug: 'acme' },
+  headline: 'Security at Acme Corp',
+  overview: 'Acme Corp runs on AWS in the EU and the US. We are certified to ISO/IEC 27001:2022.',
+  branding: { brandColor: '#0b5fff', logoUrl: 'https://trust.acme.example/trust/acme/logo' },
+  contact: { email: 'security@acme.example', url: null },
+  sections: ['certifications', 'security', 'soc2', 'subprocessors', 'documents', 'faq'],
+  certifications: [{
+    id: '0193a4d0-1a2b-7c3d-8e4f-5a6b7c8d9e0f', kind: 'iso27001', kindLabel: 'ISO/IEC 27001 certificate', name: 'ISO/IEC 27001:2022', issuer: 'BSI',
+    scope: 'The Acme platform and its operations', includesIso27017: true, issuedAt: '2025-03-01', expiresAt: '2028-02-29', periodStart: null, periodEnd: null,
+    status: 'valid', statusLabel: 'Valid', statusReason: 'Valid until 2028-02-29.',
+  }],
+  security: {
+    frameworks: [{ id: 'iso27001-2022', name: 'ISO/IEC 27001:2022', inScope: true, attested: true, note: 'Certified by BSI.' }],
+    domains: [{
+      id: 'technological', name: 'Technological controls', framework: 'iso27001-2022',
+      controls: [{ framework: 'iso27001-2022', ref: 'A.8.24', title: 'Use of cryptography', status: 'implemented', statusLabel: 'Implemented', responsibility: 'provider', summary: 'Data is encrypted in transit and at rest.' }],
+    }],
+  },
+  soc2: { criteria: 61, covered: 48, partial: 9, uncovered: 4, overall: 0.86, groups: [{ group: 'CC6', name: 'Logical and Physical Access Controls', criteria: 8, coverage: 0.94 }] },
+  subprocessors: [{ name: 'Amazon Web Services', purpose: 'Hosting', location: 'Ireland, United States', url: 'https://aws.amazon.com' }],
+  documents: [
+    { id: '0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e', title: 'ISO 27001 certificate', visibility: 'public', description: null, fileName: 'iso27001-certificate.pdf', contentType: 'application/pdf', size: 181233, downloadUrl: 'https://trust.acme.example/trust/acme/documents/0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e', updatedAt: '2026-03-02T10:00:00.000Z' },
+    { id: '0193a4e1-6a7b-7c8d-9e0f-2a3b4c5d6e7f', title: 'SOC 2 Type 2 report', visibility: 'nda' },
+  ],
+  faq: [{ question: 'Is customer data encrypted at rest?', answer: 'Yes. AES-256, with keys in AWS KMS.' }],
+  facts: [{ key: 'data.storage_countries', label: 'Data storage countries', type: 'string_list', value: ['Ireland', 'United States'], unit: null, display: 'Ireland, United States', statement: 'Customer data is stored in Ireland and the United States.' }],
+  access: {
+    requestUrl: 'https://trust.acme.example/api/v1/public/trust/acme/access-requests', formUrl: 'https://trust.acme.example/trust/acme/request-access',
+    ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea', ndaText: 'By requesting access you agree to keep the documents confidential.',
+  },
+  updatedAt: '2026-10-20T16:45:00.000Z',
+  links: {
+    page: 'https://trust.acme.example/trust/acme', json: 'https://trust.acme.example/api/v1/public/trust/acme',
+    trustJson: 'https://trust.acme.example/trust/acme/trust.json', llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt',
+  },
+};
 
 const PublicTrustSchema = Type.Object({
   organization: Type.Object({ name: Type.String(), slug: Type.String() }),
@@ -44,7 +87,36 @@ const PublicTrustSchema = Type.Object({
     display: Type.String({ description: 'The value as words.' }), statement: Type.String({ description: 'The fact as a sentence.' }),
   }), { description: 'Organization profile facts marked public.' }),
   updatedAt: Type.String({ format: 'date-time' }),
-}, { additionalProperties: true });
+}, {
+  additionalProperties: true,
+  $id: 'PublicTrustProfile',
+  description: 'Everything a published trust page shows, as JSON: certifications, public control summaries, SOC 2 coverage, subprocessors, documents, FAQ and public profile facts. '
+    + 'Also `branding`, `contact`, `access` (how to request NDA documents; null without any) and `links`.',
+  examples: [EXAMPLE_PUBLIC_TRUST],
+});
+
+// trust.json: a stable, versioned shape for machines (procurement tools, crawlers); see renderTrustProfile.
+const MachineTrustProfile = Type.Object({ profileVersion: Type.String() }, {
+  additionalProperties: true,
+  $id: 'MachineTrustProfile',
+  description: 'The trust profile for machines: organization, frameworks, certifications, public controls, SOC 2 coverage, subprocessors, documents, FAQ, public facts, '
+    + 'how to request access, and links. `profileVersion` changes only with an incompatible shape.',
+  examples: [{
+    profileVersion: '1.0', kind: 'trust-profile',
+    organization: { name: 'Acme Corp', slug: 'acme', trustCenter: 'https://trust.acme.example/trust/acme', contact: { email: 'security@acme.example', url: null } },
+    updatedAt: '2026-10-20T16:45:00.000Z',
+    frameworks: [{ id: 'iso27001-2022', name: 'ISO/IEC 27001:2022', inScope: true, attested: true }],
+    certifications: [{ name: 'ISO/IEC 27001:2022', kind: 'iso27001', issuer: 'BSI', status: 'valid', statusReason: 'Valid until 2028-02-29.', issuedAt: '2025-03-01', expiresAt: '2028-02-29', periodStart: null, periodEnd: null, includesIso27017: true, scope: 'The Acme platform and its operations' }],
+    controls: [{ framework: 'iso27001-2022', ref: 'A.8.24', title: 'Use of cryptography', domain: 'Technological controls', status: 'implemented', responsibility: 'provider', summary: 'Data is encrypted in transit and at rest.' }],
+    soc2Coverage: { criteria: 61, covered: 48, partial: 9, uncovered: 4, overall: 0.86, groups: [] },
+    subprocessors: [{ name: 'Amazon Web Services', purpose: 'Hosting', location: 'Ireland, United States', url: 'https://aws.amazon.com' }],
+    documents: [{ title: 'SOC 2 Type 2 report', access: 'nda' }],
+    faq: [{ question: 'Is customer data encrypted at rest?', answer: 'Yes. AES-256, with keys in AWS KMS.' }],
+    facts: [{ key: 'data.storage_countries', label: 'Data storage countries', type: 'string_list', value: ['Ireland', 'United States'], unit: null }],
+    accessRequests: { method: 'POST', url: 'https://trust.acme.example/api/v1/public/trust/acme/access-requests', contentType: 'application/json', fields: ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'], ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea' },
+    links: { page: 'https://trust.acme.example/trust/acme', json: 'https://trust.acme.example/api/v1/public/trust/acme', trustJson: 'https://trust.acme.example/trust/acme/trust.json', llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt' },
+  }],
+});
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -108,18 +180,26 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     return reply.send(renderErrorPage(slug, err.status, titles[err.status] ?? ERROR_CODES[err.code].title, err.detail ?? ERROR_CODES[err.code].title));
   }
 
-  function sendCachedRep(req: FastifyRequest, reply: FastifyReply, rep: { body: string; etag: string }, type: string, extra: Record<string, string> = {}) {
-    reply.header('etag', rep.etag).header('cache-control', 'public, no-cache').header('vary', 'accept-encoding').headers(extra);
-    if (isFresh(req, rep.etag)) return reply.code(304).send();
+  /**
+   * A cached representation, br- or gzip-encoded when the client accepts it (encoded once per
+   * representation, see plugins/compress.ts), with that encoding's own ETag for 304s.
+   */
+  async function sendCachedRep(req: FastifyRequest, reply: FastifyReply, rep: Representation, type: string, extra: Record<string, string> = {}) {
+    const encoding = worthEncoding(rep) ? preferredEncoding(req.headers['accept-encoding']) : null;
+    const etag = encoding ? encodedEtag(rep.etag, encoding) : rep.etag;
+    reply.header('etag', etag).header('cache-control', 'public, no-cache').header('vary', 'accept-encoding').headers(extra);
+    if (isFresh(req, etag)) return reply.code(304).send();
+    if (encoding) return reply.type(type).header('content-encoding', encoding).send(await encodedBody(rep, encoding));
     return reply.type(type).send(rep.body);
   }
 
   // ----- static assets ------------------------------------------------------------------------
 
-  const cssEtag = etagOf(TRUST_CSS);
+  // One object for the life of the app: its encoded bodies are kept with it.
+  const trustCss = { body: TRUST_CSS, etag: etagOf(TRUST_CSS) };
   app.get('/trust/assets/trust.css', {
     config, schema: { tags: ['trust'], operationId: 'trustStylesheet', summary: 'The trust page stylesheet', security: [], hide: true },
-    handler: async (req, reply) => sendCachedRep(req, reply, { body: TRUST_CSS, etag: cssEtag }, 'text/css; charset=utf-8'),
+    handler: async (req, reply) => sendCachedRep(req, reply, trustCss, 'text/css; charset=utf-8'),
   });
 
   const iconEtag = etagOf(FAVICON_SVG);
@@ -158,7 +238,12 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config,
     schema: {
       tags: ['trust'], operationId: 'trustPageHtml', summary: 'The public trust page (HTML); 404 unless published', params: Slug, security: [],
-      response: withProblems({ 200: { description: 'HTML', content: { 'text/html': { schema: Type.String() } } } }),
+      description: 'The page as a browser shows it, without scripts: certifications, controls marked public, SOC 2 coverage, subprocessors, documents, FAQ and the request-access form. '
+        + 'Cached per organization and revalidated with ETag / If-None-Match (304); each view is counted per day, nothing about the visitor is kept. Errors are HTML pages too.',
+      response: withProblems({
+        200: { description: 'The trust page (HTML)', content: { 'text/html': { schema: Type.String() } } },
+        304: { description: 'Not modified', type: 'null' },
+      }),
     },
     handler: async (req, reply) => {
       let entry: CachedTrust;
@@ -173,10 +258,37 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     },
   });
 
+  app.get('/trust/:slug/search', {
+    config,
+    schema: {
+      tags: ['trust'], operationId: 'trustPageSearch', summary: 'Search the public trust page (HTML)', params: Slug, security: [],
+      description: 'Finds the certifications, controls, FAQ entries, subprocessors and documents of the published page whose text holds every word of `q` '
+        + '(case and accents ignored), grouped by kind, each linking to its place on the page. Only what the public page shows is searched; '
+        + 'NDA documents by their title. A plain GET form, so it works without scripts.',
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ maxLength: SEARCH_MAX_LENGTH, description: `The words to find (at most ${SEARCH_MAX_LENGTH} characters; the first 8 words count).`, examples: ['encryption at rest'] })),
+      }),
+      response: withProblems({ 200: { description: 'The results page (HTML), grouped by kind', content: { 'text/html': { schema: Type.String() } } } }),
+    },
+    handler: async (req, reply) => {
+      let entry: CachedTrust;
+      try {
+        entry = await cached(req.params.slug);
+      } catch (err) {
+        return htmlError(reply, undefined, err);
+      }
+      // Rendered per query from the cached model; compressed per response by the compress plugin.
+      return reply.header('content-security-policy', CSP).header('cache-control', 'public, no-cache').header('x-robots-tag', 'noindex')
+        .type(HTML).send(renderSearchPage(entry.model, req.query.q ?? ''));
+    },
+  });
+
   app.get('/api/v1/public/trust/:slug', {
     config,
     schema: {
       tags: ['trust'], operationId: 'publicTrustPage', summary: 'The public trust page as JSON (ETag / If-None-Match)', params: Slug, security: [],
+      description: 'The same content as the HTML page. NDA documents are listed by title only and private ones not at all; only control answers and facts marked public appear. '
+        + 'An unpublished or unknown page is a 404.',
       response: withProblems({ 200: PublicTrustSchema, 304: { description: 'Not modified', type: 'null' } }),
     },
     handler: async (req, reply) => {
@@ -191,7 +303,9 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config,
     schema: {
       tags: ['trust'], operationId: 'trustProfile', summary: 'Machine-readable trust profile (JSON)', params: Slug, security: [],
-      response: withProblems({ 200: Type.Object({ profileVersion: Type.String() }, { additionalProperties: true }), 304: { description: 'Not modified', type: 'null' } }),
+      description: 'What the public page shows, in a stable shape for tools that collect vendors\' security profiles; served with `Access-Control-Allow-Origin: *` '
+        + 'and ETag / If-None-Match. An unpublished or unknown page is a 404.',
+      response: withProblems({ 200: MachineTrustProfile, 304: { description: 'Not modified', type: 'null' } }),
     },
     handler: async (req, reply) => {
       const entry = await cached(req.params.slug);
@@ -205,7 +319,12 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config,
     schema: {
       tags: ['trust'], operationId: 'trustLlmsTxt', summary: 'The trust page for language models (llms.txt, Markdown)', params: Slug, security: [],
-      response: withProblems({ 200: { description: 'Markdown', content: { 'text/plain': { schema: Type.String() } } } }),
+      description: 'The public page as plain Markdown (the llms.txt convention), with the organization\'s words escaped so they cannot inject markup or links. '
+        + 'Served with `Access-Control-Allow-Origin: *` and ETag / If-None-Match; an unpublished or unknown page is a 404.',
+      response: withProblems({
+        200: { description: 'The page as Markdown (text/plain)', content: { 'text/plain': { schema: Type.String() } } },
+        304: { description: 'Not modified', type: 'null' },
+      }),
     },
     handler: async (req, reply) => {
       const entry = await cached(req.params.slug);
@@ -219,7 +338,9 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config,
     schema: {
       tags: ['trust'], operationId: 'downloadPublicDocument', summary: 'Download a public document (NDA ones need a grant; private ones do not exist here)', params: SlugDoc, security: [],
-      response: withProblems({ 200: { description: 'The file', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } } }),
+      description: 'The current version, as uploaded, with its SHA-256 in Repr-Digest; each download is recorded without the visitor\'s identity. '
+        + 'An NDA document is a 403 (request access on the page), a private or unknown one a 404; errors are HTML pages.',
+      response: withProblems({ 200: { description: 'The file (attachment, with its own content type)', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } } }),
     },
     handler: async (req, reply) => {
       let d: access.Download;
@@ -246,10 +367,15 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config: writeConfig,
     schema: {
       tags: ['trust'], operationId: 'createAccessRequest', summary: 'Ask for access to NDA documents (ndaAccepted must be true)', params: Slug, security: [],
-      description: 'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it.',
+      description: 'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it. '
+        + 'An address whose domain the page auto-approves is approved at once (status approved); the link still reaches the requester through the organization, never in this answer. '
+        + 'Rate-limited to a twelfth of the public budget per client address.',
       body: AccessRequestBody,
       response: withProblems({
-        201: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean({ description: 'Always false: kept for older clients.' }) }),
+        201: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean({ description: 'Always false: kept for older clients.' }) }, {
+          description: 'The request, recorded',
+          examples: [{ id: '0193a4f0-7b8c-7d9e-8f0a-1b2c3d4e5f6a', status: 'pending', merged: false }],
+        }),
       }),
     },
     handler: async (req, reply) => {
@@ -275,20 +401,19 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
       const one = (k: string) => { const v = body[k]; return (Array.isArray(v) ? v[0] : v)?.slice(0, 5000); };
       const documentIds = ([] as string[]).concat(body.documentIds ?? []).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
       reply.header('content-security-policy', CSP).header('cache-control', 'no-store').type(HTML);
+      const input = {
+        name: one('name') ?? '', email: one('email') ?? '', company: one('company') ?? '', reason: one('reason') ?? null,
+        ndaAccepted: one('ndaAccepted') === 'true', documentIds,
+      };
+      // A refused submit gets the form on a page of its own, the problems first, in the page's words.
+      const refused = (errors: FormState['errors']) => reply.code(400).send(renderAccessFormPage(entry.model, { values: body, errors }));
+      const problems = checkAccessForm(input);
+      if (problems.length > 0) return refused(problems);
       try {
-        const request = await access.createAccessRequest(deps, req.params.slug, {
-          name: one('name') ?? '', email: one('email') ?? '', company: one('company') ?? '', reason: one('reason') ?? null,
-          ndaAccepted: one('ndaAccepted') === 'true', documentIds,
-        }, meta(req));
+        const request = await access.createAccessRequest(deps, req.params.slug, input, meta(req));
         return reply.code(201).send(renderRequestReceived(entry.model, { status: request.status }));
       } catch (err) {
-        if (err instanceof DomainError && err.code === 'validation_failed') {
-          const state: FormState = {
-            values: body,
-            errors: (err.extras.errors ?? []).map((e) => ({ field: e.field.replace(/^body\//, ''), message: e.message })),
-          };
-          return reply.code(400).send(renderTrustPage(entry.model, state));
-        }
+        if (err instanceof DomainError && err.code === 'validation_failed') return refused(formErrorsOf(err.extras.errors ?? []));
         return htmlError(reply, req.params.slug, err);
       }
     },
@@ -301,15 +426,17 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     tags: ['trust'], security: [],
     description: 'Expired links answer 410, revoked 403, tampered 401, another organization\'s or unknown 404.',
   };
-  const grantHeaders = (reply: import('fastify').FastifyReply) =>
+  const grantHeaders = (reply: FastifyReply) =>
     reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
 
   app.get('/trust/:slug/access/:token', {
     config,
     schema: {
       ...grantSchema, operationId: 'grantPage', summary: 'A grant link: the page listing the granted documents',
-      params: Type.Object({ ...Slug.properties, token: Type.String({ maxLength: 4000 }) }),
-      response: withProblems({ 200: { description: 'HTML page', content: { 'text/html': { schema: Type.String() } } } }),
+      description: 'The page lists the documents the grant covers, each with its download link, and a form to send a security questionnaire (answered from public sources). '
+        + 'Each use is recorded on the grant (lastUsedAt) and counted. ' + grantSchema.description + ' Errors are HTML pages.',
+      params: Type.Object({ ...Slug.properties, token: Token }),
+      response: withProblems({ 200: { description: 'The grant\'s page (HTML)', content: { 'text/html': { schema: Type.String() } } } }),
     },
     handler: async (req, reply) => {
       grantHeaders(reply);
@@ -329,8 +456,10 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     config,
     schema: {
       ...grantSchema, operationId: 'grantDownload', summary: 'Download a granted document (PDFs stamped with the grantee and the time)',
-      params: Type.Object({ ...Slug.properties, token: Type.String({ maxLength: 4000 }), id: Type.String({ format: 'uuid' }) }),
-      response: withProblems({ 200: { description: 'The file', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } } }),
+      description: 'Each download is recorded with the grant (GET /access-grants, analytics). A PDF comes watermarked (`X-Watermarked: true`, no Repr-Digest); '
+        + 'a PDF that cannot be watermarked is a 422 and is not released. A document outside the grant is a 404. ' + grantSchema.description + ' Errors are HTML pages.',
+      params: Type.Object({ ...Slug.properties, token: Token, id: SlugDoc.properties.id }),
+      response: withProblems({ 200: { description: 'The file (attachment, with its own content type)', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } } }),
     },
     handler: async (req, reply) => {
       grantHeaders(reply);

@@ -12,6 +12,7 @@ import { listCertificationsForOrg, type CertificationView } from '../certificati
 import { certifications } from '../certifications/tables.js';
 import { controlAnswers } from '../controls/tables.js';
 import { libraryEntries } from '../library/tables.js';
+import { DEFAULT_PROSPECT_AUTO_RELEASE, type ProspectAutoRelease } from '../questionnaires/tables.js';
 import { factSentence, formatFactValue, loadFacts } from '../profile/index.js';
 import { organizations } from '../identity/tables.js';
 import { soc2Coverage } from '../reports/soc2.js';
@@ -52,7 +53,11 @@ export interface TrustPageInput {
   ndaText?: string | null;
   autoApproveDomains?: string[];
   autoApproveExpiresInDays?: number;
+  prospectAutoRelease?: ProspectAutoRelease;
 }
+
+/** Which prospect answers show before a member approves them (the default until the page is first saved). */
+export const prospectAutoReleaseOf = (page: Pick<PageRow, 'prospectAutoRelease'> | undefined): ProspectAutoRelease => page?.prospectAutoRelease ?? DEFAULT_PROSPECT_AUTO_RELEASE;
 
 export const ndaTextOf = (page: Pick<PageRow, 'ndaText'> | undefined) => page?.ndaText ?? DEFAULT_NDA_TEXT;
 export const ndaVersionOf = (page: Pick<PageRow, 'ndaText'> | undefined) => 'sha256:' + sha256(ndaTextOf(page));
@@ -87,6 +92,7 @@ function settingsView(row: PageRow | undefined, org: { slug: string }, publicUrl
     ndaVersion: ndaVersionOf(row),
     autoApproveDomains: row?.autoApproveDomains ?? [],
     autoApproveExpiresInDays: row?.autoApproveExpiresInDays ?? 30,
+    prospectAutoRelease: prospectAutoReleaseOf(row),
     version: row?.version ?? 0,
     createdAt: row?.createdAt.toISOString() ?? null,
     updatedAt: row?.updatedAt.toISOString() ?? null,
@@ -184,6 +190,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
       ...(input.ndaText !== undefined ? { ndaText: clean(input.ndaText) } : {}),
       ...(domains !== undefined ? { autoApproveDomains: [...new Set(domains)] } : {}),
       ...(input.autoApproveExpiresInDays !== undefined ? { autoApproveExpiresInDays: input.autoApproveExpiresInDays } : {}),
+      ...(input.prospectAutoRelease !== undefined ? { prospectAutoRelease: input.prospectAutoRelease } : {}),
     };
     const publishedAt = input.published && !current?.published ? now : input.published === false ? null : current?.publishedAt ?? null;
     let saved: PageRow;
@@ -260,7 +267,7 @@ export interface PublicControl { framework: string; ref: string; title: string; 
 export interface PublicDomain { id: string; name: string; framework: string; controls: PublicControl[] }
 export interface PublicFramework { id: string; name: string; inScope: boolean; attested: boolean; note: string }
 export type PublicDocument =
-  | { id: string; title: string; visibility: 'public'; description: string | null; fileName: string; contentType: string; size: number; downloadUrl: string }
+  | { id: string; title: string; visibility: 'public'; description: string | null; fileName: string; contentType: string; size: number; downloadUrl: string; updatedAt: string }
   | { id: string; title: string; visibility: 'nda' };
 
 export interface PublicFact { key: string; label: string; type: string; value: unknown; unit: string | null; display: string; statement: string }
@@ -388,7 +395,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     updated = later(updated, d.updatedAt);
     const v = current.get(d.id);
     if (d.visibility === 'public' && v) {
-      docs.push({ id: d.id, title: d.title, visibility: 'public', description: d.description, fileName: v.fileName, contentType: v.contentType, size: v.size, downloadUrl: `${base}/documents/${d.id}` });
+      docs.push({ id: d.id, title: d.title, visibility: 'public', description: d.description, fileName: v.fileName, contentType: v.contentType, size: v.size, downloadUrl: `${base}/documents/${d.id}`, updatedAt: d.updatedAt.toISOString() });
     } else if (d.visibility === 'nda') {
       docs.push({ id: d.id, title: d.title, visibility: 'nda' });
     }

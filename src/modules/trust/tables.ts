@@ -3,6 +3,7 @@ import {
   bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid,
 } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
+import { DEFAULT_PROSPECT_AUTO_RELEASE, PROSPECT_AUTO_RELEASE } from '../questionnaires/tables.js';
 
 // ---------------------------------------------------------------------------------------------
 // The trust page: one per organization, served publicly only once published.
@@ -52,6 +53,8 @@ export const trustPages = pgTable('trust_pages', {
   /** Requests from these email domains are approved at once. */
   autoApproveDomains: text('auto_approve_domains').array().notNull().default(sql`'{}'::text[]`),
   autoApproveExpiresInDays: integer('auto_approve_expires_in_days').notNull().default(30),
+  /** Which answers of a prospect's self-serve questionnaire show before a member approves them. */
+  prospectAutoRelease: text('prospect_auto_release', { enum: PROSPECT_AUTO_RELEASE }).notNull().default(DEFAULT_PROSPECT_AUTO_RELEASE),
   version: integer('version').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
@@ -132,6 +135,10 @@ export const accessRequests = pgTable('access_requests', {
   // Not unique: each request is its own record (merging leaked that a pending one existed).
   index('access_requests_email_idx').on(t.orgId, t.email),
   index('access_requests_status_idx').on(t.orgId, t.status, t.id),
+  // The list filters (CRM sync): the expressions are the ones the queries compare, so the index serves them.
+  index('access_requests_domain_idx').on(t.orgId, sql`split_part(${t.email}, '@', 2)`),
+  index('access_requests_company_idx').on(t.orgId, sql`lower(${t.company})`),
+  index('access_requests_updated_idx').on(t.orgId, t.updatedAt),
 ]);
 
 /** A grant's id is the jti of its signed token: the row decides revocation and expiry. */
@@ -149,11 +156,23 @@ export const accessGrants = pgTable('access_grants', {
   createdBy: text('created_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  /** Moved by every write to the row (use of the link, revocation, the expiry notice): `updatedSince` syncs on it. */
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  /** When access_grant.expired went out: set in the same transaction as the event, so it goes out once. */
+  expiryNotifiedAt: timestamp('expiry_notified_at', { withTimezone: true }),
 }, (t) => [
   primaryKey({ columns: [t.orgId, t.id] }),
   foreignKey({ name: 'access_grants_request_fk', columns: [t.orgId, t.requestId], foreignColumns: [accessRequests.orgId, accessRequests.id] }),
   // A request's grants, and the foreign key check when a request is deleted.
   index('access_grants_request_idx').on(t.orgId, t.requestId),
+  // The list filters (CRM sync); status active/expired compares expires_at.
+  index('access_grants_email_idx').on(t.orgId, t.email),
+  index('access_grants_domain_idx').on(t.orgId, sql`split_part(${t.email}, '@', 2)`),
+  index('access_grants_company_idx').on(t.orgId, sql`lower(${t.company})`),
+  index('access_grants_updated_idx').on(t.orgId, t.updatedAt),
+  index('access_grants_expires_idx').on(t.orgId, t.expiresAt),
+  // The expiry scan crosses organizations: only grants still owed their notice are in it.
+  index('access_grants_expiry_due_idx').on(t.expiresAt).where(sql`${t.revokedAt} is null and ${t.expiryNotifiedAt} is null`),
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -174,6 +193,24 @@ export const documentDownloads = pgTable('document_downloads', {
   primaryKey({ columns: [t.orgId, t.id] }),
   index('document_downloads_grant_idx').on(t.orgId, t.grantId),
   index('document_downloads_document_idx').on(t.orgId, t.documentId),
+  // The analytics event list pages by (at, id) within a time range.
+  index('document_downloads_at_idx').on(t.orgId, t.at, t.id),
+]);
+
+/**
+ * Visits of a grantee to their access link: one row when the link is used after a quiet spell
+ * (see VISIT_GAP_MS), so a session of page views and downloads is one visit. Grantees are known
+ * people (their downloads are logged by email already); anonymous visitors are only counted.
+ */
+export const grantVisits = pgTable('grant_visits', {
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull(),
+  grantId: uuid('grant_id').notNull(),
+  at: timestamp('at', { withTimezone: true }).notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.orgId, t.id] }),
+  index('grant_visits_at_idx').on(t.orgId, t.at, t.id),
+  index('grant_visits_grant_idx').on(t.orgId, t.grantId),
 ]);
 
 export const PAGE_VIEW_KINDS = ['html', 'json', 'profile', 'grant'] as const;

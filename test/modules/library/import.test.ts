@@ -131,7 +131,7 @@ t.test('a CSV of past answers: drafts with suggested controls, duplicates, confl
   t.same((await get(a, '/library/conflicts?kind=duplicate')).json().items.map((i: { kind: string }) => i.kind), ['duplicate']);
   const paged = (await get(a, '/library/conflicts?limit=1')).json();
   t.equal(paged.items[0].kind, 'conflict', 'conflicts first');
-  t.equal(paged.nextCursor, '1');
+  t.ok(paged.nextCursor, 'a cursor to the second group');
   t.equal((await get(a, `/library/conflicts?limit=1&cursor=${paged.nextCursor}`)).json().items[0].kind, 'duplicate');
   t.equal((await get(a, '/library/conflicts?cursor=abc')).statusCode, 400);
 

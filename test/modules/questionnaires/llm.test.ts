@@ -206,7 +206,7 @@ t.test('drafts and vectors are cached: an unchanged question costs no call', asy
 async function rewritingProxy(t: Test, target: string, rewrite: (answer: { id: string; text: string; citations: string[] }) => void) {
   const server = http.createServer((req, res) => {
     let raw = '';
-    req.setEncoding('utf8').on('data', (c) => { raw += c; }).on('end', async () => {
+    req.setEncoding('utf8').on('data', (c) => { raw += c; }).on('end', () => void (async () => {
       const upstream = await fetch(target + req.url!.replace(/^\/v1/, ''), { method: req.method, headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' }, body: raw });
       let body = await upstream.text();
       if (upstream.ok && req.url!.endsWith('/chat/completions')) {
@@ -217,7 +217,7 @@ async function rewritingProxy(t: Test, target: string, rewrite: (answer: { id: s
         body = JSON.stringify(json);
       }
       res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(body);
-    });
+    })().catch(() => res.writeHead(502).end())); // a failed upstream is a bad gateway, not an unhandled rejection
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));

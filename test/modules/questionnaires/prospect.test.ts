@@ -27,19 +27,22 @@ t.test('prospect self-serve questionnaire: public sources only, weak answers wai
   t.equal(view.statusCode, 200);
   t.notMatch(view.body, PRIVATE, 'no internal text reaches the prospect');
   const [p1, p2] = view.json().questions;
-  t.match(p1, { ref: 'P1', pending: false, answer: { choice: 'yes', text: 'Every employee signs in with phishing-resistant multi-factor authentication.' } });
-  t.match(p2, { ref: 'P2', pending: true, answer: null }, 'an internal-only control gives the prospect nothing: pending review');
+  t.match(p1, { ref: 'P1', state: 'awaiting_review', pending: true, answer: null }, 'a control\'s draft waits for the vendor under the default setting');
+  t.match(p2, { ref: 'P2', state: 'awaiting_review', pending: true, answer: null }, 'an internal-only control gives the prospect nothing: awaiting review');
 
   t.test('the vendor reviews in its own queue, then releases', async (t) => {
     const vendor = (await wholeQuestionnaire(app, a.auth, id));
     t.match(vendor.name, /pat@buyer\.example\.com/);
     const q2 = vendor.questions.find((q: { ref: string }) => q.ref === 'P2');
     t.equal(q2.answer.status, 'needs_review');
+    const q1 = vendor.questions.find((q: { ref: string }) => q.ref === 'P1');
+    t.match(q1.answer, { choice: 'yes', status: 'needs_review', reviewReason: /prospect sees it once you approve it/, text: /phishing-resistant multi-factor/ }, 'the held draft keeps its choice and public text');
     t.notMatch(JSON.stringify(vendor), PRIVATE, 'even the vendor\'s draft for the prospect used no internal text');
     const early = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}/export?format=csv` });
     t.equal(early.statusCode, 409, 'no file before release');
     await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${q2.id}`, headers: a.auth, payload: { choice: 'yes', text: 'Yes: AES-256 at rest; customer-managed keys on request.', status: 'approved' } });
-    await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: a.auth, payload: { minConfidence: 0, force: true } });
+    const bulk = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: a.auth, payload: { minConfidence: 0, force: true } });
+    t.equal(bulk.json().approved, 1, 'bulk approval takes the draft the setting held back');
     const viewer = await memberWithRole(app, a, 'viewer');
     t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: viewer.auth })).statusCode, 403);
     t.equal((await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/release`, headers: b.auth })).statusCode, 404);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { and, eq } from 'drizzle-orm';
 import { isPublicAddress } from '../../../src/modules/webhooks/egress.js';
+import type * as Egress from '../../../src/modules/webhooks/egress.js';
 import { webhookEndpoints } from '../../../src/modules/webhooks/tables.js';
 import { ConfigError, loadConfig } from '../../../src/config.js';
 import { signup, testApp } from '../../helpers/app.js';
@@ -31,7 +32,7 @@ t.test('a name answering with any non-public address is refused, when saved and 
     lookup: (_host: string, _opts: unknown, cb: (err: null, a: typeof answer) => void) => setImmediate(() => cb(null, answer)),
     promises: { lookup: async () => answer },
   };
-  const egress = await t.mockImport<typeof import('../../../src/modules/webhooks/egress.js')>('../../../src/modules/webhooks/egress.js', {
+  const egress = await t.mockImport<typeof Egress>('../../../src/modules/webhooks/egress.js', {
     'node:dns': { ...fakeDns, default: fakeDns },
   });
   const policy = { allowPrivateNetworks: false };
