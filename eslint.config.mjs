@@ -10,12 +10,15 @@ export default tseslint.config(
     extends: [tseslint.configs.base],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@typescript-eslint/no-floating-promises': ['error', {
-        allowForKnownSafeCalls: [
-          { from: 'package', package: '@tapjs/core', name: ['test', 'todo', 'skip', 'only'] },
-          { from: 'package', package: '@tapjs/test', name: ['test', 'todo', 'skip', 'only'] },
-        ],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: '@tapjs/core', name: ['test', 'todo', 'skip', 'only'] },
+            { from: 'package', package: '@tapjs/test', name: ['test', 'todo', 'skip', 'only'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/await-thenable': 'error',

@@ -44,24 +44,75 @@ const FILL_TIMEOUT_MS = Number(process.env.BENCH_FILL_TIMEOUT_MS ?? 15 * 60_000)
 
 type Kind = 'practice' | 'risk' | 'scope' | 'fact' | 'option' | 'free_text';
 const KINDS: Kind[] = ['practice', 'risk', 'scope', 'fact', 'option', 'free_text'];
-interface Expected { choice: string | null; facts?: string[]; sources?: string[] }
-interface LabelledQuestion { id: string; kind: Kind; text: string; section?: string; allowedAnswers?: string[]; expected: Expected; split: 'fit' | 'holdout' }
+interface Expected {
+  choice: string | null;
+  facts?: string[];
+  sources?: string[];
+}
+interface LabelledQuestion {
+  id: string;
+  kind: Kind;
+  text: string;
+  section?: string;
+  allowedAnswers?: string[];
+  expected: Expected;
+  split: 'fit' | 'holdout';
+}
 interface Organization {
   organization: { name: string; slug: string };
   profile: Array<{ key: string; value: unknown; visibility?: string }>;
-  controls: Array<{ ref: string; applicable: boolean; status: string; implementation: string; responsibility: string; customerStatement?: string; justification?: string }>;
+  controls: Array<{
+    ref: string;
+    applicable: boolean;
+    status: string;
+    implementation: string;
+    responsibility: string;
+    customerStatement?: string;
+    justification?: string;
+  }>;
 }
-interface Source { kind: string; ref?: string; key?: string; id?: string }
-interface Answer { choice: string | null; text: string | null; confidence: number; status: string; sources: Source[]; reviewReason?: string | null }
-interface ApiQuestion { id: string; ref: string | null; text: string; allowedAnswers?: string[] | null; answer: Answer | null }
+interface Source {
+  kind: string;
+  ref?: string;
+  key?: string;
+  id?: string;
+}
+interface Answer {
+  choice: string | null;
+  text: string | null;
+  confidence: number;
+  status: string;
+  sources: Source[];
+  reviewReason?: string | null;
+}
+interface ApiQuestion {
+  id: string;
+  ref: string | null;
+  text: string;
+  allowedAnswers?: string[] | null;
+  answer: Answer | null;
+}
 
 export interface BenchRecord {
-  database: string; id: string; kind: Kind; split: 'fit' | 'holdout'; question: string; expected: Expected;
-  choice: string | null; text: string | null; confidence: number | null; status: string | null;
-  sources: string[]; reviewReason: string | null; correct: boolean; definitive: boolean;
+  database: string;
+  id: string;
+  kind: Kind;
+  split: 'fit' | 'holdout';
+  question: string;
+  expected: Expected;
+  choice: string | null;
+  text: string | null;
+  confidence: number | null;
+  status: string | null;
+  sources: string[];
+  reviewReason: string | null;
+  correct: boolean;
+  definitive: boolean;
 }
 
-const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'both' }, json: { type: 'string' }, fit: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { db: { type: 'string', default: 'both' }, json: { type: 'string' }, fit: { type: 'boolean', default: false } },
+});
 if (!['pglite', 'postgres', 'both'].includes(args.db!)) throw new Error(`--db must be pglite, postgres or both, not ${args.db}`);
 
 const org = JSON.parse(fs.readFileSync(path.join(BENCH, 'organization.json'), 'utf8')) as Organization;
@@ -94,8 +145,20 @@ function score(q: LabelledQuestion, a: Answer | null, database: string): BenchRe
     correct = q.expected.choice === null ? choice === null : choice !== null && sameChoice(q, choice);
   }
   return {
-    database, id: q.id, kind: q.kind, split: q.split, question: q.text, expected: q.expected, choice, text,
-    confidence: a?.confidence ?? null, status: a?.status ?? null, sources, reviewReason: a?.reviewReason ?? null, correct, definitive,
+    database,
+    id: q.id,
+    kind: q.kind,
+    split: q.split,
+    question: q.text,
+    expected: q.expected,
+    choice,
+    text,
+    confidence: a?.confidence ?? null,
+    status: a?.status ?? null,
+    sources,
+    reviewReason: a?.reviewReason ?? null,
+    correct,
+    definitive,
   };
 }
 
@@ -121,7 +184,12 @@ async function fillQuestionnaire(app: App, auth: Record<string, string>, payload
   }
 }
 
-interface RunResult { records: BenchRecord[]; notes: string[]; fillMs: number; basis: Map<string, { path: string; raw: number }> }
+interface RunResult {
+  records: BenchRecord[];
+  notes: string[];
+  fillMs: number;
+  basis: Map<string, { path: string; raw: number }>;
+}
 
 async function run(label: string, database: Database): Promise<RunResult> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-answers-'));
@@ -129,12 +197,20 @@ async function run(label: string, database: Database): Promise<RunResult> {
   // The job worker runs as in production; the bench only reads the questionnaire until it is filled.
   const app: App = await buildApp({
     config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 } }), // a bench measures answers, not the per-credential limit
-    database, logger: false, jobs: { pollIntervalMs: 50 }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
+    database,
+    logger: false,
+    jobs: { pollIntervalMs: 50 },
+    webhooks: { worker: false },
+    expiryScanIntervalMs: 0,
   });
   try {
-    const slug = `${org.organization.slug}-${process.pid}-${label}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 60);
+    const slug = `${org.organization.slug}-${process.pid}-${label}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 60);
     const signup = await app.inject({
-      method: 'POST', url: '/api/v1/auth/signup',
+      method: 'POST',
+      url: '/api/v1/auth/signup',
       payload: { organization: { name: org.organization.name, slug }, user: { email: `owner@${slug}.example.com`, password: 'Bench-Answers-Password-2026!' } },
     });
     if (signup.statusCode !== 201) throw new Error(`signup: ${signup.statusCode} ${signup.body}`);
@@ -148,33 +224,49 @@ async function run(label: string, database: Database): Promise<RunResult> {
 
     const refused: string[] = [];
     for (const f of org.profile) {
-      let res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value, visibility: f.visibility } });
+      let res = await app.inject({
+        method: 'PUT',
+        url: `/api/v1/profile/facts/${f.key}`,
+        headers: auth,
+        payload: { value: f.value, visibility: f.visibility },
+      });
       if (res.statusCode === 400 && f.visibility) {
         res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value } });
         if (res.statusCode === 200) notes.push(`profile: visibility "${f.visibility}" refused for ${f.key}; stored without it`);
       }
       if (res.statusCode !== 200) refused.push(`${f.key} (${res.statusCode}${res.statusCode === 404 ? ': no profile API' : ''})`);
     }
-    if (refused.length > 0) notes.push(`profile: ${refused.length} of ${org.profile.length} facts NOT stored: ${refused.slice(0, 4).join(', ')}${refused.length > 4 ? ', ...' : ''}`);
+    if (refused.length > 0)
+      notes.push(`profile: ${refused.length} of ${org.profile.length} facts NOT stored: ${refused.slice(0, 4).join(', ')}${refused.length > 4 ? ', ...' : ''}`);
 
     const payload = {
       name: 'bench:answers labelled set',
-      questions: labelled.map((q) => ({ ref: q.id, text: q.text, ...(q.section ? { section: q.section } : {}), ...(q.allowedAnswers ? { allowedAnswers: q.allowedAnswers } : {}) })),
+      questions: labelled.map((q) => ({
+        ref: q.id,
+        text: q.text,
+        ...(q.section ? { section: q.section } : {}),
+        ...(q.allowedAnswers ? { allowedAnswers: q.allowedAnswers } : {}),
+      })),
     };
     const { id, questions: filledQuestions, fillMs } = await fillQuestionnaire(app, auth, payload);
     const body = { questions: filledQuestions };
 
     const byRef = new Map(body.questions.map((q) => [q.ref, q]));
-    const listsKept = labelled.filter((q) => q.allowedAnswers).filter((q) => {
-      const kept = byRef.get(q.id)?.allowedAnswers;
-      return Array.isArray(kept) && kept.length === q.allowedAnswers!.length && kept.every((v, i) => v === q.allowedAnswers![i]);
-    }).length;
+    const listsKept = labelled
+      .filter((q) => q.allowedAnswers)
+      .filter((q) => {
+        const kept = byRef.get(q.id)?.allowedAnswers;
+        return Array.isArray(kept) && kept.length === q.allowedAnswers!.length && kept.every((v, i) => v === q.allowedAnswers![i]);
+      }).length;
     const withLists = labelled.filter((q) => q.allowedAnswers).length;
-    if (listsKept < withLists) notes.push(`questionnaire: allowedAnswers kept for ${listsKept} of ${withLists} questions (refused or ignored by the JSON import)`);
+    if (listsKept < withLists)
+      notes.push(`questionnaire: allowedAnswers kept for ${listsKept} of ${withLists} questions (refused or ignored by the JSON import)`);
     const missing = labelled.filter((q) => !byRef.has(q.id)).length;
     if (missing > 0) notes.push(`questionnaire: ${missing} questions came back without their ref`);
     // The decision path and raw score of each answer: internal, read only to fit the calibration.
-    const rows = await database.db.select({ ref: questionRows.ref, basis: questionRows.answerBasis }).from(questionRows)
+    const rows = await database.db
+      .select({ ref: questionRows.ref, basis: questionRows.answerBasis })
+      .from(questionRows)
       .where(and(eq(questionRows.orgId, signup.json().organization.id), eq(questionRows.questionnaireId, id)));
     const basis = new Map(rows.filter((r) => r.ref && r.basis).map((r) => [r.ref!, r.basis!]));
     return { records: labelled.map((q) => score(q, byRef.get(q.id)?.answer ?? null, label)), notes, fillMs, basis };
@@ -187,7 +279,14 @@ async function run(label: string, database: Database): Promise<RunResult> {
 // ---------- report ----------
 const pct = (n: number, d: number) => (d === 0 ? '   -  ' : `${((100 * n) / d).toFixed(1).padStart(5)}%`);
 const frac = (n: number, d: number) => `${n}/${d} (${pct(n, d).trim()})`;
-const BINS: Array<[number, number]> = [[0, 0.5], [0.5, 0.6], [0.6, 0.7], [0.7, 0.8], [0.8, 0.9], [0.9, 1.0000001]];
+const BINS: Array<[number, number]> = [
+  [0, 0.5],
+  [0.5, 0.6],
+  [0.6, 0.7],
+  [0.7, 0.8],
+  [0.8, 0.9],
+  [0.9, 1.0000001],
+];
 
 function report(records: BenchRecord[], title: string): void {
   const answered = records.filter((r) => r.status !== null);
@@ -196,30 +295,50 @@ function report(records: BenchRecord[], title: string): void {
   for (const [lo, hi] of BINS) {
     const inBin = answered.filter((r) => r.confidence! >= lo && r.confidence! < hi);
     const right = inBin.filter((r) => r.correct).length;
-    console.log(`  ${lo.toFixed(1)}-${Math.min(hi, 1).toFixed(1)}    ${String(inBin.length).padStart(5)}  ${String(right).padStart(7)}  ${pct(right, inBin.length)}`);
+    console.log(
+      `  ${lo.toFixed(1)}-${Math.min(hi, 1).toFixed(1)}    ${String(inBin.length).padStart(5)}  ${String(right).padStart(7)}  ${pct(right, inBin.length)}`,
+    );
   }
   const drafts = records.filter((r) => r.status === 'draft');
   const wrongDrafts = drafts.filter((r) => r.definitive && !r.correct);
   console.log(`  draft precision: ${frac(drafts.filter((r) => r.correct).length, drafts.length)}   (target >= 95%)`);
   const wrongByKind = KINDS.map((k) => [k, wrongDrafts.filter((r) => r.kind === k).length] as const).filter(([, n]) => n > 0);
-  console.log(`  WRONG DEFINITIVE DRAFTS: ${wrongDrafts.length}   (target 0)${wrongByKind.length ? '  by kind: ' + wrongByKind.map(([k, n]) => `${k} ${n}`).join(', ') : ''}`);
-  const review = (k: Kind) => { const of = records.filter((r) => r.kind === k); return `${k} ${of.filter((r) => r.status === 'needs_review').length}/${of.length}`; };
+  console.log(
+    `  WRONG DEFINITIVE DRAFTS: ${wrongDrafts.length}   (target 0)${wrongByKind.length ? '  by kind: ' + wrongByKind.map(([k, n]) => `${k} ${n}`).join(', ') : ''}`,
+  );
+  const review = (k: Kind) => {
+    const of = records.filter((r) => r.kind === k);
+    return `${k} ${of.filter((r) => r.status === 'needs_review').length}/${of.length}`;
+  };
   console.log(`  abstentions (needs_review) by kind: ${KINDS.map(review).join(', ')}; unanswered ${records.length - answered.length}`);
   const facts = records.filter((r) => r.kind === 'fact');
   console.log(`  facts stated: ${frac(facts.filter((r) => r.correct).length, facts.length)}`);
   const settled = records.filter((r) => r.kind !== 'fact' && r.kind !== 'free_text' && r.expected.choice !== null);
   const open = records.filter((r) => r.kind !== 'fact' && r.kind !== 'free_text' && r.expected.choice === null);
-  console.log(`  choices right where the sources settle them: ${frac(settled.filter((r) => r.correct).length, settled.length)}; `
-    + `abstained where they do not: ${frac(open.filter((r) => r.choice === null).length, open.length)}`);
+  console.log(
+    `  choices right where the sources settle them: ${frac(settled.filter((r) => r.correct).length, settled.length)}; ` +
+      `abstained where they do not: ${frac(open.filter((r) => r.choice === null).length, open.length)}`,
+  );
   const listed = records.filter((r) => labelledById.get(r.id)!.allowedAnswers && r.choice !== null);
-  console.log(`  dropdown values within their list: ${frac(listed.filter((r) => labelledById.get(r.id)!.allowedAnswers!.includes(r.choice!)).length, listed.length)}`);
-  console.log(`  accuracy by kind: ${KINDS.map((k) => { const of = records.filter((r) => r.kind === k); return `${k} ${pct(of.filter((r) => r.correct).length, of.length).trim()}`; }).join(', ')}`);
+  console.log(
+    `  dropdown values within their list: ${frac(listed.filter((r) => labelledById.get(r.id)!.allowedAnswers!.includes(r.choice!)).length, listed.length)}`,
+  );
+  console.log(
+    `  accuracy by kind: ${KINDS.map((k) => {
+      const of = records.filter((r) => r.kind === k);
+      return `${k} ${pct(of.filter((r) => r.correct).length, of.length).trim()}`;
+    }).join(', ')}`,
+  );
   // What a draft threshold would give: precision of the definitive answers at or above each confidence.
   const definitive = answered.filter((r) => r.definitive);
-  console.log(`  precision of definitive answers at confidence >= t: ${[0.5, 0.6, 0.7, 0.8, 0.9, 0.95].map((t) => {
-    const above = definitive.filter((r) => r.confidence! >= t);
-    return `${t}: ${above.filter((r) => r.correct).length}/${above.length}`;
-  }).join(', ')}`);
+  console.log(
+    `  precision of definitive answers at confidence >= t: ${[0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+      .map((t) => {
+        const above = definitive.filter((r) => r.confidence! >= t);
+        return `${t}: ${above.filter((r) => r.correct).length}/${above.length}`;
+      })
+      .join(', ')}`,
+  );
 }
 const labelledById = new Map(labelled.map((q) => [q.id, q]));
 
@@ -253,18 +372,25 @@ async function withPostgres<T>(fn: (db: Database) => Promise<T>): Promise<T | un
 
 if (args.fit) {
   const result = await run('pglite', await openDatabase({ pglite: new PGlite() }));
-  const fit = result.records.filter((r) => r.split === 'fit').map((r) => ({ ...result.basis.get(r.id)!, correct: r.correct })).filter((r) => r.path);
+  const fit = result.records
+    .filter((r) => r.split === 'fit')
+    .map((r) => ({ ...result.basis.get(r.id)!, correct: r.correct }))
+    .filter((r) => r.path);
   const file = path.resolve(here, '../seeds/calibration.json');
   const calibration = fitCalibration(fit, JSON.parse(fs.readFileSync(file, 'utf8')));
   fs.writeFileSync(file, JSON.stringify(calibration, null, 2) + '\n');
   const above = precisionAbove(fit, calibration, calibration.draftThreshold);
-  console.log(`# calibration fitted on ${fit.length} answers of the fit split: draft threshold ${calibration.draftThreshold}, ${above.right} of ${above.n} right at or above it`);
+  console.log(
+    `# calibration fitted on ${fit.length} answers of the fit split: draft threshold ${calibration.draftThreshold}, ${above.right} of ${above.n} right at or above it`,
+  );
   for (const [p, steps] of Object.entries(calibration.paths)) console.log(`  ${p.padEnd(16)} ${steps.map(([x, y]) => `>=${x}: ${y}`).join('  ')}`);
   process.exit(0);
 }
 
 const counts = KINDS.map((k) => `${k} ${labelled.filter((q) => q.kind === k).length}`).join(', ');
-console.log(`# bench:answers: ${labelled.length} labelled questions (${counts}); ${org.controls.length} control answers, ${org.profile.length} profile facts; offline (no LLM)`);
+console.log(
+  `# bench:answers: ${labelled.length} labelled questions (${counts}); ${org.controls.length} control answers, ${org.profile.length} profile facts; offline (no LLM)`,
+);
 const all: BenchRecord[] = [];
 const targets: Array<[string, () => Promise<RunResult | undefined>]> = [];
 if (args.db !== 'postgres') targets.push(['pglite', async () => run('pglite', await openDatabase({ pglite: new PGlite() }))]);
@@ -273,10 +399,18 @@ for (const [label, go] of targets) {
   const result = await go();
   if (!result) continue;
   const { records, notes, fillMs } = result;
-  console.log(`\n## ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}: filled in ${(fillMs / 1000).toFixed(1)} s`);
+  console.log(
+    `\n## ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}: filled in ${(fillMs / 1000).toFixed(1)} s`,
+  );
   for (const n of notes) console.log(`  note: ${n}`);
-  report(records.filter((r) => r.split === 'fit'), 'fit');
-  report(records.filter((r) => r.split === 'holdout'), 'holdout');
+  report(
+    records.filter((r) => r.split === 'fit'),
+    'fit',
+  );
+  report(
+    records.filter((r) => r.split === 'holdout'),
+    'holdout',
+  );
   report(records, 'all');
   all.push(...records);
 }
@@ -299,14 +433,42 @@ if (args.json) {
 // whose first source is a document, an evidence file or a library entry.
 const KB = path.join(BENCH, 'knowledge');
 type KnowledgeKind = 'document' | 'evidence' | 'library';
-interface KnowledgeQuestion { id: string; text: string; from?: string; expected: { contains: string[]; source: KnowledgeKind | null } }
-interface KnowledgeFile { file: string; title: string; visibility: string; controls?: string[] }
-interface KnowledgeManifest { documents: KnowledgeFile[]; evidence: KnowledgeFile[]; pastQuestionnaire: string }
-export interface KnowledgeRecord {
-  set: 'knowledge'; database: string; run: 'without' | 'with'; id: string; question: string; expected: KnowledgeQuestion['expected'];
-  text: string | null; status: string | null; firstSource: string | null; sources: string[]; covered: boolean; wrongQuote: boolean;
+interface KnowledgeQuestion {
+  id: string;
+  text: string;
+  from?: string;
+  expected: { contains: string[]; source: KnowledgeKind | null };
 }
-interface KnowledgeRun { run: 'without' | 'with'; records: KnowledgeRecord[]; notes: string[] }
+interface KnowledgeFile {
+  file: string;
+  title: string;
+  visibility: string;
+  controls?: string[];
+}
+interface KnowledgeManifest {
+  documents: KnowledgeFile[];
+  evidence: KnowledgeFile[];
+  pastQuestionnaire: string;
+}
+export interface KnowledgeRecord {
+  set: 'knowledge';
+  database: string;
+  run: 'without' | 'with';
+  id: string;
+  question: string;
+  expected: KnowledgeQuestion['expected'];
+  text: string | null;
+  status: string | null;
+  firstSource: string | null;
+  sources: string[];
+  covered: boolean;
+  wrongQuote: boolean;
+}
+interface KnowledgeRun {
+  run: 'without' | 'with';
+  records: KnowledgeRecord[];
+  notes: string[];
+}
 
 const kbManifest = JSON.parse(fs.readFileSync(path.join(KB, 'sources.json'), 'utf8')) as KnowledgeManifest;
 const kbQuestions = (JSON.parse(fs.readFileSync(path.join(KB, 'questions.json'), 'utf8')) as { questions: KnowledgeQuestion[] }).questions;
@@ -316,9 +478,14 @@ const QUOTING = new Set<string>(['document', 'evidence', 'library']);
 async function knowledgeUpload(f: KnowledgeFile): Promise<{ filename: string; content: Buffer | string; contentType: string }> {
   const raw = fs.readFileSync(path.join(KB, f.file), 'utf8');
   if (f.file.endsWith('.docx.json')) {
-    return { filename: f.file.slice(0, -5), content: await docxOf((JSON.parse(raw) as { paragraphs: string[] }).paragraphs), contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' };
+    return {
+      filename: f.file.slice(0, -5),
+      content: await docxOf((JSON.parse(raw) as { paragraphs: string[] }).paragraphs),
+      contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    };
   }
-  if (f.file.endsWith('.pdf.json')) return { filename: f.file.slice(0, -5), content: await pdfOf((JSON.parse(raw) as { pages: string[][] }).pages), contentType: 'application/pdf' };
+  if (f.file.endsWith('.pdf.json'))
+    return { filename: f.file.slice(0, -5), content: await pdfOf((JSON.parse(raw) as { pages: string[][] }).pages), contentType: 'application/pdf' };
   return { filename: f.file, content: raw, contentType: f.file.endsWith('.md') ? 'text/markdown' : 'text/plain' };
 }
 
@@ -328,8 +495,18 @@ function scoreKnowledge(q: KnowledgeQuestion, a: Answer | null, database: string
   const lower = (text ?? '').toLowerCase();
   const covered = q.expected.source !== null && firstSource === q.expected.source && q.expected.contains.every((s) => lower.includes(s.toLowerCase()));
   return {
-    set: 'knowledge', database, run, id: q.id, question: q.text, expected: q.expected, text, status: a?.status ?? null,
-    firstSource, sources: (a?.sources ?? []).map(sourceRef), covered, wrongQuote: q.expected.source === null && firstSource !== null && QUOTING.has(firstSource),
+    set: 'knowledge',
+    database,
+    run,
+    id: q.id,
+    question: q.text,
+    expected: q.expected,
+    text,
+    status: a?.status ?? null,
+    firstSource,
+    sources: (a?.sources ?? []).map(sourceRef),
+    covered,
+    wrongQuote: q.expected.source === null && firstSource !== null && QUOTING.has(firstSource),
   };
 }
 
@@ -337,17 +514,28 @@ async function knowledgeRuns(label: string, database: Database): Promise<Knowled
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-knowledge-'));
   const app: App = await buildApp({
     config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 } }), // a bench measures answers, not the per-credential limit
-    database, logger: false, jobs: { pollIntervalMs: 50 }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
+    database,
+    logger: false,
+    jobs: { pollIntervalMs: 50 },
+    webhooks: { worker: false },
+    expiryScanIntervalMs: 0,
   });
   try {
     const out: KnowledgeRun[] = [];
     for (const mode of ['without', 'with'] as const) {
       const notes: string[] = [];
       // A new organization for each run, set up as run() does: the main section stays as it is.
-      const slug = `${org.organization.slug}-${process.pid}-kb-${mode}-${label}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 60);
+      const slug = `${org.organization.slug}-${process.pid}-kb-${mode}-${label}`
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .slice(0, 60);
       const signup = await app.inject({
-        method: 'POST', url: '/api/v1/auth/signup',
-        payload: { organization: { name: org.organization.name, slug }, user: { email: `owner@${slug}.example.com`, password: 'Bench-Answers-Password-2026!' } },
+        method: 'POST',
+        url: '/api/v1/auth/signup',
+        payload: {
+          organization: { name: org.organization.name, slug },
+          user: { email: `owner@${slug}.example.com`, password: 'Bench-Answers-Password-2026!' },
+        },
       });
       if (signup.statusCode !== 201) throw new Error(`signup: ${signup.statusCode} ${signup.body}`);
       const auth = { authorization: `Bearer ${signup.json().accessToken}` };
@@ -358,8 +546,14 @@ async function knowledgeRuns(label: string, database: Database): Promise<Knowled
       }
       let factsStored = 0;
       for (const f of org.profile) {
-        let res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value, visibility: f.visibility } });
-        if (res.statusCode === 400 && f.visibility) res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value } });
+        let res = await app.inject({
+          method: 'PUT',
+          url: `/api/v1/profile/facts/${f.key}`,
+          headers: auth,
+          payload: { value: f.value, visibility: f.visibility },
+        });
+        if (res.statusCode === 400 && f.visibility)
+          res = await app.inject({ method: 'PUT', url: `/api/v1/profile/facts/${f.key}`, headers: auth, payload: { value: f.value } });
         if (res.statusCode === 200) factsStored++;
       }
       if (factsStored < org.profile.length) notes.push(`profile: ${factsStored} of ${org.profile.length} facts stored`);
@@ -377,7 +571,11 @@ async function knowledgeRuns(label: string, database: Database): Promise<Knowled
           indexed.push(`${d.file.replace(/\.json$/, '')} ${ix ? `${ix.status}, ${ix.passages} passages` : 'no text index'}`);
         }
         for (const e of kbManifest.evidence) {
-          const res = await upload('/api/v1/evidence', { title: e.title, visibility: e.visibility, useForAnswers: 'true', ...(e.controls ? { controls: e.controls } : {}) }, e);
+          const res = await upload(
+            '/api/v1/evidence',
+            { title: e.title, visibility: e.visibility, useForAnswers: 'true', ...(e.controls ? { controls: e.controls } : {}) },
+            e,
+          );
           if (res.statusCode !== 201) throw new Error(`POST /evidence (${e.file}): ${res.statusCode} ${res.body}`);
           const ix = res.json().textIndex as { status: string; passages: number } | undefined;
           indexed.push(`evidence ${e.file} ${ix ? `${ix.status}, ${ix.passages} passages` : 'no text index'}`);
@@ -391,12 +589,15 @@ async function knowledgeRuns(label: string, database: Database): Promise<Knowled
         else if (imported.statusCode !== 201 && imported.statusCode !== 200) throw new Error(`POST /library/import: ${imported.statusCode} ${imported.body}`);
         else {
           const r = imported.json() as { imported: number; duplicates: number; conflicts: number; skipped: number };
-          notes.push(`past questionnaire import (approve=true): ${r.imported} imported, ${r.duplicates} duplicates, ${r.conflicts} conflicts, ${r.skipped} skipped`);
+          notes.push(
+            `past questionnaire import (approve=true): ${r.imported} imported, ${r.duplicates} duplicates, ${r.conflicts} conflicts, ${r.skipped} skipped`,
+          );
         }
       }
 
       const { questions: filled } = await fillQuestionnaire(app, auth, {
-        name: `bench:answers knowledge set (${mode})`, questions: kbQuestions.map((q) => ({ ref: q.id, text: q.text })),
+        name: `bench:answers knowledge set (${mode})`,
+        questions: kbQuestions.map((q) => ({ ref: q.id, text: q.text })),
       });
       const body = { questions: filled };
       const byRef = new Map(body.questions.map((q) => [q.ref, q]));
@@ -410,8 +611,10 @@ async function knowledgeRuns(label: string, database: Database): Promise<Knowled
 }
 
 function reportKnowledge(r: KnowledgeRun): void {
-  const title = r.run === 'without' ? '(a) controls and facts only'
-    : `(b) with ${kbManifest.documents.length} documents, ${kbManifest.evidence.length} evidence file(s) and the past questionnaire`;
+  const title =
+    r.run === 'without'
+      ? '(a) controls and facts only'
+      : `(b) with ${kbManifest.documents.length} documents, ${kbManifest.evidence.length} evidence file(s) and the past questionnaire`;
   console.log(`\n### ${title}`);
   for (const n of r.notes) console.log(`  note: ${n}`);
   const answerable = r.records.filter((x) => x.expected.source !== null);
@@ -421,23 +624,44 @@ function reportKnowledge(r: KnowledgeRun): void {
     return `${k} ${of.filter((x) => x.covered).length}/${of.length}`;
   });
   console.log(`  coverage: ${frac(answerable.filter((x) => x.covered).length, answerable.length)}   by expected source: ${bySource.join(', ')}`);
-  console.log(`  WRONG QUOTES: ${control.filter((x) => x.wrongQuote).length} of ${control.length} control questions (target 0)${control.some((x) => x.wrongQuote) ? ': ' + control.filter((x) => x.wrongQuote).map((x) => `${x.id} [${x.firstSource}]`).join(', ') : ''}`);
+  console.log(
+    `  WRONG QUOTES: ${control.filter((x) => x.wrongQuote).length} of ${control.length} control questions (target 0)${
+      control.some((x) => x.wrongQuote)
+        ? ': ' +
+          control
+            .filter((x) => x.wrongQuote)
+            .map((x) => `${x.id} [${x.firstSource}]`)
+            .join(', ')
+        : ''
+    }`,
+  );
   const kinds = new Map<string, number>();
   for (const x of r.records) kinds.set(x.firstSource ?? 'none', (kinds.get(x.firstSource ?? 'none') ?? 0) + 1);
-  console.log(`  first source: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}; status: ${['draft', 'needs_review'].map((s) => `${s} ${r.records.filter((x) => x.status === s).length}`).join(', ')}`);
+  console.log(
+    `  first source: ${[...kinds]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}; status: ${['draft', 'needs_review'].map((s) => `${s} ${r.records.filter((x) => x.status === s).length}`).join(', ')}`,
+  );
   const missed = answerable.filter((x) => !x.covered);
   if (r.run === 'with' && missed.length > 0) {
     // Why each one missed: another kind of source first, or the right kind without the expected words.
-    console.log(`  not covered: ${missed.map((x) => {
-      const lacks = x.expected.contains.filter((s) => !(x.text ?? '').toLowerCase().includes(s.toLowerCase()));
-      return `${x.id} [${x.firstSource ?? 'none'}${x.firstSource === x.expected.source ? `, lacks ${lacks.map((s) => `"${s}"`).join(' ')}` : ''}]`;
-    }).join(', ')}`);
+    console.log(
+      `  not covered: ${missed
+        .map((x) => {
+          const lacks = x.expected.contains.filter((s) => !(x.text ?? '').toLowerCase().includes(s.toLowerCase()));
+          return `${x.id} [${x.firstSource ?? 'none'}${x.firstSource === x.expected.source ? `, lacks ${lacks.map((s) => `"${s}"`).join(' ')}` : ''}]`;
+        })
+        .join(', ')}`,
+    );
   }
 }
 
 {
-  console.log(`\n## knowledge sources: ${kbQuestions.length} questions (${(['document', 'evidence', 'library'] as const).map((k) => `${k} ${kbQuestions.filter((q) => q.expected.source === k).length}`).join(', ')}, `
-    + `control ${kbQuestions.filter((q) => q.expected.source === null).length}); fresh organizations with the same controls and facts`);
+  console.log(
+    `\n## knowledge sources: ${kbQuestions.length} questions (${(['document', 'evidence', 'library'] as const).map((k) => `${k} ${kbQuestions.filter((q) => q.expected.source === k).length}`).join(', ')}, ` +
+      `control ${kbQuestions.filter((q) => q.expected.source === null).length}); fresh organizations with the same controls and facts`,
+  );
   const kbAll: KnowledgeRecord[] = [];
   const kbTargets: Array<[string, () => Promise<KnowledgeRun[] | undefined>]> = [];
   if (args.db !== 'postgres') kbTargets.push(['pglite', async () => knowledgeRuns('pglite', await openDatabase({ pglite: new PGlite() }))]);
@@ -445,7 +669,9 @@ function reportKnowledge(r: KnowledgeRun): void {
   for (const [label, go] of kbTargets) {
     const runs = await go();
     if (!runs) continue;
-    console.log(`\n## knowledge sources on ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}`);
+    console.log(
+      `\n## knowledge sources on ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}`,
+    );
     for (const r of runs) {
       reportKnowledge(r);
       kbAll.push(...r.records);

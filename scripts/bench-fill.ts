@@ -26,33 +26,62 @@ const KEY_FILE = path.resolve(here, '../../shared/data/csa/caiq-v4.0.3-answer-ke
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-interface KeyRow { question_id: string; question: string; iso27001_2022_annexA: string; iso27017_2015: string }
+interface KeyRow {
+  question_id: string;
+  question: string;
+  iso27001_2022_annexA: string;
+  iso27017_2015: string;
+}
 const key = parse(fs.readFileSync(KEY_FILE, 'utf8'), { columns: true, skip_empty_lines: true }) as KeyRow[];
-const expected = key.map((r) => new Set([
-  ...r.iso27001_2022_annexA.split(';'),
-  ...r.iso27017_2015.split(';').filter((x) => x.startsWith('CLD')),
-].map((s) => s.trim()).filter(Boolean)));
+const expected = key.map(
+  (r) => new Set([...r.iso27001_2022_annexA.split(';'), ...r.iso27017_2015.split(';').filter((x) => x.startsWith('CLD'))].map((s) => s.trim()).filter(Boolean)),
+);
 
-interface Answer { choice: string | null; confidence: number; status: string; sources: Array<{ kind: string; ref?: string }> }
+interface Answer {
+  choice: string | null;
+  confidence: number;
+  status: string;
+  sources: Array<{ kind: string; ref?: string }>;
+}
 type Usage = { calls: number; tokens: number; embeddingCalls: number };
-interface Result { ms: number; answers: Answer[]; llm?: Usage; refill?: Usage & { ms: number } }
+interface Result {
+  ms: number;
+  answers: Answer[];
+  llm?: Usage;
+  refill?: Usage & { ms: number };
+}
 
 async function once(database: Database, overrides: ConfigOverrides, fake?: FakeOpenAI): Promise<Result> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-fill-'));
   const app: App = await buildApp({
     config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent', ...overrides }),
-    database, logger: false, jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
+    database,
+    logger: false,
+    jobs: { worker: false },
+    webhooks: { worker: false },
+    expiryScanIntervalMs: 0,
   });
   try {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' },
+    });
     const auth = { authorization: `Bearer ${login.json().accessToken}` };
-    const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload: { name: 'CAIQ v4.0.3', questions: key.map((r) => ({ text: r.question })) } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/questionnaires',
+      headers: auth,
+      payload: { name: 'CAIQ v4.0.3', questions: key.map((r) => ({ text: r.question })) },
+    });
     if (created.statusCode !== 201) throw new Error(`import: ${created.statusCode} ${created.body}`);
     const id = created.json().id as string;
     await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
     fake?.reset();
     const started = performance.now();
-    while (await runNextJob(app.jobDeps)) { /* drain */ }
+    while (await runNextJob(app.jobDeps)) {
+      /* drain */
+    }
     const ms = performance.now() - started;
     const answers = ((await wholeQuestionnaire(app, auth, id)).questions as Array<{ answer: Answer }>).map((q) => q.answer);
     if (!fake) return { ms, answers };
@@ -61,7 +90,9 @@ async function once(database: Database, overrides: ConfigOverrides, fake?: FakeO
     fake.reset();
     await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
     const again = performance.now();
-    while (await runNextJob(app.jobDeps)) { /* drain */ }
+    while (await runNextJob(app.jobDeps)) {
+      /* drain */
+    }
     return { ms, answers, llm, refill: { ...fake.usage(), ms: performance.now() - again } };
   } finally {
     await app.close();
@@ -70,7 +101,10 @@ async function once(database: Database, overrides: ConfigOverrides, fake?: FakeO
 }
 
 function score(answers: Answer[]) {
-  let top1 = 0; let top3 = 0; let scored = 0; let review = 0;
+  let top1 = 0;
+  let top3 = 0;
+  let scored = 0;
+  let review = 0;
   const perQuestion: Array<{ confidence: number; hit: boolean }> = [];
   answers.forEach((a, i) => {
     if (a.status === 'needs_review') review++;
@@ -89,8 +123,12 @@ function score(answers: Answer[]) {
   const acc = (xs: typeof sorted) => xs.filter((x) => x.hit).length / xs.length;
   const deciles = Array.from({ length: 10 }, (_, d) => sorted.slice(d * decile, d === 9 ? undefined : (d + 1) * decile)).filter((xs) => xs.length > 0);
   return {
-    scored, top1: top1 / scored, top3: top3 / scored, review,
-    topDecile: acc(deciles[0]!), bottomDecile: acc(deciles[deciles.length - 1]!),
+    scored,
+    top1: top1 / scored,
+    top3: top3 / scored,
+    review,
+    topDecile: acc(deciles[0]!),
+    bottomDecile: acc(deciles[deciles.length - 1]!),
     deciles: deciles.map((xs) => ({ minConfidence: xs[xs.length - 1]!.confidence, accuracy: acc(xs) })),
   };
 }
@@ -100,11 +138,16 @@ function score(answers: Answer[]) {
  * same status in the demo organization, that status gives the right choice (implemented yes,
  * partial partial, planned or not implemented no, not applicable n/a).
  */
-const DEMO = JSON.parse(fs.readFileSync(path.resolve(here, '../seeds/demo/controls.json'), 'utf8')) as { controls: Array<{ ref: string; applicable: boolean; status: string }> };
-const demoChoice = new Map(DEMO.controls.map((c) => [c.ref, !c.applicable ? 'n/a' : c.status === 'implemented' ? 'yes' : c.status === 'partially_implemented' ? 'partial' : 'no']));
+const DEMO = JSON.parse(fs.readFileSync(path.resolve(here, '../seeds/demo/controls.json'), 'utf8')) as {
+  controls: Array<{ ref: string; applicable: boolean; status: string }>;
+};
+const demoChoice = new Map(
+  DEMO.controls.map((c) => [c.ref, !c.applicable ? 'n/a' : c.status === 'implemented' ? 'yes' : c.status === 'partially_implemented' ? 'partial' : 'no']),
+);
 function choiceStats(answers: Answer[]) {
   const counts: Record<string, number> = {};
-  let determinable = 0; let right = 0;
+  let determinable = 0;
+  let right = 0;
   answers.forEach((a, i) => {
     counts[a.choice ?? 'none'] = (counts[a.choice ?? 'none'] ?? 0) + 1;
     const choices = new Set([...expected[i]!].map((ref) => demoChoice.get(ref)));
@@ -124,8 +167,12 @@ async function series(label: string, open: () => Promise<Database>, overrides: C
   const s = score(results[0]!.answers);
   if (process.env.BENCH_DEBUG) {
     results[0]!.answers.forEach((a, i) => {
-      const refs = a.sources.filter((x) => x.kind === 'control').map((x) => x.ref!).slice(0, 3);
-      if (expected[i]!.size > 0 && !refs.some((r) => expected[i]!.has(r))) console.log(`MISS ${key[i]!.question_id} [${refs.join(' ')}] want [${[...expected[i]!].join(' ')}] ${key[i]!.question.slice(0, 110)}`);
+      const refs = a.sources
+        .filter((x) => x.kind === 'control')
+        .map((x) => x.ref!)
+        .slice(0, 3);
+      if (expected[i]!.size > 0 && !refs.some((r) => expected[i]!.has(r)))
+        console.log(`MISS ${key[i]!.question_id} [${refs.join(' ')}] want [${[...expected[i]!].join(' ')}] ${key[i]!.question.slice(0, 110)}`);
     });
   }
   const ms = median(results.map((r) => r.ms));
@@ -134,20 +181,30 @@ async function series(label: string, open: () => Promise<Database>, overrides: C
   console.log(`cited controls vs CSA's mapping (${s.scored} questions with a mapping): top-1 ${pct(s.top1)}, top-3 ${pct(s.top3)}`);
   const c = choiceStats(results[0]!.answers);
   console.log(`answers needing review: ${s.review} of ${key.length}; choices: ${JSON.stringify(c.counts)}`);
-  console.log(`choice accuracy where the key determines it: ${c.right} of ${c.determinable} (${pct(c.right / c.determinable)}); the rest map to controls of differing status`);
+  console.log(
+    `choice accuracy where the key determines it: ${c.right} of ${c.determinable} (${pct(c.right / c.determinable)}); the rest map to controls of differing status`,
+  );
   console.log(`confidence calibration (top-1 accuracy): top decile ${pct(s.topDecile)}, bottom decile ${pct(s.bottomDecile)}`);
   console.log(`  by decile: ${s.deciles.map((d) => `${pct(d.accuracy)}@${d.minConfidence.toFixed(2)}`).join('  ')}`);
   if (results[0]!.llm) {
     const u = results[0]!.llm;
     const r = results[0]!.refill!;
-    console.log(`LLM: ${u.calls} chat calls, ${u.embeddingCalls} embedding calls, ${u.tokens} tokens; re-fill of the same questionnaire: ${r.calls} chat calls, ${r.embeddingCalls} embedding calls, ${r.tokens} tokens, ${r.ms.toFixed(0)} ms`);
+    console.log(
+      `LLM: ${u.calls} chat calls, ${u.embeddingCalls} embedding calls, ${u.tokens} tokens; re-fill of the same questionnaire: ${r.calls} chat calls, ${r.embeddingCalls} embedding calls, ${r.tokens} tokens, ${r.ms.toFixed(0)} ms`,
+    );
   }
   return { ...s, ms };
 }
 
 async function pgAvailable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try { await client.connect(); await client.end(); return true; } catch { return false; }
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const pgDatabases: string[] = [];
@@ -177,8 +234,12 @@ if (QUICK) {
 const fake = await startFakeOpenAI();
 try {
   // The fake persists nothing between runs: the second run in the same database is what the cache saves.
-  await series('LLM mode (fake OpenAI-compatible server), PGlite', async () => openDatabase({ pglite: new PGlite() }),
-    { openai: { apiKey: 'bench', baseUrl: fake.url, model: 'fake-chat', embeddingModel: 'fake-embed' } }, fake);
+  await series(
+    'LLM mode (fake OpenAI-compatible server), PGlite',
+    async () => openDatabase({ pglite: new PGlite() }),
+    { openai: { apiKey: 'bench', baseUrl: fake.url, model: 'fake-chat', embeddingModel: 'fake-embed' } },
+    fake,
+  );
 } finally {
   await fake.close();
 }
@@ -188,4 +249,6 @@ if (pgDatabases.length > 0) {
   for (const name of pgDatabases) await admin.query(`drop database if exists ${name} with (force)`);
   await admin.end();
 }
-console.log(`\ntargets: top-3 >= 85% offline (${offline.top3 >= 0.85 ? 'met' : 'NOT met'}); < 3000 ms on PostgreSQL (${pgResult ? (pgResult.ms < 3000 ? 'met' : 'NOT met') : 'not measured'})`);
+console.log(
+  `\ntargets: top-3 >= 85% offline (${offline.top3 >= 0.85 ? 'met' : 'NOT met'}); < 3000 ms on PostgreSQL (${pgResult ? (pgResult.ms < 3000 ? 'met' : 'NOT met') : 'not measured'})`,
+);

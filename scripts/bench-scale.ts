@@ -27,13 +27,18 @@ async function measure(label: string, env: NodeJS.ProcessEnv) {
   }
 }
 
-console.log(`# fill scale: ${QUESTIONS} questions, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(
+  `# fill scale: ${QUESTIONS} questions, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
 const pgliteEnv: NodeJS.ProcessEnv = { ...process.env, EMBEDDED_DB: 'pglite' };
 delete pgliteEnv.DATABASE_URL;
 await measure('PGlite', pgliteEnv);
 
 const admin = new pg.Client({ connectionString: PG_URL });
-const reachable = await admin.connect().then(() => true, () => false);
+const reachable = await admin.connect().then(
+  () => true,
+  () => false,
+);
 if (!reachable) {
   console.log(`PostgreSQL: not measured (${PG_URL.replace(/\/\/[^@]*@/, '//')} does not answer)`);
 } else {

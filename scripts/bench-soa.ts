@@ -35,15 +35,27 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Adds synthetic Annex A controls after the real ones, so that the SoA has ROWS answerable controls. */
 async function widenCatalog(database: Database) {
   const db = database.db;
-  const answerable = await db.$count(catalogControls, or(
-    and(eq(catalogControls.frameworkId, FRAMEWORK), eq(catalogControls.kind, 'annex_a')),
-    and(eq(catalogControls.frameworkId, 'iso27017-2015'), eq(catalogControls.kind, 'cloud_control')),
-  ));
-  const [last] = await db.select({ top: max(catalogControls.position) }).from(catalogControls).where(eq(catalogControls.frameworkId, FRAMEWORK));
+  const answerable = await db.$count(
+    catalogControls,
+    or(
+      and(eq(catalogControls.frameworkId, FRAMEWORK), eq(catalogControls.kind, 'annex_a')),
+      and(eq(catalogControls.frameworkId, 'iso27017-2015'), eq(catalogControls.kind, 'cloud_control')),
+    ),
+  );
+  const [last] = await db
+    .select({ top: max(catalogControls.position) })
+    .from(catalogControls)
+    .where(eq(catalogControls.frameworkId, FRAMEWORK));
   const top = last?.top ?? 0;
-  await db.insert(catalogControls).values(Array.from({ length: ROWS - answerable }, (_, i) => ({
-    frameworkId: FRAMEWORK, ref: `A.99.${i + 1}`, kind: 'annex_a', position: top + i + 1, title: `Synthetic bench control ${i + 1}`,
-  })));
+  await db.insert(catalogControls).values(
+    Array.from({ length: ROWS - answerable }, (_, i) => ({
+      frameworkId: FRAMEWORK,
+      ref: `A.99.${i + 1}`,
+      kind: 'annex_a',
+      position: top + i + 1,
+      title: `Synthetic bench control ${i + 1}`,
+    })),
+  );
 }
 
 async function exportCsv(app: App, auth: Record<string, string>): Promise<string[][]> {
@@ -65,12 +77,20 @@ async function series(label: string, database: Database): Promise<number> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-soa-'));
   const app: App = await buildApp({
     config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent' }),
-    database, logger: false, jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0,
+    database,
+    logger: false,
+    jobs: { worker: false },
+    webhooks: { worker: false },
+    expiryScanIntervalMs: 0,
   });
   try {
     await app.ready();
     await widenCatalog(database);
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' },
+    });
     if (login.statusCode !== 200) throw new Error(`login: ${login.statusCode} ${login.body}`);
     const auth = { authorization: `Bearer ${login.json().accessToken}` };
 
@@ -108,13 +128,23 @@ async function series(label: string, database: Database): Promise<number> {
 
 async function pgAvailable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try { await client.connect(); await client.end(); return true; } catch { return false; }
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function admin(query: string) {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
-  try { await client.query(query); } finally { await client.end(); }
+  try {
+    await client.query(query);
+  } finally {
+    await client.end();
+  }
 }
 
 await series('pglite', await openDatabase({ pglite: new PGlite() }));

@@ -49,7 +49,9 @@ Promise.all(Array.from({ length: connections }, loop)).then(() => {
 function load(url: string, durationMs: number, headers: Record<string, string> = {}): Promise<{ rps: number; failed: number; bytesEach: number }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(LOAD, { eval: true, workerData: { url, connections: CONNECTIONS, durationMs, headers } });
-    w.once('message', (m: { done: number; failed: number; bytes: number; ms: number }) => resolve({ rps: (m.done * 1000) / m.ms, failed: m.failed, bytesEach: m.done ? m.bytes / m.done : 0 }));
+    w.once('message', (m: { done: number; failed: number; bytes: number; ms: number }) =>
+      resolve({ rps: (m.done * 1000) / m.ms, failed: m.failed, bytesEach: m.done ? m.bytes / m.done : 0 }),
+    );
     w.once('error', reject);
   });
 }
@@ -68,10 +70,17 @@ async function measure(label: string, database: Database): Promise<boolean> {
 
   // The bare route answers the very same document, serialized per request as fastify does.
   const sample: unknown = await new Promise((resolve, reject) => {
-    http.get(appUrl, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
-    }).on('error', reject);
+    http
+      .get(appUrl, (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c) => {
+            body += c;
+          })
+          .on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
+      })
+      .on('error', reject);
   });
   const bare = Fastify({ logger: false });
   bare.get('/json', async () => sample);
@@ -93,10 +102,17 @@ async function measure(label: string, database: Database): Promise<boolean> {
   // response by the same compress plugin on a bare route.
   const pageUrl = appUrl.replace('/api/v1/public/trust/demo', '/trust/demo');
   const html: string = await new Promise((resolve, reject) => {
-    http.get(pageUrl, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode} ${body}`))));
-    }).on('error', reject);
+    http
+      .get(pageUrl, (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c) => {
+            body += c;
+          })
+          .on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode} ${body}`))));
+      })
+      .on('error', reject);
   });
   const perResponse = Fastify({ logger: false });
   await perResponse.register(compressPlugin);
@@ -116,22 +132,29 @@ async function measure(label: string, database: Database): Promise<boolean> {
   await fs.rm(dataDir, { recursive: true, force: true });
 
   const size = Buffer.byteLength(JSON.stringify(sample));
-  process.stdout.write([
-    `# ${label}: payload ${size} bytes of JSON, ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms per side`,
-    `bare fastify JSON route:        ${bareRps.toFixed(0)} req/s${a1.failed + a2.failed ? ` (${a1.failed + a2.failed} failed)` : ''}`,
-    `GET /api/v1/public/trust/demo:  ${trustRps.toFixed(0)} req/s${t1.failed + t2.failed ? ` (${t1.failed + t2.failed} failed)` : ''}`,
-    `ratio: ${ratio.toFixed(2)} (target >= ${TARGET}) ${ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
-    `GET /trust/demo (HTML):                        ${h.rps.toFixed(0)} req/s, ${h.bytesEach.toFixed(0)} bytes each${h.failed ? ` (${h.failed} failed)` : ''}`,
-    `GET /trust/demo, br (encoded once, cached):    ${hb.rps.toFixed(0)} req/s, ${hb.bytesEach.toFixed(0)} bytes each${hb.failed ? ` (${hb.failed} failed)` : ''}`,
-    `bare route + compress plugin, br per response: ${pb.rps.toFixed(0)} req/s, ${pb.bytesEach.toFixed(0)} bytes each${pb.failed ? ` (${pb.failed} failed)` : ''}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `# ${label}: payload ${size} bytes of JSON, ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms per side`,
+      `bare fastify JSON route:        ${bareRps.toFixed(0)} req/s${a1.failed + a2.failed ? ` (${a1.failed + a2.failed} failed)` : ''}`,
+      `GET /api/v1/public/trust/demo:  ${trustRps.toFixed(0)} req/s${t1.failed + t2.failed ? ` (${t1.failed + t2.failed} failed)` : ''}`,
+      `ratio: ${ratio.toFixed(2)} (target >= ${TARGET}) ${ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
+      `GET /trust/demo (HTML):                        ${h.rps.toFixed(0)} req/s, ${h.bytesEach.toFixed(0)} bytes each${h.failed ? ` (${h.failed} failed)` : ''}`,
+      `GET /trust/demo, br (encoded once, cached):    ${hb.rps.toFixed(0)} req/s, ${hb.bytesEach.toFixed(0)} bytes each${hb.failed ? ` (${hb.failed} failed)` : ''}`,
+      `bare route + compress plugin, br per response: ${pb.rps.toFixed(0)} req/s, ${pb.bytesEach.toFixed(0)} bytes each${pb.failed ? ` (${pb.failed} failed)` : ''}`,
+      '',
+    ].join('\n'),
+  );
   return ratio >= TARGET && t1.failed + t2.failed === 0 && h.failed + hb.failed === 0;
 }
 
 let ok = await measure('PGlite', await openDatabase({ pglite: new PGlite() }));
 const admin = new pg.Client({ connectionString: PG_URL });
-if (await admin.connect().then(() => true, () => false)) {
+if (
+  await admin.connect().then(
+    () => true,
+    () => false,
+  )
+) {
   const name = `bench_trust_${Date.now()}`;
   await admin.query(`CREATE DATABASE ${name}`);
   try {

@@ -173,8 +173,7 @@ const MISSING_2013: { ref: string; title: string; to: string; relationship: Link
 
 const MISSING_NOTE = 'absent from the reference correspondence file; added from the published 2013-to-2022 correspondence';
 const CORRECTED_TRANSFER = new Set(['A.13.2.1', 'A.13.2.2', 'A.13.2.3']);
-const CORRECTED_NOTE =
-  'the reference file targets A.8.14 (Redundancy of information processing facilities); corrected to A.5.14 (Information transfer)';
+const CORRECTED_NOTE = 'the reference file targets A.8.14 (Redundancy of information processing facilities); corrected to A.5.14 (Information transfer)';
 
 const corrRows = readCsv('iso27001_2013_to_2022.csv').filter((r) => col(r, 'iso27001_2013').startsWith('A.'));
 
@@ -182,7 +181,9 @@ const titles2013 = new Map<string, string>();
 for (const r of corrRows) {
   const ref = col(r, 'iso27001_2013');
   // The reference file misspells one title; the official title is "technical".
-  const title = col(r, 'title_2013').replace(/\s+/g, ' ').replace(/\btechnial\b/, 'technical');
+  const title = col(r, 'title_2013')
+    .replace(/\s+/g, ' ')
+    .replace(/\btechnial\b/, 'technical');
   const prev = titles2013.get(ref);
   check(prev === undefined || prev === title, `${ref}: conflicting 2013 titles "${prev}" vs "${title}"`);
   titles2013.set(ref, title);
@@ -273,8 +274,7 @@ for (const m of MISSING_2013) {
 const crosswalk2013 = {
   from: 'iso27001-2013',
   to: 'iso27001-2022',
-  rule:
-    'Each legacy Annex A control follows the public 2013-to-2022 correspondence table, with the nine controls that table omits added and the three A.13.2.x transfer controls repointed from A.8.14 to A.5.14 by the project.',
+  rule: 'Each legacy Annex A control follows the public 2013-to-2022 correspondence table, with the nine controls that table omits added and the three A.13.2.x transfer controls repointed from A.8.14 to A.5.14 by the project.',
   links: sortLinks(links2013),
 };
 
@@ -285,9 +285,43 @@ const crosswalk2013 = {
 // guidance for cloud services" (issue #20). The catalog's cloud_guidance items must be exactly these:
 // CSA CCM's citations of 27017 are far broader and no longer decide the list.
 const X1631_GUIDANCE = [
-  '5.1.1', '6.1.1', '6.1.3', '7.2.2', '8.1.1', '8.2.2', '9.1.2', '9.2.1', '9.2.2', '9.2.3', '9.2.4', '9.4.1', '9.4.4',
-  '10.1.1', '10.1.2', '11.2.7', '12.1.2', '12.1.3', '12.3.1', '12.4.1', '12.4.3', '12.4.4', '12.6.1', '13.1.3', '14.1.1',
-  '14.2.1', '15.1.1', '15.1.2', '15.1.3', '16.1.1', '16.1.2', '16.1.7', '18.1.1', '18.1.2', '18.1.3', '18.1.5', '18.2.1',
+  '5.1.1',
+  '6.1.1',
+  '6.1.3',
+  '7.2.2',
+  '8.1.1',
+  '8.2.2',
+  '9.1.2',
+  '9.2.1',
+  '9.2.2',
+  '9.2.3',
+  '9.2.4',
+  '9.4.1',
+  '9.4.4',
+  '10.1.1',
+  '10.1.2',
+  '11.2.7',
+  '12.1.2',
+  '12.1.3',
+  '12.3.1',
+  '12.4.1',
+  '12.4.3',
+  '12.4.4',
+  '12.6.1',
+  '13.1.3',
+  '14.1.1',
+  '14.2.1',
+  '15.1.1',
+  '15.1.2',
+  '15.1.3',
+  '16.1.1',
+  '16.1.2',
+  '16.1.7',
+  '18.1.1',
+  '18.1.2',
+  '18.1.3',
+  '18.1.5',
+  '18.2.1',
 ];
 check(X1631_GUIDANCE.length === 37, `expected 37 X.1631 guidance clauses, got ${X1631_GUIDANCE.length}`);
 
@@ -341,8 +375,7 @@ const links27017: Link[] = [];
 const crosswalk27017 = {
   from: 'iso27017-2015',
   to: 'iso27001-2022',
-  rule:
-    'Cloud guidance keyed to an ISO/IEC 27002:2013 clause refines the 2022 control that clause became, while each CLD cloud control overlaps the 2022 controls the project judged closest to it.',
+  rule: 'Cloud guidance keyed to an ISO/IEC 27002:2013 clause refines the 2022 control that clause became, while each CLD cloud control overlaps the 2022 controls the project judged closest to it.',
   links: sortLinks(links27017),
 };
 
@@ -411,8 +444,7 @@ for (const c of candidates) {
 const crosswalkSoc2 = {
   from: 'iso27001-2022',
   to: 'soc2-2017',
-  rule:
-    'A control-criterion pair is kept when at least two of the four independent public routes below back it, rated strong with three or four routes and moderate with two. Where a criterion gets no such pair, its single-route pairs are kept as weak links, so every criterion that any route maps can still be reached. All links are intersect because the two frameworks only overlap in part and no route shows equality or containment.',
+  rule: 'A control-criterion pair is kept when at least two of the four independent public routes below back it, rated strong with three or four routes and moderate with two. Where a criterion gets no such pair, its single-route pairs are kept as weak links, so every criterion that any route maps can still be reached. All links are intersect because the two frameworks only overlap in part and no route shows equality or containment.',
   routes: {
     'csa-ccm': 'CSA Cloud Controls Matrix v4 mappings (ISO 27001:2022 and TSC 2017 columns)',
     'intuitem-ccf': 'intuitem library via Adobe Common Controls Framework',
@@ -424,10 +456,7 @@ const crosswalkSoc2 = {
 
 const csvCriteria = new Set(candidates.map((c) => c.to));
 const reachedCriteria = new Set(linksSoc2.map((l) => l.to));
-check(
-  reachedCriteria.size === csvCriteria.size,
-  `TSC criteria reached (${reachedCriteria.size}) != criteria in csv (${csvCriteria.size})`,
-);
+check(reachedCriteria.size === csvCriteria.size, `TSC criteria reached (${reachedCriteria.size}) != criteria in csv (${csvCriteria.size})`);
 
 // ---------------------------------------------------------------------------------------------
 // write + report
@@ -459,20 +488,14 @@ function strengthCounts(links: Link[]): string {
 const unreached = tscAll.filter((id) => !reachedCriteria.has(id)).sort(naturalCompare);
 const rel = (p: string) => path.relative(REPO_ROOT, p);
 console.log('build-crosswalks summary');
-console.log(
-  `  ${rel(outputs[0]![0])}: ${catalog2013.controls.length} controls (${csvRefCount} from csv + ${MISSING_2013.length} added)`,
-);
+console.log(`  ${rel(outputs[0]![0])}: ${catalog2013.controls.length} controls (${csvRefCount} from csv + ${MISSING_2013.length} added)`);
 console.log(`  ${rel(outputs[1]![0])}: ${crosswalk2013.links.length} links (${strengthCounts(links2013)})`);
 console.log(`  ${rel(outputs[2]![0])}: ${crosswalk27017.links.length} links (${strengthCounts(links27017)})`);
 console.log(`  ${rel(outputs[3]![0])}: ${crosswalkSoc2.links.length} links (${strengthCounts(linksSoc2)})`);
-console.log(
-  `    candidate rows used: ${candidates.length}; excluded (TSC id not among the ${tscAll.length} criteria): ${invalidCandidates.length}`,
-);
+console.log(`    candidate rows used: ${candidates.length}; excluded (TSC id not among the ${tscAll.length} criteria): ${invalidCandidates.length}`);
 for (const c of [...invalidCandidates].sort((a, b) => naturalCompare(a.to, b.to) || naturalCompare(a.from, b.from))) {
   console.log(`      excluded ${c.from} -> ${c.to} [${c.sources.join(', ')}]`);
 }
 console.log(`    criteria reached only via weak links: ${weakCriteria.size}`);
 console.log(`    distinct TSC criteria reached: ${reachedCriteria.size} / valid distinct in csv: ${csvCriteria.size}`);
-console.log(
-  `    of the ${tscAll.length} TSC criteria, reached by no link (${unreached.length}): ${unreached.join(', ') || 'none'}`,
-);
+console.log(`    of the ${tscAll.length} TSC criteria, reached by no link (${unreached.length}): ${unreached.join(', ') || 'none'}`);

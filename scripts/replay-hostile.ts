@@ -42,7 +42,9 @@ function serverPid(root: number): number | undefined {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   let found: number | undefined;
   const walk = (pid: number, depth: number) => {
@@ -51,7 +53,9 @@ function serverPid(root: number): number | undefined {
       try {
         const cmd = fs.readFileSync(`/proc/${c}/cmdline`, 'utf8');
         if (cmd.includes('src/server.ts') && /node/.test(cmd.split('\0')[0]!)) found = c;
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
       walk(c, depth + 1);
     }
   };
@@ -68,21 +72,30 @@ const rssKb = (pid: number): number | undefined => {
   }
 };
 
-interface Server { child: ChildProcess; pid: number; base: string; log: string[]; exited: boolean }
+interface Server {
+  child: ChildProcess;
+  pid: number;
+  base: string;
+  log: string[];
+  exited: boolean;
+}
 
 async function startServer(dbUrl: string): Promise<Server> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-data-'));
   const log: string[] = [];
   const child = spawn('npm', ['start'], {
-    cwd: dir, detached: true,
+    cwd: dir,
+    detached: true,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const server: Server = { child, pid: 0, base: `http://127.0.0.1:${port}`, log, exited: false };
   child.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  child.on('exit', () => { server.exited = true; });
+  child.on('exit', () => {
+    server.exited = true;
+  });
   for (let i = 0; i < 600; i++) {
     if (server.exited) throw new Error(`server exited at start:\n${log.join('').slice(-2000)}`);
     try {
@@ -91,7 +104,9 @@ async function startServer(dbUrl: string): Promise<Server> {
         server.pid = serverPid(child.pid!) ?? child.pid!;
         return server;
       }
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await sleep(200);
   }
   throw new Error('server did not start within 120 s');
@@ -99,29 +114,61 @@ async function startServer(dbUrl: string): Promise<Server> {
 
 function stopServer(s: Server) {
   if (s.exited) return;
-  try { process.kill(-s.child.pid!, 'SIGTERM'); } catch { /* gone */ }
+  try {
+    process.kill(-s.child.pid!, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
 }
 
 async function token(s: Server): Promise<string> {
   const slug = `replay-${Date.now().toString(36)}`;
   const r = await fetch(`${s.base}/api/v1/auth/signup`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ organization: { name: 'Replay', slug }, user: { email: `owner@${slug}.example.com`, password: 'Correct-Horse-Battery-9' } }),
   });
   if (r.status !== 201) throw new Error(`signup: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { accessToken: string }).accessToken;
 }
 
-interface Case { key: string; what: string; url: string; filename: string; make: () => Buffer }
+interface Case {
+  key: string;
+  what: string;
+  url: string;
+  filename: string;
+  make: () => Buffer;
+}
 const CASES: Case[] = [
-  { key: 'vsaq', what: 'Nested VSAQ (2,500 blocks, long titles, 5 MB)', url: '/api/v1/questionnaires', filename: 'nested.json', make: () => nestedVsaq(2500, 2000) },
-  { key: 'soa', what: 'Lying-size SoA workbook (declares 1,000 B, inflates to 1 GiB)', url: '/api/v1/controls/import', filename: 'soa.xlsx', make: () => lyingSoaWorkbook(1024 * 1024 * 1024, 1000) },
+  {
+    key: 'vsaq',
+    what: 'Nested VSAQ (2,500 blocks, long titles, 5 MB)',
+    url: '/api/v1/questionnaires',
+    filename: 'nested.json',
+    make: () => nestedVsaq(2500, 2000),
+  },
+  {
+    key: 'soa',
+    what: 'Lying-size SoA workbook (declares 1,000 B, inflates to 1 GiB)',
+    url: '/api/v1/controls/import',
+    filename: 'soa.xlsx',
+    make: () => lyingSoaWorkbook(1024 * 1024 * 1024, 1000),
+  },
   { key: 'xlsx', what: 'XLSX of 3.7 M cells (~10 MB)', url: '/api/v1/questionnaires', filename: 'cells.xlsx', make: () => manyCellsWorkbook(3_700_000) },
   { key: 'csv', what: 'CSV of 20 MB', url: '/api/v1/questionnaires', filename: 'big.csv', make: () => bigCsv(20_000_000) },
   { key: 'cell', what: 'CSV with one 24 MB cell', url: '/api/v1/questionnaires', filename: 'cell.csv', make: () => oneCellCsv(24_000_000) },
 ];
 
-interface Result { what: string; bytes: number; status: string; peakRssMb: number; baseRssMb: number; maxHealthMs: number; seconds: number; serverUp: boolean }
+interface Result {
+  what: string;
+  bytes: number;
+  status: string;
+  peakRssMb: number;
+  baseRssMb: number;
+  maxHealthMs: number;
+  seconds: number;
+  serverUp: boolean;
+}
 
 async function replay(s: Server, auth: string, c: Case, file: Buffer): Promise<Result> {
   const baseRss = rssKb(s.pid) ?? 0;
@@ -140,7 +187,9 @@ async function replay(s: Server, auth: string, c: Case, file: Buffer): Promise<R
       const t0 = performance.now();
       try {
         await fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-      } catch { /* down or timed out: the wait still counts */ }
+      } catch {
+        /* down or timed out: the wait still counts */
+      }
       maxHealth = Math.max(maxHealth, performance.now() - t0);
       await sleep(50);
     }
@@ -150,13 +199,20 @@ async function replay(s: Server, auth: string, c: Case, file: Buffer): Promise<R
   const t0 = performance.now();
   let status: string;
   try {
-    const r = await fetch(`${s.base}${c.url}`, { method: 'POST', headers: { authorization: `Bearer ${auth}` }, body: form, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const r = await fetch(`${s.base}${c.url}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${auth}` },
+      body: form,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     const body = await r.text();
     status = `${r.status}`;
     let detail: string | undefined;
     try {
       detail = (JSON.parse(body) as { detail?: string }).detail;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
     if (detail) status += ` (${detail.slice(0, 160)})`;
   } catch (err) {
     status = s.exited ? 'no answer: server died' : `no answer: ${(err as Error).name}`;
@@ -165,8 +221,22 @@ async function replay(s: Server, auth: string, c: Case, file: Buffer): Promise<R
   await sleep(1000);
   done = true;
   await Promise.all([sampler, poller]);
-  const up = !s.exited && (await fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false));
-  return { what: c.what, bytes: file.length, status, peakRssMb: Math.round(peak / 1024), baseRssMb: Math.round(baseRss / 1024), maxHealthMs: Math.round(maxHealth), seconds: Math.round(seconds * 10) / 10, serverUp: up };
+  const up =
+    !s.exited &&
+    (await fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+      (r) => r.ok,
+      () => false,
+    ));
+  return {
+    what: c.what,
+    bytes: file.length,
+    status,
+    peakRssMb: Math.round(peak / 1024),
+    baseRssMb: Math.round(baseRss / 1024),
+    maxHealthMs: Math.round(maxHealth),
+    seconds: Math.round(seconds * 10) / 10,
+    serverUp: up,
+  };
 }
 
 async function main() {
@@ -180,7 +250,13 @@ async function main() {
     for (const c of CASES) {
       if (only && !only.includes(c.key)) continue;
       const file = c.make();
-      if (server.exited || !(await fetch(`${server.base}/healthz`).then((r) => r.ok, () => false))) {
+      if (
+        server.exited ||
+        !(await fetch(`${server.base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         stopServer(server);
         server = await startServer(dbUrl);
       }
@@ -199,7 +275,9 @@ async function main() {
   console.log(`\n| ${label}: file | bytes | answer | peak RSS (MB, start) | longest /healthz wait | request time | server up after |`);
   console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.what} | ${r.bytes.toLocaleString('en')} | ${r.status} | ${r.peakRssMb} (${r.baseRssMb}) | ${r.maxHealthMs} ms | ${r.seconds} s | ${r.serverUp ? 'yes' : 'no'} |`);
+    console.log(
+      `| ${r.what} | ${r.bytes.toLocaleString('en')} | ${r.status} | ${r.peakRssMb} (${r.baseRssMb}) | ${r.maxHealthMs} ms | ${r.seconds} s | ${r.serverUp ? 'yes' : 'no'} |`,
+    );
   }
 }
 

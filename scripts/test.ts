@@ -15,11 +15,15 @@ let server: EmbeddedPostgres | undefined;
 
 if (!env.DATABASE_URL && env.EMBEDDED_DB !== 'pglite') {
   // Outside the checkout: as root the server runs as the `postgres` user, which may not reach it.
-  const id = createHash('sha256').update(path.resolve(env.TEST_TEMPLATE_DIR ?? '.tap')).digest('hex').slice(0, 12);
+  const id = createHash('sha256')
+    .update(path.resolve(env.TEST_TEMPLATE_DIR ?? '.tap'))
+    .digest('hex')
+    .slice(0, 12);
   const dir = path.join(os.tmpdir(), `trustcenter-test-pg-${id}`);
   const started = Date.now();
   server = await startEmbeddedPostgres({
-    dir: path.join(dir, 'pg'), secretFile: path.join(dir, 'pg-password'),
+    dir: path.join(dir, 'pg'),
+    secretFile: path.join(dir, 'pg-password'),
     log: { info: () => {}, warn: (msg) => process.stderr.write(`${msg}\n`) },
   });
   env.DATABASE_URL = server.url;

@@ -100,8 +100,12 @@ export function databaseSource(config: Config): DatabaseSource {
       ...(config.embedded.port !== undefined ? { port: config.embedded.port } : {}),
       // The server's own warnings (the app's logger does not exist yet): one line each, on stderr.
       log: {
-        info: (msg) => { if (['info', 'debug', 'trace'].includes(config.logLevel)) process.stdout.write(`${msg}\n`); },
-        warn: (msg) => { if (config.logLevel !== 'silent') process.stderr.write(`${msg}\n`); },
+        info: (msg) => {
+          if (['info', 'debug', 'trace'].includes(config.logLevel)) process.stdout.write(`${msg}\n`);
+        },
+        warn: (msg) => {
+          if (config.logLevel !== 'silent') process.stderr.write(`${msg}\n`);
+        },
       },
     },
   };
@@ -111,8 +115,7 @@ export function databaseSource(config: Config): DatabaseSource {
 export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const config = options.config ?? defaultConfig();
   const clock = options.clock ?? systemClock;
-  const database =
-    options.database ?? (await openDatabase(databaseSource(config)));
+  const database = options.database ?? (await openDatabase(databaseSource(config)));
 
   // References in the database decide when bytes go (shared across organizations by hash).
   const blobs = new BlobService(database.db, options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs')));
@@ -137,13 +140,15 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     }));
 
   const app = Fastify({
-    logger: withSafeErrors(options.logger ?? {
-      level: config.logLevel,
-      // Tokens and passwords never reach the log, even if a serializer changes later.
-      redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.key', '*.token', '*.secret'],
-      // Trust grant links carry their token in the path: the logged URL masks it.
-      serializers: { req: safeRequestSerializer },
-    }),
+    logger: withSafeErrors(
+      options.logger ?? {
+        level: config.logLevel,
+        // Tokens and passwords never reach the log, even if a serializer changes later.
+        redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.key', '*.token', '*.secret'],
+        // Trust grant links carry their token in the path: the logged URL masks it.
+        serializers: { req: safeRequestSerializer },
+      },
+    ),
     bodyLimit: config.limits.bodyBytes,
     // Off by default: X-Forwarded-For is believed only when the operator says a proxy sets it.
     trustProxy: config.trustProxy,
@@ -166,7 +171,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   app.decorate('database', database);
   // A catalog version that retired controls says so, and what became of each organization's data on them.
   for (const r of seeded.retired) {
-    app.log.warn({ catalogRetired: r }, `catalog ${r.framework} v${r.catalogVersion.from}->v${r.catalogVersion.to}: retired ${r.refs.length} control(s) (${r.refs.join(', ')}); ${seeded.retirements.filter((x) => x.framework === r.framework).length} organization record(s) moved or kept as history`);
+    app.log.warn(
+      { catalogRetired: r },
+      `catalog ${r.framework} v${r.catalogVersion.from}->v${r.catalogVersion.to}: retired ${r.refs.length} control(s) (${r.refs.join(', ')}); ${seeded.retirements.filter((x) => x.framework === r.framework).length} organization record(s) moved or kept as history`,
+    );
   }
   for (const r of seeded.retirements) app.log.warn({ catalogRetirement: r }, describeRetirement(r));
   // Uploaded files are parsed in worker threads with a heap cap and a deadline (src/formats/pool.ts).
@@ -188,7 +196,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await app.register(authPlugin, { identity: identityDeps, db: database.db, clock });
   // Stored first answers are sealed with a key from JWT_PRIVATE_KEY, or one generated once in DATA_DIR.
   const sealer = await ReplaySealer.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem });
-  await app.register(idempotencyPlugin, { db: database.db, clock, maxBufferBytes: config.limits.uploadBytes, sealer, sweepIntervalMs: options.idempotencySweepIntervalMs });
+  await app.register(idempotencyPlugin, {
+    db: database.db,
+    clock,
+    maxBufferBytes: config.limits.uploadBytes,
+    sealer,
+    sweepIntervalMs: options.idempotencySweepIntervalMs,
+  });
   // List cursors are signed over their list and organization; the key comes from the same material as the sealer's.
   await app.register(cursorsPlugin, { signer: await CursorSigner.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem }) });
 
@@ -234,7 +248,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   if (options.jobs?.worker !== false) {
     let runner: Poller | undefined;
     const drain = async () => {
-      while (await runNextJob(jobDeps)) { /* run every due job, then wait for the next poll */ }
+      while (await runNextJob(jobDeps)) {
+        /* run every due job, then wait for the next poll */
+      }
     };
     app.addHook('onReady', async () => {
       runner = startPoller('background jobs', drain, options.jobs?.pollIntervalMs ?? 250, app.log);
@@ -250,10 +266,15 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       // Access grants expire on the same schedule; each scan is bounded and indexed on its own.
       // One after the other: a failing first scan (the database going away) ends the run, and no
       // second query is left waiting on a pool that is closing.
-      scanner = startPoller('expiry scan', async () => {
-        await scanExpiries(database.db, clock);
-        await scanGrantExpiries(database.db, clock);
-      }, scanEvery, app.log);
+      scanner = startPoller(
+        'expiry scan',
+        async () => {
+          await scanExpiries(database.db, clock);
+          await scanGrantExpiries(database.db, clock);
+        },
+        scanEvery,
+        app.log,
+      );
     });
     app.addHook('preClose', async () => scanner?.stop());
   }

@@ -48,13 +48,15 @@ export interface Config {
     parserTimeoutMs: number;
   };
   /** An external OpenID Connect issuer whose access tokens are accepted. */
-  sso: {
-    issuer: string;
-    audience: string;
-    jwksUrl: string | undefined;
-    orgClaim: string;
-    emailClaim: string;
-  } | undefined;
+  sso:
+    | {
+        issuer: string;
+        audience: string;
+        jwksUrl: string | undefined;
+        orgClaim: string;
+        emailClaim: string;
+      }
+    | undefined;
   webhooks: {
     /** Refuse plain-http webhook URLs (off by default so receivers on localhost work in development). */
     requireHttps: boolean;
@@ -77,12 +79,14 @@ export interface Config {
     /** A claim's lease: how soon a job cut off by a crash is taken up again after a restart. */
     leaseMs: number;
   };
-  openai: {
-    apiKey: string;
-    baseUrl: string | undefined;
-    model: string;
-    embeddingModel: string;
-  } | undefined;
+  openai:
+    | {
+        apiKey: string;
+        baseUrl: string | undefined;
+        model: string;
+        embeddingModel: string;
+      }
+    | undefined;
 }
 
 export class ConfigError extends Error {
@@ -149,9 +153,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const dataDir = path.resolve(cwd, str('DATA_DIR') ?? './.data');
   const engineRaw = str('EMBEDDED_DB') ?? 'postgres';
-  const engine = engineRaw === 'postgres' || engineRaw === 'pglite'
-    ? engineRaw
-    : (problems.push(`EMBEDDED_DB must be postgres or pglite (got "${engineRaw}")`), 'postgres' as const);
+  const engine =
+    engineRaw === 'postgres' || engineRaw === 'pglite'
+      ? engineRaw
+      : (problems.push(`EMBEDDED_DB must be postgres or pglite (got "${engineRaw}")`), 'postgres' as const);
   const embeddedPort = str('EMBEDDED_PG_PORT') === undefined ? undefined : int('EMBEDDED_PG_PORT', 0, 1024, 65535);
   const seedDemo = bool('SEED_DEMO', databaseUrl === undefined);
   const logLevelRaw = str('LOG_LEVEL') ?? 'info';
@@ -164,7 +169,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     const raw = str('TRUST_PROXY');
     if (raw === undefined || /^(0|false|no|off)$/i.test(raw)) return false;
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    const list = raw.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    const list = raw
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
     // proxy-addr (used by fastify) also knows the names loopback, linklocal and uniquelocal.
     const bad = list.filter((a) => {
       if (['loopback', 'linklocal', 'uniquelocal'].includes(a)) return false;
@@ -196,23 +204,28 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const ssoIssuer = url('OIDC_ISSUER', ['https:', 'http:']);
   const ssoAudience = str('OIDC_AUDIENCE');
   if (ssoIssuer && !ssoAudience) problems.push('OIDC_AUDIENCE is required when OIDC_ISSUER is set');
-  const sso = ssoIssuer && ssoAudience
-    ? {
-        issuer: ssoIssuer,
-        audience: ssoAudience,
-        jwksUrl: url('OIDC_JWKS_URL', ['https:', 'http:']),
-        orgClaim: str('OIDC_ORG_CLAIM') ?? 'org',
-        emailClaim: str('OIDC_EMAIL_CLAIM') ?? 'email',
-      }
-    : undefined;
+  const sso =
+    ssoIssuer && ssoAudience
+      ? {
+          issuer: ssoIssuer,
+          audience: ssoAudience,
+          jwksUrl: url('OIDC_JWKS_URL', ['https:', 'http:']),
+          orgClaim: str('OIDC_ORG_CLAIM') ?? 'org',
+          emailClaim: str('OIDC_EMAIL_CLAIM') ?? 'email',
+        }
+      : undefined;
 
   // A bare address is an e-mail contact; anything else must be a mailto: or https: URI (RFC 9116 2.5.3).
-  const contacts = (str('SECURITY_CONTACT') ?? '').split(',').map((c) => c.trim()).filter(Boolean).map((c) => {
-    if (/^[^\s@:/]+@[^\s@/]+\.[^\s@/]+$/.test(c)) return `mailto:${c}`;
-    if (/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/i.test(c)) return c;
-    problems.push(`SECURITY_CONTACT must list e-mail addresses or mailto:/https: URIs (got "${c}")`);
-    return c;
-  });
+  const contacts = (str('SECURITY_CONTACT') ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .map((c) => {
+      if (/^[^\s@:/]+@[^\s@/]+\.[^\s@/]+$/.test(c)) return `mailto:${c}`;
+      if (/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/i.test(c)) return c;
+      problems.push(`SECURITY_CONTACT must list e-mail addresses or mailto:/https: URIs (got "${c}")`);
+      return c;
+    });
   const config: Config = {
     port,
     host,

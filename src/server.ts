@@ -46,7 +46,9 @@ await app.listen({ port: config.port, host: config.host });
 const base = config.publicUrl;
 const db = config.databaseUrl
   ? `PostgreSQL ${redactUrl(config.databaseUrl)}`
-  : config.embedded.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : `embedded PostgreSQL in ${config.dataDir}/pg`;
+  : config.embedded.engine === 'pglite'
+    ? `embedded PGlite in ${config.dataDir}`
+    : `embedded PostgreSQL in ${config.dataDir}/pg`;
 const lines = [
   `Trust Center API listening on ${config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port} (${db})`,
   `  API docs:    ${base}/docs`,

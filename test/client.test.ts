@@ -5,7 +5,7 @@ import { createTrustCenterClient, toFormData, uploadEvidence, withRetries } from
 import { CLIENT_TYPES_FILE, renderClientTypes } from '../scripts/client-types.js';
 import { signup, testApp } from './helpers/app.js';
 
-t.test('the typed client\'s committed types are generated from the current document', async (t) => {
+t.test("the typed client's committed types are generated from the current document", async (t) => {
   const app = await testApp(t);
   await app.ready();
   t.equal(fs.readFileSync(CLIENT_TYPES_FILE, 'utf8'), await renderClientTypes(app.swagger()), 'clients/typescript/schema.d.ts is stale: run `npm run openapi`');
@@ -16,7 +16,8 @@ t.test('the client uploads evidence over HTTP and a retry after a dropped answer
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const owner = await signup(app, 'client');
-  const key = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: owner.auth, payload: { name: 'ci uploader', role: 'editor' } })).json().key as string;
+  const key = (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: owner.auth, payload: { name: 'ci uploader', role: 'editor' } })).json()
+    .key as string;
 
   // The first answer reaches the client's network layer and is lost there, as a connection
   // dropped after the server acted would lose it; the client sends again with the same key.
@@ -36,7 +37,15 @@ t.test('the client uploads evidence over HTTP and a retry after a dropped answer
   const client = createTrustCenterClient({ baseUrl, token: key, fetch: droppingFetch });
   const file = new File([Buffer.from('%PDF-1.4 scan report\n')], 'scan.pdf', { type: 'application/pdf' });
   const slept: number[] = [];
-  const { data, error, response } = await uploadEvidence(client, { file, title: 'Quarterly scan', controls: ['A.8.8'], useForAnswers: false }, { sleep: async (ms) => { slept.push(ms); } });
+  const { data, error, response } = await uploadEvidence(
+    client,
+    { file, title: 'Quarterly scan', controls: ['A.8.8'], useForAnswers: false },
+    {
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    },
+  );
   t.notOk(error, 'no error');
   t.equal(response.status, 201);
   t.equal(response.headers.get('idempotent-replayed'), 'true', 'the second attempt is the first answer replayed');
@@ -47,7 +56,11 @@ t.test('the client uploads evidence over HTTP and a retry after a dropped answer
 
   const list = await client.GET('/api/v1/evidence', { params: { query: { limit: 50 } } });
   t.equal(list.response.status, 200);
-  t.same(list.data?.items.map((e) => e.id), [data!.id], 'one evidence item, not two');
+  t.same(
+    list.data?.items.map((e) => e.id),
+    [data!.id],
+    'one evidence item, not two',
+  );
   t.match(list.response.headers.get('x-ratelimit-remaining'), /^\d+$/, 'rate-limit headers reach the client');
 
   // A request the server refuses is answered at once, with the problem body typed.
@@ -58,14 +71,19 @@ t.test('the client uploads evidence over HTTP and a retry after a dropped answer
 
 t.test('withRetries retries what may succeed later, honours Retry-After and stops on a definite answer', async (t) => {
   const slept: number[] = [];
-  const sleep = async (ms: number) => { slept.push(ms); };
+  const sleep = async (ms: number) => {
+    slept.push(ms);
+  };
   const answers = [503, 429, 201];
   const seenKeys = new Set<string>();
-  const r = await withRetries(async (key) => {
-    seenKeys.add(key);
-    const status = answers.shift()!;
-    return { response: new Response(null, { status, headers: status === 429 ? { 'retry-after': '7' } : {} }) };
-  }, { sleep, baseDelayMs: 100 });
+  const r = await withRetries(
+    async (key) => {
+      seenKeys.add(key);
+      const status = answers.shift()!;
+      return { response: new Response(null, { status, headers: status === 429 ? { 'retry-after': '7' } : {} }) };
+    },
+    { sleep, baseDelayMs: 100 },
+  );
   t.equal(r.response.status, 201);
   t.equal(seenKeys.size, 1);
   t.equal(slept.length, 2);
@@ -73,17 +91,40 @@ t.test('withRetries retries what may succeed later, honours Retry-After and stop
   t.equal(slept[1], 7000, 'Retry-After of the 429');
 
   let calls = 0;
-  const definite = await withRetries(async () => { calls++; return { response: new Response(null, { status: 422 }) }; }, { sleep });
+  const definite = await withRetries(
+    async () => {
+      calls++;
+      return { response: new Response(null, { status: 422 }) };
+    },
+    { sleep },
+  );
   t.equal(definite.response.status, 422);
   t.equal(calls, 1, 'a 422 is not retried');
 
   let failures = 0;
-  await t.rejects(withRetries(async () => { failures++; throw new TypeError('fetch failed'); }, { sleep, retries: 2 }), /fetch failed/);
+  await t.rejects(
+    withRetries(
+      async () => {
+        failures++;
+        throw new TypeError('fetch failed');
+      },
+      { sleep, retries: 2 },
+    ),
+    /fetch failed/,
+  );
   t.equal(failures, 3, 'the first attempt and two retries, then the network error');
 });
 
 t.test('toFormData repeats arrays, names files and skips absent fields', async (t) => {
-  const data = toFormData({ title: 'x', controls: ['A.8.5', 'A.8.8'], file: new File(['a'], 'a.txt'), blob: new Blob(['b']), none: undefined, nothing: null, flag: false });
+  const data = toFormData({
+    title: 'x',
+    controls: ['A.8.5', 'A.8.8'],
+    file: new File(['a'], 'a.txt'),
+    blob: new Blob(['b']),
+    none: undefined,
+    nothing: null,
+    flag: false,
+  });
   t.same(data.getAll('controls'), ['A.8.5', 'A.8.8']);
   t.equal((data.get('file') as File).name, 'a.txt');
   t.equal((data.get('blob') as File).name, 'blob');

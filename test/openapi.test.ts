@@ -19,25 +19,57 @@ type Json = Record<string, any>;
 const doc = JSON.parse(fs.readFileSync(path.resolve('openapi', 'openapi.json'), 'utf8')) as Json;
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
 const operations = Object.entries(doc.paths as Record<string, Json>).flatMap(([p, item]) =>
-  Object.entries(item).filter(([m]) => METHODS.has(m)).map(([m, op]) => ({ method: m.toUpperCase(), path: p, op: op as Json })));
+  Object.entries(item)
+    .filter(([m]) => METHODS.has(m))
+    .map(([m, op]) => ({ method: m.toUpperCase(), path: p, op: op as Json })),
+);
 const name = (o: { method: string; path: string; op: Json }) => `${o.op.operationId ?? '?'} (${o.method} ${o.path})`;
 
 /** Entities every client relies on; each must be a named component. */
 const NAMED_ENTITIES = [
-  'Problem', 'Member', 'ApiKey', 'AuditEvent', 'Framework', 'CatalogControl', 'CrosswalkLink', 'CrosswalkOverride',
-  'ControlAnswer', 'ControlAnswerVersion', 'ProfileFact', 'ProfileCatalogItem', 'Certification', 'WebhookEndpoint', 'WebhookDelivery',
-  'Evidence', 'Questionnaire', 'AccessRequest', 'AccessGrant',
+  'Problem',
+  'Member',
+  'ApiKey',
+  'AuditEvent',
+  'Framework',
+  'CatalogControl',
+  'CrosswalkLink',
+  'CrosswalkOverride',
+  'ControlAnswer',
+  'ControlAnswerVersion',
+  'ProfileFact',
+  'ProfileCatalogItem',
+  'Certification',
+  'WebhookEndpoint',
+  'WebhookDelivery',
+  'Evidence',
+  'Questionnaire',
+  'AccessRequest',
+  'AccessGrant',
 ];
 /** An inline object in a 2xx JSON answer may have at most this many properties; larger ones are entities and get a name. */
 const MAX_INLINE_PROPERTIES = 4;
 /** Handlers reading multipart are found in the source; these must be among them (keeps the scan honest). */
-const KNOWN_MULTIPART = ['createEvidence', 'addEvidenceVersion', 'createDocument', 'addDocumentVersion', 'putTrustPageLogo', 'importQuestionnaire', 'prospectUploadQuestionnaire', 'importLibrary', 'importSoa'];
+const KNOWN_MULTIPART = [
+  'createEvidence',
+  'addEvidenceVersion',
+  'createDocument',
+  'addDocumentVersion',
+  'putTrustPageLogo',
+  'importQuestionnaire',
+  'prospectUploadQuestionnaire',
+  'importLibrary',
+  'importSoa',
+];
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 function deref(v: unknown): unknown {
   let cur = v;
   for (let i = 0; i < 10 && isObject(cur) && typeof cur.$ref === 'string'; i++) {
-    cur = (cur.$ref as string).replace(/^#\//, '').split('/').reduce<unknown>((o, k) => (isObject(o) ? o[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), doc);
+    cur = (cur.$ref as string)
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce<unknown>((o, k) => (isObject(o) ? o[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), doc);
   }
   return cur;
 }
@@ -69,7 +101,13 @@ function unnamedEntities(schema: unknown, at: string, out: string[]): void {
     const keys = Object.keys(props);
     if (keys.length > MAX_INLINE_PROPERTIES) out.push(`${at || '(answer)'} is an inline object with ${keys.length} properties: give it an $id`);
     const items = props.items;
-    if ('nextCursor' in props && isObject(items) && isObject(items.items) && typeof items.items.$ref !== 'string' && (items.items.type === 'object' || items.items.properties)) {
+    if (
+      'nextCursor' in props &&
+      isObject(items) &&
+      isObject(items.items) &&
+      typeof items.items.$ref !== 'string' &&
+      (items.items.type === 'object' || items.items.properties)
+    ) {
       out.push(`${at || '(answer)'} is a page of unnamed items: pageOf(<schema with an $id>)`);
     }
     for (const [k, v] of Object.entries(props)) unnamedEntities(v, `${at}/${k}`, out);
@@ -96,19 +134,30 @@ function multipartOperations(): Set<string> {
   const functions = new Map<string, ts.Node[]>();
   const routes: Array<{ operationId: string; handler: ts.Node }> = [];
   const READERS = new Set(['parts', 'file', 'files', 'saveRequestFiles', 'readUpload']);
-  const propertyText = (o: ts.ObjectLiteralExpression, key: string) => o.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === key)?.initializer;
+  const propertyText = (o: ts.ObjectLiteralExpression, key: string) =>
+    o.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === key)?.initializer;
   for (const file of files) {
     const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
     const visit = (node: ts.Node) => {
       if (ts.isFunctionDeclaration(node) && node.name) functions.set(node.name.text, [...(functions.get(node.name.text) ?? []), node]);
-      if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))) {
+      if (
+        ts.isVariableDeclaration(node) &&
+        ts.isIdentifier(node.name) &&
+        node.initializer &&
+        (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))
+      ) {
         functions.set(node.name.text, [...(functions.get(node.name.text) ?? []), node.initializer]);
       }
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['get', 'post', 'put', 'patch', 'delete'].includes(node.expression.name.text)) {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        ['get', 'post', 'put', 'patch', 'delete'].includes(node.expression.name.text)
+      ) {
         const options = node.arguments.find(ts.isObjectLiteralExpression);
         const schema = options && propertyText(options, 'schema');
         const id = schema && ts.isObjectLiteralExpression(schema) ? propertyText(schema, 'operationId') : undefined;
-        const handler = options && (propertyText(options, 'handler') ?? options.properties.find((p) => ts.isMethodDeclaration(p) && p.name.getText() === 'handler'));
+        const handler =
+          options && (propertyText(options, 'handler') ?? options.properties.find((p) => ts.isMethodDeclaration(p) && p.name.getText() === 'handler'));
         if (id && ts.isStringLiteral(id) && handler) routes.push({ operationId: id.text, handler });
       }
       ts.forEachChild(node, visit);
@@ -157,7 +206,10 @@ t.test('every operation: id, tags, a description of its own, access and an examp
     t.ok(Array.isArray(op.tags) && op.tags.length > 0, `${name(o)} has tags`);
 
     const paragraphs = String(op.description ?? '').split('\n\n');
-    const own = paragraphs.filter((p) => !p.startsWith(ACCESS_LINE)).join(' ').trim();
+    const own = paragraphs
+      .filter((p) => !p.startsWith(ACCESS_LINE))
+      .join(' ')
+      .trim();
     t.ok(own.length >= 30 && /[.!?)`]$/.test(own) && own !== op.summary, `${name(o)} has a description of its own (a sentence beyond the summary)`);
     t.equal(paragraphs.filter((p) => p.startsWith(ACCESS_LINE)).length, 1, `${name(o)}: the description ends with the access line`);
 
@@ -178,7 +230,10 @@ t.test('every operation: id, tags, a description of its own, access and an examp
       op.requestBody,
       ...successes(op).map(([, r]) => r.content),
     ];
-    t.ok(reachable.some((v) => hasExample(v)), `${name(o)} has an example (parameters, body or success answer)`);
+    t.ok(
+      reachable.some((v) => hasExample(v)),
+      `${name(o)} has an example (parameters, body or success answer)`,
+    );
   }
 });
 
@@ -194,7 +249,10 @@ t.test('every operation: responses that say what they hold, and specific errors'
       if (/^[45]/.test(status)) {
         t.equal(r.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${name(o)} ${status}: a Problem`);
         const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => ERROR_CODES[c].status === Number(status));
-        t.ok(codes.some((c) => r.description.includes(`\`${c}\``)), `${name(o)} ${status}: names its codes`);
+        t.ok(
+          codes.some((c) => r.description.includes(`\`${c}\``)),
+          `${name(o)} ${status}: names its codes`,
+        );
       }
     }
     const needed = ['400', '500'];
@@ -290,7 +348,12 @@ t.test('Problem.code is the closed list, and every code has its section in docs/
   t.same(problem.properties.code.enum, Object.keys(ERROR_CODES), 'Problem.code enum = ERROR_CODES');
   t.match(problem.properties.code.description, /docs\/errors\.md/, 'Problem.code links the docs');
   const errorsDoc = fs.readFileSync(path.resolve('docs', 'errors.md'), 'utf8');
-  const sections = new Map(errorsDoc.split(/^## /m).slice(1).map((s) => [s.split('\n', 1)[0]!.trim(), s]));
+  const sections = new Map(
+    errorsDoc
+      .split(/^## /m)
+      .slice(1)
+      .map((s) => [s.split('\n', 1)[0]!.trim(), s]),
+  );
   for (const [code, { status, title }] of Object.entries(ERROR_CODES)) {
     const section = sections.get(code);
     t.ok(section, `docs/errors.md has a section "## ${code}"`);
@@ -298,7 +361,11 @@ t.test('Problem.code is the closed list, and every code has its section in docs/
     t.ok(section?.includes(title), `${code}: its title`);
     t.match(section ?? '', /\*\*When:\*\*[^]*\*\*What to do:\*\*/, `${code}: when it happens and what to do`);
   }
-  t.same([...sections.keys()].filter((k) => !(k in ERROR_CODES)), [], 'no section for a code that does not exist');
+  t.same(
+    [...sections.keys()].filter((k) => !(k in ERROR_CODES)),
+    [],
+    'no section for a code that does not exist',
+  );
 });
 
 t.test('every webhook event has a typed payload with an example', async (t) => {

@@ -10,8 +10,16 @@ import { freshDatabase } from './helpers/db.js';
 const TSX = ['--import', 'tsx', 'src/server.ts'];
 
 /** Starts the real server process; resolves with its port once it prints the listening line. */
-async function startServer(t: Test, env: Record<string, string>, opts: { detached?: boolean } = {}): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, TSX, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
+async function startServer(
+  t: Test,
+  env: Record<string, string>,
+  opts: { detached?: boolean } = {},
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(process.execPath, TSX, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -32,10 +40,11 @@ async function startServer(t: Test, env: Record<string, string>, opts: { detache
   return { child, port, output: () => out };
 }
 
-const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => {
-  if (child.exitCode !== null) resolve(child.exitCode);
-  else child.on('exit', (code) => resolve(code));
-});
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.on('exit', (code) => resolve(code));
+  });
 
 t.test('invalid configuration: a clear message and exit code 1', async (t) => {
   const child = spawn(process.execPath, TSX, { env: { PATH: process.env.PATH ?? '', PORT: 'eighty', LOG_LEVEL: 'loud' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,7 +96,9 @@ t.test('without DATABASE_URL the server starts its embedded PostgreSQL, stops it
     // A failed assertion may leave a server behind: stop it before its directory goes.
     try {
       process.kill(Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGQUIT');
-    } catch { /* none left, or already gone */ }
+    } catch {
+      /* none left, or already gone */
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
   const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: 'true' };
@@ -96,7 +107,7 @@ t.test('without DATABASE_URL the server starts its embedded PostgreSQL, stops it
   const ready = await (await fetch(`http://127.0.0.1:${first.port}/readyz`)).json();
   t.same(ready, { status: 'ready', database: 'embedded-postgres' });
   t.match(first.output(), /embedded PostgreSQL in /);
-  t.equal((fs.statSync(path.join(dataDir, 'pg-password')).mode & 0o777), 0o600, 'the generated password is private');
+  t.equal(fs.statSync(path.join(dataDir, 'pg-password')).mode & 0o777, 0o600, 'the generated password is private');
   t.ok(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'the database runs');
   first.child.kill('SIGTERM');
   t.equal(await exitOf(first.child), 0, 'clean exit');
@@ -120,7 +131,13 @@ t.test('without DATABASE_URL the server starts its embedded PostgreSQL, stops it
 t.test('a fill cut off by SIGKILL finishes after a restart, each question answered once', async (t) => {
   const dataDir = t.testdir({});
   const env: Record<string, string> = {
-    PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: 'true', JOB_LEASE_SECONDS: '3', BODY_LIMIT_BYTES: String(8 * 1024 * 1024),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'true',
+    JOB_LEASE_SECONDS: '3',
+    BODY_LIMIT_BYTES: String(8 * 1024 * 1024),
   };
   const fresh = await freshDatabase();
   // On PostgreSQL a database of its own; without one, PGlite in DATA_DIR (opened by the test once the server is gone).
@@ -129,14 +146,33 @@ t.test('a fill cut off by SIGKILL finishes after a restart, each question answer
   await fresh.database.close();
   t.teardown(() => fresh.drop());
   const total = 4000;
-  const topics = ['encryption at rest', 'access reviews', 'backups', 'incident response', 'vulnerability scanning', 'security training', 'logging', 'vendor risk'];
+  const topics = [
+    'encryption at rest',
+    'access reviews',
+    'backups',
+    'incident response',
+    'vulnerability scanning',
+    'security training',
+    'logging',
+    'vendor risk',
+  ];
   const texts = Array.from({ length: total }, (_, i) => `Question ${i + 1}: describe your controls for ${topics[i % topics.length]}.`);
 
   const first = await startServer(t, env);
   const base = `http://127.0.0.1:${first.port}`;
-  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@demo.example.com', password: 'Demo-Password-2026!' }) })).json() as { accessToken: string };
+  const login = (await (
+    await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@demo.example.com', password: 'Demo-Password-2026!' }),
+    })
+  ).json()) as { accessToken: string };
   const auth = { authorization: `Bearer ${login.accessToken}` };
-  const created = await fetch(`${base}/api/v1/questionnaires`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Crash', questions: texts.map((text) => ({ text })) }) });
+  const created = await fetch(`${base}/api/v1/questionnaires`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Crash', questions: texts.map((text) => ({ text })) }),
+  });
   t.equal(created.status, 201);
   const id = ((await created.json()) as { id: string }).id;
   t.equal((await fetch(`${base}/api/v1/questionnaires/${id}/fill`, { method: 'POST', headers: auth })).status, 202);
@@ -151,10 +187,18 @@ t.test('a fill cut off by SIGKILL finishes after a restart, each question answer
 
   const second = await startServer(t, env);
   const again = `http://127.0.0.1:${second.port}`;
-  const relogin = await (await fetch(`${again}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@demo.example.com', password: 'Demo-Password-2026!' }) })).json() as { accessToken: string };
+  const relogin = (await (
+    await fetch(`${again}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@demo.example.com', password: 'Demo-Password-2026!' }),
+    })
+  ).json()) as { accessToken: string };
   let summary: { status: string; progress: { done: number; total: number } } = { status: '', progress: { done: 0, total } };
   for (let i = 0; i < 600 && summary.status !== 'filled'; i++) {
-    summary = await (await fetch(`${again}/api/v1/questionnaires/${id}?limit=1`, { headers: { authorization: `Bearer ${relogin.accessToken}` } })).json() as typeof summary;
+    summary = (await (
+      await fetch(`${again}/api/v1/questionnaires/${id}?limit=1`, { headers: { authorization: `Bearer ${relogin.accessToken}` } })
+    ).json()) as typeof summary;
     if (summary.status !== 'filled') await new Promise((r) => setTimeout(r, 100));
   }
   t.equal(summary.status, 'filled', 'the job was taken up again once its lease lapsed');
@@ -165,13 +209,25 @@ t.test('a fill cut off by SIGKILL finishes after a restart, each question answer
   const { openDatabase } = await import('../src/db/client.js');
   const db = fresh.url ? await openDatabase({ url: fresh.url, poolMax: 1 }) : await openDatabase({ dataDir });
   t.teardown(() => db.close());
-  const rows = (await db.db.execute(sql`
+  const rows = (
+    (await db.db.execute(sql`
     select q.status, q.filled_by_job, (select count(*)::int from events e where e.org_id = q.org_id and e.type = 'answer.needs_review' and e.data->>'questionId' = q.id::text) as notices
-    from questionnaire_questions q where q.questionnaire_id = ${id}`) as unknown as { rows: Array<{ status: string | null; filled_by_job: string | null; notices: number }> }).rows;
+    from questionnaire_questions q where q.questionnaire_id = ${id}`)) as unknown as {
+      rows: Array<{ status: string | null; filled_by_job: string | null; notices: number }>;
+    }
+  ).rows;
   t.equal(rows.length, total);
-  t.ok(rows.every((r) => r.status !== null), 'every question answered');
+  t.ok(
+    rows.every((r) => r.status !== null),
+    'every question answered',
+  );
   t.equal(new Set(rows.map((r) => r.filled_by_job)).size, 1, 'by the one job');
-  t.ok(rows.every((r) => r.notices === (r.status === 'needs_review' ? 1 : 0)), 'none answered twice: one review notice per answer sent to review, none for the others');
-  const [job] = (await db.db.execute(sql`select status, attempts from jobs where subject_id = ${id}`) as unknown as { rows: Array<{ status: string; attempts: number }> }).rows;
+  t.ok(
+    rows.every((r) => r.notices === (r.status === 'needs_review' ? 1 : 0)),
+    'none answered twice: one review notice per answer sent to review, none for the others',
+  );
+  const [job] = (
+    (await db.db.execute(sql`select status, attempts from jobs where subject_id = ${id}`)) as unknown as { rows: Array<{ status: string; attempts: number }> }
+  ).rows;
   t.same(job, { status: 'done', attempts: 2 }, 'claimed twice: before the crash and after the restart');
 });

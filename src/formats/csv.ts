@@ -12,16 +12,23 @@ export function readCsvRecords(text: string, delimiter: string, limits: ParseLim
   try {
     return parseCsv(text, {
       ...extra,
-      delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false,
+      delimiter,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: false,
       // Counted in characters by csv-parse while it fills its buffers, before the field string exists.
       max_record_size: limits.maxRecordChars,
       on_record: (rec: string[]) => {
         if (++rows > limits.maxRows) throw new CsvLimit(`The file has more than ${limits.maxRows.toLocaleString('en')} rows (limit: rows).`);
-        if (rec.length > limits.maxColumns) throw new CsvLimit(`Row ${rows} has ${rec.length} columns; at most ${limits.maxColumns} are accepted (limit: columns).`);
+        if (rec.length > limits.maxColumns)
+          throw new CsvLimit(`Row ${rows} has ${rec.length} columns; at most ${limits.maxColumns} are accepted (limit: columns).`);
         cells += rec.length;
         if (cells > limits.maxCells) throw new CsvLimit(`The file has more than ${limits.maxCells.toLocaleString('en')} cells (limit: cells).`);
         for (const v of rec) {
-          if (v.length > limits.maxCellChars) throw new CsvLimit(`A cell in row ${rows} holds ${v.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per cell).`);
+          if (v.length > limits.maxCellChars)
+            throw new CsvLimit(
+              `A cell in row ${rows} holds ${v.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per cell).`,
+            );
         }
         return rec;
       },
@@ -29,7 +36,9 @@ export function readCsvRecords(text: string, delimiter: string, limits: ParseLim
   } catch (err) {
     if (err instanceof CsvLimit) throw limitError(err.message);
     if ((err as { code?: string }).code === 'CSV_MAX_RECORD_SIZE') {
-      throw limitError(`A row holds more than ${limits.maxRecordChars.toLocaleString('en')} characters (limit: characters per row); the longest accepted cell is ${limits.maxCellChars.toLocaleString('en')} characters.`);
+      throw limitError(
+        `A row holds more than ${limits.maxRecordChars.toLocaleString('en')} characters (limit: characters per row); the longest accepted cell is ${limits.maxCellChars.toLocaleString('en')} characters.`,
+      );
     }
     throw err;
   }

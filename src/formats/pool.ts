@@ -83,7 +83,7 @@ export class ParserPool {
    * a failure is a fault of the job, which its retries handle.
    */
   async compute(task: DraftTask): Promise<DraftTaskResult> {
-    const result = await this.get().run(task) as TaskResult<DraftTaskResult>;
+    const result = (await this.get().run(task)) as TaskResult<DraftTaskResult>;
     if (!result.ok) throw new Error(`the draft task failed: ${result.message}`);
     return result.value;
   }
@@ -105,10 +105,16 @@ export class ParserPool {
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
       if (e.name === 'AbortError' || e.name === 'TimeoutError' || ac.signal.aborted) {
-        throw new QuestionnaireParseError('too_large', `Reading the file took longer than ${Math.round(timeoutMs / 100) / 10} s (limit: parse time); simplify or split it.`);
+        throw new QuestionnaireParseError(
+          'too_large',
+          `Reading the file took longer than ${Math.round(timeoutMs / 100) / 10} s (limit: parse time); simplify or split it.`,
+        );
       }
       if (e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(e.message ?? '')) {
-        throw new QuestionnaireParseError('too_large', `Reading the file needs more than ${memoryMb} MB of memory (limit: parser memory); simplify or split it.`);
+        throw new QuestionnaireParseError(
+          'too_large',
+          `Reading the file needs more than ${memoryMb} MB of memory (limit: parser memory); simplify or split it.`,
+        );
       }
       // Any other worker death is still the file's doing (a stack overflow, a crash in a reader library).
       throw new QuestionnaireParseError('corrupt', 'The file could not be read (the parser stopped on it); re-save it and upload it again.');

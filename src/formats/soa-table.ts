@@ -61,7 +61,8 @@ export async function readSoaTable(buf: Buffer, limits: ParseLimits = SOA_LIMITS
 }
 
 function readCsv(buf: Buffer, limits: ParseLimits): RawTable {
-  if (buf.length > limits.maxTextBytes) throw new DomainError('payload_too_large', `the CSV file is larger than ${limits.maxTextBytes / 1024 / 1024} MiB (limit: text file bytes)`);
+  if (buf.length > limits.maxTextBytes)
+    throw new DomainError('payload_too_large', `the CSV file is larger than ${limits.maxTextBytes / 1024 / 1024} MiB (limit: text file bytes)`);
   const text = buf.toString('utf8').replace(/^\uFEFF/, '');
   // Spreadsheet programs in some locales write ; or tab: take whichever the header line uses most.
   const firstLine = text.slice(0, Math.min(text.search(/\r|\n|$/), 100_000));
@@ -77,7 +78,11 @@ function readCsv(buf: Buffer, limits: ParseLimits): RawTable {
   return { format: 'csv', header, rows: data.map((cells, i) => ({ rowNumber: i + 2, cells })) };
 }
 
-const squash = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+const squash = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 
 async function readXlsx(buf: Buffer, limits: ParseLimits): Promise<RawTable> {
   const entries = readZipDirectory(buf, limits.maxZipEntries);
@@ -100,12 +105,15 @@ async function readXlsx(buf: Buffer, limits: ParseLimits): Promise<RawTable> {
   const verified = await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' });
   const wb = new ExcelJS.Workbook();
   try {
-    await wb.xlsx.load(verified as unknown as ExcelJS.Buffer, {
-      // Whole-column validations and formats expand to a million entries in exceljs; the import needs neither.
-      ignoreNodes: ['dataValidations', 'conditionalFormatting'],
-      maxRows: limits.maxRows,
-      maxCols: limits.maxColumns,
-    } as Partial<ExcelJS.XlsxReadOptions>);
+    await wb.xlsx.load(
+      verified as unknown as ExcelJS.Buffer,
+      {
+        // Whole-column validations and formats expand to a million entries in exceljs; the import needs neither.
+        ignoreNodes: ['dataValidations', 'conditionalFormatting'],
+        maxRows: limits.maxRows,
+        maxCols: limits.maxColumns,
+      } as Partial<ExcelJS.XlsxReadOptions>,
+    );
   } catch (err) {
     if (/^Max \w+ count/.test((err as Error)?.message ?? '')) {
       throw new DomainError('payload_too_large', `a worksheet has more than ${limits.maxRows} rows or ${limits.maxColumns} columns (limit: rows, columns)`);
@@ -116,7 +124,9 @@ async function readXlsx(buf: Buffer, limits: ParseLimits): Promise<RawTable> {
   const sheets = [...wb.worksheets].sort((a, b) => order(a) - order(b)).filter((ws) => ws.state !== 'hidden' && ws.state !== 'veryHidden');
   for (const ws of sheets) {
     const header: string[] = [];
-    ws.getRow(1).eachCell({ includeEmpty: false }, (cell, col) => { header[col - 1] = cellText(cell.value); });
+    ws.getRow(1).eachCell({ includeEmpty: false }, (cell, col) => {
+      header[col - 1] = cellText(cell.value);
+    });
     if (!header.some((h) => squash(h ?? '') === 'ref')) continue;
     // A number in the date column is an Excel date serial (a date cell without a date format).
     const dateCol = header.findIndex((h) => squash(h ?? '') === 'reviewdueat') + 1;
@@ -127,15 +137,16 @@ async function readXlsx(buf: Buffer, limits: ParseLimits): Promise<RawTable> {
       const cells: string[] = [];
       row.eachCell({ includeEmpty: false }, (cell, col) => {
         const v = cell.value;
-        cells[col - 1] = col === dateCol && typeof v === 'number' && v > 0 && v < 2958466
-          ? new Date(epoch + Math.round(v * 86_400_000)).toISOString()
-          : cellText(v);
+        cells[col - 1] =
+          col === dateCol && typeof v === 'number' && v > 0 && v < 2958466 ? new Date(epoch + Math.round(v * 86_400_000)).toISOString() : cellText(v);
       });
       rows.push({ rowNumber, cells });
     });
     return { format: 'xlsx', header: Array.from(header, (h) => h ?? ''), rows };
   }
-  throw new DomainError('unprocessable', 'no visible worksheet has a "ref" column in its first row', { errors: [{ field: 'row 1/ref', message: 'no worksheet has a "ref" column header' }] });
+  throw new DomainError('unprocessable', 'no visible worksheet has a "ref" column in its first row', {
+    errors: [{ field: 'row 1/ref', message: 'no worksheet has a "ref" column header' }],
+  });
 }
 
 /** A cell as the text a person sees in it. */

@@ -18,8 +18,7 @@ export type ParseTask = (
 ) & { /** Told when the worker starts on the task: the deadline runs from then. */ started?: MessagePort };
 
 export type TaskFailure =
-  | { ok: false; kind: 'parse'; code: FormatErrorCode; message: string }
-  | { ok: false; kind: 'domain'; code: ErrorCode; message: string; errors?: FieldError[] };
+  { ok: false; kind: 'parse'; code: FormatErrorCode; message: string } | { ok: false; kind: 'domain'; code: ErrorCode; message: string; errors?: FieldError[] };
 
 export type TaskResult<T> = { ok: true; value: T } | TaskFailure;
 

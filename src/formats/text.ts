@@ -13,8 +13,18 @@ import { QuestionnaireParseError } from './errors.js';
 import { EDITOR_LIMITS } from './limits.js';
 import { openPackage, readZipDirectory } from './zip.js';
 
-export interface Passage { text: string; page?: number; heading?: string }
-export interface ExtractedText { format: 'pdf' | 'docx' | 'markdown' | 'html' | 'text'; passages: Passage[]; pages?: number; scanned: boolean; truncated: boolean }
+export interface Passage {
+  text: string;
+  page?: number;
+  heading?: string;
+}
+export interface ExtractedText {
+  format: 'pdf' | 'docx' | 'markdown' | 'html' | 'text';
+  passages: Passage[];
+  pages?: number;
+  scanned: boolean;
+  truncated: boolean;
+}
 type TextFormat = ExtractedText['format'];
 
 /** Caps of the result (past them the rest is dropped and `truncated` set) and of the work. */
@@ -104,8 +114,11 @@ function refusal(bytes: Buffer, opts: { fileName?: string; contentType?: string 
   if (binary) return unsupported(`This is ${binary}, which is not supported.`);
   const hint = hintOf(opts);
   if (hint === 'pdf') return new QuestionnaireParseError('corrupt', 'The file is named as a PDF but does not start like one; it is damaged or was renamed.');
-  if (hint === 'docx') return new QuestionnaireParseError('corrupt', 'The file is named as a Word document but is not a ZIP package; it is damaged or was renamed.');
-  return unsupported(`The format of ${opts.fileName ? `"${opts.fileName}"` : 'the file'} is not recognized${opts.contentType ? ` (${opts.contentType})` : ''}.`);
+  if (hint === 'docx')
+    return new QuestionnaireParseError('corrupt', 'The file is named as a Word document but is not a ZIP package; it is damaged or was renamed.');
+  return unsupported(
+    `The format of ${opts.fileName ? `"${opts.fileName}"` : 'the file'} is not recognized${opts.contentType ? ` (${opts.contentType})` : ''}.`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,10 +264,11 @@ export async function extractText(bytes: Buffer, opts: { fileName?: string; cont
     const text = decodeText(bytes);
     if (format === 'html') readHtml(text, out);
     else if (format === 'markdown') readMarkdown(text, out);
-    else for (const para of text.split(/\n[ \t]*\r?\n/)) {
-      out.add(para, {});
-      if (out.full) break;
-    }
+    else
+      for (const para of text.split(/\n[ \t]*\r?\n/)) {
+        out.add(para, {});
+        if (out.full) break;
+      }
   }
   return { format, passages: out.finish(), scanned: false, truncated: out.truncated };
 }
@@ -276,8 +290,33 @@ function decodeText(bytes: Buffer): string {
 
 const SKIP = new Set(['script', 'style', 'nav', 'noscript', 'template', 'head', 'svg', 'math', 'iframe', 'object']);
 const BLOCK = new Set([
-  'p', 'li', 'td', 'th', 'tr', 'div', 'section', 'article', 'main', 'aside', 'header', 'footer', 'blockquote', 'pre',
-  'dd', 'dt', 'dl', 'ul', 'ol', 'table', 'caption', 'figcaption', 'figure', 'address', 'br', 'hr', 'body',
+  'p',
+  'li',
+  'td',
+  'th',
+  'tr',
+  'div',
+  'section',
+  'article',
+  'main',
+  'aside',
+  'header',
+  'footer',
+  'blockquote',
+  'pre',
+  'dd',
+  'dt',
+  'dl',
+  'ul',
+  'ol',
+  'table',
+  'caption',
+  'figcaption',
+  'figure',
+  'address',
+  'br',
+  'hr',
+  'body',
 ]);
 
 /** Text of HTML in reading order: h1–h6 set the heading, block elements end a paragraph. */
@@ -438,8 +477,18 @@ function inline(tokens: Token[] | undefined): string {
 
 // --- PDF ---
 
-interface PdfTextItem { str: string; transform: number[]; width: number; height: number; hasEOL: boolean }
-interface Line { text: string; y: number; size: number }
+interface PdfTextItem {
+  str: string;
+  transform: number[];
+  width: number;
+  height: number;
+  hasEOL: boolean;
+}
+interface Line {
+  text: string;
+  y: number;
+  size: number;
+}
 
 let pdfjsLoaded: Promise<typeof PdfJs> | undefined;
 
@@ -482,7 +531,11 @@ async function readPdf(bytes: Buffer, out: PassageBuilder): Promise<{ pages: num
     if (name === 'PasswordException') {
       throw new QuestionnaireParseError('encrypted', 'The PDF is password-protected. Remove the password and upload it again.', { cause: err });
     }
-    throw new QuestionnaireParseError('corrupt', `The PDF cannot be read: ${String((err as Error)?.message ?? err).slice(0, 200)}. Re-save it and upload it again.`, { cause: err });
+    throw new QuestionnaireParseError(
+      'corrupt',
+      `The PDF cannot be read: ${String((err as Error)?.message ?? err).slice(0, 200)}. Re-save it and upload it again.`,
+      { cause: err },
+    );
   }
   try {
     const pages = doc.numPages;

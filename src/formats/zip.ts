@@ -86,16 +86,26 @@ export function checkZipLimits(entries: ZipEntry[], fileSize: number, limits: Pa
   const total = entries.reduce((s, x) => s + x.uncompressedSize, 0);
   const { maxUncompressedBytes, maxCompressionRatio, minRatioCheckBytes } = limits;
   if (total > maxUncompressedBytes) {
-    throw new QuestionnaireParseError('too_large', `The workbook expands to ${mib(total)} when unpacked; the limit is ${mib(maxUncompressedBytes)} (limit: uncompressed bytes).`);
+    throw new QuestionnaireParseError(
+      'too_large',
+      `The workbook expands to ${mib(total)} when unpacked; the limit is ${mib(maxUncompressedBytes)} (limit: uncompressed bytes).`,
+    );
   }
   if (total > minRatioCheckBytes && total / fileSize > maxCompressionRatio) {
-    throw new QuestionnaireParseError('too_large', `The workbook expands ${Math.round(total / fileSize)}:1 when unpacked (limit: compression ratio ${maxCompressionRatio}:1); it looks like a zip bomb.`);
+    throw new QuestionnaireParseError(
+      'too_large',
+      `The workbook expands ${Math.round(total / fileSize)}:1 when unpacked (limit: compression ratio ${maxCompressionRatio}:1); it looks like a zip bomb.`,
+    );
   }
 }
 
 // Inflate with the declared size as a hard cap, so an entry that lies about its size cannot blow up memory.
 export function extractEntry(buf: Buffer, e: ZipEntry): Buffer {
-  if (e.flags & 0x1) throw new QuestionnaireParseError('encrypted', 'The workbook package is encrypted (password-protected ZIP entries). Remove the password and upload it again.');
+  if (e.flags & 0x1)
+    throw new QuestionnaireParseError(
+      'encrypted',
+      'The workbook package is encrypted (password-protected ZIP entries). Remove the password and upload it again.',
+    );
   const p = e.offset;
   if (p + 30 > buf.length || buf.readUInt32LE(p) !== 0x04034b50) throw corrupt(`the part "${e.name}" has no valid local header`);
   const start = p + 30 + buf.readUInt16LE(p + 26) + buf.readUInt16LE(p + 28);
@@ -110,7 +120,10 @@ export function extractEntry(buf: Buffer, e: ZipEntry): Buffer {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-        throw new QuestionnaireParseError('too_large', `The part "${e.name}" expands beyond its declared size (limit: declared size); the workbook looks like a zip bomb.`);
+        throw new QuestionnaireParseError(
+          'too_large',
+          `The part "${e.name}" expands beyond its declared size (limit: declared size); the workbook looks like a zip bomb.`,
+        );
       }
       throw corrupt(`the part "${e.name}" cannot be decompressed`);
     }
@@ -118,7 +131,6 @@ export function extractEntry(buf: Buffer, e: ZipEntry): Buffer {
   if (out.length !== e.uncompressedSize) throw corrupt(`the part "${e.name}" has the wrong size`);
   return out;
 }
-
 
 /**
  * Every part of a package, inflated under the limits: the declared sizes are checked first, each
@@ -134,7 +146,8 @@ export function openPackage(buf: Buffer, limits: ParseLimits): { entries: ZipEnt
     if (e.name.endsWith('/')) continue;
     const data = extractEntry(buf, e);
     produced += data.length;
-    if (produced > limits.maxUncompressedBytes) throw limitError(`The workbook expands to more than ${mib(limits.maxUncompressedBytes)} when unpacked (limit: uncompressed bytes).`);
+    if (produced > limits.maxUncompressedBytes)
+      throw limitError(`The workbook expands to more than ${mib(limits.maxUncompressedBytes)} when unpacked (limit: uncompressed bytes).`);
     files.set(e.name.replace(/^\//, ''), data);
   }
   return { entries, files };
@@ -154,7 +167,9 @@ function countTags(xml: Buffer, tag: string, stopAt: number): number {
 }
 
 /** The tally of cells over all sheets of one workbook. */
-export interface CellTally { cells: number }
+export interface CellTally {
+  cells: number;
+}
 
 /**
  * Worksheet XML checked before any cell object or string is made: cells over all sheets, rows per
@@ -163,7 +178,8 @@ export interface CellTally { cells: number }
 export function scanSheetXml(xml: Buffer, sheet: string, limits: ParseLimits, tally: CellTally): void {
   const cells = countTags(xml, 'c', limits.maxCells - tally.cells);
   tally.cells += cells;
-  if (tally.cells > limits.maxCells) throw limitError(`The workbook has more than ${limits.maxCells.toLocaleString('en')} cells (limit: cells; the sheet "${sheet}" passes it).`);
+  if (tally.cells > limits.maxCells)
+    throw limitError(`The workbook has more than ${limits.maxCells.toLocaleString('en')} cells (limit: cells; the sheet "${sheet}" passes it).`);
   const rows = countTags(xml, 'row', limits.maxRows);
   if (rows > limits.maxRows) throw limitError(`The sheet "${sheet}" has more than ${limits.maxRows.toLocaleString('en')} rows (limit: rows).`);
   checkTextRuns(xml, limits, `the sheet "${sheet}"`);
@@ -176,7 +192,8 @@ export function checkTextRuns(xml: Buffer, limits: ParseLimits, where: string): 
   for (let i = xml.indexOf(0x3e); i !== -1; i = xml.indexOf(0x3e, i + 1)) {
     const next = xml.indexOf(0x3c, i + 1);
     const end = next === -1 ? xml.length : next;
-    if (end - i - 1 > maxRun) throw limitError(`A cell in ${where} holds more than ${limits.maxCellChars.toLocaleString('en')} characters (limit: characters per cell).`);
+    if (end - i - 1 > maxRun)
+      throw limitError(`A cell in ${where} holds more than ${limits.maxCellChars.toLocaleString('en')} characters (limit: characters per cell).`);
     if (next === -1) break;
     i = next;
   }

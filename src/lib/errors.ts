@@ -51,8 +51,7 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
 export const forbidden = (detail: string) => new DomainError('forbidden', detail);
-export const badRequest = (detail: string, errors?: FieldError[]) =>
-  new DomainError('bad_request', detail, errors ? { errors } : {});
+export const badRequest = (detail: string, errors?: FieldError[]) => new DomainError('bad_request', detail, errors ? { errors } : {});
 
 /** Postgres unique violation, whichever driver raised it. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {

@@ -34,14 +34,18 @@ export class MultipartDigest {
 
   /** JSON-encoded entries hold no raw newline, so sorting and joining them is unambiguous. */
   digest(): string {
-    return createHash('sha256').update([...this.entries].sort().join('\n')).digest('hex');
+    return createHash('sha256')
+      .update([...this.entries].sort().join('\n'))
+      .digest('hex');
   }
 }
 
 /** A field's text as handlers read it (a part sent as application/json arrives parsed). */
 function fieldText(part: Extract<Multipart, { type: 'field' }>): string {
   if (part.valueTruncated) {
-    throw new DomainError('payload_too_large', `field "${part.fieldname}" is longer than ${FIELD_BYTES} bytes`, { errors: [{ field: `body/${part.fieldname}`, message: 'too long' }] });
+    throw new DomainError('payload_too_large', `field "${part.fieldname}" is longer than ${FIELD_BYTES} bytes`, {
+      errors: [{ field: `body/${part.fieldname}`, message: 'too long' }],
+    });
   }
   return typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
 }
@@ -79,7 +83,9 @@ export async function readUpload(request: FastifyRequest, blobs: BlobStore, maxB
       if (part.type === 'file') {
         if (part.fieldname !== 'file') {
           part.file.resume();
-          throw new DomainError('validation_failed', `unexpected file field "${part.fieldname}"; send the file as \`file\``, { errors: [{ field: `body/${part.fieldname}`, message: 'unexpected file' }] });
+          throw new DomainError('validation_failed', `unexpected file field "${part.fieldname}"; send the file as \`file\``, {
+            errors: [{ field: `body/${part.fieldname}`, message: 'unexpected file' }],
+          });
         }
         if (part.filename?.includes('\0')) nulRefused('body/file (file name)');
         // The blob store hashes the bytes on the way in: the digest costs no second read.
@@ -169,7 +175,10 @@ function nulRefused(field: string): never {
 export function field(fields: Record<string, string[]>, name: string): string | undefined {
   const values = fields[name];
   if (!values || values.length === 0) return undefined;
-  if (values.length > 1) throw new DomainError('validation_failed', `field "${name}" was sent ${values.length} times`, { errors: [{ field: `body/${name}`, message: 'sent more than once' }] });
+  if (values.length > 1)
+    throw new DomainError('validation_failed', `field "${name}" was sent ${values.length} times`, {
+      errors: [{ field: `body/${name}`, message: 'sent more than once' }],
+    });
   const v = values[0]!.trim();
   return v === '' ? undefined : v;
 }

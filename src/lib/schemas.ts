@@ -18,26 +18,32 @@ export const Problem = Type.Object(
       description: `Machine-readable error code from a closed list; each has a section in ${ERROR_DOCS} (\`${ERROR_DOCS}#<code>\`) with its status, when it happens and what a client should do.`,
     }),
     requestId: Type.String({ description: 'The request id, also in the `x-request-id` header; quote it when reporting a problem.' }),
-    errors: Type.Optional(Type.Array(
-      Type.Object({
-        field: Type.String({ description: 'Where: `body/<path>`, `querystring/<name>`, `params/<name>`, `headers/<name>`, or `row <n>/<column>` for file imports.' }),
-        message: Type.String(),
-      }),
-      { description: 'One entry per invalid field (validation_failed, unprocessable imports).' },
-    )),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({
+            description: 'Where: `body/<path>`, `querystring/<name>`, `params/<name>`, `headers/<name>`, or `row <n>/<column>` for file imports.',
+          }),
+          message: Type.String(),
+        }),
+        { description: 'One entry per invalid field (validation_failed, unprocessable imports).' },
+      ),
+    ),
   },
   {
     $id: 'Problem',
     description: 'RFC 9457 problem details (application/problem+json).',
-    examples: [{
-      type: 'urn:trustcenter:problem:validation_failed',
-      title: 'Request validation failed',
-      status: 400,
-      detail: 'body/status must be equal to one of the allowed values',
-      code: 'validation_failed',
-      requestId: '0197a5c2-5b1e-7c3d-9f00-2a4b6c8d0e1f',
-      errors: [{ field: 'body/status', message: 'must be equal to one of the allowed values' }],
-    }],
+    examples: [
+      {
+        type: 'urn:trustcenter:problem:validation_failed',
+        title: 'Request validation failed',
+        status: 400,
+        detail: 'body/status must be equal to one of the allowed values',
+        code: 'validation_failed',
+        requestId: '0197a5c2-5b1e-7c3d-9f00-2a4b6c8d0e1f',
+        errors: [{ field: 'body/status', message: 'must be equal to one of the allowed values' }],
+      },
+    ],
   },
 );
 

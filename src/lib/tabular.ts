@@ -49,12 +49,17 @@ export async function toXlsx<T>(sheet: string, columns: Column<T>[], rows: T[], 
     const letter = ws.getColumn(i + 1).letter;
     // One range-wide rule: ExcelJS writes it as a single dataValidation element.
     (ws as unknown as { dataValidations: { add(range: string, v: object): void } }).dataValidations.add(`${letter}2:${letter}${rows.length + 1}`, {
-      type: 'list', allowBlank: true, formulae: [`"${c.allowed.join(',')}"`],
+      type: 'list',
+      allowBlank: true,
+      formulae: [`"${c.allowed.join(',')}"`],
     });
   });
   if (Object.keys(about).length > 0) {
     const info = wb.addWorksheet('About');
-    info.columns = [{ header: 'Field', key: 'k', width: 20 }, { header: 'Value', key: 'v', width: 60 }];
+    info.columns = [
+      { header: 'Field', key: 'k', width: 20 },
+      { header: 'Value', key: 'v', width: 60 },
+    ];
     info.getRow(1).font = { bold: true };
     for (const [k, v] of Object.entries(about)) info.addRow([k, neutralize(v)]);
   }

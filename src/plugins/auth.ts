@@ -32,40 +32,43 @@ export interface AuthPluginOptions {
  * without credentials learns nothing about the body it sent. The organization always comes from
  * the credential, never from the request.
  */
-export default fp<AuthPluginOptions>(async (app, opts) => {
-  app.decorateRequest('principal', null);
-  app.decorateRequest('ctx', function (this: FastifyRequest): ServiceContext {
-    if (!this.principal) throw new DomainError('unauthenticated', 'authentication required');
-    return { orgId: this.principal.orgId, actor: this.principal.actor, requestId: String(this.id), db: opts.db, clock: opts.clock };
-  });
+export default fp<AuthPluginOptions>(
+  async (app, opts) => {
+    app.decorateRequest('principal', null);
+    app.decorateRequest('ctx', function (this: FastifyRequest): ServiceContext {
+      if (!this.principal) throw new DomainError('unauthenticated', 'authentication required');
+      return { orgId: this.principal.orgId, actor: this.principal.actor, requestId: String(this.id), db: opts.db, clock: opts.clock };
+    });
 
-  app.addHook('onRequest', async (request) => {
-    const config = request.routeOptions.config;
-    const guarded = request.routeOptions.url?.startsWith('/api/v1/') && !config.public;
-    if (!guarded) return;
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
-      throw new DomainError('unauthenticated', 'send an access token or API key as "Authorization: Bearer <token>"', {
-        headers: { 'www-authenticate': 'Bearer realm="api"' },
-      });
-    }
-    try {
-      request.principal = await authenticate(opts.identity, match[1]!);
-    } catch (err) {
-      if (err instanceof DomainError) {
-        err.extras.headers = { 'www-authenticate': 'Bearer realm="api", error="invalid_token"' };
+    app.addHook('onRequest', async (request) => {
+      const config = request.routeOptions.config;
+      const guarded = request.routeOptions.url?.startsWith('/api/v1/') && !config.public;
+      if (!guarded) return;
+      const header = request.headers.authorization;
+      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      if (!match) {
+        throw new DomainError('unauthenticated', 'send an access token or API key as "Authorization: Bearer <token>"', {
+          headers: { 'www-authenticate': 'Bearer realm="api"' },
+        });
       }
-      throw err;
-    }
-    if (config.role) requireRole(request.principal.actor, config.role);
-    const granted = request.principal.actor.scopes;
-    if (granted) {
-      const tags = (request.routeOptions.schema as { tags?: string[] } | undefined)?.tags;
-      const needed = requiredScope(tags?.[0], request.method);
-      if (needed && !hasScope(granted, needed)) {
-        throw new DomainError('forbidden', `this API key lacks the scope ${needed}`);
+      try {
+        request.principal = await authenticate(opts.identity, match[1]!);
+      } catch (err) {
+        if (err instanceof DomainError) {
+          err.extras.headers = { 'www-authenticate': 'Bearer realm="api", error="invalid_token"' };
+        }
+        throw err;
       }
-    }
-  });
-}, { name: 'auth', dependencies: ['errors'] });
+      if (config.role) requireRole(request.principal.actor, config.role);
+      const granted = request.principal.actor.scopes;
+      if (granted) {
+        const tags = (request.routeOptions.schema as { tags?: string[] } | undefined)?.tags;
+        const needed = requiredScope(tags?.[0], request.method);
+        if (needed && !hasScope(granted, needed)) {
+          throw new DomainError('forbidden', `this API key lacks the scope ${needed}`);
+        }
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['errors'] },
+);

@@ -21,7 +21,10 @@ const gzip = promisify(zlib.gzip);
  */
 export function preferredEncoding(header: string | string[] | undefined): Encoding | null {
   const weights = new Map<string, number>();
-  for (const part of ([] as string[]).concat(header ?? []).join(',').split(',')) {
+  for (const part of ([] as string[])
+    .concat(header ?? [])
+    .join(',')
+    .split(',')) {
     const [token, ...params] = part.trim().toLowerCase().split(';');
     if (!token) continue;
     const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((x) => x !== undefined);
@@ -37,7 +40,10 @@ export function preferredEncoding(header: string | string[] | undefined): Encodi
   return best;
 }
 
-export interface Representation { body: string; etag: string }
+export interface Representation {
+  body: string;
+  etag: string;
+}
 
 /**
  * A representation's ETag once encoded: each encoding is its own representation with its own
@@ -59,7 +65,8 @@ export function encodedBody(rep: Representation, encoding: Encoding): Promise<Bu
   let body = byEncoding.get(encoding);
   if (!body) {
     const input = Buffer.from(rep.body);
-    body = encoding === 'br' ? brotli(input, { ...BROTLI, params: { ...BROTLI.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: input.length } }) : gzip(input, GZIP);
+    body =
+      encoding === 'br' ? brotli(input, { ...BROTLI, params: { ...BROTLI.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: input.length } }) : gzip(input, GZIP);
     // A failure is not kept: the next request tries again.
     body.catch(() => byEncoding!.delete(encoding));
     byEncoding.set(encoding, body);
@@ -73,22 +80,25 @@ export function encodedBody(rep: Representation, encoding: Encoding): Promise<Bu
  * pages already encoded (encodedBody above); the plugin leaves a response that has a
  * Content-Encoding alone. Request bodies are not decompressed: uploads arrive as they always did.
  */
-export default fp(async (app) => {
-  // Downloads go out byte for byte: their Repr-Digest describes the file itself, and most files
-  // (PDF, XLSX, ZIP) are compressed already. Runs before the plugin's own onSend (route level).
-  app.addHook('onSend', async (request, reply, payload) => {
-    const disposition = reply.getHeader('content-disposition');
-    if (reply.getHeader('repr-digest') !== undefined || (typeof disposition === 'string' && /^attachment/i.test(disposition))) {
-      // The plugin's own switch: it skips any request that carries this header.
-      request.raw.headers['x-no-compression'] = 'download';
-    }
-    return payload;
-  });
-  await app.register(compress, {
-    encodings: [...ENCODINGS],
-    threshold: THRESHOLD,
-    brotliOptions: BROTLI,
-    zlibOptions: GZIP,
-    globalDecompression: false,
-  });
-}, { name: 'compress' });
+export default fp(
+  async (app) => {
+    // Downloads go out byte for byte: their Repr-Digest describes the file itself, and most files
+    // (PDF, XLSX, ZIP) are compressed already. Runs before the plugin's own onSend (route level).
+    app.addHook('onSend', async (request, reply, payload) => {
+      const disposition = reply.getHeader('content-disposition');
+      if (reply.getHeader('repr-digest') !== undefined || (typeof disposition === 'string' && /^attachment/i.test(disposition))) {
+        // The plugin's own switch: it skips any request that carries this header.
+        request.raw.headers['x-no-compression'] = 'download';
+      }
+      return payload;
+    });
+    await app.register(compress, {
+      encodings: [...ENCODINGS],
+      threshold: THRESHOLD,
+      brotliOptions: BROTLI,
+      zlibOptions: GZIP,
+      globalDecompression: false,
+    });
+  },
+  { name: 'compress' },
+);

@@ -66,22 +66,25 @@ export function listOf(request: FastifyRequest): string {
 
 const isApi = (request: FastifyRequest) => request.routeOptions.url?.startsWith('/api/v1/') === true;
 
-export default fp<{ signer: CursorSigner }>(async (app, { signer }) => {
-  // After validation: the route's schema has already bounded the cursor's length and type.
-  app.addHook('preHandler', async (request) => {
-    if (!isApi(request)) return;
-    const query = request.query as Record<string, unknown> | undefined;
-    // An empty cursor is left to the service, as before (most read it as the first page).
-    if (!query || typeof query.cursor !== 'string' || query.cursor === '') return;
-    const inner = signer.open(listOf(request), query.cursor);
-    if (inner === undefined) throw invalidCursor();
-    query.cursor = inner;
-  });
+export default fp<{ signer: CursorSigner }>(
+  async (app, { signer }) => {
+    // After validation: the route's schema has already bounded the cursor's length and type.
+    app.addHook('preHandler', async (request) => {
+      if (!isApi(request)) return;
+      const query = request.query as Record<string, unknown> | undefined;
+      // An empty cursor is left to the service, as before (most read it as the first page).
+      if (!query || typeof query.cursor !== 'string' || query.cursor === '') return;
+      const inner = signer.open(listOf(request), query.cursor);
+      if (inner === undefined) throw invalidCursor();
+      query.cursor = inner;
+    });
 
-  app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
-    if (!isApi(request) || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
-    const next = (payload as { nextCursor?: unknown }).nextCursor;
-    if (typeof next !== 'string') return payload;
-    return { ...(payload as object), nextCursor: signer.sign(listOf(request), next) };
-  });
-}, { name: 'cursors', dependencies: ['auth'] });
+    app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+      if (!isApi(request) || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
+      const next = (payload as { nextCursor?: unknown }).nextCursor;
+      if (typeof next !== 'string') return payload;
+      return { ...(payload as object), nextCursor: signer.sign(listOf(request), next) };
+    });
+  },
+  { name: 'cursors', dependencies: ['auth'] },
+);

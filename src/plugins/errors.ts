@@ -77,7 +77,11 @@ export function safeForLog(err: unknown): unknown {
   const out: Record<string, unknown> = { type: 'DatabaseError', message: `database error ${typeof db.code === 'string' ? db.code : '(no SQLSTATE)'}` };
   for (const k of SAFE_DB_FIELDS) if (typeof db[k] === 'string') out[k] = db[k];
   const stack = (err as { stack?: unknown }).stack;
-  if (typeof stack === 'string') out.stack = stack.split('\n').filter((l) => /^\s+at /.test(l)).join('\n');
+  if (typeof stack === 'string')
+    out.stack = stack
+      .split('\n')
+      .filter((l) => /^\s+at /.test(l))
+      .join('\n');
   sanitized.add(out);
   return out;
 }
@@ -89,55 +93,70 @@ export function serializeError(err: unknown): unknown {
 }
 
 /** The one place errors become answers: problem+json, a closed code list, and no internals on 5xx. */
-export default fp(async (app) => {
-  app.setErrorHandler((err: FastifyError | DomainError, request, reply) => {
-    if (err instanceof DomainError) {
-      if (err.extras.headers) reply.headers(err.extras.headers);
-      return sendProblem(reply, request, err.code, err.detail ?? ERROR_CODES[err.code].title, err.extras.errors);
-    }
-    const fe = err as FastifyError;
-    if (fe.validation) {
-      const errors = validationErrors(fe);
-      const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
-      return sendProblem(reply, request, 'validation_failed', detail || fe.message, errors);
-    }
-    const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
-    if (mapped) return sendProblem(reply, request, mapped, fe.message);
-    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === fe.statusCode) ?? 'bad_request';
-      return sendProblem(reply, request, code, fe.message);
-    }
-    // Serialized here, not by the logger's settings: whatever logger the app was given.
-    request.log.error({ err: safeForLog(err) }, 'unhandled error');
-    return sendProblem(reply, request, 'internal', `an unexpected error occurred; quote request id ${request.id} when reporting it`);
-  });
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError | DomainError, request, reply) => {
+      if (err instanceof DomainError) {
+        if (err.extras.headers) reply.headers(err.extras.headers);
+        return sendProblem(reply, request, err.code, err.detail ?? ERROR_CODES[err.code].title, err.extras.errors);
+      }
+      const fe = err as FastifyError;
+      if (fe.validation) {
+        const errors = validationErrors(fe);
+        const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+        return sendProblem(reply, request, 'validation_failed', detail || fe.message, errors);
+      }
+      const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+      if (mapped) return sendProblem(reply, request, mapped, fe.message);
+      if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+        const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === fe.statusCode) ?? 'bad_request';
+        return sendProblem(reply, request, code, fe.message);
+      }
+      // Serialized here, not by the logger's settings: whatever logger the app was given.
+      request.log.error({ err: safeForLog(err) }, 'unhandled error');
+      return sendProblem(reply, request, 'internal', `an unexpected error occurred; quote request id ${request.id} when reporting it`);
+    });
 
-  // Every route's path and methods, so a known path asked with another method is a 405 naming the
-  // methods it has, not a 404 that suggests the path is wrong.
-  const known = routeTable(app.initialConfig);
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) known.add(method, route.url);
-  });
+    // Every route's path and methods, so a known path asked with another method is a 405 naming the
+    // methods it has, not a 404 that suggests the path is wrong.
+    const known = routeTable(app.initialConfig);
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) known.add(method, route.url);
+    });
 
-  app.setNotFoundHandler((request, reply) => {
-    const allowed = known.methodsFor(request.url);
-    // A handler that called callNotFound() for its own method means the resource is missing.
-    if (allowed.length > 0 && !allowed.includes(request.method)) {
-      reply.header('allow', allowed.join(', '));
-      return sendProblem(reply, request, 'method_not_allowed', `${request.method} is not supported on ${request.url.split('?')[0]}; use ${allowed.join(', ')}`);
-    }
-    return sendProblem(reply, request, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
-  });
-}, { name: 'errors' });
+    app.setNotFoundHandler((request, reply) => {
+      const allowed = known.methodsFor(request.url);
+      // A handler that called callNotFound() for its own method means the resource is missing.
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
+        reply.header('allow', allowed.join(', '));
+        return sendProblem(
+          reply,
+          request,
+          'method_not_allowed',
+          `${request.method} is not supported on ${request.url.split('?')[0]}; use ${allowed.join(', ')}`,
+        );
+      }
+      return sendProblem(reply, request, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    });
+  },
+  { name: 'errors' },
+);
 
-type RouterConfig = Pick<FindMyWay.Config<FindMyWay.HTTPVersion.V1>, 'caseSensitive' | 'ignoreTrailingSlash' | 'ignoreDuplicateSlashes' | 'maxParamLength' | 'allowUnsafeRegex'> & { useSemicolonDelimiter?: boolean };
+type RouterConfig = Pick<
+  FindMyWay.Config<FindMyWay.HTTPVersion.V1>,
+  'caseSensitive' | 'ignoreTrailingSlash' | 'ignoreDuplicateSlashes' | 'maxParamLength' | 'allowUnsafeRegex'
+> & { useSemicolonDelimiter?: boolean };
 
 /** A second router with fastify's matching options, holding every route's methods (HEAD included when fastify exposes it). */
 function routeTable(initial: object) {
   const cfg = { ...initial, ...(initial as { routerOptions?: object }).routerOptions } as RouterConfig;
   const options: RouterConfig = {
-    caseSensitive: cfg.caseSensitive, ignoreTrailingSlash: cfg.ignoreTrailingSlash, ignoreDuplicateSlashes: cfg.ignoreDuplicateSlashes,
-    maxParamLength: cfg.maxParamLength, allowUnsafeRegex: cfg.allowUnsafeRegex, useSemicolonDelimiter: cfg.useSemicolonDelimiter,
+    caseSensitive: cfg.caseSensitive,
+    ignoreTrailingSlash: cfg.ignoreTrailingSlash,
+    ignoreDuplicateSlashes: cfg.ignoreDuplicateSlashes,
+    maxParamLength: cfg.maxParamLength,
+    allowUnsafeRegex: cfg.allowUnsafeRegex,
+    useSemicolonDelimiter: cfg.useSemicolonDelimiter,
   };
   const router = FindMyWay(options);
   const methods = new Set<string>();

@@ -25,7 +25,11 @@ declare module 'fastify' {
 /** Canonical JSON: key order does not change the hash. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 }
 
@@ -33,7 +37,10 @@ function requestHash(req: FastifyRequest, bodyHash: string): string {
   return createHash('sha256').update(`${req.method} ${req.url}\n${bodyHash}`).digest('hex');
 }
 
-const jsonBodyHash = (req: FastifyRequest) => createHash('sha256').update(canonical(req.body ?? null)).digest('hex');
+const jsonBodyHash = (req: FastifyRequest) =>
+  createHash('sha256')
+    .update(canonical(req.body ?? null))
+    .digest('hex');
 
 // Only routes that registered @fastify/multipart parse these; elsewhere the request is a 415 before any hook here.
 const isMultipart = (req: FastifyRequest) => /^multipart\//i.test(req.headers['content-type'] ?? '');
@@ -61,9 +68,13 @@ export async function sweepIdempotencyKeys(db: Db, now: Date, opts: { batchSize?
   const batchSize = opts.batchSize ?? 500;
   let total = 0;
   for (let i = 0; i < (opts.maxBatches ?? 20); i++) {
-    const batch = db.select({ orgId: idempotencyKeys.orgId, key: idempotencyKeys.key }).from(idempotencyKeys)
-      .where(lt(idempotencyKeys.expiresAt, now)).limit(batchSize);
-    const gone = await db.delete(idempotencyKeys)
+    const batch = db
+      .select({ orgId: idempotencyKeys.orgId, key: idempotencyKeys.key })
+      .from(idempotencyKeys)
+      .where(lt(idempotencyKeys.expiresAt, now))
+      .limit(batchSize);
+    const gone = await db
+      .delete(idempotencyKeys)
       .where(sql`(${idempotencyKeys.orgId}, ${idempotencyKeys.key}) in (${batch})`)
       .returning({ key: idempotencyKeys.key });
     total += gone.length;
@@ -81,85 +92,113 @@ export async function sweepIdempotencyKeys(db: Db, now: Date, opts: { batchSize?
  * `sweepIntervalMs` (default 15 minutes; 0: only the per-key cleanup on use). `maxBufferBytes`
  * bounds each file of a multipart body the plugin reads itself (hashed as it streams, never kept).
  */
-export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: ReplaySealer; sweepIntervalMs?: number }>(async (app, { db, clock, maxBufferBytes, sealer, sweepIntervalMs = 15 * 60_000 }) => {
-  if (sweepIntervalMs > 0) {
-    let sweeper: Poller | undefined;
-    app.addHook('onReady', async () => {
-      sweeper = startPoller('idempotency sweep', () => sweepIdempotencyKeys(db, clock()), sweepIntervalMs, app.log);
-    });
-    app.addHook('preClose', async () => sweeper?.stop());
-  }
-
-  app.addHook('preHandler', async (req, reply) => {
-    const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || key === undefined || !req.principal) return;
-    if (typeof key !== 'string' || !KEY.test(key)) {
-      throw new DomainError('validation_failed', 'Idempotency-Key must be 1-255 visible ASCII characters', { errors: [{ field: 'headers/idempotency-key', message: 'invalid' }] });
+export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: ReplaySealer; sweepIntervalMs?: number }>(
+  async (app, { db, clock, maxBufferBytes, sealer, sweepIntervalMs = 15 * 60_000 }) => {
+    if (sweepIntervalMs > 0) {
+      let sweeper: Poller | undefined;
+      app.addHook('onReady', async () => {
+        sweeper = startPoller('idempotency sweep', () => sweepIdempotencyKeys(db, clock()), sweepIntervalMs, app.log);
+      });
+      app.addHook('preClose', async () => sweeper?.stop());
     }
-    const orgId = req.principal.orgId;
-    const principal = `${req.principal.actor.type}:${req.principal.actor.id}`;
-    const multipart = isMultipart(req);
-    const now = clock();
-    await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, now)));
-    const [existing] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key)));
-    if (!existing) {
-      // A multipart body is read by the handler; its hash is recorded with the response.
-      const bodyHash = multipart ? undefined : jsonBodyHash(req);
-      try {
-        await db.insert(idempotencyKeys).values({
-          orgId, key, principal, method: req.method, path: req.url, requestHash: bodyHash === undefined ? '' : requestHash(req, bodyHash), state: 'in_progress',
-          createdAt: now, expiresAt: new Date(now.getTime() + TTL_MS),
+
+    app.addHook('preHandler', async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      if (req.method !== 'POST' || key === undefined || !req.principal) return;
+      if (typeof key !== 'string' || !KEY.test(key)) {
+        throw new DomainError('validation_failed', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+          errors: [{ field: 'headers/idempotency-key', message: 'invalid' }],
         });
-        req.idempotency = { orgId, key, principal, multipart, bodyHash, first: true };
-        return;
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
       }
-    }
-    const row = existing;
-    if (row.state !== 'done') throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
-    // A replay never reaches the handler: its multipart body is read here, in the same canonical form.
-    const hash = requestHash(req, multipart ? await readMultipartDigest(req, maxBufferBytes) : jsonBodyHash(req));
-    if (row.requestHash !== hash || row.principal !== principal) {
-      throw new DomainError('idempotency_conflict', 'this Idempotency-Key was used for a different request; use a new key');
-    }
-    const body = row.responseBody === null ? null : sealer.open(row.responseBody, sealContext(orgId, key, principal));
-    if (body === undefined) {
-      // Sealed under a server secret that has since changed (or altered): the answer, which may hold
-      // a secret shown once, cannot be shown again. The request did run; it must not run twice.
-      throw new DomainError('conflict', 'this Idempotency-Key was used and its first answer can no longer be shown (the server key that sealed it changed); a secret it held was shown once: look the object up, or revoke it and create a new one');
-    }
-    reply.code(row.responseStatus!).headers({ ...row.responseHeaders, 'idempotent-replayed': 'true' });
-    return reply.send(body);
-  });
+      const orgId = req.principal.orgId;
+      const principal = `${req.principal.actor.type}:${req.principal.actor.id}`;
+      const multipart = isMultipart(req);
+      const now = clock();
+      await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, now)));
+      const [existing] = await db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key)));
+      if (!existing) {
+        // A multipart body is read by the handler; its hash is recorded with the response.
+        const bodyHash = multipart ? undefined : jsonBodyHash(req);
+        try {
+          await db.insert(idempotencyKeys).values({
+            orgId,
+            key,
+            principal,
+            method: req.method,
+            path: req.url,
+            requestHash: bodyHash === undefined ? '' : requestHash(req, bodyHash),
+            state: 'in_progress',
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + TTL_MS),
+          });
+          req.idempotency = { orgId, key, principal, multipart, bodyHash, first: true };
+          return;
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+          throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
+        }
+      }
+      const row = existing;
+      if (row.state !== 'done') throw new DomainError('conflict', 'a request with this Idempotency-Key is in progress; retry shortly');
+      // A replay never reaches the handler: its multipart body is read here, in the same canonical form.
+      const hash = requestHash(req, multipart ? await readMultipartDigest(req, maxBufferBytes) : jsonBodyHash(req));
+      if (row.requestHash !== hash || row.principal !== principal) {
+        throw new DomainError('idempotency_conflict', 'this Idempotency-Key was used for a different request; use a new key');
+      }
+      const body = row.responseBody === null ? null : sealer.open(row.responseBody, sealContext(orgId, key, principal));
+      if (body === undefined) {
+        // Sealed under a server secret that has since changed (or altered): the answer, which may hold
+        // a secret shown once, cannot be shown again. The request did run; it must not run twice.
+        throw new DomainError(
+          'conflict',
+          'this Idempotency-Key was used and its first answer can no longer be shown (the server key that sealed it changed); a secret it held was shown once: look the object up, or revoke it and create a new one',
+        );
+      }
+      reply.code(row.responseStatus!).headers({ ...row.responseHeaders, 'idempotent-replayed': 'true' });
+      return reply.send(body);
+    });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    const idem = req.idempotency;
-    if (!idem?.first) return payload;
-    idem.first = false;
-    const bodyHash = idem.multipart ? await firstMultipartHash(req, maxBufferBytes) : idem.bodyHash;
-    // Server errors, and bodies read only in part, are not remembered: the client may retry them with the same key.
-    if (bodyHash === undefined || reply.statusCode >= 500 || (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)) {
-      await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
+    app.addHook('onSend', async (req, reply, payload) => {
+      const idem = req.idempotency;
+      if (!idem?.first) return payload;
+      idem.first = false;
+      const bodyHash = idem.multipart ? await firstMultipartHash(req, maxBufferBytes) : idem.bodyHash;
+      // Server errors, and bodies read only in part, are not remembered: the client may retry them with the same key.
+      if (
+        bodyHash === undefined ||
+        reply.statusCode >= 500 ||
+        (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)
+      ) {
+        await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
+        return payload;
+      }
+      const headers: Record<string, string> = {};
+      for (const h of REPLAYED_HEADERS) {
+        const v = reply.getHeader(h);
+        if (v !== undefined) headers[h] = String(v);
+      }
+      await db
+        .update(idempotencyKeys)
+        .set({
+          state: 'done',
+          requestHash: requestHash(req, bodyHash),
+          responseStatus: reply.statusCode,
+          responseHeaders: headers,
+          responseBody: payload === null || payload === undefined ? null : sealer.seal(String(payload), sealContext(idem.orgId, idem.key, idem.principal)),
+        })
+        .where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
       return payload;
-    }
-    const headers: Record<string, string> = {};
-    for (const h of REPLAYED_HEADERS) {
-      const v = reply.getHeader(h);
-      if (v !== undefined) headers[h] = String(v);
-    }
-    await db.update(idempotencyKeys).set({
-      state: 'done', requestHash: requestHash(req, bodyHash), responseStatus: reply.statusCode, responseHeaders: headers,
-      responseBody: payload === null || payload === undefined ? null : sealer.seal(String(payload), sealContext(idem.orgId, idem.key, idem.principal)),
-    }).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
-    return payload;
-  });
+    });
 
-  // A request that died before sending (aborted connection) must not block its key for a day.
-  app.addHook('onResponse', async (req) => {
-    if (req.idempotency?.first) {
-      await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, req.idempotency.orgId), eq(idempotencyKeys.key, req.idempotency.key)));
-    }
-  });
-}, { name: 'idempotency', dependencies: ['auth'] });
+    // A request that died before sending (aborted connection) must not block its key for a day.
+    app.addHook('onResponse', async (req) => {
+      if (req.idempotency?.first) {
+        await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, req.idempotency.orgId), eq(idempotencyKeys.key, req.idempotency.key)));
+      }
+    });
+  },
+  { name: 'idempotency', dependencies: ['auth'] },
+);

@@ -21,27 +21,34 @@ export const WARM_UP_MS = 2_000;
  * are refused at once with a 503 and Retry-After rather than queued behind work that already
  * misses its deadlines. Register it early so refused requests cost as little as possible.
  */
-export default fp<Config['pressure']>(async (app, opts) => {
-  if (opts.maxEventLoopDelayMs <= 0 && opts.maxEventLoopUtilization <= 0) return;
-  let warmUntil = Infinity;
-  app.addHook('onReady', async () => {
-    warmUntil = Date.now() + WARM_UP_MS;
-  });
-  await app.register(underPressure, {
-    maxEventLoopDelay: opts.maxEventLoopDelayMs,
-    maxEventLoopUtilization: opts.maxEventLoopUtilization,
-    // The last sample's utilization: the default (since start) hardly moves once a process is old.
-    eventLoopUtilizationMode: 'interval',
-    retryAfter: opts.retryAfterSeconds,
-    // Resolving lets the request through; throwing sends it to the error handler (problem+json).
-    pressureHandler: async (request, _reply, type, value) => {
-      if (Date.now() < warmUntil) return;
-      if (request.routeOptions.url !== undefined && EXEMPT.has(request.routeOptions.url)) return;
-      const measured = type === 'eventLoopDelay' ? `event loop delay ${Math.round(value ?? 0)} ms`
-        : type === 'eventLoopUtilization' ? `event loop utilization ${(value ?? 0).toFixed(2)}` : type;
-      throw new DomainError('service_unavailable', `the server is overloaded (${measured}); retry after ${opts.retryAfterSeconds} s`, {
-        headers: { 'retry-after': String(opts.retryAfterSeconds) },
-      });
-    },
-  });
-}, { name: 'pressure', fastify: '5.x' });
+export default fp<Config['pressure']>(
+  async (app, opts) => {
+    if (opts.maxEventLoopDelayMs <= 0 && opts.maxEventLoopUtilization <= 0) return;
+    let warmUntil = Infinity;
+    app.addHook('onReady', async () => {
+      warmUntil = Date.now() + WARM_UP_MS;
+    });
+    await app.register(underPressure, {
+      maxEventLoopDelay: opts.maxEventLoopDelayMs,
+      maxEventLoopUtilization: opts.maxEventLoopUtilization,
+      // The last sample's utilization: the default (since start) hardly moves once a process is old.
+      eventLoopUtilizationMode: 'interval',
+      retryAfter: opts.retryAfterSeconds,
+      // Resolving lets the request through; throwing sends it to the error handler (problem+json).
+      pressureHandler: async (request, _reply, type, value) => {
+        if (Date.now() < warmUntil) return;
+        if (request.routeOptions.url !== undefined && EXEMPT.has(request.routeOptions.url)) return;
+        const measured =
+          type === 'eventLoopDelay'
+            ? `event loop delay ${Math.round(value ?? 0)} ms`
+            : type === 'eventLoopUtilization'
+              ? `event loop utilization ${(value ?? 0).toFixed(2)}`
+              : type;
+        throw new DomainError('service_unavailable', `the server is overloaded (${measured}); retry after ${opts.retryAfterSeconds} s`, {
+          headers: { 'retry-after': String(opts.retryAfterSeconds) },
+        });
+      },
+    });
+  },
+  { name: 'pressure', fastify: '5.x' },
+);

@@ -59,40 +59,57 @@ const EXAMPLE_TIMESTAMP = '2026-06-04T09:30:00.000Z';
 
 /** The OpenAPI `webhooks` section: one entry per event type, its typed `data`, the Standard Webhooks headers. */
 function webhookDocs() {
-  const header = (name: string, description: string, example: string) => ({ name, in: 'header' as const, required: true, schema: { type: 'string' as const }, description, example });
-  return Object.fromEntries(EVENT_TYPES.map((type) => {
-    const payload = described(type);
-    return [type, {
-      post: {
-        summary: EVENT_DESCRIPTIONS[type],
-        description: `${payload.description} The body is \`{type, timestamp, data}\`, \`data\` as described by \`${payload.$id}\`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.`,
-        operationId: `webhook_${type.replace(/\./g, '_')}`,
-        tags: ['webhooks'],
-        parameters: [
-          header('webhook-id', 'The event id; the same on every retry, so receivers can deduplicate.', '0197a625-94a4-76b7-8c2d-3e4f50617282'),
-          header('webhook-timestamp', 'Unix seconds of this attempt.', '1780565400'),
-          header('webhook-signature', 'Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4='),
-        ],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object' as const, required: ['type', 'timestamp', 'data'],
-                properties: {
-                  type: { type: 'string' as const, enum: [type] },
-                  timestamp: { type: 'string' as const, format: 'date-time', description: 'When the event happened.' },
-                  data: { $ref: `${COMPONENT}${payload.$id}` },
+  const header = (name: string, description: string, example: string) => ({
+    name,
+    in: 'header' as const,
+    required: true,
+    schema: { type: 'string' as const },
+    description,
+    example,
+  });
+  return Object.fromEntries(
+    EVENT_TYPES.map((type) => {
+      const payload = described(type);
+      return [
+        type,
+        {
+          post: {
+            summary: EVENT_DESCRIPTIONS[type],
+            description: `${payload.description} The body is \`{type, timestamp, data}\`, \`data\` as described by \`${payload.$id}\`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.`,
+            operationId: `webhook_${type.replace(/\./g, '_')}`,
+            tags: ['webhooks'],
+            parameters: [
+              header('webhook-id', 'The event id; the same on every retry, so receivers can deduplicate.', '0197a625-94a4-76b7-8c2d-3e4f50617282'),
+              header('webhook-timestamp', 'Unix seconds of this attempt.', '1780565400'),
+              header(
+                'webhook-signature',
+                'Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.',
+                'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+              ),
+            ],
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object' as const,
+                    required: ['type', 'timestamp', 'data'],
+                    properties: {
+                      type: { type: 'string' as const, enum: [type] },
+                      timestamp: { type: 'string' as const, format: 'date-time', description: 'When the event happened.' },
+                      data: { $ref: `${COMPONENT}${payload.$id}` },
+                    },
+                  },
+                  example: { type, timestamp: EXAMPLE_TIMESTAMP, data: payload.examples[0] },
                 },
               },
-              example: { type, timestamp: EXAMPLE_TIMESTAMP, data: payload.examples[0] },
             },
+            responses: { '2XX': { description: 'Received. Any other answer, or none within 10 s, is retried with backoff for about a day.' } },
           },
         },
-        responses: { '2XX': { description: 'Received. Any other answer, or none within 10 s, is retried with backoff for about a day.' } },
-      },
-    }];
-  }));
+      ];
+    }),
+  );
 }
 
 export const API_INFO = {
@@ -124,7 +141,7 @@ const ERROR_HINTS: Record<ErrorCode, string> = {
   weak_password: 'the new password is too short or too guessable',
   unauthenticated: 'no valid bearer token (missing, expired, revoked or malformed)',
   invalid_credentials: 'wrong email, password or invitation secret',
-  forbidden: 'the role or the API key\'s scopes do not allow this',
+  forbidden: "the role or the API key's scopes do not allow this",
   not_found: 'no such object in your organization',
   method_not_allowed: 'the path exists but not with this method',
   conflict: 'the request clashes with the current state (or an Idempotency-Key is still in use)',
@@ -145,10 +162,27 @@ const ERROR_HINTS: Record<ErrorCode, string> = {
 };
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 303: 'See other', 304: 'Not modified',
-  400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 410: 'Gone',
-  412: 'Precondition failed', 413: 'Payload too large', 415: 'Unsupported media type', 422: 'Unprocessable content', 428: 'Precondition required',
-  429: 'Too many requests', 500: 'Internal server error', 503: 'Service unavailable',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No content',
+  303: 'See other',
+  304: 'Not modified',
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition failed',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  428: 'Precondition required',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service unavailable',
 };
 
 /** Route facts the document-wide pass (transformObject) needs; carried on the operation, then removed. */
@@ -174,7 +208,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  */
 const isRouteCopy = (schema: Json) => !Object.getOwnPropertyNames(schema).includes('~kind');
 
-interface SeenName { shape: string; description: unknown; canonical: boolean }
+interface SeenName {
+  shape: string;
+  description: unknown;
+  canonical: boolean;
+}
 
 /**
  * Every `$id` in a route's schemas: one name, one schema, app-wide. Only a route's copy at the
@@ -266,8 +304,13 @@ function successDescription(status: string, schema: unknown, method: string, sum
  * Response headers as @fastify/swagger reads them (`name: <JSON schema>`); an OpenAPI header
  * object (`{ description, schema }`) is accepted too.
  */
-const headerSchemas = (headers: Json) => Object.fromEntries(Object.entries(headers).map(([name, h]) => [name,
-  isObject(h) && isObject(h.schema) ? { ...h.schema, ...(typeof h.description === 'string' ? { description: h.description } : {}) } : h]));
+const headerSchemas = (headers: Json) =>
+  Object.fromEntries(
+    Object.entries(headers).map(([name, h]) => [
+      name,
+      isObject(h) && isObject(h.schema) ? { ...h.schema, ...(typeof h.description === 'string' ? { description: h.description } : {}) } : h,
+    ]),
+  );
 
 /** A success response of the route's map, with its `$id` schemas marked and a description. */
 function documentSuccess(status: string, response: unknown, method: string, summary: string): unknown {
@@ -279,8 +322,12 @@ function documentSuccess(status: string, response: unknown, method: string, summ
     return { ...response, ...headers, content, description: response.description ?? successDescription(status, json, method, summary) };
   }
   const own = typeof response.$id !== 'string' || isRouteCopy(response) ? response.description : undefined;
-  const description = typeof response['x-response-description'] === 'string' ? response['x-response-description']
-    : typeof own === 'string' ? own : successDescription(status, response, method, summary);
+  const description =
+    typeof response['x-response-description'] === 'string'
+      ? response['x-response-description']
+      : typeof own === 'string'
+        ? own
+        : successDescription(status, response, method, summary);
   return { ...(named(response) as Json), 'x-response-description': description };
 }
 
@@ -292,19 +339,28 @@ function errorResponses(codes: Set<ErrorCode>, html: boolean): Json {
     const status = ERROR_CODES[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  return Object.fromEntries([...byStatus.entries()].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), {
-    description: `${STATUS_TEXT[status] ?? 'Error'}. ${list.map((c) => `\`${c}\`: ${ERROR_HINTS[c]}.`).join(' ')} Each code has its section in ${ERROR_DOCS} (\`#<code>\`).`,
-    content: {
-      'application/problem+json': { schema: Type.Ref('Problem') },
-      // Pages for browsers answer their expected errors as an HTML page of the same status.
-      ...(html ? { 'text/html': { schema: Type.String({ description: 'An error page for browsers.' }) } } : {}),
-    },
-  }]));
+  return Object.fromEntries(
+    [...byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, list]) => [
+        String(status),
+        {
+          description: `${STATUS_TEXT[status] ?? 'Error'}. ${list.map((c) => `\`${c}\`: ${ERROR_HINTS[c]}.`).join(' ')} Each code has its section in ${ERROR_DOCS} (\`#<code>\`).`,
+          content: {
+            'application/problem+json': { schema: Type.Ref('Problem') },
+            // Pages for browsers answer their expected errors as an HTML page of the same status.
+            ...(html ? { 'text/html': { schema: Type.String({ description: 'An error page for browsers.' }) } } : {}),
+          },
+        },
+      ]),
+  );
 }
 
 function accessLine(role: Role | undefined, scope: string | undefined): string {
   if (!role) return `${ACCESS_LINE} none. Public: no credentials.`;
-  const roles = ROLE_ORDER.slice(ROLE_ORDER.indexOf(role)).map((r) => `\`${r}\``).join(', ');
+  const roles = ROLE_ORDER.slice(ROLE_ORDER.indexOf(role))
+    .map((r) => `\`${r}\``)
+    .join(', ');
   const scoped = scope ? `an API key with scopes also needs \`${scope}\` (\`:write\` implies \`:read\`)` : 'no API-key scope is checked';
   return `${ACCESS_LINE} a bearer token (user or API key) with role \`${role}\` or higher (${roles}); ${scoped}.`;
 }
@@ -321,7 +377,7 @@ function documentRoute(schema: RouteSchema | undefined, url: string, route: Rout
   const summary = typeof s.summary === 'string' ? s.summary : url;
   // As plugins/auth.ts decides: /api/v1 needs a token unless the route is public.
   const guarded = url.startsWith('/api/v1/') && config.public !== true;
-  const role: Role | undefined = guarded ? config.role ?? 'viewer' : undefined;
+  const role: Role | undefined = guarded ? (config.role ?? 'viewer') : undefined;
   const tags = Array.isArray(s.tags) ? (s.tags as string[]) : [];
   const scope = guarded ? requiredScope(tags[0], method) : undefined;
   // plugins/idempotency.ts: authenticated POSTs only.
@@ -337,7 +393,11 @@ function documentRoute(schema: RouteSchema | undefined, url: string, route: Rout
   const form = s['x-multipart'];
   delete s['x-multipart'];
   const contentForm = isObject(s.body) && isObject(s.body.content) && typeof s.body.$id !== 'string';
-  const bodyContent = contentForm ? namedContent((s.body as Json).content as Json) : s.body !== undefined ? { 'application/json': { schema: named(s.body) } } : {};
+  const bodyContent = contentForm
+    ? namedContent((s.body as Json).content as Json)
+    : s.body !== undefined
+      ? { 'application/json': { schema: named(s.body) } }
+      : {};
   if (form) s.body = { content: { ...bodyContent, 'multipart/form-data': { schema: form } } };
   else if (s.body !== undefined) s.body = contentForm ? { ...(s.body as Json), content: bodyContent } : named(s.body);
   const hasBody = s.body !== undefined;
@@ -350,7 +410,8 @@ function documentRoute(schema: RouteSchema | undefined, url: string, route: Rout
       if (isObject(response) && Array.isArray(response[DECLARED_ERRORS])) declared.push(...(response[DECLARED_ERRORS] as ErrorCode[]));
       continue;
     }
-    if (/^[45]/.test(status)) throw new Error(`OpenAPI: ${method} ${url} declares a ${status} response; declare error codes through withProblems(responses, codes)`);
+    if (/^[45]/.test(status))
+      throw new Error(`OpenAPI: ${method} ${url} declares a ${status} response; declare error codes through withProblems(responses, codes)`);
     responses[status] = documentSuccess(status, response, method, summary);
   }
 
@@ -372,7 +433,9 @@ function documentRoute(schema: RouteSchema | undefined, url: string, route: Rout
   const source = typeof route.handler === 'function' ? Function.prototype.toString.call(route.handler) : '';
   const sets = (name: string) => new RegExp(`['"\`]${name}['"\`]`, 'i').test(source);
   const meta: DocMeta = {
-    rateLimited, idempotent, shedsLoad,
+    rateLimited,
+    idempotent,
+    shedsLoad,
     etag: sets('etag') || '304' in responses,
     location: sets('location'),
     disposition: sets('content-disposition'),
@@ -383,14 +446,30 @@ function documentRoute(schema: RouteSchema | undefined, url: string, route: Rout
 
 const header = (description: string, schema: Json, example: unknown) => ({ description, schema, example });
 const HEADERS = {
-  'X-Request-Id': header('The request id (yours if you sent a valid `x-request-id`, else a new one); also `requestId` in problem answers.', { type: 'string' }, '0197a5c2-5b1e-7c3d-9f00-2a4b6c8d0e1f'),
-  'X-RateLimit-Limit': header('Requests allowed in the current window (per client address on public routes, per credential on authenticated ones).', { type: 'integer' }, 120),
+  'X-Request-Id': header(
+    'The request id (yours if you sent a valid `x-request-id`, else a new one); also `requestId` in problem answers.',
+    { type: 'string' },
+    '0197a5c2-5b1e-7c3d-9f00-2a4b6c8d0e1f',
+  ),
+  'X-RateLimit-Limit': header(
+    'Requests allowed in the current window (per client address on public routes, per credential on authenticated ones).',
+    { type: 'integer' },
+    120,
+  ),
   'X-RateLimit-Remaining': header('Requests left in the current window.', { type: 'integer' }, 117),
   'X-RateLimit-Reset': header('Seconds until the window resets.', { type: 'integer' }, 42),
   'Retry-After': header('Seconds to wait before retrying.', { type: 'integer' }, 10),
-  'Idempotent-Replayed': header('`true` when this answer replays the first answer to the same Idempotency-Key (nothing ran again).', { type: 'string', enum: ['true'] }, 'true'),
-  ETag: header('The representation\'s version; send it back as If-Match (writes) or If-None-Match (reads).', { type: 'string' }, '"3"'),
-  Location: header('Where the created or referred resource is.', { type: 'string' }, '/trust/acme/access/eyJhbGciOi.../questionnaires/0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d'),
+  'Idempotent-Replayed': header(
+    '`true` when this answer replays the first answer to the same Idempotency-Key (nothing ran again).',
+    { type: 'string', enum: ['true'] },
+    'true',
+  ),
+  ETag: header("The representation's version; send it back as If-Match (writes) or If-None-Match (reads).", { type: 'string' }, '"3"'),
+  Location: header(
+    'Where the created or referred resource is.',
+    { type: 'string' },
+    '/trust/acme/access/eyJhbGciOi.../questionnaires/0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d',
+  ),
   'Content-Disposition': header('A download: `attachment` with the file name.', { type: 'string' }, 'attachment; filename="soa-acme-2026-06-04.xlsx"'),
 } as const;
 const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
@@ -399,7 +478,8 @@ const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.',
+  description:
+    'Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.',
   schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, minLength: 1, maxLength: 255 },
   example: '5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a',
 };
@@ -423,8 +503,12 @@ function hoistMarked(value: unknown, schemas: Json, examples?: unknown[]): unkno
 function hoistNamed(media: unknown, schemas: Json): void {
   if (!isObject(media) || !isObject(media.schema)) return;
   // @fastify/swagger moved the top schema's examples onto the media object: the component keeps them too.
-  const examples = media.example !== undefined ? [media.example]
-    : isObject(media.examples) ? Object.values(media.examples).map((e) => (isObject(e) ? e.value : e)) : undefined;
+  const examples =
+    media.example !== undefined
+      ? [media.example]
+      : isObject(media.examples)
+        ? Object.values(media.examples).map((e) => (isObject(e) ? e.value : e))
+        : undefined;
   media.schema = hoistMarked(media.schema, schemas, examples);
 }
 
@@ -462,44 +546,53 @@ function documentObject(doc: Json): Json {
 }
 
 /** OpenAPI generated from the route schemas; the committed copy in openapi/ is checked by a test. */
-export default fp(async (app) => {
-  app.addSchema(Problem);
-  const names = new Map<string, SeenName>();
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: API_INFO,
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) from signup or login, or an API key (tck_...).' },
+export default fp(
+  async (app) => {
+    app.addSchema(Problem);
+    const names = new Map<string, SeenName>();
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: API_INFO,
+        servers: [{ url: '/' }],
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) from signup or login, or an API key (tck_...).' },
+          },
+          // Webhook payloads are referenced from the `webhooks` section only.
+          schemas: Object.fromEntries(EVENT_TYPES.map((type) => [described(type).$id, described(type)])) as never,
         },
-        // Webhook payloads are referenced from the `webhooks` section only.
-        schemas: Object.fromEntries(EVENT_TYPES.map((type) => [described(type).$id, described(type)])) as never,
+        security: [{ bearer: [] }],
+        webhooks: webhookDocs(),
+        tags: [
+          { name: 'auth', description: 'Signup, login, tokens' },
+          { name: 'members', description: 'People in the organization and their roles' },
+          { name: 'api-keys', description: 'Keys for integrations' },
+          { name: 'audit', description: 'Append-only audit log' },
+          { name: 'catalog', description: 'Frameworks, controls and the typed crosswalk (read-only content; your overrides)' },
+          { name: 'controls', description: 'Your Statement of Applicability: one versioned answer per control' },
+          {
+            name: 'profile',
+            description: 'The organization profile: typed, versioned facts (hosting, data locations, recovery targets, ...) that answer questions directly',
+          },
+          { name: 'reports', description: 'Coverage and readiness reports' },
+          { name: 'evidence', description: 'Evidence files and links, content-addressed, versioned, with validity dates' },
+          { name: 'certifications', description: 'Certificates and attestation reports with computed status' },
+          {
+            name: 'questionnaires',
+            description: "Import buyers' questionnaires, answer them with citations and confidence, review, export into their own file",
+          },
+          { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) with retries and a delivery log' },
+          { name: 'trust', description: 'Trust page, public trust profile, access requests and NDA grants' },
+          { name: 'documents', description: 'Trust-page documents: public, NDA-gated or private, versioned' },
+          { name: 'health', description: 'Liveness and readiness' },
+        ],
       },
-      security: [{ bearer: [] }],
-      webhooks: webhookDocs(),
-      tags: [
-        { name: 'auth', description: 'Signup, login, tokens' },
-        { name: 'members', description: 'People in the organization and their roles' },
-        { name: 'api-keys', description: 'Keys for integrations' },
-        { name: 'audit', description: 'Append-only audit log' },
-        { name: 'catalog', description: 'Frameworks, controls and the typed crosswalk (read-only content; your overrides)' },
-        { name: 'controls', description: 'Your Statement of Applicability: one versioned answer per control' },
-        { name: 'profile', description: 'The organization profile: typed, versioned facts (hosting, data locations, recovery targets, ...) that answer questions directly' },
-        { name: 'reports', description: 'Coverage and readiness reports' },
-        { name: 'evidence', description: 'Evidence files and links, content-addressed, versioned, with validity dates' },
-        { name: 'certifications', description: 'Certificates and attestation reports with computed status' },
-        { name: 'questionnaires', description: 'Import buyers\' questionnaires, answer them with citations and confidence, review, export into their own file' },
-        { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) with retries and a delivery log' },
-        { name: 'trust', description: 'Trust page, public trust profile, access requests and NDA grants' },
-        { name: 'documents', description: 'Trust-page documents: public, NDA-gated or private, versioned' },
-        { name: 'health', description: 'Liveness and readiness' },
-      ],
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    transform: ({ schema, url, route }) => documentRoute(schema as RouteSchema | undefined, url, route, names),
-    transformObject: (document) => documentObject((document as { openapiObject: Json }).openapiObject) as never,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-}, { name: 'swagger' });
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+      transform: ({ schema, url, route }) => documentRoute(schema as RouteSchema | undefined, url, route, names),
+      transformObject: (document) => documentObject((document as { openapiObject: Json }).openapiObject) as never,
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  },
+  { name: 'swagger' },
+);

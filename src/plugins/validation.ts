@@ -15,7 +15,11 @@ export function installValidators(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictBody : coercing).compile(schema));
   // Before the schemas run, so a route without a body schema is covered too.
   app.addHook('preValidation', async (request) => {
-    refuseNul([['params', request.params], ['querystring', request.query], ['body', request.body]]);
+    refuseNul([
+      ['params', request.params],
+      ['querystring', request.query],
+      ['body', request.body],
+    ]);
     // API routes only: links to the HTML pages and docs carry utm_* and other tracking parameters.
     if (request.routeOptions.url?.startsWith('/api/v1/')) {
       refuseUnknownQuery(request.query, (request.routeOptions.schema as { querystring?: unknown } | undefined)?.querystring);
@@ -39,7 +43,14 @@ export function declaredQueryKeys(schema: unknown): Set<string> | null {
   while (stack.length > 0) {
     const s = stack.pop();
     if (s === null || typeof s !== 'object') continue;
-    const o = s as { properties?: Record<string, unknown>; additionalProperties?: unknown; patternProperties?: unknown; allOf?: unknown[]; anyOf?: unknown[]; oneOf?: unknown[] };
+    const o = s as {
+      properties?: Record<string, unknown>;
+      additionalProperties?: unknown;
+      patternProperties?: unknown;
+      allOf?: unknown[];
+      anyOf?: unknown[];
+      oneOf?: unknown[];
+    };
     for (const k of Object.keys(o.properties ?? {})) keys.add(k);
     if ((o.additionalProperties !== undefined && o.additionalProperties !== false) || o.patternProperties !== undefined) open = true;
     stack.push(...(o.allOf ?? []), ...(o.anyOf ?? []), ...(o.oneOf ?? []));
@@ -57,11 +68,15 @@ export function refuseUnknownQuery(query: unknown, schema: unknown): void {
   if (query === null || typeof query !== 'object') return;
   const declared = declaredQueryKeys(schema);
   if (declared === null) return;
-  const unknown = Object.keys(query).filter((k) => !declared.has(k)).slice(0, MAX_REPORTED);
+  const unknown = Object.keys(query)
+    .filter((k) => !declared.has(k))
+    .slice(0, MAX_REPORTED);
   if (unknown.length === 0) return;
   const errors: FieldError[] = unknown.map((k) => ({ field: `querystring/${showKey(k)}`, message: 'unknown query parameter' }));
   const accepted = declared.size > 0 ? `this route accepts ${[...declared].join(', ')}` : 'this route takes no query parameters';
-  throw new DomainError('validation_failed', `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map(showKey).join(', ')}; ${accepted}`, { errors });
+  throw new DomainError('validation_failed', `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map(showKey).join(', ')}; ${accepted}`, {
+    errors,
+  });
 }
 
 const MAX_REPORTED = 20;

@@ -10,28 +10,57 @@ const DATA = path.resolve('..', 'shared', 'data');
 const RUN = 8;
 
 interface Question {
-  id: string; kind: string; text: string; section?: string; allowedAnswers?: string[]; split: string;
+  id: string;
+  kind: string;
+  text: string;
+  section?: string;
+  allowedAnswers?: string[];
+  split: string;
   expected: { choice: string | null; facts?: string[]; sources?: string[] };
 }
 interface Organization {
   organization: { name: string; slug: string };
   profile: Array<{ key: string; value: unknown; visibility: string }>;
-  controls: Array<{ ref: string; applicable: boolean; status: string; responsibility: string; implementation: string; customerStatement?: string; justification?: string }>;
+  controls: Array<{
+    ref: string;
+    applicable: boolean;
+    status: string;
+    responsibility: string;
+    implementation: string;
+    customerStatement?: string;
+    justification?: string;
+  }>;
 }
 const questions = (JSON.parse(fs.readFileSync(path.join(BENCH, 'questions.json'), 'utf8')) as { questions: Question[] }).questions;
 const org = JSON.parse(fs.readFileSync(path.join(BENCH, 'organization.json'), 'utf8')) as Organization;
-const catalogRefs = new Set((JSON.parse(fs.readFileSync(path.resolve('seeds', 'catalog', 'iso27001-2022.json'), 'utf8')) as { controls: Array<{ ref: string }> }).controls.map((c) => c.ref));
+const catalogRefs = new Set(
+  (JSON.parse(fs.readFileSync(path.resolve('seeds', 'catalog', 'iso27001-2022.json'), 'utf8')) as { controls: Array<{ ref: string }> }).controls.map(
+    (c) => c.ref,
+  ),
+);
 
 // The profile keys DESIGN.md promises to outside checks, with their types.
 const FACT_TYPES: Record<string, 'string' | 'number' | 'boolean' | 'string[]'> = {
-  'company.legal_name': 'string', 'company.headquarters': 'string', 'company.website': 'string',
-  'company.security_contact_email': 'string', 'company.employee_count': 'number',
-  'hosting.providers': 'string[]', 'hosting.regions': 'string[]', 'data.storage_countries': 'string[]',
-  'data.processes_phi': 'boolean', 'data.processes_cardholder_data': 'boolean', 'data.processes_biometric_data': 'boolean',
-  'ai.product_uses_ai': 'boolean', 'ai.trains_on_customer_data': 'boolean',
-  'incidents.reportable_breach_last_36_months': 'boolean', 'services.offers_consulting': 'boolean',
-  'services.on_premises_option': 'boolean', 'services.single_tenant_option': 'boolean',
-  'bcdr.rto_hours': 'number', 'bcdr.rpo_minutes': 'number', 'pentest.frequency': 'string',
+  'company.legal_name': 'string',
+  'company.headquarters': 'string',
+  'company.website': 'string',
+  'company.security_contact_email': 'string',
+  'company.employee_count': 'number',
+  'hosting.providers': 'string[]',
+  'hosting.regions': 'string[]',
+  'data.storage_countries': 'string[]',
+  'data.processes_phi': 'boolean',
+  'data.processes_cardholder_data': 'boolean',
+  'data.processes_biometric_data': 'boolean',
+  'ai.product_uses_ai': 'boolean',
+  'ai.trains_on_customer_data': 'boolean',
+  'incidents.reportable_breach_last_36_months': 'boolean',
+  'services.offers_consulting': 'boolean',
+  'services.on_premises_option': 'boolean',
+  'services.single_tenant_option': 'boolean',
+  'bcdr.rto_hours': 'number',
+  'bcdr.rpo_minutes': 'number',
+  'pentest.frequency': 'string',
 };
 const MINIMUM: Record<string, number> = { practice: 90, risk: 45, scope: 60, fact: 50, option: 40, free_text: 35 };
 const YES_NO = new Set(['yes', 'no', 'partial', 'n/a']);
@@ -61,9 +90,9 @@ t.test('the labelled questions: counts, ids, splits, expectations', async (t) =>
       bad.push(`${q.id}: expected "${c}" without allowedAnswers`);
     }
     if (q.kind === 'option' && !q.allowedAnswers) bad.push(`${q.id}: an option question without allowedAnswers`);
-    if (q.kind === 'fact' && !(q.expected.facts?.length)) bad.push(`${q.id}: a fact question without expected.facts`);
+    if (q.kind === 'fact' && !q.expected.facts?.length) bad.push(`${q.id}: a fact question without expected.facts`);
     if ((q.kind === 'fact' || q.kind === 'free_text') && c !== null) bad.push(`${q.id}: ${q.kind} expects a choice`);
-    if (c !== null && !(q.expected.sources?.length)) bad.push(`${q.id}: a settled choice names no source`);
+    if (c !== null && !q.expected.sources?.length) bad.push(`${q.id}: a settled choice names no source`);
     for (const s of q.expected.sources ?? []) {
       if (s.startsWith('fact:') ? !(s.slice(5) in FACT_TYPES) : !catalogRefs.has(s)) bad.push(`${q.id}: unknown source ${s}`);
     }
@@ -71,7 +100,10 @@ t.test('the labelled questions: counts, ids, splits, expectations', async (t) =>
   t.same(bad, [], 'every question is well formed');
   // Abstention must be learnable: each of the yes/no kinds holds questions the sources leave open.
   for (const kind of ['practice', 'risk', 'scope', 'option']) {
-    t.ok(questions.some((q) => q.kind === kind && q.expected.choice === null), `${kind} has questions whose right answer is to abstain`);
+    t.ok(
+      questions.some((q) => q.kind === kind && q.expected.choice === null),
+      `${kind} has questions whose right answer is to abstain`,
+    );
   }
   t.ok(questions.filter((q) => q.kind === 'risk' && q.expected.choice === null).length >= 15, 'many risk questions are not settled by the sources');
 });
@@ -91,12 +123,19 @@ t.test('the fictional organization: controls and a complete profile', async (t) 
   }
   t.same(bad, [], 'every control answer is well formed');
   for (const status of ['partially_implemented', 'planned', 'not_implemented']) {
-    t.ok(org.controls.some((c) => c.applicable && c.status === status), `some applicable control is ${status}`);
+    t.ok(
+      org.controls.some((c) => c.applicable && c.status === status),
+      `some applicable control is ${status}`,
+    );
   }
   t.ok(org.controls.filter((c) => !c.applicable).length >= 2, 'documented exclusions');
   const facts = new Map(org.profile.map((f) => [f.key, f.value]));
   t.equal(facts.size, org.profile.length, 'one value per key');
-  t.same(org.profile.filter((f) => !['public', 'private'].includes(f.visibility)).map((f) => f.key), [], 'every fact is public or private');
+  t.same(
+    org.profile.filter((f) => !['public', 'private'].includes(f.visibility)).map((f) => f.key),
+    [],
+    'every fact is public or private',
+  );
   for (const [key, type] of Object.entries(FACT_TYPES)) {
     const v = facts.get(key);
     const ok = type === 'string[]' ? Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') : typeof v === type;
@@ -105,22 +144,32 @@ t.test('the fictional organization: controls and a complete profile', async (t) 
   t.ok((facts.get('data.storage_countries') as string[]).length >= 2, 'data is stored in several countries');
   t.ok([...facts.values()].some((v) => v === true) && [...facts.values()].some((v) => v === false), 'some boolean facts are yes, some no');
   // The expected answers lean on these facts; keep them in step.
-  const allowedByKey = questions.filter((q) => q.kind === 'fact').flatMap((q) => (q.expected.sources ?? []).filter((s) => s.startsWith('fact:')).map((s) => [s.slice(5), q] as const));
-  const mismatched = allowedByKey.filter(([key, q]) => {
-    const value = facts.get(key);
-    if (value === undefined || typeof value === 'boolean') return false;
-    const stated = (Array.isArray(value) ? value : [value]).map((x) => String(x).toLowerCase());
-    return !q.expected.facts!.some((f) => stated.some((s) => s.includes(f.trim().toLowerCase()) || f.toLowerCase().includes(s)))
-      && !['bcdr.rto_hours', 'bcdr.rpo_minutes', 'pentest.frequency'].includes(key);
-  }).map(([key, q]) => `${q.id} ${key}`);
+  const allowedByKey = questions
+    .filter((q) => q.kind === 'fact')
+    .flatMap((q) => (q.expected.sources ?? []).filter((s) => s.startsWith('fact:')).map((s) => [s.slice(5), q] as const));
+  const mismatched = allowedByKey
+    .filter(([key, q]) => {
+      const value = facts.get(key);
+      if (value === undefined || typeof value === 'boolean') return false;
+      const stated = (Array.isArray(value) ? value : [value]).map((x) => String(x).toLowerCase());
+      return (
+        !q.expected.facts!.some((f) => stated.some((s) => s.includes(f.trim().toLowerCase()) || f.toLowerCase().includes(s))) &&
+        !['bcdr.rto_hours', 'bcdr.rpo_minutes', 'pentest.frequency'].includes(key)
+      );
+    })
+    .map(([key, q]) => `${q.id} ${key}`);
   t.same(mismatched, [], 'the facts expected in the text are the profile values');
 });
 
-const words = (s: string) => s.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').split(/\s+/).filter(Boolean);
+const words = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]+/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 // A workbook's text is its shared strings, one per cell value. Reading them straight from the ZIP

@@ -16,13 +16,29 @@ const RUN = 8;
 const PDF_LINE_MAX = 90;
 
 type Kind = 'document' | 'evidence' | 'library';
-interface Question { id: string; text: string; from?: string; expected: { contains: string[]; source: Kind | null } }
-interface SourceFile { file: string; title: string; visibility: string; controls?: string[] }
-interface Manifest { documents: SourceFile[]; evidence: SourceFile[]; pastQuestionnaire: string }
+interface Question {
+  id: string;
+  text: string;
+  from?: string;
+  expected: { contains: string[]; source: Kind | null };
+}
+interface SourceFile {
+  file: string;
+  title: string;
+  visibility: string;
+  controls?: string[];
+}
+interface Manifest {
+  documents: SourceFile[];
+  evidence: SourceFile[];
+  pastQuestionnaire: string;
+}
 
 const questions = (JSON.parse(fs.readFileSync(path.join(KB, 'questions.json'), 'utf8')) as { questions: Question[] }).questions;
 const manifest = JSON.parse(fs.readFileSync(path.join(KB, 'sources.json'), 'utf8')) as Manifest;
-const past = parse(fs.readFileSync(path.join(KB, manifest.pastQuestionnaire), 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+const past = parse(fs.readFileSync(path.join(KB, manifest.pastQuestionnaire), 'utf8'), { columns: true, skip_empty_lines: true }) as Array<
+  Record<string, string>
+>;
 
 /** The text a source says, as the app would read it (headings included). */
 function textOf(file: string): string {
@@ -38,23 +54,53 @@ const said: Record<Kind, string> = {
   evidence: manifest.evidence.map((e) => texts.get(e.file)!).join('\n'),
   library: pastAnswers,
 };
-const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+const norm = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 
 t.test('the sources: formats, visibilities, files present, PDF lines short', async (t) => {
   const files = [...manifest.documents, ...manifest.evidence].map((f) => f.file);
-  t.same(files.filter((f) => !fs.existsSync(path.join(KB, f))), [], 'every listed file exists');
+  t.same(
+    files.filter((f) => !fs.existsSync(path.join(KB, f))),
+    [],
+    'every listed file exists',
+  );
   t.ok(manifest.documents.length >= 4 && manifest.documents.length <= 5, `${manifest.documents.length} documents`);
-  for (const ext of ['.md', '.docx.json', '.pdf.json']) t.ok(manifest.documents.some((d) => d.file.endsWith(ext)), `a ${ext} document`);
-  t.same(manifest.documents.filter((d) => !['public', 'nda', 'private'].includes(d.visibility)).map((d) => d.file), [], 'document visibilities');
-  t.ok(manifest.documents.some((d) => d.visibility === 'public'), 'a public document');
-  t.ok(manifest.documents.some((d) => d.visibility !== 'public'), 'an NDA or private document');
+  for (const ext of ['.md', '.docx.json', '.pdf.json'])
+    t.ok(
+      manifest.documents.some((d) => d.file.endsWith(ext)),
+      `a ${ext} document`,
+    );
+  t.same(
+    manifest.documents.filter((d) => !['public', 'nda', 'private'].includes(d.visibility)).map((d) => d.file),
+    [],
+    'document visibilities',
+  );
+  t.ok(
+    manifest.documents.some((d) => d.visibility === 'public'),
+    'a public document',
+  );
+  t.ok(
+    manifest.documents.some((d) => d.visibility !== 'public'),
+    'an NDA or private document',
+  );
   t.ok(manifest.evidence.length >= 1, 'an evidence file');
-  t.same(manifest.evidence.filter((e) => !['public', 'internal'].includes(e.visibility) || !/\.(md|txt)$/.test(e.file)).map((e) => e.file), [], 'evidence: plain text or Markdown, public or internal');
+  t.same(
+    manifest.evidence.filter((e) => !['public', 'internal'].includes(e.visibility) || !/\.(md|txt)$/.test(e.file)).map((e) => e.file),
+    [],
+    'evidence: plain text or Markdown, public or internal',
+  );
   const titles = manifest.documents.map((d) => d.title);
   t.equal(new Set(titles).size, titles.length, 'distinct titles');
   for (const d of manifest.documents.filter((x) => x.file.endsWith('.pdf.json'))) {
     const { pages } = JSON.parse(fs.readFileSync(path.join(KB, d.file), 'utf8')) as { pages: string[][] };
-    t.same(pages.flat().filter((l) => l.length > PDF_LINE_MAX), [], `${d.file}: lines of at most ${PDF_LINE_MAX} characters`);
+    t.same(
+      pages.flat().filter((l) => l.length > PDF_LINE_MAX),
+      [],
+      `${d.file}: lines of at most ${PDF_LINE_MAX} characters`,
+    );
     t.ok((await pdfOf(pages)).subarray(0, 5).toString('latin1') === '%PDF-', `${d.file} builds into a PDF`);
   }
   for (const d of manifest.documents.filter((x) => x.file.endsWith('.docx.json'))) {
@@ -67,8 +113,16 @@ t.test('the sources: formats, visibilities, files present, PDF lines short', asy
 t.test('the past questionnaire: Question, Answer, Comment; 15 to 25 rows answered Yes, No or N/A', async (t) => {
   t.same(Object.keys(past[0]!), ['Question', 'Answer', 'Comment'], 'columns');
   t.ok(past.length >= 15 && past.length <= 25, `${past.length} rows`);
-  t.same(past.filter((r) => !['Yes', 'No', 'N/A'].includes(r.Answer!)).map((r) => r.Question), [], 'answers are Yes, No or N/A');
-  t.same(past.filter((r) => !r.Comment?.trim()).map((r) => r.Question), [], 'every row has a comment');
+  t.same(
+    past.filter((r) => !['Yes', 'No', 'N/A'].includes(r.Answer!)).map((r) => r.Question),
+    [],
+    'answers are Yes, No or N/A',
+  );
+  t.same(
+    past.filter((r) => !r.Comment?.trim()).map((r) => r.Question),
+    [],
+    'every row has a comment',
+  );
   const qs = past.map((r) => norm(r.Question!));
   t.equal(new Set(qs).size, qs.length, 'no question twice');
 });
@@ -82,20 +136,30 @@ t.test('the labelled questions: well formed, each expected string said by its so
   const control = questions.filter((q) => q.expected.source === null);
   t.ok(answerable.length >= 35 && answerable.length <= 50, `${answerable.length} answerable questions`);
   t.ok(control.length >= 8, `${control.length} control questions`);
-  for (const k of ['document', 'evidence', 'library'] as const) t.ok(answerable.some((q) => q.expected.source === k), `questions answered from ${k}`);
+  for (const k of ['document', 'evidence', 'library'] as const)
+    t.ok(
+      answerable.some((q) => q.expected.source === k),
+      `questions answered from ${k}`,
+    );
 
   const bad: string[] = [];
   const sourceFiles = new Set([...texts.keys(), manifest.pastQuestionnaire]);
   for (const q of questions) {
     if (!q.text?.trim()) bad.push(`${q.id}: empty text`);
-    if (!q.expected || !Array.isArray(q.expected.contains) || !('source' in q.expected)) { bad.push(`${q.id}: expected needs contains and source`); continue; }
+    if (!q.expected || !Array.isArray(q.expected.contains) || !('source' in q.expected)) {
+      bad.push(`${q.id}: expected needs contains and source`);
+      continue;
+    }
     if (q.expected.source === null) {
       if (q.expected.contains.length > 0) bad.push(`${q.id}: a control question expects strings`);
       continue;
     }
     if (!['document', 'evidence', 'library'].includes(q.expected.source)) bad.push(`${q.id}: source ${q.expected.source}`);
     if (q.expected.contains.length === 0) bad.push(`${q.id}: expects no string`);
-    if (!q.from || !sourceFiles.has(q.from)) { bad.push(`${q.id}: from ${q.from}`); continue; }
+    if (!q.from || !sourceFiles.has(q.from)) {
+      bad.push(`${q.id}: from ${q.from}`);
+      continue;
+    }
     // The question was written from `from`; the expected strings must be there, in a source of the expected kind.
     const own = q.from === manifest.pastQuestionnaire ? pastAnswers : texts.get(q.from)!;
     const kindOfFrom: Kind = q.from === manifest.pastQuestionnaire ? 'library' : manifest.evidence.some((e) => e.file === q.from) ? 'evidence' : 'document';
@@ -111,21 +175,37 @@ t.test('the labelled questions: well formed, each expected string said by its so
 
 t.test('the questions are reworded, and control questions are answered by no source', async (t) => {
   const everything = [...texts.values(), ...past.map((r) => `${r.Question} ${r.Answer} ${r.Comment}`)].map(norm).join('\n');
-  t.same(questions.filter((q) => q.expected.source === null && everything.includes(norm(q.text))).map((q) => q.id), [], 'control question texts appear in no source');
+  t.same(
+    questions.filter((q) => q.expected.source === null && everything.includes(norm(q.text))).map((q) => q.id),
+    [],
+    'control question texts appear in no source',
+  );
   // A question copied from the past questionnaire would only measure exact matching.
   const pastQs = new Set(past.map((r) => norm(r.Question!)));
-  t.same(questions.filter((q) => pastQs.has(norm(q.text))).map((q) => q.id), [], 'no question is a past question word for word');
+  t.same(
+    questions.filter((q) => pastQs.has(norm(q.text))).map((q) => q.id),
+    [],
+    'no question is a past question word for word',
+  );
   // Nor is a question a sentence lifted from a document.
   const sentences = new Set([...texts.values()].flatMap((s) => s.split(/(?<=[.?!])\s+/)).map(norm));
-  t.same(questions.filter((q) => sentences.has(norm(q.text))).map((q) => q.id), [], 'no question is a document sentence');
+  t.same(
+    questions.filter((q) => sentences.has(norm(q.text))).map((q) => q.id),
+    [],
+    'no question is a document sentence',
+  );
 });
 
 // ---------- our own words ----------
-const words = (s: string) => s.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').split(/\s+/).filter(Boolean);
+const words = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]+/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 // A workbook's text is its shared strings (as in answers-set.test.ts: ExcelJS is too slow here).
@@ -139,29 +219,33 @@ async function workbookText(file: string): Promise<string> {
     .join(' | ');
 }
 
-t.test('our own words: no run of 8 words shared with the reference questionnaires and standards', { skip: fs.existsSync(DATA) ? false : `no ${DATA}` }, async (t) => {
-  const reference = new Set<string>();
-  for (const f of filesUnder(DATA)) {
-    const text = /\.(csv|json|md)$/.test(f) ? fs.readFileSync(f, 'utf8') : f.endsWith('.xlsx') ? await workbookText(f) : null;
-    if (text === null) continue;
-    const w = words(text);
-    for (let i = 0; i + RUN <= w.length; i++) reference.add(w.slice(i, i + RUN).join(' '));
-  }
-  const ours: Array<[string, string]> = [
-    ...[...texts].map(([file, text]) => [file, text] as [string, string]),
-    ...past.map((r, i) => [`${manifest.pastQuestionnaire} row ${i + 2}`, `${r.Question} ${r.Comment}`] as [string, string]),
-    ...questions.map((q) => [q.id, q.text] as [string, string]),
-  ];
-  const hits: string[] = [];
-  for (const [id, text] of ours) {
-    // Runs are taken within a line: a heading and the next paragraph are not one sentence.
-    for (const line of text.split('\n')) {
-      const w = words(line);
-      for (let i = 0; i + RUN <= w.length; i++) {
-        const run = w.slice(i, i + RUN).join(' ');
-        if (reference.has(run)) hits.push(`${id}: "${run}"`);
+t.test(
+  'our own words: no run of 8 words shared with the reference questionnaires and standards',
+  { skip: fs.existsSync(DATA) ? false : `no ${DATA}` },
+  async (t) => {
+    const reference = new Set<string>();
+    for (const f of filesUnder(DATA)) {
+      const text = /\.(csv|json|md)$/.test(f) ? fs.readFileSync(f, 'utf8') : f.endsWith('.xlsx') ? await workbookText(f) : null;
+      if (text === null) continue;
+      const w = words(text);
+      for (let i = 0; i + RUN <= w.length; i++) reference.add(w.slice(i, i + RUN).join(' '));
+    }
+    const ours: Array<[string, string]> = [
+      ...[...texts].map(([file, text]) => [file, text] as [string, string]),
+      ...past.map((r, i) => [`${manifest.pastQuestionnaire} row ${i + 2}`, `${r.Question} ${r.Comment}`] as [string, string]),
+      ...questions.map((q) => [q.id, q.text] as [string, string]),
+    ];
+    const hits: string[] = [];
+    for (const [id, text] of ours) {
+      // Runs are taken within a line: a heading and the next paragraph are not one sentence.
+      for (const line of text.split('\n')) {
+        const w = words(line);
+        for (let i = 0; i + RUN <= w.length; i++) {
+          const run = w.slice(i, i + RUN).join(' ');
+          if (reference.has(run)) hits.push(`${id}: "${run}"`);
+        }
       }
     }
-  }
-  t.same(hits, [], 'no shared run of 8 words');
-});
+    t.same(hits, [], 'no shared run of 8 words');
+  },
+);

@@ -17,7 +17,12 @@ const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.resolve('test-output');
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-interface Violation { id: string; impact: string | null; help: string; nodes: string[] }
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
 
 /** axe-core's violations on the page as it stands (injected through DevTools, so the page's CSP does not apply). */
 async function axeViolations(page: Page): Promise<Violation[]> {
@@ -57,32 +62,60 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const a = await signup(app, 'a11y');
   const upload = async (title: string, visibility: string, description?: string) => {
-    const body = multipart({ title, visibility, ...(description ? { description } : {}) }, [{ filename: `${title}.txt`, content: `${title} text`, contentType: 'text/plain' }]);
+    const body = multipart({ title, visibility, ...(description ? { description } : {}) }, [
+      { filename: `${title}.txt`, content: `${title} text`, contentType: 'text/plain' },
+    ]);
     const r = await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...body.headers }, payload: body.payload });
     t.equal(r.statusCode, 201, r.body);
   };
   await upload('SOC 2 Type II Report', 'nda');
   await upload('Penetration Test Summary', 'nda');
   await upload('Security Whitepaper', 'public', 'How we protect customer data, in twelve pages.');
-  for (const [ref, summary] of [['A.5.1', 'Policies are approved and reviewed every year.'], ['A.8.24', 'Data is encrypted at rest and in transit.'], ['CLD.6.3.1', 'Shared responsibilities are published.']] as const) {
+  for (const [ref, summary] of [
+    ['A.5.1', 'Policies are approved and reviewed every year.'],
+    ['A.8.24', 'Data is encrypted at rest and in transit.'],
+    ['CLD.6.3.1', 'Shared responsibilities are published.'],
+  ] as const) {
     const r = await app.inject({
-      method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth,
-      payload: { applicable: true, status: 'implemented', implementation: 'internal', responsibility: 'provider', visibility: 'public', publicSummary: summary },
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: a.auth,
+      payload: {
+        applicable: true,
+        status: 'implemented',
+        implementation: 'internal',
+        responsibility: 'provider',
+        visibility: 'public',
+        publicSummary: summary,
+      },
     });
     t.equal(r.statusCode, 200, r.body);
   }
   const cert = await app.inject({
-    method: 'POST', url: '/api/v1/certifications', headers: a.auth,
+    method: 'POST',
+    url: '/api/v1/certifications',
+    headers: a.auth,
     payload: { kind: 'iso27001', name: 'ISO/IEC 27001:2022', issuer: 'Registrar Ltd', issuedAt: '2025-03-14', includesIso27017: true, visibility: 'public' },
   });
   t.equal(cert.statusCode, 201, cert.body);
   const put = await app.inject({
-    method: 'PUT', url: '/api/v1/trust-page', headers: a.auth,
+    method: 'PUT',
+    url: '/api/v1/trust-page',
+    headers: a.auth,
     payload: {
       // A light brand colour: the header's text and focus ring turn dark (the other tests use a dark one).
-      published: true, headline: 'Security at Acme', overview: 'We run a careful platform.', brandColor: '#ffd33d', contactEmail: 'security@acme.example.com',
+      published: true,
+      headline: 'Security at Acme',
+      overview: 'We run a careful platform.',
+      brandColor: '#ffd33d',
+      contactEmail: 'security@acme.example.com',
       subprocessors: [
-        { name: 'Cloud Host', purpose: 'Hosting of the platform and its encrypted backups', location: 'EU (Ireland), US (Virginia)', url: 'https://host.example.com' },
+        {
+          name: 'Cloud Host',
+          purpose: 'Hosting of the platform and its encrypted backups',
+          location: 'EU (Ireland), US (Virginia)',
+          url: 'https://host.example.com',
+        },
         { name: 'Mailer', purpose: 'Transactional email', location: 'US' },
       ],
       faq: [{ question: 'Do you encrypt data?', answer: 'Yes, at rest and in transit.' }],
@@ -92,11 +125,16 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   t.teardown(() => browser.close());
   const problems: string[] = [];
   const watch = (page: Page) => {
-    page.on('console', (m: ConsoleMessage) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('console', (m: ConsoleMessage) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
   };
@@ -134,18 +172,23 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
       await page.keyboard.press('Tab');
       for (const [name, selector] of wanted) {
         if (measured.has(name)) continue;
-        if (await page.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)) measured.set(name, await page.evaluate<Measure>(FOCUS_CONTRAST));
+        if (await page.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`))
+          measured.set(name, await page.evaluate<Measure>(FOCUS_CONTRAST));
       }
     }
     // A dark brand (the default one, on an error page, in a tab of its own whose 404 is expected):
     // the header ring turns white.
     const dark = await desktop.newPage();
     await dark.goto(`${base}/trust/no-such-page`);
-    for (const [name, selector] of [['the skip link on a dark header', 'a.skip'], ['the header link on a dark header', 'header.site a.brand']] as const) {
+    for (const [name, selector] of [
+      ['the skip link on a dark header', 'a.skip'],
+      ['the header link on a dark header', 'header.site a.brand'],
+    ] as const) {
       wanted.push([name, selector]);
       for (let i = 0; i < 5 && !measured.has(name); i++) {
         await dark.keyboard.press('Tab');
-        if (await dark.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)) measured.set(name, await dark.evaluate<Measure>(FOCUS_CONTRAST));
+        if (await dark.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`))
+          measured.set(name, await dark.evaluate<Measure>(FOCUS_CONTRAST));
       }
     }
     await dark.close();
@@ -186,17 +229,23 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
     const top = await page.evaluate<number>(`document.getElementById('form-errors').getBoundingClientRect().top`);
     t.ok(top >= 0 && top < 400, `the summary is in view at the top (${top}px)`);
     t.same(await page.locator('#form-errors li').allTextContents(), [
-      'Enter your name.', 'Enter your work email address in the form name@company.com.', 'Enter the name of your company.', 'Tick the box to accept the non-disclosure terms.',
+      'Enter your name.',
+      'Enter your work email address in the form name@company.com.',
+      'Enter the name of your company.',
+      'Tick the box to accept the non-disclosure terms.',
     ]);
     await page.keyboard.press('Tab');
     t.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Enter your name.', 'Tab goes on to the first problem');
     await page.keyboard.press('Enter');
     await page.waitForURL(/#f-name$/);
     t.ok(await page.locator('#f-name').isVisible());
-    await noViolations(t, page, 'the form\'s error state');
+    await noViolations(t, page, "the form's error state");
     await page.screenshot({ path: path.join(OUT, 'a11y-form-error.png'), fullPage: false });
     // Problems are for the client; the 400 itself is the only console line allowed.
-    t.same(problems.filter((p) => !/status of 400/.test(p)), []);
+    t.same(
+      problems.filter((p) => !/status of 400/.test(p)),
+      [],
+    );
     problems.length = 0;
   });
 
@@ -205,7 +254,7 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
     const p = await phone.newPage();
     watch(p);
     await p.goto(`${base}/trust/${a.slug}`);
-    t.ok(await p.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth') <= 0, 'the page itself fits');
+    t.ok((await p.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')) <= 0, 'the page itself fits');
     const region = p.getByRole('region', { name: 'Coverage by criteria group' });
     t.equal(await region.getAttribute('tabindex'), '0');
     const hint = region.locator('.scroll-hint');
@@ -217,9 +266,13 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
     t.match(shadows, /radial-gradient/, 'edge shadows mark the hidden part');
     await region.focus();
     for (let i = 0; i < 30; i++) await p.keyboard.press('ArrowRight');
-    await p.waitForFunction(`(() => { const e = document.querySelector('[aria-labelledby="cap-soc2"]'); return e.scrollLeft > 0; })()`, undefined, { timeout: 5000 });
-    t.ok(await region.evaluate((e) => e.scrollLeft) > 0, 'arrow keys scroll the focused table');
-    await region.evaluate((e) => { e.scrollLeft = e.scrollWidth; });
+    await p.waitForFunction(`(() => { const e = document.querySelector('[aria-labelledby="cap-soc2"]'); return e.scrollLeft > 0; })()`, undefined, {
+      timeout: 5000,
+    });
+    t.ok((await region.evaluate((e) => e.scrollLeft)) > 0, 'arrow keys scroll the focused table');
+    await region.evaluate((e) => {
+      e.scrollLeft = e.scrollWidth;
+    });
     await p.waitForFunction(`getComputedStyle(document.querySelector('.scroll-hint')).display === 'none'`, undefined, { timeout: 5000 });
     t.notOk(await hint.isVisible(), 'at the end the hint goes');
     await noViolations(t, p, 'the trust page on a phone');
@@ -229,9 +282,18 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
   });
 
   // An approved request: the grant page, and a questionnaire uploaded through it.
-  const request = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc', ndaAccepted: true } });
+  const request = await app.inject({
+    method: 'POST',
+    url: `/api/v1/public/trust/${a.slug}/access-requests`,
+    payload: { name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc', ndaAccepted: true },
+  });
   t.equal(request.statusCode, 201, request.body);
-  const grant = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${request.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 7 } });
+  const grant = await app.inject({
+    method: 'POST',
+    url: `/api/v1/access-requests/${request.json().id}/approve`,
+    headers: a.auth,
+    payload: { expiresInDays: 7 },
+  });
   t.equal(grant.statusCode, 200, grant.body);
   const grantPath = new URL(grant.json().url).pathname;
 
@@ -243,9 +305,17 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
   });
 
   await t.test('the prospect questionnaire page: progress in a live region, no reload, no axe violations', async (t) => {
-    const up = await app.inject({ method: 'POST', url: `${grantPath}/questionnaires`, payload: { name: 'Buyer review', questions: [
-      { ref: 'Q1', text: 'Do you encrypt data at rest?' }, { ref: 'Q2', text: 'Are policies reviewed every year?' },
-    ] } });
+    const up = await app.inject({
+      method: 'POST',
+      url: `${grantPath}/questionnaires`,
+      payload: {
+        name: 'Buyer review',
+        questions: [
+          { ref: 'Q1', text: 'Do you encrypt data at rest?' },
+          { ref: 'Q2', text: 'Are policies reviewed every year?' },
+        ],
+      },
+    });
     t.equal(up.statusCode, 201, up.body);
     const res = await page.goto(`${base}${grantPath}/questionnaires/${up.json().id}`);
     t.equal(res?.status(), 200);
@@ -259,12 +329,13 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
     await page.evaluate('window.stillHere = true');
     t.equal(await runNextJob(app.jobDeps), true);
     // Polled from here: this page's CSP refuses the string evaluation waitForFunction would use.
-    for (const end = Date.now() + 30_000; Date.now() < end && !(await live.textContent())?.startsWith('Answering has finished');) await new Promise((r) => setTimeout(r, 250));
+    for (const end = Date.now() + 30_000; Date.now() < end && !(await live.textContent())?.startsWith('Answering has finished');)
+      await new Promise((r) => setTimeout(r, 250));
     t.equal(await live.textContent(), 'Answering has finished for all 2 questions. Select “Show the answers” to read them.');
     t.equal(await page.evaluate<boolean>('window.stillHere === true'), true, 'updated in place, not reloaded');
     await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Show the answers' }).click()]);
     t.match(await page.locator('main').textContent(), /answered, \d+ awaiting review\./);
     await noViolations(t, page, 'the prospect questionnaire page once answered');
-    t.same(problems, [], 'no CSP report, console error or failed request: the script ran under the page\'s policy');
+    t.same(problems, [], "no CSP report, console error or failed request: the script ran under the page's policy");
   });
 });

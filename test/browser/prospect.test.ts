@@ -81,12 +81,17 @@ t.test('a prospect uploads a workbook through the grant page in Chromium and get
 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   t.teardown(() => browser.close());
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   const problems: string[] = [];
-  page.on('console', (m: ConsoleMessage) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
 
@@ -96,16 +101,19 @@ t.test('a prospect uploads a workbook through the grant page in Chromium and get
   await Promise.all([page.waitForURL(/\/questionnaires\/[0-9a-f-]{36}$/), page.getByRole('button', { name: 'Upload questionnaire' }).click()]);
   const questionnaireUrl = page.url();
   const id = questionnaireUrl.split('/').pop()!;
-  t.ok(questionnaireUrl.startsWith(origin + grantPath + '/questionnaires/'), 'the form post leads to the questionnaire\'s page');
+  t.ok(questionnaireUrl.startsWith(origin + grantPath + '/questionnaires/'), "the form post leads to the questionnaire's page");
   t.match(await page.locator('h1').textContent(), /\(from ines@northwind-buyer\.example\)/, 'named after the grantee');
   const live = page.locator('#progress');
   t.equal(await live.textContent(), `Answering: 0 of ${ALL.length} questions so far.`);
   t.equal(await page.getByText('Awaiting review by our security team.').count(), 0, 'nothing claims a review before answering');
 
   // The vendor's side runs the fill; the page follows it in place.
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   // Polled from here: this page's CSP refuses the string evaluation waitForFunction would use.
-  for (const end = Date.now() + 30_000; Date.now() < end && !(await live.textContent())?.startsWith('Answering has finished');) await new Promise((r) => setTimeout(r, 250));
+  for (const end = Date.now() + 30_000; Date.now() < end && !(await live.textContent())?.startsWith('Answering has finished');)
+    await new Promise((r) => setTimeout(r, 250));
   t.match(await live.textContent(), /^Answering has finished/);
   await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Show the answers' }).click()]);
 
@@ -129,9 +137,15 @@ t.test('a prospect uploads a workbook through the grant page in Chromium and get
   await page.screenshot({ path: path.join(OUT, 'prospect-answers.png'), fullPage: true });
 
   // The vendor reviews one held answer (its own words, approved) and releases the questionnaire.
-  const questions = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=100`, headers: demo.auth })).json().questions as Array<{ id: string; ref: string }>;
+  const questions = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=100`, headers: demo.auth })).json().questions as Array<{
+    id: string;
+    ref: string;
+  }>;
   const p5 = questions.find((q) => q.ref === 'P5')!;
-  const approved = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${p5.id}`, headers: demo.auth,
+  const approved = await app.inject({
+    method: 'PATCH',
+    url: `/api/v1/questionnaires/${id}/questions/${p5.id}`,
+    headers: demo.auth,
     payload: { choice: 'Yes', text: 'Yes. Customer data is encrypted at rest with AES-256.', status: 'approved' },
   });
   t.equal(approved.statusCode, 200, approved.body);
@@ -145,13 +159,21 @@ t.test('a prospect uploads a workbook through the grant page in Chromium and get
   const answered = path.join(dir, 'answered.xlsx');
   await download.saveAs(answered);
   const rows = await answeredRows(answered);
-  t.same([...rows.keys()], ALL.map((q) => q.ref), 'every question, in the buyer\'s order');
+  t.same(
+    [...rows.keys()],
+    ALL.map((q) => q.ref),
+    "every question, in the buyer's order",
+  );
   for (const q of SETTLED_NO) t.equal(rows.get(q.ref)![0], 'No', `${q.ref}: the released "no", in the list's spelling`);
   t.same(rows.get('P5'), ['Yes', 'Yes. Customer data is encrypted at rest with AES-256.'], 'P5: the reviewed answer');
   for (const q of [NEVER_YES[0]!, UNSETTLED[0]!]) t.same(rows.get(q.ref), ['', ''], `${q.ref}: not released, left empty`);
   for (const [ref, [choice]] of rows) t.notOk(ref !== 'P5' && isYes(choice), `${ref}: no "yes" but the one a person approved`);
   // The buyer's own list is still on the answer column.
   const sheet = await (await JSZip.loadAsync(fs.readFileSync(answered))).file('xl/worksheets/sheet1.xml')!.async('string');
-  t.match(sheet, /<dataValidation [^>]*type="list"[^>]*sqref="C2:C6"[^>]*>\s*<formula1>&quot;Yes,No,N\/A&quot;<\/formula1>/, 'the answer list survives the write-back');
+  t.match(
+    sheet,
+    /<dataValidation [^>]*type="list"[^>]*sqref="C2:C6"[^>]*>\s*<formula1>&quot;Yes,No,N\/A&quot;<\/formula1>/,
+    'the answer list survives the write-back',
+  );
   t.same(problems, [], 'no CSP report, console error or failed request');
 });

@@ -33,13 +33,28 @@ t.test('trust page in headless Chromium', async (t) => {
   await upload('Security Whitepaper', 'public', 'public whitepaper', 'whitepaper.txt', 'text/plain');
   await upload('Risk Register', 'private', 'private', 'risks.txt', 'text/plain');
   await app.inject({
-    method: 'PUT', url: '/api/v1/controls/A.5.1', headers: a.auth,
-    payload: { applicable: true, status: 'implemented', implementation: 'internal text', responsibility: 'provider', visibility: 'public', publicSummary: 'Policies are approved and reviewed yearly.' },
+    method: 'PUT',
+    url: '/api/v1/controls/A.5.1',
+    headers: a.auth,
+    payload: {
+      applicable: true,
+      status: 'implemented',
+      implementation: 'internal text',
+      responsibility: 'provider',
+      visibility: 'public',
+      publicSummary: 'Policies are approved and reviewed yearly.',
+    },
   });
   const put = await app.inject({
-    method: 'PUT', url: '/api/v1/trust-page', headers: a.auth,
+    method: 'PUT',
+    url: '/api/v1/trust-page',
+    headers: a.auth,
     payload: {
-      published: true, headline: 'Security at <Acme>', overview: 'We run a careful platform.', brandColor: '#0b7a3e', contactEmail: 'security@acme.example.com',
+      published: true,
+      headline: 'Security at <Acme>',
+      overview: 'We run a careful platform.',
+      brandColor: '#0b7a3e',
+      contactEmail: 'security@acme.example.com',
       subprocessors: [{ name: 'Cloud <b>Host</b>', purpose: 'Hosting', location: 'EU', url: 'https://host.example.com' }],
       faq: [{ question: 'Do you encrypt data?', answer: 'Yes.' }],
     },
@@ -49,12 +64,17 @@ t.test('trust page in headless Chromium', async (t) => {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   t.teardown(() => browser.close());
   const context = await browser.newContext({ acceptDownloads: true });
   const problems: string[] = [];
   const watch = (page: Page) => {
-    page.on('console', (m: ConsoleMessage) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('console', (m: ConsoleMessage) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
   };

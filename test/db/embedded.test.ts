@@ -7,13 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import {
-  EmbeddedPostgresError,
-  findBinaries,
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-  type EmbeddedPostgresOptions,
-} from '../../src/db/embedded.js';
+import { EmbeddedPostgresError, findBinaries, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from '../../src/db/embedded.js';
 
 const SRC = fileURLToPath(new URL('../../src/db/embedded.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,9 +69,7 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((r) => child.once('exit', () => r()));
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
 /** A separate node process that starts the server on `opts` and prints its URL. */
@@ -128,11 +120,7 @@ t.test('first start creates the cluster; later starts reuse data and password', 
   t.same(await query(s1.url, 'show server_encoding'), [{ server_encoding: 'UTF8' }]);
   t.same(await query(s1.url, 'show shared_buffers'), [{ shared_buffers: '32MB' }]);
   t.same(await query(s1.url, "select upper('déjà') as u"), [{ u: 'DÉJÀ' }], 'builtin C.UTF-8 ctype');
-  await t.rejects(
-    query(s1.url.replace(password, 'wrong'), 'select 1'),
-    /password authentication failed/,
-    'the password is required',
-  );
+  await t.rejects(query(s1.url.replace(password, 'wrong'), 'select 1'), /password authentication failed/, 'the password is required');
 
   const secret = await fs.stat(opts.secretFile);
   t.equal(secret.mode & 0o777, 0o600, 'secret file is 0600');
@@ -166,7 +154,10 @@ t.test('first start creates the cluster; later starts reuse data and password', 
   await s2.stop();
   await t.rejects(query(s2.url, 'select 1'));
 
-  t.notOk([...logs.info, ...logs.warn].some((m) => m.includes(password)), 'password never logged');
+  t.notOk(
+    [...logs.info, ...logs.warn].some((m) => m.includes(password)),
+    'password never logged',
+  );
   t.match(logs.info.join('\n'), /created a new cluster/);
 });
 
@@ -175,10 +166,10 @@ t.test('a port in use is a clear error', async (t) => {
   const logs: Logs = { info: [], warn: [] };
   const s1 = await start(t, options(base, logs));
   const other = await tmp(t);
-  await t.rejects(
-    startEmbeddedPostgres(options(other, logs, { port: s1.port })),
-    { name: 'EmbeddedPostgresError', message: new RegExp(`Port ${s1.port} .* in use`) },
-  );
+  await t.rejects(startEmbeddedPostgres(options(other, logs, { port: s1.port })), {
+    name: 'EmbeddedPostgresError',
+    message: new RegExp(`Port ${s1.port} .* in use`),
+  });
   await s1.stop();
 });
 
@@ -294,7 +285,7 @@ t.test('an orphaned server from a killed app is stopped and replaced; a live one
   await s.stop();
 });
 
-t.test('kill -9 of the app\'s whole process group: the server outlives it, and the next start recovers', async (t) => {
+t.test("kill -9 of the app's whole process group: the server outlives it, and the next start recovers", async (t) => {
   const base = await tmp(t);
   const logs: Logs = { info: [], warn: [] };
   const opts = options(base, logs);
@@ -302,7 +293,7 @@ t.test('kill -9 of the app\'s whole process group: the server outlives it, and t
   const { child, url } = await serverInChild(t, opts, true);
   const postmaster = Number((await pidFile(opts.dir))[0]);
   const pgid = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(postmaster)], { encoding: 'utf8' }));
-  t.equal(pgid, postmaster, 'the postmaster leads its own process group: signals to the app\'s group do not reach it');
+  t.equal(pgid, postmaster, "the postmaster leads its own process group: signals to the app's group do not reach it");
   await query(url, "create table kept (v text); insert into kept values ('committed')");
   process.kill(-child.pid!, 'SIGKILL');
   await exited(child);

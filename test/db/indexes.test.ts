@@ -5,7 +5,9 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { freshDatabase } from '../helpers/db.js';
 
-interface Row { [k: string]: unknown }
+interface Row {
+  [k: string]: unknown;
+}
 
 t.test('tenant columns and foreign keys are indexed', async (t) => {
   const { database, drop } = await freshDatabase();
@@ -45,9 +47,7 @@ t.test('tenant columns and foreign keys are indexed', async (t) => {
     order by 1
   `);
   t.ok(tenantTables.length > 10, `found ${tenantTables.length} tenant tables`);
-  const unscoped = tenantTables
-    .filter(({ table }) => !(byTable.get(table) ?? []).some((ix) => ix[0] === 'org_id'))
-    .map(({ table }) => `${table} (org_id)`);
+  const unscoped = tenantTables.filter(({ table }) => !(byTable.get(table) ?? []).some((ix) => ix[0] === 'org_id')).map(({ table }) => `${table} (org_id)`);
   t.same(unscoped, [], `tables with org_id but no index leading with it:\n  ${unscoped.join('\n  ')}`);
 
   const foreignKeys = await rows<{ table: string; name: string; columns: string[] }>(sql`
@@ -61,8 +61,6 @@ t.test('tenant columns and foreign keys are indexed', async (t) => {
     order by 1, 2
   `);
   t.ok(foreignKeys.length > 10, `found ${foreignKeys.length} foreign keys`);
-  const unindexed = foreignKeys
-    .filter((fk) => !covered(fk.table, fk.columns))
-    .map((fk) => `${fk.table} (${fk.columns.join(', ')}) [${fk.name}]`);
+  const unindexed = foreignKeys.filter((fk) => !covered(fk.table, fk.columns)).map((fk) => `${fk.table} (${fk.columns.join(', ')}) [${fk.name}]`);
   t.same(unindexed, [], `foreign keys whose columns lead no index:\n  ${unindexed.join('\n  ')}`);
 });

@@ -64,7 +64,7 @@ t.test('the prospect path has lower limits than the editor path', async (t) => {
 
   const nested = await upload(app, `${base}/questionnaires`, {}, 'nested.json', nestedVsaq(2500, 2000));
   t.equal(nested.statusCode, 413, 'finding 1 through a grant link');
-  t.match(nested.json().detail, /limit: text file bytes/, 'the 5 MB file is over the prospect\'s 2 MiB');
+  t.match(nested.json().detail, /limit: text file bytes/, "the 5 MB file is over the prospect's 2 MiB");
   // 30 blocks: JSON 62 levels deep, within the editor's 64, over the prospect's 32.
   const deep = await upload(app, `${base}/questionnaires`, {}, 'deep.json', nestedVsaq(30, 10));
   t.equal(deep.statusCode, 413, deep.body.slice(0, 300));
@@ -73,7 +73,7 @@ t.test('the prospect path has lower limits than the editor path', async (t) => {
   const cells = await upload(app, `${base}/questionnaires`, {}, 'cells.xlsx', manyCellsWorkbook(150_000));
   t.equal(cells.statusCode, 413, 'a workbook the editor could upload is too big for a prospect');
   t.match(cells.json().detail, /limit: (cells|uncompressed bytes)/);
-  t.equal(await questionnaireCount(app, a), 2, 'only the editor\'s uploads were stored');
+  t.equal(await questionnaireCount(app, a), 2, "only the editor's uploads were stored");
   await stillServing(t, app);
 });
 
@@ -96,6 +96,9 @@ t.test('SoA import: a workbook that lies about its sizes is refused before it in
   const soa = await app.inject({ method: 'GET', url: '/api/v1/reports/soa', headers: a.auth });
   t.equal(soa.json().summary.answered, 0, 'nothing was imported');
   await stillServing(t, app);
-  const ok = await importSoa(Buffer.from('ref,applicable,status,implementation,responsibility\nA.5.1,yes,implemented,Policies are approved yearly.,provider\n'), 'soa.csv');
+  const ok = await importSoa(
+    Buffer.from('ref,applicable,status,implementation,responsibility\nA.5.1,yes,implemented,Policies are approved yearly.,provider\n'),
+    'soa.csv',
+  );
   t.equal(ok.statusCode, 200, ok.body.slice(0, 300));
 });

@@ -12,7 +12,10 @@ t.test('a worker out of memory is a too_large error, and the pool recovers', asy
   const pool = new ParserPool({ threads: 1, memoryMb: 64, timeoutMs: 60_000 });
   t.teardown(() => pool.close());
   // Under the editor's cell cap, but exceljs needs far more than 64 MB for it.
-  await t.rejects(pool.parseQuestionnaire({ bytes: manyCellsWorkbook(450_000), fileName: 'big.xlsx', profile: 'editor' }), { code: 'too_large', message: /limit: parser memory/ });
+  await t.rejects(pool.parseQuestionnaire({ bytes: manyCellsWorkbook(450_000), fileName: 'big.xlsx', profile: 'editor' }), {
+    code: 'too_large',
+    message: /limit: parser memory/,
+  });
   const ok = await pool.parseQuestionnaire({ bytes: csv, fileName: 'q.csv', profile: 'editor' });
   t.equal(ok.questions.length, 1, 'a new worker reads the next file');
 });
@@ -21,13 +24,20 @@ t.test('a file past the deadline is a too_large error naming the time limit', as
   const pool = new ParserPool({ threads: 1, memoryMb: 256, timeoutMs: 1 });
   t.teardown(() => pool.close());
   // The deadline starts when the worker starts on the file (not while it boots), then 1 ms is short for 2 MB.
-  await t.rejects(pool.parseQuestionnaire({ bytes: bigCsv(2_000_000), fileName: 'q.csv', profile: 'editor' }), { code: 'too_large', message: /limit: parse time/ });
+  await t.rejects(pool.parseQuestionnaire({ bytes: bigCsv(2_000_000), fileName: 'q.csv', profile: 'editor' }), {
+    code: 'too_large',
+    message: /limit: parse time/,
+  });
 });
 
 t.test('refusals come back as the errors the callers expect', async (t) => {
   const pool = new ParserPool({ threads: 1, memoryMb: 256, timeoutMs: 60_000 });
   t.teardown(() => pool.close());
-  await t.rejects(pool.parseQuestionnaire({ bytes: nestedVsaq(40, 10), fileName: 'n.json', profile: 'prospect' }), { name: 'QuestionnaireParseError', code: 'too_large', message: /limit: nesting depth/ });
+  await t.rejects(pool.parseQuestionnaire({ bytes: nestedVsaq(40, 10), fileName: 'n.json', profile: 'prospect' }), {
+    name: 'QuestionnaireParseError',
+    code: 'too_large',
+    message: /limit: nesting depth/,
+  });
   const editor = await pool.parseQuestionnaire({ bytes: nestedVsaq(20, 10), fileName: 'n.json', profile: 'editor' });
   t.equal(editor.questions.length, 21);
   t.ok(PROSPECT_LIMITS.maxJsonDepth < 2 * 20 + 2 && EDITOR_LIMITS.maxJsonDepth >= 2 * 20 + 3, 'the depths straddle the limits');
@@ -51,5 +61,8 @@ t.test('NDA watermarks are stamped in a worker; a damaged PDF is refused, not se
   t.ok(Buffer.isBuffer(stamped));
   const back = await PDFDocument.load(stamped);
   t.match(back.getSubject(), /pat@buyer\.example\.com/, 'the grantee is in the stamped file');
-  await t.rejects(pool.watermarkPdf(Buffer.from('%PDF-1.7 not really'), { email: 'x@y.z', at: new Date(), organization: 'Acme' }), { name: 'DomainError', code: 'unprocessable' });
+  await t.rejects(pool.watermarkPdf(Buffer.from('%PDF-1.7 not really'), { email: 'x@y.z', at: new Date(), organization: 'Acme' }), {
+    name: 'DomainError',
+    code: 'unprocessable',
+  });
 });

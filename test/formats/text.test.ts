@@ -45,9 +45,13 @@ async function scannedPdf(): Promise<Buffer> {
 
 function docx(): Promise<Buffer> {
   return docxOf([
-    '# Information Security Policy', 'This policy applies to all employees and contractors.',
-    '## Encryption', 'Customer data is encrypted at rest with AES-256.', 'Keys are rotated every year.',
-    '# Incident Response', 'Incidents are reported to customers within 72 hours.',
+    '# Information Security Policy',
+    'This policy applies to all employees and contractors.',
+    '## Encryption',
+    'Customer data is encrypted at rest with AES-256.',
+    'Keys are rotated every year.',
+    '# Incident Response',
+    'Incidents are reported to customers within 72 hours.',
   ]);
 }
 
@@ -55,7 +59,11 @@ t.test('format detection: magic bytes first, then content type and extension', a
   t.equal(detectTextFormat(await twoPagePdf(), { fileName: 'policy.txt' }), 'pdf', 'a PDF named .txt is a PDF');
   t.equal(detectTextFormat(await docx(), {}), 'docx', 'a DOCX without a name is found by word/document.xml');
   t.equal(detectTextFormat(Buffer.from('# Hi'), { fileName: 'README.MD' }), 'markdown');
-  t.equal(detectTextFormat(Buffer.from('# Hi'), { fileName: 'notes.markdown', contentType: 'text/plain' }), 'markdown', 'text/plain leaves it to the extension');
+  t.equal(
+    detectTextFormat(Buffer.from('# Hi'), { fileName: 'notes.markdown', contentType: 'text/plain' }),
+    'markdown',
+    'text/plain leaves it to the extension',
+  );
   t.equal(detectTextFormat(Buffer.from('<p>x</p>'), { contentType: 'text/html; charset=utf-8' }), 'html');
   t.equal(detectTextFormat(Buffer.from('<p>x</p>'), { fileName: 'a.htm' }), 'html');
   t.equal(detectTextFormat(Buffer.from('x'), { fileName: 'a.txt' }), 'text');
@@ -77,7 +85,10 @@ t.test('PDF: passages carry their page and the heading above them', async (t) =>
   t.match(p2.map((p) => p.text).join(' '), /Backups are encrypted with AES-256.*second region/s);
   t.equal(p1[0]?.heading, 'Access Control', 'the large short line is the heading');
   t.notMatch(p1[0]?.text ?? '', /^Access Control/, 'the heading is not repeated as body text');
-  t.ok(out.passages.every((p) => p.page === 1 || p.page === 2), 'every passage has a 1-based page');
+  t.ok(
+    out.passages.every((p) => p.page === 1 || p.page === 2),
+    'every passage has a 1-based page',
+  );
 });
 
 t.test('PDF: pieces of one line are joined, paragraphs end at wider gaps, pages past the cap are not read', async (t) => {
@@ -99,7 +110,10 @@ t.test('PDF: pieces of one line are joined, paragraphs end at wider gaps, pages 
   const out = await extractText(Buffer.from(await doc.save()), {});
   t.equal(out.pages, 5, 'the page count is the whole document');
   t.equal(out.truncated, true);
-  t.same(out.passages.slice(0, 2), [{ text: 'Retention: 30 days for audit logs.\nSecond paragraph of page 1 stands apart.', page: 1 }, { text: 'Retention: 60 days for audit logs.\nSecond paragraph of page 2 stands apart.', page: 2 }]);
+  t.same(out.passages.slice(0, 2), [
+    { text: 'Retention: 30 days for audit logs.\nSecond paragraph of page 1 stands apart.', page: 1 },
+    { text: 'Retention: 60 days for audit logs.\nSecond paragraph of page 2 stands apart.', page: 2 },
+  ]);
   t.same([...new Set(out.passages.map((p) => p.page))], [1, 2, 3], 'pages past the cap are not read');
 });
 
@@ -115,7 +129,12 @@ t.test('PDF and DOCX: damaged, misnamed and password-protected files are refused
   // A standard security handler whose user password is not empty: pdf.js asks for a password.
   const hex = (n: number) => `<${'ab'.repeat(n)}>`;
   const locked = rawPdf(
-    ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>', `<< /Filter /Standard /V 1 /R 2 /O ${hex(32)} /U ${hex(32)} /P -4 >>`],
+    [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+      `<< /Filter /Standard /V 1 /R 2 /O ${hex(32)} /U ${hex(32)} /P -4 >>`,
+    ],
     `/Encrypt 4 0 R /ID [${hex(16)} ${hex(16)}]`,
   );
   await t.rejects(extractText(locked, { fileName: 'locked.pdf' }), { code: 'encrypted', message: /password-protected/ });
@@ -218,8 +237,14 @@ t.test('long paragraphs split at sentence boundaries, never over the maximum', a
   const text = Array.from({ length: 80 }, (_, i) => sentence(i)).join(' ');
   const out = await extractText(Buffer.from(text), { fileName: 'long.txt' });
   t.ok(out.passages.length > 1);
-  t.ok(out.passages.every((p) => p.text.length <= TEXT_LIMITS.maxPassageChars), `max ${Math.max(...out.passages.map((p) => p.text.length))}`);
-  t.ok(out.passages.every((p) => /^Sentence number \d+ .*practice across teams\.$/.test(p.text)), 'each passage starts and ends at a sentence');
+  t.ok(
+    out.passages.every((p) => p.text.length <= TEXT_LIMITS.maxPassageChars),
+    `max ${Math.max(...out.passages.map((p) => p.text.length))}`,
+  );
+  t.ok(
+    out.passages.every((p) => /^Sentence number \d+ .*practice across teams\.$/.test(p.text)),
+    'each passage starts and ends at a sentence',
+  );
   t.equal(out.passages.map((p) => p.text).join(' '), text, 'nothing lost');
   // No sentence ends at all: cut at spaces, still within the maximum.
   const words = splitParagraph('lorem ipsum '.repeat(300).trim(), 900, 1200);
@@ -259,9 +284,16 @@ t.test('truncation: past 2,000 passages or 2,000,000 characters the rest is drop
 t.test('unsupported files are refused with the unsupported code', async (t) => {
   const xlsx = new JSZip();
   xlsx.file('xl/workbook.xml', '<workbook/>');
-  await t.rejects(extractText(await xlsx.generateAsync({ type: 'nodebuffer' }), { fileName: 'q.xlsx' }), { name: 'QuestionnaireParseError', code: 'unsupported', message: /Excel workbook/ });
+  await t.rejects(extractText(await xlsx.generateAsync({ type: 'nodebuffer' }), { fileName: 'q.xlsx' }), {
+    name: 'QuestionnaireParseError',
+    code: 'unsupported',
+    message: /Excel workbook/,
+  });
   await t.rejects(extractText(Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR', 'latin1'), { fileName: 'scan.png' }), { code: 'unsupported', message: /PNG image/ });
-  await t.rejects(extractText(Buffer.from('\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1', 'latin1'), { fileName: 'old.doc' }), { code: 'unsupported', message: /legacy Office/ });
+  await t.rejects(extractText(Buffer.from('\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1', 'latin1'), { fileName: 'old.doc' }), {
+    code: 'unsupported',
+    message: /legacy Office/,
+  });
   await t.rejects(extractText(Buffer.from('some bytes'), { fileName: 'data.bin' }), { code: 'unsupported', message: /"data\.bin" is not recognized/ });
   await t.rejects(extractText(Buffer.alloc(0), { fileName: 'empty.txt' }), { code: 'unsupported', message: /empty/ });
   await t.rejects(extractText(Buffer.from('a\0b\0c'), { fileName: 'x.txt' }), { code: 'unsupported', message: /binary/ });

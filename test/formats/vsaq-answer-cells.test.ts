@@ -9,7 +9,14 @@ import { htmlToText, parseJsonWithExtensions, VSAQ_ANSWERABLE_TYPES } from '../.
 const data = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
 const TEMPLATES = ['infrastructure', 'physical_and_datacenter', 'security_privacy_programs', 'webapp'];
 
-interface Item { type?: string; id?: string; text?: string; cond?: string; items?: Item[]; choices?: Array<Record<string, string> | string> }
+interface Item {
+  type?: string;
+  id?: string;
+  text?: string;
+  cond?: string;
+  items?: Item[];
+  choices?: Array<Record<string, string> | string>;
+}
 
 // The answerable items of the raw template with the conds that gate them, outermost first.
 function expected(items: Item[] | undefined, conds: string[], out: Array<{ item: Item; conds: string[] }>) {
@@ -36,9 +43,15 @@ for (const name of TEMPLATES) {
       const type = item.type!.toLowerCase();
       const cell: AnswerCell = { cell: item.id ?? '', role: 'vsaq', vsaqType: type };
       if (type === 'radiogroup' || type === 'checkgroup') {
-        cell.options = (item.choices ?? []).flatMap((c) => (typeof c === 'string' ? [{ key: c, label: htmlToText(c) }] : Object.entries(c).map(([key, v]) => ({ key, label: htmlToText(v) }))));
+        cell.options = (item.choices ?? []).flatMap((c) =>
+          typeof c === 'string' ? [{ key: c, label: htmlToText(c) }] : Object.entries(c).map(([key, v]) => ({ key, label: htmlToText(v) })),
+        );
         withOptions++;
-        t.same(q.allowedAnswers, cell.options.map((o) => o.label), `${item.id}: allowed answers are the option labels`);
+        t.same(
+          q.allowedAnswers,
+          cell.options.map((o) => o.label),
+          `${item.id}: allowed answers are the option labels`,
+        );
       }
       if (conds.length) {
         cell.cond = conds.length === 1 ? conds[0]! : conds.map((c) => `(${c})`).join(' && ');
@@ -51,29 +64,62 @@ for (const name of TEMPLATES) {
   });
 }
 
-t.test('a block\'s cond applies to the items inside it, joined with the item\'s own', async (t) => {
+t.test("a block's cond applies to the items inside it, joined with the item's own", async (t) => {
   const infra = await parseQuestionnaire({ fileName: 'infrastructure.json', bytes: fs.readFileSync(data('vsaq/infrastructure.json')) });
   const dmz = infra.questions.find((q) => q.ref === 'network_dmz')!;
-  t.match(dmz.answerCells, [{ cell: 'network_dmz', role: 'vsaq', vsaqType: 'radiogroup', cond: 'network_firewalls_yes', options: [{ key: 'network_dmz_yes' }, { key: 'network_dmz_no' }] }]);
+  t.match(dmz.answerCells, [
+    {
+      cell: 'network_dmz',
+      role: 'vsaq',
+      vsaqType: 'radiogroup',
+      cond: 'network_firewalls_yes',
+      options: [{ key: 'network_dmz_yes' }, { key: 'network_dmz_no' }],
+    },
+  ]);
 
   const doc = {
-    questionnaire: [{
-      type: 'block', text: 'Outer', cond: 'a', items: [
-        { type: 'block', text: 'Inner', cond: 'b || c', items: [{ type: 'YesNo', id: 'q1', text: 'Is it so?', cond: 'd' }] },
-        { type: 'line', id: 'q2', text: 'Explain.' },
-        { type: 'checkgroup', id: 'q3', text: 'Which?', choices: [{ k1: '<b>One</b> &amp; more' }, 'Two'] },
-      ],
-    }],
+    questionnaire: [
+      {
+        type: 'block',
+        text: 'Outer',
+        cond: 'a',
+        items: [
+          { type: 'block', text: 'Inner', cond: 'b || c', items: [{ type: 'YesNo', id: 'q1', text: 'Is it so?', cond: 'd' }] },
+          { type: 'line', id: 'q2', text: 'Explain.' },
+          { type: 'checkgroup', id: 'q3', text: 'Which?', choices: [{ k1: '<b>One</b> &amp; more' }, 'Two'] },
+        ],
+      },
+    ],
   };
   const r = await parseQuestionnaire({ fileName: 'x.json', bytes: Buffer.from(JSON.stringify(doc)) });
-  t.same(r.questions.map((q) => q.answerCells), [
-    [{ cell: 'q1', role: 'vsaq', vsaqType: 'yesno', cond: '(a) && (b || c) && (d)' }],
-    [{ cell: 'q2', role: 'vsaq', vsaqType: 'line', cond: 'a' }],
-    [{ cell: 'q3', role: 'vsaq', vsaqType: 'checkgroup', options: [{ key: 'k1', label: 'One & more' }, { key: 'Two', label: 'Two' }], cond: 'a' }],
-  ]);
-  t.same(r.questions.map((q) => q.section), ['Outer > Inner', 'Outer', 'Outer']);
+  t.same(
+    r.questions.map((q) => q.answerCells),
+    [
+      [{ cell: 'q1', role: 'vsaq', vsaqType: 'yesno', cond: '(a) && (b || c) && (d)' }],
+      [{ cell: 'q2', role: 'vsaq', vsaqType: 'line', cond: 'a' }],
+      [
+        {
+          cell: 'q3',
+          role: 'vsaq',
+          vsaqType: 'checkgroup',
+          options: [
+            { key: 'k1', label: 'One & more' },
+            { key: 'Two', label: 'Two' },
+          ],
+          cond: 'a',
+        },
+      ],
+    ],
+  );
+  t.same(
+    r.questions.map((q) => q.section),
+    ['Outer > Inner', 'Outer', 'Outer'],
+  );
   t.same(r.questions[2]!.allowedAnswers, ['One & more', 'Two']);
 
   const longCond = { questionnaire: [{ type: 'block', text: 'B', cond: 'x'.repeat(5000), items: [{ type: 'line', id: 'q', text: 'Q?' }] }] };
-  await t.rejects(parseQuestionnaire({ fileName: 'x.json', bytes: Buffer.from(JSON.stringify(longCond)) }), { code: 'too_large', message: /limit: condition length/ });
+  await t.rejects(parseQuestionnaire({ fileName: 'x.json', bytes: Buffer.from(JSON.stringify(longCond)) }), {
+    code: 'too_large',
+    message: /limit: condition length/,
+  });
 });

@@ -17,7 +17,12 @@ export async function testApp(t: Test, opts: TestAppOptions = {}): Promise<App> 
   const dataDir = t.testdir({});
   const { database, drop } = await freshDatabase();
   // Load shedding off unless a test asks for it: a busy CI machine is not an overloaded server.
-  const config = defaultConfig({ dataDir, seedDemo: false, pressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, retryAfterSeconds: 10 }, ...opts.config });
+  const config = defaultConfig({
+    dataDir,
+    seedDemo: false,
+    pressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, retryAfterSeconds: 10 },
+    ...opts.config,
+  });
   // Fill batches are drafted on this thread: work in worker threads reports no coverage. The pool
   // path gives the same answers (fill-scale.test.ts), and apps built without testApp use it.
   const app = await buildApp({ config, database, logger: false, clock: opts.clock, ...opts.options, jobs: { pool: undefined, ...opts.options?.jobs } });
@@ -32,7 +37,15 @@ export async function testApp(t: Test, opts: TestAppOptions = {}): Promise<App> 
 export function manualClock(start = new Date('2026-06-01T12:00:00Z')) {
   let now = start.getTime();
   const clock: Clock = () => new Date(now);
-  return { clock, advance: (ms: number) => { now += ms; }, set: (d: Date) => { now = d.getTime(); } };
+  return {
+    clock,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    set: (d: Date) => {
+      now = d.getTime();
+    },
+  };
 }
 
 let counter = 0;
@@ -80,7 +93,11 @@ export async function wholeQuestionnaire(app: App, headers: Record<string, strin
   let cursor: string | null = null;
   let summary: any;
   do {
-    const res: { statusCode: number; body: string; json(): any } = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=200${query ? `&${query}` : ''}${cursor ? `&cursor=${cursor}` : ''}`, headers });
+    const res: { statusCode: number; body: string; json(): any } = await app.inject({
+      method: 'GET',
+      url: `/api/v1/questionnaires/${id}?limit=200${query ? `&${query}` : ''}${cursor ? `&cursor=${cursor}` : ''}`,
+      headers,
+    });
     if (res.statusCode !== 200) throw new Error(`GET /questionnaires/${id}: ${res.statusCode} ${res.body}`);
     const body: any = res.json();
     summary ??= body;

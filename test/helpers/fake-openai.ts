@@ -56,54 +56,67 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
 
   const server = http.createServer((req, res) => {
     let raw = '';
-    req.setEncoding('utf8').on('data', (c) => { raw += c; }).on('end', () => {
-      const send = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      };
-      let body: any;
-      try { body = JSON.parse(raw); } catch { return send(400, { error: { message: 'invalid JSON' } }); }
-      const url = req.url ?? '';
-      requests.push({ path: url, body });
-      if (req.headers.authorization === undefined) return send(401, { error: { message: 'no key' } });
-      if (req.method === 'POST' && url.endsWith('/embeddings')) {
-        embeddingCalls++;
-        const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
-        const used = inputs.reduce((n, s) => n + tokens(s), 0);
-        tokenCount += used;
-        return send(200, {
-          object: 'list', model: body.model,
-          data: inputs.map((text, index) => {
-            const v = fakeEmbedding(text);
-            return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? Buffer.from(v.buffer).toString('base64') : Array.from(v) };
-          }),
-          usage: { prompt_tokens: used, total_tokens: used },
-        });
-      }
-      if (req.method === 'POST' && url.endsWith('/chat/completions')) {
-        calls++;
-        if (behaviour.chatStatus) return send(behaviour.chatStatus, { error: { message: 'fake failure' } });
-        const user = [...body.messages].reverse().find((m: { role: string }) => m.role === 'user');
-        const payload = JSON.parse(user.content) as { questions: Array<{ id: string; text: string; sources: Array<{ id: string; text: string }> }> };
-        const answers = payload.questions.map((q) => {
-          const first = q.sources[0];
-          return {
-            id: q.id,
-            text: behaviour.text ?? (first ? `In short: ${first.text.split('. ')[0]!.replace(/\.$/, '')}.` : 'No source covers this question.'),
-            citations: [...(first ? [first.id] : []), ...(behaviour.extraCitation ? [behaviour.extraCitation] : [])],
-          };
-        });
-        const content = JSON.stringify({ answers });
-        const prompt = body.messages.reduce((n: number, m: { content: string }) => n + tokens(m.content), 0);
-        const completion = tokens(content);
-        tokenCount += prompt + completion;
-        return send(200, {
-          id: `chatcmpl-${calls}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content, refusal: null } }],
-          usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
-        });
-      }
-      return send(404, { error: { message: `no route ${req.method} ${url}` } });
-    });
+    req
+      .setEncoding('utf8')
+      .on('data', (c) => {
+        raw += c;
+      })
+      .on('end', () => {
+        const send = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        };
+        let body: any;
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return send(400, { error: { message: 'invalid JSON' } });
+        }
+        const url = req.url ?? '';
+        requests.push({ path: url, body });
+        if (req.headers.authorization === undefined) return send(401, { error: { message: 'no key' } });
+        if (req.method === 'POST' && url.endsWith('/embeddings')) {
+          embeddingCalls++;
+          const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
+          const used = inputs.reduce((n, s) => n + tokens(s), 0);
+          tokenCount += used;
+          return send(200, {
+            object: 'list',
+            model: body.model,
+            data: inputs.map((text, index) => {
+              const v = fakeEmbedding(text);
+              return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? Buffer.from(v.buffer).toString('base64') : Array.from(v) };
+            }),
+            usage: { prompt_tokens: used, total_tokens: used },
+          });
+        }
+        if (req.method === 'POST' && url.endsWith('/chat/completions')) {
+          calls++;
+          if (behaviour.chatStatus) return send(behaviour.chatStatus, { error: { message: 'fake failure' } });
+          const user = [...body.messages].reverse().find((m: { role: string }) => m.role === 'user');
+          const payload = JSON.parse(user.content) as { questions: Array<{ id: string; text: string; sources: Array<{ id: string; text: string }> }> };
+          const answers = payload.questions.map((q) => {
+            const first = q.sources[0];
+            return {
+              id: q.id,
+              text: behaviour.text ?? (first ? `In short: ${first.text.split('. ')[0]!.replace(/\.$/, '')}.` : 'No source covers this question.'),
+              citations: [...(first ? [first.id] : []), ...(behaviour.extraCitation ? [behaviour.extraCitation] : [])],
+            };
+          });
+          const content = JSON.stringify({ answers });
+          const prompt = body.messages.reduce((n: number, m: { content: string }) => n + tokens(m.content), 0);
+          const completion = tokens(content);
+          tokenCount += prompt + completion;
+          return send(200, {
+            id: `chatcmpl-${calls}`,
+            object: 'chat.completion',
+            created: Math.floor(Date.now() / 1000),
+            model: body.model,
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content, refusal: null } }],
+            usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+          });
+        }
+        return send(404, { error: { message: `no route ${req.method} ${url}` } });
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -112,7 +125,16 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     requests,
     behaviour,
     usage: () => ({ calls, embeddingCalls, tokens: tokenCount }),
-    reset: () => { calls = 0; embeddingCalls = 0; tokenCount = 0; requests.length = 0; },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    reset: () => {
+      calls = 0;
+      embeddingCalls = 0;
+      tokenCount = 0;
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

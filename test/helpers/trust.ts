@@ -13,7 +13,12 @@ export async function prospectGrant(app: App, tenant: Tenant, prospect = { name:
   const created = await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...tenant.auth, ...doc.headers }, payload: doc.payload });
   if (created.statusCode !== 201) throw new Error(`document: ${created.statusCode} ${created.body}`);
   const req = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${tenant.slug}/access-requests`, payload: { ...prospect, ndaAccepted: true } });
-  const approved = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${req.json().id}/approve`, headers: tenant.auth, payload: { expiresInDays: 7 } });
+  const approved = await app.inject({
+    method: 'POST',
+    url: `/api/v1/access-requests/${req.json().id}/approve`,
+    headers: tenant.auth,
+    payload: { expiresInDays: 7 },
+  });
   if (approved.statusCode !== 200) throw new Error(`approve: ${approved.statusCode} ${approved.body}`);
   const grant = approved.json() as { grantId: string; url: string; expiresAt: string };
   return { grant, base: new URL(grant.url).pathname };

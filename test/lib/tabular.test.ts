@@ -26,8 +26,14 @@ t.test('neutralize: every line start, reversibly', async (t) => {
 });
 
 t.test('toCsv: a field with a line break is quoted and its lines neutralized', async (t) => {
-  const cols: Column<{ ref: string; text: string }>[] = [{ header: 'ref', value: (r) => r.ref }, { header: 'text', value: (r) => r.text }];
-  const body = toCsv(cols, [{ ref: 'Q1', text: EVIL }, { ref: 'Q2', text: 'cr\ronly' }]);
+  const cols: Column<{ ref: string; text: string }>[] = [
+    { header: 'ref', value: (r) => r.ref },
+    { header: 'text', value: (r) => r.text },
+  ];
+  const body = toCsv(cols, [
+    { ref: 'Q1', text: EVIL },
+    { ref: 'Q2', text: 'cr\ronly' },
+  ]);
   t.match(body, /"Do you encrypt data at rest\?\n'=cmd/, 'quoted, and the second line starts with an apostrophe');
   t.match(body, /"cr\ronly"/, 'a lone CR is quoted too');
   const rows = records(body);
@@ -49,7 +55,18 @@ t.test('exports: questionnaire, SoA and responsibility matrix CSVs', async (t) =
     for (const line of physicalLines(body)) t.notOk(FORMULA_LINE.test(line), `${name}: no line starts a formula: ${JSON.stringify(line.slice(0, 60))}`);
   };
 
-  const q = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'evil', questions: [{ ref: 'Q1', text: EVIL }, { ref: 'Q2', text: 'Do you use MFA?' }] } });
+  const q = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: a.auth,
+    payload: {
+      name: 'evil',
+      questions: [
+        { ref: 'Q1', text: EVIL },
+        { ref: 'Q2', text: 'Do you use MFA?' },
+      ],
+    },
+  });
   t.equal(q.statusCode, 201, q.body);
   const qcsv = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${q.json().id}/export?format=csv`, headers: a.auth });
   t.equal(qcsv.statusCode, 200);
@@ -57,8 +74,17 @@ t.test('exports: questionnaire, SoA and responsibility matrix CSVs', async (t) =
   check('questionnaire', qcsv.body);
 
   const put = await app.inject({
-    method: 'PUT', url: '/api/v1/controls/CLD.6.3.1', headers: a.auth,
-    payload: { applicable: true, status: 'implemented', responsibility: 'shared', implementation: `We do.\n=cmd|' /C calc'!A0`, providerStatement: 'We publish it.\r\n+1+1', customerStatement: 'Customers\r@SUM(1)' },
+    method: 'PUT',
+    url: '/api/v1/controls/CLD.6.3.1',
+    headers: a.auth,
+    payload: {
+      applicable: true,
+      status: 'implemented',
+      responsibility: 'shared',
+      implementation: `We do.\n=cmd|' /C calc'!A0`,
+      providerStatement: 'We publish it.\r\n+1+1',
+      customerStatement: 'Customers\r@SUM(1)',
+    },
   });
   t.equal(put.statusCode, 200, put.body);
   const soa = await app.inject({ method: 'GET', url: '/api/v1/reports/soa?format=csv', headers: a.auth });
@@ -70,5 +96,10 @@ t.test('exports: questionnaire, SoA and responsibility matrix CSVs', async (t) =
   const raci = await app.inject({ method: 'GET', url: '/api/v1/reports/responsibility-matrix?format=csv', headers: a.auth });
   t.equal(raci.statusCode, 200);
   check('RACI', raci.body);
-  t.ok(records(raci.body).find((r) => r[1] === 'CLD.6.3.1')!.includes("We publish it.\r\n'+1+1"), 'RACI: the field stays one cell');
+  t.ok(
+    records(raci.body)
+      .find((r) => r[1] === 'CLD.6.3.1')!
+      .includes("We publish it.\r\n'+1+1"),
+    'RACI: the field stays one cell',
+  );
 });

@@ -10,10 +10,14 @@ const flip = (s: string, at: number) => s.slice(0, at) + (s[at] === 'A' ? 'B' : 
 t.test('unknown query parameters on /api/v1 are a 400 naming them', async (t) => {
   const app = await testApp(t);
   // A route with an array-typed parameter, to show repeated parameters still work where declared.
-  app.get('/api/v1/test-array', {
-    config: { public: true },
-    schema: { querystring: Type.Object({ status: Type.Optional(Type.Array(Type.String())) }) },
-  }, async (req) => ({ status: (req.query as { status?: string[] }).status ?? [] }));
+  app.get(
+    '/api/v1/test-array',
+    {
+      config: { public: true },
+      schema: { querystring: Type.Object({ status: Type.Optional(Type.Array(Type.String())) }) },
+    },
+    async (req) => ({ status: (req.query as { status?: string[] }).status ?? [] }),
+  );
   const a = await signup(app);
   const get = (url: string) => app.inject({ method: 'GET', url, headers: a.auth });
 
@@ -35,7 +39,11 @@ t.test('unknown query parameters on /api/v1 are a 400 naming them', async (t) =>
 
   const two = await get('/api/v1/evidence?limit=2&stauts=valid&sort=asc');
   t.equal(two.statusCode, 400);
-  t.same(two.json().errors.map((e: { field: string }) => e.field), ['querystring/stauts', 'querystring/sort'], 'each unknown one, not the declared limit');
+  t.same(
+    two.json().errors.map((e: { field: string }) => e.field),
+    ['querystring/stauts', 'querystring/sort'],
+    'each unknown one, not the declared limit',
+  );
   t.match(two.json().detail, /unknown query parameters stauts, sort/);
 
   const plain = await get('/api/v1/me');
@@ -109,9 +117,14 @@ t.test('cursors are signed over their list and organization', async (t) => {
     t.equal(raw.statusCode, 400, 'the bare offset the service understands is not a cursor the API issued');
   });
 
-  t.test('a questionnaire\'s questions page across three pages, and only on that questionnaire', async (t) => {
+  t.test("a questionnaire's questions page across three pages, and only on that questionnaire", async (t) => {
     const create = async (name: string) => {
-      const r = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name, questions: [1, 2, 3, 4, 5].map((i) => ({ ref: `${name}-${i}`, text: `Do you encrypt backups ${i}?` })) } });
+      const r = await app.inject({
+        method: 'POST',
+        url: '/api/v1/questionnaires',
+        headers: a.auth,
+        payload: { name, questions: [1, 2, 3, 4, 5].map((i) => ({ ref: `${name}-${i}`, text: `Do you encrypt backups ${i}?` })) },
+      });
       t.equal(r.statusCode, 201);
       return r.json().id as string;
     };
@@ -158,7 +171,10 @@ t.test('cursors are signed over their list and organization', async (t) => {
     await bad(`/api/v1/evidence?cursor=${forged}`, a, 'signed with another key');
     const ok = await get(`/api/v1/evidence?limit=3&cursor=${issued}`);
     t.equal(ok.statusCode, 200, 'the issued one still works');
-    t.same(ok.json().items.map((e: { title: string }) => e.title), ['link 3', 'link 2', 'link 1']);
+    t.same(
+      ok.json().items.map((e: { title: string }) => e.title),
+      ['link 3', 'link 2', 'link 1'],
+    );
   });
 });
 
@@ -174,7 +190,7 @@ t.test('the cursor key is stable across restarts and replicas', async (t) => {
   const pem = '-----BEGIN PRIVATE KEY-----\nshared by the replicas\n-----END PRIVATE KEY-----\n';
   const replicaA = await CursorSigner.open({ dir: t.testdir({}), pem });
   const replicaB = await CursorSigner.open({ dir: t.testdir({}), pem });
-  t.equal(replicaB.open(list, replicaA.sign(list, 'MTI')), 'MTI', 'replicas with the same JWT_PRIVATE_KEY accept each other\'s cursors');
+  t.equal(replicaB.open(list, replicaA.sign(list, 'MTI')), 'MTI', "replicas with the same JWT_PRIVATE_KEY accept each other's cursors");
 });
 
 t.test('decodeCursor checks the shape of the key inside', async (t) => {

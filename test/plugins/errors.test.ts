@@ -32,7 +32,10 @@ t.test('one error contract', async (t) => {
     t.equal(r.json().code, 'internal');
     t.notMatch(r.body, /hunter2|postgres|stack|Error:/);
     t.match(r.json().detail, r.headers['x-request-id'] as string);
-    t.ok(logs.some((l) => l.includes('unhandled error') && l.includes(String(r.headers['x-request-id']))), 'the real error is in the log');
+    t.ok(
+      logs.some((l) => l.includes('unhandled error') && l.includes(String(r.headers['x-request-id']))),
+      'the real error is in the log',
+    );
   });
 
   t.test('domain errors keep their code', async (t) => {
@@ -95,27 +98,81 @@ t.test('NUL characters are a 400 naming the field; database errors are logged wi
     t.match(r.json().errors, [{ field, message: /NUL/ }], `${what}: names ${field}`);
   };
 
-  nul(await app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { organization: { name: 'Evil\u0000 Inc', slug: 'evil-nul' }, user: { email: 'o@evil-nul.example.com', password: PASSWORD } } }), 'body/organization/name', 'signup');
+  nul(
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/signup',
+      payload: { organization: { name: 'Evil\u0000 Inc', slug: 'evil-nul' }, user: { email: 'o@evil-nul.example.com', password: PASSWORD } },
+    }),
+    'body/organization/name',
+    'signup',
+  );
   nul(await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'a\u0000@b.example.com', password: PASSWORD } }), 'body/email', 'login');
-  nul(await app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: a.auth, payload: { url: 'https://hooks.example.com/in', events: ['control.updated'], description: 'x\u0000y' } }), 'body/description', 'webhook');
-  nul(await app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.1', headers: a.auth, payload: { applicable: true, status: 'implemented', responsibility: 'provider', implementation: 'ok', owner: 'a\u0000' } }), 'body/owner', 'control answer');
-  nul(await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'q', questions: [{ text: 'fine?' }, { text: 'not\u0000 fine?' }] } }), 'body/questions/1/text', 'nested array');
-  nul(await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'q', questions: [{ text: 'x', 'k\u0000': 1 }] } }), 'body/questions/0/k\\u0000', 'an object key');
-  nul(await app.inject({ method: 'GET', url: '/api/v1/frameworks/iso27001-2022/controls?q=access%00control', headers: a.auth }), 'querystring/q', 'query string');
+  nul(
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      headers: a.auth,
+      payload: { url: 'https://hooks.example.com/in', events: ['control.updated'], description: 'x\u0000y' },
+    }),
+    'body/description',
+    'webhook',
+  );
+  nul(
+    await app.inject({
+      method: 'PUT',
+      url: '/api/v1/controls/A.5.1',
+      headers: a.auth,
+      payload: { applicable: true, status: 'implemented', responsibility: 'provider', implementation: 'ok', owner: 'a\u0000' },
+    }),
+    'body/owner',
+    'control answer',
+  );
+  nul(
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/questionnaires',
+      headers: a.auth,
+      payload: { name: 'q', questions: [{ text: 'fine?' }, { text: 'not\u0000 fine?' }] },
+    }),
+    'body/questions/1/text',
+    'nested array',
+  );
+  nul(
+    await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'q', questions: [{ text: 'x', 'k\u0000': 1 }] } }),
+    'body/questions/0/k\\u0000',
+    'an object key',
+  );
+  nul(
+    await app.inject({ method: 'GET', url: '/api/v1/frameworks/iso27001-2022/controls?q=access%00control', headers: a.auth }),
+    'querystring/q',
+    'query string',
+  );
   nul(await app.inject({ method: 'GET', url: '/api/v1/controls/A.5.1%00', headers: a.auth }), 'params/ref', 'path parameter');
   const doc = multipart({ title: 'Policy\u0000', visibility: 'public' }, [{ filename: 'p.txt', content: 'text', contentType: 'text/plain' }]);
-  nul(await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload }), 'body/title', 'multipart text field');
+  nul(
+    await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload }),
+    'body/title',
+    'multipart text field',
+  );
 
   t.test('the public access-request route', async (t) => {
     t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
     const url = `/api/v1/public/trust/${a.slug}/access-requests`;
     const r = await app.inject({ method: 'POST', url, payload: { name: 'Pat\u0000', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
     nul(r, 'body/name', 'access request');
-    t.equal((await app.inject({ method: 'POST', url, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } })).statusCode, 201, 'a clean one still works');
+    t.equal(
+      (await app.inject({ method: 'POST', url, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } })).statusCode,
+      201,
+      'a clean one still works',
+    );
   });
 
   t.test('a database error: a bare 500, and a log line with the SQLSTATE but no parameter', async (t) => {
-    for (const [url, code] of [['/test/db-insert', /^22/], ['/test/db-cast', /^22P02$/]] as const) {
+    for (const [url, code] of [
+      ['/test/db-insert', /^22/],
+      ['/test/db-cast', /^22P02$/],
+    ] as const) {
       const before = logs.length;
       const r = await app.inject({ method: 'POST', url });
       t.equal(r.statusCode, 500);
@@ -129,12 +186,16 @@ t.test('NUL characters are a 400 naming the field; database errors are logged wi
       t.match(entry.err.stack, /\bat /, 'where it happened is kept');
     }
     const all = logs.join('\n');
-    for (const secret of ['TOPSECRETHASHVALUE', 'TOPSECRETWEBHOOKSECRET', 'scrypt$', 'whsec_', 'params:']) t.notOk(all.includes(secret), `no "${secret}" in the log`);
+    for (const secret of ['TOPSECRETHASHVALUE', 'TOPSECRETWEBHOOKSECRET', 'scrypt$', 'whsec_', 'params:'])
+      t.notOk(all.includes(secret), `no "${secret}" in the log`);
   });
 
   t.test('the logger serializer sanitizes database errors logged anywhere (background work too)', async (t) => {
     const before = logs.length;
-    const err = await app.database.db.execute(sql`select ${WHSEC}::int as n`).then(() => undefined, (e: unknown) => e);
+    const err = await app.database.db.execute(sql`select ${WHSEC}::int as n`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(err, 'the query failed');
     app.log.error({ err }, 'background job failed');
     const line = logs.slice(before).join('\n');

@@ -42,7 +42,8 @@ t.test('Idempotency-Key', async (t) => {
   });
 
   t.test('a refusal by the service is remembered', async (t) => {
-    const add = () => app.inject({ method: 'POST', url: '/api/v1/members', headers: { ...a.auth, 'idempotency-key': 'key-4' }, payload: { email: a.email, role: 'viewer' } });
+    const add = () =>
+      app.inject({ method: 'POST', url: '/api/v1/members', headers: { ...a.auth, 'idempotency-key': 'key-4' }, payload: { email: a.email, role: 'viewer' } });
     const r = await add();
     t.equal(r.statusCode, 409, 'already a member');
     const again = await add();
@@ -59,7 +60,8 @@ t.test('Idempotency-Key', async (t) => {
 
   t.test('multipart uploads too', async (t) => {
     const body = multipart({ title: 'Pentest summary' }, [{ filename: 'p.txt', content: 'findings: none critical' }]);
-    const send = () => app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, ...body.headers, 'idempotency-key': 'upload-1' }, payload: body.payload });
+    const send = () =>
+      app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, ...body.headers, 'idempotency-key': 'upload-1' }, payload: body.payload });
     const one = await send();
     const two = await send();
     t.equal(one.statusCode, 201, one.body);
@@ -67,7 +69,12 @@ t.test('Idempotency-Key', async (t) => {
     const list = await app.inject({ method: 'GET', url: '/api/v1/evidence', headers: a.auth });
     t.equal(list.json().items.length, 1);
     const other = multipart({ title: 'Pentest summary' }, [{ filename: 'p.txt', content: 'different bytes' }]);
-    const conflict = await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, ...other.headers, 'idempotency-key': 'upload-1' }, payload: other.payload });
+    const conflict = await app.inject({
+      method: 'POST',
+      url: '/api/v1/evidence',
+      headers: { ...a.auth, ...other.headers, 'idempotency-key': 'upload-1' },
+      payload: other.payload,
+    });
     t.equal(conflict.statusCode, 422);
   });
 
@@ -88,7 +95,12 @@ t.test('multipart retries are keyed by their fields and files, not by their byte
   const send = (url: string, body: Body, key: string) =>
     app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { ...a.auth, ...body.headers, 'idempotency-key': key }, payload: body.payload });
   const keyRows = async (key: string) =>
-    (await app.database.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, key)))).length;
+    (
+      await app.database.db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, key)))
+    ).length;
 
   t.test('evidence: a new boundary and another field order replay the first answer', async (t) => {
     const file = { filename: 'pentest.txt', content: 'findings: none critical', contentType: 'text/plain' };
@@ -108,8 +120,14 @@ t.test('multipart retries are keyed by their fields and files, not by their byte
     t.equal(list.json().items.length, 1, 'created once');
 
     for (const [what, body] of [
-      ['another file', multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [{ ...file, content: 'findings: one critical' }], { boundary: '----x1' })],
-      ['another file name', multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [{ ...file, filename: 'pentest-2.txt' }], { boundary: '----x2' })],
+      [
+        'another file',
+        multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [{ ...file, content: 'findings: one critical' }], { boundary: '----x1' }),
+      ],
+      [
+        'another file name',
+        multipart({ title: 'Pentest summary', controls: ['A.8.8', 'A.5.1'] }, [{ ...file, filename: 'pentest-2.txt' }], { boundary: '----x2' }),
+      ],
       ['another field value', multipart({ title: 'Pentest summary (v2)', controls: ['A.8.8', 'A.5.1'] }, [file], { boundary: '----x3' })],
       ['a field fewer', multipart({ title: 'Pentest summary', controls: 'A.8.8' }, [file], { boundary: '----x4' })],
     ] as const) {
@@ -129,7 +147,11 @@ t.test('multipart retries are keyed by their fields and files, not by their byte
     t.equal(two.statusCode, 201);
     t.equal(two.headers['idempotent-replayed'], 'true');
     t.equal(two.json().id, one.json().id);
-    const other = await send('/documents', multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ ...file, content: 'SOC 2 type II report, period 2026' }], { boundary: 'doc-boundary-c' }), 'doc-1');
+    const other = await send(
+      '/documents',
+      multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ ...file, content: 'SOC 2 type II report, period 2026' }], { boundary: 'doc-boundary-c' }),
+      'doc-1',
+    );
     t.equal(other.statusCode, 422);
     t.equal(other.json().code, 'idempotency_conflict');
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/documents', headers: a.auth })).json().items.length, 1, 'created once');
@@ -169,7 +191,12 @@ t.test('multipart retries are keyed by their fields and files, not by their byte
   });
 
   t.test('a multipart body its route ignores is read and keyed all the same', async (t) => {
-    const q = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: a.auth, payload: { name: 'Q', questions: [{ text: 'Do you encrypt data at rest?' }] } });
+    const q = await app.inject({
+      method: 'POST',
+      url: '/api/v1/questionnaires',
+      headers: a.auth,
+      payload: { name: 'Q', questions: [{ text: 'Do you encrypt data at rest?' }] },
+    });
     t.equal(q.statusCode, 201, q.body);
     const url = `/questionnaires/${q.json().id}/fill`;
     const one = await send(url, multipart({ note: 'please' }, [], { boundary: 'fill-a' }), 'fill-1');
@@ -205,7 +232,11 @@ t.test('shown-once secrets are never stored in plaintext; replays still answer t
   t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } })).statusCode, 200);
   const doc = multipart({ title: 'SOC 2 report', visibility: 'nda' }, [{ filename: 'soc2.txt', content: 'report', contentType: 'text/plain' }]);
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...doc.headers }, payload: doc.payload })).statusCode, 201);
-  const request = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${a.slug}/access-requests`, payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true } });
+  const request = await app.inject({
+    method: 'POST',
+    url: `/api/v1/public/trust/${a.slug}/access-requests`,
+    payload: { name: 'Pat', email: 'pat@buyer.example.com', company: 'Buyer', ndaAccepted: true },
+  });
   t.equal(request.statusCode, 201, request.body);
   const hook = await post('/webhooks', 'hook', { url: 'https://hooks.example.com/in', events: ['control.updated'] });
   t.equal(hook.statusCode, 201, hook.body);
@@ -241,7 +272,10 @@ t.test('shown-once secrets are never stored in plaintext; replays still answer t
   t.test('an answer sealed under another server secret is a clear 409, and nothing runs twice', async (t) => {
     const row = rows.find((r) => r.key === 'api-key')!;
     const foreign = new ReplaySealer('another server').seal(row.responseBody!, `${row.orgId}\n${row.key}\n${row.principal}`);
-    await app.database.db.update(idempotencyKeys).set({ responseBody: foreign }).where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, 'api-key')));
+    await app.database.db
+      .update(idempotencyKeys)
+      .set({ responseBody: foreign })
+      .where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, 'api-key')));
     const r = await post('/api-keys', 'api-key', { name: 'crm', role: 'viewer' });
     t.equal(r.statusCode, 409);
     t.equal(r.json().code, 'conflict');
@@ -252,7 +286,10 @@ t.test('shown-once secrets are never stored in plaintext; replays still answer t
 
   t.test("a sealed answer does not open under another row's key", async (t) => {
     const hookRow = rows.find((r) => r.key === 'hook')!;
-    await app.database.db.update(idempotencyKeys).set({ responseBody: hookRow.responseBody }).where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, 'invite')));
+    await app.database.db
+      .update(idempotencyKeys)
+      .set({ responseBody: hookRow.responseBody })
+      .where(and(eq(idempotencyKeys.orgId, a.orgId), eq(idempotencyKeys.key, 'invite')));
     const r = await post('/members', 'invite', { email: 'new@outside.example.com', role: 'viewer' });
     t.equal(r.statusCode, 409);
     t.notOk(r.body.includes(secrets[1]!), 'the webhook secret is not shown');
@@ -262,9 +299,14 @@ t.test('shown-once secrets are never stored in plaintext; replays still answer t
 t.test('expired rows are swept: in bounded batches, and periodically', async (t) => {
   const setup = async (t: Test, sweepEvery: number) => {
     const time = manualClock();
-    const app = await testApp(t, { clock: time.clock, config: { auth: { accessTokenTtlSeconds: 7 * 24 * 3600 } }, options: { idempotencySweepIntervalMs: sweepEvery } });
+    const app = await testApp(t, {
+      clock: time.clock,
+      config: { auth: { accessTokenTtlSeconds: 7 * 24 * 3600 } },
+      options: { idempotencySweepIntervalMs: sweepEvery },
+    });
     const a = await signup(app);
-    const post = (key: string) => app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { ...a.auth, 'idempotency-key': key }, payload: { name: key, role: 'viewer' } });
+    const post = (key: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { ...a.auth, 'idempotency-key': key }, payload: { name: key, role: 'viewer' } });
     const keys = async () => (await app.database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.orgId, a.orgId))).map((r) => r.key).sort();
     for (let i = 0; i < 5; i++) t.equal((await post(`old-${i}`)).statusCode, 201);
     time.advance(23 * 3600_000);
@@ -293,13 +335,16 @@ t.test('expired rows are swept: in bounded batches, and periodically', async (t)
 t.test('cursor pagination is stable while rows are inserted', async (t) => {
   const app = await testApp(t);
   const a = await signup(app);
-  const create = (i: number) => app.inject({ method: 'POST', url: '/api/v1/evidence', headers: a.auth, payload: { title: `link ${i}`, url: `https://example.com/${i}` } });
+  const create = (i: number) =>
+    app.inject({ method: 'POST', url: '/api/v1/evidence', headers: a.auth, payload: { title: `link ${i}`, url: `https://example.com/${i}` } });
   for (let i = 0; i < 7; i++) await create(i);
   const seen: string[] = [];
   let cursor: string | null = null;
   let inserted = 100;
   do {
-    const page: { items: { id: string; title: string }[]; nextCursor: string | null } = (await app.inject({ method: 'GET', url: `/api/v1/evidence?limit=3${cursor ? `&cursor=${cursor}` : ''}`, headers: a.auth })).json();
+    const page: { items: { id: string; title: string }[]; nextCursor: string | null } = (
+      await app.inject({ method: 'GET', url: `/api/v1/evidence?limit=3${cursor ? `&cursor=${cursor}` : ''}`, headers: a.auth })
+    ).json();
     seen.push(...page.items.map((e) => e.title));
     cursor = page.nextCursor;
     await create(inserted++); // a concurrent writer adds rows between pages

@@ -15,7 +15,9 @@ async function overload(app: App, chunkMs = 150, limitMs = 10_000): Promise<void
   while (!app.isUnderPressure()) {
     if (Date.now() - start > limitMs) throw new Error('the sampler never saw the lag');
     const until = Date.now() + chunkMs;
-    while (Date.now() < until) { /* busy: the lag under test */ }
+    while (Date.now() < until) {
+      /* busy: the lag under test */
+    }
     await yieldLoop();
   }
 }
@@ -80,10 +82,11 @@ t.test('both limits at 0 turn shedding off', async (t) => {
 
 t.test('configuration', async (t) => {
   t.same(loadConfig({}).pressure, { maxEventLoopDelayMs: 1000, maxEventLoopUtilization: 0, retryAfterSeconds: 10 }, 'defaults');
-  t.same(
-    loadConfig({ MAX_EVENT_LOOP_DELAY_MS: '0', MAX_EVENT_LOOP_UTILIZATION: '0.9', PRESSURE_RETRY_AFTER_SECONDS: '30' }).pressure,
-    { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0.9, retryAfterSeconds: 30 },
-  );
+  t.same(loadConfig({ MAX_EVENT_LOOP_DELAY_MS: '0', MAX_EVENT_LOOP_UTILIZATION: '0.9', PRESSURE_RETRY_AFTER_SECONDS: '30' }).pressure, {
+    maxEventLoopDelayMs: 0,
+    maxEventLoopUtilization: 0.9,
+    retryAfterSeconds: 30,
+  });
   try {
     loadConfig({ MAX_EVENT_LOOP_DELAY_MS: '-5', MAX_EVENT_LOOP_UTILIZATION: '1.5', PRESSURE_RETRY_AFTER_SECONDS: 'soon' });
     t.fail('should throw');

@@ -26,7 +26,11 @@ t.test('authenticated routes: one budget per credential, with headers', async (t
   t.equal(limited.headers['x-ratelimit-remaining'], '0');
   const retryAfter = Number(limited.headers['retry-after']);
   t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After in seconds (${retryAfter})`);
-  t.match(limited.json().detail, new RegExp(`^rate limit of 4 requests per 1 minute exceeded; retry after ${retryAfter} seconds?$`), 'the window, then when to retry');
+  t.match(
+    limited.json().detail,
+    new RegExp(`^rate limit of 4 requests per 1 minute exceeded; retry after ${retryAfter} seconds?$`),
+    'the window, then when to retry',
+  );
 
   const other = await get('/api/v1/controls', b.auth);
   t.equal(other.statusCode, 200, 'another organization from the same address has its own budget');
@@ -36,7 +40,7 @@ t.test('authenticated routes: one budget per credential, with headers', async (t
   const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: b.email, password: PASSWORD } });
   t.equal(login.statusCode, 200, login.body);
   const sameUserNewToken = await get('/api/v1/controls', { authorization: `Bearer ${login.json().accessToken}` });
-  t.equal(sameUserNewToken.headers['x-ratelimit-remaining'], '2', 'a new token of the same user shares the user\'s budget');
+  t.equal(sameUserNewToken.headers['x-ratelimit-remaining'], '2', "a new token of the same user shares the user's budget");
 
   const anonymous = await get('/api/v1/controls', {});
   t.equal(anonymous.statusCode, 401);

@@ -8,7 +8,12 @@ import { FsBlobStore } from '../../src/lib/storage.js';
 const DATA = path.resolve('..', 'shared', 'data');
 const RUN = 8;
 
-const words = (s: string) => s.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').split(/\s+/).filter(Boolean);
+const words = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]+/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
 
 function* strings(v: unknown, key?: string): Generator<[string | undefined, string]> {
   if (typeof v === 'string') yield [key, v];
@@ -17,8 +22,7 @@ function* strings(v: unknown, key?: string): Generator<[string | undefined, stri
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 t.test('no sentence of the reference material is in seeds/ (titles used as names are allowed)', async (t) => {
@@ -28,7 +32,9 @@ t.test('no sentence of the reference material is in seeds/ (titles used as names
     for (let i = 0; i + RUN <= w.length; i++) reference.add(w.slice(i, i + RUN).join(' '));
   }
   t.ok(reference.size > 100_000, `reference runs indexed: ${reference.size}`);
-  const seeds = filesUnder(SEEDS_DIR).filter((f) => f.endsWith('.json')).map((f) => ({ f, data: JSON.parse(fs.readFileSync(f, 'utf8')) as unknown }));
+  const seeds = filesUnder(SEEDS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ f, data: JSON.parse(fs.readFileSync(f, 'utf8')) as unknown }));
   // Official titles may be named anywhere (e.g. "A.8.14 (Redundancy of ...)"): blank them out first.
   const titles = [...new Set(seeds.flatMap(({ data }) => [...strings(data)].filter(([k]) => k === 'title').map(([, v]) => v.toLowerCase())))]
     .filter((x) => words(x).length >= 3)
@@ -60,17 +66,35 @@ t.test('demo organization: seeded once, every control answered', async (t) => {
   const controls = await app.inject({ method: 'GET', url: '/api/v1/controls?limit=500', headers: auth });
   const items = controls.json().items as { ref: string; version: number; status: string; applicable: boolean }[];
   t.equal(items.length, 100, '93 Annex A + 7 CLD');
-  t.ok(items.every((c) => c.version === 1), 'the second seed run changed nothing');
-  t.ok(items.some((c) => c.status !== 'implemented'), 'honest gaps');
-  t.ok(items.some((c) => !c.applicable), 'documented exclusions');
+  t.ok(
+    items.every((c) => c.version === 1),
+    'the second seed run changed nothing',
+  );
+  t.ok(
+    items.some((c) => c.status !== 'implemented'),
+    'honest gaps',
+  );
+  t.ok(
+    items.some((c) => !c.applicable),
+    'documented exclusions',
+  );
   const report = await app.inject({ method: 'GET', url: '/api/v1/reports/soc2', headers: auth });
   const covered = report.json().criteria.filter((c: { coverage: number }) => c.coverage > 0).length;
   t.ok(covered >= 55, `demo covers most criteria (${covered}/61)`);
   const evidence = await app.inject({ method: 'GET', url: '/api/v1/evidence?limit=100', headers: auth });
   t.ok(evidence.json().items.length >= 12, 'evidence metadata');
-  t.ok(evidence.json().items.some((e: { status: string }) => e.status === 'expired'), 'an honest expired item');
+  t.ok(
+    evidence.json().items.some((e: { status: string }) => e.status === 'expired'),
+    'an honest expired item',
+  );
   const certs = await app.inject({ method: 'GET', url: '/api/v1/certifications', headers: auth });
-  t.same(certs.json().items.map((c: { kind: string }) => c.kind).sort(), ['iso27001', 'soc2_type2']);
+  t.same(
+    certs
+      .json()
+      .items.map((c: { kind: string }) => c.kind)
+      .sort(),
+    ['iso27001', 'soc2_type2'],
+  );
   const readiness = await app.inject({ method: 'GET', url: '/api/v1/reports/iso27017-readiness', headers: auth });
   t.equal(readiness.json().summary.cloudControls.answered, 7);
 });
@@ -90,6 +114,9 @@ t.test('catalog seeding is idempotent and reloads a changed file', async (t) => 
   t.same((await seedCatalogs(app.database.db, dir)).loaded, ['soc2-2017.json']);
   const { catalogControls } = await import('../../src/modules/catalog/tables.js');
   const { and, eq } = await import('drizzle-orm');
-  const [row] = await app.database.db.select().from(catalogControls).where(and(eq(catalogControls.frameworkId, 'soc2-2017'), eq(catalogControls.ref, 'CC1.1')));
+  const [row] = await app.database.db
+    .select()
+    .from(catalogControls)
+    .where(and(eq(catalogControls.frameworkId, 'soc2-2017'), eq(catalogControls.ref, 'CC1.1')));
   t.equal(row!.summary, 'Changed summary for the reload test.');
 });

@@ -21,7 +21,11 @@ export async function recordAudit(tx: Executor, ctx: Pick<TxContext, 'orgId' | '
 const CHUNK_ROWS = 1000;
 
 /** recordAudit for many entries (a bulk import), in one insert per thousand. */
-export async function recordAudits(tx: Executor, ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>, entries: readonly AuditEntry[]): Promise<void> {
+export async function recordAudits(
+  tx: Executor,
+  ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>,
+  entries: readonly AuditEntry[],
+): Promise<void> {
   const rows = entries.map((entry) => ({
     orgId: ctx.orgId,
     id: newId(),

@@ -32,7 +32,10 @@ export interface BlobOwner {
  * bytes came with this request) ends in the same transaction: from its commit the ref protects them.
  */
 export async function addBlobRef(tx: Executor, owner: BlobOwner, blob: { sha256: string; lease?: string | undefined }): Promise<void> {
-  await tx.insert(blobRefs).values({ ...owner, sha256: blob.sha256 }).onConflictDoNothing();
+  await tx
+    .insert(blobRefs)
+    .values({ ...owner, sha256: blob.sha256 })
+    .onConflictDoNothing();
   if (blob.lease) await tx.delete(blobLeases).where(eq(blobLeases.id, blob.lease));
 }
 
@@ -41,10 +44,17 @@ export async function addBlobRef(tx: Executor, owner: BlobOwner, blob: { sha256:
  * the owner; returns the hashes to collect once it has committed.
  */
 export async function dropBlobRefs(tx: Executor, owner: BlobOwner, sha256?: string): Promise<string[]> {
-  const rows = await tx.delete(blobRefs).where(and(
-    eq(blobRefs.orgId, owner.orgId), eq(blobRefs.ownerKind, owner.ownerKind), eq(blobRefs.ownerId, owner.ownerId),
-    sha256 ? eq(blobRefs.sha256, sha256) : undefined,
-  )).returning({ sha256: blobRefs.sha256 });
+  const rows = await tx
+    .delete(blobRefs)
+    .where(
+      and(
+        eq(blobRefs.orgId, owner.orgId),
+        eq(blobRefs.ownerKind, owner.ownerKind),
+        eq(blobRefs.ownerId, owner.ownerId),
+        sha256 ? eq(blobRefs.sha256, sha256) : undefined,
+      ),
+    )
+    .returning({ sha256: blobRefs.sha256 });
   return [...new Set(rows.map((r) => r.sha256))];
 }
 
@@ -70,7 +80,10 @@ export interface SweepResult {
 export class BlobService implements BlobStore {
   private stopping = false;
 
-  constructor(private readonly db: Db, readonly backend: BlobBackend) {}
+  constructor(
+    private readonly db: Db,
+    readonly backend: BlobBackend,
+  ) {}
 
   async put(source: Readable, maxBytes: number): Promise<StoredBlob> {
     const staged = await this.backend.stage(source, maxBytes);

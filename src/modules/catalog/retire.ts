@@ -45,11 +45,27 @@ export interface RetirementRecord {
 
 const ACTOR = 'system:catalog-migration';
 /** The answer fields, as a first write lists them in changed_fields. */
-const ANSWER_FIELDS = ['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'justification', 'owner', 'reviewDueAt', 'visibility', 'publicSummary'];
+const ANSWER_FIELDS = [
+  'applicable',
+  'status',
+  'implementation',
+  'responsibility',
+  'providerStatement',
+  'customerStatement',
+  'justification',
+  'owner',
+  'reviewDueAt',
+  'visibility',
+  'publicSummary',
+];
 const CHUNK = 1000;
 
 const keyOf = (framework: string, ref: string) => `${framework}:${ref}`;
-const textArray = (xs: readonly string[]): SQL => sql`array[${sql.join(xs.map((x) => sql`${x}`), sql`, `)}]::text[]`;
+const textArray = (xs: readonly string[]): SQL =>
+  sql`array[${sql.join(
+    xs.map((x) => sql`${x}`),
+    sql`, `,
+  )}]::text[]`;
 
 /**
  * Moves every organization's data off controls a catalog version drops, on the seeder's open
@@ -70,30 +86,55 @@ export async function retireControls(
 
   // Homes must exist and be answerable, or moved data would sit where no API reaches it.
   const wanted = input.controls.flatMap((c) => c.movedTo);
-  const existing = wanted.length === 0 ? [] : await tx.select({ frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, kind: catalogControls.kind })
-    .from(catalogControls).where(or(...wanted.map((w) => and(eq(catalogControls.frameworkId, w.framework), eq(catalogControls.ref, w.ref)))));
-  const live = new Set(existing.filter((c) => ANSWERABLE.some((a) => a.frameworkId === c.frameworkId && a.kinds.includes(c.kind))).map((c) => keyOf(c.frameworkId, c.ref)));
+  const existing =
+    wanted.length === 0
+      ? []
+      : await tx
+          .select({ frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, kind: catalogControls.kind })
+          .from(catalogControls)
+          .where(or(...wanted.map((w) => and(eq(catalogControls.frameworkId, w.framework), eq(catalogControls.ref, w.ref)))));
+  const live = new Set(
+    existing.filter((c) => ANSWERABLE.some((a) => a.frameworkId === c.frameworkId && a.kinds.includes(c.kind))).map((c) => keyOf(c.frameworkId, c.ref)),
+  );
   const homes = new Map(input.controls.map((c) => [c.ref, c.movedTo.filter((t) => live.has(keyOf(t.framework, t.ref)))]));
   const homeKeys = (ref: string) => (homes.get(ref) ?? []).map((t) => keyOf(t.framework, t.ref));
 
   const onRetired = and(eq(controlAnswers.frameworkId, fw), inArray(controlAnswers.ref, refs));
   const answers = await tx.select().from(controlAnswers).where(onRetired).for('update');
-  const versions = await tx.select({ orgId: controlAnswerVersions.orgId, ref: controlAnswerVersions.ref, n: sql<number>`count(*)::int` })
-    .from(controlAnswerVersions).where(and(eq(controlAnswerVersions.frameworkId, fw), inArray(controlAnswerVersions.ref, refs)))
+  const versions = await tx
+    .select({ orgId: controlAnswerVersions.orgId, ref: controlAnswerVersions.ref, n: sql<number>`count(*)::int` })
+    .from(controlAnswerVersions)
+    .where(and(eq(controlAnswerVersions.frameworkId, fw), inArray(controlAnswerVersions.ref, refs)))
     .groupBy(controlAnswerVersions.orgId, controlAnswerVersions.ref);
-  const evLinks = await tx.select().from(evidenceControls).where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
-  const libLinks = await tx.select().from(libraryEntryControls).where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
-  const overrides = await tx.select().from(crosswalkOverrides).where(or(
-    and(eq(crosswalkOverrides.fromFramework, fw), inArray(crosswalkOverrides.fromRef, refs)),
-    and(eq(crosswalkOverrides.toFramework, fw), inArray(crosswalkOverrides.toRef, refs)),
-  ));
-  const pages = await tx.select({ orgId: trustPages.orgId, controlRefs: trustPages.controlRefs }).from(trustPages)
-    .where(sql`${trustPages.controlRefs} ?| ${textArray(refs)}`).for('update');
-  const citations = ((await tx.execute(sql`
+  const evLinks = await tx
+    .select()
+    .from(evidenceControls)
+    .where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
+  const libLinks = await tx
+    .select()
+    .from(libraryEntryControls)
+    .where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
+  const overrides = await tx
+    .select()
+    .from(crosswalkOverrides)
+    .where(
+      or(
+        and(eq(crosswalkOverrides.fromFramework, fw), inArray(crosswalkOverrides.fromRef, refs)),
+        and(eq(crosswalkOverrides.toFramework, fw), inArray(crosswalkOverrides.toRef, refs)),
+      ),
+    );
+  const pages = await tx
+    .select({ orgId: trustPages.orgId, controlRefs: trustPages.controlRefs })
+    .from(trustPages)
+    .where(sql`${trustPages.controlRefs} ?| ${textArray(refs)}`)
+    .for('update');
+  const citations = (
+    (await tx.execute(sql`
     select q.org_id as "orgId", s->>'ref' as ref, count(*)::int as n
     from questionnaire_questions q, jsonb_array_elements(q.sources) s
     where s->>'kind' = 'control' and s->>'framework' = ${fw} and s->>'ref' = any(${textArray(refs)})
-    group by 1, 2`)) as unknown as { rows: Array<{ orgId: string; ref: string; n: number }> }).rows;
+    group by 1, 2`)) as unknown as { rows: Array<{ orgId: string; ref: string; n: number }> }
+  ).rows;
 
   const records = new Map<string, RetirementRecord>();
   const history = new Map<string, Record<string, unknown>>();
@@ -103,9 +144,21 @@ export async function retireControls(
     if (!r) {
       const c = byRef.get(ref)!;
       r = {
-        orgId, org: '', framework: fw, ref, title: c.title, catalogVersion: { from: input.fromVersion, to: input.toVersion }, reason: c.reason,
-        movedTo: homeKeys(ref), answer: null, answerVersionsKept: 0, evidenceLinks: { count: 0, movedTo: [] }, libraryLinks: { count: 0, movedTo: [] },
-        crosswalkOverridesKeptAsHistory: 0, trustPage: null, questionnaireCitationsKept: 0,
+        orgId,
+        org: '',
+        framework: fw,
+        ref,
+        title: c.title,
+        catalogVersion: { from: input.fromVersion, to: input.toVersion },
+        reason: c.reason,
+        movedTo: homeKeys(ref),
+        answer: null,
+        answerVersionsKept: 0,
+        evidenceLinks: { count: 0, movedTo: [] },
+        libraryLinks: { count: 0, movedTo: [] },
+        crosswalkOverridesKeptAsHistory: 0,
+        trustPage: null,
+        questionnaireCitationsKept: 0,
       };
       records.set(k, r);
       history.set(k, {});
@@ -118,11 +171,21 @@ export async function retireControls(
   const homeTargets = [...new Set(answers.flatMap((a) => homes.get(a.ref) ?? []).map((t) => keyOf(t.framework, t.ref)))];
   const taken = new Set<string>();
   if (orgIds.length > 0 && homeTargets.length > 0) {
-    const rows = await tx.select({ orgId: controlAnswers.orgId, frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref }).from(controlAnswers)
-      .where(and(inArray(controlAnswers.orgId, orgIds), or(...homeTargets.map((k) => {
-        const [f, r] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
-        return and(eq(controlAnswers.frameworkId, f), eq(controlAnswers.ref, r));
-      })))).for('update');
+    const rows = await tx
+      .select({ orgId: controlAnswers.orgId, frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref })
+      .from(controlAnswers)
+      .where(
+        and(
+          inArray(controlAnswers.orgId, orgIds),
+          or(
+            ...homeTargets.map((k) => {
+              const [f, r] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+              return and(eq(controlAnswers.frameworkId, f), eq(controlAnswers.ref, r));
+            }),
+          ),
+        ),
+      )
+      .for('update');
     for (const r of rows) taken.add(`${r.orgId}|${keyOf(r.frameworkId, r.ref)}`);
   }
   const movedAnswer = new Map<string, string>();
@@ -132,18 +195,32 @@ export async function retireControls(
     h.answer = { ...fields, reviewDueAt: a.reviewDueAt?.toISOString() ?? null, updatedAt: a.updatedAt.toISOString() };
     const home = (homes.get(a.ref) ?? []).find((t) => !taken.has(`${a.orgId}|${keyOf(t.framework, t.ref)}`));
     if (!home) {
-      r.answer = { outcome: 'kept_as_history', why: r.movedTo.length === 0 ? 'no corresponding answerable control' : `${r.movedTo.join(', ')} already answered` };
+      r.answer = {
+        outcome: 'kept_as_history',
+        why: r.movedTo.length === 0 ? 'no corresponding answerable control' : `${r.movedTo.join(', ')} already answered`,
+      };
       continue;
     }
-    const [{ last }] = await tx.select({ last: sql<number>`coalesce(max(${controlAnswerVersions.version}), 0)::int` }).from(controlAnswerVersions)
-      .where(and(eq(controlAnswerVersions.orgId, a.orgId), eq(controlAnswerVersions.frameworkId, home.framework), eq(controlAnswerVersions.ref, home.ref))) as [{ last: number }];
+    const [{ last }] = (await tx
+      .select({ last: sql<number>`coalesce(max(${controlAnswerVersions.version}), 0)::int` })
+      .from(controlAnswerVersions)
+      .where(
+        and(eq(controlAnswerVersions.orgId, a.orgId), eq(controlAnswerVersions.frameworkId, home.framework), eq(controlAnswerVersions.ref, home.ref)),
+      )) as [{ last: number }];
     const row = { ...a, frameworkId: home.framework, ref: home.ref, version: last + 1, updatedBy: ACTOR, updatedAt: now };
     await tx.insert(controlAnswers).values(row);
     const { orgId: _o2, frameworkId: _f2, ref: _r2, ...rest } = row;
     const snapshot: ControlAnswerSnapshot = { ...rest, reviewDueAt: row.reviewDueAt?.toISOString() ?? null, updatedAt: now.toISOString() };
     await tx.insert(controlAnswerVersions).values({
-      orgId: a.orgId, frameworkId: home.framework, ref: home.ref, version: row.version, snapshot,
-      changedFields: ANSWER_FIELDS, changedBy: ACTOR, changedAt: now, requestId,
+      orgId: a.orgId,
+      frameworkId: home.framework,
+      ref: home.ref,
+      version: row.version,
+      snapshot,
+      changedFields: ANSWER_FIELDS,
+      changedBy: ACTOR,
+      changedAt: now,
+      requestId,
     });
     taken.add(`${a.orgId}|${keyOf(home.framework, home.ref)}`);
     movedAnswer.set(`${a.orgId}|${a.ref}`, home.ref);
@@ -157,20 +234,28 @@ export async function retireControls(
     const { r, h } = record(l.orgId, l.ref);
     r.evidenceLinks.count++;
     r.evidenceLinks.movedTo = homeKeys(l.ref);
-    h.evidence = [...(h.evidence as string[] | undefined ?? []), l.evidenceId];
+    h.evidence = [...((h.evidence as string[] | undefined) ?? []), l.evidenceId];
     return (homes.get(l.ref) ?? []).map((t) => ({ orgId: l.orgId, evidenceId: l.evidenceId, frameworkId: t.framework, ref: t.ref }));
   });
-  for (let i = 0; i < evRows.length; i += CHUNK) await tx.insert(evidenceControls).values(evRows.slice(i, i + CHUNK)).onConflictDoNothing();
+  for (let i = 0; i < evRows.length; i += CHUNK)
+    await tx
+      .insert(evidenceControls)
+      .values(evRows.slice(i, i + CHUNK))
+      .onConflictDoNothing();
   if (evLinks.length > 0) await tx.delete(evidenceControls).where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
 
   const libRows = libLinks.flatMap((l) => {
     const { r, h } = record(l.orgId, l.ref);
     r.libraryLinks.count++;
     r.libraryLinks.movedTo = homeKeys(l.ref);
-    h.libraryEntries = [...(h.libraryEntries as string[] | undefined ?? []), l.entryId];
+    h.libraryEntries = [...((h.libraryEntries as string[] | undefined) ?? []), l.entryId];
     return (homes.get(l.ref) ?? []).map((t) => ({ orgId: l.orgId, entryId: l.entryId, frameworkId: t.framework, ref: t.ref, position: l.position }));
   });
-  for (let i = 0; i < libRows.length; i += CHUNK) await tx.insert(libraryEntryControls).values(libRows.slice(i, i + CHUNK)).onConflictDoNothing();
+  for (let i = 0; i < libRows.length; i += CHUNK)
+    await tx
+      .insert(libraryEntryControls)
+      .values(libRows.slice(i, i + CHUNK))
+      .onConflictDoNothing();
   if (libLinks.length > 0) await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
 
   // An override names a retired control on one end: no home makes sense for it, so it is history.
@@ -178,37 +263,64 @@ export async function retireControls(
     const ref = o.fromFramework === fw && refs.includes(o.fromRef) ? o.fromRef : o.toRef;
     const { r, h } = record(o.orgId, ref);
     r.crosswalkOverridesKeptAsHistory++;
-    h.crosswalkOverrides = [...(h.crosswalkOverrides as unknown[] | undefined ?? []), { ...o, createdAt: o.createdAt.toISOString() }];
+    h.crosswalkOverrides = [...((h.crosswalkOverrides as unknown[] | undefined) ?? []), { ...o, createdAt: o.createdAt.toISOString() }];
   }
-  if (overrides.length > 0) await tx.delete(crosswalkOverrides).where(inArray(crosswalkOverrides.id, overrides.map((o) => o.id)));
+  if (overrides.length > 0)
+    await tx.delete(crosswalkOverrides).where(
+      inArray(
+        crosswalkOverrides.id,
+        overrides.map((o) => o.id),
+      ),
+    );
 
   // The trust page's chosen refs: the moved answer keeps its place, anything else is dropped.
   for (const p of pages) {
     const list = p.controlRefs ?? [];
     const next: string[] = [];
     for (const ref of list) {
-      if (!byRef.has(ref)) { if (!next.includes(ref)) next.push(ref); continue; }
+      if (!byRef.has(ref)) {
+        if (!next.includes(ref)) next.push(ref);
+        continue;
+      }
       const { r, h } = record(p.orgId, ref);
       const to = movedAnswer.get(`${p.orgId}|${ref}`);
       r.trustPage = to ? { outcome: 'replaced', with: to } : { outcome: 'removed' };
       h.trustPageControlRefs = list;
       if (to && !next.includes(to)) next.push(to);
     }
-    await tx.update(trustPages).set({ controlRefs: next, version: sql`${trustPages.version} + 1`, updatedAt: now }).where(eq(trustPages.orgId, p.orgId));
+    await tx
+      .update(trustPages)
+      .set({ controlRefs: next, version: sql`${trustPages.version} + 1`, updatedAt: now })
+      .where(eq(trustPages.orgId, p.orgId));
   }
   for (const c of citations) record(c.orgId, c.ref).r.questionnaireCitationsKept = c.n;
 
   if (records.size === 0) return [];
-  const slugs = new Map((await tx.select({ id: organizations.id, slug: organizations.slug }).from(organizations)
-    .where(inArray(organizations.id, [...new Set([...records.values()].map((r) => r.orgId))]))).map((o) => [o.id, o.slug]));
-  const out = [...records.entries()].map(([k, r]) => ({ k, r: { ...r, org: slugs.get(r.orgId) ?? r.orgId } }))
+  const slugs = new Map(
+    (
+      await tx
+        .select({ id: organizations.id, slug: organizations.slug })
+        .from(organizations)
+        .where(inArray(organizations.id, [...new Set([...records.values()].map((r) => r.orgId))]))
+    ).map((o) => [o.id, o.slug]),
+  );
+  const out = [...records.entries()]
+    .map(([k, r]) => ({ k, r: { ...r, org: slugs.get(r.orgId) ?? r.orgId } }))
     .sort((a, b) => a.r.org.localeCompare(b.r.org) || refs.indexOf(a.r.ref) - refs.indexOf(b.r.ref));
   // The audit log is append-only: each organization keeps what was on the control, whatever came of it.
   const events = out.map(({ k, r }) => {
     const { orgId, org: _org, ...summary } = r;
     return {
-      orgId, id: newId(), actorType: 'system' as const, actorId: ACTOR, action: 'catalog.control_retired',
-      targetType: 'control', targetId: keyOf(fw, r.ref), requestId, createdAt: now, summary: { ...summary, was: history.get(k) },
+      orgId,
+      id: newId(),
+      actorType: 'system' as const,
+      actorId: ACTOR,
+      action: 'catalog.control_retired',
+      targetType: 'control',
+      targetId: keyOf(fw, r.ref),
+      requestId,
+      createdAt: now,
+      summary: { ...summary, was: history.get(k) },
     };
   });
   for (let i = 0; i < events.length; i += CHUNK) await tx.insert(auditEvents).values(events.slice(i, i + CHUNK));
@@ -225,7 +337,8 @@ export function describeRetirement(r: RetirementRecord): string {
   if (r.evidenceLinks.count > 0) parts.push(links(r.evidenceLinks.count, 'evidence', r.evidenceLinks.movedTo));
   if (r.libraryLinks.count > 0) parts.push(links(r.libraryLinks.count, 'library', r.libraryLinks.movedTo));
   if (r.crosswalkOverridesKeptAsHistory > 0) parts.push(`${r.crosswalkOverridesKeptAsHistory} crosswalk override(s) kept as history`);
-  if (r.trustPage) parts.push(r.trustPage.outcome === 'replaced' ? `trust page shows ${r.trustPage.with} instead` : 'removed from the trust page\'s chosen controls');
+  if (r.trustPage)
+    parts.push(r.trustPage.outcome === 'replaced' ? `trust page shows ${r.trustPage.with} instead` : "removed from the trust page's chosen controls");
   if (r.questionnaireCitationsKept > 0) parts.push(`${r.questionnaireCitationsKept} questionnaire citation(s) left as written`);
   return `catalog ${r.framework} v${r.catalogVersion.from}->v${r.catalogVersion.to}: organization ${r.org} (${r.orgId}), retired item ${r.ref} "${r.title}": ${parts.join('; ')}; history in audit event catalog.control_retired`;
 }

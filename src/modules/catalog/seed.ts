@@ -6,8 +6,14 @@ import type { Db } from '../../db/client.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { retireControls, type RetirementRecord, type RetiringControl } from './retire.js';
 import {
-  catalogControls, controlAliases, crosswalkLinks, crosswalkSets, frameworks,
-  type ControlGuidance, type Relationship, type Strength,
+  catalogControls,
+  controlAliases,
+  crosswalkLinks,
+  crosswalkSets,
+  frameworks,
+  type ControlGuidance,
+  type Relationship,
+  type Strength,
 } from './tables.js';
 
 interface CatalogFile {
@@ -17,9 +23,18 @@ interface CatalogFile {
   /** Controls earlier catalog versions held, with where an organization's data on them goes. */
   retired?: Array<{ ref: string; title: string; catalogVersion: number; movedTo: Array<{ framework: string; ref: string }>; reason: string }>;
   controls: Array<{
-    ref: string; kind: string; title: string; theme?: string; summary?: string; keywords?: string[];
-    providerGuidance?: string | null; customerGuidance?: string | null; guidanceNote?: string; expectedEvidence?: string[];
-    source?: string; sourceNote?: string;
+    ref: string;
+    kind: string;
+    title: string;
+    theme?: string;
+    summary?: string;
+    keywords?: string[];
+    providerGuidance?: string | null;
+    customerGuidance?: string | null;
+    guidanceNote?: string;
+    expectedEvidence?: string[];
+    source?: string;
+    sourceNote?: string;
     [extra: string]: unknown;
   }>;
 }
@@ -94,38 +109,64 @@ async function loadCatalog(db: Db, data: CatalogFile, hash: string, now: Date) {
   if (both.length > 0) throw new Error(`catalog ${fw.id}: ${both.join(', ')} both listed and retired`);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${CATALOG_LOCK})`);
-    const [before] = await tx.select({ hash: frameworks.contentHash, catalogVersion: frameworks.catalogVersion }).from(frameworks).where(eq(frameworks.id, fw.id));
+    const [before] = await tx
+      .select({ hash: frameworks.contentHash, catalogVersion: frameworks.catalogVersion })
+      .from(frameworks)
+      .where(eq(frameworks.id, fw.id));
     if (before?.hash === hash) return undefined; // another instance loaded this file meanwhile
-    const dropped = await tx.select({ ref: catalogControls.ref, title: catalogControls.title }).from(catalogControls)
+    const dropped = await tx
+      .select({ ref: catalogControls.ref, title: catalogControls.title })
+      .from(catalogControls)
       .where(and(eq(catalogControls.frameworkId, fw.id), notInArray(catalogControls.ref, keep)))
       .orderBy(catalogControls.position);
     // Dropping controls moves organization data: only a deliberate new catalog version may do it.
     if (before && dropped.length > 0 && data.catalogVersion <= before.catalogVersion) {
       throw new Error(`catalog ${fw.id}: the seed drops ${dropped.map((d) => d.ref).join(', ')} without raising catalogVersion above ${before.catalogVersion}`);
     }
-    await tx.insert(frameworks)
+    await tx
+      .insert(frameworks)
       .values({ id: fw.id, name: fw.name, version: fw.version, publisher: fw.publisher, catalogVersion: data.catalogVersion, contentHash: hash })
-      .onConflictDoUpdate({ target: frameworks.id, set: { name: fw.name, version: fw.version, publisher: fw.publisher, catalogVersion: data.catalogVersion, contentHash: hash, loadedAt: new Date() } });
+      .onConflictDoUpdate({
+        target: frameworks.id,
+        set: { name: fw.name, version: fw.version, publisher: fw.publisher, catalogVersion: data.catalogVersion, contentHash: hash, loadedAt: new Date() },
+      });
     const rows = data.controls.map((c, position) => {
       const guidance: ControlGuidance = {};
       for (const k of GUIDANCE_KEYS) if (c[k] !== undefined) (guidance as Record<string, unknown>)[k] = c[k];
       const attributes = Object.fromEntries(Object.entries(c).filter(([k]) => !CORE_KEYS.has(k)));
       const keywords = c.keywords ?? [];
       return {
-        frameworkId: fw.id, ref: c.ref, kind: c.kind, position, title: c.title, theme: c.theme ?? null, summary: c.summary ?? null,
-        keywords, guidance, attributes,
+        frameworkId: fw.id,
+        ref: c.ref,
+        kind: c.kind,
+        position,
+        title: c.title,
+        theme: c.theme ?? null,
+        summary: c.summary ?? null,
+        keywords,
+        guidance,
+        attributes,
         search: sql`setweight(to_tsvector('english', ${`${c.ref} ${c.title}`}), 'A') || setweight(to_tsvector('english', ${keywords.join(' ')}), 'B') || setweight(to_tsvector('english', ${[c.summary ?? '', guidance.providerGuidance ?? '', guidance.customerGuidance ?? ''].join(' ')}), 'C')`,
       };
     });
     for (let i = 0; i < rows.length; i += 200) {
-      await tx.insert(catalogControls).values(rows.slice(i, i + 200)).onConflictDoUpdate({
-        target: [catalogControls.frameworkId, catalogControls.ref],
-        set: {
-          kind: sql`excluded.kind`, position: sql`excluded.position`, title: sql`excluded.title`, theme: sql`excluded.theme`,
-          summary: sql`excluded.summary`, keywords: sql`excluded.keywords`, guidance: sql`excluded.guidance`,
-          attributes: sql`excluded.attributes`, search: sql`excluded.search`,
-        },
-      });
+      await tx
+        .insert(catalogControls)
+        .values(rows.slice(i, i + 200))
+        .onConflictDoUpdate({
+          target: [catalogControls.frameworkId, catalogControls.ref],
+          set: {
+            kind: sql`excluded.kind`,
+            position: sql`excluded.position`,
+            title: sql`excluded.title`,
+            theme: sql`excluded.theme`,
+            summary: sql`excluded.summary`,
+            keywords: sql`excluded.keywords`,
+            guidance: sql`excluded.guidance`,
+            attributes: sql`excluded.attributes`,
+            search: sql`excluded.search`,
+          },
+        });
     }
     // Controls dropped from the seed go too, once every organization's data on them has moved or
     // become history (the foreign keys from answers and evidence links have no cascade).
@@ -134,10 +175,13 @@ async function loadCatalog(db: Db, data: CatalogFile, hash: string, now: Date) {
     if (dropped.length > 0) {
       const refs = dropped.map((d) => d.ref);
       // A seed without a `retired` entry for a control falls back to the catalog crosswalk still loaded.
-      const links = await tx.select({ fromRef: crosswalkLinks.fromRef, toFramework: crosswalkLinks.toFramework, toRef: crosswalkLinks.toRef })
-        .from(crosswalkLinks).where(and(eq(crosswalkLinks.fromFramework, fw.id), inArray(crosswalkLinks.fromRef, refs)));
+      const links = await tx
+        .select({ fromRef: crosswalkLinks.fromRef, toFramework: crosswalkLinks.toFramework, toRef: crosswalkLinks.toRef })
+        .from(crosswalkLinks)
+        .where(and(eq(crosswalkLinks.fromFramework, fw.id), inArray(crosswalkLinks.fromRef, refs)));
       const controls: RetiringControl[] = dropped.map((d) => ({
-        ref: d.ref, title: d.title,
+        ref: d.ref,
+        title: d.title,
         reason: declared.get(d.ref)?.reason ?? 'dropped from the catalog seed',
         movedTo: declared.get(d.ref)?.movedTo ?? links.filter((l) => l.fromRef === d.ref).map((l) => ({ framework: l.toFramework, ref: l.toRef })),
       }));
@@ -155,13 +199,20 @@ async function loadCatalog(db: Db, data: CatalogFile, hash: string, now: Date) {
 
 async function loadCrosswalk(db: Db, id: string, data: CrosswalkFile, hash: string) {
   await db.transaction(async (tx) => {
-    await tx.insert(crosswalkSets)
+    await tx
+      .insert(crosswalkSets)
       .values({ id, fromFramework: data.from, toFramework: data.to, rule: data.rule, contentHash: hash })
       .onConflictDoUpdate({ target: crosswalkSets.id, set: { rule: data.rule, contentHash: hash } });
     await tx.delete(crosswalkLinks).where(and(eq(crosswalkLinks.fromFramework, data.from), eq(crosswalkLinks.toFramework, data.to)));
     const rows = data.links.map((l) => ({
-      fromFramework: data.from, fromRef: l.from, toFramework: data.to, toRef: l.to,
-      relationship: l.relationship, strength: l.strength, sources: l.sources, note: l.note ?? null,
+      fromFramework: data.from,
+      fromRef: l.from,
+      toFramework: data.to,
+      toRef: l.to,
+      relationship: l.relationship,
+      strength: l.strength,
+      sources: l.sources,
+      note: l.note ?? null,
     }));
     for (let i = 0; i < rows.length; i += 500) await tx.insert(crosswalkLinks).values(rows.slice(i, i + 500));
   });

@@ -34,72 +34,96 @@ export interface ControlGuidance {
   sourceNote?: string;
 }
 
-export const catalogControls = pgTable('catalog_controls', {
-  frameworkId: text('framework_id').notNull().references(() => frameworks.id),
-  ref: text('ref').notNull(),
-  kind: text('kind').notNull(),
-  position: integer('position').notNull(),
-  title: text('title').notNull(),
-  theme: text('theme'),
-  summary: text('summary'),
-  keywords: text('keywords').array().notNull().default(sql`'{}'::text[]`),
-  guidance: jsonb('guidance').$type<ControlGuidance>().notNull().default({}),
-  attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
-  /** Weighted full-text vector (ref and title A, keywords B, summary C), set by the seeder. */
-  search: tsvector('search'),
-}, (t) => [
-  primaryKey({ columns: [t.frameworkId, t.ref] }),
-  index('catalog_controls_search_idx').using('gin', t.search),
-]);
+export const catalogControls = pgTable(
+  'catalog_controls',
+  {
+    frameworkId: text('framework_id')
+      .notNull()
+      .references(() => frameworks.id),
+    ref: text('ref').notNull(),
+    kind: text('kind').notNull(),
+    position: integer('position').notNull(),
+    title: text('title').notNull(),
+    theme: text('theme'),
+    summary: text('summary'),
+    keywords: text('keywords')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    guidance: jsonb('guidance').$type<ControlGuidance>().notNull().default({}),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    /** Weighted full-text vector (ref and title A, keywords B, summary C), set by the seeder. */
+    search: tsvector('search'),
+  },
+  (t) => [primaryKey({ columns: [t.frameworkId, t.ref] }), index('catalog_controls_search_idx').using('gin', t.search)],
+);
 
 /** Other names a control is known by, e.g. CLD.15.1.3 for CLD.13.1.4. */
-export const controlAliases = pgTable('control_aliases', {
-  frameworkId: text('framework_id').notNull().references(() => frameworks.id),
-  alias: text('alias').notNull(),
-  ref: text('ref').notNull(),
-}, (t) => [primaryKey({ columns: [t.frameworkId, t.alias] })]);
+export const controlAliases = pgTable(
+  'control_aliases',
+  {
+    frameworkId: text('framework_id')
+      .notNull()
+      .references(() => frameworks.id),
+    alias: text('alias').notNull(),
+    ref: text('ref').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.frameworkId, t.alias] })],
+);
 
-export const crosswalkSets = pgTable('crosswalk_sets', {
-  id: text('id').primaryKey(),
-  fromFramework: text('from_framework').notNull().references(() => frameworks.id),
-  toFramework: text('to_framework').notNull().references(() => frameworks.id),
-  rule: text('rule').notNull(),
-  contentHash: text('content_hash').notNull(),
-}, (t) => [
-  // Foreign key checks when a framework is replaced or removed.
-  index('crosswalk_sets_from_idx').on(t.fromFramework),
-  index('crosswalk_sets_to_idx').on(t.toFramework),
-]);
+export const crosswalkSets = pgTable(
+  'crosswalk_sets',
+  {
+    id: text('id').primaryKey(),
+    fromFramework: text('from_framework')
+      .notNull()
+      .references(() => frameworks.id),
+    toFramework: text('to_framework')
+      .notNull()
+      .references(() => frameworks.id),
+    rule: text('rule').notNull(),
+    contentHash: text('content_hash').notNull(),
+  },
+  (t) => [
+    // Foreign key checks when a framework is replaced or removed.
+    index('crosswalk_sets_from_idx').on(t.fromFramework),
+    index('crosswalk_sets_to_idx').on(t.toFramework),
+  ],
+);
 
-export const crosswalkLinks = pgTable('crosswalk_links', {
-  fromFramework: text('from_framework').notNull(),
-  fromRef: text('from_ref').notNull(),
-  toFramework: text('to_framework').notNull(),
-  toRef: text('to_ref').notNull(),
-  relationship: text('relationship', { enum: RELATIONSHIPS }).notNull(),
-  strength: text('strength', { enum: STRENGTHS }).notNull(),
-  /** The public mapping routes that back this link. */
-  sources: text('sources').array().notNull(),
-  note: text('note'),
-}, (t) => [
-  primaryKey({ columns: [t.fromFramework, t.fromRef, t.toFramework, t.toRef] }),
-  index('crosswalk_links_to_idx').on(t.toFramework, t.toRef),
-]);
+export const crosswalkLinks = pgTable(
+  'crosswalk_links',
+  {
+    fromFramework: text('from_framework').notNull(),
+    fromRef: text('from_ref').notNull(),
+    toFramework: text('to_framework').notNull(),
+    toRef: text('to_ref').notNull(),
+    relationship: text('relationship', { enum: RELATIONSHIPS }).notNull(),
+    strength: text('strength', { enum: STRENGTHS }).notNull(),
+    /** The public mapping routes that back this link. */
+    sources: text('sources').array().notNull(),
+    note: text('note'),
+  },
+  (t) => [primaryKey({ columns: [t.fromFramework, t.fromRef, t.toFramework, t.toRef] }), index('crosswalk_links_to_idx').on(t.toFramework, t.toRef)],
+);
 
 /** An organization's own view of the crosswalk: links it adds, and catalog links it rejects. */
-export const crosswalkOverrides = pgTable('crosswalk_overrides', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  fromFramework: text('from_framework').notNull(),
-  fromRef: text('from_ref').notNull(),
-  toFramework: text('to_framework').notNull(),
-  toRef: text('to_ref').notNull(),
-  action: text('action', { enum: ['add', 'reject'] }).notNull(),
-  relationship: text('relationship', { enum: RELATIONSHIPS }),
-  note: text('note'),
-  createdBy: text('created_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  index('crosswalk_overrides_pair_idx').on(t.orgId, t.fromFramework, t.fromRef, t.toFramework, t.toRef),
-]);
+export const crosswalkOverrides = pgTable(
+  'crosswalk_overrides',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    fromFramework: text('from_framework').notNull(),
+    fromRef: text('from_ref').notNull(),
+    toFramework: text('to_framework').notNull(),
+    toRef: text('to_ref').notNull(),
+    action: text('action', { enum: ['add', 'reject'] }).notNull(),
+    relationship: text('relationship', { enum: RELATIONSHIPS }),
+    note: text('note'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('crosswalk_overrides_pair_idx').on(t.orgId, t.fromFramework, t.fromRef, t.toFramework, t.toRef)],
+);

@@ -129,17 +129,29 @@ export function certificationStatus(row: StatusInput, now: Date): StatusResult {
     const end = row.periodEnd;
     const what = row.kind === 'soc2_type1' ? 'The report\'s "as of" date' : 'The report period';
     if (expired) return { status: 'expired', statusReason: `The report expired on ${day(row.expiresAt!)}.`, nextAuditDueAt: null };
-    if (!end) return { status: 'stale', statusReason: 'No period end is recorded, so the report\'s freshness is unknown.', nextAuditDueAt: null };
+    if (!end) return { status: 'stale', statusReason: "No period end is recorded, so the report's freshness is unknown.", nextAuditDueAt: null };
     if (t <= addMonthsUtc(end, 9).getTime()) {
-      return { status: 'valid', statusReason: `${what} ended on ${day(end)}; the report is current until ${day(addMonthsUtc(end, 12))}.`, nextAuditDueAt: null };
+      return {
+        status: 'valid',
+        statusReason: `${what} ended on ${day(end)}; the report is current until ${day(addMonthsUtc(end, 12))}.`,
+        nextAuditDueAt: null,
+      };
     }
     if (t <= addMonthsUtc(end, 12).getTime()) {
       return { status: 'due_soon', statusReason: `${what} ended on ${day(end)}; a new report is due by ${day(addMonthsUtc(end, 12))}.`, nextAuditDueAt: null };
     }
     if (t <= addMonthsUtc(end, 15).getTime()) {
-      return { status: 'stale', statusReason: `${what} ended more than 12 months ago (${day(end)}); a bridge letter is needed until the next report.`, nextAuditDueAt: null };
+      return {
+        status: 'stale',
+        statusReason: `${what} ended more than 12 months ago (${day(end)}); a bridge letter is needed until the next report.`,
+        nextAuditDueAt: null,
+      };
     }
-    return { status: 'expired', statusReason: `${what} ended more than 15 months ago (${day(end)}); the report can no longer be relied on.`, nextAuditDueAt: null };
+    return {
+      status: 'expired',
+      statusReason: `${what} ended more than 15 months ago (${day(end)}); the report can no longer be relied on.`,
+      nextAuditDueAt: null,
+    };
   }
 
   if (!row.expiresAt) return { status: 'valid', statusReason: 'No expiry date is recorded.', nextAuditDueAt: null };
@@ -224,11 +236,38 @@ export type CertificationView = ReturnType<typeof certificationView>;
 // ---------------------------------------------------------------------------------------------
 // Input -> stored values, with the rules a JSON schema cannot say
 
-type Draft = Pick<CertificationRow,
-  'kind' | 'name' | 'issuer' | 'scope' | 'certificateNumber' | 'includesIso27017' | 'issuedAt' | 'expiresAt' |
-  'periodStart' | 'periodEnd' | 'surveillanceAudits' | 'evidenceId' | 'visibility'>;
+type Draft = Pick<
+  CertificationRow,
+  | 'kind'
+  | 'name'
+  | 'issuer'
+  | 'scope'
+  | 'certificateNumber'
+  | 'includesIso27017'
+  | 'issuedAt'
+  | 'expiresAt'
+  | 'periodStart'
+  | 'periodEnd'
+  | 'surveillanceAudits'
+  | 'evidenceId'
+  | 'visibility'
+>;
 
-const FIELDS = ['kind', 'name', 'issuer', 'scope', 'certificateNumber', 'includesIso27017', 'issuedAt', 'expiresAt', 'periodStart', 'periodEnd', 'surveillanceAudits', 'evidenceId', 'visibility'] as const satisfies readonly (keyof Draft)[];
+const FIELDS = [
+  'kind',
+  'name',
+  'issuer',
+  'scope',
+  'certificateNumber',
+  'includesIso27017',
+  'issuedAt',
+  'expiresAt',
+  'periodStart',
+  'periodEnd',
+  'surveillanceAudits',
+  'evidenceId',
+  'visibility',
+] as const satisfies readonly (keyof Draft)[];
 const DATE_FIELDS = ['issuedAt', 'expiresAt', 'periodStart', 'periodEnd'] as const;
 
 function parseDate(value: string | null | undefined, field: string, errors: FieldError[]): Date | null {
@@ -290,7 +329,8 @@ function derive(d: Draft, input: CertificationPatch, before?: Draft): Draft {
   const oldIssued = before?.kind === 'iso27001' ? before.issuedAt : null;
   const issueMoved = oldIssued !== null && oldIssued.getTime() !== d.issuedAt.getTime();
   if (issueMoved && input.expiresAt === undefined && before!.expiresAt?.getTime() === defaultIsoExpiry(oldIssued).getTime()) d.expiresAt = null;
-  if (issueMoved && input.surveillanceAudits === undefined && sameAudits(before!.surveillanceAudits, defaultSurveillanceAudits(oldIssued))) d.surveillanceAudits = [];
+  if (issueMoved && input.surveillanceAudits === undefined && sameAudits(before!.surveillanceAudits, defaultSurveillanceAudits(oldIssued)))
+    d.surveillanceAudits = [];
   if (!d.expiresAt) d.expiresAt = defaultIsoExpiry(d.issuedAt);
   if (d.surveillanceAudits.length === 0) d.surveillanceAudits = defaultSurveillanceAudits(d.issuedAt);
   return d;
@@ -325,7 +365,10 @@ function validate(d: Draft, errors: FieldError[]) {
 
 async function checkEvidence(db: Executor, orgId: string, evidenceId: string | null) {
   if (!evidenceId) return;
-  const [row] = await db.select({ id: evidence.id }).from(evidence).where(and(eq(evidence.orgId, orgId), eq(evidence.id, evidenceId)));
+  const [row] = await db
+    .select({ id: evidence.id })
+    .from(evidence)
+    .where(and(eq(evidence.orgId, orgId), eq(evidence.id, evidenceId)));
   if (!row) {
     const errors = [{ field: 'body/evidenceId', message: 'is not evidence of this organization' }];
     throw new DomainError('validation_failed', 'body/evidenceId is not evidence of this organization', { errors });
@@ -345,19 +388,33 @@ export async function createCertification(ctx: ServiceContext, input: Certificat
   requireRole(ctx.actor, 'editor');
   const errors: FieldError[] = [];
   const empty: Draft = {
-    kind: input.kind, name: '', issuer: null, scope: null, certificateNumber: null, includesIso27017: false,
-    issuedAt: null, expiresAt: null, periodStart: null, periodEnd: null, surveillanceAudits: [], evidenceId: null, visibility: 'internal',
+    kind: input.kind,
+    name: '',
+    issuer: null,
+    scope: null,
+    certificateNumber: null,
+    includesIso27017: false,
+    issuedAt: null,
+    expiresAt: null,
+    periodStart: null,
+    periodEnd: null,
+    surveillanceAudits: [],
+    evidenceId: null,
+    visibility: 'internal',
   };
   const d = derive(applyInput(empty, input, errors), input);
   validate(d, errors);
   const now = ctx.clock();
   const row = await ctx.db.transaction(async (tx) => {
     await checkEvidence(tx, ctx.orgId, d.evidenceId);
-    const [saved] = await tx.insert(certifications)
+    const [saved] = await tx
+      .insert(certifications)
       .values({ orgId: ctx.orgId, id: newId(), ...d, createdBy: ctx.actor.id, createdAt: now, updatedAt: now, attentionAt: attentionAt(d, now) })
       .returning();
     await recordAudit(tx, ctx, {
-      action: 'certification.created', targetType: 'certification', targetId: saved!.id,
+      action: 'certification.created',
+      targetType: 'certification',
+      targetId: saved!.id,
       summary: { kind: saved!.kind, name: saved!.name, visibility: saved!.visibility },
     });
     return saved!;
@@ -369,7 +426,9 @@ export async function updateCertification(ctx: ServiceContext, id: string, patch
   requireRole(ctx.actor, 'editor');
   const now = ctx.clock();
   const row = await ctx.db.transaction(async (tx) => {
-    const [current] = await tx.select().from(certifications)
+    const [current] = await tx
+      .select()
+      .from(certifications)
       .where(and(eq(certifications.orgId, ctx.orgId), eq(certifications.id, id)))
       .for('update');
     if (!current) throw notFound('certification');
@@ -380,12 +439,15 @@ export async function updateCertification(ctx: ServiceContext, id: string, patch
     const changed = FIELDS.filter((f) => comparable(before[f]) !== comparable(d[f]));
     if (changed.length === 0) return current; // nothing changed: no write, no audit event
     if (changed.includes('evidenceId')) await checkEvidence(tx, ctx.orgId, d.evidenceId);
-    const [saved] = await tx.update(certifications)
+    const [saved] = await tx
+      .update(certifications)
       .set({ ...d, updatedAt: now, attentionAt: attentionAt(d, now) })
       .where(and(eq(certifications.orgId, ctx.orgId), eq(certifications.id, id)))
       .returning();
     await recordAudit(tx, ctx, {
-      action: 'certification.updated', targetType: 'certification', targetId: id,
+      action: 'certification.updated',
+      targetType: 'certification',
+      targetId: id,
       summary: { kind: saved!.kind, name: saved!.name, changed },
     });
     return saved!;
@@ -396,19 +458,24 @@ export async function updateCertification(ctx: ServiceContext, id: string, patch
 export async function deleteCertification(ctx: ServiceContext, id: string): Promise<void> {
   requireRole(ctx.actor, 'editor');
   await ctx.db.transaction(async (tx) => {
-    const [gone] = await tx.delete(certifications)
+    const [gone] = await tx
+      .delete(certifications)
       .where(and(eq(certifications.orgId, ctx.orgId), eq(certifications.id, id)))
       .returning();
     if (!gone) throw notFound('certification');
     await recordAudit(tx, ctx, {
-      action: 'certification.deleted', targetType: 'certification', targetId: id,
+      action: 'certification.deleted',
+      targetType: 'certification',
+      targetId: id,
       summary: { kind: gone.kind, name: gone.name },
     });
   });
 }
 
 export async function getCertification(ctx: ServiceContext, id: string) {
-  const [row] = await ctx.db.select().from(certifications)
+  const [row] = await ctx.db
+    .select()
+    .from(certifications)
     .where(and(eq(certifications.orgId, ctx.orgId), eq(certifications.id, id)));
   if (!row) throw notFound('certification');
   return certificationView(row, ctx.clock());
@@ -422,7 +489,9 @@ export async function listCertifications(ctx: ServiceContext, q: { limit: number
   if (after !== undefined && !UUID.test(after)) {
     throw invalidCursor();
   }
-  const rows = await ctx.db.select().from(certifications)
+  const rows = await ctx.db
+    .select()
+    .from(certifications)
     .where(and(eq(certifications.orgId, ctx.orgId), after ? lt(certifications.id, after) : undefined))
     .orderBy(desc(certifications.id))
     .limit(q.limit + 1);
@@ -433,8 +502,6 @@ export async function listCertifications(ctx: ServiceContext, q: { limit: number
 
 /** Every certification of an organization with its status at `now`, newest first: for reports and the trust page. */
 export async function listCertificationsForOrg(db: Executor, orgId: string, now: Date): Promise<CertificationView[]> {
-  const rows = await db.select().from(certifications)
-    .where(eq(certifications.orgId, orgId))
-    .orderBy(desc(certifications.id));
+  const rows = await db.select().from(certifications).where(eq(certifications.orgId, orgId)).orderBy(desc(certifications.id));
   return rows.map((r) => certificationView(r, now));
 }

@@ -8,10 +8,7 @@ import { markStaleMany, type StaleCause } from '../library/service.js';
 import { emitEvents, type EventInput } from '../events/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
-import {
-  controlAnswerVersions, controlAnswers,
-  type ControlAnswerSnapshot, type ControlStatus, type Responsibility, type Visibility,
-} from './tables.js';
+import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot, type ControlStatus, type Responsibility, type Visibility } from './tables.js';
 
 export interface ControlAnswerInput {
   applicable: boolean;
@@ -55,8 +52,29 @@ export function answerView(r: AnswerRow, title?: string) {
 }
 
 /** Fields whose change alters what an answer built on the control may claim. */
-const STATEMENT_FIELDS = new Set(['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'publicSummary', 'visibility']);
-const FIELDS = ['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'justification', 'owner', 'reviewDueAt', 'visibility', 'publicSummary'] as const;
+const STATEMENT_FIELDS = new Set([
+  'applicable',
+  'status',
+  'implementation',
+  'responsibility',
+  'providerStatement',
+  'customerStatement',
+  'publicSummary',
+  'visibility',
+]);
+const FIELDS = [
+  'applicable',
+  'status',
+  'implementation',
+  'responsibility',
+  'providerStatement',
+  'customerStatement',
+  'justification',
+  'owner',
+  'reviewDueAt',
+  'visibility',
+  'publicSummary',
+] as const;
 
 function snapshotOf(r: AnswerRow): ControlAnswerSnapshot {
   const { orgId: _o, frameworkId: _f, ref: _r, ...rest } = r;
@@ -133,14 +151,24 @@ export interface AnswerWrite {
  * row means an identical write, which makes no new version.
  */
 export function planAnswerWrite(
-  ctx: Pick<TxContext, 'actor' | 'clock'>, control: CatalogControl, current: AnswerRow | undefined,
-  input: ControlAnswerInput, expected: number | undefined, opts: WriteOptions = {},
+  ctx: Pick<TxContext, 'actor' | 'clock'>,
+  control: CatalogControl,
+  current: AnswerRow | undefined,
+  input: ControlAnswerInput,
+  expected: number | undefined,
+  opts: WriteOptions = {},
 ): AnswerWrite {
   if (current && expected === undefined && !opts.overwrite) {
-    throw new DomainError('precondition_required', `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
+    throw new DomainError(
+      'precondition_required',
+      `control ${control.ref} already has an answer (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`,
+    );
   }
   if (expected !== undefined && (current?.version ?? 0) !== expected) {
-    throw new DomainError('version_conflict', `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`);
+    throw new DomainError(
+      'version_conflict',
+      `control ${control.ref} is at version ${current?.version ?? 0}, not ${expected}; re-read it and apply your change again`,
+    );
   }
   const values = answerValues(ctx, input);
   return { control, current, values, changed: changedAnswerFields(current, values) };
@@ -152,7 +180,10 @@ const answerKey = (frameworkId: string, ref: string) => `${frameworkId}:${ref}`;
 export async function currentAnswers(db: Executor, orgId: string, controls: readonly CatalogControl[], opts: { lock?: boolean } = {}) {
   const refs = [...new Set(controls.map((c) => c.ref))];
   if (refs.length === 0) return new Map<string, AnswerRow>();
-  const q = db.select().from(controlAnswers).where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs)));
+  const q = db
+    .select()
+    .from(controlAnswers)
+    .where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs)));
   const rows = opts.lock ? await q.for('update') : await q;
   return new Map(rows.map((r) => [answerKey(r.frameworkId, r.ref), r]));
 }
@@ -179,7 +210,11 @@ const UPSERT_SET = Object.fromEntries(
 export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: readonly AnswerWrite[], opts: WriteOptions = {}): Promise<AnswerRow[]> {
   if (writes.length === 0) return [];
   const rowOf = (w: AnswerWrite) => ({
-    orgId: ctx.orgId, frameworkId: w.control.frameworkId, ref: w.control.ref, version: (w.current?.version ?? 0) + 1, ...w.values,
+    orgId: ctx.orgId,
+    frameworkId: w.control.frameworkId,
+    ref: w.control.ref,
+    version: (w.current?.version ?? 0) + 1,
+    ...w.values,
   });
   const fresh = writes.filter((w) => !w.current).map(rowOf);
   const existing = writes.filter((w) => w.current).map(rowOf);
@@ -188,28 +223,58 @@ export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: re
   for (const part of chunks(fresh)) for (const r of await tx.insert(controlAnswers).values(part).returning()) saved.set(answerKey(r.frameworkId, r.ref), r);
   // Changed answers: rows the caller holds locked, all set to their new values in one statement.
   for (const part of chunks(existing)) {
-    const rows = await tx.insert(controlAnswers).values(part)
+    const rows = await tx
+      .insert(controlAnswers)
+      .values(part)
       .onConflictDoUpdate({ target: [controlAnswers.orgId, controlAnswers.frameworkId, controlAnswers.ref], set: UPSERT_SET })
       .returning();
     for (const r of rows) saved.set(answerKey(r.frameworkId, r.ref), r);
   }
   const rows = writes.map((w) => saved.get(answerKey(w.control.frameworkId, w.control.ref))!);
 
-  for (const part of chunks(writes.map((w, i) => ({
-    orgId: ctx.orgId, frameworkId: w.control.frameworkId, ref: w.control.ref, version: rows[i]!.version,
-    snapshot: snapshotOf(rows[i]!), changedFields: w.changed, changedBy: ctx.actor.id, changedAt: w.values.updatedAt, requestId: ctx.requestId,
-  })))) await tx.insert(controlAnswerVersions).values(part);
-  await recordAudits(tx, ctx, writes.map((w, i) => ({
-    action: w.current ? 'control.updated' : 'control.answered', targetType: 'control', targetId: answerKey(w.control.frameworkId, w.control.ref),
-    summary: { ref: w.control.ref, version: rows[i]!.version, changed: w.changed, status: w.values.status, applicable: w.values.applicable, ...(opts.via ? { via: opts.via } : {}) },
-  })));
+  for (const part of chunks(
+    writes.map((w, i) => ({
+      orgId: ctx.orgId,
+      frameworkId: w.control.frameworkId,
+      ref: w.control.ref,
+      version: rows[i]!.version,
+      snapshot: snapshotOf(rows[i]!),
+      changedFields: w.changed,
+      changedBy: ctx.actor.id,
+      changedAt: w.values.updatedAt,
+      requestId: ctx.requestId,
+    })),
+  ))
+    await tx.insert(controlAnswerVersions).values(part);
+  await recordAudits(
+    tx,
+    ctx,
+    writes.map((w, i) => ({
+      action: w.current ? 'control.updated' : 'control.answered',
+      targetType: 'control',
+      targetId: answerKey(w.control.frameworkId, w.control.ref),
+      summary: {
+        ref: w.control.ref,
+        version: rows[i]!.version,
+        changed: w.changed,
+        status: w.values.status,
+        applicable: w.values.applicable,
+        ...(opts.via ? { via: opts.via } : {}),
+      },
+    })),
+  );
 
   // Library answers resting on what a control says (not on its owner or review date) need a new look.
   const causes: Array<StaleCause & { write: number }> = [];
   writes.forEach((w, i) => {
     const substantive = w.changed.filter((f) => STATEMENT_FIELDS.has(f));
     if (w.current && substantive.length > 0) {
-      causes.push({ write: i, framework: w.control.frameworkId, ref: w.control.ref, reason: `control ${w.control.ref} changed in version ${rows[i]!.version} (${substantive.join(', ')})` });
+      causes.push({
+        write: i,
+        framework: w.control.frameworkId,
+        ref: w.control.ref,
+        reason: `control ${w.control.ref} changed in version ${rows[i]!.version} (${substantive.join(', ')})`,
+      });
     }
   });
   const staleBy = new Map<number, EventInput[]>();
@@ -219,9 +284,17 @@ export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: re
   }
   // Events in the order one-by-one writes would emit them: each control.updated, then the staleness it caused.
   const list: EventInput[] = writes.flatMap((w, i) => [
-    { type: 'control.updated' as const, data: {
-      framework: w.control.frameworkId, ref: w.control.ref, version: rows[i]!.version, changed: w.changed, status: w.values.status, applicable: w.values.applicable,
-    } },
+    {
+      type: 'control.updated' as const,
+      data: {
+        framework: w.control.frameworkId,
+        ref: w.control.ref,
+        version: rows[i]!.version,
+        changed: w.changed,
+        status: w.values.status,
+        applicable: w.values.applicable,
+      },
+    },
     ...(staleBy.get(i) ?? []),
   ]);
   await emitEvents(tx, ctx, list);
@@ -233,7 +306,12 @@ export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: re
  * the new version row and its audit event. An identical write makes no new version.
  */
 export async function writeControlAnswer(
-  tx: Executor, ctx: TxContext, control: CatalogControl, input: ControlAnswerInput, expected: number | undefined, opts: WriteOptions = {},
+  tx: Executor,
+  ctx: TxContext,
+  control: CatalogControl,
+  input: ControlAnswerInput,
+  expected: number | undefined,
+  opts: WriteOptions = {},
 ): Promise<{ row: AnswerRow; outcome: WriteOutcome; changed: string[] }> {
   validate(input);
   const current = (await currentAnswers(tx, ctx.orgId, [control], { lock: true })).get(answerKey(control.frameworkId, control.ref));
@@ -265,7 +343,9 @@ export async function putControlAnswer(ctx: ServiceContext, rawRef: string, inpu
 
 export async function getControlAnswer(ctx: ServiceContext, rawRef: string) {
   const control = await resolveAnswerable(ctx.db, rawRef);
-  const [row] = await ctx.db.select().from(controlAnswers)
+  const [row] = await ctx.db
+    .select()
+    .from(controlAnswers)
     .where(and(eq(controlAnswers.orgId, ctx.orgId), eq(controlAnswers.frameworkId, control.frameworkId), eq(controlAnswers.ref, control.ref)));
   if (!row) throw notFound(`answer for control ${control.ref}`);
   return answerView(row, control.title);
@@ -277,17 +357,27 @@ export async function getControlHistory(ctx: ServiceContext, rawRef: string, q: 
   if (before !== undefined && (!Number.isInteger(before) || before < 1)) {
     throw invalidCursor();
   }
-  const rows = await ctx.db.select().from(controlAnswerVersions)
-    .where(and(
-      eq(controlAnswerVersions.orgId, ctx.orgId), eq(controlAnswerVersions.frameworkId, control.frameworkId), eq(controlAnswerVersions.ref, control.ref),
-      before !== undefined ? sql`${controlAnswerVersions.version} < ${before}` : undefined,
-    ))
+  const rows = await ctx.db
+    .select()
+    .from(controlAnswerVersions)
+    .where(
+      and(
+        eq(controlAnswerVersions.orgId, ctx.orgId),
+        eq(controlAnswerVersions.frameworkId, control.frameworkId),
+        eq(controlAnswerVersions.ref, control.ref),
+        before !== undefined ? sql`${controlAnswerVersions.version} < ${before}` : undefined,
+      ),
+    )
     .orderBy(desc(controlAnswerVersions.version))
     .limit(q.limit + 1);
   if (rows.length === 0 && before === undefined) throw notFound(`answer for control ${control.ref}`);
   const items = rows.slice(0, q.limit).map((r) => ({
-    version: r.version, changedFields: r.changedFields, changedBy: r.changedBy, changedAt: r.changedAt.toISOString(),
-    requestId: r.requestId, answer: r.snapshot,
+    version: r.version,
+    changedFields: r.changedFields,
+    changedBy: r.changedBy,
+    changedAt: r.changedAt.toISOString(),
+    requestId: r.requestId,
+    answer: r.snapshot,
   }));
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > q.limit && last ? String(last.version) : null };
@@ -308,13 +398,17 @@ export async function listControlAnswers(
     .select({ answer: controlAnswers, title: catalogControls.title, position: catalogControls.position })
     .from(controlAnswers)
     .innerJoin(catalogControls, and(eq(catalogControls.frameworkId, controlAnswers.frameworkId), eq(catalogControls.ref, controlAnswers.ref)))
-    .where(and(
-      eq(controlAnswers.orgId, ctx.orgId),
-      q.framework ? eq(controlAnswers.frameworkId, q.framework) : undefined,
-      q.status ? eq(controlAnswers.status, q.status) : undefined,
-      q.applicable !== undefined ? eq(controlAnswers.applicable, q.applicable) : undefined,
-      after ? or(gt(controlAnswers.frameworkId, after.fw), and(eq(controlAnswers.frameworkId, after.fw), gt(catalogControls.position, after.pos))) : undefined,
-    ))
+    .where(
+      and(
+        eq(controlAnswers.orgId, ctx.orgId),
+        q.framework ? eq(controlAnswers.frameworkId, q.framework) : undefined,
+        q.status ? eq(controlAnswers.status, q.status) : undefined,
+        q.applicable !== undefined ? eq(controlAnswers.applicable, q.applicable) : undefined,
+        after
+          ? or(gt(controlAnswers.frameworkId, after.fw), and(eq(controlAnswers.frameworkId, after.fw), gt(catalogControls.position, after.pos)))
+          : undefined,
+      ),
+    )
     .orderBy(asc(controlAnswers.frameworkId), asc(catalogControls.position))
     .limit(q.limit + 1);
   const items = rows.slice(0, q.limit);
@@ -330,4 +424,3 @@ export async function answersByControl(db: Executor, orgId: string) {
   const rows = await db.select().from(controlAnswers).where(eq(controlAnswers.orgId, orgId));
   return new Map(rows.map((r) => [`${r.frameworkId}:${r.ref}`, r]));
 }
-

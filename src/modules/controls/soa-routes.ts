@@ -9,91 +9,149 @@ import { CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES } from './tables.js';
 import { SOA_COLUMNS, SOA_IMPORT_LIMITS, importSoa, renderSoaCsv, renderSoaXlsx, soaFilename, soaReport } from './soa.js';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-const SoaRow = Type.Object({
-  framework: Type.String(),
-  ref: Type.String(),
-  title: Type.String(),
-  applicable: Nullable(Type.Boolean()),
-  justification: Nullable(Type.String()),
-  status: Nullable(Type.Enum(CONTROL_STATUSES)),
-  implementation: Nullable(Type.String()),
-  responsibility: Nullable(Type.Enum(RESPONSIBILITIES)),
-  providerStatement: Nullable(Type.String()),
-  customerStatement: Nullable(Type.String()),
-  owner: Nullable(Type.String()),
-  reviewDueAt: Nullable(Timestamp),
-  visibility: Nullable(Type.Enum(VISIBILITIES)),
-  publicSummary: Nullable(Type.String()),
-  version: Nullable(Type.Integer()),
-  updatedAt: Nullable(Timestamp),
-}, {
-  $id: 'SoaRow',
-  description: 'One answerable control; the answer fields are null while the control is unanswered.',
-  examples: [{
-    framework: 'iso27001-2022', ref: 'A.8.5', title: 'Secure authentication', applicable: true, justification: null, status: 'implemented',
-    implementation: 'All staff sign in through Okta with phishing-resistant MFA (WebAuthn).', responsibility: 'shared',
-    providerStatement: 'We enforce MFA for every workforce and administrator account.', customerStatement: 'Customers enable SSO or MFA for their own users.',
-    owner: 'Head of IT', reviewDueAt: '2027-01-31T00:00:00.000Z', visibility: 'public', publicSummary: 'Multi-factor authentication protects every workforce account.',
-    version: 4, updatedAt: '2026-05-30T15:42:10.000Z',
-  }],
-});
-
-const SoaJson = Type.Object({
-  generatedAt: Timestamp,
-  organization: Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() }),
-  rows: Type.Array(SoaRow),
-  summary: Type.Object({
-    total: Type.Integer(),
-    answered: Type.Integer(),
-    applicable: Type.Integer({ description: 'Answered and applicable.' }),
-    excluded: Type.Integer({ description: 'Answered and not applicable.' }),
-    byStatus: Type.Record(Type.String(), Type.Integer(), { description: 'Applicable answered controls per status.' }),
-  }),
-}, {
-  $id: 'StatementOfApplicability',
-  description: 'The Statement of Applicability: every answerable control with its answer (or blanks), and counts.',
-  examples: [{
-    generatedAt: '2026-06-04T09:30:00.000Z', organization: { id: '0197a4a0-0a1b-7c2d-8e3f-405162738495', slug: 'acme', name: 'Acme Cloud Ltd' },
-    rows: [{
-      framework: 'iso27001-2022', ref: 'A.5.1', title: 'Policies for information security', applicable: true, justification: null, status: 'implemented',
-      implementation: 'The information security policy is approved by the board and reviewed every year.', responsibility: 'provider',
-      providerStatement: null, customerStatement: null, owner: 'CISO', reviewDueAt: '2027-03-01T00:00:00.000Z', visibility: 'internal', publicSummary: null,
-      version: 2, updatedAt: '2026-03-02T10:00:00.000Z',
-    }],
-    summary: { total: 100, answered: 86, applicable: 80, excluded: 6, byStatus: { implemented: 69, partially_implemented: 7, planned: 4 } },
-  }],
-});
-
-const ImportResult = Type.Object({
-  format: Type.Enum(['csv', 'xlsx']),
-  created: Type.Integer({ description: 'Controls answered for the first time.' }),
-  updated: Type.Integer({ description: 'Answers that changed (each gets a new version).' }),
-  unchanged: Type.Integer({ description: 'Rows identical to the current answer (no new version).' }),
-  skipped: Type.Integer({ description: 'Rows with a ref and every answer field blank (unanswered controls in an export).' }),
-  dryRun: Type.Boolean(),
-  changes: Type.Array(Type.Object({
-    row: Type.Integer({ description: 'Spreadsheet row number (header = 1).' }),
+const SoaRow = Type.Object(
+  {
     framework: Type.String(),
     ref: Type.String(),
-    outcome: Type.Enum(['created', 'updated']),
-    version: Type.Integer({ description: 'The version written (or, in a dry run, that would be written).' }),
-    changedFields: Type.Array(Type.String()),
-  })),
-}, {
-  $id: 'SoaImportResult',
-  description: 'What an SoA import changed (or, in a dry run, would change).',
-  examples: [{
-    format: 'xlsx', created: 3, updated: 2, unchanged: 81, skipped: 14, dryRun: false,
-    changes: [
-      { row: 12, framework: 'iso27001-2022', ref: 'A.5.10', outcome: 'created', version: 1, changedFields: ['applicable', 'status', 'implementation', 'responsibility'] },
-      { row: 47, framework: 'iso27001-2022', ref: 'A.8.5', outcome: 'updated', version: 5, changedFields: ['implementation'] },
+    title: Type.String(),
+    applicable: Nullable(Type.Boolean()),
+    justification: Nullable(Type.String()),
+    status: Nullable(Type.Enum(CONTROL_STATUSES)),
+    implementation: Nullable(Type.String()),
+    responsibility: Nullable(Type.Enum(RESPONSIBILITIES)),
+    providerStatement: Nullable(Type.String()),
+    customerStatement: Nullable(Type.String()),
+    owner: Nullable(Type.String()),
+    reviewDueAt: Nullable(Timestamp),
+    visibility: Nullable(Type.Enum(VISIBILITIES)),
+    publicSummary: Nullable(Type.String()),
+    version: Nullable(Type.Integer()),
+    updatedAt: Nullable(Timestamp),
+  },
+  {
+    $id: 'SoaRow',
+    description: 'One answerable control; the answer fields are null while the control is unanswered.',
+    examples: [
+      {
+        framework: 'iso27001-2022',
+        ref: 'A.8.5',
+        title: 'Secure authentication',
+        applicable: true,
+        justification: null,
+        status: 'implemented',
+        implementation: 'All staff sign in through Okta with phishing-resistant MFA (WebAuthn).',
+        responsibility: 'shared',
+        providerStatement: 'We enforce MFA for every workforce and administrator account.',
+        customerStatement: 'Customers enable SSO or MFA for their own users.',
+        owner: 'Head of IT',
+        reviewDueAt: '2027-01-31T00:00:00.000Z',
+        visibility: 'public',
+        publicSummary: 'Multi-factor authentication protects every workforce account.',
+        version: 4,
+        updatedAt: '2026-05-30T15:42:10.000Z',
+      },
     ],
-  }],
-});
+  },
+);
+
+const SoaJson = Type.Object(
+  {
+    generatedAt: Timestamp,
+    organization: Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() }),
+    rows: Type.Array(SoaRow),
+    summary: Type.Object({
+      total: Type.Integer(),
+      answered: Type.Integer(),
+      applicable: Type.Integer({ description: 'Answered and applicable.' }),
+      excluded: Type.Integer({ description: 'Answered and not applicable.' }),
+      byStatus: Type.Record(Type.String(), Type.Integer(), { description: 'Applicable answered controls per status.' }),
+    }),
+  },
+  {
+    $id: 'StatementOfApplicability',
+    description: 'The Statement of Applicability: every answerable control with its answer (or blanks), and counts.',
+    examples: [
+      {
+        generatedAt: '2026-06-04T09:30:00.000Z',
+        organization: { id: '0197a4a0-0a1b-7c2d-8e3f-405162738495', slug: 'acme', name: 'Acme Cloud Ltd' },
+        rows: [
+          {
+            framework: 'iso27001-2022',
+            ref: 'A.5.1',
+            title: 'Policies for information security',
+            applicable: true,
+            justification: null,
+            status: 'implemented',
+            implementation: 'The information security policy is approved by the board and reviewed every year.',
+            responsibility: 'provider',
+            providerStatement: null,
+            customerStatement: null,
+            owner: 'CISO',
+            reviewDueAt: '2027-03-01T00:00:00.000Z',
+            visibility: 'internal',
+            publicSummary: null,
+            version: 2,
+            updatedAt: '2026-03-02T10:00:00.000Z',
+          },
+        ],
+        summary: { total: 100, answered: 86, applicable: 80, excluded: 6, byStatus: { implemented: 69, partially_implemented: 7, planned: 4 } },
+      },
+    ],
+  },
+);
+
+const ImportResult = Type.Object(
+  {
+    format: Type.Enum(['csv', 'xlsx']),
+    created: Type.Integer({ description: 'Controls answered for the first time.' }),
+    updated: Type.Integer({ description: 'Answers that changed (each gets a new version).' }),
+    unchanged: Type.Integer({ description: 'Rows identical to the current answer (no new version).' }),
+    skipped: Type.Integer({ description: 'Rows with a ref and every answer field blank (unanswered controls in an export).' }),
+    dryRun: Type.Boolean(),
+    changes: Type.Array(
+      Type.Object({
+        row: Type.Integer({ description: 'Spreadsheet row number (header = 1).' }),
+        framework: Type.String(),
+        ref: Type.String(),
+        outcome: Type.Enum(['created', 'updated']),
+        version: Type.Integer({ description: 'The version written (or, in a dry run, that would be written).' }),
+        changedFields: Type.Array(Type.String()),
+      }),
+    ),
+  },
+  {
+    $id: 'SoaImportResult',
+    description: 'What an SoA import changed (or, in a dry run, would change).',
+    examples: [
+      {
+        format: 'xlsx',
+        created: 3,
+        updated: 2,
+        unchanged: 81,
+        skipped: 14,
+        dryRun: false,
+        changes: [
+          {
+            row: 12,
+            framework: 'iso27001-2022',
+            ref: 'A.5.10',
+            outcome: 'created',
+            version: 1,
+            changedFields: ['applicable', 'status', 'implementation', 'responsibility'],
+          },
+          { row: 47, framework: 'iso27001-2022', ref: 'A.8.5', outcome: 'updated', version: 5, changedFields: ['implementation'] },
+        ],
+      },
+    ],
+  },
+);
 
 /** The import form, for the OpenAPI document only: readImportForm reads the body itself. */
 const ImportForm = Type.Object({
-  file: Type.String({ format: 'binary', description: 'The Statement of Applicability: .csv (UTF-8) or .xlsx, at most 5 MiB, as exported by GET /api/v1/reports/soa.' }),
+  file: Type.String({
+    format: 'binary',
+    description: 'The Statement of Applicability: .csv (UTF-8) or .xlsx, at most 5 MiB, as exported by GET /api/v1/reports/soa.',
+  }),
   dryRun: Type.Optional(Type.Enum(['true', 'false'], { description: '`true`: check and count without writing.' })),
 });
 
@@ -112,7 +170,9 @@ async function readImportForm(req: FastifyRequest) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file') {
           await part.toBuffer();
-          throw new DomainError('validation_failed', `unexpected file part "${part.fieldname}"; send the spreadsheet as "file"`, { errors: [{ field: `body/${part.fieldname}`, message: 'unexpected file part' }] });
+          throw new DomainError('validation_failed', `unexpected file part "${part.fieldname}"; send the spreadsheet as "file"`, {
+            errors: [{ field: `body/${part.fieldname}`, message: 'unexpected file part' }],
+          });
         }
         file = { data: await part.toBuffer(), filename: part.filename };
       } else if (part.fieldname === 'dryRun') {
@@ -125,15 +185,20 @@ async function readImportForm(req: FastifyRequest) {
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new DomainError('payload_too_large', `the file is larger than ${SOA_IMPORT_LIMITS.fileBytes / 1024 / 1024} MiB`);
+    if (code === 'FST_REQ_FILE_TOO_LARGE')
+      throw new DomainError('payload_too_large', `the file is larger than ${SOA_IMPORT_LIMITS.fileBytes / 1024 / 1024} MiB`);
     if (code === 'FST_FILES_LIMIT') throw new DomainError('payload_too_large', 'send exactly one file part');
-    if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') throw new DomainError('payload_too_large', 'too many form fields; send only "file" and "dryRun"');
-    if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') throw new DomainError('unsupported_media_type', 'send multipart/form-data with the spreadsheet in a "file" part');
+    if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT')
+      throw new DomainError('payload_too_large', 'too many form fields; send only "file" and "dryRun"');
+    if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE')
+      throw new DomainError('unsupported_media_type', 'send multipart/form-data with the spreadsheet in a "file" part');
     if (err instanceof DomainError) throw err;
     throw new DomainError('bad_request', `the multipart body could not be read: ${(err as Error).message}`);
   }
   if (!file) {
-    throw new DomainError('validation_failed', 'the "file" part is required: a .csv or .xlsx Statement of Applicability', { errors: [{ field: 'body/file', message: 'is required' }] });
+    throw new DomainError('validation_failed', 'the "file" part is required: a .csv or .xlsx Statement of Applicability', {
+      errors: [{ field: 'body/file', message: 'is required' }],
+    });
   }
   return { file, dryRun };
 }
@@ -144,7 +209,8 @@ export const soaRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/reports/soa', {
     schema: {
-      tags: ['reports'], operationId: 'exportSoa',
+      tags: ['reports'],
+      operationId: 'exportSoa',
       summary: 'Export the Statement of Applicability: every ISO/IEC 27001:2022 Annex A control, then the ISO/IEC 27017 CLD controls, in catalog order',
       description:
         `One row per answerable control, unanswered ones included with blank answer fields. \`format=json\` (default) answers the rows typed; ` +
@@ -177,7 +243,8 @@ export const soaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/controls/import', {
     config: { role: 'editor' },
     schema: {
-      tags: ['controls'], operationId: 'importSoa',
+      tags: ['controls'],
+      operationId: 'importSoa',
       summary: 'Import the Statement of Applicability from CSV or XLSX: every row checked first, then all changes in one transaction',
       description:
         'multipart/form-data with one `file` part (.csv UTF-8 or .xlsx, detected by content, at most 5 MiB and ' +
@@ -194,7 +261,11 @@ export const soaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (req) => {
       const { file, dryRun } = await readImportForm(req);
-      return importSoa(req.ctx(), file.data, { dryRun: dryRun ?? req.query.dryRun ?? false, filename: file.filename, read: (b) => req.server.parsers.readSoa(b) });
+      return importSoa(req.ctx(), file.data, {
+        dryRun: dryRun ?? req.query.dryRun ?? false,
+        filename: file.filename,
+        read: (b) => req.server.parsers.readSoa(b),
+      });
     },
   });
 };

@@ -12,30 +12,58 @@ import { ANSWERABLE, normalizeRef } from '../catalog/service.js';
 import { catalogControls, controlAliases } from '../catalog/tables.js';
 import { organizations } from '../identity/tables.js';
 import {
-  answerRuleProblems, answersByControl, applyAnswerWrites, currentAnswers, planAnswerWrite,
-  type AnswerRow, type AnswerWrite, type ControlAnswerInput, type WriteOutcome,
+  answerRuleProblems,
+  answersByControl,
+  applyAnswerWrites,
+  currentAnswers,
+  planAnswerWrite,
+  type AnswerRow,
+  type AnswerWrite,
+  type ControlAnswerInput,
+  type WriteOutcome,
 } from './service.js';
-import {
-  CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES,
-  type ControlStatus, type Responsibility, type Visibility,
-} from './tables.js';
+import { CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES, type ControlStatus, type Responsibility, type Visibility } from './tables.js';
 
 /* ------------------------------------------------------------------------------------------------
  * The Statement of Applicability as a table: one row per answerable control, in catalog order.
  * ---------------------------------------------------------------------------------------------- */
 
 export const SOA_COLUMNS = [
-  'framework', 'ref', 'title', 'applicable', 'justification', 'status', 'implementation', 'responsibility',
-  'providerStatement', 'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary', 'version', 'updatedAt',
+  'framework',
+  'ref',
+  'title',
+  'applicable',
+  'justification',
+  'status',
+  'implementation',
+  'responsibility',
+  'providerStatement',
+  'customerStatement',
+  'owner',
+  'reviewDueAt',
+  'visibility',
+  'publicSummary',
+  'version',
+  'updatedAt',
   // Read-only on import: so that a control whose evidence has expired shows it in this report too.
-  'evidenceCurrent', 'evidenceExpired',
+  'evidenceCurrent',
+  'evidenceExpired',
 ] as const;
 export type SoaColumn = (typeof SOA_COLUMNS)[number];
 
 /** Columns that carry the answer itself; a row with all of them blank is an unanswered control. */
 const ANSWER_COLUMNS = [
-  'applicable', 'justification', 'status', 'implementation', 'responsibility', 'providerStatement',
-  'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary',
+  'applicable',
+  'justification',
+  'status',
+  'implementation',
+  'responsibility',
+  'providerStatement',
+  'customerStatement',
+  'owner',
+  'reviewDueAt',
+  'visibility',
+  'publicSummary',
 ] as const satisfies readonly SoaColumn[];
 
 /** Columns an import file must have (the others are optional). */
@@ -43,7 +71,12 @@ const REQUIRED_COLUMNS = ['ref', 'applicable', 'status', 'implementation', 'resp
 
 /** Same limits as the PUT /controls/{ref} body schema. */
 const TEXT_LIMITS = {
-  implementation: 20000, justification: 5000, providerStatement: 5000, customerStatement: 5000, owner: 200, publicSummary: 2000,
+  implementation: 20000,
+  justification: 5000,
+  providerStatement: 5000,
+  customerStatement: 5000,
+  owner: 200,
+  publicSummary: 2000,
 } as const;
 
 export const SOA_IMPORT_LIMITS = {
@@ -185,8 +218,24 @@ export function renderSoaCsv(report: SoaReport): string {
 }
 
 const WIDTHS: Record<SoaColumn, number> = {
-  framework: 15, ref: 12, title: 45, applicable: 12, justification: 40, status: 22, implementation: 60, responsibility: 15,
-  providerStatement: 40, customerStatement: 40, owner: 20, reviewDueAt: 26, visibility: 12, publicSummary: 40, version: 9, updatedAt: 26, evidenceCurrent: 16, evidenceExpired: 16,
+  framework: 15,
+  ref: 12,
+  title: 45,
+  applicable: 12,
+  justification: 40,
+  status: 22,
+  implementation: 60,
+  responsibility: 15,
+  providerStatement: 40,
+  customerStatement: 40,
+  owner: 20,
+  reviewDueAt: 26,
+  visibility: 12,
+  publicSummary: 40,
+  version: 9,
+  updatedAt: 26,
+  evidenceCurrent: 16,
+  evidenceExpired: 16,
 };
 
 const DROPDOWNS: Partial<Record<SoaColumn, readonly string[]>> = {
@@ -212,8 +261,13 @@ export async function renderSoaXlsx(report: SoaReport): Promise<Buffer> {
   for (const [col, values] of Object.entries(DROPDOWNS) as Array<[SoaColumn, readonly string[]]>) {
     const letter = ws.getColumn(SOA_COLUMNS.indexOf(col) + 1).letter;
     dv.add(`${letter}2:${letter}${SOA_IMPORT_LIMITS.dataRows + 1}`, {
-      type: 'list', allowBlank: true, formulae: [`"${values.join(',')}"`],
-      showErrorMessage: true, errorStyle: 'stop', errorTitle: col, error: `Choose one of: ${values.join(', ')}`,
+      type: 'list',
+      allowBlank: true,
+      formulae: [`"${values.join(',')}"`],
+      showErrorMessage: true,
+      errorStyle: 'stop',
+      errorTitle: col,
+      error: `Choose one of: ${values.join(', ')}`,
     });
   }
 
@@ -250,12 +304,20 @@ export { sniffUpload, type RawTable, type UploadFormat } from '../../formats/soa
  * Validating rows into answers.
  * ---------------------------------------------------------------------------------------------- */
 
-const squash = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+const squash = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 const KNOWN_COLUMNS = new Map<string, SoaColumn>(SOA_COLUMNS.map((c) => [squash(c), c]));
 /** Header names are matched case-insensitively, ignoring spaces and punctuation ("Provider statement"). */
 const columnOf = (header: string): SoaColumn | undefined => KNOWN_COLUMNS.get(squash(header));
 
-interface RowProblem { row: number; column: SoaColumn; message: string }
+interface RowProblem {
+  row: number;
+  column: SoaColumn;
+  message: string;
+}
 
 interface PlannedRow {
   rowNumber: number;
@@ -272,7 +334,10 @@ interface ValidatedTable {
 }
 
 function enumValue<T extends string>(raw: string, allowed: readonly T[]): T | undefined {
-  const v = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const v = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
 }
 
@@ -326,14 +391,16 @@ export function validateTable(table: RawTable, resolve: (ref: string) => Catalog
     const rawRef = get('ref').trim();
     let control: CatalogRow | undefined;
     if (rawRef === '') problem('ref', 'is required');
-    else if (rawRef.length > 50 || !(control = resolve(rawRef))) problem('ref', `"${rawRef.slice(0, 50)}" is not an ISO/IEC 27001:2022 Annex A or ISO/IEC 27017 CLD control`);
+    else if (rawRef.length > 50 || !(control = resolve(rawRef)))
+      problem('ref', `"${rawRef.slice(0, 50)}" is not an ISO/IEC 27001:2022 Annex A or ISO/IEC 27017 CLD control`);
     if (control) {
       const key = `${control.frameworkId}:${control.ref}`;
       const first = seen.get(key);
       if (first !== undefined) problem('ref', `${control.ref} already appears in row ${first}`);
       else seen.set(key, rowNumber);
       const fw = get('framework').trim();
-      if (fw !== '' && fw.toLowerCase() !== control.frameworkId) problem('framework', `${control.ref} belongs to ${control.frameworkId}, not "${fw.slice(0, 50)}"`);
+      if (fw !== '' && fw.toLowerCase() !== control.frameworkId)
+        problem('framework', `${control.ref} belongs to ${control.frameworkId}, not "${fw.slice(0, 50)}"`);
     }
 
     if (ANSWER_COLUMNS.every((c) => get(c).trim() === '')) {
@@ -350,7 +417,8 @@ export function validateTable(table: RawTable, resolve: (ref: string) => Catalog
     const implementation = text('implementation');
     if (implementation === null) problem('implementation', 'is required: how the control is met');
     const responsibility = enumValue(get('responsibility'), RESPONSIBILITIES);
-    if (!responsibility) problem('responsibility', `${get('responsibility').trim() === '' ? 'is required' : 'is not a responsibility'}: one of ${RESPONSIBILITIES.join(', ')}`);
+    if (!responsibility)
+      problem('responsibility', `${get('responsibility').trim() === '' ? 'is required' : 'is not a responsibility'}: one of ${RESPONSIBILITIES.join(', ')}`);
     const providerStatement = text('providerStatement');
     const customerStatement = text('customerStatement');
     const owner = text('owner');
@@ -376,8 +444,22 @@ export function validateTable(table: RawTable, resolve: (ref: string) => Catalog
 
     if (control && applicable !== undefined && status && implementation !== null && responsibility && visibility) {
       planned.push({
-        rowNumber, control, expectedVersion,
-        input: { applicable, status, implementation, responsibility, justification, providerStatement, customerStatement, owner, reviewDueAt, visibility, publicSummary },
+        rowNumber,
+        control,
+        expectedVersion,
+        input: {
+          applicable,
+          status,
+          implementation,
+          responsibility,
+          justification,
+          providerStatement,
+          customerStatement,
+          owner,
+          reviewDueAt,
+          visibility,
+          publicSummary,
+        },
       });
     }
   }
@@ -421,21 +503,28 @@ export interface SoaImportResult {
  * problems (any problem refuses the whole file), else the writes it makes and the result.
  */
 function planImport(
-  ctx: ServiceContext, format: UploadFormat, checked: ValidatedTable, current: Map<string, AnswerRow>, dryRun: boolean,
+  ctx: ServiceContext,
+  format: UploadFormat,
+  checked: ValidatedTable,
+  current: Map<string, AnswerRow>,
+  dryRun: boolean,
 ): { result: SoaImportResult; writes: AnswerWrite[] } {
   const problems = [...checked.problems];
   for (const p of checked.planned) {
     const now = current.get(`${p.control.frameworkId}:${p.control.ref}`)?.version ?? 0;
     if (p.expectedVersion !== undefined && p.expectedVersion !== now) {
       problems.push({
-        row: p.rowNumber, column: 'version',
+        row: p.rowNumber,
+        column: 'version',
         message: `is ${p.expectedVersion}, but ${p.control.ref} is at version ${now}: it changed since this file was exported; export again and reapply your change`,
       });
     }
   }
   if (problems.length > 0) {
     const rowsWithProblems = new Set(problems.map((p) => p.row)).size;
-    throw new DomainError('unprocessable', `${rowsWithProblems} row${rowsWithProblems === 1 ? ' has' : 's have'} problems; nothing was imported`, { errors: problemsToErrors(problems) });
+    throw new DomainError('unprocessable', `${rowsWithProblems} row${rowsWithProblems === 1 ? ' has' : 's have'} problems; nothing was imported`, {
+      errors: problemsToErrors(problems),
+    });
   }
 
   const result: SoaImportResult = { format, created: 0, updated: 0, unchanged: 0, skipped: checked.skipped, dryRun, changes: [] };
@@ -448,7 +537,12 @@ function planImport(
     if (outcome === 'unchanged') continue;
     writes.push(write);
     result.changes.push({
-      row: p.rowNumber, framework: p.control.frameworkId, ref: p.control.ref, outcome, version: (before?.version ?? 0) + 1, changedFields: write.changed,
+      row: p.rowNumber,
+      framework: p.control.frameworkId,
+      ref: p.control.ref,
+      outcome,
+      version: (before?.version ?? 0) + 1,
+      changedFields: write.changed,
     });
   }
   return { result, writes };
@@ -460,7 +554,8 @@ function planImport(
  * otherwise one short transaction writes all changed rows in a few multi-row statements.
  */
 export async function importSoa(
-  ctx: ServiceContext, file: Buffer,
+  ctx: ServiceContext,
+  file: Buffer,
   opts: { dryRun: boolean; filename?: string; read?: (file: Buffer) => Promise<RawTable> },
 ): Promise<SoaImportResult> {
   requireRole(ctx.actor, 'editor');
@@ -478,10 +573,17 @@ export async function importSoa(
       const { result, writes } = planImport(ctx, table.format, checked, await currentAnswers(tx, ctx.orgId, controls, { lock: true }), false);
       await applyAnswerWrites(tx, { ...ctx, db: tx }, writes, { overwrite: true, via: 'import' });
       await recordAudit(tx, ctx, {
-        action: 'controls.imported', targetType: 'soa', targetId: null,
+        action: 'controls.imported',
+        targetType: 'soa',
+        targetId: null,
         summary: {
-          format: table.format, filename: opts.filename?.slice(0, 200) ?? null, rows: checked.dataRows,
-          created: result.created, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped,
+          format: table.format,
+          filename: opts.filename?.slice(0, 200) ?? null,
+          rows: checked.dataRows,
+          created: result.created,
+          updated: result.updated,
+          unchanged: result.unchanged,
+          skipped: result.skipped,
         },
       });
       return result;

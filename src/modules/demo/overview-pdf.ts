@@ -13,9 +13,12 @@ const INK = rgb(0.106, 0.122, 0.141);
 const BRAND = rgb(0.122, 0.435, 0.922);
 
 /** The standard fonts encode WinAnsi only: typographic characters become their plain forms. */
-const plain = (s: string) => s
-  .replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"').replace(/[\u2013\u2014]/g, '-')
-  .replace(/[^\x20-\x7e\u00a0-\u00ff]/g, '');
+const plain = (s: string) =>
+  s
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2013\u2014]/g, '-')
+    .replace(/[^\x20-\x7e\u00a0-\u00ff]/g, '');
 
 function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
   const lines: string[] = [];
@@ -79,6 +82,8 @@ export async function overviewPdf(text: OverviewText, org: string, date: Date): 
     y -= 6;
   }
   const pages = pdf.getPages();
-  pages.forEach((p, i) => p.drawText(plain(`${org} - ${text.title} - page ${i + 1} of ${pages.length}`), { x: MARGIN, y: MARGIN / 2, size: 9, font: regular, color: INK }));
+  pages.forEach((p, i) =>
+    p.drawText(plain(`${org} - ${text.title} - page ${i + 1} of ${pages.length}`), { x: MARGIN, y: MARGIN / 2, size: 9, font: regular, color: INK }),
+  );
   return Buffer.from(await pdf.save({ useObjectStreams: false }));
 }

@@ -25,8 +25,15 @@ interface DemoOrganization {
   owner: { email: string; password: string };
   certifications: Array<Omit<CertificationInput, 'surveillanceAudits'> & { surveillanceAudits?: string[] }>;
   evidence: Array<{
-    title: string; kind: 'file' | 'link'; url?: string; fileName?: string; content?: string; controls: string[];
-    validFrom?: string; expiresAt?: string | null; visibility: 'public' | 'internal';
+    title: string;
+    kind: 'file' | 'link';
+    url?: string;
+    fileName?: string;
+    content?: string;
+    controls: string[];
+    validFrom?: string;
+    expiresAt?: string | null;
+    visibility: 'public' | 'internal';
   }>;
   trustPage?: { headline?: string; overview?: string; contactEmail?: string; brandColor?: string };
   subprocessors?: Subprocessor[];
@@ -42,9 +49,19 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
   const [exists] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, org.organization.slug));
   if (exists) {
     // A database seeded before the trust portal existed gets its demo trust page once.
-    const [owner] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, exists.id), eq(memberships.role, 'owner'))).limit(1);
+    const [owner] = await db
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(and(eq(memberships.orgId, exists.id), eq(memberships.role, 'owner')))
+      .limit(1);
     if (owner) {
-      const ownerCtx: ServiceContext = { orgId: exists.id, actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId }, requestId: 'seed-demo', db, clock };
+      const ownerCtx: ServiceContext = {
+        orgId: exists.id,
+        actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId },
+        requestId: 'seed-demo',
+        db,
+        clock,
+      };
       await seedDemoTrust(ownerCtx, org, blobs, seedsDir);
       await seedDemoProfile(ownerCtx, seedsDir);
     }
@@ -62,14 +79,28 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
     await tx.insert(organizations).values({ id: orgId, slug: org.organization.slug, name: org.organization.name, createdAt: clock() });
     await tx.insert(users).values({ id: userId, email: org.owner.email, passwordHash, name: 'Demo Owner', createdAt: clock() });
     await tx.insert(memberships).values({ orgId, userId, role: 'owner', createdAt: clock() });
-    await recordAudit(tx, ctx, { action: 'organization.created', targetType: 'organization', targetId: orgId, summary: { slug: org.organization.slug, seeded: true } });
+    await recordAudit(tx, ctx, {
+      action: 'organization.created',
+      targetType: 'organization',
+      targetId: orgId,
+      summary: { slug: org.organization.slug, seeded: true },
+    });
   });
   for (const { ref, ...answer } of controls) await putControlAnswer(ctx, ref, answer);
   for (const e of org.evidence) {
     const stored = e.kind === 'file' ? await blobs.put(Readable.from([Buffer.from(e.content ?? '')]), 10 * 1024 * 1024) : undefined;
-    await createEvidence(ctx, {
-      title: e.title, url: e.url ?? null, controls: e.controls, validFrom: e.validFrom ?? null, expiresAt: e.expiresAt ?? null, visibility: e.visibility,
-    }, stored ? { stored, fileName: e.fileName ?? 'evidence.txt', contentType: e.fileName?.endsWith('.csv') ? 'text/csv' : 'text/plain' } : undefined);
+    await createEvidence(
+      ctx,
+      {
+        title: e.title,
+        url: e.url ?? null,
+        controls: e.controls,
+        validFrom: e.validFrom ?? null,
+        expiresAt: e.expiresAt ?? null,
+        visibility: e.visibility,
+      },
+      stored ? { stored, fileName: e.fileName ?? 'evidence.txt', contentType: e.fileName?.endsWith('.csv') ? 'text/csv' : 'text/plain' } : undefined,
+    );
   }
   for (const { surveillanceAudits, ...c } of org.certifications) {
     const now = clock().toISOString().slice(0, 10);
@@ -94,10 +125,33 @@ async function seedDemoProfile(ctx: ServiceContext, seedsDir: string) {
 
 /** Our own words: approved public library answers, chosen for the trust page FAQ. */
 const DEMO_FAQ = [
-  { question: 'Where is customer data stored?', answer: { text: 'In the AWS region the customer picks at onboarding: Ireland (eu-west-1) or Virginia (us-east-1). Data, backups and encryption keys stay in that region.' }, controls: ['A.5.23', 'A.5.34'] },
-  { question: 'Do you enforce multi-factor authentication for your staff?', answer: { choice: 'yes' as const, text: 'Every employee signs in through single sign-on with phishing-resistant security keys; there is no password-only access to production.' }, controls: ['A.8.5', 'A.5.17'] },
-  { question: 'How can we get the SOC 2 Type II report?', answer: { text: 'Request access on this page and accept the NDA. Once approved you receive a personal link that expires; each PDF you download carries your email address.' }, controls: [] },
-  { question: 'Who do we contact about a security concern?', answer: { text: 'Write to security@northwind.example.com. We acknowledge reports within one business day.' }, controls: ['A.6.8'] },
+  {
+    question: 'Where is customer data stored?',
+    answer: {
+      text: 'In the AWS region the customer picks at onboarding: Ireland (eu-west-1) or Virginia (us-east-1). Data, backups and encryption keys stay in that region.',
+    },
+    controls: ['A.5.23', 'A.5.34'],
+  },
+  {
+    question: 'Do you enforce multi-factor authentication for your staff?',
+    answer: {
+      choice: 'yes' as const,
+      text: 'Every employee signs in through single sign-on with phishing-resistant security keys; there is no password-only access to production.',
+    },
+    controls: ['A.8.5', 'A.5.17'],
+  },
+  {
+    question: 'How can we get the SOC 2 Type II report?',
+    answer: {
+      text: 'Request access on this page and accept the NDA. Once approved you receive a personal link that expires; each PDF you download carries your email address.',
+    },
+    controls: [],
+  },
+  {
+    question: 'Who do we contact about a security concern?',
+    answer: { text: 'Write to security@northwind.example.com. We acknowledge reports within one business day.' },
+    controls: ['A.6.8'],
+  },
 ];
 
 /**
@@ -108,25 +162,39 @@ async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: 
   if (await loadPage(ctx.db, ctx.orgId)) return;
   const put = (bytes: Buffer) => blobs.put(Readable.from([bytes]), 10 * 1024 * 1024);
   const overview = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'security-overview.json'), 'utf8')) as OverviewText;
-  await createDocument(ctx, { title: overview.title, description: overview.description, visibility: 'public' }, {
-    stored: await put(await overviewPdf(overview, org.organization.name, ctx.clock())), fileName: 'security-overview.pdf', contentType: 'application/pdf',
-  });
+  await createDocument(
+    ctx,
+    { title: overview.title, description: overview.description, visibility: 'public' },
+    {
+      stored: await put(await overviewPdf(overview, org.organization.name, ctx.clock())),
+      fileName: 'security-overview.pdf',
+      contentType: 'application/pdf',
+    },
+  );
   for (const d of org.documents ?? []) {
     const stored = await put(Buffer.from(d.content));
-    await createDocument(ctx, { title: d.title, visibility: d.visibility }, { stored, fileName: d.fileName, contentType: d.fileName.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8' });
+    await createDocument(
+      ctx,
+      { title: d.title, visibility: d.visibility },
+      { stored, fileName: d.fileName, contentType: d.fileName.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8' },
+    );
   }
   const faq = [];
   for (const entry of DEMO_FAQ) faq.push({ libraryEntryId: (await createEntry(ctx, { ...entry, public: true, status: 'approved' })).id });
   const t = org.trustPage ?? {};
-  await putTrustPage(ctx, {
-    published: true,
-    headline: t.headline ?? null,
-    overview: t.overview ?? null,
-    contactEmail: t.contactEmail ?? null,
-    brandColor: t.brandColor ?? null,
-    subprocessors: org.subprocessors ?? [],
-    faq,
-  }, '');
+  await putTrustPage(
+    ctx,
+    {
+      published: true,
+      headline: t.headline ?? null,
+      overview: t.overview ?? null,
+      contactEmail: t.contactEmail ?? null,
+      brandColor: t.brandColor ?? null,
+      subprocessors: org.subprocessors ?? [],
+      faq,
+    },
+    '',
+  );
   // logo.png is logo.svg rendered at 128 px: the page serves raster logos only (see setLogo).
   const logo = await fs.readFile(path.join(seedsDir, 'demo', 'logo.png'));
   await setLogo(ctx, blobs, await put(logo), logo.subarray(0, 16), '');

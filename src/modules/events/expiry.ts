@@ -24,20 +24,37 @@ export async function scanExpiries(db: Db, clock: Clock): Promise<number> {
   const soon = new Date(now.getTime() + EXPIRING_SOON_DAYS * 86_400_000);
   let sent = 0;
 
-  const dueEvidence = await db.select().from(evidence).where(and(
-    isNotNull(evidence.expiresAt),
-    lte(evidence.expiresAt, soon),
-    notExists(db.select({ n: sql`1` }).from(expiryNotices).where(and(
-      eq(expiryNotices.orgId, evidence.orgId), eq(expiryNotices.subjectType, 'evidence'), eq(expiryNotices.subjectId, evidence.id),
-      eq(expiryNotices.dueAt, evidence.expiresAt),
-      eq(expiryNotices.kind, sql`case when ${evidence.expiresAt} <= ${now} then 'evidence.expired' else 'evidence.expiring' end`),
-    ))),
-  )).orderBy(asc(evidence.expiresAt)).limit(SCAN_BATCH);
+  const dueEvidence = await db
+    .select()
+    .from(evidence)
+    .where(
+      and(
+        isNotNull(evidence.expiresAt),
+        lte(evidence.expiresAt, soon),
+        notExists(
+          db
+            .select({ n: sql`1` })
+            .from(expiryNotices)
+            .where(
+              and(
+                eq(expiryNotices.orgId, evidence.orgId),
+                eq(expiryNotices.subjectType, 'evidence'),
+                eq(expiryNotices.subjectId, evidence.id),
+                eq(expiryNotices.dueAt, evidence.expiresAt),
+                eq(expiryNotices.kind, sql`case when ${evidence.expiresAt} <= ${now} then 'evidence.expired' else 'evidence.expiring' end`),
+              ),
+            ),
+        ),
+      ),
+    )
+    .orderBy(asc(evidence.expiresAt))
+    .limit(SCAN_BATCH);
   for (const e of dueEvidence) {
-    const kind = e.expiresAt! <= now ? 'evidence.expired' as const : 'evidence.expiring' as const;
+    const kind = e.expiresAt! <= now ? ('evidence.expired' as const) : ('evidence.expiring' as const);
     // Expired evidence no longer backs the library answers resting on its controls.
     const then = kind === 'evidence.expired' ? (tx: Executor) => markStaleForEvidence(tx, { orgId: e.orgId, clock }, e.id, e.title) : undefined;
-    if (await notice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() }, kind, then)) sent++;
+    if (await notice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() }, kind, then))
+      sent++;
   }
 
   // Certifications: only those whose attention time has come; the shared rules say what is due now and when to look next.
@@ -63,10 +80,7 @@ type CertificationRow = typeof certifications.$inferSelect;
 
 /** Certifications whose attention time has come, oldest first, through the partial index on attention_at. */
 export async function dueCertifications(db: Executor, now: Date, limit = SCAN_BATCH): Promise<CertificationRow[]> {
-  return db.select().from(certifications)
-    .where(lte(certifications.attentionAt, now))
-    .orderBy(asc(certifications.attentionAt))
-    .limit(limit);
+  return db.select().from(certifications).where(lte(certifications.attentionAt, now)).orderBy(asc(certifications.attentionAt)).limit(limit);
 }
 
 const noticeKey = (orgId: string, id: string, kind: string, dueAt: Date) => `${orgId}|${id}|${kind}|${dueAt.getTime()}`;
@@ -77,7 +91,8 @@ async function sentCertificationNotices(db: Executor, certs: CertificationRow[])
   // Two array parameters (uuids need no quoting in an array literal), however many rows are due.
   const list = (xs: string[]) => `{${xs.join(',')}}`;
   const pairs = sql`select * from unnest(${list(certs.map((c) => c.orgId))}::uuid[], ${list(certs.map((c) => c.id))}::uuid[])`;
-  const rows = await db.select({ orgId: expiryNotices.orgId, id: expiryNotices.subjectId, kind: expiryNotices.kind, dueAt: expiryNotices.dueAt })
+  const rows = await db
+    .select({ orgId: expiryNotices.orgId, id: expiryNotices.subjectId, kind: expiryNotices.kind, dueAt: expiryNotices.dueAt })
     .from(expiryNotices)
     .where(and(eq(expiryNotices.subjectType, 'certification'), sql`(${expiryNotices.orgId}, ${expiryNotices.subjectId}) in (${pairs})`));
   return new Set(rows.map((r) => noticeKey(r.orgId, r.id, r.kind, r.dueAt)));
@@ -88,20 +103,36 @@ async function sentCertificationNotices(db: Executor, certs: CertificationRow[])
  * to the millisecond, as the service writes it): that write already set a time of its own.
  */
 async function lookAgainAt(db: Executor, c: CertificationRow, next: Date | null): Promise<void> {
-  await db.update(certifications).set({ attentionAt: next }).where(and(
-    eq(certifications.orgId, c.orgId), eq(certifications.id, c.id),
-    sql`date_trunc('milliseconds', ${certifications.updatedAt}) = ${c.updatedAt.toISOString()}::timestamptz`,
-  ));
+  await db
+    .update(certifications)
+    .set({ attentionAt: next })
+    .where(
+      and(
+        eq(certifications.orgId, c.orgId),
+        eq(certifications.id, c.id),
+        sql`date_trunc('milliseconds', ${certifications.updatedAt}) = ${c.updatedAt.toISOString()}::timestamptz`,
+      ),
+    );
 }
 
 async function notice<T extends 'evidence.expiring' | 'evidence.expired' | 'certification.expiring'>(
-  db: Db, clock: Clock, orgId: string, subjectType: string, subjectId: string, kind: string, dueAt: Date,
-  data: EventData<T>, eventType: T,
+  db: Db,
+  clock: Clock,
+  orgId: string,
+  subjectType: string,
+  subjectId: string,
+  kind: string,
+  dueAt: Date,
+  data: EventData<T>,
+  eventType: T,
   then?: (tx: Executor) => Promise<unknown>,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const inserted = await tx.insert(expiryNotices).values({ orgId, subjectType, subjectId, kind, dueAt, sentAt: clock() })
-      .onConflictDoNothing().returning({ kind: expiryNotices.kind });
+    const inserted = await tx
+      .insert(expiryNotices)
+      .values({ orgId, subjectType, subjectId, kind, dueAt, sentAt: clock() })
+      .onConflictDoNothing()
+      .returning({ kind: expiryNotices.kind });
     if (inserted.length === 0) return false; // another replica, or an earlier run, sent it
     await emitEvent(tx, { orgId, clock }, eventType, data);
     await then?.(tx);

@@ -39,16 +39,34 @@ export async function emitEvents(tx: Executor, ctx: EventContext, list: readonly
   const rows = list.map((e) => ({ orgId: ctx.orgId, id: newId(), type: e.type, data: e.data, requestId: ctx.requestId ?? null, createdAt: ctx.clock() }));
   for (const part of chunks(rows)) await tx.insert(events).values(part);
   const types = [...new Set(list.map((e) => e.type))];
-  const endpoints = await tx.select({ id: webhookEndpoints.id, events: webhookEndpoints.events }).from(webhookEndpoints).where(and(
-    eq(webhookEndpoints.orgId, ctx.orgId),
-    eq(webhookEndpoints.enabled, true),
-    sql`(${webhookEndpoints.events} && array[${sql.join(types.map((t) => sql`${t}`), sql`, `)}]::text[] or '*' = any(${webhookEndpoints.events}))`,
-  ));
-  const deliveries = rows.flatMap((ev) => endpoints
-    .filter((e) => e.events.includes(ev.type) || e.events.includes('*'))
-    .map((e) => ({
-      orgId: ctx.orgId, id: newId(), endpointId: e.id, eventId: ev.id, eventType: ev.type, status: 'pending' as const, attempts: 0, nextAttemptAt: ev.createdAt, createdAt: ev.createdAt,
-    })));
+  const endpoints = await tx
+    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
+    .from(webhookEndpoints)
+    .where(
+      and(
+        eq(webhookEndpoints.orgId, ctx.orgId),
+        eq(webhookEndpoints.enabled, true),
+        sql`(${webhookEndpoints.events} && array[${sql.join(
+          types.map((t) => sql`${t}`),
+          sql`, `,
+        )}]::text[] or '*' = any(${webhookEndpoints.events}))`,
+      ),
+    );
+  const deliveries = rows.flatMap((ev) =>
+    endpoints
+      .filter((e) => e.events.includes(ev.type) || e.events.includes('*'))
+      .map((e) => ({
+        orgId: ctx.orgId,
+        id: newId(),
+        endpointId: e.id,
+        eventId: ev.id,
+        eventType: ev.type,
+        status: 'pending' as const,
+        attempts: 0,
+        nextAttemptAt: ev.createdAt,
+        createdAt: ev.createdAt,
+      })),
+  );
   for (const part of chunks(deliveries)) await tx.insert(webhookDeliveries).values(part);
   return rows.map((r) => r.id);
 }

@@ -65,17 +65,26 @@ function view(row: EvidenceRow, controls: { framework: string; ref: string }[], 
 }
 
 // Evidence visibility in the knowledge index: internal text is for members only.
-const knowledgeVisibility = (v: EvidenceRow['visibility']) => (v === 'public' ? 'public' as const : 'private' as const);
+const knowledgeVisibility = (v: EvidenceRow['visibility']) => (v === 'public' ? ('public' as const) : ('private' as const));
 
 /** Reads a file's current version into passages answers can cite (in the parser pool, after the upload committed). */
 export async function indexEvidence(ctx: ServiceContext, deps: { parsers: TextExtractor; blobs: BlobStore }, id: string, useForAnswers?: boolean) {
   const row = await loadOwned(ctx.db, ctx.orgId, id);
-  const [v] = await ctx.db.select().from(evidenceVersions).where(and(
-    eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, row.currentVersion)));
+  const [v] = await ctx.db
+    .select()
+    .from(evidenceVersions)
+    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, row.currentVersion)));
   if (row.kind === 'file' && v?.sha256) {
     await indexFile({ db: ctx.db as Db, parsers: deps.parsers, blobs: deps.blobs, clock: ctx.clock }, ctx.orgId, {
-      kind: 'evidence', id, title: row.title, version: v.version, visibility: knowledgeVisibility(row.visibility),
-      sha256: v.sha256, fileName: v.fileName ?? '', contentType: v.contentType ?? '', ...(useForAnswers !== undefined ? { useForAnswers } : {}),
+      kind: 'evidence',
+      id,
+      title: row.title,
+      version: v.version,
+      visibility: knowledgeVisibility(row.visibility),
+      sha256: v.sha256,
+      fileName: v.fileName ?? '',
+      contentType: v.contentType ?? '',
+      ...(useForAnswers !== undefined ? { useForAnswers } : {}),
     });
     if (v.version > 1) await ctx.db.transaction((tx) => markStaleForSource(tx, ctx, 'evidence', id, v.version, row.title));
   }
@@ -84,8 +93,14 @@ export async function indexEvidence(ctx: ServiceContext, deps: { parsers: TextEx
 
 function versionView(v: VersionRow) {
   return {
-    version: v.version, sha256: v.sha256, size: v.size, fileName: v.fileName, contentType: v.contentType, url: v.url,
-    uploadedBy: v.uploadedBy, uploadedAt: v.uploadedAt.toISOString(),
+    version: v.version,
+    sha256: v.sha256,
+    size: v.size,
+    fileName: v.fileName,
+    contentType: v.contentType,
+    url: v.url,
+    uploadedBy: v.uploadedBy,
+    uploadedAt: v.uploadedAt.toISOString(),
   };
 }
 
@@ -144,19 +159,42 @@ export async function createEvidence(ctx: ServiceContext, input: EvidenceInput, 
   const id = newId();
   const now = ctx.clock();
   const row = await ctx.db.transaction(async (tx) => {
-    const [inserted] = await tx.insert(evidence).values({
-      orgId: ctx.orgId, id, title: title!, description: input.description ?? null, kind: file ? 'file' : 'link', url: input.url ?? null,
-      visibility: input.visibility ?? 'internal', validFrom: validFrom ?? null, expiresAt: expiresAt ?? null, currentVersion: 1,
-      createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
-    }).returning();
+    const [inserted] = await tx
+      .insert(evidence)
+      .values({
+        orgId: ctx.orgId,
+        id,
+        title: title!,
+        description: input.description ?? null,
+        kind: file ? 'file' : 'link',
+        url: input.url ?? null,
+        visibility: input.visibility ?? 'internal',
+        validFrom: validFrom ?? null,
+        expiresAt: expiresAt ?? null,
+        currentVersion: 1,
+        createdBy: ctx.actor.id,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
     await tx.insert(evidenceVersions).values({
-      orgId: ctx.orgId, evidenceId: id, version: 1, sha256: file?.stored.sha256 ?? null, size: file?.stored.size ?? null,
-      fileName: file?.fileName ?? null, contentType: file?.contentType ?? null, url: input.url ?? null, uploadedBy: ctx.actor.id, uploadedAt: now,
+      orgId: ctx.orgId,
+      evidenceId: id,
+      version: 1,
+      sha256: file?.stored.sha256 ?? null,
+      size: file?.stored.size ?? null,
+      fileName: file?.fileName ?? null,
+      contentType: file?.contentType ?? null,
+      url: input.url ?? null,
+      uploadedBy: ctx.actor.id,
+      uploadedAt: now,
     });
     if (file) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id }, file.stored);
     if (controls.length > 0) await tx.insert(evidenceControls).values(controls.map((c) => ({ orgId: ctx.orgId, evidenceId: id, ...c })));
     await recordAudit(tx, ctx, {
-      action: 'evidence.created', targetType: 'evidence', targetId: id,
+      action: 'evidence.created',
+      targetType: 'evidence',
+      targetId: id,
       summary: { title, kind: file ? 'file' : 'link', sha256: file?.stored.sha256, controls: controls.map((c) => c.ref) },
     });
     return inserted!;
@@ -165,14 +203,20 @@ export async function createEvidence(ctx: ServiceContext, input: EvidenceInput, 
 }
 
 async function loadOwned(db: Executor, orgId: string, id: string) {
-  const [row] = await db.select().from(evidence).where(and(eq(evidence.orgId, orgId), eq(evidence.id, id)));
+  const [row] = await db
+    .select()
+    .from(evidence)
+    .where(and(eq(evidence.orgId, orgId), eq(evidence.id, id)));
   if (!row) throw notFound('evidence');
   return row;
 }
 
 async function controlsOf(db: Executor, orgId: string, ids: string[]) {
   if (ids.length === 0) return new Map<string, { framework: string; ref: string }[]>();
-  const rows = await db.select().from(evidenceControls).where(and(eq(evidenceControls.orgId, orgId), inArray(evidenceControls.evidenceId, ids)));
+  const rows = await db
+    .select()
+    .from(evidenceControls)
+    .where(and(eq(evidenceControls.orgId, orgId), inArray(evidenceControls.evidenceId, ids)));
   const map = new Map<string, { framework: string; ref: string }[]>();
   for (const r of rows) map.set(r.evidenceId, [...(map.get(r.evidenceId) ?? []), { framework: r.frameworkId, ref: r.ref }]);
   for (const list of map.values()) list.sort((x, y) => x.framework.localeCompare(y.framework) || x.ref.localeCompare(y.ref, 'en', { numeric: true }));
@@ -181,8 +225,11 @@ async function controlsOf(db: Executor, orgId: string, ids: string[]) {
 
 export async function getEvidence(ctx: ServiceContext, id: string) {
   const row = await loadOwned(ctx.db, ctx.orgId, id);
-  const versions = await ctx.db.select().from(evidenceVersions)
-    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id))).orderBy(desc(evidenceVersions.version));
+  const versions = await ctx.db
+    .select()
+    .from(evidenceVersions)
+    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id)))
+    .orderBy(desc(evidenceVersions.version));
   const index = (await indexStates(ctx.db, ctx.orgId, 'evidence', [id])).get(id);
   return view(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], ctx.clock(), versions, index);
 }
@@ -203,18 +250,39 @@ export async function listEvidence(
     expired: lte(evidence.expiresAt, now),
     expiring: and(gt(evidence.expiresAt, now), lte(evidence.expiresAt, soon), sql`(${evidence.validFrom} is null or ${evidence.validFrom} <= ${now})`),
     not_yet_valid: and(gt(evidence.validFrom, now), sql`(${evidence.expiresAt} is null or ${evidence.expiresAt} > ${now})`),
-    valid: and(sql`(${evidence.expiresAt} is null or ${evidence.expiresAt} > ${soon})`, sql`(${evidence.validFrom} is null or ${evidence.validFrom} <= ${now})`),
+    valid: and(
+      sql`(${evidence.expiresAt} is null or ${evidence.expiresAt} > ${soon})`,
+      sql`(${evidence.validFrom} is null or ${evidence.validFrom} <= ${now})`,
+    ),
   };
-  const rows = await ctx.db.select().from(evidence).where(and(
-    eq(evidence.orgId, ctx.orgId),
-    after ? lt(evidence.id, after) : undefined,
-    q.status ? statusFilter[q.status] : undefined,
-    q.expiringWithinDays !== undefined ? and(gt(evidence.expiresAt, now), lte(evidence.expiresAt, new Date(now.getTime() + q.expiringWithinDays * 86_400_000))) : undefined,
-    controlFilter,
-  )).orderBy(desc(evidence.id)).limit(q.limit + 1);
+  const rows = await ctx.db
+    .select()
+    .from(evidence)
+    .where(
+      and(
+        eq(evidence.orgId, ctx.orgId),
+        after ? lt(evidence.id, after) : undefined,
+        q.status ? statusFilter[q.status] : undefined,
+        q.expiringWithinDays !== undefined
+          ? and(gt(evidence.expiresAt, now), lte(evidence.expiresAt, new Date(now.getTime() + q.expiringWithinDays * 86_400_000)))
+          : undefined,
+        controlFilter,
+      ),
+    )
+    .orderBy(desc(evidence.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
-  const controls = await controlsOf(ctx.db, ctx.orgId, page.items.map((r) => r.id));
-  const index = await indexStates(ctx.db, ctx.orgId, 'evidence', page.items.map((r) => r.id));
+  const controls = await controlsOf(
+    ctx.db,
+    ctx.orgId,
+    page.items.map((r) => r.id),
+  );
+  const index = await indexStates(
+    ctx.db,
+    ctx.orgId,
+    'evidence',
+    page.items.map((r) => r.id),
+  );
   return { items: page.items.map((r) => view(r, controls.get(r.id) ?? [], now, undefined, index.get(r.id))), nextCursor: page.nextCursor };
 }
 
@@ -231,21 +299,35 @@ export async function updateEvidence(ctx: ServiceContext, id: string, input: Evi
   const controls = input.controls ? await resolveControls(ctx.db, input.controls, errors) : undefined;
   if (errors.length > 0) fail(errors);
   await ctx.db.transaction(async (tx) => {
-    await tx.update(evidence).set({
-      ...(input.title !== undefined ? { title: input.title.trim() } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
-      ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
-      validFrom: vf, expiresAt: ea, updatedAt: ctx.clock(),
-    }).where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)));
+    await tx
+      .update(evidence)
+      .set({
+        ...(input.title !== undefined ? { title: input.title.trim() } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
+        validFrom: vf,
+        expiresAt: ea,
+        updatedAt: ctx.clock(),
+      })
+      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)));
     if (controls) {
       await tx.delete(evidenceControls).where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, id)));
       if (controls.length > 0) await tx.insert(evidenceControls).values(controls.map((c) => ({ orgId: ctx.orgId, evidenceId: id, ...c })));
     }
     if (current.kind === 'file') {
-      await syncSource(tx, ctx.orgId, {
-        kind: 'evidence', id, title: input.title?.trim() ?? current.title, visibility: knowledgeVisibility(input.visibility ?? current.visibility),
-        version: current.currentVersion, ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
-      }, ctx.clock());
+      await syncSource(
+        tx,
+        ctx.orgId,
+        {
+          kind: 'evidence',
+          id,
+          title: input.title?.trim() ?? current.title,
+          visibility: knowledgeVisibility(input.visibility ?? current.visibility),
+          version: current.currentVersion,
+          ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
+        },
+        ctx.clock(),
+      );
     }
     await recordAudit(tx, ctx, { action: 'evidence.updated', targetType: 'evidence', targetId: id, summary: { fields: Object.keys(input) } });
   });
@@ -266,19 +348,35 @@ export async function addEvidenceVersion(ctx: ServiceContext, id: string, input:
   const now = ctx.clock();
   await ctx.db.transaction(async (tx) => {
     // Lock the row so two uploads get consecutive versions.
-    const [row] = await tx.select().from(evidence).where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id))).for('update');
+    const [row] = await tx
+      .select()
+      .from(evidence)
+      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)))
+      .for('update');
     const version = row!.currentVersion + 1;
     await tx.insert(evidenceVersions).values({
-      orgId: ctx.orgId, evidenceId: id, version, sha256: file?.stored.sha256 ?? null, size: file?.stored.size ?? null,
-      fileName: file?.fileName ?? null, contentType: file?.contentType ?? null, url: input.url ?? null, uploadedBy: ctx.actor.id, uploadedAt: now,
+      orgId: ctx.orgId,
+      evidenceId: id,
+      version,
+      sha256: file?.stored.sha256 ?? null,
+      size: file?.stored.size ?? null,
+      fileName: file?.fileName ?? null,
+      contentType: file?.contentType ?? null,
+      url: input.url ?? null,
+      uploadedBy: ctx.actor.id,
+      uploadedAt: now,
     });
     if (file) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id }, file.stored);
-    await tx.update(evidence).set({
-      currentVersion: version, updatedAt: now,
-      ...(input.url ? { url: input.url } : {}),
-      ...(validFrom !== undefined ? { validFrom } : {}),
-      ...(expiresAt !== undefined ? { expiresAt } : {}),
-    }).where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)));
+    await tx
+      .update(evidence)
+      .set({
+        currentVersion: version,
+        updatedAt: now,
+        ...(input.url ? { url: input.url } : {}),
+        ...(validFrom !== undefined ? { validFrom } : {}),
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+      })
+      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)));
     await recordAudit(tx, ctx, { action: 'evidence.version_added', targetType: 'evidence', targetId: id, summary: { version, sha256: file?.stored.sha256 } });
   });
   return getEvidence(ctx, id);
@@ -287,7 +385,10 @@ export async function addEvidenceVersion(ctx: ServiceContext, id: string, input:
 export async function deleteEvidence(ctx: ServiceContext, blobs: BlobStore, id: string) {
   requireRole(ctx.actor, 'editor');
   const shas = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.delete(evidence).where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id))).returning();
+    const [row] = await tx
+      .delete(evidence)
+      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)))
+      .returning();
     if (!row) throw notFound('evidence');
     await dropSource(tx, ctx.orgId, 'evidence', id);
     await recordAudit(tx, ctx, { action: 'evidence.deleted', targetType: 'evidence', targetId: id, summary: { title: row.title } });
@@ -300,8 +401,10 @@ export async function deleteEvidence(ctx: ServiceContext, blobs: BlobStore, id: 
 export async function openEvidenceFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {
   const row = await loadOwned(ctx.db, ctx.orgId, id);
   if (row.kind === 'link') throw new DomainError('conflict', 'this evidence is a link; open its url');
-  const [v] = await ctx.db.select().from(evidenceVersions).where(and(
-    eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, version ?? row.currentVersion)));
+  const [v] = await ctx.db
+    .select()
+    .from(evidenceVersions)
+    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, version ?? row.currentVersion)));
   if (!v || !v.sha256) throw notFound(`version ${version} of this evidence`);
   const stream = await blobs.openVerified(v.sha256);
   return { stream, version: v };
@@ -310,12 +413,28 @@ export async function openEvidenceFile(ctx: ServiceContext, blobs: BlobStore, id
 /** Evidence per control with counts of current and expired items: what reports show. */
 export async function evidenceByControl(db: Executor, orgId: string, now: Date) {
   const rows = await db
-    .select({ frameworkId: evidenceControls.frameworkId, ref: evidenceControls.ref, id: evidence.id, title: evidence.title, version: evidence.currentVersion, validFrom: evidence.validFrom, expiresAt: evidence.expiresAt })
+    .select({
+      frameworkId: evidenceControls.frameworkId,
+      ref: evidenceControls.ref,
+      id: evidence.id,
+      title: evidence.title,
+      version: evidence.currentVersion,
+      validFrom: evidence.validFrom,
+      expiresAt: evidence.expiresAt,
+    })
     .from(evidenceControls)
     .innerJoin(evidence, and(eq(evidence.orgId, evidenceControls.orgId), eq(evidence.id, evidenceControls.evidenceId)))
     .where(eq(evidenceControls.orgId, orgId))
     .orderBy(asc(evidence.id));
-  const map = new Map<string, { total: number; current: number; expired: number; items: { id: string; title: string; version: number; status: EvidenceStatus; expiresAt: string | null }[] }>();
+  const map = new Map<
+    string,
+    {
+      total: number;
+      current: number;
+      expired: number;
+      items: { id: string; title: string; version: number; status: EvidenceStatus; expiresAt: string | null }[];
+    }
+  >();
   for (const r of rows) {
     const key = `${r.frameworkId}:${r.ref}`;
     const entry = map.get(key) ?? { total: 0, current: 0, expired: 0, items: [] };

@@ -1,10 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import {
-  exportJWK, generateKeyPair, importJWK, importPKCS8, jwtVerify, SignJWT, errors as joseErrors,
-  type CryptoKey, type JWK, type JWTPayload,
-} from 'jose';
+import { exportJWK, generateKeyPair, importJWK, importPKCS8, jwtVerify, SignJWT, errors as joseErrors, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/errors.js';
 
@@ -141,8 +138,6 @@ async function load(stored: StoredKey): Promise<LoadedKey> {
 
 async function readDir(dir: string): Promise<LoadedKey[]> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jwk.json')).sort();
-  const keys = await Promise.all(
-    files.map(async (f) => load(JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as StoredKey)),
-  );
+  const keys = await Promise.all(files.map(async (f) => load(JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as StoredKey)));
   return keys.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 }

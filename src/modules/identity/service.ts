@@ -15,7 +15,23 @@ import type { LoginThrottle } from './throttle.js';
 import { apiKeys, invitations, memberships, organizations, users } from './tables.js';
 
 /** Slugs become URLs (/trust/{slug}); these would shadow or impersonate our own paths. */
-const RESERVED_SLUGS = new Set(['api', 'admin', 'docs', 'trust', 'www', 'static', 'assets', 'login', 'signup', 'healthz', 'readyz', 'well-known', 'public', 'app', 'settings']);
+const RESERVED_SLUGS = new Set([
+  'api',
+  'admin',
+  'docs',
+  'trust',
+  'www',
+  'static',
+  'assets',
+  'login',
+  'signup',
+  'healthz',
+  'readyz',
+  'well-known',
+  'public',
+  'app',
+  'settings',
+]);
 export const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$';
 
 const API_KEY_PREFIX = 'tck_';
@@ -61,9 +77,16 @@ export async function signup(deps: IdentityDeps, input: SignupInput, requestId: 
       await tx.insert(users).values({ id: userId, email, name: input.user.name ?? null, passwordHash, createdAt: now });
       await tx.insert(memberships).values({ orgId, userId, role: 'owner', createdAt: now });
       const actor: Actor = { type: 'user', id: userId, role: 'owner', userId };
-      await recordAudit(tx, { orgId, actor, requestId, clock: deps.clock }, {
-        action: 'organization.created', targetType: 'organization', targetId: orgId, summary: { slug, ownerEmail: email },
-      });
+      await recordAudit(
+        tx,
+        { orgId, actor, requestId, clock: deps.clock },
+        {
+          action: 'organization.created',
+          targetType: 'organization',
+          targetId: orgId,
+          summary: { slug, ownerEmail: email },
+        },
+      );
     });
   } catch (err) {
     if (isUniqueViolation(err, 'organizations_slug_key')) throw new DomainError('slug_taken', `slug "${slug}" is already taken`);
@@ -82,7 +105,11 @@ export async function signup(deps: IdentityDeps, input: SignupInput, requestId: 
 export async function login(deps: IdentityDeps, input: { email: string; password: string; organization?: string }) {
   const email = normalizeEmail(input.email);
   await deps.throttle.begin(email);
-  const [user] = await deps.db.select().from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
+  const [user] = await deps.db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email}`)
+    .limit(1);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash()));
   if (!user || !user.passwordHash || !ok) throw new DomainError('invalid_credentials', 'email or password is wrong');
   await deps.throttle.succeeded(email);
@@ -150,7 +177,10 @@ async function authenticateApiKey(deps: IdentityDeps, key: string): Promise<{ or
   const now = deps.clock();
   // Touch last-used at most once a minute: a write per request would make every read a write.
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
-    await deps.db.update(apiKeys).set({ lastUsedAt: now }).where(and(eq(apiKeys.orgId, row.orgId), eq(apiKeys.id, row.id)));
+    await deps.db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKeys.orgId, row.orgId), eq(apiKeys.id, row.id)));
   }
   return { orgId: row.orgId, actor: { type: 'api_key', id: row.id, role, userId: row.createdBy, ...(row.scopes ? { scopes: row.scopes } : {}) } };
 }
@@ -199,7 +229,10 @@ function assertCanGrant(actor: Actor, role: Role) {
  */
 function assertNotScopedKey(actor: Actor, what: string) {
   if (actor.scopes) {
-    throw new DomainError('forbidden', `a scoped API key cannot ${what}: a member's sign-in is not limited to the key's scopes; use an unscoped key or a person's token`);
+    throw new DomainError(
+      'forbidden',
+      `a scoped API key cannot ${what}: a member's sign-in is not limited to the key's scopes; use an unscoped key or a person's token`,
+    );
   }
 }
 
@@ -214,7 +247,9 @@ export async function addMember(ctx: ServiceContext, input: { email: string; rol
   assertCanGrant(ctx.actor, input.role);
   const email = normalizeEmail(input.email);
   const now = ctx.clock();
-  const [already] = await ctx.db.select({ userId: memberships.userId }).from(memberships)
+  const [already] = await ctx.db
+    .select({ userId: memberships.userId })
+    .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.orgId, ctx.orgId), sql`lower(${users.email}) = ${email}`));
   if (already) throw new DomainError('conflict', `${email} is already a member`);
@@ -222,7 +257,9 @@ export async function addMember(ctx: ServiceContext, input: { email: string; rol
   const id = newId();
   const expiresAt = new Date(now.getTime() + INVITE_TTL_DAYS * 86_400_000);
   await ctx.db.transaction(async (tx) => {
-    await tx.insert(invitations).values({ orgId: ctx.orgId, id, email, role: input.role, tokenHash: sha256(token), invitedBy: ctx.actor.userId, expiresAt, createdAt: now });
+    await tx
+      .insert(invitations)
+      .values({ orgId: ctx.orgId, id, email, role: input.role, tokenHash: sha256(token), invitedBy: ctx.actor.userId, expiresAt, createdAt: now });
     await recordAudit(tx, ctx, { action: 'member.invited', targetType: 'invitation', targetId: id, summary: { email, role: input.role } });
   });
   return { status: 'invited' as const, invitation: { id, email, role: input.role, token, expiresAt: expiresAt.toISOString() } };
@@ -235,16 +272,26 @@ export async function addMember(ctx: ServiceContext, input: { email: string; rol
  */
 export async function acceptInvitation(deps: IdentityDeps, input: { token: string; password: string; name?: string }, requestId: string) {
   const now = deps.clock();
-  const [inv] = await deps.db.select().from(invitations).where(eq(invitations.tokenHash, sha256(input.token))).limit(1);
+  const [inv] = await deps.db
+    .select()
+    .from(invitations)
+    .where(eq(invitations.tokenHash, sha256(input.token)))
+    .limit(1);
   if (!inv || inv.acceptedAt || inv.expiresAt <= now) throw new DomainError('not_found', 'invitation not found, used or expired');
-  const [existing] = await deps.db.select().from(users).where(sql`lower(${users.email}) = ${inv.email}`).limit(1);
+  const [existing] = await deps.db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.email}) = ${inv.email}`)
+    .limit(1);
   let userId: string;
   let passwordHash: string | undefined;
   if (existing) {
     await deps.throttle.begin(inv.email);
     const ok = await verifyPassword(input.password, existing.passwordHash ?? (await dummyHash()));
     if (!existing.passwordHash || !ok) {
-      throw new DomainError('invalid_credentials', 'this email already has an account: accept with its current password', { errors: [{ field: 'body/password', message: 'is not the password of the existing account' }] });
+      throw new DomainError('invalid_credentials', 'this email already has an account: accept with its current password', {
+        errors: [{ field: 'body/password', message: 'is not the password of the existing account' }],
+      });
     }
     await deps.throttle.succeeded(inv.email);
     userId = existing.id;
@@ -257,17 +304,28 @@ export async function acceptInvitation(deps: IdentityDeps, input: { token: strin
   try {
     await deps.db.transaction(async (tx) => {
       // Claim the invitation first: a second acceptance racing this one updates no row.
-      const claimed = await tx.update(invitations).set({ acceptedAt: now })
-        .where(and(eq(invitations.orgId, inv.orgId), eq(invitations.id, inv.id), isNull(invitations.acceptedAt))).returning({ id: invitations.id });
+      const claimed = await tx
+        .update(invitations)
+        .set({ acceptedAt: now })
+        .where(and(eq(invitations.orgId, inv.orgId), eq(invitations.id, inv.id), isNull(invitations.acceptedAt)))
+        .returning({ id: invitations.id });
       if (claimed.length === 0) throw new DomainError('not_found', 'invitation not found, used or expired');
       if (passwordHash) await tx.insert(users).values({ id: userId, email: inv.email, name: input.name ?? null, passwordHash, createdAt: now });
       await tx.insert(memberships).values({ orgId: inv.orgId, userId, role: inv.role, createdAt: now });
-      await recordAudit(tx, { orgId: inv.orgId, actor: { type: 'user', id: userId, role: inv.role, userId }, requestId, clock: deps.clock }, {
-        action: 'member.joined', targetType: 'member', targetId: userId, summary: { email: inv.email, role: inv.role, invitationId: inv.id, existingAccount: !passwordHash },
-      });
+      await recordAudit(
+        tx,
+        { orgId: inv.orgId, actor: { type: 'user', id: userId, role: inv.role, userId }, requestId, clock: deps.clock },
+        {
+          action: 'member.joined',
+          targetType: 'member',
+          targetId: userId,
+          summary: { email: inv.email, role: inv.role, invitationId: inv.id, existingAccount: !passwordHash },
+        },
+      );
     });
   } catch (err) {
-    if (isUniqueViolation(err, 'users_email_key')) throw new DomainError('email_taken', 'an account with this email was created meanwhile; accept again with its password');
+    if (isUniqueViolation(err, 'users_email_key'))
+      throw new DomainError('email_taken', 'an account with this email was created meanwhile; accept again with its password');
     if (isUniqueViolation(err)) throw new DomainError('conflict', 'you are already a member of this organization');
     throw err;
   }
@@ -278,14 +336,21 @@ export async function acceptInvitation(deps: IdentityDeps, input: { token: strin
 export async function changeMemberRole(ctx: ServiceContext, userId: string, role: Role) {
   requireRole(ctx.actor, 'admin');
   return ctx.db.transaction(async (tx) => {
-    const [m] = await tx.select().from(memberships).where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId))).for('update');
+    const [m] = await tx
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)))
+      .for('update');
     if (!m) throw notFound('member');
     assertCanGrant(ctx.actor, role);
     assertCanGrant(ctx.actor, m.role);
     // Lowering a role narrows a credential; raising one would widen a login the key does not bound.
-    if (roleAtLeast(role, m.role) && role !== m.role) assertNotScopedKey(ctx.actor, 'raise a member\'s role');
+    if (roleAtLeast(role, m.role) && role !== m.role) assertNotScopedKey(ctx.actor, "raise a member's role");
     if (m.role === 'owner' && role !== 'owner') await assertAnotherOwner(tx, ctx.orgId, userId);
-    await tx.update(memberships).set({ role }).where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)));
+    await tx
+      .update(memberships)
+      .set({ role })
+      .where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)));
     await recordAudit(tx, ctx, { action: 'member.role_changed', targetType: 'member', targetId: userId, summary: { from: m.role, to: role } });
     const [u] = await tx.select().from(users).where(eq(users.id, userId));
     return memberView({ userId, email: u!.email, name: u!.name, role, createdAt: m.createdAt });
@@ -295,7 +360,11 @@ export async function changeMemberRole(ctx: ServiceContext, userId: string, role
 export async function removeMember(ctx: ServiceContext, userId: string) {
   requireRole(ctx.actor, 'admin');
   await ctx.db.transaction(async (tx) => {
-    const [m] = await tx.select().from(memberships).where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId))).for('update');
+    const [m] = await tx
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)))
+      .for('update');
     if (!m) throw notFound('member');
     assertCanGrant(ctx.actor, m.role);
     if (m.role === 'owner') await assertAnotherOwner(tx, ctx.orgId, userId);
@@ -307,7 +376,9 @@ export async function removeMember(ctx: ServiceContext, userId: string) {
 }
 
 async function assertAnotherOwner(tx: Parameters<Parameters<Db['transaction']>[0]>[0], orgId: string, except: string) {
-  const owners = await tx.select({ userId: memberships.userId }).from(memberships)
+  const owners = await tx
+    .select({ userId: memberships.userId })
+    .from(memberships)
     .where(and(eq(memberships.orgId, orgId), eq(memberships.role, 'owner')));
   if (!owners.some((o) => o.userId !== except)) throw new DomainError('conflict', 'an organization must keep at least one owner');
 }
@@ -333,7 +404,9 @@ export async function createApiKey(ctx: ServiceContext, input: { name: string; r
   assertCanGrant(ctx.actor, input.role);
   const unknown = (input.scopes ?? []).filter((s) => !SCOPES.includes(s));
   if (unknown.length > 0) {
-    throw new DomainError('validation_failed', `unknown scopes: ${unknown.join(', ')}`, { errors: [{ field: 'body/scopes', message: `known scopes: ${SCOPES.join(', ')}` }] });
+    throw new DomainError('validation_failed', `unknown scopes: ${unknown.join(', ')}`, {
+      errors: [{ field: 'body/scopes', message: `known scopes: ${SCOPES.join(', ')}` }],
+    });
   }
   // A key made by a scoped key cannot reach beyond its maker.
   if (ctx.actor.scopes && (!input.scopes || input.scopes.some((s) => !ctx.actor.scopes!.includes(s)))) {
@@ -345,11 +418,26 @@ export async function createApiKey(ctx: ServiceContext, input: { name: string; r
   const id = newId();
   const now = ctx.clock();
   const [row] = await ctx.db.transaction(async (tx) => {
-    const inserted = await tx.insert(apiKeys).values({
-      orgId: ctx.orgId, id, name: input.name, prefix, keyHash: sha256(key), role: input.role, scopes: input.scopes ? [...new Set(input.scopes)].sort() : null,
-      createdBy: ctx.actor.userId, createdAt: now,
-    }).returning();
-    await recordAudit(tx, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: id, summary: { name: input.name, role: input.role, prefix, scopes: input.scopes ?? null } });
+    const inserted = await tx
+      .insert(apiKeys)
+      .values({
+        orgId: ctx.orgId,
+        id,
+        name: input.name,
+        prefix,
+        keyHash: sha256(key),
+        role: input.role,
+        scopes: input.scopes ? [...new Set(input.scopes)].sort() : null,
+        createdBy: ctx.actor.userId,
+        createdAt: now,
+      })
+      .returning();
+    await recordAudit(tx, ctx, {
+      action: 'api_key.created',
+      targetType: 'api_key',
+      targetId: id,
+      summary: { name: input.name, role: input.role, prefix, scopes: input.scopes ?? null },
+    });
     return inserted;
   });
   return { ...apiKeyView(row!), key };
@@ -358,9 +446,12 @@ export async function createApiKey(ctx: ServiceContext, input: { name: string; r
 export async function listApiKeys(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
   requireRole(ctx.actor, 'admin');
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(apiKeys)
+  const rows = await ctx.db
+    .select()
+    .from(apiKeys)
     .where(and(eq(apiKeys.orgId, ctx.orgId), after ? lt(apiKeys.id, after) : undefined))
-    .orderBy(desc(apiKeys.id)).limit(q.limit + 1);
+    .orderBy(desc(apiKeys.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   return { items: page.items.map(apiKeyView), nextCursor: page.nextCursor };
 }
@@ -368,10 +459,16 @@ export async function listApiKeys(ctx: ServiceContext, q: { limit: number; curso
 export async function revokeApiKey(ctx: ServiceContext, id: string) {
   requireRole(ctx.actor, 'admin');
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.update(apiKeys).set({ revokedAt: ctx.clock() })
-      .where(and(eq(apiKeys.orgId, ctx.orgId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning();
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: ctx.clock() })
+      .where(and(eq(apiKeys.orgId, ctx.orgId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
     if (!row) {
-      const [exists] = await tx.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.orgId, ctx.orgId), eq(apiKeys.id, id)));
+      const [exists] = await tx
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.orgId, ctx.orgId), eq(apiKeys.id, id)));
       if (!exists) throw notFound('API key');
       return; // already revoked: revoking again is a no-op
     }

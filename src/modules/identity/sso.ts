@@ -25,7 +25,10 @@ export interface SsoConfig {
 export class SsoVerifier {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
-  constructor(private readonly config: SsoConfig, private readonly clock: Clock) {}
+  constructor(
+    private readonly config: SsoConfig,
+    private readonly clock: Clock,
+  ) {}
 
   /** Whether a bearer token claims to come from this issuer (unverified: only to route it). */
   claims(token: string): boolean {
@@ -41,7 +44,7 @@ export class SsoVerifier {
       let url = this.config.jwksUrl;
       if (!url) {
         const res = await fetch(`${this.config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
-        if (!res.ok) throw new DomainError('service_unavailable', 'the identity provider\'s configuration could not be fetched');
+        if (!res.ok) throw new DomainError('service_unavailable', "the identity provider's configuration could not be fetched");
         url = ((await res.json()) as { jwks_uri?: string }).jwks_uri;
         if (!url) throw new DomainError('service_unavailable', 'the identity provider publishes no jwks_uri');
       }
@@ -65,7 +68,10 @@ export class SsoVerifier {
     } catch (err) {
       if (err instanceof DomainError) throw err;
       if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'typ') {
-        throw new DomainError('unauthenticated', 'the single sign-on token is not an access token: its header must carry typ "at+jwt" (RFC 9068); ID tokens are refused');
+        throw new DomainError(
+          'unauthenticated',
+          'the single sign-on token is not an access token: its header must carry typ "at+jwt" (RFC 9068); ID tokens are refused',
+        );
       }
       throw new DomainError('unauthenticated', 'invalid single sign-on token');
     }
@@ -76,7 +82,7 @@ export class SsoVerifier {
     }
     // Some providers (e.g. Amazon Cognito) send the flag as a string.
     if (this.config.emailClaim === 'email' && payload.email_verified !== true && payload.email_verified !== 'true') {
-      throw new DomainError('unauthenticated', 'the single sign-on token\'s email is not verified (email_verified must be true)');
+      throw new DomainError('unauthenticated', "the single sign-on token's email is not verified (email_verified must be true)");
     }
     return { email: email.toLowerCase(), orgSlug: org, payload };
   }

@@ -24,7 +24,11 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = { maxFailures: 5, lo
 export class LoginThrottle {
   private lastSweep = 0;
 
-  constructor(private readonly db: Db, private readonly clock: Clock, private readonly opts: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly opts: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE,
+  ) {}
 
   private static subject(email: string): string {
     return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
@@ -40,7 +44,8 @@ export class LoginThrottle {
     // One statement, so concurrent attempts count exactly. In SET every column reads the old row.
     const locked = sql`(${t.lockedUntil} IS NOT NULL AND ${t.lockedUntil} > ${nowSql})`;
     const stale = sql`(${t.windowStartedAt} <= ${windowStart} OR (${t.lockedUntil} IS NOT NULL AND ${t.lockedUntil} <= ${nowSql}))`;
-    const [row] = await this.db.insert(t)
+    const [row] = await this.db
+      .insert(t)
       .values({ subject: LoginThrottle.subject(email), failures: 1, windowStartedAt: now, lockedUntil: null })
       .onConflictDoUpdate({
         target: t.subject,
@@ -73,9 +78,8 @@ export class LoginThrottle {
     if (now.getTime() - this.lastSweep < windowMs) return;
     this.lastSweep = now.getTime();
     const cutoff = new Date(now.getTime() - windowMs);
-    await this.db.delete(loginThrottle).where(and(
-      lte(loginThrottle.windowStartedAt, cutoff),
-      or(isNull(loginThrottle.lockedUntil), lte(loginThrottle.lockedUntil, now)),
-    ));
+    await this.db
+      .delete(loginThrottle)
+      .where(and(lte(loginThrottle.windowStartedAt, cutoff), or(isNull(loginThrottle.lockedUntil), lte(loginThrottle.lockedUntil, now))));
   }
 }

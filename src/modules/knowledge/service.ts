@@ -10,8 +10,18 @@ import type { BlobStore } from '../../lib/storage.js';
 import { QuestionnaireParseError } from '../../formats/errors.js';
 import { knowledgePassages, knowledgeSources, type IndexStatus, type KnowledgeKind, type KnowledgeVisibility } from './tables.js';
 
-export interface Passage { text: string; page?: number; heading?: string }
-export interface ExtractedText { format: string; passages: Passage[]; pages?: number; scanned: boolean; truncated: boolean }
+export interface Passage {
+  text: string;
+  page?: number;
+  heading?: string;
+}
+export interface ExtractedText {
+  format: string;
+  passages: Passage[];
+  pages?: number;
+  scanned: boolean;
+  truncated: boolean;
+}
 /** The parser pool's text extraction (src/formats/text.ts), as this module needs it. */
 export interface TextExtractor {
   extractText(input: { bytes: Buffer; fileName?: string; contentType?: string }): Promise<ExtractedText>;
@@ -69,23 +79,49 @@ export async function indexFile(
   const now = deps.clock();
   return deps.db.transaction(async (tx) => {
     // A newer version may have been indexed meanwhile: never replace it with an older one.
-    const [current] = await tx.select().from(knowledgeSources).where(sourceKey(orgId, source.kind, source.id)).for('update');
+    const [current] = await tx
+      .select()
+      .from(knowledgeSources)
+      .where(sourceKey(orgId, source.kind, source.id))
+      .for('update');
     if (current && current.version > source.version) return indexView(current)!;
     const useForAnswers = source.useForAnswers ?? current?.useForAnswers ?? true;
-    await tx.delete(knowledgePassages).where(and(eq(knowledgePassages.orgId, orgId), eq(knowledgePassages.kind, source.kind), eq(knowledgePassages.sourceId, source.id)));
+    await tx
+      .delete(knowledgePassages)
+      .where(and(eq(knowledgePassages.orgId, orgId), eq(knowledgePassages.kind, source.kind), eq(knowledgePassages.sourceId, source.id)));
     for (let i = 0; i < passages.length; i += 500) {
-      await tx.insert(knowledgePassages).values(passages.slice(i, i + 500).map((p, j) => ({
-        orgId, kind: source.kind, sourceId: source.id, position: i + j, page: p.page ?? null, heading: p.heading ?? null, text: p.text,
-      })));
+      await tx.insert(knowledgePassages).values(
+        passages.slice(i, i + 500).map((p, j) => ({
+          orgId,
+          kind: source.kind,
+          sourceId: source.id,
+          position: i + j,
+          page: p.page ?? null,
+          heading: p.heading ?? null,
+          text: p.text,
+        })),
+      );
     }
     const row = {
-      orgId, kind: source.kind, sourceId: source.id, title: source.title, version: source.version, visibility: source.visibility,
-      useForAnswers, status, detail, passages: passages.length, indexedAt: now,
+      orgId,
+      kind: source.kind,
+      sourceId: source.id,
+      title: source.title,
+      version: source.version,
+      visibility: source.visibility,
+      useForAnswers,
+      status,
+      detail,
+      passages: passages.length,
+      indexedAt: now,
     };
-    await tx.insert(knowledgeSources).values(row).onConflictDoUpdate({
-      target: [knowledgeSources.orgId, knowledgeSources.kind, knowledgeSources.sourceId],
-      set: { title: row.title, version: row.version, visibility: row.visibility, useForAnswers, status, detail, passages: row.passages, indexedAt: now },
-    });
+    await tx
+      .insert(knowledgeSources)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [knowledgeSources.orgId, knowledgeSources.kind, knowledgeSources.sourceId],
+        set: { title: row.title, version: row.version, visibility: row.visibility, useForAnswers, status, detail, passages: row.passages, indexedAt: now },
+      });
     return { status, passages: passages.length, version: source.version, useForAnswers, detail };
   });
 }
@@ -103,13 +139,29 @@ export async function syncSource(tx: Executor, orgId: string, meta: Partial<Sour
   if (meta.visibility !== undefined) set.visibility = meta.visibility;
   if (meta.useForAnswers !== undefined) set.useForAnswers = meta.useForAnswers;
   if (Object.keys(set).length === 0) return;
-  const updated = await tx.update(knowledgeSources).set(set).where(sourceKey(orgId, meta.kind, meta.id)).returning({ id: knowledgeSources.sourceId });
+  const updated = await tx
+    .update(knowledgeSources)
+    .set(set)
+    .where(sourceKey(orgId, meta.kind, meta.id))
+    .returning({ id: knowledgeSources.sourceId });
   // Not indexed yet (a file from before indexing existed): remember the flag for when it is.
   if (updated.length === 0 && meta.title !== undefined && meta.visibility !== undefined && meta.version !== undefined) {
-    await tx.insert(knowledgeSources).values({
-      orgId, kind: meta.kind, sourceId: meta.id, title: meta.title, version: meta.version, visibility: meta.visibility,
-      useForAnswers: meta.useForAnswers ?? true, status: 'pending', detail: null, passages: 0, indexedAt: now,
-    }).onConflictDoNothing();
+    await tx
+      .insert(knowledgeSources)
+      .values({
+        orgId,
+        kind: meta.kind,
+        sourceId: meta.id,
+        title: meta.title,
+        version: meta.version,
+        visibility: meta.visibility,
+        useForAnswers: meta.useForAnswers ?? true,
+        status: 'pending',
+        detail: null,
+        passages: 0,
+        indexedAt: now,
+      })
+      .onConflictDoNothing();
   }
 }
 
@@ -122,16 +174,30 @@ export async function dropSource(tx: Executor, orgId: string, kind: KnowledgeKin
 /** Index states of some sources of one kind, for their owners' views. */
 export async function indexStates(db: Executor, orgId: string, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select().from(knowledgeSources)
+  const rows = await db
+    .select()
+    .from(knowledgeSources)
     .where(and(eq(knowledgeSources.orgId, orgId), eq(knowledgeSources.kind, kind), inArray(knowledgeSources.sourceId, ids)));
   return new Map(rows.map((r) => [r.sourceId, indexView(r)!]));
 }
 
 /** The current version and title of cited sources, for staleness (absent: deleted). */
-export async function sourceVersions(db: Executor, orgId: string, ids: string[]): Promise<Map<string, { kind: KnowledgeKind; version: number; title: string; useForAnswers: boolean }>> {
+export async function sourceVersions(
+  db: Executor,
+  orgId: string,
+  ids: string[],
+): Promise<Map<string, { kind: KnowledgeKind; version: number; title: string; useForAnswers: boolean }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ kind: knowledgeSources.kind, id: knowledgeSources.sourceId, version: knowledgeSources.version, title: knowledgeSources.title, useForAnswers: knowledgeSources.useForAnswers })
-    .from(knowledgeSources).where(and(eq(knowledgeSources.orgId, orgId), inArray(knowledgeSources.sourceId, ids)));
+  const rows = await db
+    .select({
+      kind: knowledgeSources.kind,
+      id: knowledgeSources.sourceId,
+      version: knowledgeSources.version,
+      title: knowledgeSources.title,
+      useForAnswers: knowledgeSources.useForAnswers,
+    })
+    .from(knowledgeSources)
+    .where(and(eq(knowledgeSources.orgId, orgId), inArray(knowledgeSources.sourceId, ids)));
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -154,18 +220,24 @@ export interface PassageRow {
  * (`publicOnly`) public ones alone, so no NDA or private sentence reaches a prospect.
  */
 export async function loadPassages(db: Executor, orgId: string, opts: { publicOnly: boolean }): Promise<PassageRow[]> {
-  const rows = await db.execute(sql`
+  const rows = (await db.execute(sql`
     select p.kind, p.source_id, s.title, s.version, s.visibility, p.position, p.page, p.heading, p.text,
            coalesce((select json_agg(json_build_object('lexeme', l.lexeme, 'weights', l.weights::text[])) from unnest(p.search) l), '[]'::json) as terms
     from ${knowledgePassages} p
     join ${knowledgeSources} s on s.org_id = p.org_id and s.kind = p.kind and s.source_id = p.source_id
     where p.org_id = ${orgId} and s.use_for_answers and s.status = 'indexed'
       ${opts.publicOnly ? sql`and s.visibility = 'public'` : sql``}
-    order by p.kind, p.source_id, p.position`) as unknown as { rows: Array<Record<string, unknown>> };
+    order by p.kind, p.source_id, p.position`)) as unknown as { rows: Array<Record<string, unknown>> };
   return rows.rows.map((r) => ({
-    kind: r.kind as KnowledgeKind, sourceId: r.source_id as string, title: r.title as string, version: Number(r.version),
-    visibility: r.visibility as KnowledgeVisibility, position: Number(r.position), page: r.page === null ? null : Number(r.page),
-    heading: (r.heading as string | null) ?? null, text: r.text as string,
+    kind: r.kind as KnowledgeKind,
+    sourceId: r.source_id as string,
+    title: r.title as string,
+    version: Number(r.version),
+    visibility: r.visibility as KnowledgeVisibility,
+    position: Number(r.position),
+    page: r.page === null ? null : Number(r.page),
+    heading: (r.heading as string | null) ?? null,
+    text: r.text as string,
     terms: (typeof r.terms === 'string' ? JSON.parse(r.terms) : r.terms) as PassageRow['terms'],
   }));
 }

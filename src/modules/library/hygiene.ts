@@ -18,27 +18,53 @@ export type HygieneKind = 'conflict' | 'duplicate';
 export async function listConflicts(ctx: ServiceContext, q: { limit: number; cursor?: string; kind?: HygieneKind }) {
   const offset = q.cursor === undefined ? 0 : /^\d{1,9}$/.test(q.cursor) ? Number(q.cursor) : -1;
   if (offset < 0) throw invalidCursor();
-  const rows = await ctx.db.select({
-    id: libraryEntries.id, question: libraryEntries.question, choice: libraryEntries.choice, answerText: libraryEntries.answerText,
-    status: libraryEntries.status, stale: libraryEntries.stale, ownerId: libraryEntries.ownerId, importId: libraryEntries.importId,
-  }).from(libraryEntries).where(eq(libraryEntries.orgId, ctx.orgId)).orderBy(asc(libraryEntries.id));
-  const lexemes = await lexemesOf(ctx.db, rows.map((r) => r.question));
+  const rows = await ctx.db
+    .select({
+      id: libraryEntries.id,
+      question: libraryEntries.question,
+      choice: libraryEntries.choice,
+      answerText: libraryEntries.answerText,
+      status: libraryEntries.status,
+      stale: libraryEntries.stale,
+      ownerId: libraryEntries.ownerId,
+      importId: libraryEntries.importId,
+    })
+    .from(libraryEntries)
+    .where(eq(libraryEntries.orgId, ctx.orgId))
+    .orderBy(asc(libraryEntries.id));
+  const lexemes = await lexemesOf(
+    ctx.db,
+    rows.map((r) => r.question),
+  );
   const groups = groupSameQuestion(rows.map((r, i) => ({ ...r, key: questionKey(r.question, lexemes[i]!) })));
-  const facts = await factsOf(ctx.db, ctx.orgId, groups.flat().map((e) => e.id));
+  const facts = await factsOf(
+    ctx.db,
+    ctx.orgId,
+    groups.flat().map((e) => e.id),
+  );
   const factSet = (id: string) => [...(facts.get(id) ?? [])].sort().join(',');
-  const items = groups.map((g) => {
-    const answers = new Set(g.map((e) => answerKey({ choice: e.choice, text: e.answerText })));
-    const cited = new Set(g.filter((e) => facts.has(e.id)).map((e) => factSet(e.id)));
-    const kind: HygieneKind = answers.size > 1 || cited.size > 1 ? 'conflict' : 'duplicate';
-    return {
-      kind,
-      question: g[0]!.question,
-      entries: g.map((e) => ({
-        id: e.id, question: e.question, choice: e.choice, answerText: e.answerText, status: e.status, stale: e.stale,
-        ownerId: e.ownerId, facts: facts.get(e.id) ?? [], importId: e.importId,
-      })),
-    };
-  }).filter((x) => !q.kind || x.kind === q.kind)
+  const items = groups
+    .map((g) => {
+      const answers = new Set(g.map((e) => answerKey({ choice: e.choice, text: e.answerText })));
+      const cited = new Set(g.filter((e) => facts.has(e.id)).map((e) => factSet(e.id)));
+      const kind: HygieneKind = answers.size > 1 || cited.size > 1 ? 'conflict' : 'duplicate';
+      return {
+        kind,
+        question: g[0]!.question,
+        entries: g.map((e) => ({
+          id: e.id,
+          question: e.question,
+          choice: e.choice,
+          answerText: e.answerText,
+          status: e.status,
+          stale: e.stale,
+          ownerId: e.ownerId,
+          facts: facts.get(e.id) ?? [],
+          importId: e.importId,
+        })),
+      };
+    })
+    .filter((x) => !q.kind || x.kind === q.kind)
     .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'conflict' ? -1 : 1));
   const page = items.slice(offset, offset + q.limit);
   return { items: page, nextCursor: offset + q.limit < items.length ? String(offset + q.limit) : null };

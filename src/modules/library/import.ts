@@ -43,7 +43,10 @@ const LEADING = /^(yes|no|n\/a|not applicable|partially|partial)\s*[,.;:!\u2013\
 
 /** The choice a cell states, and whether the cell says more than the choice. */
 export function readChoice(value: string): { choice: Choice; sentence: boolean } | undefined {
-  const v = value.trim().replace(/[.!]+$/, '').trim();
+  const v = value
+    .trim()
+    .replace(/[.!]+$/, '')
+    .trim();
   for (const [choice, re] of CHOICE_WORDS) if (re.test(v)) return { choice, sentence: false };
   const lead = LEADING.exec(value.trim());
   if (!lead) return undefined;
@@ -94,10 +97,7 @@ interface Classified extends ImportRow {
  * Sorts rows against the library and against the rows before them in the same file: the same
  * question with the same answer is a duplicate of that entry; with another answer, a conflict.
  */
-export function classifyRows(
-  rows: ImportRow[], rowKeys: QuestionKey[],
-  existing: Array<{ id: string; key: QuestionKey; answer: string }>,
-): Classified[] {
+export function classifyRows(rows: ImportRow[], rowKeys: QuestionKey[], existing: Array<{ id: string; key: QuestionKey; answer: string }>): Classified[] {
   const pool = [...existing];
   return rows.map((row, i) => {
     const key = rowKeys[i]!;
@@ -127,15 +127,25 @@ function replay(rec: ImportRecord) {
   return {
     created: false,
     body: {
-      importId: rec.id, fileName: rec.fileName, sha256: rec.sha256, replayed: true,
-      imported: 0, duplicates: rec.imported + rec.duplicates + rec.conflicts, conflicts: 0, skipped: rec.skipped,
-      entries: [], rows: [],
+      importId: rec.id,
+      fileName: rec.fileName,
+      sha256: rec.sha256,
+      replayed: true,
+      imported: 0,
+      duplicates: rec.imported + rec.duplicates + rec.conflicts,
+      conflicts: 0,
+      skipped: rec.skipped,
+      entries: [],
+      rows: [],
     },
   };
 }
 
 async function previousImport(ctx: ServiceContext, sha256: string): Promise<ImportRecord | undefined> {
-  const [rec] = await ctx.db.select().from(libraryImports).where(and(eq(libraryImports.orgId, ctx.orgId), eq(libraryImports.sha256, sha256)));
+  const [rec] = await ctx.db
+    .select()
+    .from(libraryImports)
+    .where(and(eq(libraryImports.orgId, ctx.orgId), eq(libraryImports.sha256, sha256)));
   return rec;
 }
 
@@ -156,48 +166,102 @@ export async function importLibrary(ctx: ServiceContext, req: ImportRequest, sug
   const rows = answered.filter((r): r is ImportRow => r !== undefined);
   const skipped = answered.length - rows.length;
   if (rows.length === 0) {
-    throw new DomainError('unprocessable', `none of the ${parsed.questions.length} question(s) in the file has an answer: the library imports answered questionnaires (a question column and an answer or comment column with values)`);
+    throw new DomainError(
+      'unprocessable',
+      `none of the ${parsed.questions.length} question(s) in the file has an answer: the library imports answered questionnaires (a question column and an answer or comment column with values)`,
+    );
   }
 
-  const current = await ctx.db.select({ id: libraryEntries.id, question: libraryEntries.question, choice: libraryEntries.choice, text: libraryEntries.answerText })
-    .from(libraryEntries).where(eq(libraryEntries.orgId, ctx.orgId));
+  const current = await ctx.db
+    .select({ id: libraryEntries.id, question: libraryEntries.question, choice: libraryEntries.choice, text: libraryEntries.answerText })
+    .from(libraryEntries)
+    .where(eq(libraryEntries.orgId, ctx.orgId));
   const lexemes = await lexemesOf(ctx.db, [...current.map((e) => e.question), ...rows.map((r) => r.question)]);
   const existing = current.map((e, i) => ({ id: e.id, key: questionKey(e.question, lexemes[i]!), answer: answerKey(e) }));
-  const classified = classifyRows(rows, rows.map((r, i) => questionKey(r.question, lexemes[current.length + i]!)), existing);
+  const classified = classifyRows(
+    rows,
+    rows.map((r, i) => questionKey(r.question, lexemes[current.length + i]!)),
+    existing,
+  );
   const created = classified.filter((r) => r.outcome !== 'duplicate');
-  const suggestions = suggest && created.length > 0 ? await suggest(ctx.orgId, created.map((r) => ({ text: r.question, section: r.section }))) : [];
+  const suggestions =
+    suggest && created.length > 0
+      ? await suggest(
+          ctx.orgId,
+          created.map((r) => ({ text: r.question, section: r.section })),
+        )
+      : [];
   const controlsOf = new Map(created.map((r, i) => [r.entryId, (suggestions[i] ?? []).slice(0, SUGGESTED)]));
 
   const counts = {
-    rows: rows.length, imported: classified.filter((r) => r.outcome === 'imported').length,
-    duplicates: classified.filter((r) => r.outcome === 'duplicate').length, conflicts: classified.filter((r) => r.outcome === 'conflict').length, skipped,
+    rows: rows.length,
+    imported: classified.filter((r) => r.outcome === 'imported').length,
+    duplicates: classified.filter((r) => r.outcome === 'duplicate').length,
+    conflicts: classified.filter((r) => r.outcome === 'conflict').length,
+    skipped,
   };
   const importId = newId();
   const now = ctx.clock();
   const saved = await ctx.db.transaction(async (tx) => {
-    const [rec] = await tx.insert(libraryImports).values({
-      orgId: ctx.orgId, id: importId, sha256: req.sha256, fileName: req.fileName, format: parsed.format, importedBy: ctx.actor.id, importedAt: now,
-      rowCount: counts.rows, imported: counts.imported, duplicates: counts.duplicates, conflicts: counts.conflicts, skipped,
-    }).onConflictDoNothing({ target: [libraryImports.orgId, libraryImports.sha256] }).returning();
+    const [rec] = await tx
+      .insert(libraryImports)
+      .values({
+        orgId: ctx.orgId,
+        id: importId,
+        sha256: req.sha256,
+        fileName: req.fileName,
+        format: parsed.format,
+        importedBy: ctx.actor.id,
+        importedAt: now,
+        rowCount: counts.rows,
+        imported: counts.imported,
+        duplicates: counts.duplicates,
+        conflicts: counts.conflicts,
+        skipped,
+      })
+      .onConflictDoNothing({ target: [libraryImports.orgId, libraryImports.sha256] })
+      .returning();
     // The same file imported concurrently: that import stands, this one writes nothing.
     if (!rec) return undefined;
     const out: Array<typeof libraryEntries.$inferSelect> = [];
     for (let i = 0; i < created.length; i += 500) {
       // Conflicts stay drafts even when approving: a person picks between the answers first.
-      out.push(...await tx.insert(libraryEntries).values(created.slice(i, i + 500).map((r) => {
-        const status = req.approve && r.outcome === 'imported' ? 'approved' as const : 'draft' as const;
-        return {
-          orgId: ctx.orgId, id: r.entryId, question: r.question, choice: r.choice, answerText: r.text, status, public: false, ownerId,
-          importId, importRow: r.row, controlsConfirmed: false,
-          ...(status === 'approved' ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
-          createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
-        };
-      })).returning());
+      out.push(
+        ...(await tx
+          .insert(libraryEntries)
+          .values(
+            created.slice(i, i + 500).map((r) => {
+              const status = req.approve && r.outcome === 'imported' ? ('approved' as const) : ('draft' as const);
+              return {
+                orgId: ctx.orgId,
+                id: r.entryId,
+                question: r.question,
+                choice: r.choice,
+                answerText: r.text,
+                status,
+                public: false,
+                ownerId,
+                importId,
+                importRow: r.row,
+                controlsConfirmed: false,
+                ...(status === 'approved' ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
+                createdBy: ctx.actor.id,
+                createdAt: now,
+                updatedAt: now,
+              };
+            }),
+          )
+          .returning()),
+      );
     }
-    const links = created.flatMap((r) => controlsOf.get(r.entryId)!.map((c, position) => ({ orgId: ctx.orgId, entryId: r.entryId, frameworkId: c.framework, ref: c.ref, position })));
+    const links = created.flatMap((r) =>
+      controlsOf.get(r.entryId)!.map((c, position) => ({ orgId: ctx.orgId, entryId: r.entryId, frameworkId: c.framework, ref: c.ref, position })),
+    );
     for (let i = 0; i < links.length; i += 1000) await tx.insert(libraryEntryControls).values(links.slice(i, i + 1000));
     await recordAudit(tx, ctx, {
-      action: 'library.imported', targetType: 'library_import', targetId: importId,
+      action: 'library.imported',
+      targetType: 'library_import',
+      targetId: importId,
       summary: { fileName: req.fileName, sha256: req.sha256, format: parsed.format, approve: req.approve ?? false, ownerId, ...counts },
     });
     return out;
@@ -208,8 +272,14 @@ export async function importLibrary(ctx: ServiceContext, req: ImportRequest, sug
   return {
     created: true,
     body: {
-      importId, fileName: req.fileName, sha256: req.sha256, replayed: false,
-      imported: counts.imported, duplicates: counts.duplicates, conflicts: counts.conflicts, skipped,
+      importId,
+      fileName: req.fileName,
+      sha256: req.sha256,
+      replayed: false,
+      imported: counts.imported,
+      duplicates: counts.duplicates,
+      conflicts: counts.conflicts,
+      skipped,
       entries: created.map((r) => entryView(byId.get(r.entryId)!, controlsOf.get(r.entryId)!)),
       rows: classified.map((r) => ({ row: r.row, ref: r.ref, question: r.question, outcome: r.outcome, entryId: r.entryId, conflictsWith: r.conflictsWith })),
     },

@@ -7,11 +7,42 @@ import type { Executor } from '../../db/client.js';
 
 /** Lower case, letters and digits of any script, single spaces (as retrieval's normalize). */
 export function normalizeText(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /** Words the english configuration drops as stop words that still turn a question's meaning (as answering's POLARITY). */
-const POLARITY = new Set(['not', 'no', 'never', 'without', 'nor', 'before', 'after', 'during', 'except', 'unless', 'only', 'cannot', 'don', 'doesn', 'isn', 'aren', 'won', 'shouldn', 'more', 'less', 'most', 'least', 'above', 'below', 'same', 'other']);
+const POLARITY = new Set([
+  'not',
+  'no',
+  'never',
+  'without',
+  'nor',
+  'before',
+  'after',
+  'during',
+  'except',
+  'unless',
+  'only',
+  'cannot',
+  'don',
+  'doesn',
+  'isn',
+  'aren',
+  'won',
+  'shouldn',
+  'more',
+  'less',
+  'most',
+  'least',
+  'above',
+  'below',
+  'same',
+  'other',
+]);
 
 /** Jaccard of lexeme sets from which two questions count as the same (as answering's NEAR_IDENTICAL). */
 export const NEAR_IDENTICAL = 0.8;
@@ -25,7 +56,15 @@ export interface QuestionKey {
 
 export function questionKey(text: string, lexemes: Iterable<string>): QuestionKey {
   const normalized = normalizeText(text);
-  return { normalized, polarity: normalized.split(' ').filter((w) => POLARITY.has(w)).sort().join(' '), lexemes: new Set(lexemes) };
+  return {
+    normalized,
+    polarity: normalized
+      .split(' ')
+      .filter((w) => POLARITY.has(w))
+      .sort()
+      .join(' '),
+    lexemes: new Set(lexemes),
+  };
 }
 
 /** Same question: identical once normalized, or nearly the same lexemes with the same polarity words. */

@@ -17,24 +17,43 @@ import { existingFactKeys } from '../profile/index.js';
 import { libraryEntries, libraryEntryControls, libraryEntryDocuments, libraryEntryFacts, type LibraryStatus } from './tables.js';
 
 type EntryRow = typeof libraryEntries.$inferSelect;
-export interface ControlRef { framework: string; ref: string }
+export interface ControlRef {
+  framework: string;
+  ref: string;
+}
 
 export function entryView(e: EntryRow, controls: ControlRef[], facts: string[] = []) {
   return {
-    id: e.id, question: e.question, answer: { choice: e.choice, text: e.answerText }, status: e.status, public: e.public,
-    ownerId: e.ownerId, controls, facts, stale: e.stale, staleReason: e.staleReason, staleAt: e.staleAt?.toISOString() ?? null,
+    id: e.id,
+    question: e.question,
+    answer: { choice: e.choice, text: e.answerText },
+    status: e.status,
+    public: e.public,
+    ownerId: e.ownerId,
+    controls,
+    facts,
+    stale: e.stale,
+    staleReason: e.staleReason,
+    staleAt: e.staleAt?.toISOString() ?? null,
     source: e.sourceQuestionId ? { questionnaireId: e.sourceQuestionnaireId, questionId: e.sourceQuestionId } : null,
-    controlsConfirmed: e.controlsConfirmed, import: e.importId ? { id: e.importId, row: e.importRow } : null,
-    version: e.version, approvedBy: e.approvedBy, approvedAt: e.approvedAt?.toISOString() ?? null,
-    createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString(),
+    controlsConfirmed: e.controlsConfirmed,
+    import: e.importId ? { id: e.importId, row: e.importRow } : null,
+    version: e.version,
+    approvedBy: e.approvedBy,
+    approvedAt: e.approvedAt?.toISOString() ?? null,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
   };
 }
 
 export async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, ControlRef[]>> {
   const out = new Map<string, ControlRef[]>();
   if (ids.length === 0) return out;
-  const rows = await db.select().from(libraryEntryControls)
-    .where(and(eq(libraryEntryControls.orgId, orgId), inArray(libraryEntryControls.entryId, ids))).orderBy(asc(libraryEntryControls.position));
+  const rows = await db
+    .select()
+    .from(libraryEntryControls)
+    .where(and(eq(libraryEntryControls.orgId, orgId), inArray(libraryEntryControls.entryId, ids)))
+    .orderBy(asc(libraryEntryControls.position));
   for (const r of rows) (out.get(r.entryId) ?? out.set(r.entryId, []).get(r.entryId)!).push({ framework: r.frameworkId, ref: r.ref });
   return out;
 }
@@ -42,31 +61,51 @@ export async function controlsOf(db: Executor, orgId: string, ids: string[]): Pr
 export async function factsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (ids.length === 0) return out;
-  const rows = await db.select().from(libraryEntryFacts)
-    .where(and(eq(libraryEntryFacts.orgId, orgId), inArray(libraryEntryFacts.entryId, ids))).orderBy(asc(libraryEntryFacts.position));
+  const rows = await db
+    .select()
+    .from(libraryEntryFacts)
+    .where(and(eq(libraryEntryFacts.orgId, orgId), inArray(libraryEntryFacts.entryId, ids)))
+    .orderBy(asc(libraryEntryFacts.position));
   for (const r of rows) (out.get(r.entryId) ?? out.set(r.entryId, []).get(r.entryId)!).push(r.key);
   return out;
 }
 
 async function load(db: Executor, orgId: string, id: string, lock = false) {
-  const q = db.select().from(libraryEntries).where(and(eq(libraryEntries.orgId, orgId), eq(libraryEntries.id, id)));
+  const q = db
+    .select()
+    .from(libraryEntries)
+    .where(and(eq(libraryEntries.orgId, orgId), eq(libraryEntries.id, id)));
   const [row] = lock ? await q.for('update') : await q;
   if (!row) throw notFound('library entry');
   return row;
 }
 
-export interface ListQuery { limit: number; cursor?: string; status?: LibraryStatus; stale?: boolean; public?: boolean; q?: string }
+export interface ListQuery {
+  limit: number;
+  cursor?: string;
+  status?: LibraryStatus;
+  stale?: boolean;
+  public?: boolean;
+  q?: string;
+}
 
 export async function listEntries(ctx: ServiceContext, q: ListQuery) {
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(libraryEntries).where(and(
-    eq(libraryEntries.orgId, ctx.orgId),
-    q.status ? eq(libraryEntries.status, q.status) : undefined,
-    q.stale !== undefined ? eq(libraryEntries.stale, q.stale) : undefined,
-    q.public !== undefined ? eq(libraryEntries.public, q.public) : undefined,
-    q.q ? sql`${libraryEntries.search} @@ websearch_to_tsquery('english', ${q.q})` : undefined,
-    after ? lt(libraryEntries.id, after) : undefined,
-  )).orderBy(desc(libraryEntries.id)).limit(q.limit + 1);
+  const rows = await ctx.db
+    .select()
+    .from(libraryEntries)
+    .where(
+      and(
+        eq(libraryEntries.orgId, ctx.orgId),
+        q.status ? eq(libraryEntries.status, q.status) : undefined,
+        q.stale !== undefined ? eq(libraryEntries.stale, q.stale) : undefined,
+        q.public !== undefined ? eq(libraryEntries.public, q.public) : undefined,
+        q.q ? sql`${libraryEntries.search} @@ websearch_to_tsquery('english', ${q.q})` : undefined,
+        after ? lt(libraryEntries.id, after) : undefined,
+      ),
+    )
+    .orderBy(desc(libraryEntries.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   const ids = page.items.map((r) => r.id);
   const [controls, facts] = await Promise.all([controlsOf(ctx.db, ctx.orgId, ids), factsOf(ctx.db, ctx.orgId, ids)]);
@@ -93,7 +132,10 @@ export interface EntryInput {
 
 /** The owner is a member of the organization; default: whoever creates the entry. */
 export async function checkOwner(db: Executor, orgId: string, ownerId: string) {
-  const [m] = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.orgId, orgId), eq(memberships.userId, ownerId)));
+  const [m] = await db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, ownerId)));
   if (!m) throw new DomainError('unprocessable', `owner ${ownerId} is not a member of this organization`);
 }
 
@@ -150,20 +192,39 @@ export async function createEntry(ctx: ServiceContext, input: EntryInput, source
   const status = input.status ?? 'approved';
   const id = newId();
   const row = await ctx.db.transaction(async (tx) => {
-    const [saved] = await tx.insert(libraryEntries).values({
-      orgId: ctx.orgId, id, question: input.question.trim(), choice: input.answer.choice ?? null, answerText: input.answer.text ?? null,
-      status, public: input.public ?? false, ownerId,
-      sourceQuestionnaireId: source?.questionnaireId ?? null, sourceQuestionId: source?.questionId ?? null,
-      ...(status === 'approved' ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
-      createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
-    }).returning();
+    const [saved] = await tx
+      .insert(libraryEntries)
+      .values({
+        orgId: ctx.orgId,
+        id,
+        question: input.question.trim(),
+        choice: input.answer.choice ?? null,
+        answerText: input.answer.text ?? null,
+        status,
+        public: input.public ?? false,
+        ownerId,
+        sourceQuestionnaireId: source?.questionnaireId ?? null,
+        sourceQuestionId: source?.questionId ?? null,
+        ...(status === 'approved' ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
+        createdBy: ctx.actor.id,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
     await writeControls(tx, ctx.orgId, id, controls);
     await writeFacts(tx, ctx.orgId, id, facts);
     const documents = [...new Map((input.documents ?? []).map((d) => [`${d.kind}:${d.id}`, d])).values()];
     if (documents.length > 0) {
-      await tx.insert(libraryEntryDocuments).values(documents.map((d) => ({ orgId: ctx.orgId, entryId: id, kind: d.kind, sourceId: d.id, version: d.version })));
+      await tx
+        .insert(libraryEntryDocuments)
+        .values(documents.map((d) => ({ orgId: ctx.orgId, entryId: id, kind: d.kind, sourceId: d.id, version: d.version })));
     }
-    await recordAudit(tx, ctx, { action: 'library.created', targetType: 'library_entry', targetId: id, summary: { status, controls: controls.map((c) => c.ref), facts, ...(source ? { source } : {}) } });
+    await recordAudit(tx, ctx, {
+      action: 'library.created',
+      targetType: 'library_entry',
+      targetId: id,
+      summary: { status, controls: controls.map((c) => c.ref), facts, ...(source ? { source } : {}) },
+    });
     return saved!;
   });
   return entryView(row, controls, facts);
@@ -173,24 +234,47 @@ export async function createEntry(ctx: ServiceContext, input: EntryInput, source
  * Saves a reviewed questionnaire answer to the library, with the controls it cited. Only an
  * approved answer qualifies: the library holds what a person stood behind.
  */
-export async function saveFromAnswer(ctx: ServiceContext, questionnaireId: string, questionId: string, opts: { public?: boolean; ownerId?: string; question?: string; controls?: string[] }) {
+export async function saveFromAnswer(
+  ctx: ServiceContext,
+  questionnaireId: string,
+  questionId: string,
+  opts: { public?: boolean; ownerId?: string; question?: string; controls?: string[] },
+) {
   requireRole(ctx.actor, 'editor');
-  const [q] = await ctx.db.select().from(questions)
+  const [q] = await ctx.db
+    .select()
+    .from(questions)
     .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId)));
   if (!q) throw notFound('question');
   if (q.status !== 'approved') throw new DomainError('unprocessable', 'only an approved answer can be saved to the library; approve it first');
   // The reviewer confirms or corrects the controls the entry stands on; by default, the ones the answer cited.
   const controls = opts.controls ?? q.sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!);
   // Facts the answer cited come along; one deleted since the approval is left out rather than refusing the save.
-  const facts = [...await existingFactKeys(ctx.db, ctx.orgId, q.sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!))];
+  const facts = [
+    ...(await existingFactKeys(
+      ctx.db,
+      ctx.orgId,
+      q.sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!),
+    )),
+  ];
   // Quoted passages (they carry a title): a new version of their file makes the entry stale.
-  const documents = q.sources.filter((s) => (s.kind === 'document' || s.kind === 'evidence') && s.title !== undefined && s.id && s.version !== undefined)
+  const documents = q.sources
+    .filter((s) => (s.kind === 'document' || s.kind === 'evidence') && s.title !== undefined && s.id && s.version !== undefined)
     .map((s) => ({ kind: s.kind as 'document' | 'evidence', id: s.id!, version: s.version! }));
-  return createEntry(ctx, {
-    facts, documents,
-    question: opts.question ?? q.text, answer: { choice: genericChoice(q.choice, q.allowedAnswers), text: q.answerText }, controls,
-    ...(opts.ownerId ? { ownerId: opts.ownerId } : {}), ...(opts.public !== undefined ? { public: opts.public } : {}), status: 'approved',
-  }, { questionnaireId, questionId });
+  return createEntry(
+    ctx,
+    {
+      facts,
+      documents,
+      question: opts.question ?? q.text,
+      answer: { choice: genericChoice(q.choice, q.allowedAnswers), text: q.answerText },
+      controls,
+      ...(opts.ownerId ? { ownerId: opts.ownerId } : {}),
+      ...(opts.public !== undefined ? { public: opts.public } : {}),
+      status: 'approved',
+    },
+    { questionnaireId, questionId },
+  );
 }
 
 /** An answer's choice as the library keeps it: yes/no/partial/n/a when the buyer's value means one, else the value itself. */
@@ -223,17 +307,24 @@ export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryP
     requireContent(answer);
     const reviewed = patch.status === 'approved' || patch.answer !== undefined || patch.question !== undefined;
     const status = patch.status ?? current.status;
-    const [saved] = await tx.update(libraryEntries).set({
-      ...(patch.question !== undefined ? { question: patch.question.trim() } : {}),
-      choice: answer.choice ?? null, answerText: answer.text ?? null, status,
-      ...(patch.public !== undefined ? { public: patch.public } : {}),
-      ...(patch.ownerId ? { ownerId: patch.ownerId } : {}),
-      ...(status === 'approved' && (patch.status === 'approved' || current.status !== 'approved') ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
-      ...(reviewed || controls || facts ? { stale: false, staleReason: null, staleAt: null } : {}),
-      // Imported entries carry retrieval's suggested controls until a person sets or approves them.
-      ...(controls || patch.status === 'approved' ? { controlsConfirmed: true } : {}),
-      version: current.version + 1, updatedAt: now,
-    }).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
+    const [saved] = await tx
+      .update(libraryEntries)
+      .set({
+        ...(patch.question !== undefined ? { question: patch.question.trim() } : {}),
+        choice: answer.choice ?? null,
+        answerText: answer.text ?? null,
+        status,
+        ...(patch.public !== undefined ? { public: patch.public } : {}),
+        ...(patch.ownerId ? { ownerId: patch.ownerId } : {}),
+        ...(status === 'approved' && (patch.status === 'approved' || current.status !== 'approved') ? { approvedBy: ctx.actor.id, approvedAt: now } : {}),
+        ...(reviewed || controls || facts ? { stale: false, staleReason: null, staleAt: null } : {}),
+        // Imported entries carry retrieval's suggested controls until a person sets or approves them.
+        ...(controls || patch.status === 'approved' ? { controlsConfirmed: true } : {}),
+        version: current.version + 1,
+        updatedAt: now,
+      })
+      .where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id)))
+      .returning();
     if (controls) await writeControls(tx, ctx.orgId, id, controls);
     if (facts) await writeFacts(tx, ctx.orgId, id, facts);
     await recordAudit(tx, ctx, { action: 'library.updated', targetType: 'library_entry', targetId: id, summary: { fields: Object.keys(patch), status } });
@@ -245,7 +336,10 @@ export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryP
 export async function deleteEntry(ctx: ServiceContext, id: string) {
   requireRole(ctx.actor, 'editor');
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.delete(libraryEntries).where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id))).returning();
+    const [row] = await tx
+      .delete(libraryEntries)
+      .where(and(eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.id, id)))
+      .returning();
     if (!row) throw notFound('library entry');
     await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.orgId, ctx.orgId), eq(libraryEntryControls.entryId, id)));
     await tx.delete(libraryEntryFacts).where(and(eq(libraryEntryFacts.orgId, ctx.orgId), eq(libraryEntryFacts.entryId, id)));
@@ -258,13 +352,28 @@ export async function deleteEntry(ctx: ServiceContext, id: string) {
  * Marks approved, not yet stale entries resting on these controls as stale, on the caller's
  * transaction, and emits library.entry_stale for each so the owner hears of it.
  */
-export async function markStale(tx: Executor, ctx: { orgId: string; clock: Clock; requestId?: string }, controls: ControlRef[], reason: string): Promise<number> {
-  const stale = await markStaleMany(tx, ctx, controls.map((c) => ({ framework: c.framework, ref: c.ref, reason })));
-  await emitEvents(tx, ctx, stale.map((s) => s.event));
+export async function markStale(
+  tx: Executor,
+  ctx: { orgId: string; clock: Clock; requestId?: string },
+  controls: ControlRef[],
+  reason: string,
+): Promise<number> {
+  const stale = await markStaleMany(
+    tx,
+    ctx,
+    controls.map((c) => ({ framework: c.framework, ref: c.ref, reason })),
+  );
+  await emitEvents(
+    tx,
+    ctx,
+    stale.map((s) => s.event),
+  );
   return stale.length;
 }
 
-export interface StaleCause extends ControlRef { reason: string }
+export interface StaleCause extends ControlRef {
+  reason: string;
+}
 
 /**
  * markStale for several controls at once, each with its own reason, in one statement (a bulk
@@ -273,11 +382,16 @@ export interface StaleCause extends ControlRef { reason: string }
  * library.entry_stale events with the index of their cause, for the caller's batch.
  */
 export async function markStaleMany(
-  tx: Executor, ctx: { orgId: string; clock: Clock }, causes: readonly StaleCause[],
+  tx: Executor,
+  ctx: { orgId: string; clock: Clock },
+  causes: readonly StaleCause[],
 ): Promise<Array<{ cause: number; event: EventInput }>> {
   if (causes.length === 0) return [];
   const now = ctx.clock().toISOString();
-  const list = sql.join(causes.map((c, i) => sql`(${c.framework}::text, ${c.ref}::text, ${c.reason}::text, ${i}::int)`), sql`, `);
+  const list = sql.join(
+    causes.map((c, i) => sql`(${c.framework}::text, ${c.ref}::text, ${c.reason}::text, ${i}::int)`),
+    sql`, `,
+  );
   const result = await tx.execute(sql`
     update ${libraryEntries} e set stale = true, stale_reason = m.reason, stale_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
     from (
@@ -290,10 +404,12 @@ export async function markStaleMany(
     where e.org_id = ${ctx.orgId} and e.id = m.entry_id and e.stale = false and e.status = 'approved'
     returning e.id, e.owner_id, e.question, m.reason, m.ord`);
   const rows = (result as unknown as { rows: Array<{ id: string; owner_id: string; question: string; reason: string; ord: number }> }).rows;
-  return [...rows].sort((a, b) => a.ord - b.ord).map((r) => ({
-    cause: r.ord,
-    event: staleEvents([{ id: r.id, ownerId: r.owner_id, question: r.question }], r.reason)[0]!,
-  }));
+  return [...rows]
+    .sort((a, b) => a.ord - b.ord)
+    .map((r) => ({
+      cause: r.ord,
+      event: staleEvents([{ id: r.id, ownerId: r.owner_id, question: r.question }], r.reason)[0]!,
+    }));
 }
 
 /** library.entry_stale for each entry that went stale, for the owner to hear of it. */
@@ -306,21 +422,35 @@ function staleEvents(rows: Array<{ id: string; ownerId: string; question: string
  * transaction (the profile service calls it when a fact changes or is deleted), with
  * library.entry_stale for each.
  */
-export async function markStaleForFacts(tx: Executor, ctx: { orgId: string; clock: Clock; requestId?: string }, keys: string[], reason: string): Promise<number> {
+export async function markStaleForFacts(
+  tx: Executor,
+  ctx: { orgId: string; clock: Clock; requestId?: string },
+  keys: string[],
+  reason: string,
+): Promise<number> {
   if (keys.length === 0) return 0;
   const now = ctx.clock();
-  const rows = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now, updatedAt: now })
-    .where(and(
-      eq(libraryEntries.orgId, ctx.orgId), eq(libraryEntries.stale, false), eq(libraryEntries.status, 'approved'),
-      sql`${libraryEntries.id} in (select ${libraryEntryFacts.entryId} from ${libraryEntryFacts} where ${libraryEntryFacts.orgId} = ${ctx.orgId} and ${inArray(libraryEntryFacts.key, keys)})`,
-    )).returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
+  const rows = await tx
+    .update(libraryEntries)
+    .set({ stale: true, staleReason: reason, staleAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(libraryEntries.orgId, ctx.orgId),
+        eq(libraryEntries.stale, false),
+        eq(libraryEntries.status, 'approved'),
+        sql`${libraryEntries.id} in (select ${libraryEntryFacts.entryId} from ${libraryEntryFacts} where ${libraryEntryFacts.orgId} = ${ctx.orgId} and ${inArray(libraryEntryFacts.key, keys)})`,
+      ),
+    )
+    .returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
   await emitEvents(tx, ctx, staleEvents(rows, reason));
   return rows.length;
 }
 
 /** Entries resting on a control that this evidence supports go stale when the evidence expires. */
 export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; clock: Clock }, evidenceId: string, title: string): Promise<number> {
-  const links = await tx.select({ framework: evidenceControls.frameworkId, ref: evidenceControls.ref }).from(evidenceControls)
+  const links = await tx
+    .select({ framework: evidenceControls.frameworkId, ref: evidenceControls.ref })
+    .from(evidenceControls)
     .where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, evidenceId)));
   return markStale(tx, ctx, links, `evidence "${title}" expired`);
 }
@@ -329,14 +459,32 @@ export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; c
  * A document or evidence file has a new version: approved entries that quote an older one are
  * stale until someone confirms them. Runs in the caller's transaction.
  */
-export async function markStaleForSource(tx: Executor, ctx: { orgId: string; clock: Clock }, kind: 'document' | 'evidence', id: string, version: number, title: string): Promise<number> {
-  const rows = await tx.select({ entryId: libraryEntryDocuments.entryId }).from(libraryEntryDocuments).where(and(
-    eq(libraryEntryDocuments.orgId, ctx.orgId), eq(libraryEntryDocuments.kind, kind), eq(libraryEntryDocuments.sourceId, id), lt(libraryEntryDocuments.version, version)));
+export async function markStaleForSource(
+  tx: Executor,
+  ctx: { orgId: string; clock: Clock },
+  kind: 'document' | 'evidence',
+  id: string,
+  version: number,
+  title: string,
+): Promise<number> {
+  const rows = await tx
+    .select({ entryId: libraryEntryDocuments.entryId })
+    .from(libraryEntryDocuments)
+    .where(
+      and(
+        eq(libraryEntryDocuments.orgId, ctx.orgId),
+        eq(libraryEntryDocuments.kind, kind),
+        eq(libraryEntryDocuments.sourceId, id),
+        lt(libraryEntryDocuments.version, version),
+      ),
+    );
   const ids = [...new Set(rows.map((r) => r.entryId))];
   if (ids.length === 0) return 0;
   const now = ctx.clock();
   const reason = `${kind} "${title}" has a new version (${version})`;
-  const stale = await tx.update(libraryEntries).set({ stale: true, staleReason: reason, staleAt: now })
+  const stale = await tx
+    .update(libraryEntries)
+    .set({ stale: true, staleReason: reason, staleAt: now })
     .where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, ids), eq(libraryEntries.stale, false)))
     .returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
   await emitEvents(tx, { orgId: ctx.orgId, clock: ctx.clock }, staleEvents(stale, reason));
@@ -344,25 +492,49 @@ export async function markStaleForSource(tx: Executor, ctx: { orgId: string; clo
 }
 
 /** The current state of these entries (absent: deleted), to tell whether answers that used them still hold. */
-export async function entryStates(db: Executor, orgId: string, ids: string[]): Promise<Map<string, { version: number; stale: boolean; reason: string | null }>> {
+export async function entryStates(
+  db: Executor,
+  orgId: string,
+  ids: string[],
+): Promise<Map<string, { version: number; stale: boolean; reason: string | null }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: libraryEntries.id, version: libraryEntries.version, stale: libraryEntries.stale, reason: libraryEntries.staleReason })
-    .from(libraryEntries).where(and(eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids)));
+  const rows = await db
+    .select({ id: libraryEntries.id, version: libraryEntries.version, stale: libraryEntries.stale, reason: libraryEntries.staleReason })
+    .from(libraryEntries)
+    .where(and(eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids)));
   return new Map(rows.map((r) => [r.id, { version: r.version, stale: r.stale, reason: r.reason }]));
 }
 
-
-export interface ReusableEntry { id: string; version: number; question: string; choice: Choice | null; text: string | null; controls: ControlRef[] }
+export interface ReusableEntry {
+  id: string;
+  version: number;
+  question: string;
+  choice: Choice | null;
+  text: string | null;
+  controls: ControlRef[];
+}
 
 /**
  * Entries a fill may reuse: approved and not stale; for the prospect path also public. Stale
  * entries wait for their owner: reusing them would repeat a claim whose basis changed.
  */
 export async function reusableEntries(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<ReusableEntry[]> {
-  const rows = await db.select().from(libraryEntries).where(and(
-    eq(libraryEntries.orgId, orgId), eq(libraryEntries.status, 'approved'), eq(libraryEntries.stale, false),
-    opts.publicOnly ? eq(libraryEntries.public, true) : undefined,
-  )).orderBy(asc(libraryEntries.id));
-  const controls = await controlsOf(db, orgId, rows.map((r) => r.id));
+  const rows = await db
+    .select()
+    .from(libraryEntries)
+    .where(
+      and(
+        eq(libraryEntries.orgId, orgId),
+        eq(libraryEntries.status, 'approved'),
+        eq(libraryEntries.stale, false),
+        opts.publicOnly ? eq(libraryEntries.public, true) : undefined,
+      ),
+    )
+    .orderBy(asc(libraryEntries.id));
+  const controls = await controlsOf(
+    db,
+    orgId,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({ id: r.id, version: r.version, question: r.question, choice: r.choice, text: r.answerText, controls: controls.get(r.id) ?? [] }));
 }

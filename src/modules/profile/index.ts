@@ -1,9 +1,17 @@
 // The organization profile's public API: other modules import from here, never from its files.
 export { profileRoutes } from './routes.js';
 export {
-  loadFacts, factStates, existingFactKeys, factSentence, formatFactValue,
-  putFact, deleteFact, getFact, listFacts,
-  type LoadedFact, type FactInput,
+  loadFacts,
+  factStates,
+  existingFactKeys,
+  factSentence,
+  formatFactValue,
+  putFact,
+  deleteFact,
+  getFact,
+  listFacts,
+  type LoadedFact,
+  type FactInput,
 } from './service.js';
 export { profileCatalog, checkValue, type CatalogFact } from './catalog.js';
 export { countriesOf, normalizeCountry, regionCountry, groupOf, inGroup, formatList } from './regions.js';

@@ -16,7 +16,12 @@ interface RegionFile {
 const REGIONS_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../seeds/cloud-regions.json');
 
 /** Case, spaces, dots and apostrophes do not matter ("West Europe" = "westeurope", "U.S." = "US"); hyphens do (us-east-1 is not us-east1). */
-export const lookupKey = (s: string) => s.normalize('NFKC').toLowerCase().replace(/^the\s+/, '').replace(/[\s.'’_]+/g, '');
+export const lookupKey = (s: string) =>
+  s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/^the\s+/, '')
+    .replace(/[\s.'’_]+/g, '');
 
 interface Tables {
   /** provider -> normalized region -> country */
@@ -37,7 +42,12 @@ export function regionTables(): Tables {
   if (tables) return tables;
   const raw = JSON.parse(fs.readFileSync(REGIONS_FILE, 'utf8')) as RegionFile;
   const t: Tables = {
-    regions: new Map(), anyRegion: new Map(), providerPrefixes: [], countries: new Map(), groups: new Map(), groupMembers: new Map(),
+    regions: new Map(),
+    anyRegion: new Map(),
+    providerPrefixes: [],
+    countries: new Map(),
+    groups: new Map(),
+    groupMembers: new Map(),
     withArticle: new Set(raw.withArticle),
   };
   for (const [provider, list] of Object.entries(raw.regions)) {
@@ -140,7 +150,9 @@ function valueOf(facts: FactSource, key: string): unknown {
  */
 export function countriesOf(facts: FactSource): string[] {
   const out: string[] = [];
-  const add = (c: string | undefined) => { if (c && !out.includes(c)) out.push(c); };
+  const add = (c: string | undefined) => {
+    if (c && !out.includes(c)) out.push(c);
+  };
   const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   for (const c of list(valueOf(facts, 'data.storage_countries'))) add(normalizeCountry(c));
   for (const r of list(valueOf(facts, 'hosting.regions'))) add(regionCountry(r));

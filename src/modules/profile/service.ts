@@ -41,9 +41,16 @@ export interface LoadedFact {
 export function factView(r: FactRow) {
   const entry = profileCatalog().byKey.get(r.key);
   return {
-    key: r.key, type: r.type, value: r.value, visibility: r.visibility, version: r.version,
-    question: r.question, label: entry?.label ?? r.question ?? r.key, custom: !entry,
-    updatedBy: r.updatedBy, updatedAt: r.updatedAt.toISOString(),
+    key: r.key,
+    type: r.type,
+    value: r.value,
+    visibility: r.visibility,
+    version: r.version,
+    question: r.question,
+    label: entry?.label ?? r.question ?? r.key,
+    custom: !entry,
+    updatedBy: r.updatedBy,
+    updatedAt: r.updatedAt.toISOString(),
   };
 }
 
@@ -56,9 +63,13 @@ function ruleFor(key: string): { entry?: CatalogFact; custom: boolean } {
   const entry = profileCatalog().byKey.get(key);
   if (entry) return { entry, custom: false };
   if (CUSTOM_KEY.test(key)) return { custom: true };
-  throw new DomainError('validation_failed', `"${key}" is not a profile catalog key; use a key from GET /profile/catalog or custom.<slug> (a-z, 0-9, _ and -)`, {
-    errors: [{ field: 'params/key', message: 'is not a catalog key or custom.<slug>' }],
-  });
+  throw new DomainError(
+    'validation_failed',
+    `"${key}" is not a profile catalog key; use a key from GET /profile/catalog or custom.<slug> (a-z, 0-9, _ and -)`,
+    {
+      errors: [{ field: 'params/key', message: 'is not a catalog key or custom.<slug>' }],
+    },
+  );
 }
 
 function fail(errors: FieldError[]): never {
@@ -79,7 +90,7 @@ function validate(key: string, input: FactInput, current: FactRow | undefined) {
   }
   const checked = checkValue(type, input.value, entry);
   if (checked.errors.length > 0) fail(checked.errors.map((e) => ({ ...e, message: `${e.message} for ${key} (${type})` })));
-  const question = input.question === undefined ? current?.question ?? null : input.question?.trim() || null;
+  const question = input.question === undefined ? (current?.question ?? null) : input.question?.trim() || null;
   if (question && question.length > MAX_QUESTION) fail([{ field: 'body/question', message: `must be at most ${MAX_QUESTION} characters` }]);
   if (custom && !question) fail([{ field: 'body/question', message: 'is required for a custom fact: the question this fact answers' }]);
   return { type, value: checked.value!, question };
@@ -88,7 +99,9 @@ function validate(key: string, input: FactInput, current: FactRow | undefined) {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 async function lastVersion(tx: Executor, orgId: string, key: string): Promise<number> {
-  const [row] = await tx.select({ v: max(profileFactVersions.version) }).from(profileFactVersions)
+  const [row] = await tx
+    .select({ v: max(profileFactVersions.version) })
+    .from(profileFactVersions)
     .where(and(eq(profileFactVersions.orgId, orgId), eq(profileFactVersions.key, key)));
   return row?.v ?? 0;
 }
@@ -97,13 +110,36 @@ async function lastVersion(tx: Executor, orgId: string, key: string): Promise<nu
  * Everything a change to a fact sets off, on the caller's transaction: the audit event with the
  * old and new value, the outbox event, and library entries resting on the fact going stale.
  */
-async function announce(tx: Executor, ctx: TxContext, key: string, change: 'created' | 'updated' | 'deleted', before: FactRow | undefined, after: { version: number; value: FactValue | null; visibility: FactVisibility; type: FactType }, changed: string[]) {
+async function announce(
+  tx: Executor,
+  ctx: TxContext,
+  key: string,
+  change: 'created' | 'updated' | 'deleted',
+  before: FactRow | undefined,
+  after: { version: number; value: FactValue | null; visibility: FactVisibility; type: FactType },
+  changed: string[],
+) {
   await recordAudit(tx, ctx, {
-    action: `profile.fact_${change}`, targetType: 'profile_fact', targetId: key,
-    summary: { key, version: after.version, changed, old: before ? { value: before.value, visibility: before.visibility, version: before.version } : null, new: change === 'deleted' ? null : { value: after.value, visibility: after.visibility } },
+    action: `profile.fact_${change}`,
+    targetType: 'profile_fact',
+    targetId: key,
+    summary: {
+      key,
+      version: after.version,
+      changed,
+      old: before ? { value: before.value, visibility: before.visibility, version: before.version } : null,
+      new: change === 'deleted' ? null : { value: after.value, visibility: after.visibility },
+    },
   });
   await emitEvent(tx, ctx, 'profile.fact_changed', {
-    key, change, version: after.version, type: after.type, value: after.value, visibility: after.visibility, previousVersion: before?.version ?? null, changed,
+    key,
+    change,
+    version: after.version,
+    type: after.type,
+    value: after.value,
+    visibility: after.visibility,
+    previousVersion: before?.version ?? null,
+    changed,
   });
   // The record calls its consumer directly, as control answers do: no in-process event bus exists yet.
   if (before) await markStaleForFacts(tx, ctx, [key], `fact ${key} changed (${change === 'deleted' ? 'deleted' : `version ${after.version}`})`);
@@ -121,12 +157,22 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
   try {
     return await ctx.db.transaction(async (tx) => {
       const tctx = { ...ctx, db: tx };
-      const [current] = await tx.select().from(profileFacts).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key))).for('update');
+      const [current] = await tx
+        .select()
+        .from(profileFacts)
+        .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)))
+        .for('update');
       if (current && expected === undefined) {
-        throw new DomainError('precondition_required', `fact ${key} already exists (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`);
+        throw new DomainError(
+          'precondition_required',
+          `fact ${key} already exists (version ${current.version}); send If-Match: "${current.version}" or "version" to change it`,
+        );
       }
       if (expected !== undefined && (current?.version ?? 0) !== expected) {
-        throw new DomainError('version_conflict', `fact ${key} is at version ${current?.version ?? 0}${current ? '' : ' (absent)'}, not ${expected}; re-read it and apply your change again`);
+        throw new DomainError(
+          'version_conflict',
+          `fact ${key} is at version ${current?.version ?? 0}${current ? '' : ' (absent)'}, not ${expected}; re-read it and apply your change again`,
+        );
       }
       const { type, value, question } = validate(key, input, current);
       const visibility = input.visibility ?? current?.visibility ?? 'private';
@@ -138,11 +184,28 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
       const now = ctx.clock();
       const values = { type, value, visibility, question, version, updatedBy: ctx.actor.id, updatedAt: now };
       const [saved] = current
-        ? await tx.update(profileFacts).set(values).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key))).returning()
-        : await tx.insert(profileFacts).values({ orgId: ctx.orgId, key, ...values }).returning();
+        ? await tx
+            .update(profileFacts)
+            .set(values)
+            .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)))
+            .returning()
+        : await tx
+            .insert(profileFacts)
+            .values({ orgId: ctx.orgId, key, ...values })
+            .returning();
       await tx.insert(profileFactVersions).values({
-        orgId: ctx.orgId, key, version, type, value, visibility, question, deleted: false,
-        changedFields: [...changed], changedBy: ctx.actor.id, changedAt: now, requestId: ctx.requestId,
+        orgId: ctx.orgId,
+        key,
+        version,
+        type,
+        value,
+        visibility,
+        question,
+        deleted: false,
+        changedFields: [...changed],
+        changedBy: ctx.actor.id,
+        changedAt: now,
+        requestId: ctx.requestId,
       });
       await announce(tx, tctx, key, current ? 'updated' : 'created', current, { version, value, visibility, type }, [...changed]);
       return factView(saved!);
@@ -158,7 +221,11 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
 export async function deleteFact(ctx: ServiceContext, key: string, ifMatch?: number) {
   requireRole(ctx.actor, 'editor');
   await ctx.db.transaction(async (tx) => {
-    const [current] = await tx.select().from(profileFacts).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key))).for('update');
+    const [current] = await tx
+      .select()
+      .from(profileFacts)
+      .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)))
+      .for('update');
     if (!current) throw notFound(`fact ${key}`);
     if (ifMatch !== undefined && ifMatch !== current.version) {
       throw new DomainError('version_conflict', `fact ${key} is at version ${current.version}, not ${ifMatch}; re-read it`);
@@ -167,15 +234,28 @@ export async function deleteFact(ctx: ServiceContext, key: string, ifMatch?: num
     const now = ctx.clock();
     await tx.delete(profileFacts).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)));
     await tx.insert(profileFactVersions).values({
-      orgId: ctx.orgId, key, version, type: current.type, value: null, visibility: current.visibility, question: current.question, deleted: true,
-      changedFields: ['deleted'], changedBy: ctx.actor.id, changedAt: now, requestId: ctx.requestId,
+      orgId: ctx.orgId,
+      key,
+      version,
+      type: current.type,
+      value: null,
+      visibility: current.visibility,
+      question: current.question,
+      deleted: true,
+      changedFields: ['deleted'],
+      changedBy: ctx.actor.id,
+      changedAt: now,
+      requestId: ctx.requestId,
     });
     await announce(tx, { ...ctx, db: tx }, key, 'deleted', current, { version, value: null, visibility: current.visibility, type: current.type }, ['deleted']);
   });
 }
 
 export async function getFact(ctx: ServiceContext, key: string) {
-  const [row] = await ctx.db.select().from(profileFacts).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)));
+  const [row] = await ctx.db
+    .select()
+    .from(profileFacts)
+    .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)));
   if (!row) throw notFound(`fact ${key}`);
   return factView(row);
 }
@@ -183,7 +263,10 @@ export async function getFact(ctx: ServiceContext, key: string) {
 /** Catalog order first, then custom keys alphabetically. */
 function order(a: { key: string }, b: { key: string }) {
   const items = profileCatalog().items;
-  const at = (k: string) => { const i = items.findIndex((f) => f.key === k); return i === -1 ? Infinity : i; };
+  const at = (k: string) => {
+    const i = items.findIndex((f) => f.key === k);
+    return i === -1 ? Infinity : i;
+  };
   const ia = at(a.key);
   const ib = at(b.key);
   if (ia !== ib) return ia - ib;
@@ -191,26 +274,47 @@ function order(a: { key: string }, b: { key: string }) {
 }
 
 export async function listFacts(ctx: ServiceContext, q: { visibility?: FactVisibility } = {}) {
-  const rows = await ctx.db.select().from(profileFacts)
+  const rows = await ctx.db
+    .select()
+    .from(profileFacts)
     .where(and(eq(profileFacts.orgId, ctx.orgId), q.visibility ? eq(profileFacts.visibility, q.visibility) : undefined));
   const facts = rows.map(factView).sort(order);
   const have = new Set(rows.map((r) => r.key));
-  return { facts, missing: profileCatalog().items.filter((f) => !have.has(f.key)).map((f) => f.key) };
+  return {
+    facts,
+    missing: profileCatalog()
+      .items.filter((f) => !have.has(f.key))
+      .map((f) => f.key),
+  };
 }
 
 export async function factHistory(ctx: ServiceContext, key: string, q: { limit: number; cursor?: string }) {
   const before = q.cursor !== undefined ? Number.parseInt(q.cursor, 10) : undefined;
   if (before !== undefined && (!Number.isInteger(before) || before < 1 || String(before) !== q.cursor)) throw invalidCursor();
-  const rows = await ctx.db.select().from(profileFactVersions)
-    .where(and(
-      eq(profileFactVersions.orgId, ctx.orgId), eq(profileFactVersions.key, key),
-      before !== undefined ? sql`${profileFactVersions.version} < ${before}` : undefined,
-    ))
-    .orderBy(desc(profileFactVersions.version)).limit(q.limit + 1);
+  const rows = await ctx.db
+    .select()
+    .from(profileFactVersions)
+    .where(
+      and(
+        eq(profileFactVersions.orgId, ctx.orgId),
+        eq(profileFactVersions.key, key),
+        before !== undefined ? sql`${profileFactVersions.version} < ${before}` : undefined,
+      ),
+    )
+    .orderBy(desc(profileFactVersions.version))
+    .limit(q.limit + 1);
   if (rows.length === 0 && before === undefined) throw notFound(`fact ${key}`);
   const items = rows.slice(0, q.limit).map((r) => ({
-    version: r.version, deleted: r.deleted, type: r.type, value: r.value, visibility: r.visibility, question: r.question,
-    changedFields: r.changedFields, changedBy: r.changedBy, changedAt: r.changedAt.toISOString(), requestId: r.requestId,
+    version: r.version,
+    deleted: r.deleted,
+    type: r.type,
+    value: r.value,
+    visibility: r.visibility,
+    question: r.question,
+    changedFields: r.changedFields,
+    changedBy: r.changedBy,
+    changedAt: r.changedAt.toISOString(),
+    requestId: r.requestId,
   }));
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > q.limit && last ? String(last.version) : null };
@@ -221,7 +325,9 @@ export async function factHistory(ctx: ServiceContext, key: string, q: { limit: 
  * phrases. The prospect path passes `publicOnly`: private facts never reach it.
  */
 export async function loadFacts(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<Map<string, LoadedFact>> {
-  const rows = await db.select().from(profileFacts)
+  const rows = await db
+    .select()
+    .from(profileFacts)
     .where(and(eq(profileFacts.orgId, orgId), opts.publicOnly ? eq(profileFacts.visibility, 'public') : undefined))
     .orderBy(asc(profileFacts.key));
   const catalog = profileCatalog().byKey;
@@ -229,7 +335,11 @@ export async function loadFacts(db: Executor, orgId: string, opts: { publicOnly?
   for (const r of rows.sort(order)) {
     const e = catalog.get(r.key);
     out.set(r.key, {
-      key: r.key, type: r.type, value: r.value, version: r.version, visibility: r.visibility,
+      key: r.key,
+      type: r.type,
+      value: r.value,
+      version: r.version,
+      visibility: r.visibility,
       ...(r.question ? { question: r.question } : {}),
       label: e?.label ?? r.question ?? r.key,
       ...(e?.unit ? { unit: e.unit } : {}),
@@ -246,8 +356,10 @@ export async function loadFacts(db: Executor, orgId: string, opts: { publicOnly?
 export async function factStates(db: Executor, orgId: string, keys: string[]): Promise<Map<string, { version: number; updatedAt: Date }>> {
   const unique = [...new Set(keys)];
   if (unique.length === 0) return new Map();
-  const rows = await db.select({ key: profileFacts.key, version: profileFacts.version, updatedAt: profileFacts.updatedAt })
-    .from(profileFacts).where(and(eq(profileFacts.orgId, orgId), inArray(profileFacts.key, unique)));
+  const rows = await db
+    .select({ key: profileFacts.key, version: profileFacts.version, updatedAt: profileFacts.updatedAt })
+    .from(profileFacts)
+    .where(and(eq(profileFacts.orgId, orgId), inArray(profileFacts.key, unique)));
   return new Map(rows.map((r) => [r.key, { version: r.version, updatedAt: r.updatedAt }]));
 }
 

@@ -11,9 +11,38 @@ import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.j
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
 import { libraryEntries } from '../library/tables.js';
 import { loadPassages, type PassageRow } from '../knowledge/service.js';
-import { Bm25Index, cosine, expand, normalize, fieldsFromWeights, fuse, rowsOf, termCounts, thesaurusTerms, tokensOf, type Expansion, type TermDoc, type Tokens } from './retrieval.js';
+import {
+  Bm25Index,
+  cosine,
+  expand,
+  normalize,
+  fieldsFromWeights,
+  fuse,
+  rowsOf,
+  termCounts,
+  thesaurusTerms,
+  tokensOf,
+  type Expansion,
+  type TermDoc,
+  type Tokens,
+} from './retrieval.js';
 import { understand, type PlaceTable, type Understanding } from './understand.js';
-import { bearingSentences, optionsInText, statementCoverage, inList, listMeaning, matchNumberOption, matchOption, matchPlaceOption, settleByFact, words, type FactMap, type FactValue, type Geo, type ListMeaning } from './decide.js';
+import {
+  bearingSentences,
+  optionsInText,
+  statementCoverage,
+  inList,
+  listMeaning,
+  matchNumberOption,
+  matchOption,
+  matchPlaceOption,
+  settleByFact,
+  words,
+  type FactMap,
+  type FactValue,
+  type Geo,
+  type ListMeaning,
+} from './decide.js';
 import { countriesOf, factSentence, formatList, groupOf, inGroup, loadFacts, normalizeCountry, profileCatalog, regionCountry } from '../profile/index.js';
 import { SEEDS_DIR } from '../../seeds.js';
 
@@ -37,7 +66,11 @@ export interface Calibration {
   probability(path: string, raw: number): number;
 }
 
-interface CalibrationFile { draftThreshold: number; paths: Record<string, Array<[number, number]>>; fallback?: number }
+interface CalibrationFile {
+  draftThreshold: number;
+  paths: Record<string, Array<[number, number]>>;
+  fallback?: number;
+}
 
 export function calibrationFrom(file: CalibrationFile): Calibration {
   return {
@@ -84,7 +117,10 @@ export function factByKeyword(text: string, shape?: string): string | undefined 
     if (f.type === 'boolean') continue;
     if ((shape === 'email' || shape === 'url') && f.format !== shape) continue;
     for (const k of f.keywords) {
-      const w = ` ${k.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;
+      const w = ` ${k
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, ' ')
+        .trim()} `;
       if (w.trim() && q.includes(w) && (!best || w.length > best.len)) best = { key: f.key, len: w.length };
     }
   }
@@ -101,11 +137,19 @@ function places(): PlaceTable {
 /** Section headings that the buyer gates on a profile fact: a "HIPAA" section is off when we hold no PHI. */
 const SECTION_GATES: Array<{ pattern: RegExp; key: string; because: string }> = [
   { pattern: /\b(hipaa|phi|protected health|health information)\b/i, key: 'data.processes_phi', because: 'we do not process protected health information.' },
-  { pattern: /\b(pci|payment card|cardholder|credit card)\b/i, key: 'data.processes_cardholder_data', because: 'we do not store, process or transmit cardholder data.' },
+  {
+    pattern: /\b(pci|payment card|cardholder|credit card)\b/i,
+    key: 'data.processes_cardholder_data',
+    because: 'we do not store, process or transmit cardholder data.',
+  },
   { pattern: /\bconsult(ing|ancy)\b/i, key: 'services.offers_consulting', because: 'we do not provide consulting services.' },
   { pattern: /\bon[- ]?prem(ise|ises)?\b/i, key: 'services.on_premises_option', because: 'we offer no on-premises deployment.' },
   { pattern: /\bbiometric/i, key: 'data.processes_biometric_data', because: 'we do not capture or process biometric data.' },
-  { pattern: /(^|[\s>|(])(ai|a\.i\.)(\b|$)|artificial intelligence|machine learning|\bllm\b|large language model/i, key: 'ai.product_uses_ai', because: 'our product has no AI features.' },
+  {
+    pattern: /(^|[\s>|(])(ai|a\.i\.)(\b|$)|artificial intelligence|machine learning|\bllm\b|large language model/i,
+    key: 'ai.product_uses_ai',
+    because: 'our product has no AI features.',
+  },
 ];
 
 /** The profile fact that switches a question's section off, when it is false. */
@@ -178,10 +222,13 @@ export function choiceFor(answer: { applicable: boolean; status: ControlStatus }
   if (!answer) return null;
   if (!answer.applicable) return 'n/a';
   switch (answer.status) {
-    case 'implemented': return 'yes';
-    case 'partially_implemented': return 'partial';
+    case 'implemented':
+      return 'yes';
+    case 'partially_implemented':
+      return 'partial';
     case 'planned':
-    case 'not_implemented': return 'no';
+    case 'not_implemented':
+      return 'no';
   }
 }
 
@@ -234,24 +281,41 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
     ? sql`case when ${controlAnswers.visibility} = 'public' then coalesce(${controlAnswers.publicSummary}, '') else '' end`
     : sql`${controlAnswers.implementation} || ' ' || coalesce(${controlAnswers.providerStatement}, '') || ' ' || coalesce(${controlAnswers.customerStatement}, '')`;
   const [meta, catalogTerms, answerTerms] = await Promise.all([
-    db.select({
-      frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, title: catalogControls.title, summary: catalogControls.summary,
-      applicable: controlAnswers.applicable, status: controlAnswers.status, implementation: controlAnswers.implementation,
-      publicSummary: controlAnswers.publicSummary, visibility: controlAnswers.visibility, version: controlAnswers.version,
-      customerStatement: controlAnswers.customerStatement,
-    })
+    db
+      .select({
+        frameworkId: catalogControls.frameworkId,
+        ref: catalogControls.ref,
+        title: catalogControls.title,
+        summary: catalogControls.summary,
+        applicable: controlAnswers.applicable,
+        status: controlAnswers.status,
+        implementation: controlAnswers.implementation,
+        publicSummary: controlAnswers.publicSummary,
+        visibility: controlAnswers.visibility,
+        version: controlAnswers.version,
+        customerStatement: controlAnswers.customerStatement,
+      })
       .from(catalogControls)
-      .leftJoin(controlAnswers, and(eq(controlAnswers.orgId, orgId), eq(controlAnswers.frameworkId, catalogControls.frameworkId), eq(controlAnswers.ref, catalogControls.ref)))
+      .leftJoin(
+        controlAnswers,
+        and(eq(controlAnswers.orgId, orgId), eq(controlAnswers.frameworkId, catalogControls.frameworkId), eq(controlAnswers.ref, catalogControls.ref)),
+      )
       .where(and(inArray(catalogControls.frameworkId, frameworks), inArray(catalogControls.kind, kinds)))
       .orderBy(catalogControls.frameworkId, catalogControls.position),
-    rowsOf<{ framework_id: string; ref: string; lexeme: string; weights: string[] }>(db, sql`
+    rowsOf<{ framework_id: string; ref: string; lexeme: string; weights: string[] }>(
+      db,
+      sql`
       select ${catalogControls.frameworkId} as framework_id, ${catalogControls.ref} as ref, l.lexeme, l.weights::text[] as weights
       from ${catalogControls}, unnest(${catalogControls.search}) l
-      where ${inArray(catalogControls.frameworkId, frameworks)} and ${inArray(catalogControls.kind, kinds)}`),
-    rowsOf<{ framework_id: string; ref: string; lexeme: string; tf: number }>(db, sql`
+      where ${inArray(catalogControls.frameworkId, frameworks)} and ${inArray(catalogControls.kind, kinds)}`,
+    ),
+    rowsOf<{ framework_id: string; ref: string; lexeme: string; tf: number }>(
+      db,
+      sql`
       select ${controlAnswers.frameworkId} as framework_id, ${controlAnswers.ref} as ref, l.lexeme, coalesce(array_length(l.positions, 1), 1) as tf
       from ${controlAnswers}, unnest(to_tsvector('english', ${answerText})) l
-      where ${controlAnswers.orgId} = ${orgId}`),
+      where ${controlAnswers.orgId} = ${orgId}`,
+    ),
   ]);
   const catalogByKey = new Map<string, Array<{ lexeme: string; weights: string[] }>>();
   for (const r of catalogTerms) {
@@ -268,17 +332,40 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
     const visible = m.status !== null && (!opts.publicOnly || m.visibility === 'public');
     const statement = visible ? (opts.publicOnly ? m.publicSummary : m.implementation) : null;
     return {
-      key, frameworkId: m.frameworkId, ref: m.ref, title: m.title, summary: m.summary,
+      key,
+      frameworkId: m.frameworkId,
+      ref: m.ref,
+      title: m.title,
+      summary: m.summary,
       fields: { ...fieldsFromWeights(catalogByKey.get(key) ?? []), ...(visible ? { answer: answerByKey.get(key) ?? new Map() } : {}) },
-      ...(visible && statement ? { answer: { applicable: m.applicable!, status: m.status!, statement, customerStatement: opts.publicOnly ? null : m.customerStatement, version: m.version! } } : {}),
+      ...(visible && statement
+        ? {
+            answer: {
+              applicable: m.applicable!,
+              status: m.status!,
+              statement,
+              customerStatement: opts.publicOnly ? null : m.customerStatement,
+              version: m.version!,
+            },
+          }
+        : {}),
     };
   });
   const entries = await reusableEntries(db, orgId, opts);
   // The entries' stored weighted vectors: question A (title), answer C (body).
-  const libraryTerms = entries.length === 0 ? [] : await rowsOf<{ id: string; lexeme: string; weights: string[] }>(db, sql`
+  const libraryTerms =
+    entries.length === 0
+      ? []
+      : await rowsOf<{ id: string; lexeme: string; weights: string[] }>(
+          db,
+          sql`
     select ${libraryEntries.id} as id, l.lexeme, l.weights::text[] as weights
     from ${libraryEntries}, unnest(${libraryEntries.search}) l
-    where ${libraryEntries.orgId} = ${orgId} and ${inArray(libraryEntries.id, entries.map((e) => e.id))}`);
+    where ${libraryEntries.orgId} = ${orgId} and ${inArray(
+      libraryEntries.id,
+      entries.map((e) => e.id),
+    )}`,
+        );
   const termsById = new Map<string, Array<{ lexeme: string; weights: string[] }>>();
   for (const r of libraryTerms) (termsById.get(r.id) ?? termsById.set(r.id, []).get(r.id)!).push(r);
   const library: LibraryDoc[] = entries.map((entry) => {
@@ -286,9 +373,11 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
     return { key: `library:${entry.id}`, entry, lexemes: new Set(fields.title?.keys() ?? []), normalized: normalize(entry.question), fields };
   });
   const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
-  const facts = await loadFacts(db, orgId, { publicOnly: opts.publicOnly ?? false }) as FactMap;
+  const facts = (await loadFacts(db, orgId, { publicOnly: opts.publicOnly ?? false })) as FactMap;
   const passages: PassageDoc[] = (await loadPassages(db, orgId, { publicOnly: opts.publicOnly ?? false })).map((p) => ({
-    key: `${p.kind}:${p.sourceId}:${p.position}`, passage: p, fields: fieldsFromWeights(p.terms),
+    key: `${p.kind}:${p.sourceId}:${p.position}`,
+    passage: p,
+    fields: fieldsFromWeights(p.terms),
   }));
   return corpusFromData({ controls, passages, library, evidence, facts });
 }
@@ -307,11 +396,45 @@ export interface Retrieved {
 }
 
 /** The topic of the previous question, carried from one batch to the next. */
-export interface RetrievalContext { previous: ControlDoc[] }
+export interface RetrievalContext {
+  previous: ControlDoc[];
+}
 
 /** Words the english configuration drops as stop words that still turn a question's meaning. */
-const POLARITY = new Set(['not', 'no', 'never', 'without', 'nor', 'before', 'after', 'during', 'except', 'unless', 'only', 'cannot', 'don', 'doesn', 'isn', 'aren', 'won', 'shouldn', 'more', 'less', 'most', 'least', 'above', 'below', 'same', 'other']);
-const polarityOf = (normalized: string) => normalized.split(' ').filter((w) => POLARITY.has(w)).sort().join(' ');
+const POLARITY = new Set([
+  'not',
+  'no',
+  'never',
+  'without',
+  'nor',
+  'before',
+  'after',
+  'during',
+  'except',
+  'unless',
+  'only',
+  'cannot',
+  'don',
+  'doesn',
+  'isn',
+  'aren',
+  'won',
+  'shouldn',
+  'more',
+  'less',
+  'most',
+  'least',
+  'above',
+  'below',
+  'same',
+  'other',
+]);
+const polarityOf = (normalized: string) =>
+  normalized
+    .split(' ')
+    .filter((w) => POLARITY.has(w))
+    .sort()
+    .join(' ');
 
 /** Same question: its words match a library question's this closely (Jaccard of lexeme sets). */
 const NEAR_IDENTICAL = 0.8;
@@ -351,17 +474,21 @@ const SECTION_WEIGHT = 0.3;
  * any extra ranking (embeddings), fused by weighted reciprocal rank fusion. One query stems the
  * whole batch.
  */
-export async function retrieve(
-  db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus,
-  opts: RankOptions = {},
-): Promise<Retrieved[]> {
+export async function retrieve(db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus, opts: RankOptions = {}): Promise<Retrieved[]> {
   return rank(corpus, qs, await prepareBatch(db, qs, thesaurus), opts);
 }
 
-export interface RankOptions { context?: RetrievalContext; extra?: Map<string, ControlDoc[]>; extraPassages?: Map<string, PassageDoc[]> }
+export interface RankOptions {
+  context?: RetrievalContext;
+  extra?: Map<string, ControlDoc[]>;
+  extraPassages?: Map<string, PassageDoc[]>;
+}
 
 /** What a batch needs from the database before ranking: its words stemmed (one query) and the thesaurus. */
-export interface PreparedBatch { tokens: Tokens[]; groups: Expansion[] }
+export interface PreparedBatch {
+  tokens: Tokens[];
+  groups: Expansion[];
+}
 
 export async function prepareBatch(db: Executor, qs: QuestionInput[], thesaurus: Thesaurus): Promise<PreparedBatch> {
   const [tokens, groups] = await Promise.all([tokensOf(db, [...qs.map((q) => q.text), ...qs.map((q) => q.section ?? '')]), thesaurusTerms(db, thesaurus)]);
@@ -392,12 +519,20 @@ export function rank(corpus: AnswerCorpus, qs: QuestionInput[], { tokens, groups
     context.previous = ranked.slice(0, 5).map((r) => r.item);
     const coverage = hits.find((h) => h.doc === ranked[0]?.item)?.coverage ?? 0;
     // Passages: the same lexical ranking, fused with the embedding ranking when a model is configured.
-    const lexicalPassages = corpus.passages.docs.length === 0 ? [] : corpus.passages.search(query).slice(0, 20).map((h) => h.doc);
+    const lexicalPassages =
+      corpus.passages.docs.length === 0
+        ? []
+        : corpus.passages
+            .search(query)
+            .slice(0, 20)
+            .map((h) => h.doc);
     const semanticPassages = opts.extraPassages?.get(q.id);
-    const passages = fuse([
-      { items: lexicalPassages, weight: 1 },
-      ...(semanticPassages ? [{ items: semanticPassages, weight: 1 }] : []),
-    ].filter((x) => x.items.length > 0), RRF_K).slice(0, 3).map(({ item, score }) => ({ doc: item, score }));
+    const passages = fuse(
+      [{ items: lexicalPassages, weight: 1 }, ...(semanticPassages ? [{ items: semanticPassages, weight: 1 }] : [])].filter((x) => x.items.length > 0),
+      RRF_K,
+    )
+      .slice(0, 3)
+      .map(({ item, score }) => ({ doc: item, score }));
     return { question: q, ranked, rankings: rankings.length, coverage, ...(reuse ? { reuse } : {}), ...(passages.length > 0 ? { passages } : {}) };
   });
 }
@@ -411,23 +546,45 @@ export type EvidenceIndex = Map<string, { items: { id: string; status: string; v
  * and where the sources do not settle the question the answer abstains with a reason a reviewer
  * can read. The confidence is the calibrated probability of the path taken (seeds/calibration.json).
  */
-export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'facts' | 'geo' | 'calibration'>, u: Understanding = understand(r.question, { places: places() })): DraftAnswer {
+export function compose(
+  r: Retrieved,
+  corpus: Pick<AnswerCorpus, 'evidence' | 'facts' | 'geo' | 'calibration'>,
+  u: Understanding = understand(r.question, { places: places() }),
+): DraftAnswer {
   const list = listMeaning(r.question.allowedAnswers, r.question.options);
   // A list that offers yes and no in its own words ("Yes, we ...", VSAQ's `_yes` keys) asks a yes/no question.
-  if (list?.yes && list.no && !u.yesNo) u = { ...u, yesNo: true, kind: u.kind === 'option' || u.kind === 'free_text' ? (u.polarity === 'risk' ? 'risk' : 'practice') : u.kind };
+  if (list?.yes && list.no && !u.yesNo)
+    u = { ...u, yesNo: true, kind: u.kind === 'option' || u.kind === 'free_text' ? (u.polarity === 'risk' ? 'risk' : 'practice') : u.kind };
   const facts = corpus.facts;
   const cal = corpus.calibration;
   // Where the answer would come from if it came from controls: an abstention still shows a reviewer where to look.
   const candidates: AnswerSource[] = r.ranked.slice(0, 3).map(({ item, score }) => ({
-    kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
+    kind: 'control',
+    framework: item.frameworkId,
+    ref: item.ref,
+    ...(item.answer ? { version: item.answer.version } : {}),
+    score: Math.round(score * 1000) / 1000,
   }));
   const abstain = (reason: string, extra: Partial<DraftAnswer> = {}): DraftAnswer => ({
-    choice: null, text: null, confidence: 0, status: 'needs_review', sources: candidates, reason, basis: { path: 'abstain', raw: 0 }, ...extra,
+    choice: null,
+    text: null,
+    confidence: 0,
+    status: 'needs_review',
+    sources: candidates,
+    reason,
+    basis: { path: 'abstain', raw: 0 },
+    ...extra,
   });
   const settled = (path: string, raw: number, a: Omit<DraftAnswer, 'confidence' | 'status' | 'basis'>): DraftAnswer => {
     const confidence = cal.probability(path, raw);
     const ok = confidence >= cal.draftThreshold && (a.choice !== null || a.text !== null);
-    return { ...a, confidence, status: ok ? 'draft' : 'needs_review', basis: { path, raw }, ...(ok ? {} : { reason: a.reason ?? `confidence ${confidence} is below the draft threshold ${cal.draftThreshold}` }) };
+    return {
+      ...a,
+      confidence,
+      status: ok ? 'draft' : 'needs_review',
+      basis: { path, raw },
+      ...(ok ? {} : { reason: a.reason ?? `confidence ${confidence} is below the draft threshold ${cal.draftThreshold}` }),
+    };
   };
   const factSources = (fs: FactValue[]): AnswerSource[] => fs.map((f) => ({ kind: 'fact', key: f.key, version: f.version }));
   // Where a policy document or evidence file says what is asked and the sources above do not:
@@ -437,17 +594,22 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
     const content = asked.replace(VALUE_ASKED, ' ');
     // A question asking for an amount ("how long", "how often") is answered by a passage that states one.
     const wantsValue = AMOUNT_ASKED.test(asked);
-    const best = (r.passages ?? []).map((p) => ({
-      p, said: statementCoverage(content, `${p.doc.passage.heading ?? ''} ${p.doc.passage.text}`), value: wantsValue && STATES_AMOUNT.test(p.doc.passage.text) ? 1 : 0,
-    }))
-      .filter((x) => x.said >= minCoverage).sort((a, b) => b.said - a.said || b.value - a.value || b.p.score - a.p.score)[0];
+    const best = (r.passages ?? [])
+      .map((p) => ({
+        p,
+        said: statementCoverage(content, `${p.doc.passage.heading ?? ''} ${p.doc.passage.text}`),
+        value: wantsValue && STATES_AMOUNT.test(p.doc.passage.text) ? 1 : 0,
+      }))
+      .filter((x) => x.said >= minCoverage)
+      .sort((a, b) => b.said - a.said || b.value - a.value || b.p.score - a.p.score)[0];
     if (!best) return undefined;
     const { passage } = best.p.doc;
     const bearing = bearingSentences(asked, passage.text);
     if (!bearing.text) return undefined;
     const where = passage.page !== null ? `page ${passage.page}` : passage.heading ? `"${passage.heading}"` : 'its text';
     return abstain(`${reason}; "${passage.title}" (${where}) speaks to it: confirm the quoted sentences answer the question`, {
-      text: bearing.text, sources: [documentSource(passage), ...extra],
+      text: bearing.text,
+      sources: [documentSource(passage), ...extra],
     });
   };
 
@@ -475,7 +637,10 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
       if (u.facts.some((f) => !PRACTICE_FACTS.test(f.key))) return abstain(yesNo.abstain);
       u = { ...u, kind: 'practice', facts: [] };
     }
-    const stated = u.facts.filter((f) => f.test === 'state').map((f) => facts.get(f.key)).find((f): f is FactValue => f !== undefined);
+    const stated = u.facts
+      .filter((f) => f.test === 'state')
+      .map((f) => facts.get(f.key))
+      .find((f): f is FactValue => f !== undefined);
     if (stated) {
       if (list && u.kind === 'option') {
         const picks = pickOptions(list.values, stated, facts, corpus.geo);
@@ -497,7 +662,8 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
     if (byWord) return settled('fact_state', 0.8, { choice: null, text: say(byWord), sources: factSources([byWord]) });
     if (named) return fromDocument(`no fact \`${named}\``) ?? abstain(`no fact \`${named}\``);
     // An e-mail or web address asked for without naming whose: the security contact, the website.
-    const byShape = u.answerShape === 'email' ? facts.get('company.security_contact_email') : u.answerShape === 'url' ? facts.get('company.website') : undefined;
+    const byShape =
+      u.answerShape === 'email' ? facts.get('company.security_contact_email') : u.answerShape === 'url' ? facts.get('company.website') : undefined;
     if (byShape) return settled('fact_state', 0.7, { choice: null, text: say(byShape), sources: factSources([byShape]) });
     // A statement never goes into a name, e-mail, number or date cell.
     return fromDocument('a fact question that no profile fact answers') ?? abstain('a fact question that no profile fact answers');
@@ -512,16 +678,27 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
   if (!first) return fromDocument('no control or library answer speaks to this question') ?? abstain('no control or library answer speaks to this question');
   const best = first.item;
   const sources: AnswerSource[] = ranked.slice(0, 3).map(({ item, score }) => ({
-    kind: 'control', framework: item.frameworkId, ref: item.ref, ...(item.answer ? { version: item.answer.version } : {}), score: Math.round(score * 1000) / 1000,
+    kind: 'control',
+    framework: item.frameworkId,
+    ref: item.ref,
+    ...(item.answer ? { version: item.answer.version } : {}),
+    score: Math.round(score * 1000) / 1000,
   }));
   for (const item of corpus.evidence.get(best.key)?.items ?? []) {
     if (item.status !== 'expired') sources.push({ kind: 'evidence', id: item.id, version: item.version });
   }
   if (u.yesNo && (u.polarity === 'risk' || u.kind === 'risk')) {
     // "Yes" here admits a risk: a control's status says nothing about it (ANSWERING.md).
-    return abstain('a risk question that no statement or fact settles', { text: best.answer ? bearingSentences(r.question.text, best.answer.statement).text || null : null, sources });
+    return abstain('a risk question that no statement or fact settles', {
+      text: best.answer ? bearingSentences(r.question.text, best.answer.statement).text || null : null,
+      sources,
+    });
   }
-  if (!best.answer) return fromDocument(`the closest control (${best.ref}) has no answer yet`, DOCUMENT_MIN_COVERAGE, sources) ?? abstain(`the closest control (${best.ref}) has no answer yet`, { sources });
+  if (!best.answer)
+    return (
+      fromDocument(`the closest control (${best.ref}) has no answer yet`, DOCUMENT_MIN_COVERAGE, sources) ??
+      abstain(`the closest control (${best.ref}) has no answer yet`, { sources })
+    );
   const statement = (u.customerSide && best.answer.customerStatement) || best.answer.statement;
   const bearing = bearingSentences(u.leadClauseStripped || r.question.text, statement);
   const margin = second ? Math.max(0, (first.score - second.score) / first.score) : 1;
@@ -530,22 +707,41 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
   // How much of what the question names the organization's own statement says: a related control
   // that never mentions "bug bounty" does not answer a bug-bounty question, whatever its status.
   const said = statementCoverage(u.leadClauseStripped || r.question.text, statement);
-  const raw = Math.round((0.1 + 0.15 * Math.min(1, margin / 0.25) + 0.1 * agreement + 0.15 * Math.min(1, r.coverage / 0.4) + 0.1 * Math.min(1, bearing.overlap / 0.5) + 0.4 * said) * 100) / 100;
+  const raw =
+    Math.round(
+      (0.1 +
+        0.15 * Math.min(1, margin / 0.25) +
+        0.1 * agreement +
+        0.15 * Math.min(1, r.coverage / 0.4) +
+        0.1 * Math.min(1, bearing.overlap / 0.5) +
+        0.4 * said) *
+        100,
+    ) / 100;
   if (bearing.overlap === 0 && r.coverage < 0.2) {
-    return fromDocument(`the closest control (${best.ref}) does not speak to what is asked`, DOCUMENT_MIN_COVERAGE, sources)
-      ?? abstain(`the closest control (${best.ref}) does not speak to what is asked`, { text: bearing.text || null, sources });
+    return (
+      fromDocument(`the closest control (${best.ref}) does not speak to what is asked`, DOCUMENT_MIN_COVERAGE, sources) ??
+      abstain(`the closest control (${best.ref}) does not speak to what is asked`, { text: bearing.text || null, sources })
+    );
   }
 
   if (u.kind === 'option' && list && !(list.yes && list.no)) {
     // An offered option the statement names in its own words ("every quarter" -> "Quarterly").
     let named = optionsInText(list.values, bearing.text);
     if (named.length === 0) named = optionsInText(list.values, statement);
-    if (named.length !== 1) return abstain(named.length === 0 ? 'no offered option is supported by a fact or a statement' : `the statement names several offered options (${named.join(', ')})`, { text: bearing.text || null, sources });
+    if (named.length !== 1)
+      return abstain(
+        named.length === 0 ? 'no offered option is supported by a fact or a statement' : `the statement names several offered options (${named.join(', ')})`,
+        { text: bearing.text || null, sources },
+      );
     return settled('control_option', raw, { choice: named[0]!, text: bearing.text, sources });
   }
   if (!u.yesNo) {
     // A document that says more of what is asked than the control's statement answers an open question better.
-    const better = fromDocument(`the control statement (${best.ref}) says less of what is asked than a document`, Math.max(DOCUMENT_MIN_COVERAGE, said + 0.2), sources);
+    const better = fromDocument(
+      `the control statement (${best.ref}) says less of what is asked than a document`,
+      Math.max(DOCUMENT_MIN_COVERAGE, said + 0.2),
+      sources,
+    );
     if (better) return better;
     return settled('control_text', raw, { choice: null, text: bearing.text, sources });
   }
@@ -555,18 +751,29 @@ export function compose(r: Retrieved, corpus: Pick<AnswerCorpus, 'evidence' | 'f
   const asked = u.leadClauseStripped || r.question.text;
   // Whether something happened ("Has an attacker ever ...") is an event, not a practice: no status answers it.
   if (EVENT.test(asked)) return abstain('a question about past events that no statement or fact settles', { text: bearing.text, sources });
-  if (PERMISSION.test(asked)) return abstain('a question about what people are able to do, which a control\'s status does not settle', { text: bearing.text, sources });
+  if (PERMISSION.test(asked))
+    return abstain("a question about what people are able to do, which a control's status does not settle", { text: bearing.text, sources });
   // What data we handle is a fact about us; a privacy control's status does not say we hold children's data.
-  if (HANDLES.test(asked) && !MANNER.test(asked)) return abstain('a question about what data we handle that no profile fact settles', { text: bearing.text, sources });
+  if (HANDLES.test(asked) && !MANNER.test(asked))
+    return abstain('a question about what data we handle that no profile fact settles', { text: bearing.text, sources });
   // A "yes" resting on a sentence that says "not", "never", "forbids" is a contradiction a person must read.
-  if (generic === 'yes' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked)) return abstain('the statement is worded in the negative: read it before answering', { text: bearing.text, sources });
+  if (generic === 'yes' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked))
+    return abstain('the statement is worded in the negative: read it before answering', { text: bearing.text, sources });
   // The mirror: a "no" from a planned or missing control whose own words say the asked thing is
   // done now ("laptops already lock after five minutes") would contradict its statement.
-  if (generic === 'no' && affirmsNow(asked, statement)) return abstain(`${best.ref} is ${best.answer.status.replace('_', ' ')}, but its statement says part of what is asked is in place: read it before answering`, { text: bearing.text, sources });
+  if (generic === 'no' && affirmsNow(asked, statement))
+    return abstain(
+      `${best.ref} is ${best.answer.status.replace('_', ' ')}, but its statement says part of what is asked is in place: read it before answering`,
+      { text: bearing.text, sources },
+    );
   const choice = inList(generic, list, best.answer.status === 'planned');
   if (choice === undefined) {
-    const why = generic === 'partial' ? `${best.ref} is partly implemented and the list has no Partial`
-      : generic === 'n/a' ? `${best.ref} is excluded from the SoA and the list has no N/A` : `the list has no value for "${generic}"`;
+    const why =
+      generic === 'partial'
+        ? `${best.ref} is partly implemented and the list has no Partial`
+        : generic === 'n/a'
+          ? `${best.ref} is excluded from the SoA and the list has no N/A`
+          : `the list has no value for "${generic}"`;
     return abstain(why, { text: `${LEAD[generic]} ${bearing.text}`, sources });
   }
   return settled(`control_${generic === 'n/a' ? 'na' : generic}`, raw, { choice, text: `${LEAD[generic]} ${bearing.text}`, sources });
@@ -587,13 +794,16 @@ function pickOptions(options: string[], f: FactValue, facts: FactMap, g: Geo): s
 }
 
 /** A question that asks whether we do the gated thing at all, not how we do it. */
-const DIRECT = /^\s*(do|does|will|would|is|are|can)\s+(you|your\s+\w+|the\s+\w+|it)\s+(\w+\s+)?(process\w*|captur\w*|collect\w*|stor\w*|handl\w*|use|uses|offer\w*|provid\w*|transmit\w*|access\w*|have|leverag\w*|requir\w*)\b/i;
+const DIRECT =
+  /^\s*(do|does|will|would|is|are|can)\s+(you|your\s+\w+|the\s+\w+|it)\s+(\w+\s+)?(process\w*|captur\w*|collect\w*|stor\w*|handl\w*|use|uses|offer\w*|provid\w*|transmit\w*|access\w*|have|leverag\w*|requir\w*)\b/i;
 const EVENT = /\b(ever|in the (past|last) \w+ (years?|months?)|have there been|has there been|did you (suffer|experience|have))\b/i;
 const HANDLES = /^\s*(do|does|will|would)\s+(you|your \w+|the \w+|it)\s+(process|collect|store|handle|hold|receive|capture|keep|obtain)\b/i;
-const MANNER = /\b(encrypt\w*|hash\w*|secure\w*|anonymi[sz]\w*|pseudonymi[sz]\w*|mask\w*|separate\w*|segregat\w*|in accordance|according|backups?|logs?|retention|only|minimi[sz]\w*)\b/i;
+const MANNER =
+  /\b(encrypt\w*|hash\w*|secure\w*|anonymi[sz]\w*|pseudonymi[sz]\w*|mask\w*|separate\w*|segregat\w*|in accordance|according|backups?|logs?|retention|only|minimi[sz]\w*)\b/i;
 const NEGATIVE = /\b(not|never|no|nobody|no one|nothing|neither|nor|cannot|can't|forbid\w*|prohibit\w*|disallow\w*|blocked|none)\b/i;
 /** Words that put a sentence in the future or in the making: it does not say the thing is done. */
-const NOT_YET = /\b(will|shall|plan\w*|intend\w*|schedul\w*|draft\w*|propos\w*|being|next|upcoming|future|by (q[1-4]|the end)|roadmap|pilot\w*|evaluat\w*|consider\w*|aim\w*|expect\w*|until)\b/i;
+const NOT_YET =
+  /\b(will|shall|plan\w*|intend\w*|schedul\w*|draft\w*|propos\w*|being|next|upcoming|future|by (q[1-4]|the end)|roadmap|pilot\w*|evaluat\w*|consider\w*|aim\w*|expect\w*|until)\b/i;
 
 /** Whether a sentence of the statement that shares most of the question's words states it as done now. */
 function affirmsNow(asked: string, statement: string): boolean {
@@ -602,10 +812,12 @@ function affirmsNow(asked: string, statement: string): boolean {
   return !NEGATIVE.test(best.text) && !NOT_YET.test(best.text);
 }
 /** "Can an engineer ...?": what people are able to do; "yes" there is usually an admission. */
-const PERMISSION = /^\s*(can|could|may|is it (possible|allowed|permitted) (for|to))\s+(an?\s+|any\s+|the\s+|our\s+|your\s+)?(engineers?|developers?|employees?|staff|users?|administrators?|admins?|support( staff| agents?)?|contractors?|someone|anyone|anybody|people|personnel|operators?)\b/i;
+const PERMISSION =
+  /^\s*(can|could|may|is it (possible|allowed|permitted) (for|to))\s+(an?\s+|any\s+|the\s+|our\s+|your\s+)?(engineers?|developers?|employees?|staff|users?|administrators?|admins?|support( staff| agents?)?|contractors?|someone|anyone|anybody|people|personnel|operators?)\b/i;
 
 /** Facts that restate a practice a control also describes: without the fact, the control may answer. */
-const PRACTICE_FACTS = /^(people\.|pentest\.(frequency|vulnerability_disclosure_program)$|bcdr\.dr_test_frequency$|data\.(encrypted_at_rest|customer_managed_keys|min_tls_version|backup_retention_days)$|services\.supports_sso$)/;
+const PRACTICE_FACTS =
+  /^(people\.|pentest\.(frequency|vulnerability_disclosure_program)$|bcdr\.dr_test_frequency$|data\.(encrypted_at_rest|customer_managed_keys|min_tls_version|backup_retention_days)$|services\.supports_sso$)/;
 
 const LEAD: Record<Choice, string> = { yes: 'Yes.', no: 'No.', partial: 'Partially.', 'n/a': 'Not applicable.' };
 
@@ -614,8 +826,10 @@ const LEAD: Record<Choice, string> = { yes: 'Yes.', no: 'No.', partial: 'Partial
  * with the value, not with the same words, so they do not count against its coverage.
  */
 const AMOUNT_ASKED = /\b(how (long|often|many|much|quickly|soon|frequently)|minimum|maximum|number of|frequency|duration)\b/i;
-const STATES_AMOUNT = /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|daily|weekly|monthly|quarterly|annually|yearly|hourly|every (day|week|month|quarter|year))\b/i;
-const VALUE_ASKED = /\b(how (long|often|many|much|quickly|soon|frequently)|minimum|maximum|length|number of|frequency|period|duration|which|what|kind of|type of|do you keep|are kept|do you retain|are retained)\b/gi;
+const STATES_AMOUNT =
+  /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|daily|weekly|monthly|quarterly|annually|yearly|hourly|every (day|week|month|quarter|year))\b/i;
+const VALUE_ASKED =
+  /\b(how (long|often|many|much|quickly|soon|frequently)|minimum|maximum|length|number of|frequency|period|duration|which|what|kind of|type of|do you keep|are kept|do you retain|are retained)\b/gi;
 
 /** Share of the question's specific words a passage must contain before its sentences are offered. */
 const DOCUMENT_MIN_COVERAGE = 0.5;
@@ -623,8 +837,12 @@ const DOCUMENT_MIN_COVERAGE = 0.5;
 /** A passage as an answer's source: the document or evidence item, its version, and where in it. */
 function documentSource(p: PassageRow): AnswerSource {
   return {
-    kind: p.kind === 'document' ? 'document' : 'evidence', id: p.sourceId, version: p.version, title: p.title,
-    ...(p.page !== null ? { page: p.page } : {}), ...(p.heading ? { heading: p.heading } : {}),
+    kind: p.kind === 'document' ? 'document' : 'evidence',
+    id: p.sourceId,
+    version: p.version,
+    title: p.title,
+    ...(p.page !== null ? { page: p.page } : {}),
+    ...(p.heading ? { heading: p.heading } : {}),
   };
 }
 
@@ -637,20 +855,40 @@ function reuseAnswer(r: Retrieved, reuse: { doc: LibraryDoc; exact: boolean }, u
     const generic = (['yes', 'no', 'partial', 'n/a'] as const).find((c) => c === saved.toLowerCase());
     choice = generic ? (inList(generic, list) ?? null) : list?.values.includes(saved) ? saved : null;
     if (choice === null) {
-      return { choice: null, text: entry.text, confidence: 0, status: 'needs_review', reason: `the library answer "${entry.choice}" is not in this question's list`, basis: { path: 'abstain', raw: 0 },
-        sources: [{ kind: 'library', id: entry.id, version: entry.version }] };
+      return {
+        choice: null,
+        text: entry.text,
+        confidence: 0,
+        status: 'needs_review',
+        reason: `the library answer "${entry.choice}" is not in this question's list`,
+        basis: { path: 'abstain', raw: 0 },
+        sources: [{ kind: 'library', id: entry.id, version: entry.version }],
+      };
     }
   }
   const path = reuse.exact ? 'library_exact' : 'library_near';
   const confidence = cal.probability(path, 1);
   return {
-    choice, text: entry.text, confidence, status: confidence >= cal.draftThreshold ? 'draft' : 'needs_review', basis: { path, raw: 1 },
-    sources: [{ kind: 'library', id: entry.id, version: entry.version }, ...entry.controls.map((c) => ({ kind: 'control' as const, framework: c.framework, ref: c.ref }))],
+    choice,
+    text: entry.text,
+    confidence,
+    status: confidence >= cal.draftThreshold ? 'draft' : 'needs_review',
+    basis: { path, raw: 1 },
+    sources: [
+      { kind: 'library', id: entry.id, version: entry.version },
+      ...entry.controls.map((c) => ({ kind: 'control' as const, framework: c.framework, ref: c.ref })),
+    ],
   };
 }
 
 /** Offline drafting of a batch: retrieval, then composition from the cited statements. */
-export async function draftAnswers(db: Executor, corpus: AnswerCorpus, qs: QuestionInput[], thesaurus: Thesaurus, opts: RankOptions = {}): Promise<Map<string, DraftAnswer>> {
+export async function draftAnswers(
+  db: Executor,
+  corpus: AnswerCorpus,
+  qs: QuestionInput[],
+  thesaurus: Thesaurus,
+  opts: RankOptions = {},
+): Promise<Map<string, DraftAnswer>> {
   return draftPrepared(corpus, qs, await prepareBatch(db, qs, thesaurus), opts);
 }
 
@@ -676,8 +914,15 @@ export function corpusData(c: AnswerCorpus): CorpusData {
 
 export function corpusFromData(d: CorpusData): AnswerCorpus {
   return {
-    controls: d.controls, index: new Bm25Index(d.controls), passages: new Bm25Index(d.passages), byRef: new Map(d.controls.map((c) => [c.ref, c])),
-    library: d.library, evidence: d.evidence, facts: d.facts, geo, calibration: loadCalibration(),
+    controls: d.controls,
+    index: new Bm25Index(d.controls),
+    passages: new Bm25Index(d.passages),
+    byRef: new Map(d.controls.map((c) => [c.ref, c])),
+    library: d.library,
+    evidence: d.evidence,
+    facts: d.facts,
+    geo,
+    calibration: loadCalibration(),
   };
 }
 
@@ -692,24 +937,46 @@ export function passageText(p: PassageDoc): string {
 }
 
 /** The semantic ranking of passages: by cosine similarity of their vectors to the question's. */
-export function semanticPassages(corpus: AnswerCorpus, vectors: Float32Array[], qs: QuestionInput[], questionVectors: Float32Array[], depth = 20): Map<string, PassageDoc[]> {
+export function semanticPassages(
+  corpus: AnswerCorpus,
+  vectors: Float32Array[],
+  qs: QuestionInput[],
+  questionVectors: Float32Array[],
+  depth = 20,
+): Map<string, PassageDoc[]> {
   const docs = corpus.passages.docs;
-  return new Map(qs.map((q, i) => {
-    const qv = questionVectors[i]!;
-    const scored = docs.map((d, j) => ({ d, s: vectors[j]!.length === qv.length ? cosine(vectors[j]!, qv) : 0 }))
-      .filter((x) => x.s > 0).sort((a, b) => b.s - a.s).slice(0, depth);
-    return [q.id, scored.map((x) => x.d)];
-  }));
+  return new Map(
+    qs.map((q, i) => {
+      const qv = questionVectors[i]!;
+      const scored = docs
+        .map((d, j) => ({ d, s: vectors[j]!.length === qv.length ? cosine(vectors[j]!, qv) : 0 }))
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s)
+        .slice(0, depth);
+      return [q.id, scored.map((x) => x.d)];
+    }),
+  );
 }
 
 /** The semantic ranking: controls by cosine similarity of their vectors to the question's. */
-export function semanticRanking(corpus: AnswerCorpus, vectors: Float32Array[], qs: QuestionInput[], questionVectors: Float32Array[], depth = 20): Map<string, ControlDoc[]> {
-  return new Map(qs.map((q, i) => {
-    const qv = questionVectors[i]!;
-    const scored = corpus.controls.map((c, j) => ({ c, s: vectors[j]!.length === qv.length ? cosine(vectors[j]!, qv) : 0 }))
-      .filter((x) => x.s > 0).sort((a, b) => b.s - a.s).slice(0, depth);
-    return [q.id, scored.map((x) => x.c)];
-  }));
+export function semanticRanking(
+  corpus: AnswerCorpus,
+  vectors: Float32Array[],
+  qs: QuestionInput[],
+  questionVectors: Float32Array[],
+  depth = 20,
+): Map<string, ControlDoc[]> {
+  return new Map(
+    qs.map((q, i) => {
+      const qv = questionVectors[i]!;
+      const scored = corpus.controls
+        .map((c, j) => ({ c, s: vectors[j]!.length === qv.length ? cosine(vectors[j]!, qv) : 0 }))
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s)
+        .slice(0, depth);
+      return [q.id, scored.map((x) => x.c)];
+    }),
+  );
 }
 
 /**
@@ -717,13 +984,21 @@ export function semanticRanking(corpus: AnswerCorpus, vectors: Float32Array[], q
  * only. The choice and confidence stay those of retrieval; the sources are reordered so the
  * controls the prose cites come first. Library reuses are left as they are (reused as is).
  */
-export async function refineWithLlm(llm: Llm, db: Db, orgId: string, corpus: AnswerCorpus, qs: QuestionInput[], drafts: Map<string, DraftAnswer>): Promise<void> {
+export async function refineWithLlm(
+  llm: Llm,
+  db: Db,
+  orgId: string,
+  corpus: AnswerCorpus,
+  qs: QuestionInput[],
+  drafts: Map<string, DraftAnswer>,
+): Promise<void> {
   const requests: DraftRequest[] = [];
   for (const q of qs) {
     const d = drafts.get(q.id);
     // Only answers drawn from control statements are reworded; facts, gates, library reuses and abstentions stay as decided.
     if (!d || !d.basis?.path.startsWith('control_') || d.text === null) continue;
-    const sources = d.sources.filter((s) => s.kind === 'control')
+    const sources = d.sources
+      .filter((s) => s.kind === 'control')
       .map((s) => ({ id: s.ref!, text: corpus.byRef.get(s.ref!)?.answer?.statement ?? '' }))
       .filter((s) => s.text !== '');
     if (sources.length === 0) continue;
@@ -745,6 +1020,11 @@ export async function refineWithLlm(llm: Llm, db: Db, orgId: string, corpus: Ans
     const contradicts = (lead === 'Yes.' && /^\s*no\b/i.test(out.text)) || (lead === 'No.' && /^\s*yes\b/i.test(out.text));
     // The text leads with the answer the sources gave, whatever the model wrote first.
     const text = lead && !/^\s*(yes|no|partially|not applicable)\b/i.test(out.text) ? `${lead} ${out.text}` : out.text;
-    drafts.set(id, { ...d, text, sources: [...cited, ...rest], ...(contradicts ? { status: 'needs_review' as const, reason: 'the drafted prose contradicts the choice' } : {}) });
+    drafts.set(id, {
+      ...d,
+      text,
+      sources: [...cited, ...rest],
+      ...(contradicts ? { status: 'needs_review' as const, reason: 'the drafted prose contradicts the choice' } : {}),
+    });
   }
 }

@@ -5,7 +5,11 @@
 // 95%: the threshold is 0.95 on the calibrated confidence, never lowered by averaging with easier
 // answers. Paths listed as `fixed` (a person's own approved answer reused) keep their stated value.
 
-export interface Labelled { path: string; raw: number; correct: boolean }
+export interface Labelled {
+  path: string;
+  raw: number;
+  correct: boolean;
+}
 export interface CalibrationFile {
   comment?: string;
   draftThreshold: number;
@@ -25,9 +29,15 @@ export function isotonic(points: Array<{ raw: number; correct: boolean }>): Arra
   for (const p of sorted) {
     const last = blocks[blocks.length - 1];
     // Equal raw scores cannot be told apart: they share a block.
-    if (last && last.from === p.raw) { last.right += p.correct ? 1 : 0; last.n++; } else blocks.push({ from: p.raw, right: p.correct ? 1 : 0, n: 1 });
+    if (last && last.from === p.raw) {
+      last.right += p.correct ? 1 : 0;
+      last.n++;
+    } else blocks.push({ from: p.raw, right: p.correct ? 1 : 0, n: 1 });
     // Pool while a block is less accurate than the one before it.
-    while (blocks.length > 1 && blocks[blocks.length - 1]!.right / blocks[blocks.length - 1]!.n <= blocks[blocks.length - 2]!.right / blocks[blocks.length - 2]!.n) {
+    while (
+      blocks.length > 1 &&
+      blocks[blocks.length - 1]!.right / blocks[blocks.length - 1]!.n <= blocks[blocks.length - 2]!.right / blocks[blocks.length - 2]!.n
+    ) {
       const b = blocks.pop()!;
       const a = blocks[blocks.length - 1]!;
       a.right += b.right;
@@ -68,14 +78,20 @@ export function fitCalibration(points: Labelled[], previous: CalibrationFile): C
     if (steps && name !== 'abstain') paths[name] = steps;
   }
   return {
-    ...(previous.comment ? { comment: previous.comment } : {}), draftThreshold: TARGET_PRECISION, fallback: previous.fallback ?? 0.5,
-    fixed: [...fixed], families, paths,
+    ...(previous.comment ? { comment: previous.comment } : {}),
+    draftThreshold: TARGET_PRECISION,
+    fallback: previous.fallback ?? 0.5,
+    fixed: [...fixed],
+    families,
+    paths,
   };
 }
 
 /** The share of right answers among those at or above a confidence (for reports). */
 export function precisionAbove(points: Labelled[], file: CalibrationFile, threshold: number): { right: number; n: number } {
-  const scored = points.filter((p) => p.path !== 'abstain' && file.paths[p.path]).map((p) => ({ c: probability(file.paths[p.path]!, p.raw), correct: p.correct }));
+  const scored = points
+    .filter((p) => p.path !== 'abstain' && file.paths[p.path])
+    .map((p) => ({ c: probability(file.paths[p.path]!, p.raw), correct: p.correct }));
   const above = scored.filter((s) => s.c >= threshold);
   return { right: above.filter((s) => s.correct).length, n: above.length };
 }

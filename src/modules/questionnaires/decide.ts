@@ -29,7 +29,14 @@ export interface Geo {
 }
 
 /** The allowed values of a list, by meaning. */
-export interface ListMeaning { values: string[]; yes?: string; no?: string; partial?: string; na?: string; planned?: string }
+export interface ListMeaning {
+  values: string[];
+  yes?: string;
+  no?: string;
+  partial?: string;
+  na?: string;
+  planned?: string;
+}
 
 const MEANING: Array<[keyof Omit<ListMeaning, 'values'>, RegExp]> = [
   ['yes', /^(yes|y|true|compliant|fully compliant|implemented|in place)$/i],
@@ -41,7 +48,10 @@ const MEANING: Array<[keyof Omit<ListMeaning, 'values'>, RegExp]> = [
 
 /** Option keys that carry a meaning (VSAQ writes `..._yes`, `..._no`). */
 const KEY_MEANING: Array<[keyof Omit<ListMeaning, 'values'>, RegExp]> = [
-  ['yes', /_yes$/i], ['no', /_no$/i], ['partial', /_partial(ly)?$/i], ['na', /_(na|n_a|not_applicable)$/i],
+  ['yes', /_yes$/i],
+  ['no', /_no$/i],
+  ['partial', /_partial(ly)?$/i],
+  ['na', /_(na|n_a|not_applicable)$/i],
 ];
 
 /**
@@ -58,7 +68,10 @@ export function listMeaning(allowed: string[] | null | undefined, options?: Arra
   for (const o of options ?? []) {
     for (const [k, re] of KEY_MEANING) if (re.test(o.key) && out[k] === undefined && values.includes(o.label.trim())) out[k] = o.label.trim();
   }
-  for (const [k, re] of [['yes', /^yes\b/i], ['no', /^no\b/i]] as const) {
+  for (const [k, re] of [
+    ['yes', /^yes\b/i],
+    ['no', /^no\b/i],
+  ] as const) {
     const hits = values.filter((v) => re.test(v));
     if (out[k] === undefined && hits.length === 1) out[k] = hits[0];
   }
@@ -74,9 +87,13 @@ export function inList(choice: 'yes' | 'no' | 'partial' | 'n/a', list: ListMeani
 }
 
 /** Words that say nothing about what a sentence is about. */
-const STOP = new Set(('a an and are as at be been by can could did do does for from has have how if in into is it its of on or our '
-  + 'should that the their there these this those to was we were what when where which who will with would you your yours any all '
-  + 'please confirm indicate state whether describe provide explain y n yes no').split(' '));
+const STOP = new Set(
+  (
+    'a an and are as at be been by can could did do does for from has have how if in into is it its of on or our ' +
+    'should that the their there these this those to was we were what when where which who will with would you your yours any all ' +
+    'please confirm indicate state whether describe provide explain y n yes no'
+  ).split(' '),
+);
 
 export function words(text: string): string[] {
   return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length > 1 && !STOP.has(w)).map(stem);
@@ -90,9 +107,12 @@ function stem(w: string): string {
 
 /** Splits text into sentences, keeping abbreviations like "e.g." and version numbers together. */
 export function sentences(text: string): string[] {
-  return text.replace(/\s+/g, ' ').trim()
+  return text
+    .replace(/\s+/g, ' ')
+    .trim()
     .split(/(?<=[.!?])\s+(?=[A-Z0-9("'])/)
-    .map((s) => s.trim()).filter((s) => s.length > 0);
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /**
@@ -153,7 +173,12 @@ function toMinutes(n: number, unit: string | null | undefined): number | undefin
  * A yes/no settled by a profile fact: a boolean, a membership (is data stored in X), or a
  * comparison (is the RTO 24 hours or less). Returns the generic choice, or why it cannot.
  */
-export function settleByFact(u: Understanding, facts: FactMap, geo: Geo, say: (f: FactValue) => string = stateFact): { choice: 'yes' | 'no'; text: string; facts: FactValue[] } | Abstain | undefined {
+export function settleByFact(
+  u: Understanding,
+  facts: FactMap,
+  geo: Geo,
+  say: (f: FactValue) => string = stateFact,
+): { choice: 'yes' | 'no'; text: string; facts: FactValue[] } | Abstain | undefined {
   for (const need of u.facts) {
     if (need.test === 'boolean') {
       const f = facts.get(need.key);
@@ -192,8 +217,12 @@ export function settleByFact(u: Understanding, facts: FactMap, geo: Geo, say: (f
       // "only / exclusively in X" is true when every country is in X.
       const only = need.quantifier === 'all' || (need.quantifier === undefined && /\b(only|exclusively|solely|entirely)\b/i.test(u.leadClauseStripped));
       const truth = only
-        ? (need.negated ? countries.every((c) => !inTarget(c)) : countries.every(inTarget))
-        : (need.negated ? countries.some((c) => !inTarget(c)) : countries.some(inTarget));
+        ? need.negated
+          ? countries.every((c) => !inTarget(c))
+          : countries.every(inTarget)
+        : need.negated
+          ? countries.some((c) => !inTarget(c))
+          : countries.some(inTarget);
       return { choice: truth ? 'yes' : 'no', text: `Customer data is stored in ${geo.list(countries)}.`, facts: used };
     }
     if (need.test === 'compare') {
@@ -202,7 +231,16 @@ export function settleByFact(u: Understanding, facts: FactMap, geo: Geo, say: (f
       // A cadence ("quarterly") compares as times a year.
       const perYear = need.unit === 'per_year' && typeof f.value === 'string' ? frequencyPerYear(f.value) : undefined;
       if (perYear !== undefined && need.number !== undefined && need.op) {
-        const truth = need.op === '<=' ? perYear <= need.number : need.op === '<' ? perYear < need.number : need.op === '>=' ? perYear >= need.number : need.op === '>' ? perYear > need.number : perYear === need.number;
+        const truth =
+          need.op === '<='
+            ? perYear <= need.number
+            : need.op === '<'
+              ? perYear < need.number
+              : need.op === '>='
+                ? perYear >= need.number
+                : need.op === '>'
+                  ? perYear > need.number
+                  : perYear === need.number;
         return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
       }
       if (typeof f.value !== 'number' || need.number === undefined || !need.op) return { abstain: `fact \`${need.key}\` cannot be compared` };
@@ -228,7 +266,12 @@ const NARROWER: Record<string, { narrow: RegExp; alternative: RegExp }> = {
 };
 
 /** Lower-case, punctuation-free form of an option or value, for matching one to the other. */
-const flat = (s: string) => s.toLowerCase().replace(/&/g, ' and ').replace(/[^a-z0-9]+/g, ' ').trim();
+const flat = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 
 /** Common names of the same provider or frequency, so "AWS" meets "Amazon Web Services". */
 const SYNONYMS: string[][] = [
@@ -269,7 +312,21 @@ export function matchOption(options: string[], value: string): string | undefine
   return inside.length === 1 ? inside[0] : undefined;
 }
 
-const RANGE_UNITS: Record<string, number> = { minute: 1, minutes: 1, min: 1, mins: 1, hour: 60, hours: 60, hr: 60, hrs: 60, h: 60, day: 1440, days: 1440, week: 10080, weeks: 10080 };
+const RANGE_UNITS: Record<string, number> = {
+  minute: 1,
+  minutes: 1,
+  min: 1,
+  mins: 1,
+  hour: 60,
+  hours: 60,
+  hr: 60,
+  hrs: 60,
+  h: 60,
+  day: 1440,
+  days: 1440,
+  week: 10080,
+  weeks: 10080,
+};
 
 /** The numeric interval an option names ("51-200", "Less than 4 hours", "500+"), in the unit given, or undefined. */
 export function optionRange(option: string, unit?: string | null): [number, number] | undefined {
@@ -314,7 +371,8 @@ export function matchNumberOption(options: string[], value: number, unit?: strin
 export function matchPlaceOption(options: string[], countries: string[], geo: Geo): string | undefined {
   if (countries.length === 0) return undefined;
   const parts = (o: string) => o.split(/\s*[/,]\s*|\s+or\s+/).filter(Boolean);
-  const covers = (o: string) => countries.every((c) => parts(o).some((p) => (geo.isGroup(p) ? geo.inGroup(c, p) : geo.normalize(p).toLowerCase() === c.toLowerCase())));
+  const covers = (o: string) =>
+    countries.every((c) => parts(o).some((p) => (geo.isGroup(p) ? geo.inGroup(c, p) : geo.normalize(p).toLowerCase() === c.toLowerCase())));
   const hits = options.filter(covers);
   return hits.length === 1 ? hits[0] : undefined;
 }
@@ -330,8 +388,39 @@ export function optionsInText(options: string[], text: string): string[] {
 }
 
 /** Words too common in questionnaires to show that a statement speaks to a question. */
-const GENERIC = ['polic', 'process', 'procedu', 'ensur', 'organiz', 'organis', 'compan', 'staff', 'employe', 'data', 'custome', 'system', 'us',
-  'provid', 'servic', 'product', 'solutio', 'regular', 'documen', 'maintai', 'place', 'requir', 'manag', 'secur', 'inform', 'support', 'perform', 'all', 'ani', 'must', 'have'];
+const GENERIC = [
+  'polic',
+  'process',
+  'procedu',
+  'ensur',
+  'organiz',
+  'organis',
+  'compan',
+  'staff',
+  'employe',
+  'data',
+  'custome',
+  'system',
+  'us',
+  'provid',
+  'servic',
+  'product',
+  'solutio',
+  'regular',
+  'documen',
+  'maintai',
+  'place',
+  'requir',
+  'manag',
+  'secur',
+  'inform',
+  'support',
+  'perform',
+  'all',
+  'ani',
+  'must',
+  'have',
+];
 const generic = (w: string) => GENERIC.some((g) => w === g || (g.length >= 4 && w.startsWith(g)));
 
 /** The share of the question's specific words that the statement also uses (0..1). */

@@ -120,7 +120,12 @@ export const QUESTIONNAIRE_LIMITS: ParseLimits = EDITOR_LIMITS;
  * precedence. Throws QuestionnaireParseError (code: not_a_spreadsheet, encrypted, corrupt,
  * too_large, no_questions) with a message meant for the user.
  */
-export async function parseQuestionnaire(input: { fileName?: string; bytes: Buffer | Uint8Array; mapping?: MappingOverride; limits?: ParseLimits }): Promise<ParsedQuestionnaire> {
+export async function parseQuestionnaire(input: {
+  fileName?: string;
+  bytes: Buffer | Uint8Array;
+  mapping?: MappingOverride;
+  limits?: ParseLimits;
+}): Promise<ParsedQuestionnaire> {
   const bytes = Buffer.isBuffer(input.bytes) ? input.bytes : Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
   const limits = input.limits ?? EDITOR_LIMITS;
   const ext = input.fileName ? path.extname(input.fileName).toLowerCase() : '';
@@ -132,7 +137,8 @@ export async function parseQuestionnaire(input: { fileName?: string; bytes: Buff
   if (startsWith(bytes, OLE_MAGIC)) throw oleError(bytes, ext);
   const binary = knownBinary(bytes);
   if (binary) throw new QuestionnaireParseError('not_a_spreadsheet', `This is ${binary}, not a questionnaire. Upload an .xlsx, .csv or .json file.`);
-  if (ext === '.xlsx' || ext === '.xlsm') throw new QuestionnaireParseError('corrupt', `"${input.fileName}" is named like an Excel workbook but is not a ZIP package; it is damaged or was renamed.`);
+  if (ext === '.xlsx' || ext === '.xlsm')
+    throw new QuestionnaireParseError('corrupt', `"${input.fileName}" is named like an Excel workbook but is not a ZIP package; it is damaged or was renamed.`);
   if (bytes.length > limits.maxTextBytes) {
     throw limitError(`The file is ${mib(bytes.length)}; text questionnaires are limited to ${mib(limits.maxTextBytes)} (limit: text file bytes).`);
   }
@@ -175,7 +181,6 @@ function startsWith(b: Buffer, magic: number[]): boolean {
   return b.length >= magic.length && magic.every((v, i) => b[i] === v);
 }
 
-
 function containsName(bytes: Buffer, name: string): boolean {
   // OLE directory entries store names in UTF-16LE; look for both encodings.
   return bytes.includes(Buffer.from(name, 'utf16le')) || bytes.includes(Buffer.from(name, 'latin1'));
@@ -184,12 +189,21 @@ function containsName(bytes: Buffer, name: string): boolean {
 // OLE compound file: an encrypted OOXML package (EncryptedPackage stream) or a legacy Office file.
 function oleError(bytes: Buffer, ext: string): QuestionnaireParseError {
   if (containsName(bytes, 'EncryptedPackage')) {
-    return new QuestionnaireParseError('encrypted', 'The workbook is password-protected (encrypted). Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password) and upload it again.');
+    return new QuestionnaireParseError(
+      'encrypted',
+      'The workbook is password-protected (encrypted). Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password) and upload it again.',
+    );
   }
   if (containsName(bytes, 'Workbook') || containsName(bytes, 'Book') || ext === '.xls') {
-    return new QuestionnaireParseError('not_a_spreadsheet', 'This is a legacy Excel 97-2003 workbook (.xls), which is not supported. Open it in Excel or LibreOffice and save it as .xlsx (Excel Workbook), then upload that.');
+    return new QuestionnaireParseError(
+      'not_a_spreadsheet',
+      'This is a legacy Excel 97-2003 workbook (.xls), which is not supported. Open it in Excel or LibreOffice and save it as .xlsx (Excel Workbook), then upload that.',
+    );
   }
-  return new QuestionnaireParseError('not_a_spreadsheet', 'This is a legacy Office document (OLE compound file), not a spreadsheet we can read. Save the questionnaire as .xlsx or .csv and upload that.');
+  return new QuestionnaireParseError(
+    'not_a_spreadsheet',
+    'This is a legacy Office document (OLE compound file), not a spreadsheet we can read. Save the questionnaire as .xlsx or .csv and upload that.',
+  );
 }
 
 function knownBinary(b: Buffer): string | undefined {
@@ -228,7 +242,11 @@ function decodeText(bytes: Buffer): string {
   return text;
 }
 
-const notText = () => new QuestionnaireParseError('not_a_spreadsheet', 'The file is neither an Excel workbook (.xlsx), a CSV file nor JSON: its bytes are binary. Upload the questionnaire as .xlsx, .csv or .json.');
+const notText = () =>
+  new QuestionnaireParseError(
+    'not_a_spreadsheet',
+    'The file is neither an Excel workbook (.xlsx), a CSV file nor JSON: its bytes are binary. Upload the questionnaire as .xlsx, .csv or .json.',
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -257,7 +275,8 @@ export function isIdLike(value: string): boolean {
   return v.length > 0 && v.length <= 24 && ID_VALUE.test(v);
 }
 
-const INTERROGATIVE = /^(what|when|where|which|who|whom|whose|why|how|is|are|was|were|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must|describe|explain|list|provide|please|specify|state|indicate|identify|confirm|detail|outline|attach|upload|enter|select|summari[sz]e|share|name)\b/i;
+const INTERROGATIVE =
+  /^(what|when|where|which|who|whom|whose|why|how|is|are|was|were|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must|describe|explain|list|provide|please|specify|state|indicate|identify|confirm|detail|outline|attach|upload|enter|select|summari[sz]e|share|name)\b/i;
 const CLOSED = /^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|shall|should|may|must)\b/i;
 const stripNumbering = (s: string) => s.replace(/^\s*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\(?[a-z][.)])\s+/i, '');
 // A question-like text ends with '?' or starts with an interrogative or imperative word.
@@ -271,22 +290,37 @@ export function looksLikeQuestion(text: string): boolean {
 // ---------------------------------------------------------------------------------------------
 
 type HeaderKind = 'reference' | 'id' | 'choices' | 'ownership' | 'other' | 'comment' | 'text' | 'answer' | 'section' | 'question';
-interface HeaderClass { kind: HeaderKind | null; rank: number }
+interface HeaderClass {
+  kind: HeaderKind | null;
+  rank: number;
+}
 
 // Checked in this order; the first match wins.
 const HEADER_RULES: [HeaderKind, RegExp, number][] = [
   // Possible-answer lists ("Choices", "Options") feed allowedAnswers.
   ['choices', /^(choices|options|answer (options|choices)|allowed (answers|values)|possible (answers|values)|valid (answers|values))$/, 1],
   // Reference material (guidance, mappings, scoring, reviewer-only columns) is never a question or an answer column.
-  ['reference', /\b(guidance|guidelines?|mappings?|specifications?|typical|applicability|relevance|addendum|gap level|lite|scores?|scoring|weights?|importance|compliant response|reason for (the )?question|follow.?up|auditing|instructions?|analysts?|reviewers?|assessors?|auditors?|internal use|office use|examples?|version)\b/, 1],
+  [
+    'reference',
+    /\b(guidance|guidelines?|mappings?|specifications?|typical|applicability|relevance|addendum|gap level|lite|scores?|scoring|weights?|importance|compliant response|reason for (the )?question|follow.?up|auditing|instructions?|analysts?|reviewers?|assessors?|auditors?|internal use|office use|examples?|version)\b/,
+    1,
+  ],
   // ID headers: "ID", "Ref", "#", "No.", "Question ID", "Control ID", "Item No", "Code" (a bare "No" is an answer header).
-  ['id', /^(id|ids|ref\.?|refs|reference|no\.|nr\.?|num|number|code|key|qid|s\.? ?no\.?|sl\.? ?no\.?)$|[\s/(](id|ref\.?|reference|no\.?|nr\.?|num|number|code)$|#$/, 1],
+  [
+    'id',
+    /^(id|ids|ref\.?|refs|reference|no\.|nr\.?|num|number|code|key|qid|s\.? ?no\.?|sl\.? ?no\.?)$|[\s/(](id|ref\.?|reference|no\.?|nr\.?|num|number|code)$|#$/,
+    1,
+  ],
   // Shared-responsibility ownership ("SSRM Control Ownership").
   ['ownership', /\b(ownership|ssrm|owner|responsible party)\b/, 1],
   // Evidence and links.
   ['other', /\b(evidence|attachments?|artifacts?|supporting documents?|links?|urls?)\b/, 1],
   // Comment columns: comments, notes, explanation, remarks, additional information.
-  ['comment', /\b(comments?|notes?|explanations?|explain|remarks?|justifications?|additional (info|information|details|comments|context)|clarifications?|details)\b/, 1],
+  [
+    'comment',
+    /\b(comments?|notes?|explanations?|explain|remarks?|justifications?|additional (info|information|details|comments|context)|clarifications?|details)\b/,
+    1,
+  ],
   // Free-text answers: "CSP Implementation Description", "CSC Responsibilities".
   ['text', /(implementation description|description of (the )?implementation|responsibilit(y|ies)|\bdescribe\b|narrative|free text)/, 1],
   // Answer columns: answer, response, yes/no, compliance, status ("CSP CAIQ Answer").
@@ -300,7 +334,9 @@ const HEADER_RULES: [HeaderKind, RegExp, number][] = [
 ];
 
 export function classifyHeader(text: string): HeaderClass {
-  const h = norm(text).replace(/\s*\((optional|recommended|optional\/recommended|required|mandatory)\)\s*/g, ' ').trim();
+  const h = norm(text)
+    .replace(/\s*\((optional|recommended|optional\/recommended|required|mandatory)\)\s*/g, ' ')
+    .trim();
   if (!h || h.length > 100) return { kind: null, rank: 0 };
   for (const [kind, re, rank] of HEADER_RULES) {
     if (kind === 'id' && /\byes\b/.test(h)) continue; // "Yes/No" is an answer header, not "No."
@@ -466,7 +502,8 @@ function resolveList(book: Book | undefined, g: Grid, formula: string, depth = 0
     const { sheet, range } = splitSheetRef(f);
     const rect = parseRange(range);
     if (rect) {
-      const target = sheet === undefined ? g : book?.grids.get(sheet) ?? [...(book?.grids.values() ?? [])].find((x) => x.name.toLowerCase() === sheet.toLowerCase());
+      const target =
+        sheet === undefined ? g : (book?.grids.get(sheet) ?? [...(book?.grids.values() ?? [])].find((x) => x.name.toLowerCase() === sheet.toLowerCase()));
       if (target) out = rangeValues(target, rect);
     } else if (book && depth < 3 && /^[A-Za-z_\\][\w.\\]*$/.test(f)) {
       const candidates = book.definedNames.filter((d) => d.name.toLowerCase() === f.toLowerCase());
@@ -474,7 +511,10 @@ function resolveList(book: Book | undefined, g: Grid, formula: string, depth = 0
       if (dn) out = resolveList(book, g, dn.ref, depth + 1);
     }
   }
-  if (out === undefined) book?.warnings.add(`A dropdown list on sheet "${g.name}" uses "${f.slice(0, 80)}", which cannot be resolved to values; its allowed answers are left empty.`);
+  if (out === undefined)
+    book?.warnings.add(
+      `A dropdown list on sheet "${g.name}" uses "${f.slice(0, 80)}", which cannot be resolved to values; its allowed answers are left empty.`,
+    );
   book?.resolved.set(cacheKey, out ?? null);
   return out;
 }
@@ -513,7 +553,13 @@ const NO_QUESTION_HINT =
   'looked for a header (in the first 30 rows) containing "question", "control question", "requirement" or "description", ' +
   'and, failing that, for a column whose cells mostly end with "?" or start with a question or instruction word (what, how, is, are, do, does, describe, explain, list, provide...)';
 
-function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride | undefined, sheetLabel: string | undefined, limits: ParseLimits = EDITOR_LIMITS): SheetResult | { failure: string } {
+function detectSheet(
+  g: Grid,
+  book: Book | undefined,
+  mapping: MappingOverride | undefined,
+  sheetLabel: string | undefined,
+  limits: ParseLimits = EDITOR_LIMITS,
+): SheetResult | { failure: string } {
   const notes: string[] = [];
   const visible = (r: number) => !g.hiddenRows.has(r);
   const rowCells = (r: number) => [...(g.rows.get(r)?.entries() ?? [])].filter(([, x]) => x.text !== '');
@@ -657,11 +703,17 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
   const taken = new Set([qCol, idCol, sectionCol, choicesCol]);
   let candidates: Candidate[] = [];
   if (mapping?.answerColumns) {
-    candidates = mapping.answerColumns.map((a) => ({ col: columnNumber(a.column), header: a.header ?? headerText(columnNumber(a.column)), kind: 'mapped', role: a.role }));
+    candidates = mapping.answerColumns.map((a) => ({
+      col: columnNumber(a.column),
+      header: a.header ?? headerText(columnNumber(a.column)),
+      kind: 'mapped',
+      role: a.role,
+    }));
   } else {
     for (const [c, h] of headers) {
       if (taken.has(c) || !h.kind) continue;
-      if (h.kind === 'answer' || h.kind === 'comment' || h.kind === 'text' || h.kind === 'ownership' || h.kind === 'other') candidates.push({ col: c, header: h.text, kind: h.kind });
+      if (h.kind === 'answer' || h.kind === 'comment' || h.kind === 'text' || h.kind === 'ownership' || h.kind === 'other')
+        candidates.push({ col: c, header: h.text, kind: h.kind });
     }
   }
   const candidateCols = () => candidates.map((x) => x.col);
@@ -671,10 +723,11 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
     const t = readText(g, r, idCol).trim();
     return t !== '' && (idFromHeader || isIdLike(t));
   };
-  const answersFilled = (r: number) => candidateCols().some((c) => {
-    const x = ownCell(g, r, c);
-    return !!x && x.text.trim() !== '' && !x.formula;
-  });
+  const answersFilled = (r: number) =>
+    candidateCols().some((c) => {
+      const x = ownCell(g, r, c);
+      return !!x && x.text.trim() !== '' && !x.formula;
+    });
   // Header repeats (HECVAT repeats "Answer | Additional Information" above every block) start a new block, not a question.
   const isHeaderRepeat = (r: number) => {
     if (r === headerRow || !headerRow) return false;
@@ -802,9 +855,13 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
     else if (x.kind === 'dv') role = 'choice';
     else if (x.kind === 'answer') {
       // An answer column is a choice when it has dropdowns, names yes/no, holds a few short values, or the questions are mostly closed.
-      const vals = qrs.map((r) => ownCell(g, r, x.col)).filter((v) => v && !v.formula && v.text.trim()).map((v) => norm(v!.text));
+      const vals = qrs
+        .map((r) => ownCell(g, r, x.col))
+        .filter((v) => v && !v.formula && v.text.trim())
+        .map((v) => norm(v!.text));
       const distinct = new Set(vals);
-      const fewValues = vals.length >= 3 && distinct.size <= 6 && [...distinct].every((v) => v.length <= 20) && [...distinct].some((v) => /^(yes|no|n\/?a|y|n)$/.test(v));
+      const fewValues =
+        vals.length >= 3 && distinct.size <= 6 && [...distinct].every((v) => v.length <= 20) && [...distinct].some((v) => /^(yes|no|n\/?a|y|n)$/.test(v));
       role = share >= 0.3 || /\b(yes|y\/n)\b/.test(norm(x.header)) || fewValues || closedShare >= 0.6 ? 'choice' : 'text';
     } else role = x.kind === 'comment' ? 'comment' : x.kind === 'text' ? 'text' : x.kind === 'ownership' ? 'ownership' : 'other';
     const col: AnswerColumn & { fromDv: boolean } = { column: columnLetter(x.col), header: x.header, role, fromDv: share > 0 };
@@ -829,7 +886,9 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
     const role: AnswerRole = closedShare >= 0.6 ? 'choice' : 'text';
     answerColumns.push({ column: columnLetter(last + 1), header: 'Answer', role, proposed: true, fromDv: false });
     answerColumns.push({ column: columnLetter(last + 2), header: 'Comments', role: 'comment', proposed: true, fromDv: false });
-    notes.push(`No answer column found on "${g.name}"; proposing column ${columnLetter(last + 1)} "Answer" (${role}) and ${columnLetter(last + 2)} "Comments" after the last used column.`);
+    notes.push(
+      `No answer column found on "${g.name}"; proposing column ${columnLetter(last + 1)} "Answer" (${role}) and ${columnLetter(last + 2)} "Comments" after the last used column.`,
+    );
   }
 
   const questions: ParsedQuestion[] = [];
@@ -864,7 +923,12 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
     q.row = r;
     q.questionCell = qAddr;
     const allowed = answerCells.find((a) => a.allowed)?.allowed;
-    const choices = choicesCol ? readText(g, r, choicesCol).split(/\s*[|\n]\s*/).map(squash).filter(Boolean) : [];
+    const choices = choicesCol
+      ? readText(g, r, choicesCol)
+          .split(/\s*[|\n]\s*/)
+          .map(squash)
+          .filter(Boolean)
+      : [];
     if (allowed) q.allowedAnswers = allowed;
     else if (choices.length) q.allowedAnswers = choices;
     questions.push(q);
@@ -878,7 +942,8 @@ function detectSheet(g: Grid, book: Book | undefined, mapping: MappingOverride |
   };
   if (idCol) layout.idColumn = columnLetter(idCol);
   if (sectionCol) layout.sectionColumn = columnLetter(sectionCol);
-  if (headerRow === 0) notes.push(`No header row found on "${g.name}" in the first ${QUESTIONNAIRE_LIMITS.headerScanRows} rows; columns were detected from their contents.`);
+  if (headerRow === 0)
+    notes.push(`No header row found on "${g.name}" in the first ${QUESTIONNAIRE_LIMITS.headerScanRows} rows; columns were detected from their contents.`);
   return { grid: g, layout, questions, realAnswerCells, notes };
 }
 
@@ -896,13 +961,15 @@ function normaliseMapping(m: MappingOverride): MappingOverride {
   const col = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
     const s = v.trim().toUpperCase();
-    if (!/^[A-Z]{1,3}$/.test(s) || columnNumber(s) > 16_384) throw new QuestionnaireParseError('no_questions', `The mapping's ${what} "${v}" is not a column letter (A, B, ..., XFD).`);
+    if (!/^[A-Z]{1,3}$/.test(s) || columnNumber(s) > 16_384)
+      throw new QuestionnaireParseError('no_questions', `The mapping's ${what} "${v}" is not a column letter (A, B, ..., XFD).`);
     return s;
   };
   const out: MappingOverride = {};
   if (m.sheet !== undefined) out.sheet = m.sheet;
   if (m.headerRow !== undefined) {
-    if (!Number.isInteger(m.headerRow) || m.headerRow < 0) throw new QuestionnaireParseError('no_questions', `The mapping's headerRow must be a row number (1-based), or 0 for no header; got ${m.headerRow}.`);
+    if (!Number.isInteger(m.headerRow) || m.headerRow < 0)
+      throw new QuestionnaireParseError('no_questions', `The mapping's headerRow must be a row number (1-based), or 0 for no header; got ${m.headerRow}.`);
     out.headerRow = m.headerRow;
   }
   const q = col(m.questionColumn, 'questionColumn');
@@ -928,7 +995,12 @@ function normaliseMapping(m: MappingOverride): MappingOverride {
 
 // Delimiter: the most frequent of , ; TAB | on the first line (outside quotes).
 function sniffDelimiter(text: string): string {
-  const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0], ['|', 0]]);
+  const counts = new Map<string, number>([
+    [',', 0],
+    [';', 0],
+    ['\t', 0],
+    ['|', 0],
+  ]);
   let quoted = false;
   for (let i = 0; i < text.length && i < 100_000; i++) {
     const ch = text[i]!;
@@ -953,8 +1025,10 @@ function parseCsvText(text: string, fileName: string | undefined, mapping: Mappi
   const g = emptyGrid(name);
   records.forEach((rec, i) => rec.forEach((v, j) => v !== '' && setCell(g, i + 1, j + 1, { text: v, formula: false, bold: false, filled: false })));
   const res = detectSheet(g, undefined, mapping, undefined, limits);
-  if ('failure' in res) throw new QuestionnaireParseError('no_questions', `No questions found in the CSV file: ${res.failure}. Use a mapping to name the question column.`);
-  if (!res.questions.length) throw new QuestionnaireParseError('no_questions', `The CSV file has a question column (${res.layout.questionColumn}) but no question rows.`);
+  if ('failure' in res)
+    throw new QuestionnaireParseError('no_questions', `No questions found in the CSV file: ${res.failure}. Use a mapping to name the question column.`);
+  if (!res.questions.length)
+    throw new QuestionnaireParseError('no_questions', `The CSV file has a question column (${res.layout.questionColumn}) but no question rows.`);
   return { format: 'csv', sheets: [res.layout], questions: res.questions, warnings: res.notes };
 }
 
@@ -982,7 +1056,8 @@ function parseJson(text: string, limits: ParseLimits, withValues = false): Parse
   }
   if (isVsaqTemplate(data)) {
     const { name, questions } = vsaqQuestions(data, limits);
-    if (!questions.length) throw new QuestionnaireParseError('no_questions', 'The VSAQ template has no answerable items (yesno, radiogroup, checkgroup, line, box).');
+    if (!questions.length)
+      throw new QuestionnaireParseError('no_questions', 'The VSAQ template has no answerable items (yesno, radiogroup, checkgroup, line, box).');
     const out: ParsedQuestionnaire = { format: 'vsaq', sheets: [], questions, warnings: [] };
     if (name) out.name = name;
     return out;
@@ -990,7 +1065,10 @@ function parseJson(text: string, limits: ParseLimits, withValues = false): Parse
   const obj = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
   const list = Array.isArray(data) ? data : Array.isArray(obj?.questions) ? (obj!.questions as unknown[]) : undefined;
   if (!list) {
-    throw new QuestionnaireParseError('no_questions', 'The JSON file is neither {"questions": [{"ref", "text", "section"}]} nor a Google VSAQ template ({"questionnaire": [...]}).');
+    throw new QuestionnaireParseError(
+      'no_questions',
+      'The JSON file is neither {"questions": [{"ref", "text", "section"}]} nor a Google VSAQ template ({"questionnaire": [...]}).',
+    );
   }
   if (list.length > limits.maxQuestions) throw tooManyQuestions(list.length, limits.maxQuestions);
   const questions: ParsedQuestion[] = [];
@@ -1007,7 +1085,8 @@ function parseJson(text: string, limits: ParseLimits, withValues = false): Parse
     }
     const o = item as Record<string, unknown>;
     const qText = pick(o, ['text', 'question', 'questionText', 'question_text', 'prompt', 'title']);
-    if (qText && qText.length > limits.maxCellChars) throw limitError(`A question has more than ${limits.maxCellChars.toLocaleString('en')} characters (limit: characters per question).`);
+    if (qText && qText.length > limits.maxCellChars)
+      throw limitError(`A question has more than ${limits.maxCellChars.toLocaleString('en')} characters (limit: characters per question).`);
     if (!qText) {
       skipped++;
       continue;
@@ -1015,7 +1094,12 @@ function parseJson(text: string, limits: ParseLimits, withValues = false): Parse
     const q: ParsedQuestion = { text: qText, answerCells: [] };
     const ref = pick(o, ['ref', 'id', 'question_id', 'questionId', 'qid', 'number', 'code']);
     if (ref) q.ref = ref;
-    const section = pick(o, ['section', 'domain', 'category', 'group']) ?? pick(o, Object.keys(o).filter((k) => /section|domain|category/i.test(k)));
+    const section =
+      pick(o, ['section', 'domain', 'category', 'group']) ??
+      pick(
+        o,
+        Object.keys(o).filter((k) => /section|domain|category/i.test(k)),
+      );
     if (section) q.section = section.length > limits.maxSectionChars ? tooLongSection(limits) : section;
     for (const k of ['allowedAnswers', 'allowed', 'choices', 'options']) {
       const v = o[k];
@@ -1028,7 +1112,12 @@ function parseJson(text: string, limits: ParseLimits, withValues = false): Parse
     questions.push(q);
   }
   if (!questions.length) throw new QuestionnaireParseError('no_questions', 'The JSON questions list has no item with question text ("text" or "question").');
-  const out: ParsedQuestionnaire = { format: 'json', sheets: [], questions, warnings: skipped ? [`${skipped} JSON item(s) without question text were skipped.`] : [] };
+  const out: ParsedQuestionnaire = {
+    format: 'json',
+    sheets: [],
+    questions,
+    warnings: skipped ? [`${skipped} JSON item(s) without question text were skipped.`] : [],
+  };
   const name = obj ? pick(obj, ['name', 'title', 'specification_name']) : undefined;
   if (name) out.name = name;
   return out;
@@ -1086,7 +1175,10 @@ export function extractListValidations(xml: string): ListValidation[] {
     if (!f1) continue;
     const formula = xmlDecode(f1[1]!.replace(/<[^>]+>/g, '')).trim();
     const sqref = attrs.sqref ?? xmlDecode(/<(?:[\w-]+:)?sqref\b[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?sqref>/.exec(inner)?.[1] ?? '');
-    const ranges = sqref.split(/\s+/).map(parseRange).filter((x): x is Rect => !!x);
+    const ranges = sqref
+      .split(/\s+/)
+      .map(parseRange)
+      .filter((x): x is Rect => !!x);
     if (formula && ranges.length) out.push({ ranges, formula });
   }
   return out;
@@ -1108,11 +1200,21 @@ async function loadWorkbook(bytes: Buffer, limits: ParseLimits): Promise<{ book:
   checkZipLimits(entries, bytes.length, limits);
   const names = new Set(entries.map((e) => e.name));
   if (!names.has('xl/workbook.xml')) {
-    if (names.has('xl/workbook.bin')) throw new QuestionnaireParseError('not_a_spreadsheet', 'This is an Excel binary workbook (.xlsb), which is not supported. Save it as .xlsx (Excel Workbook) and upload that.');
-    if (names.has('content.xml') && names.has('mimetype')) throw new QuestionnaireParseError('not_a_spreadsheet', 'This is an OpenDocument file (.ods). Save it as .xlsx or .csv and upload that.');
-    if (names.has('word/document.xml')) throw new QuestionnaireParseError('not_a_spreadsheet', 'This is a Word document, not a spreadsheet. Upload the questionnaire as .xlsx, .csv or .json.');
-    if (names.has('ppt/presentation.xml')) throw new QuestionnaireParseError('not_a_spreadsheet', 'This is a PowerPoint file, not a spreadsheet. Upload the questionnaire as .xlsx, .csv or .json.');
-    throw new QuestionnaireParseError('not_a_spreadsheet', 'This ZIP archive is not an Excel workbook (no xl/workbook.xml). Upload the questionnaire as .xlsx, .csv or .json.');
+    if (names.has('xl/workbook.bin'))
+      throw new QuestionnaireParseError(
+        'not_a_spreadsheet',
+        'This is an Excel binary workbook (.xlsb), which is not supported. Save it as .xlsx (Excel Workbook) and upload that.',
+      );
+    if (names.has('content.xml') && names.has('mimetype'))
+      throw new QuestionnaireParseError('not_a_spreadsheet', 'This is an OpenDocument file (.ods). Save it as .xlsx or .csv and upload that.');
+    if (names.has('word/document.xml'))
+      throw new QuestionnaireParseError('not_a_spreadsheet', 'This is a Word document, not a spreadsheet. Upload the questionnaire as .xlsx, .csv or .json.');
+    if (names.has('ppt/presentation.xml'))
+      throw new QuestionnaireParseError('not_a_spreadsheet', 'This is a PowerPoint file, not a spreadsheet. Upload the questionnaire as .xlsx, .csv or .json.');
+    throw new QuestionnaireParseError(
+      'not_a_spreadsheet',
+      'This ZIP archive is not an Excel workbook (no xl/workbook.xml). Upload the questionnaire as .xlsx, .csv or .json.',
+    );
   }
   const { files } = openPackage(bytes, limits);
   const str = (name: string) => files.get(name)?.toString('utf8') ?? '';
@@ -1159,7 +1261,10 @@ async function loadWorkbook(bytes: Buffer, limits: ParseLimits): Promise<{ book:
     if (sheetPaths.has(name)) {
       let xml = data.toString('utf8');
       validations.set(name, extractListValidations(xml));
-      merges.set(name, [...xml.matchAll(/<(?:[\w-]+:)?mergeCell\b[^>]*?\bref="([^"]+)"/g)].map((m) => parseRange(m[1]!)).filter((x): x is Rect => !!x));
+      merges.set(
+        name,
+        [...xml.matchAll(/<(?:[\w-]+:)?mergeCell\b[^>]*?\bref="([^"]+)"/g)].map((m) => parseRange(m[1]!)).filter((x): x is Rect => !!x),
+      );
       xml = xml.replace(/<dataValidations\b[^>]*?(?:\/>|>[\s\S]*?<\/dataValidations>)/g, '');
       zip.file(name, xml);
     } else zip.file(name, data);
@@ -1170,7 +1275,9 @@ async function loadWorkbook(bytes: Buffer, limits: ParseLimits): Promise<{ book:
   try {
     await wb.xlsx.load(repacked as unknown as ExcelJS.Buffer);
   } catch (err) {
-    throw new QuestionnaireParseError('corrupt', `The workbook cannot be read: ${(err as Error).message}. Re-save it from Excel and upload it again.`, { cause: err });
+    throw new QuestionnaireParseError('corrupt', `The workbook cannot be read: ${(err as Error).message}. Re-save it from Excel and upload it again.`, {
+      cause: err,
+    });
   }
 
   const book: Book = { grids: new Map(), definedNames, warnings: new Set(), resolved: new Map() };
@@ -1208,12 +1315,17 @@ function gridFromWorksheet(ws: ExcelJS.Worksheet, limits: ParseLimits): Grid {
   const g = emptyGrid(ws.name);
   ws.eachRow((row, r) => {
     if (row.hidden) g.hiddenRows.add(r);
-    if (r > limits.maxRows) throw limitError(`The sheet "${ws.name}" uses row ${r}; at most ${limits.maxRows.toLocaleString('en')} rows are read (limit: rows).`);
+    if (r > limits.maxRows)
+      throw limitError(`The sheet "${ws.name}" uses row ${r}; at most ${limits.maxRows.toLocaleString('en')} rows are read (limit: rows).`);
     row.eachCell((cell, c) => {
       if (cell.type === ExcelJS.ValueType.Merge) return;
-      if (c > limits.maxColumns) throw limitError(`The sheet "${ws.name}" uses column ${columnLetter(c)}; at most ${limits.maxColumns} columns are read (limit: columns).`);
+      if (c > limits.maxColumns)
+        throw limitError(`The sheet "${ws.name}" uses column ${columnLetter(c)}; at most ${limits.maxColumns} columns are read (limit: columns).`);
       const text = textOf(cell.value);
-      if (text.length > limits.maxCellChars) throw limitError(`The cell ${address(r, c)} on "${ws.name}" holds ${text.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per cell).`);
+      if (text.length > limits.maxCellChars)
+        throw limitError(
+          `The cell ${address(r, c)} on "${ws.name}" holds ${text.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per cell).`,
+        );
       const fill = cell.fill as { type?: string; pattern?: string } | undefined;
       setCell(g, r, c, {
         text,
@@ -1236,7 +1348,11 @@ async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined, li
   let targets: Grid[];
   if (mapping?.sheet !== undefined) {
     const g = book.grids.get(mapping.sheet) ?? [...book.grids.values()].find((x) => x.name.toLowerCase() === mapping.sheet!.toLowerCase());
-    if (!g) throw new QuestionnaireParseError('no_questions', `The mapping names sheet "${mapping.sheet}", which is not in the workbook (sheets: ${order.join(', ')}).`);
+    if (!g)
+      throw new QuestionnaireParseError(
+        'no_questions',
+        `The mapping names sheet "${mapping.sheet}", which is not in the workbook (sheets: ${order.join(', ')}).`,
+      );
     targets = [g];
   } else {
     targets = order.map((n) => book.grids.get(n)!).filter((g) => !g.hidden);
@@ -1308,7 +1424,9 @@ async function parseXlsx(bytes: Buffer, mapping: MappingOverride | undefined, li
       const listed = [...new Set(res.questions.map((q) => q.ref).filter((x): x is string => !!x))];
       const missing = listed.filter((x) => !refs.has(x));
       if (listed.length >= 5 && missing.length && missing.length <= listed.length / 2) {
-        warnings.push(`Hidden sheet "${n}" lists ${listed.length} question IDs; ${missing.length} of them appear on no visible sheet and have no answer cell: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}.`);
+        warnings.push(
+          `Hidden sheet "${n}" lists ${listed.length} question IDs; ${missing.length} of them appear on no visible sheet and have no answer cell: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}.`,
+        );
       }
     }
   }

@@ -1,7 +1,20 @@
 // A fill's ranking and drafting, as a task for the worker pool: the event loop that serves requests
 // only stems the batch (one query) and writes the answers (one statement). The corpus crosses to a
 // worker once per job and worker; after that a task names it by key.
-import { corpusData, corpusFromData, draftPrepared, type AnswerCorpus, type ControlDoc, type CorpusData, type DraftAnswer, type PassageDoc, type PreparedBatch, type QuestionInput, type RankOptions, type RetrievalContext } from './answering.js';
+import {
+  corpusData,
+  corpusFromData,
+  draftPrepared,
+  type AnswerCorpus,
+  type ControlDoc,
+  type CorpusData,
+  type DraftAnswer,
+  type PassageDoc,
+  type PreparedBatch,
+  type QuestionInput,
+  type RankOptions,
+  type RetrievalContext,
+} from './answering.js';
 
 export interface DraftTask {
   kind: 'draft';
@@ -22,7 +35,12 @@ export type DraftTaskResult = { missing: true } | { missing: false; drafts: Arra
 
 /** Corpora a worker keeps: one per running fill, a few at most. */
 const KEPT = 4;
-interface Kept { corpus: AnswerCorpus; groups: PreparedBatch['groups']; controls: Map<string, ControlDoc>; passages: Map<string, PassageDoc> }
+interface Kept {
+  corpus: AnswerCorpus;
+  groups: PreparedBatch['groups'];
+  controls: Map<string, ControlDoc>;
+  passages: Map<string, PassageDoc>;
+}
 const corpora = new Map<string, Kept>();
 
 /** The worker's side: ranks and composes a batch against the named corpus. */
@@ -31,7 +49,12 @@ export function runDraftTask(task: DraftTask): DraftTaskResult {
   if (!kept) {
     if (!task.corpus || !task.groups) return { missing: true };
     const corpus = corpusFromData(task.corpus);
-    kept = { corpus, groups: task.groups, controls: new Map(corpus.controls.map((c) => [c.key, c])), passages: new Map(corpus.passages.docs.map((p) => [p.key, p])) };
+    kept = {
+      corpus,
+      groups: task.groups,
+      controls: new Map(corpus.controls.map((c) => [c.key, c])),
+      passages: new Map(corpus.passages.docs.map((p) => [p.key, p])),
+    };
     corpora.set(task.corpusKey, kept);
     if (corpora.size > KEPT) corpora.delete(corpora.keys().next().value!);
   }
@@ -41,17 +64,26 @@ export function runDraftTask(task: DraftTask): DraftTaskResult {
   const opts: RankOptions = { context };
   if (task.extra) opts.extra = new Map(task.extra.map(([id, keys]) => [id, controlsOf(keys)]));
   if (task.extraPassages) {
-    opts.extraPassages = new Map(task.extraPassages.map(([id, keys]) => [id, keys.map((k) => passagesByKey.get(k)).filter((p): p is PassageDoc => p !== undefined)]));
+    opts.extraPassages = new Map(
+      task.extraPassages.map(([id, keys]) => [id, keys.map((k) => passagesByKey.get(k)).filter((p): p is PassageDoc => p !== undefined)]),
+    );
   }
   const drafts = draftPrepared(corpus, task.questions, { tokens: task.tokens, groups }, opts);
   return { missing: false, drafts: [...drafts], previous: context.previous.map((c) => c.key) };
 }
 
-export interface DraftRunner { compute(task: DraftTask): Promise<DraftTaskResult> }
+export interface DraftRunner {
+  compute(task: DraftTask): Promise<DraftTaskResult>;
+}
 
 /** The main thread's side: one batch in the pool, the corpus sent to a worker that lacks it. */
 export async function draftInPool(
-  runner: DraftRunner, corpusKey: string, corpus: AnswerCorpus, qs: QuestionInput[], prepared: PreparedBatch, opts: RankOptions,
+  runner: DraftRunner,
+  corpusKey: string,
+  corpus: AnswerCorpus,
+  qs: QuestionInput[],
+  prepared: PreparedBatch,
+  opts: RankOptions,
 ): Promise<Map<string, DraftAnswer>> {
   const task: DraftTask = { kind: 'draft', corpusKey, questions: qs, tokens: prepared.tokens, previous: (opts.context?.previous ?? []).map((c) => c.key) };
   if (opts.extra) task.extra = [...opts.extra].map(([id, docs]) => [id, docs.map((d) => d.key)]);

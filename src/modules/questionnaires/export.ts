@@ -16,7 +16,12 @@ export type ExportScope = 'all' | 'approved';
 const answered = (q: Q, scope: ExportScope) => (scope === 'approved' ? q.status === 'approved' : q.status === 'approved' || q.status === 'draft');
 const exported = (q: Q) => q.status !== null && q.status !== 'rejected';
 
-const CHOICE_WORDS: Record<string, string[]> = { yes: ['yes', 'y', 'true'], no: ['no', 'n', 'false'], partial: ['partial', 'partially', 'in progress'], 'n/a': ['n/a', 'na', 'not applicable'] };
+const CHOICE_WORDS: Record<string, string[]> = {
+  yes: ['yes', 'y', 'true'],
+  no: ['no', 'n', 'false'],
+  partial: ['partial', 'partially', 'in progress'],
+  'n/a': ['n/a', 'na', 'not applicable'],
+};
 
 /** The buyer's own spelling of a choice, from the cell's dropdown when it has one. */
 export function choiceLabel(choice: string, allowed: string[] | undefined): string {
@@ -39,10 +44,20 @@ export const EXPORT_COLUMNS: Column<Q>[] = [
 
 function columns(scope: ExportScope): Column<Q>[] {
   return [
-    ...EXPORT_COLUMNS.map((c) => (c.header === 'choice' ? { ...c, value: (q: Q) => (answered(q, scope) ? q.choice : null) }
-      : c.header === 'answer' ? { ...c, value: (q: Q) => (answered(q, scope) ? q.answerText : null) }
-      : c.header === 'confidence' ? { ...c, value: (q: Q) => (answered(q, scope) ? q.confidence : null) } : c)),
-    { header: 'review', value: (q) => (q.status === 'needs_review' ? `needs review: ${q.reviewReason ?? 'low confidence'}` : q.status === 'draft' ? 'unreviewed draft' : null), width: 30 },
+    ...EXPORT_COLUMNS.map((c) =>
+      c.header === 'choice'
+        ? { ...c, value: (q: Q) => (answered(q, scope) ? q.choice : null) }
+        : c.header === 'answer'
+          ? { ...c, value: (q: Q) => (answered(q, scope) ? q.answerText : null) }
+          : c.header === 'confidence'
+            ? { ...c, value: (q: Q) => (answered(q, scope) ? q.confidence : null) }
+            : c,
+    ),
+    {
+      header: 'review',
+      value: (q) => (q.status === 'needs_review' ? `needs review: ${q.reviewReason ?? 'low confidence'}` : q.status === 'draft' ? 'unreviewed draft' : null),
+      width: 30,
+    },
   ];
 }
 
@@ -80,7 +95,10 @@ export function exportVsaq(qs: Q[], scope: ExportScope = 'all'): Record<string, 
  */
 export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inferSelect, qs: Q[], scope: ExportScope = 'all'): Promise<Buffer> {
   if (q.format !== 'xlsx' || !q.sourceSha256) {
-    return toXlsx('Questionnaire', columns(scope), scope === 'approved' ? qs.filter((x) => x.status === 'approved') : qs, { name: q.name, generatedAt: new Date().toISOString() });
+    return toXlsx('Questionnaire', columns(scope), scope === 'approved' ? qs.filter((x) => x.status === 'approved') : qs, {
+      name: q.name,
+      generatedAt: new Date().toISOString(),
+    });
   }
   const edits: Array<{ sheet: string; cell: string; value: string }> = [];
   for (const item of qs) {
@@ -103,7 +121,10 @@ export async function exportXlsx(blobs: BlobStore, q: typeof questionnaires.$inf
     if (choiceCell && choice) edits.push({ sheet: item.sheet, cell: choiceCell.cell, value: allowed?.length ? choice : choiceLabel(choice, undefined) });
     const draft = item.status === 'draft';
     if (textCell && item.answerText) {
-      let text = !choiceCell && choice && (!allowed || allowed.length === 0) ? `${choiceLabel(choice, undefined)}. ${item.answerText.replace(/^(yes|no|partially|not applicable)\.\s*/i, '')}` : item.answerText;
+      let text =
+        !choiceCell && choice && (!allowed || allowed.length === 0)
+          ? `${choiceLabel(choice, undefined)}. ${item.answerText.replace(/^(yes|no|partially|not applicable)\.\s*/i, '')}`
+          : item.answerText;
       if (draft && !commentCell) text = `[Unreviewed draft] ${text}`;
       edits.push({ sheet: item.sheet, cell: textCell.cell, value: text });
     }

@@ -13,14 +13,15 @@ type QuestionRow = typeof questions.$inferSelect;
  * buyer's list lacks the value, several parts, a statement to read, several options named): a
  * person has an answer to write down, so these are not gaps.
  */
-const SETTLED_BUT_UNWRITABLE = /\b(list has no|not in this question's list|no offered option matches fact|in \d+ parts|worded in the negative|names several offered options)\b/i;
+const SETTLED_BUT_UNWRITABLE =
+  /\b(list has no|not in this question's list|no offered option matches fact|in \d+ parts|worded in the negative|names several offered options)\b/i;
 
 export const GAP_RULE =
   'A question is a gap when a fill has answered it (questions not filled yet are not counted), no person has decided it ' +
-  '(approved or rejected answers are not gaps), it is not a VSAQ item the buyer\'s own conditions hide, and: (a) the answer has no ' +
+  "(approved or rejected answers are not gaps), it is not a VSAQ item the buyer's own conditions hide, and: (a) the answer has no " +
   'choice and no text, or (b) it cites no source, or (c) the fill abstained (needs_review with no choice) because the sources do ' +
   'not settle it: every abstention except those where the sources settle the question but its form prevents writing the answer ' +
-  '(the buyer\'s list lacks the value, a question in several parts, a statement worded in the negative, several options named, no ' +
+  "(the buyer's list lacks the value, a question in several parts, a statement worded in the negative, several options named, no " +
   'offered option matching a fact). `reason` is the abstention\'s review reason, else "no source answered" or "the answer cites no source". ' +
   'Topic: the question\'s section in the buyer\'s file; else the title of the best candidate control among its sources; else "Unsorted".';
 
@@ -39,10 +40,16 @@ export function gapReason(q: Pick<QuestionRow, 'status' | 'choice' | 'answerText
 }
 
 export async function questionnaireGaps(ctx: ServiceContext, id: string) {
-  const [row] = await ctx.db.select({ id: questionnaires.id }).from(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
+  const [row] = await ctx.db
+    .select({ id: questionnaires.id })
+    .from(questionnaires)
+    .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
   if (!row) throw notFound('questionnaire');
-  const qs = await ctx.db.select().from(questions)
-    .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+  const qs = await ctx.db
+    .select()
+    .from(questions)
+    .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id)))
+    .orderBy(asc(questions.position));
   const gaps = qs.flatMap((q) => {
     const reason = gapReason(q);
     return reason === undefined ? [] : [{ q, reason }];
@@ -50,12 +57,24 @@ export async function questionnaireGaps(ctx: ServiceContext, id: string) {
 
   // Control titles through the catalog's own lookup, once per control.
   const best = (q: QuestionRow) => q.sources.find((s) => s.kind === 'control' && s.framework && s.ref);
-  const keys = [...new Set(gaps.filter((g) => !g.q.section?.trim()).map((g) => best(g.q)).filter((s) => s !== undefined).map((s) => `${s.framework}\u0000${s.ref}`))];
-  const titles = new Map(await Promise.all(keys.map(async (k): Promise<[string, string | undefined]> => {
-    const [framework, ref] = k.split('\u0000') as [string, string];
-    const c = await findControl(ctx.db, framework, ref);
-    return [k, c?.title];
-  })));
+  const keys = [
+    ...new Set(
+      gaps
+        .filter((g) => !g.q.section?.trim())
+        .map((g) => best(g.q))
+        .filter((s) => s !== undefined)
+        .map((s) => `${s.framework}\u0000${s.ref}`),
+    ),
+  ];
+  const titles = new Map(
+    await Promise.all(
+      keys.map(async (k): Promise<[string, string | undefined]> => {
+        const [framework, ref] = k.split('\u0000') as [string, string];
+        const c = await findControl(ctx.db, framework, ref);
+        return [k, c?.title];
+      }),
+    ),
+  );
 
   interface Group {
     topic: string;
@@ -70,7 +89,7 @@ export async function questionnaireGaps(ctx: ServiceContext, id: string) {
     const title = source ? titles.get(`${source.framework}\u0000${source.ref}`) : undefined;
     const control = source && title ? { framework: source.framework!, ref: source.ref! } : null;
     const topic = section || (control && title) || 'Unsorted';
-    const from = section ? 'section' as const : control ? 'control' as const : 'none' as const;
+    const from = section ? ('section' as const) : control ? ('control' as const) : ('none' as const);
     const key = control ? `control\u0000${control.framework}\u0000${control.ref}` : `${from}\u0000${topic}`;
     const group = groups.get(key) ?? groups.set(key, { topic, from, control, questions: [] }).get(key)!;
     group.questions.push({ id: q.id, ref: q.ref, text: q.text, reason });

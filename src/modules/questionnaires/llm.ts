@@ -22,9 +22,19 @@ export interface LlmSettings {
   maxRetries?: number;
 }
 
-export interface DraftSource { id: string; text: string }
-export interface DraftRequest { id: string; text: string; sources: DraftSource[] }
-export interface Drafted { text: string; citations: string[] }
+export interface DraftSource {
+  id: string;
+  text: string;
+}
+export interface DraftRequest {
+  id: string;
+  text: string;
+  sources: DraftSource[];
+}
+export interface Drafted {
+  text: string;
+  citations: string[];
+}
 
 /** Bumped when the prompt changes, so cached drafts of the old prompt are not reused. */
 const PROMPT_VERSION = 'draft-v1';
@@ -112,7 +122,9 @@ export class Llm {
     const unique = [...textOf.keys()];
     const known = new Map<string, Float32Array>();
     for (let i = 0; i < unique.length; i += 500) {
-      const rows = await db.select({ hash: embeddings.contentHash, vector: embeddings.vector }).from(embeddings)
+      const rows = await db
+        .select({ hash: embeddings.contentHash, vector: embeddings.vector })
+        .from(embeddings)
         .where(and(eq(embeddings.orgId, orgId), eq(embeddings.model, model), inArray(embeddings.contentHash, unique.slice(i, i + 500))));
       for (const r of rows) known.set(r.hash, Float32Array.from(r.vector));
     }
@@ -146,7 +158,9 @@ export class Llm {
     const cached = new Map<string, Drafted>();
     const allKeys = [...new Set(keys.values())];
     for (let i = 0; i < allKeys.length; i += 500) {
-      const rows = await db.select().from(llmDrafts)
+      const rows = await db
+        .select()
+        .from(llmDrafts)
         .where(and(eq(llmDrafts.orgId, orgId), inArray(llmDrafts.cacheKey, allKeys.slice(i, i + 500))));
       for (const r of rows) cached.set(r.cacheKey, { text: r.text, citations: r.citations });
     }
@@ -168,7 +182,10 @@ export class Llm {
         // The service is failing: the rest of this call's questions keep their offline text.
         this.usage.failedBatches++;
         const scope = logScope.getStore();
-        scope?.log?.warn?.({ jobId: scope.jobId, orgId, operation: 'draft', ...failureFields(err) }, 'language model call failed; the fill continues with offline answers');
+        scope?.log?.warn?.(
+          { jobId: scope.jobId, orgId, operation: 'draft', ...failureFields(err) },
+          'language model call failed; the fill continues with offline answers',
+        );
         break;
       }
       const rows = [];
@@ -201,8 +218,14 @@ export class Llm {
     if (!content) throw new Error('the model returned no content');
     const parsed = JSON.parse(content) as { answers?: unknown };
     if (!Array.isArray(parsed.answers)) throw new Error('the model did not follow the answer schema');
-    return parsed.answers.filter((a): a is { id: string; text: string; citations: string[] } =>
-      typeof a === 'object' && a !== null && typeof (a as { id?: unknown }).id === 'string' && typeof (a as { text?: unknown }).text === 'string'
-      && Array.isArray((a as { citations?: unknown }).citations) && (a as { citations: unknown[] }).citations.every((c) => typeof c === 'string'));
+    return parsed.answers.filter(
+      (a): a is { id: string; text: string; citations: string[] } =>
+        typeof a === 'object' &&
+        a !== null &&
+        typeof (a as { id?: unknown }).id === 'string' &&
+        typeof (a as { text?: unknown }).text === 'string' &&
+        Array.isArray((a as { citations?: unknown }).citations) &&
+        (a as { citations: unknown[] }).citations.every((c) => typeof c === 'string'),
+    );
   }
 }

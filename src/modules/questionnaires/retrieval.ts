@@ -34,7 +34,10 @@ export class Bm25Index<D extends TermDoc> {
    */
   private readonly postings = new Map<string, Array<{ at: number; tf: number }>>();
 
-  constructor(readonly docs: readonly D[], weights: Partial<Record<Field, number>> = {}) {
+  constructor(
+    readonly docs: readonly D[],
+    weights: Partial<Record<Field, number>> = {},
+  ) {
     const weight = { ...FIELD_WEIGHT, ...weights };
     const df = new Map<string, number>();
     const totals: Record<Field, number> = { title: 0, keywords: 0, body: 0, answer: 0 };
@@ -107,10 +110,13 @@ export type Tokens = Array<[position: number, lexeme: string]>;
 export async function tokensOf(db: Executor, texts: string[]): Promise<Tokens[]> {
   const out = texts.map((): Tokens => []);
   if (texts.length === 0) return out;
-  const rows = await rowsOf<{ idx: string | number; lexeme: string; positions: number[] | null }>(db, sql`
+  const rows = await rowsOf<{ idx: string | number; lexeme: string; positions: number[] | null }>(
+    db,
+    sql`
     select t.idx, l.lexeme, l.positions::int[] as positions
     from unnest(${sql.param(texts)}::text[]) with ordinality as t(txt, idx),
-         unnest(to_tsvector('english', t.txt)) as l`);
+         unnest(to_tsvector('english', t.txt)) as l`,
+  );
   for (const r of rows) for (const p of r.positions ?? [0]) out[Number(r.idx) - 1]!.push([Number(p), r.lexeme]);
   for (const tokens of out) tokens.sort((a, b) => a[0] - b[0]);
   return out;
@@ -177,7 +183,10 @@ export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
   let cached = expansions.get(thesaurus);
   if (!cached) {
     cached = (async () => {
-      const termTokens = await tokensOf(db, thesaurus.groups.flatMap((g) => g.terms));
+      const termTokens = await tokensOf(
+        db,
+        thesaurus.groups.flatMap((g) => g.terms),
+      );
       let k = 0;
       return thesaurus.groups.map((group): Expansion => {
         const tokens = group.terms.map(() => termTokens[k++]!);
@@ -222,7 +231,11 @@ export function termPattern(term: string): string {
 
 /** Lower case, letters and digits of any script, single spaces. */
 export function normalize(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /** Weight of a synonym added by the thesaurus, relative to the question's own words. */
@@ -230,7 +243,10 @@ const SYNONYM_WEIGHT = 0.5;
 /** How many synonyms of one matched group count at full weight; more share that weight. */
 const SYNONYM_BUDGET = 4;
 
-export interface ExpandedQuery { query: Query; hinted: string[] }
+export interface ExpandedQuery {
+  query: Query;
+  hinted: string[];
+}
 
 /** The question's lexemes plus the synonyms of the thesaurus groups it mentions. */
 export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<typeof thesaurusTerms>>): ExpandedQuery {
@@ -260,7 +276,9 @@ export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<
 
 /** Cosine similarity of two vectors of the same length (embeddings are ranked in process). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0; let na = 0; let nb = 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

@@ -14,15 +14,36 @@ import { evidence } from '../evidence/tables.js';
 import { entryStates } from '../library/service.js';
 import { factStates } from '../profile/index.js';
 import { sourceVersions } from '../knowledge/service.js';
-import { controlText, passageText, semanticPassages, draftPrepared, type DraftAnswer, type PreparedBatch, prepareBatch, loadCalibration, loadCorpus, refineWithLlm, semanticRanking, type Thesaurus } from './answering.js';
+import {
+  controlText,
+  passageText,
+  semanticPassages,
+  draftPrepared,
+  type DraftAnswer,
+  type PreparedBatch,
+  prepareBatch,
+  loadCalibration,
+  loadCorpus,
+  refineWithLlm,
+  semanticRanking,
+  type Thesaurus,
+} from './answering.js';
 import { inList, listMeaning } from './decide.js';
 import { failureFields, withLlmLog, type Llm } from './llm.js';
 import { draftInPool, primeCorpus, type DraftRunner } from './draft-task.js';
 import { thesaurusTerms } from './retrieval.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
 import {
-  CHOICES, DEFAULT_PROSPECT_AUTO_RELEASE, jobs, questionnaires, questions,
-  type AnswerSource, type AnswerStatus, type Choice, type ProspectAutoRelease, type ProspectInfo,
+  CHOICES,
+  DEFAULT_PROSPECT_AUTO_RELEASE,
+  jobs,
+  questionnaires,
+  questions,
+  type AnswerSource,
+  type AnswerStatus,
+  type Choice,
+  type ProspectAutoRelease,
+  type ProspectInfo,
 } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
@@ -35,15 +56,27 @@ type QuestionnaireRow = typeof questionnaires.$inferSelect;
 export function answerOf(q: QuestionRow, staleReasons: string[] = []) {
   if (q.status === null) return null;
   return {
-    choice: q.choice, text: q.answerText, confidence: q.confidence ?? 0, status: q.status, sources: q.sources,
-    reviewReason: q.status === 'needs_review' ? q.reviewReason : null, stale: staleReasons.length > 0, staleReasons,
+    choice: q.choice,
+    text: q.answerText,
+    confidence: q.confidence ?? 0,
+    status: q.status,
+    sources: q.sources,
+    reviewReason: q.status === 'needs_review' ? q.reviewReason : null,
+    stale: staleReasons.length > 0,
+    staleReasons,
   };
 }
 
 function questionView(q: QuestionRow, staleReasons?: string[]) {
   return {
-    id: q.id, ref: q.ref, text: q.text, section: q.section, sheet: q.sheet, row: q.row,
-    allowedAnswers: q.allowedAnswers, answer: answerOf(q, staleReasons),
+    id: q.id,
+    ref: q.ref,
+    text: q.text,
+    section: q.section,
+    sheet: q.sheet,
+    row: q.row,
+    allowedAnswers: q.allowedAnswers,
+    answer: answerOf(q, staleReasons),
   };
 }
 
@@ -56,10 +89,18 @@ async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]
   const factKeys = unique(sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!));
   const [library, controlRows, evidenceRows, facts, documents] = await Promise.all([
     entryStates(db, orgId, ids('library')),
-    refs.length === 0 ? [] : db.select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
-      .from(controlAnswers).where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
-    evidenceIds.length === 0 ? [] : db.select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
-      .from(evidence).where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
+    refs.length === 0
+      ? []
+      : db
+          .select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
+          .from(controlAnswers)
+          .where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
+    evidenceIds.length === 0
+      ? []
+      : db
+          .select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
+          .from(evidence)
+          .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
     factStates(db, orgId, factKeys),
     sourceVersions(db, orgId, ids('document')),
   ]);
@@ -83,7 +124,11 @@ export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], 
   const out = new Map<string, string[]>();
   const answered = qs.filter((q) => q.status !== null && q.sources.length > 0);
   if (answered.length === 0) return out;
-  const current = await sourceStates(db, orgId, answered.flatMap((q) => q.sources));
+  const current = await sourceStates(
+    db,
+    orgId,
+    answered.flatMap((q) => q.sources),
+  );
   for (const q of answered) {
     const since = q.reviewedAt ?? q.answeredAt;
     const reasons: string[] = [];
@@ -110,7 +155,8 @@ export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], 
       } else if (src.kind === 'fact') {
         const f = current.facts.get(src.key!);
         if (!f) reasons.push(`fact ${src.key} was deleted`);
-        else if (src.version !== undefined ? f.version > src.version : since !== null && f.updatedAt > since) reasons.push(`fact ${src.key} changed (version ${f.version})`);
+        else if (src.version !== undefined ? f.version > src.version : since !== null && f.updatedAt > since)
+          reasons.push(`fact ${src.key} changed (version ${f.version})`);
       }
     }
     if (reasons.length > 0) out.set(q.id, reasons);
@@ -126,10 +172,16 @@ function prospectOf(r: Pick<QuestionnaireRow, 'origin' | 'prospect' | 'grantId'>
 
 function summaryView(r: QuestionnaireRow) {
   return {
-    id: r.id, name: r.name, format: r.format, status: r.status, questionCount: r.questionCount,
+    id: r.id,
+    name: r.name,
+    format: r.format,
+    status: r.status,
+    questionCount: r.questionCount,
     progress: { done: r.progressDone, total: r.questionCount },
-    createdAt: r.createdAt.toISOString(), filledAt: r.filledAt?.toISOString() ?? null,
-    origin: r.origin, prospect: prospectOf(r),
+    createdAt: r.createdAt.toISOString(),
+    filledAt: r.filledAt?.toISOString() ?? null,
+    origin: r.origin,
+    prospect: prospectOf(r),
   };
 }
 
@@ -150,17 +202,23 @@ export async function importQuestionnaire(ctx: ServiceContext, input: ImportInpu
  * the prospect's (with who they are and the trust page's prospectAutoRelease at that moment), and
  * queued at once to be answered from public sources only.
  */
-export async function importFromProspect(
-  ctx: ServiceContext, grant: { id: string } & ProspectInfo, autoRelease: ProspectAutoRelease, input: ImportInput,
-) {
+export async function importFromProspect(ctx: ServiceContext, grant: { id: string } & ProspectInfo, autoRelease: ProspectAutoRelease, input: ImportInput) {
   const created = await createQuestionnaire(ctx, input, {
-    origin: 'prospect', grantId: grant.id, prospect: { email: grant.email, name: grant.name, company: grant.company }, autoRelease,
+    origin: 'prospect',
+    grantId: grant.id,
+    prospect: { email: grant.email, name: grant.name, company: grant.company },
+    autoRelease,
   });
   const job = await queueFill(ctx, created.id);
   return { ...created, status: job.status };
 }
 
-interface Origin { origin: 'vendor' | 'prospect'; grantId?: string; prospect?: ProspectInfo; autoRelease?: ProspectAutoRelease }
+interface Origin {
+  origin: 'vendor' | 'prospect';
+  grantId?: string;
+  prospect?: ProspectInfo;
+  autoRelease?: ProspectAutoRelease;
+}
 
 async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, origin: Origin = { origin: 'vendor' }) {
   const id = newId();
@@ -168,48 +226,85 @@ async function createQuestionnaire(ctx: ServiceContext, input: ImportInput, orig
   const qs = input.parsed.questions;
   await ctx.db.transaction(async (tx) => {
     await tx.insert(questionnaires).values({
-      orgId: ctx.orgId, id, name: input.name, format: input.parsed.format, sourceSha256: input.source?.sha256 ?? null,
-      sourceFileName: input.source?.fileName ?? null, layout: { sheets: input.parsed.sheets, warnings: input.parsed.warnings },
-      status: 'imported', origin: origin.origin, grantId: origin.grantId ?? null, prospect: origin.prospect ?? null, autoRelease: origin.autoRelease ?? null,
-      questionCount: qs.length, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
+      orgId: ctx.orgId,
+      id,
+      name: input.name,
+      format: input.parsed.format,
+      sourceSha256: input.source?.sha256 ?? null,
+      sourceFileName: input.source?.fileName ?? null,
+      layout: { sheets: input.parsed.sheets, warnings: input.parsed.warnings },
+      status: 'imported',
+      origin: origin.origin,
+      grantId: origin.grantId ?? null,
+      prospect: origin.prospect ?? null,
+      autoRelease: origin.autoRelease ?? null,
+      questionCount: qs.length,
+      createdBy: ctx.actor.id,
+      createdAt: now,
+      updatedAt: now,
     });
     if (input.source) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'questionnaire_source', ownerId: id }, input.source);
     for (let i = 0; i < qs.length; i += 500) {
-      await tx.insert(questions).values(qs.slice(i, i + 500).map((q: ParsedQuestion, j) => ({
-        orgId: ctx.orgId, questionnaireId: id, id: newId(), position: i + j + 1, ref: q.ref ?? null, text: q.text,
-        section: q.section ?? null, sheet: q.sheet ?? null, row: q.row ?? null,
-        answerCells: q.answerCells.map((c) => ({ ...c, ...(q.sheet ? { sheet: q.sheet } : {}) })),
-        allowedAnswers: q.allowedAnswers ?? null,
-      })));
+      await tx.insert(questions).values(
+        qs.slice(i, i + 500).map((q: ParsedQuestion, j) => ({
+          orgId: ctx.orgId,
+          questionnaireId: id,
+          id: newId(),
+          position: i + j + 1,
+          ref: q.ref ?? null,
+          text: q.text,
+          section: q.section ?? null,
+          sheet: q.sheet ?? null,
+          row: q.row ?? null,
+          answerCells: q.answerCells.map((c) => ({ ...c, ...(q.sheet ? { sheet: q.sheet } : {}) })),
+          allowedAnswers: q.allowedAnswers ?? null,
+        })),
+      );
     }
-    await recordAudit(tx, ctx, { action: 'questionnaire.imported', targetType: 'questionnaire', targetId: id, summary: { name: input.name, questions: qs.length, format: input.parsed.format } });
+    await recordAudit(tx, ctx, {
+      action: 'questionnaire.imported',
+      targetType: 'questionnaire',
+      targetId: id,
+      summary: { name: input.name, questions: qs.length, format: input.parsed.format },
+    });
     await emitEvent(tx, ctx, 'questionnaire.imported', { id, name: input.name, questionCount: qs.length, origin: origin.origin });
   });
   return { id, name: input.name, questionCount: qs.length, format: input.parsed.format, status: 'imported' as const, warnings: input.parsed.warnings };
 }
 
 async function load(db: Executor, orgId: string, id: string) {
-  const [row] = await db.select().from(questionnaires).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id)));
+  const [row] = await db
+    .select()
+    .from(questionnaires)
+    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id)));
   if (!row) throw notFound('questionnaire');
   return row;
 }
 
 export async function listQuestionnaires(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(questionnaires)
+  const rows = await ctx.db
+    .select()
+    .from(questionnaires)
     .where(and(eq(questionnaires.orgId, ctx.orgId), after ? lt(questionnaires.id, after) : undefined))
-    .orderBy(desc(questionnaires.id)).limit(q.limit + 1);
+    .orderBy(desc(questionnaires.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
 }
 
-export interface QuestionFilter { status?: AnswerStatus | 'unanswered'; stale?: boolean }
+export interface QuestionFilter {
+  status?: AnswerStatus | 'unanswered';
+  stale?: boolean;
+}
 
 /** A questionnaire's questions with the status filter (staleness is judged in process). */
-const ofQuestionnaire = (orgId: string, id: string, filter: QuestionFilter) => and(
-  eq(questions.orgId, orgId), eq(questions.questionnaireId, id),
-  filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
-);
+const ofQuestionnaire = (orgId: string, id: string, filter: QuestionFilter) =>
+  and(
+    eq(questions.orgId, orgId),
+    eq(questions.questionnaireId, id),
+    filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
+  );
 
 /**
  * A questionnaire's summary and one page of its questions in questionnaire order (keyset on the
@@ -224,8 +319,12 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
   let from = after === undefined ? -1 : Number(after);
   const chunk = page.limit + 1;
   for (;;) {
-    const qs = await ctx.db.select().from(questions)
-      .where(and(ofQuestionnaire(ctx.orgId, id, filter), gt(questions.position, from))).orderBy(asc(questions.position)).limit(chunk);
+    const qs = await ctx.db
+      .select()
+      .from(questions)
+      .where(and(ofQuestionnaire(ctx.orgId, id, filter), gt(questions.position, from)))
+      .orderBy(asc(questions.position))
+      .limit(chunk);
     const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
     for (const q of qs) if (filter.stale === undefined || stale.has(q.id) === filter.stale) kept.push({ q, reasons: stale.get(q.id) });
     if (qs.length < chunk || kept.length > page.limit) break;
@@ -238,7 +337,11 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
 /** The summary with every question (the JSON export): one query, however many questions. */
 export async function wholeQuestionnaire(ctx: ServiceContext, id: string, filter: QuestionFilter = {}) {
   const row = await load(ctx.db, ctx.orgId, id);
-  const qs = await ctx.db.select().from(questions).where(ofQuestionnaire(ctx.orgId, id, filter)).orderBy(asc(questions.position));
+  const qs = await ctx.db
+    .select()
+    .from(questions)
+    .where(ofQuestionnaire(ctx.orgId, id, filter))
+    .orderBy(asc(questions.position));
   const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
   return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };
 }
@@ -248,15 +351,26 @@ export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cu
   const after = decodeCursor(page.cursor);
   const [afterQuestionnaire, afterPosition] = after ? after.split(':') : [];
   if (after && (!/^[0-9a-f-]{36}$/i.test(afterQuestionnaire ?? '') || !/^\d{1,9}$/.test(afterPosition ?? ''))) throw invalidCursor();
-  const rows = await ctx.db.select({ q: questions, name: questionnaires.name, origin: questionnaires.origin, prospect: questionnaires.prospect, grantId: questionnaires.grantId }).from(questions)
+  const rows = await ctx.db
+    .select({ q: questions, name: questionnaires.name, origin: questionnaires.origin, prospect: questionnaires.prospect, grantId: questionnaires.grantId })
+    .from(questions)
     .innerJoin(questionnaires, and(eq(questionnaires.orgId, questions.orgId), eq(questionnaires.id, questions.questionnaireId)))
-    .where(and(
-      eq(questions.orgId, ctx.orgId), eq(questions.status, 'needs_review'),
-      after ? sql`(${questions.questionnaireId}, ${questions.position}) > (${afterQuestionnaire}::uuid, ${Number(afterPosition)})` : undefined,
-    ))
-    .orderBy(asc(questions.questionnaireId), asc(questions.position)).limit(page.limit + 1);
+    .where(
+      and(
+        eq(questions.orgId, ctx.orgId),
+        eq(questions.status, 'needs_review'),
+        after ? sql`(${questions.questionnaireId}, ${questions.position}) > (${afterQuestionnaire}::uuid, ${Number(afterPosition)})` : undefined,
+      ),
+    )
+    .orderBy(asc(questions.questionnaireId), asc(questions.position))
+    .limit(page.limit + 1);
   const pageOf = toPage(rows, page.limit, (r) => `${r.q.questionnaireId}:${r.q.position}`);
-  const stale = await staleness(ctx.db, ctx.orgId, pageOf.items.map((r) => r.q), ctx.clock());
+  const stale = await staleness(
+    ctx.db,
+    ctx.orgId,
+    pageOf.items.map((r) => r.q),
+    ctx.clock(),
+  );
   return {
     items: pageOf.items.map((r) => ({
       questionnaire: { id: r.q.questionnaireId, name: r.name, origin: r.origin, prospect: prospectOf(r) },
@@ -269,7 +383,10 @@ export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cu
 export async function deleteQuestionnaire(ctx: ServiceContext, id: string, blobs: BlobStore) {
   requireRole(ctx.actor, 'editor');
   const shas = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.delete(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id))).returning();
+    const [row] = await tx
+      .delete(questionnaires)
+      .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)))
+      .returning();
     if (!row) throw notFound('questionnaire');
     await tx.delete(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id)));
     await recordAudit(tx, ctx, { action: 'questionnaire.deleted', targetType: 'questionnaire', targetId: id, summary: { name: row.name } });
@@ -288,13 +405,32 @@ export async function requestFill(ctx: ServiceContext, id: string) {
 async function queueFill(ctx: ServiceContext, id: string) {
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.select().from(questionnaires).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id))).for('update');
+    const [row] = await tx
+      .select()
+      .from(questionnaires)
+      .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)))
+      .for('update');
     if (!row) throw notFound('questionnaire');
-    const [active] = await tx.select().from(jobs).where(and(eq(jobs.orgId, ctx.orgId), eq(jobs.subjectId, id), inArray(jobs.status, ['queued', 'running'])));
+    const [active] = await tx
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.orgId, ctx.orgId), eq(jobs.subjectId, id), inArray(jobs.status, ['queued', 'running'])));
     if (active) return { id: active.id, status: active.status, questionnaireId: id };
     const jobId = newId();
-    await tx.insert(jobs).values({ orgId: ctx.orgId, id: jobId, kind: 'questionnaire.fill', subjectId: id, status: 'queued', requestedBy: ctx.actor.id, createdAt: now, updatedAt: now });
-    await tx.update(questionnaires).set({ status: 'queued', updatedAt: now }).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
+    await tx.insert(jobs).values({
+      orgId: ctx.orgId,
+      id: jobId,
+      kind: 'questionnaire.fill',
+      subjectId: id,
+      status: 'queued',
+      requestedBy: ctx.actor.id,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await tx
+      .update(questionnaires)
+      .set({ status: 'queued', updatedAt: now })
+      .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
     await recordAudit(tx, ctx, { action: 'questionnaire.fill_requested', targetType: 'questionnaire', targetId: id, summary: { jobId } });
     return { id: jobId, status: 'queued' as const, questionnaireId: id };
   });
@@ -327,7 +463,9 @@ type JobRow = typeof jobs.$inferSelect;
 
 /** This claim of the job was superseded: another worker re-claimed it after the lease lapsed. */
 class LeaseLost extends Error {
-  constructor() { super('the fill job was claimed by another worker'); }
+  constructor() {
+    super('the fill job was claimed by another worker');
+  }
 }
 
 /**
@@ -337,7 +475,9 @@ class LeaseLost extends Error {
  * transaction rolls back. Its row lock also keeps a concurrent claim (SKIP LOCKED) out until commit.
  */
 async function holdLease(tx: Executor, job: JobRow, now: Date, leaseMs: number): Promise<void> {
-  const [held] = await tx.update(jobs).set({ lockedUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
+  const [held] = await tx
+    .update(jobs)
+    .set({ lockedUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
     .where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts), eq(jobs.status, 'running')))
     .returning({ id: jobs.id });
   if (!held) throw new LeaseLost();
@@ -345,7 +485,9 @@ async function holdLease(tx: Executor, job: JobRow, now: Date, leaseMs: number):
 
 /** Marks the job done under the same fence (inside a transaction that called holdLease). */
 async function finishJob(tx: Executor, job: JobRow, now: Date): Promise<void> {
-  await tx.update(jobs).set({ status: 'done', finishedAt: now, updatedAt: now, lockedUntil: null })
+  await tx
+    .update(jobs)
+    .set({ status: 'done', finishedAt: now, updatedAt: now, lockedUntil: null })
     .where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts)));
 }
 
@@ -358,15 +500,21 @@ async function finishJob(tx: Executor, job: JobRow, now: Date): Promise<void> {
 export async function runFillJob(deps: FillDeps, job: JobRow): Promise<void> {
   // The lease is short, so a fill cut off by a crash resumes soon after a restart; a heartbeat
   // renews it between batches too (a slow model call can outlast it). A lost lease shows at the next write.
-  const heartbeat = setInterval(() => {
-    deps.db.transaction((tx) => holdLease(tx, job, deps.clock(), leaseOf(deps))).catch(() => {});
-  }, leaseOf(deps) / 3);
+  const heartbeat = setInterval(
+    () => {
+      deps.db.transaction((tx) => holdLease(tx, job, deps.clock(), leaseOf(deps))).catch(() => {});
+    },
+    leaseOf(deps) / 3,
+  );
   heartbeat.unref();
   try {
     await fill(deps, job);
   } catch (err) {
     if (!(err instanceof LeaseLost)) throw err;
-    deps.log?.warn?.({ jobId: job.id, orgId: job.orgId, questionnaireId: job.subjectId, claim: job.attempts }, 'fill job lease lost to another worker; stopping without writing');
+    deps.log?.warn?.(
+      { jobId: job.id, orgId: job.orgId, questionnaireId: job.subjectId, claim: job.attempts },
+      'fill job lease lost to another worker; stopping without writing',
+    );
   } finally {
     clearInterval(heartbeat);
   }
@@ -385,8 +533,14 @@ async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], draf
     const rows = batch.map((q) => {
       const d = drafts.get(q.id)!;
       return {
-        id: q.id, choice: d.choice, answer_text: d.text, confidence: d.confidence, status: d.status, sources: d.sources,
-        review_reason: d.status === 'needs_review' ? (d.reason ?? null) : null, answer_basis: d.basis ?? null,
+        id: q.id,
+        choice: d.choice,
+        answer_text: d.text,
+        confidence: d.confidence,
+        status: d.status,
+        sources: d.sources,
+        review_reason: d.status === 'needs_review' ? (d.reason ?? null) : null,
+        answer_basis: d.basis ?? null,
       };
     });
     await tx.execute(sql`
@@ -396,10 +550,16 @@ async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], draf
         reviewed_by = null, reviewed_at = null
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, choice text, answer_text text, confidence real, status text, sources jsonb, review_reason text, answer_basis jsonb)
       where q.org_id = ${orgId} and q.id = x.id`);
-    await emitEvents(tx, { orgId, clock }, batch.flatMap((q) => {
-      const d = drafts.get(q.id)!;
-      return d.status === 'needs_review' ? [{ type: 'answer.needs_review' as const, data: { questionnaireId: qid, questionId: q.id, ref: q.ref, confidence: d.confidence } }] : [];
-    }));
+    await emitEvents(
+      tx,
+      { orgId, clock },
+      batch.flatMap((q) => {
+        const d = drafts.get(q.id)!;
+        return d.status === 'needs_review'
+          ? [{ type: 'answer.needs_review' as const, data: { questionnaireId: qid, questionId: q.id, ref: q.ref, confidence: d.confidence } }]
+          : [];
+      }),
+    );
     await setProgress(tx, orgId, qid, job.id, now);
   });
 }
@@ -411,8 +571,11 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const target = await db.transaction(async (tx) => {
     const now = clock();
     await holdLease(tx, job, now, leaseOf(deps));
-    const [row] = await tx.update(questionnaires).set({ status: 'filling', updatedAt: now })
-      .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
+    const [row] = await tx
+      .update(questionnaires)
+      .set({ status: 'filling', updatedAt: now })
+      .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)))
+      .returning();
     if (!row) await finishJob(tx, job, now); // deleted while queued: nothing to fill
     return row;
   });
@@ -421,14 +584,30 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const publicOnly = target.origin === 'prospect';
   // The questions still to answer, a batch at a time in questionnaire order (keyset on the
   // position): no read holds all of a big questionnaire, and none blocks PGlite for long.
-  const readBatch = (after: number, limit: number) => db.select({
-    id: questions.id, ref: questions.ref, position: questions.position, text: questions.text, section: questions.section,
-    sheet: questions.sheet, allowedAnswers: questions.allowedAnswers, answerCells: questions.answerCells,
-  }).from(questions).where(and(
-    eq(questions.orgId, orgId), eq(questions.questionnaireId, qid), gt(questions.position, after),
-    or(isNull(questions.status), ne(questions.status, 'approved')),
-    or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
-  )).orderBy(asc(questions.position)).limit(limit);
+  const readBatch = (after: number, limit: number) =>
+    db
+      .select({
+        id: questions.id,
+        ref: questions.ref,
+        position: questions.position,
+        text: questions.text,
+        section: questions.section,
+        sheet: questions.sheet,
+        allowedAnswers: questions.allowedAnswers,
+        answerCells: questions.answerCells,
+      })
+      .from(questions)
+      .where(
+        and(
+          eq(questions.orgId, orgId),
+          eq(questions.questionnaireId, qid),
+          gt(questions.position, after),
+          or(isNull(questions.status), ne(questions.status, 'approved')),
+          or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
+        ),
+      )
+      .orderBy(asc(questions.position))
+      .limit(limit);
   await breathe();
   const corpus = await loadCorpus(db, orgId, clock(), { publicOnly });
   await breathe();
@@ -463,13 +642,16 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const first = await readBatch(-1, size);
   await breathe();
   const controlVectors = llm && first.length > 0 ? await degrade('embed', () => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
-  const passageVectors = llm && controlVectors && corpus.passages.docs.length > 0 && !llmDown
-    ? await degrade('embed', () => llm.embed(db, orgId, corpus.passages.docs.map(passageText))) : undefined;
-  const inputsOf = (batch: PendingRow[]) => batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
+  const passageVectors =
+    llm && controlVectors && corpus.passages.docs.length > 0 && !llmDown
+      ? await degrade('embed', () => llm.embed(db, orgId, corpus.passages.docs.map(passageText)))
+      : undefined;
+  const inputsOf = (batch: PendingRow[]) =>
+    batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
   // The pipeline: while a worker ranks batch k, the main thread reads and stems batch k+1 and
   // writes batch k-1 (one short transaction). The worker gets the corpus before the first batch.
-  const primed = deps.pool && first.length > 0
-    ? thesaurusTerms(db, deps.thesaurus).then((groups) => primeCorpus(deps.pool!, corpusKey, corpus, groups)) : undefined;
+  const primed =
+    deps.pool && first.length > 0 ? thesaurusTerms(db, deps.thesaurus).then((groups) => primeCorpus(deps.pool!, corpusKey, corpus, groups)) : undefined;
   primed?.catch(() => {});
   const readAhead = async (after: number) => {
     const rows = await readBatch(after, size);
@@ -486,12 +668,23 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
       next = readAhead(batch[batch.length - 1]!.position);
       // Awaited at the end of this batch; until then its failure is not an unhandled one.
       next.catch(() => {});
-      const questionVectors = llm && controlVectors && !llmDown ? await degrade('embed', () => llm.embed(db, orgId, inputs.map((q) => q.text))) : undefined;
+      const questionVectors =
+        llm && controlVectors && !llmDown
+          ? await degrade('embed', () =>
+              llm.embed(
+                db,
+                orgId,
+                inputs.map((q) => q.text),
+              ),
+            )
+          : undefined;
       const extra = controlVectors && questionVectors ? semanticRanking(corpus, controlVectors, inputs, questionVectors) : undefined;
       const extraPassages = passageVectors && questionVectors ? semanticPassages(corpus, passageVectors, inputs, questionVectors) : undefined;
       const rankOpts = { context, ...(extra ? { extra } : {}), ...(extraPassages ? { extraPassages } : {}) };
       await primed;
-      const drafts = deps.pool ? await draftInPool(deps.pool, corpusKey, corpus, inputs, prepared, rankOpts) : draftPrepared(corpus, inputs, prepared, rankOpts);
+      const drafts = deps.pool
+        ? await draftInPool(deps.pool, corpusKey, corpus, inputs, prepared, rankOpts)
+        : draftPrepared(corpus, inputs, prepared, rankOpts);
       if (llm) await degrade('draft', () => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
       if (publicOnly) holdForRelease(drafts, target.autoRelease ?? DEFAULT_PROSPECT_AUTO_RELEASE);
       await writing;
@@ -517,24 +710,42 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
     await holdLease(tx, job, now, leaseOf(deps));
     // VSAQ items whose own `cond` is false given our answers are never shown to the buyer: no answer is given.
     if (hidden.length > 0) {
-      await tx.update(questions).set({ choice: null, answerText: null, confidence: 1, status: 'draft', sources: [], reviewReason: null, answerBasis: { path: 'vsaq_hidden', raw: 1 } })
+      await tx
+        .update(questions)
+        .set({ choice: null, answerText: null, confidence: 1, status: 'draft', sources: [], reviewReason: null, answerBasis: { path: 'vsaq_hidden', raw: 1 } })
         .where(and(eq(questions.orgId, orgId), inArray(questions.id, hidden), ne(questions.status, 'approved')));
     }
     await setProgress(tx, orgId, qid, job.id, now);
-    const [row] = await tx.update(questionnaires).set({ status: 'filled', filledAt: now, updatedAt: now })
-      .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid))).returning();
-    const counts = await tx.select({ status: questions.status, n: sql<number>`count(*)::int` }).from(questions)
-      .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid))).groupBy(questions.status);
+    const [row] = await tx
+      .update(questionnaires)
+      .set({ status: 'filled', filledAt: now, updatedAt: now })
+      .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)))
+      .returning();
+    const counts = await tx
+      .select({ status: questions.status, n: sql<number>`count(*)::int` })
+      .from(questions)
+      .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)))
+      .groupBy(questions.status);
     const byStatus = Object.fromEntries(counts.map((c) => [c.status ?? 'unanswered', c.n]));
     await emitEvent(tx, { orgId, clock }, 'questionnaire.filled', { id: qid, name: row?.name, questionCount: row?.questionCount, byStatus });
     await finishJob(tx, job, now);
     return byStatus;
   });
-  deps.log?.info({
-    orgId, questionnaireId: qid, jobId: job.id, answered, byStatus: finished, publicOnly,
-    // The client is shared by every job: report this job's share of its counters.
-    ...(llm && usageBefore ? { llm: Object.fromEntries(Object.entries(llm.usage).map(([k, v]) => [k, v - usageBefore[k as keyof typeof usageBefore]])) } : {}),
-  }, 'questionnaire fill finished');
+  deps.log?.info(
+    {
+      orgId,
+      questionnaireId: qid,
+      jobId: job.id,
+      answered,
+      byStatus: finished,
+      publicOnly,
+      // The client is shared by every job: report this job's share of its counters.
+      ...(llm && usageBefore
+        ? { llm: Object.fromEntries(Object.entries(llm.usage).map(([k, v]) => [k, v - usageBefore[k as keyof typeof usageBefore]])) }
+        : {}),
+    },
+    'questionnaire fill finished',
+  );
 }
 
 /** A VSAQ item's offered options with their keys (radio and check groups). */
@@ -550,8 +761,10 @@ function vsaqOptions(q: Pick<QuestionRow, 'answerCells'>): Array<{ key: string; 
  * and an unknown never hides anything (three-valued logic).
  */
 async function hiddenByConditions(db: Executor, orgId: string, qid: string): Promise<string[]> {
-  const rows = await db.select({ id: questions.id, ref: questions.ref, choice: questions.choice, text: questions.answerText, cells: questions.answerCells })
-    .from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)));
+  const rows = await db
+    .select({ id: questions.id, ref: questions.ref, choice: questions.choice, text: questions.answerText, cells: questions.answerCells })
+    .from(questions)
+    .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)));
   const truth = new Map<string, boolean>();
   for (const r of rows) {
     const cell = r.cells.find((c) => c.role === 'vsaq');
@@ -582,19 +795,40 @@ export function evalCondition(cond: string, truth: Map<string, boolean>): boolea
   // Kleene's logic: false && unknown is false, true || unknown is true.
   const or = (): boolean | undefined => {
     let v = and_();
-    while (tokens[i] === '||') { i++; const w = and_(); v = v === true || w === true ? true : v === undefined || w === undefined ? undefined : false; }
+    while (tokens[i] === '||') {
+      i++;
+      const w = and_();
+      v = v === true || w === true ? true : v === undefined || w === undefined ? undefined : false;
+    }
     return v;
   };
   const and_ = (): boolean | undefined => {
     let v = not();
-    while (tokens[i] === '&&') { i++; const w = not(); v = v === false || w === false ? false : v === undefined || w === undefined ? undefined : true; }
+    while (tokens[i] === '&&') {
+      i++;
+      const w = not();
+      v = v === false || w === false ? false : v === undefined || w === undefined ? undefined : true;
+    }
     return v;
   };
   const not = (): boolean | undefined => {
-    if (tokens[i] === '!') { i++; const v = not(); return v === undefined ? undefined : !v; }
-    if (tokens[i] === '(') { i++; const v = or(); if (tokens[i] !== ')') broken = true; i++; return v; }
+    if (tokens[i] === '!') {
+      i++;
+      const v = not();
+      return v === undefined ? undefined : !v;
+    }
+    if (tokens[i] === '(') {
+      i++;
+      const v = or();
+      if (tokens[i] !== ')') broken = true;
+      i++;
+      return v;
+    }
     const t = tokens[i++];
-    if (t === undefined || t === ')' || t === '&&' || t === '||') { broken = true; return undefined; }
+    if (t === undefined || t === ')' || t === '&&' || t === '||') {
+      broken = true;
+      return undefined;
+    }
     return truth.get(t);
   };
   const v = or();
@@ -603,10 +837,13 @@ export function evalCondition(cond: string, truth: Map<string, boolean>): boolea
 
 async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date) {
   // Done = answered by this job, or approved before it (kept as is).
-  await tx.update(questionnaires).set({
-    progressDone: sql`(select count(*)::int from ${questions} q where q.org_id = ${orgId} and q.questionnaire_id = ${qid} and (q.filled_by_job = ${jobId} or q.status = 'approved'))`,
-    updatedAt: now,
-  }).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
+  await tx
+    .update(questionnaires)
+    .set({
+      progressDone: sql`(select count(*)::int from ${questions} q where q.org_id = ${orgId} and q.questionnaire_id = ${qid} and (q.filled_by_job = ${jobId} or q.status = 'approved'))`,
+      updatedAt: now,
+    })
+    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
 }
 
 /** How long a claim holds without renewal: what a job cut off by a crash waits before another run takes it. */
@@ -618,14 +855,20 @@ export async function runNextJob(deps: FillDeps): Promise<boolean> {
   const { db, clock } = deps;
   const now = clock();
   const job = await db.transaction(async (tx) => {
-    const [due] = await tx.select().from(jobs).where(or(
-      eq(jobs.status, 'queued'),
-      and(eq(jobs.status, 'running'), lte(jobs.lockedUntil, now)),
-    )).orderBy(asc(jobs.id)).limit(1).for('update', { skipLocked: true });
+    const [due] = await tx
+      .select()
+      .from(jobs)
+      .where(or(eq(jobs.status, 'queued'), and(eq(jobs.status, 'running'), lte(jobs.lockedUntil, now))))
+      .orderBy(asc(jobs.id))
+      .limit(1)
+      .for('update', { skipLocked: true });
     if (!due) return undefined;
     // A fresh claim token: `attempts` + 1. Every write of this run is fenced on it (holdLease).
-    const [claimed] = await tx.update(jobs).set({ status: 'running', attempts: due.attempts + 1, lockedUntil: new Date(now.getTime() + leaseOf(deps)), updatedAt: now })
-      .where(and(eq(jobs.orgId, due.orgId), eq(jobs.id, due.id))).returning();
+    const [claimed] = await tx
+      .update(jobs)
+      .set({ status: 'running', attempts: due.attempts + 1, lockedUntil: new Date(now.getTime() + leaseOf(deps)), updatedAt: now })
+      .where(and(eq(jobs.orgId, due.orgId), eq(jobs.id, due.id)))
+      .returning();
     return claimed;
   });
   if (!job) return false;
@@ -636,11 +879,20 @@ export async function runNextJob(deps: FillDeps): Promise<boolean> {
     const failed = job.attempts >= 3;
     await db.transaction(async (tx) => {
       // Fenced too: a superseded worker's error must not requeue or fail the new owner's run.
-      const [mine] = await tx.update(jobs).set({
-        status: failed ? 'failed' : 'queued', error: err instanceof Error ? err.message : String(err), updatedAt: clock(), lockedUntil: null,
-      }).where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts), eq(jobs.status, 'running'))).returning({ id: jobs.id });
+      const [mine] = await tx
+        .update(jobs)
+        .set({
+          status: failed ? 'failed' : 'queued',
+          error: err instanceof Error ? err.message : String(err),
+          updatedAt: clock(),
+          lockedUntil: null,
+        })
+        .where(and(eq(jobs.orgId, job.orgId), eq(jobs.id, job.id), eq(jobs.attempts, job.attempts), eq(jobs.status, 'running')))
+        .returning({ id: jobs.id });
       if (mine && failed) {
-        await tx.update(questionnaires).set({ status: 'failed', error: 'the fill job failed three times', updatedAt: clock() })
+        await tx
+          .update(questionnaires)
+          .set({ status: 'failed', error: 'the fill job failed three times', updatedAt: clock() })
           .where(and(eq(questionnaires.orgId, job.orgId), eq(questionnaires.id, job.subjectId)));
       }
     });
@@ -662,24 +914,42 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
   await load(ctx.db, ctx.orgId, questionnaireId);
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
-    const [q] = await tx.select().from(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId))).for('update');
+    const [q] = await tx
+      .select()
+      .from(questions)
+      .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId)))
+      .for('update');
     if (!q) throw notFound('question');
     if (input.choice !== undefined && input.choice !== null) input = { ...input, choice: reviewChoice(input.choice, q.allowedAnswers) };
     const status: AnswerStatus = input.status ?? (q.status === 'needs_review' || q.status === null ? 'draft' : q.status);
-    if (status === 'approved' && (input.text === undefined ? q.answerText : input.text) === null && (input.choice === undefined ? q.choice : input.choice) === null) {
+    if (
+      status === 'approved' &&
+      (input.text === undefined ? q.answerText : input.text) === null &&
+      (input.choice === undefined ? q.choice : input.choice) === null
+    ) {
       throw new DomainError('unprocessable', 'an empty answer cannot be approved; give a choice or a text first');
     }
     // A person who approves or rewrites the answer vouches for it as the sources stand now.
     const vouched = status === 'approved' || input.text !== undefined || input.choice !== undefined;
-    const [saved] = await tx.update(questions).set({
-      ...(input.choice !== undefined ? { choice: input.choice } : {}),
-      ...(input.text !== undefined ? { answerText: input.text } : {}),
-      ...(vouched ? { sources: await currentVersions(tx, ctx.orgId, q.sources) } : {}),
-      status,
-      ...(input.text !== undefined || input.choice !== undefined ? { confidence: 1 } : {}),
-      reviewedBy: ctx.actor.id, reviewedAt: now,
-    }).where(and(eq(questions.orgId, ctx.orgId), eq(questions.id, questionId))).returning();
-    await recordAudit(tx, ctx, { action: `answer.${status}`, targetType: 'question', targetId: questionId, summary: { questionnaireId, fields: Object.keys(input) } });
+    const [saved] = await tx
+      .update(questions)
+      .set({
+        ...(input.choice !== undefined ? { choice: input.choice } : {}),
+        ...(input.text !== undefined ? { answerText: input.text } : {}),
+        ...(vouched ? { sources: await currentVersions(tx, ctx.orgId, q.sources) } : {}),
+        status,
+        ...(input.text !== undefined || input.choice !== undefined ? { confidence: 1 } : {}),
+        reviewedBy: ctx.actor.id,
+        reviewedAt: now,
+      })
+      .where(and(eq(questions.orgId, ctx.orgId), eq(questions.id, questionId)))
+      .returning();
+    await recordAudit(tx, ctx, {
+      action: `answer.${status}`,
+      targetType: 'question',
+      targetId: questionId,
+      summary: { questionnaireId, fields: Object.keys(input) },
+    });
     return questionView(saved!, (await staleness(tx, ctx.orgId, [saved!], ctx.clock())).get(saved!.id));
   });
 }
@@ -697,18 +967,25 @@ function reviewChoice(choice: string, allowed: string[] | null): string {
   const generic = (CHOICES as readonly string[]).find((c) => c === choice.trim().toLowerCase()) as Choice | undefined;
   const spelled = generic ? inList(generic, list) : undefined;
   if (spelled) return spelled;
-  throw badRequest(`choice must be one of this question's allowed answers: ${list.values.join(', ')}`, [{ field: '/choice', message: `must be one of: ${list.values.join(', ')}` }]);
+  throw badRequest(`choice must be one of this question's allowed answers: ${list.values.join(', ')}`, [
+    { field: '/choice', message: `must be one of: ${list.values.join(', ')}` },
+  ]);
 }
 
 /** The sources with the versions their subjects have now (deleted ones keep what they had). */
 async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
   const current = await sourceStates(tx, orgId, sources);
   return sources.map((s) => {
-    const version = s.kind === 'library' ? current.library.get(s.id!)?.version
-      : s.kind === 'evidence' ? current.evidence.get(s.id!)?.version
-      : s.kind === 'fact' ? current.facts.get(s.key!)?.version
-      : s.kind === 'document' ? current.documents.get(s.id!)?.version
-      : current.controls.get(`${s.framework}:${s.ref}`)?.version;
+    const version =
+      s.kind === 'library'
+        ? current.library.get(s.id!)?.version
+        : s.kind === 'evidence'
+          ? current.evidence.get(s.id!)?.version
+          : s.kind === 'fact'
+            ? current.facts.get(s.key!)?.version
+            : s.kind === 'document'
+              ? current.documents.get(s.id!)?.version
+              : current.controls.get(`${s.framework}:${s.ref}`)?.version;
     return version === undefined ? s : { ...s, version };
   });
 }
@@ -723,14 +1000,24 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
   await load(ctx.db, ctx.orgId, questionnaireId);
   const threshold = loadCalibration().draftThreshold;
   if (minConfidence < threshold && !force) {
-    throw new DomainError('unprocessable', `minConfidence ${minConfidence} is below the measured draft threshold ${threshold}: answers below it are right less than 95% of the time. Review them one by one, or send force: true.`);
+    throw new DomainError(
+      'unprocessable',
+      `minConfidence ${minConfidence} is below the measured draft threshold ${threshold}: answers below it are right less than 95% of the time. Review them one by one, or send force: true.`,
+    );
   }
   return ctx.db.transaction(async (tx) => {
     const drafted = or(eq(questions.status, 'draft'), and(eq(questions.status, 'needs_review'), sql`(${questions.answerBasis} ->> 'held') = 'true'`));
-    const rows = await tx.update(questions).set({ status: 'approved', reviewReason: null, reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
+    const rows = await tx
+      .update(questions)
+      .set({ status: 'approved', reviewReason: null, reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), drafted, gte(questions.confidence, minConfidence)))
       .returning({ id: questions.id });
-    await recordAudit(tx, ctx, { action: 'answer.bulk_approved', targetType: 'questionnaire', targetId: questionnaireId, summary: { minConfidence, force, approved: rows.length } });
+    await recordAudit(tx, ctx, {
+      action: 'answer.bulk_approved',
+      targetType: 'questionnaire',
+      targetId: questionnaireId,
+      summary: { minConfidence, force, approved: rows.length },
+    });
     return { approved: rows.length, threshold };
   });
 }
@@ -742,7 +1029,10 @@ export async function releaseToProspect(ctx: ServiceContext, id: string) {
   if (row.origin !== 'prospect') throw new DomainError('unprocessable', 'only questionnaires uploaded by a prospect are released');
   const now = ctx.clock();
   await ctx.db.transaction(async (tx) => {
-    await tx.update(questionnaires).set({ releasedAt: now, updatedAt: now }).where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
+    await tx
+      .update(questionnaires)
+      .set({ releasedAt: now, updatedAt: now })
+      .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
     await recordAudit(tx, ctx, { action: 'questionnaire.released', targetType: 'questionnaire', targetId: id, summary: { grantId: row.grantId } });
   });
   return { id, releasedAt: now.toISOString() };
@@ -769,9 +1059,10 @@ export function autoReleaseOf(path: string | undefined, policy: ProspectAutoRele
 }
 
 // Under confident_drafts every draft shows at once, so only the two stricter settings hold any.
-const heldReason = (policy: ProspectAutoRelease) => policy === 'none'
-  ? 'the prospect sees it once you approve it (trust-page setting prospectAutoRelease: none)'
-  : `the prospect sees it once you approve it: prospectAutoRelease ${policy} shows only public profile facts and approved library answers at once`;
+const heldReason = (policy: ProspectAutoRelease) =>
+  policy === 'none'
+    ? 'the prospect sees it once you approve it (trust-page setting prospectAutoRelease: none)'
+    : `the prospect sees it once you approve it: prospectAutoRelease ${policy} shows only public profile facts and approved library answers at once`;
 
 /**
  * A prospect's drafts the setting does not show at once wait for a member like weak answers do
@@ -780,7 +1071,12 @@ const heldReason = (policy: ProspectAutoRelease) => policy === 'none'
 function holdForRelease(drafts: Map<string, DraftAnswer>, policy: ProspectAutoRelease) {
   for (const [id, d] of drafts) {
     if (d.status !== 'draft' || autoReleaseOf(d.basis?.path, policy) !== undefined) continue;
-    drafts.set(id, { ...d, status: 'needs_review', reason: heldReason(policy), basis: { path: d.basis?.path ?? 'unknown', raw: d.basis?.raw ?? 0, held: true } });
+    drafts.set(id, {
+      ...d,
+      status: 'needs_review',
+      reason: heldReason(policy),
+      basis: { path: d.basis?.path ?? 'unknown', raw: d.basis?.raw ?? 0, held: true },
+    });
   }
 }
 
@@ -789,7 +1085,11 @@ function holdForRelease(drafts: Map<string, DraftAnswer>, policy: ProspectAutoRe
  * untouched by a person and at or above the draft threshold, on a path the trust page's current
  * setting releases; a stricter setting thus hides at once what it no longer allows.
  */
-export function releaseOf(q: Pick<QuestionRow, 'status' | 'reviewedAt' | 'confidence' | 'answerBasis'>, policy: ProspectAutoRelease, threshold = loadCalibration().draftThreshold): ReleasedBy | undefined {
+export function releaseOf(
+  q: Pick<QuestionRow, 'status' | 'reviewedAt' | 'confidence' | 'answerBasis'>,
+  policy: ProspectAutoRelease,
+  threshold = loadCalibration().draftThreshold,
+): ReleasedBy | undefined {
   if (q.status === 'approved') return 'review';
   if (q.status !== 'draft' || q.reviewedAt !== null || (q.confidence ?? 0) < threshold) return undefined;
   return autoReleaseOf(q.answerBasis?.path, policy);
@@ -803,9 +1103,16 @@ export type ProspectState = 'being_prepared' | 'released' | 'awaiting_review';
  * question, with the answers not released left empty.
  */
 export async function prospectView(db: Executor, orgId: string, grantId: string, id: string, policy: ProspectAutoRelease = DEFAULT_PROSPECT_AUTO_RELEASE) {
-  const [row] = await db.select().from(questionnaires).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id), eq(questionnaires.grantId, grantId)));
+  const [row] = await db
+    .select()
+    .from(questionnaires)
+    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id), eq(questionnaires.grantId, grantId)));
   if (!row) throw notFound('questionnaire');
-  const qs = await db.select().from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+  const qs = await db
+    .select()
+    .from(questions)
+    .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, id)))
+    .orderBy(asc(questions.position));
   const working = row.status === 'imported' || row.status === 'queued' || row.status === 'filling';
   const threshold = loadCalibration().draftThreshold;
   const judged = qs.map((q) => {
@@ -817,25 +1124,34 @@ export async function prospectView(db: Executor, orgId: string, grantId: string,
   return {
     row,
     view: {
-      id: row.id, name: row.name, status: row.status, released: row.releasedAt !== null,
+      id: row.id,
+      name: row.name,
+      status: row.status,
+      released: row.releasedAt !== null,
       progress: { done: row.progressDone, total: row.questionCount },
       counts: { released: count('released'), awaitingReview: count('awaiting_review'), beingPrepared: count('being_prepared') },
       questions: judged.map(({ q, by, state }) => ({
-        ref: q.ref, text: q.text, section: q.section, state,
+        ref: q.ref,
+        text: q.text,
+        section: q.section,
+        state,
         answer: by ? { choice: q.choice, text: q.answerText, status: q.status, releasedBy: by } : null,
         pending: state !== 'released',
       })),
     },
     // Released answers go into the file as final; the rest leave their cells empty, with no draft or reason.
-    questions: judged.map(({ q, by }): QuestionRow => (by
-      ? { ...q, status: 'approved' }
-      : { ...q, status: null, choice: null, answerText: null, confidence: null, sources: [], reviewReason: null })),
+    questions: judged.map(({ q, by }): QuestionRow =>
+      by ? { ...q, status: 'approved' } : { ...q, status: null, choice: null, answerText: null, confidence: null, sources: [], reviewReason: null },
+    ),
   };
 }
 
 export async function exportData(ctx: ServiceContext, id: string) {
   const row = await load(ctx.db, ctx.orgId, id);
-  const qs = await ctx.db.select().from(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id))).orderBy(asc(questions.position));
+  const qs = await ctx.db
+    .select()
+    .from(questions)
+    .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id)))
+    .orderBy(asc(questions.position));
   return { questionnaire: row, questions: qs };
 }
-

@@ -11,7 +11,12 @@ export function controlSuggester(deps: { db: Executor; clock: Clock; thesaurus: 
   return async (orgId: string, questions: Array<{ text: string; section?: string | null }>) => {
     if (questions.length === 0) return [];
     const corpus = await loadCorpus(deps.db, orgId, deps.clock());
-    const ranked = await retrieve(deps.db, corpus, questions.map((q, i) => ({ id: String(i), text: q.text, section: q.section ?? null })), deps.thesaurus);
+    const ranked = await retrieve(
+      deps.db,
+      corpus,
+      questions.map((q, i) => ({ id: String(i), text: q.text, section: q.section ?? null })),
+      deps.thesaurus,
+    );
     return ranked.map((r) => r.ranked.slice(0, depth).map(({ item }) => ({ framework: item.frameworkId, ref: item.ref })));
   };
 }

@@ -52,109 +52,140 @@ export interface AnswerSource {
 }
 
 /** How the fill reached an answer; `held`: a prospect's draft kept for a member's approval (prospectAutoRelease). */
-export interface AnswerBasis { path: string; raw: number; held?: boolean }
+export interface AnswerBasis {
+  path: string;
+  raw: number;
+  held?: boolean;
+}
 
-export const questionnaires = pgTable('questionnaires', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  name: text('name').notNull(),
-  format: text('format').notNull(),
-  /** The buyer's original file, kept to write the answers back into it. */
-  sourceSha256: text('source_sha256'),
-  sourceFileName: text('source_file_name'),
-  layout: jsonb('layout').$type<Record<string, unknown>>().notNull().default({}),
-  status: text('status', { enum: QUESTIONNAIRE_STATUSES }).notNull(),
-  /** `prospect`: uploaded from the trust page under a grant; answered from public sources only. */
-  origin: text('origin', { enum: ['vendor', 'prospect'] }).notNull().default('vendor'),
-  grantId: uuid('grant_id'),
-  /** Copied from the grant at upload, so the vendor's lists name the prospect without reading the trust module. */
-  prospect: jsonb('prospect').$type<ProspectInfo>(),
-  /** The trust page's prospectAutoRelease at upload: which answers the fill leaves visible to the prospect. */
-  autoRelease: text('auto_release', { enum: PROSPECT_AUTO_RELEASE }),
-  /** When the vendor released the reviewed answers to the prospect. */
-  releasedAt: timestamp('released_at', { withTimezone: true }),
-  questionCount: integer('question_count').notNull(),
-  progressDone: integer('progress_done').notNull().default(0),
-  error: text('error'),
-  createdBy: text('created_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-  filledAt: timestamp('filled_at', { withTimezone: true }),
-}, (t) => [primaryKey({ columns: [t.orgId, t.id] })]);
+export const questionnaires = pgTable(
+  'questionnaires',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    format: text('format').notNull(),
+    /** The buyer's original file, kept to write the answers back into it. */
+    sourceSha256: text('source_sha256'),
+    sourceFileName: text('source_file_name'),
+    layout: jsonb('layout').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: QUESTIONNAIRE_STATUSES }).notNull(),
+    /** `prospect`: uploaded from the trust page under a grant; answered from public sources only. */
+    origin: text('origin', { enum: ['vendor', 'prospect'] })
+      .notNull()
+      .default('vendor'),
+    grantId: uuid('grant_id'),
+    /** Copied from the grant at upload, so the vendor's lists name the prospect without reading the trust module. */
+    prospect: jsonb('prospect').$type<ProspectInfo>(),
+    /** The trust page's prospectAutoRelease at upload: which answers the fill leaves visible to the prospect. */
+    autoRelease: text('auto_release', { enum: PROSPECT_AUTO_RELEASE }),
+    /** When the vendor released the reviewed answers to the prospect. */
+    releasedAt: timestamp('released_at', { withTimezone: true }),
+    questionCount: integer('question_count').notNull(),
+    progressDone: integer('progress_done').notNull().default(0),
+    error: text('error'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    filledAt: timestamp('filled_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.id] })],
+);
 
-export const questions = pgTable('questionnaire_questions', {
-  orgId: uuid('org_id').notNull(),
-  questionnaireId: uuid('questionnaire_id').notNull(),
-  id: uuid('id').notNull(),
-  position: integer('position').notNull(),
-  ref: text('ref'),
-  text: text('text').notNull(),
-  section: text('section'),
-  sheet: text('sheet'),
-  row: integer('row'),
-  answerCells: jsonb('answer_cells').$type<AnswerCell[]>().notNull().default([]),
-  allowedAnswers: text('allowed_answers').array(),
-  /** yes/no/partial/n/a, or the buyer's allowed value verbatim when the question has a list. */
-  choice: text('choice'),
-  answerText: text('answer_text'),
-  confidence: real('confidence'),
-  status: text('status', { enum: ANSWER_STATUSES }),
-  sources: jsonb('sources').$type<AnswerSource[]>().notNull().default([]),
-  /** Why the answer waits for a person (the abstain rule's reason), null otherwise. */
-  reviewReason: text('review_reason'),
-  /** The decision path and raw score behind the confidence, for calibration. */
-  answerBasis: jsonb('answer_basis').$type<AnswerBasis>(),
-  /** The fill job that wrote this answer: a resumed job skips what it already answered. */
-  filledByJob: uuid('filled_by_job'),
-  answeredAt: timestamp('answered_at', { withTimezone: true }),
-  reviewedBy: text('reviewed_by'),
-  reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  index('questionnaire_questions_order_idx').on(t.orgId, t.questionnaireId, t.position),
-]);
+export const questions = pgTable(
+  'questionnaire_questions',
+  {
+    orgId: uuid('org_id').notNull(),
+    questionnaireId: uuid('questionnaire_id').notNull(),
+    id: uuid('id').notNull(),
+    position: integer('position').notNull(),
+    ref: text('ref'),
+    text: text('text').notNull(),
+    section: text('section'),
+    sheet: text('sheet'),
+    row: integer('row'),
+    answerCells: jsonb('answer_cells').$type<AnswerCell[]>().notNull().default([]),
+    allowedAnswers: text('allowed_answers').array(),
+    /** yes/no/partial/n/a, or the buyer's allowed value verbatim when the question has a list. */
+    choice: text('choice'),
+    answerText: text('answer_text'),
+    confidence: real('confidence'),
+    status: text('status', { enum: ANSWER_STATUSES }),
+    sources: jsonb('sources').$type<AnswerSource[]>().notNull().default([]),
+    /** Why the answer waits for a person (the abstain rule's reason), null otherwise. */
+    reviewReason: text('review_reason'),
+    /** The decision path and raw score behind the confidence, for calibration. */
+    answerBasis: jsonb('answer_basis').$type<AnswerBasis>(),
+    /** The fill job that wrote this answer: a resumed job skips what it already answered. */
+    filledByJob: uuid('filled_by_job'),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('questionnaire_questions_order_idx').on(t.orgId, t.questionnaireId, t.position)],
+);
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 
 /** Durable background jobs: progress and state live here, so a restart resumes them. */
-export const jobs = pgTable('jobs', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  kind: text('kind').notNull(),
-  subjectId: uuid('subject_id').notNull(),
-  status: text('status', { enum: JOB_STATUSES }).notNull(),
-  attempts: integer('attempts').notNull().default(0),
-  lockedUntil: timestamp('locked_until', { withTimezone: true }),
-  error: text('error'),
-  requestedBy: text('requested_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-  finishedAt: timestamp('finished_at', { withTimezone: true }),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  index('jobs_due_idx').on(t.status, t.lockedUntil),
-  // The fill job of a questionnaire, looked up by its subject.
-  index('jobs_subject_idx').on(t.orgId, t.subjectId),
-]);
+export const jobs = pgTable(
+  'jobs',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    kind: text('kind').notNull(),
+    subjectId: uuid('subject_id').notNull(),
+    status: text('status', { enum: JOB_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    error: text('error'),
+    requestedBy: text('requested_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    index('jobs_due_idx').on(t.status, t.lockedUntil),
+    // The fill job of a questionnaire, looked up by its subject.
+    index('jobs_subject_idx').on(t.orgId, t.subjectId),
+  ],
+);
 
 /**
  * Embedding vectors by content hash, per organization and model: a text is embedded once.
  * A plain real[] (pgvector is not available on every PostgreSQL here); ranking happens in process.
  */
-export const embeddings = pgTable('embeddings', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  model: text('model').notNull(),
-  contentHash: text('content_hash').notNull(),
-  vector: real('vector').array().notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-}, (t) => [primaryKey({ columns: [t.orgId, t.model, t.contentHash] })]);
+export const embeddings = pgTable(
+  'embeddings',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    model: text('model').notNull(),
+    contentHash: text('content_hash').notNull(),
+    vector: real('vector').array().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.model, t.contentHash] })],
+);
 
 /** Drafted answer prose by the hash of model, prompt, question and sources: an unchanged question costs no new call. */
-export const llmDrafts = pgTable('llm_drafts', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  cacheKey: text('cache_key').notNull(),
-  model: text('model').notNull(),
-  text: text('text').notNull(),
-  citations: jsonb('citations').$type<string[]>().notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-}, (t) => [primaryKey({ columns: [t.orgId, t.cacheKey] })]);
+export const llmDrafts = pgTable(
+  'llm_drafts',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    cacheKey: text('cache_key').notNull(),
+    model: text('model').notNull(),
+    text: text('text').notNull(),
+    citations: jsonb('citations').$type<string[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.cacheKey] })],
+);

@@ -175,8 +175,15 @@ const RISKY_PLACES = new Set(['China', 'Russia', 'Iran', 'North Korea', 'Belarus
 /** Short codes are words in running text ("in", "it", "no"): only these, written in capitals. */
 const SHORT_CODES = new Set(['US', 'UK', 'EU', 'HK']);
 
-interface PlaceAlias { name: string; re: RegExp; len: number }
-interface PlaceIndex { places: PlaceAlias[]; providers: PlaceAlias[] }
+interface PlaceAlias {
+  name: string;
+  re: RegExp;
+  len: number;
+}
+interface PlaceIndex {
+  places: PlaceAlias[];
+  providers: PlaceAlias[];
+}
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -207,7 +214,12 @@ function buildIndex(table?: PlaceTable): PlaceIndex {
   const providers: PlaceAlias[] = [];
   const provs = { ...DEFAULT_PROVIDERS, ...(table?.providers ?? {}) };
   // "google" and "microsoft" alone name office suites more often than clouds in questions.
-  for (const [id, aliases] of Object.entries(provs)) add(providers, id, [...(DEFAULT_PROVIDERS[id] ?? []), ...aliases].filter((a) => !/^(google|microsoft)$/i.test(a)));
+  for (const [id, aliases] of Object.entries(provs))
+    add(
+      providers,
+      id,
+      [...(DEFAULT_PROVIDERS[id] ?? []), ...aliases].filter((a) => !/^(google|microsoft)$/i.test(a)),
+    );
   places.sort((a, b) => b.len - a.len);
   providers.sort((a, b) => b.len - a.len);
   return { places, providers };
@@ -218,11 +230,18 @@ const indexCache = new WeakMap<PlaceTable, PlaceIndex>();
 function indexFor(table?: PlaceTable): PlaceIndex {
   if (!table) return defaultIndex;
   let idx = indexCache.get(table);
-  if (!idx) { idx = buildIndex(table); indexCache.set(table, idx); }
+  if (!idx) {
+    idx = buildIndex(table);
+    indexCache.set(table, idx);
+  }
   return idx;
 }
 
-interface Mention { name: string; start: number; end: number }
+interface Mention {
+  name: string;
+  start: number;
+  end: number;
+}
 
 /** Non-overlapping mentions, longest alias first ("North America" before "America"). */
 function mentions(text: string, list: PlaceAlias[]): Mention[] {
@@ -230,7 +249,8 @@ function mentions(text: string, list: PlaceAlias[]): Mention[] {
   for (const p of list) {
     p.re.lastIndex = 0;
     for (let m = p.re.exec(text); m; m = p.re.exec(text)) {
-      const start = m.index, end = m.index + m[0].length;
+      const start = m.index,
+        end = m.index + m[0].length;
       if (!out.some((o) => start < o.end && end > o.start)) out.push({ name: p.name, start, end });
     }
   }
@@ -240,7 +260,12 @@ function mentions(text: string, list: PlaceAlias[]): Mention[] {
 // ---------------------------------------------------------------------------------------------
 // Allowed answers
 
-const flat = (s: string) => s.toLowerCase().replace(/[’']/g, '').replace(/[^a-z0-9/]+/g, ' ').trim();
+const flat = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[’']/g, '')
+    .replace(/[^a-z0-9/]+/g, ' ')
+    .trim();
 const YES_VALUES = new Set(['yes', 'y', 'true', 'compliant', 'fully compliant', 'yes compliant']);
 const NO_VALUES = new Set(['no', 'n', 'false', 'non compliant', 'noncompliant', 'not compliant', 'no non compliant']);
 const PARTIAL_VALUES = new Set(['partial', 'partially', 'partly', 'in progress', 'partially compliant', 'partial compliance', 'partially implemented']);
@@ -252,11 +277,23 @@ export function allowedMeaning(list: string[] | null | undefined): AllowedMeanin
   const out: AllowedMeaning = { values, yesNoOnly: true, yesNoList: true };
   for (const v of values) {
     const f = flat(v);
-    if (YES_VALUES.has(f)) { out.yes ??= v; continue; }
-    if (NO_VALUES.has(f)) { out.no ??= v; continue; }
+    if (YES_VALUES.has(f)) {
+      out.yes ??= v;
+      continue;
+    }
+    if (NO_VALUES.has(f)) {
+      out.no ??= v;
+      continue;
+    }
     out.yesNoOnly = false;
-    if (PARTIAL_VALUES.has(f)) { out.partial ??= v; continue; }
-    if (NA_VALUES.has(f)) { out.na ??= v; continue; }
+    if (PARTIAL_VALUES.has(f)) {
+      out.partial ??= v;
+      continue;
+    }
+    if (NA_VALUES.has(f)) {
+      out.na ??= v;
+      continue;
+    }
     out.yesNoList = false;
   }
   if (!out.yes && !out.no) out.yesNoList = false;
@@ -273,23 +310,35 @@ export function allowedMeaning(list: string[] | null | undefined): AllowedMeanin
 // Text helpers
 
 function clean(text: string): string {
-  return text.replace(/[\u2018\u2019\u201b]/g, "'").replace(/[\u201c\u201d]/g, '"').replace(/[\u2013\u2014]/g, '-').replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim().replace(/^['"`]+\s*|\s*['"`]+$/g, '');
+  return text
+    .replace(/[\u2018\u2019\u201b]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2013\u2014]/g, '-')
+    .replace(/\u00a0/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^['"`]+\s*|\s*['"`]+$/g, '');
 }
 
 const AUX = 'do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|shall|must|may|might|am';
 const AUX_START = new RegExp(`^(${AUX})\\s+[a-z0-9"'(]`, 'i');
-const WH_START = /^(how|what|which|who|whom|whose|where|when|why|describe|explain|provide|list|outline|detail|summari[sz]e|elaborate|share|give|name|identify|enumerate|document|attach|upload|include|specify (the|your|all|any|how|what|which))\b/i;
+const WH_START =
+  /^(how|what|which|who|whom|whose|where|when|why|describe|explain|provide|list|outline|detail|summari[sz]e|elaborate|share|give|name|identify|enumerate|document|attach|upload|include|specify (the|your|all|any|how|what|which))\b/i;
 const YN_MARK = /(^|[\s([{:;,-])(y\s*\/\s*n|yes\s*\/\s*no(\s*\/\s*n\/?a)?|yes or no)(?=$|[\s)\]}.?:;,])/i;
-const IMPERATIVE_YN = /\b(confirm|indicate|state|specify|advise|tell us|let us know|note|clarify|verify|certify|attest|declare|answer|disclose|identify)\s+(whether|if)\b|\b(confirm|certify|attest|verify|affirm|acknowledge)\s+that\b/i;
-const CONFIRM_LEAD = /^(please\s+|kindly\s+)?(can you\s+|could you\s+(please\s+)?)?(confirm|affirm|certify|attest)\b(?!\s+(whether|if|that)\b)(?!\s+(the|your|our|a|an)\b[^.?]{0,40}\b(name|address|e-?mail|website|url|phone|number|count|date|contact|title|version)\b)/i;
+const IMPERATIVE_YN =
+  /\b(confirm|indicate|state|specify|advise|tell us|let us know|note|clarify|verify|certify|attest|declare|answer|disclose|identify)\s+(whether|if)\b|\b(confirm|certify|attest|verify|affirm|acknowledge)\s+that\b/i;
+const CONFIRM_LEAD =
+  /^(please\s+|kindly\s+)?(can you\s+|could you\s+(please\s+)?)?(confirm|affirm|certify|attest)\b(?!\s+(whether|if|that)\b)(?!\s+(the|your|our|a|an)\b[^.?]{0,40}\b(name|address|e-?mail|website|url|phone|number|count|date|contact|title|version)\b)/i;
 
 /** Leading clauses that set a scene before the question proper. */
 const LEAD_CLAUSE = new RegExp(
   `^(when|whenever|if|where|for|in|during|after|before|once|upon|on|regarding|concerning|with (regard|respect) to|as part of|in the event( of| that)?|following|prior to|under|while|given|assuming|besides|apart from|in addition( to)?|additionally|also|otherwise|to the extent|at|within|across|throughout)\\b[^?]{1,160}?,\\s+(?=(${AUX}|how|what|which|who|where|when|why|describe|explain|provide|list|please|kindly|confirm|indicate|state|specify|outline|detail)\\b)`,
   'i',
 );
-const POLITE_LEAD = /^(please|kindly)\s+(?=(confirm|indicate|state|specify|advise|tell|let|note|clarify|verify|certify|attest|answer|describe|explain|provide|list|outline|detail|identify|share|give|summari[sz]e|select|choose)\b)/i;
-const IMPERATIVE_LEAD = /^(can you |could you |would you )?(please |kindly )?(confirm|indicate|state|specify|advise|tell us|let us know|note|clarify|verify|certify|attest|declare|answer|disclose|affirm|acknowledge)( (to us|below|here))?( (whether or not|whether|if|that))?\s*[:,-]?\s+/i;
+const POLITE_LEAD =
+  /^(please|kindly)\s+(?=(confirm|indicate|state|specify|advise|tell|let|note|clarify|verify|certify|attest|answer|describe|explain|provide|list|outline|detail|identify|share|give|summari[sz]e|select|choose)\b)/i;
+const IMPERATIVE_LEAD =
+  /^(can you |could you |would you )?(please |kindly )?(confirm|indicate|state|specify|advise|tell us|let us know|note|clarify|verify|certify|attest|declare|answer|disclose|affirm|acknowledge)( (to us|below|here))?( (whether or not|whether|if|that))?\s*[:,-]?\s+/i;
 /** A question number or id in front of the text: "3.1", "12.", "Q5:", "IAM-04.2". */
 const NUMBERING = /^(([qQ](uestion)?\s*#?\s*\d+[a-z]?|\d+(\.\d+)+|\d+[.):]|[A-Z]{2,6}-\d+(\.\d+)*)[.):]?\s+)(?=[A-Za-z(\[])/;
 const YN_PREFIX = /^((please\s+)?answer\s+)?(yes\s*\/\s*no|y\s*\/\s*n|yes or no)\s*[:.-]\s*/i;
@@ -303,7 +352,11 @@ export function stripLead(text: string): string {
   let s = clean(text);
   for (let i = 0; i < 4; i++) {
     const before = s;
-    s = s.replace(NUMBERING, '').replace(YN_PREFIX, '').replace(YN_SUFFIX, (m) => (/\?\s*$/.test(m) ? '?' : '')).trim();
+    s = s
+      .replace(NUMBERING, '')
+      .replace(YN_PREFIX, '')
+      .replace(YN_SUFFIX, (m) => (/\?\s*$/.test(m) ? '?' : ''))
+      .trim();
     s = s.replace(LEAD_CLAUSE, '').replace(POLITE_LEAD, '').trim();
     // An imperative lead ("Confirm that", "Please indicate whether"), unless it asks for a fact.
     if (IMPERATIVE_LEAD.test(s) && !CONFIRM_FACT.test(s)) s = s.replace(IMPERATIVE_LEAD, '').trim();
@@ -314,10 +367,14 @@ export function stripLead(text: string): string {
 const CONFIRM_FACT = /^(please\s+)?confirm\s+(the|your|our)\b[^.?]{0,40}\b(name|address|e-?mail|website|url|phone|number|count|date|contact|title|version)\b/i;
 
 function sentences(text: string): string[] {
-  return text.split(/(?<=[?.!;])\s+(?=[A-Z(])/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/(?<=[?.!;])\s+(?=[A-Z(])/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
-const YN_SUBJECT = '(you|your|the|we|there|it|they|this|that|these|those|all|any|each|every|our|a|an|customer|customers|data|employees|staff|users|access|backups?|systems?|vendors?|mfa|encryption)';
+const YN_SUBJECT =
+  '(you|your|the|we|there|it|they|this|that|these|those|all|any|each|every|our|a|an|customer|customers|data|employees|staff|users|access|backups?|systems?|vendors?|mfa|encryption)';
 const MID_YN = new RegExp(`(?:[,;:]\\s*|\\b(?:and|or|also|then)\\s+)(${AUX})\\s+${YN_SUBJECT}\\b`, 'i');
 const JOINED_YN = new RegExp(`[,;]\\s*(and|but|also)\\s+(${AUX})\\s+${YN_SUBJECT}\\b`, 'i');
 
@@ -327,7 +384,8 @@ export function asksYesNo(text: string): boolean {
   if (YN_MARK.test(t)) return true;
   for (const raw of sentences(t)) {
     const s = stripLead(raw);
-    if (AUX_START.test(s) && !/^(is|are)\s+(there\s+)?(any\s+)?(other\s+)?(comments?|details?|additional information)\b(?!.*\b(that|which)\b)/i.test(s)) return true;
+    if (AUX_START.test(s) && !/^(is|are)\s+(there\s+)?(any\s+)?(other\s+)?(comments?|details?|additional information)\b(?!.*\b(that|which)\b)/i.test(s))
+      return true;
     if (IMPERATIVE_YN.test(raw) || CONFIRM_LEAD.test(raw)) return true;
     // A mid-sentence yes/no ("..., do you ...") unless the sentence opens as an open question.
     if (!WH_START.test(s) && MID_YN.test(s)) return true;
@@ -335,7 +393,13 @@ export function asksYesNo(text: string): boolean {
     if (JOINED_YN.test(s)) return true;
     if (/^(is it (true|the case)|true or false)\b/i.test(s)) return true;
     // A fragment asked as a question: "Data hosted in Ireland?", "MFA enforced for admins?"
-    if (/\?\s*$/.test(s) && !WH_START.test(s) && !/\b(what|which|how|who|whom|whose|where|when|why)\b/i.test(s) && /\b(\w{3,}ed|in place|available|supported|required|enabled|allowed|permitted|performed|done|used|kept|held)\b/i.test(s)) return true;
+    if (
+      /\?\s*$/.test(s) &&
+      !WH_START.test(s) &&
+      !/\b(what|which|how|who|whom|whose|where|when|why)\b/i.test(s) &&
+      /\b(\w{3,}ed|in place|available|supported|required|enabled|allowed|permitted|performed|done|used|kept|held)\b/i.test(s)
+    )
+      return true;
   }
   return false;
 }
@@ -358,16 +422,27 @@ export function splitParts(text: string): string[] {
     const first = cands[i]!.label;
     if (!['a', 'i', '1'].includes(first)) continue;
     // One series per question: letters after (a), roman numerals after (i), digits after (1).
-    const next = (label: string) => (first === 'a' ? (/^[a-h]$/.test(label) ? String.fromCharCode(label.charCodeAt(0) + 1) : undefined)
-      : first === 'i' ? ROMAN[ROMAN.indexOf(label) + 1]
-      : /^[1-9]$/.test(label) ? String(Number(label) + 1) : undefined);
+    const next = (label: string) =>
+      first === 'a'
+        ? /^[a-h]$/.test(label)
+          ? String.fromCharCode(label.charCodeAt(0) + 1)
+          : undefined
+        : first === 'i'
+          ? ROMAN[ROMAN.indexOf(label) + 1]
+          : /^[1-9]$/.test(label)
+            ? String(Number(label) + 1)
+            : undefined;
     const seq = [cands[i]!];
     for (let j = i + 1; j < cands.length; j++) if (cands[j]!.label === next(seq[seq.length - 1]!.label)) seq.push(cands[j]!);
     if (seq.length < 2) continue;
     const parts: string[] = [];
     for (let k = 0; k < seq.length; k++) {
       const end = k + 1 < seq.length ? seq[k + 1]!.start : t.length;
-      const p = t.slice(seq[k]!.end, end).trim().replace(/[\s,;:]*(\band\b|\bor\b)?[\s,;:]*$/i, '').trim();
+      const p = t
+        .slice(seq[k]!.end, end)
+        .trim()
+        .replace(/[\s,;:]*(\band\b|\bor\b)?[\s,;:]*$/i, '')
+        .trim();
       if (p) parts.push(p);
     }
     if (parts.length >= 2) return parts;
@@ -379,12 +454,41 @@ export function splitParts(text: string): string[] {
 // Numbers, units, comparisons
 
 const NUMBER_WORDS: Record<string, number> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, fifteen: 15, eighteen: 18, twenty: 20, 'twenty-four': 24, 'twenty four': 24, thirty: 30,
-  'thirty-six': 36, 'thirty six': 36, 'forty-eight': 48, 'forty eight': 48, sixty: 60, 'seventy-two': 72, 'seventy two': 72,
-  ninety: 90, hundred: 100, half: 0.5,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fifteen: 15,
+  eighteen: 18,
+  twenty: 20,
+  'twenty-four': 24,
+  'twenty four': 24,
+  thirty: 30,
+  'thirty-six': 36,
+  'thirty six': 36,
+  'forty-eight': 48,
+  'forty eight': 48,
+  sixty: 60,
+  'seventy-two': 72,
+  'seventy two': 72,
+  ninety: 90,
+  hundred: 100,
+  half: 0.5,
 };
-const NUM = `(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).map((w) => w.replace(/[ -]/g, '[ -]')).join('|')})`;
+const NUM = `(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS)
+  .sort((a, b) => b.length - a.length)
+  .map((w) => w.replace(/[ -]/g, '[ -]'))
+  .join('|')})`;
 function numberOf(s: string): number | undefined {
   const k = s.toLowerCase().replace(/[ -]+/g, '-');
   if (NUMBER_WORDS[k] !== undefined) return NUMBER_WORDS[k];
@@ -407,7 +511,10 @@ type Op = NonNullable<FactNeed['op']>;
 const OP_BEFORE: Array<[RegExp, Op]> = [
   [/((less|fewer|lower|shorter) than or equal to|equal to or (less|fewer|lower|shorter) than|less than or equals?|<=|≤|=<)\s*$/i, '<='],
   [/((more|greater|longer|higher) than or equal to|equal to or (more|greater|longer|higher) than|>=|≥|=>)\s*$/i, '>='],
-  [/(no more than|not more than|at most|a maximum of|maximum of|max\.?|up to|within|not (to )?exceed(ing)?|no longer than|not longer than|no greater than|no later than|no older than|not older than|<=|≤)\s*$/i, '<='],
+  [
+    /(no more than|not more than|at most|a maximum of|maximum of|max\.?|up to|within|not (to )?exceed(ing)?|no longer than|not longer than|no greater than|no later than|no older than|not older than|<=|≤)\s*$/i,
+    '<=',
+  ],
   [/(less than|fewer than|under|below|shorter than|lower than|faster than|sooner than|<)\s*$/i, '<'],
   [/(at least|a minimum of|minimum of|min\.?|no less than|not less than|no fewer than|>=|≥)\s*$/i, '>='],
   [/(more than|greater than|over|above|longer than|exceeds?|exceeding|in excess of|>)\s*$/i, '>'],
@@ -418,7 +525,12 @@ const OP_AFTER: Array<[RegExp, Op]> = [
   [/^\s*(or (more|longer|greater|higher|above|over)|and (above|over|more)|min(imum)?|\+)(\b|$|\s)/i, '>='],
 ];
 
-interface Quantity { number: number; unit?: string; op?: Op; index: number }
+interface Quantity {
+  number: number;
+  unit?: string;
+  op?: Op;
+  index: number;
+}
 
 /** Quantities in the text with their units and the comparison words around them. */
 function quantities(text: string, unitRe?: string): Quantity[] {
@@ -432,8 +544,17 @@ function quantities(text: string, unitRe?: string): Quantity[] {
     const before = text.slice(Math.max(0, m.index - 40), m.index);
     const after = text.slice(m.index + m[0].length, m.index + m[0].length + 30);
     let op: Op | undefined;
-    for (const [r, o] of OP_BEFORE) if (r.test(before)) { op = o; break; }
-    if (!op) for (const [r, o] of OP_AFTER) if (r.test(after)) { op = o; break; }
+    for (const [r, o] of OP_BEFORE)
+      if (r.test(before)) {
+        op = o;
+        break;
+      }
+    if (!op)
+      for (const [r, o] of OP_AFTER)
+        if (r.test(after)) {
+          op = o;
+          break;
+        }
     out.push({ number: n, unit: m[2], op, index: m.index });
   }
   return out;
@@ -471,20 +592,34 @@ export function frequencyPerYear(text: string): number | undefined {
 // Rules
 
 /** A yes/no rule's findings. */
-interface Finding { facts: FactNeed[]; risk: boolean }
+interface Finding {
+  facts: FactNeed[];
+  risk: boolean;
+}
 
 /** Words that turn a statement about data into a question about a control over it. */
-const CONTROL_WORDS = /\b(encrypt\w*|protect\w*|secur(e|ed|es|ing|ity)|mask\w*|tokeni[sz]\w*|anonymi[sz]\w*|de-?identif\w*|pseudonymi[sz]\w*|redact\w*|segregat\w*|isolat\w*|polic(y|ies)|procedures?|process(es)? (for|to)|programs?|training|controls?|safeguards?|compl(y|ies|iance|iant)|certif\w*|audit\w*|assess\w*|log(s|ged|ging)?|monitor\w*|restrict\w*|limit\w*|delet\w*|dispos\w*|destr(oy|uction)\w*|purg\w*|back(ed)? ?ups?|separat\w*|how|plan|agreements?|baa|handling guidelines|classif\w*|minimi[sz]\w*|retention|retain(ed)? for|access controls?|authoriz\w*|approv\w*|sign|inventor\w*|map(ped|ping)?|govern\w*)\b/i;
-const DATA_VERBS = /\b(process\w*|stor(e|es|ed|ing|age)|handl\w*|collect\w*|captur\w*|receiv\w*|maintain\w*|transmit\w*|access(es|ed|ing)?|host\w*|touch\w*|ingest\w*|hold(s|ing)?|held|contain\w*|use[sd]?|using|involv\w*|requir\w*|gather\w*|record(s|ed|ing)?|sav(e|es|ed|ing)|keep(s|ing)?|kept|exchang\w*|view\w*|accept\w*|take|takes|manag(e|es|ed|ing)|come into contact|interact\w*|work(s|ing)? with|read(s|ing)?|transfer\w*|shar(e|es|ed|ing)|upload\w*|pass(es)? through|flow(s)? through|travers\w*|enter(s|ed)?)\b/i;
-const NEGATION = /\b(not|never|no|none|neither|nor|don'?t|doesn'?t|isn'?t|aren'?t|won'?t|wouldn'?t|cannot|can'?t|free (of|from)|without|refrain\w*|exclud\w*|prohibit\w*)\b/i;
+const CONTROL_WORDS =
+  /\b(encrypt\w*|protect\w*|secur(e|ed|es|ing|ity)|mask\w*|tokeni[sz]\w*|anonymi[sz]\w*|de-?identif\w*|pseudonymi[sz]\w*|redact\w*|segregat\w*|isolat\w*|polic(y|ies)|procedures?|process(es)? (for|to)|programs?|training|controls?|safeguards?|compl(y|ies|iance|iant)|certif\w*|audit\w*|assess\w*|log(s|ged|ging)?|monitor\w*|restrict\w*|limit\w*|delet\w*|dispos\w*|destr(oy|uction)\w*|purg\w*|back(ed)? ?ups?|separat\w*|how|plan|agreements?|baa|handling guidelines|classif\w*|minimi[sz]\w*|retention|retain(ed)? for|access controls?|authoriz\w*|approv\w*|sign|inventor\w*|map(ped|ping)?|govern\w*)\b/i;
+const DATA_VERBS =
+  /\b(process\w*|stor(e|es|ed|ing|age)|handl\w*|collect\w*|captur\w*|receiv\w*|maintain\w*|transmit\w*|access(es|ed|ing)?|host\w*|touch\w*|ingest\w*|hold(s|ing)?|held|contain\w*|use[sd]?|using|involv\w*|requir\w*|gather\w*|record(s|ed|ing)?|sav(e|es|ed|ing)|keep(s|ing)?|kept|exchang\w*|view\w*|accept\w*|take|takes|manag(e|es|ed|ing)|come into contact|interact\w*|work(s|ing)? with|read(s|ing)?|transfer\w*|shar(e|es|ed|ing)|upload\w*|pass(es)? through|flow(s)? through|travers\w*|enter(s|ed)?)\b/i;
+const NEGATION =
+  /\b(not|never|no|none|neither|nor|don'?t|doesn'?t|isn'?t|aren'?t|won'?t|wouldn'?t|cannot|can'?t|free (of|from)|without|refrain\w*|exclud\w*|prohibit\w*)\b/i;
 
 function negatedBefore(text: string, index: number): boolean {
   // The words of the same clause before the subject.
-  const before = text.slice(0, index).split(/[,;:]|\bbut\b/i).pop() ?? '';
+  const before =
+    text
+      .slice(0, index)
+      .split(/[,;:]|\bbut\b/i)
+      .pop() ?? '';
   return NEGATION.test(before.replace(/\bno (more|less|later|longer|fewer) than\b/gi, ''));
 }
 
-interface DataRule { key: string; re: RegExp; exclude?: RegExp }
+interface DataRule {
+  key: string;
+  re: RegExp;
+  exclude?: RegExp;
+}
 const DATA_RULES: DataRule[] = [
   {
     key: 'data.processes_phi',
@@ -497,7 +632,8 @@ const DATA_RULES: DataRule[] = [
   {
     key: 'data.processes_biometric_data',
     re: /\b(biometric\w*|fingerprints?|finger prints?|facial (recognition|geometry|scans?|images?|templates?|data)|face (scans?|geometry|recognition|prints?|templates?)|iris (scans?|patterns?|images?)|retina(l)? (scans?|patterns?)|voice ?prints?|palm ?prints?|hand geometry)\b/i,
-    exclude: /\b(authenticat\w*|log ?in|login|unlock|sign[- ]?in|access (to|control)|doors?|data ?cent(er|re)s?|physical|entry|entrances?|badges?|time ?clocks?|phones?|laptops?|devices?)\b/i,
+    exclude:
+      /\b(authenticat\w*|log ?in|login|unlock|sign[- ]?in|access (to|control)|doors?|data ?cent(er|re)s?|physical|entry|entrances?|badges?|time ?clocks?|phones?|laptops?|devices?)\b/i,
   },
   {
     key: 'data.processes_student_records',
@@ -516,19 +652,31 @@ function dataScope(s: string): Finding | undefined {
     return { facts: [{ key: r.key, test: 'boolean', ...(negatedBefore(s, m.index) ? { negated: true } : {}) }], risk: false };
   }
   // Regulation applicability: "Is HIPAA applicable to the service?", "Are you in scope for PCI DSS?"
-  const applies = /\b(subject to|covered by|regulated by|governed by|fall under|falls under|in scope (for|of)|within (the )?scope of|apply to|applies to|applicable to|relevant to)\b/i;
-  const regs: Array<[RegExp, string]> = [[/\bhipaa\b/i, 'data.processes_phi'], [/\bpci(?:[- ]dss)?\b/i, 'data.processes_cardholder_data'], [/\bferpa\b/i, 'data.processes_student_records']];
+  const applies =
+    /\b(subject to|covered by|regulated by|governed by|fall under|falls under|in scope (for|of)|within (the )?scope of|apply to|applies to|applicable to|relevant to)\b/i;
+  const regs: Array<[RegExp, string]> = [
+    [/\bhipaa\b/i, 'data.processes_phi'],
+    [/\bpci(?:[- ]dss)?\b/i, 'data.processes_cardholder_data'],
+    [/\bferpa\b/i, 'data.processes_student_records'],
+  ];
   for (const [re, key] of regs) {
-    if (re.test(s) && (applies.test(s) || /\b(applicable|apply|applies)\b/i.test(s)) && !/\b(polic(y|ies)|procedures?|how|compliance program|training)\b/i.test(s)) {
+    if (
+      re.test(s) &&
+      (applies.test(s) || /\b(applicable|apply|applies)\b/i.test(s)) &&
+      !/\b(polic(y|ies)|procedures?|how|compliance program|training)\b/i.test(s)
+    ) {
       return { facts: [{ key, test: 'boolean', ...(/\b(not|never)\b/i.test(s) ? { negated: true } : {}) }], risk: false };
     }
   }
   return undefined;
 }
 
-const STORAGE_VERBS = /\b(stor(e|es|ed|ing|age)|host(s|ed|ing)?|process(es|ed|ing)?|transfer(s|red|ring)?|collect(s|ed|ing)?|resid(e|es|ing|ent|ency)|locat(e|ed|ion|ions)|kept|keep(s|ing)?|held|hold(s|ing)?|housed|back(ed)? ?up|backups?|replicat\w+|mirror\w*|sent|send(s|ing)?|mov(e|es|ed|ing)|leav(e|es|ing)|flow(s|ing)?|travel\w*|export(s|ed|ing)?|transmit\w*|maintain\w*|sav(e|es|ed|ing)|archiv\w*|data ?cent(er|re)s?|servers?|infrastructure|facilit(y|ies)|regions?|remain(s|ing)?|stay(s|ing)?|live|lives)\b/i;
-const STORAGE_EXCLUDE = /\b(polic(y|ies)|procedures?|process(es)? (for|to)|agreements?|contracts?|clauses?|sccs?|standard contractual|binding corporate|mechanisms?|safeguards?|compl(y|ies|iance|iant)|laws?|legislation|regulat\w*|how|approv\w*|prevent\w*|prohibit\w*|notif\w*|notice|choose|chosen|select\w*|options?|request\w*|ability|able to|encrypt\w*|assessments?|adequacy|guarantee\w*|commit\w*|contractual\w*|subject to|personnel|staff|employees|support (team|staff)|offices?|subsidiar\w*|access(ed|ing)? (from|by))\b/i;
-const PLACE_PREP = /\b(in|within|inside|to|into|outside( of)?|beyond|out of|from|across|on|at|via|through|throughout|leav(e|es|ing)( the)?|other than|except|besides)\s+(the\s+|a\s+|an\s+|any\s+)?(\w+\s+)?$/i;
+const STORAGE_VERBS =
+  /\b(stor(e|es|ed|ing|age)|host(s|ed|ing)?|process(es|ed|ing)?|transfer(s|red|ring)?|collect(s|ed|ing)?|resid(e|es|ing|ent|ency)|locat(e|ed|ion|ions)|kept|keep(s|ing)?|held|hold(s|ing)?|housed|back(ed)? ?up|backups?|replicat\w+|mirror\w*|sent|send(s|ing)?|mov(e|es|ed|ing)|leav(e|es|ing)|flow(s|ing)?|travel\w*|export(s|ed|ing)?|transmit\w*|maintain\w*|sav(e|es|ed|ing)|archiv\w*|data ?cent(er|re)s?|servers?|infrastructure|facilit(y|ies)|regions?|remain(s|ing)?|stay(s|ing)?|live|lives)\b/i;
+const STORAGE_EXCLUDE =
+  /\b(polic(y|ies)|procedures?|process(es)? (for|to)|agreements?|contracts?|clauses?|sccs?|standard contractual|binding corporate|mechanisms?|safeguards?|compl(y|ies|iance|iant)|laws?|legislation|regulat\w*|how|approv\w*|prevent\w*|prohibit\w*|notif\w*|notice|choose|chosen|select\w*|options?|request\w*|ability|able to|encrypt\w*|assessments?|adequacy|guarantee\w*|commit\w*|contractual\w*|subject to|personnel|staff|employees|support (team|staff)|offices?|subsidiar\w*|access(ed|ing)? (from|by))\b/i;
+const PLACE_PREP =
+  /\b(in|within|inside|to|into|outside( of)?|beyond|out of|from|across|on|at|via|through|throughout|leav(e|es|ing)( the)?|other than|except|besides)\s+(the\s+|a\s+|an\s+|any\s+)?(\w+\s+)?$/i;
 
 /** "Is data stored in China?", "Does any data leave the EEA?", "Is data hosted only in the US?" */
 function storageScope(s: string, idx: PlaceIndex): Finding | undefined {
@@ -537,8 +685,14 @@ function storageScope(s: string, idx: PlaceIndex): Finding | undefined {
   if (!STORAGE_VERBS.test(s)) return undefined;
   const risky = places.some((p) => RISKY_PLACES.has(p.name));
   // Whether staff, offices or vendors sit in a place is not where data is stored.
-  const notData = /\b(sub-?processors?|sub-?contractors?|vendors?|suppliers?|third[- ]part(y|ies)|offices?|employees|staff|personnel|teams?|support|developers?|engineers?|headquarter\w*|subsidiar\w*|affiliates?|entit(y|ies)|incorporated|registered|access(ed|ing|es)?|view(ed|ing)?|remote(ly)?)\b/i.test(s);
-  const dataNoun = /\b(data|information|records|content|files|backups?|copies|servers?|data ?cent(er|re)s?|infrastructure|host(ed|ing)|stor(e|ed|age|ing)|databases?|workloads?|regions?|environments?|replicas?|archives?)\b/i.test(s);
+  const notData =
+    /\b(sub-?processors?|sub-?contractors?|vendors?|suppliers?|third[- ]part(y|ies)|offices?|employees|staff|personnel|teams?|support|developers?|engineers?|headquarter\w*|subsidiar\w*|affiliates?|entit(y|ies)|incorporated|registered|access(ed|ing|es)?|view(ed|ing)?|remote(ly)?)\b/i.test(
+      s,
+    );
+  const dataNoun =
+    /\b(data|information|records|content|files|backups?|copies|servers?|data ?cent(er|re)s?|infrastructure|host(ed|ing)|stor(e|ed|age|ing)|databases?|workloads?|regions?|environments?|replicas?|archives?)\b/i.test(
+      s,
+    );
   if (STORAGE_EXCLUDE.test(s) || notData || !dataNoun || /^(can|could|may|might)\b/i.test(s)) {
     // "Is data accessed from China?", "Are your subprocessors in Russia?": a "yes" still admits a risk.
     const preventive = /\b(polic(y|ies)|procedures?|prevent\w*|prohibit\w*|restrict\w*|how|approv\w*|safeguards?|clauses?|agreements?|mechanisms?)\b/i.test(s);
@@ -551,7 +705,8 @@ function storageScope(s: string, idx: PlaceIndex): Finding | undefined {
     const prep = PLACE_PREP.exec(before);
     if (!prep) {
       // "US-based data centres", "Chinese region" style: a place used as an adjective.
-      if (/^[\s-]*(based|hosted|located|region|regions|data ?cent(er|re)s?|servers?|cloud|facilit(y|ies))\b/i.test(s.slice(p.end))) chosen ??= { place: p, prep: 'in' };
+      if (/^[\s-]*(based|hosted|located|region|regions|data ?cent(er|re)s?|servers?|cloud|facilit(y|ies))\b/i.test(s.slice(p.end)))
+        chosen ??= { place: p, prep: 'in' };
       continue;
     }
     const word = prep[1]!.toLowerCase();
@@ -562,8 +717,13 @@ function storageScope(s: string, idx: PlaceIndex): Finding | undefined {
   if (!chosen) return undefined;
   if (chosen.prep === 'from') return { facts: [], risk: false };
   const { place, prep } = chosen;
-  let outside = /^(outside|beyond|out of|leav|other than|except|besides)/.test(prep) || /\b(leav(e|es|ing)|exit(s|ing)?|outside|beyond|cross[- ]border|offshore|other than|except)\b/i.test(s.slice(Math.max(0, place.start - 60), place.start));
-  let all = (/\b(only|exclusively|solely|entirely|wholly|strictly|all|always|remain(s|ing)?|stay(s|ing)?|exclusive(ly)?)\b/i.test(s.slice(0, place.start)) || /^\s*(\w+\s+){0,3}(only|exclusively|solely)\b/i.test(s.slice(place.end))) && !outside;
+  let outside =
+    /^(outside|beyond|out of|leav|other than|except|besides)/.test(prep) ||
+    /\b(leav(e|es|ing)|exit(s|ing)?|outside|beyond|cross[- ]border|offshore|other than|except)\b/i.test(s.slice(Math.max(0, place.start - 60), place.start));
+  let all =
+    (/\b(only|exclusively|solely|entirely|wholly|strictly|all|always|remain(s|ing)?|stay(s|ing)?|exclusive(ly)?)\b/i.test(s.slice(0, place.start)) ||
+      /^\s*(\w+\s+){0,3}(only|exclusively|solely)\b/i.test(s.slice(place.end))) &&
+    !outside;
   if (outside && /\b(ever|any|some)\b/i.test(s)) all = false;
   // Negation: NOT(any in X) = all outside X; NOT(any outside X) = all in X; NOT(all in X) = any outside X.
   if (negatedBefore(s, place.start)) {
@@ -578,7 +738,8 @@ function storageScope(s: string, idx: PlaceIndex): Finding | undefined {
   return { facts: [need], risk };
 }
 
-const PROVIDER_PRODUCT = /^[\s-]*(kms|iam|ad\b|active directory|entra|workspace|authenticator|drive|docs|analytics|teams|office|365|defender|sentinel|guardduty|cloudtrail|s3|shield|waf|key ?vault|secrets|config|security|inspector|macie|cognito|marketplace|certificate|partner|well-architected|sso|identity|login|account|console|backup|devops|pipelines|functions|lambda|bedrock|openai|gemini|vertex|sagemaker|rekognition|sql|rds|redshift|bigquery|firebase)/i;
+const PROVIDER_PRODUCT =
+  /^[\s-]*(kms|iam|ad\b|active directory|entra|workspace|authenticator|drive|docs|analytics|teams|office|365|defender|sentinel|guardduty|cloudtrail|s3|shield|waf|key ?vault|secrets|config|security|inspector|macie|cognito|marketplace|certificate|partner|well-architected|sso|identity|login|account|console|backup|devops|pipelines|functions|lambda|bedrock|openai|gemini|vertex|sagemaker|rekognition|sql|rds|redshift|bigquery|firebase)/i;
 
 /** "Is the service hosted on AWS?" -> hosting.providers contains 'aws'. */
 function providerScope(s: string, idx: PlaceIndex): Finding | undefined {
@@ -586,7 +747,12 @@ function providerScope(s: string, idx: PlaceIndex): Finding | undefined {
   for (const p of ps) {
     if (PROVIDER_PRODUCT.test(s.slice(p.end))) continue;
     const before = s.slice(Math.max(0, p.start - 60), p.start);
-    if (!/\b(host(s|ed|ing)?|run(s|ning)?|deploy(s|ed|ment)?|built|resid(e|es)|locat(ed|ion)|operat(e|es|ed)|infrastructure|cloud|platform|iaas|paas|use[sd]?|using|leverag\w*|rel(y|ies) on|stored?|provider)\b/i.test(before)) continue;
+    if (
+      !/\b(host(s|ed|ing)?|run(s|ning)?|deploy(s|ed|ment)?|built|resid(e|es)|locat(ed|ion)|operat(e|es|ed)|infrastructure|cloud|platform|iaas|paas|use[sd]?|using|leverag\w*|rel(y|ies) on|stored?|provider)\b/i.test(
+        before,
+      )
+    )
+      continue;
     if (/\b(how|polic(y|ies)|configur\w*|harden\w*|secur(e|ed|ing)|monitor\w*)\b/i.test(s)) return { facts: [], risk: false };
     const need: FactNeed = { key: 'hosting.providers', test: 'contains', value: p.name };
     if (negatedBefore(s, p.start)) need.negated = true;
@@ -616,41 +782,82 @@ const CERTS: Array<[RegExp, string]> = [
 
 /** "Are you ISO 27001 certified?" -> compliance.certifications contains 'ISO 27001'. */
 function certificationScope(s: string): Finding | undefined {
-  if (/\b(visa|mastercard|card brands?)\b.{0,60}\b(list|registered|approved|validated)\b|\bpci(?:[- ]dss)?\b.{0,30}\b(validated|registered|listed|approved)\b.{0,20}\bservice providers?\b/i.test(s)) {
+  if (
+    /\b(visa|mastercard|card brands?)\b.{0,60}\b(list|registered|approved|validated)\b|\bpci(?:[- ]dss)?\b.{0,30}\b(validated|registered|listed|approved)\b.{0,20}\bservice providers?\b/i.test(
+      s,
+    )
+  ) {
     return { facts: [{ key: 'compliance.certifications', test: 'contains', value: 'PCI DSS' }], risk: false };
   }
-  if (!/\b(certif\w*|accredit\w*|attest\w*|reports?|audit(ed)?|authori[sz](ed|ation)|registered|achieved|hold|have|obtained|issued)\b/i.test(s)) return undefined;
-  if (/\b(plan(ning|s)? to|working (toward|towards|on)|in progress|roadmap|pursu\w*|intend\w*|when|how|scope of|cover\w*|include\w*|subservice|carve|bridge letter|share|provide|copy|recent|latest|last|expire\w*|valid until|exceptions?|qualified|findings?|vendors?|suppliers?|sub-?processors?|third[- ]part\w*|data ?cent(er|re)s?|provider|hosting|infrastructure|environments?|aws|azure|gcp|cloud|review\w*|allow\w*|available|access\w*|request)\b/i.test(s)) return undefined;
+  if (!/\b(certif\w*|accredit\w*|attest\w*|reports?|audit(ed)?|authori[sz](ed|ation)|registered|achieved|hold|have|obtained|issued)\b/i.test(s))
+    return undefined;
+  if (
+    /\b(plan(ning|s)? to|working (toward|towards|on)|in progress|roadmap|pursu\w*|intend\w*|when|how|scope of|cover\w*|include\w*|subservice|carve|bridge letter|share|provide|copy|recent|latest|last|expire\w*|valid until|exceptions?|qualified|findings?|vendors?|suppliers?|sub-?processors?|third[- ]part\w*|data ?cent(er|re)s?|provider|hosting|infrastructure|environments?|aws|azure|gcp|cloud|review\w*|allow\w*|available|access\w*|request)\b/i.test(
+      s,
+    )
+  )
+    return undefined;
   const hits = CERTS.filter(([re]) => re.test(s));
   if (hits.length !== 1) return undefined;
   // PCI DSS "compliance" is also a scope word; certified/attested wording is required.
   return { facts: [{ key: 'compliance.certifications', test: 'contains', value: hits[0]![1] }], risk: false };
 }
 
-const OFFER = /\b(solutions?|products?|offerings?|software|offer\w*|options?|optional(ly)?|available|availability|provid\w*|support\w*|deploy\w*|install\w*|versions?|editions?|deployments?|can\b|could\b|be (hosted|run|installed)|sell\w*|licen[cs]\w*|alternatives?|models?|purchas\w*|request\w*|choose|choice|permit\w*|allow\w*)\b/i;
+const OFFER =
+  /\b(solutions?|products?|offerings?|software|offer\w*|options?|optional(ly)?|available|availability|provid\w*|support\w*|deploy\w*|install\w*|versions?|editions?|deployments?|can\b|could\b|be (hosted|run|installed)|sell\w*|licen[cs]\w*|alternatives?|models?|purchas\w*|request\w*|choose|choice|permit\w*|allow\w*)\b/i;
 
 function serviceScope(s: string): Finding | undefined {
-  const onPrem = /\b(on[- ]?prem(ise|ises)?|self[- ]?host(ed|ing)?|self[- ]?managed (deployment|installation|version|option|edition)|customer[- ](hosted|managed (deployment|installation|hosting))|install(ed)? (locally|on[- ]site)|(deploy\w*|host\w*|install\w*|run\w*)( (it|the (\w+)))? (in|on|within|inside) (the )?(customer|client|institution|your own|our own|your|their own|university)('?s)? (own )?(data ?cent(er|re)s?|infrastructure|environment|servers?|premises|network|hardware|cloud (account|tenant|subscription)))\b/i;
-  if (onPrem.test(s) && OFFER.test(s) && !/\b(secur(e|ed|ing|ity)|protect\w*|patch\w*|monitor\w*|physical|polic(y|ies)|how|encrypt\w*|connect\w*|agent|integrat\w*|vpn|directory|ldap)\b/i.test(s)) {
-    return { facts: [{ key: 'services.on_premises_option', test: 'boolean', ...(/\b(not|never|no)\b/i.test(s.slice(0, onPrem.exec(s)!.index)) ? { negated: true } : {}) }], risk: false };
+  const onPrem =
+    /\b(on[- ]?prem(ise|ises)?|self[- ]?host(ed|ing)?|self[- ]?managed (deployment|installation|version|option|edition)|customer[- ](hosted|managed (deployment|installation|hosting))|install(ed)? (locally|on[- ]site)|(deploy\w*|host\w*|install\w*|run\w*)( (it|the (\w+)))? (in|on|within|inside) (the )?(customer|client|institution|your own|our own|your|their own|university)('?s)? (own )?(data ?cent(er|re)s?|infrastructure|environment|servers?|premises|network|hardware|cloud (account|tenant|subscription)))\b/i;
+  if (
+    onPrem.test(s) &&
+    OFFER.test(s) &&
+    !/\b(secur(e|ed|ing|ity)|protect\w*|patch\w*|monitor\w*|physical|polic(y|ies)|how|encrypt\w*|connect\w*|agent|integrat\w*|vpn|directory|ldap)\b/i.test(s)
+  ) {
+    return {
+      facts: [
+        { key: 'services.on_premises_option', test: 'boolean', ...(/\b(not|never|no)\b/i.test(s.slice(0, onPrem.exec(s)!.index)) ? { negated: true } : {}) },
+      ],
+      risk: false,
+    };
   }
-  if (/\b(only|exclusively|solely) (offered |available |delivered |provided |sold )?(as |via |through |in )?(a |the )?(saas|software[- ]as[- ]a[- ]service|cloud|hosted|subscription)\b|\b(saas|cloud)[- ]only\b/i.test(s)) {
+  if (
+    /\b(only|exclusively|solely) (offered |available |delivered |provided |sold )?(as |via |through |in )?(a |the )?(saas|software[- ]as[- ]a[- ]service|cloud|hosted|subscription)\b|\b(saas|cloud)[- ]only\b/i.test(
+      s,
+    )
+  ) {
     return { facts: [{ key: 'services.on_premises_option', test: 'boolean', negated: true }], risk: false };
   }
-  const single = /\b(single[- ]?tenan\w*|dedicated (instances?|environments?|tenanc(y|ies)|tenants?|deployments?|infrastructure|hosting|servers?|databases?)|isolated (instances?|environments?|tenants?)|private (instances?|cloud (deployments?|options?|instances?|hosting|editions?)))\b/i;
+  const single =
+    /\b(single[- ]?tenan\w*|dedicated (instances?|environments?|tenanc(y|ies)|tenants?|deployments?|infrastructure|hosting|servers?|databases?)|isolated (instances?|environments?|tenants?)|private (instances?|cloud (deployments?|options?|instances?|hosting|editions?)))\b/i;
   if (single.test(s) && !/\b(multi[- ]?tenan\w*|shared|how|polic(y|ies)|test(ing)?|development|staging|secur(e|ed|ing)|protect\w*)\b/i.test(s)) {
-    return { facts: [{ key: 'services.single_tenant_option', test: 'boolean', ...(negatedBefore(s, single.exec(s)!.index) ? { negated: true } : {}) }], risk: false };
+    return {
+      facts: [{ key: 'services.single_tenant_option', test: 'boolean', ...(negatedBefore(s, single.exec(s)!.index) ? { negated: true } : {}) }],
+      risk: false,
+    };
   }
   // The service offered, not what a consultant will do on site (that is the buyer's follow-up).
-  const consult = /\b(consult(ing|ancy|ative)( services?| engagements?| work)?|professional services|implementation services|advisory services|onsite services|on-site services|staff augmentation)\b/i;
-  if (consult.test(s) && /\b(provid\w*|offer\w*|perform\w*|deliver\w*|includ\w*|engag\w*|sell\w*|render\w*|supply\w*|part of|available)\b/i.test(s) && !/\b(polic(y|ies)|how|secur\w*|background|screen\w*|train\w*|consultants?|third[- ]party|sub-?contract\w*|nda|confidentiality|access|accounts?|take place|on-?site|on-?premises?|hardware|possession|network)\b/i.test(s.replace(consult, ' '))) {
-    return { facts: [{ key: 'services.offers_consulting', test: 'boolean', ...(negatedBefore(s, consult.exec(s)!.index) ? { negated: true } : {}) }], risk: false };
+  const consult =
+    /\b(consult(ing|ancy|ative)( services?| engagements?| work)?|professional services|implementation services|advisory services|onsite services|on-site services|staff augmentation)\b/i;
+  if (
+    consult.test(s) &&
+    /\b(provid\w*|offer\w*|perform\w*|deliver\w*|includ\w*|engag\w*|sell\w*|render\w*|supply\w*|part of|available)\b/i.test(s) &&
+    !/\b(polic(y|ies)|how|secur\w*|background|screen\w*|train\w*|consultants?|third[- ]party|sub-?contract\w*|nda|confidentiality|access|accounts?|take place|on-?site|on-?premises?|hardware|possession|network)\b/i.test(
+      s.replace(consult, ' '),
+    )
+  ) {
+    return {
+      facts: [{ key: 'services.offers_consulting', test: 'boolean', ...(negatedBefore(s, consult.exec(s)!.index) ? { negated: true } : {}) }],
+      risk: false,
+    };
   }
   return undefined;
 }
 
-const AI_TERMS = /\b(ai|a\.i\.|artificial intelligence|machine[- ]learning|ml|llms?|large language models?|generative (ai|models?)|gen ?ai|genai|neural (networks?|nets?)|ai[- ](powered|driven|based|enabled|features?|capabilit\w*|models?|assistants?|agents?)|chatbots?|gpt\w*|copilot|language models?|predictive models?|deep learning)\b/i;
-const CUSTOMER_DATA = /\b((our|customer|client|tenant|user|end[- ]user|institution(al)?|your customers'?|customers'?|clients'?|users'?|personal|submitted|uploaded|input|production|my|subscriber)\s*('s)?\s*(data|content|inputs?|prompts?|information|records|files|documents|conversations|usage data))\b|\bdata (we|our (users|staff|students|customers)) (submit|provide|upload|enter)\w*\b|\bour data\b/i;
+const AI_TERMS =
+  /\b(ai|a\.i\.|artificial intelligence|machine[- ]learning|ml|llms?|large language models?|generative (ai|models?)|gen ?ai|genai|neural (networks?|nets?)|ai[- ](powered|driven|based|enabled|features?|capabilit\w*|models?|assistants?|agents?)|chatbots?|gpt\w*|copilot|language models?|predictive models?|deep learning)\b/i;
+const CUSTOMER_DATA =
+  /\b((our|customer|client|tenant|user|end[- ]user|institution(al)?|your customers'?|customers'?|clients'?|users'?|personal|submitted|uploaded|input|production|my|subscriber)\s*('s)?\s*(data|content|inputs?|prompts?|information|records|files|documents|conversations|usage data))\b|\bdata (we|our (users|staff|students|customers)) (submit|provide|upload|enter)\w*\b|\bour data\b/i;
 
 /** AI use and model training on customer data. */
 function aiScope(s: string): Finding | undefined {
@@ -658,15 +865,30 @@ function aiScope(s: string): Finding | undefined {
   const model = /\b(models?|ai|a\.i\.|ml|llms?|algorithms?|machine[- ]learning|artificial intelligence|neural)\b/i;
   const trainM = train.exec(s);
   if (trainM && model.test(s) && CUSTOMER_DATA.test(s)) {
-    if (/\b(opt(ing)?[- ]?(out|in)|consent|polic(y|ies)|process(es)? (for|to)|procedures?|prevent\w*|controls?|contract\w*|how|can (we|customers|clients|users)|choose|disable|configur\w*|setting|toggle)\b/i.test(s)) return { facts: [], risk: false };
+    if (
+      /\b(opt(ing)?[- ]?(out|in)|consent|polic(y|ies)|process(es)? (for|to)|procedures?|prevent\w*|controls?|contract\w*|how|can (we|customers|clients|users)|choose|disable|configur\w*|setting|toggle)\b/i.test(
+        s,
+      )
+    )
+      return { facts: [], risk: false };
     const negated = negatedBefore(s, trainM.index) || /\b(never|not|excluded|exclude)\b.{0,40}\b(train|fine|model)/i.test(s);
     return { facts: [{ key: 'ai.trains_on_customer_data', test: 'boolean', ...(negated ? { negated: true } : {}) }], risk: !negated };
   }
   const term = AI_TERMS.exec(s);
   if (term) {
     // AI as a product feature, not as a governance topic or a tool of the security team.
-    if (/\b(polic(y|ies)|governance|framework|risk assessments?|assess\w*|review\w*|inventor\w*|oversight|ethic\w*|responsible (ai|use)|process(es)? (for|to)|procedures?|detect\w*|threat|monitor\w*|how|employees|staff|personnel|training (on|for)|bias|transparen\w*|explainab\w*|human review|regulat\w*|act\b|acceptable use|vendors?|suppliers?|sub-?processors?|internal(ly)?|developers?|engineers?|tools?|coding assistants?|workforce|opt(ing)?[- ]?(out|in)|choice|choose|consent|disabl\w*|configur\w*|tuning|validation|mechanisms?|safeguards?|defen[cs]es?|adversarial|limit\w*|mitigat\w*|plan(s|ned|ning)?|supply[- ]chain|risks?|documentation|document\w*|dlp|liabilit\w*|contractual|protect\w*|accessibility|secur\w*|prompt injection|guardrails?|hallucinat\w*|incidents?|testing|tested|audit\w*)\b/i.test(s)) return { facts: [], risk: false };
-    if (!/\b(use[sd]?|using|utili[sz]\w*|leverag\w*|incorporat\w*|includ\w*|contain\w*|employ\w*|rel(y|ies|ying) on|powered|built|embed\w*|integrat\w*|offer\w*|provid\w*|featur\w*|deploy\w*|ship\w*|have|has|make use|apply|applies|run\w*|based on|driven|enabled|call\w*|invok\w*|connect\w*|send\w*)\b/i.test(s)) return undefined;
+    if (
+      /\b(polic(y|ies)|governance|framework|risk assessments?|assess\w*|review\w*|inventor\w*|oversight|ethic\w*|responsible (ai|use)|process(es)? (for|to)|procedures?|detect\w*|threat|monitor\w*|how|employees|staff|personnel|training (on|for)|bias|transparen\w*|explainab\w*|human review|regulat\w*|act\b|acceptable use|vendors?|suppliers?|sub-?processors?|internal(ly)?|developers?|engineers?|tools?|coding assistants?|workforce|opt(ing)?[- ]?(out|in)|choice|choose|consent|disabl\w*|configur\w*|tuning|validation|mechanisms?|safeguards?|defen[cs]es?|adversarial|limit\w*|mitigat\w*|plan(s|ned|ning)?|supply[- ]chain|risks?|documentation|document\w*|dlp|liabilit\w*|contractual|protect\w*|accessibility|secur\w*|prompt injection|guardrails?|hallucinat\w*|incidents?|testing|tested|audit\w*)\b/i.test(
+        s,
+      )
+    )
+      return { facts: [], risk: false };
+    if (
+      !/\b(use[sd]?|using|utili[sz]\w*|leverag\w*|incorporat\w*|includ\w*|contain\w*|employ\w*|rel(y|ies|ying) on|powered|built|embed\w*|integrat\w*|offer\w*|provid\w*|featur\w*|deploy\w*|ship\w*|have|has|make use|apply|applies|run\w*|based on|driven|enabled|call\w*|invok\w*|connect\w*|send\w*)\b/i.test(
+        s,
+      )
+    )
+      return undefined;
     return { facts: [{ key: 'ai.product_uses_ai', test: 'boolean', ...(negatedBefore(s, term.index) ? { negated: true } : {}) }], risk: false };
   }
   return undefined;
@@ -677,12 +899,23 @@ const WORD_MONTHS: Record<string, number> = { year: 12, years: 12, yr: 12, yrs: 
 
 /** "Have you had a data breach in the last 3 years?" */
 function breachScope(s: string, full: string = s): Finding | undefined {
-  const past = /\b((have|has)\s+(you|your \w+( \w+)?|the (company|organi[sz]ation|vendor|firm|business|solution|service|product|platform)|there|it|we|any)\s+(ever\s+)?(been|had|experienced|suffered|sustained|encountered|reported|disclosed|detected|identified|notified|seen)|had (a|any)|did (you|your \w+)( ever)? (have|experience|suffer)|(was|were|been)\s+(\w+\s+)?(breached|compromised|hacked|attacked|a victim|the victim|the subject|subject|involved|affected|impacted)|(experienced|suffered|sustained|encountered)\b|(was|were) there\b|(has|have) there been\b|(any|a)\s+(\w+\s+){0,3}(breach(es)?|compromises?|incidents?|attacks?|leaks?)\b.{0,60}\b(in|during|within|over|for) (the )?(last|past|previous|prior|preceding))/i;
-  const topic = /\b(breach(es|ed)?|compromis(e|ed|es)|hack(ed)?|unauthori[sz]ed (access|disclosure|acquisition)|security incidents?|data (leaks?|loss( events?)?|exposures?)|cyber ?attacks?|ransomware|incidents?|intrusions?|attacks?)\b/i;
+  const past =
+    /\b((have|has)\s+(you|your \w+( \w+)?|the (company|organi[sz]ation|vendor|firm|business|solution|service|product|platform)|there|it|we|any)\s+(ever\s+)?(been|had|experienced|suffered|sustained|encountered|reported|disclosed|detected|identified|notified|seen)|had (a|any)|did (you|your \w+)( ever)? (have|experience|suffer)|(was|were|been)\s+(\w+\s+)?(breached|compromised|hacked|attacked|a victim|the victim|the subject|subject|involved|affected|impacted)|(experienced|suffered|sustained|encountered)\b|(was|were) there\b|(has|have) there been\b|(any|a)\s+(\w+\s+){0,3}(breach(es)?|compromises?|incidents?|attacks?|leaks?)\b.{0,60}\b(in|during|within|over|for) (the )?(last|past|previous|prior|preceding))/i;
+  const topic =
+    /\b(breach(es|ed)?|compromis(e|ed|es)|hack(ed)?|unauthori[sz]ed (access|disclosure|acquisition)|security incidents?|data (leaks?|loss( events?)?|exposures?)|cyber ?attacks?|ransomware|incidents?|intrusions?|attacks?)\b/i;
   if (!past.test(s) || !topic.test(s)) return undefined;
-  if (/\b(plan|playbook|procedures?|polic(y|ies)|insurance|how|process (for|to))\b/i.test(s) && !/\b(had|experienced|suffered|been (breached|compromised))\b/i.test(s)) return undefined;
-  const reportable = /\b(breach(es|ed)?|compromis(e|ed|es)|hack(ed)?|data (leaks?|loss|exposures?)|reportable|notifiable|unauthori[sz]ed (access|disclosure|acquisition))\b/i.test(s);
-  const negated = /\b(no|not|never|zero|free of|without)\b\s+(\w+\s+){0,4}(breach|incident|compromise|hack|leak)/i.test(s) || /\b(have|has) not\b|\bhaven'?t\b|\bhasn'?t\b/i.test(s);
+  if (
+    /\b(plan|playbook|procedures?|polic(y|ies)|insurance|how|process (for|to))\b/i.test(s) &&
+    !/\b(had|experienced|suffered|been (breached|compromised))\b/i.test(s)
+  )
+    return undefined;
+  const reportable =
+    /\b(breach(es|ed)?|compromis(e|ed|es)|hack(ed)?|data (leaks?|loss|exposures?)|reportable|notifiable|unauthori[sz]ed (access|disclosure|acquisition))\b/i.test(
+      s,
+    );
+  const negated =
+    /\b(no|not|never|zero|free of|without)\b\s+(\w+\s+){0,4}(breach|incident|compromise|hack|leak)/i.test(s) ||
+    /\b(have|has) not\b|\bhaven'?t\b|\bhasn'?t\b/i.test(s);
   const facts: FactNeed[] = [];
   const w = BREACH_WINDOW.exec(s) ?? BREACH_WINDOW.exec(full);
   if (reportable && w && !/\bever\b/i.test(full)) {
@@ -695,8 +928,10 @@ function breachScope(s: string, full: string = s): Finding | undefined {
 
 /** "Is your RTO 24 hours or less?", "RPO under one hour?", "more than 500 employees?" */
 function compareScope(s: string): Finding | undefined {
-  const rto = /\b(rto|recovery time( objective)?|time to (restore|recover)|restor(e|ed|ation of) (the )?(service|operations|systems?|availability)|recover(ed|y of)? (the )?(service|operations|systems?)|back online|fully restored)\b/i;
-  const rpo = /\b(rpo|recovery point( objective)?|data loss|(a )?point (no|not) older than|restore (data )?to a point|lose (no more than|at most|up to|less than)|(lose|lost) \w+ (of|worth of) data|worth of data)\b/i;
+  const rto =
+    /\b(rto|recovery time( objective)?|time to (restore|recover)|restor(e|ed|ation of) (the )?(service|operations|systems?|availability)|recover(ed|y of)? (the )?(service|operations|systems?)|back online|fully restored)\b/i;
+  const rpo =
+    /\b(rpo|recovery point( objective)?|data loss|(a )?point (no|not) older than|restore (data )?to a point|lose (no more than|at most|up to|less than)|(lose|lost) \w+ (of|worth of) data|worth of data)\b/i;
   if (rpo.test(s)) {
     const c = durationCompare(s, 'bcdr.rpo_minutes', 'minute', /\b(lose|loss)\b/i.test(s) ? '<=' : '=');
     if (c) return { facts: [c], risk: false };
@@ -705,12 +940,19 @@ function compareScope(s: string): Finding | undefined {
     const c = durationCompare(s, 'bcdr.rto_hours', 'hour', /\b(restor|recover|back online)/i.test(s) && !/\brto\b|recovery time/i.test(s) ? '<=' : '=');
     if (c) return { facts: [c], risk: false };
   }
-  if (/\b(notify|notif\w*|inform\w*|alert\w*|tell)\b/i.test(s) && /\b(breach\w*|incidents?|compromis\w*)\b/i.test(s) && /\b(customers?|clients?|institutions?|us|you)\b/i.test(s)) {
+  if (
+    /\b(notify|notif\w*|inform\w*|alert\w*|tell)\b/i.test(s) &&
+    /\b(breach\w*|incidents?|compromis\w*)\b/i.test(s) &&
+    /\b(customers?|clients?|institutions?|us|you)\b/i.test(s)
+  ) {
     const c = durationCompare(s, 'incidents.notification_hours', 'hour', '<=');
     if (c && c.op === '=') c.op = '<=';
     if (c) return { facts: [c], risk: false };
   }
-  if (/\b(employees|staff|people|personnel|ftes?|workforce|headcount|head count|team members)\b/i.test(s) && !/\b(security|it|access|trained|background|dedicated|privileged|admin\w*|developers?|engineers?|support|who|that)\b/i.test(s)) {
+  if (
+    /\b(employees|staff|people|personnel|ftes?|workforce|headcount|head count|team members)\b/i.test(s) &&
+    !/\b(security|it|access|trained|background|dedicated|privileged|admin\w*|developers?|engineers?|support|who|that)\b/i.test(s)
+  ) {
     const q = quantities(s).find((x) => x.op && x.number >= 2);
     if (q) return { facts: [{ key: 'company.employee_count', test: 'compare', op: q.op!, number: q.number, unit: 'people' }], risk: false };
   }
@@ -718,7 +960,17 @@ function compareScope(s: string): Finding | undefined {
     const q = quantities(s, DURATION_UNITS + '|months?|years?').find((x) => x.unit);
     if (q) {
       const u = q.unit!.toLowerCase();
-      const days = /^month/.test(u) ? q.number * 30 : /^year/.test(u) ? q.number * 365 : /^week/.test(u) ? q.number * 7 : /^(hour|hr|h$)/.test(u) ? q.number / 24 : /^min/.test(u) ? q.number / 1440 : q.number;
+      const days = /^month/.test(u)
+        ? q.number * 30
+        : /^year/.test(u)
+          ? q.number * 365
+          : /^week/.test(u)
+            ? q.number * 7
+            : /^(hour|hr|h$)/.test(u)
+              ? q.number / 24
+              : /^min/.test(u)
+                ? q.number / 1440
+                : q.number;
       return { facts: [{ key: 'data.backup_retention_days', test: 'compare', op: q.op ?? '>=', number: round(days), unit: 'days' }], risk: false };
     }
   }
@@ -731,7 +983,10 @@ function compareScope(s: string): Finding | undefined {
   }
   const freqKeys: Array<[RegExp, string]> = [
     [/\b(penetration test\w*|pen[- ]?test\w*|pentest\w*|ethical hack\w*)\b/i, 'pentest.frequency'],
-    [/\b(disaster recovery|dr|business continuity|bcp|bcdr|continuity) (plans? )?(\w+ )?(test(s|ed|ing)?|exercis\w*|drills?)\b|\btest\w* (your |the |of )?(disaster recovery|dr|business continuity|bcp|bcdr|continuity)\b/i, 'bcdr.dr_test_frequency'],
+    [
+      /\b(disaster recovery|dr|business continuity|bcp|bcdr|continuity) (plans? )?(\w+ )?(test(s|ed|ing)?|exercis\w*|drills?)\b|\btest\w* (your |the |of )?(disaster recovery|dr|business continuity|bcp|bcdr|continuity)\b/i,
+      'bcdr.dr_test_frequency',
+    ],
     [/\b(security awareness|awareness training|security training|phishing (simulations?|training|tests?))\b/i, 'people.security_training_frequency'],
   ];
   for (const [re, key] of freqKeys) {
@@ -748,71 +1003,158 @@ function compareScope(s: string): Finding | undefined {
 
 /** Other boolean profile facts a yes/no names outright. */
 function otherScope(s: string): Finding | undefined {
-  if (/\bcyber(security)?[- ]?(liability )?insurance\b|\b(insurance|insured)\b.{0,40}\bcyber\b/i.test(s) && !/\b(how much|amount|limit|coverage (of|amount|limit)|what|name|carrier|underwriter|certificate)\b/i.test(s)) {
+  if (
+    /\bcyber(security)?[- ]?(liability )?insurance\b|\b(insurance|insured)\b.{0,40}\bcyber\b/i.test(s) &&
+    !/\b(how much|amount|limit|coverage (of|amount|limit)|what|name|carrier|underwriter|certificate)\b/i.test(s)
+  ) {
     return { facts: [{ key: 'company.cyber_insurance', test: 'boolean' }], risk: false };
   }
-  if (/\b(bug bount(y|ies)|vulnerability disclosure (program|policy|process)|responsible disclosure (program|policy)|security\.txt)\b/i.test(s) && !/\b(how|describe|triage|sla|timeline)\b/i.test(s)) {
+  if (
+    /\b(bug bount(y|ies)|vulnerability disclosure (program|policy|process)|responsible disclosure (program|policy)|security\.txt)\b/i.test(s) &&
+    !/\b(how|describe|triage|sla|timeline)\b/i.test(s)
+  ) {
     return { facts: [{ key: 'pentest.vulnerability_disclosure_program', test: 'boolean' }], risk: false };
   }
-  if (/\b(choose|select|pick|specify|decide)\b.{0,60}\b(region|country|location|data residency|where (their|its|the|our|my) data)\b/i.test(s) && /\b(customers?|clients?|tenants?|we|you|users?|institutions?)\b/i.test(s) && !/\b(how|polic)/i.test(s)) {
+  if (
+    /\b(choose|select|pick|specify|decide)\b.{0,60}\b(region|country|location|data residency|where (their|its|the|our|my) data)\b/i.test(s) &&
+    /\b(customers?|clients?|tenants?|we|you|users?|institutions?)\b/i.test(s) &&
+    !/\b(how|polic)/i.test(s)
+  ) {
     return { facts: [{ key: 'data.customer_selects_region', test: 'boolean' }], risk: false };
   }
-  if (/\b(single sign[- ]on|sso|saml|oidc|openid connect)\b/i.test(s) && /\b(support\w*|offer\w*|integrat\w*|allow\w*|enable\w*|available|compatible|work with)\b/i.test(s) && /\b(product|solution|service|platform|application|app|system|software|tool|you)\b/i.test(s) && !/\b(employees|staff|internal|your (own )?(systems|workforce)|how|enforc\w*|requir\w*|mandat\w*|polic)/i.test(s)) {
+  if (
+    /\b(single sign[- ]on|sso|saml|oidc|openid connect)\b/i.test(s) &&
+    /\b(support\w*|offer\w*|integrat\w*|allow\w*|enable\w*|available|compatible|work with)\b/i.test(s) &&
+    /\b(product|solution|service|platform|application|app|system|software|tool|you)\b/i.test(s) &&
+    !/\b(employees|staff|internal|your (own )?(systems|workforce)|how|enforc\w*|requir\w*|mandat\w*|polic)/i.test(s)
+  ) {
     return { facts: [{ key: 'services.supports_sso', test: 'boolean' }], risk: false };
   }
-  if (/\b(byok|bring your own keys?|customer[- ]managed (encryption )?keys?|cmks?|customer[- ]supplied keys?|hold your own key|hyok)\b/i.test(s) && !/\b(how|rotat\w*|polic)/i.test(s)) {
+  if (
+    /\b(byok|bring your own keys?|customer[- ]managed (encryption )?keys?|cmks?|customer[- ]supplied keys?|hold your own key|hyok)\b/i.test(s) &&
+    !/\b(how|rotat\w*|polic)/i.test(s)
+  ) {
     return { facts: [{ key: 'data.customer_managed_keys', test: 'boolean' }], risk: false };
   }
-  if (/\b(background (checks?|screening|investigations?)|criminal (record|background) checks?|pre-?employment screening|(employee|staff|personnel) vetting)\b/i.test(s) && !/\b(how|every|annual\w*|periodic\w*|re-?(check|screen|run)\w*|again|frequency|contractors?|third[- ]part\w*|vendors?|sub-?processors?|depth|scope|include|credit|drug|country|countries|law|local)\b/i.test(s)) {
+  if (
+    /\b(background (checks?|screening|investigations?)|criminal (record|background) checks?|pre-?employment screening|(employee|staff|personnel) vetting)\b/i.test(
+      s,
+    ) &&
+    !/\b(how|every|annual\w*|periodic\w*|re-?(check|screen|run)\w*|again|frequency|contractors?|third[- ]part\w*|vendors?|sub-?processors?|depth|scope|include|credit|drug|country|countries|law|local)\b/i.test(
+      s,
+    )
+  ) {
     return { facts: [{ key: 'people.background_checks', test: 'boolean' }], risk: false };
   }
   return undefined;
 }
 
 /** Admissions of a bad practice: "yes" is the answer a customer does not want. */
-const PREVENTIVE = /\b(prevent\w*|prohibit\w*|forbid\w*|disallow\w*|detect\w*|scan\w*|remov\w*|eliminat\w*|avoid\w*|block\w*|ensur\w*|enforc\w*|polic(y|ies)|procedures?|process(es)?|tools?|controls?|review\w*|check(s|ed|ing)?|monitor\w*|rotat\w*|vault\w*|manag(e|ed|es|ing|ement)|track\w*|remediat\w*|fix(ed|es|ing)?|resolv\w*|correct\w*|replac\w*|upgrad\w*|retir\w*|decommission\w*|mitigat\w*|identif\w*|rather than|instead of|train\w*|plan\w*|how|approv\w*|document\w*|justif\w*|disable\w*|chang(e|ed|es|ing)|reset\w*|mask\w*|anonymi[sz]\w*|obfuscat\w*|sanitiz\w*|scrub\w*|synthetic|de-?identif\w*|requir\w*|restrict\w*|mdm|enrol\w*|secur(e|ed|ing)|encrypt(ed|s|ing)?\b(?!.*\bun)|patch\w*)\b/i;
+const PREVENTIVE =
+  /\b(prevent\w*|prohibit\w*|forbid\w*|disallow\w*|detect\w*|scan\w*|remov\w*|eliminat\w*|avoid\w*|block\w*|ensur\w*|enforc\w*|polic(y|ies)|procedures?|process(es)?|tools?|controls?|review\w*|check(s|ed|ing)?|monitor\w*|rotat\w*|vault\w*|manag(e|ed|es|ing|ement)|track\w*|remediat\w*|fix(ed|es|ing)?|resolv\w*|correct\w*|replac\w*|upgrad\w*|retir\w*|decommission\w*|mitigat\w*|identif\w*|rather than|instead of|train\w*|plan\w*|how|approv\w*|document\w*|justif\w*|disable\w*|chang(e|ed|es|ing)|reset\w*|mask\w*|anonymi[sz]\w*|obfuscat\w*|sanitiz\w*|scrub\w*|synthetic|de-?identif\w*|requir\w*|restrict\w*|mdm|enrol\w*|secur(e|ed|ing)|encrypt(ed|s|ing)?\b(?!.*\bun)|patch\w*)\b/i;
 
-interface RiskRule { re: RegExp; preventive?: RegExp; key?: string }
+interface RiskRule {
+  re: RegExp;
+  preventive?: RegExp;
+  key?: string;
+}
 const RISK_RULES: RiskRule[] = [
   // Secrets in code or in clear text.
-  { re: /\b(hard[- ]?cod\w*|embedded|plain[- ]?text|clear[- ]?text|unencrypted|reversibl\w*|in(to)? (the |your |our )?(source )?code|in(to)? (the |your |our )?(scripts?|config(uration)? files?|code )?(repositor(y|ies)|source control|git|images?|containers?|scripts?|config(uration)? files?))\b.{0,60}\b(passwords?|passphrases?|secrets?|credentials?|api keys?|keys|tokens?|private keys?)\b|\b(passwords?|passphrases?|secrets?|credentials?|api keys?|tokens?|private keys?)\b.{0,60}\b(hard[- ]?cod\w*|embedded|in plain[- ]?text|in clear[- ]?text|stored unencrypted|unencrypted|reversibl\w*|in(to)? (the |your |our )?(source )?code|in(to)? (the |your |our )?(scripts?|config(uration)? files?|code )?(repositor(y|ies)|source control|git|images?|containers?|scripts?|config(uration)? files?)|committed)\b/i },
+  {
+    re: /\b(hard[- ]?cod\w*|embedded|plain[- ]?text|clear[- ]?text|unencrypted|reversibl\w*|in(to)? (the |your |our )?(source )?code|in(to)? (the |your |our )?(scripts?|config(uration)? files?|code )?(repositor(y|ies)|source control|git|images?|containers?|scripts?|config(uration)? files?))\b.{0,60}\b(passwords?|passphrases?|secrets?|credentials?|api keys?|keys|tokens?|private keys?)\b|\b(passwords?|passphrases?|secrets?|credentials?|api keys?|tokens?|private keys?)\b.{0,60}\b(hard[- ]?cod\w*|embedded|in plain[- ]?text|in clear[- ]?text|stored unencrypted|unencrypted|reversibl\w*|in(to)? (the |your |our )?(source )?code|in(to)? (the |your |our )?(scripts?|config(uration)? files?|code )?(repositor(y|ies)|source control|git|images?|containers?|scripts?|config(uration)? files?)|committed)\b/i,
+  },
   // Shared or generic accounts.
-  { re: /\b(shared|generic|group|common|communal|team)\s+(admin\w*|administrat\w*|privileged|root|super ?user|service|system|user|login)?\s*(accounts?|logins?|credentials?|ids?|user ?ids?|usernames?|passwords?)\b|\b(share|shares|sharing)\b.{0,30}\b(passwords?|credentials?|accounts?|logins?)\b/i },
+  {
+    re: /\b(shared|generic|group|common|communal|team)\s+(admin\w*|administrat\w*|privileged|root|super ?user|service|system|user|login)?\s*(accounts?|logins?|credentials?|ids?|user ?ids?|usernames?|passwords?)\b|\b(share|shares|sharing)\b.{0,30}\b(passwords?|credentials?|accounts?|logins?)\b/i,
+  },
   // Default credentials left in place.
-  { re: /\bdefault\s+(vendor\s+|factory\s+|admin\w*\s+)?(passwords?|credentials?|accounts?|logins?|settings|configurations?)\b/i, preventive: /\b(chang(e|ed|es|ing)|replac\w*|disabl\w*|remov\w*|rotat\w*|reset\w*|prevent\w*|prohibit\w*|polic(y|ies)|procedures?|process(es)?|harden\w*|how)\b(?<!\bun\w*)/i },
+  {
+    re: /\bdefault\s+(vendor\s+|factory\s+|admin\w*\s+)?(passwords?|credentials?|accounts?|logins?|settings|configurations?)\b/i,
+    preventive:
+      /\b(chang(e|ed|es|ing)|replac\w*|disabl\w*|remov\w*|rotat\w*|reset\w*|prevent\w*|prohibit\w*|polic(y|ies)|procedures?|process(es)?|harden\w*|how)\b(?<!\bun\w*)/i,
+  },
   // Selling or advertising with customer data.
-  { re: /\b(sell|sells|sold|selling|sale of|rent(s|ed|ing)?|monetiz\w*|monetis\w*|data brokers?)\b.{0,60}\b(data|information|records|lists?)\b|\b(data|information|records)\b.{0,60}\b(sold|sell|rented|monetiz\w*|monetis\w*)\b|\b(data|information)\b.{0,80}\b(advertis\w*|marketing|ad targeting|targeted ads)\b|\b(advertis\w*|marketing)\b.{0,60}\b(customer|client|personal|user) (data|information)\b/i, key: 'data.sells_customer_data' },
+  {
+    re: /\b(sell|sells|sold|selling|sale of|rent(s|ed|ing)?|monetiz\w*|monetis\w*|data brokers?)\b.{0,60}\b(data|information|records|lists?)\b|\b(data|information|records)\b.{0,60}\b(sold|sell|rented|monetiz\w*|monetis\w*)\b|\b(data|information)\b.{0,80}\b(advertis\w*|marketing|ad targeting|targeted ads)\b|\b(advertis\w*|marketing)\b.{0,60}\b(customer|client|personal|user) (data|information)\b/i,
+    key: 'data.sells_customer_data',
+  },
   // End-of-life software.
-  { re: /\b(end[- ]of[- ]life|eol|end[- ]of[- ]support|unsupported|out[- ]of[- ]support|no longer supported|obsolete|legacy|deprecated|outdated|unpatched|out[- ]of[- ]date)\b.{0,40}\b(software|systems?|operating systems?|os|versions?|components?|libraries|dependenc\w*|platforms?|applications?|servers?|hardware|firmware|browsers?|databases?)\b|\b(software|systems?|operating systems?|components?|libraries|applications?|servers?)\b.{0,40}\b(end[- ]of[- ]life|no longer supported|out of support|unsupported|past (their|its) end)\b/i },
+  {
+    re: /\b(end[- ]of[- ]life|eol|end[- ]of[- ]support|unsupported|out[- ]of[- ]support|no longer supported|obsolete|legacy|deprecated|outdated|unpatched|out[- ]of[- ]date)\b.{0,40}\b(software|systems?|operating systems?|os|versions?|components?|libraries|dependenc\w*|platforms?|applications?|servers?|hardware|firmware|browsers?|databases?)\b|\b(software|systems?|operating systems?|components?|libraries|applications?|servers?)\b.{0,40}\b(end[- ]of[- ]life|no longer supported|out of support|unsupported|past (their|its) end)\b/i,
+  },
   // Known unfixed vulnerabilities.
-  { re: /\b(unpatched|unremediated|un-?remediated|unresolved|unfixed|outstanding|open|known|existing|current)\s+(critical\s+|high\s+|high[- ]risk\s+|high[- ]severity\s+|severe\s+|serious\s+|exploitable\s+)?(vulnerabilit\w*|cves?|security (flaws?|issues?|bugs?|weaknesses))\b|\b(critical|high[- ]severity|high[- ]risk)\s+(vulnerabilit\w*|findings?|issues?)\b.{0,40}\b(unpatched|open|outstanding|unresolved|unremediated|not (yet )?(been )?(patched|fixed|remediated|resolved))\b/i },
+  {
+    re: /\b(unpatched|unremediated|un-?remediated|unresolved|unfixed|outstanding|open|known|existing|current)\s+(critical\s+|high\s+|high[- ]risk\s+|high[- ]severity\s+|severe\s+|serious\s+|exploitable\s+)?(vulnerabilit\w*|cves?|security (flaws?|issues?|bugs?|weaknesses))\b|\b(critical|high[- ]severity|high[- ]risk)\s+(vulnerabilit\w*|findings?|issues?)\b.{0,40}\b(unpatched|open|outstanding|unresolved|unremediated|not (yet )?(been )?(patched|fixed|remediated|resolved))\b/i,
+  },
   // Production data outside production.
-  { re: /\b(production|prod|live|real|actual|customer|client|personal)\s+(customer\s+|client\s+|user\s+)?(data|information|records|databases?)\b.{0,60}\b(test\w*|development|dev|staging|non-?production|qa|lower|sandbox|demo)\s*(environments?|systems?|servers?|instances?|purposes?)?\b/i },
+  {
+    re: /\b(production|prod|live|real|actual|customer|client|personal)\s+(customer\s+|client\s+|user\s+)?(data|information|records|databases?)\b.{0,60}\b(test\w*|development|dev|staging|non-?production|qa|lower|sandbox|demo)\s*(environments?|systems?|servers?|instances?|purposes?)?\b/i,
+  },
   // Personal devices outside management.
-  { re: /\b(personal(ly)?[- ]?(owned)?|own|private|home|byod|employee[- ]owned|unmanaged)\s+(mobile\s+)?(devices?|computers?|laptops?|phones?|machines?|tablets?|pcs?)\b|\bbyod\b/i, preventive: /\b(mdm|managed|enrol\w*|polic(y|ies)|procedures?|controls?|restrict\w*|prohibit\w*|prevent\w*|forbid\w*|only if|require\w*|must|block\w*|how|approv\w*|containeri[sz]\w*|secur(e|ed|ing)|encrypt\w*)\b(?<!\bun\w*)/i },
+  {
+    re: /\b(personal(ly)?[- ]?(owned)?|own|private|home|byod|employee[- ]owned|unmanaged)\s+(mobile\s+)?(devices?|computers?|laptops?|phones?|machines?|tablets?|pcs?)\b|\bbyod\b/i,
+    preventive:
+      /\b(mdm|managed|enrol\w*|polic(y|ies)|procedures?|controls?|restrict\w*|prohibit\w*|prevent\w*|forbid\w*|only if|require\w*|must|block\w*|how|approv\w*|containeri[sz]\w*|secur(e|ed|ing)|encrypt\w*)\b(?<!\bun\w*)/i,
+  },
   // Exceptions, waivers, deviations.
-  { re: /\b(are|were|have|has|is) there\b.{0,30}\b(exceptions?|waivers?|deviations?|exemptions?)\b|\b(have|has) (any )?(exceptions?|waivers?|deviations?|exemptions?) been\b|\b(exceptions?|waivers?|deviations?|exemptions?)\s+(to|from)\b.{0,40}\b(polic\w*|standards?|controls?|requirements?|rules?)\b.{0,40}\b(granted|exist\w*|in place|in effect|currently|open|outstanding)\b/i, preventive: /\b(process(es)? (for|to)|procedures?|how|document\w*|approv\w* (process|by)|track\w*|review\w*|polic(y|ies) (for|on|governing))\b/i },
+  {
+    re: /\b(are|were|have|has|is) there\b.{0,30}\b(exceptions?|waivers?|deviations?|exemptions?)\b|\b(have|has) (any )?(exceptions?|waivers?|deviations?|exemptions?) been\b|\b(exceptions?|waivers?|deviations?|exemptions?)\s+(to|from)\b.{0,40}\b(polic\w*|standards?|controls?|requirements?|rules?)\b.{0,40}\b(granted|exist\w*|in place|in effect|currently|open|outstanding)\b/i,
+    preventive: /\b(process(es)? (for|to)|procedures?|how|document\w*|approv\w* (process|by)|track\w*|review\w*|polic(y|ies) (for|on|governing))\b/i,
+  },
   // Failed audits and open findings.
-  { re: /\b(failed|fail(ed)? to pass|did not pass|not passed)\b.{0,40}\b(audits?|assessments?|examinations?|certifications?|inspections?|reviews?|tests?)\b|\b(qualified|adverse) (opinion|report)s?\b|\bmaterial weakness\w*\b|\b(major|minor)? ?non-?conformit\w*\b|\bsignificant deficienc\w*\b|\b(open|outstanding|unresolved|unremediated|current)\s+(audit\s+|assessment\s+|regulatory\s+|pen(etration)?[- ]?test\s+)?(findings?|exceptions?|issues?|observations?|deficienc\w*|gaps?)\b|\bexceptions? (noted|reported|identified|found)\b/i, preventive: /\b(track\w*|process(es)? (for|to)|procedures?|how|remediat\w* (plan|process|within)|polic(y|ies))\b/i },
+  {
+    re: /\b(failed|fail(ed)? to pass|did not pass|not passed)\b.{0,40}\b(audits?|assessments?|examinations?|certifications?|inspections?|reviews?|tests?)\b|\b(qualified|adverse) (opinion|report)s?\b|\bmaterial weakness\w*\b|\b(major|minor)? ?non-?conformit\w*\b|\bsignificant deficienc\w*\b|\b(open|outstanding|unresolved|unremediated|current)\s+(audit\s+|assessment\s+|regulatory\s+|pen(etration)?[- ]?test\s+)?(findings?|exceptions?|issues?|observations?|deficienc\w*|gaps?)\b|\bexceptions? (noted|reported|identified|found)\b/i,
+    preventive: /\b(track\w*|process(es)? (for|to)|procedures?|how|remediat\w* (plan|process|within)|polic(y|ies))\b/i,
+  },
   // Regulatory action or litigation.
-  { re: /\b(fined|fines?|penalt\w*|sanction\w*|enforcement actions?|regulatory actions?|lawsuits?|litigation|legal actions?|class actions?|consent (decree|order)|investigated by|under investigation|subject of (an? )?(investigation|inquiry|complaint))\b/i, preventive: /\b(how|process(es)? (for|to)|procedures?|polic(y|ies)|insurance|monitor\w*)\b/i },
+  {
+    re: /\b(fined|fines?|penalt\w*|sanction\w*|enforcement actions?|regulatory actions?|lawsuits?|litigation|legal actions?|class actions?|consent (decree|order)|investigated by|under investigation|subject of (an? )?(investigation|inquiry|complaint))\b/i,
+    preventive: /\b(how|process(es)? (for|to)|procedures?|polic(y|ies)|insurance|monitor\w*)\b/i,
+  },
   // Data or access without a protection.
-  { re: /\b(without|lacking|lacks|absent|bypass\w*|circumvent\w*|disabled?)\s+(any\s+)?(encryption|mfa|multi[- ]factor|two[- ]factor|2fa|authentication|approval|authori[sz]ation|logging|review|a business need|business justification|a password|passwords|tls|vpn|background checks?|an nda|contracts?)\b|\bunencrypted\b|\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4|des)\b.{0,40}\b(in use|used|enabled|allowed|supported|permitted)\b|\b(use[sd]?|using|allow\w*|permit\w*|support\w*|enabled?)\b.{0,30}\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4)\b/i },
+  {
+    re: /\b(without|lacking|lacks|absent|bypass\w*|circumvent\w*|disabled?)\s+(any\s+)?(encryption|mfa|multi[- ]factor|two[- ]factor|2fa|authentication|approval|authori[sz]ation|logging|review|a business need|business justification|a password|passwords|tls|vpn|background checks?|an nda|contracts?)\b|\bunencrypted\b|\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4|des)\b.{0,40}\b(in use|used|enabled|allowed|supported|permitted)\b|\b(use[sd]?|using|allow\w*|permit\w*|support\w*|enabled?)\b.{0,30}\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4)\b/i,
+  },
   // Data sent abroad without naming where.
-  { re: /\b(offshore|overseas|abroad|cross[- ]border|outside (of )?(the |your |our |their |its )?(\w+('s)? )?(home |own )?(country|countries|region|jurisdictions?|state))\b/i, preventive: /\b(polic(y|ies)|procedures?|how|safeguards?|clauses?|agreements?|mechanisms?|approv\w*|prevent\w*|prohibit\w*|restrict\w*|notif\w*|assess\w*)\b/i },
+  {
+    re: /\b(offshore|overseas|abroad|cross[- ]border|outside (of )?(the |your |our |their |its )?(\w+('s)? )?(home |own )?(country|countries|region|jurisdictions?|state))\b/i,
+    preventive:
+      /\b(polic(y|ies)|procedures?|how|safeguards?|clauses?|agreements?|mechanisms?|approv\w*|prevent\w*|prohibit\w*|restrict\w*|notif\w*|assess\w*)\b/i,
+  },
   // Outages and findings that happened.
-  { re: /\b(have|has|had|were|was|did)\b.{0,40}\b(any|an|unplanned|major|significant)\s+(\w+\s+)?(outages?|downtime|service (disruptions?|interruptions?)|data loss)\b/i, preventive: /\b(how|plan|procedures?|polic(y|ies)|process(es)? (for|to))\b/i },
-  { re: /\b(were|are|have|has) there (been )?any (\w+\s+){0,2}(findings?|exceptions?|deviations?|nonconformit\w*|non-conformit\w*|observations?|deficienc\w*)\b/i, preventive: /\b(how|process(es)? (for|to)|procedures?|polic(y|ies) (for|on))\b/i },
+  {
+    re: /\b(have|has|had|were|was|did)\b.{0,40}\b(any|an|unplanned|major|significant)\s+(\w+\s+)?(outages?|downtime|service (disruptions?|interruptions?)|data loss)\b/i,
+    preventive: /\b(how|plan|procedures?|polic(y|ies)|process(es)? (for|to))\b/i,
+  },
+  {
+    re: /\b(were|are|have|has) there (been )?any (\w+\s+){0,2}(findings?|exceptions?|deviations?|nonconformit\w*|non-conformit\w*|observations?|deficienc\w*)\b/i,
+    preventive: /\b(how|process(es)? (for|to)|procedures?|polic(y|ies) (for|on))\b/i,
+  },
   // Permissive settings.
-  { re: /\b(permit\w*|allow\w*|let)\b.{0,40}\b(unapproved|unauthori[sz]ed|unlicensed|unvetted|weak|blank|empty|simple|reused?|shared)\s+(\w+\s+)?(software|applications?|apps?|passwords?|credentials?|accounts?|devices?|tools?|extensions?)\b|\b(password|credential) (re-?use|sharing)\b.{0,20}\b(allowed|permitted)\b/i, preventive: /\b(prohibit\w*|prevent\w*|block\w*|polic(y|ies)|how|only (after|if|with))\b/i },
+  {
+    re: /\b(permit\w*|allow\w*|let)\b.{0,40}\b(unapproved|unauthori[sz]ed|unlicensed|unvetted|weak|blank|empty|simple|reused?|shared)\s+(\w+\s+)?(software|applications?|apps?|passwords?|credentials?|accounts?|devices?|tools?|extensions?)\b|\b(password|credential) (re-?use|sharing)\b.{0,20}\b(allowed|permitted)\b/i,
+    preventive: /\b(prohibit\w*|prevent\w*|block\w*|polic(y|ies)|how|only (after|if|with))\b/i,
+  },
   // Secrets or card numbers written to logs.
-  { re: /\b(log|logs|logged|logging|record)\b.{0,30}\b(passwords?|credentials?|secrets?|tokens?|(full )?(credit )?card numbers?|pans?|cvvs?)\b|\b(passwords?|credentials?|secrets?|tokens?|card numbers?|pans?|cvvs?)\b.{0,40}\b(in|to|into) (the |your |application |system |server |audit )?logs?\b/i, preventive: /\b(mask\w*|redact\w*|prevent\w*|exclud\w*|scrub\w*|truncat\w*|filter\w*|never|polic(y|ies)|how|hash\w*)\b/i },
+  {
+    re: /\b(log|logs|logged|logging|record)\b.{0,30}\b(passwords?|credentials?|secrets?|tokens?|(full )?(credit )?card numbers?|pans?|cvvs?)\b|\b(passwords?|credentials?|secrets?|tokens?|card numbers?|pans?|cvvs?)\b.{0,40}\b(in|to|into) (the |your |application |system |server |audit )?logs?\b/i,
+    preventive: /\b(mask\w*|redact\w*|prevent\w*|exclud\w*|scrub\w*|truncat\w*|filter\w*|never|polic(y|ies)|how|hash\w*)\b/i,
+  },
   // Administrative rights for everyone.
-  { re: /\b(all|every|any|most)\s+(users?|developers?|employees|staff|engineers?|personnel)\b.{0,30}\b(local )?(admin\w*|root|privileged|superuser)\s*(rights?|privileges?|access)?\b|\b(admin\w*|root|privileged|superuser)\s+(rights?|privileges?|access)\b.{0,30}\b(granted|given|assigned|available)\s+to\s+(all|every|any|most)\b/i, preventive: /\b(restrict\w*|limit\w*|prevent\w*|prohibit\w*|polic(y|ies)|how|review\w*|approv\w*|only)\b/i },
+  {
+    re: /\b(all|every|any|most)\s+(users?|developers?|employees|staff|engineers?|personnel)\b.{0,30}\b(local )?(admin\w*|root|privileged|superuser)\s*(rights?|privileges?|access)?\b|\b(admin\w*|root|privileged|superuser)\s+(rights?|privileges?|access)\b.{0,30}\b(granted|given|assigned|available)\s+to\s+(all|every|any|most)\b/i,
+    preventive: /\b(restrict\w*|limit\w*|prevent\w*|prohibit\w*|polic(y|ies)|how|review\w*|approv\w*|only)\b/i,
+  },
   // Missing patches.
-  { re: /\b(missing|lacking|without|behind on)\s+(critical\s+|security\s+|high\s+|important\s+)*(patches|updates|fixes)\b/i, preventive: /\b(how|process(es)? (for|to)|procedures?|polic(y|ies)|track\w*|identif\w*|detect\w*|scan\w*)\b/i },
+  {
+    re: /\b(missing|lacking|without|behind on)\s+(critical\s+|security\s+|high\s+|important\s+)*(patches|updates|fixes)\b/i,
+    preventive: /\b(how|process(es)? (for|to)|procedures?|polic(y|ies)|track\w*|identif\w*|detect\w*|scan\w*)\b/i,
+  },
   // Violations and secondary use that happened or will happen.
-  { re: /\b(had|been|were there|have there been|any)\b.{0,40}\bviolations?\b|\bviolated\b/i, preventive: /\b(how|process(es)? (for|to)|procedures?|report\w* (process|mechanism))\b/i },
+  {
+    re: /\b(had|been|were there|have there been|any)\b.{0,40}\bviolations?\b|\bviolated\b/i,
+    preventive: /\b(how|process(es)? (for|to)|procedures?|report\w* (process|mechanism))\b/i,
+  },
   { re: /\b(used|disclosed|re-?disclosed|shared|processed)\b.{0,40}\bfor any (other )?purposes? other than\b/i },
   // Single points of failure, unsupported wording: "any single point of failure".
   { re: /\bsingle points? of failure\b/i },
@@ -833,7 +1175,8 @@ function riskOf(s: string): Finding | undefined {
     const negated = negatedBefore(s, m.index) && !/^\s*without\b/i.test(m[0]);
     const facts: FactNeed[] = [];
     if (r.key) {
-      if (/\b(advertis\w*|marketing|ad targeting|targeted ads)\b/i.test(m[0]) && !/\b(sell|sold|sale|rent|monetiz|monetis|broker)/i.test(m[0])) facts.push({ key: 'data.shares_with_third_parties_for_marketing', test: 'boolean', ...(negated ? { negated: true } : {}) });
+      if (/\b(advertis\w*|marketing|ad targeting|targeted ads)\b/i.test(m[0]) && !/\b(sell|sold|sale|rent|monetiz|monetis|broker)/i.test(m[0]))
+        facts.push({ key: 'data.shares_with_third_parties_for_marketing', test: 'boolean', ...(negated ? { negated: true } : {}) });
       else facts.push({ key: r.key, test: 'boolean', ...(negated ? { negated: true } : {}) });
     }
     return { facts, risk: !negated };
@@ -844,42 +1187,152 @@ function riskOf(s: string): Finding | undefined {
 // ---------------------------------------------------------------------------------------------
 // Fact questions (not yes/no)
 
-interface FactRule { re: RegExp; key?: string; shape: AnswerShape; exclude?: RegExp }
+interface FactRule {
+  re: RegExp;
+  key?: string;
+  shape: AnswerShape;
+  exclude?: RegExp;
+}
 const FACT_RULES: FactRule[] = [
   { re: /\b(rto|recovery time objectives?|recovery time)\b/i, key: 'bcdr.rto_hours', shape: 'duration' },
   { re: /\b(rpo|recovery point objectives?|recovery point)\b/i, key: 'bcdr.rpo_minutes', shape: 'duration' },
-  { re: /\b(how (often|frequently|regularly)|frequency|cadence|interval|how many times)\b.{0,80}\b(penetration|pen[- ]?test\w*|pentest\w*|ethical hack\w*)|\b(penetration test\w*|pen[- ]?test\w*|pentest\w*)\b.{0,40}\b(frequency|cadence|interval|how often|schedule)\b/i, key: 'pentest.frequency', shape: 'frequency' },
-  { re: /\b(when|date|what date|month and year)\b.{0,60}\b(last|most recent|latest|previous)\b.{0,30}\b(penetration|pen[- ]?test\w*|pentest\w*)|\b(last|most recent|latest)\s+(external\s+|third[- ]party\s+)?(penetration|pen[- ]?test\w*|pentest\w*)\b.{0,30}\b(date|when|performed|conducted|completed)\b/i, key: 'pentest.last_date', shape: 'date' },
-  { re: /\b(how (often|frequently|regularly)|frequency|cadence)\b.{0,80}\b(disaster recovery|dr|business continuity|bcp|bcdr|continuity)\b.{0,40}\b(test\w*|exercis\w*|drill\w*)|\b(disaster recovery|dr|business continuity|bcp)\s+(plans?\s+)?(test\w*|exercis\w*)\b.{0,30}\b(frequency|cadence|how often)\b/i, key: 'bcdr.dr_test_frequency', shape: 'frequency' },
-  { re: /\b(how (often|frequently|regularly)|frequency|cadence)\b.{0,80}\b(security awareness|awareness training|security training|phishing (simulations?|training|tests?))\b/i, key: 'people.security_training_frequency', shape: 'frequency' },
-  { re: /\b(how (soon|quickly|fast|long|many hours)|within how many|time ?frame|timeline|how much time|deadline|notification (time|period|window))\b.{0,80}\b(notif\w*|inform\w*|alert\w*|tell)\b|\b(notif\w*|inform\w*)\b.{0,80}\b(how (soon|quickly|fast)|time ?frame|timeline|within how many)\b/i, key: 'incidents.notification_hours', shape: 'duration' },
-  { re: /\b(how long|retention (period|time)|retained for how long|kept for how long|how many days)\b.{0,60}\bbackups?\b|\bbackups?\b.{0,40}\b(retention (period|time)|kept for|retained for|how long)\b/i, key: 'data.backup_retention_days', shape: 'duration' },
-  { re: /\b(how long|retention period|how many days|when)\b.{0,80}\b(data|information|records)\b.{0,60}\b(deleted|destroyed|purged|removed|retained|kept)\b.{0,40}\b(after|following|upon|once)\b.{0,30}\b(termination|contract|cancellation|offboarding|end)/i, key: 'data.retention_days', shape: 'duration' },
+  {
+    re: /\b(how (often|frequently|regularly)|frequency|cadence|interval|how many times)\b.{0,80}\b(penetration|pen[- ]?test\w*|pentest\w*|ethical hack\w*)|\b(penetration test\w*|pen[- ]?test\w*|pentest\w*)\b.{0,40}\b(frequency|cadence|interval|how often|schedule)\b/i,
+    key: 'pentest.frequency',
+    shape: 'frequency',
+  },
+  {
+    re: /\b(when|date|what date|month and year)\b.{0,60}\b(last|most recent|latest|previous)\b.{0,30}\b(penetration|pen[- ]?test\w*|pentest\w*)|\b(last|most recent|latest)\s+(external\s+|third[- ]party\s+)?(penetration|pen[- ]?test\w*|pentest\w*)\b.{0,30}\b(date|when|performed|conducted|completed)\b/i,
+    key: 'pentest.last_date',
+    shape: 'date',
+  },
+  {
+    re: /\b(how (often|frequently|regularly)|frequency|cadence)\b.{0,80}\b(disaster recovery|dr|business continuity|bcp|bcdr|continuity)\b.{0,40}\b(test\w*|exercis\w*|drill\w*)|\b(disaster recovery|dr|business continuity|bcp)\s+(plans?\s+)?(test\w*|exercis\w*)\b.{0,30}\b(frequency|cadence|how often)\b/i,
+    key: 'bcdr.dr_test_frequency',
+    shape: 'frequency',
+  },
+  {
+    re: /\b(how (often|frequently|regularly)|frequency|cadence)\b.{0,80}\b(security awareness|awareness training|security training|phishing (simulations?|training|tests?))\b/i,
+    key: 'people.security_training_frequency',
+    shape: 'frequency',
+  },
+  {
+    re: /\b(how (soon|quickly|fast|long|many hours)|within how many|time ?frame|timeline|how much time|deadline|notification (time|period|window))\b.{0,80}\b(notif\w*|inform\w*|alert\w*|tell)\b|\b(notif\w*|inform\w*)\b.{0,80}\b(how (soon|quickly|fast)|time ?frame|timeline|within how many)\b/i,
+    key: 'incidents.notification_hours',
+    shape: 'duration',
+  },
+  {
+    re: /\b(how long|retention (period|time)|retained for how long|kept for how long|how many days)\b.{0,60}\bbackups?\b|\bbackups?\b.{0,40}\b(retention (period|time)|kept for|retained for|how long)\b/i,
+    key: 'data.backup_retention_days',
+    shape: 'duration',
+  },
+  {
+    re: /\b(how long|retention period|how many days|when)\b.{0,80}\b(data|information|records)\b.{0,60}\b(deleted|destroyed|purged|removed|retained|kept)\b.{0,40}\b(after|following|upon|once)\b.{0,30}\b(termination|contract|cancellation|offboarding|end)/i,
+    key: 'data.retention_days',
+    shape: 'duration',
+  },
   { re: /\b(minimum|lowest|which|what)\s+(version of\s+)?(tls|ssl)\b|\btls version\b/i, key: 'data.min_tls_version', shape: 'text' },
-  { re: /\b(uptime|availability)\s+(sla|guarantee|commitment|target|percentage|level)\b|\bservice level (agreement )?(for|on) (uptime|availability)\b|\bwhat is (your|the) (sla|uptime|guaranteed availability)\b/i, key: 'services.uptime_sla_percent', shape: 'number' },
-  { re: /\b(support hours|hours of support|support (availability|coverage|window)|when (is|are) (customer )?support\b)/i, key: 'services.support_hours', shape: 'text' },
+  {
+    re: /\b(uptime|availability)\s+(sla|guarantee|commitment|target|percentage|level)\b|\bservice level (agreement )?(for|on) (uptime|availability)\b|\bwhat is (your|the) (sla|uptime|guaranteed availability)\b/i,
+    key: 'services.uptime_sla_percent',
+    shape: 'number',
+  },
+  {
+    re: /\b(support hours|hours of support|support (availability|coverage|window)|when (is|are) (customer )?support\b)/i,
+    key: 'services.support_hours',
+    shape: 'text',
+  },
   { re: /\b(dpo|data protection officer|privacy officer|privacy (contact|lead))\b/i, key: 'company.dpo_email', shape: 'email' },
-  { re: /\b(who is|name of|name and title of|identify|name)\s+(your|the)?\s*(ciso|chief information security officer|chief security officer|cso|security officer|head of (information )?security|security lead|person responsible for (information )?security)\b|\bwho is (responsible|accountable) for (information |cyber ?)?security\b|\b(ciso|chief information security officer|security officer)('s)? name\b/i, key: 'company.security_officer', shape: 'name' },
-  { re: /\b(privacy (policy|notice|statement))\b.{0,40}\b(url|link|web ?(page|site|address)|located|found|published|available)\b|\bwhere (is|can)\b.{0,30}\bprivacy (policy|notice)\b/i, key: 'company.privacy_policy_url', shape: 'url' },
-  { re: /\b(security|incident|vulnerabilit\w*|abuse|psirt|soc|ciso)\b.{0,40}\b(e-?mail|mailbox|contact|point of contact|address)\b|\b(e-?mail|contact)\b.{0,40}\b(for|regarding|about)\b.{0,20}\b(security|incidents?|vulnerabilit\w*)\b|\b(e-?mails?|e-?mail addresses|contacts?|contacted)\b.{0,80}\b(security (issues?|incidents?|concerns?|matters?|questions?|problems?)|vulnerabilit\w*)\b|\b(report|disclose)\b.{0,30}\bvulnerabilit\w*\b.{0,40}\b(how|where|to whom|which address|contact)\b|\b(how|where)\b.{0,40}\b(report|disclose)\b.{0,30}\b(vulnerabilit\w*|security (issues?|concerns?|problems?))\b/i, key: 'company.security_contact_email', shape: 'email', exclude: /\b(ip address|mac address)\b/i },
+  {
+    re: /\b(who is|name of|name and title of|identify|name)\s+(your|the)?\s*(ciso|chief information security officer|chief security officer|cso|security officer|head of (information )?security|security lead|person responsible for (information )?security)\b|\bwho is (responsible|accountable) for (information |cyber ?)?security\b|\b(ciso|chief information security officer|security officer)('s)? name\b/i,
+    key: 'company.security_officer',
+    shape: 'name',
+  },
+  {
+    re: /\b(privacy (policy|notice|statement))\b.{0,40}\b(url|link|web ?(page|site|address)|located|found|published|available)\b|\bwhere (is|can)\b.{0,30}\bprivacy (policy|notice)\b/i,
+    key: 'company.privacy_policy_url',
+    shape: 'url',
+  },
+  {
+    re: /\b(security|incident|vulnerabilit\w*|abuse|psirt|soc|ciso)\b.{0,40}\b(e-?mail|mailbox|contact|point of contact|address)\b|\b(e-?mail|contact)\b.{0,40}\b(for|regarding|about)\b.{0,20}\b(security|incidents?|vulnerabilit\w*)\b|\b(e-?mails?|e-?mail addresses|contacts?|contacted)\b.{0,80}\b(security (issues?|incidents?|concerns?|matters?|questions?|problems?)|vulnerabilit\w*)\b|\b(report|disclose)\b.{0,30}\bvulnerabilit\w*\b.{0,40}\b(how|where|to whom|which address|contact)\b|\b(how|where)\b.{0,40}\b(report|disclose)\b.{0,30}\b(vulnerabilit\w*|security (issues?|concerns?|problems?))\b/i,
+    key: 'company.security_contact_email',
+    shape: 'email',
+    exclude: /\b(ip address|mac address)\b/i,
+  },
   { re: /\b(e-?mail( address)?|mailbox)\b/i, shape: 'email' },
   { re: /\b(phone|telephone|mobile|cell)( number)?\b|\bfax\b/i, shape: 'phone' },
-  { re: /\b(legal|registered|official|company|corporate|organi[sz]ation('?s)?|business|vendor|supplier|provider|entity|firm|institution)('?s)?\s+(legal\s+|trading\s+|registered\s+)?name\b|\bname of (your|the) (company|organi[sz]ation|business|vendor|supplier|legal entity|entity|firm|provider|contracting (entity|party))\b|\bwho is the (vendor|supplier|provider)\b|\b(legal entity|contracting (entity|party))\b(?!.*\b(address|country|number)\b)/i, key: 'company.legal_name', shape: 'name', exclude: /\b(product|solution|application|service|software|tool|platform|contact|person|representative|signatory|sub-?processor|parent)\s+name\b|\bname of (the|your) (product|solution|application|service|software|tool|platform|contact|person)\b/i },
+  {
+    re: /\b(legal|registered|official|company|corporate|organi[sz]ation('?s)?|business|vendor|supplier|provider|entity|firm|institution)('?s)?\s+(legal\s+|trading\s+|registered\s+)?name\b|\bname of (your|the) (company|organi[sz]ation|business|vendor|supplier|legal entity|entity|firm|provider|contracting (entity|party))\b|\bwho is the (vendor|supplier|provider)\b|\b(legal entity|contracting (entity|party))\b(?!.*\b(address|country|number)\b)/i,
+    key: 'company.legal_name',
+    shape: 'name',
+    exclude:
+      /\b(product|solution|application|service|software|tool|platform|contact|person|representative|signatory|sub-?processor|parent)\s+name\b|\bname of (the|your) (product|solution|application|service|software|tool|platform|contact|person)\b/i,
+  },
   { re: /\b(registration|registry|incorporation|company|companies house)\s+(number|no\.?|#|id)\b/i, key: 'company.registration_number', shape: 'text' },
-  { re: /\b(year (founded|established|of (incorporation|establishment|founding))|when was (your|the) (company|organi[sz]ation|business|firm|vendor) (founded|established|incorporated|started|formed)|how (long|many years) (has|have) (your|the) (company|organi[sz]ation|business|firm) been (in business|operating|around)|how long have you been in business|years in (business|operation)|(founding|incorporation) (date|year))\b/i, key: 'company.founded_year', shape: 'number' },
-  { re: /\b(headquarter\w*|head office|main office|principal (place of business|office)|registered (office|address)|company address|business address|corporate address|mailing address|street address|physical address|postal address|office address)\b|\bwhere (is|are) (your|the) (company|organi[sz]ation|business|firm|vendor|head office|offices?)\s+(located|based|headquartered|registered)\b|\bwhere are you (located|based|headquartered|registered)\b|^address\b/i, key: 'company.headquarters', shape: 'address', exclude: /\b(ip|mac|e-?mail|web) address\b/i },
-  { re: /\b(website|web site|homepage|home page|company url|corporate url|web address|url of (your|the) (company|website|organi[sz]ation|home ?page))\b/i, key: 'company.website', shape: 'url' },
+  {
+    re: /\b(year (founded|established|of (incorporation|establishment|founding))|when was (your|the) (company|organi[sz]ation|business|firm|vendor) (founded|established|incorporated|started|formed)|how (long|many years) (has|have) (your|the) (company|organi[sz]ation|business|firm) been (in business|operating|around)|how long have you been in business|years in (business|operation)|(founding|incorporation) (date|year))\b/i,
+    key: 'company.founded_year',
+    shape: 'number',
+  },
+  {
+    re: /\b(headquarter\w*|head office|main office|principal (place of business|office)|registered (office|address)|company address|business address|corporate address|mailing address|street address|physical address|postal address|office address)\b|\bwhere (is|are) (your|the) (company|organi[sz]ation|business|firm|vendor|head office|offices?)\s+(located|based|headquartered|registered)\b|\bwhere are you (located|based|headquartered|registered)\b|^address\b/i,
+    key: 'company.headquarters',
+    shape: 'address',
+    exclude: /\b(ip|mac|e-?mail|web) address\b/i,
+  },
+  {
+    re: /\b(website|web site|homepage|home page|company url|corporate url|web address|url of (your|the) (company|website|organi[sz]ation|home ?page))\b/i,
+    key: 'company.website',
+    shape: 'url',
+  },
   { re: /\b(url|web ?link|link|web ?page)\b/i, shape: 'url' },
-  { re: /\b(how many|number of|total|count of|size of (your|the))\s+(full[- ]time\s+|permanent\s+)?(employees|staff|people|personnel|workers|ftes?|workforce|headcount)\b|\b(headcount|head count|employee count|company size|workforce size|organi[sz]ation size|size of (your|the) (company|organi[sz]ation|workforce))\b/i, key: 'company.employee_count', shape: 'number', exclude: /\b(security|it|access|trained|background|dedicated|privileged|admin\w*|devoted|assigned|responsible|developers?|engineers?|support|on[- ]call|contractors?|sub-?contractors?|with access|have access|can access|work(ing)? on|spend\w*|testing|this kind|part of their)\b/i },
-  { re: /\b(which|what|list|name|identify|who (is|are))\b.{0,40}\b(cloud|hosting|iaas|paas|infrastructure|data ?cent(er|re)|colocation|colo)\s+(service\s+)?(providers?|vendors?|platforms?|services?|compan(y|ies)|partners?)\b|\bwho (hosts|provides hosting for|provides the infrastructure)\b|\b(cloud|hosting|iaas|infrastructure)\s+(service\s+)?(providers?|vendors?)\b|\bhosted (by|with|on) (which|what|whom)\b|^(hosting|hosting (provider|platform|environment|model|type|arrangement)|cloud provider|deployment model)s?\s*[?:.]?$/i, key: 'hosting.providers', shape: 'list' },
-  { re: /\bwhere (is|are) (the |your )?(solution|service|application|platform|product|system|software|saas|environment)s? hosted\b/i, key: 'hosting.providers', shape: 'list' },
-  { re: /\b(which|what)\s+(cloud\s+|hosting\s+|aws\s+|azure\s+|gcp\s+)?(regions?|availability zones?|data ?cent(er|re)s?( locations?)?|locations)\b|\bin which regions?\b|\bhosting (locations?|regions?)\b|\bdata ?cent(er|re)s?\s+(are\s+)?(located|locations?)\b|\bwhere (is|are) (your|the) data ?cent(er|re)s?\b|\b(location|locations) of (your|the) data ?cent(er|re)s?\b/i, key: 'hosting.regions', shape: 'list' },
-  { re: /\b(which|what)\s+(countries|country|jurisdictions?|geographic\w*\s+(locations?|regions?)|locations?)\b|\bin which (countr(y|ies)|jurisdictions?|locations?)\b|\bwhere (is|are|will|would|do|does)\b.{0,60}\b(data|information|records|backups?|files|content)\b.{0,30}\b(stor\w*|host\w*|process\w*|locat\w*|kept|held|resid\w*|back(ed)? up|live)\b|\bwhere\b.{0,20}\b(stor\w*|host\w*|keep|hold|process)\b.{0,30}\b(data|information|records|backups?)\b|\bdata (locations?|residency|storage locations?|sovereignty)\b|\b(countr(y|ies)|locations?) (of|where|in which) (the )?(data|storage)\b|\bstorage (locations?|countr(y|ies))\b|\b(stored|hosted|kept|held|located)\s+where\b/i, key: 'data.storage_countries', shape: 'list', exclude: /\b(compl(y|ies|iant|iance)|laws?|regulat\w*|offices?|employees|staff|personnel)\b/i },
-  { re: /\b(which|what|list|name|identify)\b.{0,40}\b(certifications?|attestations?|audit reports?|compliance (certifications?|reports?|frameworks?|standards?)|accreditations?)\b|\b(certifications?|attestations?|accreditations?)\s+(do you|does your|held|you hold|currently|obtained|achieved)\b/i, key: 'compliance.certifications', shape: 'list' },
-  { re: /\b(sub-?processors?|sub-?contractors?|fourth[- ]part(y|ies)|third[- ]party (service )?providers?)\b/i, shape: 'list', exclude: /\b(how|describe|explain|process|assess\w*|review\w*|monitor\w*|manag\w*|due diligence|contract\w*)\b/i },
+  {
+    re: /\b(how many|number of|total|count of|size of (your|the))\s+(full[- ]time\s+|permanent\s+)?(employees|staff|people|personnel|workers|ftes?|workforce|headcount)\b|\b(headcount|head count|employee count|company size|workforce size|organi[sz]ation size|size of (your|the) (company|organi[sz]ation|workforce))\b/i,
+    key: 'company.employee_count',
+    shape: 'number',
+    exclude:
+      /\b(security|it|access|trained|background|dedicated|privileged|admin\w*|devoted|assigned|responsible|developers?|engineers?|support|on[- ]call|contractors?|sub-?contractors?|with access|have access|can access|work(ing)? on|spend\w*|testing|this kind|part of their)\b/i,
+  },
+  {
+    re: /\b(which|what|list|name|identify|who (is|are))\b.{0,40}\b(cloud|hosting|iaas|paas|infrastructure|data ?cent(er|re)|colocation|colo)\s+(service\s+)?(providers?|vendors?|platforms?|services?|compan(y|ies)|partners?)\b|\bwho (hosts|provides hosting for|provides the infrastructure)\b|\b(cloud|hosting|iaas|infrastructure)\s+(service\s+)?(providers?|vendors?)\b|\bhosted (by|with|on) (which|what|whom)\b|^(hosting|hosting (provider|platform|environment|model|type|arrangement)|cloud provider|deployment model)s?\s*[?:.]?$/i,
+    key: 'hosting.providers',
+    shape: 'list',
+  },
+  {
+    re: /\bwhere (is|are) (the |your )?(solution|service|application|platform|product|system|software|saas|environment)s? hosted\b/i,
+    key: 'hosting.providers',
+    shape: 'list',
+  },
+  {
+    re: /\b(which|what)\s+(cloud\s+|hosting\s+|aws\s+|azure\s+|gcp\s+)?(regions?|availability zones?|data ?cent(er|re)s?( locations?)?|locations)\b|\bin which regions?\b|\bhosting (locations?|regions?)\b|\bdata ?cent(er|re)s?\s+(are\s+)?(located|locations?)\b|\bwhere (is|are) (your|the) data ?cent(er|re)s?\b|\b(location|locations) of (your|the) data ?cent(er|re)s?\b/i,
+    key: 'hosting.regions',
+    shape: 'list',
+  },
+  {
+    re: /\b(which|what)\s+(countries|country|jurisdictions?|geographic\w*\s+(locations?|regions?)|locations?)\b|\bin which (countr(y|ies)|jurisdictions?|locations?)\b|\bwhere (is|are|will|would|do|does)\b.{0,60}\b(data|information|records|backups?|files|content)\b.{0,30}\b(stor\w*|host\w*|process\w*|locat\w*|kept|held|resid\w*|back(ed)? up|live)\b|\bwhere\b.{0,20}\b(stor\w*|host\w*|keep|hold|process)\b.{0,30}\b(data|information|records|backups?)\b|\bdata (locations?|residency|storage locations?|sovereignty)\b|\b(countr(y|ies)|locations?) (of|where|in which) (the )?(data|storage)\b|\bstorage (locations?|countr(y|ies))\b|\b(stored|hosted|kept|held|located)\s+where\b/i,
+    key: 'data.storage_countries',
+    shape: 'list',
+    exclude: /\b(compl(y|ies|iant|iance)|laws?|regulat\w*|offices?|employees|staff|personnel)\b/i,
+  },
+  {
+    re: /\b(which|what|list|name|identify)\b.{0,40}\b(certifications?|attestations?|audit reports?|compliance (certifications?|reports?|frameworks?|standards?)|accreditations?)\b|\b(certifications?|attestations?|accreditations?)\s+(do you|does your|held|you hold|currently|obtained|achieved)\b/i,
+    key: 'compliance.certifications',
+    shape: 'list',
+  },
+  {
+    re: /\b(sub-?processors?|sub-?contractors?|fourth[- ]part(y|ies)|third[- ]party (service )?providers?)\b/i,
+    shape: 'list',
+    exclude: /\b(how|describe|explain|process|assess\w*|review\w*|monitor\w*|manag\w*|due diligence|contract\w*)\b/i,
+  },
   { re: /\b(how many|number of|count of|total number)\b/i, shape: 'number' },
-  { re: /\b(date|when was|when were|when did|as of what date|effective date|expir(y|ation) date|valid until|what year|which year|month and year)\b/i, shape: 'date' },
-  { re: /\b(product|solution|application|service|software|tool|platform)\s+(name|version)\b|\bname of (the|your) (product|solution|application|service|software|tool|platform)\b|^name\s*[?:.]?$|\b(contact|person|representative|respondent|signatory)('?s)?\s+(name|title)\b|\b(your|the respondent'?s?) (name|job title|title|role)\b|\b(name|title|role|position) of (the )?(person|individual|respondent|contact|representative|signatory)\b|^(respondent|contact|signatory)('?s)? (name|title)\b/i, shape: 'name' },
+  {
+    re: /\b(date|when was|when were|when did|as of what date|effective date|expir(y|ation) date|valid until|what year|which year|month and year)\b/i,
+    shape: 'date',
+  },
+  {
+    re: /\b(product|solution|application|service|software|tool|platform)\s+(name|version)\b|\bname of (the|your) (product|solution|application|service|software|tool|platform)\b|^name\s*[?:.]?$|\b(contact|person|representative|respondent|signatory)('?s)?\s+(name|title)\b|\b(your|the respondent'?s?) (name|job title|title|role)\b|\b(name|title|role|position) of (the )?(person|individual|respondent|contact|representative|signatory)\b|^(respondent|contact|signatory)('?s)? (name|title)\b/i,
+    shape: 'name',
+  },
 ];
 
 /** Open-ended questions whose answers are measurements, not profile facts: free text with a shape. */
@@ -889,11 +1342,20 @@ const OPEN_SHAPES: Array<[RegExp, AnswerShape]> = [
   [/^(list|enumerate)\b|\b(which|what) (tools?|vendors?|products?|standards?|frameworks?|algorithms?|protocols?|languages?|technologies|services)\b/i, 'list'],
 ];
 
-interface FactFinding { facts: FactNeed[]; shape: AnswerShape; fact: boolean }
+interface FactFinding {
+  facts: FactNeed[];
+  shape: AnswerShape;
+  fact: boolean;
+}
 
 function factQuestion(t: string): FactFinding | undefined {
   // "How do you decide which countries ..." asks for a process, not the list.
-  if (/^(how (do|does|did|is|are|will|would|should)|describe|explain|outline|detail|summari[sz]e|elaborate)\b|^what (is|are) (your|the) (approach|process|strategy|procedure|methodology|polic(y|ies)|plan|practice)/i.test(stripLead(t))) return undefined;
+  if (
+    /^(how (do|does|did|is|are|will|would|should)|describe|explain|outline|detail|summari[sz]e|elaborate)\b|^what (is|are) (your|the) (approach|process|strategy|procedure|methodology|polic(y|ies)|plan|practice)/i.test(
+      stripLead(t),
+    )
+  )
+    return undefined;
   const facts: FactNeed[] = [];
   let shape: AnswerShape | undefined;
   // "Provide ... (link or attached)" asks for a document, not a value in the cell.
@@ -916,7 +1378,8 @@ function factQuestion(t: string): FactFinding | undefined {
 // ---------------------------------------------------------------------------------------------
 // Customer side
 
-const CUSTOMER = '(customers?|clients?|tenants?|subscribers?|licensees?|institutions?|user organi[sz]ations?|end[- ]users?|the buyer|purchasers?|you as (the )?customer)';
+const CUSTOMER =
+  '(customers?|clients?|tenants?|subscribers?|licensees?|institutions?|user organi[sz]ations?|end[- ]users?|the buyer|purchasers?|you as (the )?customer)';
 const CUSTOMER_SIDE = new RegExp(
   `\\b${CUSTOMER}('s|s')?\\s+(must|need to|needs to|should|is required to|are required to|has to|have to|responsib\\w*|obligations?|duties|configur\\w*|tasks|actions|role)\\b|\\bresponsib\\w* of (the )?${CUSTOMER}\\b|\\b(is|are) (the |our |a )?${CUSTOMER} (required|expected|obliged|obligated|responsible|accountable)\\b|\\b(should|must|shall|would|will|do|does) (the |our |a )?${CUSTOMER} (need to |have to )?(do|configure|set( up)?|enable|manage|provide|implement|ensure|handle|turn on|perform|maintain|review|supply)\\b|\\b(is|are) (the )?${CUSTOMER} responsible\\b|\\bwhat (do|does|must|should|would|will) (the |our |a )?${CUSTOMER}\\b.{0,40}\\b(do|configure|set up|enable|manage|provide|implement|ensure|handle)\\b|\\b(customer|client|tenant|institution) or (the )?(vendor|provider|supplier|service provider)\\b|\\b(vendor|provider|supplier) or (the )?(customer|client|tenant|institution)\\b|\\bresponsibilit\\w* (remain|lie|lies|rest|rests|fall|falls|sit|sits) with (the )?${CUSTOMER}|\\bcomplementary (user entity|customer) controls?\\b|\\bcuecs?\\b|\\b(customer|client|tenant)[- ](side|managed|configurable|controlled) (controls?|settings?|configuration|responsibilit\\w*)\\b`,
   'i',
@@ -934,7 +1397,9 @@ export function understand(q: QuestionText, options: UnderstandOptions = {}): Un
   const stripped = stripLead(text);
   const parts = splitParts(text);
   // The shared responsibility model is the customer's side unless the question asks for our policy on it.
-  const customerSide = CUSTOMER_SIDE.test(text) || (/\bshared (security )?responsibilit|\bresponsibilit\w* (matrix|model|split)\b/i.test(text) && !/\b(polic(y|ies)|procedures?)\b/i.test(text));
+  const customerSide =
+    CUSTOMER_SIDE.test(text) ||
+    (/\bshared (security )?responsibilit|\bresponsibilit\w* (matrix|model|split)\b/i.test(text) && !/\b(polic(y|ies)|procedures?)\b/i.test(text));
   const idx = indexFor(options.places);
 
   const byWording = asksYesNo(text);
@@ -953,14 +1418,29 @@ export function understand(q: QuestionText, options: UnderstandOptions = {}): Un
     // Only the sentences that ask the yes/no, without examples in parentheses ("(e.g., PHI)").
     const all = sentences(text);
     // A short follow-up ("Can you commit to that?") asks about the sentence before it.
-    const asking = all.flatMap((x, i) => (!asksYesNo(x) ? [] : i > 0 && x.split(/\s+/).length <= 7 && /\b(this|that|it|so)\b/i.test(x) ? [`${all[i - 1]} ${x}`] : [x]));
+    const asking = all.flatMap((x, i) =>
+      !asksYesNo(x) ? [] : i > 0 && x.split(/\s+/).length <= 7 && /\b(this|that|it|so)\b/i.test(x) ? [`${all[i - 1]} ${x}`] : [x],
+    );
     const subjects = (asking.length ? asking : all)
       .map((x) => stripLead(x.split(/[,;]?\s*\b(?:and |or )?if (?:so|yes|not|applicable|no)\b/i)[0]!.trim()))
-      .map((x) => x.replace(/\((e\.g\.|i\.e\.|eg|ie|such as|for example|for instance|including|like)[^)]*\)/gi, ' ').replace(/\s+/g, ' ').trim())
+      .map((x) =>
+        x
+          .replace(/\((e\.g\.|i\.e\.|eg|ie|such as|for example|for instance|including|like)[^)]*\)/gi, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
       .filter(Boolean);
     const finders: Array<(s: string) => Finding | undefined> = [
-      (s) => breachScope(s, text), aiScope, (s) => storageScope(s, idx), dataScope, serviceScope, compareScope,
-      (s) => providerScope(s, idx), certificationScope, otherScope, riskOf,
+      (s) => breachScope(s, text),
+      aiScope,
+      (s) => storageScope(s, idx),
+      dataScope,
+      serviceScope,
+      compareScope,
+      (s) => providerScope(s, idx),
+      certificationScope,
+      otherScope,
+      riskOf,
     ];
     outer: for (const s of subjects.length ? subjects : [stripped]) {
       for (const find of finders) {
@@ -971,7 +1451,10 @@ export function understand(q: QuestionText, options: UnderstandOptions = {}): Un
         // A risk rule can still apply when a scope rule found control words and nothing else.
         if (facts.length === 0 && !risk) {
           const r = riskOf(s);
-          if (r?.risk) { facts = r.facts; risk = true; }
+          if (r?.risk) {
+            facts = r.facts;
+            risk = true;
+          }
         }
         break outer;
       }
@@ -984,7 +1467,11 @@ export function understand(q: QuestionText, options: UnderstandOptions = {}): Un
       factShaped = f.fact;
       if (!yesNo) shape = f.shape;
     } else if (!yesNo) {
-      for (const [re, sh] of OPEN_SHAPES) if (re.test(stripped)) { shape = sh; break; }
+      for (const [re, sh] of OPEN_SHAPES)
+        if (re.test(stripped)) {
+          shape = sh;
+          break;
+        }
     }
   }
   if (isOption) shape = 'choice';

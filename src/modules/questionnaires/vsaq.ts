@@ -116,20 +116,25 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /** VSAQ item text is HTML: tags become spaces, entities are decoded, whitespace is collapsed. */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<[^>]*>/g, ' ')
-    // Entities, including the legacy forms browsers accept without ';' ("&gttags").
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);|&(lt|gt|amp|quot)(?![a-z0-9;])|&(lt|gt|amp|quot)(?=[a-z])/gi, (m, e: string | undefined, legacy?: string, prefix?: string) => {
-      if (e === undefined) return ENTITIES[(legacy ?? prefix ?? '').toLowerCase()] ?? m;
-      if (e[0] === '#') {
-        const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-        return Number.isFinite(code) ? String.fromCodePoint(code) : m;
-      }
-      return ENTITIES[e.toLowerCase()] ?? m;
-    })
-    .replace(/\s+/g, ' ')
-    .replace(/\s+([:.,;!?])/g, '$1')
-    .trim();
+  return (
+    html
+      .replace(/<[^>]*>/g, ' ')
+      // Entities, including the legacy forms browsers accept without ';' ("&gttags").
+      .replace(
+        /&(#x[0-9a-f]+|#\d+|[a-z]+);|&(lt|gt|amp|quot)(?![a-z0-9;])|&(lt|gt|amp|quot)(?=[a-z])/gi,
+        (m, e: string | undefined, legacy?: string, prefix?: string) => {
+          if (e === undefined) return ENTITIES[(legacy ?? prefix ?? '').toLowerCase()] ?? m;
+          if (e[0] === '#') {
+            const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+            return Number.isFinite(code) ? String.fromCodePoint(code) : m;
+          }
+          return ENTITIES[e.toLowerCase()] ?? m;
+        },
+      )
+      .replace(/\s+/g, ' ')
+      .replace(/\s+([:.,;!?])/g, '$1')
+      .trim()
+  );
 }
 
 type VsaqItem = { type?: unknown; id?: unknown; text?: unknown; items?: unknown; choices?: unknown; yes?: unknown; no?: unknown; cond?: unknown };
@@ -149,7 +154,10 @@ function choiceOptions(choices: unknown, limits: ParseLimits): VsaqOption[] {
 
 /** Item text with the per-cell cap checked on the raw HTML, before it is converted. */
 function itemText(html: string, limits: ParseLimits): string {
-  if (html.length > limits.maxCellChars) throw limitError(`A VSAQ item's text has ${html.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per item).`);
+  if (html.length > limits.maxCellChars)
+    throw limitError(
+      `A VSAQ item's text has ${html.length.toLocaleString('en')} characters; at most ${limits.maxCellChars.toLocaleString('en')} are accepted (limit: characters per item).`,
+    );
   return htmlToText(html);
 }
 
@@ -157,7 +165,10 @@ function itemText(html: string, limits: ParseLimits): string {
 function joinConds(conds: readonly string[], limits: ParseLimits): string | undefined {
   if (!conds.length) return undefined;
   const joined = conds.length === 1 ? conds[0]! : conds.map((c) => `(${c})`).join(' && ');
-  if (joined.length > limits.maxCondChars) throw limitError(`A VSAQ item's conditions (its own and its blocks') have more than ${limits.maxCondChars.toLocaleString('en')} characters (limit: condition length).`);
+  if (joined.length > limits.maxCondChars)
+    throw limitError(
+      `A VSAQ item's conditions (its own and its blocks') have more than ${limits.maxCondChars.toLocaleString('en')} characters (limit: condition length).`,
+    );
   return joined;
 }
 
@@ -207,7 +218,8 @@ export function vsaqQuestions(data: { questionnaire: unknown[] }, limits: ParseL
       if (type === 'radiogroup' || type === 'checkgroup') {
         options = choiceOptions(item.choices, limits);
         allowed = options.map((o) => o.label);
-      } else if (type === 'yesno') allowed = [typeof item.yes === 'string' ? itemText(item.yes, limits) : 'Yes', typeof item.no === 'string' ? itemText(item.no, limits) : 'No'];
+      } else if (type === 'yesno')
+        allowed = [typeof item.yes === 'string' ? itemText(item.yes, limits) : 'Yes', typeof item.no === 'string' ? itemText(item.no, limits) : 'No'];
       const cell: AnswerCell = { cell: id, role: 'vsaq', vsaqType: type };
       if (options) cell.options = options;
       const cond = joinConds(inner, limits);

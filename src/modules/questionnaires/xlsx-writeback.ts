@@ -122,11 +122,17 @@ export async function writeAnswers(original: Buffer, edits: readonly CellEdit[],
     if (calc) {
       const calcPath = pkg.resolve(calc.target);
       pkg.remove(calcPath);
-      pkg.write(workbookRelsPath, removeElements(await pkg.readText(workbookRelsPath), 'Relationship', (a) => a.get('Id') === calc.id));
+      pkg.write(
+        workbookRelsPath,
+        removeElements(await pkg.readText(workbookRelsPath), 'Relationship', (a) => a.get('Id') === calc.id),
+      );
       const ctPath = pkg.find('[Content_Types].xml');
       if (ctPath) {
         const partName = `/${calcPath}`.toLowerCase();
-        pkg.write(ctPath, removeElements(await pkg.readText(ctPath), 'Override', (a) => (a.get('PartName') ?? '').toLowerCase() === partName));
+        pkg.write(
+          ctPath,
+          removeElements(await pkg.readText(ctPath), 'Override', (a) => (a.get('PartName') ?? '').toLowerCase() === partName),
+        );
       }
     }
   }
@@ -164,14 +170,16 @@ function normalizeEdit(edit: CellEdit, i: number): NormalizedEdit {
   const at = typeof edit.cell === 'string' ? parseCellRef(edit.cell) : null;
   if (!at) throw new WritebackError('bad_cell', `edit ${i}: "${String(edit.cell)}" is not a cell reference such as D12 (columns A-XFD, rows 1-${MAX_ROW})`);
   const v = edit.value;
-  if (typeof v === 'number' && !Number.isFinite(v)) throw new WritebackError('bad_value', `edit ${i} (${edit.sheet}!${edit.cell}): ${v} cannot be stored in a cell`);
+  if (typeof v === 'number' && !Number.isFinite(v))
+    throw new WritebackError('bad_value', `edit ${i} (${edit.sheet}!${edit.cell}): ${v} cannot be stored in a cell`);
   if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
     throw new WritebackError('bad_value', `edit ${i} (${edit.sheet}!${edit.cell}): value must be a string, number, boolean or null`);
   }
   let value: CellValue = v;
   if (typeof value === 'string') {
     value = neutralizeFormula(value);
-    if (value.length > MAX_CELL_CHARS) throw new WritebackError('bad_value', `edit ${i} (${edit.sheet}!${edit.cell}): text longer than Excel's ${MAX_CELL_CHARS} characters per cell`);
+    if (value.length > MAX_CELL_CHARS)
+      throw new WritebackError('bad_value', `edit ${i} (${edit.sheet}!${edit.cell}): text longer than Excel's ${MAX_CELL_CHARS} characters per cell`);
   }
   return { sheet: edit.sheet, ref: colToLetters(at.col) + at.row, row: at.row, col: at.col, value };
 }
@@ -226,7 +234,8 @@ class Package {
       if (office) {
         const found = this.find(office.target) ?? this.find(safeDecodeUri(office.target));
         if (found) {
-          if (!/\.xml$/i.test(found)) throw new WritebackError('not_xlsx', `the workbook part ${found} is not XML (an .xlsb file?); only .xlsx/.xlsm can be written`);
+          if (!/\.xml$/i.test(found))
+            throw new WritebackError('not_xlsx', `the workbook part ${found} is not XML (an .xlsb file?); only .xlsx/.xlsm can be written`);
           return found;
         }
       }
@@ -483,7 +492,11 @@ function parseRange(ref: string): Range | null {
 const inRange = (g: Range, row: number, col: number) => row >= g.r1 && row <= g.r2 && col >= g.c1 && col <= g.c2;
 
 /** Edit the cells of one worksheet part. Exported for tests and reuse; pure string in, string out. */
-export function editSheetXml(xml: string, edits: readonly { row: number; col: number; ref: string; value: CellValue }[], sheetName = 'sheet'): { xml: string; formulaRemoved: boolean } {
+export function editSheetXml(
+  xml: string,
+  edits: readonly { row: number; col: number; ref: string; value: CellValue }[],
+  sheetName = 'sheet',
+): { xml: string; formulaRemoved: boolean } {
   const sd = new RegExp(String.raw`<((?:[\w.-]+:)?)sheetData\b(${ATTRS})(/?)>`).exec(xml);
   if (!sd) throw new WritebackError('malformed', `sheet "${sheetName}" has no <sheetData>`);
   const P = sd[1]!; // namespace prefix of SpreadsheetML elements in this part, usually ''
@@ -506,7 +519,7 @@ export function editSheetXml(xml: string, edits: readonly { row: number; col: nu
   let formulaRemoved = false;
   let bounds: Range | null = null;
 
-  const byRow = new Map<number, typeof edits[number][]>();
+  const byRow = new Map<number, (typeof edits)[number][]>();
   for (const e of edits) {
     const list = byRow.get(e.row) ?? [];
     list.push(e);
@@ -523,13 +536,19 @@ export function editSheetXml(xml: string, edits: readonly { row: number; col: nu
     for (const e of rowEdits) {
       for (const m of merges) {
         if (inRange(m.range, e.row, e.col) && !(e.row === m.range.r1 && e.col === m.range.c1)) {
-          throw new WritebackError('unsupported', `${sheetName}!${e.ref} lies inside the merged range ${m.ref}; write to its top-left cell ${colToLetters(m.range.c1)}${m.range.r1} instead`);
+          throw new WritebackError(
+            'unsupported',
+            `${sheetName}!${e.ref} lies inside the merged range ${m.ref}; write to its top-left cell ${colToLetters(m.range.c1)}${m.range.r1} instead`,
+          );
         }
       }
       formulaRanges ??= findFormulaRanges(xml, P, sdContentStart, sdClose);
       for (const f of formulaRanges) {
         if (inRange(f.range, e.row, e.col) && !(f.master === e.ref && f.range.r1 === f.range.r2 && f.range.c1 === f.range.c2)) {
-          throw new WritebackError('unsupported', `${sheetName}!${e.ref} is part of the array formula in ${f.master} (${colToLetters(f.range.c1)}${f.range.r1}:${colToLetters(f.range.c2)}${f.range.r2}); it cannot be overwritten cell by cell`);
+          throw new WritebackError(
+            'unsupported',
+            `${sheetName}!${e.ref} is part of the array formula in ${f.master} (${colToLetters(f.range.c1)}${f.range.r1}:${colToLetters(f.range.c2)}${f.range.r2}); it cannot be overwritten cell by cell`,
+          );
         }
       }
 
@@ -539,7 +558,10 @@ export function editSheetXml(xml: string, edits: readonly { row: number; col: nu
         if (f) {
           const fa = parseAttrs(f[1]!);
           if (fa.get('t') === 'shared' && fa.has('ref') && hasSharedDependents(xml, P, sdContentStart, sdClose, fa.get('si') ?? '')) {
-            throw new WritebackError('unsupported', `${sheetName}!${e.ref} holds the shared formula that the cells of ${fa.get('ref')} copy; overwriting it would break them`);
+            throw new WritebackError(
+              'unsupported',
+              `${sheetName}!${e.ref} holds the shared formula that the cells of ${fa.get('ref')} copy; overwriting it would break them`,
+            );
           }
           formulaRemoved = true;
         }
@@ -581,7 +603,15 @@ export function editSheetXml(xml: string, edits: readonly { row: number; col: nu
     } else splices.push({ start: at, end: at, text: rowXml.join('') });
   }
 
-  const dim = bounds ? dimensionSplice(xml, P, sd.index, bounds, rows.some((r) => r.cells.length > 0)) : null;
+  const dim = bounds
+    ? dimensionSplice(
+        xml,
+        P,
+        sd.index,
+        bounds,
+        rows.some((r) => r.cells.length > 0),
+      )
+    : null;
   if (dim) splices.push(dim);
 
   return { xml: applySplices(xml, splices), formulaRemoved };

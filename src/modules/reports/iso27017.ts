@@ -8,8 +8,13 @@ const CLOUD = 'iso27017-2015';
 const ISO = 'iso27001-2022';
 
 type Gap =
-  | 'not_answered' | 'not_implemented' | 'partially_implemented' | 'no_current_evidence' | 'evidence_expired'
-  | 'missing_provider_statement' | 'missing_customer_statement';
+  | 'not_answered'
+  | 'not_implemented'
+  | 'partially_implemented'
+  | 'no_current_evidence'
+  | 'evidence_expired'
+  | 'missing_provider_statement'
+  | 'missing_customer_statement';
 
 /**
  * ISO/IEC 27017 readiness: each CLD control and each cloud-guidance item, answered, implemented
@@ -19,8 +24,15 @@ type Gap =
 export async function iso27017Readiness(ctx: ServiceContext) {
   const now = ctx.clock();
   const [items, links, answers, evidence] = await Promise.all([
-    ctx.db.select().from(catalogControls).where(and(eq(catalogControls.frameworkId, CLOUD), inArray(catalogControls.kind, ['cloud_control', 'cloud_guidance']))).orderBy(asc(catalogControls.position)),
-    ctx.db.select().from(crosswalkLinks).where(and(eq(crosswalkLinks.fromFramework, CLOUD), eq(crosswalkLinks.toFramework, ISO))),
+    ctx.db
+      .select()
+      .from(catalogControls)
+      .where(and(eq(catalogControls.frameworkId, CLOUD), inArray(catalogControls.kind, ['cloud_control', 'cloud_guidance'])))
+      .orderBy(asc(catalogControls.position)),
+    ctx.db
+      .select()
+      .from(crosswalkLinks)
+      .where(and(eq(crosswalkLinks.fromFramework, CLOUD), eq(crosswalkLinks.toFramework, ISO))),
     answersByControl(ctx.db, ctx.orgId),
     evidenceByControl(ctx.db, ctx.orgId, now),
   ]);
@@ -49,8 +61,11 @@ export async function iso27017Readiness(ctx: ServiceContext) {
         if (!ev || ev.current === 0) gaps.add(ev && ev.expired > 0 ? 'evidence_expired' : 'no_current_evidence');
       }
       return {
-        framework: key.split(':')[0]!, ref: key.split(':')[1]!,
-        status: a?.status ?? null, applicable: a?.applicable ?? null, responsibility: a?.responsibility ?? null,
+        framework: key.split(':')[0]!,
+        ref: key.split(':')[1]!,
+        status: a?.status ?? null,
+        applicable: a?.applicable ?? null,
+        responsibility: a?.responsibility ?? null,
         evidence: { current: ev?.current ?? 0, expired: ev?.expired ?? 0 },
       };
     });
@@ -85,7 +100,7 @@ export async function iso27017Readiness(ctx: ServiceContext) {
   });
   return {
     generatedAt: now.toISOString(),
-    rule: 'A CLD control is ready when answered, implemented (or excluded with a justification), backed by current (unexpired) evidence, and, where responsibility is shared or the provider\'s, carries the provider\'s statement; a shared or customer control also needs the customer\'s statement. A cloud-guidance item is judged through the ISO/IEC 27001:2022 controls it maps to, and asks for the customer\'s statement only where the standard gives the customer guidance (`guidanceFor`).',
+    rule: "A CLD control is ready when answered, implemented (or excluded with a justification), backed by current (unexpired) evidence, and, where responsibility is shared or the provider's, carries the provider's statement; a shared or customer control also needs the customer's statement. A cloud-guidance item is judged through the ISO/IEC 27001:2022 controls it maps to, and asks for the customer's statement only where the standard gives the customer guidance (`guidanceFor`).",
     summary: { cloudControls: summarize(cld), cloudGuidance: summarize(guidance) },
     items: rows,
   };

@@ -33,7 +33,9 @@ export interface MatrixRow {
  */
 export async function responsibilityMatrix(ctx: ServiceContext) {
   const [controls, answers, evidence] = await Promise.all([
-    ctx.db.select().from(catalogControls)
+    ctx.db
+      .select()
+      .from(catalogControls)
       .where(and(inArray(catalogControls.frameworkId, ['iso27001-2022', 'iso27017-2015']), inArray(catalogControls.kind, ['annex_a', 'cloud_control'])))
       .orderBy(asc(catalogControls.frameworkId), asc(catalogControls.position)),
     answersByControl(ctx.db, ctx.orgId),
@@ -44,12 +46,21 @@ export async function responsibilityMatrix(ctx: ServiceContext) {
     if (a && !a.applicable) return [];
     const raci = a ? RACI[a.responsibility] : { provider: '', customer: '' };
     const ev = evidence.get(`${c.frameworkId}:${c.ref}`);
-    return [{
-      framework: c.frameworkId, ref: c.ref, title: c.title, responsibility: a?.responsibility ?? null,
-      provider: raci.provider, customer: raci.customer,
-      providerStatement: a?.providerStatement ?? null, customerStatement: a?.customerStatement ?? null, status: a?.status ?? null,
-      evidenceCurrent: ev?.current ?? 0, evidenceExpired: ev?.expired ?? 0,
-    }];
+    return [
+      {
+        framework: c.frameworkId,
+        ref: c.ref,
+        title: c.title,
+        responsibility: a?.responsibility ?? null,
+        provider: raci.provider,
+        customer: raci.customer,
+        providerStatement: a?.providerStatement ?? null,
+        customerStatement: a?.customerStatement ?? null,
+        status: a?.status ?? null,
+        evidenceCurrent: ev?.current ?? 0,
+        evidenceExpired: ev?.expired ?? 0,
+      },
+    ];
   });
   return {
     generatedAt: ctx.clock().toISOString(),

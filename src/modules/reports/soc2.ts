@@ -42,8 +42,12 @@ export async function soc2Coverage(ctx: ServiceContext) {
       }
       const ev = evidence.get(`${ISO}:${l.from}`);
       return {
-        ref: l.from, title: titles.get(l.from) ?? null, strength: l.strength, sources: l.sources,
-        status: a?.status ?? null, applicable: a?.applicable ?? null,
+        ref: l.from,
+        title: titles.get(l.from) ?? null,
+        strength: l.strength,
+        sources: l.sources,
+        status: a?.status ?? null,
+        applicable: a?.applicable ?? null,
         evidence: { current: ev?.current ?? 0, expired: ev?.expired ?? 0 },
       };
     });

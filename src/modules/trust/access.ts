@@ -15,10 +15,7 @@ import { organizations } from '../identity/tables.js';
 import { currentVersions, loadVersion } from './documents.js';
 import type { GrantSigner } from './grants.js';
 import { loadPage, ndaVersionOf, orgBySlug } from './service.js';
-import {
-  accessGrants, accessRequests, documentDownloads, documents, grantVisits,
-  type AccessRequestStatus,
-} from './tables.js';
+import { accessGrants, accessRequests, documentDownloads, documents, grantVisits, type AccessRequestStatus } from './tables.js';
 import { isPdf, watermarkPdf } from './watermark.js';
 
 const DAY_MS = 86_400_000;
@@ -38,10 +35,25 @@ type GrantRow = typeof accessGrants.$inferSelect;
 
 export function requestView(r: RequestRow) {
   return {
-    id: r.id, name: r.name, email: r.email, company: r.company, reason: r.reason, documentIds: r.documentIds, status: r.status,
-    ndaVersion: r.ndaVersion, ndaAcceptedAt: r.ndaAcceptedAt.toISOString(), ip: r.ip, userAgent: r.userAgent, requestCount: r.requestCount,
-    autoApproved: r.autoApproved, decidedBy: r.decidedBy, decidedAt: r.decidedAt?.toISOString() ?? null, decisionNote: r.decisionNote,
-    grantId: r.grantId, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+    id: r.id,
+    name: r.name,
+    email: r.email,
+    company: r.company,
+    reason: r.reason,
+    documentIds: r.documentIds,
+    status: r.status,
+    ndaVersion: r.ndaVersion,
+    ndaAcceptedAt: r.ndaAcceptedAt.toISOString(),
+    ip: r.ip,
+    userAgent: r.userAgent,
+    requestCount: r.requestCount,
+    autoApproved: r.autoApproved,
+    decidedBy: r.decidedBy,
+    decidedAt: r.decidedAt?.toISOString() ?? null,
+    decisionNote: r.decisionNote,
+    grantId: r.grantId,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
   };
 }
 
@@ -52,9 +64,21 @@ const grantStatus = (g: GrantRow, now: Date): GrantStatus => (g.revokedAt ? 'rev
 export function grantView(g: GrantRow, now: Date, downloads?: number) {
   return {
     // requestId: the access request's id under its old name, kept one release for existing clients.
-    id: g.id, accessRequestId: g.requestId, requestId: g.requestId, email: g.email, name: g.name, company: g.company, documentIds: g.documentIds,
-    status: grantStatus(g, now), expiresAt: g.expiresAt.toISOString(), revokedAt: g.revokedAt?.toISOString() ?? null, revokedBy: g.revokedBy,
-    createdBy: g.createdBy, createdAt: g.createdAt.toISOString(), updatedAt: g.updatedAt.toISOString(), lastUsedAt: g.lastUsedAt?.toISOString() ?? null,
+    id: g.id,
+    accessRequestId: g.requestId,
+    requestId: g.requestId,
+    email: g.email,
+    name: g.name,
+    company: g.company,
+    documentIds: g.documentIds,
+    status: grantStatus(g, now),
+    expiresAt: g.expiresAt.toISOString(),
+    revokedAt: g.revokedAt?.toISOString() ?? null,
+    revokedBy: g.revokedBy,
+    createdBy: g.createdBy,
+    createdAt: g.createdAt.toISOString(),
+    updatedAt: g.updatedAt.toISOString(),
+    lastUsedAt: g.lastUsedAt?.toISOString() ?? null,
     ...(downloads !== undefined ? { downloads } : {}),
   };
 }
@@ -65,17 +89,31 @@ export const domainOf = (email: string): string => email.slice(email.lastIndexOf
 // Event data: `requestId` repeats `accessRequestId` for one release (it clashed with the error
 // `requestId`); both carry the access request's id.
 const requestEventBase = (r: RequestRow) => ({
-  accessRequestId: r.id, requestId: r.id, name: r.name, email: r.email, company: r.company, domain: domainOf(r.email),
+  accessRequestId: r.id,
+  requestId: r.id,
+  name: r.name,
+  email: r.email,
+  company: r.company,
+  domain: domainOf(r.email),
 });
 const grantEventBase = (g: GrantRow) => ({
-  grantId: g.id, accessRequestId: g.requestId, requestId: g.requestId, email: g.email, company: g.company, domain: domainOf(g.email),
+  grantId: g.id,
+  accessRequestId: g.requestId,
+  requestId: g.requestId,
+  email: g.email,
+  company: g.company,
+  domain: domainOf(g.email),
 });
 
 /** access_request.approved and access_grant.created, on the transaction that approved. */
 async function emitApproval(tx: Executor, ctx: { orgId: string; requestId?: string; clock: Clock }, req: RequestRow, g: GrantRow, autoApproved: boolean) {
   const expiresAt = g.expiresAt.toISOString();
   await emitEvent(tx, ctx, 'access_request.approved', {
-    ...requestEventBase(req), grantId: g.id, documentIds: g.documentIds, expiresAt, autoApproved,
+    ...requestEventBase(req),
+    grantId: g.id,
+    documentIds: g.documentIds,
+    expiresAt,
+    autoApproved,
   });
   await emitEvent(tx, ctx, 'access_grant.created', { ...grantEventBase(g), documentIds: g.documentIds, expiresAt, autoApproved });
 }
@@ -83,8 +121,17 @@ async function emitApproval(tx: Executor, ctx: { orgId: string; requestId?: stri
 export const grantUrl = (publicUrl: string, slug: string, token: string) => `${publicUrl}/trust/${slug}/access/${token}`;
 
 /** Audit entries for actions nobody signed in for: a prospect's request, a rule's approval. */
-async function auditAs(tx: Executor, orgId: string, actorType: 'public' | 'system', requestId: string, now: Date, entry: { action: string; targetType: string; targetId: string; summary: Record<string, unknown> }) {
-  await tx.insert(auditEvents).values({ orgId, id: newId(), actorType, actorId: actorType === 'system' ? 'auto-approve' : null, requestId, createdAt: now, ...entry });
+async function auditAs(
+  tx: Executor,
+  orgId: string,
+  actorType: 'public' | 'system',
+  requestId: string,
+  now: Date,
+  entry: { action: string; targetType: string; targetId: string; summary: Record<string, unknown> },
+) {
+  await tx
+    .insert(auditEvents)
+    .values({ orgId, id: newId(), actorType, actorId: actorType === 'system' ? 'auto-approve' : null, requestId, createdAt: now, ...entry });
 }
 
 function fail(errors: FieldError[]): never {
@@ -95,7 +142,9 @@ function fail(errors: FieldError[]): never {
 async function shareableDocuments(db: Executor, orgId: string, ids: string[], field: string): Promise<string[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
-  const rows = await db.select({ id: documents.id, visibility: documents.visibility }).from(documents)
+  const rows = await db
+    .select({ id: documents.id, visibility: documents.visibility })
+    .from(documents)
     .where(and(eq(documents.orgId, orgId), inArray(documents.id, unique)));
   const byId = new Map(rows.map((r) => [r.id, r.visibility]));
   const errors: FieldError[] = [];
@@ -108,15 +157,31 @@ async function shareableDocuments(db: Executor, orgId: string, ids: string[], fi
 }
 
 async function allNdaDocuments(db: Executor, orgId: string) {
-  const rows = await db.select({ id: documents.id }).from(documents)
-    .where(and(eq(documents.orgId, orgId), eq(documents.visibility, 'nda'))).orderBy(asc(documents.title));
+  const rows = await db
+    .select({ id: documents.id })
+    .from(documents)
+    .where(and(eq(documents.orgId, orgId), eq(documents.visibility, 'nda')))
+    .orderBy(asc(documents.title));
   return rows.map((r) => r.id);
 }
 
 async function insertGrant(tx: Executor, orgId: string, req: RequestRow, documentIds: string[], expiresAt: Date, createdBy: string, now: Date) {
-  const [g] = await tx.insert(accessGrants).values({
-    orgId, id: newId(), requestId: req.id, email: req.email, name: req.name, company: req.company, documentIds, expiresAt, createdBy, createdAt: now, updatedAt: now,
-  }).returning();
+  const [g] = await tx
+    .insert(accessGrants)
+    .values({
+      orgId,
+      id: newId(),
+      requestId: req.id,
+      email: req.email,
+      name: req.name,
+      company: req.company,
+      documentIds,
+      expiresAt,
+      createdBy,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
   return g!;
 }
 
@@ -166,24 +231,63 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
   const outcome = await deps.db.transaction(async (tx) => {
     const now = deps.clock();
     const fields = {
-      name: name!, company: company!, reason: input.reason?.trim() || null, ndaVersion, ndaAcceptedAt: now,
-      ip: meta.ip, userAgent: meta.userAgent?.slice(0, 500) ?? null, updatedAt: now,
+      name: name!,
+      company: company!,
+      reason: input.reason?.trim() || null,
+      ndaVersion,
+      ndaAcceptedAt: now,
+      ip: meta.ip,
+      userAgent: meta.userAgent?.slice(0, 500) ?? null,
+      updatedAt: now,
     };
-    const [created] = await tx.insert(accessRequests).values({
-      ...fields, orgId: org.id, id: newId(), email: email!, documentIds: wanted, status: 'pending', createdAt: now,
-    }).returning();
+    const [created] = await tx
+      .insert(accessRequests)
+      .values({
+        ...fields,
+        orgId: org.id,
+        id: newId(),
+        email: email!,
+        documentIds: wanted,
+        status: 'pending',
+        createdAt: now,
+      })
+      .returning();
     let request = created!;
-    await auditAs(tx, org.id, 'public', meta.requestId, now, { action: 'access_request.created', targetType: 'access_request', targetId: request.id, summary: { ndaVersion, domain } });
+    await auditAs(tx, org.id, 'public', meta.requestId, now, {
+      action: 'access_request.created',
+      targetType: 'access_request',
+      targetId: request.id,
+      summary: { ndaVersion, domain },
+    });
     await emitEvent(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, 'access_request.created', {
-      ...requestEventBase(request), reason: request.reason, documentIds: request.documentIds, ndaVersion,
+      ...requestEventBase(request),
+      reason: request.reason,
+      documentIds: request.documentIds,
+      ndaVersion,
     });
     if (auto) {
       const docs = wanted.length > 0 ? wanted : await allNdaDocuments(tx, org.id);
       const expiresAt = new Date(now.getTime() + page.autoApproveExpiresInDays * DAY_MS);
       const grant = await insertGrant(tx, org.id, request, docs, expiresAt, 'auto-approve', now);
-      [request] = (await tx.update(accessRequests).set({ status: 'approved', autoApproved: true, decidedBy: 'auto-approve', decidedAt: now, grantId: grant.id, decisionNote: `email domain ${domain} is auto-approved`, updatedAt: now })
-        .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, request.id))).returning()) as [RequestRow];
-      await auditAs(tx, org.id, 'system', meta.requestId, now, { action: 'access_grant.created', targetType: 'access_grant', targetId: grant.id, summary: { requestId: request.id, documents: docs.length, expiresAt: expiresAt.toISOString(), auto: true } });
+      [request] = (await tx
+        .update(accessRequests)
+        .set({
+          status: 'approved',
+          autoApproved: true,
+          decidedBy: 'auto-approve',
+          decidedAt: now,
+          grantId: grant.id,
+          decisionNote: `email domain ${domain} is auto-approved`,
+          updatedAt: now,
+        })
+        .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, request.id)))
+        .returning()) as [RequestRow];
+      await auditAs(tx, org.id, 'system', meta.requestId, now, {
+        action: 'access_grant.created',
+        targetType: 'access_grant',
+        targetId: grant.id,
+        summary: { requestId: request.id, documents: docs.length, expiresAt: expiresAt.toISOString(), auto: true },
+      });
       await emitApproval(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, request, grant, true);
     }
     return { request };
@@ -195,7 +299,11 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
 // The organization decides
 
 async function lockRequest(tx: Executor, orgId: string, id: string) {
-  const [r] = await tx.select().from(accessRequests).where(and(eq(accessRequests.orgId, orgId), eq(accessRequests.id, id))).for('update');
+  const [r] = await tx
+    .select()
+    .from(accessRequests)
+    .where(and(eq(accessRequests.orgId, orgId), eq(accessRequests.id, id)))
+    .for('update');
   if (!r) throw notFound('access request');
   return r;
 }
@@ -227,23 +335,38 @@ function filterConditions(cols: { email: PgColumn; company: PgColumn; updatedAt:
 
 export async function listAccessRequests(ctx: ServiceContext, q: ListFilters & { limit: number; cursor?: string; status?: AccessRequestStatus }) {
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(accessRequests).where(and(
-    eq(accessRequests.orgId, ctx.orgId),
-    q.status ? eq(accessRequests.status, q.status) : undefined,
-    ...filterConditions(accessRequests, q),
-    after ? lt(accessRequests.id, after) : undefined,
-  )).orderBy(desc(accessRequests.id)).limit(q.limit + 1);
+  const rows = await ctx.db
+    .select()
+    .from(accessRequests)
+    .where(
+      and(
+        eq(accessRequests.orgId, ctx.orgId),
+        q.status ? eq(accessRequests.status, q.status) : undefined,
+        ...filterConditions(accessRequests, q),
+        after ? lt(accessRequests.id, after) : undefined,
+      ),
+    )
+    .orderBy(desc(accessRequests.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   return { items: page.items.map(requestView), nextCursor: page.nextCursor };
 }
 
 export async function getAccessRequest(ctx: ServiceContext, id: string) {
-  const [r] = await ctx.db.select().from(accessRequests).where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)));
+  const [r] = await ctx.db
+    .select()
+    .from(accessRequests)
+    .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)));
   if (!r) throw notFound('access request');
   return requestView(r);
 }
 
-export async function approveAccessRequest(deps: AccessDeps, ctx: ServiceContext, id: string, input: { expiresInDays: number; documentIds?: string[]; note?: string | null }) {
+export async function approveAccessRequest(
+  deps: AccessDeps,
+  ctx: ServiceContext,
+  id: string,
+  input: { expiresInDays: number; documentIds?: string[]; note?: string | null },
+) {
   requireRole(ctx.actor, 'admin');
   const now = ctx.clock();
   const { grant, slug } = await ctx.db.transaction(async (tx) => {
@@ -258,15 +381,29 @@ export async function approveAccessRequest(deps: AccessDeps, ctx: ServiceContext
     if (docs.length === 0) throw new DomainError('unprocessable', 'there is no NDA document to share: upload one (visibility nda) or name documentIds');
     const expiresAt = new Date(now.getTime() + input.expiresInDays * DAY_MS);
     const g = await insertGrant(tx, ctx.orgId, req, docs, expiresAt, ctx.actor.id, now);
-    const [saved] = await tx.update(accessRequests).set({ status: 'approved', decidedBy: ctx.actor.id, decidedAt: now, grantId: g.id, decisionNote: input.note?.trim() || null, updatedAt: now })
-      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id))).returning();
-    await recordAudit(tx, ctx, { action: 'access_grant.created', targetType: 'access_grant', targetId: g.id, summary: { requestId: id, documents: docs.length, expiresAt: expiresAt.toISOString() } });
+    const [saved] = await tx
+      .update(accessRequests)
+      .set({ status: 'approved', decidedBy: ctx.actor.id, decidedAt: now, grantId: g.id, decisionNote: input.note?.trim() || null, updatedAt: now })
+      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)))
+      .returning();
+    await recordAudit(tx, ctx, {
+      action: 'access_grant.created',
+      targetType: 'access_grant',
+      targetId: g.id,
+      summary: { requestId: id, documents: docs.length, expiresAt: expiresAt.toISOString() },
+    });
     await emitApproval(tx, ctx, saved!, g, false);
     const [org] = await tx.select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, ctx.orgId));
     return { grant: g, slug: org!.slug };
   });
   const token = await deps.signer.sign({ grantId: grant.id, orgId: ctx.orgId, email: grant.email, documentIds: grant.documentIds, expiresAt: grant.expiresAt });
-  return { grantId: grant.id, url: grantUrl(deps.publicUrl, slug, token), expiresAt: grant.expiresAt.toISOString(), documentIds: grant.documentIds, email: grant.email };
+  return {
+    grantId: grant.id,
+    url: grantUrl(deps.publicUrl, slug, token),
+    expiresAt: grant.expiresAt.toISOString(),
+    documentIds: grant.documentIds,
+    email: grant.email,
+  };
 }
 
 export async function denyAccessRequest(ctx: ServiceContext, id: string, input: { note?: string | null }) {
@@ -275,8 +412,11 @@ export async function denyAccessRequest(ctx: ServiceContext, id: string, input: 
   const row = await ctx.db.transaction(async (tx) => {
     const req = await lockRequest(tx, ctx.orgId, id);
     if (req.status !== 'pending') throw new DomainError('conflict', `this request is already ${req.status}`);
-    const [saved] = await tx.update(accessRequests).set({ status: 'denied', decidedBy: ctx.actor.id, decidedAt: now, decisionNote: input.note?.trim() || null, updatedAt: now })
-      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id))).returning();
+    const [saved] = await tx
+      .update(accessRequests)
+      .set({ status: 'denied', decidedBy: ctx.actor.id, decidedAt: now, decisionNote: input.note?.trim() || null, updatedAt: now })
+      .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, id)))
+      .returning();
     await recordAudit(tx, ctx, { action: 'access_request.denied', targetType: 'access_request', targetId: id, summary: {} });
     await emitEvent(tx, ctx, 'access_request.denied', { ...requestEventBase(saved!), note: saved!.decisionNote });
     return saved!;
@@ -286,8 +426,11 @@ export async function denyAccessRequest(ctx: ServiceContext, id: string, input: 
 
 async function downloadCounts(db: Executor, orgId: string, grantIds: string[]) {
   if (grantIds.length === 0) return new Map<string, number>();
-  const rows = await db.select({ grantId: documentDownloads.grantId, n: sql<number>`count(*)::int` }).from(documentDownloads)
-    .where(and(eq(documentDownloads.orgId, orgId), inArray(documentDownloads.grantId, grantIds))).groupBy(documentDownloads.grantId);
+  const rows = await db
+    .select({ grantId: documentDownloads.grantId, n: sql<number>`count(*)::int` })
+    .from(documentDownloads)
+    .where(and(eq(documentDownloads.orgId, orgId), inArray(documentDownloads.grantId, grantIds)))
+    .groupBy(documentDownloads.grantId);
   return new Map(rows.map((r) => [r.grantId!, Number(r.n)]));
 }
 
@@ -300,21 +443,33 @@ function statusCondition(status: GrantStatus, now: Date): SQL | undefined {
 export async function listGrants(ctx: ServiceContext, q: ListFilters & { limit: number; cursor?: string; status?: GrantStatus }) {
   const after = decodeCursor(q.cursor);
   const now = ctx.clock();
-  const rows = await ctx.db.select().from(accessGrants)
-    .where(and(
-      eq(accessGrants.orgId, ctx.orgId),
-      q.status ? statusCondition(q.status, now) : undefined,
-      ...filterConditions(accessGrants, q),
-      after ? lt(accessGrants.id, after) : undefined,
-    ))
-    .orderBy(desc(accessGrants.id)).limit(q.limit + 1);
+  const rows = await ctx.db
+    .select()
+    .from(accessGrants)
+    .where(
+      and(
+        eq(accessGrants.orgId, ctx.orgId),
+        q.status ? statusCondition(q.status, now) : undefined,
+        ...filterConditions(accessGrants, q),
+        after ? lt(accessGrants.id, after) : undefined,
+      ),
+    )
+    .orderBy(desc(accessGrants.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
-  const counts = await downloadCounts(ctx.db, ctx.orgId, page.items.map((g) => g.id));
+  const counts = await downloadCounts(
+    ctx.db,
+    ctx.orgId,
+    page.items.map((g) => g.id),
+  );
   return { items: page.items.map((g) => grantView(g, now, counts.get(g.id) ?? 0)), nextCursor: page.nextCursor };
 }
 
 async function loadGrant(db: Executor, orgId: string, id: string) {
-  const [g] = await db.select().from(accessGrants).where(and(eq(accessGrants.orgId, orgId), eq(accessGrants.id, id)));
+  const [g] = await db
+    .select()
+    .from(accessGrants)
+    .where(and(eq(accessGrants.orgId, orgId), eq(accessGrants.id, id)));
   if (!g) throw notFound('access grant');
   return g;
 }
@@ -329,11 +484,18 @@ export async function getGrant(ctx: ServiceContext, id: string) {
 export async function revokeGrant(ctx: ServiceContext, id: string) {
   requireRole(ctx.actor, 'admin');
   await ctx.db.transaction(async (tx) => {
-    const [g] = await tx.select().from(accessGrants).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id))).for('update');
+    const [g] = await tx
+      .select()
+      .from(accessGrants)
+      .where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id)))
+      .for('update');
     if (!g) throw notFound('access grant');
     if (g.revokedAt) return;
     const now = ctx.clock();
-    await tx.update(accessGrants).set({ revokedAt: now, revokedBy: ctx.actor.id, updatedAt: now }).where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id)));
+    await tx
+      .update(accessGrants)
+      .set({ revokedAt: now, revokedBy: ctx.actor.id, updatedAt: now })
+      .where(and(eq(accessGrants.orgId, ctx.orgId), eq(accessGrants.id, id)));
     await recordAudit(tx, ctx, { action: 'access_grant.revoked', targetType: 'access_grant', targetId: id, summary: { email: g.email } });
     await emitEvent(tx, ctx, 'access_grant.revoked', { ...grantEventBase(g), revokedAt: now.toISOString() });
   });
@@ -368,13 +530,20 @@ export async function resolveGrant(deps: AccessDeps, slug: string, token: string
   const claims = await deps.signer.verify(token);
   const org = await orgBySlug(deps.db, slug);
   if (!org || claims.orgId !== org.id) throw notFound('access link');
-  const grant = await loadGrant(deps.db, org.id, claims.grantId).catch(() => { throw notFound('access link'); });
+  const grant = await loadGrant(deps.db, org.id, claims.grantId).catch(() => {
+    throw notFound('access link');
+  });
   const now = deps.clock();
   if (grant.revokedAt) throw new DomainError('forbidden', 'this access link has been revoked');
   if (grant.expiresAt <= now) throw new DomainError('gone', 'this access link has expired; ask for access again');
-  const rows = grant.documentIds.length === 0 ? [] : await deps.db.select().from(documents).where(and(
-    eq(documents.orgId, org.id), inArray(documents.id, grant.documentIds), inArray(documents.visibility, ['public', 'nda']),
-  )).orderBy(asc(documents.title));
+  const rows =
+    grant.documentIds.length === 0
+      ? []
+      : await deps.db
+          .select()
+          .from(documents)
+          .where(and(eq(documents.orgId, org.id), inArray(documents.id, grant.documentIds), inArray(documents.visibility, ['public', 'nda'])))
+          .orderBy(asc(documents.title));
   const current = await currentVersions(deps.db, org.id, rows);
   await noteUse(deps.db, org.id, grant, now);
   return {
@@ -400,7 +569,9 @@ async function noteUse(db: Db, orgId: string, grant: GrantRow, now: Date) {
   const mine = and(eq(accessGrants.orgId, orgId), eq(accessGrants.id, grant.id));
   if (idle > VISIT_GAP_MS) {
     await db.transaction(async (tx) => {
-      const claimed = await tx.update(accessGrants).set({ lastUsedAt: now, updatedAt: now })
+      const claimed = await tx
+        .update(accessGrants)
+        .set({ lastUsedAt: now, updatedAt: now })
         .where(and(mine, or(isNull(accessGrants.lastUsedAt), lt(accessGrants.lastUsedAt, new Date(now.getTime() - VISIT_GAP_MS)))))
         .returning({ id: accessGrants.id });
       if (claimed.length > 0) await tx.insert(grantVisits).values({ orgId, id: newId(), grantId: grant.id, at: now });
@@ -421,16 +592,21 @@ export const GRANT_SCAN_BATCH = 500;
  */
 export async function scanGrantExpiries(db: Db, clock: Clock, limit = GRANT_SCAN_BATCH): Promise<number> {
   const now = clock();
-  const due = await db.select().from(accessGrants).where(and(
-    isNull(accessGrants.revokedAt), isNull(accessGrants.expiryNotifiedAt), lte(accessGrants.expiresAt, now),
-  )).orderBy(asc(accessGrants.expiresAt)).limit(limit);
+  const due = await db
+    .select()
+    .from(accessGrants)
+    .where(and(isNull(accessGrants.revokedAt), isNull(accessGrants.expiryNotifiedAt), lte(accessGrants.expiresAt, now)))
+    .orderBy(asc(accessGrants.expiresAt))
+    .limit(limit);
   let sent = 0;
   for (const g of due) {
     const emitted = await db.transaction(async (tx) => {
       const at = clock();
-      const claimed = await tx.update(accessGrants).set({ expiryNotifiedAt: at, updatedAt: at }).where(and(
-        eq(accessGrants.orgId, g.orgId), eq(accessGrants.id, g.id), isNull(accessGrants.revokedAt), isNull(accessGrants.expiryNotifiedAt),
-      )).returning({ id: accessGrants.id });
+      const claimed = await tx
+        .update(accessGrants)
+        .set({ expiryNotifiedAt: at, updatedAt: at })
+        .where(and(eq(accessGrants.orgId, g.orgId), eq(accessGrants.id, g.id), isNull(accessGrants.revokedAt), isNull(accessGrants.expiryNotifiedAt)))
+        .returning({ id: accessGrants.id });
       if (claimed.length === 0) return false;
       await emitEvent(tx, { orgId: g.orgId, clock }, 'access_grant.expired', { ...grantEventBase(g), expiredAt: g.expiresAt.toISOString() });
       return true;
@@ -448,12 +624,32 @@ export interface Download {
   sha256: string;
 }
 
-async function recordDownload(deps: AccessDeps, orgId: string, requestId: string, d: { documentId: string; title: string; version: number; grantId: string | null; email: string | null; watermarked: boolean }) {
+async function recordDownload(
+  deps: AccessDeps,
+  orgId: string,
+  requestId: string,
+  d: { documentId: string; title: string; version: number; grantId: string | null; email: string | null; watermarked: boolean },
+) {
   await deps.db.transaction(async (tx) => {
     const at = deps.clock();
-    await tx.insert(documentDownloads).values({ orgId, id: newId(), documentId: d.documentId, documentTitle: d.title, version: d.version, grantId: d.grantId, email: d.email, watermarked: d.watermarked, at });
+    await tx.insert(documentDownloads).values({
+      orgId,
+      id: newId(),
+      documentId: d.documentId,
+      documentTitle: d.title,
+      version: d.version,
+      grantId: d.grantId,
+      email: d.email,
+      watermarked: d.watermarked,
+      at,
+    });
     await emitEvent(tx, { orgId, requestId, clock: deps.clock }, 'document.downloaded', {
-      documentId: d.documentId, title: d.title, version: d.version, grantId: d.grantId, email: d.email, watermarked: d.watermarked,
+      documentId: d.documentId,
+      title: d.title,
+      version: d.version,
+      grantId: d.grantId,
+      email: d.email,
+      watermarked: d.watermarked,
     });
   });
 }
@@ -462,14 +658,24 @@ async function recordDownload(deps: AccessDeps, orgId: string, requestId: string
 export async function downloadWithGrant(deps: AccessDeps, resolved: ResolvedGrant, documentId: string, requestId: string): Promise<Download> {
   const doc = resolved.documents.find((d) => d.id === documentId);
   if (!doc) throw notFound('document in this grant');
-  const [row] = await deps.db.select().from(documents).where(and(eq(documents.orgId, resolved.org.id), eq(documents.id, documentId)));
+  const [row] = await deps.db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.orgId, resolved.org.id), eq(documents.id, documentId)));
   if (!row) throw notFound('document in this grant');
   const v = await loadVersion(deps.db, resolved.org.id, documentId, row.currentVersion);
   const bytes = await deps.blobs.readVerified(v.sha256);
   const at = deps.clock();
   const pdf = isPdf(v.contentType, bytes);
   const body = pdf ? await (deps.stampPdf ?? watermarkPdf)(bytes, { email: resolved.grant.email, at, organization: resolved.org.name }) : bytes;
-  await recordDownload(deps, resolved.org.id, requestId, { documentId, title: row.title, version: v.version, grantId: resolved.grant.id, email: resolved.grant.email, watermarked: pdf });
+  await recordDownload(deps, resolved.org.id, requestId, {
+    documentId,
+    title: row.title,
+    version: v.version,
+    grantId: resolved.grant.id,
+    email: resolved.grant.email,
+    watermarked: pdf,
+  });
   return { fileName: v.fileName, contentType: pdf ? 'application/pdf' : v.contentType, body, watermarked: pdf, sha256: v.sha256 };
 }
 
@@ -478,7 +684,10 @@ export async function downloadPublic(deps: AccessDeps, slug: string, documentId:
   const org = await orgBySlug(deps.db, slug);
   const page = org ? await loadPage(deps.db, org.id) : undefined;
   if (!org || !page?.published) throw notFound('trust page');
-  const [row] = await deps.db.select().from(documents).where(and(eq(documents.orgId, org.id), eq(documents.id, documentId)));
+  const [row] = await deps.db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.orgId, org.id), eq(documents.id, documentId)));
   if (!row || row.visibility === 'private') throw notFound('document');
   if (row.visibility === 'nda') throw new DomainError('forbidden', 'this document is shared under NDA: request access on the trust page');
   const v = await loadVersion(deps.db, org.id, documentId, row.currentVersion);

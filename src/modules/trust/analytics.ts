@@ -19,7 +19,12 @@ export class PageViewCounter {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: Db, private readonly clock: Clock, private readonly onError: (err: unknown) => void, flushEveryMs = 10_000) {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly onError: (err: unknown) => void,
+    flushEveryMs = 10_000,
+  ) {
     if (flushEveryMs > 0) {
       this.timer = setInterval(() => void this.flush(), flushEveryMs);
       this.timer.unref();
@@ -42,8 +47,13 @@ export class PageViewCounter {
         return { orgId, day, kind, count };
       });
       try {
-        await this.db.insert(trustPageViews).values(rows)
-          .onConflictDoUpdate({ target: [trustPageViews.orgId, trustPageViews.day, trustPageViews.kind], set: { count: sql`${trustPageViews.count} + excluded.count` } });
+        await this.db
+          .insert(trustPageViews)
+          .values(rows)
+          .onConflictDoUpdate({
+            target: [trustPageViews.orgId, trustPageViews.day, trustPageViews.kind],
+            set: { count: sql`${trustPageViews.count} + excluded.count` },
+          });
       } catch (err) {
         // Put the counts back for the next attempt (an organization deleted meanwhile is dropped by the FK).
         for (const [k, n] of batch) this.pending.set(k, (this.pending.get(k) ?? 0) + n);
@@ -80,14 +90,30 @@ export async function trustAnalytics(ctx: ServiceContext, views: PageViewCounter
   const inRange = (col: PgColumn) => and(gte(col, fromTs), lt(col, toTs));
 
   const [viewRows, requestRows, grantRows, downloadRows, companies] = await Promise.all([
-    ctx.db.select().from(trustPageViews).where(and(eq(trustPageViews.orgId, ctx.orgId), gte(trustPageViews.day, from), lte(trustPageViews.day, to))),
-    ctx.db.select({ status: accessRequests.status, autoApproved: accessRequests.autoApproved, n: sql<number>`count(*)::int` }).from(accessRequests)
-      .where(and(eq(accessRequests.orgId, ctx.orgId), inRange(accessRequests.createdAt))).groupBy(accessRequests.status, accessRequests.autoApproved),
-    ctx.db.select().from(accessGrants).where(and(eq(accessGrants.orgId, ctx.orgId), inRange(accessGrants.createdAt))),
-    ctx.db.select({
-      grantId: documentDownloads.grantId, email: documentDownloads.email, documentId: documentDownloads.documentId, title: documentDownloads.documentTitle,
-      n: sql<number>`count(*)::int`, last: sql<string>`max(${documentDownloads.at})`,
-    }).from(documentDownloads).where(and(eq(documentDownloads.orgId, ctx.orgId), inRange(documentDownloads.at)))
+    ctx.db
+      .select()
+      .from(trustPageViews)
+      .where(and(eq(trustPageViews.orgId, ctx.orgId), gte(trustPageViews.day, from), lte(trustPageViews.day, to))),
+    ctx.db
+      .select({ status: accessRequests.status, autoApproved: accessRequests.autoApproved, n: sql<number>`count(*)::int` })
+      .from(accessRequests)
+      .where(and(eq(accessRequests.orgId, ctx.orgId), inRange(accessRequests.createdAt)))
+      .groupBy(accessRequests.status, accessRequests.autoApproved),
+    ctx.db
+      .select()
+      .from(accessGrants)
+      .where(and(eq(accessGrants.orgId, ctx.orgId), inRange(accessGrants.createdAt))),
+    ctx.db
+      .select({
+        grantId: documentDownloads.grantId,
+        email: documentDownloads.email,
+        documentId: documentDownloads.documentId,
+        title: documentDownloads.documentTitle,
+        n: sql<number>`count(*)::int`,
+        last: sql<string>`max(${documentDownloads.at})`,
+      })
+      .from(documentDownloads)
+      .where(and(eq(documentDownloads.orgId, ctx.orgId), inRange(documentDownloads.at)))
       .groupBy(documentDownloads.grantId, documentDownloads.email, documentDownloads.documentId, documentDownloads.documentTitle)
       .orderBy(desc(sql`count(*)`)),
     companyRows(ctx.db, ctx.orgId, fromTs, toTs),
@@ -111,7 +137,10 @@ export async function trustAnalytics(ctx: ServiceContext, views: PageViewCounter
   for (const g of grantRows) grants[g.revokedAt ? 'revoked' : g.expiresAt <= now ? 'expired' : 'active']++;
 
   const byDocument = new Map<string, { documentId: string; title: string; downloads: number; viaGrant: number }>();
-  const byGrant = new Map<string, { grantId: string; email: string | null; downloads: number; documents: { documentId: string; title: string; downloads: number; lastDownloadAt: string }[] }>();
+  const byGrant = new Map<
+    string,
+    { grantId: string; email: string | null; downloads: number; documents: { documentId: string; title: string; downloads: number; lastDownloadAt: string }[] }
+  >();
   for (const r of downloadRows) {
     const n = Number(r.n);
     const d = byDocument.get(r.documentId) ?? { documentId: r.documentId, title: r.title, downloads: 0, viaGrant: 0 };
@@ -127,8 +156,16 @@ export async function trustAnalytics(ctx: ServiceContext, views: PageViewCounter
   }
   const sum = (k: PageViewKind) => days.reduce((s, d) => s + d[k], 0);
   return {
-    from, to,
-    pageViews: { total: sum('html') + sum('json') + sum('profile'), html: sum('html'), json: sum('json'), profile: sum('profile'), grantPages: sum('grant'), byDay: days },
+    from,
+    to,
+    pageViews: {
+      total: sum('html') + sum('json') + sum('profile'),
+      html: sum('html'),
+      json: sum('json'),
+      profile: sum('profile'),
+      grantPages: sum('grant'),
+      byDay: days,
+    },
     accessRequests: requests,
     grants,
     downloads: {
@@ -171,7 +208,9 @@ async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
  * The company shown is the latest spelling seen.
  */
 async function companyRows(db: Executor, orgId: string, fromTs: Date, toTs: Date): Promise<CompanyActivity[]> {
-  const rows = await rowsOf<{ company: string | null; domain: string | null; visits: number; downloads: number; requests: number; last_seen: string }>(db, sql`
+  const rows = await rowsOf<{ company: string | null; domain: string | null; visits: number; downloads: number; requests: number; last_seen: string }>(
+    db,
+    sql`
     select (array_agg(e.company order by e.at desc))[1] as company, e.domain,
       count(*) filter (where e.kind = 'visit')::int as visits,
       count(*) filter (where e.kind = 'download')::int as downloads,
@@ -192,9 +231,14 @@ async function companyRows(db: Executor, orgId: string, fromTs: Date, toTs: Date
     ) e
     group by lower(e.company), e.domain
     order by max(e.at) desc, lower(e.company), e.domain
-    limit ${MAX_COMPANIES + 1}`);
+    limit ${MAX_COMPANIES + 1}`,
+  );
   return rows.map((r) => ({
-    company: r.company, domain: r.domain || null, visits: Number(r.visits), downloads: Number(r.downloads), requests: Number(r.requests),
+    company: r.company,
+    domain: r.domain || null,
+    visits: Number(r.visits),
+    downloads: Number(r.downloads),
+    requests: Number(r.requests),
     lastSeenAt: new Date(r.last_seen).toISOString(),
   }));
 }
@@ -243,10 +287,25 @@ export interface AnalyticsEvent {
   documentTitle: string | null;
 }
 
-interface EventRow { id: string; at: string; kind: AnalyticsEventKind; company: string | null; email: string | null; grant_id: string | null; document_id: string | null; document_title: string | null }
+interface EventRow {
+  id: string;
+  at: string;
+  kind: AnalyticsEventKind;
+  company: string | null;
+  email: string | null;
+  grant_id: string | null;
+  document_id: string | null;
+  document_title: string | null;
+}
 
 /** Which ids a query reads: below `before`, at or below `notAfter`, at or above `notBefore`. */
-interface Window { before?: string; notAfter?: string; notBefore?: string; limit: number; offset?: number }
+interface Window {
+  before?: string;
+  notAfter?: string;
+  notBefore?: string;
+  limit: number;
+  offset?: number;
+}
 
 /**
  * Visits and downloads, newest first by id (time-ordered ids: the order they were recorded), so
@@ -281,15 +340,25 @@ async function eventRows(db: Executor, orgId: string, q: AnalyticsEventQuery, w:
       where ${where(sql`d`, sql`g.email`, sql`g.company`)}
       order by d.id desc limit ${w.limit + offset})`);
   }
-  return rowsOf<EventRow>(db, sql`
+  return rowsOf<EventRow>(
+    db,
+    sql`
     select e.id, ${isoText(sql`e.at`)} as at, e.kind, e.company, e.email, e.grant_id, e.document_id, e.document_title
     from (${sql.join(parts, sql` union all `)}) e
-    order by e.id desc limit ${w.limit} offset ${offset}`);
+    order by e.id desc limit ${w.limit} offset ${offset}`,
+  );
 }
 
 const eventView = (r: EventRow): AnalyticsEvent => ({
-  id: r.id, at: new Date(r.at).toISOString(), kind: r.kind, company: r.company, domain: r.email ? r.email.slice(r.email.lastIndexOf('@') + 1) : null,
-  email: r.email, grantId: r.grant_id, documentId: r.document_id, documentTitle: r.document_title,
+  id: r.id,
+  at: new Date(r.at).toISOString(),
+  kind: r.kind,
+  company: r.company,
+  domain: r.email ? r.email.slice(r.email.lastIndexOf('@') + 1) : null,
+  email: r.email,
+  grantId: r.grant_id,
+  documentId: r.document_id,
+  documentTitle: r.document_title,
 });
 
 export async function listAnalyticsEvents(ctx: ServiceContext, q: AnalyticsEventQuery & { limit: number }) {
@@ -316,7 +385,15 @@ const EVENT_COLUMNS: Column<AnalyticsEvent>[] = [
 
 /** Data lines without header or BOM, cells neutralized as toCsv does. */
 const csvLines = (rows: AnalyticsEvent[]) =>
-  stringify(rows.map((r) => EVENT_COLUMNS.map((c) => { const v = c.value(r); return typeof v === 'string' ? neutralize(v) : (v ?? ''); })), { ...CSV_OPTIONS, bom: false });
+  stringify(
+    rows.map((r) =>
+      EVENT_COLUMNS.map((c) => {
+        const v = c.value(r);
+        return typeof v === 'string' ? neutralize(v) : (v ?? '');
+      }),
+    ),
+    { ...CSV_OPTIONS, bom: false },
+  );
 
 /**
  * The event list as CSV: at most CSV_EVENT_ROWS rows from `cursor` on, streamed in pages of

@@ -28,8 +28,13 @@ type VersionRow = typeof documentVersions.$inferSelect;
 
 export function versionView(v: VersionRow) {
   return {
-    version: v.version, sha256: v.sha256, size: v.size, fileName: v.fileName, contentType: v.contentType,
-    uploadedBy: v.uploadedBy, uploadedAt: v.uploadedAt.toISOString(),
+    version: v.version,
+    sha256: v.sha256,
+    size: v.size,
+    fileName: v.fileName,
+    contentType: v.contentType,
+    uploadedBy: v.uploadedBy,
+    uploadedAt: v.uploadedAt.toISOString(),
   };
 }
 
@@ -86,16 +91,32 @@ export async function createDocument(ctx: ServiceContext, input: DocumentInput, 
   const now = ctx.clock();
   await ctx.db.transaction(async (tx) => {
     await tx.insert(documents).values({
-      orgId: ctx.orgId, id, title: title!, description: input.description?.trim() || null, visibility: visibility!, currentVersion: 1,
-      createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
+      orgId: ctx.orgId,
+      id,
+      title: title!,
+      description: input.description?.trim() || null,
+      visibility: visibility!,
+      currentVersion: 1,
+      createdBy: ctx.actor.id,
+      createdAt: now,
+      updatedAt: now,
     });
     await tx.insert(documentVersions).values({
-      orgId: ctx.orgId, documentId: id, version: 1, sha256: file!.stored.sha256, size: file!.stored.size,
-      fileName: file!.fileName, contentType: file!.contentType, uploadedBy: ctx.actor.id, uploadedAt: now,
+      orgId: ctx.orgId,
+      documentId: id,
+      version: 1,
+      sha256: file!.stored.sha256,
+      size: file!.stored.size,
+      fileName: file!.fileName,
+      contentType: file!.contentType,
+      uploadedBy: ctx.actor.id,
+      uploadedAt: now,
     });
     await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'document_version', ownerId: id }, file!.stored);
     await recordAudit(tx, ctx, {
-      action: 'document.created', targetType: 'document', targetId: id,
+      action: 'document.created',
+      targetType: 'document',
+      targetId: id,
       summary: { title, visibility, sha256: file!.stored.sha256, fileName: file!.fileName },
     });
   });
@@ -103,13 +124,18 @@ export async function createDocument(ctx: ServiceContext, input: DocumentInput, 
 }
 
 export async function loadDocument(db: Executor, orgId: string, id: string) {
-  const [row] = await db.select().from(documents).where(and(eq(documents.orgId, orgId), eq(documents.id, id)));
+  const [row] = await db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.orgId, orgId), eq(documents.id, id)));
   if (!row) throw notFound('document');
   return row;
 }
 
 export async function loadVersion(db: Executor, orgId: string, id: string, version: number) {
-  const [v] = await db.select().from(documentVersions)
+  const [v] = await db
+    .select()
+    .from(documentVersions)
     .where(and(eq(documentVersions.orgId, orgId), eq(documentVersions.documentId, id), eq(documentVersions.version, version)));
   if (!v) throw notFound(`version ${version} of this document`);
   return v;
@@ -117,33 +143,55 @@ export async function loadVersion(db: Executor, orgId: string, id: string, versi
 
 export async function getDocument(ctx: ServiceContext, id: string) {
   const row = await loadDocument(ctx.db, ctx.orgId, id);
-  const versions = await ctx.db.select().from(documentVersions)
-    .where(and(eq(documentVersions.orgId, ctx.orgId), eq(documentVersions.documentId, id))).orderBy(desc(documentVersions.version));
+  const versions = await ctx.db
+    .select()
+    .from(documentVersions)
+    .where(and(eq(documentVersions.orgId, ctx.orgId), eq(documentVersions.documentId, id)))
+    .orderBy(desc(documentVersions.version));
   const index = (await indexStates(ctx.db, ctx.orgId, 'document', [id])).get(id);
-  return view(row, versions.find((v) => v.version === row.currentVersion), versions, index);
+  return view(
+    row,
+    versions.find((v) => v.version === row.currentVersion),
+    versions,
+    index,
+  );
 }
 
 /** Current versions of the given documents, by document id. */
 export async function currentVersions(db: Executor, orgId: string, rows: DocumentRow[]) {
   if (rows.length === 0) return new Map<string, VersionRow>();
-  const versions = await db.select().from(documentVersions).where(and(
-    eq(documentVersions.orgId, orgId),
-    inArray(documentVersions.documentId, rows.map((r) => r.id)),
-  ));
+  const versions = await db
+    .select()
+    .from(documentVersions)
+    .where(
+      and(
+        eq(documentVersions.orgId, orgId),
+        inArray(
+          documentVersions.documentId,
+          rows.map((r) => r.id),
+        ),
+      ),
+    );
   const current = new Map(rows.map((r) => [r.id, r.currentVersion]));
   return new Map(versions.filter((v) => current.get(v.documentId) === v.version).map((v) => [v.documentId, v]));
 }
 
 export async function listDocuments(ctx: ServiceContext, q: { limit: number; cursor?: string; visibility?: DocumentVisibility }) {
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(documents).where(and(
-    eq(documents.orgId, ctx.orgId),
-    q.visibility ? eq(documents.visibility, q.visibility) : undefined,
-    after ? lt(documents.id, after) : undefined,
-  )).orderBy(desc(documents.id)).limit(q.limit + 1);
+  const rows = await ctx.db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.orgId, ctx.orgId), q.visibility ? eq(documents.visibility, q.visibility) : undefined, after ? lt(documents.id, after) : undefined))
+    .orderBy(desc(documents.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   const current = await currentVersions(ctx.db, ctx.orgId, page.items);
-  const index = await indexStates(ctx.db, ctx.orgId, 'document', page.items.map((r) => r.id));
+  const index = await indexStates(
+    ctx.db,
+    ctx.orgId,
+    'document',
+    page.items.map((r) => r.id),
+  );
   return { items: page.items.map((r) => view(r, current.get(r.id), undefined, index.get(r.id))), nextCursor: page.nextCursor };
 }
 
@@ -154,18 +202,36 @@ export async function updateDocument(ctx: ServiceContext, id: string, input: Doc
   if (input.title !== undefined && !input.title.trim()) errors.push({ field: 'body/title', message: 'must not be empty' });
   if (errors.length > 0) fail(errors);
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.update(documents).set({
-      ...(input.title !== undefined ? { title: input.title.trim() } : {}),
-      ...(input.description !== undefined ? { description: input.description?.trim() || null } : {}),
-      ...(visibility ? { visibility } : {}),
-      updatedAt: ctx.clock(),
-    }).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id))).returning();
+    const [row] = await tx
+      .update(documents)
+      .set({
+        ...(input.title !== undefined ? { title: input.title.trim() } : {}),
+        ...(input.description !== undefined ? { description: input.description?.trim() || null } : {}),
+        ...(visibility ? { visibility } : {}),
+        updatedAt: ctx.clock(),
+      })
+      .where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id)))
+      .returning();
     if (!row) throw notFound('document');
-    await syncSource(tx, ctx.orgId, {
-      kind: 'document', id, title: row.title, visibility: row.visibility, version: row.currentVersion,
-      ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
-    }, ctx.clock());
-    await recordAudit(tx, ctx, { action: 'document.updated', targetType: 'document', targetId: id, summary: { fields: Object.keys(input), visibility: row.visibility } });
+    await syncSource(
+      tx,
+      ctx.orgId,
+      {
+        kind: 'document',
+        id,
+        title: row.title,
+        visibility: row.visibility,
+        version: row.currentVersion,
+        ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
+      },
+      ctx.clock(),
+    );
+    await recordAudit(tx, ctx, {
+      action: 'document.updated',
+      targetType: 'document',
+      targetId: id,
+      summary: { fields: Object.keys(input), visibility: row.visibility },
+    });
   });
   return getDocument(ctx, id);
 }
@@ -177,15 +243,29 @@ export async function addDocumentVersion(ctx: ServiceContext, id: string, file: 
   const now = ctx.clock();
   await ctx.db.transaction(async (tx) => {
     // Lock the row so two uploads get consecutive versions.
-    const [row] = await tx.select().from(documents).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id))).for('update');
+    const [row] = await tx
+      .select()
+      .from(documents)
+      .where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id)))
+      .for('update');
     if (!row) throw notFound('document');
     const version = row.currentVersion + 1;
     await tx.insert(documentVersions).values({
-      orgId: ctx.orgId, documentId: id, version, sha256: file.stored.sha256, size: file.stored.size,
-      fileName: file.fileName, contentType: file.contentType, uploadedBy: ctx.actor.id, uploadedAt: now,
+      orgId: ctx.orgId,
+      documentId: id,
+      version,
+      sha256: file.stored.sha256,
+      size: file.stored.size,
+      fileName: file.fileName,
+      contentType: file.contentType,
+      uploadedBy: ctx.actor.id,
+      uploadedAt: now,
     });
     await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'document_version', ownerId: id }, file.stored);
-    await tx.update(documents).set({ currentVersion: version, updatedAt: now }).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id)));
+    await tx
+      .update(documents)
+      .set({ currentVersion: version, updatedAt: now })
+      .where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id)));
     await recordAudit(tx, ctx, { action: 'document.version_added', targetType: 'document', targetId: id, summary: { version, sha256: file.stored.sha256 } });
   });
   return getDocument(ctx, id);
@@ -194,7 +274,10 @@ export async function addDocumentVersion(ctx: ServiceContext, id: string, file: 
 export async function deleteDocument(ctx: ServiceContext, blobs: BlobStore, id: string) {
   requireRole(ctx.actor, 'editor');
   const shas = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.delete(documents).where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id))).returning();
+    const [row] = await tx
+      .delete(documents)
+      .where(and(eq(documents.orgId, ctx.orgId), eq(documents.id, id)))
+      .returning();
     if (!row) throw notFound('document');
     await dropSource(tx, ctx.orgId, 'document', id);
     await recordAudit(tx, ctx, { action: 'document.deleted', targetType: 'document', targetId: id, summary: { title: row.title } });
@@ -212,8 +295,15 @@ export async function indexDocument(ctx: ServiceContext, deps: { parsers: TextEx
   const row = await loadDocument(ctx.db, ctx.orgId, id);
   const v = await loadVersion(ctx.db, ctx.orgId, id, row.currentVersion);
   await indexFile({ db: ctx.db as Db, parsers: deps.parsers, blobs: deps.blobs, clock: ctx.clock }, ctx.orgId, {
-    kind: 'document', id, title: row.title, version: v.version, visibility: row.visibility,
-    sha256: v.sha256, fileName: v.fileName, contentType: v.contentType, ...(useForAnswers !== undefined ? { useForAnswers } : {}),
+    kind: 'document',
+    id,
+    title: row.title,
+    version: v.version,
+    visibility: row.visibility,
+    sha256: v.sha256,
+    fileName: v.fileName,
+    contentType: v.contentType,
+    ...(useForAnswers !== undefined ? { useForAnswers } : {}),
   });
   if (v.version > 1) await ctx.db.transaction((tx) => markStaleForSource(tx, ctx, 'document', id, v.version, row.title));
   return getDocument(ctx, id);

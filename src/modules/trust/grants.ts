@@ -1,8 +1,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, jwtVerify, SignJWT, errors as joseErrors,
-  type CryptoKey, type JWK,
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  jwtVerify,
+  SignJWT,
+  errors as joseErrors,
+  type CryptoKey,
+  type JWK,
 } from 'jose';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/errors.js';
@@ -59,13 +67,7 @@ export class GrantSigner {
     }
     const { d: _d, ...pub } = jwk;
     const kid = 'grant-' + (await calculateJwkThumbprint(pub)).slice(0, 16);
-    return new GrantSigner(
-      (await importJWK(jwk, ALG)) as CryptoKey,
-      (await importJWK(pub, ALG)) as CryptoKey,
-      kid,
-      opts.issuer,
-      opts.clock,
-    );
+    return new GrantSigner((await importJWK(jwk, ALG)) as CryptoKey, (await importJWK(pub, ALG)) as CryptoKey, kid, opts.issuer, opts.clock);
   }
 
   async sign(c: GrantClaims): Promise<string> {

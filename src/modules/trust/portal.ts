@@ -30,7 +30,15 @@ export class TrustPortal {
     readonly stampPdf?: AccessDeps['stampPdf'],
   ) {}
 
-  static async open(opts: { config: Config; db: Db; blobs: BlobStore; clock: Clock; cacheTtlMs?: number; viewFlushMs?: number; stampPdf?: AccessDeps['stampPdf'] }): Promise<TrustPortal> {
+  static async open(opts: {
+    config: Config;
+    db: Db;
+    blobs: BlobStore;
+    clock: Clock;
+    cacheTtlMs?: number;
+    viewFlushMs?: number;
+    stampPdf?: AccessDeps['stampPdf'];
+  }): Promise<TrustPortal> {
     const { config, db, blobs, clock } = opts;
     const signer = await GrantSigner.open({ dir: path.join(config.dataDir, 'grant-keys'), pem: config.auth.signingKeyPem, issuer: config.auth.issuer, clock });
     const cache = new TrustCache((slug) => buildPublicTrust(db, slug, clock(), config.publicUrl, clock), clock, opts.cacheTtlMs ?? 60_000);
@@ -41,7 +49,14 @@ export class TrustPortal {
   }
 
   get access(): AccessDeps {
-    return { db: this.db, clock: this.clock, signer: this.signer, blobs: this.blobs, publicUrl: this.config.publicUrl, ...(this.stampPdf ? { stampPdf: this.stampPdf } : {}) };
+    return {
+      db: this.db,
+      clock: this.clock,
+      signer: this.signer,
+      blobs: this.blobs,
+      publicUrl: this.config.publicUrl,
+      ...(this.stampPdf ? { stampPdf: this.stampPdf } : {}),
+    };
   }
 
   async close() {

@@ -7,29 +7,66 @@ import { withProblems } from '../../lib/schemas.js';
 import * as access from './access.js';
 import type { TrustPortal } from './portal.js';
 import {
-  CSP, FAVICON_SVG, SEARCH_MAX_LENGTH, TRUST_CSS, checkAccessForm, formErrorsOf, renderAccessFormPage, renderErrorPage, renderGrantPage, renderLlmsTxt,
-  renderRequestReceived, renderSearchPage, renderTheme, renderTrustPage, renderTrustProfile, type FormState,
+  CSP,
+  FAVICON_SVG,
+  SEARCH_MAX_LENGTH,
+  TRUST_CSS,
+  checkAccessForm,
+  formErrorsOf,
+  renderAccessFormPage,
+  renderErrorPage,
+  renderGrantPage,
+  renderLlmsTxt,
+  renderRequestReceived,
+  renderSearchPage,
+  renderTheme,
+  renderTrustPage,
+  renderTrustProfile,
+  type FormState,
 } from './render.js';
 import { attachment } from './routes.js';
 import { encodedBody, encodedEtag, preferredEncoding, worthEncoding, type Representation } from '../../plugins/compress.js';
 import { etagOf, loadPage, orgBySlug, type CachedTrust } from './service.js';
 import type { PageViewKind } from './tables.js';
 
-const Slug = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', maxLength: 63, description: 'The organization\'s slug.', examples: ['acme'] }) });
-const SlugDoc = Type.Object({ ...Slug.properties, id: Type.String({ format: 'uuid', description: 'The document id, from the page\'s document list.', examples: ['0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e'] }) });
-// Grant tokens are signed JWTs; the example is shortened.
-const Token = Type.String({ maxLength: 4000, description: 'The grant token from the link the organization sent (treat it as a secret).', examples: ['eyJhbGciOiJFUzI1NiJ9.eyJnaWQiOiIwMTkzYTJjMCJ9.c2lnbmF0dXJl'] });
-
-const AccessRequestBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  email: Type.String({ format: 'email', maxLength: 254 }),
-  company: Type.String({ minLength: 1, maxLength: 200 }),
-  reason: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2000 })])),
-  documentIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100, description: 'NDA documents wanted; empty or absent: all of them.' })),
-  ndaAccepted: Type.Boolean({ description: 'Must be true: the requester accepts the NDA shown on the page (its version is recorded).' }),
-}, {
-  examples: [{ name: 'Jane Doe', email: 'jane.doe@globex.example', company: 'Globex', reason: 'Vendor security review before signing.', documentIds: [], ndaAccepted: true }],
+const Slug = Type.Object({
+  slug: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', maxLength: 63, description: "The organization's slug.", examples: ['acme'] }),
 });
+const SlugDoc = Type.Object({
+  ...Slug.properties,
+  id: Type.String({ format: 'uuid', description: "The document id, from the page's document list.", examples: ['0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e'] }),
+});
+// Grant tokens are signed JWTs; the example is shortened.
+const Token = Type.String({
+  maxLength: 4000,
+  description: 'The grant token from the link the organization sent (treat it as a secret).',
+  examples: ['eyJhbGciOiJFUzI1NiJ9.eyJnaWQiOiIwMTkzYTJjMCJ9.c2lnbmF0dXJl'],
+});
+
+const AccessRequestBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    company: Type.String({ minLength: 1, maxLength: 200 }),
+    reason: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2000 })])),
+    documentIds: Type.Optional(
+      Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100, description: 'NDA documents wanted; empty or absent: all of them.' }),
+    ),
+    ndaAccepted: Type.Boolean({ description: 'Must be true: the requester accepts the NDA shown on the page (its version is recorded).' }),
+  },
+  {
+    examples: [
+      {
+        name: 'Jane Doe',
+        email: 'jane.doe@globex.example',
+        company: 'Globex',
+        reason: 'Vendor security review before signing.',
+        documentIds: [],
+        ndaAccepted: true,
+      },
+    ],
+  },
+);
 
 const EXAMPLE_PUBLIC_TRUST = {
   organization: { name: 'Acme Corp', slug: 'acme' },
@@ -38,85 +75,210 @@ const EXAMPLE_PUBLIC_TRUST = {
   branding: { brandColor: '#0b5fff', logoUrl: 'https://trust.acme.example/trust/acme/logo' },
   contact: { email: 'security@acme.example', url: null },
   sections: ['certifications', 'security', 'soc2', 'subprocessors', 'documents', 'faq'],
-  certifications: [{
-    id: '0193a4d0-1a2b-7c3d-8e4f-5a6b7c8d9e0f', kind: 'iso27001', kindLabel: 'ISO/IEC 27001 certificate', name: 'ISO/IEC 27001:2022', issuer: 'BSI',
-    scope: 'The Acme platform and its operations', includesIso27017: true, issuedAt: '2025-03-01', expiresAt: '2028-02-29', periodStart: null, periodEnd: null,
-    status: 'valid', statusLabel: 'Valid', statusReason: 'Valid until 2028-02-29.',
-  }],
+  certifications: [
+    {
+      id: '0193a4d0-1a2b-7c3d-8e4f-5a6b7c8d9e0f',
+      kind: 'iso27001',
+      kindLabel: 'ISO/IEC 27001 certificate',
+      name: 'ISO/IEC 27001:2022',
+      issuer: 'BSI',
+      scope: 'The Acme platform and its operations',
+      includesIso27017: true,
+      issuedAt: '2025-03-01',
+      expiresAt: '2028-02-29',
+      periodStart: null,
+      periodEnd: null,
+      status: 'valid',
+      statusLabel: 'Valid',
+      statusReason: 'Valid until 2028-02-29.',
+    },
+  ],
   security: {
     frameworks: [{ id: 'iso27001-2022', name: 'ISO/IEC 27001:2022', inScope: true, attested: true, note: 'Certified by BSI.' }],
-    domains: [{
-      id: 'technological', name: 'Technological controls', framework: 'iso27001-2022',
-      controls: [{ framework: 'iso27001-2022', ref: 'A.8.24', title: 'Use of cryptography', status: 'implemented', statusLabel: 'Implemented', responsibility: 'provider', summary: 'Data is encrypted in transit and at rest.' }],
-    }],
+    domains: [
+      {
+        id: 'technological',
+        name: 'Technological controls',
+        framework: 'iso27001-2022',
+        controls: [
+          {
+            framework: 'iso27001-2022',
+            ref: 'A.8.24',
+            title: 'Use of cryptography',
+            status: 'implemented',
+            statusLabel: 'Implemented',
+            responsibility: 'provider',
+            summary: 'Data is encrypted in transit and at rest.',
+          },
+        ],
+      },
+    ],
   },
-  soc2: { criteria: 61, covered: 48, partial: 9, uncovered: 4, overall: 0.86, groups: [{ group: 'CC6', name: 'Logical and Physical Access Controls', criteria: 8, coverage: 0.94 }] },
+  soc2: {
+    criteria: 61,
+    covered: 48,
+    partial: 9,
+    uncovered: 4,
+    overall: 0.86,
+    groups: [{ group: 'CC6', name: 'Logical and Physical Access Controls', criteria: 8, coverage: 0.94 }],
+  },
   subprocessors: [{ name: 'Amazon Web Services', purpose: 'Hosting', location: 'Ireland, United States', url: 'https://aws.amazon.com' }],
   documents: [
-    { id: '0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e', title: 'ISO 27001 certificate', visibility: 'public', description: null, fileName: 'iso27001-certificate.pdf', contentType: 'application/pdf', size: 181233, downloadUrl: 'https://trust.acme.example/trust/acme/documents/0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e', updatedAt: '2026-03-02T10:00:00.000Z' },
+    {
+      id: '0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e',
+      title: 'ISO 27001 certificate',
+      visibility: 'public',
+      description: null,
+      fileName: 'iso27001-certificate.pdf',
+      contentType: 'application/pdf',
+      size: 181233,
+      downloadUrl: 'https://trust.acme.example/trust/acme/documents/0193a4e0-5f6a-7b8c-9d0e-1f2a3b4c5d6e',
+      updatedAt: '2026-03-02T10:00:00.000Z',
+    },
     { id: '0193a4e1-6a7b-7c8d-9e0f-2a3b4c5d6e7f', title: 'SOC 2 Type 2 report', visibility: 'nda' },
   ],
   faq: [{ question: 'Is customer data encrypted at rest?', answer: 'Yes. AES-256, with keys in AWS KMS.' }],
-  facts: [{ key: 'data.storage_countries', label: 'Data storage countries', type: 'string_list', value: ['Ireland', 'United States'], unit: null, display: 'Ireland, United States', statement: 'Customer data is stored in Ireland and the United States.' }],
+  facts: [
+    {
+      key: 'data.storage_countries',
+      label: 'Data storage countries',
+      type: 'string_list',
+      value: ['Ireland', 'United States'],
+      unit: null,
+      display: 'Ireland, United States',
+      statement: 'Customer data is stored in Ireland and the United States.',
+    },
+  ],
   access: {
-    requestUrl: 'https://trust.acme.example/api/v1/public/trust/acme/access-requests', formUrl: 'https://trust.acme.example/trust/acme/request-access',
-    ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea', ndaText: 'By requesting access you agree to keep the documents confidential.',
+    requestUrl: 'https://trust.acme.example/api/v1/public/trust/acme/access-requests',
+    formUrl: 'https://trust.acme.example/trust/acme/request-access',
+    ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea',
+    ndaText: 'By requesting access you agree to keep the documents confidential.',
   },
   updatedAt: '2026-10-20T16:45:00.000Z',
   links: {
-    page: 'https://trust.acme.example/trust/acme', json: 'https://trust.acme.example/api/v1/public/trust/acme',
-    trustJson: 'https://trust.acme.example/trust/acme/trust.json', llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt',
+    page: 'https://trust.acme.example/trust/acme',
+    json: 'https://trust.acme.example/api/v1/public/trust/acme',
+    trustJson: 'https://trust.acme.example/trust/acme/trust.json',
+    llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt',
   },
 };
 
-const PublicTrustSchema = Type.Object({
-  organization: Type.Object({ name: Type.String(), slug: Type.String() }),
-  headline: Type.String(),
-  overview: Type.Union([Type.String(), Type.Null()]),
-  sections: Type.Array(Type.String()),
-  certifications: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), status: Type.String(), statusReason: Type.String() }, { additionalProperties: true })),
-  security: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
-  soc2: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
-  subprocessors: Type.Array(Type.Object({ name: Type.String(), purpose: Type.String(), location: Type.String() }, { additionalProperties: true })),
-  documents: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), visibility: Type.Enum(['public', 'nda']) }, {
-    additionalProperties: true, description: 'Public documents carry a downloadUrl; NDA documents are listed by title only; private ones never appear.',
-  })),
-  faq: Type.Array(Type.Object({ question: Type.String(), answer: Type.String() })),
-  facts: Type.Array(Type.Object({
-    key: Type.String(), label: Type.String(), type: Type.String(), value: Type.Unknown(), unit: Type.Union([Type.String(), Type.Null()]),
-    display: Type.String({ description: 'The value as words.' }), statement: Type.String({ description: 'The fact as a sentence.' }),
-  }), { description: 'Organization profile facts marked public.' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-}, {
-  additionalProperties: true,
-  $id: 'PublicTrustProfile',
-  description: 'Everything a published trust page shows, as JSON: certifications, public control summaries, SOC 2 coverage, subprocessors, documents, FAQ and public profile facts. '
-    + 'Also `branding`, `contact`, `access` (how to request NDA documents; null without any) and `links`.',
-  examples: [EXAMPLE_PUBLIC_TRUST],
-});
+const PublicTrustSchema = Type.Object(
+  {
+    organization: Type.Object({ name: Type.String(), slug: Type.String() }),
+    headline: Type.String(),
+    overview: Type.Union([Type.String(), Type.Null()]),
+    sections: Type.Array(Type.String()),
+    certifications: Type.Array(
+      Type.Object({ name: Type.String(), kind: Type.String(), status: Type.String(), statusReason: Type.String() }, { additionalProperties: true }),
+    ),
+    security: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+    soc2: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+    subprocessors: Type.Array(Type.Object({ name: Type.String(), purpose: Type.String(), location: Type.String() }, { additionalProperties: true })),
+    documents: Type.Array(
+      Type.Object(
+        { id: Type.String(), title: Type.String(), visibility: Type.Enum(['public', 'nda']) },
+        {
+          additionalProperties: true,
+          description: 'Public documents carry a downloadUrl; NDA documents are listed by title only; private ones never appear.',
+        },
+      ),
+    ),
+    faq: Type.Array(Type.Object({ question: Type.String(), answer: Type.String() })),
+    facts: Type.Array(
+      Type.Object({
+        key: Type.String(),
+        label: Type.String(),
+        type: Type.String(),
+        value: Type.Unknown(),
+        unit: Type.Union([Type.String(), Type.Null()]),
+        display: Type.String({ description: 'The value as words.' }),
+        statement: Type.String({ description: 'The fact as a sentence.' }),
+      }),
+      { description: 'Organization profile facts marked public.' },
+    ),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    additionalProperties: true,
+    $id: 'PublicTrustProfile',
+    description:
+      'Everything a published trust page shows, as JSON: certifications, public control summaries, SOC 2 coverage, subprocessors, documents, FAQ and public profile facts. ' +
+      'Also `branding`, `contact`, `access` (how to request NDA documents; null without any) and `links`.',
+    examples: [EXAMPLE_PUBLIC_TRUST],
+  },
+);
 
 // trust.json: a stable, versioned shape for machines (procurement tools, crawlers); see renderTrustProfile.
-const MachineTrustProfile = Type.Object({ profileVersion: Type.String() }, {
-  additionalProperties: true,
-  $id: 'MachineTrustProfile',
-  description: 'The trust profile for machines: organization, frameworks, certifications, public controls, SOC 2 coverage, subprocessors, documents, FAQ, public facts, '
-    + 'how to request access, and links. `profileVersion` changes only with an incompatible shape.',
-  examples: [{
-    profileVersion: '1.0', kind: 'trust-profile',
-    organization: { name: 'Acme Corp', slug: 'acme', trustCenter: 'https://trust.acme.example/trust/acme', contact: { email: 'security@acme.example', url: null } },
-    updatedAt: '2026-10-20T16:45:00.000Z',
-    frameworks: [{ id: 'iso27001-2022', name: 'ISO/IEC 27001:2022', inScope: true, attested: true }],
-    certifications: [{ name: 'ISO/IEC 27001:2022', kind: 'iso27001', issuer: 'BSI', status: 'valid', statusReason: 'Valid until 2028-02-29.', issuedAt: '2025-03-01', expiresAt: '2028-02-29', periodStart: null, periodEnd: null, includesIso27017: true, scope: 'The Acme platform and its operations' }],
-    controls: [{ framework: 'iso27001-2022', ref: 'A.8.24', title: 'Use of cryptography', domain: 'Technological controls', status: 'implemented', responsibility: 'provider', summary: 'Data is encrypted in transit and at rest.' }],
-    soc2Coverage: { criteria: 61, covered: 48, partial: 9, uncovered: 4, overall: 0.86, groups: [] },
-    subprocessors: [{ name: 'Amazon Web Services', purpose: 'Hosting', location: 'Ireland, United States', url: 'https://aws.amazon.com' }],
-    documents: [{ title: 'SOC 2 Type 2 report', access: 'nda' }],
-    faq: [{ question: 'Is customer data encrypted at rest?', answer: 'Yes. AES-256, with keys in AWS KMS.' }],
-    facts: [{ key: 'data.storage_countries', label: 'Data storage countries', type: 'string_list', value: ['Ireland', 'United States'], unit: null }],
-    accessRequests: { method: 'POST', url: 'https://trust.acme.example/api/v1/public/trust/acme/access-requests', contentType: 'application/json', fields: ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'], ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea' },
-    links: { page: 'https://trust.acme.example/trust/acme', json: 'https://trust.acme.example/api/v1/public/trust/acme', trustJson: 'https://trust.acme.example/trust/acme/trust.json', llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt' },
-  }],
-});
+const MachineTrustProfile = Type.Object(
+  { profileVersion: Type.String() },
+  {
+    additionalProperties: true,
+    $id: 'MachineTrustProfile',
+    description:
+      'The trust profile for machines: organization, frameworks, certifications, public controls, SOC 2 coverage, subprocessors, documents, FAQ, public facts, ' +
+      'how to request access, and links. `profileVersion` changes only with an incompatible shape.',
+    examples: [
+      {
+        profileVersion: '1.0',
+        kind: 'trust-profile',
+        organization: {
+          name: 'Acme Corp',
+          slug: 'acme',
+          trustCenter: 'https://trust.acme.example/trust/acme',
+          contact: { email: 'security@acme.example', url: null },
+        },
+        updatedAt: '2026-10-20T16:45:00.000Z',
+        frameworks: [{ id: 'iso27001-2022', name: 'ISO/IEC 27001:2022', inScope: true, attested: true }],
+        certifications: [
+          {
+            name: 'ISO/IEC 27001:2022',
+            kind: 'iso27001',
+            issuer: 'BSI',
+            status: 'valid',
+            statusReason: 'Valid until 2028-02-29.',
+            issuedAt: '2025-03-01',
+            expiresAt: '2028-02-29',
+            periodStart: null,
+            periodEnd: null,
+            includesIso27017: true,
+            scope: 'The Acme platform and its operations',
+          },
+        ],
+        controls: [
+          {
+            framework: 'iso27001-2022',
+            ref: 'A.8.24',
+            title: 'Use of cryptography',
+            domain: 'Technological controls',
+            status: 'implemented',
+            responsibility: 'provider',
+            summary: 'Data is encrypted in transit and at rest.',
+          },
+        ],
+        soc2Coverage: { criteria: 61, covered: 48, partial: 9, uncovered: 4, overall: 0.86, groups: [] },
+        subprocessors: [{ name: 'Amazon Web Services', purpose: 'Hosting', location: 'Ireland, United States', url: 'https://aws.amazon.com' }],
+        documents: [{ title: 'SOC 2 Type 2 report', access: 'nda' }],
+        faq: [{ question: 'Is customer data encrypted at rest?', answer: 'Yes. AES-256, with keys in AWS KMS.' }],
+        facts: [{ key: 'data.storage_countries', label: 'Data storage countries', type: 'string_list', value: ['Ireland', 'United States'], unit: null }],
+        accessRequests: {
+          method: 'POST',
+          url: 'https://trust.acme.example/api/v1/public/trust/acme/access-requests',
+          contentType: 'application/json',
+          fields: ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'],
+          ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea',
+        },
+        links: {
+          page: 'https://trust.acme.example/trust/acme',
+          json: 'https://trust.acme.example/api/v1/public/trust/acme',
+          trustJson: 'https://trust.acme.example/trust/acme/trust.json',
+          llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt',
+        },
+      },
+    ],
+  },
+);
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -132,19 +294,24 @@ function isFresh(req: FastifyRequest, etag: string) {
  * rate-limited per address. Registered with fastify-plugin so the cache invalidation hook sees
  * every API write; the routes themselves live in an encapsulated child.
  */
-export const trustPublicRoutes = fp<{ portal: TrustPortal }>(async (root, { portal }) => {
-  // Any successful write through the API may change what the public sees (control answers,
-  // certifications, documents, the page): drop that organization's cached page.
-  root.addHook('onResponse', async (request, reply) => {
-    if (request.principal && request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) {
-      portal.cache.invalidateOrg(request.principal.orgId);
-    }
-  });
-  // preClose: the counters are saved while the database is still open.
-  root.addHook('preClose', async () => { await portal.close(); });
-  portal.onError = (err) => root.log.error({ err }, 'trust page-view counters could not be saved');
-  await root.register(publicRoutes, { portal });
-}, { name: 'trust-public', dependencies: ['auth', 'errors'] });
+export const trustPublicRoutes = fp<{ portal: TrustPortal }>(
+  async (root, { portal }) => {
+    // Any successful write through the API may change what the public sees (control answers,
+    // certifications, documents, the page): drop that organization's cached page.
+    root.addHook('onResponse', async (request, reply) => {
+      if (request.principal && request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) {
+        portal.cache.invalidateOrg(request.principal.orgId);
+      }
+    });
+    // preClose: the counters are saved while the database is still open.
+    root.addHook('preClose', async () => {
+      await portal.close();
+    });
+    portal.onError = (err) => root.log.error({ err }, 'trust page-view counters could not be saved');
+    await root.register(publicRoutes, { portal });
+  },
+  { name: 'trust-public', dependencies: ['auth', 'errors'] },
+);
 
 const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (app, { portal }) => {
   const limit = portal.config.limits.publicPerMinute;
@@ -173,7 +340,13 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   function htmlError(reply: FastifyReply, slug: string | undefined, err: unknown) {
     if (!(err instanceof DomainError)) throw err;
     const titles: Partial<Record<number, string>> = {
-      400: 'Please check the request', 401: 'This link is not valid', 403: 'Access withdrawn', 404: 'Page not found', 410: 'This link has expired', 422: 'Cannot release this file', 429: 'Too many requests',
+      400: 'Please check the request',
+      401: 'This link is not valid',
+      403: 'Access withdrawn',
+      404: 'Page not found',
+      410: 'This link has expired',
+      422: 'Cannot release this file',
+      429: 'Too many requests',
     };
     reply.code(err.status).header('content-security-policy', CSP).header('cache-control', 'no-store').type(HTML);
     if (err.extras.headers) reply.headers(err.extras.headers);
@@ -189,7 +362,11 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     const etag = encoding ? encodedEtag(rep.etag, encoding) : rep.etag;
     reply.header('etag', etag).header('cache-control', 'public, no-cache').header('vary', 'accept-encoding').headers(extra);
     if (isFresh(req, etag)) return reply.code(304).send();
-    if (encoding) return reply.type(type).header('content-encoding', encoding).send(await encodedBody(rep, encoding));
+    if (encoding)
+      return reply
+        .type(type)
+        .header('content-encoding', encoding)
+        .send(await encodedBody(rep, encoding));
     return reply.type(type).send(rep.body);
   }
 
@@ -198,18 +375,22 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   // One object for the life of the app: its encoded bodies are kept with it.
   const trustCss = { body: TRUST_CSS, etag: etagOf(TRUST_CSS) };
   app.get('/trust/assets/trust.css', {
-    config, schema: { tags: ['trust'], operationId: 'trustStylesheet', summary: 'The trust page stylesheet', security: [], hide: true },
+    config,
+    schema: { tags: ['trust'], operationId: 'trustStylesheet', summary: 'The trust page stylesheet', security: [], hide: true },
     handler: async (req, reply) => sendCachedRep(req, reply, trustCss, 'text/css; charset=utf-8'),
   });
 
   const iconEtag = etagOf(FAVICON_SVG);
   app.get('/trust/assets/favicon.svg', {
-    config, schema: { tags: ['trust'], operationId: 'trustFavicon', summary: 'The trust page icon', security: [], hide: true },
-    handler: async (req, reply) => sendCachedRep(req, reply, { body: FAVICON_SVG, etag: iconEtag }, 'image/svg+xml', { 'content-security-policy': "default-src 'none'; sandbox" }),
+    config,
+    schema: { tags: ['trust'], operationId: 'trustFavicon', summary: 'The trust page icon', security: [], hide: true },
+    handler: async (req, reply) =>
+      sendCachedRep(req, reply, { body: FAVICON_SVG, etag: iconEtag }, 'image/svg+xml', { 'content-security-policy': "default-src 'none'; sandbox" }),
   });
 
   app.get('/trust/:slug/theme.css', {
-    config, schema: { tags: ['trust'], operationId: 'trustTheme', summary: 'The organization\'s colours', params: Slug, security: [], hide: true },
+    config,
+    schema: { tags: ['trust'], operationId: 'trustTheme', summary: "The organization's colours", params: Slug, security: [], hide: true },
     handler: async (req, reply) => {
       const org = await orgBySlug(portal.db, req.params.slug);
       if (!org) throw new DomainError('not_found', 'no such trust page');
@@ -220,7 +401,8 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   });
 
   app.get('/trust/:slug/logo', {
-    config, schema: { tags: ['trust'], operationId: 'trustLogo', summary: 'The organization\'s logo', params: Slug, security: [], hide: true },
+    config,
+    schema: { tags: ['trust'], operationId: 'trustLogo', summary: "The organization's logo", params: Slug, security: [], hide: true },
     handler: async (req, reply) => {
       const org = await orgBySlug(portal.db, req.params.slug);
       const page = org ? await loadPage(portal.db, org.id) : undefined;
@@ -237,9 +419,14 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug', {
     config,
     schema: {
-      tags: ['trust'], operationId: 'trustPageHtml', summary: 'The public trust page (HTML); 404 unless published', params: Slug, security: [],
-      description: 'The page as a browser shows it, without scripts: certifications, controls marked public, SOC 2 coverage, subprocessors, documents, FAQ and the request-access form. '
-        + 'Cached per organization and revalidated with ETag / If-None-Match (304); each view is counted per day, nothing about the visitor is kept. Errors are HTML pages too.',
+      tags: ['trust'],
+      operationId: 'trustPageHtml',
+      summary: 'The public trust page (HTML); 404 unless published',
+      params: Slug,
+      security: [],
+      description:
+        'The page as a browser shows it, without scripts: certifications, controls marked public, SOC 2 coverage, subprocessors, documents, FAQ and the request-access form. ' +
+        'Cached per organization and revalidated with ETag / If-None-Match (304); each view is counted per day, nothing about the visitor is kept. Errors are HTML pages too.',
       response: withProblems({
         200: { description: 'The trust page (HTML)', content: { 'text/html': { schema: Type.String() } } },
         304: { description: 'Not modified', type: 'null' },
@@ -261,12 +448,23 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug/search', {
     config,
     schema: {
-      tags: ['trust'], operationId: 'trustPageSearch', summary: 'Search the public trust page (HTML)', params: Slug, security: [],
-      description: 'Finds the certifications, controls, FAQ entries, subprocessors and documents of the published page whose text holds every word of `q` '
-        + '(case and accents ignored), grouped by kind, each linking to its place on the page. Only what the public page shows is searched; '
-        + 'NDA documents by their title. A plain GET form, so it works without scripts.',
+      tags: ['trust'],
+      operationId: 'trustPageSearch',
+      summary: 'Search the public trust page (HTML)',
+      params: Slug,
+      security: [],
+      description:
+        'Finds the certifications, controls, FAQ entries, subprocessors and documents of the published page whose text holds every word of `q` ' +
+        '(case and accents ignored), grouped by kind, each linking to its place on the page. Only what the public page shows is searched; ' +
+        'NDA documents by their title. A plain GET form, so it works without scripts.',
       querystring: Type.Object({
-        q: Type.Optional(Type.String({ maxLength: SEARCH_MAX_LENGTH, description: `The words to find (at most ${SEARCH_MAX_LENGTH} characters; the first 8 words count).`, examples: ['encryption at rest'] })),
+        q: Type.Optional(
+          Type.String({
+            maxLength: SEARCH_MAX_LENGTH,
+            description: `The words to find (at most ${SEARCH_MAX_LENGTH} characters; the first 8 words count).`,
+            examples: ['encryption at rest'],
+          }),
+        ),
       }),
       response: withProblems({ 200: { description: 'The results page (HTML), grouped by kind', content: { 'text/html': { schema: Type.String() } } } }),
     },
@@ -278,17 +476,26 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
         return htmlError(reply, undefined, err);
       }
       // Rendered per query from the cached model; compressed per response by the compress plugin.
-      return reply.header('content-security-policy', CSP).header('cache-control', 'public, no-cache').header('x-robots-tag', 'noindex')
-        .type(HTML).send(renderSearchPage(entry.model, req.query.q ?? ''));
+      return reply
+        .header('content-security-policy', CSP)
+        .header('cache-control', 'public, no-cache')
+        .header('x-robots-tag', 'noindex')
+        .type(HTML)
+        .send(renderSearchPage(entry.model, req.query.q ?? ''));
     },
   });
 
   app.get('/api/v1/public/trust/:slug', {
     config,
     schema: {
-      tags: ['trust'], operationId: 'publicTrustPage', summary: 'The public trust page as JSON (ETag / If-None-Match)', params: Slug, security: [],
-      description: 'The same content as the HTML page. NDA documents are listed by title only and private ones not at all; only control answers and facts marked public appear. '
-        + 'An unpublished or unknown page is a 404.',
+      tags: ['trust'],
+      operationId: 'publicTrustPage',
+      summary: 'The public trust page as JSON (ETag / If-None-Match)',
+      params: Slug,
+      security: [],
+      description:
+        'The same content as the HTML page. NDA documents are listed by title only and private ones not at all; only control answers and facts marked public appear. ' +
+        'An unpublished or unknown page is a 404.',
       response: withProblems({ 200: PublicTrustSchema, 304: { description: 'Not modified', type: 'null' } }),
     },
     handler: async (req, reply) => {
@@ -302,9 +509,14 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug/trust.json', {
     config,
     schema: {
-      tags: ['trust'], operationId: 'trustProfile', summary: 'Machine-readable trust profile (JSON)', params: Slug, security: [],
-      description: 'What the public page shows, in a stable shape for tools that collect vendors\' security profiles; served with `Access-Control-Allow-Origin: *` '
-        + 'and ETag / If-None-Match. An unpublished or unknown page is a 404.',
+      tags: ['trust'],
+      operationId: 'trustProfile',
+      summary: 'Machine-readable trust profile (JSON)',
+      params: Slug,
+      security: [],
+      description:
+        "What the public page shows, in a stable shape for tools that collect vendors' security profiles; served with `Access-Control-Allow-Origin: *` " +
+        'and ETag / If-None-Match. An unpublished or unknown page is a 404.',
       response: withProblems({ 200: MachineTrustProfile, 304: { description: 'Not modified', type: 'null' } }),
     },
     handler: async (req, reply) => {
@@ -318,9 +530,14 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug/llms.txt', {
     config,
     schema: {
-      tags: ['trust'], operationId: 'trustLlmsTxt', summary: 'The trust page for language models (llms.txt, Markdown)', params: Slug, security: [],
-      description: 'The public page as plain Markdown (the llms.txt convention), with the organization\'s words escaped so they cannot inject markup or links. '
-        + 'Served with `Access-Control-Allow-Origin: *` and ETag / If-None-Match; an unpublished or unknown page is a 404.',
+      tags: ['trust'],
+      operationId: 'trustLlmsTxt',
+      summary: 'The trust page for language models (llms.txt, Markdown)',
+      params: Slug,
+      security: [],
+      description:
+        "The public page as plain Markdown (the llms.txt convention), with the organization's words escaped so they cannot inject markup or links. " +
+        'Served with `Access-Control-Allow-Origin: *` and ETag / If-None-Match; an unpublished or unknown page is a 404.',
       response: withProblems({
         200: { description: 'The page as Markdown (text/plain)', content: { 'text/plain': { schema: Type.String() } } },
         304: { description: 'Not modified', type: 'null' },
@@ -337,10 +554,20 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug/documents/:id', {
     config,
     schema: {
-      tags: ['trust'], operationId: 'downloadPublicDocument', summary: 'Download a public document (NDA ones need a grant; private ones do not exist here)', params: SlugDoc, security: [],
-      description: 'The current version, as uploaded, with its SHA-256 in Repr-Digest; each download is recorded without the visitor\'s identity. '
-        + 'An NDA document is a 403 (request access on the page), a private or unknown one a 404; errors are HTML pages.',
-      response: withProblems({ 200: { description: 'The file (attachment, with its own content type)', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } } }),
+      tags: ['trust'],
+      operationId: 'downloadPublicDocument',
+      summary: 'Download a public document (NDA ones need a grant; private ones do not exist here)',
+      params: SlugDoc,
+      security: [],
+      description:
+        "The current version, as uploaded, with its SHA-256 in Repr-Digest; each download is recorded without the visitor's identity. " +
+        'An NDA document is a 403 (request access on the page), a private or unknown one a 404; errors are HTML pages.',
+      response: withProblems({
+        200: {
+          description: 'The file (attachment, with its own content type)',
+          content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+        },
+      }),
     },
     handler: async (req, reply) => {
       let d: access.Download;
@@ -354,8 +581,12 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   });
 
   function sendFile(reply: FastifyReply, d: access.Download, cacheControl: string) {
-    reply.header('content-type', d.contentType).header('content-disposition', attachment(d.fileName)).header('cache-control', cacheControl)
-      .header('x-content-type-options', 'nosniff').header('content-security-policy', "default-src 'none'; sandbox");
+    reply
+      .header('content-type', d.contentType)
+      .header('content-disposition', attachment(d.fileName))
+      .header('cache-control', cacheControl)
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox");
     if (!d.watermarked) reply.header('repr-digest', `sha-256=:${Buffer.from(d.sha256, 'hex').toString('base64')}:`);
     if (d.watermarked) reply.header('x-watermarked', 'true');
     return reply.send(d.body);
@@ -366,16 +597,28 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.post('/api/v1/public/trust/:slug/access-requests', {
     config: writeConfig,
     schema: {
-      tags: ['trust'], operationId: 'createAccessRequest', summary: 'Ask for access to NDA documents (ndaAccepted must be true)', params: Slug, security: [],
-      description: 'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it. '
-        + 'An address whose domain the page auto-approves is approved at once (status approved); the link still reaches the requester through the organization, never in this answer. '
-        + 'Rate-limited to a twelfth of the public budget per client address.',
+      tags: ['trust'],
+      operationId: 'createAccessRequest',
+      summary: 'Ask for access to NDA documents (ndaAccepted must be true)',
+      params: Slug,
+      security: [],
+      description:
+        'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it. ' +
+        'An address whose domain the page auto-approves is approved at once (status approved); the link still reaches the requester through the organization, never in this answer. ' +
+        'Rate-limited to a twelfth of the public budget per client address.',
       body: AccessRequestBody,
       response: withProblems({
-        201: Type.Object({ id: Type.String(), status: Type.Enum(['pending', 'approved', 'denied']), merged: Type.Boolean({ description: 'Always false: kept for older clients.' }) }, {
-          description: 'The request, recorded',
-          examples: [{ id: '0193a4f0-7b8c-7d9e-8f0a-1b2c3d4e5f6a', status: 'pending', merged: false }],
-        }),
+        201: Type.Object(
+          {
+            id: Type.String(),
+            status: Type.Enum(['pending', 'approved', 'denied']),
+            merged: Type.Boolean({ description: 'Always false: kept for older clients.' }),
+          },
+          {
+            description: 'The request, recorded',
+            examples: [{ id: '0193a4f0-7b8c-7d9e-8f0a-1b2c3d4e5f6a', status: 'pending', merged: false }],
+          },
+        ),
       }),
     },
     handler: async (req, reply) => {
@@ -389,7 +632,14 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   // The same request from the HTML form (no JavaScript needed).
   app.post('/trust/:slug/request-access', {
     config: writeConfig,
-    schema: { tags: ['trust'], operationId: 'requestAccessForm', summary: 'The request-access form of the HTML page (form-urlencoded)', params: Slug, security: [], hide: true },
+    schema: {
+      tags: ['trust'],
+      operationId: 'requestAccessForm',
+      summary: 'The request-access form of the HTML page (form-urlencoded)',
+      params: Slug,
+      security: [],
+      hide: true,
+    },
     handler: async (req, reply) => {
       let entry: CachedTrust;
       try {
@@ -398,12 +648,19 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
         return htmlError(reply, undefined, err);
       }
       const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string | string[]>;
-      const one = (k: string) => { const v = body[k]; return (Array.isArray(v) ? v[0] : v)?.slice(0, 5000); };
+      const one = (k: string) => {
+        const v = body[k];
+        return (Array.isArray(v) ? v[0] : v)?.slice(0, 5000);
+      };
       const documentIds = ([] as string[]).concat(body.documentIds ?? []).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
       reply.header('content-security-policy', CSP).header('cache-control', 'no-store').type(HTML);
       const input = {
-        name: one('name') ?? '', email: one('email') ?? '', company: one('company') ?? '', reason: one('reason') ?? null,
-        ndaAccepted: one('ndaAccepted') === 'true', documentIds,
+        name: one('name') ?? '',
+        email: one('email') ?? '',
+        company: one('company') ?? '',
+        reason: one('reason') ?? null,
+        ndaAccepted: one('ndaAccepted') === 'true',
+        documentIds,
       };
       // A refused submit gets the form on a page of its own, the problems first, in the page's words.
       const refused = (errors: FormState['errors']) => reply.code(400).send(renderAccessFormPage(entry.model, { values: body, errors }));
@@ -423,8 +680,9 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
 
   // Grant tokens are long JWTs: buildApp raises the router's path-parameter limit for them.
   const grantSchema = {
-    tags: ['trust'], security: [],
-    description: 'Expired links answer 410, revoked 403, tampered 401, another organization\'s or unknown 404.',
+    tags: ['trust'],
+    security: [],
+    description: "Expired links answer 410, revoked 403, tampered 401, another organization's or unknown 404.",
   };
   const grantHeaders = (reply: FastifyReply) =>
     reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
@@ -432,11 +690,16 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug/access/:token', {
     config,
     schema: {
-      ...grantSchema, operationId: 'grantPage', summary: 'A grant link: the page listing the granted documents',
-      description: 'The page lists the documents the grant covers, each with its download link, and a form to send a security questionnaire (answered from public sources). '
-        + 'Each use is recorded on the grant (lastUsedAt) and counted. ' + grantSchema.description + ' Errors are HTML pages.',
+      ...grantSchema,
+      operationId: 'grantPage',
+      summary: 'A grant link: the page listing the granted documents',
+      description:
+        'The page lists the documents the grant covers, each with its download link, and a form to send a security questionnaire (answered from public sources). ' +
+        'Each use is recorded on the grant (lastUsedAt) and counted. ' +
+        grantSchema.description +
+        ' Errors are HTML pages.',
       params: Type.Object({ ...Slug.properties, token: Token }),
-      response: withProblems({ 200: { description: 'The grant\'s page (HTML)', content: { 'text/html': { schema: Type.String() } } } }),
+      response: withProblems({ 200: { description: "The grant's page (HTML)", content: { 'text/html': { schema: Type.String() } } } }),
     },
     handler: async (req, reply) => {
       grantHeaders(reply);
@@ -444,7 +707,9 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
         const g = await access.resolveGrant(deps, req.params.slug, req.params.token);
         count(g.org.id, 'grant');
         const page = await loadPage(portal.db, g.org.id);
-        return reply.type(HTML).header('content-security-policy', CSP)
+        return reply
+          .type(HTML)
+          .header('content-security-policy', CSP)
           .send(renderGrantPage(g, req.params.token, Boolean(page?.published && page.logoSha256)));
       } catch (err) {
         return htmlError(reply, req.params.slug, err);
@@ -455,11 +720,21 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
   app.get('/trust/:slug/access/:token/documents/:id', {
     config,
     schema: {
-      ...grantSchema, operationId: 'grantDownload', summary: 'Download a granted document (PDFs stamped with the grantee and the time)',
-      description: 'Each download is recorded with the grant (GET /access-grants, analytics). A PDF comes watermarked (`X-Watermarked: true`, no Repr-Digest); '
-        + 'a PDF that cannot be watermarked is a 422 and is not released. A document outside the grant is a 404. ' + grantSchema.description + ' Errors are HTML pages.',
+      ...grantSchema,
+      operationId: 'grantDownload',
+      summary: 'Download a granted document (PDFs stamped with the grantee and the time)',
+      description:
+        'Each download is recorded with the grant (GET /access-grants, analytics). A PDF comes watermarked (`X-Watermarked: true`, no Repr-Digest); ' +
+        'a PDF that cannot be watermarked is a 422 and is not released. A document outside the grant is a 404. ' +
+        grantSchema.description +
+        ' Errors are HTML pages.',
       params: Type.Object({ ...Slug.properties, token: Token, id: SlugDoc.properties.id }),
-      response: withProblems({ 200: { description: 'The file (attachment, with its own content type)', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } } }),
+      response: withProblems({
+        200: {
+          description: 'The file (attachment, with its own content type)',
+          content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+        },
+      }),
     },
     handler: async (req, reply) => {
       grantHeaders(reply);

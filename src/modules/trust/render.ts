@@ -20,13 +20,19 @@ const ISO_DAY = /\b\d{4}-\d{2}-\d{2}\b(?![-:T\d])/g;
  * Escaped text with each ISO day shown as people read it ("30 June 2026") in a <time> element,
  * so one page never mixes the two forms (certification reasons carry ISO days).
  */
-export const text = (v: string | null | undefined): string => esc(v).replace(ISO_DAY, (day) => {
-  const d = new Date(`${day}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== day ? day : time(day);
-});
+export const text = (v: string | null | undefined): string =>
+  esc(v).replace(ISO_DAY, (day) => {
+    const d = new Date(`${day}T00:00:00Z`);
+    return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== day ? day : time(day);
+  });
 
 const paragraphs = (t: string | null | undefined) =>
-  (t ?? '').split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean).map((p) => `<p>${text(p).replace(/\n/g, '<br>')}</p>`).join('\n');
+  (t ?? '')
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => `<p>${text(p).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
 
 function size(n: number) {
   if (n < 1024) return `${n} B`;
@@ -41,8 +47,14 @@ const kindOf = (contentType: string, fileName: string) => {
 };
 
 const CSP_BASE = [
-  "default-src 'none'", "style-src 'self'", "img-src 'self'", "form-action 'self'",
-  "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'", "font-src 'none'",
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+  "font-src 'none'",
 ];
 export const CSP = [...CSP_BASE, "script-src 'none'", "connect-src 'none'"].join('; ');
 
@@ -62,9 +74,10 @@ interface Shell {
 }
 
 function shell(s: Shell) {
-  const nav = s.nav && s.nav.length > 0
-    ? `<nav aria-label="On this page"><ul>${s.nav.map((n) => `<li><a href="${esc(n.href)}">${esc(n.label)}</a></li>`).join('')}</ul></nav>`
-    : '';
+  const nav =
+    s.nav && s.nav.length > 0
+      ? `<nav aria-label="On this page"><ul>${s.nav.map((n) => `<li><a href="${esc(n.href)}">${esc(n.label)}</a></li>`).join('')}</ul></nav>`
+      : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -108,7 +121,11 @@ function badge(status: string, label: string) {
 }
 
 /** Anchors on the trust page that search results link to. */
-const slugPart = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slugPart = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 export const anchors = {
   certification: (id: string) => `cert-${id}`,
   control: (c: Pick<PublicControl, 'framework' | 'ref'>) => `c-${slugPart(c.framework)}-${slugPart(c.ref)}`,
@@ -119,7 +136,9 @@ export const anchors = {
 
 function certificationsSection(m: PublicTrust) {
   if (!m.sections.includes('certifications')) return '';
-  const items = m.certifications.map((c) => `
+  const items = m.certifications
+    .map(
+      (c) => `
 <li class="card" id="${anchors.certification(c.id)}">
 <h3>${esc(c.name)}</h3>
 <p>${badge(c.status, c.statusLabel)} <span class="muted">${esc(c.kindLabel)}</span></p>
@@ -133,7 +152,9 @@ ${c.includesIso27017 ? '<div><dt>Includes</dt><dd>ISO/IEC 27017 cloud controls</
 </dl>
 <p class="reason">${text(c.statusReason)}</p>
 ${c.scope ? `<details><summary>Scope</summary><p>${text(c.scope)}</p></details>` : ''}
-</li>`).join('');
+</li>`,
+    )
+    .join('');
   return `
 <section id="certifications" aria-labelledby="h-certifications">
 <h2 id="h-certifications">Certifications and reports</h2>
@@ -145,8 +166,10 @@ ${m.certifications.length > 0 ? `<ul class="cards">${items}</ul>` : '<p>No certi
 function statusCounts(controls: PublicControl[]) {
   const counts = new Map<string, number>();
   for (const c of controls) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
-  return Object.keys(CONTROL_STATUS_LABELS).filter((s) => counts.has(s))
-    .map((s) => `${counts.get(s)} ${CONTROL_STATUS_LABELS[s]!.toLowerCase()}`).join(', ');
+  return Object.keys(CONTROL_STATUS_LABELS)
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${CONTROL_STATUS_LABELS[s]!.toLowerCase()}`)
+    .join(', ');
 }
 
 /**
@@ -159,12 +182,17 @@ function securitySection(m: PublicTrust) {
   const inScope = m.security.frameworks.filter((f) => f.inScope);
   const attested = inScope.filter((f) => f.attested);
   const selfAssessed = inScope.filter((f) => !f.attested);
-  const certLink = m.sections.includes('certifications') && m.certifications.length > 0 ? ' (see <a href="#certifications">Certifications and reports</a>)' : '';
+  const certLink =
+    m.sections.includes('certifications') && m.certifications.length > 0 ? ' (see <a href="#certifications">Certifications and reports</a>)' : '';
   const frameworks = [
     attested.length > 0 ? `<p>Independently attested: ${attested.map((f) => esc(f.name)).join(', ')}${certLink}.</p>` : '',
-    selfAssessed.length > 0 ? `<ul class="plain">${selfAssessed.map((f) => `<li><strong>${esc(f.name)}</strong>, self-assessed: ${text(f.note)}</li>`).join('')}</ul>` : '',
+    selfAssessed.length > 0
+      ? `<ul class="plain">${selfAssessed.map((f) => `<li><strong>${esc(f.name)}</strong>, self-assessed: ${text(f.note)}</li>`).join('')}</ul>`
+      : '',
   ].join('\n');
-  const domains = m.security.domains.map((d) => `
+  const domains = m.security.domains
+    .map(
+      (d) => `
 <section class="domain" aria-labelledby="h-domain-${esc(d.id)}">
 <h3 id="h-domain-${esc(d.id)}">${esc(d.name)} <span class="count">(${d.controls.length})</span></h3>
 <details>
@@ -173,7 +201,9 @@ function securitySection(m: PublicTrust) {
 ${d.controls.map((c) => `<li id="${esc(anchors.control(c))}"><p><span class="ref">${esc(c.ref)}</span> <strong>${esc(c.title)}</strong> ${badge(c.status, c.statusLabel)}</p>${c.summary ? `<p>${text(c.summary)}</p>` : ''}</li>`).join('\n')}
 </ul>
 </details>
-</section>`).join('');
+</section>`,
+    )
+    .join('');
   return `
 <section id="security" aria-labelledby="h-security">
 <h2 id="h-security">Security controls</h2>
@@ -202,13 +232,16 @@ function soc2Section(m: PublicTrust) {
 <section id="soc2" aria-labelledby="h-soc2">
 <h2 id="h-soc2">SOC 2 coverage</h2>
 <p>Our ISO/IEC 27001 controls cover the SOC 2 Trust Services Criteria as follows: ${m.soc2.covered} of ${m.soc2.criteria} criteria fully, ${m.soc2.partial} partly; overall coverage ${pct(m.soc2.overall)}.</p>
-${scrollTable('cap-soc2', `<table>
+${scrollTable(
+  'cap-soc2',
+  `<table>
 <caption id="cap-soc2">Coverage by criteria group</caption>
 <thead><tr><th scope="col">Group</th><th scope="col">Criteria</th><th scope="col">Coverage</th></tr></thead>
 <tbody>
 ${m.soc2.groups.map((g) => `<tr><th scope="row">${esc(g.group)} ${esc(g.name)}</th><td>${g.criteria}</td><td class="nowrap"><meter min="0" max="1" value="${g.coverage}" aria-hidden="true"></meter> ${pct(g.coverage)}</td></tr>`).join('\n')}
 </tbody>
-</table>`)}
+</table>`,
+)}
 </section>`;
 }
 
@@ -220,13 +253,16 @@ function subprocessorsSection(m: PublicTrust) {
   return `
 <section id="subprocessors" aria-labelledby="h-subprocessors">
 <h2 id="h-subprocessors">Subprocessors</h2>
-${scrollTable('cap-subprocessors', `<table class="stack">
+${scrollTable(
+  'cap-subprocessors',
+  `<table class="stack">
 <caption id="cap-subprocessors">Third parties that process customer data for us</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Purpose</th><th scope="col">Location</th></tr></thead>
 <tbody>
 ${m.subprocessors.map((s, i) => `<tr id="${anchors.subprocessor(i)}"><th scope="row">${s.url ? `<a href="${esc(s.url)}" rel="noopener noreferrer">${esc(s.name)}</a>` : esc(s.name)}</th><td>${text(s.purpose)}</td><td>${esc(s.location)}</td></tr>`).join('\n')}
 </tbody>
-</table>`)}
+</table>`,
+)}
 </section>`;
 }
 
@@ -240,7 +276,14 @@ export interface FormState {
 
 /** The form's fields in page order: the error summary lists problems in this order. */
 export const ACCESS_FIELDS = ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'] as const;
-const FIELD_LABELS: Record<string, string> = { name: 'Name', email: 'Work email', company: 'Company', reason: 'Why you need the documents', ndaAccepted: 'NDA acceptance', documentIds: 'Documents' };
+const FIELD_LABELS: Record<string, string> = {
+  name: 'Name',
+  email: 'Work email',
+  company: 'Company',
+  reason: 'Why you need the documents',
+  ndaAccepted: 'NDA acceptance',
+  documentIds: 'Documents',
+};
 const LIMITS = { name: 200, email: 254, company: 200, reason: 2000 } as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -278,17 +321,25 @@ export function checkAccessForm(v: { name: string; email: string; company: strin
 /** Problems the service found (API field paths, API wording) as the form's fields and sentences. */
 export function formErrorsOf(errors: { field: string; message: string }[]): FormState['errors'] {
   const fields = [...new Set(errors.map((e) => fieldOf(e.field)))];
-  return fields.map((field) => ({ field, message: ACCESS_FIELD_MESSAGES[field] ?? `Check “${FIELD_LABELS[field] ?? 'this answer'}” and send the request again.` }));
+  return fields.map((field) => ({
+    field,
+    message: ACCESS_FIELD_MESSAGES[field] ?? `Check “${FIELD_LABELS[field] ?? 'this answer'}” and send the request again.`,
+  }));
 }
 
 function formView(m: PublicTrust, state: FormState) {
-  const order = (f: string) => { const i = (ACCESS_FIELDS as readonly string[]).indexOf(f); return i === -1 ? ACCESS_FIELDS.length : i; };
+  const order = (f: string) => {
+    const i = (ACCESS_FIELDS as readonly string[]).indexOf(f);
+    return i === -1 ? ACCESS_FIELDS.length : i;
+  };
   // One problem per field, in the order the fields appear on the page.
-  const errors = [...new Map(state.errors.map((e) => [fieldOf(e.field), { field: fieldOf(e.field), message: e.message }] as const)).values()]
-    .sort((a, b) => order(a.field) - order(b.field));
+  const errors = [...new Map(state.errors.map((e) => [fieldOf(e.field), { field: fieldOf(e.field), message: e.message }] as const)).values()].sort(
+    (a, b) => order(a.field) - order(b.field),
+  );
   const nda = m.documents.filter((d) => d.visibility === 'nda');
   // Where a summary link takes focus: the field itself, or the first box of a group.
-  const target = (f: string) => (f === 'documentIds' ? (nda.length > 1 ? 'f-doc-0' : null) : (ACCESS_FIELDS as readonly string[]).includes(f) ? `f-${f}` : null);
+  const target = (f: string) =>
+    f === 'documentIds' ? (nda.length > 1 ? 'f-doc-0' : null) : (ACCESS_FIELDS as readonly string[]).includes(f) ? `f-${f}` : null;
   return { errors, nda, target, errorOf: (f: string) => errors.find((e) => e.field === f) };
 }
 
@@ -299,7 +350,12 @@ function errorSummary(m: PublicTrust, state: FormState) {
   return `
 <div class="error-summary" id="form-errors" role="alert" tabindex="-1" autofocus aria-labelledby="form-errors-title">
 <h2 id="form-errors-title">${errors.length === 1 ? 'There is a problem with your request' : `There are ${errors.length} problems with your request`}</h2>
-<ul>${errors.map((e) => { const id = target(e.field); return `<li>${id ? `<a href="#${id}">${esc(e.message)}</a>` : esc(e.message)}</li>`; }).join('')}</ul>
+<ul>${errors
+    .map((e) => {
+      const id = target(e.field);
+      return `<li>${id ? `<a href="#${id}">${esc(e.message)}</a>` : esc(e.message)}</li>`;
+    })
+    .join('')}</ul>
 </div>`;
 }
 
@@ -307,8 +363,14 @@ function errorSummary(m: PublicTrust, state: FormState) {
 function accessFormFields(m: PublicTrust, state: FormState) {
   if (!m.access) return '';
   const { nda, errorOf } = formView(m, state);
-  const v = (f: string) => { const x = state.values[f]; return Array.isArray(x) ? x[0] ?? '' : x ?? ''; };
-  const message = (f: string) => { const e = errorOf(f); return e ? `<p class="error" id="e-${f}"><span class="sr-only">Error: </span>${esc(e.message)}</p>` : ''; };
+  const v = (f: string) => {
+    const x = state.values[f];
+    return Array.isArray(x) ? (x[0] ?? '') : (x ?? '');
+  };
+  const message = (f: string) => {
+    const e = errorOf(f);
+    return e ? `<p class="error" id="e-${f}"><span class="sr-only">Error: </span>${esc(e.message)}</p>` : '';
+  };
   const invalid = (f: string) => (errorOf(f) ? ` aria-invalid="true" aria-describedby="e-${f}"` : '');
   const input = (name: keyof typeof LIMITS, type: string, autocomplete: string) => `<div class="field">
 <label for="f-${name}">${esc(FIELD_LABELS[name])}</label>
@@ -326,12 +388,16 @@ ${input('company', 'text', 'organization')}
 ${message('reason')}
 <textarea id="f-reason" name="reason" rows="3" maxlength="${LIMITS.reason}"${invalid('reason')}>${esc(v('reason'))}</textarea>
 </div>
-${nda.length > 1 ? `<fieldset class="field" aria-describedby="docs-hint${docsError ? ' e-documentIds' : ''}">
+${
+  nda.length > 1
+    ? `<fieldset class="field" aria-describedby="docs-hint${docsError ? ' e-documentIds' : ''}">
 <legend>Documents you need <span class="muted">(optional)</span></legend>
 <p class="hint" id="docs-hint">Tick the documents you need; leave all unticked to ask for all of them.</p>
 ${message('documentIds')}
 ${nda.map((d, i) => `<div class="check"><input type="checkbox" id="f-doc-${i}" name="documentIds" value="${esc(d.id)}"${chosen.has(d.id) ? ' checked' : ''}><label for="f-doc-${i}">${esc(d.title)}</label></div>`).join('\n')}
-</fieldset>` : ''}
+</fieldset>`
+    : ''
+}
 <details class="nda">
 <summary>Read the non-disclosure terms</summary>
 ${paragraphs(m.access.ndaText)}
@@ -347,7 +413,8 @@ ${message('ndaAccepted')}
 </form>`;
 }
 
-const FORM_INTRO = 'Tell us who you are and accept the non-disclosure terms. Every field is required unless marked optional. We review each request; approved access comes as a personal link that expires.';
+const FORM_INTRO =
+  'Tell us who you are and accept the non-disclosure terms. Every field is required unless marked optional. We review each request; approved access comes as a personal link that expires.';
 
 /** The form as a section of the trust page. */
 export function accessForm(m: PublicTrust) {
@@ -376,7 +443,12 @@ ${m.access ? accessFormFields(m, state) : '<p>This trust center has no documents
 <p><a href="/trust/${slug}#documents">Back to the trust center</a></p>`;
   return shell({
     title: `${state.errors.length > 0 ? 'Error: ' : ''}Request access to NDA documents: ${m.organization.name} trust center`,
-    slug: m.organization.slug, orgName: m.organization.name, logoUrl: m.branding.logoUrl, body, footer: footer(m), noindex: true,
+    slug: m.organization.slug,
+    orgName: m.organization.name,
+    logoUrl: m.branding.logoUrl,
+    body,
+    footer: footer(m),
+    noindex: true,
   });
 }
 
@@ -430,7 +502,9 @@ function footer(m: PublicTrust) {
   const contact = [
     m.contact.email ? `<a href="mailto:${esc(m.contact.email)}">${esc(m.contact.email)}</a>` : '',
     m.contact.url ? `<a href="${esc(m.contact.url)}" rel="noopener noreferrer">${esc(m.contact.url)}</a>` : '',
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return `${contact ? `<p>Security contact: ${contact}</p>` : ''}
 <p>Last updated ${time(m.updatedAt)}. Machine-readable: <a href="/trust/${slug}/trust.json">trust profile (JSON)</a> · <a href="/trust/${slug}/llms.txt">llms.txt</a></p>`;
 }
@@ -472,8 +546,14 @@ ${subprocessorsSection(m)}
 ${documentsSection(m)}
 ${faqSection(m)}`;
   return shell({
-    title: `${m.organization.name} trust center`, slug: m.organization.slug, orgName: m.organization.name, logoUrl: m.branding.logoUrl,
-    nav: pageNav(m), description: m.headline, body, footer: footer(m),
+    title: `${m.organization.name} trust center`,
+    slug: m.organization.slug,
+    orgName: m.organization.name,
+    logoUrl: m.branding.logoUrl,
+    nav: pageNav(m),
+    description: m.headline,
+    body,
+    footer: footer(m),
   });
 }
 
@@ -488,11 +568,26 @@ const fold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCa
 
 /** The query's words (at most MAX_TERMS, duplicates dropped), folded. */
 export function searchTerms(q: string): string[] {
-  return [...new Set(fold(q.slice(0, SEARCH_MAX_LENGTH)).split(/[^\p{L}\p{N}]+/u).filter(Boolean))].slice(0, MAX_TERMS);
+  return [
+    ...new Set(
+      fold(q.slice(0, SEARCH_MAX_LENGTH))
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter(Boolean),
+    ),
+  ].slice(0, MAX_TERMS);
 }
 
-interface Hit { href: string; title: string; detail: string; meta?: string }
-interface Group { id: string; label: string; hits: Hit[] }
+interface Hit {
+  href: string;
+  title: string;
+  detail: string;
+  meta?: string;
+}
+interface Group {
+  id: string;
+  label: string;
+  hits: Hit[];
+}
 
 /**
  * What the public page shows, and nothing else, matched against the words: an item is a hit when
@@ -501,33 +596,58 @@ interface Group { id: string; label: string; hits: Hit[] }
 export function searchTrust(m: PublicTrust, terms: string[]): Group[] {
   if (terms.length === 0) return [];
   const page = `/trust/${m.organization.slug}`;
-  const matches = (...parts: Array<string | null | undefined>) => { const t = fold(parts.filter(Boolean).join(' ')); return terms.every((w) => t.includes(w)); };
+  const matches = (...parts: Array<string | null | undefined>) => {
+    const t = fold(parts.filter(Boolean).join(' '));
+    return terms.every((w) => t.includes(w));
+  };
   const groups: Group[] = [
     {
-      id: 'certifications', label: 'Certifications and reports',
-      hits: m.certifications.filter((c) => matches(c.name, c.kindLabel, c.issuer, c.scope))
+      id: 'certifications',
+      label: 'Certifications and reports',
+      hits: m.certifications
+        .filter((c) => matches(c.name, c.kindLabel, c.issuer, c.scope))
         .map((c) => ({ href: `${page}#${anchors.certification(c.id)}`, title: c.name, detail: c.statusReason, meta: c.kindLabel })),
     },
     {
-      id: 'controls', label: 'Controls',
-      hits: (m.security?.domains ?? []).flatMap((d) => d.controls.map((c) => ({ c, d })))
+      id: 'controls',
+      label: 'Controls',
+      hits: (m.security?.domains ?? [])
+        .flatMap((d) => d.controls.map((c) => ({ c, d })))
         .filter(({ c, d }) => matches(c.ref, c.title, c.summary, d.name))
-        .map(({ c, d }) => ({ href: `${page}#${anchors.control(c)}`, title: `${c.ref} ${c.title}`, detail: c.summary ?? '', meta: `${d.name} · ${c.statusLabel}` })),
+        .map(({ c, d }) => ({
+          href: `${page}#${anchors.control(c)}`,
+          title: `${c.ref} ${c.title}`,
+          detail: c.summary ?? '',
+          meta: `${d.name} · ${c.statusLabel}`,
+        })),
     },
     {
-      id: 'faq', label: 'Frequently asked questions',
-      hits: m.faq.map((f, i) => ({ f, i })).filter(({ f }) => matches(f.question, f.answer))
+      id: 'faq',
+      label: 'Frequently asked questions',
+      hits: m.faq
+        .map((f, i) => ({ f, i }))
+        .filter(({ f }) => matches(f.question, f.answer))
         .map(({ f, i }) => ({ href: `${page}#${anchors.faq(i)}`, title: f.question ?? '', detail: f.answer ?? '' })),
     },
     {
-      id: 'subprocessors', label: 'Subprocessors',
-      hits: m.subprocessors.map((s, i) => ({ s, i })).filter(({ s }) => matches(s.name, s.purpose, s.location))
+      id: 'subprocessors',
+      label: 'Subprocessors',
+      hits: m.subprocessors
+        .map((s, i) => ({ s, i }))
+        .filter(({ s }) => matches(s.name, s.purpose, s.location))
         .map(({ s, i }) => ({ href: `${page}#${anchors.subprocessor(i)}`, title: s.name, detail: s.purpose, meta: s.location })),
     },
     {
-      id: 'documents', label: 'Documents',
-      hits: m.documents.filter((d) => matches(d.title, d.visibility === 'public' ? d.description : null))
-        .map((d) => ({ href: `${page}#${anchors.document(d.id)}`, title: d.title, detail: d.visibility === 'public' ? d.description ?? '' : '', meta: d.visibility === 'public' ? 'Public download' : 'Under NDA' })),
+      id: 'documents',
+      label: 'Documents',
+      hits: m.documents
+        .filter((d) => matches(d.title, d.visibility === 'public' ? d.description : null))
+        .map((d) => ({
+          href: `${page}#${anchors.document(d.id)}`,
+          title: d.title,
+          detail: d.visibility === 'public' ? (d.description ?? '') : '',
+          meta: d.visibility === 'public' ? 'Public download' : 'Under NDA',
+        })),
     },
   ];
   return groups.filter((g) => g.hits.length > 0);
@@ -563,18 +683,23 @@ export function renderSearchPage(m: PublicTrust, q: string) {
   const groups = searchTrust(m, terms);
   const total = groups.reduce((n, g) => n + g.hits.length, 0);
   const said = `“${esc(query)}”`;
-  const summary = terms.length === 0
-    ? '<p>Type one or more words to search the controls, FAQ, subprocessors and documents on this trust center.</p>'
-    : total === 0
-      ? `<p>No results for ${said}. Try fewer words, or other ones.</p>`
-      : `<p>${total} ${total === 1 ? 'result' : 'results'} for ${said}${groups.length > 1 ? `: ${groups.map((g) => `<a href="#r-${g.id}">${esc(g.label)} (${g.hits.length})</a>`).join(', ')}` : ''}.</p>`;
-  const results = groups.map((g) => `
+  const summary =
+    terms.length === 0
+      ? '<p>Type one or more words to search the controls, FAQ, subprocessors and documents on this trust center.</p>'
+      : total === 0
+        ? `<p>No results for ${said}. Try fewer words, or other ones.</p>`
+        : `<p>${total} ${total === 1 ? 'result' : 'results'} for ${said}${groups.length > 1 ? `: ${groups.map((g) => `<a href="#r-${g.id}">${esc(g.label)} (${g.hits.length})</a>`).join(', ')}` : ''}.</p>`;
+  const results = groups
+    .map(
+      (g) => `
 <section id="r-${g.id}" aria-labelledby="h-r-${g.id}">
 <h2 id="h-r-${g.id}">${esc(g.label)} <span class="count">(${g.hits.length})</span></h2>
 <ul class="results">
 ${g.hits.map((h) => `<li><a href="${esc(h.href)}">${highlight(h.title, terms)}</a>${h.meta ? ` <span class="muted">${esc(h.meta)}</span>` : ''}${h.detail ? `<p>${highlight(excerpt(h.detail, terms), terms)}</p>` : ''}</li>`).join('\n')}
 </ul>
-</section>`).join('');
+</section>`,
+    )
+    .join('');
   const body = `
 <section class="hero" aria-labelledby="page-title">
 <p class="eyebrow">${esc(m.organization.name)} trust center</p>
@@ -586,8 +711,13 @@ ${results}
 <p><a href="/trust/${esc(m.organization.slug)}">Back to the trust center</a></p>`;
   return shell({
     title: `${terms.length > 0 ? `Search results for “${query}”` : 'Search'}: ${m.organization.name} trust center`,
-    slug: m.organization.slug, orgName: m.organization.name, logoUrl: m.branding.logoUrl, nav: pageNav(m, `/trust/${m.organization.slug}`),
-    body, footer: footer(m), noindex: true,
+    slug: m.organization.slug,
+    orgName: m.organization.name,
+    logoUrl: m.branding.logoUrl,
+    nav: pageNav(m, `/trust/${m.organization.slug}`),
+    body,
+    footer: footer(m),
+    noindex: true,
   });
 }
 
@@ -596,18 +726,32 @@ export function renderRequestReceived(m: PublicTrust, outcome: { status: string 
 <section class="hero" aria-labelledby="page-title">
 <h1 id="page-title">Request received</h1>
 <p role="status">Thank you: your request for access has been recorded with the NDA you accepted.</p>
-<p>${outcome.status === 'approved'
-    ? 'Your request is approved. A personal link to the documents will be sent to the email address you gave.'
-    : `${esc(m.organization.name)} reviews requests and will send a personal link to the email address you gave once it is approved.`}</p>
+<p>${
+    outcome.status === 'approved'
+      ? 'Your request is approved. A personal link to the documents will be sent to the email address you gave.'
+      : `${esc(m.organization.name)} reviews requests and will send a personal link to the email address you gave once it is approved.`
+  }</p>
 <p><a href="/trust/${esc(m.organization.slug)}">Back to the trust center</a></p>
 </section>`;
-  return shell({ title: `Request received: ${m.organization.name}`, slug: m.organization.slug, orgName: m.organization.name, logoUrl: m.branding.logoUrl, body, footer: footer(m), noindex: true });
+  return shell({
+    title: `Request received: ${m.organization.name}`,
+    slug: m.organization.slug,
+    orgName: m.organization.name,
+    logoUrl: m.branding.logoUrl,
+    body,
+    footer: footer(m),
+    noindex: true,
+  });
 }
 
 export function renderGrantPage(g: ResolvedGrant, token: string, hasLogo: boolean) {
   const slug = esc(g.org.slug);
-  const items = g.documents.map((d) => `
-<li class="doc"><a href="/trust/${slug}/access/${esc(token)}/documents/${esc(d.id)}" download>${esc(d.title)}</a> <span class="muted">(${esc(kindOf(d.contentType, d.fileName))}, ${esc(size(d.size))})</span>${d.description ? `<p>${text(d.description)}</p>` : ''}</li>`).join('');
+  const items = g.documents
+    .map(
+      (d) => `
+<li class="doc"><a href="/trust/${slug}/access/${esc(token)}/documents/${esc(d.id)}" download>${esc(d.title)}</a> <span class="muted">(${esc(kindOf(d.contentType, d.fileName))}, ${esc(size(d.size))})</span>${d.description ? `<p>${text(d.description)}</p>` : ''}</li>`,
+    )
+    .join('');
   const body = `
 <section class="hero" aria-labelledby="page-title">
 <p class="eyebrow">${esc(g.org.name)} trust center</p>
@@ -638,7 +782,9 @@ export interface ProspectQuestionnaireView {
   progress: { done: number; total: number };
   counts?: { released: number; awaitingReview: number; beingPrepared: number };
   questions: Array<{
-    ref: string | null; text: string; pending: boolean;
+    ref: string | null;
+    text: string;
+    pending: boolean;
     state?: 'being_prepared' | 'released' | 'awaiting_review';
     answer: { choice: string | null; text: string | null; releasedBy?: string } | null;
   }>;
@@ -693,9 +839,9 @@ const PROGRESS_SCRIPT = `(() => {
 })();`;
 
 /** The prospect questionnaire page's policy: the page's own one plus its progress script and the fetch it makes. */
-export const PROSPECT_CSP = [
-  ...CSP_BASE, `script-src 'sha256-${createHash('sha256').update(PROGRESS_SCRIPT).digest('base64')}'`, "connect-src 'self'",
-].join('; ');
+export const PROSPECT_CSP = [...CSP_BASE, `script-src 'sha256-${createHash('sha256').update(PROGRESS_SCRIPT).digest('base64')}'`, "connect-src 'self'"].join(
+  '; ',
+);
 
 /** The prospect's questionnaire as a page: while it is answered, a live region follows the progress. */
 export function renderProspectQuestionnaire(g: ResolvedGrant, token: string, v: ProspectQuestionnaireView, hasLogo: boolean) {
@@ -704,9 +850,13 @@ export function renderProspectQuestionnaire(g: ResolvedGrant, token: string, v: 
   const working = isAnswering(v.status);
   const answered = v.counts?.released ?? v.questions.filter((q) => !q.pending).length;
   const awaiting = v.counts?.awaitingReview ?? v.questions.filter((q) => q.pending).length;
-  const rows = v.questions.map((q) => `
+  const rows = v.questions
+    .map(
+      (q) => `
 <li class="doc"><p><strong>${q.ref ? `${esc(q.ref)}: ` : ''}${esc(q.text)}</strong></p>
-${prospectAnswer(q)}</li>`).join('');
+${prospectAnswer(q)}</li>`,
+    )
+    .join('');
   const progress = working
     ? `<p id="progress" role="status" aria-live="polite" data-progress-url="${self}/progress">${esc(progressMessage({ status: v.status, ...v.progress }))}</p>
 <p><a id="refresh" href="${self}">Refresh progress</a></p>`
@@ -724,7 +874,12 @@ ${v.released ? `<p><a href="${self}/export?format=xlsx" download>Download the an
 </section>
 <p><a href="${base}">Back to the shared documents</a></p>`;
   return shell({
-    title: `${v.name}: ${g.org.name}`, slug: g.org.slug, orgName: g.org.name, logoUrl: hasLogo ? '../../logo' : null, body, noindex: true,
+    title: `${v.name}: ${g.org.name}`,
+    slug: g.org.slug,
+    orgName: g.org.name,
+    logoUrl: hasLogo ? '../../logo' : null,
+    body,
+    noindex: true,
     // Browsers without scripts reload every 10 seconds instead; with scripts this element is inert text.
     ...(working ? { head: '<noscript><meta http-equiv="refresh" content="10"></noscript>', script: PROGRESS_SCRIPT } : {}),
   });
@@ -755,11 +910,12 @@ export function renderTheme(brandColor: string | null) {
   const brand = brandColor && /^#[0-9a-f]{6}$/i.test(brandColor) ? brandColor.toLowerCase() : '#1f4e79';
   // White or near-black text on the brand colour, whichever has the higher contrast.
   const l = luminance(brand);
-  const ink = (1.05 / (l + 0.05)) >= ((l + 0.05) / 0.05) ? '#ffffff' : '#111111';
+  const ink = 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? '#ffffff' : '#111111';
   return `:root{--brand:${brand};--brand-ink:${ink};}\n`;
 }
 
-export const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M16 2 4 7v8c0 7.5 5.1 13.4 12 15 6.9-1.6 12-7.5 12-15V7z" fill="#1f4e79"/><path d="m10 16 4 4 8-8" fill="none" stroke="#fff" stroke-width="3"/></svg>\n';
+export const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M16 2 4 7v8c0 7.5 5.1 13.4 12 15 6.9-1.6 12-7.5 12-15V7z" fill="#1f4e79"/><path d="m10 16 4 4 8-8" fill="none" stroke="#fff" stroke-width="3"/></svg>\n';
 
 export const TRUST_CSS = `*,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
@@ -869,27 +1025,63 @@ footer.site{border-top:1px solid #dde1e6;background:#fff;padding:1rem 0;color:#4
 // Machine-readable: trust.json and llms.txt
 
 export function renderTrustProfile(m: PublicTrust) {
-  return JSON.stringify({
-    profileVersion: '1.0',
-    kind: 'trust-profile',
-    organization: { name: m.organization.name, slug: m.organization.slug, trustCenter: m.links.page, contact: m.contact },
-    updatedAt: m.updatedAt,
-    frameworks: m.security?.frameworks.map((f) => ({ id: f.id, name: f.name, inScope: f.inScope, attested: f.attested })) ?? [],
-    certifications: m.certifications.map((c) => ({
-      name: c.name, kind: c.kind, issuer: c.issuer, status: c.status, statusReason: c.statusReason, issuedAt: c.issuedAt, expiresAt: c.expiresAt,
-      periodStart: c.periodStart, periodEnd: c.periodEnd, includesIso27017: c.includesIso27017, scope: c.scope,
-    })),
-    controls: m.security?.domains.flatMap((d) => d.controls.map((c) => ({ framework: c.framework, ref: c.ref, title: c.title, domain: d.name, status: c.status, responsibility: c.responsibility, summary: c.summary }))) ?? [],
-    soc2Coverage: m.soc2,
-    subprocessors: m.subprocessors,
-    documents: m.documents.map((d) => (d.visibility === 'public'
-      ? { title: d.title, access: 'public', url: d.downloadUrl, contentType: d.contentType, size: d.size, updatedAt: d.updatedAt }
-      : { title: d.title, access: 'nda' })),
-    faq: m.faq,
-    facts: m.facts.map((f) => ({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit })),
-    accessRequests: m.access ? { method: 'POST', url: m.access.requestUrl, contentType: 'application/json', fields: ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'], ndaVersion: m.access.ndaVersion } : null,
-    links: m.links,
-  }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        profileVersion: '1.0',
+        kind: 'trust-profile',
+        organization: { name: m.organization.name, slug: m.organization.slug, trustCenter: m.links.page, contact: m.contact },
+        updatedAt: m.updatedAt,
+        frameworks: m.security?.frameworks.map((f) => ({ id: f.id, name: f.name, inScope: f.inScope, attested: f.attested })) ?? [],
+        certifications: m.certifications.map((c) => ({
+          name: c.name,
+          kind: c.kind,
+          issuer: c.issuer,
+          status: c.status,
+          statusReason: c.statusReason,
+          issuedAt: c.issuedAt,
+          expiresAt: c.expiresAt,
+          periodStart: c.periodStart,
+          periodEnd: c.periodEnd,
+          includesIso27017: c.includesIso27017,
+          scope: c.scope,
+        })),
+        controls:
+          m.security?.domains.flatMap((d) =>
+            d.controls.map((c) => ({
+              framework: c.framework,
+              ref: c.ref,
+              title: c.title,
+              domain: d.name,
+              status: c.status,
+              responsibility: c.responsibility,
+              summary: c.summary,
+            })),
+          ) ?? [],
+        soc2Coverage: m.soc2,
+        subprocessors: m.subprocessors,
+        documents: m.documents.map((d) =>
+          d.visibility === 'public'
+            ? { title: d.title, access: 'public', url: d.downloadUrl, contentType: d.contentType, size: d.size, updatedAt: d.updatedAt }
+            : { title: d.title, access: 'nda' },
+        ),
+        faq: m.faq,
+        facts: m.facts.map((f) => ({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit })),
+        accessRequests: m.access
+          ? {
+              method: 'POST',
+              url: m.access.requestUrl,
+              contentType: 'application/json',
+              fields: ['name', 'email', 'company', 'reason', 'documentIds', 'ndaAccepted'],
+              ndaVersion: m.access.ndaVersion,
+            }
+          : null,
+        links: m.links,
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 const line = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
@@ -898,10 +1090,11 @@ const line = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').tr
  * links, images, HTML, emphasis, code and tables escaped, and a block marker (heading, quote, list)
  * escaped where the text starts a line.
  */
-const md = (s: string | null | undefined) => line(s)
-  .replace(/[\\`*_[\]<>!|~&]/g, '\\$&')
-  .replace(/^([#>+=-])/, '\\$1')
-  .replace(/^(\d+)([.)])/, '$1\\$2');
+const md = (s: string | null | undefined) =>
+  line(s)
+    .replace(/[\\`*_[\]<>!|~&]/g, '\\$&')
+    .replace(/^([#>+=-])/, '\\$1')
+    .replace(/^(\d+)([.)])/, '$1\\$2');
 /** An http(s) URL as a Markdown link target (parentheses, brackets and spaces encoded), or undefined. */
 const mdUrl = (raw: string | null | undefined) => {
   try {
@@ -923,12 +1116,14 @@ export function renderLlmsTxt(m: PublicTrust) {
   out.push(`Last updated: ${m.updatedAt.slice(0, 10)}. Only information the organization marked public is listed here.`, '');
   if (m.certifications.length > 0) {
     out.push('## Certifications and reports', '');
-    for (const c of m.certifications) out.push(`- ${md(c.name)} (${c.kindLabel}${c.issuer ? `, ${md(c.issuer)}` : ''}): ${c.statusLabel}. ${md(c.statusReason)}`);
+    for (const c of m.certifications)
+      out.push(`- ${md(c.name)} (${c.kindLabel}${c.issuer ? `, ${md(c.issuer)}` : ''}): ${c.statusLabel}. ${md(c.statusReason)}`);
     out.push('');
   }
   if (m.security) {
     out.push('## Security overview', '');
-    for (const f of m.security.frameworks.filter((x) => x.inScope)) out.push(`- ${f.name}: ${f.attested ? 'independently attested' : 'self-assessed'}. ${md(f.note)}`);
+    for (const f of m.security.frameworks.filter((x) => x.inScope))
+      out.push(`- ${f.name}: ${f.attested ? 'independently attested' : 'self-assessed'}. ${md(f.note)}`);
     for (const d of m.security.domains) {
       out.push('', `### ${md(d.name)}`, '');
       for (const c of d.controls) out.push(`- ${c.ref} ${md(c.title)}: ${c.statusLabel}.${c.summary ? ` ${md(c.summary)}` : ''}`);
@@ -936,7 +1131,12 @@ export function renderLlmsTxt(m: PublicTrust) {
     out.push('');
   }
   if (m.soc2) {
-    out.push('## SOC 2 coverage', '', `${m.soc2.covered} of ${m.soc2.criteria} criteria fully covered, ${m.soc2.partial} partly; overall ${Math.round(m.soc2.overall * 100)}%.`, '');
+    out.push(
+      '## SOC 2 coverage',
+      '',
+      `${m.soc2.covered} of ${m.soc2.criteria} criteria fully covered, ${m.soc2.partial} partly; overall ${Math.round(m.soc2.overall * 100)}%.`,
+      '',
+    );
     for (const g of m.soc2.groups) out.push(`- ${g.group} ${md(g.name)}: ${Math.round(g.coverage * 100)}%`);
     out.push('');
   }
@@ -953,7 +1153,11 @@ export function renderLlmsTxt(m: PublicTrust) {
   if (m.documents.length > 0) {
     out.push('## Documents', '');
     for (const d of m.documents) {
-      out.push(d.visibility === 'public' ? `- ${mdLink(d.title, d.downloadUrl)}: public download, updated ${d.updatedAt.slice(0, 10)}` : `- ${md(d.title)}: available under NDA${m.access ? `; request access at ${m.access.formUrl}` : ''}`);
+      out.push(
+        d.visibility === 'public'
+          ? `- ${mdLink(d.title, d.downloadUrl)}: public download, updated ${d.updatedAt.slice(0, 10)}`
+          : `- ${md(d.title)}: available under NDA${m.access ? `; request access at ${m.access.formUrl}` : ''}`,
+      );
     }
     out.push('');
   }
@@ -961,6 +1165,13 @@ export function renderLlmsTxt(m: PublicTrust) {
     out.push('## FAQ', '');
     for (const f of m.faq) out.push(`### ${md(f.question)}`, '', md(f.answer), '');
   }
-  out.push('## Optional', '', `- [Trust profile (JSON)](${m.links.trustJson})`, `- [Trust page data (JSON API)](${m.links.json})`, `- [Trust page](${m.links.page})`, '');
+  out.push(
+    '## Optional',
+    '',
+    `- [Trust profile (JSON)](${m.links.trustJson})`,
+    `- [Trust page data (JSON API)](${m.links.json})`,
+    `- [Trust page](${m.links.page})`,
+    '',
+  );
   return out.join('\n');
 }

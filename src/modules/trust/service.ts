@@ -18,10 +18,7 @@ import { organizations } from '../identity/tables.js';
 import { soc2Coverage } from '../reports/soc2.js';
 import { currentVersions } from './documents.js';
 import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
-import {
-  TRUST_SECTIONS, documents, trustPages,
-  type FaqEntry, type Subprocessor, type TrustSection, type TrustSections,
-} from './tables.js';
+import { TRUST_SECTIONS, documents, trustPages, type FaqEntry, type Subprocessor, type TrustSection, type TrustSections } from './tables.js';
 
 export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
@@ -57,7 +54,8 @@ export interface TrustPageInput {
 }
 
 /** Which prospect answers show before a member approves them (the default until the page is first saved). */
-export const prospectAutoReleaseOf = (page: Pick<PageRow, 'prospectAutoRelease'> | undefined): ProspectAutoRelease => page?.prospectAutoRelease ?? DEFAULT_PROSPECT_AUTO_RELEASE;
+export const prospectAutoReleaseOf = (page: Pick<PageRow, 'prospectAutoRelease'> | undefined): ProspectAutoRelease =>
+  page?.prospectAutoRelease ?? DEFAULT_PROSPECT_AUTO_RELEASE;
 
 export const ndaTextOf = (page: Pick<PageRow, 'ndaText'> | undefined) => page?.ndaText ?? DEFAULT_NDA_TEXT;
 export const ndaVersionOf = (page: Pick<PageRow, 'ndaText'> | undefined) => 'sha256:' + sha256(ndaTextOf(page));
@@ -137,25 +135,40 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
     if (s.url) httpUrl(s.url, `body/subprocessors/${i}/url`, errors);
   });
   const chosen = (input.faq ?? []).flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
-  const entries = chosen.length === 0 ? [] : await ctx.db.select({ id: libraryEntries.id, status: libraryEntries.status, public: libraryEntries.public, stale: libraryEntries.stale })
-    .from(libraryEntries).where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, chosen)));
+  const entries =
+    chosen.length === 0
+      ? []
+      : await ctx.db
+          .select({ id: libraryEntries.id, status: libraryEntries.status, public: libraryEntries.public, stale: libraryEntries.stale })
+          .from(libraryEntries)
+          .where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, chosen)));
   input.faq?.forEach((f, i) => {
     if (f.libraryEntryId) {
       const e = entries.find((x) => x.id === f.libraryEntryId);
       if (!e) errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'no such library entry' });
-      else if (e.status !== 'approved' || !e.public) errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'choose an approved library entry marked public' });
+      else if (e.status !== 'approved' || !e.public)
+        errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'choose an approved library entry marked public' });
       else if (e.stale) errors.push({ field: `body/faq/${i}/libraryEntryId`, message: 'this library entry is stale; review it first' });
     } else if (!f.question?.trim() || !f.answer?.trim()) errors.push({ field: `body/faq/${i}`, message: 'needs a question and an answer' });
   });
   const domains = input.autoApproveDomains?.map((d) => d.trim().toLowerCase().replace(/^@/, ''));
-  domains?.forEach((d, i) => { if (!DOMAIN.test(d)) errors.push({ field: `body/autoApproveDomains/${i}`, message: 'must be a domain name such as example.com' }); });
+  domains?.forEach((d, i) => {
+    if (!DOMAIN.test(d)) errors.push({ field: `body/autoApproveDomains/${i}`, message: 'must be a domain name such as example.com' });
+  });
   let certificationIds = input.certificationIds;
   if (certificationIds) {
     certificationIds = [...new Set(certificationIds)];
-    const found = certificationIds.length === 0 ? [] : await ctx.db.select({ id: certifications.id }).from(certifications)
-      .where(and(eq(certifications.orgId, ctx.orgId), inArray(certifications.id, certificationIds)));
+    const found =
+      certificationIds.length === 0
+        ? []
+        : await ctx.db
+            .select({ id: certifications.id })
+            .from(certifications)
+            .where(and(eq(certifications.orgId, ctx.orgId), inArray(certifications.id, certificationIds)));
     const known = new Set(found.map((f) => f.id));
-    certificationIds.forEach((id, i) => { if (!known.has(id)) errors.push({ field: `body/certificationIds/${i}`, message: 'no such certification' }); });
+    certificationIds.forEach((id, i) => {
+      if (!known.has(id)) errors.push({ field: `body/certificationIds/${i}`, message: 'no such certification' });
+    });
   }
   let controlRefs = input.controlRefs;
   if (controlRefs) {
@@ -181,10 +194,19 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
       ...(input.contactEmail !== undefined ? { contactEmail: clean(input.contactEmail) } : {}),
       ...(input.contactUrl !== undefined ? { contactUrl: clean(input.contactUrl) } : {}),
       ...(input.sections !== undefined ? { sections: { ...DEFAULT_SECTIONS, ...current?.sections, ...input.sections } } : {}),
-      ...(input.subprocessors !== undefined ? {
-        subprocessors: input.subprocessors.map((s) => ({ name: s.name.trim(), purpose: s.purpose.trim(), location: s.location.trim(), url: s.url?.trim() || null })),
-      } : {}),
-      ...(input.faq !== undefined ? { faq: input.faq.map((f) => (f.libraryEntryId ? { libraryEntryId: f.libraryEntryId } : { question: f.question!.trim(), answer: f.answer!.trim() })) } : {}),
+      ...(input.subprocessors !== undefined
+        ? {
+            subprocessors: input.subprocessors.map((s) => ({
+              name: s.name.trim(),
+              purpose: s.purpose.trim(),
+              location: s.location.trim(),
+              url: s.url?.trim() || null,
+            })),
+          }
+        : {}),
+      ...(input.faq !== undefined
+        ? { faq: input.faq.map((f) => (f.libraryEntryId ? { libraryEntryId: f.libraryEntryId } : { question: f.question!.trim(), answer: f.answer!.trim() })) }
+        : {}),
       ...(certificationIds !== undefined ? { certificationIds } : {}),
       ...(controlRefs !== undefined ? { controlRefs } : {}),
       ...(input.ndaText !== undefined ? { ndaText: clean(input.ndaText) } : {}),
@@ -192,19 +214,31 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
       ...(input.autoApproveExpiresInDays !== undefined ? { autoApproveExpiresInDays: input.autoApproveExpiresInDays } : {}),
       ...(input.prospectAutoRelease !== undefined ? { prospectAutoRelease: input.prospectAutoRelease } : {}),
     };
-    const publishedAt = input.published && !current?.published ? now : input.published === false ? null : current?.publishedAt ?? null;
+    const publishedAt = input.published && !current?.published ? now : input.published === false ? null : (current?.publishedAt ?? null);
     let saved: PageRow;
     if (current) {
-      [saved] = (await tx.update(trustPages).set({ ...values, publishedAt, version: current.version + 1, updatedAt: now })
-        .where(eq(trustPages.orgId, ctx.orgId)).returning()) as [PageRow];
+      [saved] = (await tx
+        .update(trustPages)
+        .set({ ...values, publishedAt, version: current.version + 1, updatedAt: now })
+        .where(eq(trustPages.orgId, ctx.orgId))
+        .returning()) as [PageRow];
     } else {
-      [saved] = (await tx.insert(trustPages).values({ sections: DEFAULT_SECTIONS, ...values, orgId: ctx.orgId, publishedAt, version: 1, createdAt: now, updatedAt: now })
+      [saved] = (await tx
+        .insert(trustPages)
+        .values({ sections: DEFAULT_SECTIONS, ...values, orgId: ctx.orgId, publishedAt, version: 1, createdAt: now, updatedAt: now })
         .returning()) as [PageRow];
     }
     const changed = Object.keys(values);
     await recordAudit(tx, ctx, {
-      action: input.published === true && !current?.published ? 'trust_page.published' : input.published === false && current?.published ? 'trust_page.unpublished' : 'trust_page.updated',
-      targetType: 'trust_page', targetId: ctx.orgId, summary: { changed, version: saved.version },
+      action:
+        input.published === true && !current?.published
+          ? 'trust_page.published'
+          : input.published === false && current?.published
+            ? 'trust_page.unpublished'
+            : 'trust_page.updated',
+      targetType: 'trust_page',
+      targetId: ctx.orgId,
+      summary: { changed, version: saved.version },
     });
     return saved;
   });
@@ -227,14 +261,24 @@ export async function setLogo(ctx: ServiceContext, blobs: BlobStore, stored: Sto
   const previous = await ctx.db.transaction(async (tx) => {
     const [current] = await tx.select().from(trustPages).where(eq(trustPages.orgId, ctx.orgId)).for('update');
     if (current) {
-      await tx.update(trustPages).set({ logoSha256: stored.sha256, logoContentType: type, version: current.version + 1, updatedAt: now }).where(eq(trustPages.orgId, ctx.orgId));
+      await tx
+        .update(trustPages)
+        .set({ logoSha256: stored.sha256, logoContentType: type, version: current.version + 1, updatedAt: now })
+        .where(eq(trustPages.orgId, ctx.orgId));
     } else {
-      await tx.insert(trustPages).values({ orgId: ctx.orgId, sections: DEFAULT_SECTIONS, logoSha256: stored.sha256, logoContentType: type, version: 1, createdAt: now, updatedAt: now });
+      await tx
+        .insert(trustPages)
+        .values({ orgId: ctx.orgId, sections: DEFAULT_SECTIONS, logoSha256: stored.sha256, logoContentType: type, version: 1, createdAt: now, updatedAt: now });
     }
     const logo = { orgId: ctx.orgId, ownerKind: 'trust_logo' as const, ownerId: ctx.orgId };
     const replaced = current?.logoSha256 && current.logoSha256 !== stored.sha256 ? await dropBlobRefs(tx, logo, current.logoSha256) : [];
     await addBlobRef(tx, logo, stored);
-    await recordAudit(tx, ctx, { action: 'trust_page.logo_set', targetType: 'trust_page', targetId: ctx.orgId, summary: { sha256: stored.sha256, contentType: type } });
+    await recordAudit(tx, ctx, {
+      action: 'trust_page.logo_set',
+      targetType: 'trust_page',
+      targetId: ctx.orgId,
+      summary: { sha256: stored.sha256, contentType: type },
+    });
     return replaced;
   });
   await blobs.collect(previous);
@@ -245,13 +289,23 @@ export async function setLogo(ctx: ServiceContext, blobs: BlobStore, stored: Sto
 // The public content: one model, rendered as JSON, HTML, trust.json and llms.txt.
 
 const STATUS_LABELS: Record<string, string> = {
-  valid: 'Valid', due_soon: 'Valid, renewal due soon', stale: 'Renewal overdue', expired: 'Expired',
+  valid: 'Valid',
+  due_soon: 'Valid, renewal due soon',
+  stale: 'Renewal overdue',
+  expired: 'Expired',
 };
 export const CONTROL_STATUS_LABELS: Record<string, string> = {
-  implemented: 'Implemented', partially_implemented: 'Partially implemented', planned: 'Planned', not_implemented: 'Not implemented', not_applicable: 'Not applicable',
+  implemented: 'Implemented',
+  partially_implemented: 'Partially implemented',
+  planned: 'Planned',
+  not_implemented: 'Not implemented',
+  not_applicable: 'Not applicable',
 };
 const KIND_LABELS: Record<string, string> = {
-  iso27001: 'ISO/IEC 27001 certificate', soc2_type1: 'SOC 2 Type 1 report', soc2_type2: 'SOC 2 Type 2 report', other: 'Certificate',
+  iso27001: 'ISO/IEC 27001 certificate',
+  soc2_type1: 'SOC 2 Type 1 report',
+  soc2_type2: 'SOC 2 Type 2 report',
+  other: 'Certificate',
 };
 
 const ISO = 'iso27001-2022';
@@ -259,18 +313,66 @@ const CLOUD = 'iso27017-2015';
 const DOMAIN_ORDER = ['Organizational controls', 'People controls', 'Physical controls', 'Technological controls'];
 
 export interface PublicCertification {
-  id: string; kind: string; kindLabel: string; name: string; issuer: string | null; scope: string | null; includesIso27017: boolean;
-  issuedAt: string | null; expiresAt: string | null; periodStart: string | null; periodEnd: string | null;
-  status: string; statusLabel: string; statusReason: string;
+  id: string;
+  kind: string;
+  kindLabel: string;
+  name: string;
+  issuer: string | null;
+  scope: string | null;
+  includesIso27017: boolean;
+  issuedAt: string | null;
+  expiresAt: string | null;
+  periodStart: string | null;
+  periodEnd: string | null;
+  status: string;
+  statusLabel: string;
+  statusReason: string;
 }
-export interface PublicControl { framework: string; ref: string; title: string; status: string; statusLabel: string; responsibility: string; summary: string | null }
-export interface PublicDomain { id: string; name: string; framework: string; controls: PublicControl[] }
-export interface PublicFramework { id: string; name: string; inScope: boolean; attested: boolean; note: string }
+export interface PublicControl {
+  framework: string;
+  ref: string;
+  title: string;
+  status: string;
+  statusLabel: string;
+  responsibility: string;
+  summary: string | null;
+}
+export interface PublicDomain {
+  id: string;
+  name: string;
+  framework: string;
+  controls: PublicControl[];
+}
+export interface PublicFramework {
+  id: string;
+  name: string;
+  inScope: boolean;
+  attested: boolean;
+  note: string;
+}
 export type PublicDocument =
-  | { id: string; title: string; visibility: 'public'; description: string | null; fileName: string; contentType: string; size: number; downloadUrl: string; updatedAt: string }
+  | {
+      id: string;
+      title: string;
+      visibility: 'public';
+      description: string | null;
+      fileName: string;
+      contentType: string;
+      size: number;
+      downloadUrl: string;
+      updatedAt: string;
+    }
   | { id: string; title: string; visibility: 'nda' };
 
-export interface PublicFact { key: string; label: string; type: string; value: unknown; unit: string | null; display: string; statement: string }
+export interface PublicFact {
+  key: string;
+  label: string;
+  type: string;
+  value: unknown;
+  unit: string | null;
+  display: string;
+  statement: string;
+}
 
 export interface PublicTrust {
   organization: { name: string; slug: string };
@@ -281,7 +383,14 @@ export interface PublicTrust {
   sections: TrustSection[];
   certifications: PublicCertification[];
   security: { frameworks: PublicFramework[]; domains: PublicDomain[] } | null;
-  soc2: { criteria: number; covered: number; partial: number; uncovered: number; overall: number; groups: { group: string; name: string; criteria: number; coverage: number }[] } | null;
+  soc2: {
+    criteria: number;
+    covered: number;
+    partial: number;
+    uncovered: number;
+    overall: number;
+    groups: { group: string; name: string; criteria: number; coverage: number }[];
+  } | null;
   subprocessors: Subprocessor[];
   documents: PublicDocument[];
   faq: FaqEntry[];
@@ -294,9 +403,20 @@ export interface PublicTrust {
 
 function publicCertification(c: CertificationView): PublicCertification {
   return {
-    id: c.id, kind: c.kind, kindLabel: KIND_LABELS[c.kind] ?? c.kind, name: c.name, issuer: c.issuer, scope: c.scope, includesIso27017: c.includesIso27017,
-    issuedAt: c.issuedAt, expiresAt: c.expiresAt, periodStart: c.periodStart, periodEnd: c.periodEnd,
-    status: c.status, statusLabel: STATUS_LABELS[c.status] ?? c.status, statusReason: c.statusReason,
+    id: c.id,
+    kind: c.kind,
+    kindLabel: KIND_LABELS[c.kind] ?? c.kind,
+    name: c.name,
+    issuer: c.issuer,
+    scope: c.scope,
+    includesIso27017: c.includesIso27017,
+    issuedAt: c.issuedAt,
+    expiresAt: c.expiresAt,
+    periodStart: c.periodStart,
+    periodEnd: c.periodEnd,
+    status: c.status,
+    statusLabel: STATUS_LABELS[c.status] ?? c.status,
+    statusReason: c.statusReason,
   };
 }
 
@@ -317,18 +437,25 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
 
   // Certifications: public ones, narrowed to the page's choice when it made one.
   const chosen = page.certificationIds ? new Set(page.certificationIds) : null;
-  const certs = (await listCertificationsForOrg(db, org.id, now))
-    .filter((c) => c.visibility === 'public' && (!chosen || chosen.has(c.id)));
+  const certs = (await listCertificationsForOrg(db, org.id, now)).filter((c) => c.visibility === 'public' && (!chosen || chosen.has(c.id)));
   for (const c of certs) updated = later(updated, c.updatedAt);
 
   // Controls marked public, with their public summary only (never the internal implementation text).
   let security: PublicTrust['security'] = null;
   if (sections.security) {
-    const rows = await db.select({
-      frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, applicable: controlAnswers.applicable, status: controlAnswers.status,
-      responsibility: controlAnswers.responsibility, publicSummary: controlAnswers.publicSummary, updatedAt: controlAnswers.updatedAt,
-      title: catalogControls.title, theme: catalogControls.theme,
-    }).from(controlAnswers)
+    const rows = await db
+      .select({
+        frameworkId: controlAnswers.frameworkId,
+        ref: controlAnswers.ref,
+        applicable: controlAnswers.applicable,
+        status: controlAnswers.status,
+        responsibility: controlAnswers.responsibility,
+        publicSummary: controlAnswers.publicSummary,
+        updatedAt: controlAnswers.updatedAt,
+        title: catalogControls.title,
+        theme: catalogControls.theme,
+      })
+      .from(controlAnswers)
       .innerJoin(catalogControls, and(eq(catalogControls.frameworkId, controlAnswers.frameworkId), eq(catalogControls.ref, controlAnswers.ref)))
       .where(and(eq(controlAnswers.orgId, org.id), eq(controlAnswers.visibility, 'public')))
       .orderBy(asc(controlAnswers.frameworkId), asc(catalogControls.position));
@@ -337,11 +464,25 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     for (const r of rows) {
       if (refs && !refs.has(r.ref)) continue;
       updated = later(updated, r.updatedAt);
-      const name = r.frameworkId === CLOUD ? 'Cloud services (ISO/IEC 27017)' : r.theme ?? 'Other controls';
-      const id = r.frameworkId === CLOUD ? 'cloud' : name.toLowerCase().replace(/ controls$/, '').replace(/[^a-z0-9]+/g, '-');
+      const name = r.frameworkId === CLOUD ? 'Cloud services (ISO/IEC 27017)' : (r.theme ?? 'Other controls');
+      const id =
+        r.frameworkId === CLOUD
+          ? 'cloud'
+          : name
+              .toLowerCase()
+              .replace(/ controls$/, '')
+              .replace(/[^a-z0-9]+/g, '-');
       const d = domains.get(id) ?? { id, name, framework: r.frameworkId, controls: [] };
       const status = r.applicable ? r.status : 'not_applicable';
-      d.controls.push({ framework: r.frameworkId, ref: r.ref, title: r.title, status, statusLabel: CONTROL_STATUS_LABELS[status] ?? status, responsibility: r.responsibility, summary: r.publicSummary });
+      d.controls.push({
+        framework: r.frameworkId,
+        ref: r.ref,
+        title: r.title,
+        status,
+        statusLabel: CONTROL_STATUS_LABELS[status] ?? status,
+        responsibility: r.responsibility,
+        summary: r.publicSummary,
+      });
       domains.set(id, d);
     }
     const ordered = [...domains.values()].sort((a, b) => rank(a) - rank(b));
@@ -350,16 +491,31 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     const soc2Cert = live.find((c) => c.kind === 'soc2_type2' || c.kind === 'soc2_type1');
     const frameworks: PublicFramework[] = [
       {
-        id: ISO, name: 'ISO/IEC 27001:2022', inScope: Boolean(isoCert) || rows.some((r) => r.frameworkId === ISO), attested: Boolean(isoCert),
-        note: isoCert ? `Certified (${STATUS_LABELS[isoCert.status]?.toLowerCase()}).` : 'Controls are implemented and described below; no current certificate is shown.',
+        id: ISO,
+        name: 'ISO/IEC 27001:2022',
+        inScope: Boolean(isoCert) || rows.some((r) => r.frameworkId === ISO),
+        attested: Boolean(isoCert),
+        note: isoCert
+          ? `Certified (${STATUS_LABELS[isoCert.status]?.toLowerCase()}).`
+          : 'Controls are implemented and described below; no current certificate is shown.',
       },
       {
-        id: CLOUD, name: 'ISO/IEC 27017:2015', inScope: Boolean(isoCert?.includesIso27017) || rows.some((r) => r.frameworkId === CLOUD), attested: Boolean(isoCert?.includesIso27017),
-        note: isoCert?.includesIso27017 ? 'Cloud-specific controls are within the ISO/IEC 27001 certificate scope.' : 'Cloud-specific controls are described below.',
+        id: CLOUD,
+        name: 'ISO/IEC 27017:2015',
+        inScope: Boolean(isoCert?.includesIso27017) || rows.some((r) => r.frameworkId === CLOUD),
+        attested: Boolean(isoCert?.includesIso27017),
+        note: isoCert?.includesIso27017
+          ? 'Cloud-specific controls are within the ISO/IEC 27001 certificate scope.'
+          : 'Cloud-specific controls are described below.',
       },
       {
-        id: 'soc2-2017', name: 'SOC 2', inScope: Boolean(soc2Cert) || sections.soc2, attested: Boolean(soc2Cert),
-        note: soc2Cert ? `${soc2Cert.name}: ${STATUS_LABELS[soc2Cert.status]?.toLowerCase()}.` : 'Coverage of the Trust Services Criteria is derived from the ISO/IEC 27001 controls.',
+        id: 'soc2-2017',
+        name: 'SOC 2',
+        inScope: Boolean(soc2Cert) || sections.soc2,
+        attested: Boolean(soc2Cert),
+        note: soc2Cert
+          ? `${soc2Cert.name}: ${STATUS_LABELS[soc2Cert.status]?.toLowerCase()}.`
+          : 'Coverage of the Trust Services Criteria is derived from the ISO/IEC 27001 controls.',
       },
     ];
     security = { frameworks, domains: ordered };
@@ -379,7 +535,10 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     }
     const round = (x: number) => Math.round(x * 100) / 100;
     soc2 = {
-      criteria: report.summary.criteria, covered: report.summary.covered, partial: report.summary.partial, uncovered: report.summary.uncovered,
+      criteria: report.summary.criteria,
+      covered: report.summary.covered,
+      partial: report.summary.partial,
+      uncovered: report.summary.uncovered,
       overall: round(report.criteria.reduce((s, c) => s + c.coverage, 0) / Math.max(1, report.criteria.length)),
       groups: [...groups.values()].map((g) => ({ group: g.group, name: g.name, criteria: g.criteria, coverage: round(g.sum / g.criteria) })),
     };
@@ -387,7 +546,11 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
 
   // Documents: public and NDA only; private ones are not even read.
   const docRows = sections.documents
-    ? await db.select().from(documents).where(and(eq(documents.orgId, org.id), inArray(documents.visibility, ['public', 'nda']))).orderBy(asc(documents.title))
+    ? await db
+        .select()
+        .from(documents)
+        .where(and(eq(documents.orgId, org.id), inArray(documents.visibility, ['public', 'nda'])))
+        .orderBy(asc(documents.title))
     : [];
   const current = await currentVersions(db, org.id, docRows);
   const docs: PublicDocument[] = [];
@@ -395,7 +558,17 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     updated = later(updated, d.updatedAt);
     const v = current.get(d.id);
     if (d.visibility === 'public' && v) {
-      docs.push({ id: d.id, title: d.title, visibility: 'public', description: d.description, fileName: v.fileName, contentType: v.contentType, size: v.size, downloadUrl: `${base}/documents/${d.id}`, updatedAt: d.updatedAt.toISOString() });
+      docs.push({
+        id: d.id,
+        title: d.title,
+        visibility: 'public',
+        description: d.description,
+        fileName: v.fileName,
+        contentType: v.contentType,
+        size: v.size,
+        downloadUrl: `${base}/documents/${d.id}`,
+        updatedAt: d.updatedAt.toISOString(),
+      });
     } else if (d.visibility === 'nda') {
       docs.push({ id: d.id, title: d.title, visibility: 'nda' });
     }
@@ -423,12 +596,14 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     documents: docs,
     faq: sections.faq ? await publicFaq(db, org.id, page.faq) : [],
     facts,
-    access: hasNda ? {
-      requestUrl: `${publicUrl}/api/v1/public/trust/${org.slug}/access-requests`,
-      formUrl: `${base}/request-access`,
-      ndaVersion: ndaVersionOf(page),
-      ndaText: ndaTextOf(page),
-    } : null,
+    access: hasNda
+      ? {
+          requestUrl: `${publicUrl}/api/v1/public/trust/${org.slug}/access-requests`,
+          formUrl: `${base}/request-access`,
+          ndaVersion: ndaVersionOf(page),
+          ndaText: ndaTextOf(page),
+        }
+      : null,
     updatedAt: updated.toISOString(),
     links: { page: base, json: `${publicUrl}/api/v1/public/trust/${org.slug}`, trustJson: `${base}/trust.json`, llmsTxt: `${base}/llms.txt` },
   };
@@ -476,15 +651,17 @@ export class TrustCache {
     const pending = this.building.get(slug);
     if (pending) return pending;
     const gen = this.generation.get(slug) ?? 0;
-    const p = this.build(slug).then(({ orgId, model }) => {
-      const entry: CachedTrust = { orgId, model, builtAt: this.clock().getTime(), reps: new Map() };
-      // An invalidation while building means the result may already be stale: serve it, do not keep it.
-      if ((this.generation.get(slug) ?? 0) === gen) {
-        if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-        this.entries.set(slug, entry);
-      }
-      return entry;
-    }).finally(() => this.building.delete(slug));
+    const p = this.build(slug)
+      .then(({ orgId, model }) => {
+        const entry: CachedTrust = { orgId, model, builtAt: this.clock().getTime(), reps: new Map() };
+        // An invalidation while building means the result may already be stale: serve it, do not keep it.
+        if ((this.generation.get(slug) ?? 0) === gen) {
+          if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+          this.entries.set(slug, entry);
+        }
+        return entry;
+      })
+      .finally(() => this.building.delete(slug));
     this.building.set(slug, p);
     return p;
   }
@@ -526,10 +703,21 @@ const CHOICE_WORDS: Record<string, string> = { yes: 'Yes.', no: 'No.', partial: 
 /** The FAQ as prospects see it: chosen library answers only while approved, public and fresh. */
 async function publicFaq(db: Executor, orgId: string, faq: FaqEntry[]): Promise<Array<{ question: string; answer: string }>> {
   const ids = faq.flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
-  const rows = ids.length === 0 ? [] : await db.select().from(libraryEntries).where(and(
-    eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids),
-    eq(libraryEntries.status, 'approved'), eq(libraryEntries.public, true), eq(libraryEntries.stale, false),
-  ));
+  const rows =
+    ids.length === 0
+      ? []
+      : await db
+          .select()
+          .from(libraryEntries)
+          .where(
+            and(
+              eq(libraryEntries.orgId, orgId),
+              inArray(libraryEntries.id, ids),
+              eq(libraryEntries.status, 'approved'),
+              eq(libraryEntries.public, true),
+              eq(libraryEntries.stale, false),
+            ),
+          );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return faq.flatMap((f) => {
     if (!f.libraryEntryId) return [{ question: f.question!, answer: f.answer! }];

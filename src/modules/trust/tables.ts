@@ -1,7 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 import { DEFAULT_PROSPECT_AUTO_RELEASE, PROSPECT_AUTO_RELEASE } from '../questionnaires/tables.js';
 
@@ -29,37 +27,46 @@ export interface FaqEntry {
   answer?: string;
 }
 
-export const trustPages = pgTable('trust_pages', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  published: boolean('published').notNull().default(false),
-  headline: text('headline'),
-  overview: text('overview'),
-  /** `#rrggbb`, validated on write: it is written into the page's CSS. */
-  brandColor: text('brand_color'),
-  logoSha256: text('logo_sha256'),
-  logoContentType: text('logo_content_type'),
-  contactEmail: text('contact_email'),
-  contactUrl: text('contact_url'),
-  sections: jsonb('sections').$type<TrustSections>().notNull(),
-  subprocessors: jsonb('subprocessors').$type<Subprocessor[]>().notNull().default([]),
-  /** Question/answer pairs; will reference approved library answers once the library exists. */
-  faq: jsonb('faq').$type<FaqEntry[]>().notNull().default([]),
-  /** Null: every certification whose own visibility is public; otherwise only these (still public ones). */
-  certificationIds: jsonb('certification_ids').$type<string[] | null>(),
-  /** Null: every control answer marked public; otherwise only these refs (still public ones). */
-  controlRefs: jsonb('control_refs').$type<string[] | null>(),
-  /** The NDA a requester accepts; null means the built-in text. Its SHA-256 is the NDA version. */
-  ndaText: text('nda_text'),
-  /** Requests from these email domains are approved at once. */
-  autoApproveDomains: text('auto_approve_domains').array().notNull().default(sql`'{}'::text[]`),
-  autoApproveExpiresInDays: integer('auto_approve_expires_in_days').notNull().default(30),
-  /** Which answers of a prospect's self-serve questionnaire show before a member approves them. */
-  prospectAutoRelease: text('prospect_auto_release', { enum: PROSPECT_AUTO_RELEASE }).notNull().default(DEFAULT_PROSPECT_AUTO_RELEASE),
-  version: integer('version').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-  publishedAt: timestamp('published_at', { withTimezone: true }),
-}, (t) => [primaryKey({ columns: [t.orgId] })]);
+export const trustPages = pgTable(
+  'trust_pages',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    published: boolean('published').notNull().default(false),
+    headline: text('headline'),
+    overview: text('overview'),
+    /** `#rrggbb`, validated on write: it is written into the page's CSS. */
+    brandColor: text('brand_color'),
+    logoSha256: text('logo_sha256'),
+    logoContentType: text('logo_content_type'),
+    contactEmail: text('contact_email'),
+    contactUrl: text('contact_url'),
+    sections: jsonb('sections').$type<TrustSections>().notNull(),
+    subprocessors: jsonb('subprocessors').$type<Subprocessor[]>().notNull().default([]),
+    /** Question/answer pairs; will reference approved library answers once the library exists. */
+    faq: jsonb('faq').$type<FaqEntry[]>().notNull().default([]),
+    /** Null: every certification whose own visibility is public; otherwise only these (still public ones). */
+    certificationIds: jsonb('certification_ids').$type<string[] | null>(),
+    /** Null: every control answer marked public; otherwise only these refs (still public ones). */
+    controlRefs: jsonb('control_refs').$type<string[] | null>(),
+    /** The NDA a requester accepts; null means the built-in text. Its SHA-256 is the NDA version. */
+    ndaText: text('nda_text'),
+    /** Requests from these email domains are approved at once. */
+    autoApproveDomains: text('auto_approve_domains')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    autoApproveExpiresInDays: integer('auto_approve_expires_in_days').notNull().default(30),
+    /** Which answers of a prospect's self-serve questionnaire show before a member approves them. */
+    prospectAutoRelease: text('prospect_auto_release', { enum: PROSPECT_AUTO_RELEASE }).notNull().default(DEFAULT_PROSPECT_AUTO_RELEASE),
+    version: integer('version').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.orgId] })],
+);
 
 // ---------------------------------------------------------------------------------------------
 // Documents offered on the trust page. public: anyone downloads; nda: listed by title, downloaded
@@ -68,36 +75,45 @@ export const trustPages = pgTable('trust_pages', {
 export const DOCUMENT_VISIBILITIES = ['public', 'nda', 'private'] as const;
 export type DocumentVisibility = (typeof DOCUMENT_VISIBILITIES)[number];
 
-export const documents = pgTable('documents', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  title: text('title').notNull(),
-  description: text('description'),
-  visibility: text('visibility', { enum: DOCUMENT_VISIBILITIES }).notNull(),
-  currentVersion: integer('current_version').notNull(),
-  createdBy: text('created_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  index('documents_visibility_idx').on(t.orgId, t.visibility),
-]);
+export const documents = pgTable(
+  'documents',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    visibility: text('visibility', { enum: DOCUMENT_VISIBILITIES }).notNull(),
+    currentVersion: integer('current_version').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('documents_visibility_idx').on(t.orgId, t.visibility)],
+);
 
-export const documentVersions = pgTable('document_versions', {
-  orgId: uuid('org_id').notNull(),
-  documentId: uuid('document_id').notNull(),
-  version: integer('version').notNull(),
-  sha256: text('sha256').notNull(),
-  size: bigint('size', { mode: 'number' }).notNull(),
-  fileName: text('file_name').notNull(),
-  contentType: text('content_type').notNull(),
-  uploadedBy: text('uploaded_by').notNull(),
-  uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.documentId, t.version] }),
-  foreignKey({ name: 'document_versions_document_fk', columns: [t.orgId, t.documentId], foreignColumns: [documents.orgId, documents.id] }).onDelete('cascade'),
-  index('document_versions_sha_idx').on(t.sha256),
-]);
+export const documentVersions = pgTable(
+  'document_versions',
+  {
+    orgId: uuid('org_id').notNull(),
+    documentId: uuid('document_id').notNull(),
+    version: integer('version').notNull(),
+    sha256: text('sha256').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    fileName: text('file_name').notNull(),
+    contentType: text('content_type').notNull(),
+    uploadedBy: text('uploaded_by').notNull(),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.documentId, t.version] }),
+    foreignKey({ name: 'document_versions_document_fk', columns: [t.orgId, t.documentId], foreignColumns: [documents.orgId, documents.id] }).onDelete(
+      'cascade',
+    ),
+    index('document_versions_sha_idx').on(t.sha256),
+  ],
+);
 
 // ---------------------------------------------------------------------------------------------
 // Access requests and grants
@@ -105,121 +121,156 @@ export const documentVersions = pgTable('document_versions', {
 export const ACCESS_REQUEST_STATUSES = ['pending', 'approved', 'denied'] as const;
 export type AccessRequestStatus = (typeof ACCESS_REQUEST_STATUSES)[number];
 
-export const accessRequests = pgTable('access_requests', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  name: text('name').notNull(),
-  /** Stored lower-cased. */
-  email: text('email').notNull(),
-  company: text('company').notNull(),
-  reason: text('reason'),
-  /** Documents the requester asked for; empty: every NDA document. */
-  documentIds: uuid('document_ids').array().notNull().default(sql`'{}'::uuid[]`),
-  status: text('status', { enum: ACCESS_REQUEST_STATUSES }).notNull(),
-  /** SHA-256 of the NDA text accepted, when, from which address and user agent. */
-  ndaVersion: text('nda_version').notNull(),
-  ndaAcceptedAt: timestamp('nda_accepted_at', { withTimezone: true }).notNull(),
-  ip: text('ip'),
-  userAgent: text('user_agent'),
-  /** Kept for older rows that merged duplicates; new requests are never merged (always 1). */
-  requestCount: integer('request_count').notNull().default(1),
-  autoApproved: boolean('auto_approved').notNull().default(false),
-  decidedBy: text('decided_by'),
-  decidedAt: timestamp('decided_at', { withTimezone: true }),
-  decisionNote: text('decision_note'),
-  grantId: uuid('grant_id'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  // Not unique: each request is its own record (merging leaked that a pending one existed).
-  index('access_requests_email_idx').on(t.orgId, t.email),
-  index('access_requests_status_idx').on(t.orgId, t.status, t.id),
-  // The list filters (CRM sync): the expressions are the ones the queries compare, so the index serves them.
-  index('access_requests_domain_idx').on(t.orgId, sql`split_part(${t.email}, '@', 2)`),
-  index('access_requests_company_idx').on(t.orgId, sql`lower(${t.company})`),
-  index('access_requests_updated_idx').on(t.orgId, t.updatedAt),
-]);
+export const accessRequests = pgTable(
+  'access_requests',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    /** Stored lower-cased. */
+    email: text('email').notNull(),
+    company: text('company').notNull(),
+    reason: text('reason'),
+    /** Documents the requester asked for; empty: every NDA document. */
+    documentIds: uuid('document_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    status: text('status', { enum: ACCESS_REQUEST_STATUSES }).notNull(),
+    /** SHA-256 of the NDA text accepted, when, from which address and user agent. */
+    ndaVersion: text('nda_version').notNull(),
+    ndaAcceptedAt: timestamp('nda_accepted_at', { withTimezone: true }).notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    /** Kept for older rows that merged duplicates; new requests are never merged (always 1). */
+    requestCount: integer('request_count').notNull().default(1),
+    autoApproved: boolean('auto_approved').notNull().default(false),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decisionNote: text('decision_note'),
+    grantId: uuid('grant_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // Not unique: each request is its own record (merging leaked that a pending one existed).
+    index('access_requests_email_idx').on(t.orgId, t.email),
+    index('access_requests_status_idx').on(t.orgId, t.status, t.id),
+    // The list filters (CRM sync): the expressions are the ones the queries compare, so the index serves them.
+    index('access_requests_domain_idx').on(t.orgId, sql`split_part(${t.email}, '@', 2)`),
+    index('access_requests_company_idx').on(t.orgId, sql`lower(${t.company})`),
+    index('access_requests_updated_idx').on(t.orgId, t.updatedAt),
+  ],
+);
 
 /** A grant's id is the jti of its signed token: the row decides revocation and expiry. */
-export const accessGrants = pgTable('access_grants', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  requestId: uuid('request_id'),
-  email: text('email').notNull(),
-  name: text('name'),
-  company: text('company'),
-  documentIds: uuid('document_ids').array().notNull(),
-  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-  revokedAt: timestamp('revoked_at', { withTimezone: true }),
-  revokedBy: text('revoked_by'),
-  createdBy: text('created_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
-  /** Moved by every write to the row (use of the link, revocation, the expiry notice): `updatedSince` syncs on it. */
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
-  /** When access_grant.expired went out: set in the same transaction as the event, so it goes out once. */
-  expiryNotifiedAt: timestamp('expiry_notified_at', { withTimezone: true }),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  foreignKey({ name: 'access_grants_request_fk', columns: [t.orgId, t.requestId], foreignColumns: [accessRequests.orgId, accessRequests.id] }),
-  // A request's grants, and the foreign key check when a request is deleted.
-  index('access_grants_request_idx').on(t.orgId, t.requestId),
-  // The list filters (CRM sync); status active/expired compares expires_at.
-  index('access_grants_email_idx').on(t.orgId, t.email),
-  index('access_grants_domain_idx').on(t.orgId, sql`split_part(${t.email}, '@', 2)`),
-  index('access_grants_company_idx').on(t.orgId, sql`lower(${t.company})`),
-  index('access_grants_updated_idx').on(t.orgId, t.updatedAt),
-  index('access_grants_expires_idx').on(t.orgId, t.expiresAt),
-  // The expiry scan crosses organizations: only grants still owed their notice are in it.
-  index('access_grants_expiry_due_idx').on(t.expiresAt).where(sql`${t.revokedAt} is null and ${t.expiryNotifiedAt} is null`),
-]);
+export const accessGrants = pgTable(
+  'access_grants',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    requestId: uuid('request_id'),
+    email: text('email').notNull(),
+    name: text('name'),
+    company: text('company'),
+    documentIds: uuid('document_ids').array().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedBy: text('revoked_by'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    /** Moved by every write to the row (use of the link, revocation, the expiry notice): `updatedSince` syncs on it. */
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    /** When access_grant.expired went out: set in the same transaction as the event, so it goes out once. */
+    expiryNotifiedAt: timestamp('expiry_notified_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    foreignKey({ name: 'access_grants_request_fk', columns: [t.orgId, t.requestId], foreignColumns: [accessRequests.orgId, accessRequests.id] }),
+    // A request's grants, and the foreign key check when a request is deleted.
+    index('access_grants_request_idx').on(t.orgId, t.requestId),
+    // The list filters (CRM sync); status active/expired compares expires_at.
+    index('access_grants_email_idx').on(t.orgId, t.email),
+    index('access_grants_domain_idx').on(t.orgId, sql`split_part(${t.email}, '@', 2)`),
+    index('access_grants_company_idx').on(t.orgId, sql`lower(${t.company})`),
+    index('access_grants_updated_idx').on(t.orgId, t.updatedAt),
+    index('access_grants_expires_idx').on(t.orgId, t.expiresAt),
+    // The expiry scan crosses organizations: only grants still owed their notice are in it.
+    index('access_grants_expiry_due_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.revokedAt} is null and ${t.expiryNotifiedAt} is null`),
+  ],
+);
 
 // ---------------------------------------------------------------------------------------------
 // Analytics: downloads (per grant and document) and anonymous page-view counters.
 
-export const documentDownloads = pgTable('document_downloads', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  documentId: uuid('document_id').notNull(),
-  documentTitle: text('document_title').notNull(),
-  version: integer('version').notNull(),
-  /** Null for an anonymous download of a public document. */
-  grantId: uuid('grant_id'),
-  email: text('email'),
-  watermarked: boolean('watermarked').notNull(),
-  at: timestamp('at', { withTimezone: true }).notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  index('document_downloads_grant_idx').on(t.orgId, t.grantId),
-  index('document_downloads_document_idx').on(t.orgId, t.documentId),
-  // The analytics event list pages by (at, id) within a time range.
-  index('document_downloads_at_idx').on(t.orgId, t.at, t.id),
-]);
+export const documentDownloads = pgTable(
+  'document_downloads',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    documentId: uuid('document_id').notNull(),
+    documentTitle: text('document_title').notNull(),
+    version: integer('version').notNull(),
+    /** Null for an anonymous download of a public document. */
+    grantId: uuid('grant_id'),
+    email: text('email'),
+    watermarked: boolean('watermarked').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    index('document_downloads_grant_idx').on(t.orgId, t.grantId),
+    index('document_downloads_document_idx').on(t.orgId, t.documentId),
+    // The analytics event list pages by (at, id) within a time range.
+    index('document_downloads_at_idx').on(t.orgId, t.at, t.id),
+  ],
+);
 
 /**
  * Visits of a grantee to their access link: one row when the link is used after a quiet spell
  * (see VISIT_GAP_MS), so a session of page views and downloads is one visit. Grantees are known
  * people (their downloads are logged by email already); anonymous visitors are only counted.
  */
-export const grantVisits = pgTable('grant_visits', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  id: uuid('id').notNull(),
-  grantId: uuid('grant_id').notNull(),
-  at: timestamp('at', { withTimezone: true }).notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.orgId, t.id] }),
-  index('grant_visits_at_idx').on(t.orgId, t.at, t.id),
-  index('grant_visits_grant_idx').on(t.orgId, t.grantId),
-]);
+export const grantVisits = pgTable(
+  'grant_visits',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    grantId: uuid('grant_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    index('grant_visits_at_idx').on(t.orgId, t.at, t.id),
+    index('grant_visits_grant_idx').on(t.orgId, t.grantId),
+  ],
+);
 
 export const PAGE_VIEW_KINDS = ['html', 'json', 'profile', 'grant'] as const;
 export type PageViewKind = (typeof PAGE_VIEW_KINDS)[number];
 
 /** Counts only: no address, agent or cookie of anonymous visitors is kept. */
-export const trustPageViews = pgTable('trust_page_views', {
-  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
-  day: text('day').notNull(),
-  kind: text('kind', { enum: PAGE_VIEW_KINDS }).notNull(),
-  count: bigint('count', { mode: 'number' }).notNull(),
-}, (t) => [primaryKey({ columns: [t.orgId, t.day, t.kind] })]);
+export const trustPageViews = pgTable(
+  'trust_page_views',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    day: text('day').notNull(),
+    kind: text('kind', { enum: PAGE_VIEW_KINDS }).notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.kind] })],
+);

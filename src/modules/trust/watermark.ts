@@ -1,8 +1,7 @@
 import { PDFDocument, StandardFonts, degrees, rgb } from 'pdf-lib';
 import { DomainError } from '../../lib/errors.js';
 
-export const isPdf = (contentType: string, head: Buffer) =>
-  /^application\/pdf\b/i.test(contentType) || head.subarray(0, 5).toString('latin1') === '%PDF-';
+export const isPdf = (contentType: string, head: Buffer) => /^application\/pdf\b/i.test(contentType) || head.subarray(0, 5).toString('latin1') === '%PDF-';
 
 /** WinAnsi (the standard fonts' encoding) cannot draw every character: keep the stamp printable. */
 const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
@@ -38,7 +37,11 @@ async function stampPdf(bytes: Buffer, stamp: { email: string; at: Date; organiz
     page.drawText(big, {
       x: width / 2 - (Math.cos(angle) * textWidth) / 2,
       y: height / 2 - (Math.sin(angle) * textWidth) / 2,
-      size: bigSize, font, color: rgb(0.75, 0.1, 0.1), opacity: 0.18, rotate: degrees((angle * 180) / Math.PI),
+      size: bigSize,
+      font,
+      color: rgb(0.75, 0.1, 0.1),
+      opacity: 0.18,
+      rotate: degrees((angle * 180) / Math.PI),
     });
   }
   pdf.setSubject(printable(`Provided under NDA to ${stamp.email} on ${when}`));

@@ -72,7 +72,9 @@ export async function checkUrlOnSave(u: URL, policy: EgressPolicy): Promise<bool
   let timer: NodeJS.Timeout | undefined;
   const addresses = await Promise.race([
     dns.promises.lookup(hostOf(u), { all: true, verbatim: true }).catch(() => null),
-    new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), SAVE_LOOKUP_TIMEOUT_MS); }),
+    new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), SAVE_LOOKUP_TIMEOUT_MS);
+    }),
   ]).finally(() => clearTimeout(timer));
   return addresses === null || addresses.every((a) => isPublicAddress(a.address));
 }
@@ -103,20 +105,22 @@ function guardedLookup(policy: EgressPolicy) {
 }
 
 export type SendResult =
-  | { ok: true; statusCode: number; durationMs: number; snippet: string }
-  | { ok: false; error: (typeof SEND_ERRORS)[keyof typeof SEND_ERRORS]; detail: string };
+  { ok: true; statusCode: number; durationMs: number; snippet: string } | { ok: false; error: (typeof SEND_ERRORS)[keyof typeof SEND_ERRORS]; detail: string };
 
 /**
  * POSTs `body` under the egress policy, one fresh connection, no redirects followed, everything
  * (DNS, connect, headers, body) within `timeoutMs`. Reads at most `maxResponseBytes` of the answer.
  */
-export function postUnderPolicy(rawUrl: string, opts: {
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs: number;
-  maxResponseBytes: number;
-  policy: EgressPolicy;
-}): Promise<SendResult> {
+export function postUnderPolicy(
+  rawUrl: string,
+  opts: {
+    headers: Record<string, string>;
+    body: string;
+    timeoutMs: number;
+    maxResponseBytes: number;
+    policy: EgressPolicy;
+  },
+): Promise<SendResult> {
   let u: URL;
   try {
     u = new URL(rawUrl);
@@ -140,32 +144,43 @@ export function postUnderPolicy(rawUrl: string, opts: {
     };
     const settleResponse = () => {
       if (!response) return;
-      settle({ ok: true, statusCode: response.statusCode, durationMs: response.durationMs, snippet: Buffer.concat(response.chunks).subarray(0, opts.maxResponseBytes).toString('utf8') });
-    };
-    const req = client.request(u, {
-      method: 'POST',
-      // A fresh connection per delivery: every send runs the guarded lookup; Host and SNI stay the URL's name.
-      agent: false,
-      lookup: guardedLookup(opts.policy) as unknown as net.LookupFunction,
-      headers: { ...opts.headers, 'content-length': String(Buffer.byteLength(opts.body)) },
-    }, (res) => {
-      response = { statusCode: res.statusCode ?? 0, durationMs: Math.round(performance.now() - t0), chunks: [], size: 0 };
-      res.on('data', (chunk: Buffer) => {
-        response!.chunks.push(chunk);
-        response!.size += chunk.length;
-        if (response!.size >= opts.maxResponseBytes) settleResponse();
+      settle({
+        ok: true,
+        statusCode: response.statusCode,
+        durationMs: response.durationMs,
+        snippet: Buffer.concat(response.chunks).subarray(0, opts.maxResponseBytes).toString('utf8'),
       });
-      res.on('end', settleResponse);
-      res.on('error', settleResponse);
-      res.on('aborted', settleResponse);
-    });
+    };
+    const req = client.request(
+      u,
+      {
+        method: 'POST',
+        // A fresh connection per delivery: every send runs the guarded lookup; Host and SNI stay the URL's name.
+        agent: false,
+        lookup: guardedLookup(opts.policy) as unknown as net.LookupFunction,
+        headers: { ...opts.headers, 'content-length': String(Buffer.byteLength(opts.body)) },
+      },
+      (res) => {
+        response = { statusCode: res.statusCode ?? 0, durationMs: Math.round(performance.now() - t0), chunks: [], size: 0 };
+        res.on('data', (chunk: Buffer) => {
+          response!.chunks.push(chunk);
+          response!.size += chunk.length;
+          if (response!.size >= opts.maxResponseBytes) settleResponse();
+        });
+        res.on('end', settleResponse);
+        res.on('error', settleResponse);
+        res.on('aborted', settleResponse);
+      },
+    );
     // A receiver that answered but is slow to finish its body still answered: keep its status.
     const timer = setTimeout(() => (response ? settleResponse() : settle({ ok: false, error: SEND_ERRORS.timeout, detail: 'deadline' })), opts.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (response) return settleResponse();
-      settle(err instanceof EgressRefused
-        ? { ok: false, error: SEND_ERRORS.refused, detail: 'resolved to a non-public address' }
-        : { ok: false, error: SEND_ERRORS.connection, detail: err.code ?? err.message });
+      settle(
+        err instanceof EgressRefused
+          ? { ok: false, error: SEND_ERRORS.refused, detail: 'resolved to a non-public address' }
+          : { ok: false, error: SEND_ERRORS.connection, detail: err.code ?? err.message },
+      );
     });
     req.end(opts.body);
   });

@@ -15,8 +15,13 @@ type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
 function endpointView(r: EndpointRow) {
   return {
-    id: r.id, url: r.url, description: r.description, events: r.events, enabled: r.enabled,
-    createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+    id: r.id,
+    url: r.url,
+    description: r.description,
+    events: r.events,
+    enabled: r.enabled,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
   };
 }
 
@@ -36,7 +41,9 @@ export async function validateUrl(raw: string, policy: WebhookPolicy): Promise<F
   if (u.username || u.password) return [{ field: 'body/url', message: 'must not contain credentials; use the signing secret to authenticate us' }];
   if (u.hash) return [{ field: 'body/url', message: 'must not contain a fragment' }];
   if (!(await checkUrlOnSave(u, policy))) {
-    return [{ field: 'body/url', message: 'must point to a public internet host; loopback, private, link-local and other special-purpose addresses are refused' }];
+    return [
+      { field: 'body/url', message: 'must point to a public internet host; loopback, private, link-local and other special-purpose addresses are refused' },
+    ];
   }
   return [];
 }
@@ -54,17 +61,32 @@ export interface WebhookPolicy extends EgressPolicy {
   requireHttps: boolean;
 }
 
-export async function createEndpoint(ctx: ServiceContext, policy: WebhookPolicy, input: { url: string; events: string[]; description?: string; enabled?: boolean }) {
+export async function createEndpoint(
+  ctx: ServiceContext,
+  policy: WebhookPolicy,
+  input: { url: string; events: string[]; description?: string; enabled?: boolean },
+) {
   requireRole(ctx.actor, 'admin');
   failOn([...(await validateUrl(input.url, policy)), ...validateEvents(input.events)]);
   const id = newId();
   const secret = newSecret();
   const now = ctx.clock();
   const row = await ctx.db.transaction(async (tx) => {
-    const [r] = await tx.insert(webhookEndpoints).values({
-      orgId: ctx.orgId, id, url: input.url, description: input.description ?? null, events: [...new Set(input.events)], enabled: input.enabled ?? true,
-      secret, createdBy: ctx.actor.id, createdAt: now, updatedAt: now,
-    }).returning();
+    const [r] = await tx
+      .insert(webhookEndpoints)
+      .values({
+        orgId: ctx.orgId,
+        id,
+        url: input.url,
+        description: input.description ?? null,
+        events: [...new Set(input.events)],
+        enabled: input.enabled ?? true,
+        secret,
+        createdBy: ctx.actor.id,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
     await recordAudit(tx, ctx, { action: 'webhook.created', targetType: 'webhook', targetId: id, summary: { url: input.url, events: input.events } });
     return r!;
   });
@@ -72,7 +94,10 @@ export async function createEndpoint(ctx: ServiceContext, policy: WebhookPolicy,
 }
 
 async function loadEndpoint(ctx: ServiceContext, id: string) {
-  const [row] = await ctx.db.select().from(webhookEndpoints).where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id)));
+  const [row] = await ctx.db
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id)));
   if (!row) throw notFound('webhook');
   return row;
 }
@@ -85,25 +110,37 @@ export async function getEndpoint(ctx: ServiceContext, id: string) {
 export async function listEndpoints(ctx: ServiceContext, q: { limit: number; cursor?: string }) {
   requireRole(ctx.actor, 'admin');
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(webhookEndpoints)
+  const rows = await ctx.db
+    .select()
+    .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.orgId, ctx.orgId), after ? lt(webhookEndpoints.id, after) : undefined))
-    .orderBy(desc(webhookEndpoints.id)).limit(q.limit + 1);
+    .orderBy(desc(webhookEndpoints.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   return { items: page.items.map(endpointView), nextCursor: page.nextCursor };
 }
 
-export async function updateEndpoint(ctx: ServiceContext, policy: WebhookPolicy, id: string, input: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }) {
+export async function updateEndpoint(
+  ctx: ServiceContext,
+  policy: WebhookPolicy,
+  id: string,
+  input: { url?: string; events?: string[]; description?: string | null; enabled?: boolean },
+) {
   requireRole(ctx.actor, 'admin');
   failOn([...(input.url !== undefined ? await validateUrl(input.url, policy) : []), ...(input.events ? validateEvents(input.events) : [])]);
   await loadEndpoint(ctx, id);
   const row = await ctx.db.transaction(async (tx) => {
-    const [r] = await tx.update(webhookEndpoints).set({
-      ...(input.url !== undefined ? { url: input.url } : {}),
-      ...(input.events !== undefined ? { events: [...new Set(input.events)] } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
-      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
-      updatedAt: ctx.clock(),
-    }).where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id))).returning();
+    const [r] = await tx
+      .update(webhookEndpoints)
+      .set({
+        ...(input.url !== undefined ? { url: input.url } : {}),
+        ...(input.events !== undefined ? { events: [...new Set(input.events)] } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+        updatedAt: ctx.clock(),
+      })
+      .where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id)))
+      .returning();
     await recordAudit(tx, ctx, { action: 'webhook.updated', targetType: 'webhook', targetId: id, summary: { fields: Object.keys(input) } });
     return r!;
   });
@@ -113,7 +150,10 @@ export async function updateEndpoint(ctx: ServiceContext, policy: WebhookPolicy,
 export async function deleteEndpoint(ctx: ServiceContext, id: string) {
   requireRole(ctx.actor, 'admin');
   await ctx.db.transaction(async (tx) => {
-    const [r] = await tx.delete(webhookEndpoints).where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id))).returning();
+    const [r] = await tx
+      .delete(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id)))
+      .returning();
     if (!r) throw notFound('webhook');
     await recordAudit(tx, ctx, { action: 'webhook.deleted', targetType: 'webhook', targetId: id, summary: { url: r.url } });
   });
@@ -126,9 +166,15 @@ export async function rotateSecret(ctx: ServiceContext, id: string) {
   const secret = newSecret();
   const now = ctx.clock();
   await ctx.db.transaction(async (tx) => {
-    await tx.update(webhookEndpoints).set({
-      secret, previousSecret: current.secret, previousSecretExpiresAt: new Date(now.getTime() + ROTATION_GRACE_MS), updatedAt: now,
-    }).where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id)));
+    await tx
+      .update(webhookEndpoints)
+      .set({
+        secret,
+        previousSecret: current.secret,
+        previousSecretExpiresAt: new Date(now.getTime() + ROTATION_GRACE_MS),
+        updatedAt: now,
+      })
+      .where(and(eq(webhookEndpoints.orgId, ctx.orgId), eq(webhookEndpoints.id, id)));
     await recordAudit(tx, ctx, { action: 'webhook.secret_rotated', targetType: 'webhook', targetId: id });
   });
   return { id, secret, previousSecretExpiresAt: new Date(now.getTime() + ROTATION_GRACE_MS).toISOString() };
@@ -143,7 +189,9 @@ export async function sendTest(ctx: ServiceContext, id: string) {
     const eventId = newId();
     await tx.insert(events).values({ orgId: ctx.orgId, id: eventId, type: 'webhook.test', data: { endpointId: id }, requestId: ctx.requestId, createdAt: now });
     const deliveryId = newId();
-    await tx.insert(webhookDeliveries).values({ orgId: ctx.orgId, id: deliveryId, endpointId: id, eventId, eventType: 'webhook.test', status: 'pending', nextAttemptAt: now, createdAt: now });
+    await tx
+      .insert(webhookDeliveries)
+      .values({ orgId: ctx.orgId, id: deliveryId, endpointId: id, eventId, eventType: 'webhook.test', status: 'pending', nextAttemptAt: now, createdAt: now });
     return { deliveryId, eventId };
   });
 }
@@ -152,22 +200,51 @@ export async function listDeliveries(ctx: ServiceContext, endpointId: string, q:
   requireRole(ctx.actor, 'admin');
   await loadEndpoint(ctx, endpointId);
   const after = decodeCursor(q.cursor);
-  const rows = await ctx.db.select().from(webhookDeliveries)
+  const rows = await ctx.db
+    .select()
+    .from(webhookDeliveries)
     .where(and(eq(webhookDeliveries.orgId, ctx.orgId), eq(webhookDeliveries.endpointId, endpointId), after ? lt(webhookDeliveries.id, after) : undefined))
-    .orderBy(desc(webhookDeliveries.id)).limit(q.limit + 1);
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
-  const attempts = page.items.length === 0 ? [] : await ctx.db.select().from(webhookAttempts)
-    .where(and(eq(webhookAttempts.orgId, ctx.orgId), inArray(webhookAttempts.deliveryId, page.items.map((d) => d.id))));
+  const attempts =
+    page.items.length === 0
+      ? []
+      : await ctx.db
+          .select()
+          .from(webhookAttempts)
+          .where(
+            and(
+              eq(webhookAttempts.orgId, ctx.orgId),
+              inArray(
+                webhookAttempts.deliveryId,
+                page.items.map((d) => d.id),
+              ),
+            ),
+          );
   const byDelivery = new Map<string, typeof attempts>();
   for (const a of attempts) byDelivery.set(a.deliveryId, [...(byDelivery.get(a.deliveryId) ?? []), a]);
   return {
     items: page.items.map((d) => ({
-      id: d.id, eventId: d.eventId, eventType: d.eventType, status: d.status, attempts: d.attempts,
-      nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null, lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null,
-      lastStatusCode: d.lastStatusCode, lastError: d.lastError, createdAt: d.createdAt.toISOString(),
-      attemptLog: (byDelivery.get(d.id) ?? []).sort((x, y) => x.attempt - y.attempt).map((a) => ({
-        attempt: a.attempt, at: a.at.toISOString(), statusCode: a.statusCode, durationMs: a.durationMs, error: a.error,
-      })),
+      id: d.id,
+      eventId: d.eventId,
+      eventType: d.eventType,
+      status: d.status,
+      attempts: d.attempts,
+      nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+      lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null,
+      lastStatusCode: d.lastStatusCode,
+      lastError: d.lastError,
+      createdAt: d.createdAt.toISOString(),
+      attemptLog: (byDelivery.get(d.id) ?? [])
+        .sort((x, y) => x.attempt - y.attempt)
+        .map((a) => ({
+          attempt: a.attempt,
+          at: a.at.toISOString(),
+          statusCode: a.statusCode,
+          durationMs: a.durationMs,
+          error: a.error,
+        })),
     })),
     nextCursor: page.nextCursor,
   };
@@ -176,9 +253,11 @@ export async function listDeliveries(ctx: ServiceContext, endpointId: string, q:
 /** Sends a delivery again from the start of the retry schedule. */
 export async function redeliver(ctx: ServiceContext, endpointId: string, deliveryId: string) {
   requireRole(ctx.actor, 'admin');
-  const [row] = await ctx.db.update(webhookDeliveries).set({ status: 'pending', nextAttemptAt: ctx.clock(), lockedUntil: null })
-    .where(and(eq(webhookDeliveries.orgId, ctx.orgId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.id, deliveryId))).returning();
+  const [row] = await ctx.db
+    .update(webhookDeliveries)
+    .set({ status: 'pending', nextAttemptAt: ctx.clock(), lockedUntil: null })
+    .where(and(eq(webhookDeliveries.orgId, ctx.orgId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.id, deliveryId)))
+    .returning();
   if (!row) throw notFound('delivery');
   return { id: row.id, status: row.status };
 }
-

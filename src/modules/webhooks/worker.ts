@@ -78,40 +78,54 @@ export class DeliveryWorker {
     if (free <= 0) return 0;
     const now = clock();
     const full = [...this.inFlightByOrg].filter(([, n]) => n >= perOrg).map(([org]) => org);
-    const due = (at: Date) => and(
-      inArray(webhookDeliveries.status, ['pending', 'retrying']),
-      lte(webhookDeliveries.nextAttemptAt, at),
-      or(isNull(webhookDeliveries.lockedUntil), lte(webhookDeliveries.lockedUntil, at)),
-    );
+    const due = (at: Date) =>
+      and(
+        inArray(webhookDeliveries.status, ['pending', 'retrying']),
+        lte(webhookDeliveries.nextAttemptAt, at),
+        or(isNull(webhookDeliveries.lockedUntil), lte(webhookDeliveries.lockedUntil, at)),
+      );
     const claimed = await db.transaction(async (tx) => {
-      const ranked = tx.select({
-        orgId: webhookDeliveries.orgId,
-        id: webhookDeliveries.id,
-        nextAttemptAt: webhookDeliveries.nextAttemptAt,
-        rank: sql<number>`row_number() over (partition by ${webhookDeliveries.orgId} order by ${webhookDeliveries.nextAttemptAt}, ${webhookDeliveries.id})`.as('rank'),
-      }).from(webhookDeliveries)
+      const ranked = tx
+        .select({
+          orgId: webhookDeliveries.orgId,
+          id: webhookDeliveries.id,
+          nextAttemptAt: webhookDeliveries.nextAttemptAt,
+          rank: sql<number>`row_number() over (partition by ${webhookDeliveries.orgId} order by ${webhookDeliveries.nextAttemptAt}, ${webhookDeliveries.id})`.as(
+            'rank',
+          ),
+        })
+        .from(webhookDeliveries)
         .where(and(due(now), full.length > 0 ? notInArray(webhookDeliveries.orgId, full) : undefined))
         .as('ranked');
       // Skipped candidates belong to organizations already in flight, at most one per running send: `capacity` rows suffice.
-      const candidates = await tx.select({ orgId: ranked.orgId, id: ranked.id }).from(ranked)
+      const candidates = await tx
+        .select({ orgId: ranked.orgId, id: ranked.id })
+        .from(ranked)
         .where(lte(ranked.rank, perOrg))
         .orderBy(asc(ranked.rank), asc(ranked.nextAttemptAt))
         .limit(capacity);
       const taken = new Map<string, number>();
-      const picked = candidates.filter((c) => {
-        const n = (this.inFlightByOrg.get(c.orgId) ?? 0) + (taken.get(c.orgId) ?? 0);
-        if (n >= perOrg) return false;
-        taken.set(c.orgId, (taken.get(c.orgId) ?? 0) + 1);
-        return true;
-      }).slice(0, free);
+      const picked = candidates
+        .filter((c) => {
+          const n = (this.inFlightByOrg.get(c.orgId) ?? 0) + (taken.get(c.orgId) ?? 0);
+          if (n >= perOrg) return false;
+          taken.set(c.orgId, (taken.get(c.orgId) ?? 0) + 1);
+          return true;
+        })
+        .slice(0, free);
       if (picked.length === 0) return [];
       // Row locks cannot go with a window function: lock the picked rows now, still due, skipping another worker's.
-      const locked = await tx.select({ orgId: webhookDeliveries.orgId, id: webhookDeliveries.id }).from(webhookDeliveries)
+      const locked = await tx
+        .select({ orgId: webhookDeliveries.orgId, id: webhookDeliveries.id })
+        .from(webhookDeliveries)
         .where(and(due(now), or(...picked.map((p) => and(eq(webhookDeliveries.orgId, p.orgId), eq(webhookDeliveries.id, p.id))))))
         .for('update', { skipLocked: true });
       const lease = new Date(now.getTime() + LEASE_MS);
       for (const d of locked) {
-        await tx.update(webhookDeliveries).set({ lockedUntil: lease }).where(and(eq(webhookDeliveries.orgId, d.orgId), eq(webhookDeliveries.id, d.id)));
+        await tx
+          .update(webhookDeliveries)
+          .set({ lockedUntil: lease })
+          .where(and(eq(webhookDeliveries.orgId, d.orgId), eq(webhookDeliveries.id, d.id)));
       }
       return locked;
     });
@@ -172,17 +186,21 @@ export class DeliveryWorker {
     const finished = clock();
     await db.transaction(async (tx) => {
       await tx.insert(webhookAttempts).values({ orgId, deliveryId: id, attempt, at: started, statusCode, durationMs, error, responseSnippet: snippet });
-      await tx.update(webhookDeliveries).set({
-        attempts: attempt,
-        status: ok ? 'succeeded' : delay === undefined ? 'failed' : 'retrying',
-        nextAttemptAt: ok || delay === undefined ? null : new Date(finished.getTime() + delay),
-        lockedUntil: null,
-        lastAttemptAt: started,
-        lastStatusCode: statusCode,
-        lastError: error,
-      }).where(and(eq(webhookDeliveries.orgId, orgId), eq(webhookDeliveries.id, id), sql`${webhookDeliveries.attempts} = ${delivery.attempts}`));
+      await tx
+        .update(webhookDeliveries)
+        .set({
+          attempts: attempt,
+          status: ok ? 'succeeded' : delay === undefined ? 'failed' : 'retrying',
+          nextAttemptAt: ok || delay === undefined ? null : new Date(finished.getTime() + delay),
+          lockedUntil: null,
+          lastAttemptAt: started,
+          lastStatusCode: statusCode,
+          lastError: error,
+        })
+        .where(and(eq(webhookDeliveries.orgId, orgId), eq(webhookDeliveries.id, id), sql`${webhookDeliveries.attempts} = ${delivery.attempts}`));
     });
     // Operators get the precise cause in the server log.
-    if (!ok) this.opts.log.warn({ deliveryId: id, endpointId: endpoint.id, attempt, error, detail: result.ok ? undefined : result.detail }, 'webhook delivery failed');
+    if (!ok)
+      this.opts.log.warn({ deliveryId: id, endpointId: endpoint.id, attempt, error, detail: result.ok ? undefined : result.detail }, 'webhook delivery failed');
   }
 }

@@ -36,11 +36,19 @@ export function securityTxt(opts: SecurityTxtOptions): string {
 export const wellKnownRoutes: FastifyPluginAsyncTypebox<SecurityTxtOptions> = async (app, opts) => {
   app.get('/.well-known/security.txt', {
     schema: {
-      tags: ['health'], operationId: 'securityTxt', security: [],
+      tags: ['health'],
+      operationId: 'securityTxt',
+      security: [],
       summary: 'How to report a vulnerability (RFC 9116 security.txt)',
-      description: 'A plain-text RFC 9116 file with the configured `Contact` addresses (`SECURITY_CONTACT`), an `Expires` date 180 days ahead, the `Canonical` URL and, when configured, the `Policy` URL (`SECURITY_POLICY_URL`). Answers 404 when no contact is configured.',
+      description:
+        'A plain-text RFC 9116 file with the configured `Contact` addresses (`SECURITY_CONTACT`), an `Expires` date 180 days ahead, the `Canonical` URL and, when configured, the `Policy` URL (`SECURITY_POLICY_URL`). Answers 404 when no contact is configured.',
       response: withProblems({
-        200: Type.String({ description: 'The security.txt file (text/plain; charset=utf-8).', examples: ['Contact: mailto:security@example.com\nExpires: 2027-06-01T00:00:00Z\nCanonical: https://trust.example.com/.well-known/security.txt\nPreferred-Languages: en\n'] }),
+        200: Type.String({
+          description: 'The security.txt file (text/plain; charset=utf-8).',
+          examples: [
+            'Contact: mailto:security@example.com\nExpires: 2027-06-01T00:00:00Z\nCanonical: https://trust.example.com/.well-known/security.txt\nPreferred-Languages: en\n',
+          ],
+        }),
       }),
     },
     handler: async (_req, reply) => {

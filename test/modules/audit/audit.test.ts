@@ -14,7 +14,12 @@ t.test('audit log', async (t) => {
   const actions = all.json().items.map((e: { action: string }) => e.action);
   t.same(actions, ['api_key.revoked', 'api_key.created', 'organization.created'], 'newest first');
   const revoked = all.json().items[0];
-  t.match(revoked, { actor: { type: 'user', id: a.userId }, target: { type: 'api_key', id: key.json().id }, requestId: 'req-revoke-1', summary: { name: 'ci' } });
+  t.match(revoked, {
+    actor: { type: 'user', id: a.userId },
+    target: { type: 'api_key', id: key.json().id },
+    requestId: 'req-revoke-1',
+    summary: { name: 'ci' },
+  });
   t.notOk(JSON.stringify(all.json()).includes(key.json().key), 'the key itself is never audited');
 
   const byTarget = await app.inject({ method: 'GET', url: `/api/v1/audit-events?targetType=api_key&targetId=${key.json().id}`, headers: a.auth });
@@ -22,11 +27,19 @@ t.test('audit log', async (t) => {
   const byActor = await app.inject({ method: 'GET', url: `/api/v1/audit-events?actorId=${a.userId}&limit=1`, headers: a.auth });
   t.equal(byActor.json().items.length, 1);
   t.type(byActor.json().nextCursor, 'string');
-  const next = await app.inject({ method: 'GET', url: `/api/v1/audit-events?actorId=${a.userId}&limit=1&cursor=${byActor.json().nextCursor}`, headers: a.auth });
+  const next = await app.inject({
+    method: 'GET',
+    url: `/api/v1/audit-events?actorId=${a.userId}&limit=1&cursor=${byActor.json().nextCursor}`,
+    headers: a.auth,
+  });
   t.not(next.json().items[0].id, byActor.json().items[0].id);
 
   const other = await app.inject({ method: 'GET', url: '/api/v1/audit-events', headers: b.auth });
-  t.same(other.json().items.map((e: { action: string }) => e.action), ['organization.created'], 'tenant B sees only its own events');
+  t.same(
+    other.json().items.map((e: { action: string }) => e.action),
+    ['organization.created'],
+    'tenant B sees only its own events',
+  );
 
   const viewer = await memberWithRole(app, a, 'viewer');
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/audit-events', headers: viewer.auth })).statusCode, 403);

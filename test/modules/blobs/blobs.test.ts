@@ -60,7 +60,7 @@ function age(file: string, ms: number) {
   fs.utimesSync(file, when, when);
 }
 
-t.test('one tenant cannot delete another tenant\'s file', async (t) => {
+t.test("one tenant cannot delete another tenant's file", async (t) => {
   const dataDir = t.testdir({});
   const app = await testApp(t, { config: { dataDir }, options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const a = await signup(app, 'blob-a');
@@ -113,14 +113,20 @@ t.test('one tenant cannot delete another tenant\'s file', async (t) => {
     const second = await importWorkbook(app, b, bytes);
     t.ok(fs.existsSync(file));
     t.equal((await del(app, a, `/api/v1/questionnaires/${first}`)).statusCode, 204);
-    t.ok(fs.existsSync(file), 'B\'s questionnaire still uses it');
+    t.ok(fs.existsSync(file), "B's questionnaire still uses it");
     const exported = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${second}/export?format=xlsx`, headers: b.auth });
     status(t, exported, 200);
     t.equal((await del(app, b, `/api/v1/questionnaires/${second}`)).statusCode, 204);
     t.notOk(fs.existsSync(file), 'the last questionnaire took its file with it');
-    const refs = await app.database.db.select().from(blobRefs).where(eq(blobRefs.sha256, sha(bytes)));
+    const refs = await app.database.db
+      .select()
+      .from(blobRefs)
+      .where(eq(blobRefs.sha256, sha(bytes)));
     t.same(refs, [], 'no reference left');
-    const leases = await app.database.db.select().from(blobLeases).where(eq(blobLeases.sha256, sha(bytes)));
+    const leases = await app.database.db
+      .select()
+      .from(blobLeases)
+      .where(eq(blobLeases.sha256, sha(bytes)));
     t.same(leases, [], 'no upload lease left');
   });
 
@@ -128,8 +134,11 @@ t.test('one tenant cannot delete another tenant\'s file', async (t) => {
     const bytes = `refs ${randomBytes(8).toString('hex')}`;
     const ev = await uploadEvidence(app, a, bytes);
     const doc = await uploadDocument(app, b, bytes);
-    const refs = await app.database.db.select({ orgId: blobRefs.orgId, ownerKind: blobRefs.ownerKind, ownerId: blobRefs.ownerId })
-      .from(blobRefs).where(eq(blobRefs.sha256, sha(bytes))).orderBy(blobRefs.ownerKind);
+    const refs = await app.database.db
+      .select({ orgId: blobRefs.orgId, ownerKind: blobRefs.ownerKind, ownerId: blobRefs.ownerId })
+      .from(blobRefs)
+      .where(eq(blobRefs.sha256, sha(bytes)))
+      .orderBy(blobRefs.ownerKind);
     t.same(refs, [
       { orgId: b.orgId, ownerKind: 'document_version', ownerId: doc.json().id },
       { orgId: a.orgId, ownerKind: 'evidence_version', ownerId: ev.json().id },
@@ -147,10 +156,7 @@ t.test('a concurrent upload and delete of the same bytes never lose the file', a
     const bytes = `race ${i} ${randomBytes(8).toString('hex')}`;
     const old = await uploadEvidence(app, a, bytes);
     status(t, old, 201);
-    const [removed, added] = await Promise.all([
-      del(app, a, `/api/v1/evidence/${old.json().id}`),
-      uploadEvidence(app, b, bytes),
-    ]);
+    const [removed, added] = await Promise.all([del(app, a, `/api/v1/evidence/${old.json().id}`), uploadEvidence(app, b, bytes)]);
     t.equal(removed.statusCode, 204);
     status(t, added, 201);
     const dl = await app.inject({ method: 'GET', url: `/api/v1/evidence/${added.json().id}/download`, headers: b.auth });
@@ -171,7 +177,7 @@ t.test('GC under the per-hash lock keeps a file a lease or a ref protects', asyn
   const again = await app.blobs.put(Readable.from([bytes]), 1024);
   t.equal(again.created, false);
   await app.blobs.discard(again);
-  t.ok(await app.blobs.exists(stored.sha256), 'the first upload\'s lease still keeps it');
+  t.ok(await app.blobs.exists(stored.sha256), "the first upload's lease still keeps it");
   await app.blobs.discard(stored);
   t.notOk(await app.blobs.exists(stored.sha256), 'no lease, no ref: collected');
 });
@@ -198,7 +204,13 @@ t.test('the startup sweep removes old temporary files and unreferenced blobs, ke
   const freshOrphan = plant('just uploaded, owner row not yet written', 60 * 1000);
 
   const { database, drop } = await freshDatabase();
-  const app = await buildApp({ config: defaultConfig({ dataDir, seedDemo: false }), database, logger: false, jobs: { worker: false }, webhooks: { worker: false } });
+  const app = await buildApp({
+    config: defaultConfig({ dataDir, seedDemo: false }),
+    database,
+    logger: false,
+    jobs: { worker: false },
+    webhooks: { worker: false },
+  });
   t.teardown(async () => {
     await app.close();
     await drop();
@@ -217,7 +229,9 @@ t.test('the startup sweep removes old temporary files and unreferenced blobs, ke
   status(t, ev, 201);
   age(blobPath(dataDir, sha(content)), 5 * HOUR);
   const leased = plant('leased by a request that crashed', 3 * HOUR);
-  await app.database.db.insert(blobLeases).values({ id: '0190b6c4-0000-7000-8000-000000000001', sha256: leased.hash, createdAt: new Date(Date.now() - 2 * HOUR) });
+  await app.database.db
+    .insert(blobLeases)
+    .values({ id: '0190b6c4-0000-7000-8000-000000000001', sha256: leased.hash, createdAt: new Date(Date.now() - 2 * HOUR) });
   const liveLease = plant('leased by a request still running', 3 * HOUR);
   await app.database.db.insert(blobLeases).values({ id: '0190b6c4-0000-7000-8000-000000000002', sha256: liveLease.hash });
   const result = await app.blobs.sweep();
@@ -240,11 +254,17 @@ t.test('the migration backfills references for files stored before it', async (t
   t.equal(before.length, 3);
   // As a database from before the migration: no refs. Re-run the migration's backfill statements.
   await db.delete(blobRefs);
-  const statements = fs.readFileSync(path.join(MIGRATIONS_DIR, '0011_blob_refs.sql'), 'utf8')
-    .split('--> statement-breakpoint').map((s) => s.trim()).filter((s) => /INSERT INTO "blob_refs"/.test(s));
+  const statements = fs
+    .readFileSync(path.join(MIGRATIONS_DIR, '0011_blob_refs.sql'), 'utf8')
+    .split('--> statement-breakpoint')
+    .map((s) => s.trim())
+    .filter((s) => /INSERT INTO "blob_refs"/.test(s));
   t.equal(statements.length, 4);
   for (const s of statements) await db.execute(sql.raw(s));
   const after = await db.select().from(blobRefs).where(eq(blobRefs.orgId, a.orgId)).orderBy(blobRefs.ownerKind);
-  t.same(after.map((r) => [r.ownerKind, r.ownerId, r.sha256]), before.map((r) => [r.ownerKind, r.ownerId, r.sha256]));
+  t.same(
+    after.map((r) => [r.ownerKind, r.ownerId, r.sha256]),
+    before.map((r) => [r.ownerKind, r.ownerId, r.sha256]),
+  );
   t.same(after.map((r) => r.ownerId).sort(), [ev.json().id, doc.json().id, q].sort());
 });

@@ -15,9 +15,16 @@ function readCsv(file: string): Record<string, string>[] {
     for (let i = 0; i < line.length; i++) {
       const ch = line[i]!;
       if (q) {
-        if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') q = false; else cur += ch;
+        if (ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') q = false;
+        else cur += ch;
       } else if (ch === '"') q = true;
-      else if (ch === ',') { out.push(cur); cur = ''; } else cur += ch;
+      else if (ch === ',') {
+        out.push(cur);
+        cur = '';
+      } else cur += ch;
     }
     out.push(cur);
     return out;
@@ -40,15 +47,29 @@ t.test('catalogs', async (t) => {
     const annex = body.items.filter((c: { kind: string }) => c.kind === 'annex_a');
     t.equal(annex.length, 93);
     const expected = readCsv('iso27001_2022_annexA_controls.csv');
-    t.same(annex.map((c: { ref: string }) => c.ref), expected.map((r) => r.id), 'every ref, in order');
-    t.same(annex.map((c: { title: string }) => c.title), expected.map((r) => r.title), 'official titles as names');
+    t.same(
+      annex.map((c: { ref: string }) => c.ref),
+      expected.map((r) => r.id),
+      'every ref, in order',
+    );
+    t.same(
+      annex.map((c: { title: string }) => c.title),
+      expected.map((r) => r.title),
+      'official titles as names',
+    );
     t.equal(body.items.filter((c: { kind: string }) => c.kind === 'clause').length, readCsv('iso27001_2022_clauses.csv').length);
-    t.ok(annex.every((c: { summary: string; keywords: string[] }) => c.summary.length > 80 && c.keywords.length >= 5), 'each has a summary and keywords');
+    t.ok(
+      annex.every((c: { summary: string; keywords: string[] }) => c.summary.length > 80 && c.keywords.length >= 5),
+      'each has a summary and keywords',
+    );
   });
 
   t.test('ISO/IEC 27017: 7 CLD controls with guidance and expected evidence, plus cloud guidance items', async (t) => {
     const body = await get('/api/v1/frameworks/iso27017-2015/controls?kind=cloud_control');
-    t.same(body.items.map((c: { ref: string }) => c.ref), ['CLD.6.3.1', 'CLD.8.1.5', 'CLD.9.5.1', 'CLD.9.5.2', 'CLD.12.1.5', 'CLD.12.4.5', 'CLD.13.1.4']);
+    t.same(
+      body.items.map((c: { ref: string }) => c.ref),
+      ['CLD.6.3.1', 'CLD.8.1.5', 'CLD.9.5.1', 'CLD.9.5.2', 'CLD.12.1.5', 'CLD.12.4.5', 'CLD.13.1.4'],
+    );
     for (const c of body.items) {
       t.ok(c.guidance.providerGuidance && c.guidance.customerGuidance, `${c.ref} has provider and customer guidance`);
       t.ok(c.guidance.expectedEvidence.length >= 3, `${c.ref} lists expected evidence`);
@@ -56,25 +77,48 @@ t.test('catalogs', async (t) => {
     // The exact list is pinned in iso27017-guidance.test.ts; CSA CCM's citations no longer decide it.
     const guidance = await get('/api/v1/frameworks/iso27017-2015/controls?kind=cloud_guidance');
     t.equal(guidance.items.length, 37, 'the clauses X.1631 gives cloud guidance for');
-    t.ok(guidance.items.every((c: { ref: string; guidance: { source?: string } }) => c.guidance.source === `x1631:${c.ref}`), 'each names its X.1631 clause');
-    const cited = readCsv('iso27017_2015_refs.csv').filter((r) => /^\d+\.\d+\.\d+$/.test(r.ref!)).map((r) => r.ref);
+    t.ok(
+      guidance.items.every((c: { ref: string; guidance: { source?: string } }) => c.guidance.source === `x1631:${c.ref}`),
+      'each names its X.1631 clause',
+    );
+    const cited = readCsv('iso27017_2015_refs.csv')
+      .filter((r) => /^\d+\.\d+\.\d+$/.test(r.ref!))
+      .map((r) => r.ref);
     const have = new Set(guidance.items.map((c: { ref: string }) => c.ref));
-    t.ok(cited.some((r) => !have.has(r)), 'a clause CSA cites without cloud guidance in the standard is not an item');
+    t.ok(
+      cited.some((r) => !have.has(r)),
+      'a clause CSA cites without cloud guidance in the standard is not an item',
+    );
   });
 
   t.test('the CLD.15.1.3 alias resolves to CLD.13.1.4', async (t) => {
     const body = await get('/api/v1/frameworks/iso27017-2015/controls/CLD.15.1.3');
     t.equal(body.ref, 'CLD.13.1.4');
     t.same(body.aliases, ['CLD.15.1.3']);
-    t.ok(body.crosswalk.some((l: { toFramework: string }) => l.toFramework === 'iso27001-2022'), 'linked to 27001:2022');
+    t.ok(
+      body.crosswalk.some((l: { toFramework: string }) => l.toFramework === 'iso27001-2022'),
+      'linked to 27001:2022',
+    );
   });
 
   t.test('SOC 2: all 61 criteria in their groups', async (t) => {
     const body = await get('/api/v1/frameworks/soc2-2017/controls');
     const expected = readCsv('tsc_2017_criteria.csv');
-    t.same(body.items.map((c: { ref: string }) => c.ref), expected.map((r) => r.id));
+    t.same(
+      body.items.map((c: { ref: string }) => c.ref),
+      expected.map((r) => r.id),
+    );
     const groups = body.items.map((c: { ref: string }) => c.ref.replace(/\d.*$/, ''));
-    t.same({ CC: groups.filter((g: string) => g === 'CC').length, A: groups.filter((g: string) => g === 'A').length, C: groups.filter((g: string) => g === 'C').length, PI: groups.filter((g: string) => g === 'PI').length, P: groups.filter((g: string) => g === 'P').length }, { CC: 33, A: 3, C: 2, PI: 5, P: 18 });
+    t.same(
+      {
+        CC: groups.filter((g: string) => g === 'CC').length,
+        A: groups.filter((g: string) => g === 'A').length,
+        C: groups.filter((g: string) => g === 'C').length,
+        PI: groups.filter((g: string) => g === 'PI').length,
+        P: groups.filter((g: string) => g === 'P').length,
+      },
+      { CC: 33, A: 3, C: 2, PI: 5, P: 18 },
+    );
   });
 
   t.test('search by text and by ref', async (t) => {
@@ -83,7 +127,10 @@ t.test('catalogs', async (t) => {
     const backup = await get('/api/v1/frameworks/iso27001-2022/controls?q=backup');
     t.ok(backup.items.slice(0, 3).some((c: { ref: string }) => c.ref === 'A.8.13'));
     const byRef = await get('/api/v1/frameworks/iso27001-2022/controls?q=a.8.2');
-    t.ok(byRef.items.some((c: { ref: string }) => c.ref === 'A.8.2'), 'a ref prefix, any case');
+    t.ok(
+      byRef.items.some((c: { ref: string }) => c.ref === 'A.8.2'),
+      'a ref prefix, any case',
+    );
     const paged = await get('/api/v1/frameworks/iso27001-2022/controls?limit=50');
     t.equal(paged.items.length, 50);
     const rest = await get(`/api/v1/frameworks/iso27001-2022/controls?limit=200&cursor=${paged.nextCursor}`);
@@ -111,11 +158,27 @@ t.test('crosswalks', async (t) => {
     const legacy = await get('/api/v1/frameworks/iso27001-2013/controls');
     t.equal(legacy.items.length, 114);
     const linked = new Set(body.items.map((l: { from: string }) => l.from));
-    t.same(legacy.items.map((c: { ref: string }) => c.ref).filter((r: string) => !linked.has(r)), [], 'every 2013 control has a 2022 home');
-    for (const [from, to] of [['A.6.1.3', 'A.5.5'], ['A.9.2.5', 'A.5.18'], ['A.12.6.2', 'A.8.19'], ['A.14.2.4', 'A.8.32'], ['A.13.2.1', 'A.5.14']]) {
-      t.ok(body.items.some((l: { from: string; to: string }) => l.from === from && l.to === to), `${from} -> ${to}`);
+    t.same(
+      legacy.items.map((c: { ref: string }) => c.ref).filter((r: string) => !linked.has(r)),
+      [],
+      'every 2013 control has a 2022 home',
+    );
+    for (const [from, to] of [
+      ['A.6.1.3', 'A.5.5'],
+      ['A.9.2.5', 'A.5.18'],
+      ['A.12.6.2', 'A.8.19'],
+      ['A.14.2.4', 'A.8.32'],
+      ['A.13.2.1', 'A.5.14'],
+    ]) {
+      t.ok(
+        body.items.some((l: { from: string; to: string }) => l.from === from && l.to === to),
+        `${from} -> ${to}`,
+      );
     }
-    t.notOk(body.items.some((l: { from: string; to: string }) => l.from === 'A.13.2.1' && l.to === 'A.8.14'), 'the reference file\'s wrong A.13.2.1 target is corrected');
+    t.notOk(
+      body.items.some((l: { from: string; to: string }) => l.from === 'A.13.2.1' && l.to === 'A.8.14'),
+      "the reference file's wrong A.13.2.1 target is corrected",
+    );
   });
 
   t.test('ISO 27001:2022 -> SOC 2: consensus pairs kept with provenance; every mapped criterion reachable', async (t) => {
@@ -134,15 +197,34 @@ t.test('crosswalks', async (t) => {
     }
     const reached = new Set(body.items.map((l: { to: string }) => l.to));
     const mapped = new Set(candidates.map((r) => r.tsc_2017).filter((id) => criteria.has(id!)));
-    t.same([...mapped].filter((c) => !reached.has(c)), [], 'every criterion any route maps is reachable');
+    t.same(
+      [...mapped].filter((c) => !reached.has(c)),
+      [],
+      'every criterion any route maps is reachable',
+    );
     t.ok(body.items.every((l: { relationship: string }) => ['equal', 'subset', 'superset', 'intersect'].includes(l.relationship)));
     t.equal(body.rules.length, 1);
   });
 
   t.test('an organization adds and rejects links for itself only', async (t) => {
-    const reject = await app.inject({ method: 'POST', url: '/api/v1/crosswalk/overrides', headers: a.auth, payload: { from: { framework: 'iso27001-2022', ref: 'A.5.1' }, to: { framework: 'soc2-2017', ref: 'CC1.1' }, action: 'reject', note: 'our policy set does not address ethics' } });
+    const reject = await app.inject({
+      method: 'POST',
+      url: '/api/v1/crosswalk/overrides',
+      headers: a.auth,
+      payload: {
+        from: { framework: 'iso27001-2022', ref: 'A.5.1' },
+        to: { framework: 'soc2-2017', ref: 'CC1.1' },
+        action: 'reject',
+        note: 'our policy set does not address ethics',
+      },
+    });
     t.equal(reject.statusCode, 201);
-    const add = await app.inject({ method: 'POST', url: '/api/v1/crosswalk/overrides', headers: a.auth, payload: { from: { framework: 'iso27001-2022', ref: 'a.8.5' }, to: { framework: 'soc2-2017', ref: 'P5.2' }, action: 'add', relationship: 'intersect' } });
+    const add = await app.inject({
+      method: 'POST',
+      url: '/api/v1/crosswalk/overrides',
+      headers: a.auth,
+      payload: { from: { framework: 'iso27001-2022', ref: 'a.8.5' }, to: { framework: 'soc2-2017', ref: 'P5.2' }, action: 'add', relationship: 'intersect' },
+    });
     t.equal(add.statusCode, 201);
     t.equal(add.json().from.ref, 'A.8.5', 'refs are normalized');
     const mine = await get('/api/v1/crosswalk?from=iso27001-2022&to=soc2-2017');
@@ -153,17 +235,36 @@ t.test('crosswalks', async (t) => {
     t.ok(has(theirs, 'A.5.1', 'CC1.1'), 'tenant B keeps the catalog link');
     t.notOk(has(theirs, 'A.8.5', 'P5.2'));
 
-    const dup = await app.inject({ method: 'POST', url: '/api/v1/crosswalk/overrides', headers: a.auth, payload: { from: { framework: 'iso27001-2022', ref: 'A.5.1' }, to: { framework: 'soc2-2017', ref: 'CC1.1' }, action: 'reject' } });
+    const dup = await app.inject({
+      method: 'POST',
+      url: '/api/v1/crosswalk/overrides',
+      headers: a.auth,
+      payload: { from: { framework: 'iso27001-2022', ref: 'A.5.1' }, to: { framework: 'soc2-2017', ref: 'CC1.1' }, action: 'reject' },
+    });
     t.equal(dup.statusCode, 409);
-    const nothingToReject = await app.inject({ method: 'POST', url: '/api/v1/crosswalk/overrides', headers: a.auth, payload: { from: { framework: 'iso27001-2022', ref: 'A.5.1' }, to: { framework: 'soc2-2017', ref: 'P8.1' }, action: 'reject' } });
+    const nothingToReject = await app.inject({
+      method: 'POST',
+      url: '/api/v1/crosswalk/overrides',
+      headers: a.auth,
+      payload: { from: { framework: 'iso27001-2022', ref: 'A.5.1' }, to: { framework: 'soc2-2017', ref: 'P8.1' }, action: 'reject' },
+    });
     t.equal(nothingToReject.statusCode, 422);
-    const unknown = await app.inject({ method: 'POST', url: '/api/v1/crosswalk/overrides', headers: a.auth, payload: { from: { framework: 'iso27001-2022', ref: 'A.9.99' }, to: { framework: 'soc2-2017', ref: 'CC1.1' }, action: 'add' } });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/api/v1/crosswalk/overrides',
+      headers: a.auth,
+      payload: { from: { framework: 'iso27001-2022', ref: 'A.9.99' }, to: { framework: 'soc2-2017', ref: 'CC1.1' }, action: 'add' },
+    });
     t.equal(unknown.statusCode, 400);
 
     const list = await get('/api/v1/crosswalk/overrides');
     t.equal(list.items.length, 2);
     t.equal((await get('/api/v1/crosswalk/overrides', b)).items.length, 0);
-    t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/crosswalk/overrides/${reject.json().id}`, headers: b.auth })).statusCode, 404, 'cross-tenant delete is 404');
+    t.equal(
+      (await app.inject({ method: 'DELETE', url: `/api/v1/crosswalk/overrides/${reject.json().id}`, headers: b.auth })).statusCode,
+      404,
+      'cross-tenant delete is 404',
+    );
     const viewer = await memberWithRole(app, a, 'viewer');
     t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/crosswalk/overrides/${reject.json().id}`, headers: viewer.auth })).statusCode, 403);
     t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/crosswalk/overrides/${reject.json().id}`, headers: a.auth })).statusCode, 204);

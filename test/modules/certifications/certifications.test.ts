@@ -44,16 +44,26 @@ t.test('create, list, get, patch, delete', async (t) => {
   t.equal(created.statusCode, 201, created.body);
   const cert = created.json();
   t.match(cert, {
-    kind: 'iso27001', name: 'ISO/IEC 27001:2022 certificate', issuer: 'Example Certification Body', certificateNumber: 'IS 123456',
-    includesIso27017: true, visibility: 'public', evidenceId: null, periodStart: null, periodEnd: null,
+    kind: 'iso27001',
+    name: 'ISO/IEC 27001:2022 certificate',
+    issuer: 'Example Certification Body',
+    certificateNumber: 'IS 123456',
+    includesIso27017: true,
+    visibility: 'public',
+    evidenceId: null,
+    periodStart: null,
+    periodEnd: null,
     issuedAt: '2026-01-15T00:00:00.000Z',
     expiresAt: '2029-01-14T00:00:00.000Z', // issuedAt + 3 years - 1 day
     surveillanceAudits: [
       { dueAt: '2027-01-15T00:00:00.000Z', completedAt: null },
       { dueAt: '2028-01-15T00:00:00.000Z', completedAt: null },
     ],
-    status: 'valid', nextAuditDueAt: '2027-01-15T00:00:00.000Z',
-    createdBy: a.userId, createdAt: '2026-06-01T12:00:00.000Z', updatedAt: '2026-06-01T12:00:00.000Z',
+    status: 'valid',
+    nextAuditDueAt: '2027-01-15T00:00:00.000Z',
+    createdBy: a.userId,
+    createdAt: '2026-06-01T12:00:00.000Z',
+    updatedAt: '2026-06-01T12:00:00.000Z',
   });
   t.match(cert.statusReason, /2029-01-14/);
 
@@ -73,7 +83,10 @@ t.test('create, list, get, patch, delete', async (t) => {
   t.test('list newest first, in pages', async (t) => {
     const all = await api.list();
     t.equal(all.statusCode, 200);
-    t.same(all.json().items.map((c: { id: string }) => c.id), [other.json().id, soc2.json().id, cert.id]);
+    t.same(
+      all.json().items.map((c: { id: string }) => c.id),
+      [other.json().id, soc2.json().id, cert.id],
+    );
     t.equal(all.json().nextCursor, null);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -94,7 +107,15 @@ t.test('create, list, get, patch, delete', async (t) => {
     time.advance(60_000);
     const r = await api.patch(cert.id, { certificateNumber: 'IS 654321', scope: null, visibility: 'internal' });
     t.equal(r.statusCode, 200, r.body);
-    t.match(r.json(), { certificateNumber: 'IS 654321', scope: null, visibility: 'internal', issuer: 'Example Certification Body', expiresAt: '2029-01-14T00:00:00.000Z', updatedAt: '2026-06-01T12:01:00.000Z', createdAt: '2026-06-01T12:00:00.000Z' });
+    t.match(r.json(), {
+      certificateNumber: 'IS 654321',
+      scope: null,
+      visibility: 'internal',
+      issuer: 'Example Certification Body',
+      expiresAt: '2029-01-14T00:00:00.000Z',
+      updatedAt: '2026-06-01T12:01:00.000Z',
+      createdAt: '2026-06-01T12:00:00.000Z',
+    });
     const same = await api.patch(cert.id, { certificateNumber: 'IS 654321' });
     t.equal(same.statusCode, 200);
     t.equal(same.json().updatedAt, '2026-06-01T12:01:00.000Z');
@@ -106,7 +127,10 @@ t.test('create, list, get, patch, delete', async (t) => {
     const r = await api.patch(cert.id, { issuedAt: '2026-02-01' });
     t.equal(r.statusCode, 200, r.body);
     t.equal(r.json().expiresAt, '2029-01-31T00:00:00.000Z');
-    t.same(r.json().surveillanceAudits.map((x: { dueAt: string }) => x.dueAt), ['2027-02-01T00:00:00.000Z', '2028-02-01T00:00:00.000Z']);
+    t.same(
+      r.json().surveillanceAudits.map((x: { dueAt: string }) => x.dueAt),
+      ['2027-02-01T00:00:00.000Z', '2028-02-01T00:00:00.000Z'],
+    );
     const explicit = await api.post({ ...iso27001, expiresAt: '2028-12-31', surveillanceAudits: [{ dueAt: '2026-12-01' }] });
     t.equal(explicit.statusCode, 201);
     t.equal(explicit.json().expiresAt, '2028-12-31T00:00:00.000Z');
@@ -144,7 +168,10 @@ t.test('create, list, get, patch, delete', async (t) => {
 
   t.test('every change is audited', async (t) => {
     const r = await app.inject({ method: 'GET', url: `/api/v1/audit-events?targetType=certification&targetId=${cert.id}`, headers: a.auth });
-    t.same(r.json().items.map((e: { action: string }) => e.action), ['certification.updated', 'certification.updated', 'certification.created']);
+    t.same(
+      r.json().items.map((e: { action: string }) => e.action),
+      ['certification.updated', 'certification.updated', 'certification.created'],
+    );
     t.same(r.json().items[1].summary.changed, ['scope', 'certificateNumber', 'visibility']);
     t.equal(r.json().items[2].actor.id, a.userId);
     const d = await app.inject({ method: 'GET', url: `/api/v1/audit-events?action=certification.deleted&targetId=${other.json().id}`, headers: a.auth });
@@ -191,7 +218,11 @@ t.test('validation rules name the field', async (t) => {
   await expect400({ ...iso27001, issuedAt: null }, 'body/issuedAt', 'iso27001 needs an issue date (null)');
   await expect400({ ...iso27001, expiresAt: '2025-01-01' }, 'body/expiresAt', 'expiry before issue');
   await expect400({ kind: 'other', name: 'X', includesIso27017: true }, 'body/includesIso27017', 'ISO 27017 scope outside ISO 27001');
-  await expect400({ kind: 'other', name: 'X', surveillanceAudits: [{ dueAt: '2027-01-01' }] }, 'body/surveillanceAudits', 'surveillance audits outside ISO 27001');
+  await expect400(
+    { kind: 'other', name: 'X', surveillanceAudits: [{ dueAt: '2027-01-01' }] },
+    'body/surveillanceAudits',
+    'surveillance audits outside ISO 27001',
+  );
   await expect400({ kind: 'iso27002', name: 'X' }, 'body/kind', 'unknown kind');
   await expect400({ kind: 'other' }, 'body/name', 'name missing');
   await expect400({ kind: 'other', name: '   ' }, 'body/name', 'blank name');
@@ -199,16 +230,27 @@ t.test('validation rules name the field', async (t) => {
   await expect400({ kind: 'other', name: 'X', evidenceId: 'not-a-uuid' }, 'body/evidenceId', 'evidence id format');
   await expect400({ kind: 'other', name: 'X', evidenceId: '0190f7a0-0000-7000-8000-000000000000' }, 'body/evidenceId', 'unknown evidence');
 
-  t.test('evidence must be the organization\'s own', async (t) => {
+  t.test("evidence must be the organization's own", async (t) => {
     const now = new Date('2026-06-01T12:00:00Z');
-    const row = (orgId: string, id: string) => ({ orgId, id, title: 'Certificate PDF', kind: 'link' as const, url: 'https://example.com/cert.pdf', visibility: 'internal' as const, currentVersion: 1, createdBy: 'test', createdAt: now, updatedAt: now });
+    const row = (orgId: string, id: string) => ({
+      orgId,
+      id,
+      title: 'Certificate PDF',
+      kind: 'link' as const,
+      url: 'https://example.com/cert.pdf',
+      visibility: 'internal' as const,
+      currentVersion: 1,
+      createdBy: 'test',
+      createdAt: now,
+      updatedAt: now,
+    });
     const mine = '0190f7a0-0000-7000-8000-0000000000a1';
     const theirs = '0190f7a0-0000-7000-8000-0000000000b1';
     await app.database.db.insert(evidence).values([row(a.orgId, mine), row(b.orgId, theirs)]);
     const ok = await api.post({ kind: 'other', name: 'X', evidenceId: mine });
     t.equal(ok.statusCode, 201, ok.body);
     t.equal(ok.json().evidenceId, mine);
-    await expect400({ kind: 'other', name: 'X', evidenceId: theirs }, 'body/evidenceId', 'another tenant\'s evidence');
+    await expect400({ kind: 'other', name: 'X', evidenceId: theirs }, 'body/evidenceId', "another tenant's evidence");
     const patched = await api.patch(ok.json().id, { evidenceId: theirs });
     t.equal(patched.statusCode, 400);
     t.same(fields(patched), ['body/evidenceId']);
@@ -259,7 +301,12 @@ t.test('computed status moves with the clock', async (t) => {
     const done = await api.patch(c.id, { surveillanceAudits: [{ dueAt: '2027-01-15', completedAt: '2027-01-20' }, { dueAt: '2028-01-15' }] });
     t.match(done.json(), { status: 'valid', nextAuditDueAt: '2028-01-15T00:00:00.000Z' });
     t.match(await at(c.id, '2028-01-16T00:00:00Z'), { status: 'stale' }, 'the second one missed');
-    await api.patch(c.id, { surveillanceAudits: [{ dueAt: '2027-01-15', completedAt: '2027-01-20' }, { dueAt: '2028-01-15', completedAt: '2028-01-10' }] });
+    await api.patch(c.id, {
+      surveillanceAudits: [
+        { dueAt: '2027-01-15', completedAt: '2027-01-20' },
+        { dueAt: '2028-01-15', completedAt: '2028-01-10' },
+      ],
+    });
     const recert = await at(c.id, '2028-10-01T12:00:00Z');
     t.match(recert, { status: 'valid', nextAuditDueAt: '2029-01-14T00:00:00.000Z' }, '105 days before expiry; next is recertification');
     const expiring = await at(c.id, '2028-11-01T12:00:00Z');
@@ -274,7 +321,10 @@ t.test('computed status moves with the clock', async (t) => {
   t.test('ISO/IEC 27001 issued on 29 February: anniversaries fall on 28 February', async (t) => {
     const r = await api.post({ ...iso27001, issuedAt: '2024-02-29' });
     t.equal(r.json().expiresAt, '2027-02-27T00:00:00.000Z');
-    t.same(r.json().surveillanceAudits.map((x: { dueAt: string }) => x.dueAt), ['2025-02-28T00:00:00.000Z', '2026-02-28T00:00:00.000Z']);
+    t.same(
+      r.json().surveillanceAudits.map((x: { dueAt: string }) => x.dueAt),
+      ['2025-02-28T00:00:00.000Z', '2026-02-28T00:00:00.000Z'],
+    );
   });
 
   t.test('SOC 2 Type 2: the 12-month freshness rule', async (t) => {
@@ -330,8 +380,15 @@ t.test('computed status moves with the clock', async (t) => {
   t.test('listCertificationsForOrg: the same views at a given instant, for reports and the trust page', async (t) => {
     const views = await listCertificationsForOrg(app.database.db, a.orgId, new Date('2026-06-01T12:00:00Z'));
     const api200 = (await api.list()).json().items as { id: string }[];
-    t.same(views.map((v) => v.id), api200.map((v) => v.id), 'newest first, same rows');
-    t.match(views.find((v) => v.name === 'CSA STAR'), { status: 'due_soon' });
+    t.same(
+      views.map((v) => v.id),
+      api200.map((v) => v.id),
+      'newest first, same rows',
+    );
+    t.match(
+      views.find((v) => v.name === 'CSA STAR'),
+      { status: 'due_soon' },
+    );
     t.same(await listCertificationsForOrg(app.database.db, '0190f7a0-0000-7000-8000-00000000ffff', new Date()), []);
   });
 });
@@ -340,7 +397,11 @@ t.test('certificationStatus is a pure function of the row and now', async (t) =>
   const row = { kind: 'soc2_type2' as const, issuedAt: null, expiresAt: null, periodEnd: new Date('2025-01-15T00:00:00Z'), surveillanceAudits: [] };
   t.equal(certificationStatus(row, new Date('2025-11-15T00:00:00Z')).status, 'due_soon');
   t.equal(certificationStatus({ ...row, periodEnd: null }, new Date('2025-11-15T00:00:00Z')).status, 'stale');
-  t.equal(certificationStatus({ ...row, kind: 'iso27001', issuedAt: new Date('2026-01-15T00:00:00Z') }, new Date('2029-01-15T00:00:00Z')).status, 'expired', 'derives the ISO expiry when missing');
+  t.equal(
+    certificationStatus({ ...row, kind: 'iso27001', issuedAt: new Date('2026-01-15T00:00:00Z') }, new Date('2029-01-15T00:00:00Z')).status,
+    'expired',
+    'derives the ISO expiry when missing',
+  );
   t.equal(certificationStatus({ ...row, kind: 'iso27001' }, new Date('2029-01-15T00:00:00Z')).status, 'stale', 'no dates at all');
 });
 
@@ -364,7 +425,7 @@ t.test('authentication, roles and tenancy', async (t) => {
   t.equal((await api.del(unknown)).statusCode, 404);
   t.equal((await api.get('not-a-uuid')).statusCode, 400);
 
-  t.equal((await api.get(c.id, b)).statusCode, 404, 'another tenant\'s id');
+  t.equal((await api.get(c.id, b)).statusCode, 404, "another tenant's id");
   t.equal((await api.patch(c.id, { name: 'mine now' }, b)).statusCode, 404);
   t.equal((await api.del(c.id, b)).statusCode, 404);
   t.same((await api.list('', b)).json().items, []);
@@ -384,5 +445,9 @@ t.test('authentication, roles and tenancy', async (t) => {
   t.equal((await api.del(byEditor.json().id, editor)).statusCode, 204);
 
   const events = await app.inject({ method: 'GET', url: '/api/v1/audit-events?targetType=certification', headers: a.auth });
-  t.same(events.json().items.map((e: { action: string }) => e.action), ['certification.deleted', 'certification.created', 'certification.created'], 'refused writes leave no events');
+  t.same(
+    events.json().items.map((e: { action: string }) => e.action),
+    ['certification.deleted', 'certification.created', 'certification.created'],
+    'refused writes leave no events',
+  );
 });

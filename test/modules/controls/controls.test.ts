@@ -22,7 +22,15 @@ t.test('the control record', async (t) => {
 
   const first = await put('A.8.5', answer);
   t.equal(first.statusCode, 200);
-  t.match(first.json(), { framework: 'iso27001-2022', ref: 'A.8.5', title: 'Secure authentication', version: 1, status: 'implemented', responsibility: 'shared', updatedBy: a.userId });
+  t.match(first.json(), {
+    framework: 'iso27001-2022',
+    ref: 'A.8.5',
+    title: 'Secure authentication',
+    version: 1,
+    status: 'implemented',
+    responsibility: 'shared',
+    updatedBy: a.userId,
+  });
   t.equal(first.headers.etag, '"1"');
 
   t.test('changing needs the version read; a stale one is 409, never a silent overwrite', async (t) => {
@@ -48,7 +56,10 @@ t.test('the control record', async (t) => {
   t.test('history: every version with author, time and the fields it changed', async (t) => {
     const h = await app.inject({ method: 'GET', url: '/api/v1/controls/A.8.5/history', headers: a.auth });
     t.equal(h.statusCode, 200);
-    t.same(h.json().items.map((v: { version: number }) => v.version), [3, 2, 1]);
+    t.same(
+      h.json().items.map((v: { version: number }) => v.version),
+      [3, 2, 1],
+    );
     t.same(h.json().items[1].changedFields, ['status']);
     t.equal(h.json().items[1].answer.status, 'partially_implemented');
     t.equal(h.json().items[2].changedBy, a.userId);
@@ -70,7 +81,13 @@ t.test('the control record', async (t) => {
     const r = await put('A.7.11', { ...answer, applicable: false, visibility: 'internal', publicSummary: null });
     t.equal(r.statusCode, 400);
     t.equal(r.json().errors[0].field, 'body/justification');
-    const ok = await put('A.7.11', { ...answer, applicable: false, justification: 'No premises with processing equipment.', visibility: 'internal', publicSummary: null });
+    const ok = await put('A.7.11', {
+      ...answer,
+      applicable: false,
+      justification: 'No premises with processing equipment.',
+      visibility: 'internal',
+      publicSummary: null,
+    });
     t.equal(ok.statusCode, 200);
   });
 
@@ -89,15 +106,25 @@ t.test('the control record', async (t) => {
   t.test('list in catalog order, filters and pages', async (t) => {
     await put('A.5.1', { ...answer, status: 'planned' });
     const all = await app.inject({ method: 'GET', url: '/api/v1/controls', headers: a.auth });
-    t.same(all.json().items.map((x: { ref: string }) => x.ref), ['A.5.1', 'A.7.11', 'A.8.5', 'CLD.9.5.1', 'CLD.13.1.4']);
+    t.same(
+      all.json().items.map((x: { ref: string }) => x.ref),
+      ['A.5.1', 'A.7.11', 'A.8.5', 'CLD.9.5.1', 'CLD.13.1.4'],
+    );
     const planned = await app.inject({ method: 'GET', url: '/api/v1/controls?status=planned', headers: a.auth });
-    t.same(planned.json().items.map((x: { ref: string }) => x.ref), ['A.5.1']);
+    t.same(
+      planned.json().items.map((x: { ref: string }) => x.ref),
+      ['A.5.1'],
+    );
     const cld = await app.inject({ method: 'GET', url: '/api/v1/controls?framework=iso27017-2015', headers: a.auth });
     t.equal(cld.json().items.length, 2);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { json: () => { items: { ref: string }[]; nextCursor: string | null } } = await app.inject({ method: 'GET', url: `/api/v1/controls?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: a.auth });
+      const r: { json: () => { items: { ref: string }[]; nextCursor: string | null } } = await app.inject({
+        method: 'GET',
+        url: `/api/v1/controls?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        headers: a.auth,
+      });
       seen.push(...r.json().items.map((x) => x.ref));
       cursor = r.json().nextCursor;
     } while (cursor);
@@ -106,13 +133,13 @@ t.test('the control record', async (t) => {
   });
 
   t.test('tenancy and roles', async (t) => {
-    t.equal((await get('A.8.5', b)).statusCode, 404, 'B does not see A\'s answer');
+    t.equal((await get('A.8.5', b)).statusCode, 404, "B does not see A's answer");
     const listB = await app.inject({ method: 'GET', url: '/api/v1/controls', headers: b.auth });
     t.same(listB.json().items, []);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/controls/A.8.5/history', headers: b.auth })).statusCode, 404);
     const bWrite = await put('A.8.5', answer, {}, b);
-    t.equal(bWrite.json().version, 1, 'B\'s own answer is separate');
-    t.equal((await get('A.8.5')).json().version, 3, 'A\'s is untouched');
+    t.equal(bWrite.json().version, 1, "B's own answer is separate");
+    t.equal((await get('A.8.5')).json().version, 3, "A's is untouched");
     const viewer = await memberWithRole(app, a, 'viewer');
     t.equal((await put('A.5.3', answer, {}, viewer)).statusCode, 403);
     t.equal((await get('A.8.5', viewer)).statusCode, 200, 'viewers read');
@@ -120,7 +147,10 @@ t.test('the control record', async (t) => {
 
   t.test('every change is audited', async (t) => {
     const r = await app.inject({ method: 'GET', url: '/api/v1/audit-events?targetType=control&targetId=iso27001-2022:A.8.5', headers: a.auth });
-    t.same(r.json().items.map((e: { action: string }) => e.action), ['control.updated', 'control.updated', 'control.answered']);
+    t.same(
+      r.json().items.map((e: { action: string }) => e.action),
+      ['control.updated', 'control.updated', 'control.answered'],
+    );
   });
 });
 
@@ -130,5 +160,8 @@ t.test('concurrent first writes: one wins, the other gets 409', async (t) => {
   const results = await Promise.all([0, 1, 2].map(() => app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.9', headers: a.auth, payload: answer })));
   const codes = results.map((r) => r.statusCode).sort();
   t.equal(codes.filter((c) => c === 200).length, 1, `exactly one write wins (${codes})`);
-  t.ok(codes.filter((c) => c !== 200).every((c) => c === 409 || c === 428), 'the others are told to re-read');
+  t.ok(
+    codes.filter((c) => c !== 200).every((c) => c === 409 || c === 428),
+    'the others are told to re-read',
+  );
 });

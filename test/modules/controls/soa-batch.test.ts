@@ -25,19 +25,34 @@ const CHANGES: Array<[string, Record<string, unknown>]> = [
 
 async function setUp(app: App, who: Tenant) {
   const put = async (ref: string, body: object, version?: number) => {
-    const r = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: { ...who.auth, ...(version ? { 'if-match': `"${version}"` } : {}) }, payload: body });
+    const r = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: { ...who.auth, ...(version ? { 'if-match': `"${version}"` } : {}) },
+      payload: body,
+    });
     if (r.statusCode !== 200) throw new Error(`put ${ref}: ${r.statusCode} ${r.body}`);
   };
   for (const ref of ['A.5.1', 'A.5.2', 'A.5.3']) await put(ref, base);
   const entry = async (question: string, controls: string[], status = 'approved') => {
-    const r = await app.inject({ method: 'POST', url: '/api/v1/library', headers: who.auth, payload: { question, answer: { choice: 'yes' }, controls, status } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/library',
+      headers: who.auth,
+      payload: { question, answer: { choice: 'yes' }, controls, status },
+    });
     if (r.statusCode !== 201) throw new Error(`library: ${r.statusCode} ${r.body}`);
   };
   await entry('Rests on A.5.2 and A.5.1', ['A.5.2', 'A.5.1']); // stale for A.5.1, the first changed row
   await entry('Rests on A.5.2 only', ['A.5.2']);
   await entry('Rests on A.5.3 only', ['A.5.3']); // owner-only change: stays fresh
   await entry('A draft on A.5.1', ['A.5.1'], 'draft'); // not approved: never marked
-  const hook = await app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: who.auth, payload: { url: 'https://hooks.example.com/in', events: ['control.updated', 'library.entry_stale'] } });
+  const hook = await app.inject({
+    method: 'POST',
+    url: '/api/v1/webhooks',
+    headers: who.auth,
+    payload: { url: 'https://hooks.example.com/in', events: ['control.updated', 'library.entry_stale'] },
+  });
   if (hook.statusCode !== 201) throw new Error(`webhook: ${hook.statusCode} ${hook.body}`);
   await app.database.db.delete(events).where(eq(events.orgId, who.orgId));
   return put;
@@ -48,14 +63,19 @@ async function record(app: App, who: Tenant) {
   const db = app.database.db;
   const ev = await db.select().from(events).where(eq(events.orgId, who.orgId)).orderBy(asc(events.id));
   const audit = await db.select().from(auditEvents).where(eq(auditEvents.orgId, who.orgId)).orderBy(asc(auditEvents.id));
-  const versions = await db.select().from(controlAnswerVersions).where(eq(controlAnswerVersions.orgId, who.orgId))
+  const versions = await db
+    .select()
+    .from(controlAnswerVersions)
+    .where(eq(controlAnswerVersions.orgId, who.orgId))
     .orderBy(asc(controlAnswerVersions.ref), asc(controlAnswerVersions.version));
   const lib = await db.select().from(libraryEntries).where(eq(libraryEntries.orgId, who.orgId)).orderBy(asc(libraryEntries.question));
   const deliveries = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.orgId, who.orgId)).orderBy(asc(webhookDeliveries.id));
   const byId = new Map(ev.map((e) => [e.id, e.type]));
   return {
     events: ev.map((e) => ({ type: e.type, data: e.type === 'library.entry_stale' ? { ...e.data, id: undefined, ownerId: undefined } : e.data })),
-    audit: audit.filter((a) => a.action.startsWith('control.')).map((a) => ({ action: a.action, targetId: a.targetId, summary: { ...a.summary, via: undefined } })),
+    audit: audit
+      .filter((a) => a.action.startsWith('control.'))
+      .map((a) => ({ action: a.action, targetId: a.targetId, summary: { ...a.summary, via: undefined } })),
     versions: versions.map((v) => ({ ref: v.ref, version: v.version, changedFields: v.changedFields, status: v.snapshot.status, owner: v.snapshot.owner })),
     library: lib.map((e) => ({ question: e.question, stale: e.stale, reason: e.staleReason })),
     deliveries: deliveries.map((d) => ({ eventType: d.eventType, matches: byId.get(d.eventId) === d.eventType, status: d.status })),
@@ -87,14 +107,31 @@ t.test('an import leaves the same record as the same changes made one by one', a
   const b = await record(app, bulk);
   const last = <T>(xs: T[]) => xs.slice(0, -1);
   t.same(last(b.events), a.events, 'the same events in the same order (control.updated, then the staleness it caused)');
-  t.same(b.events.map((e) => e.type), ['control.updated', 'library.entry_stale', 'control.updated', 'library.entry_stale', 'control.updated', 'control.updated', 'control.updated']);
+  t.same(
+    b.events.map((e) => e.type),
+    ['control.updated', 'library.entry_stale', 'control.updated', 'library.entry_stale', 'control.updated', 'control.updated', 'control.updated'],
+  );
   t.match(b.events.at(-1), { type: 'control.updated', data: { ref: 'A.5.5', version: 1 } });
-  t.same(b.audit.filter((x) => x.targetId !== 'iso27001-2022:A.5.5'), a.audit, 'the same audit entries per control');
-  t.same(b.versions.filter((v) => v.ref !== 'A.5.5'), a.versions, 'the same versions');
+  t.same(
+    b.audit.filter((x) => x.targetId !== 'iso27001-2022:A.5.5'),
+    a.audit,
+    'the same audit entries per control',
+  );
+  t.same(
+    b.versions.filter((v) => v.ref !== 'A.5.5'),
+    a.versions,
+    'the same versions',
+  );
   t.same(b.library, a.library, 'the same entries stale, with the same reasons');
-  t.same(a.library.map((e) => [e.question, e.stale]), [
-    ['A draft on A.5.1', false], ['Rests on A.5.2 and A.5.1', true], ['Rests on A.5.2 only', true], ['Rests on A.5.3 only', false],
-  ]);
+  t.same(
+    a.library.map((e) => [e.question, e.stale]),
+    [
+      ['A draft on A.5.1', false],
+      ['Rests on A.5.2 and A.5.1', true],
+      ['Rests on A.5.2 only', true],
+      ['Rests on A.5.3 only', false],
+    ],
+  );
   t.match(a.library[1]!.reason, /^control A\.5\.1 changed in version 2 \(status\)$/, 'the first changed control in row order gives the reason');
   t.same(last(b.deliveries), a.deliveries, 'one delivery per event, as before');
   t.ok(b.deliveries.every((d) => d.matches && d.status === 'pending'));

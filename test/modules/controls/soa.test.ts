@@ -5,7 +5,12 @@ import { stringify } from 'csv-stringify/sync';
 import type { App } from '../../../src/app.js';
 import { memberWithRole, signup, testApp, type Tenant } from '../../helpers/app.js';
 
-interface Part { name: string; value: string | Buffer; filename?: string; contentType?: string }
+interface Part {
+  name: string;
+  value: string | Buffer;
+  filename?: string;
+  contentType?: string;
+}
 
 /** A multipart/form-data body built by hand, as a browser or curl -F would send it. */
 function multipartBody(parts: Part[]) {
@@ -23,8 +28,24 @@ function multipartBody(parts: Part[]) {
 }
 
 const COLUMNS = [
-  'framework', 'ref', 'title', 'applicable', 'justification', 'status', 'implementation', 'responsibility',
-  'providerStatement', 'customerStatement', 'owner', 'reviewDueAt', 'visibility', 'publicSummary', 'version', 'updatedAt', 'evidenceCurrent', 'evidenceExpired',
+  'framework',
+  'ref',
+  'title',
+  'applicable',
+  'justification',
+  'status',
+  'implementation',
+  'responsibility',
+  'providerStatement',
+  'customerStatement',
+  'owner',
+  'reviewDueAt',
+  'visibility',
+  'publicSummary',
+  'version',
+  'updatedAt',
+  'evidenceCurrent',
+  'evidenceExpired',
 ];
 
 const answer = {
@@ -37,13 +58,21 @@ const answer = {
 
 function helpers(app: App) {
   const put = async (who: Tenant, ref: string, payload: object, version?: number) => {
-    const r = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: who.auth, payload: { ...answer, ...payload, ...(version !== undefined ? { version } : {}) } });
+    const r = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: who.auth,
+      payload: { ...answer, ...payload, ...(version !== undefined ? { version } : {}) },
+    });
     if (r.statusCode !== 200) throw new Error(`put ${ref}: ${r.statusCode} ${r.body}`);
     return r.json();
   };
   const get = (who: Tenant, ref: string) => app.inject({ method: 'GET', url: `/api/v1/controls/${ref}`, headers: who.auth });
   const history = async (who: Tenant, ref: string) =>
-    (await app.inject({ method: 'GET', url: `/api/v1/controls/${ref}/history`, headers: who.auth })).json().items as Array<{ version: number; changedFields: string[] }>;
+    (await app.inject({ method: 'GET', url: `/api/v1/controls/${ref}/history`, headers: who.auth })).json().items as Array<{
+      version: number;
+      changedFields: string[];
+    }>;
   const exportSoa = (who: Tenant | null, format?: string) =>
     app.inject({ method: 'GET', url: `/api/v1/reports/soa${format ? `?format=${format}` : ''}`, headers: who ? who.auth : {} });
   const importSoa = (who: Tenant | null, file: string | Buffer, opts: { filename?: string; dryRun?: string; query?: string; extra?: Part[] } = {}) => {
@@ -51,12 +80,16 @@ function helpers(app: App) {
     if (opts.dryRun !== undefined) parts.push({ name: 'dryRun', value: opts.dryRun });
     const body = multipartBody([...parts, ...(opts.extra ?? [])]);
     return app.inject({
-      method: 'POST', url: `/api/v1/controls/import${opts.query ?? ''}`,
-      headers: { ...(who ? who.auth : {}), 'content-type': body.contentType }, payload: body.payload,
+      method: 'POST',
+      url: `/api/v1/controls/import${opts.query ?? ''}`,
+      headers: { ...(who ? who.auth : {}), 'content-type': body.contentType },
+      payload: body.payload,
     });
   };
   const audit = async (who: Tenant, action: string) =>
-    (await app.inject({ method: 'GET', url: `/api/v1/audit-events?action=${action}`, headers: who.auth })).json().items as Array<{ summary: Record<string, unknown> }>;
+    (await app.inject({ method: 'GET', url: `/api/v1/audit-events?action=${action}`, headers: who.auth })).json().items as Array<{
+      summary: Record<string, unknown>;
+    }>;
   return { put, get, history, exportSoa, importSoa, audit };
 }
 
@@ -80,18 +113,38 @@ t.test('export: JSON, CSV and XLSX with every answerable control in catalog orde
   t.equal(json.statusCode, 200);
   const body = json.json();
   t.equal(body.rows.length, 100, '93 Annex A controls + 7 CLD controls');
-  t.same(body.rows.slice(0, 93).map((r: { framework: string }) => r.framework), Array(93).fill('iso27001-2022'));
-  t.same(body.rows.slice(93).map((r: { framework: string }) => r.framework), Array(7).fill('iso27017-2015'));
+  t.same(
+    body.rows.slice(0, 93).map((r: { framework: string }) => r.framework),
+    Array(93).fill('iso27001-2022'),
+  );
+  t.same(
+    body.rows.slice(93).map((r: { framework: string }) => r.framework),
+    Array(7).fill('iso27017-2015'),
+  );
   t.equal(body.rows[0].ref, 'A.5.1');
   t.equal(body.rows[1].ref, 'A.5.2');
   t.equal(body.rows[92].ref, 'A.8.34');
   t.equal(body.rows[93].ref, 'CLD.6.3.1');
   t.equal(body.rows[99].ref, 'CLD.13.1.4');
-  t.match(body.rows[0], { title: String, applicable: true, status: 'implemented', version: 1, owner: 'CISO', reviewDueAt: '2026-12-31T00:00:00.000Z', visibility: 'public' });
+  t.match(body.rows[0], {
+    title: String,
+    applicable: true,
+    status: 'implemented',
+    version: 1,
+    owner: 'CISO',
+    reviewDueAt: '2026-12-31T00:00:00.000Z',
+    visibility: 'public',
+  });
   t.match(body.rows[1], { ref: 'A.5.2', applicable: null, status: null, implementation: null, version: null, updatedAt: null });
   t.match(body.rows[99], { status: 'planned', responsibility: 'provider', providerStatement: 'Monitoring dashboards for customers.' });
   t.same(body.organization, { id: a.orgId, slug: a.slug, name: `Org ${a.slug}` });
-  t.same(body.summary, { total: 100, answered: 3, applicable: 2, excluded: 1, byStatus: { implemented: 1, partially_implemented: 0, planned: 1, not_implemented: 0 } });
+  t.same(body.summary, {
+    total: 100,
+    answered: 3,
+    applicable: 2,
+    excluded: 1,
+    byStatus: { implemented: 1, partially_implemented: 0, planned: 1, not_implemented: 0 },
+  });
   t.match(json.headers['content-disposition'], new RegExp(`^attachment; filename="soa-${a.slug}-\\d{4}-\\d{2}-\\d{2}\\.json"$`));
   t.same((await exportSoa(a, 'json')).json().rows, body.rows, 'format=json is the default');
 
@@ -104,7 +157,14 @@ t.test('export: JSON, CSV and XLSX with every answerable control in catalog orde
   t.same(records[0], COLUMNS, 'header row: exactly the column names');
   t.equal(records.length, 101);
   const byRef = new Map(records.slice(1).map((r) => [r[1], Object.fromEntries(COLUMNS.map((c, i) => [c, r[i]]))]));
-  t.match(byRef.get('A.5.1'), { framework: 'iso27001-2022', applicable: 'yes', status: 'implemented', version: '1', visibility: 'public', publicSummary: 'Policies reviewed yearly.' });
+  t.match(byRef.get('A.5.1'), {
+    framework: 'iso27001-2022',
+    applicable: 'yes',
+    status: 'implemented',
+    version: '1',
+    visibility: 'public',
+    publicSummary: 'Policies reviewed yearly.',
+  });
   t.match(byRef.get('A.7.11'), { applicable: 'no', justification: 'No premises with processing equipment.' });
   t.match(byRef.get('A.5.2'), { title: /./, applicable: '', status: '', implementation: '', version: '', updatedAt: '' });
 
@@ -113,7 +173,10 @@ t.test('export: JSON, CSV and XLSX with every answerable control in catalog orde
   t.equal(xlsx.headers['content-type'], 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
   t.match(xlsx.headers['content-disposition'], new RegExp(`^attachment; filename="soa-${a.slug}-\\d{4}-\\d{2}-\\d{2}\\.xlsx"$`));
   const wb = await readXlsx(xlsx.rawPayload);
-  t.same(wb.worksheets.map((w) => w.name), ['Statement of Applicability', 'About']);
+  t.same(
+    wb.worksheets.map((w) => w.name),
+    ['Statement of Applicability', 'About'],
+  );
   const ws = wb.worksheets[0]!;
   t.same((ws.getRow(1).values as unknown[]).slice(1), COLUMNS);
   t.equal(ws.getRow(1).getCell(1).font?.bold, true, 'bold header');
@@ -146,7 +209,7 @@ t.test('export: JSON, CSV and XLSX with every answerable control in catalog orde
     t.equal((await exportSoa(a, 'pdf')).statusCode, 400);
   });
 
-  t.test('tenant B\'s export has none of tenant A\'s text', async (t) => {
+  t.test("tenant B's export has none of tenant A's text", async (t) => {
     const b = await signup(app);
     for (const format of ['json', 'csv']) {
       const r = await exportSoa(b, format);
@@ -195,16 +258,21 @@ t.test('formula injection is neutralized in CSV and XLSX, and the import undoes 
   const xlsx = await exportSoa(a, 'xlsx');
   const ws = (await readXlsx(xlsx.rawPayload)).worksheets[0]!;
   let formulaCells = 0;
-  ws.eachRow((r) => r.eachCell((c) => {
-    if (c.type === ExcelJS.ValueType.Formula) formulaCells++;
-    if (typeof c.value === 'string' && /^[=+\-@\t\r]/.test(c.value)) formulaCells++;
-  }));
+  ws.eachRow((r) =>
+    r.eachCell((c) => {
+      if (c.type === ExcelJS.ValueType.Formula) formulaCells++;
+      if (typeof c.value === 'string' && /^[=+\-@\t\r]/.test(c.value)) formulaCells++;
+    }),
+  );
   t.equal(formulaCells, 0, 'no XLSX cell is or starts a formula');
   const xlsxRow = ws.getRow(2 + 8); // A.5.9 is the 9th control
   t.equal(xlsxRow.getCell(2).value, 'A.5.9');
   t.equal(xlsxRow.getCell(7).value, `'${evil.implementation}`);
 
-  for (const [name, file] of [['soa.csv', csv.rawPayload], ['soa.xlsx', xlsx.rawPayload]] as const) {
+  for (const [name, file] of [
+    ['soa.csv', csv.rawPayload],
+    ['soa.xlsx', xlsx.rawPayload],
+  ] as const) {
     const r = await importSoa(a, file, { filename: name });
     t.equal(r.statusCode, 200, r.body);
     t.match(r.json(), { created: 0, updated: 0, unchanged: 2, skipped: 98 }, `${name}: the neutralized text re-imports as the original`);
@@ -227,7 +295,10 @@ t.test('round trip: an unchanged export re-imports as unchanged; edits make new 
 
   const csv = (await exportSoa(a, 'csv')).rawPayload;
   const xlsx = (await exportSoa(a, 'xlsx')).rawPayload;
-  for (const [name, file] of [['soa.csv', csv], ['soa.xlsx', xlsx]] as const) {
+  for (const [name, file] of [
+    ['soa.csv', csv],
+    ['soa.xlsx', xlsx],
+  ] as const) {
     const r = await importSoa(a, file, { filename: name });
     t.equal(r.statusCode, 200, r.body);
     t.same(r.json(), { format: name.slice(4), created: 0, updated: 0, unchanged: 5, skipped: 95, dryRun: false, changes: [] }, `${name} re-imports unchanged`);
@@ -242,15 +313,28 @@ t.test('round trip: an unchanged export re-imports as unchanged; edits make new 
     rowOf('A.5.15')[idx('status')] = 'partially_implemented';
     rowOf('CLD.13.1.4')[idx('owner')] = 'Platform team';
     const blank = rowOf('A.6.3');
-    Object.assign(blank, { [idx('applicable')]: 'yes', [idx('status')]: 'planned', [idx('implementation')]: 'Annual awareness course.', [idx('responsibility')]: 'provider' });
+    Object.assign(blank, {
+      [idx('applicable')]: 'yes',
+      [idx('status')]: 'planned',
+      [idx('implementation')]: 'Annual awareness course.',
+      [idx('responsibility')]: 'provider',
+    });
     const r = await importSoa(a, stringify(records));
     t.equal(r.statusCode, 200, r.body);
     t.match(r.json(), { created: 1, updated: 2, unchanged: 3, skipped: 94, dryRun: false });
-    t.same(r.json().changes.map((c: { ref: string; outcome: string; version: number }) => [c.ref, c.outcome, c.version]), [
-      ['A.5.15', 'updated', 2], ['A.6.3', 'created', 1], ['CLD.13.1.4', 'updated', 2],
-    ]);
+    t.same(
+      r.json().changes.map((c: { ref: string; outcome: string; version: number }) => [c.ref, c.outcome, c.version]),
+      [
+        ['A.5.15', 'updated', 2],
+        ['A.6.3', 'created', 1],
+        ['CLD.13.1.4', 'updated', 2],
+      ],
+    );
     const h = await history(a, 'A.5.15');
-    t.same(h.map((v) => v.version), [2, 1]);
+    t.same(
+      h.map((v) => v.version),
+      [2, 1],
+    );
     t.same(h[0]!.changedFields, ['status']);
     t.same((await history(a, 'CLD.13.1.4'))[0]!.changedFields, ['owner']);
     t.match((await get(a, 'A.6.3')).json(), { version: 1, status: 'planned', visibility: 'internal', applicable: true });
@@ -264,7 +348,10 @@ t.test('round trip: an unchanged export re-imports as unchanged; edits make new 
   t.test('edited XLSX: the old file is now stale where it changed; a fresh export edits cleanly', async (t) => {
     const stale = await importSoa(a, xlsx, { filename: 'soa.xlsx' });
     t.equal(stale.statusCode, 422, 'A.5.15 and CLD.13.1.4 moved on since that export');
-    t.same(stale.json().errors.map((e: { field: string }) => e.field), ['row 16/version', 'row 101/version']);
+    t.same(
+      stale.json().errors.map((e: { field: string }) => e.field),
+      ['row 16/version', 'row 101/version'],
+    );
     const wb = await readXlsx((await exportSoa(a, 'xlsx')).rawPayload);
     const ws = wb.worksheets[0]!;
     ws.getRow(2).getCell(COLUMNS.indexOf('status') + 1).value = 'planned'; // A.5.1
@@ -294,7 +381,15 @@ t.test('a bad file is refused whole: 422 lists every problem and nothing is writ
     row({ ...good, ref: 'a.5.4' }), // 6: duplicate
     row({ ...good, ref: 'A.5.1', version: '1' }), // 7: stale (now at 2)
     row({ ...good, ref: 'A.5.5' }), // 8: fine
-    row({ ref: 'A.5.6', applicable: 'maybe', status: 'planned', responsibility: 'vendor', reviewDueAt: '31/12/2026', visibility: 'internal', publicSummary: 'x' }), // 9
+    row({
+      ref: 'A.5.6',
+      applicable: 'maybe',
+      status: 'planned',
+      responsibility: 'vendor',
+      reviewDueAt: '31/12/2026',
+      visibility: 'internal',
+      publicSummary: 'x',
+    }), // 9
     row({ ...good, ref: 'CLD.9.5.1', framework: 'iso27001-2022', implementation: 'x'.repeat(20001) }), // 10
     row({ ...good, ref: '' }), // 11: answer without ref
     row({}), // 12: blank line, ignored
@@ -303,11 +398,24 @@ t.test('a bad file is refused whole: 422 lists every problem and nothing is writ
   t.equal(r.statusCode, 422);
   t.equal(r.json().code, 'unprocessable');
   t.match(r.json().detail, /8 rows have problems; nothing was imported/);
-  t.same(r.json().errors.map((e: { field: string }) => e.field), [
-    'row 2/ref', 'row 3/status', 'row 4/justification', 'row 6/ref', 'row 7/version',
-    'row 9/applicable', 'row 9/implementation', 'row 9/responsibility', 'row 9/reviewDueAt', 'row 9/publicSummary',
-    'row 10/framework', 'row 10/implementation', 'row 11/ref',
-  ]);
+  t.same(
+    r.json().errors.map((e: { field: string }) => e.field),
+    [
+      'row 2/ref',
+      'row 3/status',
+      'row 4/justification',
+      'row 6/ref',
+      'row 7/version',
+      'row 9/applicable',
+      'row 9/implementation',
+      'row 9/responsibility',
+      'row 9/reviewDueAt',
+      'row 9/publicSummary',
+      'row 10/framework',
+      'row 10/implementation',
+      'row 11/ref',
+    ],
+  );
   const msg = (f: string) => r.json().errors.find((e: { field: string }) => e.field === f).message;
   t.match(msg('row 6/ref'), /A.5.4 already appears in row 5/);
   t.match(msg('row 7/version'), /is 1, but A.5.1 is at version 2/);
@@ -321,10 +429,16 @@ t.test('a bad file is refused whole: 422 lists every problem and nothing is writ
   t.test('the header must name the required columns', async (t) => {
     const r = await importSoa(a, 'ref,status,Status\nA.5.2,implemented,planned\n');
     t.equal(r.statusCode, 422);
-    t.same(r.json().errors.map((e: { field: string }) => e.field), ['row 1/applicable', 'row 1/status', 'row 1/implementation', 'row 1/responsibility']);
+    t.same(
+      r.json().errors.map((e: { field: string }) => e.field),
+      ['row 1/applicable', 'row 1/status', 'row 1/implementation', 'row 1/responsibility'],
+    );
     const noRef = await importSoa(a, 'hello,world\n1,2\n');
     t.equal(noRef.statusCode, 422);
-    t.same(noRef.json().errors.map((e: { field: string }) => e.field), ['row 1/ref', 'row 1/applicable', 'row 1/status', 'row 1/implementation', 'row 1/responsibility']);
+    t.same(
+      noRef.json().errors.map((e: { field: string }) => e.field),
+      ['row 1/ref', 'row 1/applicable', 'row 1/status', 'row 1/implementation', 'row 1/responsibility'],
+    );
   });
 });
 
@@ -332,7 +446,8 @@ t.test('flexible input: headers in any case and order, aliases, ; delimiters, a 
   const app = await testApp(t);
   const a = await signup(app);
   const { get, importSoa } = helpers(app);
-  const csv = '\uFEFFRef;Applicable;Status;Implementation;Responsibility;Notes\r\nCLD.15.1.3;TRUE;Partially implemented;Dashboards;shared;ignored\r\n;;;;;\r\nA.5.2;yes;implemented;Roles are defined.;provider;\r\n';
+  const csv =
+    '\uFEFFRef;Applicable;Status;Implementation;Responsibility;Notes\r\nCLD.15.1.3;TRUE;Partially implemented;Dashboards;shared;ignored\r\n;;;;;\r\nA.5.2;yes;implemented;Roles are defined.;provider;\r\n';
   const r = await importSoa(a, csv);
   t.equal(r.statusCode, 200, r.body);
   t.match(r.json(), { format: 'csv', created: 2, updated: 0, unchanged: 0, skipped: 0 });
@@ -371,10 +486,34 @@ t.test('dry run: counts what would happen and writes nothing', async (t) => {
     const r = await importSoa(a, file, opts);
     t.equal(r.statusCode, 200, r.body);
     t.same(r.json(), {
-      format: 'csv', created: 1, updated: 1, unchanged: 0, skipped: 1, dryRun: true,
+      format: 'csv',
+      created: 1,
+      updated: 1,
+      unchanged: 0,
+      skipped: 1,
+      dryRun: true,
       changes: [
         { row: 2, framework: 'iso27001-2022', ref: 'A.5.1', outcome: 'updated', version: 2, changedFields: ['status'] },
-        { row: 3, framework: 'iso27001-2022', ref: 'A.5.2', outcome: 'created', version: 1, changedFields: ['applicable', 'status', 'implementation', 'responsibility', 'providerStatement', 'customerStatement', 'justification', 'owner', 'reviewDueAt', 'visibility', 'publicSummary'] },
+        {
+          row: 3,
+          framework: 'iso27001-2022',
+          ref: 'A.5.2',
+          outcome: 'created',
+          version: 1,
+          changedFields: [
+            'applicable',
+            'status',
+            'implementation',
+            'responsibility',
+            'providerStatement',
+            'customerStatement',
+            'justification',
+            'owner',
+            'reviewDueAt',
+            'visibility',
+            'publicSummary',
+          ],
+        },
       ],
     });
   }
@@ -403,15 +542,21 @@ t.test('refusals: type, corruption, size, auth and role', async (t) => {
   t.equal(latin1.statusCode, 415, 'CSV must be UTF-8');
   const xls = await importSoa(a, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(512)]), { filename: 'old.xls' });
   t.equal(xls.statusCode, 415, 'legacy .xls');
-  const encrypted = await importSoa(a, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(64), Buffer.from('EncryptionInfo', 'utf16le')]), { filename: 'soa.xlsx' });
+  const encrypted = await importSoa(a, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(64), Buffer.from('EncryptionInfo', 'utf16le')]), {
+    filename: 'soa.xlsx',
+  });
   t.equal(encrypted.statusCode, 400);
   t.match(encrypted.json().detail, /password-protected/);
-  const zipNotXlsx = await importSoa(a, await (async () => {
-    const wb = new ExcelJS.Workbook();
-    wb.addWorksheet('x');
-    const buf = Buffer.from(await wb.xlsx.writeBuffer());
-    return Buffer.from(buf.toString('latin1').replaceAll('xl/workbook.xml', 'xl/notebook.xml'), 'latin1');
-  })(), { filename: 'soa.xlsx' });
+  const zipNotXlsx = await importSoa(
+    a,
+    await (async () => {
+      const wb = new ExcelJS.Workbook();
+      wb.addWorksheet('x');
+      const buf = Buffer.from(await wb.xlsx.writeBuffer());
+      return Buffer.from(buf.toString('latin1').replaceAll('xl/workbook.xml', 'xl/notebook.xml'), 'latin1');
+    })(),
+    { filename: 'soa.xlsx' },
+  );
   t.equal(zipNotXlsx.statusCode, 415, 'a ZIP that is not a workbook');
   const json = await app.inject({ method: 'POST', url: '/api/v1/controls/import', headers: a.auth, payload: { file: 'x' } });
   t.equal(json.statusCode, 415, 'not multipart');
@@ -427,7 +572,12 @@ t.test('refusals: type, corruption, size, auth and role', async (t) => {
   t.equal(truncated.statusCode, 400, 'a truncated workbook');
   t.equal((await importSoa(a, Buffer.alloc(0))).statusCode, 400, 'an empty file');
   const noFile = multipartBody([{ name: 'dryRun', value: 'true' }]);
-  const missing = await app.inject({ method: 'POST', url: '/api/v1/controls/import', headers: { ...a.auth, 'content-type': noFile.contentType }, payload: noFile.payload });
+  const missing = await app.inject({
+    method: 'POST',
+    url: '/api/v1/controls/import',
+    headers: { ...a.auth, 'content-type': noFile.contentType },
+    payload: noFile.payload,
+  });
   t.equal(missing.statusCode, 400, 'no file part');
   t.same(missing.json().errors, [{ field: 'body/file', message: 'is required' }]);
 
@@ -455,5 +605,5 @@ t.test('refusals: type, corruption, size, auth and role', async (t) => {
   t.equal((await get(a, 'A.5.1')).json().updatedBy, editor.userId);
 
   const b = await signup(app);
-  t.equal((await get(b, 'A.5.1')).statusCode, 404, 'the import wrote into the importer\'s organization only');
+  t.equal((await get(b, 'A.5.1')).statusCode, 404, "the import wrote into the importer's organization only");
 });

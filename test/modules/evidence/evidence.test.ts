@@ -11,7 +11,9 @@ function blobFiles(dataDir: string): string[] {
   const root = path.join(dataDir, 'blobs', 'sha256');
   if (!fs.existsSync(root)) return [];
   const out: string[] = [];
-  const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : out.push(e.name); };
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : out.push(e.name);
+  };
   walk(root);
   return out.sort();
 }
@@ -27,11 +29,17 @@ t.test('evidence', async (t) => {
     return app.inject({ method: 'POST', url, headers: { ...who.auth, ...body.headers }, payload: body.payload });
   };
 
-  const created = await upload({ title: 'Shared responsibility RACI', controls: ['CLD.6.3.1', 'a.5.2'], expiresAt: '2026-12-31', visibility: 'public' }, 'activity,provider,customer\nbackup,R,I\n');
+  const created = await upload(
+    { title: 'Shared responsibility RACI', controls: ['CLD.6.3.1', 'a.5.2'], expiresAt: '2026-12-31', visibility: 'public' },
+    'activity,provider,customer\nbackup,R,I\n',
+  );
   t.equal(created.statusCode, 201, created.body);
   const ev = created.json();
   t.match(ev, { title: 'Shared responsibility RACI', kind: 'file', currentVersion: 1, status: 'valid', visibility: 'public' });
-  t.same(ev.controls, [{ framework: 'iso27001-2022', ref: 'A.5.2' }, { framework: 'iso27017-2015', ref: 'CLD.6.3.1' }]);
+  t.same(ev.controls, [
+    { framework: 'iso27001-2022', ref: 'A.5.2' },
+    { framework: 'iso27017-2015', ref: 'CLD.6.3.1' },
+  ]);
   t.equal(ev.versions[0].sha256, sha('activity,provider,customer\nbackup,R,I\n'), 'content-addressed by SHA-256');
   t.same(blobFiles(dataDir), [ev.versions[0].sha256]);
 
@@ -67,7 +75,12 @@ t.test('evidence', async (t) => {
   });
 
   t.test('link evidence by JSON', async (t) => {
-    const r = await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: a.auth, payload: { title: 'JIT admin access dashboard', url: 'https://grafana.example.com/d/jit', controls: ['CLD.12.1.5'], expiresAt: '2026-06-20' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/evidence',
+      headers: a.auth,
+      payload: { title: 'JIT admin access dashboard', url: 'https://grafana.example.com/d/jit', controls: ['CLD.12.1.5'], expiresAt: '2026-06-20' },
+    });
     t.equal(r.statusCode, 201, r.body);
     t.equal(r.json().kind, 'link');
     t.equal(r.json().status, 'expiring', 'expires within 30 days');
@@ -89,7 +102,10 @@ t.test('evidence', async (t) => {
     const tooBig = await upload({ title: 'big' }, Buffer.alloc(65 * 1024, 1));
     t.equal(tooBig.statusCode, 413);
     t.equal(tooBig.json().code, 'payload_too_large');
-    const twoFiles = multipart({ title: 'two' }, [{ filename: 'a.txt', content: 'a' }, { filename: 'b.txt', content: 'b' }]);
+    const twoFiles = multipart({ title: 'two' }, [
+      { filename: 'a.txt', content: 'a' },
+      { filename: 'b.txt', content: 'b' },
+    ]);
     const two = await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, ...twoFiles.headers }, payload: twoFiles.payload });
     t.equal(two.statusCode, 413);
     t.same(blobFiles(dataDir), before, 'no blob left behind');
@@ -112,7 +128,10 @@ t.test('evidence', async (t) => {
   t.test('expiry: lists and statuses follow the clock', async (t) => {
     const soon = await app.inject({ method: 'GET', url: '/api/v1/evidence?expiringWithinDays=30', headers: a.auth });
     t.equal(soon.statusCode, 200, soon.body);
-    t.same(soon.json().items.map((e: { title: string }) => e.title), ['JIT admin access dashboard']);
+    t.same(
+      soon.json().items.map((e: { title: string }) => e.title),
+      ['JIT admin access dashboard'],
+    );
     time.set(new Date('2026-07-01T00:00:00Z'));
     // A month later the access tokens have expired: log in again.
     for (const who of [a, b]) {
@@ -120,9 +139,15 @@ t.test('evidence', async (t) => {
       who.auth.authorization = `Bearer ${login.json().accessToken}`;
     }
     const expired = await app.inject({ method: 'GET', url: '/api/v1/evidence?status=expired', headers: a.auth });
-    t.same(expired.json().items.map((e: { title: string }) => e.title), ['JIT admin access dashboard']);
+    t.same(
+      expired.json().items.map((e: { title: string }) => e.title),
+      ['JIT admin access dashboard'],
+    );
     const byControl = await app.inject({ method: 'GET', url: '/api/v1/evidence?control=CLD.6.3.1', headers: a.auth });
-    t.same(byControl.json().items.map((e: { title: string }) => e.title), ['Shared responsibility RACI']);
+    t.same(
+      byControl.json().items.map((e: { title: string }) => e.title),
+      ['Shared responsibility RACI'],
+    );
   });
 
   t.test('update', async (t) => {
@@ -146,6 +171,9 @@ t.test('evidence', async (t) => {
     t.equal((await app.inject({ method: 'GET', url: `/api/v1/evidence/${ev.id}/download`, headers: viewer.auth })).statusCode, 200);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/evidence' })).statusCode, 401);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/evidence/not-a-uuid', headers: a.auth })).statusCode, 400);
-    t.equal((await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, 'content-type': 'text/plain' }, payload: 'hi' })).statusCode, 415);
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, 'content-type': 'text/plain' }, payload: 'hi' })).statusCode,
+      415,
+    );
   });
 });

@@ -63,7 +63,13 @@ t.test('an API key follows its creator: the lower of both roles, and gone when t
   t.equal(made.statusCode, 201, made.body);
   const asKey = { authorization: `Bearer ${made.json().key}` };
   const control = { applicable: true, status: 'implemented', implementation: 'x', responsibility: 'provider' };
-  const invite = (role: string) => app.inject({ method: 'POST', url: '/api/v1/members', headers: asKey, payload: { email: `hire-${Math.random().toString(36).slice(2)}@follow.example.com`, role } });
+  const invite = (role: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/members',
+      headers: asKey,
+      payload: { email: `hire-${Math.random().toString(36).slice(2)}@follow.example.com`, role },
+    });
 
   t.equal((await invite('admin')).statusCode, 201, 'while its creator is an admin, the key invites admins');
   t.match((await app.inject({ method: 'GET', url: '/api/v1/me', headers: asKey })).json(), { role: 'admin' });
@@ -73,14 +79,26 @@ t.test('an API key follows its creator: the lower of both roles, and gone when t
   t.match((await app.inject({ method: 'GET', url: '/api/v1/me', headers: asKey })).json(), { role: 'viewer' }, 'the key now acts as a viewer');
   const inviteAdmin = await invite('admin');
   t.equal(inviteAdmin.statusCode, 403, 'no more invitations');
-  t.equal((await app.inject({ method: 'PATCH', url: `/api/v1/members/${admin.userId}`, headers: asKey, payload: { role: 'admin' } })).statusCode, 403, 'cannot promote its creator back');
-  t.equal((await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: asKey, payload: { name: 'x', role: 'viewer' } })).statusCode, 403, 'cannot mint keys');
+  t.equal(
+    (await app.inject({ method: 'PATCH', url: `/api/v1/members/${admin.userId}`, headers: asKey, payload: { role: 'admin' } })).statusCode,
+    403,
+    'cannot promote its creator back',
+  );
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: asKey, payload: { name: 'x', role: 'viewer' } })).statusCode,
+    403,
+    'cannot mint keys',
+  );
   t.equal((await app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.1', headers: asKey, payload: control })).statusCode, 403, 'cannot write');
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/controls', headers: asKey })).statusCode, 200, 'still reads');
 
   const editorAgain = await app.inject({ method: 'PATCH', url: `/api/v1/members/${admin.userId}`, headers: a.auth, payload: { role: 'editor' } });
   t.equal(editorAgain.statusCode, 200);
-  t.equal((await app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.1', headers: asKey, payload: control })).statusCode, 200, 'follows the creator up to its own role');
+  t.equal(
+    (await app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.1', headers: asKey, payload: control })).statusCode,
+    200,
+    'follows the creator up to its own role',
+  );
   t.equal((await invite('viewer')).statusCode, 403);
 
   // A key never exceeds its own role, whatever its creator holds.

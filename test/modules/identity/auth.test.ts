@@ -46,15 +46,24 @@ t.test('signup refusals', async (t) => {
   t.equal(retry.statusCode, 201, 'the slug of a refused signup is still free');
 
   const weak = [
-    ['short1!', 'at least 12'], ['password1234', 'too easy to guess'], ['aaaaaaaaaaaaaaaa', 'too easy to guess'], ['weakling-user@', 'email'],
-    ['Password123!', 'too easy to guess'], ['qwertyuiop[]\\', 'too easy to guess'], ['Weakling2026!', 'too easy to guess'],
+    ['short1!', 'at least 12'],
+    ['password1234', 'too easy to guess'],
+    ['aaaaaaaaaaaaaaaa', 'too easy to guess'],
+    ['weakling-user@', 'email'],
+    ['Password123!', 'too easy to guess'],
+    ['qwertyuiop[]\\', 'too easy to guess'],
+    ['Weakling2026!', 'too easy to guess'],
   ] as const;
   for (const [i, [password, why]] of weak.entries()) {
     const r = await post({ organization: { name: 'Weakling Org', slug: `weak-${i}` }, user: { email: 'weakling-user@w.example.com', password } });
     t.equal(r.statusCode, 400, `weak password refused: ${password}`);
     t.equal(r.json().code, 'weak_password');
     t.match(r.json().detail, why);
-    t.same(r.json().errors.map((e: { field: string }) => e.field), ['body/user/password'], 'names the field');
+    t.same(
+      r.json().errors.map((e: { field: string }) => e.field),
+      ['body/user/password'],
+      'names the field',
+    );
   }
   const strong = await post({ organization: { name: 'S', slug: 'strong-one' }, user: { email: 'strong@s.example.com', password: 'Correct-Horse-Battery-9' } });
   t.equal(strong.statusCode, 201, 'a passphrase of unrelated words is accepted');
@@ -62,7 +71,10 @@ t.test('signup refusals', async (t) => {
   const badSlug = await post({ organization: { name: 'B', slug: 'Not A Slug' }, user: { email: 'b@b.example.com', password: PASSWORD } });
   t.equal(badSlug.statusCode, 400);
   t.equal(badSlug.json().code, 'validation_failed');
-  t.ok(badSlug.json().errors.some((e: { field: string }) => e.field === 'body/organization/slug'), 'names the field');
+  t.ok(
+    badSlug.json().errors.some((e: { field: string }) => e.field === 'body/organization/slug'),
+    'names the field',
+  );
 
   const reserved = await post({ organization: { name: 'R', slug: 'api' }, user: { email: 'r@r.example.com', password: PASSWORD } });
   t.equal(reserved.statusCode, 400);

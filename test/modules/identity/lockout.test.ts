@@ -57,13 +57,27 @@ t.test('per-account lock-out after repeated failed logins', async (t) => {
   await t.test('the count lives in the database: a second replica sees the lock', async (t) => {
     const d = await signup(app, 'lock');
     for (let i = 0; i < 5; i++) t.equal((await login(d.email, `Wrong-Guess-${i}-zebra`)).statusCode, 401);
-    const shared: Database = { kind: app.database.kind, db: app.database.db, migrate: () => app.database.migrate(), ping: () => app.database.ping(), close: async () => {} };
-    const replica = await buildApp({ config: defaultConfig({ dataDir: t.testdir({}), seedDemo: false, limits: { authPerMinute: 10_000 } }), database: shared, logger: false, clock: time.clock });
+    const shared: Database = {
+      kind: app.database.kind,
+      db: app.database.db,
+      migrate: () => app.database.migrate(),
+      ping: () => app.database.ping(),
+      close: async () => {},
+    };
+    const replica = await buildApp({
+      config: defaultConfig({ dataDir: t.testdir({}), seedDemo: false, limits: { authPerMinute: 10_000 } }),
+      database: shared,
+      logger: false,
+      clock: time.clock,
+    });
     t.teardown(() => replica.close());
     const r = await replica.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: d.email, password: PASSWORD } });
     t.equal(r.statusCode, 429);
     const rows = await app.database.db.select().from(loginThrottle);
-    t.notOk(rows.some((row) => JSON.stringify(row).includes('@')), 'emails are stored hashed');
+    t.notOk(
+      rows.some((row) => JSON.stringify(row).includes('@')),
+      'emails are stored hashed',
+    );
   });
 
   await t.test('accepting an invitation into an existing account counts towards the same lock', async (t) => {
@@ -85,6 +99,10 @@ t.test('per-account lock-out after repeated failed logins', async (t) => {
     time.advance(3 * 900_000);
     await login('sweeper@lock.example.com', 'Wrong-Guess-1-zebra');
     const left = await app.database.db.select().from(loginThrottle);
-    t.same(left.map((r) => r.failures), [1], 'only the fresh row is left');
+    t.same(
+      left.map((r) => r.failures),
+      [1],
+      'only the fresh row is left',
+    );
   });
 });

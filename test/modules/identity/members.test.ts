@@ -6,7 +6,12 @@ t.test('members, invitations and roles', async (t) => {
   const a = await signup(app, 'alpha');
   const b = await signup(app, 'beta');
 
-  const invite = await app.inject({ method: 'POST', url: '/api/v1/members', headers: a.auth, payload: { email: 'new.person@alpha.example.com', role: 'editor' } });
+  const invite = await app.inject({
+    method: 'POST',
+    url: '/api/v1/members',
+    headers: a.auth,
+    payload: { email: 'new.person@alpha.example.com', role: 'editor' },
+  });
   t.equal(invite.statusCode, 201);
   t.equal(invite.json().status, 'invited');
   const token = invite.json().invitation.token;
@@ -20,7 +25,13 @@ t.test('members, invitations and roles', async (t) => {
 
   const list = await app.inject({ method: 'GET', url: '/api/v1/members', headers: a.auth });
   t.equal(list.statusCode, 200);
-  t.same(list.json().items.map((m: { role: string }) => m.role).sort(), ['editor', 'owner']);
+  t.same(
+    list
+      .json()
+      .items.map((m: { role: string }) => m.role)
+      .sort(),
+    ['editor', 'owner'],
+  );
   const editorId = list.json().items.find((m: { role: string }) => m.role === 'editor').id;
 
   t.test('an existing account of another organization joins only by accepting, with its own password', async (t) => {
@@ -29,20 +40,29 @@ t.test('members, invitations and roles', async (t) => {
     t.equal(add.statusCode, 201);
     t.equal(add.json().status, 'invited', 'never added silently');
     t.notOk(add.json().member, 'no membership yet');
-    const membersOfB = async () => (await app.inject({ method: 'GET', url: '/api/v1/members', headers: b.auth })).json().items.map((m: { email: string }) => m.email);
+    const membersOfB = async () =>
+      (await app.inject({ method: 'GET', url: '/api/v1/members', headers: b.auth })).json().items.map((m: { email: string }) => m.email);
     t.notOk((await membersOfB()).includes(person), 'not a member before accepting');
     const notYet = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person, password: PASSWORD, organization: b.slug } });
     t.equal(notYet.statusCode, 401, 'cannot enter B before accepting');
 
     // B's admin holds the token too: choosing a new password for the account is refused.
-    const hijack = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token: add.json().invitation.token, password: 'Another-Strong-Phrase-42' } });
+    const hijack = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/accept-invitation',
+      payload: { token: add.json().invitation.token, password: 'Another-Strong-Phrase-42' },
+    });
     t.equal(hijack.statusCode, 401);
     t.equal(hijack.json().code, 'invalid_credentials');
     t.notOk((await membersOfB()).includes(person), 'the token alone adds nobody');
     const stillMine = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: person, password: PASSWORD } });
     t.equal(stillMine.statusCode, 200, 'the account keeps its password');
 
-    const accept = await app.inject({ method: 'POST', url: '/api/v1/auth/accept-invitation', payload: { token: add.json().invitation.token, password: PASSWORD } });
+    const accept = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/accept-invitation',
+      payload: { token: add.json().invitation.token, password: PASSWORD },
+    });
     t.equal(accept.statusCode, 201, accept.body);
     const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${accept.json().accessToken}` } });
     t.match(me.json(), { organization: { id: b.orgId }, role: 'viewer', user: { email: person } });
@@ -54,7 +74,7 @@ t.test('members, invitations and roles', async (t) => {
     t.equal(loginB.json().organization.slug, b.slug);
   });
 
-  t.test('cross-tenant: B cannot see or change A\'s members', async (t) => {
+  t.test("cross-tenant: B cannot see or change A's members", async (t) => {
     const patch = await app.inject({ method: 'PATCH', url: `/api/v1/members/${a.userId}`, headers: b.auth, payload: { role: 'viewer' } });
     t.equal(patch.statusCode, 404);
     const del = await app.inject({ method: 'DELETE', url: `/api/v1/members/${a.userId}`, headers: b.auth });
@@ -100,7 +120,10 @@ t.test('members, invitations and roles', async (t) => {
   });
 
   t.test('bad input', async (t) => {
-    t.equal((await app.inject({ method: 'POST', url: '/api/v1/members', headers: a.auth, payload: { email: 'x@y.example.com', role: 'god' } })).statusCode, 400);
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/members', headers: a.auth, payload: { email: 'x@y.example.com', role: 'god' } })).statusCode,
+      400,
+    );
     t.equal((await app.inject({ method: 'PATCH', url: '/api/v1/members/not-a-uuid', headers: a.auth, payload: { role: 'viewer' } })).statusCode, 400);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/members' })).statusCode, 401);
   });
@@ -109,12 +132,17 @@ t.test('members, invitations and roles', async (t) => {
 t.test('member pagination walks every member once', async (t) => {
   const app = await testApp(t);
   const a = await signup(app);
-  for (let i = 0; i < 4; i++) await app.inject({ method: 'POST', url: '/api/v1/members', headers: a.auth, payload: { email: `p${i}@x.example.com`, role: 'viewer' } });
+  for (let i = 0; i < 4; i++)
+    await app.inject({ method: 'POST', url: '/api/v1/members', headers: a.auth, payload: { email: `p${i}@x.example.com`, role: 'viewer' } });
   for (let i = 0; i < 4; i++) await memberWithRole(app, a, 'viewer');
   const seen: string[] = [];
   let cursor: string | null = null;
   do {
-    const r: { statusCode: number; json: () => { items: { id: string }[]; nextCursor: string | null } } = await app.inject({ method: 'GET', url: `/api/v1/members?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: a.auth });
+    const r: { statusCode: number; json: () => { items: { id: string }[]; nextCursor: string | null } } = await app.inject({
+      method: 'GET',
+      url: `/api/v1/members?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      headers: a.auth,
+    });
     t.equal(r.statusCode, 200);
     const page = r.json();
     t.ok(page.items.length <= 2);

@@ -18,12 +18,23 @@ async function identityProvider(t: Test) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   // An RFC 9068 access token unless told otherwise (typ: null leaves the header without one).
   const token = (claims: Record<string, unknown>, opts: { iss?: string; aud?: string; key?: Parameters<SignJWT['sign']>[0]; typ?: string | null } = {}) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'idp-1', ...(opts.typ === null ? {} : { typ: opts.typ ?? 'at+jwt' }) })
-      .setIssuer(opts.iss ?? issuer).setAudience(opts.aud ?? 'trustcenter')
-      .setSubject('idp-user-1').setIssuedAt().setExpirationTime('10m').sign(opts.key ?? privateKey);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'idp-1', ...(opts.typ === null ? {} : { typ: opts.typ ?? 'at+jwt' }) })
+      .setIssuer(opts.iss ?? issuer)
+      .setAudience(opts.aud ?? 'trustcenter')
+      .setSubject('idp-user-1')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(opts.key ?? privateKey);
   return { issuer, token };
 }
 
@@ -44,7 +55,12 @@ t.test('access tokens from an external OpenID Connect issuer', async (t) => {
   t.equal((await me(await idp.token({ email: editor.email, email_verified: true, org: a.slug }, { aud: 'other-app' }))).statusCode, 401, 'wrong audience');
   const { privateKey: rogue } = await generateKeyPair('RS256');
   t.equal((await me(await idp.token({ email: editor.email, email_verified: true, org: a.slug }, { key: rogue }))).statusCode, 401, 'signed by another key');
-  t.equal((await me(await idp.token({ email: editor.email, email_verified: true, org: a.slug }, { iss: 'https://unknown-issuer.example.com', key: rogue }))).statusCode, 401, 'unknown issuer');
+  t.equal(
+    (await me(await idp.token({ email: editor.email, email_verified: true, org: a.slug }, { iss: 'https://unknown-issuer.example.com', key: rogue })))
+      .statusCode,
+    401,
+    'unknown issuer',
+  );
   t.equal((await me(a.token)).statusCode, 200, 'our own tokens still work');
 
   await t.test('only access tokens: the header must say typ at+jwt (RFC 9068)', async (t) => {

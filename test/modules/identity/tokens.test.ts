@@ -32,7 +32,12 @@ t.test('access tokens', async (t) => {
   });
 
   t.test('alg none is refused', async (t) => {
-    const unsigned = new UnsecuredJWT({ sub: a.userId, org: a.orgId }).setIssuer('http://localhost:3000').setAudience('trustcenter-api').setIssuedAt().setExpirationTime('1h').encode();
+    const unsigned = new UnsecuredJWT({ sub: a.userId, org: a.orgId })
+      .setIssuer('http://localhost:3000')
+      .setAudience('trustcenter-api')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .encode();
     t.equal((await me(unsigned)).statusCode, 401);
   });
 
@@ -41,14 +46,19 @@ t.test('access tokens', async (t) => {
     const kid = (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys[0].kid;
     const forged = await new SignJWT({ sub: a.userId, org: a.orgId })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
-      .setIssuer('http://localhost:3000').setAudience('trustcenter-api')
-      .setIssuedAt(Math.floor(time.clock().getTime() / 1000)).setExpirationTime(Math.floor(time.clock().getTime() / 1000) + 600)
+      .setIssuer('http://localhost:3000')
+      .setAudience('trustcenter-api')
+      .setIssuedAt(Math.floor(time.clock().getTime() / 1000))
+      .setExpirationTime(Math.floor(time.clock().getTime() / 1000) + 600)
       .sign(privateKey);
     t.equal((await me(forged)).statusCode, 401);
   });
 
   t.test('a token for another audience is refused', async (t) => {
-    const other = await testApp(t, { clock: time.clock, config: { auth: { issuer: 'http://localhost:3000', audience: 'someone-else', accessTokenTtlSeconds: 3600, signingKeyPem: undefined } } });
+    const other = await testApp(t, {
+      clock: time.clock,
+      config: { auth: { issuer: 'http://localhost:3000', audience: 'someone-else', accessTokenTtlSeconds: 3600, signingKeyPem: undefined } },
+    });
     const b = await signup(other);
     t.equal((await me(b.token)).statusCode, 401);
   });
@@ -92,7 +102,9 @@ t.test('a configured PEM key signs', async (t) => {
   const { exportPKCS8 } = await import('jose');
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const pem = await exportPKCS8(privateKey);
-  const app = await testApp(t, { config: { auth: { issuer: 'http://localhost:3000', audience: 'trustcenter-api', accessTokenTtlSeconds: 3600, signingKeyPem: pem } } });
+  const app = await testApp(t, {
+    config: { auth: { issuer: 'http://localhost:3000', audience: 'trustcenter-api', accessTokenTtlSeconds: 3600, signingKeyPem: pem } },
+  });
   const a = await signup(app);
   t.equal(app.keys.jwks().keys.length, 1);
   t.match(app.keys.jwks().keys[0]!.kid, /^cfg-/);

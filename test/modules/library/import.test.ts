@@ -9,27 +9,59 @@ import { multipart } from '../../helpers/multipart.js';
 const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0 };
 
 interface Entry {
-  id: string; question: string; answer: { choice: string | null; text: string | null }; status: string; ownerId: string;
-  controls: Array<{ framework: string; ref: string }>; controlsConfirmed: boolean; import: { id: string; row: number | null } | null;
-  approvedBy: string | null; version: number;
+  id: string;
+  question: string;
+  answer: { choice: string | null; text: string | null };
+  status: string;
+  ownerId: string;
+  controls: Array<{ framework: string; ref: string }>;
+  controlsConfirmed: boolean;
+  import: { id: string; row: number | null } | null;
+  approvedBy: string | null;
+  version: number;
 }
-interface Row { row: number; ref: string | null; question: string; outcome: string; entryId: string; conflictsWith: string[] }
-interface ImportBody { importId: string; replayed: boolean; imported: number; duplicates: number; conflicts: number; skipped: number; entries: Entry[]; rows: Row[] }
-interface Source { kind: string; id?: string; ref?: string }
-interface Question { id: string; ref: string; answer: { choice: string | null; text: string | null; status: string; sources: Source[] } | null }
+interface Row {
+  row: number;
+  ref: string | null;
+  question: string;
+  outcome: string;
+  entryId: string;
+  conflictsWith: string[];
+}
+interface ImportBody {
+  importId: string;
+  replayed: boolean;
+  imported: number;
+  duplicates: number;
+  conflicts: number;
+  skipped: number;
+  entries: Entry[];
+  rows: Row[];
+}
+interface Source {
+  kind: string;
+  id?: string;
+  ref?: string;
+}
+interface Question {
+  id: string;
+  ref: string;
+  answer: { choice: string | null; text: string | null; status: string; sources: Source[] } | null;
+}
 
 // A past questionnaire, as a vendor answered it for an earlier customer (our own words).
-const CSV = [
-  'ID,Section,Question,Answer,Comments',
-  'AC-1,Access control,Do you enforce multi-factor authentication for administrators?,Yes,Hardware security keys for every engineer.',
-  'AC-2,Access control,Are user access rights reviewed every quarter?,Partially,Reviews run twice a year.',
-  'CR-1,Cryptography,Is customer data encrypted at rest?,Yes,AES-256 with keys in the provider key service.',
-  'CR-2,Cryptography,Do you support customer-managed encryption keys?,No,',
-  'HR-1,People,Do all employees take security awareness training every year?,Yes,',
-  'HR-2,People,Describe the background checks you run when hiring.,"Every hire is screened, where local law allows.",',
-  'AC-3,Access control,Is multi-factor authentication enforced for administrators?,Yes,',
-  'GEN-1,General,Do you run a public bug bounty programme?,,',
-].join('\r\n') + '\r\n';
+const CSV =
+  [
+    'ID,Section,Question,Answer,Comments',
+    'AC-1,Access control,Do you enforce multi-factor authentication for administrators?,Yes,Hardware security keys for every engineer.',
+    'AC-2,Access control,Are user access rights reviewed every quarter?,Partially,Reviews run twice a year.',
+    'CR-1,Cryptography,Is customer data encrypted at rest?,Yes,AES-256 with keys in the provider key service.',
+    'CR-2,Cryptography,Do you support customer-managed encryption keys?,No,',
+    'HR-1,People,Do all employees take security awareness training every year?,Yes,',
+    'HR-2,People,Describe the background checks you run when hiring.,"Every hire is screened, where local law allows.",',
+    'AC-3,Access control,Is multi-factor authentication enforced for administrators?,Yes,',
+    'GEN-1,General,Do you run a public bug bounty programme?,,',
+  ].join('\r\n') + '\r\n';
 
 async function workbook(rows: Array<[string, string, string, string, string]>): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
@@ -54,7 +86,9 @@ function client(app: App) {
     const id = created.json().id as string;
     const req = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: who.auth });
     if (req.statusCode !== 202) throw new Error(`fill failed: ${req.statusCode} ${req.body}`);
-    while (await runNextJob(app.jobDeps)) { /* drain */ }
+    while (await runNextJob(app.jobDeps)) {
+      /* drain */
+    }
     const doc = (await get(who, `/questionnaires/${id}`)).json() as { questions: Question[] };
     return Object.fromEntries(doc.questions.map((q) => [q.ref, q])) as Record<string, Question>;
   };
@@ -70,7 +104,10 @@ t.test('a CSV of past answers: drafts with suggested controls, duplicates, confl
 
   // Already in the library: one answered the same way (a duplicate), one answered differently (a conflict).
   const same = await lib(a, 'POST', '', { question: 'Is customer data encrypted at rest?', answer: { choice: 'yes', text: 'Yes, AES-256.' } });
-  const other = await lib(a, 'POST', '', { question: 'Do you support customer-managed encryption keys?', answer: { choice: 'yes', text: 'Yes, through the provider key service.' } });
+  const other = await lib(a, 'POST', '', {
+    question: 'Do you support customer-managed encryption keys?',
+    answer: { choice: 'yes', text: 'Yes, through the provider key service.' },
+  });
   t.equal(same.statusCode, 201);
   t.equal(other.statusCode, 201);
 
@@ -83,23 +120,46 @@ t.test('a CSV of past answers: drafts with suggested controls, duplicates, confl
   const byRef = Object.fromEntries(body.rows.map((r) => [r.ref, r]));
   t.same(Object.keys(byRef).sort(), ['AC-1', 'AC-2', 'AC-3', 'CR-1', 'CR-2', 'HR-1', 'HR-2'], 'every answered row is reported; GEN-1 has no answer');
   t.match(byRef['CR-1'], { outcome: 'duplicate', entryId: same.json().id, row: 4 }, 'same question, same answer: the existing entry stands');
-  t.match(byRef['AC-3'], { outcome: 'duplicate', entryId: byRef['AC-1']!.entryId }, 'the same question reworded in the same file is a duplicate of the first row');
+  t.match(
+    byRef['AC-3'],
+    { outcome: 'duplicate', entryId: byRef['AC-1']!.entryId },
+    'the same question reworded in the same file is a duplicate of the first row',
+  );
   t.match(byRef['CR-2'], { outcome: 'conflict', conflictsWith: [other.json().id] }, 'same question, another choice: a conflict');
   for (const ref of ['AC-1', 'AC-2', 'HR-1', 'HR-2']) t.equal(byRef[ref]!.outcome, 'imported', ref);
 
   t.equal(body.entries.length, 5, 'four new entries and the conflicting one');
   const entry = (ref: string) => body.entries.find((e) => e.id === byRef[ref]!.entryId)!;
-  t.ok(body.entries.every((e) => e.status === 'draft' && e.ownerId === a.userId && e.approvedBy === null), 'drafts owned by the importer');
-  t.ok(body.entries.every((e) => e.controlsConfirmed === false && e.import?.id === body.importId), 'suggested controls, the import recorded');
-  t.match(entry('AC-1'), { question: 'Do you enforce multi-factor authentication for administrators?', answer: { choice: 'yes', text: 'Hardware security keys for every engineer.' }, import: { row: 2 } });
+  t.ok(
+    body.entries.every((e) => e.status === 'draft' && e.ownerId === a.userId && e.approvedBy === null),
+    'drafts owned by the importer',
+  );
+  t.ok(
+    body.entries.every((e) => e.controlsConfirmed === false && e.import?.id === body.importId),
+    'suggested controls, the import recorded',
+  );
+  t.match(entry('AC-1'), {
+    question: 'Do you enforce multi-factor authentication for administrators?',
+    answer: { choice: 'yes', text: 'Hardware security keys for every engineer.' },
+    import: { row: 2 },
+  });
   t.match(entry('AC-2').answer, { choice: 'partial', text: 'Reviews run twice a year.' }, '"Partially" is the choice partial, the comment the text');
   t.match(entry('CR-2').answer, { choice: 'no', text: null });
   t.match(entry('HR-2').answer, { choice: null, text: 'Every hire is screened, where local law allows.' }, 'an answer that is no choice word is the text');
-  t.ok(body.entries.every((e) => e.controls.length >= 1 && e.controls.length <= 3), 'one to three suggested controls each');
-  t.ok(entry('AC-1').controls.some((c) => c.ref === 'A.8.5'), `MFA suggests A.8.5: ${JSON.stringify(entry('AC-1').controls)}`);
-  t.ok(entry('HR-1').controls.some((c) => c.ref === 'A.6.3'), `awareness training suggests A.6.3: ${JSON.stringify(entry('HR-1').controls)}`);
+  t.ok(
+    body.entries.every((e) => e.controls.length >= 1 && e.controls.length <= 3),
+    'one to three suggested controls each',
+  );
+  t.ok(
+    entry('AC-1').controls.some((c) => c.ref === 'A.8.5'),
+    `MFA suggests A.8.5: ${JSON.stringify(entry('AC-1').controls)}`,
+  );
+  t.ok(
+    entry('HR-1').controls.some((c) => c.ref === 'A.6.3'),
+    `awareness training suggests A.6.3: ${JSON.stringify(entry('HR-1').controls)}`,
+  );
   const stored = (await get(a, `/library/${entry('AC-1').id}`)).json() as Entry;
-  t.same(stored.controls, entry('AC-1').controls, 'the suggestions are stored as the entry\'s controls');
+  t.same(stored.controls, entry('AC-1').controls, "the suggestions are stored as the entry's controls");
 
   const audit = (await get(a, '/audit-events?action=library.imported')).json().items as Array<{ target: { id: string }; summary: Record<string, unknown> }>;
   t.equal(audit.length, 1, 'one audit record for the whole import');
@@ -110,7 +170,11 @@ t.test('a CSV of past answers: drafts with suggested controls, duplicates, confl
   t.equal(before, 7);
   const again = await upload(a, { filename: 'renamed-copy.csv', content: CSV });
   t.equal(again.statusCode, 200, again.body);
-  t.match(again.json(), { importId: body.importId, replayed: true, imported: 0, duplicates: 7, conflicts: 0, skipped: 1, entries: [] }, 'the same file: every row a duplicate');
+  t.match(
+    again.json(),
+    { importId: body.importId, replayed: true, imported: 0, duplicates: 7, conflicts: 0, skipped: 1, entries: [] },
+    'the same file: every row a duplicate',
+  );
   t.equal((await get(a, '/library?limit=200')).json().items.length, before, 're-import created nothing');
   t.equal((await get(a, '/audit-events?action=library.imported')).json().items.length, 1, 'and recorded nothing');
 
@@ -119,16 +183,30 @@ t.test('a CSV of past answers: drafts with suggested controls, duplicates, confl
   t.equal(copy.statusCode, 201);
   const conflicts = await get(viewer, '/library/conflicts');
   t.equal(conflicts.statusCode, 200, 'a viewer reads the hygiene list');
-  const items = conflicts.json().items as Array<{ kind: string; question: string; entries: Array<{ id: string; choice: string | null; status: string; stale: boolean }> }>;
+  const items = conflicts.json().items as Array<{
+    kind: string;
+    question: string;
+    entries: Array<{ id: string; choice: string | null; status: string; stale: boolean }>;
+  }>;
   t.equal(conflicts.json().nextCursor, null);
   const conflict = items.find((i) => i.kind === 'conflict');
   t.ok(conflict, 'a conflict group');
-  t.same(conflict!.entries.map((e) => [e.id, e.choice, e.status]).sort(), [[other.json().id, 'yes', 'approved'], [byRef['CR-2']!.entryId, 'no', 'draft']].sort(), 'both CMK answers, with their choices');
+  t.same(
+    conflict!.entries.map((e) => [e.id, e.choice, e.status]).sort(),
+    [
+      [other.json().id, 'yes', 'approved'],
+      [byRef['CR-2']!.entryId, 'no', 'draft'],
+    ].sort(),
+    'both CMK answers, with their choices',
+  );
   const duplicate = items.find((i) => i.kind === 'duplicate');
   t.same(duplicate?.entries.map((e) => e.id).sort(), [same.json().id, copy.json().id].sort(), 'the redundant entries');
   t.equal(duplicate?.question, 'Is customer data encrypted at rest?', 'named by the oldest wording');
   t.equal(items.filter((i) => i.kind === 'conflict').length, 1, 'AC-1 and AC-3 were not made twice, so no group for them');
-  t.same((await get(a, '/library/conflicts?kind=duplicate')).json().items.map((i: { kind: string }) => i.kind), ['duplicate']);
+  t.same(
+    (await get(a, '/library/conflicts?kind=duplicate')).json().items.map((i: { kind: string }) => i.kind),
+    ['duplicate'],
+  );
   const paged = (await get(a, '/library/conflicts?limit=1')).json();
   t.equal(paged.items[0].kind, 'conflict', 'conflicts first');
   t.ok(paged.nextCursor, 'a cursor to the second group');
@@ -144,14 +222,17 @@ t.test('a CSV of past answers: drafts with suggested controls, duplicates, confl
     { ref: 'N2', text: 'Every year, do all employees take security awareness training?' },
   ]);
   t.match(answers.N1!.answer, { choice: 'yes', sources: [{ kind: 'library', id: entry('AC-1').id }] }, 'the approved import answers the reworded question');
-  t.notOk(answers.N2!.answer?.sources.some((s) => s.kind === 'library'), 'a draft is never reused');
+  t.notOk(
+    answers.N2!.answer?.sources.some((s) => s.kind === 'library'),
+    'a draft is never reused',
+  );
 
   // Tenancy: B sees none of it, and the same file is a new import in B's own library.
   t.equal((await get(b, `/library/${entry('AC-1').id}`)).statusCode, 404);
   t.same((await get(b, '/library/conflicts')).json().items, []);
   const inB = await upload(b, { filename: 'acme-2025.csv', content: CSV });
   t.equal(inB.statusCode, 201, inB.body);
-  t.match(inB.json(), { replayed: false, imported: 6, duplicates: 1, conflicts: 0 }, 'A\'s library plays no part in B\'s import');
+  t.match(inB.json(), { replayed: false, imported: 6, duplicates: 1, conflicts: 0 }, "A's library plays no part in B's import");
   t.equal((await get(a, '/library?limit=200')).json().items.length, before + 1, 'A unchanged by B');
 });
 
@@ -184,20 +265,38 @@ t.test('an XLSX approved on import by an editor; a reworded questionnaire reuses
   t.equal(res.statusCode, 201, res.body);
   const body = res.json() as ImportBody;
   t.match(body, { imported: 4, duplicates: 0, conflicts: 0, skipped: 0 });
-  t.ok(body.entries.every((e) => e.status === 'approved' && e.ownerId === a.userId && e.approvedBy !== null), 'approved on import, owned by the named member');
-  t.ok(body.entries.every((e) => e.controlsConfirmed === false), 'controls stay suggestions until someone confirms them');
+  t.ok(
+    body.entries.every((e) => e.status === 'approved' && e.ownerId === a.userId && e.approvedBy !== null),
+    'approved on import, owned by the named member',
+  );
+  t.ok(
+    body.entries.every((e) => e.controlsConfirmed === false),
+    'controls stay suggestions until someone confirms them',
+  );
   const byQuestion = Object.fromEntries(body.entries.map((e) => [e.question, e]));
-  t.match(byQuestion['Are backups tested by restoring them every quarter?']!.answer, { choice: 'yes', text: 'Yes, a full restore is rehearsed each quarter.' }, 'a sentence opening with Yes');
+  t.match(
+    byQuestion['Are backups tested by restoring them every quarter?']!.answer,
+    { choice: 'yes', text: 'Yes, a full restore is rehearsed each quarter.' },
+    'a sentence opening with Yes',
+  );
   t.match(byQuestion['Is the service hosted in more than one region?']!.answer, { choice: 'n/a', text: 'Single-region by design.' });
   t.match(byQuestion['Do you support customer-managed encryption keys?']!.answer, { choice: 'no', text: 'On the roadmap.' });
-  t.same(body.entries.map((e) => e.import?.row), [2, 3, 4, 5], 'workbook rows');
+  t.same(
+    body.entries.map((e) => e.import?.row),
+    [2, 3, 4, 5],
+    'workbook rows',
+  );
 
   const answers = await fill(a, [
     { ref: 'N1', text: 'Do you encrypt customer data at rest?' },
     { ref: 'N2', text: 'Do you support encryption keys managed by the customer?' },
     { ref: 'N3', text: 'Every quarter, are backups tested by restoring them?' },
   ]);
-  for (const [ref, question] of [['N1', 'Is customer data encrypted at rest?'], ['N2', 'Do you support customer-managed encryption keys?'], ['N3', 'Are backups tested by restoring them every quarter?']] as const) {
+  for (const [ref, question] of [
+    ['N1', 'Is customer data encrypted at rest?'],
+    ['N2', 'Do you support customer-managed encryption keys?'],
+    ['N3', 'Are backups tested by restoring them every quarter?'],
+  ] as const) {
     const e = byQuestion[question]!;
     t.match(answers[ref]!.answer, { choice: e.answer.choice, text: e.answer.text }, `${ref} takes the imported answer`);
     t.match(answers[ref]!.answer!.sources[0], { kind: 'library', id: e.id }, `${ref} cites the library entry first`);
@@ -219,10 +318,14 @@ t.test('JSON exports and refusals', async (t) => {
   const res = await upload(a, { filename: 'earlier.json', content: json });
   t.equal(res.statusCode, 201, res.body);
   t.match(res.json(), { imported: 2, skipped: 1 });
-  t.match(res.json().entries, [
-    { question: 'Do you log administrator actions?', answer: { choice: 'yes', text: 'Yes. Admin actions go to an append-only log.' } },
-    { question: 'Where is your headquarters?', answer: { choice: null, text: 'Bergen, Norway\n\nRegistered office.' } },
-  ], 'this API\'s own {choice, text} and plain answers with comments');
+  t.match(
+    res.json().entries,
+    [
+      { question: 'Do you log administrator actions?', answer: { choice: 'yes', text: 'Yes. Admin actions go to an append-only log.' } },
+      { question: 'Where is your headquarters?', answer: { choice: null, text: 'Bergen, Norway\n\nRegistered office.' } },
+    ],
+    "this API's own {choice, text} and plain answers with comments",
+  );
 
   const unanswered = await upload(a, { filename: 'blank.csv', content: 'Question,Answer\nDo you encrypt backups?,\nDo you scan for vulnerabilities?,\n' });
   t.equal(unanswered.statusCode, 422, 'a questionnaire without answers is not a past questionnaire');

@@ -12,9 +12,27 @@ const NO_WORKERS = { jobs: { worker: false }, webhooks: { worker: false }, expir
 
 const controlAnswer = (status: string, implementation: string) => ({ applicable: true, status, implementation, responsibility: 'provider' });
 
-interface Source { kind: string; id?: string; framework?: string; ref?: string }
-interface Answer { choice: string | null; text: string | null; confidence: number; status: string; sources: Source[]; stale: boolean; staleReasons: string[] }
-interface Question { id: string; ref: string; text: string; answer: Answer | null }
+interface Source {
+  kind: string;
+  id?: string;
+  framework?: string;
+  ref?: string;
+}
+interface Answer {
+  choice: string | null;
+  text: string | null;
+  confidence: number;
+  status: string;
+  sources: Source[];
+  stale: boolean;
+  staleReasons: string[];
+}
+interface Question {
+  id: string;
+  ref: string;
+  text: string;
+  answer: Answer | null;
+}
 
 /** Small request helpers bound to one app. */
 function client(app: App) {
@@ -29,11 +47,13 @@ function client(app: App) {
     const id = created.json().id as string;
     const req = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: who.auth });
     if (req.statusCode !== 202) throw new Error(`fill failed: ${req.statusCode} ${req.body}`);
-    while (await runNextJob(app.jobDeps)) { /* drain */ }
+    while (await runNextJob(app.jobDeps)) {
+      /* drain */
+    }
     return { id, ...(await questionsOf(who, id)) };
   };
   const questionsOf = async (who: Tenant, id: string) => {
-    const body = await wholeQuestionnaire(app, who.auth, id) as { status: string; questions: Question[] };
+    const body = (await wholeQuestionnaire(app, who.auth, id)) as { status: string; questions: Question[] };
     return { status: body.status, byRef: Object.fromEntries(body.questions.map((q) => [q.ref, q])) as Record<string, Question> };
   };
   return { lib, putControl, fill, questionsOf };
@@ -52,20 +72,51 @@ t.test('create, list, get, patch and delete', async (t) => {
   });
   t.equal(created.statusCode, 201, created.body);
   const entry = created.json();
-  t.match(entry, {
-    question: 'Do you enforce multi-factor authentication for all employees?',
-    answer: { choice: 'yes', text: 'Yes. Every employee signs in through Okta with WebAuthn security keys.' },
-    status: 'approved', public: false, ownerId: a.userId, stale: false, staleReason: null, staleAt: null, source: null, version: 1,
-  }, 'approved by default, owned by the caller, question trimmed');
-  t.same(entry.controls, [{ framework: 'iso27001-2022', ref: 'A.8.5' }, { framework: 'iso27017-2015', ref: 'CLD.13.1.4' }],
-    'refs resolved case-insensitively, through aliases, without duplicates, in the given order');
+  t.match(
+    entry,
+    {
+      question: 'Do you enforce multi-factor authentication for all employees?',
+      answer: { choice: 'yes', text: 'Yes. Every employee signs in through Okta with WebAuthn security keys.' },
+      status: 'approved',
+      public: false,
+      ownerId: a.userId,
+      stale: false,
+      staleReason: null,
+      staleAt: null,
+      source: null,
+      version: 1,
+    },
+    'approved by default, owned by the caller, question trimmed',
+  );
+  t.same(
+    entry.controls,
+    [
+      { framework: 'iso27001-2022', ref: 'A.8.5' },
+      { framework: 'iso27017-2015', ref: 'CLD.13.1.4' },
+    ],
+    'refs resolved case-insensitively, through aliases, without duplicates, in the given order',
+  );
   t.ok(entry.approvedAt, 'an approved entry records when');
   t.ok(entry.approvedBy, 'and by whom');
   t.match(entry.id, /^[0-9a-f-]{36}$/);
 
-  const draft = await lib(editor, 'POST', '', { question: 'Describe your backup strategy.', answer: { text: 'Nightly snapshots, kept 35 days.' }, status: 'draft', public: true, ownerId: a.userId });
+  const draft = await lib(editor, 'POST', '', {
+    question: 'Describe your backup strategy.',
+    answer: { text: 'Nightly snapshots, kept 35 days.' },
+    status: 'draft',
+    public: true,
+    ownerId: a.userId,
+  });
   t.equal(draft.statusCode, 201, draft.body);
-  t.match(draft.json(), { status: 'draft', public: true, ownerId: a.userId, approvedAt: null, approvedBy: null, controls: [], answer: { choice: null, text: 'Nightly snapshots, kept 35 days.' } });
+  t.match(draft.json(), {
+    status: 'draft',
+    public: true,
+    ownerId: a.userId,
+    approvedAt: null,
+    approvedBy: null,
+    controls: [],
+    answer: { choice: null, text: 'Nightly snapshots, kept 35 days.' },
+  });
   const third = await lib(a, 'POST', '', { question: 'Is data encrypted at rest?', answer: { choice: 'yes' }, ownerId: editor.userId });
   t.equal(third.statusCode, 201, third.body);
   t.equal(third.json().ownerId, editor.userId, 'another member can own it');
@@ -77,12 +128,25 @@ t.test('create, list, get, patch and delete', async (t) => {
 
   const list = await lib(a, 'GET', '');
   t.equal(list.statusCode, 200);
-  t.same(list.json().items.map((e: { id: string }) => e.id), [third.json().id, draft.json().id, entry.id], 'newest first');
+  t.same(
+    list.json().items.map((e: { id: string }) => e.id),
+    [third.json().id, draft.json().id, entry.id],
+    'newest first',
+  );
   t.equal(list.json().nextCursor, null);
   t.same(list.json().items[2].controls, entry.controls, 'list carries controls');
-  t.same((await lib(a, 'GET', '?status=draft')).json().items.map((e: { id: string }) => e.id), [draft.json().id]);
-  t.same((await lib(a, 'GET', '?status=approved')).json().items.map((e: { id: string }) => e.id), [third.json().id, entry.id]);
-  t.same((await lib(a, 'GET', '?public=true')).json().items.map((e: { id: string }) => e.id), [draft.json().id]);
+  t.same(
+    (await lib(a, 'GET', '?status=draft')).json().items.map((e: { id: string }) => e.id),
+    [draft.json().id],
+  );
+  t.same(
+    (await lib(a, 'GET', '?status=approved')).json().items.map((e: { id: string }) => e.id),
+    [third.json().id, entry.id],
+  );
+  t.same(
+    (await lib(a, 'GET', '?public=true')).json().items.map((e: { id: string }) => e.id),
+    [draft.json().id],
+  );
   t.equal((await lib(a, 'GET', '?public=false')).json().items.length, 2);
   t.equal((await lib(a, 'GET', '?stale=true')).json().items.length, 0);
   t.equal((await lib(a, 'GET', '?stale=false')).json().items.length, 3);
@@ -91,13 +155,24 @@ t.test('create, list, get, patch and delete', async (t) => {
   t.equal(page1.json().items.length, 2);
   t.ok(page1.json().nextCursor, 'a cursor when more remain');
   const page2 = await lib(a, 'GET', `?limit=2&cursor=${encodeURIComponent(page1.json().nextCursor)}`);
-  t.same(page2.json().items.map((e: { id: string }) => e.id), [entry.id]);
+  t.same(
+    page2.json().items.map((e: { id: string }) => e.id),
+    [entry.id],
+  );
   t.equal(page2.json().nextCursor, null);
 
-  const patched = await lib(editor, 'PATCH', `/${entry.id}`, { answer: { text: 'Yes: WebAuthn keys for every employee, enforced in Okta.' }, public: true, controls: ['A.8.5'], version: 1 });
+  const patched = await lib(editor, 'PATCH', `/${entry.id}`, {
+    answer: { text: 'Yes: WebAuthn keys for every employee, enforced in Okta.' },
+    public: true,
+    controls: ['A.8.5'],
+    version: 1,
+  });
   t.equal(patched.statusCode, 200, patched.body);
-  t.match(patched.json(), { version: 2, public: true, answer: { choice: 'yes', text: 'Yes: WebAuthn keys for every employee, enforced in Okta.' }, status: 'approved' },
-    'an answer patch keeps the fields it does not name');
+  t.match(
+    patched.json(),
+    { version: 2, public: true, answer: { choice: 'yes', text: 'Yes: WebAuthn keys for every employee, enforced in Okta.' }, status: 'approved' },
+    'an answer patch keeps the fields it does not name',
+  );
   t.same(patched.json().controls, [{ framework: 'iso27001-2022', ref: 'A.8.5' }], 'controls replaced');
   t.same((await lib(a, 'GET', `/${entry.id}`)).json().controls, [{ framework: 'iso27001-2022', ref: 'A.8.5' }], 'and persisted');
 
@@ -122,7 +197,11 @@ t.test('bad requests, authentication, roles, tenancy, versions', async (t) => {
   const a = await signup(app);
   const b = await signup(app);
   const viewer = await memberWithRole(app, a, 'viewer');
-  const created = await lib(a, 'POST', '', { question: 'Do you run annual penetration tests?', answer: { choice: 'yes', text: 'Yes, by an external firm.' }, controls: ['A.8.8'] });
+  const created = await lib(a, 'POST', '', {
+    question: 'Do you run annual penetration tests?',
+    answer: { choice: 'yes', text: 'Yes, by an external firm.' },
+    controls: ['A.8.8'],
+  });
   t.equal(created.statusCode, 201, created.body);
   const id = created.json().id as string;
 
@@ -151,7 +230,13 @@ t.test('bad requests, authentication, roles, tenancy, versions', async (t) => {
   });
 
   t.test('401 without a token', async (t) => {
-    for (const [method, url] of [['GET', '/api/v1/library'], ['POST', '/api/v1/library'], ['GET', `/api/v1/library/${id}`], ['PATCH', `/api/v1/library/${id}`], ['DELETE', `/api/v1/library/${id}`]] as const) {
+    for (const [method, url] of [
+      ['GET', '/api/v1/library'],
+      ['POST', '/api/v1/library'],
+      ['GET', `/api/v1/library/${id}`],
+      ['PATCH', `/api/v1/library/${id}`],
+      ['DELETE', `/api/v1/library/${id}`],
+    ] as const) {
       const r = await app.inject({ method, url, payload: method === 'POST' || method === 'PATCH' ? { question: 'Q?', answer: { text: 'x' } } : undefined });
       t.equal(r.statusCode, 401, `${method} ${url}`);
     }
@@ -164,7 +249,12 @@ t.test('bad requests, authentication, roles, tenancy, versions', async (t) => {
     t.equal((await lib(viewer, 'POST', '', { question: 'Q?', answer: { text: 'x' } })).statusCode, 403);
     t.equal((await lib(viewer, 'PATCH', `/${id}`, { public: true })).statusCode, 403);
     t.equal((await lib(viewer, 'DELETE', `/${id}`)).statusCode, 403);
-    const save = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${randomUUID()}/questions/${randomUUID()}/library`, headers: viewer.auth, payload: {} });
+    const save = await app.inject({
+      method: 'POST',
+      url: `/api/v1/questionnaires/${randomUUID()}/questions/${randomUUID()}/library`,
+      headers: viewer.auth,
+      payload: {},
+    });
     t.equal(save.statusCode, 403);
     const after = (await lib(a, 'GET', `/${id}`)).json();
     t.match(after, { version: 1, public: false }, 'unchanged');
@@ -174,10 +264,10 @@ t.test('bad requests, authentication, roles, tenancy, versions', async (t) => {
     t.equal((await lib(b, 'GET', `/${id}`)).statusCode, 404);
     t.equal((await lib(b, 'PATCH', `/${id}`, { public: true })).statusCode, 404);
     t.equal((await lib(b, 'DELETE', `/${id}`)).statusCode, 404);
-    t.equal((await lib(b, 'GET', '')).json().items.length, 0, 'B lists none of A\'s entries');
+    t.equal((await lib(b, 'GET', '')).json().items.length, 0, "B lists none of A's entries");
     t.equal((await lib(a, 'GET', `/${randomUUID()}`)).statusCode, 404);
     t.equal((await lib(a, 'PATCH', `/${randomUUID()}`, { public: true })).statusCode, 404);
-    t.equal((await lib(a, 'GET', `/${id}`)).json().version, 1, 'A\'s entry untouched');
+    t.equal((await lib(a, 'GET', `/${id}`)).json().version, 1, "A's entry untouched");
   });
 
   t.test('409: a stale version', async (t) => {
@@ -222,8 +312,20 @@ t.test('saving an approved questionnaire answer to the library', async (t) => {
   const a = await signup(app);
   const b = await signup(app);
   const editor = await memberWithRole(app, a, 'editor');
-  t.equal((await putControl(a, 'A.8.5', controlAnswer('implemented', 'Every employee signs in through Okta with phishing-resistant multi-factor authentication (WebAuthn security keys).'))).statusCode, 200);
-  t.equal((await putControl(a, 'A.8.24', controlAnswer('partially_implemented', 'Customer data is encrypted at rest with AES-256 in AWS KMS.'))).statusCode, 200);
+  t.equal(
+    (
+      await putControl(
+        a,
+        'A.8.5',
+        controlAnswer('implemented', 'Every employee signs in through Okta with phishing-resistant multi-factor authentication (WebAuthn security keys).'),
+      )
+    ).statusCode,
+    200,
+  );
+  t.equal(
+    (await putControl(a, 'A.8.24', controlAnswer('partially_implemented', 'Customer data is encrypted at rest with AES-256 in AWS KMS.'))).statusCode,
+    200,
+  );
 
   const { id: qnId, byRef } = await fill(a, [
     { ref: 'Q1', text: 'Do you enforce 2FA for all employees?' },
@@ -241,7 +343,12 @@ t.test('saving an approved questionnaire answer to the library', async (t) => {
   t.match(notYet.json().detail, /approved/);
   t.equal((await lib(a, 'GET', '')).json().items.length, 0);
 
-  const review = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${qnId}/questions/${q1.id}`, headers: a.auth, payload: { status: 'approved' } });
+  const review = await app.inject({
+    method: 'PATCH',
+    url: `/api/v1/questionnaires/${qnId}/questions/${q1.id}`,
+    headers: a.auth,
+    payload: { status: 'approved' },
+  });
   t.equal(review.statusCode, 200, review.body);
   const saved = await save(a, q1.id, { public: true });
   t.equal(saved.statusCode, 201, saved.body);
@@ -249,22 +356,44 @@ t.test('saving an approved questionnaire answer to the library', async (t) => {
   t.ok(cited.length >= 1);
   t.equal(cited[0]!.ref, 'A.8.5');
   t.match(saved.json(), {
-    question: 'Do you enforce 2FA for all employees?', answer: { choice: 'yes', text: q1.answer!.text }, status: 'approved', public: true,
-    ownerId: a.userId, stale: false, source: { questionnaireId: qnId, questionId: q1.id }, version: 1,
+    question: 'Do you enforce 2FA for all employees?',
+    answer: { choice: 'yes', text: q1.answer!.text },
+    status: 'approved',
+    public: true,
+    ownerId: a.userId,
+    stale: false,
+    source: { questionnaireId: qnId, questionId: q1.id },
+    version: 1,
   });
   t.same(saved.json().controls, cited, 'the controls the answer cited');
   t.same((await lib(a, 'GET', `/${saved.json().id}`)).json(), saved.json());
 
   t.test('an edited answer, with a general wording and another owner', async (t) => {
-    const edit = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${qnId}/questions/${q2.id}`, headers: a.auth, payload: { choice: 'yes', text: 'All customer data is encrypted at rest with AES-256.', status: 'approved' } });
+    const edit = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/questionnaires/${qnId}/questions/${q2.id}`,
+      headers: a.auth,
+      payload: { choice: 'yes', text: 'All customer data is encrypted at rest with AES-256.', status: 'approved' },
+    });
     t.equal(edit.statusCode, 200, edit.body);
     const r = await save(editor, q2.id, { question: 'Is data encrypted at rest?', ownerId: editor.userId });
     t.equal(r.statusCode, 201, r.body);
-    t.match(r.json(), { question: 'Is data encrypted at rest?', answer: { choice: 'yes', text: 'All customer data is encrypted at rest with AES-256.' }, ownerId: editor.userId, public: false, source: { questionnaireId: qnId, questionId: q2.id } });
+    t.match(r.json(), {
+      question: 'Is data encrypted at rest?',
+      answer: { choice: 'yes', text: 'All customer data is encrypted at rest with AES-256.' },
+      ownerId: editor.userId,
+      public: false,
+      source: { questionnaireId: qnId, questionId: q2.id },
+    });
   });
 
   t.test('rejected answers, missing questions, other tenants, bad owners', async (t) => {
-    const reject = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${qnId}/questions/${q1.id}`, headers: a.auth, payload: { status: 'rejected' } });
+    const reject = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/questionnaires/${qnId}/questions/${q1.id}`,
+      headers: a.auth,
+      payload: { status: 'rejected' },
+    });
     t.equal(reject.statusCode, 200);
     t.equal((await save(a, q1.id)).statusCode, 422, 'a rejected answer is not saved');
     t.equal((await save(a, randomUUID())).statusCode, 404, 'no such question');
@@ -285,9 +414,27 @@ t.test('a fill reuses library answers to the same question', async (t) => {
   // The control would answer otherwise: its own text must not be what the fill says.
   await putControl(a, 'A.8.5', controlAnswer('partially_implemented', 'Multi-factor authentication is being rolled out to engineering staff.'));
   await putControl(a, 'A.8.24', controlAnswer('implemented', 'Databases use AES-256 volume encryption.'));
-  const mfa = (await lib(a, 'POST', '', { question: 'Do you enforce multi-factor authentication for all employees?', answer: { choice: 'yes', text: 'LIBRARY: WebAuthn keys for every employee since 2024.' }, controls: ['A.8.5'] })).json();
-  const enc = (await lib(a, 'POST', '', { question: 'Is customer data encrypted at rest?', answer: { choice: 'partial', text: 'LIBRARY: AES-256 for databases; exports from Q3.' }, controls: ['A.8.24'] })).json();
-  const draft = (await lib(a, 'POST', '', { question: 'Do you have a bug bounty programme?', answer: { choice: 'yes', text: 'LIBRARY-DRAFT: a private programme.' }, status: 'draft' })).json();
+  const mfa = (
+    await lib(a, 'POST', '', {
+      question: 'Do you enforce multi-factor authentication for all employees?',
+      answer: { choice: 'yes', text: 'LIBRARY: WebAuthn keys for every employee since 2024.' },
+      controls: ['A.8.5'],
+    })
+  ).json();
+  const enc = (
+    await lib(a, 'POST', '', {
+      question: 'Is customer data encrypted at rest?',
+      answer: { choice: 'partial', text: 'LIBRARY: AES-256 for databases; exports from Q3.' },
+      controls: ['A.8.24'],
+    })
+  ).json();
+  const draft = (
+    await lib(a, 'POST', '', {
+      question: 'Do you have a bug bounty programme?',
+      answer: { choice: 'yes', text: 'LIBRARY-DRAFT: a private programme.' },
+      status: 'draft',
+    })
+  ).json();
 
   const { byRef } = await fill(a, [
     { ref: 'EXACT', text: 'do you enforce MULTI-FACTOR authentication for all employees' },
@@ -300,10 +447,13 @@ t.test('a fill reuses library answers to the same question', async (t) => {
   const exact = byRef.EXACT!.answer!;
   t.match(exact.sources[0], { kind: 'library', id: mfa.id }, 'same words after case and punctuation: reused');
   t.equal(exact.text, mfa.answer.text, 'as is');
-  t.equal(exact.choice, 'yes', 'the entry\'s choice, not the control\'s (partial)');
+  t.equal(exact.choice, 'yes', "the entry's choice, not the control's (partial)");
   t.ok(exact.confidence >= 0.9, `confidence ${exact.confidence}`);
   t.equal(exact.status, 'draft');
-  t.ok(exact.sources.some((s) => s.kind === 'control' && s.ref === 'A.8.5'), 'the entry\'s controls are cited too');
+  t.ok(
+    exact.sources.some((s) => s.kind === 'control' && s.ref === 'A.8.5'),
+    "the entry's controls are cited too",
+  );
   t.equal(exact.stale, false);
 
   const near = byRef.NEAR!.answer!;
@@ -315,19 +465,28 @@ t.test('a fill reuses library answers to the same question', async (t) => {
   const describe = byRef.DESCRIBE!.answer!;
   t.match(describe.sources[0], { kind: 'library', id: enc.id });
   t.equal(describe.text, enc.answer.text);
-  t.equal(describe.choice, 'partial', 'the entry\'s partial, not the control\'s yes');
+  t.equal(describe.choice, 'partial', "the entry's partial, not the control's yes");
 
   const drafted = byRef.DRAFT!.answer!;
-  t.notOk(drafted.sources.some((s) => s.kind === 'library' && s.id === draft.id), 'a draft entry is never reused');
+  t.notOk(
+    drafted.sources.some((s) => s.kind === 'library' && s.id === draft.id),
+    'a draft entry is never reused',
+  );
   t.not(drafted.text, draft.answer.text);
 
-  t.notOk(byRef.OTHER!.answer!.sources.some((s) => s.kind === 'library'), 'an unrelated question is not answered from the library');
+  t.notOk(
+    byRef.OTHER!.answer!.sources.some((s) => s.kind === 'library'),
+    'an unrelated question is not answered from the library',
+  );
   t.not(byRef.OTHER!.answer!.text, mfa.answer.text);
 
-  t.test('another tenant\'s library is not used', async (t) => {
+  t.test("another tenant's library is not used", async (t) => {
     const other = await fill(b, [{ ref: 'EXACT', text: 'Do you enforce multi-factor authentication for all employees?' }]);
     const ans = other.byRef.EXACT!.answer!;
-    t.notOk(ans.sources.some((s) => s.kind === 'library'), 'B has no library');
+    t.notOk(
+      ans.sources.some((s) => s.kind === 'library'),
+      'B has no library',
+    );
     t.not(ans.text, mfa.answer.text);
   });
 });
@@ -339,8 +498,12 @@ t.test('a control change makes linked entries stale; stale entries are not reuse
   t.equal((await putControl(a, 'A.8.5', controlAnswer('implemented', 'Okta with WebAuthn for all staff.'))).statusCode, 200);
   t.equal((await putControl(a, 'A.8.13', controlAnswer('implemented', 'Nightly backups, restore-tested quarterly.'))).statusCode, 200);
   const question = 'Do you enforce multi-factor authentication for all employees?';
-  const entry = (await lib(a, 'POST', '', { question, answer: { choice: 'yes', text: 'LIBRARY: WebAuthn keys for every employee.' }, controls: ['A.8.5'] })).json();
-  const unrelated = (await lib(a, 'POST', '', { question: 'Are backups restore-tested?', answer: { choice: 'yes', text: 'Quarterly.' }, controls: ['A.8.13'] })).json();
+  const entry = (
+    await lib(a, 'POST', '', { question, answer: { choice: 'yes', text: 'LIBRARY: WebAuthn keys for every employee.' }, controls: ['A.8.5'] })
+  ).json();
+  const unrelated = (
+    await lib(a, 'POST', '', { question: 'Are backups restore-tested?', answer: { choice: 'yes', text: 'Quarterly.' }, controls: ['A.8.13'] })
+  ).json();
   const noControls = (await lib(a, 'POST', '', { question: 'Do you have a security team?', answer: { choice: 'yes', text: 'Three people.' } })).json();
 
   // A questionnaire answered from the entry while it was fresh.
@@ -368,10 +531,16 @@ t.test('a control change makes linked entries stale; stale entries are not reuse
   t.equal(stale.status, 'approved', 'still approved, just stale');
   t.equal((await lib(a, 'GET', `/${unrelated.id}`)).json().stale, false, 'an entry on another control stays fresh');
   t.equal((await lib(a, 'GET', `/${noControls.id}`)).json().stale, false, 'an entry on no control stays fresh');
-  t.same((await lib(a, 'GET', '?stale=true')).json().items.map((e: { id: string }) => e.id), [entry.id]);
+  t.same(
+    (await lib(a, 'GET', '?stale=true')).json().items.map((e: { id: string }) => e.id),
+    [entry.id],
+  );
   t.equal((await lib(a, 'GET', '?stale=false')).json().items.length, 2);
 
-  const emitted = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
+  const emitted = await app.database.db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
   t.equal(emitted.length, 1, 'one library.entry_stale event');
   t.match(emitted[0]!.data, { id: entry.id, ownerId: a.userId, question });
   t.match(String(emitted[0]!.data.reason), /A\.8\.5/);
@@ -380,7 +549,10 @@ t.test('a control change makes linked entries stale; stale entries are not reuse
     const after = await questionsOf(a, before.id);
     const ans = after.byRef.Q1!.answer!;
     t.equal(ans.stale, true);
-    t.ok(ans.staleReasons.some((r) => r.startsWith(`library entry ${entry.id}:`) && /A\.8\.5/.test(r)), ans.staleReasons.join(' | '));
+    t.ok(
+      ans.staleReasons.some((r) => r.startsWith(`library entry ${entry.id}:`) && /A\.8\.5/.test(r)),
+      ans.staleReasons.join(' | '),
+    );
   });
 
   await t.test('a changed implementation text also makes it stale, once', async (t) => {
@@ -392,14 +564,20 @@ t.test('a control change makes linked entries stale; stale entries are not reuse
     const again = await putControl(a, 'A.8.13', controlAnswer('planned', 'Nightly backups to a second region, restore-tested quarterly.'), 2);
     t.equal(again.statusCode, 200);
     t.match((await lib(a, 'GET', `/${unrelated.id}`)).json().staleReason, /version 2/, 'an entry already stale keeps its first reason');
-    const n = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
+    const n = await app.database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
     t.equal(n.length, 2, 'no second event for an entry already stale');
   });
 
   await t.test('a stale entry is not reused', async (t) => {
     const refill = await fill(a, [{ ref: 'Q1', text: question }]);
     const ans = refill.byRef.Q1!.answer!;
-    t.notOk(ans.sources.some((s) => s.kind === 'library' && s.id === entry.id), JSON.stringify(ans.sources));
+    t.notOk(
+      ans.sources.some((s) => s.kind === 'library' && s.id === entry.id),
+      JSON.stringify(ans.sources),
+    );
     t.not(ans.text, entry.answer.text);
     t.equal(ans.choice, 'partial', 'answered from the control as it is now');
   });
@@ -437,7 +615,7 @@ t.test('a control change makes linked entries stale; stale entries are not reuse
     t.equal((await lib(a, 'DELETE', `/${entry.id}`)).statusCode, 204);
     const after = await questionsOf(a, used.id);
     t.equal(after.byRef.Q1!.answer!.stale, true);
-    t.ok(after.byRef.Q1!.answer!.staleReasons.includes(`library entry ${entry.id} was deleted`), after.byRef.Q1!.answer!.staleReasons.join(" | "));
+    t.ok(after.byRef.Q1!.answer!.staleReasons.includes(`library entry ${entry.id} was deleted`), after.byRef.Q1!.answer!.staleReasons.join(' | '));
   });
 });
 
@@ -446,13 +624,32 @@ t.test('expired evidence on a linked control makes the entry stale', async (t) =
   const app = await testApp(t, { clock: time.clock, options: NO_WORKERS });
   const { lib, fill, questionsOf } = client(app);
   let a = await signup(app);
-  const entry = (await lib(a, 'POST', '', { question: 'Are backups restore-tested at least annually?', answer: { choice: 'yes', text: 'LIBRARY: quarterly restore tests.' }, controls: ['A.8.13'] })).json();
-  const other = (await lib(a, 'POST', '', { question: 'Do you enforce multi-factor authentication?', answer: { choice: 'yes', text: 'WebAuthn keys.' }, controls: ['A.8.5'] })).json();
-  const body = multipart({ title: 'Restore test report Q2', controls: ['A.8.13'], expiresAt: '2026-06-20' }, [{ filename: 'restore.csv', content: 'date,result\n2026-05-01,ok\n', contentType: 'text/csv' }]);
+  const entry = (
+    await lib(a, 'POST', '', {
+      question: 'Are backups restore-tested at least annually?',
+      answer: { choice: 'yes', text: 'LIBRARY: quarterly restore tests.' },
+      controls: ['A.8.13'],
+    })
+  ).json();
+  const other = (
+    await lib(a, 'POST', '', {
+      question: 'Do you enforce multi-factor authentication?',
+      answer: { choice: 'yes', text: 'WebAuthn keys.' },
+      controls: ['A.8.5'],
+    })
+  ).json();
+  const body = multipart({ title: 'Restore test report Q2', controls: ['A.8.13'], expiresAt: '2026-06-20' }, [
+    { filename: 'restore.csv', content: 'date,result\n2026-05-01,ok\n', contentType: 'text/csv' },
+  ]);
   const ev = await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: { ...a.auth, ...body.headers }, payload: body.payload });
   t.equal(ev.statusCode, 201, ev.body);
   t.same(ev.json().controls, [{ framework: 'iso27001-2022', ref: 'A.8.13' }]);
-  const far = await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: a.auth, payload: { title: 'MFA policy', url: 'https://example.com/mfa', controls: ['A.8.5'], expiresAt: '2027-06-20' } });
+  const far = await app.inject({
+    method: 'POST',
+    url: '/api/v1/evidence',
+    headers: a.auth,
+    payload: { title: 'MFA policy', url: 'https://example.com/mfa', controls: ['A.8.5'], expiresAt: '2027-06-20' },
+  });
   t.equal(far.statusCode, 201, far.body);
 
   const used = await fill(a, [{ ref: 'Q1', text: 'Are backups restore-tested at least annually?' }]);
@@ -473,19 +670,37 @@ t.test('expired evidence on a linked control makes the entry stale', async (t) =
   t.match(stale.staleReason, /expired/);
   t.equal(stale.staleAt, '2026-06-21T00:00:00.000Z', 'stale as of the scan');
   t.equal((await lib(a, 'GET', `/${other.id}`)).json().stale, false, 'evidence on another control has not expired');
-  const emitted = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
+  const emitted = await app.database.db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
   t.equal(emitted.length, 1);
   t.match(emitted[0]!.data, { id: entry.id });
 
   const after = await questionsOf(a, used.id);
   t.equal(after.byRef.Q1!.answer!.stale, true, 'the questionnaire answer that used it is flagged');
-  t.ok(after.byRef.Q1!.answer!.staleReasons.some((r) => r.startsWith(`library entry ${entry.id}:`)), after.byRef.Q1!.answer!.staleReasons.join(' | '));
+  t.ok(
+    after.byRef.Q1!.answer!.staleReasons.some((r) => r.startsWith(`library entry ${entry.id}:`)),
+    after.byRef.Q1!.answer!.staleReasons.join(' | '),
+  );
 
   await scanExpiries(app.database.db, time.clock);
-  t.equal((await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')))).length, 1, 'a second scan changes nothing');
+  t.equal(
+    (
+      await app.database.db
+        .select()
+        .from(events)
+        .where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')))
+    ).length,
+    1,
+    'a second scan changes nothing',
+  );
 
   const refill = await fill(a, [{ ref: 'Q1', text: 'Are backups restore-tested at least annually?' }]);
-  t.notOk(refill.byRef.Q1!.answer!.sources.some((s) => s.kind === 'library' && s.id === entry.id), 'not reused while stale');
+  t.notOk(
+    refill.byRef.Q1!.answer!.sources.some((s) => s.kind === 'library' && s.id === entry.id),
+    'not reused while stale',
+  );
 
   const approve = await lib(a, 'PATCH', `/${entry.id}`, { status: 'approved' });
   t.match(approve.json(), { stale: false, staleReason: null, staleAt: null });
@@ -498,8 +713,12 @@ t.test('reuse needs the same meaning: other scripts, negations and time words ar
   const a = await signup(app);
   await putControl(a, 'A.8.2', controlAnswer('implemented', 'Administrator accounts are personal and reviewed monthly.'));
   const jp = (await lib(a, 'POST', '', { question: 'データは暗号化されていますか？', answer: { choice: 'yes', text: 'JP: はい' } })).json();
-  const shared = (await lib(a, 'POST', '', { question: 'Do you permit shared administrator accounts?', answer: { choice: 'no', text: 'NEG: No shared admin accounts.' } })).json();
-  const before = (await lib(a, 'POST', '', { question: 'Is data encrypted before it is uploaded?', answer: { choice: 'yes', text: 'BEFORE: client-side encryption.' } })).json();
+  const shared = (
+    await lib(a, 'POST', '', { question: 'Do you permit shared administrator accounts?', answer: { choice: 'no', text: 'NEG: No shared admin accounts.' } })
+  ).json();
+  const before = (
+    await lib(a, 'POST', '', { question: 'Is data encrypted before it is uploaded?', answer: { choice: 'yes', text: 'BEFORE: client-side encryption.' } })
+  ).json();
   const { byRef } = await fill(a, [
     { ref: 'JP-SAME', text: 'データは暗号化されていますか' },
     { ref: 'JP-OTHER', text: 'ペネトレーションテストを毎年実施していますか？' },
@@ -523,7 +742,10 @@ t.test('a draft entry does not go stale or notify: only approved answers are cla
   const draft = (await lib(a, 'POST', '', { question: 'MFA?', answer: { text: 'Draft text.' }, controls: ['A.8.5'], status: 'draft' })).json();
   t.equal((await putControl(a, 'A.8.5', controlAnswer('partially_implemented', 'MFA for admins.'), 1)).statusCode, 200);
   t.equal((await lib(a, 'GET', `/${draft.id}`)).json().stale, false);
-  const stale = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
+  const stale = await app.database.db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, a.orgId), eq(events.type, 'library.entry_stale')));
   t.equal(stale.length, 0);
 });
 
@@ -548,7 +770,9 @@ t.test('answers record the versions they drew from; a newer version makes them s
   const { lib, putControl, fill, questionsOf } = client(app);
   const a = await signup(app);
   await putControl(a, 'A.8.5', controlAnswer('implemented', 'Security keys for every employee.'));
-  const entry = (await lib(a, 'POST', '', { question: 'Do you use SSO for internal tools?', answer: { choice: 'yes', text: 'Okta SSO.' }, controls: ['A.5.17'] })).json();
+  const entry = (
+    await lib(a, 'POST', '', { question: 'Do you use SSO for internal tools?', answer: { choice: 'yes', text: 'Okta SSO.' }, controls: ['A.5.17'] })
+  ).json();
   const { id, byRef } = await fill(a, [
     { ref: 'C', text: 'Do you enforce multi-factor authentication?' },
     { ref: 'L', text: 'Do you use SSO for internal tools?' },
@@ -564,7 +788,12 @@ t.test('answers record the versions they drew from; a newer version makes them s
   t.match(after.C!.answer!.staleReasons, ['control A.8.5 changed (version 2)']);
 
   // The reviewer approves: the answer now stands on the current versions.
-  const reviewed = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${after.C!.id}`, headers: a.auth, payload: { choice: 'partial', status: 'approved' } });
+  const reviewed = await app.inject({
+    method: 'PATCH',
+    url: `/api/v1/questionnaires/${id}/questions/${after.C!.id}`,
+    headers: a.auth,
+    payload: { choice: 'partial', status: 'approved' },
+  });
   t.equal(reviewed.statusCode, 200, reviewed.body);
   t.match(reviewed.json().answer, { stale: false, staleReasons: [] });
   t.match(reviewed.json().answer.sources[0], { ref: 'A.8.5', version: 2 });

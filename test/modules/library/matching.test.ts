@@ -19,7 +19,7 @@ const PAIRS: Array<[string, string]> = [
   ['???', '???'],
 ];
 
-t.test('the library\'s same-question rule agrees with the fill\'s reuse rule', async (t) => {
+t.test("the library's same-question rule agrees with the fill's reuse rule", async (t) => {
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false }, expiryScanIntervalMs: 0 } });
   const db = app.database.db;
   const texts = PAIRS.flat();
@@ -33,7 +33,11 @@ t.test('the library\'s same-question rule agrees with the fill\'s reuse rule', a
     t.equal(ours, theirs, `${x} / ${y}: ${ours}`);
     verdicts.push(ours);
   });
-  t.same(verdicts, [true, true, false, true, false, false, true, false, false], 'rewordings match; negation, other time words, other verbs and other scopes do not');
+  t.same(
+    verdicts,
+    [true, true, false, true, false, false, true, false, false],
+    'rewordings match; negation, other time words, other verbs and other scopes do not',
+  );
   t.equal(normalizeText('  Ïs  DATA—encrypted? '), normalize('  Ïs  DATA—encrypted? '), 'the same normalization');
 });
 
@@ -45,7 +49,11 @@ t.test('grouping and answer keys', async (t) => {
     { id: 3, key: key('Is data encrypted?', ['data', 'encrypt']) },
     { id: 4, key: key('Is data not encrypted?', ['data', 'encrypt']) },
   ];
-  t.same(groupSameQuestion(items).map((g) => g.map((x) => x.id)), [[1, 3]], 'only groups of two or more; the negated question stands apart');
+  t.same(
+    groupSameQuestion(items).map((g) => g.map((x) => x.id)),
+    [[1, 3]],
+    'only groups of two or more; the negated question stands apart',
+  );
   t.equal(answerKey({ choice: 'Yes', text: 'a' }), answerKey({ choice: 'yes', text: 'b' }), 'the choice decides when there is one');
   t.not(answerKey({ choice: 'yes', text: null }), answerKey({ choice: 'no', text: null }));
   t.equal(answerKey({ choice: null, text: 'Nightly, kept 35 days.' }), answerKey({ choice: null, text: 'nightly kept 35 days' }), 'texts compare normalized');

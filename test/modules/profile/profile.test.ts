@@ -14,9 +14,18 @@ t.test('catalog', async (t) => {
   t.equal(res.statusCode, 200);
   const items = res.json().items as Array<{ key: string; type: string; label: string; description: string; unit?: string; phrase: string }>;
   t.equal(items.length, profileCatalog().items.length);
-  t.match(items.find((i) => i.key === 'bcdr.rto_hours'), { type: 'number', unit: 'hours', label: String, description: String, phrase: /\{value\} hours/ });
-  t.match(items.find((i) => i.key === 'hosting.regions'), { type: 'string_list' });
-  t.match(items.find((i) => i.key === 'data.processes_phi'), { type: 'boolean', phraseFalse: /do not/ });
+  t.match(
+    items.find((i) => i.key === 'bcdr.rto_hours'),
+    { type: 'number', unit: 'hours', label: String, description: String, phrase: /\{value\} hours/ },
+  );
+  t.match(
+    items.find((i) => i.key === 'hosting.regions'),
+    { type: 'string_list' },
+  );
+  t.match(
+    items.find((i) => i.key === 'data.processes_phi'),
+    { type: 'boolean', phraseFalse: /do not/ },
+  );
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/profile/catalog' })).statusCode, 401, 'needs a credential');
 });
 
@@ -27,7 +36,16 @@ t.test('put, get, versions, concurrency, delete and history', async (t) => {
 
   const created = await put(a, 'bcdr.rto_hours', { value: 4 });
   t.equal(created.statusCode, 200, created.body);
-  t.match(created.json(), { key: 'bcdr.rto_hours', type: 'number', value: 4, visibility: 'private', version: 1, question: null, label: 'Recovery time objective', custom: false });
+  t.match(created.json(), {
+    key: 'bcdr.rto_hours',
+    type: 'number',
+    value: 4,
+    visibility: 'private',
+    version: 1,
+    question: null,
+    label: 'Recovery time objective',
+    custom: false,
+  });
   t.equal(created.headers.etag, '"1"');
 
   const list = await get(a, '/profile');
@@ -67,11 +85,22 @@ t.test('put, get, versions, concurrency, delete and history', async (t) => {
 
   const history = await get(a, '/profile/facts/bcdr.rto_hours/history');
   t.equal(history.statusCode, 200);
-  t.same(history.json().items.map((i: { version: number; deleted: boolean; value: unknown }) => [i.version, i.deleted, i.value]),
-    [[5, false, 2], [4, true, null], [3, false, 6], [2, false, 8], [1, false, 4]]);
+  t.same(
+    history.json().items.map((i: { version: number; deleted: boolean; value: unknown }) => [i.version, i.deleted, i.value]),
+    [
+      [5, false, 2],
+      [4, true, null],
+      [3, false, 6],
+      [2, false, 8],
+      [1, false, 4],
+    ],
+  );
   const page = await get(a, '/profile/facts/bcdr.rto_hours/history?limit=2');
   t.ok(page.json().nextCursor, 'a cursor after version 4');
-  t.same((await get(a, `/profile/facts/bcdr.rto_hours/history?limit=2&cursor=${page.json().nextCursor}`)).json().items.map((i: { version: number }) => i.version), [3, 2]);
+  t.same(
+    (await get(a, `/profile/facts/bcdr.rto_hours/history?limit=2&cursor=${page.json().nextCursor}`)).json().items.map((i: { version: number }) => i.version),
+    [3, 2],
+  );
   t.equal((await get(a, '/profile/facts/bcdr.rto_hours/history?limit=2&cursor=4')).statusCode, 400, 'a bare version is not a cursor the API issued');
   t.equal((await get(a, '/profile/facts/bcdr.rto_hours/history?cursor=x')).statusCode, 400);
   t.equal((await get(a, '/profile/facts/pentest.frequency/history')).statusCode, 404);
@@ -81,7 +110,12 @@ t.test('put, get, versions, concurrency, delete and history', async (t) => {
   t.equal(audit.statusCode, 200);
   const actions = audit.json().items.map((e: { action: string }) => e.action);
   t.same(actions, ['profile.fact_created', 'profile.fact_deleted', 'profile.fact_updated', 'profile.fact_updated', 'profile.fact_created']);
-  t.match(audit.json().items[3].summary, { key: 'bcdr.rto_hours', version: 2, old: { value: 4, visibility: 'private', version: 1 }, new: { value: 8, visibility: 'public' } });
+  t.match(audit.json().items[3].summary, {
+    key: 'bcdr.rto_hours',
+    version: 2,
+    old: { value: 4, visibility: 'private', version: 1 },
+    new: { value: 8, visibility: 'public' },
+  });
   t.match(audit.json().items[1].summary, { version: 4, old: { value: 6 }, new: null });
 });
 
@@ -125,9 +159,14 @@ t.test('custom keys carry the question they answer', async (t) => {
   const num = await put(a, 'custom.office_count', { value: 3, question: 'How many offices do you operate?' });
   t.equal(num.statusCode, 200, num.body);
   t.match(num.json(), { type: 'number', value: 3, question: 'How many offices do you operate?', label: 'How many offices do you operate?', custom: true });
-  t.match((await put(a, 'custom.languages', { value: ['English', 'German'], question: 'Which languages does support speak?' })).json(), { type: 'string_list' });
+  t.match((await put(a, 'custom.languages', { value: ['English', 'German'], question: 'Which languages does support speak?' })).json(), {
+    type: 'string_list',
+  });
   t.match((await put(a, 'custom.soc1', { value: false, question: 'Do you have a SOC 1 report?' })).json(), { type: 'boolean' });
-  t.match((await put(a, 'custom.iso_audit', { value: '2026-03-10', type: 'date', question: 'When was the last ISO audit?' })).json(), { type: 'date', value: '2026-03-10' });
+  t.match((await put(a, 'custom.iso_audit', { value: '2026-03-10', type: 'date', question: 'When was the last ISO audit?' })).json(), {
+    type: 'date',
+    value: '2026-03-10',
+  });
   const badDate = await put(a, 'custom.next_audit', { value: 'next March', type: 'date', question: 'When is the next audit?' });
   t.equal(badDate.statusCode, 400);
 

@@ -2,17 +2,39 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  checkValue, countriesOf, factSentence, formatList, groupOf, inGroup, normalizeCountry, profileCatalog, regionCountry,
+  checkValue,
+  countriesOf,
+  factSentence,
+  formatList,
+  groupOf,
+  inGroup,
+  normalizeCountry,
+  profileCatalog,
+  regionCountry,
 } from '../../../src/modules/profile/index.js';
 import { lookupKey } from '../../../src/modules/profile/regions.js';
 
 const REQUIRED: Record<string, string> = {
-  'company.legal_name': 'string', 'company.headquarters': 'string', 'company.website': 'string', 'company.security_contact_email': 'string',
-  'company.employee_count': 'number', 'hosting.providers': 'string_list', 'hosting.regions': 'string_list', 'data.storage_countries': 'string_list',
-  'data.processes_phi': 'boolean', 'data.processes_cardholder_data': 'boolean', 'data.processes_biometric_data': 'boolean',
-  'ai.product_uses_ai': 'boolean', 'ai.trains_on_customer_data': 'boolean', 'incidents.reportable_breach_last_36_months': 'boolean',
-  'services.offers_consulting': 'boolean', 'services.on_premises_option': 'boolean', 'services.single_tenant_option': 'boolean',
-  'bcdr.rto_hours': 'number', 'bcdr.rpo_minutes': 'number', 'pentest.frequency': 'string',
+  'company.legal_name': 'string',
+  'company.headquarters': 'string',
+  'company.website': 'string',
+  'company.security_contact_email': 'string',
+  'company.employee_count': 'number',
+  'hosting.providers': 'string_list',
+  'hosting.regions': 'string_list',
+  'data.storage_countries': 'string_list',
+  'data.processes_phi': 'boolean',
+  'data.processes_cardholder_data': 'boolean',
+  'data.processes_biometric_data': 'boolean',
+  'ai.product_uses_ai': 'boolean',
+  'ai.trains_on_customer_data': 'boolean',
+  'incidents.reportable_breach_last_36_months': 'boolean',
+  'services.offers_consulting': 'boolean',
+  'services.on_premises_option': 'boolean',
+  'services.single_tenant_option': 'boolean',
+  'bcdr.rto_hours': 'number',
+  'bcdr.rpo_minutes': 'number',
+  'pentest.frequency': 'string',
 };
 
 t.test('the catalog holds the contract keys with their types, units and phrases', async (t) => {
@@ -47,7 +69,9 @@ t.test('values are checked against their type', async (t) => {
 });
 
 t.test('the demo profile fills every catalog key with a value of the right type', async (t) => {
-  const demo = JSON.parse(fs.readFileSync(path.resolve('seeds/demo/profile.json'), 'utf8')) as { facts: Array<{ key: string; value: unknown; visibility: string; question?: string }> };
+  const demo = JSON.parse(fs.readFileSync(path.resolve('seeds/demo/profile.json'), 'utf8')) as {
+    facts: Array<{ key: string; value: unknown; visibility: string; question?: string }>;
+  };
   const byKey = new Map(demo.facts.map((f) => [f.key, f]));
   for (const entry of profileCatalog().items) {
     const f = byKey.get(entry.key);
@@ -98,10 +122,16 @@ t.test('regions and countries', async (t) => {
   t.notOk(inGroup('Norway', 'EU'));
   t.notOk(inGroup('United States', 'European Union'));
 
-  t.same(countriesOf(new Map([
-    ['data.storage_countries', { value: ['USA', 'Ireland'] }],
-    ['hosting.regions', { value: ['us-east-1', 'eu-central-1', 'unknown-9'] }],
-  ])), ['United States', 'Ireland', 'Germany'], 'storage countries first, regions added, unknown regions left out');
+  t.same(
+    countriesOf(
+      new Map([
+        ['data.storage_countries', { value: ['USA', 'Ireland'] }],
+        ['hosting.regions', { value: ['us-east-1', 'eu-central-1', 'unknown-9'] }],
+      ]),
+    ),
+    ['United States', 'Ireland', 'Germany'],
+    'storage countries first, regions added, unknown regions left out',
+  );
   t.same(countriesOf({}), []);
   t.equal(formatList(['Ireland', 'United States', 'Germany'], { countries: true }), 'Ireland, the United States and Germany');
   t.equal(formatList(['AWS']), 'AWS');
@@ -109,7 +139,9 @@ t.test('regions and countries', async (t) => {
 
 t.test('the region table is unambiguous per provider and every country is known', async (t) => {
   const raw = JSON.parse(fs.readFileSync(path.resolve('seeds/cloud-regions.json'), 'utf8')) as {
-    regions: Record<string, Record<string, { country: string }>>; countries: Record<string, string[]>; groups: Record<string, { members: string[] }>;
+    regions: Record<string, Record<string, { country: string }>>;
+    countries: Record<string, string[]>;
+    groups: Record<string, { members: string[] }>;
   };
   const known = new Set([...Object.keys(raw.countries), ...Object.values(raw.groups).flatMap((g) => g.members)]);
   let n = 0;

@@ -21,7 +21,16 @@ const SETTLED_BY: Array<{ key: string; refs: string[]; section?: RegExp }> = [
   { key: 'incidents.reportable_breach_last_36_months', refs: ['PCOM-01'] },
 ];
 
-type Q = { id: string; ref: string; section: string; sheet: string; row: number; text: string; allowedAnswers: string[] | null; answer: { choice: string | null; status: string; confidence: number } | null };
+type Q = {
+  id: string;
+  ref: string;
+  section: string;
+  sheet: string;
+  row: number;
+  text: string;
+  allowedAnswers: string[] | null;
+  answer: { choice: string | null; status: string; confidence: number } | null;
+};
 
 t.test('HECVAT on the demo organization: no "yes" the profile rules out, no value outside a dropdown', async (t) => {
   const app = await testApp(t, { config: { seedDemo: true }, options: { jobs: { worker: false }, webhooks: { worker: false } } });
@@ -31,12 +40,16 @@ t.test('HECVAT on the demo organization: no "yes" the profile rules out, no valu
   const fact = (key: string) => profile.find((f) => f.key === key)?.value;
 
   const original = fs.readFileSync(HECVAT);
-  const body = multipart({ name: 'HECVAT' }, [{ filename: 'HECVAT414.xlsx', content: original, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }]);
+  const body = multipart({ name: 'HECVAT' }, [
+    { filename: 'HECVAT414.xlsx', content: original, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+  ]);
   const up = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: { ...auth, ...body.headers }, payload: body.payload });
   t.equal(up.statusCode, 201, up.body);
   const id = up.json().id;
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   const qs = (await wholeQuestionnaire(app, auth, id)).questions as Q[];
   t.ok(qs.length > 300);
 
@@ -52,9 +65,13 @@ t.test('HECVAT on the demo organization: no "yes" the profile rules out, no valu
   no.add('INTL-04');
   t.ok(no.size >= 10, `${no.size} questions are settled as no by the demo profile`);
   const wrongYes = qs.filter((q) => no.has(q.ref) && q.answer?.status === 'draft' && q.answer.choice?.toLowerCase() === 'yes');
-  t.same(wrongYes.map((q) => q.ref), [], 'no question the profile settles as "no" is a "yes" draft');
+  t.same(
+    wrongYes.map((q) => q.ref),
+    [],
+    'no question the profile settles as "no" is a "yes" draft',
+  );
   const settledNo = qs.filter((q) => fact('data.processes_phi') === false && q.ref === 'REQU-05');
-  t.equal(settledNo[0]?.answer?.choice, 'No', 'the PHI question is answered No from the profile, in the list\'s spelling');
+  t.equal(settledNo[0]?.answer?.choice, 'No', "the PHI question is answered No from the profile, in the list's spelling");
   t.equal(qs.find((q) => q.ref === 'INTL-04')?.answer?.choice, 'No', 'China is not a storage country');
 
   // Hard-coded passwords: a risk question no status may answer "yes" to.
@@ -70,7 +87,11 @@ t.test('HECVAT on the demo organization: no "yes" the profile rules out, no valu
 
   // Every choice is a value of its list, in the API and in the exported workbook.
   const outside = qs.filter((q) => q.allowedAnswers && q.answer?.choice && !q.allowedAnswers.includes(q.answer.choice));
-  t.same(outside.map((q) => `${q.ref}: ${q.answer!.choice}`), [], 'every choice is one of its list\'s values');
+  t.same(
+    outside.map((q) => `${q.ref}: ${q.answer!.choice}`),
+    [],
+    "every choice is one of its list's values",
+  );
   const xlsx = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=xlsx`, headers: auth });
   t.equal(xlsx.statusCode, 200);
   const cells = await readCells(xlsx.rawPayload);
@@ -88,12 +109,21 @@ t.test('HECVAT on the demo organization: no "yes" the profile rules out, no valu
 
 /** Every cell's text of every sheet, via exceljs's streaming reader (its full reader does not finish on HECVAT). */
 async function readCells(buf: Buffer): Promise<Map<string, Map<string, string>>> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([buf]), { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', entries: 'ignore' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([buf]), {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    entries: 'ignore',
+  });
   const out = new Map<string, Map<string, string>>();
   for await (const ws of reader) {
     const sheet = ws as unknown as { name: string } & AsyncIterable<ExcelJS.Row>;
     const m = new Map<string, string>();
-    for await (const row of sheet) row.eachCell({ includeEmpty: false }, (cell) => { if (typeof cell.value === 'string') m.set(cell.address, cell.value); });
+    for await (const row of sheet)
+      row.eachCell({ includeEmpty: false }, (cell) => {
+        if (typeof cell.value === 'string') m.set(cell.address, cell.value);
+      });
     out.set(sheet.name, m);
   }
   return out;

@@ -6,9 +6,18 @@ import type { App } from '../../../src/app.js';
 
 // A small organization of our own and questions of every kind, in our own words.
 const CONTROLS: Record<string, [string, string]> = {
-  'A.8.5': ['implemented', 'Every sign-in to production consoles and the admin panel needs a second factor. We issue hardware security keys to engineers. Password-only logins are blocked by the identity provider.'],
-  'A.8.24': ['implemented', 'Databases and object storage are encrypted at rest with AES-256 keys held in the provider key service. Connections from browsers use TLS 1.2 or newer.'],
-  'A.5.30': ['partially_implemented', 'A continuity plan is written and the database failover was rehearsed in March. A full switch of the application to another region has not been rehearsed.'],
+  'A.8.5': [
+    'implemented',
+    'Every sign-in to production consoles and the admin panel needs a second factor. We issue hardware security keys to engineers. Password-only logins are blocked by the identity provider.',
+  ],
+  'A.8.24': [
+    'implemented',
+    'Databases and object storage are encrypted at rest with AES-256 keys held in the provider key service. Connections from browsers use TLS 1.2 or newer.',
+  ],
+  'A.5.30': [
+    'partially_implemented',
+    'A continuity plan is written and the database failover was rehearsed in March. A full switch of the application to another region has not been rehearsed.',
+  ],
   'A.6.3': ['implemented', 'All staff complete security awareness training when they join and every year after.'],
 };
 const FACTS: Record<string, unknown> = {
@@ -37,14 +46,26 @@ const QUESTIONS = [
   { ref: 'T1', text: 'Describe how you encrypt customer data at rest.' },
 ];
 
-type Answer = { choice: string | null; text: string | null; status: string; confidence: number; reviewReason?: string | null; sources: Array<{ kind: string; key?: string; ref?: string }> };
+type Answer = {
+  choice: string | null;
+  text: string | null;
+  status: string;
+  confidence: number;
+  reviewReason?: string | null;
+  sources: Array<{ kind: string; key?: string; ref?: string }>;
+};
 type Q = { id: string; ref: string; answer: Answer };
 
 async function setUp(t: Test): Promise<{ app: App; org: Tenant; id: string; byRef: Map<string, Q> }> {
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const org = await signup(app, 'answers');
   for (const [ref, [status, implementation]] of Object.entries(CONTROLS)) {
-    const res = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: org.auth, payload: { applicable: true, status, implementation, responsibility: 'provider' } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: org.auth,
+      payload: { applicable: true, status, implementation, responsibility: 'provider' },
+    });
     t.equal(res.statusCode, 200, res.body);
   }
   for (const [key, value] of Object.entries(FACTS)) {
@@ -55,13 +76,15 @@ async function setUp(t: Test): Promise<{ app: App; org: Tenant; id: string; byRe
   t.equal(created.statusCode, 201, created.body);
   const id = created.json().id as string;
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: org.auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   const byRef = await answers(app, org, id);
   return { app, org, id, byRef };
 }
 
 async function answers(app: App, org: Tenant, id: string): Promise<Map<string, Q>> {
-  const doc = (await wholeQuestionnaire(app, org.auth, id));
+  const doc = await wholeQuestionnaire(app, org.auth, id);
   return new Map((doc.questions as Q[]).map((q) => [q.ref, q]));
 }
 
@@ -107,12 +130,17 @@ t.test('every kind of question gets the right source, a list value, or an absten
   const d1 = byRef.get('D1')!;
   const ok = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${d1.id}`, headers: org.auth, payload: { choice: 'aws' } });
   t.equal(ok.statusCode, 200, ok.body);
-  t.equal(ok.json().answer.choice, 'AWS', 'stored in the list\'s spelling');
+  t.equal(ok.json().answer.choice, 'AWS', "stored in the list's spelling");
   const bad = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${d1.id}`, headers: org.auth, payload: { choice: 'Maybe' } });
   t.equal(bad.statusCode, 400);
   t.match(bad.json(), { code: 'bad_request', errors: [{ field: '/choice' }] });
   const p1 = byRef.get('P1')!;
-  const generic = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${p1.id}`, headers: org.auth, payload: { choice: 'Partial' } });
+  const generic = await app.inject({
+    method: 'PATCH',
+    url: `/api/v1/questionnaires/${id}/questions/${p1.id}`,
+    headers: org.auth,
+    payload: { choice: 'Partial' },
+  });
   t.equal(generic.json().answer.choice, 'partial');
 });
 
@@ -121,16 +149,29 @@ t.test('bulk approve keeps to the measured threshold; export marks or leaves out
   const low = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: 0.5 } });
   t.equal(low.statusCode, 422, 'below the draft threshold without force');
   t.match(low.json().detail, /threshold/);
-  const forced = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: 0.99, force: true } });
+  const forced = await app.inject({
+    method: 'POST',
+    url: `/api/v1/questionnaires/${id}/approve`,
+    headers: org.auth,
+    payload: { minConfidence: 0.99, force: true },
+  });
   t.equal(forced.statusCode, 200);
-  const approve = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: forced.json().threshold } });
+  const approve = await app.inject({
+    method: 'POST',
+    url: `/api/v1/questionnaires/${id}/approve`,
+    headers: org.auth,
+    payload: { minConfidence: forced.json().threshold },
+  });
   t.equal(approve.statusCode, 200, approve.body);
   t.ok(approve.json().approved > 0);
 
   const only = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=json&only=approved`, headers: org.auth });
   t.equal(only.statusCode, 200);
   t.ok(only.json().questions.length > 0);
-  t.ok(only.json().questions.every((q: Q) => q.answer.status === 'approved'), 'only approved answers');
+  t.ok(
+    only.json().questions.every((q: Q) => q.answer.status === 'approved'),
+    'only approved answers',
+  );
   const csv = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=csv`, headers: org.auth });
   t.match(csv.body, /needs review: /, 'unreviewed answers are marked in the CSV');
   const csvApproved = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=csv&only=approved`, headers: org.auth });
@@ -141,21 +182,39 @@ t.test('a saved library answer is reused for its own question and changes no oth
   const { app, org, id, byRef } = await setUp(t);
   const p2 = byRef.get('P2')!;
   await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${p2.id}`, headers: org.auth, payload: { status: 'approved' } });
-  const saved = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/questions/${p2.id}/library`, headers: org.auth, payload: { controls: ['A.6.3'] } });
+  const saved = await app.inject({
+    method: 'POST',
+    url: `/api/v1/questionnaires/${id}/questions/${p2.id}/library`,
+    headers: org.auth,
+    payload: { controls: ['A.6.3'] },
+  });
   t.equal(saved.statusCode, 201, saved.body);
   t.match(saved.json().controls, [{ ref: 'A.6.3' }], 'the reviewer confirmed the controls');
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: org.auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   const after = await answers(app, org, id);
   for (const [ref, q] of byRef) {
     if (ref === 'P2') continue;
     const now = after.get(ref)!.answer;
-    t.same([now.choice, now.confidence, now.status, now.sources.map((s) => s.ref ?? s.key)], [q.answer.choice, q.answer.confidence, q.answer.status, q.answer.sources.map((s) => s.ref ?? s.key)], `${ref} unchanged`);
+    t.same(
+      [now.choice, now.confidence, now.status, now.sources.map((s) => s.ref ?? s.key)],
+      [q.answer.choice, q.answer.confidence, q.answer.status, q.answer.sources.map((s) => s.ref ?? s.key)],
+      `${ref} unchanged`,
+    );
   }
   // The same question in a new questionnaire reuses the library entry.
-  const again = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: org.auth, payload: { name: 'Again', questions: [{ ref: 'X', text: QUESTIONS.find((q) => q.ref === 'P2')!.text }] } });
+  const again = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: org.auth,
+    payload: { name: 'Again', questions: [{ ref: 'X', text: QUESTIONS.find((q) => q.ref === 'P2')!.text }] },
+  });
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${again.json().id}/fill`, headers: org.auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   const reused = (await answers(app, org, again.json().id)).get('X')!.answer;
   t.equal(reused.sources[0]?.kind, 'library');
   t.equal(reused.choice, 'yes');
@@ -163,47 +222,80 @@ t.test('a saved library answer is reused for its own question and changes no oth
 
 t.test('a changed fact makes the answers that cite it stale', async (t) => {
   const { app, org, id } = await setUp(t);
-  const put = await app.inject({ method: 'PUT', url: '/api/v1/profile/facts/data.storage_countries', headers: { ...org.auth, 'if-match': '"1"' }, payload: { value: ['Norway', 'India'] } });
+  const put = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/profile/facts/data.storage_countries',
+    headers: { ...org.auth, 'if-match': '"1"' },
+    payload: { value: ['Norway', 'India'] },
+  });
   t.equal(put.statusCode, 200, put.body);
   const after = await answers(app, org, id);
   t.equal((after.get('S1')!.answer as Answer & { stale: boolean }).stale, true);
   t.equal((after.get('P1')!.answer as Answer & { stale: boolean }).stale, false);
 });
 
-
-t.test('a VSAQ template: options picked by their keys, hidden items left empty, exported in VSAQ\'s own format', async (t) => {
+t.test("a VSAQ template: options picked by their keys, hidden items left empty, exported in VSAQ's own format", async (t) => {
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const org = await signup(app, 'vsaq');
-  await app.inject({ method: 'PUT', url: `/api/v1/controls/A.8.5`, headers: org.auth, payload: { applicable: true, status: 'implemented', implementation: CONTROLS['A.8.5']![1], responsibility: 'provider' } });
+  await app.inject({
+    method: 'PUT',
+    url: `/api/v1/controls/A.8.5`,
+    headers: org.auth,
+    payload: { applicable: true, status: 'implemented', implementation: CONTROLS['A.8.5']![1], responsibility: 'provider' },
+  });
   await app.inject({ method: 'PUT', url: '/api/v1/profile/facts/company.legal_name', headers: org.auth, payload: { value: 'Fjordline Analytics AS' } });
   // A template of our own in VSAQ's shape: a radio group whose keys end in _yes/_no, an item shown
   // only when an unknown option is chosen, an item hidden by a chosen one, and a text line.
   const template = {
-    questionnaire: [{ type: 'block', text: 'Access', items: [
-      { type: 'radiogroup', id: 'mfa', text: 'Is a second factor required when administrators sign in?', choices: [{ mfa_yes: 'Yes, always for administrators.' }, { mfa_no: 'No, a password is enough.' }] },
-      { type: 'box', id: 'mfa_gap', cond: 'mfa_no', text: 'Explain why administrators sign in without a second factor.' },
-      { type: 'line', id: 'vendor_name', text: 'Legal name of the vendor' },
-      { type: 'box', id: 'sso_detail', cond: 'sso_yes', text: 'Describe your single sign-on setup.' },
-    ] }],
+    questionnaire: [
+      {
+        type: 'block',
+        text: 'Access',
+        items: [
+          {
+            type: 'radiogroup',
+            id: 'mfa',
+            text: 'Is a second factor required when administrators sign in?',
+            choices: [{ mfa_yes: 'Yes, always for administrators.' }, { mfa_no: 'No, a password is enough.' }],
+          },
+          { type: 'box', id: 'mfa_gap', cond: 'mfa_no', text: 'Explain why administrators sign in without a second factor.' },
+          { type: 'line', id: 'vendor_name', text: 'Legal name of the vendor' },
+          { type: 'box', id: 'sso_detail', cond: 'sso_yes', text: 'Describe your single sign-on setup.' },
+        ],
+      },
+    ],
   };
   const body = multipart({ name: 'vsaq' }, [{ filename: 'template.json', content: JSON.stringify(template), contentType: 'application/json' }]);
   const up = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: { ...org.auth, ...body.headers }, payload: body.payload });
   t.equal(up.statusCode, 201, up.body);
   const id = up.json().id;
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: org.auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   const byRef = await answers(app, org, id);
   t.equal(byRef.get('mfa')!.answer.choice, 'Yes, always for administrators.', 'the option that means yes, verbatim');
   t.match(byRef.get('vendor_name')!.answer.text, /Fjordline Analytics AS/);
   t.match(byRef.get('mfa_gap')!.answer, { choice: null, text: null }, 'hidden: its condition is false given our answer');
   t.not(byRef.get('sso_detail')!.answer.status, 'draft', 'an unknown condition hides nothing');
   // A reviewer approves; the export loads back into VSAQ: option keys checked, text items as text.
-  for (const q of byRef.values()) await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${q.id}`, headers: org.auth, payload: { status: 'approved', ...(q.answer.choice === null && q.answer.text === null ? { text: 'n/a' } : {}) } });
+  for (const q of byRef.values())
+    await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/questionnaires/${id}/questions/${q.id}`,
+      headers: org.auth,
+      payload: { status: 'approved', ...(q.answer.choice === null && q.answer.text === null ? { text: 'n/a' } : {}) },
+    });
   const out = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}/export?format=vsaq&only=approved`, headers: org.auth });
   t.equal(out.statusCode, 200, out.body);
   t.match(out.json(), { mfa_yes: 'checked', vendor_name: /Fjordline/ });
   t.notOk('mfa_no' in out.json());
-  const notVsaq = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: org.auth, payload: { name: 'plain', questions: [{ text: 'Do you encrypt backups?' }] } });
+  const notVsaq = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: org.auth,
+    payload: { name: 'plain', questions: [{ text: 'Do you encrypt backups?' }] },
+  });
   const refused = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${notVsaq.json().id}/export?format=vsaq`, headers: org.auth });
   t.equal(refused.statusCode, 400, 'format=vsaq only for VSAQ imports');
 });

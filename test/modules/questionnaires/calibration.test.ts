@@ -20,7 +20,10 @@ t.test('fitting: families pool their answers, fixed paths keep their value, unfi
     { path: 'abstain', raw: 0, correct: true },
   ];
   const file = fitCalibration(points, {
-    draftThreshold: 0.5, fallback: 0.5, fixed: ['library_exact'], families: { fact_option: 'fact_state' },
+    draftThreshold: 0.5,
+    fallback: 0.5,
+    fixed: ['library_exact'],
+    families: { fact_option: 'fact_state' },
     paths: { library_exact: [[0, 0.97]], old_path: [[0, 0.9]] },
   });
   t.equal(file.draftThreshold, 0.95, 'the threshold is the target precision, whatever it was');

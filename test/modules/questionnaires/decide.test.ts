@@ -1,5 +1,15 @@
 import t from 'tap';
-import { bearingSentences, inList, listMeaning, matchOption, sentences, settleByFact, stateFact, type FactMap, type FactValue } from '../../../src/modules/questionnaires/decide.js';
+import {
+  bearingSentences,
+  inList,
+  listMeaning,
+  matchOption,
+  sentences,
+  settleByFact,
+  stateFact,
+  type FactMap,
+  type FactValue,
+} from '../../../src/modules/questionnaires/decide.js';
 import { evalCondition } from '../../../src/modules/questionnaires/service.js';
 import { calibrationFrom, customFact, factByKeyword, gateFor, geo } from '../../../src/modules/questionnaires/answering.js';
 import type { Understanding } from '../../../src/modules/questionnaires/understand.js';
@@ -7,7 +17,14 @@ import type { Understanding } from '../../../src/modules/questionnaires/understa
 const fact = (key: string, type: FactValue['type'], value: unknown, extra: Partial<FactValue> = {}): FactValue => ({ key, type, value, version: 1, ...extra });
 const factsOf = (...fs: FactValue[]): FactMap => new Map(fs.map((f) => [f.key, f]));
 const yesNo = (facts: Understanding['facts']): Understanding => ({
-  kind: 'scope', yesNo: true, polarity: 'normal', facts, parts: [], customerSide: false, leadClauseStripped: '', answerShape: 'yes_no',
+  kind: 'scope',
+  yesNo: true,
+  polarity: 'normal',
+  facts,
+  parts: [],
+  customerSide: false,
+  leadClauseStripped: '',
+  answerShape: 'yes_no',
 });
 
 t.test('list meanings: words, VSAQ option keys, sentences that open with yes or no', async (t) => {
@@ -15,7 +32,13 @@ t.test('list meanings: words, VSAQ option keys, sentences that open with yes or 
   t.equal(listMeaning(['Y', 'N'])?.yes, 'Y');
   t.equal(listMeaning([]), undefined);
   t.equal(listMeaning(null), undefined);
-  const vsaq = listMeaning(['We encrypt everything.', 'We do not encrypt.'], [{ key: 'enc_yes', label: 'We encrypt everything.' }, { key: 'enc_no', label: 'We do not encrypt.' }]);
+  const vsaq = listMeaning(
+    ['We encrypt everything.', 'We do not encrypt.'],
+    [
+      { key: 'enc_yes', label: 'We encrypt everything.' },
+      { key: 'enc_no', label: 'We do not encrypt.' },
+    ],
+  );
   t.equal(vsaq?.yes, 'We encrypt everything.');
   t.equal(vsaq?.no, 'We do not encrypt.');
   const prose = listMeaning(['Yes, every quarter.', 'No, not yet.', 'Something else']);
@@ -38,7 +61,8 @@ t.test('options named by a fact: synonyms, and nothing when two options match', 
 });
 
 t.test('the sentences that bear on a question, in their own order', async (t) => {
-  const statement = 'We run a vulnerability scanner every week. All laptops use full-disk encryption. Backups are encrypted with AES-256. Staff attend yearly training.';
+  const statement =
+    'We run a vulnerability scanner every week. All laptops use full-disk encryption. Backups are encrypted with AES-256. Staff attend yearly training.';
   t.equal(sentences(statement).length, 4);
   const b = bearingSentences('Are backups encrypted?', statement);
   t.match(b.text, /Backups are encrypted/);
@@ -61,19 +85,39 @@ t.test('scope questions settled by facts: booleans, membership through regions a
   t.match(settleByFact(yesNo([{ key: 'data.processes_cardholder_data', test: 'boolean' }]), facts, geo), { abstain: /data\.processes_cardholder_data/ });
   t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), facts, geo), { choice: 'no' });
   t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'USA' }]), facts, geo), { choice: 'yes' });
-  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'Ireland' }]), facts, geo), { choice: 'yes' }, 'eu-west-1 is in Ireland');
-  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'European Union', negated: true }]), facts, geo), { choice: 'yes' }, 'the US is outside the EU');
+  t.match(
+    settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'Ireland' }]), facts, geo),
+    { choice: 'yes' },
+    'eu-west-1 is in Ireland',
+  );
+  t.match(
+    settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'European Union', negated: true }]), facts, geo),
+    { choice: 'yes' },
+    'the US is outside the EU',
+  );
   t.match(settleByFact(yesNo([{ key: 'bcdr.rto_hours', test: 'compare', op: '<=', number: 24, unit: 'hours' }]), facts, geo), { choice: 'yes' });
   t.match(settleByFact(yesNo([{ key: 'bcdr.rto_hours', test: 'compare', op: '<=', number: 4, unit: 'hours' }]), facts, geo), { choice: 'no' });
-  t.match(settleByFact(yesNo([{ key: 'bcdr.rpo_minutes', test: 'compare', op: '<', number: 2, unit: 'hours' }]), facts, geo), { choice: 'yes' }, 'units converted');
+  t.match(
+    settleByFact(yesNo([{ key: 'bcdr.rpo_minutes', test: 'compare', op: '<', number: 2, unit: 'hours' }]), facts, geo),
+    { choice: 'yes' },
+    'units converted',
+  );
   t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), new Map(), geo), { abstain: /storage_countries/ });
   t.same(geo.countries(facts).sort(), ['Germany', 'Ireland', 'United States']);
-  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), facts, geo), { text: 'Customer data is stored in Germany, the United States and Ireland.' });
+  t.match(settleByFact(yesNo([{ key: 'data.storage_countries', test: 'contains', country: 'China' }]), facts, geo), {
+    text: 'Customer data is stored in Germany, the United States and Ireland.',
+  });
 });
 
 t.test('facts stated in words; custom facts answer their own question only', async (t) => {
-  t.equal(stateFact(fact('bcdr.rto_hours', 'number', 8, { phrase: 'Our recovery time objective is {value}.', unit: 'hours' })), 'Our recovery time objective is 8 hours.');
-  t.equal(stateFact(fact('hosting.providers', 'string_list', ['AWS', 'Hetzner', 'OVH'], { label: 'Hosting providers' })), 'Hosting providers: AWS, Hetzner and OVH.');
+  t.equal(
+    stateFact(fact('bcdr.rto_hours', 'number', 8, { phrase: 'Our recovery time objective is {value}.', unit: 'hours' })),
+    'Our recovery time objective is 8 hours.',
+  );
+  t.equal(
+    stateFact(fact('hosting.providers', 'string_list', ['AWS', 'Hetzner', 'OVH'], { label: 'Hosting providers' })),
+    'Hosting providers: AWS, Hetzner and OVH.',
+  );
   const facts = factsOf(fact('custom.dpo_name', 'string', 'Dana Example', { question: 'Who is your data protection officer?' }));
   t.equal(customFact('Who is your data protection officer?', facts)?.key, 'custom.dpo_name');
   t.equal(customFact('Do you have a firewall?', facts), undefined);
@@ -82,13 +126,21 @@ t.test('facts stated in words; custom facts answer their own question only', asy
 t.test('gates: a section the profile switches off', async (t) => {
   const facts = factsOf(fact('data.processes_phi', 'boolean', false), fact('ai.product_uses_ai', 'boolean', true));
   t.match(gateFor({ id: '1', text: 'Do you sign BAAs?', sheet: 'Case-Specific', section: 'HIPAA Compliance' }, facts), { fact: { key: 'data.processes_phi' } });
-  t.equal(gateFor({ id: '2', text: 'Is AI output reviewed?', sheet: 'AI', section: 'General AI Questions' }, facts), undefined, 'AI is used: the section applies');
+  t.equal(
+    gateFor({ id: '2', text: 'Is AI output reviewed?', sheet: 'AI', section: 'General AI Questions' }, facts),
+    undefined,
+    'AI is used: the section applies',
+  );
   t.equal(gateFor({ id: '3', text: 'Do you encrypt?', section: 'Data' }, facts), undefined);
   t.equal(gateFor({ id: '4', text: 'Is it PCI?', section: 'PCI DSS' }, facts), undefined, 'no fact: no gate');
 });
 
 t.test('VSAQ conditions, in three-valued logic', async (t) => {
-  const truth = new Map([['a_yes', true], ['a_no', false], ['b', true]]);
+  const truth = new Map([
+    ['a_yes', true],
+    ['a_no', false],
+    ['b', true],
+  ]);
   t.equal(evalCondition('a_yes', truth), true);
   t.equal(evalCondition('a_no', truth), false);
   t.equal(evalCondition('a_yes && !b', truth), false);
@@ -101,8 +153,18 @@ t.test('VSAQ conditions, in three-valued logic', async (t) => {
   t.equal(evalCondition('a_yes $ b', truth), undefined);
 });
 
-t.test('calibration maps a path\'s raw score to a measured probability', async (t) => {
-  const c = calibrationFrom({ draftThreshold: 0.9, paths: { p: [[0, 0.2], [0.5, 0.7], [0.8, 0.96]] }, fallback: 0.4 });
+t.test("calibration maps a path's raw score to a measured probability", async (t) => {
+  const c = calibrationFrom({
+    draftThreshold: 0.9,
+    paths: {
+      p: [
+        [0, 0.2],
+        [0.5, 0.7],
+        [0.8, 0.96],
+      ],
+    },
+    fallback: 0.4,
+  });
   t.equal(c.probability('p', 0.1), 0.2);
   t.equal(c.probability('p', 0.6), 0.7);
   t.equal(c.probability('p', 0.95), 0.96);
@@ -110,7 +172,7 @@ t.test('calibration maps a path\'s raw score to a measured probability', async (
   t.equal(c.draftThreshold, 0.9);
 });
 
-t.test('fact questions routed by the catalog\'s keywords', async (t) => {
+t.test("fact questions routed by the catalog's keywords", async (t) => {
   t.equal(factByKeyword('Solution Provider Name'), 'company.legal_name');
   t.equal(factByKeyword('Where is your head office?'), 'company.headquarters');
   t.equal(factByKeyword('Do you encrypt backups?'), undefined);
@@ -139,6 +201,8 @@ t.test('a narrower question is not settled by a broader true fact; "only in" mea
   const u = (need: Understanding['facts'][number], text: string): Understanding => ({ ...yesNo([need]), leadClauseStripped: text });
   t.match(settleByFact(u({ key: 'ai.product_uses_ai', test: 'boolean' }, 'Does the product use a large language model?'), facts, geo), { abstain: /narrower/ });
   t.match(settleByFact(u({ key: 'ai.product_uses_ai', test: 'boolean' }, 'Does the product use AI?'), facts, geo), { choice: 'yes' });
-  t.match(settleByFact(u({ key: 'data.storage_countries', test: 'contains', country: 'Sweden' }, 'Is data stored exclusively in Sweden?'), facts, geo), { choice: 'no' });
+  t.match(settleByFact(u({ key: 'data.storage_countries', test: 'contains', country: 'Sweden' }, 'Is data stored exclusively in Sweden?'), facts, geo), {
+    choice: 'no',
+  });
   t.match(settleByFact(u({ key: 'data.storage_countries', test: 'contains', country: 'Sweden' }, 'Is data stored in Sweden?'), facts, geo), { choice: 'yes' });
 });

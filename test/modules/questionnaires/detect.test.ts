@@ -7,8 +7,13 @@ import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { parse as parseCsv } from 'csv-parse/sync';
 import {
-  QuestionnaireParseError, classifyHeader, isIdLike, parseQuestionnaire, readZipDirectory,
-  type ParsedQuestionnaire, type QuestionnaireParseErrorCode,
+  QuestionnaireParseError,
+  classifyHeader,
+  isIdLike,
+  parseQuestionnaire,
+  readZipDirectory,
+  type ParsedQuestionnaire,
+  type QuestionnaireParseErrorCode,
 } from '../../../src/modules/questionnaires/detect.js';
 import { htmlToText, stripJsonExtensions } from '../../../src/modules/questionnaires/vsaq.js';
 
@@ -71,8 +76,20 @@ t.test('CAIQ v4.0.3 CSV (CSA dataset export)', async (t) => {
   // "CSP CAIQ Answer" column, and its Yes/No "CAIQ Lite" columns are subset flags, not answers. The
   // parser therefore proposes an answer column after the last used one; it is a choice because the
   // questions are closed (Are/Is/Does...).
-  t.same(layout!.answerColumns.map((a) => [a.column, a.header, a.role, a.proposed]), [['BU', 'Answer', 'choice', true], ['BV', 'Comments', 'comment', true]]);
-  t.same(first.answerCells.map((a) => [a.cell, a.role]), [['BU13', 'choice'], ['BV13', 'comment']]);
+  t.same(
+    layout!.answerColumns.map((a) => [a.column, a.header, a.role, a.proposed]),
+    [
+      ['BU', 'Answer', 'choice', true],
+      ['BV', 'Comments', 'comment', true],
+    ],
+  );
+  t.same(
+    first.answerCells.map((a) => [a.cell, a.role]),
+    [
+      ['BU13', 'choice'],
+      ['BV13', 'comment'],
+    ],
+  );
   t.match(r.warnings.join('\n'), /No answer column found/);
 });
 
@@ -80,8 +97,18 @@ t.test('CAIQ-style response workbook: answer, ownership and description headers'
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet('CAIQv4.0.3');
   ws.addRow(['Consensus Assessments Initiative Questionnaire v4.0.3']);
-  ws.addRow(['Question ID', 'Question', 'CSP CAIQ Answer', 'SSRM Control Ownership', 'CSP Implementation Description (Optional/Recommended)',
-    'CSC Responsibilities (Optional/Recommended)', 'CCM Control ID', 'CCM Control Specification', 'CCM Control Title', 'CCM Domain Title']);
+  ws.addRow([
+    'Question ID',
+    'Question',
+    'CSP CAIQ Answer',
+    'SSRM Control Ownership',
+    'CSP Implementation Description (Optional/Recommended)',
+    'CSC Responsibilities (Optional/Recommended)',
+    'CCM Control ID',
+    'CCM Control Specification',
+    'CCM Control Title',
+    'CCM Domain Title',
+  ]);
   const rows: [string, string, string, string][] = [
     ['A&A-01.1', 'Are audit and assurance policies established?', 'A&A-01', 'Audit & Assurance'],
     ['A&A-01.2', 'Are audit and assurance policies reviewed at least annually?', 'A&A-01', 'Audit & Assurance'],
@@ -95,14 +122,27 @@ t.test('CAIQ-style response workbook: answer, ownership and description headers'
   t.equal(r.format, 'xlsx');
   t.equal(r.questions.length, 4);
   t.match(r.sheets[0], { name: 'CAIQv4.0.3', headerRow: 2, questionColumn: 'B', idColumn: 'A', sectionColumn: 'J' });
-  t.same(r.sheets[0]!.answerColumns.map((a) => [a.column, a.role, a.allowed ?? null]), [
-    ['C', 'choice', ['Yes', 'No', 'NA']],
-    ['D', 'ownership', ['CSP-owned', 'CSC-owned', 'Shared CSP and CSC']],
-    ['E', 'text', null],
-    ['F', 'text', null],
-  ]);
-  t.match(r.questions[0], { ref: 'A&A-01.1', section: 'Audit & Assurance', sheet: 'CAIQv4.0.3', row: 3, questionCell: 'B3', allowedAnswers: ['Yes', 'No', 'NA'] });
-  t.same(r.questions[0]!.answerCells.map((a) => a.cell), ['C3', 'D3', 'E3', 'F3']);
+  t.same(
+    r.sheets[0]!.answerColumns.map((a) => [a.column, a.role, a.allowed ?? null]),
+    [
+      ['C', 'choice', ['Yes', 'No', 'NA']],
+      ['D', 'ownership', ['CSP-owned', 'CSC-owned', 'Shared CSP and CSC']],
+      ['E', 'text', null],
+      ['F', 'text', null],
+    ],
+  );
+  t.match(r.questions[0], {
+    ref: 'A&A-01.1',
+    section: 'Audit & Assurance',
+    sheet: 'CAIQv4.0.3',
+    row: 3,
+    questionCell: 'B3',
+    allowedAnswers: ['Yes', 'No', 'NA'],
+  });
+  t.same(
+    r.questions[0]!.answerCells.map((a) => a.cell),
+    ['C3', 'D3', 'E3', 'F3'],
+  );
 });
 
 t.test('HECVAT 4.1.4 workbook', async (t) => {
@@ -121,10 +161,20 @@ t.test('HECVAT 4.1.4 workbook', async (t) => {
   t.match(r.warnings.join('\n'), /Hidden sheet "Questions" lists 332 question IDs; 1 of them .*: AILM-07\./);
   t.notOk(r.questions.some((q) => q.ref === 'AILM-07'));
   t.equal(new Set(r.questions.map((q) => q.ref)).size, 331, 'one entry per question ID');
-  t.same(r.sheets.map((s) => s.name), ['START HERE', 'Organization', 'Product', 'Infrastructure', 'IT Accessibility', 'Case-Specific', 'AI', 'Privacy']);
+  t.same(
+    r.sheets.map((s) => s.name),
+    ['START HERE', 'Organization', 'Product', 'Infrastructure', 'IT Accessibility', 'Case-Specific', 'AI', 'Privacy'],
+  );
   for (const s of r.sheets) {
     t.match(s, { questionColumn: 'B', idColumn: 'A' }, s.name);
-    t.same(s.answerColumns.map((a) => [a.column, a.header, a.role]), [['C', 'Answer', 'choice'], ['D', 'Additional Information', 'comment']], s.name);
+    t.same(
+      s.answerColumns.map((a) => [a.column, a.header, a.role]),
+      [
+        ['C', 'Answer', 'choice'],
+        ['D', 'Additional Information', 'comment'],
+      ],
+      s.name,
+    );
   }
 
   // Answer cells are located, and the x14 cross-sheet dropdowns ('Auto Responses'!$J$3:$J$4 / $J$5 and
@@ -159,7 +209,10 @@ t.test('HECVAT 4.1.4 workbook', async (t) => {
   // Sections come from the block titles in the repeated header rows.
   t.equal(q('AILM-01').section, 'AI Large Language Model (LLM)');
   t.equal(q('PCID-01').section, 'Payment Card Industry Data Security Standard (PCI DSS)');
-  t.ok(r.questions.every((x) => x.section), 'every question has a section');
+  t.ok(
+    r.questions.every((x) => x.section),
+    'every question has a section',
+  );
   t.equal(new Set(r.questions.map((x) => x.section)).size, 35);
   // Formula-only evaluation sheets are reports, not questionnaires.
   t.match(r.warnings.join('\n'), /no answer cells were ignored: High-Risk Evaluation, Analyst Reference/);
@@ -197,11 +250,17 @@ t.test('VSAQ templates (JSON with comments and string joins)', async (t) => {
   }
   t.equal(total, 245, '245 answerable items across the four templates');
   const infra = await parseQuestionnaire({ fileName: 'infrastructure.json', bytes: read('vsaq/infrastructure.json') });
-  t.match(infra.questions.find((q) => q.ref === 'network_firewalls'), {
-    section: 'Infrastructure Security Questionnaire > Network',
-    allowedAnswers: ['Yes, we have firewalls for filtering all inbound and outbound traffic.', 'We do not use firewalls.'],
-  });
-  t.notOk(infra.questions.some((q) => /<[a-z]/i.test(q.text)), 'HTML is reduced to text');
+  t.match(
+    infra.questions.find((q) => q.ref === 'network_firewalls'),
+    {
+      section: 'Infrastructure Security Questionnaire > Network',
+      allowedAnswers: ['Yes, we have firewalls for filtering all inbound and outbound traffic.', 'We do not use firewalls.'],
+    },
+  );
+  t.notOk(
+    infra.questions.some((q) => /<[a-z]/i.test(q.text)),
+    'HTML is reduced to text',
+  );
 });
 
 t.test('VSAQ flat CSV', async (t) => {
@@ -211,12 +270,18 @@ t.test('VSAQ flat CSV', async (t) => {
   // question text is not a question, so 242; the 2 with an ID are reported.
   t.equal(r.questions.length, 242);
   t.match(r.warnings.join('\n'), /2 row\(s\) .* have an ID but no question text/);
-  t.match(r.questions.find((q) => q.ref === 'network_dmz'), { section: 'Infrastructure Security Questionnaire > Network > Firewalls', row: 5, questionCell: 'E5' });
+  t.match(
+    r.questions.find((q) => q.ref === 'network_dmz'),
+    { section: 'Infrastructure Security Questionnaire > Network > Firewalls', row: 5, questionCell: 'E5' },
+  );
   t.equal(r.questions.find((q) => q.ref === 'network_firewalls')!.allowedAnswers!.length, 2, 'the "choices" column gives allowed answers');
 });
 
 t.test('JSON questionnaires', async (t) => {
-  const simple = { name: 'Vendor intake', questions: [{ ref: 'Q1', text: 'Do you encrypt data at rest?', section: 'Crypto' }, { text: 'Describe your backup process.' }, { section: 'no text' }] };
+  const simple = {
+    name: 'Vendor intake',
+    questions: [{ ref: 'Q1', text: 'Do you encrypt data at rest?', section: 'Crypto' }, { text: 'Describe your backup process.' }, { section: 'no text' }],
+  };
   const r = await parseQuestionnaire({ fileName: 'intake.json', bytes: Buffer.from(JSON.stringify(simple)) });
   t.match(r, { format: 'json', name: 'Vendor intake', sheets: [] });
   t.same(r.questions, [
@@ -272,21 +337,35 @@ t.test('mapping override fixes an odd custom spreadsheet', async (t) => {
 
   const r = await parseQuestionnaire({ fileName: 'review.xlsx', bytes, mapping: { questionColumn: 'e', idColumn: 'B' } });
   t.match(r.sheets, [{ name: 'Vendor Review', headerRow: 3, questionColumn: 'E', idColumn: 'B' }]);
-  t.same(r.sheets[0]!.answerColumns.map((a) => [a.column, a.header, a.role, a.allowed]), [
-    ['C', 'Status', 'choice', ['Yes', 'No', 'Partially']],
-    ['F', 'Owner', 'ownership', ['Vendor', 'Customer', 'Shared']],
-  ]);
-  t.same(r.questions.map((q) => [q.ref, q.section, q.row]), [
-    ['K-01', 'Access control', 5], ['K-02', 'Access control', 6], ['K-03', 'Access control', 7],
-    ['K-04', 'Data protection', 9], ['K-05', 'Data protection', 10], ['K-06', 'Operations', 12],
-  ], 'merged, bold and lone-title rows become sections');
+  t.same(
+    r.sheets[0]!.answerColumns.map((a) => [a.column, a.header, a.role, a.allowed]),
+    [
+      ['C', 'Status', 'choice', ['Yes', 'No', 'Partially']],
+      ['F', 'Owner', 'ownership', ['Vendor', 'Customer', 'Shared']],
+    ],
+  );
+  t.same(
+    r.questions.map((q) => [q.ref, q.section, q.row]),
+    [
+      ['K-01', 'Access control', 5],
+      ['K-02', 'Access control', 6],
+      ['K-03', 'Access control', 7],
+      ['K-04', 'Data protection', 9],
+      ['K-05', 'Data protection', 10],
+      ['K-06', 'Operations', 12],
+    ],
+    'merged, bold and lone-title rows become sections',
+  );
   t.same(r.questions[0]!.answerCells, [
     { cell: 'C5', role: 'choice', header: 'Status', allowed: ['Yes', 'No', 'Partially'] },
     { cell: 'F5', role: 'ownership', header: 'Owner', allowed: ['Vendor', 'Customer', 'Shared'] },
   ]);
   t.equal(r.questions[0]!.text, 'Multi-factor authentication enforced for administrators');
 
-  const only = await parseQuestionnaire({ bytes, mapping: { sheet: 'vendor review', headerRow: 3, questionColumn: 'E', idColumn: 'B', answerColumns: [{ column: 'D', role: 'comment' }] } });
+  const only = await parseQuestionnaire({
+    bytes,
+    mapping: { sheet: 'vendor review', headerRow: 3, questionColumn: 'E', idColumn: 'B', answerColumns: [{ column: 'D', role: 'comment' }] },
+  });
   t.same(only.sheets[0]!.answerColumns, [{ column: 'D', header: 'Reviewer note', role: 'comment' }]);
   t.same(only.questions[0]!.answerCells, [{ cell: 'D5', role: 'comment', header: 'Reviewer note' }]);
   await rejects(t, { bytes, mapping: { sheet: 'Nope' } }, 'no_questions', /Vendor Review/);
@@ -300,7 +379,12 @@ t.test('bad input', async (t) => {
   await rejects(t, { fileName: 'q.bin', bytes: random }, 'not_a_spreadsheet', /binary/);
   await rejects(t, { bytes: Buffer.alloc(0) }, 'not_a_spreadsheet', /empty/);
   await rejects(t, { bytes: Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1') }, 'not_a_spreadsheet', /PDF/);
-  await rejects(t, { fileName: 'export.xls', bytes: Buffer.from('<html><body><table><tr><td>Question</td></tr></table></body></html>') }, 'not_a_spreadsheet', /HTML/);
+  await rejects(
+    t,
+    { fileName: 'export.xls', bytes: Buffer.from('<html><body><table><tr><td>Question</td></tr></table></body></html>') },
+    'not_a_spreadsheet',
+    /HTML/,
+  );
 
   const ole = (...names: string[]) => {
     const b = Buffer.alloc(4096);
@@ -319,8 +403,12 @@ t.test('bad input', async (t) => {
   const hecvat = read('hecvat/HECVAT414.xlsx');
   await rejects(t, { fileName: 'cut.xlsx', bytes: hecvat.subarray(0, hecvat.length >> 1) }, 'corrupt', /truncated/);
 
-  await rejects(t, { fileName: 'people.csv', bytes: Buffer.from('name,age,city\nAlice,30,Paris\nBob,41,Lyon\nCarol,28,Nantes\n') }, 'no_questions',
-    /"question".*"requirement".*"description".*"\?"/s);
+  await rejects(
+    t,
+    { fileName: 'people.csv', bytes: Buffer.from('name,age,city\nAlice,30,Paris\nBob,41,Lyon\nCarol,28,Nantes\n') },
+    'no_questions',
+    /"question".*"requirement".*"description".*"\?"/s,
+  );
 
   const many = ['Question', ...Array.from({ length: 5001 }, (_, i) => `Is control ${i} implemented?`)].join('\n');
   await rejects(t, { fileName: 'big.csv', bytes: Buffer.from(many) }, 'too_large', /5000/);
@@ -330,7 +418,11 @@ t.test('zip bombs are refused before inflating', async (t) => {
   // 300 MiB of zeros, streamed into jszip and DEFLATEd at level 9 (about 300 KiB on disk).
   const chunk = Buffer.alloc(1 << 20);
   let left = 300;
-  const zeros = new Readable({ read() { this.push(left-- > 0 ? chunk : null); } });
+  const zeros = new Readable({
+    read() {
+      this.push(left-- > 0 ? chunk : null);
+    },
+  });
   const bomb = new JSZip();
   bomb.file('[Content_Types].xml', '<Types/>');
   bomb.file('xl/workbook.xml', '<workbook/>');
@@ -359,11 +451,32 @@ t.test('zip bombs are refused before inflating', async (t) => {
 
 t.test('CSV details', async (t) => {
   // Semicolons, a UTF-8 BOM, section rows and a Yes/No column.
-  const csv = '\ufeffRef;Question;Response;Comments\nAccess;;;\n1.1;Do you enforce MFA?;Yes;\n1.2;Do you review access quarterly?;No;planned\nCrypto;;;\n2.1;Is data encrypted at rest?;;\n';
+  const csv =
+    '\ufeffRef;Question;Response;Comments\nAccess;;;\n1.1;Do you enforce MFA?;Yes;\n1.2;Do you review access quarterly?;No;planned\nCrypto;;;\n2.1;Is data encrypted at rest?;;\n';
   const r: ParsedQuestionnaire = await parseQuestionnaire({ fileName: 'q.csv', bytes: Buffer.from(csv) });
-  t.match(r.sheets, [{ headerRow: 1, questionColumn: 'B', idColumn: 'A', answerColumns: [{ column: 'C', role: 'choice' }, { column: 'D', role: 'comment' }] }]);
-  t.same(r.questions.map((q) => [q.ref, q.section, q.row]), [['1.1', 'Access', 3], ['1.2', 'Access', 4], ['2.1', 'Crypto', 6]]);
-  t.same(r.questions[0]!.answerCells, [{ cell: 'C3', role: 'choice', header: 'Response' }, { cell: 'D3', role: 'comment', header: 'Comments' }]);
+  t.match(r.sheets, [
+    {
+      headerRow: 1,
+      questionColumn: 'B',
+      idColumn: 'A',
+      answerColumns: [
+        { column: 'C', role: 'choice' },
+        { column: 'D', role: 'comment' },
+      ],
+    },
+  ]);
+  t.same(
+    r.questions.map((q) => [q.ref, q.section, q.row]),
+    [
+      ['1.1', 'Access', 3],
+      ['1.2', 'Access', 4],
+      ['2.1', 'Crypto', 6],
+    ],
+  );
+  t.same(r.questions[0]!.answerCells, [
+    { cell: 'C3', role: 'choice', header: 'Response' },
+    { cell: 'D3', role: 'comment', header: 'Comments' },
+  ]);
   // UTF-16 with BOM (Excel "Unicode text"), tab separated, no header row at all.
   const tsv = 'What is your RTO?\t\nDo you have a BCP?\t\n';
   // Opens like JSON but is a CSV.

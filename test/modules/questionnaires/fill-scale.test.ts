@@ -44,19 +44,30 @@ const STEMS = [
 const PREFIXES = ['', 'Please confirm: ', 'For the hosted service, ', 'In production, '];
 function texts(n: number): string[] {
   const out: string[] = [];
-  for (let v = 0; out.length < n; v++) for (const s of STEMS) if (out.length < n) out.push(`${PREFIXES[v % PREFIXES.length]}${s}${v >= PREFIXES.length ? ` (${v})` : ''}`);
+  for (let v = 0; out.length < n; v++)
+    for (const s of STEMS) if (out.length < n) out.push(`${PREFIXES[v % PREFIXES.length]}${s}${v >= PREFIXES.length ? ` (${v})` : ''}`);
   return out;
 }
 
 async function answerControls(app: App, tenant: Tenant) {
   for (const [ref, [status, implementation]] of Object.entries(CONTROLS)) {
-    const res = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: tenant.auth, payload: { applicable: true, status, implementation, responsibility: 'provider' } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: tenant.auth,
+      payload: { applicable: true, status, implementation, responsibility: 'provider' },
+    });
     if (res.statusCode !== 200 && res.statusCode !== 201) throw new Error(`${ref}: ${res.statusCode} ${res.body}`);
   }
 }
 
 async function create(app: App, tenant: Tenant, list: string[], name = 'Scale') {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: tenant.auth, payload: { name, questions: list.map((text, i) => ({ ref: `S${i + 1}`, text })) } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: tenant.auth,
+    payload: { name, questions: list.map((text, i) => ({ ref: `S${i + 1}`, text })) },
+  });
   if (res.statusCode !== 201) throw new Error(res.body);
   return res.json().id as string;
 }
@@ -67,8 +78,20 @@ async function queueFill(app: App, tenant: Tenant, id: string) {
 }
 
 async function answersOf(app: App, orgId: string, qid: string) {
-  const rows = await app.database.db.select().from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid))).orderBy(asc(questions.position));
-  return rows.map((r) => ({ choice: r.choice, text: r.answerText, confidence: r.confidence, status: r.status, sources: r.sources, reason: r.reviewReason, basis: r.answerBasis }));
+  const rows = await app.database.db
+    .select()
+    .from(questions)
+    .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)))
+    .orderBy(asc(questions.position));
+  return rows.map((r) => ({
+    choice: r.choice,
+    text: r.answerText,
+    confidence: r.confidence,
+    status: r.status,
+    sources: r.sources,
+    reason: r.reviewReason,
+    basis: r.answerBasis,
+  }));
 }
 
 t.test('a fill ranked in the worker pool gives the answers an in-process fill gives, a batch per write', async (t) => {
@@ -88,10 +111,16 @@ t.test('a fill ranked in the worker pool gives the answers an in-process fill gi
   const a = await answersOf(app, tenant.orgId, viaPool);
   const b = await answersOf(app, tenant.orgId, inProcess);
   t.equal(a.length, 90);
-  t.ok(a.every((x) => x.status !== null), 'every question answered');
+  t.ok(
+    a.every((x) => x.status !== null),
+    'every question answered',
+  );
   t.ok(a.some((x) => x.choice === 'yes') && a.some((x) => x.status === 'needs_review'), 'answers of several kinds');
   t.same(a, b, 'the same answers, question by question');
-  const review = await app.database.db.select().from(events).where(and(eq(events.orgId, tenant.orgId), eq(events.type, 'answer.needs_review')));
+  const review = await app.database.db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, tenant.orgId), eq(events.type, 'answer.needs_review')));
   const perQuestionnaire = (qid: string) => review.filter((e) => e.data.questionnaireId === qid).length;
   t.equal(perQuestionnaire(viaPool), a.filter((x) => x.status === 'needs_review').length, 'one needs_review event per answer sent to review');
   t.equal(perQuestionnaire(viaPool), perQuestionnaire(inProcess));
@@ -111,7 +140,11 @@ t.test('the draft task: the corpus is asked for once, then named by key; the top
   const bare: DraftTask = { kind: 'draft', corpusKey: key, questions: qs, tokens: prepared.tokens, previous: [] };
   t.same(runDraftTask(bare), { missing: true }, 'a worker without the corpus asks for it');
   // Through structured clone, as a worker receives it.
-  const sent = structuredClone({ ...bare, corpus: (await import('../../../src/modules/questionnaires/answering.js')).corpusData(corpus), groups: prepared.groups });
+  const sent = structuredClone({
+    ...bare,
+    corpus: (await import('../../../src/modules/questionnaires/answering.js')).corpusData(corpus),
+    groups: prepared.groups,
+  });
   const first = runDraftTask(sent);
   t.equal(first.missing, false);
   const again = runDraftTask(bare);
@@ -123,12 +156,17 @@ t.test('the draft task: the corpus is asked for once, then named by key; the top
 
   // The main thread's side against a runner that lost the corpus once.
   let calls = 0;
-  const runner = { compute: async (task: DraftTask) => { calls++; return runDraftTask(structuredClone({ ...task, corpusKey: `${key}-2` })); } };
+  const runner = {
+    compute: async (task: DraftTask) => {
+      calls++;
+      return runDraftTask(structuredClone({ ...task, corpusKey: `${key}-2` }));
+    },
+  };
   const context = { previous: [] as typeof corpus.controls };
   const viaRunner = await draftInPool(runner, `${key}-2`, corpus, qs, prepared, { context });
   t.equal(calls, 2, 'asked, then sent the corpus');
   t.same(viaRunner, expected);
-  t.ok(context.previous.length > 0 && context.previous.every((c) => corpus.controls.includes(c)), 'the topic is the main thread\'s own control objects');
+  t.ok(context.previous.length > 0 && context.previous.every((c) => corpus.controls.includes(c)), "the topic is the main thread's own control objects");
   const broken = { compute: async () => ({ missing: true as const }) };
   await t.rejects(draftInPool(broken, 'x', corpus, qs, prepared, {}), /did not keep the corpus/);
   await app.close();
@@ -172,7 +210,10 @@ t.test('GET /questionnaires/{id} pages its questions, filters kept, summary on e
   do {
     const res = await get(`?status=needs_review&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
     t.ok(res.json().questions.length <= 7);
-    t.ok(res.json().questions.every((q: { answer: { status: string } }) => q.answer.status === 'needs_review'), 'the filter holds on every page');
+    t.ok(
+      res.json().questions.every((q: { answer: { status: string } }) => q.answer.status === 'needs_review'),
+      'the filter holds on every page',
+    );
     reviewed.push(...res.json().questions.map((q: { id: string }) => q.id));
     cursor = res.json().nextCursor;
   } while (cursor);
@@ -183,11 +224,19 @@ t.test('GET /questionnaires/{id} pages its questions, filters kept, summary on e
   const cited = all.flatMap((a) => a.sources.filter((s) => s.kind === 'control' && s.ref && s.ref in CONTROLS).map((s) => s.ref!));
   const ref = cited[0]!;
   t.ok(ref, 'some answer cites an answered control');
-  const changed = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: tenant.auth, payload: { applicable: true, status: CONTROLS[ref]![0], implementation: `${CONTROLS[ref]![1]} Changed since.`, responsibility: 'provider', version: 1 } });
+  const changed = await app.inject({
+    method: 'PUT',
+    url: `/api/v1/controls/${ref}`,
+    headers: tenant.auth,
+    payload: { applicable: true, status: CONTROLS[ref]![0], implementation: `${CONTROLS[ref]![1]} Changed since.`, responsibility: 'provider', version: 1 },
+  });
   t.equal(changed.statusCode, 200);
   const staleIds: string[] = [];
   const freshIds: string[] = [];
-  for (const [flag, into] of [['true', staleIds], ['false', freshIds]] as const) {
+  for (const [flag, into] of [
+    ['true', staleIds],
+    ['false', freshIds],
+  ] as const) {
     cursor = null;
     do {
       const res = await get(`?stale=${flag}&limit=9${cursor ? `&cursor=${cursor}` : ''}`);
@@ -209,7 +258,11 @@ t.test('GET /questionnaires/{id} pages its questions, filters kept, summary on e
   t.equal((await get('?limit=0')).statusCode, 400);
   t.equal((await get('?limit=201')).statusCode, 400);
   const other = await signup(app, 'other');
-  t.equal((await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=5`, headers: other.auth })).statusCode, 404, 'another tenant\'s questionnaire is a 404');
+  t.equal(
+    (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=5`, headers: other.auth })).statusCode,
+    404,
+    "another tenant's questionnaire is a 404",
+  );
 });
 
 t.test('on PGlite another request completes while a large fill runs, and progress moves batch by batch', async (t) => {
@@ -231,7 +284,10 @@ t.test('on PGlite another request completes while a large fill runs, and progres
   await queueFill(app, tenant, id);
 
   let finished = false;
-  const filling = runNextJob(app.jobDeps).then((ran) => { finished = true; return ran; });
+  const filling = runNextJob(app.jobDeps).then((ran) => {
+    finished = true;
+    return ran;
+  });
   const during: Array<{ ok: boolean; done: number }> = [];
   while (!finished) {
     const health = await app.inject({ method: 'GET', url: '/healthz' });
@@ -240,7 +296,10 @@ t.test('on PGlite another request completes while a large fill runs, and progres
   }
   t.equal(await filling, true);
   t.ok(during.length >= 2, `requests completed while the fill ran (${during.length})`);
-  t.ok(during.every((d) => d.ok), 'and every one succeeded');
+  t.ok(
+    during.every((d) => d.ok),
+    'and every one succeeded',
+  );
   const moving = new Set(during.map((d) => d.done).filter((d) => d > 0 && d < total));
   t.ok(moving.size >= 1, `progress seen between 0 and ${total} (${[...moving].join(', ')})`);
   const after = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=1`, headers: tenant.auth });

@@ -22,19 +22,34 @@ function fakeLog() {
   const info: Line[] = [];
   const warn: Line[] = [];
   return {
-    info, warn,
-    log: { info: (o: object, m: string) => { info.push([o as Record<string, unknown>, m]); }, warn: (o: object, m: string) => { warn.push([o as Record<string, unknown>, m]); } },
+    info,
+    warn,
+    log: {
+      info: (o: object, m: string) => {
+        info.push([o as Record<string, unknown>, m]);
+      },
+      warn: (o: object, m: string) => {
+        warn.push([o as Record<string, unknown>, m]);
+      },
+    },
   };
 }
 
 function deferred() {
   let resolve!: () => void;
-  const promise = new Promise<void>((r) => { resolve = r; });
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
 async function queued(app: App, tenant: Tenant, texts: string[]) {
-  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: tenant.auth, payload: { name: 'Lease', questions: texts.map((text, i) => ({ ref: `L${i + 1}`, text })) } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: tenant.auth,
+    payload: { name: 'Lease', questions: texts.map((text, i) => ({ ref: `L${i + 1}`, text })) },
+  });
   if (created.statusCode !== 201) throw new Error(created.body);
   const id = created.json().id as string;
   const fill = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: tenant.auth });
@@ -44,12 +59,24 @@ async function queued(app: App, tenant: Tenant, texts: string[]) {
 
 async function state(app: App, orgId: string, qid: string) {
   const { db } = app.database;
-  const [job] = await db.select().from(jobs).where(and(eq(jobs.orgId, orgId), eq(jobs.subjectId, qid)));
-  const [questionnaire] = await db.select().from(questionnaires).where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
-  const qs = await db.select().from(questions).where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid))).orderBy(asc(questions.position));
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.orgId, orgId), eq(jobs.subjectId, qid)));
+  const [questionnaire] = await db
+    .select()
+    .from(questionnaires)
+    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
+  const qs = await db
+    .select()
+    .from(questions)
+    .where(and(eq(questions.orgId, orgId), eq(questions.questionnaireId, qid)))
+    .orderBy(asc(questions.position));
   const evs = await db.select().from(events).where(eq(events.orgId, orgId));
   return {
-    job: job!, questionnaire: questionnaire!, qs,
+    job: job!,
+    questionnaire: questionnaire!,
+    qs,
     filledEvents: evs.filter((e) => e.type === 'questionnaire.filled' && e.data.id === qid),
     reviewEvents: evs.filter((e) => e.type === 'answer.needs_review' && e.data.questionnaireId === qid),
   };
@@ -72,26 +99,43 @@ t.test('a superseded worker cannot renew, write answers or progress while the ne
   const firstStopped = deferred();
   let second: Promise<boolean> | undefined;
   // The second worker pauses after its first batch, so the first one meets a running job it no longer owns.
-  const deps2: FillDeps = { ...app.jobDeps, log: logs.log, batchSize: 2, afterBatch: async (done) => {
-    if (done === 2) { secondWrote.resolve(); await firstStopped.promise; }
-  } };
-  const deps1: FillDeps = { ...app.jobDeps, log: logs.log, batchSize: 2, afterBatch: async (done) => {
-    if (done !== 2 || second) return;
-    clk.set(new Date(t1)); // the first worker stalls past its lease...
-    second = runNextJob(deps2); // ...and another worker re-claims the job
-    await secondWrote.promise;
-    clk.set(new Date(t2));
-  } };
+  const deps2: FillDeps = {
+    ...app.jobDeps,
+    log: logs.log,
+    batchSize: 2,
+    afterBatch: async (done) => {
+      if (done === 2) {
+        secondWrote.resolve();
+        await firstStopped.promise;
+      }
+    },
+  };
+  const deps1: FillDeps = {
+    ...app.jobDeps,
+    log: logs.log,
+    batchSize: 2,
+    afterBatch: async (done) => {
+      if (done !== 2 || second) return;
+      clk.set(new Date(t1)); // the first worker stalls past its lease...
+      second = runNextJob(deps2); // ...and another worker re-claims the job
+      await secondWrote.promise;
+      clk.set(new Date(t2));
+    },
+  };
 
   t.equal(await runNextJob(deps1), true, 'the first worker claimed the job and returned');
   t.ok(second, 'the job was re-claimed mid-fill');
   const mid = await state(app, a.orgId, qid);
   t.equal(mid.job.attempts, 2, 'two claims: the token moved on');
   t.equal(mid.job.status, 'running', 'the new owner is still running');
-  t.equal(mid.job.lockedUntil?.getTime(), t1 + LEASE_MS, 'the lease is the new owner\'s renewal, not the stale worker\'s');
+  t.equal(mid.job.lockedUntil?.getTime(), t1 + LEASE_MS, "the lease is the new owner's renewal, not the stale worker's");
   t.equal(mid.job.updatedAt.getTime(), t1);
-  t.same(mid.qs.map((q) => q.answeredAt?.getTime() ?? null), [t0, t0, t1, t1, null], 'the stale worker overwrote nothing and wrote nothing new');
-  t.equal(mid.questionnaire.progressDone, 4, 'progress is the new owner\'s');
+  t.same(
+    mid.qs.map((q) => q.answeredAt?.getTime() ?? null),
+    [t0, t0, t1, t1, null],
+    'the stale worker overwrote nothing and wrote nothing new',
+  );
+  t.equal(mid.questionnaire.progressDone, 4, "progress is the new owner's");
   t.equal(mid.questionnaire.updatedAt.getTime(), t1);
   t.equal(mid.questionnaire.status, 'filling');
   t.equal(mid.reviewEvents.length, 4, 'no events from the stale worker');
@@ -107,8 +151,15 @@ t.test('a superseded worker cannot renew, write answers or progress while the ne
   t.equal(end.job.finishedAt?.getTime(), t2);
   t.match(end.questionnaire, { status: 'filled', progressDone: 5 });
   t.equal(end.filledEvents.length, 1, 'completed exactly once');
-  t.same(end.qs.map((q) => q.filledByJob), TEXTS.map(() => end.job.id), 'every question answered by the job');
-  t.ok(end.qs.every((q) => q.status !== null), 'every question has an answer');
+  t.same(
+    end.qs.map((q) => q.filledByJob),
+    TEXTS.map(() => end.job.id),
+    'every question answered by the job',
+  );
+  t.ok(
+    end.qs.every((q) => q.status !== null),
+    'every question has an answer',
+  );
   t.same(end.reviewEvents.map((e) => e.data.questionId).sort(), end.qs.map((q) => q.id).sort(), 'each question written exactly once');
   t.equal(logs.info.filter(([, m]) => m === 'questionnaire fill finished').length, 1);
   t.equal(logs.warn.length, 1, 'still one warning');
@@ -123,13 +174,18 @@ t.test('a superseded worker cannot complete the job a second time', async (t) =>
   const t1 = clk.clock().getTime() + LEASE_MS + 1000;
   const logs = fakeLog();
   let reclaimed = false;
-  const deps1: FillDeps = { ...app.jobDeps, log: logs.log, batchSize: 2, afterBatch: async (done) => {
-    if (done !== 4 || reclaimed) return;
-    // The stale worker has written everything and stalls just before completing.
-    clk.set(new Date(t1));
-    reclaimed = await runNextJob({ ...app.jobDeps, log: logs.log });
-    clk.advance(60_000);
-  } };
+  const deps1: FillDeps = {
+    ...app.jobDeps,
+    log: logs.log,
+    batchSize: 2,
+    afterBatch: async (done) => {
+      if (done !== 4 || reclaimed) return;
+      // The stale worker has written everything and stalls just before completing.
+      clk.set(new Date(t1));
+      reclaimed = await runNextJob({ ...app.jobDeps, log: logs.log });
+      clk.advance(60_000);
+    },
+  };
   t.equal(await runNextJob(deps1), true);
   t.ok(reclaimed, 'another worker re-claimed and completed the job');
   const end = await state(app, a.orgId, qid);
@@ -156,7 +212,12 @@ t.test('a model failure is logged with ids and the error class, never text or th
   fake.behaviour.chatStatus = 500;
   const app = await testApp(t, { config: CONFIG, options: NO_WORKERS });
   const a = await signup(app);
-  const put = await app.inject({ method: 'PUT', url: '/api/v1/controls/A.8.5', headers: a.auth, payload: { applicable: true, status: 'implemented', implementation: IMPLEMENTATION, responsibility: 'provider' } });
+  const put = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/controls/A.8.5',
+    headers: a.auth,
+    payload: { applicable: true, status: 'implemented', implementation: IMPLEMENTATION, responsibility: 'provider' },
+  });
   t.equal(put.statusCode, 200, put.body);
   const settings = { apiKey: KEY, model: 'fake-chat', embeddingModel: 'fake-embed', maxRetries: 0 };
 

@@ -11,10 +11,23 @@ import { prospectGrant } from '../../helpers/trust.js';
 // the trust page's prospectAutoRelease. Our own phrasings throughout.
 
 interface ProspectQuestion {
-  ref: string; text: string; state: 'being_prepared' | 'released' | 'awaiting_review'; pending: boolean;
+  ref: string;
+  text: string;
+  state: 'being_prepared' | 'released' | 'awaiting_review';
+  pending: boolean;
   answer: { choice: string | null; text: string | null; status: string; releasedBy: string } | null;
 }
-interface VendorQuestion { id: string; ref: string; answer: { choice: string | null; text: string | null; status: string; reviewReason: string | null; sources: Array<{ kind: string; id?: string; key?: string }> } | null }
+interface VendorQuestion {
+  id: string;
+  ref: string;
+  answer: {
+    choice: string | null;
+    text: string | null;
+    status: string;
+    reviewReason: string | null;
+    sources: Array<{ kind: string; id?: string; key?: string }>;
+  } | null;
+}
 
 const isYes = (choice: string | null | undefined) => /^y(es)?$/i.test(choice ?? '');
 const html = { accept: 'text/html' };
@@ -36,15 +49,19 @@ async function upload(app: App, base: string, questions: Array<{ ref: string; te
   return res.json().id as string;
 }
 
-const drain = async (app: App) => { while (await runNextJob(app.jobDeps)) { /* drain */ } };
+const drain = async (app: App) => {
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
+};
 
 // The public profile settles these as "no" for the demo organization (its storage countries hold
 // no Chinese location, it handles no cardholder data); the third is a risk question that only a
 // statement ruling it out could answer, so it must never be a "yes".
 const SETTLED_NO = [
-  { ref: 'N1', text: 'Is any of your customers\' data hosted in mainland China?' },
+  { ref: 'N1', text: "Is any of your customers' data hosted in mainland China?" },
   { ref: 'N2', text: 'Does your platform store, process or transmit payment cardholder data?' },
-  { ref: 'N3', text: 'Is client data kept in the People\'s Republic of China?', allowedAnswers: ['Yes', 'No', 'N/A'] },
+  { ref: 'N3', text: "Is client data kept in the People's Republic of China?", allowedAnswers: ['Yes', 'No', 'N/A'] },
   { ref: 'N4', text: 'Do you store or handle credit card numbers?', allowedAnswers: ['Yes', 'No'] },
 ];
 const NEVER_YES = [
@@ -90,15 +107,26 @@ t.test('the demo organization: public facts answer no, nothing unsettled shows, 
   }
   for (const q of SETTLED_NO) {
     const p = view.byRef.get(q.ref)!;
-    t.match(p, { state: 'released', pending: false, answer: { choice: /^no$/i, releasedBy: 'public_profile', text: /^No\./ } }, `${q.ref}: the public profile's "no" shows at once`);
-    t.ok(vendor.get(q.ref)!.answer!.sources.every((s) => s.kind === 'fact'), `${q.ref}: cites facts only`);
+    t.match(
+      p,
+      { state: 'released', pending: false, answer: { choice: /^no$/i, releasedBy: 'public_profile', text: /^No\./ } },
+      `${q.ref}: the public profile's "no" shows at once`,
+    );
+    t.ok(
+      vendor.get(q.ref)!.answer!.sources.every((s) => s.kind === 'fact'),
+      `${q.ref}: cites facts only`,
+    );
   }
-  t.equal(view.byRef.get('N3')!.answer!.choice, 'No', 'in the list\'s own spelling');
+  t.equal(view.byRef.get('N3')!.answer!.choice, 'No', "in the list's own spelling");
   for (const q of [...NEVER_YES, ...UNSETTLED]) {
     t.match(view.byRef.get(q.ref), { state: 'awaiting_review', pending: true, answer: null }, `${q.ref}: awaiting review, no answer shown`);
   }
   t.match(vendor.get('U1')!.answer, { choice: null, status: 'needs_review' }, 'a private fact does not reach the prospect path');
-  t.match(vendor.get('U3')!.answer, { status: 'needs_review', reviewReason: /prospect sees it once you approve it/ }, 'a confident control draft is held for the vendor');
+  t.match(
+    vendor.get('U3')!.answer,
+    { status: 'needs_review', reviewReason: /prospect sees it once you approve it/ },
+    'a confident control draft is held for the vendor',
+  );
   t.same(view.counts, { released: SETTLED_NO.length, awaitingReview: NEVER_YES.length + UNSETTLED.length, beingPrepared: 0 });
 
   const page = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}`, headers: html });
@@ -111,20 +139,34 @@ t.test('the demo organization: public facts answer no, nothing unsettled shows, 
   await t.test('the vendor sees who asked, in its lists and its review queue', async (t) => {
     const list = await app.inject({ method: 'GET', url: '/api/v1/questionnaires', headers: demo.auth });
     const item = list.json().items.find((q: { id: string }) => q.id === id);
-    t.match(item, { origin: 'prospect', prospect: { company: 'Harbor Freight Analytics', email: 'rin@harbor-freight.example', name: 'Rin Okafor', grantId: grant.grantId } });
+    t.match(item, {
+      origin: 'prospect',
+      prospect: { company: 'Harbor Freight Analytics', email: 'rin@harbor-freight.example', name: 'Rin Okafor', grantId: grant.grantId },
+    });
     const one = await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${id}?limit=1`, headers: demo.auth });
     t.match(one.json(), { origin: 'prospect', prospect: { company: 'Harbor Freight Analytics' } });
-    const queue = (await app.inject({ method: 'GET', url: '/api/v1/review-queue?limit=200', headers: demo.auth })).json().items
-      .filter((i: { questionnaire: { id: string } }) => i.questionnaire.id === id);
+    const queue = (await app.inject({ method: 'GET', url: '/api/v1/review-queue?limit=200', headers: demo.auth }))
+      .json()
+      .items.filter((i: { questionnaire: { id: string } }) => i.questionnaire.id === id);
     t.equal(queue.length, NEVER_YES.length + UNSETTLED.length, 'every answer the prospect waits for is in the queue');
-    t.ok(queue.every((i: { questionnaire: { origin: string; prospect: { company: string } } }) => i.questionnaire.origin === 'prospect' && i.questionnaire.prospect.company === 'Harbor Freight Analytics'));
+    t.ok(
+      queue.every(
+        (i: { questionnaire: { origin: string; prospect: { company: string } } }) =>
+          i.questionnaire.origin === 'prospect' && i.questionnaire.prospect.company === 'Harbor Freight Analytics',
+      ),
+    );
   });
 
   await t.test('approving in the review queue releases the answer', async (t) => {
     const queue = (await app.inject({ method: 'GET', url: '/api/v1/review-queue?limit=200', headers: demo.auth })).json().items;
     const held = queue.find((i: { questionnaire: { id: string }; question: { ref: string } }) => i.questionnaire.id === id && i.question.ref === 'U3');
     t.ok(held, 'the held control draft is in the queue');
-    const approved = await app.inject({ method: 'PATCH', url: `/api/v1/questionnaires/${id}/questions/${held.question.id}`, headers: demo.auth, payload: { status: 'approved' } });
+    const approved = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/questionnaires/${id}/questions/${held.question.id}`,
+      headers: demo.auth,
+      payload: { status: 'approved' },
+    });
     t.equal(approved.statusCode, 200, approved.body);
     const after = await prospectJson(app, base, id);
     t.match(after.byRef.get('U3'), { state: 'released', answer: { choice: 'yes', releasedBy: 'review', text: /encrypted at rest/ } });
@@ -188,11 +230,19 @@ t.test('a tenant of our own: public facts and documents only, held answers, libr
   t.equal((await put('data.processes_cardholder_data', false, 'public')).statusCode, 200);
   t.equal((await put('company.cyber_insurance', true, 'private')).statusCode, 200);
   for (const ref of ['A.8.4', 'A.5.17', 'A.8.28']) {
-    const res = await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth, payload: {
-      applicable: true, status: 'implemented', responsibility: 'provider', visibility: 'public',
-      implementation: 'Application secrets and service passwords are issued from HashiCorp Vault at deploy time.',
-      publicSummary: 'Application secrets and service passwords live in a managed vault, never in source code.',
-    } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: a.auth,
+      payload: {
+        applicable: true,
+        status: 'implemented',
+        responsibility: 'provider',
+        visibility: 'public',
+        implementation: 'Application secrets and service passwords are issued from HashiCorp Vault at deploy time.',
+        publicSummary: 'Application secrets and service passwords live in a managed vault, never in source code.',
+      },
+    });
     t.equal(res.statusCode, 200, `${ref} saved with a public summary`);
   }
   const NDA_MARKER = 'NDA-ONLY-FINDINGS-3e9d';
@@ -200,12 +250,32 @@ t.test('a tenant of our own: public facts and documents only, held answers, libr
     const body = multipart({ title, visibility }, [{ filename: `${title.toLowerCase().replace(/\W+/g, '-')}.md`, content, contentType: 'text/markdown' }]);
     return app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...body.headers }, payload: body.payload });
   };
-  const summary = await doc('Penetration test summary', 'public', '# Penetration test summary\n\nAn independent penetration test of the web application and its API is carried out every year by an outside security firm; the latest one found no critical issues.\n');
+  const summary = await doc(
+    'Penetration test summary',
+    'public',
+    '# Penetration test summary\n\nAn independent penetration test of the web application and its API is carried out every year by an outside security firm; the latest one found no critical issues.\n',
+  );
   t.equal(summary.statusCode, 201, 'a public penetration-test summary');
-  t.equal((await doc('Penetration test report', 'nda', `# Penetration test report\n\nThe penetration test carried out by the outside security firm listed every finding in detail. ${NDA_MARKER}\n`)).statusCode, 201);
-  const entry = await app.inject({ method: 'POST', url: '/api/v1/library', headers: a.auth, payload: {
-    question: 'Do you offer a status page for service availability?', answer: { choice: 'yes', text: 'Yes. Our public status page reports availability and incidents.' }, public: true,
-  } });
+  t.equal(
+    (
+      await doc(
+        'Penetration test report',
+        'nda',
+        `# Penetration test report\n\nThe penetration test carried out by the outside security firm listed every finding in detail. ${NDA_MARKER}\n`,
+      )
+    ).statusCode,
+    201,
+  );
+  const entry = await app.inject({
+    method: 'POST',
+    url: '/api/v1/library',
+    headers: a.auth,
+    payload: {
+      question: 'Do you offer a status page for service availability?',
+      answer: { choice: 'yes', text: 'Yes. Our public status page reports availability and incidents.' },
+      public: true,
+    },
+  });
   t.equal(entry.statusCode, 201, 'an approved public library answer');
 
   const { base } = await prospectGrant(app, a, { name: 'Sam Ode', email: 'sam@northpier.example', company: 'North Pier Logistics' });
@@ -225,7 +295,11 @@ t.test('a tenant of our own: public facts and documents only, held answers, libr
   t.match(view.byRef.get('F2'), { state: 'released', answer: { choice: 'no', releasedBy: 'public_profile' } });
   t.notOk(isYes(vendor.get('R1')!.answer!.choice), 'a vault statement does not make the hard-coded question a "yes"');
   t.match(view.byRef.get('R1'), { state: 'awaiting_review', answer: null });
-  t.match(view.byRef.get('L1'), { state: 'released', answer: { choice: 'yes', releasedBy: 'approved_library' } }, 'an approved public library answer shows at once');
+  t.match(
+    view.byRef.get('L1'),
+    { state: 'released', answer: { choice: 'yes', releasedBy: 'approved_library' } },
+    'an approved public library answer shows at once',
+  );
   t.match(view.byRef.get('P1'), { state: 'awaiting_review', answer: null });
   t.match(vendor.get('P1')!.answer, { choice: null, status: 'needs_review' }, 'the private fact is not used');
   const d1 = vendor.get('D1')!.answer!;
@@ -236,10 +310,17 @@ t.test('a tenant of our own: public facts and documents only, held answers, libr
 
   await t.test('under "none", every draft waits and bulk approval releases it', async (t) => {
     t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { prospectAutoRelease: 'none' } })).statusCode, 200);
-    const strict = await upload(app, base, [{ ref: 'F1', text: 'Is customer data stored in mainland China?' }, { ref: 'R1', text: 'Are any passwords hard-coded in your source code?' }]);
+    const strict = await upload(app, base, [
+      { ref: 'F1', text: 'Is customer data stored in mainland China?' },
+      { ref: 'R1', text: 'Are any passwords hard-coded in your source code?' },
+    ]);
     await drain(app);
     const held = await vendorAnswers(app, a, strict);
-    t.match(held.get('F1')!.answer, { choice: 'no', status: 'needs_review', reviewReason: /prospectAutoRelease: none/ }, 'the fact answer keeps its choice and waits');
+    t.match(
+      held.get('F1')!.answer,
+      { choice: 'no', status: 'needs_review', reviewReason: /prospectAutoRelease: none/ },
+      'the fact answer keeps its choice and waits',
+    );
     t.match((await prospectJson(app, base, strict)).byRef.get('F1'), { state: 'awaiting_review', answer: null });
     const bulk = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${strict}/approve`, headers: a.auth, payload: { minConfidence: 0.95 } });
     t.equal(bulk.json().approved, 1, 'the held draft is approved; the abstention is not');

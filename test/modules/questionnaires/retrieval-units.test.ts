@@ -1,8 +1,17 @@
 import t from 'tap';
-import { Bm25Index, containsPhrase, cosine, fuse, normalize, termCounts, termPattern, type TermDoc, type Tokens } from '../../../src/modules/questionnaires/retrieval.js';
+import {
+  Bm25Index,
+  containsPhrase,
+  cosine,
+  fuse,
+  normalize,
+  termCounts,
+  termPattern,
+  type TermDoc,
+  type Tokens,
+} from '../../../src/modules/questionnaires/retrieval.js';
 
-const tokens = (...words: Array<string | null>): Tokens =>
-  words.flatMap((w, i) => (w === null ? [] : [[i + 1, w] as [number, string]]));
+const tokens = (...words: Array<string | null>): Tokens => words.flatMap((w, i) => (w === null ? [] : [[i + 1, w] as [number, string]]));
 
 t.test('a thesaurus term matches by stems, in order, within one dropped stop word', async (t) => {
   const term = tokens('employ', 'agreement');
@@ -13,7 +22,10 @@ t.test('a thesaurus term matches by stems, in order, within one dropped stop wor
   t.ok(containsPhrase(tokens('mfa'), tokens('mfa')), 'one word');
   t.notOk(containsPhrase(tokens('mfa'), []), 'an empty term matches nothing');
   // A term with a stop word inside ("where data is stored") allows its own gap, not more.
-  const stored = [[2, 'data'], [4, 'store']] as Tokens;
+  const stored = [
+    [2, 'data'],
+    [4, 'store'],
+  ] as Tokens;
   t.ok(containsPhrase(tokens('data', null, 'store'), stored));
   t.notOk(containsPhrase(tokens('data', 'encrypt', null, 'store'), stored));
 });
@@ -21,12 +33,30 @@ t.test('a thesaurus term matches by stems, in order, within one dropped stop wor
 t.test('BM25F: rare words outweigh boilerplate, fields weigh differently, coverage is reported', async (t) => {
   const doc = (key: string, fields: TermDoc['fields']): TermDoc => ({ key, fields });
   const docs = [
-    doc('policy', { title: new Map([['polici', 1]]), body: new Map([['document', 3], ['approv', 1]]) }),
+    doc('policy', {
+      title: new Map([['polici', 1]]),
+      body: new Map([
+        ['document', 3],
+        ['approv', 1],
+      ]),
+    }),
     doc('mfa', { title: new Map([['authent', 1]]), keywords: new Map([['mfa', 1]]), body: new Map([['document', 1]]) }),
-    doc('backup', { title: new Map([['backup', 1]]), body: new Map([['document', 1], ['restor', 1]]) }),
+    doc('backup', {
+      title: new Map([['backup', 1]]),
+      body: new Map([
+        ['document', 1],
+        ['restor', 1],
+      ]),
+    }),
   ];
   const index = new Bm25Index(docs);
-  const hits = index.search(new Map([['document', 1], ['approv', 1], ['mfa', 1]]));
+  const hits = index.search(
+    new Map([
+      ['document', 1],
+      ['approv', 1],
+      ['mfa', 1],
+    ]),
+  );
   t.equal(hits[0]!.doc.key, 'mfa', 'the one rare word beats two common ones');
   t.ok(hits[0]!.coverage > 0 && hits[0]!.coverage < 1);
   t.same(index.search(new Map([['unknown', 1]])), [], 'nothing matches: nothing returned');
@@ -35,8 +65,19 @@ t.test('BM25F: rare words outweigh boilerplate, fields weigh differently, covera
 });
 
 t.test('weighted reciprocal rank fusion', async (t) => {
-  const fused = fuse([{ items: ['a', 'b', 'c'], weight: 1 }, { items: ['b', 'a'], weight: 0.5 }, { items: ['c'], weight: 0.1 }], 10);
-  t.same(fused.map((f) => f.item), ['a', 'b', 'c'], 'the heavier ranking decides between equal places');
+  const fused = fuse(
+    [
+      { items: ['a', 'b', 'c'], weight: 1 },
+      { items: ['b', 'a'], weight: 0.5 },
+      { items: ['c'], weight: 0.1 },
+    ],
+    10,
+  );
+  t.same(
+    fused.map((f) => f.item),
+    ['a', 'b', 'c'],
+    'the heavier ranking decides between equal places',
+  );
   t.equal(fused[0]!.topIn, 2);
   t.ok(fused[0]!.score > fused[1]!.score);
   t.equal(fused[2]!.topIn, 2, 'c: top 3 of the first ranking and first of the third');
@@ -49,7 +90,13 @@ t.test('cosine, normalize, term counts', async (t) => {
   t.equal(cosine([0, 0], [1, 1]), 0, 'a zero vector is similar to nothing');
   t.equal(normalize('  Do YOU use 2FA?! '), 'do you use 2fa');
   t.equal(normalize('データは暗号化されていますか？'), 'データは暗号化されていますか', 'letters of any script survive');
-  t.same([...termCounts(tokens('a', 'b', 'a'))], [['a', 2], ['b', 1]]);
+  t.same(
+    [...termCounts(tokens('a', 'b', 'a'))],
+    [
+      ['a', 2],
+      ['b', 1],
+    ],
+  );
 });
 
 t.test('a one-word term finds its inflections, not what a stemmer would conflate', async (t) => {

@@ -15,7 +15,7 @@ const CASES: Array<[string, string[]]> = [
   ['When was your last pentest by an outside firm?', ['A.8.8', 'A.8.29', 'A.5.35']],
   ['Can you give us an SBOM for your product?', ['A.5.21', 'A.8.28', 'A.8.8']],
   ['Where is the list of your subprocessors?', ['A.5.19', 'A.5.20', 'A.5.21', 'A.5.34']],
-  ['How do you keep one tenant from seeing another tenant\'s data?', ['CLD.9.5.1', 'A.8.3', 'A.8.22']],
+  ["How do you keep one tenant from seeing another tenant's data?", ['CLD.9.5.1', 'A.8.3', 'A.8.22']],
   ['Are servers built from a hardened golden image?', ['A.8.9', 'CLD.9.5.2']],
   ['How long are audit logs kept?', ['A.8.15', 'A.5.33']],
   ['Do new hires get a background check?', ['A.6.1']],
@@ -42,11 +42,21 @@ t.test('plainly worded questions find their controls (demo organization)', async
   const app = await testApp(t, { config: { seedDemo: true }, options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' } });
   const auth = { authorization: `Bearer ${login.json().accessToken}` };
-  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload: { name: 'Plain questions', questions: CASES.map(([text], i) => ({ ref: `P${i + 1}`, text })) } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: auth,
+    payload: { name: 'Plain questions', questions: CASES.map(([text], i) => ({ ref: `P${i + 1}`, text })) },
+  });
   t.equal(created.statusCode, 201, created.body);
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${created.json().id}/fill`, headers: auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
-  const qs = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: auth })).json().questions as Array<{ text: string; answer: { sources: Array<{ kind: string; ref?: string; key?: string }> } }>;
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
+  const qs = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: auth })).json().questions as Array<{
+    text: string;
+    answer: { sources: Array<{ kind: string; ref?: string; key?: string }> };
+  }>;
   const misses: string[] = [];
   let top1 = 0;
   let fromProfile = 0;
@@ -72,14 +82,30 @@ t.test('a terse question borrows its meaning from its section heading', async (t
   const app = await testApp(t, { config: { seedDemo: true }, options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' } });
   const auth = { authorization: `Bearer ${login.json().accessToken}` };
-  const created = await app.inject({ method: 'POST', url: '/api/v1/questionnaires', headers: auth, payload: { name: 'Sections', questions: [
-    { ref: 'S1', section: 'Business continuity and disaster recovery', text: 'Is the plan tested at least once a year?' },
-    { ref: 'S2', section: 'Physical security of offices', text: 'Are visitors escorted?' },
-  ] } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/questionnaires',
+    headers: auth,
+    payload: {
+      name: 'Sections',
+      questions: [
+        { ref: 'S1', section: 'Business continuity and disaster recovery', text: 'Is the plan tested at least once a year?' },
+        { ref: 'S2', section: 'Physical security of offices', text: 'Are visitors escorted?' },
+      ],
+    },
+  });
   await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${created.json().id}/fill`, headers: auth });
-  while (await runNextJob(app.jobDeps)) { /* drain */ }
+  while (await runNextJob(app.jobDeps)) {
+    /* drain */
+  }
   const [s1, s2] = (await app.inject({ method: 'GET', url: `/api/v1/questionnaires/${created.json().id}`, headers: auth })).json().questions;
   const top3 = (q: { answer: { sources: Array<{ ref?: string }> } }) => q.answer.sources.slice(0, 3).map((s) => s.ref);
-  t.ok(top3(s1).some((r: string | undefined) => r === 'A.5.29' || r === 'A.5.30'), `continuity: ${top3(s1).join(' ')}`);
-  t.ok(top3(s2).some((r: string | undefined) => r === 'A.7.2' || r === 'A.7.1' || r === 'A.7.3'), `physical: ${top3(s2).join(' ')}`);
+  t.ok(
+    top3(s1).some((r: string | undefined) => r === 'A.5.29' || r === 'A.5.30'),
+    `continuity: ${top3(s1).join(' ')}`,
+  );
+  t.ok(
+    top3(s2).some((r: string | undefined) => r === 'A.7.2' || r === 'A.7.1' || r === 'A.7.3'),
+    `physical: ${top3(s2).join(' ')}`,
+  );
 });

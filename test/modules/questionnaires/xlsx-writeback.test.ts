@@ -16,7 +16,11 @@ const HECVAT = fileURLToPath(new URL('../../../../shared/data/hecvat/HECVAT414.x
  * finish on HECVAT: it expands the N1:XFD1048576 validation of "High-Risk Evaluation" cell by cell.) */
 async function readValues(buf: Buffer): Promise<{ names: string[]; states: string[]; cells: Map<string, Map<string, string>> }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([buf]), {
-    worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', entries: 'ignore',
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    entries: 'ignore',
   });
   const names: string[] = [];
   const states: string[] = [];
@@ -36,7 +40,14 @@ async function readValues(buf: Buffer): Promise<{ names: string[]; states: strin
   return { names, states, cells };
 }
 
-interface CdEntry { name: string; method: number; crc: number; csize: number; usize: number; data: Buffer }
+interface CdEntry {
+  name: string;
+  method: number;
+  crc: number;
+  csize: number;
+  usize: number;
+  data: Buffer;
+}
 
 /** The zip's central directory, read by hand, with each entry's raw compressed bytes. */
 function zipEntries(buf: Buffer): CdEntry[] {
@@ -105,7 +116,11 @@ async function expectWritebackError(t: Test, p: Promise<unknown>, code: string, 
 function assertPackageUntouched(t: Test, original: Buffer, result: Buffer, changed: string[], removed: string[] = []): void {
   const before = zipEntries(original);
   const after = zipEntries(result);
-  t.same(after.map((e) => e.name), before.map((e) => e.name).filter((n) => !removed.includes(n)), 'same entries, same order');
+  t.same(
+    after.map((e) => e.name),
+    before.map((e) => e.name).filter((n) => !removed.includes(n)),
+    'same entries, same order',
+  );
   for (const a of after) {
     const b = before.find((e) => e.name === a.name)!;
     if (changed.includes(a.name)) {
@@ -122,7 +137,6 @@ function assertPackageUntouched(t: Test, original: Buffer, result: Buffer, chang
 // ---------------------------------------------------------------------------------------------
 // HECVAT: the real buyer workbook
 
-
 t.test('HECVAT: answers written into the Questions sheet', async (t) => {
   const original = fs.readFileSync(HECVAT);
   const pristine = Buffer.from(original);
@@ -133,7 +147,8 @@ t.test('HECVAT: answers written into the Questions sheet', async (t) => {
   t.equal(JSON.parse(q.get('A3')!), 'GNRL-01');
 
   const edits: CellEdit[] = [];
-  for (let r = 3; r <= 17; r++) edits.push({ sheet: 'Questions', cell: `T${r}`, value: `Response for ${JSON.parse(q.get(`A${r}`)!)}: see our SOC 2 report, section ${r}.` });
+  for (let r = 3; r <= 17; r++)
+    edits.push({ sheet: 'Questions', cell: `T${r}`, value: `Response for ${JSON.parse(q.get(`A${r}`)!)}: see our SOC 2 report, section ${r}.` });
   edits.push(
     { sheet: 'Questions', cell: 'T18', value: "=cmd|' /C calc'!A0" }, // formula injection
     { sheet: 'Questions', cell: 'T19', value: `Tags <b> & "quotes" and 'apostrophes' > 0` },
@@ -197,8 +212,15 @@ t.test('HECVAT: answers written into the Questions sheet', async (t) => {
     t.equal(count(s1, /<row /g), count(s0, /<row /g) + 1, 'one new row');
     t.equal(count(s1, /<c /g), count(s0, /<c /g) + 3, 'three new cells');
 
-    t.equal(cellXml(s1, 'T3'), `<c r="T3" s="348" t="inlineStr"><is><t xml:space="preserve">Response for GNRL-01: see our SOC 2 report, section 3.</t></is></c>`, 'style kept, inline string');
-    t.equal(cellXml(s1, 'T19'), `<c r="T19" s="348" t="inlineStr"><is><t xml:space="preserve">Tags &lt;b&gt; &amp; &quot;quotes&quot; and &apos;apostrophes&apos; &gt; 0</t></is></c>`);
+    t.equal(
+      cellXml(s1, 'T3'),
+      `<c r="T3" s="348" t="inlineStr"><is><t xml:space="preserve">Response for GNRL-01: see our SOC 2 report, section 3.</t></is></c>`,
+      'style kept, inline string',
+    );
+    t.equal(
+      cellXml(s1, 'T19'),
+      `<c r="T19" s="348" t="inlineStr"><is><t xml:space="preserve">Tags &lt;b&gt; &amp; &quot;quotes&quot; and &apos;apostrophes&apos; &gt; 0</t></is></c>`,
+    );
     t.equal(cellXml(s1, 'T21'), '<c r="T21" s="348"><v>42</v></c>');
     t.equal(cellXml(s1, 'T22'), '<c r="T22" s="348" t="b"><v>1</v></c>');
     t.equal(cellXml(s1, 'M12'), '<c r="M12" s="348"/>', 'cleared, style kept');
@@ -206,7 +228,11 @@ t.test('HECVAT: answers written into the Questions sheet', async (t) => {
     t.match(cellXml(s1, 'X12'), /<f t="shared" ref="X12:X75" si="0">/, 'its master untouched');
     t.match(s1, /<c r="A1" s="340" t="s"><v>1480<\/v><\/c><c r="C1" s="341" t="inlineStr">/, 'new cell after A1, with its column style');
     t.match(s1, /<c r="X15" [^>]*>[\s\S]*?<\/c><c r="Y15" s="341" t="inlineStr">/, 'new cell at the end of its row');
-    t.match(s1, /<\/row><row r="970"><c r="D970" s="341" t="inlineStr"><is><t xml:space="preserve">&apos;@SUM\(1,2\)<\/t><\/is><\/c><\/row><\/sheetData>/, 'new row after the last one');
+    t.match(
+      s1,
+      /<\/row><row r="970"><c r="D970" s="341" t="inlineStr"><is><t xml:space="preserve">&apos;@SUM\(1,2\)<\/t><\/is><\/c><\/row><\/sheetData>/,
+      'new row after the last one',
+    );
     t.match(s1, /<row r="1" spans="1:24" ht="15.75" hidden="1" customHeight="1" x14ac:dyDescent="0.2">/, 'row attributes kept');
   });
 
@@ -215,10 +241,19 @@ t.test('HECVAT: answers written into the Questions sheet', async (t) => {
     const z = await unzip(r);
     const s = z.get('xl/worksheets/sheet13.xml')!.toString('utf8');
     t.equal(cellXml(s, 'X14'), '<c r="X14" s="348"><v>20</v></c>', 'its formula goes');
-    t.equal(cellXml(s, 'X12'), '<c r="X12" s="348"><f t="shared" ref="X12:X75" si="0">IF($W12="Critical Importance",20,IF($W12="Minor Importance",5,10))</f><v>10</v></c>', 'the master stays');
+    t.equal(
+      cellXml(s, 'X12'),
+      '<c r="X12" s="348"><f t="shared" ref="X12:X75" si="0">IF($W12="Critical Importance",20,IF($W12="Minor Importance",5,10))</f><v>10</v></c>',
+      'the master stays',
+    );
     t.equal(cellXml(s, 'X15'), cellXml((await unzip(original)).get('xl/worksheets/sheet13.xml')!.toString('utf8'), 'X15'), 'other dependents stay');
     t.notOk(z.has('xl/calcChain.xml'), 'a formula was removed: calcChain goes');
-    await expectWritebackError(t, writeAnswers(original, [{ sheet: 'Questions', cell: 'X12', value: 1 }]), 'unsupported', /X12 holds the shared formula that the cells of X12:X75 copy/);
+    await expectWritebackError(
+      t,
+      writeAnswers(original, [{ sheet: 'Questions', cell: 'X12', value: 1 }]),
+      'unsupported',
+      /X12 holds the shared formula that the cells of X12:X75 copy/,
+    );
   });
 
   t.test('writing the same answers again changes nothing more', async (t) => {
@@ -267,7 +302,11 @@ t.test('HECVAT: answers in the Organization sheet keep its dropdowns (x14 cross-
     t.equal(cellXml(s1, 'C22'), '<c r="C22" s="21" t="inlineStr"><is><t xml:space="preserve">Yes</t></is></c>', 'dropdown cell keeps style 21');
     t.equal(cellXml(s1, 'C13'), '<c r="C13" s="76" t="inlineStr"><is><t xml:space="preserve">Acme Corp</t></is></c>', 'formula dropped, style kept');
     t.match(s1, /<c r="F22" [^>]*>[\s\S]*?<\/c><c r="G22" s="1" t="inlineStr">[\s\S]*?<\/c><c r="I22" s="35"\/>/, 'G22 between F22 and I22 with the row style');
-    t.match(s1, /<row r="80" spans="1:10" ht="15" hidden="1" customHeight="1" x14ac:dyDescent="0.2"><c r="C80" s="8" t="inlineStr">[\s\S]*?<\/c><\/row><row r="81" /, 'empty row opened, attributes kept');
+    t.match(
+      s1,
+      /<row r="80" spans="1:10" ht="15" hidden="1" customHeight="1" x14ac:dyDescent="0.2"><c r="C80" s="8" t="inlineStr">[\s\S]*?<\/c><\/row><row r="81" /,
+      'empty row opened, attributes kept',
+    );
     t.match(s1, /<row r="112" [^>]*\/><row r="120"><c r="C120" s="8" t="inlineStr">/, 'new row with the column style');
     const after = await readValues(result);
     const o = after.cells.get('Organization')!;
@@ -284,11 +323,20 @@ t.test('HECVAT: answers in the Organization sheet keep its dropdowns (x14 cross-
     assertPackageUntouched(t, original, result, ['xl/worksheets/sheet2.xml', '[Content_Types].xml', 'xl/_rels/workbook.xml.rels'], ['xl/calcChain.xml']);
     const ct0 = a.get('[Content_Types].xml')!.toString('utf8');
     const ct1 = b.get('[Content_Types].xml')!.toString('utf8');
-    t.equal(ct1, ct0.replace('<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>', ''));
+    t.equal(
+      ct1,
+      ct0.replace('<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>', ''),
+    );
     t.not(ct1, ct0);
     const rels0 = a.get('xl/_rels/workbook.xml.rels')!.toString('utf8');
     const rels1 = b.get('xl/_rels/workbook.xml.rels')!.toString('utf8');
-    t.equal(rels1, rels0.replace('<Relationship Id="rId21" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>', ''));
+    t.equal(
+      rels1,
+      rels0.replace(
+        '<Relationship Id="rId21" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>',
+        '',
+      ),
+    );
     t.not(rels1, rels0);
   });
 
@@ -316,12 +364,27 @@ t.test('errors', async (t) => {
   for (const cell of ['D0', '12D', 'XFE1', 'A1048577', '', 'D12:D13', 'D-1', 'ABCD1']) {
     await expectWritebackError(t, writeAnswers(buf, [{ sheet: 'Answers', cell, value: 'x' }]), 'bad_cell', /not a cell reference/);
   }
-  await expectWritebackError(t, writeAnswers(Buffer.from('this is not a zip file'), [{ sheet: 'Answers', cell: 'A1', value: 'x' }]), 'not_xlsx', /not a readable \.xlsx/);
+  await expectWritebackError(
+    t,
+    writeAnswers(Buffer.from('this is not a zip file'), [{ sheet: 'Answers', cell: 'A1', value: 'x' }]),
+    'not_xlsx',
+    /not a readable \.xlsx/,
+  );
   const plainZip = new JSZip();
   plainZip.file('hello.txt', 'hi');
-  await expectWritebackError(t, writeAnswers(await plainZip.generateAsync({ type: 'nodebuffer' }), [{ sheet: 'Answers', cell: 'A1', value: 'x' }]), 'not_xlsx', /no workbook/);
+  await expectWritebackError(
+    t,
+    writeAnswers(await plainZip.generateAsync({ type: 'nodebuffer' }), [{ sheet: 'Answers', cell: 'A1', value: 'x' }]),
+    'not_xlsx',
+    /no workbook/,
+  );
   await expectWritebackError(t, writeAnswers(buf, [{ sheet: 'Answers', cell: 'B5', value: Number.NaN }]), 'bad_value', /NaN/);
-  await expectWritebackError(t, writeAnswers(buf, [{ sheet: 'Answers', cell: 'B5', value: { x: 1 } as unknown as string }]), 'bad_value', /string, number, boolean or null/);
+  await expectWritebackError(
+    t,
+    writeAnswers(buf, [{ sheet: 'Answers', cell: 'B5', value: { x: 1 } as unknown as string }]),
+    'bad_value',
+    /string, number, boolean or null/,
+  );
   await expectWritebackError(t, writeAnswers(buf, [{ sheet: 'Answers', cell: 'B5', value: 'x'.repeat(32_768) }]), 'bad_value', /32767/);
   await expectWritebackError(t, writeAnswers(buf, [{ sheet: 'Answers', cell: 'B1', value: 'x' }]), 'unsupported', /inside the merged range A1:C1.*A1/);
   await expectWritebackError(t, writeAnswers(buf, [{ sheet: 'Answers', cell: 'C2', value: 'x' }]), 'unsupported', /shared formula/);
@@ -329,7 +392,8 @@ t.test('errors', async (t) => {
   t.ok(await writeAnswers(buf, [{ sheet: 'Answers', cell: 'C3', value: 'a shared dependent is fine' }]));
 
   // An array formula over B1:B3 (hand-written part): its cells cannot be overwritten one by one.
-  const arr = '<worksheet><sheetData><row r="1"><c r="B1"><f t="array" ref="B1:B3">A1:A3*2</f><v>2</v></c></row><row r="2"><c r="B2"><v>4</v></c></row></sheetData></worksheet>';
+  const arr =
+    '<worksheet><sheetData><row r="1"><c r="B1"><f t="array" ref="B1:B3">A1:A3*2</f><v>2</v></c></row><row r="2"><c r="B2"><v>4</v></c></row></sheetData></worksheet>';
   t.throws(() => editSheetXml(arr, [{ row: 2, col: 2, ref: 'B2', value: 1 }]), { name: 'WritebackError', code: 'unsupported', message: /array formula in B1/ });
   const single = '<worksheet><sheetData><row r="1"><c r="B1"><f t="array" ref="B1">SUM(A1:A3*2)</f><v>2</v></c></row></sheetData></worksheet>';
   t.match(editSheetXml(single, [{ row: 1, col: 2, ref: 'B1', value: 1 }]), { xml: /<c r="B1"><v>1<\/v><\/c>/, formulaRemoved: true });
@@ -338,20 +402,33 @@ t.test('errors', async (t) => {
 t.test('sheet XML edge cases', async (t) => {
   // empty sheet, prefixed namespace, rows without r, cells without r, comments
   const empty = '<worksheet><dimension ref="A1"/><sheetData/></worksheet>';
-  t.equal(editSheetXml(empty, [{ row: 3, col: 2, ref: 'B3', value: 'x' }]).xml,
-    '<worksheet><dimension ref="B3"/><sheetData><row r="3"><c r="B3" t="inlineStr"><is><t xml:space="preserve">x</t></is></c></row></sheetData></worksheet>');
-  const prefixed = '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>';
-  t.equal(editSheetXml(prefixed, [{ row: 1, col: 2, ref: 'B1', value: true }]).xml,
-    '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c><x:c r="B1" t="b"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>');
+  t.equal(
+    editSheetXml(empty, [{ row: 3, col: 2, ref: 'B3', value: 'x' }]).xml,
+    '<worksheet><dimension ref="B3"/><sheetData><row r="3"><c r="B3" t="inlineStr"><is><t xml:space="preserve">x</t></is></c></row></sheetData></worksheet>',
+  );
+  const prefixed =
+    '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>';
+  t.equal(
+    editSheetXml(prefixed, [{ row: 1, col: 2, ref: 'B1', value: true }]).xml,
+    '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c><x:c r="B1" t="b"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>',
+  );
   const implicit = '<worksheet><sheetData><row><c><v>1</v></c><c><v>2</v></c></row><!-- note --><row><c t="s"><v>0</v></c></row></sheetData></worksheet>';
-  t.equal(editSheetXml(implicit, [{ row: 1, col: 2, ref: 'B1', value: 5 }, { row: 2, col: 3, ref: 'C2', value: 6 }]).xml,
-    '<worksheet><sheetData><row><c><v>1</v></c><c r="B1"><v>5</v></c></row><!-- note --><row><c t="s"><v>0</v></c><c r="C2"><v>6</v></c></row></sheetData></worksheet>');
+  t.equal(
+    editSheetXml(implicit, [
+      { row: 1, col: 2, ref: 'B1', value: 5 },
+      { row: 2, col: 3, ref: 'C2', value: 6 },
+    ]).xml,
+    '<worksheet><sheetData><row><c><v>1</v></c><c r="B1"><v>5</v></c></row><!-- note --><row><c t="s"><v>0</v></c><c r="C2"><v>6</v></c></row></sheetData></worksheet>',
+  );
   // text escaping: CR, control characters, Excel's own _xHHHH_ escape, leading tab
   const r = editSheetXml('<worksheet><sheetData/></worksheet>', [{ row: 1, col: 1, ref: 'A1', value: 'a\r\nb\u0001_x0041_' }]).xml;
   t.match(r, /<t xml:space="preserve">a&#13;\nb_x0001__x005F_x0041_<\/t>/);
   // a gap: the new row goes between its neighbours
   const gap = '<worksheet><sheetData><row r="1"><c r="A1"/></row><row r="9"><c r="A9"/></row></sheetData></worksheet>';
-  t.match(editSheetXml(gap, [{ row: 5, col: 1, ref: 'A5', value: 1 }]).xml, /<row r="1"><c r="A1"\/><\/row><row r="5"><c r="A5"><v>1<\/v><\/c><\/row><row r="9">/);
+  t.match(
+    editSheetXml(gap, [{ row: 5, col: 1, ref: 'A5', value: 1 }]).xml,
+    /<row r="1"><c r="A1"\/><\/row><row r="5"><c r="A5"><v>1<\/v><\/c><\/row><row r="9">/,
+  );
   // clearing a cell that does not exist writes nothing
   t.equal(editSheetXml(gap, [{ row: 5, col: 1, ref: 'A5', value: null }]).xml, gap);
 });
@@ -400,7 +477,10 @@ t.test('a synthetic workbook with a dropdown, a merged cell and a styled answer 
 
   const back = new ExcelJS.Workbook();
   await back.xlsx.load(result as unknown as ExcelJS.Buffer);
-  t.same(back.worksheets.map((w) => w.name), ['Lists', 'Answers']);
+  t.same(
+    back.worksheets.map((w) => w.name),
+    ['Lists', 'Answers'],
+  );
   const a = back.getWorksheet('Answers')!;
   for (const e of edits) t.same(a.getCell(e.cell).value, e.value, `${e.cell}`);
   t.equal(a.getCell('A2').value, 'Do you encrypt data at rest?');

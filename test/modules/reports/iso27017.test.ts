@@ -24,13 +24,39 @@ t.test('ISO/IEC 27017 readiness', async (t) => {
   t.ok(item(empty, 'CLD.9.5.1').expectedEvidence.length >= 3, 'says what an auditor expects');
 
   // CLD.9.5.1: shared, implemented, both statements, current evidence -> ready.
-  await app.inject({ method: 'PUT', url: '/api/v1/controls/CLD.9.5.1', headers: a.auth, payload: { ...base, status: 'implemented', responsibility: 'shared', providerStatement: 'Tenants are isolated per VPC.', customerStatement: 'Customers scope their own IAM.' } });
-  const ev = await app.inject({ method: 'POST', url: '/api/v1/evidence', headers: a.auth, payload: { title: 'Isolation config', url: 'https://git.example.com/infra/isolation', controls: ['CLD.9.5.1'], expiresAt: '2026-09-01' } });
+  await app.inject({
+    method: 'PUT',
+    url: '/api/v1/controls/CLD.9.5.1',
+    headers: a.auth,
+    payload: {
+      ...base,
+      status: 'implemented',
+      responsibility: 'shared',
+      providerStatement: 'Tenants are isolated per VPC.',
+      customerStatement: 'Customers scope their own IAM.',
+    },
+  });
+  const ev = await app.inject({
+    method: 'POST',
+    url: '/api/v1/evidence',
+    headers: a.auth,
+    payload: { title: 'Isolation config', url: 'https://git.example.com/infra/isolation', controls: ['CLD.9.5.1'], expiresAt: '2026-09-01' },
+  });
   t.equal(ev.statusCode, 201);
   // CLD.12.1.5: shared but no customer statement, partially implemented.
-  await app.inject({ method: 'PUT', url: '/api/v1/controls/CLD.12.1.5', headers: a.auth, payload: { ...base, status: 'partially_implemented', responsibility: 'shared', providerStatement: 'JIT admin access.' } });
+  await app.inject({
+    method: 'PUT',
+    url: '/api/v1/controls/CLD.12.1.5',
+    headers: a.auth,
+    payload: { ...base, status: 'partially_implemented', responsibility: 'shared', providerStatement: 'JIT admin access.' },
+  });
   // CLD.8.1.5: excluded with a justification: needs no evidence.
-  await app.inject({ method: 'PUT', url: '/api/v1/controls/CLD.8.1.5', headers: a.auth, payload: { ...base, applicable: false, justification: 'We hold no customer assets.', status: 'not_implemented', responsibility: 'provider' } });
+  await app.inject({
+    method: 'PUT',
+    url: '/api/v1/controls/CLD.8.1.5',
+    headers: a.auth,
+    payload: { ...base, applicable: false, justification: 'We hold no customer assets.', status: 'not_implemented', responsibility: 'provider' },
+  });
 
   const now = await report();
   t.match(item(now, 'CLD.9.5.1'), { answered: true, implemented: true, evidenced: true, ready: true, gaps: [] });
@@ -42,7 +68,13 @@ t.test('ISO/IEC 27017 readiness', async (t) => {
     const g = item(now, '12.4.1') as unknown as { mapsTo: string[]; answered: boolean; gaps: string[] };
     t.ok(g.mapsTo.includes('A.8.15'));
     t.equal(g.answered, false);
-    for (const ref of g.mapsTo) await app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth, payload: { ...base, status: 'implemented', responsibility: 'provider' } });
+    for (const ref of g.mapsTo)
+      await app.inject({
+        method: 'PUT',
+        url: `/api/v1/controls/${ref}`,
+        headers: a.auth,
+        payload: { ...base, status: 'implemented', responsibility: 'provider' },
+      });
     const after = item(await report(), '12.4.1') as unknown as { answered: boolean; implemented: boolean; ready: boolean };
     t.match(after, { answered: true, implemented: true, ready: true });
   });
@@ -68,22 +100,47 @@ t.test('ISO/IEC 27017 readiness', async (t) => {
 t.test('responsibility matrix (RACI) in three formats', async (t) => {
   const app = await testApp(t);
   const a = await signup(app);
-  await app.inject({ method: 'PUT', url: '/api/v1/controls/CLD.6.3.1', headers: a.auth, payload: { ...base, status: 'implemented', responsibility: 'shared', providerStatement: 'We publish the matrix.', customerStatement: '=HYPERLINK("http://evil")' } });
+  await app.inject({
+    method: 'PUT',
+    url: '/api/v1/controls/CLD.6.3.1',
+    headers: a.auth,
+    payload: {
+      ...base,
+      status: 'implemented',
+      responsibility: 'shared',
+      providerStatement: 'We publish the matrix.',
+      customerStatement: '=HYPERLINK("http://evil")',
+    },
+  });
   await app.inject({ method: 'PUT', url: '/api/v1/controls/A.5.1', headers: a.auth, payload: { ...base, status: 'implemented', responsibility: 'provider' } });
-  await app.inject({ method: 'PUT', url: '/api/v1/controls/A.7.11', headers: a.auth, payload: { ...base, applicable: false, justification: 'No premises.', status: 'not_implemented', responsibility: 'provider' } });
+  await app.inject({
+    method: 'PUT',
+    url: '/api/v1/controls/A.7.11',
+    headers: a.auth,
+    payload: { ...base, applicable: false, justification: 'No premises.', status: 'not_implemented', responsibility: 'provider' },
+  });
 
   const json = await app.inject({ method: 'GET', url: '/api/v1/reports/responsibility-matrix', headers: a.auth });
   t.equal(json.statusCode, 200);
   const body = json.json();
   t.equal(body.rows.length, 93 + 7 - 1, 'excluded controls are not in the matrix');
-  t.match(body.rows.find((r: { ref: string }) => r.ref === 'CLD.6.3.1'), { responsibility: 'shared', provider: 'R,A (own side)', customer: 'R,A (own side)', providerStatement: 'We publish the matrix.' });
-  t.match(body.rows.find((r: { ref: string }) => r.ref === 'A.5.1'), { provider: 'R,A', customer: 'I' });
+  t.match(
+    body.rows.find((r: { ref: string }) => r.ref === 'CLD.6.3.1'),
+    { responsibility: 'shared', provider: 'R,A (own side)', customer: 'R,A (own side)', providerStatement: 'We publish the matrix.' },
+  );
+  t.match(
+    body.rows.find((r: { ref: string }) => r.ref === 'A.5.1'),
+    { provider: 'R,A', customer: 'I' },
+  );
   t.same(body.summary, { provider: 1, customer: 0, shared: 1, unanswered: 97 });
 
   const csv = await app.inject({ method: 'GET', url: '/api/v1/reports/responsibility-matrix?format=csv', headers: a.auth });
   t.match(csv.headers['content-type'], /text\/csv/);
   t.match(csv.headers['content-disposition'], /responsibility-matrix-.*\.csv/);
-  t.match(csv.body.replace(/^\uFEFF/, '').split('\r\n')[0], /^framework,ref,title,responsibility,provider,customer,providerStatement,customerStatement,status,evidenceCurrent,evidenceExpired$/);
+  t.match(
+    csv.body.replace(/^\uFEFF/, '').split('\r\n')[0],
+    /^framework,ref,title,responsibility,provider,customer,providerStatement,customerStatement,status,evidenceCurrent,evidenceExpired$/,
+  );
   t.match(csv.body, /"'=HYPERLINK/, 'formulas are neutralized');
 
   const xlsx = await app.inject({ method: 'GET', url: '/api/v1/reports/responsibility-matrix?format=xlsx', headers: a.auth });

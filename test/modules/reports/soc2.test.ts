@@ -2,7 +2,11 @@ import t from 'tap';
 import { signup, testApp } from '../../helpers/app.js';
 
 const answer = (status: string, applicable = true) => ({
-  applicable, status, implementation: 'x', responsibility: 'provider', ...(applicable ? {} : { justification: 'not in scope' }),
+  applicable,
+  status,
+  implementation: 'x',
+  responsibility: 'provider',
+  ...(applicable ? {} : { justification: 'not in scope' }),
 });
 
 t.test('SOC 2 coverage on a hand-computed fixture', async (t) => {
@@ -17,12 +21,20 @@ t.test('SOC 2 coverage on a hand-computed fixture', async (t) => {
 
   const empty = await report();
   t.equal(empty.criteria.length, 61);
-  t.ok(empty.criteria.every((c: { coverage: number }) => c.coverage === 0), 'nothing answered: no coverage');
+  t.ok(
+    empty.criteria.every((c: { coverage: number }) => c.coverage === 0),
+    'nothing answered: no coverage',
+  );
   t.match(empty.rule, /weighted mean/);
 
   // P5.2 has no catalog link; give it exactly two, of our own (weight 2 each).
   for (const ref of ['A.5.34', 'A.8.5']) {
-    const r = await app.inject({ method: 'POST', url: '/api/v1/crosswalk/overrides', headers: a.auth, payload: { from: { framework: 'iso27001-2022', ref }, to: { framework: 'soc2-2017', ref: 'P5.2' }, action: 'add' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/crosswalk/overrides',
+      headers: a.auth,
+      payload: { from: { framework: 'iso27001-2022', ref }, to: { framework: 'soc2-2017', ref: 'P5.2' }, action: 'add' },
+    });
     t.equal(r.statusCode, 201);
   }
   const p52 = (body: { criteria: { criterion: string; coverage: number; controls: unknown[] }[] }) => body.criteria.find((c) => c.criterion === 'P5.2')!;
@@ -32,7 +44,10 @@ t.test('SOC 2 coverage on a hand-computed fixture', async (t) => {
   await app.inject({ method: 'PUT', url: '/api/v1/controls/A.8.5', headers: a.auth, payload: answer('partially_implemented') });
   const r1 = p52(await report());
   t.equal(r1.coverage, 0.75, '(2*1 + 2*0.5) / 4');
-  t.match(r1.controls, [{ ref: 'A.5.34', status: 'implemented', strength: 'organization' }, { ref: 'A.8.5', status: 'partially_implemented' }]);
+  t.match(r1.controls, [
+    { ref: 'A.5.34', status: 'implemented', strength: 'organization' },
+    { ref: 'A.8.5', status: 'partially_implemented' },
+  ]);
 
   await app.inject({ method: 'PUT', url: '/api/v1/controls/A.8.5', headers: { ...a.auth, 'if-match': '1' }, payload: answer('planned', false) });
   t.equal(p52(await report()).coverage, 1, 'an excluded control leaves the denominator');
@@ -50,12 +65,12 @@ t.test('SOC 2 coverage on a hand-computed fixture', async (t) => {
       t.equal(r.statusCode, 200);
     }
     const total = links.reduce((s, l) => s + weights[l.strength]!, 0);
-    const expected = Math.round((strong.length * 3 / total) * 1000) / 1000;
+    const expected = Math.round(((strong.length * 3) / total) * 1000) / 1000;
     const after = (await report(c)).criteria.find((c: { criterion: string }) => c.criterion === 'CC6.1');
     t.equal(after.coverage, expected, `${strong.length} strong of ${links.length} links`);
   });
 
-  t.test('another tenant\'s answers and overrides do not count', async (t) => {
+  t.test("another tenant's answers and overrides do not count", async (t) => {
     const other = await report(b);
     t.ok(other.criteria.every((c: { coverage: number }) => c.coverage === 0));
     t.equal(p52(other).controls.length, 0);

@@ -68,10 +68,19 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     const r = await app.inject({ method: 'GET', url: `/api/v1/access-requests/${requestId}`, headers: a.auth });
     t.equal(r.statusCode, 200);
     t.match(r.json(), {
-      email: 'pat@buyer.example.com', company: 'Buyer Inc', status: 'pending', requestCount: 1,
-      ndaVersion: docs.ndaVersion, ndaAcceptedAt: '2026-06-01T12:00:00.000Z', ip: /\S/, userAgent: 'TestBrowser/1.0',
+      email: 'pat@buyer.example.com',
+      company: 'Buyer Inc',
+      status: 'pending',
+      requestCount: 1,
+      ndaVersion: docs.ndaVersion,
+      ndaAcceptedAt: '2026-06-01T12:00:00.000Z',
+      ip: /\S/,
+      userAgent: 'TestBrowser/1.0',
     });
-    const created = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_request.created')));
+    const created = await app.database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_request.created')));
     t.equal(created.length, 1, 'one event per request');
     t.match(created[0]!.data, { requestId, email: 'pat@buyer.example.com' });
     // The organization sees nothing of another's requests.
@@ -81,7 +90,12 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
 
   await t.test('a second request with the same email neither overwrites the pending one nor reveals it', async (t) => {
     const before = (await app.inject({ method: 'GET', url: `/api/v1/access-requests/${requestId}`, headers: a.auth })).json();
-    const dup = await request(app, a.slug, { ...person, email: 'pat@buyer.example.com', name: 'Mallory', company: 'Evil Corp', reason: 'let me in', ndaAccepted: true }, { 'user-agent': 'Other/2.0' });
+    const dup = await request(
+      app,
+      a.slug,
+      { ...person, email: 'pat@buyer.example.com', name: 'Mallory', company: 'Evil Corp', reason: 'let me in', ndaAccepted: true },
+      { 'user-agent': 'Other/2.0' },
+    );
     const fresh = await request(app, a.slug, { ...person, email: 'never-asked@buyer.example.com', ndaAccepted: true });
     t.equal(dup.statusCode, 201, 'answered like a first request');
     t.equal(dup.statusCode, fresh.statusCode);
@@ -104,12 +118,29 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     t.equal(r.statusCode, 404);
     t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/deny`, headers: b.auth, payload: {} })).statusCode, 404);
     const editor = await memberWithRole(app, a, 'editor');
-    t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: editor.auth, payload: { expiresInDays: 7 } })).statusCode, 403);
-    t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: a.auth, payload: { expiresInDays: 0 } })).statusCode, 400);
-    const privateGrant = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: a.auth, payload: { expiresInDays: 7, documentIds: [docs.priv] } });
+    t.equal(
+      (await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: editor.auth, payload: { expiresInDays: 7 } }))
+        .statusCode,
+      403,
+    );
+    t.equal(
+      (await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: a.auth, payload: { expiresInDays: 0 } })).statusCode,
+      400,
+    );
+    const privateGrant = await app.inject({
+      method: 'POST',
+      url: `/api/v1/access-requests/${requestId}/approve`,
+      headers: a.auth,
+      payload: { expiresInDays: 7, documentIds: [docs.priv] },
+    });
     t.equal(privateGrant.statusCode, 400, 'private documents are never granted');
-    const foreignDoc = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: a.auth, payload: { expiresInDays: 7, documentIds: [other.pdf] } });
-    t.equal(foreignDoc.statusCode, 400, 'another organization\'s document is unknown here');
+    const foreignDoc = await app.inject({
+      method: 'POST',
+      url: `/api/v1/access-requests/${requestId}/approve`,
+      headers: a.auth,
+      payload: { expiresInDays: 7, documentIds: [other.pdf] },
+    });
+    t.equal(foreignDoc.statusCode, 400, "another organization's document is unknown here");
   });
 
   const approved = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${requestId}/approve`, headers: a.auth, payload: { expiresInDays: 7 } });
@@ -152,10 +183,19 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     t.equal((await app.inject({ method: 'GET', url: `${page}/documents/${docs.priv}` })).statusCode, 404, 'not in the grant');
     t.equal((await app.inject({ method: 'GET', url: `${page}/documents/${docs.pub}` })).statusCode, 404, 'not in the grant either');
 
-    const downloads = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'document.downloaded')));
+    const downloads = await app.database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.orgId, a.orgId), eq(events.type, 'document.downloaded')));
     t.equal(downloads.length, 2, 'an event per download');
-    t.match(downloads.map((e) => e.data), [{ grantId: grant.grantId, email: 'pat@buyer.example.com' }, { grantId: grant.grantId }]);
-    const grants = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_grant.created')));
+    t.match(
+      downloads.map((e) => e.data),
+      [{ grantId: grant.grantId, email: 'pat@buyer.example.com' }, { grantId: grant.grantId }],
+    );
+    const grants = await app.database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_grant.created')));
     t.equal(grants.length, 1);
     t.notOk(JSON.stringify(grants[0]!.data).includes(grant.url.split('/').pop()), 'the token is not kept in the outbox');
 
@@ -197,7 +237,10 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     t.equal((await app.inject({ method: 'GET', url: `${page}/documents/${docs.txt}` })).statusCode, 403);
     t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/access-grants/${grant.grantId}`, headers: a.auth })).statusCode, 204, 'idempotent');
     t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-grants/${grant.grantId}/link`, headers: a.auth })).statusCode, 410);
-    t.match((await app.inject({ method: 'GET', url: `/api/v1/access-grants/${grant.grantId}`, headers: a.auth })).json(), { status: 'revoked', revokedBy: a.userId });
+    t.match((await app.inject({ method: 'GET', url: `/api/v1/access-grants/${grant.grantId}`, headers: a.auth })).json(), {
+      status: 'revoked',
+      revokedBy: a.userId,
+    });
   });
 
   await t.test('expiry follows the clock', async (t) => {
@@ -226,7 +269,10 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     const denied = await app.inject({ method: 'POST', url: `/api/v1/access-requests/${r.json().id}/deny`, headers: a.auth, payload: { note: 'competitor' } });
     t.equal(denied.statusCode, 200);
     t.match(denied.json(), { status: 'denied', decisionNote: 'competitor', grantId: null });
-    t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${r.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 3 } })).statusCode, 409);
+    t.equal(
+      (await app.inject({ method: 'POST', url: `/api/v1/access-requests/${r.json().id}/approve`, headers: a.auth, payload: { expiresInDays: 3 } })).statusCode,
+      409,
+    );
     // A denied address may ask again: a new pending request.
     const again = await request(app, a.slug, { ...person, email: 'lee@rival.example.com', ndaAccepted: true });
     t.equal(again.statusCode, 201);
@@ -234,7 +280,17 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
   });
 
   await t.test('auto-approval by email domain', async (t) => {
-    t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { autoApproveDomains: ['@Partner.example.com'], autoApproveExpiresInDays: 5 } })).statusCode, 200);
+    t.equal(
+      (
+        await app.inject({
+          method: 'PUT',
+          url: '/api/v1/trust-page',
+          headers: a.auth,
+          payload: { autoApproveDomains: ['@Partner.example.com'], autoApproveExpiresInDays: 5 },
+        })
+      ).statusCode,
+      200,
+    );
     const r = await request(app, a.slug, { ...person, email: 'kim@partner.example.com', ndaAccepted: true });
     t.equal(r.statusCode, 201);
     t.same(Object.keys(r.json()).sort(), ['id', 'merged', 'status'], 'no link in the public answer');
@@ -249,7 +305,8 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
   });
 
   await t.test('the HTML form submits the same request', async (t) => {
-    const form = (body: string) => app.inject({ method: 'POST', url: `/trust/${a.slug}/request-access`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
+    const form = (body: string) =>
+      app.inject({ method: 'POST', url: `/trust/${a.slug}/request-access`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
     const missing = await form('name=Jo&email=jo%40form.example.com&company=Form+Co');
     t.equal(missing.statusCode, 400);
     t.match(missing.headers['content-type'], /text\/html/);
@@ -258,7 +315,10 @@ t.test('access requests and grants: the whole life cycle', async (t) => {
     const ok = await form(`name=Jo&email=jo%40form.example.com&company=Form+Co&ndaAccepted=true&documentIds=${docs.pdf}`);
     t.equal(ok.statusCode, 201);
     t.match(ok.body, /Request received/);
-    const rows = await app.database.db.select().from(accessRequests).where(and(eq(accessRequests.orgId, a.orgId), eq(accessRequests.email, 'jo@form.example.com')));
+    const rows = await app.database.db
+      .select()
+      .from(accessRequests)
+      .where(and(eq(accessRequests.orgId, a.orgId), eq(accessRequests.email, 'jo@form.example.com')));
     t.equal(rows.length, 1);
     t.same(rows[0]!.documentIds, [docs.pdf]);
   });
@@ -283,7 +343,9 @@ t.test('rate limits on public routes', async (t) => {
 t.test('a PDF that cannot be stamped is not released', async (t) => {
   const app = await testApp(t);
   const a = await signup(app, 'wm');
-  const body = multipart({ title: 'Broken', visibility: 'nda' }, [{ filename: 'broken.pdf', content: '%PDF-1.4 not really a pdf', contentType: 'application/pdf' }]);
+  const body = multipart({ title: 'Broken', visibility: 'nda' }, [
+    { filename: 'broken.pdf', content: '%PDF-1.4 not really a pdf', contentType: 'application/pdf' },
+  ]);
   const doc = await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...body.headers }, payload: body.payload });
   t.equal(doc.statusCode, 201);
   await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true } });
@@ -292,6 +354,9 @@ t.test('a PDF that cannot be stamped is not released', async (t) => {
   const dl = await app.inject({ method: 'GET', url: `${pathOf(g.json().url)}/documents/${doc.json().id}` });
   t.equal(dl.statusCode, 422);
   t.notMatch(dl.body, /not really a pdf/);
-  const logged = await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'document.downloaded')));
+  const logged = await app.database.db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, a.orgId), eq(events.type, 'document.downloaded')));
   t.equal(logged.length, 0);
 });

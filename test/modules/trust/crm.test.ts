@@ -33,7 +33,11 @@ async function publishWithDocuments(app: App, who: Tenant) {
 
 function client(app: App, who: Tenant) {
   const ask = async (email: string, company: string, name = 'Pat Buyer') => {
-    const r = await app.inject({ method: 'POST', url: `/api/v1/public/trust/${who.slug}/access-requests`, payload: { name, email, company, ndaAccepted: true } });
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/v1/public/trust/${who.slug}/access-requests`,
+      payload: { name, email, company, ndaAccepted: true },
+    });
     if (r.statusCode !== 201) throw new Error(r.body);
     return r.json().id as string;
   };
@@ -94,9 +98,17 @@ t.test('list filters: email, domain, company, status, updatedSince, with paging'
     const list = async (q: string) => emails((await ca.get(`/api/v1/access-requests?${q}`)).json().items);
     t.same(await list('email=PAT@Buyer.Example.com'), ['pat@buyer.example.com'], 'email: exact, case-insensitive');
     t.same(await list('email=pat@buyer.example'), [], 'email: no partial match');
-    t.same(await list('domain=Buyer.Example.com'), ['kim@buyer.example.com', 'lee@buyer.example.com', 'pat@buyer.example.com'], 'domain: exact, subdomains are others');
+    t.same(
+      await list('domain=Buyer.Example.com'),
+      ['kim@buyer.example.com', 'lee@buyer.example.com', 'pat@buyer.example.com'],
+      'domain: exact, subdomains are others',
+    );
     t.same(await list('domain=sub.buyer.example.com'), ['ann@sub.buyer.example.com']);
-    t.same(await list('company=buyer%20INC'), ['ann@sub.buyer.example.com', 'lee@buyer.example.com', 'pat@buyer.example.com'], 'company: case-insensitive exact');
+    t.same(
+      await list('company=buyer%20INC'),
+      ['ann@sub.buyer.example.com', 'lee@buyer.example.com', 'pat@buyer.example.com'],
+      'company: case-insensitive exact',
+    );
     t.same(await list('company=Buyer'), [], 'company: no partial match');
     t.same(await list('domain=buyer.example.com&company=Buyer%20Inc'), ['lee@buyer.example.com', 'pat@buyer.example.com'], 'filters combine with AND');
     t.same(await list('domain=buyer.example.com&status=approved'), []);
@@ -119,7 +131,10 @@ t.test('list filters: email, domain, company, status, updatedSince, with paging'
     t.equal(denied.statusCode, 200);
     const changed = (await ca.get(`/api/v1/access-requests?updatedSince=${encodeURIComponent(since)}`)).json().items;
     t.same(emails(changed), ['sam@other.example.org', 'lee@buyer.example.com'], 'the denied and the approved one, newest request first');
-    t.match(changed.find((r: { email: string }) => r.email === 'lee@buyer.example.com'), { status: 'approved', updatedAt: time.clock().toISOString() });
+    t.match(
+      changed.find((r: { email: string }) => r.email === 'lee@buyer.example.com'),
+      { status: 'approved', updatedAt: time.clock().toISOString() },
+    );
     t.same(await list(`updatedSince=${encodeURIComponent(since)}&status=approved`), ['lee@buyer.example.com']);
     t.same(await list(`updatedSince=${encodeURIComponent(since)}&domain=buyer.example.com`), ['lee@buyer.example.com']);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/access-requests?updatedSince=yesterday', headers: a.auth })).statusCode, 400, 'a date-time');
@@ -186,64 +201,163 @@ t.test('life-cycle events: each once, with its data, through the outbox and webh
   t.equal(hook.statusCode, 201);
 
   const ofType = async (type: string, orgId = a.orgId) =>
-    (await app.database.db.select().from(events).where(and(eq(events.orgId, orgId), eq(events.type, type as never))).orderBy(asc(events.id))).map((e) => e.data);
+    (
+      await app.database.db
+        .select()
+        .from(events)
+        .where(and(eq(events.orgId, orgId), eq(events.type, type as never)))
+        .orderBy(asc(events.id))
+    ).map((e) => e.data);
 
   const patId = await ca.ask('Pat@Buyer.example.com', 'Buyer Inc', 'Pat Buyer');
-  t.same(await ofType('access_request.created'), [{
-    accessRequestId: patId, requestId: patId, name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc', domain: 'buyer.example.com',
-    reason: null, documentIds: [], ndaVersion: (await ca.get('/api/v1/trust-page')).json().ndaVersion,
-  }]);
+  t.same(await ofType('access_request.created'), [
+    {
+      accessRequestId: patId,
+      requestId: patId,
+      name: 'Pat Buyer',
+      email: 'pat@buyer.example.com',
+      company: 'Buyer Inc',
+      domain: 'buyer.example.com',
+      reason: null,
+      documentIds: [],
+      ndaVersion: (await ca.get('/api/v1/trust-page')).json().ndaVersion,
+    },
+  ]);
 
   const pat = await ca.approve(patId, 7);
-  t.same(await ofType('access_request.approved'), [{
-    accessRequestId: patId, requestId: patId, grantId: pat.grantId, name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc',
-    domain: 'buyer.example.com', documentIds: [docs.nda], expiresAt: '2026-06-08T12:00:00.000Z', autoApproved: false,
-  }]);
-  t.same(await ofType('access_grant.created'), [{
-    grantId: pat.grantId, accessRequestId: patId, requestId: patId, email: 'pat@buyer.example.com', company: 'Buyer Inc', domain: 'buyer.example.com',
-    documentIds: [docs.nda], expiresAt: '2026-06-08T12:00:00.000Z', autoApproved: false,
-  }]);
+  t.same(await ofType('access_request.approved'), [
+    {
+      accessRequestId: patId,
+      requestId: patId,
+      grantId: pat.grantId,
+      name: 'Pat Buyer',
+      email: 'pat@buyer.example.com',
+      company: 'Buyer Inc',
+      domain: 'buyer.example.com',
+      documentIds: [docs.nda],
+      expiresAt: '2026-06-08T12:00:00.000Z',
+      autoApproved: false,
+    },
+  ]);
+  t.same(await ofType('access_grant.created'), [
+    {
+      grantId: pat.grantId,
+      accessRequestId: patId,
+      requestId: patId,
+      email: 'pat@buyer.example.com',
+      company: 'Buyer Inc',
+      domain: 'buyer.example.com',
+      documentIds: [docs.nda],
+      expiresAt: '2026-06-08T12:00:00.000Z',
+      autoApproved: false,
+    },
+  ]);
 
   const leeId = await ca.ask('lee@rival.example.com', 'Rival LLC', 'Lee Rival');
-  t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${leeId}/deny`, headers: a.auth, payload: { note: ' competitor ' } })).statusCode, 200);
+  t.equal(
+    (await app.inject({ method: 'POST', url: `/api/v1/access-requests/${leeId}/deny`, headers: a.auth, payload: { note: ' competitor ' } })).statusCode,
+    200,
+  );
   t.equal((await app.inject({ method: 'POST', url: `/api/v1/access-requests/${leeId}/deny`, headers: a.auth, payload: {} })).statusCode, 409);
-  t.same(await ofType('access_request.denied'), [{
-    accessRequestId: leeId, requestId: leeId, name: 'Lee Rival', email: 'lee@rival.example.com', company: 'Rival LLC', domain: 'rival.example.com', note: 'competitor',
-  }], 'once, however often asked');
+  t.same(
+    await ofType('access_request.denied'),
+    [
+      {
+        accessRequestId: leeId,
+        requestId: leeId,
+        name: 'Lee Rival',
+        email: 'lee@rival.example.com',
+        company: 'Rival LLC',
+        domain: 'rival.example.com',
+        note: 'competitor',
+      },
+    ],
+    'once, however often asked',
+  );
 
   time.advance(HOUR);
   t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/access-grants/${pat.grantId}`, headers: a.auth })).statusCode, 204);
   t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/access-grants/${pat.grantId}`, headers: a.auth })).statusCode, 204);
-  t.same(await ofType('access_grant.revoked'), [{
-    grantId: pat.grantId, accessRequestId: patId, requestId: patId, email: 'pat@buyer.example.com', company: 'Buyer Inc', domain: 'buyer.example.com',
-    revokedAt: '2026-06-01T13:00:00.000Z',
-  }], 'once: revoking again changes nothing');
+  t.same(
+    await ofType('access_grant.revoked'),
+    [
+      {
+        grantId: pat.grantId,
+        accessRequestId: patId,
+        requestId: patId,
+        email: 'pat@buyer.example.com',
+        company: 'Buyer Inc',
+        domain: 'buyer.example.com',
+        revokedAt: '2026-06-01T13:00:00.000Z',
+      },
+    ],
+    'once: revoking again changes nothing',
+  );
 
   // Auto-approval: created, approved (autoApproved) and the grant, in the request's transaction.
-  t.equal((await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { autoApproveDomains: ['partner.example.com'], autoApproveExpiresInDays: 2 } })).statusCode, 200);
+  t.equal(
+    (
+      await app.inject({
+        method: 'PUT',
+        url: '/api/v1/trust-page',
+        headers: a.auth,
+        payload: { autoApproveDomains: ['partner.example.com'], autoApproveExpiresInDays: 2 },
+      })
+    ).statusCode,
+    200,
+  );
   const kimId = await ca.ask('kim@partner.example.com', 'Partner SA', 'Kim Partner');
   const kimGrant = (await ca.get(`/api/v1/access-requests/${kimId}`)).json().grantId as string;
-  t.match(await ofType('access_request.created'), [{ accessRequestId: patId }, { accessRequestId: leeId }, { accessRequestId: kimId, domain: 'partner.example.com' }]);
+  t.match(await ofType('access_request.created'), [
+    { accessRequestId: patId },
+    { accessRequestId: leeId },
+    { accessRequestId: kimId, domain: 'partner.example.com' },
+  ]);
   t.same((await ofType('access_request.approved'))[1], {
-    accessRequestId: kimId, requestId: kimId, grantId: kimGrant, name: 'Kim Partner', email: 'kim@partner.example.com', company: 'Partner SA',
-    domain: 'partner.example.com', documentIds: [docs.nda], expiresAt: '2026-06-03T13:00:00.000Z', autoApproved: true,
+    accessRequestId: kimId,
+    requestId: kimId,
+    grantId: kimGrant,
+    name: 'Kim Partner',
+    email: 'kim@partner.example.com',
+    company: 'Partner SA',
+    domain: 'partner.example.com',
+    documentIds: [docs.nda],
+    expiresAt: '2026-06-03T13:00:00.000Z',
+    autoApproved: true,
   });
   t.same((await ofType('access_grant.created'))[1], {
-    grantId: kimGrant, accessRequestId: kimId, requestId: kimId, email: 'kim@partner.example.com', company: 'Partner SA', domain: 'partner.example.com',
-    documentIds: [docs.nda], expiresAt: '2026-06-03T13:00:00.000Z', autoApproved: true,
+    grantId: kimGrant,
+    accessRequestId: kimId,
+    requestId: kimId,
+    email: 'kim@partner.example.com',
+    company: 'Partner SA',
+    domain: 'partner.example.com',
+    documentIds: [docs.nda],
+    expiresAt: '2026-06-03T13:00:00.000Z',
+    autoApproved: true,
   });
 
   // Expiry: nothing before, once after, never for the revoked grant whose date also passes.
   t.equal(await scanGrantExpiries(app.database.db, time.clock), 0, 'nothing due yet');
   time.set(new Date('2026-06-03T13:00:00Z'));
-  t.equal(await scanGrantExpiries(app.database.db, time.clock), 1, 'kim\'s grant expires at this instant');
+  t.equal(await scanGrantExpiries(app.database.db, time.clock), 1, "kim's grant expires at this instant");
   time.advance(10 * DAY);
-  t.equal(await scanGrantExpiries(app.database.db, time.clock), 0, 'a later scan sends nothing again; pat\'s grant was revoked');
-  t.same(await ofType('access_grant.expired'), [{
-    grantId: kimGrant, accessRequestId: kimId, requestId: kimId, email: 'kim@partner.example.com', company: 'Partner SA', domain: 'partner.example.com',
-    expiredAt: '2026-06-03T13:00:00.000Z',
-  }]);
-  const [kimRow] = await app.database.db.select().from(accessGrants).where(and(eq(accessGrants.orgId, a.orgId), eq(accessGrants.id, kimGrant)));
+  t.equal(await scanGrantExpiries(app.database.db, time.clock), 0, "a later scan sends nothing again; pat's grant was revoked");
+  t.same(await ofType('access_grant.expired'), [
+    {
+      grantId: kimGrant,
+      accessRequestId: kimId,
+      requestId: kimId,
+      email: 'kim@partner.example.com',
+      company: 'Partner SA',
+      domain: 'partner.example.com',
+      expiredAt: '2026-06-03T13:00:00.000Z',
+    },
+  ]);
+  const [kimRow] = await app.database.db
+    .select()
+    .from(accessGrants)
+    .where(and(eq(accessGrants.orgId, a.orgId), eq(accessGrants.id, kimGrant)));
   t.same(kimRow!.expiryNotifiedAt, new Date('2026-06-03T13:00:00Z'), 'noticed in the same transaction');
   t.same(kimRow!.updatedAt, kimRow!.expiryNotifiedAt, 'and updatedAt moved with it (a sync sees the status change)');
 
@@ -251,8 +365,16 @@ t.test('life-cycle events: each once, with its data, through the outbox and webh
     const outbox = await app.database.db.select().from(events).where(eq(events.orgId, a.orgId));
     const lifecycle = outbox.filter((e) => e.type.startsWith('access_'));
     t.same(lifecycle.map((e) => e.type).sort(), [
-      'access_grant.created', 'access_grant.created', 'access_grant.expired', 'access_grant.revoked',
-      'access_request.approved', 'access_request.approved', 'access_request.created', 'access_request.created', 'access_request.created', 'access_request.denied',
+      'access_grant.created',
+      'access_grant.created',
+      'access_grant.expired',
+      'access_grant.revoked',
+      'access_request.approved',
+      'access_request.approved',
+      'access_request.created',
+      'access_request.created',
+      'access_request.created',
+      'access_request.denied',
     ]);
     const delivered = (await client(app, a).all(`/api/v1/webhooks/${hook.json().id}/deliveries`, 200)).items;
     for (const e of lifecycle) t.equal(delivered.filter((d: { eventId: string }) => d.eventId === e.id).length, 1, `one delivery of ${e.type}`);
@@ -269,7 +391,13 @@ t.test('grant expiry runs on the expiry scan schedule, once per grant', async (t
   await publishWithDocuments(app, a);
   const ca = client(app, a);
   const grant = await ca.approve(await ca.ask('pat@buyer.example.com', 'Buyer Inc'), 1);
-  const expired = async () => (await app.database.db.select().from(events).where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_grant.expired')))).length;
+  const expired = async () =>
+    (
+      await app.database.db
+        .select()
+        .from(events)
+        .where(and(eq(events.orgId, a.orgId), eq(events.type, 'access_grant.expired')))
+    ).length;
   await new Promise((r) => setTimeout(r, 100));
   t.equal(await expired(), 0, 'not before its time');
   time.advance(DAY);
@@ -322,14 +450,22 @@ t.test('analytics: per company, CSV, and the event list', async (t) => {
 
   await t.test('per company in the JSON analytics', async (t) => {
     const body = (await ca.get('/api/v1/trust-page/analytics')).json();
-    t.same(body.byCompany, [
-      { company: EVIL, domain: 'evil.example.com', visits: 1, downloads: 0, requests: 1, lastSeenAt: '2026-06-01T09:37:00.000Z' },
-      { company: 'buyer inc', domain: 'buyer.example.com', visits: 3, downloads: 3, requests: 3, lastSeenAt: '2026-06-01T09:36:00.000Z' },
-    ], 'company (case aside) and domain; the latest spelling; known people only');
+    t.same(
+      body.byCompany,
+      [
+        { company: EVIL, domain: 'evil.example.com', visits: 1, downloads: 0, requests: 1, lastSeenAt: '2026-06-01T09:37:00.000Z' },
+        { company: 'buyer inc', domain: 'buyer.example.com', visits: 3, downloads: 3, requests: 3, lastSeenAt: '2026-06-01T09:36:00.000Z' },
+      ],
+      'company (case aside) and domain; the latest spelling; known people only',
+    );
     t.equal(body.byCompanyTruncated, false);
     t.equal(body.downloads.total, 4, 'the anonymous public download is in the totals');
     const other = (await cb.get('/api/v1/trust-page/analytics')).json();
-    t.same(other.byCompany.map((c: { domain: string; visits: number; downloads: number; requests: number }) => [c.domain, c.visits, c.downloads, c.requests]), [['buyer.example.com', 1, 1, 1]], 'the other tenant sees its own only');
+    t.same(
+      other.byCompany.map((c: { domain: string; visits: number; downloads: number; requests: number }) => [c.domain, c.visits, c.downloads, c.requests]),
+      [['buyer.example.com', 1, 1, 1]],
+      'the other tenant sees its own only',
+    );
     const before = (await ca.get('/api/v1/trust-page/analytics?from=2026-05-01&to=2026-05-31')).json();
     t.same(before.byCompany, [], 'the range applies');
   });
@@ -340,41 +476,77 @@ t.test('analytics: per company, CSV, and the event list', async (t) => {
     t.match(r.headers['content-disposition'], /attachment; filename="trust-companies-/);
     const rows = parse(r.body, { bom: true, columns: true }) as Record<string, string>[];
     t.same(Object.keys(rows[0]!), ['company', 'domain', 'visits', 'downloads', 'requests', 'lastSeenAt'], 'a header row');
-    t.same(rows, [
-      { company: `'${EVIL}`, domain: 'evil.example.com', visits: '1', downloads: '0', requests: '1', lastSeenAt: '2026-06-01T09:37:00.000Z' },
-      { company: 'buyer inc', domain: 'buyer.example.com', visits: '3', downloads: '3', requests: '3', lastSeenAt: '2026-06-01T09:36:00.000Z' },
-    ], 'the formula-like company is neutralized');
+    t.same(
+      rows,
+      [
+        { company: `'${EVIL}`, domain: 'evil.example.com', visits: '1', downloads: '0', requests: '1', lastSeenAt: '2026-06-01T09:37:00.000Z' },
+        { company: 'buyer inc', domain: 'buyer.example.com', visits: '3', downloads: '3', requests: '3', lastSeenAt: '2026-06-01T09:36:00.000Z' },
+      ],
+      'the formula-like company is neutralized',
+    );
   });
 
   await t.test('the event list', async (t) => {
     const { items, pages } = await ca.all('/api/v1/trust-page/analytics/events', 2);
     t.equal(pages, 4);
-    t.same(items.map((e: { kind: string; email: string | null; at: string }) => [e.kind, e.email, e.at]), [
-      ['download', null, '2026-06-01T09:38:00.000Z'],
-      ['visit', 'eve@evil.example.com', '2026-06-01T09:37:00.000Z'],
-      ['download', 'lee@buyer.example.com', '2026-06-01T09:36:00.000Z'],
-      ['download', 'lee@buyer.example.com', '2026-06-01T09:35:00.000Z'],
-      ['visit', 'lee@buyer.example.com', '2026-06-01T09:35:00.000Z'],
-      ['visit', 'pat@buyer.example.com', '2026-06-01T09:34:00.000Z'],
-      ['download', 'pat@buyer.example.com', '2026-06-01T09:03:00.000Z'],
-      ['visit', 'pat@buyer.example.com', '2026-06-01T09:01:00.000Z'],
-    ], 'newest first; a visit starts each session; the anonymous download has no person');
-    t.match(items[2], { kind: 'download', company: 'buyer inc', domain: 'buyer.example.com', grantId: lee.grantId, documentId: docs.nda, documentTitle: 'SOC 2 Report' });
+    t.same(
+      items.map((e: { kind: string; email: string | null; at: string }) => [e.kind, e.email, e.at]),
+      [
+        ['download', null, '2026-06-01T09:38:00.000Z'],
+        ['visit', 'eve@evil.example.com', '2026-06-01T09:37:00.000Z'],
+        ['download', 'lee@buyer.example.com', '2026-06-01T09:36:00.000Z'],
+        ['download', 'lee@buyer.example.com', '2026-06-01T09:35:00.000Z'],
+        ['visit', 'lee@buyer.example.com', '2026-06-01T09:35:00.000Z'],
+        ['visit', 'pat@buyer.example.com', '2026-06-01T09:34:00.000Z'],
+        ['download', 'pat@buyer.example.com', '2026-06-01T09:03:00.000Z'],
+        ['visit', 'pat@buyer.example.com', '2026-06-01T09:01:00.000Z'],
+      ],
+      'newest first; a visit starts each session; the anonymous download has no person',
+    );
+    t.match(items[2], {
+      kind: 'download',
+      company: 'buyer inc',
+      domain: 'buyer.example.com',
+      grantId: lee.grantId,
+      documentId: docs.nda,
+      documentTitle: 'SOC 2 Report',
+    });
     t.match(items[0], { kind: 'download', company: null, domain: null, grantId: null, documentId: docs.pub, documentTitle: 'Whitepaper' });
     t.match(items[1], { kind: 'visit', company: EVIL, grantId: eve.grantId, documentId: null, documentTitle: null });
     const single = (await ca.get('/api/v1/trust-page/analytics/events?limit=200')).json();
     t.same(single.items, items, 'the pages add up to the whole list');
     t.equal(single.nextCursor, null);
 
-    const list = async (q: string) => (await ca.all(`/api/v1/trust-page/analytics/events?${q}`, 1)).items.map((e: { kind: string; email: string | null }) => `${e.kind}:${e.email}`);
-    t.same(await list('kind=visit'), ['visit:eve@evil.example.com', 'visit:lee@buyer.example.com', 'visit:pat@buyer.example.com', 'visit:pat@buyer.example.com']);
-    t.same(await list('kind=download&domain=BUYER.example.com'), ['download:lee@buyer.example.com', 'download:lee@buyer.example.com', 'download:pat@buyer.example.com']);
-    t.same(await list('company=Buyer%20INC&since=2026-06-01T09:34:00Z&until=2026-06-01T09:36:00Z'), ['download:lee@buyer.example.com', 'visit:lee@buyer.example.com', 'visit:pat@buyer.example.com'], 'since included, until excluded');
+    const list = async (q: string) =>
+      (await ca.all(`/api/v1/trust-page/analytics/events?${q}`, 1)).items.map((e: { kind: string; email: string | null }) => `${e.kind}:${e.email}`);
+    t.same(await list('kind=visit'), [
+      'visit:eve@evil.example.com',
+      'visit:lee@buyer.example.com',
+      'visit:pat@buyer.example.com',
+      'visit:pat@buyer.example.com',
+    ]);
+    t.same(await list('kind=download&domain=BUYER.example.com'), [
+      'download:lee@buyer.example.com',
+      'download:lee@buyer.example.com',
+      'download:pat@buyer.example.com',
+    ]);
+    t.same(
+      await list('company=Buyer%20INC&since=2026-06-01T09:34:00Z&until=2026-06-01T09:36:00Z'),
+      ['download:lee@buyer.example.com', 'visit:lee@buyer.example.com', 'visit:pat@buyer.example.com'],
+      'since included, until excluded',
+    );
     t.same(await list('domain=evil.example.com&kind=download'), []);
     t.equal((await app.inject({ method: 'GET', url: '/api/v1/trust-page/analytics/events?kind=pageview', headers: a.auth })).statusCode, 400);
 
     const theirs = (await cb.get('/api/v1/trust-page/analytics/events')).json().items;
-    t.same(theirs.map((e: { kind: string; grantId: string }) => [e.kind, e.grantId]), [['download', bPat.grantId], ['visit', bPat.grantId]], 'the other tenant sees only its own');
+    t.same(
+      theirs.map((e: { kind: string; grantId: string }) => [e.kind, e.grantId]),
+      [
+        ['download', bPat.grantId],
+        ['visit', bPat.grantId],
+      ],
+      'the other tenant sees only its own',
+    );
   });
 
   await t.test('the event list as CSV', async (t) => {
@@ -383,10 +555,22 @@ t.test('analytics: per company, CSV, and the event list', async (t) => {
     t.match(r.headers['content-type'], /^text\/csv/);
     t.equal(r.headers['x-truncated'], undefined);
     const rows = parse(r.body, { bom: true, columns: true }) as Record<string, string>[];
-    t.same(rows.map((x) => x.id), json.map((e: { id: string }) => e.id), 'the same rows in the same order');
+    t.same(
+      rows.map((x) => x.id),
+      json.map((e: { id: string }) => e.id),
+      'the same rows in the same order',
+    );
     t.same(Object.keys(rows[0]!), ['at', 'kind', 'company', 'domain', 'email', 'documentId', 'documentTitle', 'grantId', 'id']);
     t.equal(rows[0]!.company, `'${EVIL}`, 'formula-like cells are neutralized');
-    t.match(rows[1], { at: '2026-06-01T09:35:00.000Z', kind: 'visit', company: 'buyer inc', domain: 'buyer.example.com', email: 'lee@buyer.example.com', documentId: '', grantId: lee.grantId });
+    t.match(rows[1], {
+      at: '2026-06-01T09:35:00.000Z',
+      kind: 'visit',
+      company: 'buyer inc',
+      domain: 'buyer.example.com',
+      email: 'lee@buyer.example.com',
+      documentId: '',
+      grantId: lee.grantId,
+    });
     const none = parse((await ca.get('/api/v1/trust-page/analytics/events?format=csv&since=2027-01-01T00:00:00Z')).body, { bom: true }) as string[][];
     t.same(none, [['at', 'kind', 'company', 'domain', 'email', 'documentId', 'documentTitle', 'grantId', 'id']], 'a header row even when empty');
   });
@@ -394,7 +578,15 @@ t.test('analytics: per company, CSV, and the event list', async (t) => {
   await t.test('a CSV export stops at 10,000 rows and says so', async (t) => {
     const start = new Date('2026-05-01T00:00:00Z').getTime();
     const rows = Array.from({ length: 10_002 }, (_, i) => ({
-      orgId: b.orgId, id: newId(), documentId: docsB.pub, documentTitle: 'Whitepaper', version: 1, grantId: null, email: null, watermarked: false, at: new Date(start + i * 1000),
+      orgId: b.orgId,
+      id: newId(),
+      documentId: docsB.pub,
+      documentTitle: 'Whitepaper',
+      version: 1,
+      grantId: null,
+      email: null,
+      watermarked: false,
+      at: new Date(start + i * 1000),
     }));
     for (let i = 0; i < rows.length; i += 1000) await app.database.db.insert(documentDownloads).values(rows.slice(i, i + 1000));
     const r = await cb.get('/api/v1/trust-page/analytics/events?format=csv&kind=download');

@@ -28,9 +28,13 @@ t.test('compressed trust page, JSON, trust.json, llms.txt and stylesheet', async
   const app = await testApp(t);
   const a = await signup(app, 'gz');
   const put = await app.inject({
-    method: 'PUT', url: '/api/v1/trust-page', headers: a.auth,
+    method: 'PUT',
+    url: '/api/v1/trust-page',
+    headers: a.auth,
     payload: {
-      published: true, headline: 'Compressed', overview: 'A page long enough to be worth compressing. '.repeat(40),
+      published: true,
+      headline: 'Compressed',
+      overview: 'A page long enough to be worth compressing. '.repeat(40),
       faq: [{ question: 'Do you compress responses?', answer: 'Yes, with br or gzip when the client asks.' }],
     },
   });
@@ -82,7 +86,11 @@ t.test('compressed trust page, JSON, trust.json, llms.txt and stylesheet', async
   await t.test('a changed page gets new encoded bodies and tags', async (t) => {
     const before = await app.inject({ method: 'GET', url: `/trust/${a.slug}`, headers: { 'accept-encoding': 'br' } });
     await app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { headline: 'Compressed, and changed' } });
-    const after = await app.inject({ method: 'GET', url: `/trust/${a.slug}`, headers: { 'accept-encoding': 'br', 'if-none-match': before.headers.etag as string } });
+    const after = await app.inject({
+      method: 'GET',
+      url: `/trust/${a.slug}`,
+      headers: { 'accept-encoding': 'br', 'if-none-match': before.headers.etag as string },
+    });
     t.equal(after.statusCode, 200);
     t.not(after.headers.etag, before.headers.etag);
     t.match(decode('br', after.rawPayload).toString(), /Compressed, and changed/);
@@ -128,7 +136,12 @@ t.test('compressed trust page, JSON, trust.json, llms.txt and stylesheet', async
 
   await t.test('request bodies are not decompressed: an encoded upload is refused as before', async (t) => {
     const body = zlib.gzipSync(JSON.stringify({ email: 'x@example.com', password: 'nope' }));
-    const r = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: body });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: body,
+    });
     t.equal(r.statusCode, 400);
   });
 });

@@ -26,12 +26,27 @@ t.test('the demo page has a logo and a Security Overview PDF', async (t) => {
   });
 
   await t.test('the Security Overview: public, a PDF in our words, dated on the page', async (t) => {
-    const text = JSON.parse(fs.readFileSync(path.join(DEMO, 'security-overview.json'), 'utf8')) as { title: string; description: string; sections: { heading: string; paragraphs: string[] }[] };
+    const text = JSON.parse(fs.readFileSync(path.join(DEMO, 'security-overview.json'), 'utf8')) as {
+      title: string;
+      description: string;
+      sections: { heading: string; paragraphs: string[] }[];
+    };
     const model = (await app.inject({ method: 'GET', url: '/api/v1/public/trust/demo' })).json();
     const doc = model.documents.find((d: { title: string }) => d.title === 'Security Overview');
-    t.match(doc, { visibility: 'public', contentType: 'application/pdf', fileName: 'security-overview.pdf', description: text.description, updatedAt: /^\d{4}-\d{2}-\d{2}T/ });
+    t.match(doc, {
+      visibility: 'public',
+      contentType: 'application/pdf',
+      fileName: 'security-overview.pdf',
+      description: text.description,
+      updatedAt: /^\d{4}-\d{2}-\d{2}T/,
+    });
     const page = (await app.inject({ method: 'GET', url: '/trust/demo' })).body;
-    t.match(page, new RegExp(`>Security Overview</a> <span class="muted">\\(PDF, \\d+ KB\\)</span><p>[^<]+</p><p class="muted">Last updated <time datetime="${doc.updatedAt}">`));
+    t.match(
+      page,
+      new RegExp(
+        `>Security Overview</a> <span class="muted">\\(PDF, \\d+ KB\\)</span><p>[^<]+</p><p class="muted">Last updated <time datetime="${doc.updatedAt}">`,
+      ),
+    );
     const file = await app.inject({ method: 'GET', url: new URL(doc.downloadUrl).pathname });
     t.equal(file.statusCode, 200);
     t.equal(file.headers['content-type'], 'application/pdf');
@@ -40,7 +55,10 @@ t.test('the demo page has a logo and a Security Overview PDF', async (t) => {
     t.equal(pdf.getAuthor(), 'Northwind Cloud');
     const extracted = await extractText(file.rawPayload, { fileName: 'security-overview.pdf', contentType: 'application/pdf' });
     t.equal(extracted.scanned, false, 'real text, not an image');
-    const words = extracted.passages.map((p) => `${p.heading ?? ''} ${p.text}`).join(' ').replace(/\s+/g, ' ');
+    const words = extracted.passages
+      .map((p) => `${p.heading ?? ''} ${p.text}`)
+      .join(' ')
+      .replace(/\s+/g, ' ');
     for (const s of text.sections) t.ok(words.includes(s.heading), `has the section "${s.heading}"`);
     t.ok(words.includes('phishing-resistant hardware security keys'), 'the paragraphs are there');
     const found = await app.inject({ method: 'GET', url: '/trust/demo/search?q=overview' });

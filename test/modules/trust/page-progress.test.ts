@@ -11,11 +11,18 @@ t.test('questionnaire progress for prospects', async (t) => {
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const a = await signup(app, 'progress');
   const { base } = await prospectGrant(app, a);
-  const upload = await app.inject({ method: 'POST', url: `${base}/questionnaires`, payload: { name: 'Buyer <review>', questions: [
-    { ref: 'P1', text: 'Do you enforce multi-factor authentication?' },
-    { ref: 'P2', text: 'Do you encrypt data at rest?' },
-    { ref: 'P3', text: 'Do you run a yearly penetration test?' },
-  ] } });
+  const upload = await app.inject({
+    method: 'POST',
+    url: `${base}/questionnaires`,
+    payload: {
+      name: 'Buyer <review>',
+      questions: [
+        { ref: 'P1', text: 'Do you enforce multi-factor authentication?' },
+        { ref: 'P2', text: 'Do you encrypt data at rest?' },
+        { ref: 'P3', text: 'Do you run a yearly penetration test?' },
+      ],
+    },
+  });
   t.equal(upload.statusCode, 201, upload.body);
   const id = upload.json().id as string;
   const html = { accept: 'text/html' };
@@ -23,7 +30,12 @@ t.test('questionnaire progress for prospects', async (t) => {
   await t.test('while answering: a live region, its script allowed by hash, and ways without scripts', async (t) => {
     const r = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}`, headers: html });
     t.equal(r.statusCode, 200);
-    t.match(r.body, new RegExp(`<p id="progress" role="status" aria-live="polite" data-progress-url="${base}/questionnaires/${id}/progress">Answering: 0 of 3 questions so far\\.</p>`));
+    t.match(
+      r.body,
+      new RegExp(
+        `<p id="progress" role="status" aria-live="polite" data-progress-url="${base}/questionnaires/${id}/progress">Answering: 0 of 3 questions so far\\.</p>`,
+      ),
+    );
     t.match(r.body, new RegExp(`<a id="refresh" href="${base}/questionnaires/${id}">Refresh progress</a>`), 'a visible refresh link');
     t.match(r.body, /<noscript><meta http-equiv="refresh" content="10"><\/noscript>/, 'without scripts the page still refreshes');
     t.notMatch(r.body.replace(/<noscript>[\s\S]*?<\/noscript>/g, ''), /http-equiv="refresh"/, 'no refresh for browsers that run the script');
@@ -38,7 +50,7 @@ t.test('questionnaire progress for prospects', async (t) => {
     t.match(r.body, /Buyer &lt;review&gt;/, 'escaped');
   });
 
-  await t.test('the progress route: one small answer, in the page\'s words', async (t) => {
+  await t.test("the progress route: one small answer, in the page's words", async (t) => {
     const r = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}/progress` });
     t.equal(r.statusCode, 200);
     t.same(r.json(), { status: 'queued', done: 0, total: 3, answering: true, message: 'Answering: 0 of 3 questions so far.' });
@@ -53,7 +65,13 @@ t.test('questionnaire progress for prospects', async (t) => {
   await t.test('once answered: the route says so, and the page shows the answers without a script', async (t) => {
     t.equal(await runNextJob(app.jobDeps), true);
     const r = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}/progress` });
-    t.match(r.json(), { status: 'filled', done: 3, total: 3, answering: false, message: 'Answering has finished for all 3 questions. Select “Show the answers” to read them.' });
+    t.match(r.json(), {
+      status: 'filled',
+      done: 3,
+      total: 3,
+      answering: false,
+      message: 'Answering has finished for all 3 questions. Select “Show the answers” to read them.',
+    });
     const page = await app.inject({ method: 'GET', url: `${base}/questionnaires/${id}`, headers: html });
     t.notMatch(page.body, /<script/);
     t.notMatch(page.body, /http-equiv="refresh"/);

@@ -10,25 +10,45 @@ t.test('search the trust page', async (t) => {
   const app = await testApp(t);
   const a = await signup(app, 'search');
   const upload = async (title: string, visibility: string, description?: string) => {
-    const body = multipart({ title, visibility, ...(description ? { description } : {}) }, [{ filename: 'f.txt', content: 'file body', contentType: 'text/plain' }]);
+    const body = multipart({ title, visibility, ...(description ? { description } : {}) }, [
+      { filename: 'f.txt', content: 'file body', contentType: 'text/plain' },
+    ]);
     const r = await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...body.headers }, payload: body.payload });
     t.equal(r.statusCode, 201, r.body);
   };
   await upload('Encryption Standard', 'public', 'How we encrypt data at rest.');
   await upload('Encryption Key Inventory', 'nda');
   await upload('Encryption Secrets Runbook', 'private');
-  const control = (ref: string, visibility: string, publicSummary?: string) => app.inject({
-    method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth,
-    payload: { applicable: true, status: 'implemented', implementation: `INTERNAL-ONLY ${ref} encryption detail`, responsibility: 'provider', visibility, ...(publicSummary ? { publicSummary } : {}) },
-  });
+  const control = (ref: string, visibility: string, publicSummary?: string) =>
+    app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: a.auth,
+      payload: {
+        applicable: true,
+        status: 'implemented',
+        implementation: `INTERNAL-ONLY ${ref} encryption detail`,
+        responsibility: 'provider',
+        visibility,
+        ...(publicSummary ? { publicSummary } : {}),
+      },
+    });
   t.equal((await control('A.8.24', 'public', `Data is encrypted at rest and in transit ${EVIL}.`)).statusCode, 200);
   t.equal((await control('A.8.5', 'internal')).statusCode, 200);
   const put = await app.inject({
-    method: 'PUT', url: '/api/v1/trust-page', headers: a.auth,
+    method: 'PUT',
+    url: '/api/v1/trust-page',
+    headers: a.auth,
     payload: {
       published: true,
-      subprocessors: [{ name: 'Keyvault Zürich', purpose: 'Encryption key custody', location: 'Switzerland' }, { name: 'Mailer', purpose: 'Email', location: 'US' }],
-      faq: [{ question: 'Do you encrypt backups?', answer: 'Yes, backups are encrypted with their own keys.' }, { question: 'Where are you based?', answer: 'Dublin.' }],
+      subprocessors: [
+        { name: 'Keyvault Zürich', purpose: 'Encryption key custody', location: 'Switzerland' },
+        { name: 'Mailer', purpose: 'Email', location: 'US' },
+      ],
+      faq: [
+        { question: 'Do you encrypt backups?', answer: 'Yes, backups are encrypted with their own keys.' },
+        { question: 'Where are you based?', answer: 'Dublin.' },
+      ],
     },
   });
   t.equal(put.statusCode, 200, put.body);
@@ -60,7 +80,7 @@ t.test('search the trust page', async (t) => {
     }
     t.match(r.body, /Data is <mark>encrypt<\/mark>ed at rest and in transit &lt;script&gt;alert\(1\)&lt;\/script&gt;\./, 'marked and escaped');
     t.match(r.body, /<mark>Encrypt<\/mark>ion Key Inventory<\/a> <span class="muted">Under NDA<\/span>/);
-      });
+  });
 
   await t.test('only what the public page shows', async (t) => {
     const r = await search('encryption');
@@ -85,7 +105,11 @@ t.test('search the trust page', async (t) => {
     t.match(evil.body, /value="&lt;img src=x onerror=alert\(2\)&gt;"/);
     t.match(evil.body, /No results for “&lt;img src=x onerror=alert\(2\)&gt;”/);
     const found = await search('script alert');
-    t.match(found.body, /&lt;<mark>script<\/mark>&gt;<mark>alert<\/mark>\(1\)&lt;\/<mark>script<\/mark>&gt;/, 'the page\'s own markup-like text is marked, still escaped');
+    t.match(
+      found.body,
+      /&lt;<mark>script<\/mark>&gt;<mark>alert<\/mark>\(1\)&lt;\/<mark>script<\/mark>&gt;/,
+      "the page's own markup-like text is marked, still escaped",
+    );
     t.notOk(found.body.includes(EVIL));
     const empty = await app.inject({ method: 'GET', url: `/trust/${a.slug}/search` });
     t.equal(empty.statusCode, 200);

@@ -13,7 +13,10 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
   const a = await signup(app, 'tp');
   const b = await signup(app, 'tp');
   // An organization name with markup in it stays text everywhere.
-  await app.database.db.update(organizations).set({ name: `Acme ${EVIL} & Co` }).where(eq(organizations.id, a.orgId));
+  await app.database.db
+    .update(organizations)
+    .set({ name: `Acme ${EVIL} & Co` })
+    .where(eq(organizations.id, a.orgId));
   const upload = (title: string, visibility: string, content: string | Buffer, filename = 'file.txt', contentType = 'text/plain', who = a) => {
     const body = multipart({ title, visibility }, [{ filename, content, contentType }]);
     return app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...who.auth, ...body.headers }, payload: body.payload });
@@ -43,13 +46,36 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
 
   // A control marked public, one internal: only the public summary may show.
   const control = (ref: string, visibility: string, publicSummary: string | null, implementation: string) =>
-    app.inject({ method: 'PUT', url: `/api/v1/controls/${ref}`, headers: a.auth, payload: { applicable: true, status: 'implemented', implementation, responsibility: 'provider', visibility, publicSummary } });
+    app.inject({
+      method: 'PUT',
+      url: `/api/v1/controls/${ref}`,
+      headers: a.auth,
+      payload: { applicable: true, status: 'implemented', implementation, responsibility: 'provider', visibility, publicSummary },
+    });
   t.equal((await control('A.5.1', 'public', `Policies reviewed yearly ${EVIL}`, 'INTERNAL-IMPLEMENTATION-DETAIL-1')).statusCode, 200);
   t.equal((await control('A.8.5', 'internal', null, 'INTERNAL-IMPLEMENTATION-DETAIL-2')).statusCode, 200);
   t.equal((await control('CLD.6.3.1', 'public', 'Responsibilities are published', 'INTERNAL-IMPLEMENTATION-DETAIL-3')).statusCode, 200);
-  const cert = await app.inject({ method: 'POST', url: '/api/v1/certifications', headers: a.auth, payload: { kind: 'iso27001', name: 'ISO/IEC 27001:2022', issuer: 'Registrar', issuedAt: '2025-03-14', includesIso27017: true, surveillanceAudits: [{ dueAt: '2026-03-14', completedAt: '2026-03-10' }, { dueAt: '2027-03-14' }], visibility: 'public' } });
+  const cert = await app.inject({
+    method: 'POST',
+    url: '/api/v1/certifications',
+    headers: a.auth,
+    payload: {
+      kind: 'iso27001',
+      name: 'ISO/IEC 27001:2022',
+      issuer: 'Registrar',
+      issuedAt: '2025-03-14',
+      includesIso27017: true,
+      surveillanceAudits: [{ dueAt: '2026-03-14', completedAt: '2026-03-10' }, { dueAt: '2027-03-14' }],
+      visibility: 'public',
+    },
+  });
   t.equal(cert.statusCode, 201, cert.body);
-  const hiddenCert = await app.inject({ method: 'POST', url: '/api/v1/certifications', headers: a.auth, payload: { kind: 'other', name: 'Internal-only attestation', visibility: 'internal' } });
+  const hiddenCert = await app.inject({
+    method: 'POST',
+    url: '/api/v1/certifications',
+    headers: a.auth,
+    payload: { kind: 'other', name: 'Internal-only attestation', visibility: 'internal' },
+  });
   t.equal(hiddenCert.statusCode, 201, hiddenCert.body);
 
   await t.test('settings validation and roles', async (t) => {
@@ -109,7 +135,15 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
     t.match(r.body, /Last updated <time datetime=/);
     t.match(r.body, /ISO\/IEC 27001:2022<\/h3>/, 'the public certification');
     t.match(r.body, /SOC 2 Report/, 'NDA document listed by title');
-    for (const secret of ['Internal Risk Register', 'private risk register bytes', 'nda secret bytes', 'INTERNAL-IMPLEMENTATION-DETAIL', 'A.8.5', 'Internal-only attestation', priv.json().id]) {
+    for (const secret of [
+      'Internal Risk Register',
+      'private risk register bytes',
+      'nda secret bytes',
+      'INTERNAL-IMPLEMENTATION-DETAIL',
+      'A.8.5',
+      'Internal-only attestation',
+      priv.json().id,
+    ]) {
       t.notOk(r.body.includes(secret), `HTML does not contain ${secret}`);
     }
     const css = await app.inject({ method: 'GET', url: `/trust/${a.slug}/theme.css` });
@@ -125,17 +159,36 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
     t.equal(r.statusCode, 200);
     const body = r.json();
     t.equal(body.organization.name, `Acme ${EVIL} & Co`, 'JSON carries the raw text');
-    t.same(body.documents.map((d: { title: string; visibility: string }) => [d.title, d.visibility]).sort(), [['SOC 2 Report', 'nda'], [`Whitepaper ${EVIL}`, 'public']]);
+    t.same(body.documents.map((d: { title: string; visibility: string }) => [d.title, d.visibility]).sort(), [
+      ['SOC 2 Report', 'nda'],
+      [`Whitepaper ${EVIL}`, 'public'],
+    ]);
     const ndaDoc = body.documents.find((d: { visibility: string }) => d.visibility === 'nda');
     t.same(Object.keys(ndaDoc).sort(), ['id', 'title', 'visibility'], 'NDA documents by title only');
-    t.match(body.documents.find((d: { visibility: string }) => d.visibility === 'public'), { downloadUrl: /\/trust\/.+\/documents\// });
-    t.same(body.certifications.map((c: { name: string }) => c.name), ['ISO/IEC 27001:2022']);
+    t.match(
+      body.documents.find((d: { visibility: string }) => d.visibility === 'public'),
+      { downloadUrl: /\/trust\/.+\/documents\// },
+    );
+    t.same(
+      body.certifications.map((c: { name: string }) => c.name),
+      ['ISO/IEC 27001:2022'],
+    );
     t.match(body.certifications[0], { status: 'valid', statusLabel: 'Valid' });
-    t.same(body.security.domains.flatMap((d: { controls: { ref: string }[] }) => d.controls.map((c) => c.ref)), ['A.5.1', 'CLD.6.3.1']);
-    t.match(body.security.frameworks, [{ id: 'iso27001-2022', inScope: true, attested: true }, { id: 'iso27017-2015', inScope: true, attested: true }, { id: 'soc2-2017' }]);
+    t.same(
+      body.security.domains.flatMap((d: { controls: { ref: string }[] }) => d.controls.map((c) => c.ref)),
+      ['A.5.1', 'CLD.6.3.1'],
+    );
+    t.match(body.security.frameworks, [
+      { id: 'iso27001-2022', inScope: true, attested: true },
+      { id: 'iso27017-2015', inScope: true, attested: true },
+      { id: 'soc2-2017' },
+    ]);
     t.equal(body.soc2.criteria, 61);
     t.ok(body.access.ndaText.length > 100);
-    for (const [url, type] of [[`/trust/${a.slug}/trust.json`, /application\/json/], [`/trust/${a.slug}/llms.txt`, /text\/plain/]] as const) {
+    for (const [url, type] of [
+      [`/trust/${a.slug}/trust.json`, /application\/json/],
+      [`/trust/${a.slug}/llms.txt`, /text\/plain/],
+    ] as const) {
       const p = await app.inject({ method: 'GET', url });
       t.equal(p.statusCode, 200, url);
       t.match(p.headers['content-type'], type);
@@ -146,7 +199,14 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
     t.match((await app.inject({ method: 'GET', url: `/trust/${a.slug}/llms.txt` })).body, /^# Acme .* Trust Center\n\n> We keep/);
     for (const url of [`/api/v1/public/trust/${a.slug}`, `/trust/${a.slug}/trust.json`, `/trust/${a.slug}/llms.txt`]) {
       const p = (await app.inject({ method: 'GET', url })).body;
-      for (const secret of ['Internal Risk Register', 'private risk register bytes', 'nda secret bytes', 'INTERNAL-IMPLEMENTATION-DETAIL', 'Internal-only attestation', priv.json().id]) {
+      for (const secret of [
+        'Internal Risk Register',
+        'private risk register bytes',
+        'nda secret bytes',
+        'INTERNAL-IMPLEMENTATION-DETAIL',
+        'Internal-only attestation',
+        priv.json().id,
+      ]) {
         t.notOk(p.includes(secret), `${url} does not contain ${secret}`);
       }
     }
@@ -186,11 +246,17 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
     t.ok((await json()).json().security.domains[0].controls.some((c: { ref: string }) => c.ref === 'A.5.2'));
 
     // Making a document private removes it at once.
-    t.equal((await app.inject({ method: 'PATCH', url: `/api/v1/documents/${pub.json().id}`, headers: a.auth, payload: { visibility: 'private' } })).statusCode, 200);
+    t.equal(
+      (await app.inject({ method: 'PATCH', url: `/api/v1/documents/${pub.json().id}`, headers: a.auth, payload: { visibility: 'private' } })).statusCode,
+      200,
+    );
     t.notOk((await json()).body.includes(pub.json().id));
     t.notOk((await html()).body.includes(pub.json().id));
     t.equal((await app.inject({ method: 'GET', url: `/trust/${a.slug}/documents/${pub.json().id}` })).statusCode, 404);
-    t.equal((await app.inject({ method: 'PATCH', url: `/api/v1/documents/${pub.json().id}`, headers: a.auth, payload: { visibility: 'public' } })).statusCode, 200);
+    t.equal(
+      (await app.inject({ method: 'PATCH', url: `/api/v1/documents/${pub.json().id}`, headers: a.auth, payload: { visibility: 'public' } })).statusCode,
+      200,
+    );
   });
 
   await t.test('page choices: sections, certifications and controls', async (t) => {
@@ -198,7 +264,10 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
     const body = (await json()).json();
     t.same(body.faq, []);
     t.equal(body.soc2, null);
-    t.same(body.security.domains.flatMap((d: { controls: { ref: string }[] }) => d.controls.map((c) => c.ref)), ['CLD.6.3.1']);
+    t.same(
+      body.security.domains.flatMap((d: { controls: { ref: string }[] }) => d.controls.map((c) => c.ref)),
+      ['CLD.6.3.1'],
+    );
     t.same(body.certifications, [], 'a chosen certification must still be public itself');
     t.notMatch((await html()).body, /id="faq"/);
     t.equal((await put({ sections: { faq: true, soc2: true }, controlRefs: null, certificationIds: null })).statusCode, 200);
@@ -214,7 +283,10 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
   });
 
   await t.test('logo: raster images only, served from this origin', async (t) => {
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082', 'hex');
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082',
+      'hex',
+    );
     const send = (content: Buffer, filename: string) => {
       const body = multipart({}, [{ filename, content, contentType: 'image/png' }]);
       return app.inject({ method: 'PUT', url: '/api/v1/trust-page/logo', headers: { ...a.auth, ...body.headers }, payload: body.payload });
@@ -243,11 +315,17 @@ t.test('trust page: publishing, rendering, escaping, visibility, caching', async
     t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/documents/${id}`, headers: b.auth })).statusCode, 404);
     t.notOk((await app.inject({ method: 'GET', url: '/api/v1/documents', headers: b.auth })).json().items.some((d: { id: string }) => d.id === id));
     const list = await app.inject({ method: 'GET', url: '/api/v1/documents?visibility=private', headers: a.auth });
-    t.same(list.json().items.map((d: { title: string }) => d.title), ['Internal Risk Register']);
+    t.same(
+      list.json().items.map((d: { title: string }) => d.title),
+      ['Internal Risk Register'],
+    );
     t.equal((await upload('x', 'secret', 'content x')).statusCode, 400, 'unknown visibility');
     t.equal((await upload('', 'public', 'content y')).statusCode, 400, 'no title');
     const noFile = multipart({ title: 'x', visibility: 'public' });
-    t.equal((await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...noFile.headers }, payload: noFile.payload })).statusCode, 400);
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/documents', headers: { ...a.auth, ...noFile.headers }, payload: noFile.payload })).statusCode,
+      400,
+    );
     const viewer = await memberWithRole(app, a, 'viewer');
     t.equal((await upload('x', 'public', 'content z', 'z.txt', 'text/plain', viewer)).statusCode, 403);
     const gone = await upload('Temp', 'public', 'temporary');

@@ -12,7 +12,10 @@ t.test('with WEBHOOK_ALLOW_PRIVATE_NETWORKS: local URLs are accepted; coarse err
   const redirect = await receiver(t, 307, { location: `http://127.0.0.1:${target.port}/` });
 
   const timeoutMs = 6000;
-  const app = await testApp(t, { config: LOCAL_ALLOWED, options: { webhooks: { worker: false, pollIntervalMs: 20, retryScheduleMs: [], timeoutMs }, expiryScanIntervalMs: 0 } });
+  const app = await testApp(t, {
+    config: LOCAL_ALLOWED,
+    options: { webhooks: { worker: false, pollIntervalMs: 20, retryScheduleMs: [], timeoutMs }, expiryScanIntervalMs: 0 },
+  });
   const slow = await signup(app);
   const other = await signup(app);
 
@@ -45,9 +48,15 @@ t.test('with WEBHOOK_ALLOW_PRIVATE_NETWORKS: local URLs are accepted; coarse err
   const br = (await deliveries(app, other, brokenId))[0];
   t.match(br, { lastStatusCode: 500, lastError: 'HTTP 500', attemptLog: [{ statusCode: 500, error: 'HTTP 500' }] });
   await until(async () => (await deliveries(app, other, goneId))[0]?.status === 'failed');
-  t.match((await deliveries(app, other, goneId))[0], {
-    lastStatusCode: null, lastError: 'connection failed', attemptLog: [{ statusCode: null, durationMs: 0, error: 'connection failed' }],
-  }, 'a closed port says only "connection failed": no errno, no port, no timing');
+  t.match(
+    (await deliveries(app, other, goneId))[0],
+    {
+      lastStatusCode: null,
+      lastError: 'connection failed',
+      attemptLog: [{ statusCode: null, durationMs: 0, error: 'connection failed' }],
+    },
+    'a closed port says only "connection failed": no errno, no port, no timing',
+  );
 
   await until(async () => (await deliveries(app, other, redirectId))[0]?.status === 'failed');
   t.match((await deliveries(app, other, redirectId))[0], { lastStatusCode: 307, lastError: 'HTTP 307' });

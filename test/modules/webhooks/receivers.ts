@@ -17,12 +17,13 @@ export async function receiver(t: Test, status: number | 'hang' = 200, headers: 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   let closed = false;
-  const close = () => new Promise<void>((r) => {
-    if (closed) return r();
-    closed = true;
-    server.closeAllConnections();
-    server.close(() => r());
-  });
+  const close = () =>
+    new Promise<void>((r) => {
+      if (closed) return r();
+      closed = true;
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   t.teardown(close);
   return { port: (server.address() as AddressInfo).port, hits: () => hits, close };
 }
@@ -37,10 +38,19 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 15_000)
 
 /** Every spelling of a loopback, metadata or private address from the review, with a port of ours. */
 export const spellings = (port: number) => [
-  `http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::1]:${port}/`, `http://0.0.0.0:${port}/`,
-  `http://2130706433:${port}/`, `http://0x7f000001:${port}/`, `http://0177.0.0.1:${port}/`, `http://127.1:${port}/`,
-  `http://[::ffff:127.0.0.1]:${port}/`, `http://169.254.169.254:${port}/latest/meta-data/`, `http://10.0.0.1:${port}/`,
-  `http://192.168.1.1:${port}/`, `http://api.localhost:${port}/`,
+  `http://127.0.0.1:${port}/`,
+  `http://localhost:${port}/`,
+  `http://[::1]:${port}/`,
+  `http://0.0.0.0:${port}/`,
+  `http://2130706433:${port}/`,
+  `http://0x7f000001:${port}/`,
+  `http://0177.0.0.1:${port}/`,
+  `http://127.1:${port}/`,
+  `http://[::ffff:127.0.0.1]:${port}/`,
+  `http://169.254.169.254:${port}/latest/meta-data/`,
+  `http://10.0.0.1:${port}/`,
+  `http://192.168.1.1:${port}/`,
+  `http://api.localhost:${port}/`,
 ];
 
 /** Config for tests whose receivers listen on 127.0.0.1. */

@@ -7,7 +7,10 @@ import { defaultConfig } from '../../../src/config.js';
 import { memberWithRole, signup, testApp } from '../../helpers/app.js';
 import { durableDatabase } from '../../helpers/db.js';
 
-interface Received { headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 /** A real HTTP receiver on 127.0.0.1 whose answers the test scripts. */
 async function receiver(t: Test, answer: (n: number) => number | 'hang' = () => 200) {
@@ -24,7 +27,13 @@ async function receiver(t: Test, answer: (n: number) => number | 'hang' = () => 
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got };
 }
 
@@ -90,10 +99,15 @@ t.test('signed delivery, retries with backoff, and the delivery log', async (t) 
   t.equal(first!.headers['webhook-id'], last!.headers['webhook-id'], 'the same message id on every attempt');
   t.match(JSON.parse(last!.body), { type: 'control.updated', data: { ref: 'A.8.5', framework: 'iso27001-2022', version: 1 } });
 
-  await until(async () => (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items[0]?.status === 'succeeded');
+  await until(
+    async () => (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items[0]?.status === 'succeeded',
+  );
   const d = (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items[0];
   t.equal(d.attempts, 3);
-  t.same(d.attemptLog.map((x: { statusCode: number }) => x.statusCode), [500, 500, 200]);
+  t.same(
+    d.attemptLog.map((x: { statusCode: number }) => x.statusCode),
+    [500, 500, 200],
+  );
 
   t.test('an event nobody subscribed to is not sent', async (t) => {
     const before = rx.got.length;
@@ -139,7 +153,9 @@ t.test('a receiver that hangs is timed out', async (t) => {
   const a = await signup(app);
   const hook = (await app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: a.auth, payload: { url: rx.url, events: ['*'] } })).json();
   await app.inject({ method: 'POST', url: `/api/v1/webhooks/${hook.id}/test`, headers: a.auth });
-  await until(async () => (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items[0]?.status === 'failed');
+  await until(
+    async () => (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items[0]?.status === 'failed',
+  );
   const d = (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items[0];
   t.equal(d.lastError, 'timed out');
 });

@@ -4,23 +4,37 @@ import { testApp, manualClock } from '../../helpers/app.js';
 
 /** RFC 9116: `Field: value` lines; returns the fields in order. */
 function fields(body: string): Array<[string, string]> {
-  return body.trimEnd().split('\n').map((line) => {
-    const m = /^([A-Za-z-]+): (\S.*)$/.exec(line);
-    if (!m) throw new Error(`not a security.txt line: ${line}`);
-    return [m[1]!, m[2]!];
-  });
+  return body
+    .trimEnd()
+    .split('\n')
+    .map((line) => {
+      const m = /^([A-Za-z-]+): (\S.*)$/.exec(line);
+      if (!m) throw new Error(`not a security.txt line: ${line}`);
+      return [m[1]!, m[2]!];
+    });
 }
 
 t.test('security.txt answers an RFC 9116 file from configuration, on any host', async (t) => {
   const { clock } = manualClock(new Date('2026-12-03T15:00:00Z'));
-  const config = loadConfig({ SECURITY_CONTACT: 'security@example.com, https://example.com/report', SECURITY_POLICY_URL: 'https://example.com/security-policy', PUBLIC_URL: 'https://trust.example.com' }, process.cwd());
+  const config = loadConfig(
+    {
+      SECURITY_CONTACT: 'security@example.com, https://example.com/report',
+      SECURITY_POLICY_URL: 'https://example.com/security-policy',
+      PUBLIC_URL: 'https://trust.example.com',
+    },
+    process.cwd(),
+  );
   const app = await testApp(t, { clock, config: { security: config.security, publicUrl: config.publicUrl } });
   for (const host of ['api.example.com', 'trust.customer.example']) {
     const r = await app.inject({ method: 'GET', url: '/.well-known/security.txt', headers: { host } });
     t.equal(r.statusCode, 200, `served on ${host}`);
     t.match(r.headers['content-type'], /^text\/plain; charset=utf-8/);
     const f = fields(r.body);
-    t.same(f.filter(([k]) => k === 'Contact').map(([, v]) => v), ['mailto:security@example.com', 'https://example.com/report'], 'contacts in order, a bare address as mailto:');
+    t.same(
+      f.filter(([k]) => k === 'Contact').map(([, v]) => v),
+      ['mailto:security@example.com', 'https://example.com/report'],
+      'contacts in order, a bare address as mailto:',
+    );
     const expires = f.filter(([k]) => k === 'Expires');
     t.equal(expires.length, 1, 'exactly one Expires');
     const at = Date.parse(expires[0]![1]);
