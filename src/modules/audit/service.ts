@@ -12,8 +12,19 @@ export interface AuditEntry {
   summary?: Record<string, unknown>;
 }
 
+/**
+ * Who an audit event is written for: a member or key (from the service context), a prospect
+ * acting through the public trust page (no id), or the system (a rule, a catalog migration).
+ */
+export interface AuditContext {
+  orgId: string;
+  actor: { type: 'user' | 'api_key' | 'public' | 'system'; id: string | null };
+  requestId: string;
+  clock: () => Date;
+}
+
 /** Writes one append-only audit event on the caller's transaction, so it lands with the change or not at all. */
-export async function recordAudit(tx: Executor, ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>, entry: AuditEntry): Promise<void> {
+export async function recordAudit(tx: Executor, ctx: AuditContext, entry: AuditEntry): Promise<void> {
   await recordAudits(tx, ctx, [entry]);
 }
 
@@ -21,13 +32,22 @@ export async function recordAudit(tx: Executor, ctx: Pick<TxContext, 'orgId' | '
 const CHUNK_ROWS = 1000;
 
 /** recordAudit for many entries (a bulk import), in one insert per thousand. */
-export async function recordAudits(
-  tx: Executor,
-  ctx: Pick<TxContext, 'orgId' | 'actor' | 'requestId' | 'clock'>,
-  entries: readonly AuditEntry[],
-): Promise<void> {
+export async function recordAudits(tx: Executor, ctx: AuditContext, entries: readonly AuditEntry[]): Promise<void> {
+  await recordAuditsAcross(
+    tx,
+    ctx,
+    entries.map((entry) => ({ ...entry, orgId: ctx.orgId })),
+  );
+}
+
+/**
+ * Audit events of one actor in several organizations (a catalog migration touches every tenant),
+ * in one insert per thousand. The only writer of the audit table: every other path comes here.
+ */
+export async function recordAuditsAcross(tx: Executor, ctx: Omit<AuditContext, 'orgId'>, entries: readonly (AuditEntry & { orgId: string })[]): Promise<void> {
+  const now = ctx.clock();
   const rows = entries.map((entry) => ({
-    orgId: ctx.orgId,
+    orgId: entry.orgId,
     id: newId(),
     actorType: ctx.actor.type,
     actorId: ctx.actor.id,
@@ -36,7 +56,7 @@ export async function recordAudits(
     targetId: entry.targetId ?? null,
     requestId: ctx.requestId,
     summary: entry.summary ?? {},
-    createdAt: ctx.clock(),
+    createdAt: now,
   }));
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) await tx.insert(auditEvents).values(rows.slice(i, i + CHUNK_ROWS));
 }

@@ -1,7 +1,7 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { newId } from '../../lib/ids.js';
-import { auditEvents } from '../audit/tables.js';
+import { recordAuditsAcross } from '../audit/service.js';
 import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot } from '../controls/tables.js';
 import { evidenceControls } from '../evidence/tables.js';
 import { organizations } from '../identity/tables.js';
@@ -308,22 +308,14 @@ export async function retireControls(
     .map(([k, r]) => ({ k, r: { ...r, org: slugs.get(r.orgId) ?? r.orgId } }))
     .sort((a, b) => a.r.org.localeCompare(b.r.org) || refs.indexOf(a.r.ref) - refs.indexOf(b.r.ref));
   // The audit log is append-only: each organization keeps what was on the control, whatever came of it.
-  const events = out.map(({ k, r }) => {
-    const { orgId, org: _org, ...summary } = r;
-    return {
-      orgId,
-      id: newId(),
-      actorType: 'system' as const,
-      actorId: ACTOR,
-      action: 'catalog.control_retired',
-      targetType: 'control',
-      targetId: keyOf(fw, r.ref),
-      requestId,
-      createdAt: now,
-      summary: { ...summary, was: history.get(k) },
-    };
-  });
-  for (let i = 0; i < events.length; i += CHUNK) await tx.insert(auditEvents).values(events.slice(i, i + CHUNK));
+  await recordAuditsAcross(
+    tx,
+    { actor: { type: 'system', id: ACTOR }, requestId, clock: () => now },
+    out.map(({ k, r }) => {
+      const { orgId, org: _org, ...summary } = r;
+      return { orgId, action: 'catalog.control_retired', targetType: 'control', targetId: keyOf(fw, r.ref), summary: { ...summary, was: history.get(k) } };
+    }),
+  );
   return out.map(({ r }) => r);
 }
 

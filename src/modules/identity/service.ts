@@ -314,7 +314,7 @@ export async function acceptInvitation(deps: IdentityDeps, input: { token: strin
       await tx.insert(memberships).values({ orgId: inv.orgId, userId, role: inv.role, createdAt: now });
       await recordAudit(
         tx,
-        { orgId: inv.orgId, actor: { type: 'user', id: userId, role: inv.role, userId }, requestId, clock: deps.clock },
+        { orgId: inv.orgId, actor: { type: 'user', id: userId }, requestId, clock: deps.clock },
         {
           action: 'member.joined',
           targetType: 'member',
@@ -336,6 +336,7 @@ export async function acceptInvitation(deps: IdentityDeps, input: { token: strin
 export async function changeMemberRole(ctx: ServiceContext, userId: string, role: Role) {
   requireRole(ctx.actor, 'admin');
   return ctx.db.transaction(async (tx) => {
+    await lockMemberships(tx, ctx.orgId);
     const [m] = await tx
       .select()
       .from(memberships)
@@ -360,6 +361,7 @@ export async function changeMemberRole(ctx: ServiceContext, userId: string, role
 export async function removeMember(ctx: ServiceContext, userId: string) {
   requireRole(ctx.actor, 'admin');
   await ctx.db.transaction(async (tx) => {
+    await lockMemberships(tx, ctx.orgId);
     const [m] = await tx
       .select()
       .from(memberships)
@@ -373,6 +375,15 @@ export async function removeMember(ctx: ServiceContext, userId: string) {
     await tx.delete(memberships).where(and(eq(memberships.orgId, ctx.orgId), eq(memberships.userId, userId)));
     await recordAudit(tx, ctx, { action: 'member.removed', targetType: 'member', targetId: userId, summary: { role: m.role } });
   });
+}
+
+/**
+ * Role changes and removals in one organization take turns: each checks that another owner
+ * remains, and two owners demoting each other at once would otherwise both pass that check.
+ * The organization's row is the lock (no key update: rows that reference it are not blocked).
+ */
+async function lockMemberships(tx: Parameters<Parameters<Db['transaction']>[0]>[0], orgId: string) {
+  await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId)).for('no key update');
 }
 
 async function assertAnotherOwner(tx: Parameters<Parameters<Db['transaction']>[0]>[0], orgId: string, except: string) {

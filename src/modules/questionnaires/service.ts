@@ -973,8 +973,7 @@ function reviewChoice(choice: string, allowed: string[] | null): string {
 }
 
 /** The sources with the versions their subjects have now (deleted ones keep what they had). */
-async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
-  const current = await sourceStates(tx, orgId, sources);
+function atVersions(current: Awaited<ReturnType<typeof sourceStates>>, sources: AnswerSource[]): AnswerSource[] {
   return sources.map((s) => {
     const version =
       s.kind === 'library'
@@ -988,6 +987,10 @@ async function currentVersions(tx: Executor, orgId: string, sources: AnswerSourc
               : current.controls.get(`${s.framework}:${s.ref}`)?.version;
     return version === undefined ? s : { ...s, version };
   });
+}
+
+async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
+  return atVersions(await sourceStates(tx, orgId, sources), sources);
 }
 
 /**
@@ -1011,7 +1014,23 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
       .update(questions)
       .set({ status: 'approved', reviewReason: null, reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), drafted, gte(questions.confidence, minConfidence)))
-      .returning({ id: questions.id });
+      .returning({ id: questions.id, sources: questions.sources });
+    // Approval vouches for each answer as its sources stand now, as a single approval does: one
+    // read of the sources' versions and one statement for the answers whose sources moved.
+    const current = await sourceStates(
+      tx,
+      ctx.orgId,
+      rows.flatMap((r) => r.sources),
+    );
+    const moved = rows
+      .map((r) => ({ id: r.id, before: r.sources, sources: atVersions(current, r.sources) }))
+      .filter((r) => JSON.stringify(r.sources) !== JSON.stringify(r.before))
+      .map(({ id, sources }) => ({ id, sources }));
+    if (moved.length > 0) {
+      await tx.execute(sql`update ${questions} q set sources = v.sources
+        from jsonb_to_recordset(${JSON.stringify(moved)}::jsonb) as v(id uuid, sources jsonb)
+        where q.org_id = ${ctx.orgId} and q.id = v.id`);
+    }
     await recordAudit(tx, ctx, {
       action: 'answer.bulk_approved',
       targetType: 'questionnaire',

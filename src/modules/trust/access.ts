@@ -8,8 +8,7 @@ import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore } from '../../lib/storage.js';
-import { recordAudit } from '../audit/service.js';
-import { auditEvents } from '../audit/tables.js';
+import { recordAudit, type AuditContext } from '../audit/service.js';
 import { emitEvent } from '../events/service.js';
 import { organizations } from '../identity/tables.js';
 import { currentVersions, loadVersion } from './documents.js';
@@ -120,19 +119,13 @@ async function emitApproval(tx: Executor, ctx: { orgId: string; requestId?: stri
 
 export const grantUrl = (publicUrl: string, slug: string, token: string) => `${publicUrl}/trust/${slug}/access/${token}`;
 
-/** Audit entries for actions nobody signed in for: a prospect's request, a rule's approval. */
-async function auditAs(
-  tx: Executor,
-  orgId: string,
-  actorType: 'public' | 'system',
-  requestId: string,
-  now: Date,
-  entry: { action: string; targetType: string; targetId: string; summary: Record<string, unknown> },
-) {
-  await tx
-    .insert(auditEvents)
-    .values({ orgId, id: newId(), actorType, actorId: actorType === 'system' ? 'auto-approve' : null, requestId, createdAt: now, ...entry });
-}
+/** The audit actor of actions nobody signed in for: a prospect's request, a rule's approval. */
+const unsignedActor = (orgId: string, type: 'public' | 'system', requestId: string, now: Date): AuditContext => ({
+  orgId,
+  actor: { type, id: type === 'system' ? 'auto-approve' : null },
+  requestId,
+  clock: () => now,
+});
 
 function fail(errors: FieldError[]): never {
   throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
@@ -253,7 +246,7 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
       })
       .returning();
     let request = created!;
-    await auditAs(tx, org.id, 'public', meta.requestId, now, {
+    await recordAudit(tx, unsignedActor(org.id, 'public', meta.requestId, now), {
       action: 'access_request.created',
       targetType: 'access_request',
       targetId: request.id,
@@ -282,7 +275,7 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
         })
         .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, request.id)))
         .returning()) as [RequestRow];
-      await auditAs(tx, org.id, 'system', meta.requestId, now, {
+      await recordAudit(tx, unsignedActor(org.id, 'system', meta.requestId, now), {
         action: 'access_grant.created',
         targetType: 'access_grant',
         targetId: grant.id,

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -250,12 +250,15 @@ export async function listDeliveries(ctx: ServiceContext, endpointId: string, q:
   };
 }
 
-/** Sends a delivery again from the start of the retry schedule. */
+/**
+ * Sends a delivery again from the start of the retry schedule; the attempt numbers go on, so the
+ * log keeps every earlier attempt.
+ */
 export async function redeliver(ctx: ServiceContext, endpointId: string, deliveryId: string) {
   requireRole(ctx.actor, 'admin');
   const [row] = await ctx.db
     .update(webhookDeliveries)
-    .set({ status: 'pending', nextAttemptAt: ctx.clock(), lockedUntil: null })
+    .set({ status: 'pending', nextAttemptAt: ctx.clock(), lockedUntil: null, scheduleStart: sql`${webhookDeliveries.attempts}` })
     .where(and(eq(webhookDeliveries.orgId, ctx.orgId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.id, deliveryId)))
     .returning();
   if (!row) throw notFound('delivery');

@@ -36,6 +36,8 @@ export const webhookDeliveries = pgTable(
     eventType: text('event_type').notNull(),
     status: text('status', { enum: DELIVERY_STATUSES }).notNull(),
     attempts: integer('attempts').notNull().default(0),
+    /** The attempt count when the retry schedule last started: a redelivery starts it again. */
+    scheduleStart: integer('schedule_start').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
     /** A worker's claim; a crashed worker's claim lapses and the delivery is picked up again. */
     lockedUntil: timestamp('locked_until', { withTimezone: true }),

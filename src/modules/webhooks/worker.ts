@@ -182,7 +182,7 @@ export class DeliveryWorker {
     const snippet = result.ok ? result.snippet : null;
     const attempt = delivery.attempts + 1;
     const ok = error === null;
-    const delay = this.schedule[attempt - 1];
+    const delay = this.schedule[attempt - 1 - delivery.scheduleStart];
     const finished = clock();
     await db.transaction(async (tx) => {
       await tx.insert(webhookAttempts).values({ orgId, deliveryId: id, attempt, at: started, statusCode, durationMs, error, responseSnippet: snippet });

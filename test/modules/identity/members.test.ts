@@ -154,3 +154,38 @@ t.test('member pagination walks every member once', async (t) => {
   const bad = await app.inject({ method: 'GET', url: '/api/v1/members?cursor=@@@', headers: a.auth });
   t.equal(bad.statusCode, 400);
 });
+
+// Two owners demoting (or removing) each other at the same moment: one of them wins, the other is
+// refused, and the organization keeps an owner. Several rounds, since the race needs both
+// transactions in flight at once.
+t.test('two owners acting on each other at once leave one owner', async (t) => {
+  const app = await testApp(t);
+  for (let round = 0; round < 6; round++) {
+    const a = await signup(app, `owners-${round}`);
+    const b = await memberWithRole(app, a, 'admin');
+    const promote = await app.inject({ method: 'PATCH', url: `/api/v1/members/${b.userId}`, headers: a.auth, payload: { role: 'owner' } });
+    t.equal(promote.statusCode, 200, promote.body);
+    const remove = round % 2 === 1;
+    const act = (by: typeof a, on: typeof a) =>
+      app.inject(
+        remove
+          ? { method: 'DELETE', url: `/api/v1/members/${on.userId}`, headers: by.auth }
+          : { method: 'PATCH', url: `/api/v1/members/${on.userId}`, headers: by.auth, payload: { role: 'admin' } },
+      );
+    const results = await Promise.all([act(a, b), act(b, a)]);
+    // The loser is refused: told an owner must stay (409), or, when the winner finished before the
+    // loser's request was even authenticated (one connection, as on PGlite), its credentials are
+    // already gone (removed: 401) or narrowed (demoted: 403).
+    const winners = results.filter((r) => r.statusCode === (remove ? 204 : 200));
+    const losers = results.filter((r) => r.statusCode !== (remove ? 204 : 200));
+    t.equal(winners.length, 1, `round ${round} (${remove ? 'remove' : 'demote'}): one wins`);
+    t.equal(losers.length, 1, `round ${round}: one is refused`);
+    const loser = losers[0]!;
+    t.ok([409, remove ? 401 : 403].includes(loser.statusCode), `round ${round}: refused with ${loser.statusCode}`);
+    if (loser.statusCode === 409) t.match(loser.json(), { code: 'conflict', detail: /at least one owner/ }, 'the loser is told why');
+    const members = [a, b].map(async (m) => app.inject({ method: 'GET', url: '/api/v1/members?limit=100', headers: m.auth }));
+    const listing = (await Promise.all(members)).find((r) => r.statusCode === 200);
+    const owners = listing ? (listing.json().items as Array<{ role: string }>).filter((m) => m.role === 'owner').length : 0;
+    t.equal(owners, 1, `round ${round}: exactly one owner left`);
+  }
+});

@@ -234,6 +234,35 @@ t.test('a changed fact makes the answers that cite it stale', async (t) => {
   t.equal((after.get('P1')!.answer as Answer & { stale: boolean }).stale, false);
 });
 
+// Approving vouches for an answer as its sources stand now: the bulk approval as the single one.
+t.test("bulk approval moves the approved answers to their sources' current versions", async (t) => {
+  const { app, org, id } = await setUp(t);
+  const put = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/profile/facts/data.storage_countries',
+    headers: { ...org.auth, 'if-match': '"1"' },
+    payload: { value: ['Norway', 'Denmark'] },
+  });
+  t.equal(put.statusCode, 200, put.body);
+  const before = (await answers(app, org, id)).get('S1')!.answer as Answer & { stale: boolean; status: string };
+  t.match(before, { stale: true, status: 'draft' }, 'the fact moved on after the draft was written');
+  const bulk = await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/approve`, headers: org.auth, payload: { minConfidence: 0, force: true } });
+  t.equal(bulk.statusCode, 200, bulk.body);
+  const after = await answers(app, org, id);
+  const s1 = after.get('S1')!.answer as Answer & { stale: boolean; status: string; sources: Array<{ kind: string; key?: string; version?: number }> };
+  t.match(s1, { status: 'approved', stale: false }, 'approved and current, not stale the moment it is approved');
+  t.match(
+    s1.sources.find((s) => s.key === 'data.storage_countries'),
+    { kind: 'fact', version: 2 },
+  );
+  const approved = [...after.values()].filter((q) => (q.answer as { status?: string } | null)?.status === 'approved');
+  t.ok(approved.length > 1, 'several answers approved at once');
+  t.ok(
+    approved.every((q) => (q.answer as Answer & { stale: boolean }).stale === false),
+    'none of them reads stale',
+  );
+});
+
 t.test("a VSAQ template: options picked by their keys, hidden items left empty, exported in VSAQ's own format", async (t) => {
   const app = await testApp(t, { options: { jobs: { worker: false }, webhooks: { worker: false } } });
   const org = await signup(app, 'vsaq');

@@ -146,6 +146,35 @@ t.test('a delivery that keeps failing ends failed; redeliver sends it again', as
   t.equal(rx.got.length, 3);
 });
 
+t.test('a redelivery gets the whole retry schedule again, and the log keeps every attempt', async (t) => {
+  // The receiver fails the first three requests: the two of the first delivery, then the
+  // redelivery's first try; the redelivery's retry succeeds.
+  let calls = 0;
+  const rx = await receiver(t, () => (++calls <= 3 ? 503 : 200));
+  const app = await testApp(t, { config: LOCAL_RECEIVERS, options: { webhooks: { ...fast, retryScheduleMs: [30] } } });
+  await app.ready();
+  const a = await signup(app);
+  const hook = (await app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: a.auth, payload: { url: rx.url, events: ['*'] } })).json();
+  await app.inject({ method: 'POST', url: `/api/v1/webhooks/${hook.id}/test`, headers: a.auth });
+  const deliveries = async () => (await app.inject({ method: 'GET', url: `/api/v1/webhooks/${hook.id}/deliveries`, headers: a.auth })).json().items;
+  await until(async () => (await deliveries())[0]?.status === 'failed');
+  const again = await app.inject({ method: 'POST', url: `/api/v1/webhooks/${hook.id}/deliveries/${(await deliveries())[0].id}/redeliver`, headers: a.auth });
+  t.equal(again.statusCode, 202);
+  await until(async () => ['succeeded', 'failed'].includes((await deliveries())[0]?.status) && calls >= 3);
+  const d = (await deliveries())[0];
+  t.equal(d.status, 'succeeded', 'the redelivery retried after its first failure instead of giving up');
+  t.equal(d.attempts, 4);
+  t.same(
+    d.attemptLog.map((x: { attempt: number; statusCode: number }) => [x.attempt, x.statusCode]),
+    [
+      [1, 503],
+      [2, 503],
+      [3, 503],
+      [4, 200],
+    ],
+  );
+});
+
 t.test('a receiver that hangs is timed out', async (t) => {
   const rx = await receiver(t, () => 'hang');
   const app = await testApp(t, { config: LOCAL_RECEIVERS, options: { webhooks: { ...fast, retryScheduleMs: [], timeoutMs: 200 } } });

@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_deliveries" ADD COLUMN "schedule_start" integer DEFAULT 0 NOT NULL;
