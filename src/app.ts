@@ -39,6 +39,8 @@ import { runNextJob, type FillDeps } from './modules/questionnaires/service.js';
 import { loadThesaurus } from './modules/questionnaires/answering.js';
 import { Llm } from './modules/questionnaires/llm.js';
 import { DeliveryWorker } from './modules/webhooks/worker.js';
+import { registerWebhookReactions } from './modules/webhooks/fanout.js';
+import { registerLibraryReactions } from './modules/library/reactions.js';
 import { scanExpiries } from './modules/events/expiry.js';
 import { startPoller, type Poller } from './lib/poller.js';
 import { SEEDS_DIR, seedDatabase } from './seeds.js';
@@ -113,6 +115,9 @@ export function databaseSource(config: Config): DatabaseSource {
 
 /** The only way to make the app: the server and every test go through here. */
 export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
+  // Consumers of the outbox react in the emitting transaction; the record never calls them.
+  registerLibraryReactions();
+  registerWebhookReactions();
   const config = options.config ?? defaultConfig();
   const clock = options.clock ?? systemClock;
   const database = options.database ?? (await openDatabase(databaseSource(config)));

@@ -4,7 +4,6 @@ import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudits } from '../audit/service.js';
-import { markStaleMany, type StaleCause } from '../library/service.js';
 import { emitEvents, type EventInput } from '../events/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
 import { catalogControls } from '../catalog/tables.js';
@@ -52,7 +51,7 @@ export function answerView(r: AnswerRow, title?: string) {
 }
 
 /** Fields whose change alters what an answer built on the control may claim. */
-const STATEMENT_FIELDS = new Set([
+export const STATEMENT_FIELDS: ReadonlySet<string> = new Set([
   'applicable',
   'status',
   'implementation',
@@ -204,7 +203,7 @@ const UPSERT_SET = Object.fromEntries(
 /**
  * Stores decided writes (changed ones only) on an open transaction in a fixed number of
  * statements, however many there are: the answers, their version rows, their audit entries, the
- * control.updated events and the staleness of library entries resting on what changed. Rows that
+ * control.updated events (to which consumers react: the library marks what rested on it stale). Rows that
  * exist must have been read under a lock by the caller. Returns the saved rows in order.
  */
 export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: readonly AnswerWrite[], opts: WriteOptions = {}): Promise<AnswerRow[]> {
@@ -264,39 +263,18 @@ export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: re
     })),
   );
 
-  // Library answers resting on what a control says (not on its owner or review date) need a new look.
-  const causes: Array<StaleCause & { write: number }> = [];
-  writes.forEach((w, i) => {
-    const substantive = w.changed.filter((f) => STATEMENT_FIELDS.has(f));
-    if (w.current && substantive.length > 0) {
-      causes.push({
-        write: i,
-        framework: w.control.frameworkId,
-        ref: w.control.ref,
-        reason: `control ${w.control.ref} changed in version ${rows[i]!.version} (${substantive.join(', ')})`,
-      });
-    }
-  });
-  const staleBy = new Map<number, EventInput[]>();
-  for (const s of await markStaleMany(tx, ctx, causes)) {
-    const write = causes[s.cause]!.write;
-    (staleBy.get(write) ?? staleBy.set(write, []).get(write)!).push(s.event);
-  }
-  // Events in the order one-by-one writes would emit them: each control.updated, then the staleness it caused.
-  const list: EventInput[] = writes.flatMap((w, i) => [
-    {
-      type: 'control.updated' as const,
-      data: {
-        framework: w.control.frameworkId,
-        ref: w.control.ref,
-        version: rows[i]!.version,
-        changed: w.changed,
-        status: w.values.status,
-        applicable: w.values.applicable,
-      },
+  // Consumers react to each control.updated (the library marks the entries resting on what changed stale).
+  const list: EventInput[] = writes.map((w, i) => ({
+    type: 'control.updated' as const,
+    data: {
+      framework: w.control.frameworkId,
+      ref: w.control.ref,
+      version: rows[i]!.version,
+      changed: w.changed,
+      status: w.values.status,
+      applicable: w.values.applicable,
     },
-    ...(staleBy.get(i) ?? []),
-  ]);
+  }));
   await emitEvents(tx, ctx, list);
   return rows;
 }

@@ -5,7 +5,6 @@ import { certificationStatus, nextStatusChange } from '../certifications/service
 import { certifications } from '../certifications/tables.js';
 import { EXPIRING_SOON_DAYS } from '../evidence/service.js';
 import { evidence } from '../evidence/tables.js';
-import { markStaleForEvidence } from '../library/service.js';
 import { emitEvent, type EventData } from './service.js';
 import { expiryNotices } from './tables.js';
 
@@ -51,9 +50,8 @@ export async function scanExpiries(db: Db, clock: Clock): Promise<number> {
     .limit(SCAN_BATCH);
   for (const e of dueEvidence) {
     const kind = e.expiresAt! <= now ? ('evidence.expired' as const) : ('evidence.expiring' as const);
-    // Expired evidence no longer backs the library answers resting on its controls.
-    const then = kind === 'evidence.expired' ? (tx: Executor) => markStaleForEvidence(tx, { orgId: e.orgId, clock }, e.id, e.title) : undefined;
-    if (await notice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() }, kind, then))
+    // Expired evidence no longer backs the library answers resting on its controls: the library reacts to the event.
+    if (await notice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() }, kind))
       sent++;
   }
 
@@ -125,7 +123,6 @@ async function notice<T extends 'evidence.expiring' | 'evidence.expired' | 'cert
   dueAt: Date,
   data: EventData<T>,
   eventType: T,
-  then?: (tx: Executor) => Promise<unknown>,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const inserted = await tx
@@ -135,7 +132,6 @@ async function notice<T extends 'evidence.expiring' | 'evidence.expired' | 'cert
       .returning({ kind: expiryNotices.kind });
     if (inserted.length === 0) return false; // another replica, or an earlier run, sent it
     await emitEvent(tx, { orgId, clock }, eventType, data);
-    await then?.(tx);
     return true;
   });
 }

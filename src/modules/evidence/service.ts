@@ -7,7 +7,7 @@ import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
-import { markStaleForSource } from '../library/service.js';
+import { signal } from '../events/service.js';
 import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
 import { recordAudit } from '../audit/service.js';
 import { lookupAnswerable, resolveAnswerable } from '../catalog/service.js';
@@ -86,7 +86,8 @@ export async function indexEvidence(ctx: ServiceContext, deps: { parsers: TextEx
       contentType: v.contentType ?? '',
       ...(useForAnswers !== undefined ? { useForAnswers } : {}),
     });
-    if (v.version > 1) await ctx.db.transaction((tx) => markStaleForSource(tx, ctx, 'evidence', id, v.version, row.title));
+    if (v.version > 1)
+      await ctx.db.transaction((tx) => signal(tx, ctx, 'source.version_indexed', { kind: 'evidence', id, version: v.version, title: row.title }));
   }
   return getEvidence(ctx, id);
 }

@@ -348,29 +348,6 @@ export async function deleteEntry(ctx: ServiceContext, id: string) {
   });
 }
 
-/**
- * Marks approved, not yet stale entries resting on these controls as stale, on the caller's
- * transaction, and emits library.entry_stale for each so the owner hears of it.
- */
-export async function markStale(
-  tx: Executor,
-  ctx: { orgId: string; clock: Clock; requestId?: string },
-  controls: ControlRef[],
-  reason: string,
-): Promise<number> {
-  const stale = await markStaleMany(
-    tx,
-    ctx,
-    controls.map((c) => ({ framework: c.framework, ref: c.ref, reason })),
-  );
-  await emitEvents(
-    tx,
-    ctx,
-    stale.map((s) => s.event),
-  );
-  return stale.length;
-}
-
 export interface StaleCause extends ControlRef {
   reason: string;
 }
@@ -419,16 +396,15 @@ function staleEvents(rows: Array<{ id: string; ownerId: string; question: string
 
 /**
  * Marks approved, not yet stale entries that cite these profile facts as stale, on the caller's
- * transaction (the profile service calls it when a fact changes or is deleted), with
- * library.entry_stale for each.
+ * transaction (a reaction to profile.fact_changed), and returns library.entry_stale for each.
  */
 export async function markStaleForFacts(
   tx: Executor,
   ctx: { orgId: string; clock: Clock; requestId?: string },
   keys: string[],
   reason: string,
-): Promise<number> {
-  if (keys.length === 0) return 0;
+): Promise<EventInput[]> {
+  if (keys.length === 0) return [];
   const now = ctx.clock();
   const rows = await tx
     .update(libraryEntries)
@@ -442,17 +418,26 @@ export async function markStaleForFacts(
       ),
     )
     .returning({ id: libraryEntries.id, ownerId: libraryEntries.ownerId, question: libraryEntries.question });
-  await emitEvents(tx, ctx, staleEvents(rows, reason));
-  return rows.length;
+  return staleEvents(rows, reason);
 }
 
-/** Entries resting on a control that this evidence supports go stale when the evidence expires. */
-export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; clock: Clock }, evidenceId: string, title: string): Promise<number> {
+/**
+ * Entries resting on a control that this evidence supports go stale when the evidence expires (a
+ * reaction to evidence.expired): returns library.entry_stale for each.
+ */
+export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; clock: Clock }, evidenceId: string, title: string): Promise<EventInput[]> {
   const links = await tx
     .select({ framework: evidenceControls.frameworkId, ref: evidenceControls.ref })
     .from(evidenceControls)
     .where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, evidenceId)));
-  return markStale(tx, ctx, links, `evidence "${title}" expired`);
+  const reason = `evidence "${title}" expired`;
+  return (
+    await markStaleMany(
+      tx,
+      ctx,
+      links.map((l) => ({ ...l, reason })),
+    )
+  ).map((x) => x.event);
 }
 
 /**

@@ -5,7 +5,6 @@ import { DomainError, isUniqueViolation, notFound, type FieldError } from '../..
 import { invalidCursor } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { emitEvent } from '../events/service.js';
-import { markStaleForFacts } from '../library/service.js';
 import { CUSTOM_KEY, KEY, checkValue, inferType, profileCatalog, type CatalogFact } from './catalog.js';
 import { formatList } from './regions.js';
 import { profileFactVersions, profileFacts, type FactType, type FactValue, type FactVisibility } from './tables.js';
@@ -141,8 +140,6 @@ async function announce(
     previousVersion: before?.version ?? null,
     changed,
   });
-  // The record calls its consumer directly, as control answers do: no in-process event bus exists yet.
-  if (before) await markStaleForFacts(tx, ctx, [key], `fact ${key} changed (${change === 'deleted' ? 'deleted' : `version ${after.version}`})`);
 }
 
 /**

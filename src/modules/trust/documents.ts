@@ -9,7 +9,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { recordAudit } from '../audit/service.js';
 import { evidenceVersions } from '../evidence/tables.js';
-import { markStaleForSource } from '../library/service.js';
+import { signal } from '../events/service.js';
 import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
 import { DOCUMENT_VISIBILITIES, documentVersions, documents, trustPages, type DocumentVisibility } from './tables.js';
 
@@ -305,7 +305,8 @@ export async function indexDocument(ctx: ServiceContext, deps: { parsers: TextEx
     contentType: v.contentType,
     ...(useForAnswers !== undefined ? { useForAnswers } : {}),
   });
-  if (v.version > 1) await ctx.db.transaction((tx) => markStaleForSource(tx, ctx, 'document', id, v.version, row.title));
+  if (v.version > 1)
+    await ctx.db.transaction((tx) => signal(tx, ctx, 'source.version_indexed', { kind: 'document', id, version: v.version, title: row.title }));
   return getDocument(ctx, id);
 }
 
