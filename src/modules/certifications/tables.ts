@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
+import { CERTIFICATION_KINDS } from '../events/vocabulary.js';
 
-export const CERTIFICATION_KINDS = ['iso27001', 'soc2_type1', 'soc2_type2', 'other'] as const;
+export { CERTIFICATION_KINDS };
 export type CertificationKind = (typeof CERTIFICATION_KINDS)[number];
 
 export interface SurveillanceAudit {

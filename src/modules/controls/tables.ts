@@ -1,8 +1,9 @@
 import { boolean, foreignKey, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, index } from 'drizzle-orm/pg-core';
 import { catalogControls } from '../catalog/tables.js';
 import { organizations } from '../identity/tables.js';
+import { CONTROL_STATUSES } from '../events/vocabulary.js';
 
-export const CONTROL_STATUSES = ['implemented', 'partially_implemented', 'planned', 'not_implemented'] as const;
+export { CONTROL_STATUSES };
 export type ControlStatus = (typeof CONTROL_STATUSES)[number];
 export const RESPONSIBILITIES = ['provider', 'customer', 'shared'] as const;
 export type Responsibility = (typeof RESPONSIBILITIES)[number];

@@ -1,7 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { CERTIFICATION_KINDS } from '../certifications/tables.js';
-import { CONTROL_STATUSES } from '../controls/tables.js';
-import { FACT_TYPES, FACT_VISIBILITIES } from '../profile/tables.js';
+import { CERTIFICATION_KINDS, CONTROL_STATUSES, FACT_TYPES, FACT_VISIBILITIES } from './vocabulary.js';
 import type { EventType } from './tables.js';
 
 /**

@@ -3,9 +3,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../db/client.js';
 import { DomainError } from '../../lib/errors.js';
 import { withProblems } from '../../lib/schemas.js';
-import type { KeyRing } from '../identity/keys.js';
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; keys: KeyRing }> = async (app, { database, keys }) => {
+/** The verification keys as a JWK set (the identity module's key ring, passed in: health sits below it). */
+interface PublicKeys {
+  jwks(): { keys: object[] };
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; keys: PublicKeys }> = async (app, { database, keys }) => {
   app.get('/healthz', {
     schema: {
       tags: ['health'],

@@ -1,9 +1,9 @@
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
+import { FACT_TYPES, FACT_VISIBILITIES } from '../events/vocabulary.js';
 
-export const FACT_TYPES = ['string', 'boolean', 'number', 'string_list', 'date'] as const;
+export { FACT_TYPES, FACT_VISIBILITIES };
 export type FactType = (typeof FACT_TYPES)[number];
-export const FACT_VISIBILITIES = ['public', 'private'] as const;
 export type FactVisibility = (typeof FACT_VISIBILITIES)[number];
 export type FactValue = string | number | boolean | string[];
 

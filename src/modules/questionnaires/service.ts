@@ -1116,6 +1116,16 @@ export function releaseOf(
 
 export type ProspectState = 'being_prepared' | 'released' | 'awaiting_review';
 
+/** How far answering of a prospect's questionnaire has got: one row read, for polling. Another grant's is a 404. */
+export async function prospectProgress(db: Executor, orgId: string, grantId: string, id: string) {
+  const [row] = await db
+    .select({ status: questionnaires.status, done: questionnaires.progressDone, total: questionnaires.questionCount })
+    .from(questionnaires)
+    .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, id), eq(questionnaires.grantId, grantId)));
+  if (!row) throw notFound('questionnaire');
+  return row;
+}
+
 /**
  * What the prospect sees: released answers, and every other question as being prepared (no answer
  * yet while the fill runs) or awaiting review. `questions` is the released file's content: every

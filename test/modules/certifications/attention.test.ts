@@ -12,7 +12,8 @@ import {
   type StatusInput,
 } from '../../../src/modules/certifications/service.js';
 import { certifications } from '../../../src/modules/certifications/tables.js';
-import { dueCertifications, scanExpiries } from '../../../src/modules/events/expiry.js';
+import { dueCertifications } from '../../../src/modules/certifications/expiry.js';
+import { scanExpiries } from '../../../src/scans.js';
 import { events, expiryNotices } from '../../../src/modules/events/tables.js';
 import { newId } from '../../../src/lib/ids.js';
 import { manualClock, signup, testApp } from '../../helpers/app.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { and, eq } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { App } from '../../../src/app.js';
-import { scanExpiries } from '../../../src/modules/events/expiry.js';
+import { scanExpiries } from '../../../src/scans.js';
 import { events } from '../../../src/modules/events/tables.js';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { PASSWORD, manualClock, memberWithRole, signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { and, eq } from 'drizzle-orm';
-import { scanExpiries } from '../../../src/modules/events/expiry.js';
+import { scanExpiries } from '../../../src/scans.js';
 import { events } from '../../../src/modules/events/tables.js';
 import { PASSWORD, manualClock, signup, testApp } from '../../helpers/app.js';
 

@@ -2,20 +2,18 @@ import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServiceContext } from '../../lib/context.js';
-import { DomainError, notFound } from '../../lib/errors.js';
+import { DomainError } from '../../lib/errors.js';
 import { Nullable, withProblems } from '../../lib/schemas.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { discardBlob } from '../blobs/service.js';
-import { resolveGrant } from '../trust/access.js';
-import { and, eq } from 'drizzle-orm';
-import { PROSPECT_CSP, isAnswering, progressMessage, renderProspectQuestionnaire } from '../trust/render.js';
-import { loadPage, prospectAutoReleaseOf } from '../trust/service.js';
-import type { TrustPortal } from '../trust/portal.js';
-import { exportForProspect } from './export.js';
-import { JsonImportSchema, QuestionnaireUpload } from './routes.js';
-import * as service from './service.js';
-import { questionnaires } from './tables.js';
-import { readQuestionnaireUpload } from './upload.js';
+import { exportForProspect } from '../questionnaires/export.js';
+import { JsonImportSchema, QuestionnaireUpload } from '../questionnaires/routes.js';
+import * as questionnairesApi from '../questionnaires/service.js';
+import { readQuestionnaireUpload } from '../questionnaires/upload.js';
+import { resolveGrant } from './access.js';
+import { PROSPECT_CSP, isAnswering, progressMessage, renderProspectQuestionnaire } from './render.js';
+import { loadPage, prospectAutoReleaseOf } from './service.js';
+import type { TrustPortal } from './portal.js';
 
 /** Browsers ask for HTML first; API clients for JSON. */
 const wantsHtml = (accept: string | undefined) => /^text\/html/i.test(accept ?? '');
@@ -64,7 +62,7 @@ const ProspectView = Type.Object(
                   description: "The vendor's status of the answer: approved (reviewed by a person) or draft (released at once by the vendor's setting).",
                 }),
               ),
-              releasedBy: Type.Enum(service.RELEASED_BY, {
+              releasedBy: Type.Enum(questionnairesApi.RELEASED_BY, {
                 description:
                   "review: a person at the vendor approved it; public_profile: settled by the vendor's public company facts; approved_library: an answer the vendor approved before; confident_draft: drafted from public sources at or above the measured draft threshold; questionnaire_condition: your questionnaire's own conditions skip it.",
               }),
@@ -155,7 +153,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
       try {
         const autoRelease = prospectAutoReleaseOf(await loadPage(portal.db, g.org.id));
         const grant = { id: g.grant.id, email: g.grant.email, name: g.grant.name, company: g.grant.company };
-        const r = await service.importFromProspect(ctx, grant, autoRelease, { ...input, name: `${input.name} (from ${g.grant.email})` });
+        const r = await questionnairesApi.importFromProspect(ctx, grant, autoRelease, { ...input, name: `${input.name} (from ${g.grant.email})` });
         // A browser's form post goes on to the page that follows the answers.
         if (wantsHtml(req.headers.accept))
           return reply.code(303).header('location', `/trust/${g.org.slug}/access/${req.params.token}/questionnaires/${r.id}`).send(null);
@@ -189,7 +187,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
       const g = await grantOf(req.params.slug, req.params.token);
       reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
       const page = await loadPage(portal.db, g.org.id);
-      const { view } = await service.prospectView(portal.db, g.org.id, g.grant.id, req.params.id, prospectAutoReleaseOf(page));
+      const { view } = await questionnairesApi.prospectView(portal.db, g.org.id, g.grant.id, req.params.id, prospectAutoReleaseOf(page));
       if (wantsHtml(req.headers.accept)) {
         return reply
           .type('text/html; charset=utf-8')
@@ -234,11 +232,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
       reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
-      const [row] = await portal.db
-        .select({ status: questionnaires.status, done: questionnaires.progressDone, total: questionnaires.questionCount })
-        .from(questionnaires)
-        .where(and(eq(questionnaires.orgId, g.org.id), eq(questionnaires.id, req.params.id), eq(questionnaires.grantId, g.grant.id)));
-      if (!row) throw notFound('questionnaire');
+      const row = await questionnairesApi.prospectProgress(portal.db, g.org.id, g.grant.id, req.params.id);
       return { ...row, answering: isAnswering(row.status), message: progressMessage(row) };
     },
   });
@@ -266,7 +260,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     },
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
-      const { row, questions } = await service.prospectView(
+      const { row, questions } = await questionnairesApi.prospectView(
         portal.db,
         g.org.id,
         g.grant.id,
