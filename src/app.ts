@@ -31,6 +31,7 @@ import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
 import { libraryRoutes } from './modules/library/routes.js';
+import { saveToLibraryRoutes } from './modules/questionnaires/library-routes.js';
 import { libraryImportRoutes } from './modules/library/import-routes.js';
 import { controlSuggester } from './modules/questionnaires/suggest.js';
 import { profileRoutes } from './modules/profile/index.js';
@@ -232,6 +233,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps, allowPrivateNetworks: config.webhooks.allowPrivateNetworks } });
       await api.register(questionnaireRoutes, { config, blobs });
       await api.register(libraryRoutes);
+      await api.register(saveToLibraryRoutes);
       // Imported entries get retrieval's control suggestions; the library cannot import questionnaires itself.
       await api.register(libraryImportRoutes, { config, blobs, suggestControls: controlSuggester({ db: database.db, clock, thesaurus }) });
       await api.register(profileRoutes);

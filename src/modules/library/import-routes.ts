@@ -7,7 +7,7 @@ import { field, readUpload } from '../../lib/multipart.js';
 import { Nullable, withProblems } from '../../lib/schemas.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { QuestionnaireParseError } from '../../formats/errors.js';
-import type { MappingOverride } from '../questionnaires/detect.js';
+import type { MappingOverride } from '../../formats/questionnaire.js';
 import { importLibrary, type ControlSuggester } from './import.js';
 import { EXAMPLE_LIBRARY_ENTRY, LibraryEntry } from './routes.js';
 

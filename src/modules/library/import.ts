@@ -6,11 +6,10 @@ import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/service.js';
-import type { ParsedQuestion, ParsedQuestionnaire } from '../questionnaires/detect.js';
-import type { Choice } from '../questionnaires/tables.js';
+import type { ParsedQuestion, ParsedQuestionnaire } from '../../formats/questionnaire.js';
 import { checkOwner, entryView, type ControlRef } from './service.js';
 import { answerKey, lexemesOf, questionKey, sameQuestion, type QuestionKey } from './matching.js';
-import { libraryEntries, libraryEntryControls, libraryImports } from './tables.js';
+import { libraryEntries, libraryEntryControls, libraryImports, type Choice } from './tables.js';
 
 /**
  * The controls retrieval suggests for each question, best first (injected from the app: the

@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { boolean, customType, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
-import { CHOICES } from '../questionnaires/tables.js';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** The generic answers an entry (and a questionnaire answer, in the buyer's own spelling) gives. */
+export const CHOICES = ['yes', 'no', 'partial', 'n/a'] as const;
+export type Choice = (typeof CHOICES)[number];
 
 export const LIBRARY_STATUSES = ['draft', 'approved'] as const;
 export type LibraryStatus = (typeof LIBRARY_STATUSES)[number];

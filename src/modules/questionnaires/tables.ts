@@ -4,8 +4,8 @@ import { organizations } from '../identity/tables.js';
 export const QUESTIONNAIRE_STATUSES = ['imported', 'queued', 'filling', 'filled', 'failed'] as const;
 export const ANSWER_STATUSES = ['draft', 'needs_review', 'approved', 'rejected'] as const;
 export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
-export const CHOICES = ['yes', 'no', 'partial', 'n/a'] as const;
-export type Choice = (typeof CHOICES)[number];
+// The generic answers: the library keeps them, questionnaires speak them in each buyer's list.
+export { CHOICES, type Choice } from '../library/tables.js';
 
 /**
  * Which answers of a prospect's questionnaire the prospect sees before a member approves them (a
