@@ -1747,7 +1747,7 @@ export interface paths {
         };
         /**
          * Visits and downloads one by one, newest first
-         * @description Grantees' visits (a use of their access link after 30 minutes without one) and every document download (anonymous ones of public documents included), newest first in the order they were recorded, paged with `limit` and `cursor`. Filters combine with AND; `domain` and `company` come from the grant, so anonymous downloads match neither. Anonymous page views are only counted (GET /trust-page/analytics). `format=csv` streams the same rows as RFC 4180 CSV (UTF-8 with BOM) with a header row (at, kind, company, domain, email, documentId, documentTitle, grantId, id): at most 10,000 rows, from `cursor` on when given (`limit` applies to JSON pages only). When more rows match, the answer carries `x-truncated: true`: narrow it with `since`/`until`, or page the JSON list. Cells starting with = + - @ tab or CR are prefixed with an apostrophe.
+         * @description Grantees' visits (a use of their access link after 30 minutes without one) and every document download (anonymous ones of public documents included), newest first in the order they were recorded, paged with `limit` and `cursor`. Filters combine with AND; `domain` and `company` come from the grant, so anonymous downloads match neither. Anonymous page views are only counted (GET /trust-page/analytics). `format=csv` streams the same rows as RFC 4180 CSV (UTF-8 with BOM) with a header row (at, kind, company, domain, email, documentId, documentTitle, grantId, id): at most 10,000 rows, from `cursor` on when given (`limit` applies to JSON pages only). When more rows match, the answer carries `x-truncated: true` and `x-next-cursor`, the cursor that goes on after its last row (send it as `cursor` for the next export or JSON page). Cells starting with = + - @ tab or CR are prefixed with an apostrophe.
          *
          *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `trust:read` (`:write` implies `:read`).
          */
@@ -5095,7 +5095,9 @@ export interface components {
          *       "visibility": "public",
          *       "publicSummary": "Multi-factor authentication protects every workforce account.",
          *       "version": 4,
-         *       "updatedAt": "2026-05-30T15:42:10.000Z"
+         *       "updatedAt": "2026-05-30T15:42:10.000Z",
+         *       "evidenceCurrent": 2,
+         *       "evidenceExpired": 0
          *     }
          */
         SoaRow: {
@@ -5115,6 +5117,10 @@ export interface components {
             publicSummary: string | null;
             version: number | null;
             updatedAt: string | null;
+            /** @description Evidence items linked to the control that are current (read-only on import). */
+            evidenceCurrent: number;
+            /** @description Evidence items linked to the control whose validity has ended (read-only on import). */
+            evidenceExpired: number;
         };
         /**
          * @description The Statement of Applicability: every answerable control with its answer (or blanks), and counts.
@@ -5142,7 +5148,9 @@ export interface components {
          *           "visibility": "internal",
          *           "publicSummary": null,
          *           "version": 2,
-         *           "updatedAt": "2026-03-02T10:00:00.000Z"
+         *           "updatedAt": "2026-03-02T10:00:00.000Z",
+         *           "evidenceCurrent": 1,
+         *           "evidenceExpired": 0
          *         }
          *       ],
          *       "summary": {
@@ -18936,6 +18944,8 @@ export interface operations {
                 headers: {
                     /** @description CSV only: `true` when more than 10,000 rows matched and the export holds the newest of them. */
                     "x-truncated"?: "true";
+                    /** @description CSV only, with `x-truncated`: the `cursor` that continues after the last row of this export. */
+                    "x-next-cursor"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

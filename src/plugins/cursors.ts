@@ -5,6 +5,13 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { invalidCursor } from '../lib/pagination.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Signs a service cursor for this request's list, for answers that carry it outside a JSON body (a header). */
+    signCursor(inner: string): string;
+  }
+}
+
 const MAC_BYTES = 16;
 // base64url of a 16-byte MAC, after the base64url of the service's own cursor.
 const SIGNED = /^([A-Za-z0-9_-]{1,400})\.([A-Za-z0-9_-]{22})$/;
@@ -68,6 +75,10 @@ const isApi = (request: FastifyRequest) => request.routeOptions.url?.startsWith(
 
 export default fp<{ signer: CursorSigner }>(
   async (app, { signer }) => {
+    app.decorateRequest('signCursor', function (this: FastifyRequest, inner: string) {
+      return signer.sign(listOf(this), inner);
+    });
+
     // After validation: the route's schema has already bounded the cursor's length and type.
     app.addHook('preHandler', async (request) => {
       if (!isApi(request)) return;

@@ -341,6 +341,8 @@ export async function addEvidenceVersion(ctx: ServiceContext, id: string, input:
   const current = await loadOwned(ctx.db, ctx.orgId, id);
   const errors: FieldError[] = [];
   if (current.kind === 'file' && !file) errors.push({ field: 'body/file', message: 'a new version of file evidence needs a file' });
+  // A url beside the file would be stored and shown as if it were the evidence: refused, not kept.
+  if (current.kind === 'file' && input.url) errors.push({ field: 'body/url', message: 'file evidence takes a file, not a url; send the file alone' });
   if (current.kind === 'link' && (!input.url || file)) errors.push({ field: 'body/url', message: 'a new version of link evidence needs a url and no file' });
   if (input.url) checkUrl(input.url, errors);
   const validFrom = parseDate(input.validFrom, 'validFrom', errors);

@@ -5,7 +5,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { decodeCursor, encodeCursor, toPage } from '../../lib/pagination.js';
 import { CSV_OPTIONS, neutralize, toCsv, type Column } from '../../lib/tabular.js';
 import { accessGrants, accessRequests, documentDownloads, grantVisits, trustPageViews, type PageViewKind } from './tables.js';
 
@@ -400,7 +400,10 @@ const csvLines = (rows: AnalyticsEvent[]) =>
  * CSV_PAGE (one short query each). The first and last row are fixed before the first byte goes
  * out, so rows recorded meanwhile neither lengthen the export nor slip into it.
  */
-export async function analyticsEventsCsv(ctx: ServiceContext, q: AnalyticsEventQuery): Promise<{ body: Readable; truncated: boolean }> {
+export async function analyticsEventsCsv(
+  ctx: ServiceContext,
+  q: AnalyticsEventQuery,
+): Promise<{ body: Readable; truncated: boolean; nextCursor: string | null }> {
   const { db, orgId } = ctx;
   const [top] = await eventRows(db, orgId, q, { before: decodeCursor(q.cursor, ['uuid']), limit: 1 });
   const edge = top ? await eventRows(db, orgId, q, { notAfter: top.id, limit: 2, offset: CSV_EVENT_ROWS - 1 }) : [];
@@ -416,5 +419,7 @@ export async function analyticsEventsCsv(ctx: ServiceContext, q: AnalyticsEventQ
       w = { before: rows[rows.length - 1]!.id, notBefore: last?.id, limit: CSV_PAGE };
     }
   }
-  return { body: Readable.from(chunks()), truncated: edge.length > 1 };
+  // Past the last row, the next export (or JSON page) goes on from it.
+  const truncated = edge.length > 1;
+  return { body: Readable.from(chunks()), truncated, nextCursor: truncated ? encodeCursor(last!.id) : null };
 }

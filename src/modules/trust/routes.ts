@@ -685,7 +685,8 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
         '`company` come from the grant, so anonymous downloads match neither. Anonymous page views are only counted (GET /trust-page/analytics). ' +
         `\`format=csv\` streams the same rows as RFC 4180 CSV (UTF-8 with BOM) with a header row (at, kind, company, domain, email, documentId, documentTitle, grantId, id): ` +
         `at most ${CSV_EVENT_ROWS.toLocaleString('en-US')} rows, from \`cursor\` on when given (\`limit\` applies to JSON pages only). When more rows match, ` +
-        'the answer carries `x-truncated: true`: narrow it with `since`/`until`, or page the JSON list. Cells starting with = + - @ tab or CR are prefixed with an apostrophe.',
+        'the answer carries `x-truncated: true` and `x-next-cursor`, the cursor that goes on after its last row (send it as `cursor` for the next export or JSON page). ' +
+        'Cells starting with = + - @ tab or CR are prefixed with an apostrophe.',
       querystring: Type.Object({
         ...PageQuery.properties,
         since: Type.Optional(Type.String({ format: 'date-time', description: 'Only events at or after this time.' })),
@@ -703,6 +704,10 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
               description: `CSV only: \`true\` when more than ${CSV_EVENT_ROWS.toLocaleString('en-US')} rows matched and the export holds the newest of them.`,
               schema: { type: 'string', enum: ['true'] },
             },
+            'x-next-cursor': {
+              description: 'CSV only, with `x-truncated`: the `cursor` that continues after the last row of this export.',
+              schema: { type: 'string' },
+            },
           },
           content: {
             'application/json': { schema: Page(TrustAnalyticsEvent) },
@@ -714,8 +719,9 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
     handler: async (req, reply) => {
       const { format, limit, ...q } = req.query;
       if (format === 'csv') {
-        const { body, truncated } = await analyticsEventsCsv(req.ctx(), q);
+        const { body, truncated, nextCursor } = await analyticsEventsCsv(req.ctx(), q);
         if (truncated) reply.header('x-truncated', 'true');
+        if (nextCursor) reply.header('x-next-cursor', req.signCursor(nextCursor));
         reply.header('content-disposition', 'attachment; filename="trust-events.csv"');
         return reply.type(CONTENT_TYPES.csv).header('cache-control', 'no-store').send(body);
       }

@@ -147,6 +147,8 @@ t.test('export: JSON, CSV and XLSX with every answerable control in catalog orde
   });
   t.match(json.headers['content-disposition'], new RegExp(`^attachment; filename="soa-${a.slug}-\\d{4}-\\d{2}-\\d{2}\\.json"$`));
   t.same((await exportSoa(a, 'json')).json().rows, body.rows, 'format=json is the default');
+  t.same(Object.keys(body.rows[0]), COLUMNS, 'a JSON row has every column of the CSV and the workbook, in their order');
+  t.match(body.rows[0], { evidenceCurrent: 0, evidenceExpired: 0 });
 
   const csv = await exportSoa(a, 'csv');
   t.equal(csv.statusCode, 200);

@@ -60,6 +60,23 @@ t.test('evidence', async (t) => {
     t.equal(old.body, 'activity,provider,customer\nbackup,R,I\n', 'old versions stay downloadable');
     const missing = await app.inject({ method: 'GET', url: `/api/v1/evidence/${ev.id}/download?version=9`, headers: a.auth });
     t.equal(missing.statusCode, 404);
+    // A url sent beside the file is refused, not stored as if it were the evidence.
+    const blobsBefore = blobFiles(dataDir);
+    const both = await upload(
+      { url: 'https://elsewhere.example.com/raci' },
+      'activity,provider,customer\nbackup,R,R\n',
+      a,
+      `/api/v1/evidence/${ev.id}/versions`,
+    );
+    t.equal(both.statusCode, 400, both.body);
+    t.match(both.json(), { code: 'validation_failed', errors: [{ field: 'body/url', message: /takes a file, not a url/ }] });
+    const after = (await app.inject({ method: 'GET', url: `/api/v1/evidence/${ev.id}`, headers: a.auth })).json();
+    t.equal(after.currentVersion, 2, 'no version was added');
+    t.ok(
+      after.versions.every((v: { url: string | null }) => v.url === null),
+      'no version carries a url',
+    );
+    t.same(blobFiles(dataDir), blobsBefore, 'the refused file was not kept');
   });
 
   t.test('tampered storage is detected, never served', async (t) => {

@@ -597,6 +597,22 @@ t.test('analytics: per company, CSV, and the event list', async (t) => {
     t.equal(got[0]!.id, rows[10_001]!.id);
     t.equal(got.at(-1)!.id, rows[2]!.id);
     t.equal(new Set(got.map((x) => x.id)).size, 10_000, 'no row twice');
+    // The rest, from the cursor the export gave: the rows after its last one, nothing twice.
+    const cursor = r.headers['x-next-cursor'];
+    t.type(cursor, 'string', 'a truncated export says where to go on');
+    const rest = await cb.get(`/api/v1/trust-page/analytics/events?format=csv&kind=download&cursor=${encodeURIComponent(String(cursor))}`);
+    t.equal(rest.statusCode, 200, rest.body);
+    t.equal(rest.headers['x-truncated'], undefined);
+    t.equal(rest.headers['x-next-cursor'], undefined, 'the last export has no cursor');
+    const more = parse(rest.body, { bom: true, columns: true }) as Record<string, string>[];
+    t.same(more.map((x) => x.id).slice(0, 2), [rows[1]!.id, rows[0]!.id], "it starts right after the first export's last row");
+    t.equal(more.length, 3, 'and holds the rest: two bulk rows and the earlier download');
+    const page = await cb.get(`/api/v1/trust-page/analytics/events?kind=download&limit=2&cursor=${encodeURIComponent(String(cursor))}`);
+    t.same(
+      page.json().items.map((x: { id: string }) => x.id),
+      [rows[1]!.id, rows[0]!.id],
+      'the same cursor pages the JSON list',
+    );
     const ranged = await cb.get('/api/v1/trust-page/analytics/events?format=csv&until=2026-05-01T01:00:00Z');
     t.equal(ranged.headers['x-truncated'], undefined, 'a narrower range fits');
     t.equal((parse(ranged.body, { bom: true, columns: true }) as unknown[]).length, 3600);
