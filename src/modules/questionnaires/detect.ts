@@ -15,6 +15,7 @@ import { QuestionnaireParseError, limitError, mib, type FormatErrorCode } from '
 import { EDITOR_LIMITS, type ParseLimits } from '../../formats/limits.js';
 import { checkTextRuns, checkZipLimits, openPackage, readZipDirectory, scanSheetXml, type CellTally } from '../../formats/zip.js';
 import { readCsvRecords } from '../../formats/csv.js';
+import { columnLetter, columnNumber } from '../../formats/cells.js';
 
 export { QuestionnaireParseError } from '../../formats/errors.js';
 export { readZipDirectory } from '../../formats/zip.js';
@@ -192,18 +193,6 @@ const notText = () =>
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
-
-export function columnLetter(n: number): string {
-  let s = '';
-  for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
-  return s;
-}
-
-export function columnNumber(letters: string): number {
-  let n = 0;
-  for (const ch of letters.toUpperCase()) n = n * 26 + (ch.charCodeAt(0) - 64);
-  return n;
-}
 
 const address = (row: number, col: number) => `${columnLetter(col)}${row}`;
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();

@@ -18,6 +18,7 @@
  */
 import path from 'node:path';
 import JSZip from 'jszip';
+import { columnLetter, columnNumber } from '../../formats/cells.js';
 import { neutralize } from '../../lib/tabular.js';
 
 export type CellValue = string | number | boolean | null;
@@ -158,7 +159,7 @@ const CELL_REF = /^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$/;
 export function parseCellRef(ref: string): { row: number; col: number } | null {
   const m = CELL_REF.exec(ref.trim());
   if (!m) return null;
-  const col = lettersToCol(m[1]!.toUpperCase());
+  const col = columnNumber(m[1]!.toUpperCase());
   const row = Number(m[2]);
   if (row < 1 || row > MAX_ROW || col < 1 || col > MAX_COL) return null;
   return { row, col };
@@ -181,24 +182,12 @@ function normalizeEdit(edit: CellEdit, i: number): NormalizedEdit {
     if (value.length > MAX_CELL_CHARS)
       throw new WritebackError('bad_value', `edit ${i} (${edit.sheet}!${edit.cell}): text longer than Excel's ${MAX_CELL_CHARS} characters per cell`);
   }
-  return { sheet: edit.sheet, ref: colToLetters(at.col) + at.row, row: at.row, col: at.col, value };
+  return { sheet: edit.sheet, ref: columnLetter(at.col) + at.row, row: at.row, col: at.col, value };
 }
 
 /** Text that a spreadsheet (or a CSV export of it) could take for a formula gets a quote, on every line. */
 export function neutralizeFormula(text: string): string {
   return neutralize(text);
-}
-
-function lettersToCol(letters: string): number {
-  let n = 0;
-  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 64);
-  return n;
-}
-
-function colToLetters(col: number): string {
-  let s = '';
-  for (let n = col; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
-  return s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,7 +527,7 @@ export function editSheetXml(
         if (inRange(m.range, e.row, e.col) && !(e.row === m.range.r1 && e.col === m.range.c1)) {
           throw new WritebackError(
             'unsupported',
-            `${sheetName}!${e.ref} lies inside the merged range ${m.ref}; write to its top-left cell ${colToLetters(m.range.c1)}${m.range.r1} instead`,
+            `${sheetName}!${e.ref} lies inside the merged range ${m.ref}; write to its top-left cell ${columnLetter(m.range.c1)}${m.range.r1} instead`,
           );
         }
       }
@@ -547,7 +536,7 @@ export function editSheetXml(
         if (inRange(f.range, e.row, e.col) && !(f.master === e.ref && f.range.r1 === f.range.r2 && f.range.c1 === f.range.c2)) {
           throw new WritebackError(
             'unsupported',
-            `${sheetName}!${e.ref} is part of the array formula in ${f.master} (${colToLetters(f.range.c1)}${f.range.r1}:${colToLetters(f.range.c2)}${f.range.r2}); it cannot be overwritten cell by cell`,
+            `${sheetName}!${e.ref} is part of the array formula in ${f.master} (${columnLetter(f.range.c1)}${f.range.r1}:${columnLetter(f.range.c2)}${f.range.r2}); it cannot be overwritten cell by cell`,
           );
         }
       }
@@ -635,8 +624,8 @@ function dimensionSplice(xml: string, P: string, limit: number, written: Range, 
     ? written
     : { r1: Math.min(cur.r1, written.r1), c1: Math.min(cur.c1, written.c1), r2: Math.max(cur.r2, written.r2), c2: Math.max(cur.c2, written.c2) };
   if (!empty && next.r1 === cur.r1 && next.c1 === cur.c1 && next.r2 === cur.r2 && next.c2 === cur.c2) return null;
-  const a = `${colToLetters(next.c1)}${next.r1}`;
-  const b = `${colToLetters(next.c2)}${next.r2}`;
+  const a = `${columnLetter(next.c1)}${next.r1}`;
+  const b = `${columnLetter(next.c2)}${next.r2}`;
   const newRef = a === b ? a : `${a}:${b}`;
   if (newRef === ref) return null;
   const tag = m[0].replace(/(\sref\s*=\s*)("[^"]*"|'[^']*')/, `$1"${newRef}"`);
