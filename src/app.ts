@@ -45,7 +45,7 @@ import { registerLibraryReactions } from './modules/library/reactions.js';
 import { scanExpiries } from './scans.js';
 import { startPoller, type Poller } from './lib/poller.js';
 import { SEEDS_DIR, seedDatabase } from './seeds.js';
-import { describeRetirement } from './modules/catalog/retire.js';
+import { describeRetirement } from './catalog-retire.js';
 import type { SeedReport } from './modules/catalog/seed.js';
 import { FsBlobStore, type BlobBackend } from './lib/storage.js';
 import { BlobService, type SweepResult } from './modules/blobs/service.js';

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
-import { seedCatalogs, type SeedReport } from './modules/catalog/seed.js';
+import { seedCatalogs as loadCatalogs, type SeedReport } from './modules/catalog/seed.js';
+import { retireControls } from './catalog-retire.js';
 import { seedDemo } from './modules/demo/seed.js';
 import type { BlobStore } from './lib/storage.js';
 
@@ -12,6 +13,14 @@ export const SEEDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
  * Loads catalogs and, when asked, the demo organization. Idempotent: safe on every start. The
  * report says what a new catalog version retired and what became of organizations' data on it.
  */
+/**
+ * Loads catalogs and crosswalks; a catalog version that drops controls moves organizations' data
+ * off them first (retireControls, which reads the modules above the catalog).
+ */
+export async function seedCatalogs(db: Db, seedsDir: string = SEEDS_DIR, opts: { clock?: Clock } = {}): Promise<SeedReport> {
+  return loadCatalogs(db, seedsDir, { ...opts, retire: retireControls });
+}
+
 export async function seedDatabase(db: Db, opts: { clock: Clock; seedsDir?: string; demo?: { blobs: BlobStore } }): Promise<SeedReport> {
   const dir = opts.seedsDir ?? SEEDS_DIR;
   const report = await seedCatalogs(db, dir, { clock: opts.clock });

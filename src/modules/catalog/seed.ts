@@ -4,7 +4,7 @@ import path from 'node:path';
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
-import { retireControls, type RetirementRecord, type RetiringControl } from './retire.js';
+import type { RetireControls, RetirementRecord, RetiringControl } from './retirement.js';
 import {
   catalogControls,
   controlAliases,
@@ -72,7 +72,7 @@ const CATALOG_LOCK = 727_027_002;
  * a normal start costs two small queries; a changed file is upserted in one transaction. Catalogs
  * load before crosswalks, so controls a new catalog version drops still have their old links then.
  */
-export async function seedCatalogs(db: Db, seedsDir: string, opts: { clock?: Clock } = {}): Promise<SeedReport> {
+export async function seedCatalogs(db: Db, seedsDir: string, opts: { clock?: Clock; retire?: RetireControls } = {}): Promise<SeedReport> {
   const report: SeedReport = { loaded: [], retired: [], retirements: [] };
   const { loaded } = report;
   const catalogs = await readJsonFiles(path.join(seedsDir, 'catalog'));
@@ -81,7 +81,7 @@ export async function seedCatalogs(db: Db, seedsDir: string, opts: { clock?: Clo
     const data = JSON.parse(text) as CatalogFile;
     const hash = hashOf(text);
     if (current.get(data.framework.id) === hash) continue;
-    const result = await loadCatalog(db, data, hash, (opts.clock ?? systemClock)());
+    const result = await loadCatalog(db, data, hash, (opts.clock ?? systemClock)(), opts.retire);
     if (!result) continue;
     loaded.push(file);
     if (result.retired) report.retired.push(result.retired);
@@ -101,7 +101,7 @@ export async function seedCatalogs(db: Db, seedsDir: string, opts: { clock?: Clo
   return report;
 }
 
-async function loadCatalog(db: Db, data: CatalogFile, hash: string, now: Date) {
+async function loadCatalog(db: Db, data: CatalogFile, hash: string, now: Date, retire: RetireControls | undefined) {
   const fw = data.framework;
   const keep = data.controls.map((c) => c.ref);
   const declared = new Map((data.retired ?? []).map((r) => [r.ref, r]));
@@ -186,7 +186,9 @@ async function loadCatalog(db: Db, data: CatalogFile, hash: string, now: Date) {
         movedTo: declared.get(d.ref)?.movedTo ?? links.filter((l) => l.fromRef === d.ref).map((l) => ({ framework: l.toFramework, ref: l.toRef })),
       }));
       const versions = { from: before?.catalogVersion ?? data.catalogVersion, to: data.catalogVersion };
-      retirements = await retireControls(tx, { frameworkId: fw.id, fromVersion: versions.from, toVersion: versions.to, controls, now });
+      // Without a retire handler the data would be left on controls about to be deleted.
+      if (!retire) throw new Error(`catalog ${fw.id} drops ${refs.join(', ')} and no retire handler was given to move organizations' data`);
+      retirements = await retire(tx, { frameworkId: fw.id, fromVersion: versions.from, toVersion: versions.to, controls, now });
       retired = { framework: fw.id, catalogVersion: versions, refs };
       await tx.delete(catalogControls).where(and(eq(catalogControls.frameworkId, fw.id), inArray(catalogControls.ref, refs)));
     }

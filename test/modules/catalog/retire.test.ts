@@ -4,7 +4,8 @@ import path from 'node:path';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { buildApp } from '../../../src/app.js';
 import { defaultConfig } from '../../../src/config.js';
-import { seedCatalogs } from '../../../src/modules/catalog/seed.js';
+import { seedCatalogs } from '../../../src/seeds.js';
+import { seedCatalogs as catalogSeedOnly } from '../../../src/modules/catalog/seed.js';
 import { catalogControls } from '../../../src/modules/catalog/tables.js';
 import { controlAnswerVersions, controlAnswers } from '../../../src/modules/controls/tables.js';
 import { evidenceControls } from '../../../src/modules/evidence/tables.js';
@@ -344,5 +345,21 @@ t.test("a catalog version that retires the 33 guidance items keeps every organiz
       ).length,
       1,
     );
+  });
+
+  t.test('the catalog module alone, without a retire handler, refuses to drop controls and moves nothing', async (t) => {
+    const seeds = path.join(dir, 'newer-seeds');
+    for (const sub of ['catalog', 'crosswalk']) fs.cpSync(path.join(SEEDS_DIR, sub), path.join(seeds, sub), { recursive: true });
+    const file = path.join(seeds, 'catalog', 'iso27017-2015.json');
+    const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data.controls = data.controls.filter((c: { ref: string }) => c.ref !== '18.2.1');
+    data.catalogVersion += 1;
+    fs.writeFileSync(file, JSON.stringify(data));
+    await t.rejects(catalogSeedOnly(db2, seeds), /drops 18\.2\.1 and no retire handler was given/);
+    const still = await db2
+      .select()
+      .from(catalogControls)
+      .where(and(eq(catalogControls.frameworkId, CLOUD), eq(catalogControls.ref, '18.2.1')));
+    t.equal(still.length, 1, 'the control is still there');
   });
 });

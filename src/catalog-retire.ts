@@ -1,47 +1,15 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
-import { newId } from '../../lib/ids.js';
-import { recordAuditsAcross } from '../audit/service.js';
-import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot } from '../controls/tables.js';
-import { evidenceControls } from '../evidence/tables.js';
-import { organizations } from '../identity/tables.js';
-import { libraryEntryControls } from '../library/tables.js';
-import { trustPages } from '../trust/tables.js';
-import { ANSWERABLE } from './service.js';
-import { catalogControls, crosswalkOverrides } from './tables.js';
-
-/** A control a new catalog version no longer holds, and where its organizations' data goes. */
-export interface RetiringControl {
-  ref: string;
-  title: string;
-  reason: string;
-  /** Candidate homes, best first (seed `retired` entry, else the catalog crosswalk). */
-  movedTo: Array<{ framework: string; ref: string }>;
-}
-
-/** What happened to one organization's data on one retired control: one log line and one audit event. */
-export interface RetirementRecord {
-  orgId: string;
-  org: string;
-  framework: string;
-  ref: string;
-  title: string;
-  catalogVersion: { from: number; to: number };
-  reason: string;
-  /** The home the data moved to (`framework:ref`), or none when no answerable control corresponds. */
-  movedTo: string[];
-  /** The current answer: moved to the first home not already answered, otherwise kept only as history. */
-  answer: null | { outcome: 'moved'; to: string; version: number } | { outcome: 'kept_as_history'; why: string };
-  /** Version rows of the retired control, left where they are (control_answer_versions has no catalog key). */
-  answerVersionsKept: number;
-  evidenceLinks: { count: number; movedTo: string[] };
-  libraryLinks: { count: number; movedTo: string[] };
-  /** The organization's crosswalk overrides on the control: deleted, their rows kept in the audit event. */
-  crosswalkOverridesKeptAsHistory: number;
-  trustPage: null | { outcome: 'replaced'; with: string } | { outcome: 'removed' };
-  /** Questionnaire answers citing the control: citations are history and stay as written. */
-  questionnaireCitationsKept: number;
-}
+import type { Executor } from './db/client.js';
+import { newId } from './lib/ids.js';
+import { recordAuditsAcross } from './modules/audit/service.js';
+import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot } from './modules/controls/tables.js';
+import { evidenceControls } from './modules/evidence/tables.js';
+import { organizations } from './modules/identity/tables.js';
+import { libraryEntryControls } from './modules/library/tables.js';
+import { trustPages } from './modules/trust/tables.js';
+import { ANSWERABLE } from './modules/catalog/service.js';
+import { catalogControls, crosswalkOverrides } from './modules/catalog/tables.js';
+import type { RetireControls, RetirementRecord } from './modules/catalog/retirement.js';
 
 const ACTOR = 'system:catalog-migration';
 /** The answer fields, as a first write lists them in changed_fields. */
@@ -74,10 +42,7 @@ const textArray = (xs: readonly string[]): SQL =>
  * library links follow it, old version rows stay, and each organization's audit log gets one
  * `catalog.control_retired` event per control holding everything that was there.
  */
-export async function retireControls(
-  tx: Executor,
-  input: { frameworkId: string; fromVersion: number; toVersion: number; controls: RetiringControl[]; now: Date },
-): Promise<RetirementRecord[]> {
+export const retireControls: RetireControls = async (tx, input) => {
   const { frameworkId: fw, now } = input;
   const refs = input.controls.map((c) => c.ref);
   if (refs.length === 0) return [];
@@ -317,7 +282,7 @@ export async function retireControls(
     }),
   );
   return out.map(({ r }) => r);
-}
+};
 
 /** One line per organization and control, for the log at startup. */
 export function describeRetirement(r: RetirementRecord): string {
