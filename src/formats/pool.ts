@@ -3,7 +3,7 @@
 // runs out of memory or time is thrown away (piscina replaces it) and the upload gets a 413.
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { MappingOverride, ParsedQuestionnaire } from '../modules/questionnaires/detect.js';
+import type { MappingOverride, ParsedQuestionnaire } from './detect.js';
 import { DomainError } from '../lib/errors.js';
 import { QuestionnaireParseError } from './errors.js';
 import type { LimitProfile } from './limits.js';

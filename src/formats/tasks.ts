@@ -2,7 +2,7 @@
 // survive the trip between threads, so an error is sent as its code and message and rebuilt.
 import type { MessagePort } from 'node:worker_threads';
 import { DomainError, type ErrorCode, type FieldError } from '../lib/errors.js';
-import type { MappingOverride, ParsedQuestionnaire } from '../modules/questionnaires/detect.js';
+import type { MappingOverride, ParsedQuestionnaire } from './detect.js';
 import { QuestionnaireParseError, type FormatErrorCode } from './errors.js';
 import { limitsFor, type LimitProfile } from './limits.js';
 import type { RawTable } from './soa-table.js';
@@ -31,7 +31,7 @@ export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestio
   // kind of file) starts without the others. The deadline starts after the load, as before.
   try {
     if (task.kind === 'questionnaire') {
-      const { parseQuestionnaire } = await import('../modules/questionnaires/detect.js');
+      const { parseQuestionnaire } = await import('./detect.js');
       task.started?.postMessage('started');
       const input: Parameters<typeof parseQuestionnaire>[0] = { bytes: asBuffer(task.bytes), limits: limitsFor(task.profile) };
       if (task.fileName !== undefined) input.fileName = task.fileName;

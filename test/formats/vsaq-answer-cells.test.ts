@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { parseQuestionnaire, type AnswerCell } from '../../src/modules/questionnaires/detect.js';
-import { htmlToText, parseJsonWithExtensions, VSAQ_ANSWERABLE_TYPES } from '../../src/modules/questionnaires/vsaq.js';
+import { parseQuestionnaire, type AnswerCell } from '../../src/formats/detect.js';
+import { htmlToText, parseJsonWithExtensions, VSAQ_ANSWERABLE_TYPES } from '../../src/formats/vsaq.js';
 
 const data = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
 const TEMPLATES = ['infrastructure', 'physical_and_datacenter', 'security_privacy_programs', 'webapp'];

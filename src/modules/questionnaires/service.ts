@@ -32,7 +32,7 @@ import { inList, listMeaning } from './decide.js';
 import { failureFields, withLlmLog, type Llm } from './llm.js';
 import { draftInPool, primeCorpus, type DraftRunner } from './draft-task.js';
 import { thesaurusTerms } from './retrieval.js';
-import type { ParsedQuestion, ParsedQuestionnaire } from './detect.js';
+import type { ParsedQuestion, ParsedQuestionnaire } from '../../formats/detect.js';
 import {
   CHOICES,
   DEFAULT_PROSPECT_AUTO_RELEASE,

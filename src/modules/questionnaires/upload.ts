@@ -4,7 +4,7 @@ import { DomainError, type ErrorCode } from '../../lib/errors.js';
 import { field, readUpload } from '../../lib/multipart.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { discardBlob } from '../blobs/service.js';
-import { QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from './detect.js';
+import { QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from '../../formats/detect.js';
 import type { LimitProfile } from '../../formats/limits.js';
 import type { ImportInput } from './service.js';
 

@@ -14,8 +14,8 @@ import {
   readZipDirectory,
   type ParsedQuestionnaire,
   type QuestionnaireParseErrorCode,
-} from '../../../src/modules/questionnaires/detect.js';
-import { htmlToText, stripJsonExtensions } from '../../../src/modules/questionnaires/vsaq.js';
+} from '../../../src/formats/detect.js';
+import { htmlToText, stripJsonExtensions } from '../../../src/formats/vsaq.js';
 
 // Real questionnaires, read from the shared reference data at test time and never copied into the
 // repo (see ../shared/data/SOURCES.md).

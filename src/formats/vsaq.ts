@@ -2,8 +2,8 @@
 // `/* */` comments and `"a" + "b"` string joins, a tree of typed items where `block` items nest
 // and give sections, and only some item types take an answer.
 import type { AnswerCell, ParsedQuestion, VsaqOption } from './detect.js';
-import { limitError } from '../../formats/errors.js';
-import { EDITOR_LIMITS, type ParseLimits } from '../../formats/limits.js';
+import { limitError } from './errors.js';
+import { EDITOR_LIMITS, type ParseLimits } from './limits.js';
 
 /** Item types a respondent answers (the rest - block, tip, info, spacer - only carry text). */
 export const VSAQ_ANSWERABLE_TYPES = new Set(['yesno', 'radiogroup', 'checkgroup', 'line', 'box', 'upload', 'check']);

@@ -11,15 +11,15 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { isVsaqTemplate, parseJsonWithExtensions, vsaqQuestions } from './vsaq.js';
-import { QuestionnaireParseError, limitError, mib, type FormatErrorCode } from '../../formats/errors.js';
-import { EDITOR_LIMITS, type ParseLimits } from '../../formats/limits.js';
-import { checkTextRuns, checkZipLimits, openPackage, readZipDirectory, scanSheetXml, type CellTally } from '../../formats/zip.js';
-import { readCsvRecords } from '../../formats/csv.js';
-import { columnLetter, columnNumber } from '../../formats/cells.js';
+import { QuestionnaireParseError, limitError, mib, type FormatErrorCode } from './errors.js';
+import { EDITOR_LIMITS, type ParseLimits } from './limits.js';
+import { checkTextRuns, checkZipLimits, openPackage, readZipDirectory, scanSheetXml, type CellTally } from './zip.js';
+import { readCsvRecords } from './csv.js';
+import { columnLetter, columnNumber } from './cells.js';
 
-export { QuestionnaireParseError } from '../../formats/errors.js';
-export { readZipDirectory } from '../../formats/zip.js';
-export type { ParseLimits } from '../../formats/limits.js';
+export { QuestionnaireParseError } from './errors.js';
+export { readZipDirectory } from './zip.js';
+export type { ParseLimits } from './limits.js';
 import type {
   QuestionnaireFormat,
   AnswerRole,
@@ -30,7 +30,7 @@ import type {
   ParsedQuestion,
   ParsedQuestionnaire,
   MappingOverride,
-} from '../../formats/questionnaire.js';
+} from './questionnaire.js';
 export type {
   QuestionnaireFormat,
   AnswerRole,
@@ -41,7 +41,7 @@ export type {
   ParsedQuestion,
   ParsedQuestionnaire,
   MappingOverride,
-} from '../../formats/questionnaire.js';
+} from './questionnaire.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
