@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SEEDS_DIR } from './lib/seeds-dir.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
 import { seedCatalogs as loadCatalogs, type SeedReport } from './modules/catalog/seed.js';
@@ -7,7 +6,7 @@ import { retireControls } from './catalog-retire.js';
 import { seedDemo } from './modules/demo/seed.js';
 import type { BlobStore } from './lib/storage.js';
 
-export const SEEDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../seeds');
+export { SEEDS_DIR };
 
 /**
  * Loads catalogs and, when asked, the demo organization. Idempotent: safe on every start. The

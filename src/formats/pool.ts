@@ -9,8 +9,7 @@ import { QuestionnaireParseError } from './errors.js';
 import type { LimitProfile } from './limits.js';
 import type { RawTable } from './soa-table.js';
 import type { ExtractedText } from './text.js';
-import { rethrow, type ParseTask, type TaskResult } from './tasks.js';
-import type { DraftTask, DraftTaskResult } from '../modules/questionnaires/draft-task.js';
+import { rethrow, type ComputeTask, type ParseTask, type TaskResult } from './tasks.js';
 
 export interface ParserPoolOptions {
   /** Worker threads at most (files beyond that wait in the queue). */
@@ -82,9 +81,9 @@ export class ParserPool {
    * A fill batch's ranking and drafting: our own CPU work on our own data, so no file deadline;
    * a failure is a fault of the job, which its retries handle.
    */
-  async compute(task: DraftTask): Promise<DraftTaskResult> {
-    const result = (await this.get().run(task)) as TaskResult<DraftTaskResult>;
-    if (!result.ok) throw new Error(`the draft task failed: ${result.message}`);
+  async compute<T>(task: ComputeTask): Promise<T> {
+    const result = (await this.get().run(task)) as TaskResult<T>;
+    if (!result.ok) throw new Error(`the ${task.fn} task failed: ${result.message}`);
     return result.value;
   }
 

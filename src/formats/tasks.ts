@@ -7,14 +7,26 @@ import { QuestionnaireParseError, type FormatErrorCode } from './errors.js';
 import { limitsFor, type LimitProfile } from './limits.js';
 import type { RawTable } from './soa-table.js';
 import type { ExtractedText } from './text.js';
-import type { DraftTask, DraftTaskResult } from '../modules/questionnaires/draft-task.js';
+
+/**
+ * Our own CPU work (a fill batch's ranking): the worker imports `module`, a file of this code
+ * base, and calls its export `fn` with the task. The pool needs to know nothing of the domain.
+ */
+export interface ComputeTask {
+  kind: 'compute';
+  module: string;
+  fn: string;
+}
+
+/** Compute tasks run only code from this code base: the directory above formats/. */
+const SOURCE_ROOT = new URL('../', import.meta.url).href;
 
 export type ParseTask = (
   | { kind: 'questionnaire'; bytes: Uint8Array; fileName?: string; mapping?: MappingOverride; profile: LimitProfile }
   | { kind: 'soa'; bytes: Uint8Array }
   | { kind: 'watermark'; bytes: Uint8Array; email: string; at: string; organization: string }
   | { kind: 'text'; bytes: Uint8Array; fileName?: string; contentType?: string }
-  | DraftTask
+  | ComputeTask
 ) & { /** Told when the worker starts on the task: the deadline runs from then. */ started?: MessagePort };
 
 export type TaskFailure =
@@ -24,9 +36,16 @@ export type TaskResult<T> = { ok: true; value: T } | TaskFailure;
 
 const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export async function runTask(task: ParseTask): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array | ExtractedText | DraftTaskResult>> {
+export function runTask(task: ComputeTask): Promise<TaskResult<unknown>>;
+export function runTask(task: Exclude<ParseTask, ComputeTask>): Promise<TaskResult<ParsedQuestionnaire | RawTable | Uint8Array | ExtractedText>>;
+export async function runTask(task: ParseTask): Promise<TaskResult<unknown>> {
   // Our own computation: an exception is a fault, thrown as is rather than blamed on a file.
-  if (task.kind === 'draft') return { ok: true, value: (await import('../modules/questionnaires/draft-task.js')).runDraftTask(task) };
+  if (task.kind === 'compute') {
+    if (!task.module.startsWith(SOURCE_ROOT)) throw new Error(`compute task module outside the code base: ${task.module}`);
+    const fn = ((await import(task.module)) as Record<string, unknown>)[task.fn];
+    if (typeof fn !== 'function') throw new Error(`compute task: ${task.fn} is not a function of ${task.module}`);
+    return { ok: true, value: await (fn as (t: ComputeTask) => unknown)(task) };
+  }
   // Each kind loads its readers on first use: a worker that only ranks fill batches (or reads one
   // kind of file) starts without the others. The deadline starts after the load, as before.
   try {

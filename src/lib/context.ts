@@ -1,7 +1,7 @@
 import type { Db, Executor } from '../db/client.js';
 import type { Clock } from './clock.js';
 import { DomainError } from './errors.js';
-import { ROLES, type Role } from '../modules/identity/tables.js';
+import { ROLES, type Role } from './roles.js';
 
 export interface Actor {
   /** `public`: a prospect acting through a trust-page grant (never a member). */

@@ -100,3 +100,11 @@ t.test('errors cross the thread boundary as the classes callers expect', async (
   });
   t.match(failureOf(new Error('boom')), { ok: false, kind: 'parse', code: 'corrupt', message: /boom/ });
 });
+
+t.test('compute tasks run an export of this code base, and nothing else', async (t) => {
+  const cells = new URL('../../src/formats/cells.ts', import.meta.url).href;
+  // columnLetter receives the task itself: an object is no column number, so it gives ''.
+  t.same(await runTask({ kind: 'compute', module: cells, fn: 'columnLetter' }), { ok: true, value: '' });
+  await t.rejects(runTask({ kind: 'compute', module: 'file:///etc/passwd', fn: 'x' }), /outside the code base/);
+  await t.rejects(runTask({ kind: 'compute', module: cells, fn: 'noSuchExport' }), /noSuchExport is not a function/);
+});

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, foreignKey } from 'drizzle-orm/pg-core';
+import { ROLES, type Role } from '../../lib/roles.js';
 
-export const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 export const organizations = pgTable(
   'organizations',

@@ -44,7 +44,7 @@ import {
   type ListMeaning,
 } from './decide.js';
 import { countriesOf, factSentence, formatList, groupOf, inGroup, loadFacts, normalizeCountry, profileCatalog, regionCountry } from '../profile/index.js';
-import { SEEDS_DIR } from '../../seeds.js';
+import { SEEDS_DIR } from '../../lib/seeds-dir.js';
 
 export interface Thesaurus {
   version: number;

@@ -1,6 +1,7 @@
 // A fill's ranking and drafting, as a task for the worker pool: the event loop that serves requests
 // only stems the batch (one query) and writes the answers (one statement). The corpus crosses to a
 // worker once per job and worker; after that a task names it by key.
+import type { ComputeTask } from '../../formats/tasks.js';
 import {
   corpusData,
   corpusFromData,
@@ -16,8 +17,10 @@ import {
   type RetrievalContext,
 } from './answering.js';
 
-export interface DraftTask {
-  kind: 'draft';
+/** Where the pool's worker finds the ranking: this file's runDraftTask. */
+const ENTRY = { kind: 'compute', module: import.meta.url, fn: 'runDraftTask' } as const;
+
+export interface DraftTask extends ComputeTask {
   /** Names the corpus of one fill job; sent with `corpus` only when the worker asked for it. */
   corpusKey: string;
   corpus?: CorpusData;
@@ -85,7 +88,7 @@ export async function draftInPool(
   prepared: PreparedBatch,
   opts: RankOptions,
 ): Promise<Map<string, DraftAnswer>> {
-  const task: DraftTask = { kind: 'draft', corpusKey, questions: qs, tokens: prepared.tokens, previous: (opts.context?.previous ?? []).map((c) => c.key) };
+  const task: DraftTask = { ...ENTRY, corpusKey, questions: qs, tokens: prepared.tokens, previous: (opts.context?.previous ?? []).map((c) => c.key) };
   if (opts.extra) task.extra = [...opts.extra].map(([id, docs]) => [id, docs.map((d) => d.key)]);
   if (opts.extraPassages) task.extraPassages = [...opts.extraPassages].map(([id, docs]) => [id, docs.map((d) => d.key)]);
   let result = await runner.compute(task);
@@ -103,5 +106,5 @@ export async function draftInPool(
  * overlap the main thread's own reads instead of delaying the first batch.
  */
 export async function primeCorpus(runner: DraftRunner, corpusKey: string, corpus: AnswerCorpus, groups: PreparedBatch['groups']): Promise<void> {
-  await runner.compute({ kind: 'draft', corpusKey, corpus: corpusData(corpus), groups, questions: [], tokens: [], previous: [] });
+  await runner.compute({ ...ENTRY, corpusKey, corpus: corpusData(corpus), groups, questions: [], tokens: [], previous: [] });
 }

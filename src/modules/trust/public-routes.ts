@@ -25,7 +25,7 @@ import {
   type FormState,
 } from './render.js';
 import { attachment } from './routes.js';
-import { encodedBody, encodedEtag, preferredEncoding, worthEncoding, type Representation } from '../../plugins/compress.js';
+import { encodedBody, encodedEtag, preferredEncoding, worthEncoding, type Representation } from '../../lib/encoding.js';
 import { etagOf, loadPage, orgBySlug, type CachedTrust } from './service.js';
 import type { PageViewKind } from './tables.js';
 
@@ -355,7 +355,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
 
   /**
    * A cached representation, br- or gzip-encoded when the client accepts it (encoded once per
-   * representation, see plugins/compress.ts), with that encoding's own ETag for 304s.
+   * representation, see lib/encoding.ts), with that encoding's own ETag for 304s.
    */
   async function sendCachedRep(req: FastifyRequest, reply: FastifyReply, rep: Representation, type: string, extra: Record<string, string> = {}) {
     const encoding = worthEncoding(rep) ? preferredEncoding(req.headers['accept-encoding']) : null;

@@ -137,7 +137,7 @@ t.test('the draft task: the corpus is asked for once, then named by key; the top
   const expected = draftPrepared(corpus, qs, prepared, { context: { previous: [] } });
 
   const key = `test-${Date.now()}`;
-  const bare: DraftTask = { kind: 'draft', corpusKey: key, questions: qs, tokens: prepared.tokens, previous: [] };
+  const bare: DraftTask = { kind: 'compute', module: '', fn: 'runDraftTask', corpusKey: key, questions: qs, tokens: prepared.tokens, previous: [] };
   t.same(runDraftTask(bare), { missing: true }, 'a worker without the corpus asks for it');
   // Through structured clone, as a worker receives it.
   const sent = structuredClone({
