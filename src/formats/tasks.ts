@@ -58,7 +58,7 @@ export async function runTask(task: ParseTask): Promise<TaskResult<unknown>> {
       return { ok: true, value: await parseQuestionnaire(input) };
     }
     if (task.kind === 'watermark') {
-      const { watermarkPdf } = await import('../modules/trust/watermark.js');
+      const { watermarkPdf } = await import('./watermark.js');
       task.started?.postMessage('started');
       return { ok: true, value: await watermarkPdf(asBuffer(task.bytes), { email: task.email, at: new Date(task.at), organization: task.organization }) };
     }

@@ -1,7 +1,7 @@
 // Google VSAQ questionnaire templates (github.com/google/vsaq, Apache-2.0): JSON with `//` and
 // `/* */` comments and `"a" + "b"` string joins, a tree of typed items where `block` items nest
 // and give sections, and only some item types take an answer.
-import type { AnswerCell, ParsedQuestion, VsaqOption } from './detect.js';
+import type { AnswerCell, ParsedQuestion, VsaqOption } from './questionnaire.js';
 import { limitError } from './errors.js';
 import { EDITOR_LIMITS, type ParseLimits } from './limits.js';
 

@@ -24,6 +24,7 @@ import {
   tokensOf,
   type Expansion,
   type TermDoc,
+  type Thesaurus,
   type Tokens,
 } from './retrieval.js';
 import { understand, type PlaceTable, type Understanding } from './understand.js';
@@ -46,10 +47,7 @@ import {
 import { countriesOf, factSentence, formatList, groupOf, inGroup, loadFacts, normalizeCountry, profileCatalog, regionCountry } from '../profile/index.js';
 import { SEEDS_DIR } from '../../lib/seeds-dir.js';
 
-export interface Thesaurus {
-  version: number;
-  groups: Array<{ id: string; terms: string[]; controls: string[] }>;
-}
+export type { Thesaurus } from './retrieval.js';
 
 export function loadThesaurus(seedsDir: string): Thesaurus {
   return JSON.parse(fs.readFileSync(path.join(seedsDir, 'thesaurus.json'), 'utf8')) as Thesaurus;

@@ -1,6 +1,11 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import type { Thesaurus } from './answering.js';
+
+/** Groups of words that mean the same in a question, with the controls they point to (seeds/thesaurus.json). */
+export interface Thesaurus {
+  version: number;
+  groups: Array<{ id: string; terms: string[]; controls: string[] }>;
+}
 
 /**
  * Lexical retrieval over an organization's answer corpus. Postgres does the language work

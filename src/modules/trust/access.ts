@@ -15,7 +15,7 @@ import { currentVersions, loadVersion } from './documents.js';
 import type { GrantSigner } from './grants.js';
 import { loadPage, ndaVersionOf, orgBySlug } from './service.js';
 import { accessGrants, accessRequests, documentDownloads, documents, grantVisits, type AccessRequestStatus } from './tables.js';
-import { isPdf, watermarkPdf } from './watermark.js';
+import { isPdf, watermarkPdf } from '../../formats/watermark.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,5 @@
 import { PDFDocument, StandardFonts, degrees, rgb } from 'pdf-lib';
-import { DomainError } from '../../lib/errors.js';
+import { DomainError } from '../lib/errors.js';
 
 export const isPdf = (contentType: string, head: Buffer) => /^application\/pdf\b/i.test(contentType) || head.subarray(0, 5).toString('latin1') === '%PDF-';
 

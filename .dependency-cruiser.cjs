@@ -1,0 +1,84 @@
+// Module boundaries, checked in CI (npm run lint:deps). The layers go one way, lowest first; a file
+// may import its own layer and the layers below it, never a layer above. Each module is a layer of
+// its own, so two modules cannot import each other. The database schema (every tables.ts and the
+// barrel src/db/schema.ts) is shared: tables may reference other tables for foreign keys.
+const LAYERS = [
+  ['src/config\\.ts', 'src/db/', 'src/lib/'], // kernel
+  ['src/formats/'], // file readers and writers: no domain
+  ['src/modules/audit/'],
+  ['src/modules/events/'], // the outbox and its reactions
+  ['src/modules/blobs/'],
+  ['src/modules/idempotency/'],
+  ['src/modules/health/'],
+  ['src/modules/wellknown/'],
+  ['src/modules/knowledge/'],
+  ['src/modules/catalog/'],
+  ['src/modules/identity/'],
+  // the record
+  ['src/modules/profile/'],
+  ['src/modules/evidence/'],
+  ['src/modules/certifications/'],
+  ['src/modules/controls/'],
+  // what is built on it
+  ['src/modules/library/'],
+  ['src/modules/questionnaires/'],
+  // read models
+  ['src/modules/reports/'],
+  ['src/modules/trust/'],
+  // consumers and the demo
+  ['src/modules/webhooks/'],
+  ['src/modules/demo/'],
+  // the app: plugins, wiring, seeds, the server
+  ['src/plugins/', 'src/(?!config\\.ts)[^/]+\\.ts'],
+];
+
+const TABLES = '^src/modules/[^/]+/tables\\.ts$|^src/db/schema\\.ts$';
+const anyOf = (paths) => `^(${paths.join('|')})`;
+
+const upward = LAYERS.flatMap((layer, i) => {
+  const above = LAYERS.slice(i + 1).flat();
+  if (above.length === 0) return [];
+  const name = `layer-${i}-${layer[0].replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
+  return [
+    {
+      name: `${name}-imports-upward`,
+      comment: `${layer.join(', ')} may not import a layer above it (see LAYERS in .dependency-cruiser.cjs)`,
+      severity: 'error',
+      from: { path: anyOf(layer), pathNot: TABLES },
+      to: { path: anyOf(above) },
+    },
+  ];
+});
+
+module.exports = {
+  forbidden: [
+    ...upward,
+    {
+      name: 'tables-import-only-tables',
+      comment: 'A tables.ts references other tables (foreign keys), shared vocabularies and kernel constants only: never services.',
+      severity: 'error',
+      from: { path: TABLES },
+      to: { path: '^src/', pathNot: `${TABLES}|^src/lib/|^src/modules/events/vocabulary\\.ts$` },
+    },
+    {
+      name: 'no-circular',
+      comment: 'No import cycles between files.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-tests',
+      comment: 'Application code never imports tests.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+  },
+};
