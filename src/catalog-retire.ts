@@ -2,6 +2,7 @@ import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './db/client.js';
 import { newId } from './lib/ids.js';
 import { recordAuditsAcross } from './modules/audit/service.js';
+import { ANSWER_FIELDS } from './modules/controls/service.js';
 import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot } from './modules/controls/tables.js';
 import { evidenceControls } from './modules/evidence/tables.js';
 import { organizations } from './modules/identity/tables.js';
@@ -12,20 +13,6 @@ import { catalogControls, crosswalkOverrides } from './modules/catalog/tables.js
 import type { RetireControls, RetirementRecord } from './modules/catalog/retirement.js';
 
 const ACTOR = 'system:catalog-migration';
-/** The answer fields, as a first write lists them in changed_fields. */
-const ANSWER_FIELDS = [
-  'applicable',
-  'status',
-  'implementation',
-  'responsibility',
-  'providerStatement',
-  'customerStatement',
-  'justification',
-  'owner',
-  'reviewDueAt',
-  'visibility',
-  'publicSummary',
-];
 const CHUNK = 1000;
 
 const keyOf = (framework: string, ref: string) => `${framework}:${ref}`;
@@ -182,7 +169,7 @@ export const retireControls: RetireControls = async (tx, input) => {
       ref: home.ref,
       version: row.version,
       snapshot,
-      changedFields: ANSWER_FIELDS,
+      changedFields: [...ANSWER_FIELDS],
       changedBy: ACTOR,
       changedAt: now,
       requestId,

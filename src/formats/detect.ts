@@ -31,17 +31,8 @@ import type {
   ParsedQuestionnaire,
   MappingOverride,
 } from './questionnaire.js';
-export type {
-  QuestionnaireFormat,
-  AnswerRole,
-  AnswerColumn,
-  SheetLayout,
-  VsaqOption,
-  AnswerCell,
-  ParsedQuestion,
-  ParsedQuestionnaire,
-  MappingOverride,
-} from './questionnaire.js';
+// The reader's results, for callers that import them from here.
+export type * from './questionnaire.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types

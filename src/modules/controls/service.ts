@@ -61,7 +61,8 @@ export const STATEMENT_FIELDS: ReadonlySet<string> = new Set([
   'publicSummary',
   'visibility',
 ]);
-const FIELDS = [
+/** The answer fields, in the order a first write lists them in changed_fields. */
+export const ANSWER_FIELDS = [
   'applicable',
   'status',
   'implementation',
@@ -121,7 +122,7 @@ type AnswerValues = ReturnType<typeof answerValues>;
 /** The answer fields that differ between the current row and new values (all of them for a first answer). */
 export function changedAnswerFields(current: AnswerRow | undefined, values: AnswerValues): string[] {
   const str = (v: unknown) => String(v instanceof Date ? v.toISOString() : v);
-  return current ? FIELDS.filter((f) => str(current[f]) !== str(values[f])) : [...FIELDS];
+  return current ? ANSWER_FIELDS.filter((f) => str(current[f]) !== str(values[f])) : [...ANSWER_FIELDS];
 }
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged';
