@@ -1,5 +1,6 @@
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Redis } from 'ioredis';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { defaultConfig, type Config } from './config.js';
 import { openDatabase, type Database, type DatabaseSource } from './db/client.js';
@@ -145,6 +146,19 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       clock,
     }));
 
+  // Shared state for replicas (rate-limit counters): checked at boot, so a wrong REDIS_URL is a clear start-up error.
+  let redis: Redis | undefined;
+  if (config.redis.url) {
+    redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect();
+      await database.close();
+      throw new Error(`REDIS_URL: cannot reach Redis (${(err as Error).message})`);
+    }
+  }
+
   const app = Fastify({
     logger: withSafeErrors(
       options.logger ?? {
@@ -172,6 +186,14 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   app.addHook('onClose', async () => {
     await database.close();
   });
+  if (redis) {
+    const client = redis;
+    // ioredis reconnects by itself; until then the rate limiter lets requests through (skipOnError).
+    client.on('error', (err: Error) => app.log.warn({ err: { message: err.message } }, 'redis connection error'));
+    app.addHook('onClose', async () => {
+      await client.quit();
+    });
+  }
 
   app.decorate('keys', keys);
   app.decorate('database', database);
@@ -193,7 +215,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   // Load shedding first: a refused request should cost as little as possible (probes exempt). Not
   // on in-process PGlite: its queries run on this event loop, so shedding would refuse requests for the database's own work.
   if (database.kind !== 'pglite') await app.register(pressurePlugin, config.pressure);
-  await app.register(securityPlugin, { apiPerMinute: config.limits.apiPerMinute });
+  await app.register(securityPlugin, {
+    apiPerMinute: config.limits.apiPerMinute,
+    ...(redis ? { redis: { client: redis, keyPrefix: config.redis.keyPrefix } } : {}),
+  });
   // br/gzip for text responses; registered before any route so every route gets its hook.
   await app.register(compressPlugin);
   await app.register(swaggerPlugin);

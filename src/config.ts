@@ -47,6 +47,11 @@ export interface Config {
     parserMemoryMb: number;
     parserTimeoutMs: number;
   };
+  /**
+   * Redis for state replicas must share: the rate-limit counters. Unset: each process counts for
+   * itself (one process, or limits per replica). `keyPrefix` keeps several deployments apart.
+   */
+  redis: { url: string | undefined; keyPrefix: string };
   /** An external OpenID Connect issuer whose access tokens are accepted. */
   sso:
     | {
@@ -255,6 +260,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       parserMemoryMb: int('PARSER_MEMORY_MB', 512, 64, 16384),
       parserTimeoutMs: int('PARSER_TIMEOUT_MS', 30_000, 100, 600_000),
     },
+    redis: { url: url('REDIS_URL', ['redis:', 'rediss:']), keyPrefix: str('REDIS_KEY_PREFIX') ?? 'trustcenter:' },
     pressure: {
       maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
       // Off by default: a process doing honest CPU work (parsing, ranking) is busy, not stuck.

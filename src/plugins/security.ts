@@ -7,6 +7,8 @@ import { DomainError } from '../lib/errors.js';
 export interface SecurityOptions {
   /** Requests a minute per credential (organization and actor) on every authenticated /api/v1 route. */
   apiPerMinute: number;
+  /** Counters in Redis, shared by every replica (an ioredis client); absent: counted in this process. */
+  redis?: { client: unknown; keyPrefix: string };
 }
 
 const WINDOW_MS = 60_000;
@@ -36,7 +38,7 @@ function windowOf(req: FastifyRequest): number {
  * address); every other /api/v1 route shares one budget per credential.
  */
 export default fp<SecurityOptions>(
-  async (app, { apiPerMinute }) => {
+  async (app, { apiPerMinute, redis }) => {
     await app.register(helmet, {
       // /docs serves Swagger UI from its own files; nothing here needs inline scripts.
       contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } },
@@ -44,6 +46,9 @@ export default fp<SecurityOptions>(
     await app.register(rateLimit, {
       global: false,
       timeWindow: WINDOW_MS,
+      // With Redis, every replica counts against one budget. If Redis fails, requests go through
+      // (logged) rather than the API going down; logins stay throttled per account in the database.
+      ...(redis ? { redis: redis.client, nameSpace: `${redis.keyPrefix}rate-limit:`, skipOnError: true } : {}),
       errorResponseBuilder: (req, ctx) => rateLimited(ctx.max, windowOf(req), ctx.ttl),
     });
 
