@@ -2,8 +2,6 @@ import fp from 'fastify-plugin';
 import compress from '@fastify/compress';
 import { BROTLI, ENCODINGS, GZIP, THRESHOLD } from '../lib/encoding.js';
 
-export { encodedBody, encodedEtag, preferredEncoding, worthEncoding, ENCODINGS, THRESHOLD, type Encoding, type Representation } from '../lib/encoding.js';
-
 /**
  * Response compression (br, gzip) for every route, through @fastify/compress: text, JSON, CSS
  * and SVG of 1 KB or more, encoded per response. The public trust routes send their cached

@@ -3,7 +3,7 @@
 // @fastify/compress; downloads go out byte for byte.
 import t from 'tap';
 import zlib from 'node:zlib';
-import { preferredEncoding } from '../../../src/plugins/compress.js';
+import { preferredEncoding } from '../../../src/lib/encoding.js';
 import { signup, testApp } from '../../helpers/app.js';
 import { multipart } from '../../helpers/multipart.js';
 
