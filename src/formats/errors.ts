@@ -17,3 +17,7 @@ export const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1
 
 /** A cap was hit: always 'too_large', with the limit's name and value in the message. */
 export const limitError = (message: string) => new QuestionnaireParseError('too_large', message);
+
+/** A questionnaire over its question cap (counted while reading, so the message says "so far"). */
+export const tooManyQuestions = (n: number, max: number) =>
+  limitError(`The questionnaire has more than ${max} questions (${n} found so far; limit: questions); split it into smaller files.`);

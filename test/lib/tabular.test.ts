@@ -2,7 +2,7 @@ import t from 'tap';
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { neutralize, toCsv, toXlsx, unneutralize, type Column } from '../../src/lib/tabular.js';
-import { neutralizeFormula } from '../../src/modules/questionnaires/xlsx-writeback.js';
+import { neutralizeFormula } from '../../src/formats/xlsx-writeback.js';
 import { signup, testApp } from '../helpers/app.js';
 
 // The review's payload: a harmless question, then a line that is a DDE formula.

@@ -1,7 +1,7 @@
 import type { BlobStore } from '../../lib/storage.js';
 import { toCsv, toXlsx, type Column } from '../../lib/tabular.js';
 import type { questionnaires, questions } from './tables.js';
-import { writeAnswers } from './xlsx-writeback.js';
+import { writeAnswers } from '../../formats/xlsx-writeback.js';
 
 type Q = typeof questions.$inferSelect;
 

@@ -18,8 +18,8 @@
  */
 import path from 'node:path';
 import JSZip from 'jszip';
-import { columnLetter, columnNumber } from '../../formats/cells.js';
-import { neutralize } from '../../lib/tabular.js';
+import { columnLetter, columnNumber } from './cells.js';
+import { neutralize } from '../lib/tabular.js';
 
 export type CellValue = string | number | boolean | null;
 

@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
-import { WritebackError, editSheetXml, writeAnswers, type CellEdit } from '../../../src/modules/questionnaires/xlsx-writeback.js';
+import { WritebackError, editSheetXml, writeAnswers, type CellEdit } from '../../src/formats/xlsx-writeback.js';
 
 // EDUCAUSE HECVAT 4.1.4, read from the shared reference data, never copied into the repo (see ../shared/data/SOURCES.md).
-const HECVAT = fileURLToPath(new URL('../../../../shared/data/hecvat/HECVAT414.xlsx', import.meta.url));
+const HECVAT = fileURLToPath(new URL('../../../shared/data/hecvat/HECVAT414.xlsx', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // helpers

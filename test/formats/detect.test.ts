@@ -14,12 +14,12 @@ import {
   readZipDirectory,
   type ParsedQuestionnaire,
   type QuestionnaireParseErrorCode,
-} from '../../../src/formats/detect.js';
-import { htmlToText, stripJsonExtensions } from '../../../src/formats/vsaq.js';
+} from '../../src/formats/detect.js';
+import { htmlToText, stripJsonExtensions } from '../../src/formats/vsaq.js';
 
 // Real questionnaires, read from the shared reference data at test time and never copied into the
 // repo (see ../shared/data/SOURCES.md).
-const data = (p: string) => fileURLToPath(new URL(`../../../../shared/data/${p}`, import.meta.url));
+const data = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
 const read = (p: string) => fs.readFileSync(data(p));
 const VSAQ_TEMPLATES = ['infrastructure', 'physical_and_datacenter', 'security_privacy_programs', 'webapp'];
 
