@@ -5,7 +5,7 @@ import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage, invalidCursor } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { evidence } from '../evidence/tables.js';
+import { existingEvidenceIds } from '../evidence/read.js';
 import { certifications, type CertificationKind, type SurveillanceAudit } from './tables.js';
 
 export type CertificationRow = typeof certifications.$inferSelect;
@@ -365,11 +365,8 @@ function validate(d: Draft, errors: FieldError[]) {
 
 async function checkEvidence(db: Executor, orgId: string, evidenceId: string | null) {
   if (!evidenceId) return;
-  const [row] = await db
-    .select({ id: evidence.id })
-    .from(evidence)
-    .where(and(eq(evidence.orgId, orgId), eq(evidence.id, evidenceId)));
-  if (!row) {
+  const found = await existingEvidenceIds(db, orgId, [evidenceId]);
+  if (!found.has(evidenceId)) {
     const errors = [{ field: 'body/evidenceId', message: 'is not evidence of this organization' }];
     throw new DomainError('validation_failed', 'body/evidenceId is not evidence of this organization', { errors });
   }

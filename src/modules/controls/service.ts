@@ -1,13 +1,16 @@
 import { invalidCursor } from '../../lib/pagination.js';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gte, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudits } from '../audit/service.js';
 import { emitEvents, type EventInput } from '../events/service.js';
 import { resolveAnswerable } from '../catalog/service.js';
-import { catalogControls } from '../catalog/tables.js';
+import { controlTitlesOf, type CatalogControl } from '../catalog/read.js';
 import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot, type ControlStatus, type Responsibility, type Visibility } from './tables.js';
+
+// The closed lists of an answer and their types, for the modules above (they never import tables.ts).
+export { CONTROL_STATUSES, RESPONSIBILITIES, VISIBILITIES, type ControlStatus, type Responsibility, type Visibility } from './tables.js';
 
 export interface ControlAnswerInput {
   applicable: boolean;
@@ -26,7 +29,6 @@ export interface ControlAnswerInput {
 }
 
 export type AnswerRow = typeof controlAnswers.$inferSelect;
-type CatalogControl = typeof catalogControls.$inferSelect;
 
 export function answerView(r: AnswerRow, title?: string) {
   return {
@@ -373,23 +375,26 @@ export async function listControlAnswers(
     if (!m) throw invalidCursor();
     after = { fw: m[1]!, pos: Number(m[2]) };
   }
-  const rows = await ctx.db
-    .select({ answer: controlAnswers, title: catalogControls.title, position: catalogControls.position })
+  // The answers from the cursor's framework on, then in catalog order from the catalog (an answer
+  // to a control no longer in the catalog is not listed).
+  const answers = await ctx.db
+    .select()
     .from(controlAnswers)
-    .innerJoin(catalogControls, and(eq(catalogControls.frameworkId, controlAnswers.frameworkId), eq(catalogControls.ref, controlAnswers.ref)))
     .where(
       and(
         eq(controlAnswers.orgId, ctx.orgId),
         q.framework ? eq(controlAnswers.frameworkId, q.framework) : undefined,
         q.status ? eq(controlAnswers.status, q.status) : undefined,
         q.applicable !== undefined ? eq(controlAnswers.applicable, q.applicable) : undefined,
-        after
-          ? or(gt(controlAnswers.frameworkId, after.fw), and(eq(controlAnswers.frameworkId, after.fw), gt(catalogControls.position, after.pos)))
-          : undefined,
+        after ? gte(controlAnswers.frameworkId, after.fw) : undefined,
       ),
-    )
-    .orderBy(asc(controlAnswers.frameworkId), asc(catalogControls.position))
-    .limit(q.limit + 1);
+    );
+  const byKey = new Map(answers.map((a) => [answerKey(a.frameworkId, a.ref), a]));
+  const catalog = await controlTitlesOf(ctx.db, [...new Set(answers.map((a) => a.frameworkId))]);
+  const rows = catalog
+    .filter((c) => byKey.has(answerKey(c.frameworkId, c.ref)) && !(after && c.frameworkId === after.fw && c.position <= after.pos))
+    .slice(0, q.limit + 1)
+    .map((c) => ({ answer: byKey.get(answerKey(c.frameworkId, c.ref))!, title: c.title, position: c.position }));
   const items = rows.slice(0, q.limit);
   const last = items[items.length - 1];
   return {

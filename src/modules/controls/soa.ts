@@ -1,4 +1,3 @@
-import { asc, eq, inArray } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CSV_OPTIONS, neutralize, unneutralize } from '../../lib/tabular.js';
@@ -8,9 +7,8 @@ import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/service.js';
-import { ANSWERABLE, normalizeRef } from '../catalog/service.js';
-import { catalogControls, controlAliases } from '../catalog/tables.js';
-import { organizations } from '../identity/tables.js';
+import { answerableCatalog, type CatalogControl } from '../catalog/read.js';
+import { organizationSummaries } from '../identity/read.js';
 import {
   answerRuleProblems,
   answersByControl,
@@ -117,31 +115,7 @@ export interface SoaReport {
   summary: { total: number; answered: number; applicable: number; excluded: number; byStatus: Record<ControlStatus, number> };
 }
 
-type CatalogRow = typeof catalogControls.$inferSelect;
-
-/** Every answerable control in SoA order, and a resolver for refs and aliases that needs no further query. */
-export async function answerableCatalog(db: Executor) {
-  const ids = ANSWERABLE.map((a) => a.frameworkId);
-  const [controls, aliases] = await Promise.all([
-    db.select().from(catalogControls).where(inArray(catalogControls.frameworkId, ids)).orderBy(asc(catalogControls.position)),
-    db.select().from(controlAliases).where(inArray(controlAliases.frameworkId, ids)),
-  ]);
-  const byKey = new Map(controls.map((c) => [`${c.frameworkId}|${c.ref}`, c]));
-  const aliasOf = new Map(aliases.map((a) => [`${a.frameworkId}|${a.alias}`, a.ref]));
-  const ordered = ANSWERABLE.flatMap(({ frameworkId, kinds }) => controls.filter((c) => c.frameworkId === frameworkId && kinds.includes(c.kind)));
-  /** Mirrors resolveAnswerable: per answerable framework in order, alias first, then the ref itself. */
-  const resolve = (raw: string): CatalogRow | undefined => {
-    const ref = normalizeRef(raw);
-    for (const { frameworkId, kinds } of ANSWERABLE) {
-      const row = byKey.get(`${frameworkId}|${aliasOf.get(`${frameworkId}|${ref}`) ?? ref}`);
-      if (row && kinds.includes(row.kind)) return row;
-    }
-    return undefined;
-  };
-  return { controls: ordered, resolve };
-}
-
-function rowOf(c: CatalogRow, a: AnswerRow | undefined, ev: { current: number; expired: number } | undefined): SoaRow {
+function rowOf(c: CatalogControl, a: AnswerRow | undefined, ev: { current: number; expired: number } | undefined): SoaRow {
   return {
     framework: c.frameworkId,
     ref: c.ref,
@@ -166,12 +140,13 @@ function rowOf(c: CatalogRow, a: AnswerRow | undefined, ev: { current: number; e
 
 /** The whole SoA of the caller's organization, unanswered controls included (blank answer fields). */
 export async function soaReport(ctx: ServiceContext): Promise<SoaReport> {
-  const [catalog, answers, evidence, [org]] = await Promise.all([
+  const [catalog, answers, evidence, orgs] = await Promise.all([
     answerableCatalog(ctx.db),
     answersByControl(ctx.db, ctx.orgId),
     evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
-    ctx.db.select({ id: organizations.id, slug: organizations.slug, name: organizations.name }).from(organizations).where(eq(organizations.id, ctx.orgId)),
+    organizationSummaries(ctx.db, [ctx.orgId]),
   ]);
+  const org = orgs.get(ctx.orgId);
   if (!org) throw notFound('organization');
   const rows = catalog.controls.map((c) => rowOf(c, answers.get(`${c.frameworkId}:${c.ref}`), evidence.get(`${c.frameworkId}:${c.ref}`)));
   const byStatus = Object.fromEntries(CONTROL_STATUSES.map((s) => [s, 0])) as Record<ControlStatus, number>;
@@ -321,7 +296,7 @@ interface RowProblem {
 
 interface PlannedRow {
   rowNumber: number;
-  control: CatalogRow;
+  control: CatalogControl;
   input: ControlAnswerInput;
   expectedVersion: number | undefined;
 }
@@ -355,7 +330,7 @@ function isoDate(raw: string): string | undefined {
   return d.toISOString();
 }
 
-export function validateTable(table: RawTable, resolve: (ref: string) => CatalogRow | undefined): ValidatedTable {
+export function validateTable(table: RawTable, resolve: (ref: string) => CatalogControl | undefined): ValidatedTable {
   const problems: RowProblem[] = [];
   const index = new Map<SoaColumn, number>();
   table.header.forEach((h, i) => {
@@ -389,7 +364,7 @@ export function validateTable(table: RawTable, resolve: (ref: string) => Catalog
     };
 
     const rawRef = get('ref').trim();
-    let control: CatalogRow | undefined;
+    let control: CatalogControl | undefined;
     if (rawRef === '') problem('ref', 'is required');
     else if (rawRef.length > 50 || !(control = resolve(rawRef)))
       problem('ref', `"${rawRef.slice(0, 50)}" is not an ISO/IEC 27001:2022 Annex A or ISO/IEC 27017 CLD control`);

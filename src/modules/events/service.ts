@@ -1,3 +1,4 @@
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -5,6 +6,8 @@ import type { EventData, EventInput } from './payloads.js';
 import { events, type EventType } from './tables.js';
 
 export type { EventData, EventInput } from './payloads.js';
+/** The event types, for the modules that subscribe to them (they never import tables.ts). */
+export { EVENT_TYPES, type EventType } from './tables.js';
 
 export interface EventContext {
   orgId: string;
@@ -125,4 +128,27 @@ export async function emitEvents(tx: Executor, ctx: EventContext, list: readonly
     at += g.length;
   }
   return heads;
+}
+
+/**
+ * Records one event on the caller's transaction without running any reaction, so no consumer
+ * hears of it: for a consumer's own use (the webhooks' test event, queued for one endpoint only).
+ */
+export async function recordEventOnly(tx: Executor, ctx: EventContext, event: EventInput, createdAt: Date = ctx.clock()): Promise<RecordedEvent> {
+  const row = { orgId: ctx.orgId, id: newId(), type: event.type, data: event.data, requestId: ctx.requestId ?? null, createdAt };
+  await tx.insert(events).values(row);
+  return { id: row.id, type: row.type, createdAt: row.createdAt };
+}
+
+/** An event as stored in the outbox. */
+export type StoredEvent = typeof events.$inferSelect;
+
+/** These events of the organization, by id, in one query; an unknown id is absent. */
+export async function eventsByIds(db: Executor, orgId: string, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, orgId), inArray(events.id, [...new Set(ids)])));
+  return new Map(rows.map((r) => [r.id, r]));
 }

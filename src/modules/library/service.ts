@@ -8,8 +8,8 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { resolveAnswerableMany } from '../catalog/service.js';
 import { emitEvents, type EventInput } from '../events/service.js';
-import { evidenceControls } from '../evidence/tables.js';
-import { memberships } from '../identity/tables.js';
+import { controlsOfEvidence } from '../evidence/read.js';
+import { membersAmong } from '../identity/read.js';
 import { existingFactKeys } from '../profile/index.js';
 import { libraryEntries, libraryEntryControls, libraryEntryDocuments, libraryEntryFacts, type Choice, type LibraryStatus } from './tables.js';
 
@@ -129,11 +129,8 @@ export interface EntryInput {
 
 /** The owner is a member of the organization; default: whoever creates the entry. */
 export async function checkOwner(db: Executor, orgId: string, ownerId: string) {
-  const [m] = await db
-    .select({ userId: memberships.userId })
-    .from(memberships)
-    .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, ownerId)));
-  if (!m) throw new DomainError('unprocessable', `owner ${ownerId} is not a member of this organization`);
+  const members = await membersAmong(db, orgId, [ownerId]);
+  if (!members.has(ownerId)) throw new DomainError('unprocessable', `owner ${ownerId} is not a member of this organization`);
 }
 
 async function resolveControls(db: Executor, refs: string[]): Promise<ControlRef[]> {
@@ -367,16 +364,13 @@ export async function markStaleForFacts(
  * reaction to evidence.expired): returns library.entry_stale for each.
  */
 export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; clock: Clock }, evidenceId: string, title: string): Promise<EventInput[]> {
-  const links = await tx
-    .select({ framework: evidenceControls.frameworkId, ref: evidenceControls.ref })
-    .from(evidenceControls)
-    .where(and(eq(evidenceControls.orgId, ctx.orgId), eq(evidenceControls.evidenceId, evidenceId)));
+  const links = await controlsOfEvidence(tx, ctx.orgId, [evidenceId]);
   const reason = `evidence "${title}" expired`;
   return (
     await markStaleMany(
       tx,
       ctx,
-      links.map((l) => ({ ...l, reason })),
+      links.map((l) => ({ framework: l.framework, ref: l.ref, reason })),
     )
   ).map((x) => x.event);
 }

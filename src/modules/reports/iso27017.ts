@@ -1,6 +1,5 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ServiceContext } from '../../lib/context.js';
-import { catalogControls, crosswalkLinks } from '../catalog/tables.js';
+import { catalogControlsOf, catalogLinks } from '../catalog/read.js';
 import { answersByControl } from '../controls/service.js';
 import { evidenceByControl } from '../evidence/service.js';
 
@@ -24,15 +23,8 @@ type Gap =
 export async function iso27017Readiness(ctx: ServiceContext) {
   const now = ctx.clock();
   const [items, links, answers, evidence] = await Promise.all([
-    ctx.db
-      .select()
-      .from(catalogControls)
-      .where(and(eq(catalogControls.frameworkId, CLOUD), inArray(catalogControls.kind, ['cloud_control', 'cloud_guidance'])))
-      .orderBy(asc(catalogControls.position)),
-    ctx.db
-      .select()
-      .from(crosswalkLinks)
-      .where(and(eq(crosswalkLinks.fromFramework, CLOUD), eq(crosswalkLinks.toFramework, ISO))),
+    catalogControlsOf(ctx.db, [CLOUD], ['cloud_control', 'cloud_guidance']),
+    catalogLinks(ctx.db, CLOUD, ISO),
     answersByControl(ctx.db, ctx.orgId),
     evidenceByControl(ctx.db, ctx.orgId, now),
   ]);

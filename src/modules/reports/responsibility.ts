@@ -1,10 +1,8 @@
-import { asc, eq, inArray, and } from 'drizzle-orm';
 import type { ServiceContext } from '../../lib/context.js';
 import type { Column } from '../../lib/tabular.js';
-import { catalogControls } from '../catalog/tables.js';
-import { answersByControl } from '../controls/service.js';
+import { catalogControlsOf } from '../catalog/read.js';
+import { answersByControl, type Responsibility } from '../controls/service.js';
 import { evidenceByControl } from '../evidence/service.js';
-import type { Responsibility } from '../controls/tables.js';
 
 /** R = does the work, A = answers for it, C = consulted, I = informed, per party and control. */
 const RACI: Record<Responsibility, { provider: string; customer: string }> = {
@@ -33,11 +31,7 @@ export interface MatrixRow {
  */
 export async function responsibilityMatrix(ctx: ServiceContext) {
   const [controls, answers, evidence] = await Promise.all([
-    ctx.db
-      .select()
-      .from(catalogControls)
-      .where(and(inArray(catalogControls.frameworkId, ['iso27001-2022', 'iso27017-2015']), inArray(catalogControls.kind, ['annex_a', 'cloud_control'])))
-      .orderBy(asc(catalogControls.frameworkId), asc(catalogControls.position)),
+    catalogControlsOf(ctx.db, ['iso27001-2022', 'iso27017-2015'], ['annex_a', 'cloud_control']),
     answersByControl(ctx.db, ctx.orgId),
     evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
   ]);

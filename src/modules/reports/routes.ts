@@ -1,12 +1,11 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { withProblems, Nullable } from '../../lib/schemas.js';
-import { CONTROL_STATUSES } from '../controls/tables.js';
+import { CONTROL_STATUSES, RESPONSIBILITIES } from '../controls/service.js';
 import { soc2Coverage } from './soc2.js';
 import { iso27017Readiness } from './iso27017.js';
 import { MATRIX_COLUMNS, responsibilityMatrix } from './responsibility.js';
 import { CONTENT_TYPES, toCsv, toXlsx } from '../../lib/tabular.js';
-import { RESPONSIBILITIES } from '../controls/tables.js';
 
 const GENERATED = '2026-06-04T09:30:00.000Z';
 

@@ -1,10 +1,8 @@
-import { asc, eq } from 'drizzle-orm';
 import type { ServiceContext } from '../../lib/context.js';
 import { effectiveCrosswalk } from '../catalog/service.js';
-import { catalogControls } from '../catalog/tables.js';
-import { answersByControl } from '../controls/service.js';
+import { catalogControlsOf, controlTitlesOf } from '../catalog/read.js';
+import { answersByControl, type ControlStatus } from '../controls/service.js';
 import { evidenceByControl } from '../evidence/service.js';
-import type { ControlStatus } from '../controls/tables.js';
 
 export const SOC2_FRAMEWORK = 'soc2-2017';
 const ISO = 'iso27001-2022';
@@ -19,10 +17,10 @@ const STATUS_SCORE: Record<ControlStatus, number> = { implemented: 1, partially_
 
 export async function soc2Coverage(ctx: ServiceContext) {
   const [criteria, links, answers, isoControls, evidence] = await Promise.all([
-    ctx.db.select().from(catalogControls).where(eq(catalogControls.frameworkId, SOC2_FRAMEWORK)).orderBy(asc(catalogControls.position)),
+    catalogControlsOf(ctx.db, [SOC2_FRAMEWORK]),
     effectiveCrosswalk(ctx.db, ctx.orgId, { from: ISO, to: SOC2_FRAMEWORK }),
     answersByControl(ctx.db, ctx.orgId),
-    ctx.db.select({ ref: catalogControls.ref, title: catalogControls.title }).from(catalogControls).where(eq(catalogControls.frameworkId, ISO)),
+    controlTitlesOf(ctx.db, [ISO]),
     evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
   ]);
   const titles = new Map(isoControls.map((c) => [c.ref, c.title]));

@@ -4,7 +4,7 @@ import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { EVENT_TYPES, events } from '../events/tables.js';
+import { EVENT_TYPES, recordEventOnly } from '../events/service.js';
 import { checkUrlOnSave, type EgressPolicy } from './egress.js';
 import { newSecret } from './signing.js';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from './tables.js';
@@ -186,8 +186,7 @@ export async function sendTest(ctx: ServiceContext, id: string) {
   await loadEndpoint(ctx, id);
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
-    const eventId = newId();
-    await tx.insert(events).values({ orgId: ctx.orgId, id: eventId, type: 'webhook.test', data: { endpointId: id }, requestId: ctx.requestId, createdAt: now });
+    const { id: eventId } = await recordEventOnly(tx, ctx, { type: 'webhook.test', data: { endpointId: id } }, now);
     const deliveryId = newId();
     await tx
       .insert(webhookDeliveries)

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { events } from '../events/tables.js';
+import { eventsByIds } from '../events/service.js';
 import { postUnderPolicy } from './egress.js';
 import { sign } from './signing.js';
 import { startPoller, type Poller } from '../../lib/poller.js';
@@ -149,13 +149,14 @@ export class DeliveryWorker {
   private async deliver(orgId: string, id: string): Promise<void> {
     const { db, clock } = this.opts;
     const [row] = await db
-      .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints, event: events })
+      .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
       .from(webhookDeliveries)
       .innerJoin(webhookEndpoints, and(eq(webhookEndpoints.orgId, webhookDeliveries.orgId), eq(webhookEndpoints.id, webhookDeliveries.endpointId)))
-      .innerJoin(events, and(eq(events.orgId, webhookDeliveries.orgId), eq(events.id, webhookDeliveries.eventId)))
       .where(and(eq(webhookDeliveries.orgId, orgId), eq(webhookDeliveries.id, id)));
     if (!row) return;
-    const { delivery, endpoint, event } = row;
+    const { delivery, endpoint } = row;
+    const event = (await eventsByIds(db, orgId, [delivery.eventId])).get(delivery.eventId);
+    if (!event) return;
     const started = clock();
     const body = JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data });
     const secrets = [endpoint.secret];

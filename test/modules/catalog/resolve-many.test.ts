@@ -4,7 +4,7 @@
 import t from 'tap';
 import { catalogControls, controlAliases } from '../../../src/modules/catalog/tables.js';
 import { lookupAnswerable, resolveAnswerable, resolveAnswerableMany } from '../../../src/modules/catalog/service.js';
-import { answerableCatalog } from '../../../src/modules/controls/soa.js';
+import { answerableCatalog } from '../../../src/modules/catalog/read.js';
 import { DomainError } from '../../../src/lib/errors.js';
 import { freshDatabase } from '../../helpers/db.js';
 

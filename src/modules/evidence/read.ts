@@ -1,0 +1,28 @@
+// Evidence's read API for the modules above it: which evidence exists and the controls it
+// supports, read here only (one query for any number of ids).
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { evidence, evidenceControls } from './tables.js';
+
+/** Which of these ids are evidence of the organization. */
+export async function existingEvidenceIds(db: Executor, orgId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: evidence.id })
+    .from(evidence)
+    .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, [...new Set(ids)])));
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The controls these evidence items support (framework and ref), each with the evidence it comes from. */
+export async function controlsOfEvidence(
+  db: Executor,
+  orgId: string,
+  evidenceIds: readonly string[],
+): Promise<Array<{ evidenceId: string; framework: string; ref: string }>> {
+  if (evidenceIds.length === 0) return [];
+  return db
+    .select({ evidenceId: evidenceControls.evidenceId, framework: evidenceControls.frameworkId, ref: evidenceControls.ref })
+    .from(evidenceControls)
+    .where(and(eq(evidenceControls.orgId, orgId), inArray(evidenceControls.evidenceId, [...new Set(evidenceIds)])));
+}
