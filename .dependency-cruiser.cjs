@@ -5,6 +5,7 @@
 const LAYERS = [
   ['src/config\\.ts', 'src/db/', 'src/lib/'], // kernel
   ['src/formats/'], // file readers and writers: no domain
+  ['src/modules/keystore/'], // the instance's own keys in the database (KEY_ENCRYPTION_KEY)
   ['src/modules/audit/'],
   ['src/modules/events/'], // the outbox and its reactions
   ['src/modules/blobs/'],
@@ -59,6 +60,20 @@ module.exports = {
       severity: 'error',
       from: { path: TABLES },
       to: { path: '^src/', pathNot: `${TABLES}|^src/lib/|^src/modules/events/vocabulary\\.ts$` },
+    },
+    {
+      name: 'only-own-code-reads-tables',
+      comment: "A module's tables are read by its own code only: other modules call its API (a tables.ts may still reference other tables for foreign keys).",
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/', pathNot: '^src/modules/[^/]+/tables\\.ts$' },
+      to: { path: '^src/modules/[^/]+/tables\\.ts$|^src/db/schema\\.ts$', pathNot: '^src/modules/$1/tables\\.ts$' },
+    },
+    {
+      name: 'app-reads-no-tables',
+      comment: "The app (plugins, wiring, seeds, catalog-retire) reads no module's tables: it calls the modules' APIs.",
+      severity: 'error',
+      from: { path: '^src/(plugins/|[^/]+\\.ts$)' },
+      to: { path: TABLES },
     },
     {
       name: 'no-circular',

@@ -19,6 +19,7 @@ import { auditRoutes } from './modules/audit/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { wellKnownRoutes } from './modules/wellknown/routes.js';
 import { KeyRing } from './modules/identity/keys.js';
+import { KeyStore } from './modules/keystore/store.js';
 import { ReplaySealer } from './modules/idempotency/seal.js';
 import { SsoVerifier } from './modules/identity/sso.js';
 import { LoginThrottle } from './modules/identity/throttle.js';
@@ -49,6 +50,7 @@ import { SEEDS_DIR, seedDatabase } from './seeds.js';
 import { describeRetirement } from './catalog-retire.js';
 import type { SeedReport } from './modules/catalog/seed.js';
 import { FsBlobStore, type BlobBackend } from './lib/storage.js';
+import { S3BlobBackend } from './lib/s3-storage.js';
 import { BlobService, type SweepResult } from './modules/blobs/service.js';
 import { TrustPortal, safeRequestSerializer } from './modules/trust/portal.js';
 import { trustRoutes } from './modules/trust/routes.js';
@@ -64,8 +66,10 @@ export interface BuildAppOptions {
   database?: Database;
   /** Time source for token expiry and other time rules. */
   clock?: Clock;
-  /** Signing keys; default: from config (PEM) or generated once under DATA_DIR/keys. */
+  /** Signing keys; default: from config (PEM), the database (KEY_ENCRYPTION_KEY) or generated once under DATA_DIR/keys. */
   keys?: KeyRing;
+  /** With keys in the database: how often they are re-read, so rotations reach this replica (default 60 s). */
+  keyRefreshIntervalMs?: number;
   /** Where evidence, document and questionnaire files live; default: content-addressed files under DATA_DIR/blobs. */
   blobs?: BlobBackend;
   /** Webhook delivery: retry delays and polling; `worker: false` leaves sending to another process. */
@@ -115,6 +119,21 @@ export function databaseSource(config: Config): DatabaseSource {
   };
 }
 
+/** Where files live, from config: under DATA_DIR, or in a bucket checked now so that a wrong one fails the boot. */
+async function openBlobBackend(config: Config): Promise<BlobBackend> {
+  const dir = path.join(config.dataDir, 'blobs');
+  if (config.blobs.store === 'fs') return new FsBlobStore(dir);
+  // Uploads are staged on the local disk before they go to the bucket: scratch, never shared.
+  const backend = new S3BlobBackend({ ...config.blobs.s3, tmpDir: path.join(dir, 'tmp') });
+  try {
+    await backend.checkBucket();
+  } catch (err) {
+    backend.close();
+    throw err;
+  }
+  return backend;
+}
+
 /** The only way to make the app: the server and every test go through here. */
 export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   // Consumers of the outbox react in the emitting transaction; the record never calls them.
@@ -125,12 +144,23 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const database = options.database ?? (await openDatabase(databaseSource(config)));
 
   // References in the database decide when bytes go (shared across organizations by hash).
-  const blobs = new BlobService(database.db, options.blobs ?? new FsBlobStore(path.join(config.dataDir, 'blobs')));
+  let backend: BlobBackend;
+  try {
+    backend = options.blobs ?? (await openBlobBackend(config));
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const blobs = new BlobService(database.db, backend);
   let seeded: SeedReport;
+  // Keys in the database unless JWT_PRIVATE_KEY is set; opened at boot, so a wrong KEY_ENCRYPTION_KEY stops the start.
+  let keyStore: KeyStore | undefined;
   try {
     await database.migrate();
     seeded = await seedDatabase(database.db, { clock, ...(config.seedDemo ? { demo: { blobs } } : {}) });
+    if (config.auth.keyEncryptionKey && !config.auth.signingKeyPem) keyStore = await KeyStore.open(database.db, config.auth.keyEncryptionKey);
   } catch (err) {
+    if (!options.blobs && backend instanceof S3BlobBackend) backend.close();
     await database.close();
     throw err;
   }
@@ -140,11 +170,14 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     (await KeyRing.open({
       dir: path.join(config.dataDir, 'keys'),
       pem: config.auth.signingKeyPem,
+      store: keyStore,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
       ttlSeconds: config.auth.accessTokenTtlSeconds,
       clock,
     }));
+  // Grant, replay-seal and cursor keys come from this PEM (JWT_PRIVATE_KEY, else the database's root secret); unset: files in DATA_DIR.
+  const secretPem = config.auth.signingKeyPem ?? (await keyStore?.rootPem());
 
   // Shared state for replicas (rate-limit counters): checked at boot, so a wrong REDIS_URL is a clear start-up error.
   let redis: Redis | undefined;
@@ -196,6 +229,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   }
 
   app.decorate('keys', keys);
+  // Rotations and retirements made on another replica (or by `npm run keys`) reach this one.
+  app.addHook('onReady', async () =>
+    keys.startRefresh(options.keyRefreshIntervalMs ?? 60_000, (err) => app.log.warn({ err }, 'signing keys: reloading from the database failed')),
+  );
+  app.addHook('preClose', async () => keys.stopRefresh());
+  if (config.auth.signingKeyPem && config.auth.keyEncryptionKey) app.log.warn('KEY_ENCRYPTION_KEY is ignored: JWT_PRIVATE_KEY is set and takes precedence');
   app.decorate('database', database);
   // A catalog version that retired controls says so, and what became of each organization's data on them.
   for (const r of seeded.retired) {
@@ -226,7 +265,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const identityDeps = { db: database.db, keys, clock, throttle, ...(config.sso ? { sso: new SsoVerifier(config.sso, clock) } : {}) };
   await app.register(authPlugin, { identity: identityDeps, db: database.db, clock });
   // Stored first answers are sealed with a key from JWT_PRIVATE_KEY, or one generated once in DATA_DIR.
-  const sealer = await ReplaySealer.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem });
+  const sealer = await ReplaySealer.open({ dir: path.join(config.dataDir, 'idempotency'), pem: secretPem });
   await app.register(idempotencyPlugin, {
     db: database.db,
     clock,
@@ -235,13 +274,20 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     sweepIntervalMs: options.idempotencySweepIntervalMs,
   });
   // List cursors are signed over their list and organization; the key comes from the same material as the sealer's.
-  await app.register(cursorsPlugin, { signer: await CursorSigner.open({ dir: path.join(config.dataDir, 'idempotency'), pem: config.auth.signingKeyPem }) });
+  await app.register(cursorsPlugin, { signer: await CursorSigner.open({ dir: path.join(config.dataDir, 'idempotency'), pem: secretPem }) });
 
   await app.register(healthRoutes, { database, keys });
   await app.register(wellKnownRoutes, { contacts: config.security.contacts, policyUrl: config.security.policyUrl, publicUrl: config.publicUrl, clock });
   const thesaurus = loadThesaurus(SEEDS_DIR);
   // Trust portal: public pages and JSON at the root (/trust/..., /api/v1/public/...); its API is in the block below.
-  const trustPortal = await TrustPortal.open({ config, db: database.db, blobs, clock, stampPdf: (bytes, stamp) => parsers.watermarkPdf(bytes, stamp) });
+  const trustPortal = await TrustPortal.open({
+    config,
+    db: database.db,
+    blobs,
+    clock,
+    secretPem,
+    stampPdf: (bytes, stamp) => parsers.watermarkPdf(bytes, stamp),
+  });
   await app.register(trustPublicRoutes, { portal: trustPortal });
   await app.register(prospectQuestionnaireRoutes, { portal: trustPortal });
   await app.register(
@@ -331,6 +377,16 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     blobs.stopSweep();
     await blobSweep;
   });
+  if (!options.blobs && backend instanceof S3BlobBackend) {
+    const s3 = backend;
+    app.addHook('onClose', async () => s3.close());
+  }
+  // Files on the local disk are visible to this process only: a replica on another disk cannot serve them.
+  if (config.databaseUrl && config.blobs.store === 'fs' && !options.blobs) {
+    app.log.warn(
+      `BLOB_STORE=fs with DATABASE_URL: files are kept in ${path.join(config.dataDir, 'blobs')}, so replicas sharing this database must share DATA_DIR (or use BLOB_STORE=s3)`,
+    );
+  }
   app.decorate('blobs', blobs);
   app.decorate('blobSweep', { getter: () => blobSweep });
   return app;

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
@@ -30,6 +31,12 @@ export interface Config {
     accessTokenTtlSeconds: number;
     /** PKCS#8 PEM of an ES256 private key; unset: a key pair generated once and kept in `dataDir`. */
     signingKeyPem: string | undefined;
+    /**
+     * KEY_ENCRYPTION_KEY (32 bytes): without `signingKeyPem`, the signing keys and the root secret
+     * live in the database, encrypted with it, so replicas without a shared disk agree on them. A
+     * KeyObject: logged or serialized by mistake, it shows no bytes.
+     */
+    keyEncryptionKey: KeyObject | undefined;
     /** Per account: this many failed logins within `loginLockoutSeconds` lock it for that long. */
     loginMaxFailures: number;
     loginLockoutSeconds: number;
@@ -52,6 +59,11 @@ export interface Config {
    * itself (one process, or limits per replica). `keyPrefix` keeps several deployments apart.
    */
   redis: { url: string | undefined; keyPrefix: string };
+  /**
+   * Where uploaded files live: content-addressed files under DATA_DIR/blobs (one disk), or an
+   * S3-compatible bucket that replicas without a shared disk all reach (BLOB_STORE=s3).
+   */
+  blobs: { store: 'fs' } | { store: 's3'; s3: S3Config };
   /** An external OpenID Connect issuer whose access tokens are accepted. */
   sso:
     | {
@@ -92,6 +104,20 @@ export interface Config {
         embeddingModel: string;
       }
     | undefined;
+}
+
+/** An S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, ...) for BLOB_STORE=s3. */
+export interface S3Config {
+  /** Unset: AWS S3 itself, for `region`. */
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  /** Unset: the AWS SDK's default chain (environment, shared profile, instance or task role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** bucket in the path (http://host/bucket/key), as MinIO and most self-hosted servers need. */
+  forcePathStyle: boolean;
+  /** Put before every object name (`${prefix}sha256/<hash>`), so deployments can share a bucket. */
+  prefix: string;
 }
 
 export class ConfigError extends Error {
@@ -195,6 +221,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (signingKeyPem !== undefined && !signingKeyPem.includes('BEGIN PRIVATE KEY')) {
     problems.push('JWT_PRIVATE_KEY must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")');
   }
+  const keyEncryptionKey = parseKeyEncryptionKey(str('KEY_ENCRYPTION_KEY'), problems);
 
   const apiKey = str('OPENAI_API_KEY');
   const openai = apiKey
@@ -231,6 +258,38 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       problems.push(`SECURITY_CONTACT must list e-mail addresses or mailto:/https: URIs (got "${c}")`);
       return c;
     });
+  const blobs = ((): Config['blobs'] => {
+    const store = str('BLOB_STORE') ?? 'fs';
+    if (store === 'fs') return { store: 'fs' };
+    if (store !== 's3') {
+      problems.push(`BLOB_STORE must be fs or s3 (got "${store}")`);
+      return { store: 'fs' };
+    }
+    const bucket = str('S3_BUCKET');
+    const region = str('S3_REGION');
+    if (bucket === undefined) problems.push('S3_BUCKET is required when BLOB_STORE=s3');
+    else if (/[\s/]/.test(bucket)) problems.push(`S3_BUCKET must be a bucket name, without spaces or "/" (got "${bucket}")`);
+    if (region === undefined) problems.push('S3_REGION is required when BLOB_STORE=s3 (servers that ignore it accept any, e.g. us-east-1)');
+    const accessKeyId = str('S3_ACCESS_KEY_ID');
+    const secretAccessKey = str('S3_SECRET_ACCESS_KEY');
+    // Named, never echoed: the secret must not reach a log through a configuration error.
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      problems.push("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credential chain)");
+    }
+    const prefix = str('S3_PREFIX') ?? '';
+    if (prefix.startsWith('/')) problems.push(`S3_PREFIX must not start with "/" (got "${prefix}")`);
+    return {
+      store: 's3',
+      s3: {
+        endpoint: url('S3_ENDPOINT', ['http:', 'https:']),
+        bucket: bucket ?? '',
+        region: region ?? '',
+        credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? s3Credentials(accessKeyId, secretAccessKey) : undefined,
+        forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
+        prefix,
+      },
+    };
+  })();
   const config: Config = {
     port,
     host,
@@ -247,6 +306,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       audience: str('JWT_AUDIENCE') ?? 'trustcenter-api',
       accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
       signingKeyPem,
+      keyEncryptionKey,
       loginMaxFailures: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
       loginLockoutSeconds: int('LOGIN_LOCKOUT_SECONDS', 900, 1, 86400),
     },
@@ -261,6 +321,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       parserTimeoutMs: int('PARSER_TIMEOUT_MS', 30_000, 100, 600_000),
     },
     redis: { url: url('REDIS_URL', ['redis:', 'rediss:']), keyPrefix: str('REDIS_KEY_PREFIX') ?? 'trustcenter:' },
+    blobs,
     pressure: {
       maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
       // Off by default: a process doing honest CPU work (parsing, ranking) is busy, not stuck.
@@ -282,6 +343,27 @@ export type ConfigOverrides = Partial<Omit<Config, 'auth' | 'limits'>> & { auth?
 export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({}, process.cwd());
   return { ...base, ...overrides, auth: { ...base.auth, ...overrides.auth }, limits: { ...base.limits, ...overrides.limits } };
+}
+
+/** 32 bytes as base64 (padded or base64url) or 64 hex characters; the message never echoes the value. */
+function parseKeyEncryptionKey(raw: string | undefined, problems: string[]): KeyObject | undefined {
+  if (raw === undefined) return undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return createSecretKey(Buffer.from(raw, 'hex'));
+  if (/^[A-Za-z0-9+/]{43}=$/.test(raw) || /^[A-Za-z0-9_-]{43}$/.test(raw)) {
+    const key = Buffer.from(raw, raw.endsWith('=') ? 'base64' : 'base64url');
+    if (key.length === 32) return createSecretKey(key);
+  }
+  problems.push(
+    `KEY_ENCRYPTION_KEY must be 32 random bytes as base64 (44 characters, e.g. from \`openssl rand -base64 32\`) or 64 hex characters (got ${raw.length} characters)`,
+  );
+  return undefined;
+}
+
+/** The secret is not enumerable: a configuration logged or serialized by mistake does not show it. */
+function s3Credentials(accessKeyId: string, secretAccessKey: string): NonNullable<S3Config['credentials']> {
+  const credentials = { accessKeyId } as NonNullable<S3Config['credentials']>;
+  Object.defineProperty(credentials, 'secretAccessKey', { value: secretAccessKey, enumerable: false });
+  return credentials;
 }
 
 /** Hides the password of a connection string in messages. */

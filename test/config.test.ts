@@ -1,5 +1,7 @@
 import t from 'tap';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from '../src/config.js';
 
 t.test('defaults follow the design card', async (t) => {
@@ -66,4 +68,101 @@ t.test('the per-credential API rate limit: 600 a minute by default, from RATE_LI
   t.equal(loadConfig({ RATE_LIMIT_API_PER_MINUTE: '50' }).limits.apiPerMinute, 50);
   t.throws(() => loadConfig({ RATE_LIMIT_API_PER_MINUTE: '0' }), /RATE_LIMIT_API_PER_MINUTE must be an integer from 1 to 1000000 \(got "0"\)/);
   t.throws(() => loadConfig({ RATE_LIMIT_API_PER_MINUTE: 'lots' }), /RATE_LIMIT_API_PER_MINUTE/);
+});
+
+t.test('KEY_ENCRYPTION_KEY: 32 bytes as base64 or hex, never echoed', async (t) => {
+  const bytes = randomBytes(32);
+  t.equal(loadConfig({}).auth.keyEncryptionKey, undefined, 'unset: keys in DATA_DIR, as before');
+  for (const [form, raw] of [
+    ['base64', bytes.toString('base64')],
+    ['base64url', bytes.toString('base64url')],
+    ['hex', bytes.toString('hex')],
+    ['HEX', bytes.toString('hex').toUpperCase()],
+  ] as const) {
+    const kek = loadConfig({ KEY_ENCRYPTION_KEY: ` ${raw} ` }).auth.keyEncryptionKey;
+    t.ok(kek?.export().equals(bytes), `${form}: the same 32 bytes`);
+  }
+  const kek = loadConfig({ KEY_ENCRYPTION_KEY: bytes.toString('base64') }).auth.keyEncryptionKey;
+  t.notOk(
+    inspect(kek).includes(bytes.toString('hex')) || JSON.stringify({ kek }).includes(bytes.toString('base64')),
+    'a KeyObject: printing it shows no bytes',
+  );
+
+  const secretish = 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=';
+  for (const bad of [
+    secretish,
+    randomBytes(31).toString('base64'),
+    randomBytes(33).toString('hex'),
+    randomBytes(32).toString('hex').slice(1) + 'g',
+    'correct horse battery staple',
+  ]) {
+    try {
+      loadConfig({ KEY_ENCRYPTION_KEY: bad });
+      t.fail(`accepted ${bad.length} characters`);
+    } catch (err) {
+      t.type(err, ConfigError);
+      t.match((err as ConfigError).problems, [/^KEY_ENCRYPTION_KEY must be 32 random bytes as base64 .* or 64 hex characters \(got \d+ characters\)$/]);
+      t.notMatch((err as ConfigError).message, bad, 'the value is not echoed');
+    }
+  }
+  // Both set: JWT_PRIVATE_KEY decides (the app logs that KEY_ENCRYPTION_KEY is ignored).
+  const both = loadConfig({ KEY_ENCRYPTION_KEY: bytes.toString('hex'), JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nx\\n-----END PRIVATE KEY-----' });
+  t.ok(both.auth.signingKeyPem && both.auth.keyEncryptionKey, 'both kept; precedence is decided in buildApp');
+});
+
+t.test('blob storage: files under DATA_DIR by default, an S3-compatible bucket with BLOB_STORE=s3', async (t) => {
+  t.same(loadConfig({}).blobs, { store: 'fs' });
+  t.same(loadConfig({ BLOB_STORE: 'fs' }).blobs, { store: 'fs' });
+  const c = loadConfig({
+    BLOB_STORE: 's3',
+    S3_ENDPOINT: 'http://127.0.0.1:9000',
+    S3_BUCKET: 'trust-files',
+    S3_REGION: 'eu-central-1',
+    S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    S3_SECRET_ACCESS_KEY: 'secret-example',
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_PREFIX: 'prod/',
+  });
+  t.match(c.blobs, {
+    store: 's3',
+    s3: { endpoint: 'http://127.0.0.1:9000', bucket: 'trust-files', region: 'eu-central-1', forcePathStyle: true, prefix: 'prod/' },
+  });
+  const s3 = c.blobs.store === 's3' ? c.blobs.s3 : undefined;
+  t.equal(s3?.credentials?.accessKeyId, 'AKIAEXAMPLE');
+  t.equal(s3?.credentials?.secretAccessKey, 'secret-example', 'the secret is there for the client');
+
+  // AWS S3 itself with the SDK's default credentials: bucket and region are all it takes.
+  t.same(loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_REGION: 'us-east-1' }).blobs, {
+    store: 's3',
+    s3: { endpoint: undefined, bucket: 'b', region: 'us-east-1', credentials: undefined, forcePathStyle: false, prefix: '' },
+  });
+});
+
+t.test('blob storage: every S3 problem at once, and the secret in none of them', async (t) => {
+  try {
+    loadConfig({ BLOB_STORE: 's3', S3_ENDPOINT: 'ftp://files', S3_SECRET_ACCESS_KEY: 'top-secret-value', S3_FORCE_PATH_STYLE: 'sometimes', S3_PREFIX: '/abs' });
+    t.fail('should throw');
+  } catch (err) {
+    const problems = (err as ConfigError).problems;
+    t.match(problems, [
+      /S3_BUCKET is required when BLOB_STORE=s3/,
+      /S3_REGION is required when BLOB_STORE=s3/,
+      /S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together/,
+      /S3_PREFIX must not start with "\/"/,
+      /S3_ENDPOINT must be a http: or https: URL/,
+      /S3_FORCE_PATH_STYLE must be true or false/,
+    ]);
+    t.equal(problems.length, 6);
+    t.notMatch(problems.join('\n'), 'top-secret-value');
+  }
+  t.throws(() => loadConfig({ BLOB_STORE: 'disk' }), /BLOB_STORE must be fs or s3 \(got "disk"\)/);
+  t.throws(() => loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'my bucket', S3_REGION: 'x' }), /S3_BUCKET must be a bucket name/);
+  t.throws(() => loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_REGION: 'x', S3_ACCESS_KEY_ID: 'AKIA' }), /must be set together/);
+});
+
+t.test('the S3 secret does not show when the configuration is serialized or inspected', async (t) => {
+  const c = loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_REGION: 'r', S3_ACCESS_KEY_ID: 'AKIAVISIBLE', S3_SECRET_ACCESS_KEY: 'hidden-secret-value' });
+  t.match(JSON.stringify(c), 'AKIAVISIBLE', 'the key id is not secret');
+  t.notMatch(JSON.stringify(c), 'hidden-secret-value');
+  t.notMatch(inspect(c, { depth: 10 }), 'hidden-secret-value');
 });

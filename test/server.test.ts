@@ -1,50 +1,12 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { freshDatabase } from './helpers/db.js';
-
-const TSX = ['--import', 'tsx', 'src/server.ts'];
-
-/** Starts the real server process; resolves with its port once it prints the listening line. */
-async function startServer(
-  t: Test,
-  env: Record<string, string>,
-  opts: { detached?: boolean } = {},
-): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, TSX, {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: opts.detached ?? false,
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on [^:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-  return { child, port, output: () => out };
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.on('exit', (code) => resolve(code));
-  });
+import { exitOf, startServer, TSX } from './helpers/server.js';
 
 t.test('invalid configuration: a clear message and exit code 1', async (t) => {
   const child = spawn(process.execPath, TSX, { env: { PATH: process.env.PATH ?? '', PORT: 'eighty', LOG_LEVEL: 'loud' }, stdio: ['ignore', 'pipe', 'pipe'] });

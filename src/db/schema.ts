@@ -14,3 +14,4 @@ export * from '../modules/library/tables.js';
 export * from '../modules/blobs/tables.js';
 export * from '../modules/profile/tables.js';
 export * from '../modules/knowledge/tables.js';
+export * from '../modules/keystore/tables.js';

@@ -43,8 +43,8 @@ export interface StagedBlob {
 }
 
 /**
- * The raw storage under a BlobStore (files under DATA_DIR today; an S3-compatible store can
- * implement the same). Knows nothing of references: the blob service orders these calls.
+ * The raw storage under a BlobStore: files under DATA_DIR (FsBlobStore) or objects in an
+ * S3-compatible bucket (s3-storage.ts). Knows nothing of references: the blob service orders these calls.
  */
 export interface BlobBackend {
   stage(source: Readable, maxBytes: number): Promise<StagedBlob>;
@@ -62,28 +62,18 @@ export interface BlobBackend {
   sweepTemp(olderThan: Date): Promise<number>;
 }
 
-const SHA = /^[0-9a-f]{64}$/;
+export const SHA = /^[0-9a-f]{64}$/;
 
 /**
- * Blobs as files: DATA_DIR/blobs/sha256/ab/cd/<sha256>, staged in DATA_DIR/blobs/tmp. Used bare
- * (seeding a database in a test) it is a BlobStore that never removes bytes; the app wraps it in
- * the blob service, which keeps references and collects unused files.
+ * Local scratch for uploads in flight: each upload streams into its own file, hashed and measured
+ * on the way, before a backend moves it under its name (a rename on disk, an upload to a bucket).
  */
-export class FsBlobStore implements BlobBackend, BlobStore {
-  constructor(private readonly root: string) {}
+export class StagingArea {
+  constructor(readonly dir: string) {}
 
-  private pathOf(sha256: string): string {
-    if (!SHA.test(sha256)) throw new DomainError('internal', 'bad blob name');
-    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
-  }
-
-  private get tmpDir(): string {
-    return path.join(this.root, 'tmp');
-  }
-
-  async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
-    await fsp.mkdir(this.tmpDir, { recursive: true });
-    const tmp = path.join(this.tmpDir, randomUUID());
+  async receive(source: Readable, maxBytes: number): Promise<StagedBlob> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    const tmp = path.join(this.dir, randomUUID());
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -107,14 +97,54 @@ export class FsBlobStore implements BlobBackend, BlobStore {
     return { sha256: hash.digest('hex'), size, token: tmp };
   }
 
-  private tmpOf(staged: StagedBlob): string {
-    // The token is a path this store made; refuse anything else.
-    if (path.dirname(staged.token) !== this.tmpDir) throw new DomainError('internal', 'bad staged blob');
+  /** The staged file's path; the token must be one this area made. */
+  pathOf(staged: StagedBlob): string {
+    if (path.dirname(staged.token) !== this.dir) throw new DomainError('internal', 'bad staged blob');
     return staged.token;
   }
 
+  async drop(staged: StagedBlob): Promise<void> {
+    await fsp.rm(this.pathOf(staged), { force: true });
+  }
+
+  /** Removes files last written before `olderThan` (uploads a crash cut off); returns how many. */
+  async sweep(olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const name of await entries(this.dir)) {
+      const file = path.join(this.dir, name);
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st?.isFile() && st.mtime < olderThan) {
+        await fsp.rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+/**
+ * Blobs as files: DATA_DIR/blobs/sha256/ab/cd/<sha256>, staged in DATA_DIR/blobs/tmp. Used bare
+ * (seeding a database in a test) it is a BlobStore that never removes bytes; the app wraps it in
+ * the blob service, which keeps references and collects unused files.
+ */
+export class FsBlobStore implements BlobBackend, BlobStore {
+  private readonly staging: StagingArea;
+
+  constructor(private readonly root: string) {
+    this.staging = new StagingArea(path.join(root, 'tmp'));
+  }
+
+  private pathOf(sha256: string): string {
+    if (!SHA.test(sha256)) throw new DomainError('internal', 'bad blob name');
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
+    return this.staging.receive(source, maxBytes);
+  }
+
   async commit(staged: StagedBlob): Promise<boolean> {
-    const tmp = this.tmpOf(staged);
+    const tmp = this.staging.pathOf(staged);
     const final = this.pathOf(staged.sha256);
     if (await this.exists(staged.sha256)) {
       await fsp.rm(tmp, { force: true });
@@ -125,8 +155,8 @@ export class FsBlobStore implements BlobBackend, BlobStore {
     return true;
   }
 
-  async abort(staged: StagedBlob): Promise<void> {
-    await fsp.rm(this.tmpOf(staged), { force: true });
+  abort(staged: StagedBlob): Promise<void> {
+    return this.staging.drop(staged);
   }
 
   async put(source: Readable, maxBytes: number): Promise<StoredBlob> {
@@ -190,17 +220,8 @@ export class FsBlobStore implements BlobBackend, BlobStore {
     }
   }
 
-  async sweepTemp(olderThan: Date): Promise<number> {
-    let removed = 0;
-    for (const name of await entries(this.tmpDir)) {
-      const file = path.join(this.tmpDir, name);
-      const st = await fsp.stat(file).catch(() => undefined);
-      if (st?.isFile() && st.mtime < olderThan) {
-        await fsp.rm(file, { force: true });
-        removed++;
-      }
-    }
-    return removed;
+  sweepTemp(olderThan: Date): Promise<number> {
+    return this.staging.sweep(olderThan);
   }
 }
 

@@ -29,9 +29,10 @@ export class CursorSigner {
   }
 
   /**
-   * From the configured JWT_PRIVATE_KEY (replicas share it), else from the secret generated once
-   * under DATA_DIR that also seals idempotency replays (`dir/replay.key`, see
-   * modules/idempotency/seal.ts); HKDF with its own label keeps the two keys independent.
+   * From the configured JWT_PRIVATE_KEY or the database's root secret (replicas share either),
+   * else from the secret generated once under DATA_DIR that also seals idempotency replays
+   * (`dir/replay.key`, see modules/idempotency/seal.ts); HKDF with its own label keeps the two
+   * keys independent.
    */
   static async open(opts: { dir: string; pem?: string }): Promise<CursorSigner> {
     if (opts.pem) return new CursorSigner(opts.pem);

@@ -12,8 +12,8 @@ export const BLOB_GRACE_MS = 60 * 60 * 1000;
 const LOCK_SPACE = 0x626c6f62 | 0;
 
 /**
- * The per-hash lock, held to the end of the transaction. Uploads commit their bytes and GC removes
- * them under it, so a removal never slips between an upload finding the file and claiming it.
+ * The per-hash lock, held to the end of the transaction. Uploads take their lease and GC removes
+ * bytes under it, so a removal never slips between an upload claiming a hash and storing its bytes.
  * The hash is already uniform: its first 32 bits are the key (a collision only serializes).
  */
 export async function lockBlob(tx: Executor, sha256: string): Promise<void> {
@@ -88,16 +88,20 @@ export class BlobService implements BlobStore {
   async put(source: Readable, maxBytes: number): Promise<StoredBlob> {
     const staged = await this.backend.stage(source, maxBytes);
     const lease = newId();
+    let leased = false;
     try {
-      const created = await this.db.transaction(async (tx) => {
+      // The lease first, under the lock: from its commit GC keeps the hash, so the bytes can be
+      // moved into place after it, outside the transaction (an upload to S3 may take a while).
+      await this.db.transaction(async (tx) => {
         await lockBlob(tx, staged.sha256);
         await tx.insert(blobLeases).values({ id: lease, sha256: staged.sha256 });
-        // Under the lock: GC cannot remove an existing file between this check and the lease.
-        return this.backend.commit(staged);
       });
+      leased = true;
+      const created = await this.backend.commit(staged);
       return { sha256: staged.sha256, size: staged.size, created, lease };
     } catch (err) {
       await this.backend.abort(staged);
+      if (leased) await this.discard({ sha256: staged.sha256, size: staged.size, created: false, lease });
       throw err;
     }
   }

@@ -9,9 +9,10 @@ const TAG_BYTES = 16;
 /**
  * Seals stored idempotency replays (AES-256-GCM): a first answer may hold a secret shown once (an
  * API key, a webhook secret, a grant link, an invitation token), and the database must not keep it
- * readable. The key is derived (HKDF-SHA256) from JWT_PRIVATE_KEY when it is configured (replicas
- * share it) or from a random secret generated once under DATA_DIR. The row's organization, key and
- * caller are authenticated data, so a sealed answer cannot be replayed under another row.
+ * readable. The key is derived (HKDF-SHA256) from JWT_PRIVATE_KEY or the database's root secret
+ * (KEY_ENCRYPTION_KEY; replicas share either), else from a random secret generated once under
+ * DATA_DIR. The row's organization, key and caller are authenticated data, so a sealed answer
+ * cannot be replayed under another row.
  */
 export class ReplaySealer {
   private readonly key: Buffer;

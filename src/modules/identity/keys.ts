@@ -4,8 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, importPKCS8, jwtVerify, SignJWT, errors as joseErrors, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/errors.js';
+import type { KeyStore } from '../keystore/store.js';
 
 const ALG = 'ES256';
+/** A token naming a kid this ring does not know reloads from the database at most this often. */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
 
 interface StoredKey {
   kid: string;
@@ -32,19 +35,32 @@ export interface TokenOptions {
  * so rotating keeps tokens signed by the old key valid until they expire.
  */
 export class KeyRing {
+  private lastLoad = Number.NEGATIVE_INFINITY;
+  private loading: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
   private constructor(
     private keys: LoadedKey[],
     private readonly dir: string | undefined,
     private readonly opts: TokenOptions,
+    private readonly store?: KeyStore,
   ) {}
 
-  /** From a configured PEM, else from `dir` (generating the first key pair there once). */
-  static async open(opts: TokenOptions & { dir?: string; pem?: string }): Promise<KeyRing> {
+  /**
+   * From a configured PEM, else from the database (`store`, KEY_ENCRYPTION_KEY: shared by replicas
+   * that share nothing else), else from `dir` (generating the first key pair there once).
+   */
+  static async open(opts: TokenOptions & { dir?: string; pem?: string; store?: KeyStore }): Promise<KeyRing> {
     if (opts.pem) {
       const privateKey = await importPKCS8(opts.pem, ALG, { extractable: true });
       const jwk = await exportJWK(privateKey);
       const kid = 'cfg-' + (jwk.x ?? '').slice(0, 12);
       return new KeyRing([await load({ kid, createdAt: new Date(0).toISOString(), privateJwk: jwk })], undefined, opts);
+    }
+    if (opts.store) {
+      const ring = new KeyRing([], undefined, opts, opts.store);
+      await ring.load();
+      return ring;
     }
     if (!opts.dir) throw new Error('KeyRing needs a directory or a PEM');
     await fs.mkdir(opts.dir, { recursive: true, mode: 0o700 });
@@ -53,8 +69,57 @@ export class KeyRing {
     return ring;
   }
 
+  /**
+   * Reads the keys in use from the database, so a rotation or retirement made anywhere reaches this
+   * replica. A failed read keeps the keys it had. Without a database there is nothing to reload.
+   */
+  async reload(): Promise<void> {
+    // A read already under way may have started before the change the caller wants to see.
+    await this.loading?.catch(() => {});
+    return this.load();
+  }
+
+  /** One read at a time: callers arriving while it runs share it. */
+  private load(): Promise<void> {
+    const store = this.store;
+    if (!store) return Promise.resolve();
+    this.loading ??= (async () => {
+      this.lastLoad = this.opts.clock().getTime();
+      try {
+        const rows = await store.active('access_token');
+        if (rows.length === 0) throw new Error('every access-token signing key in the database is retired: run `npm run keys -- rotate`');
+        const known = new Map(this.keys.map((k) => [k.kid, k]));
+        this.keys = await Promise.all(
+          rows.map(async (r) => known.get(r.kid) ?? load({ kid: r.kid, createdAt: r.createdAt.toISOString(), privateJwk: JSON.parse(r.material) as JWK })),
+        );
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** Reloads every `intervalMs` until `stopRefresh` (the timer does not keep the process alive). */
+  startRefresh(intervalMs: number, onError: (err: unknown) => void): void {
+    if (!this.store || this.timer || intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.load().catch(onError), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a reload under way, so none runs on a closed database. */
+  async stopRefresh(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.loading?.catch(() => {});
+  }
+
   /** Adds a new signing key; older keys stay for verification. */
   async rotate(): Promise<string> {
+    if (this.store) {
+      const { kid } = await this.store.rotate();
+      await this.reload();
+      return kid;
+    }
     const { privateKey } = await generateKeyPair(ALG, { extractable: true });
     const stored: StoredKey = {
       kid: randomUUID(),
@@ -72,6 +137,10 @@ export class KeyRing {
 
   /** Removes a key so tokens it signed stop verifying. */
   async retire(kid: string): Promise<void> {
+    if (this.store) {
+      await this.store.retire(kid);
+      return this.reload();
+    }
     this.keys = this.keys.filter((k) => k.kid !== kid);
     if (this.dir) {
       for (const f of await fs.readdir(this.dir)) if (f.endsWith(`-${kid}.jwk.json`)) await fs.rm(path.join(this.dir, f));
@@ -104,7 +173,12 @@ export class KeyRing {
       const { payload } = await jwtVerify(
         token,
         async (header) => {
-          const key = this.keys.find((k) => k.kid === header.kid);
+          let key = this.keys.find((k) => k.kid === header.kid);
+          if (!key && this.store) {
+            // Perhaps a key another replica started signing with; bounded, so made-up kids cannot flood the database.
+            if (this.loading || this.opts.clock().getTime() - this.lastLoad >= UNKNOWN_KID_RELOAD_MS) await this.load().catch(() => {});
+            key = this.keys.find((k) => k.kid === header.kid);
+          }
           if (!key) throw new joseErrors.JWKSNoMatchingKey();
           return importJWK(key.publicJwk, ALG);
         },

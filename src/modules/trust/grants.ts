@@ -31,8 +31,8 @@ export interface GrantClaims {
 /**
  * Signs and verifies document-access grant tokens (ES256, jose). The token names the grantee,
  * the organization, the documents and the expiry; its jti is the grant row, which decides
- * revocation. The key is the configured JWT_PRIVATE_KEY (shared by replicas) or one generated
- * once under DATA_DIR/grant-keys.
+ * revocation. The key is the configured JWT_PRIVATE_KEY or the database's root secret (both shared
+ * by replicas), else one generated once under DATA_DIR/grant-keys.
  */
 export class GrantSigner {
   private constructor(

@@ -38,9 +38,12 @@ export class TrustPortal {
     cacheTtlMs?: number;
     viewFlushMs?: number;
     stampPdf?: AccessDeps['stampPdf'];
+    /** The PEM the grant key comes from: JWT_PRIVATE_KEY or the database's root secret; unset: JWT_PRIVATE_KEY, else DATA_DIR/grant-keys. */
+    secretPem?: string;
   }): Promise<TrustPortal> {
     const { config, db, blobs, clock } = opts;
-    const signer = await GrantSigner.open({ dir: path.join(config.dataDir, 'grant-keys'), pem: config.auth.signingKeyPem, issuer: config.auth.issuer, clock });
+    const pem = opts.secretPem ?? config.auth.signingKeyPem;
+    const signer = await GrantSigner.open({ dir: path.join(config.dataDir, 'grant-keys'), pem, issuer: config.auth.issuer, clock });
     const cache = new TrustCache((slug) => buildPublicTrust(db, slug, clock(), config.publicUrl, clock), clock, opts.cacheTtlMs ?? 60_000);
     let portal: TrustPortal | undefined = undefined;
     const views = new PageViewCounter(db, clock, (err) => portal?.onError(err), opts.viewFlushMs ?? 10_000);

@@ -1,0 +1,142 @@
+// Two replicas that share only PostgreSQL, an S3-compatible server (s3rver on 127.0.0.1) and Redis,
+// each with its own DATA_DIR, as real server processes behind an imaginary load balancer: whatever
+// one replica records, the other serves. Needs Redis at 127.0.0.1:6379 (.ci/run starts it).
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import ExcelJS from 'exceljs';
+import { Redis } from 'ioredis';
+import { freshDatabase } from './helpers/db.js';
+import { PASSWORD } from './helpers/app.js';
+import { startS3 } from './helpers/s3.js';
+import { startServer } from './helpers/server.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+async function workbook(): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Security');
+  ws.addRow(['ID', 'Question', 'Answer']);
+  ws.addRow(['R-1', 'Do you enforce multi-factor authentication for administrators?', '']);
+  ws.addRow(['R-2', 'Is customer data encrypted in transit?', '']);
+  ws.addRow(['R-3', 'Do you review user access rights at least once a year?', '']);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+function form(fields: Record<string, string>, file: { name: string; bytes: Buffer; type: string }): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.append(k, v);
+  f.append('file', new Blob([file.bytes], { type: file.type }), file.name);
+  return f;
+}
+
+t.test('two replicas with separate disks serve each other’s tokens, files, questionnaires, fills and limits', async (t) => {
+  const db = await freshDatabase();
+  await db.database.close();
+  t.teardown(() => db.drop());
+  if (!db.url) throw new Error('replicas need a PostgreSQL server: run under npm test (DATABASE_URL or the embedded server)');
+  const s3 = await startS3(t);
+  const prefix = `replicas-${randomBytes(6).toString('hex')}:`;
+  const redis = new Redis(REDIS_URL);
+  t.teardown(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+  const common: Record<string, string> = {
+    DATABASE_URL: db.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // Both replicas stand behind one address: tokens name it as their issuer.
+    PUBLIC_URL: 'http://trust.replicas.test',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    ...s3.env,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_AUTH_PER_MINUTE: '6',
+    JOB_LEASE_SECONDS: '5',
+  };
+  const disks = t.testdir({ a: {}, b: {} });
+  // Started together: both migrate, and both create the instance's keys, at once.
+  const [a, b] = await Promise.all([startServer(t, { ...common, DATA_DIR: `${disks}/a` }), startServer(t, { ...common, DATA_DIR: `${disks}/b` })]);
+  const A = `http://127.0.0.1:${a.port}`;
+  const B = `http://127.0.0.1:${b.port}`;
+
+  const [jwksA, jwksB] = await Promise.all([
+    fetch(`${A}/.well-known/jwks.json`).then((r) => r.json()),
+    fetch(`${B}/.well-known/jwks.json`).then((r) => r.json()),
+  ]);
+  t.same(jwksA, jwksB, 'one JWKS');
+  t.ok((jwksA as { keys: unknown[] }).keys.length >= 1, 'with a key in it');
+
+  const signup = await fetch(`${A}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ organization: { name: 'Replicated', slug: 'replicated' }, user: { email: 'owner@replicated.example.com', password: PASSWORD } }),
+  });
+  t.equal(signup.status, 201, 'signed up on A');
+  const auth = { authorization: `Bearer ${((await signup.json()) as { accessToken: string }).accessToken}` };
+
+  const me = await fetch(`${B}/api/v1/me`, { headers: auth });
+  t.equal(me.status, 200, 'a token from A works on B');
+
+  const evidenceBytes = randomBytes(300 * 1024);
+  const upload = await fetch(`${A}/api/v1/evidence`, {
+    method: 'POST',
+    headers: auth,
+    body: form({ title: 'Backup restore test' }, { name: 'restore.bin', bytes: evidenceBytes, type: 'application/octet-stream' }),
+  });
+  t.equal(upload.status, 201, 'evidence uploaded on A');
+  const evidenceId = ((await upload.json()) as { id: string }).id;
+  const download = await fetch(`${B}/api/v1/evidence/${evidenceId}/download`, { headers: auth });
+  t.equal(download.status, 200, 'downloaded on B');
+  t.ok(Buffer.from(await download.arrayBuffer()).equals(evidenceBytes), 'byte-identical');
+
+  const imported = await fetch(`${A}/api/v1/questionnaires`, {
+    method: 'POST',
+    headers: auth,
+    body: form({ name: 'Buyer workbook' }, { name: 'buyer.xlsx', bytes: await workbook(), type: XLSX }),
+  });
+  t.equal(imported.status, 201, 'questionnaire imported on A');
+  const qid = ((await imported.json()) as { id: string }).id;
+
+  const fill = await fetch(`${A}/api/v1/questionnaires/${qid}/fill`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+  t.equal(fill.status, 202, 'fill started on A');
+  let status = '';
+  for (let i = 0; i < 240 && status !== 'filled' && status !== 'failed'; i++) {
+    const q = await fetch(`${B}/api/v1/questionnaires/${qid}`, { headers: auth });
+    status = ((await q.json()) as { status: string }).status;
+    if (status !== 'filled') await new Promise((r) => setTimeout(r, 250));
+  }
+  t.equal(status, 'filled', 'the fill is read as finished on B');
+
+  const exported = await fetch(`${B}/api/v1/questionnaires/${qid}/export?format=xlsx`, { headers: auth });
+  t.equal(exported.status, 200, 'exported from B');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(Buffer.from(await exported.arrayBuffer()) as unknown as ArrayBuffer);
+  t.equal(wb.getWorksheet('Security')?.getCell('B3').value, 'Is customer data encrypted in transit?', "B wrote into the buyer's workbook stored by A");
+
+  // Login attempts spread over both replicas draw on one budget: the remaining count falls by one
+  // per attempt whichever replica takes it, and the limit is reached with neither replica having seen it all.
+  const remaining: number[] = [];
+  const codes: number[] = [];
+  for (const base of [B, A, B, A, B, A, B, A]) {
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@replicated.example.com', password: 'Not-The-Password-1' }),
+    });
+    codes.push(res.status);
+    remaining.push(Number(res.headers.get('x-ratelimit-remaining')));
+    if (res.status === 429) break;
+  }
+  t.equal(codes.at(-1), 429, `refused once the shared budget is spent (${codes.join(', ')})`);
+  t.ok(codes.length <= 6, `before either replica alone saw the limit of 6 (each took at most ${Math.ceil(codes.length / 2)})`);
+  const before = remaining.slice(0, -1);
+  t.ok(
+    before.every((r, i) => i === 0 || r === before[i - 1]! - 1),
+    `the remaining count falls by one per attempt across replicas (${remaining.join(', ')})`,
+  );
+});
