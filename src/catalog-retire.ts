@@ -1,26 +1,20 @@
-import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from './db/client.js';
-import { newId } from './lib/ids.js';
 import { recordAuditsAcross } from './modules/audit/service.js';
-import { ANSWER_FIELDS } from './modules/controls/service.js';
-import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot } from './modules/controls/tables.js';
-import { evidenceControls } from './modules/evidence/tables.js';
-import { organizations } from './modules/identity/tables.js';
-import { libraryEntryControls } from './modules/library/tables.js';
-import { trustPages } from './modules/trust/tables.js';
 import { ANSWERABLE } from './modules/catalog/service.js';
-import { catalogControls, crosswalkOverrides } from './modules/catalog/tables.js';
-import type { RetireControls, RetirementRecord } from './modules/catalog/retirement.js';
+import { controlKindsOf } from './modules/catalog/read.js';
+import { deleteOverrides, overridesOn, type RetireControls, type RetirementRecord } from './modules/catalog/retirement.js';
+import { answerVersionCountsOn, copyAnswerTo, deleteAnswersOn, lockAnswersAmong, lockAnswersOn } from './modules/controls/retirement.js';
+import { evidenceLinksOn, replaceEvidenceLinksOn } from './modules/evidence/retirement.js';
+import { organizationSummaries } from './modules/identity/read.js';
+import { libraryLinksOn, replaceLibraryLinksOn } from './modules/library/retirement.js';
+import { controlCitationCounts } from './modules/questionnaires/retirement.js';
+import { lockPagesChoosing, setChosenControls } from './modules/trust/retirement.js';
+
+// Each module moves its own rows (functions in its retirement.ts); this decides where data goes
+// and what each organization's audit log says.
 
 const ACTOR = 'system:catalog-migration';
-const CHUNK = 1000;
 
 const keyOf = (framework: string, ref: string) => `${framework}:${ref}`;
-const textArray = (xs: readonly string[]): SQL =>
-  sql`array[${sql.join(
-    xs.map((x) => sql`${x}`),
-    sql`, `,
-  )}]::text[]`;
 
 /**
  * Moves every organization's data off controls a catalog version drops, on the seeder's open
@@ -38,55 +32,20 @@ export const retireControls: RetireControls = async (tx, input) => {
 
   // Homes must exist and be answerable, or moved data would sit where no API reaches it.
   const wanted = input.controls.flatMap((c) => c.movedTo);
-  const existing =
-    wanted.length === 0
-      ? []
-      : await tx
-          .select({ frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, kind: catalogControls.kind })
-          .from(catalogControls)
-          .where(or(...wanted.map((w) => and(eq(catalogControls.frameworkId, w.framework), eq(catalogControls.ref, w.ref)))));
+  const existing = await controlKindsOf(tx, wanted);
   const live = new Set(
     existing.filter((c) => ANSWERABLE.some((a) => a.frameworkId === c.frameworkId && a.kinds.includes(c.kind))).map((c) => keyOf(c.frameworkId, c.ref)),
   );
   const homes = new Map(input.controls.map((c) => [c.ref, c.movedTo.filter((t) => live.has(keyOf(t.framework, t.ref)))]));
   const homeKeys = (ref: string) => (homes.get(ref) ?? []).map((t) => keyOf(t.framework, t.ref));
 
-  const onRetired = and(eq(controlAnswers.frameworkId, fw), inArray(controlAnswers.ref, refs));
-  const answers = await tx.select().from(controlAnswers).where(onRetired).for('update');
-  const versions = await tx
-    .select({ orgId: controlAnswerVersions.orgId, ref: controlAnswerVersions.ref, n: sql<number>`count(*)::int` })
-    .from(controlAnswerVersions)
-    .where(and(eq(controlAnswerVersions.frameworkId, fw), inArray(controlAnswerVersions.ref, refs)))
-    .groupBy(controlAnswerVersions.orgId, controlAnswerVersions.ref);
-  const evLinks = await tx
-    .select()
-    .from(evidenceControls)
-    .where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
-  const libLinks = await tx
-    .select()
-    .from(libraryEntryControls)
-    .where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
-  const overrides = await tx
-    .select()
-    .from(crosswalkOverrides)
-    .where(
-      or(
-        and(eq(crosswalkOverrides.fromFramework, fw), inArray(crosswalkOverrides.fromRef, refs)),
-        and(eq(crosswalkOverrides.toFramework, fw), inArray(crosswalkOverrides.toRef, refs)),
-      ),
-    );
-  const pages = await tx
-    .select({ orgId: trustPages.orgId, controlRefs: trustPages.controlRefs })
-    .from(trustPages)
-    .where(sql`${trustPages.controlRefs} ?| ${textArray(refs)}`)
-    .for('update');
-  const citations = (
-    (await tx.execute(sql`
-    select q.org_id as "orgId", s->>'ref' as ref, count(*)::int as n
-    from questionnaire_questions q, jsonb_array_elements(q.sources) s
-    where s->>'kind' = 'control' and s->>'framework' = ${fw} and s->>'ref' = any(${textArray(refs)})
-    group by 1, 2`)) as unknown as { rows: Array<{ orgId: string; ref: string; n: number }> }
-  ).rows;
+  const answers = await lockAnswersOn(tx, fw, refs);
+  const versions = await answerVersionCountsOn(tx, fw, refs);
+  const evLinks = await evidenceLinksOn(tx, fw, refs);
+  const libLinks = await libraryLinksOn(tx, fw, refs);
+  const overrides = await overridesOn(tx, fw, refs);
+  const pages = await lockPagesChoosing(tx, refs);
+  const citations = await controlCitationCounts(tx, fw, refs);
 
   const records = new Map<string, RetirementRecord>();
   const history = new Map<string, Record<string, unknown>>();
@@ -122,24 +81,12 @@ export const retireControls: RetireControls = async (tx, input) => {
   const orgIds = [...new Set(answers.map((a) => a.orgId))];
   const homeTargets = [...new Set(answers.flatMap((a) => homes.get(a.ref) ?? []).map((t) => keyOf(t.framework, t.ref)))];
   const taken = new Set<string>();
-  if (orgIds.length > 0 && homeTargets.length > 0) {
-    const rows = await tx
-      .select({ orgId: controlAnswers.orgId, frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref })
-      .from(controlAnswers)
-      .where(
-        and(
-          inArray(controlAnswers.orgId, orgIds),
-          or(
-            ...homeTargets.map((k) => {
-              const [f, r] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
-              return and(eq(controlAnswers.frameworkId, f), eq(controlAnswers.ref, r));
-            }),
-          ),
-        ),
-      )
-      .for('update');
-    for (const r of rows) taken.add(`${r.orgId}|${keyOf(r.frameworkId, r.ref)}`);
-  }
+  const answered = await lockAnswersAmong(
+    tx,
+    orgIds,
+    homeTargets.map((k) => ({ framework: k.slice(0, k.indexOf(':')), ref: k.slice(k.indexOf(':') + 1) })),
+  );
+  for (const r of answered) taken.add(`${r.orgId}|${keyOf(r.frameworkId, r.ref)}`);
   const movedAnswer = new Map<string, string>();
   for (const a of answers.sort((x, y) => refs.indexOf(x.ref) - refs.indexOf(y.ref))) {
     const { r, h } = record(a.orgId, a.ref);
@@ -153,32 +100,12 @@ export const retireControls: RetireControls = async (tx, input) => {
       };
       continue;
     }
-    const [{ last }] = (await tx
-      .select({ last: sql<number>`coalesce(max(${controlAnswerVersions.version}), 0)::int` })
-      .from(controlAnswerVersions)
-      .where(
-        and(eq(controlAnswerVersions.orgId, a.orgId), eq(controlAnswerVersions.frameworkId, home.framework), eq(controlAnswerVersions.ref, home.ref)),
-      )) as [{ last: number }];
-    const row = { ...a, frameworkId: home.framework, ref: home.ref, version: last + 1, updatedBy: ACTOR, updatedAt: now };
-    await tx.insert(controlAnswers).values(row);
-    const { orgId: _o2, frameworkId: _f2, ref: _r2, ...rest } = row;
-    const snapshot: ControlAnswerSnapshot = { ...rest, reviewDueAt: row.reviewDueAt?.toISOString() ?? null, updatedAt: now.toISOString() };
-    await tx.insert(controlAnswerVersions).values({
-      orgId: a.orgId,
-      frameworkId: home.framework,
-      ref: home.ref,
-      version: row.version,
-      snapshot,
-      changedFields: [...ANSWER_FIELDS],
-      changedBy: ACTOR,
-      changedAt: now,
-      requestId,
-    });
+    const version = await copyAnswerTo(tx, a, home, { actor: ACTOR, now, requestId });
     taken.add(`${a.orgId}|${keyOf(home.framework, home.ref)}`);
     movedAnswer.set(`${a.orgId}|${a.ref}`, home.ref);
-    r.answer = { outcome: 'moved', to: keyOf(home.framework, home.ref), version: row.version };
+    r.answer = { outcome: 'moved', to: keyOf(home.framework, home.ref), version };
   }
-  if (answers.length > 0) await tx.delete(controlAnswers).where(onRetired);
+  if (answers.length > 0) await deleteAnswersOn(tx, fw, refs);
   for (const v of versions) record(v.orgId, v.ref).r.answerVersionsKept = v.n;
 
   // Evidence and library links go to every home; the old link (a foreign key or a dangling ref) goes.
@@ -189,12 +116,7 @@ export const retireControls: RetireControls = async (tx, input) => {
     h.evidence = [...((h.evidence as string[] | undefined) ?? []), l.evidenceId];
     return (homes.get(l.ref) ?? []).map((t) => ({ orgId: l.orgId, evidenceId: l.evidenceId, frameworkId: t.framework, ref: t.ref }));
   });
-  for (let i = 0; i < evRows.length; i += CHUNK)
-    await tx
-      .insert(evidenceControls)
-      .values(evRows.slice(i, i + CHUNK))
-      .onConflictDoNothing();
-  if (evLinks.length > 0) await tx.delete(evidenceControls).where(and(eq(evidenceControls.frameworkId, fw), inArray(evidenceControls.ref, refs)));
+  if (evLinks.length > 0) await replaceEvidenceLinksOn(tx, fw, refs, evRows);
 
   const libRows = libLinks.flatMap((l) => {
     const { r, h } = record(l.orgId, l.ref);
@@ -203,12 +125,7 @@ export const retireControls: RetireControls = async (tx, input) => {
     h.libraryEntries = [...((h.libraryEntries as string[] | undefined) ?? []), l.entryId];
     return (homes.get(l.ref) ?? []).map((t) => ({ orgId: l.orgId, entryId: l.entryId, frameworkId: t.framework, ref: t.ref, position: l.position }));
   });
-  for (let i = 0; i < libRows.length; i += CHUNK)
-    await tx
-      .insert(libraryEntryControls)
-      .values(libRows.slice(i, i + CHUNK))
-      .onConflictDoNothing();
-  if (libLinks.length > 0) await tx.delete(libraryEntryControls).where(and(eq(libraryEntryControls.frameworkId, fw), inArray(libraryEntryControls.ref, refs)));
+  if (libLinks.length > 0) await replaceLibraryLinksOn(tx, fw, refs, libRows);
 
   // An override names a retired control on one end: no home makes sense for it, so it is history.
   for (const o of overrides) {
@@ -218,11 +135,9 @@ export const retireControls: RetireControls = async (tx, input) => {
     h.crosswalkOverrides = [...((h.crosswalkOverrides as unknown[] | undefined) ?? []), { ...o, createdAt: o.createdAt.toISOString() }];
   }
   if (overrides.length > 0)
-    await tx.delete(crosswalkOverrides).where(
-      inArray(
-        crosswalkOverrides.id,
-        overrides.map((o) => o.id),
-      ),
+    await deleteOverrides(
+      tx,
+      overrides.map((o) => o.id),
     );
 
   // The trust page's chosen refs: the moved answer keeps its place, anything else is dropped.
@@ -240,22 +155,12 @@ export const retireControls: RetireControls = async (tx, input) => {
       h.trustPageControlRefs = list;
       if (to && !next.includes(to)) next.push(to);
     }
-    await tx
-      .update(trustPages)
-      .set({ controlRefs: next, version: sql`${trustPages.version} + 1`, updatedAt: now })
-      .where(eq(trustPages.orgId, p.orgId));
+    await setChosenControls(tx, p.orgId, next, now);
   }
   for (const c of citations) record(c.orgId, c.ref).r.questionnaireCitationsKept = c.n;
 
   if (records.size === 0) return [];
-  const slugs = new Map(
-    (
-      await tx
-        .select({ id: organizations.id, slug: organizations.slug })
-        .from(organizations)
-        .where(inArray(organizations.id, [...new Set([...records.values()].map((r) => r.orgId))]))
-    ).map((o) => [o.id, o.slug]),
-  );
+  const slugs = new Map([...(await organizationSummaries(tx, [...new Set([...records.values()].map((r) => r.orgId))])).values()].map((o) => [o.id, o.slug]));
   const out = [...records.entries()]
     .map(([k, r]) => ({ k, r: { ...r, org: slugs.get(r.orgId) ?? r.orgId } }))
     .sort((a, b) => a.r.org.localeCompare(b.r.org) || refs.indexOf(a.r.ref) - refs.indexOf(b.r.ref));

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { and, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { DomainError, isUniqueViolation } from '../lib/errors.js';
 import { readMultipartDigest } from '../lib/multipart.js';
 import { startPoller, type Poller } from '../lib/poller.js';
-import { idempotencyKeys } from '../modules/idempotency/tables.js';
+import { completeIdempotencyKey, dropIdempotencyKey, insertIdempotencyKey, liveIdempotencyKey, sweepIdempotencyKeys } from '../modules/idempotency/store.js';
 import type { ReplaySealer } from '../modules/idempotency/seal.js';
 
 const TTL_MS = 24 * 3600_000;
@@ -60,28 +59,7 @@ async function firstMultipartHash(req: FastifyRequest, maxFileBytes: number): Pr
 /** The row a sealed answer belongs to: authenticated with it, so it opens for that row only. */
 const sealContext = (orgId: string, key: string, principal: string) => `${orgId}\n${key}\n${principal}`;
 
-/**
- * Deletes expired rows in bounded batches (short statements, no long lock), at most `maxBatches`
- * per call; returns how many went.
- */
-export async function sweepIdempotencyKeys(db: Db, now: Date, opts: { batchSize?: number; maxBatches?: number } = {}): Promise<number> {
-  const batchSize = opts.batchSize ?? 500;
-  let total = 0;
-  for (let i = 0; i < (opts.maxBatches ?? 20); i++) {
-    const batch = db
-      .select({ orgId: idempotencyKeys.orgId, key: idempotencyKeys.key })
-      .from(idempotencyKeys)
-      .where(lt(idempotencyKeys.expiresAt, now))
-      .limit(batchSize);
-    const gone = await db
-      .delete(idempotencyKeys)
-      .where(sql`(${idempotencyKeys.orgId}, ${idempotencyKeys.key}) in (${batch})`)
-      .returning({ key: idempotencyKeys.key });
-    total += gone.length;
-    if (gone.length < batchSize) break;
-  }
-  return total;
-}
+export { sweepIdempotencyKeys };
 
 /**
  * Idempotency-Key on authenticated POSTs: the same key and request within 24 hours answers the
@@ -114,23 +92,18 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
       const principal = `${req.principal.actor.type}:${req.principal.actor.id}`;
       const multipart = isMultipart(req);
       const now = clock();
-      await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, now)));
-      const [existing] = await db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key)));
+      const existing = await liveIdempotencyKey(db, orgId, key, now);
       if (!existing) {
         // A multipart body is read by the handler; its hash is recorded with the response.
         const bodyHash = multipart ? undefined : jsonBodyHash(req);
         try {
-          await db.insert(idempotencyKeys).values({
+          await insertIdempotencyKey(db, {
             orgId,
             key,
             principal,
             method: req.method,
             path: req.url,
             requestHash: bodyHash === undefined ? '' : requestHash(req, bodyHash),
-            state: 'in_progress',
             createdAt: now,
             expiresAt: new Date(now.getTime() + TTL_MS),
           });
@@ -172,7 +145,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
         reply.statusCode >= 500 ||
         (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)
       ) {
-        await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
+        await dropIdempotencyKey(db, idem.orgId, idem.key);
         return payload;
       }
       const headers: Record<string, string> = {};
@@ -180,23 +153,19 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
         const v = reply.getHeader(h);
         if (v !== undefined) headers[h] = String(v);
       }
-      await db
-        .update(idempotencyKeys)
-        .set({
-          state: 'done',
-          requestHash: requestHash(req, bodyHash),
-          responseStatus: reply.statusCode,
-          responseHeaders: headers,
-          responseBody: payload === null || payload === undefined ? null : sealer.seal(String(payload), sealContext(idem.orgId, idem.key, idem.principal)),
-        })
-        .where(and(eq(idempotencyKeys.orgId, idem.orgId), eq(idempotencyKeys.key, idem.key)));
+      await completeIdempotencyKey(db, idem.orgId, idem.key, {
+        requestHash: requestHash(req, bodyHash),
+        responseStatus: reply.statusCode,
+        responseHeaders: headers,
+        responseBody: payload === null || payload === undefined ? null : sealer.seal(String(payload), sealContext(idem.orgId, idem.key, idem.principal)),
+      });
       return payload;
     });
 
     // A request that died before sending (aborted connection) must not block its key for a day.
     app.addHook('onResponse', async (req) => {
       if (req.idempotency?.first) {
-        await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, req.idempotency.orgId), eq(idempotencyKeys.key, req.idempotency.key)));
+        await dropIdempotencyKey(db, req.idempotency.orgId, req.idempotency.key);
       }
     });
   },

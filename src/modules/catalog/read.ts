@@ -1,6 +1,6 @@
 // The catalog's read API for the modules above it: they read controls, aliases and crosswalk links
 // through these functions (each one query, or one per table, whatever the number of controls).
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { ANSWERABLE, normalizeRef } from './service.js';
 import { catalogControls, controlAliases, crosswalkLinks } from './tables.js';
@@ -61,4 +61,67 @@ export async function answerableCatalog(db: Executor) {
     return undefined;
   };
   return { controls: ordered, resolve };
+}
+
+/**
+ * Every answerable control (of the answerable frameworks, of any answerable kind) with its title,
+ * summary and stored weighted vector as lexemes with their weights, in the vector's order; by
+ * framework, then in catalog order. One query.
+ */
+export async function answerableControlTerms(
+  db: Executor,
+): Promise<Array<{ frameworkId: string; ref: string; title: string; summary: string | null; terms: Array<{ lexeme: string; weights: string[] }> }>> {
+  const frameworks = ANSWERABLE.map((a) => a.frameworkId);
+  const kinds = ANSWERABLE.flatMap((a) => a.kinds);
+  return db
+    .select({
+      frameworkId: catalogControls.frameworkId,
+      ref: catalogControls.ref,
+      title: catalogControls.title,
+      summary: catalogControls.summary,
+      terms: sql<
+        Array<{ lexeme: string; weights: string[] }>
+      >`coalesce((select json_agg(json_build_object('lexeme', l.lexeme, 'weights', l.weights::text[])) from unnest(${catalogControls.search}) l), '[]'::json)`,
+    })
+    .from(catalogControls)
+    .where(and(inArray(catalogControls.frameworkId, frameworks), inArray(catalogControls.kind, kinds)))
+    .orderBy(catalogControls.frameworkId, catalogControls.position);
+}
+
+/** The title, theme and place in the catalog of these controls, by framework, then in catalog order; an unknown one is absent. */
+export async function controlHeadingsOf(
+  db: Executor,
+  keys: ReadonlyArray<{ frameworkId: string; ref: string }>,
+): Promise<Array<{ frameworkId: string; ref: string; title: string; theme: string | null; position: number }>> {
+  if (keys.length === 0) return [];
+  const wanted = new Set(keys.map((k) => `${k.frameworkId}|${k.ref}`));
+  const rows = await db
+    .select({
+      frameworkId: catalogControls.frameworkId,
+      ref: catalogControls.ref,
+      title: catalogControls.title,
+      theme: catalogControls.theme,
+      position: catalogControls.position,
+    })
+    .from(catalogControls)
+    .where(
+      and(
+        inArray(catalogControls.frameworkId, [...new Set(keys.map((k) => k.frameworkId))]),
+        inArray(catalogControls.ref, [...new Set(keys.map((k) => k.ref))]),
+      ),
+    )
+    .orderBy(asc(catalogControls.frameworkId), asc(catalogControls.position));
+  return rows.filter((r) => wanted.has(`${r.frameworkId}|${r.ref}`));
+}
+
+/** The kind of each of these controls that the catalog holds (any framework); an unknown one is absent. */
+export async function controlKindsOf(
+  db: Executor,
+  controls: ReadonlyArray<{ framework: string; ref: string }>,
+): Promise<Array<{ frameworkId: string; ref: string; kind: string }>> {
+  if (controls.length === 0) return [];
+  return db
+    .select({ frameworkId: catalogControls.frameworkId, ref: catalogControls.ref, kind: catalogControls.kind })
+    .from(catalogControls)
+    .where(or(...controls.map((c) => and(eq(catalogControls.frameworkId, c.framework), eq(catalogControls.ref, c.ref)))));
 }

@@ -1,8 +1,11 @@
+import { and, eq, inArray, or } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { crosswalkOverrides } from './tables.js';
 
 // What a catalog version that drops controls hands to the code that moves organizations' data off
-// them. That code reads the record and its consumers (answers, evidence, library, trust page), so
-// it sits above them (src/catalog-retire.ts) and the seeder receives it as `retire`.
+// them. That code calls the record and its consumers (answers, evidence, library, trust page, each
+// through its own retirement.ts), so it sits above them (src/catalog-retire.ts) and the seeder
+// receives it as `retire`; the catalog's own part (crosswalk overrides) is below.
 
 /** A control a new catalog version no longer holds, and where its organizations' data goes. */
 export interface RetiringControl {
@@ -42,3 +45,24 @@ export type RetireControls = (
   tx: Executor,
   input: { frameworkId: string; fromVersion: number; toVersion: number; controls: RetiringControl[]; now: Date },
 ) => Promise<RetirementRecord[]>;
+
+/** An organization's addition to or rejection of a crosswalk link. */
+export type CrosswalkOverride = typeof crosswalkOverrides.$inferSelect;
+
+/** Every organization's crosswalk overrides with one end on these controls of one framework. */
+export async function overridesOn(tx: Executor, frameworkId: string, refs: readonly string[]): Promise<CrosswalkOverride[]> {
+  return tx
+    .select()
+    .from(crosswalkOverrides)
+    .where(
+      or(
+        and(eq(crosswalkOverrides.fromFramework, frameworkId), inArray(crosswalkOverrides.fromRef, [...refs])),
+        and(eq(crosswalkOverrides.toFramework, frameworkId), inArray(crosswalkOverrides.toRef, [...refs])),
+      ),
+    );
+}
+
+/** Deletes these crosswalk overrides (by id, across organizations). */
+export async function deleteOverrides(tx: Executor, ids: readonly string[]): Promise<void> {
+  await tx.delete(crosswalkOverrides).where(inArray(crosswalkOverrides.id, [...ids]));
+}

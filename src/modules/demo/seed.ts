@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
@@ -12,12 +11,11 @@ import type { BlobStore } from '../../lib/storage.js';
 import { putControlAnswer, type ControlAnswerInput } from '../controls/service.js';
 import { createCertification, type CertificationInput } from '../certifications/service.js';
 import { createEvidence } from '../evidence/service.js';
-import { memberships, organizations, users } from '../identity/tables.js';
+import { anOwnerOf, insertOrganizationWithOwner, organizationBySlug } from '../identity/read.js';
 import { createDocument } from '../trust/documents.js';
-import { loadPage, putTrustPage, setLogo } from '../trust/service.js';
+import { loadPage, putTrustPage, setLogo, type Subprocessor } from '../trust/service.js';
 import { createEntry } from '../library/service.js';
 import { listFacts, putFact, type FactInput } from '../profile/index.js';
-import type { Subprocessor } from '../trust/tables.js';
 import { overviewPdf, type OverviewText } from './overview-pdf.js';
 
 interface DemoOrganization {
@@ -46,18 +44,14 @@ interface DemoOrganization {
  */
 export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: BlobStore): Promise<boolean> {
   const org = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'organization.json'), 'utf8')) as DemoOrganization;
-  const [exists] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, org.organization.slug));
+  const exists = await organizationBySlug(db, org.organization.slug);
   if (exists) {
     // A database seeded before the trust portal existed gets its demo trust page once.
-    const [owner] = await db
-      .select({ userId: memberships.userId })
-      .from(memberships)
-      .where(and(eq(memberships.orgId, exists.id), eq(memberships.role, 'owner')))
-      .limit(1);
+    const owner = await anOwnerOf(db, exists.id);
     if (owner) {
       const ownerCtx: ServiceContext = {
         orgId: exists.id,
-        actor: { type: 'user', id: owner.userId, role: 'owner', userId: owner.userId },
+        actor: { type: 'user', id: owner, role: 'owner', userId: owner },
         requestId: 'seed-demo',
         db,
         clock,
@@ -76,9 +70,12 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
   const passwordHash = await hashPassword(org.owner.password);
   const ctx: ServiceContext = { orgId, actor: { type: 'user', id: userId, role: 'owner', userId }, requestId: 'seed-demo', db, clock };
   await db.transaction(async (tx) => {
-    await tx.insert(organizations).values({ id: orgId, slug: org.organization.slug, name: org.organization.name, createdAt: clock() });
-    await tx.insert(users).values({ id: userId, email: org.owner.email, passwordHash, name: 'Demo Owner', createdAt: clock() });
-    await tx.insert(memberships).values({ orgId, userId, role: 'owner', createdAt: clock() });
+    await insertOrganizationWithOwner(
+      tx,
+      { id: orgId, slug: org.organization.slug, name: org.organization.name },
+      { id: userId, email: org.owner.email, name: 'Demo Owner', passwordHash },
+      clock,
+    );
     await recordAudit(tx, ctx, {
       action: 'organization.created',
       targetType: 'organization',

@@ -26,3 +26,16 @@ export async function controlsOfEvidence(
     .from(evidenceControls)
     .where(and(eq(evidenceControls.orgId, orgId), inArray(evidenceControls.evidenceId, [...new Set(evidenceIds)])));
 }
+
+/** The title, current version and expiry of these evidence items of the organization; an unknown id is absent. */
+export async function evidenceStates(
+  db: Executor,
+  orgId: string,
+  ids: readonly string[],
+): Promise<Array<{ id: string; title: string; version: number; expiresAt: Date | null }>> {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
+    .from(evidence)
+    .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, [...new Set(ids)])));
+}

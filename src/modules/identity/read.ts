@@ -1,8 +1,9 @@
 // Identity's read API for the modules above it: organizations and memberships, read here only
-// (one query for any number of ids).
+// (one query for any number of ids), and the one write a seed needs (an organization with its owner).
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { memberships, organizations } from './tables.js';
+import type { Clock } from '../../lib/clock.js';
+import { memberships, organizations, users } from './tables.js';
 
 export interface OrganizationSummary {
   id: string;
@@ -28,4 +29,39 @@ export async function membersAmong(db: Executor, orgId: string, userIds: readonl
     .from(memberships)
     .where(and(eq(memberships.orgId, orgId), inArray(memberships.userId, [...new Set(userIds)])));
   return new Set(rows.map((r) => r.userId));
+}
+
+/** The organization with this slug (id, slug, name), if there is one. */
+export async function organizationBySlug(db: Executor, slug: string): Promise<OrganizationSummary | undefined> {
+  const [org] = await db
+    .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
+    .from(organizations)
+    .where(eq(organizations.slug, slug));
+  return org;
+}
+
+/** An owner of the organization (whichever the database finds first), if it has one. */
+export async function anOwnerOf(db: Executor, orgId: string): Promise<string | undefined> {
+  const [owner] = await db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.orgId, orgId), eq(memberships.role, 'owner')))
+    .limit(1);
+  return owner?.userId;
+}
+
+/**
+ * Creates an organization, a user and the user's owner membership on the caller's transaction, each
+ * row stamped by the clock when written; no audit event (the caller records its own). For seeds:
+ * signup is the way in for everyone else.
+ */
+export async function insertOrganizationWithOwner(
+  tx: Executor,
+  org: { id: string; slug: string; name: string },
+  owner: { id: string; email: string; name: string | null; passwordHash: string },
+  clock: Clock,
+): Promise<void> {
+  await tx.insert(organizations).values({ id: org.id, slug: org.slug, name: org.name, createdAt: clock() });
+  await tx.insert(users).values({ id: owner.id, email: owner.email, passwordHash: owner.passwordHash, name: owner.name, createdAt: clock() });
+  await tx.insert(memberships).values({ orgId: org.id, userId: owner.id, role: 'owner', createdAt: clock() });
 }

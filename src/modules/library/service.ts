@@ -13,6 +13,9 @@ import { membersAmong } from '../identity/read.js';
 import { existingFactKeys } from '../profile/index.js';
 import { libraryEntries, libraryEntryControls, libraryEntryDocuments, libraryEntryFacts, type Choice, type LibraryStatus } from './tables.js';
 
+// An entry's choice, for the modules above (they never import tables.ts).
+export type { Choice } from './tables.js';
+
 type EntryRow = typeof libraryEntries.$inferSelect;
 export interface ControlRef {
   framework: string;

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { DraftRequest, Llm } from './llm.js';
-import { catalogControls } from '../catalog/tables.js';
-import { ANSWERABLE } from '../catalog/service.js';
-import { controlAnswers, type ControlStatus } from '../controls/tables.js';
+import { answerableControlTerms } from '../catalog/read.js';
+import { type ControlStatus } from '../controls/service.js';
+import { answersForRetrieval } from '../controls/read.js';
 import { evidenceByControl } from '../evidence/service.js';
 import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.js';
 import { reusableEntries, type ReusableEntry } from '../library/service.js';
-import { libraryEntries } from '../library/tables.js';
+import { entrySearchTerms } from '../library/read.js';
 import { loadPassages, type PassageRow } from '../knowledge/service.js';
 import {
   Bm25Index,
@@ -268,82 +268,34 @@ export interface AnswerCorpus {
 }
 
 /**
- * Loads what answers may come from, in three queries: the answerable catalog controls with their
- * stored weighted vectors, and the organization's answers, stemmed by Postgres. `publicOnly` (the
- * prospect path) keeps only public summaries of public answers: no internal text is ever read.
+ * Loads what answers may come from, in two queries: the answerable catalog controls with their
+ * stored weighted vectors (catalog), and the organization's answers, stemmed by Postgres (controls).
+ * `publicOnly` (the prospect path) keeps only public summaries of public answers: no internal text
+ * is ever read.
  */
 export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: { publicOnly?: boolean } = {}): Promise<AnswerCorpus> {
-  const frameworks = ANSWERABLE.map((a) => a.frameworkId);
-  const kinds = ANSWERABLE.flatMap((a) => a.kinds);
-  const answerText = opts.publicOnly
-    ? sql`case when ${controlAnswers.visibility} = 'public' then coalesce(${controlAnswers.publicSummary}, '') else '' end`
-    : sql`${controlAnswers.implementation} || ' ' || coalesce(${controlAnswers.providerStatement}, '') || ' ' || coalesce(${controlAnswers.customerStatement}, '')`;
-  const [meta, catalogTerms, answerTerms] = await Promise.all([
-    db
-      .select({
-        frameworkId: catalogControls.frameworkId,
-        ref: catalogControls.ref,
-        title: catalogControls.title,
-        summary: catalogControls.summary,
-        applicable: controlAnswers.applicable,
-        status: controlAnswers.status,
-        implementation: controlAnswers.implementation,
-        publicSummary: controlAnswers.publicSummary,
-        visibility: controlAnswers.visibility,
-        version: controlAnswers.version,
-        customerStatement: controlAnswers.customerStatement,
-      })
-      .from(catalogControls)
-      .leftJoin(
-        controlAnswers,
-        and(eq(controlAnswers.orgId, orgId), eq(controlAnswers.frameworkId, catalogControls.frameworkId), eq(controlAnswers.ref, catalogControls.ref)),
-      )
-      .where(and(inArray(catalogControls.frameworkId, frameworks), inArray(catalogControls.kind, kinds)))
-      .orderBy(catalogControls.frameworkId, catalogControls.position),
-    rowsOf<{ framework_id: string; ref: string; lexeme: string; weights: string[] }>(
-      db,
-      sql`
-      select ${catalogControls.frameworkId} as framework_id, ${catalogControls.ref} as ref, l.lexeme, l.weights::text[] as weights
-      from ${catalogControls}, unnest(${catalogControls.search}) l
-      where ${inArray(catalogControls.frameworkId, frameworks)} and ${inArray(catalogControls.kind, kinds)}`,
-    ),
-    rowsOf<{ framework_id: string; ref: string; lexeme: string; tf: number }>(
-      db,
-      sql`
-      select ${controlAnswers.frameworkId} as framework_id, ${controlAnswers.ref} as ref, l.lexeme, coalesce(array_length(l.positions, 1), 1) as tf
-      from ${controlAnswers}, unnest(to_tsvector('english', ${answerText})) l
-      where ${controlAnswers.orgId} = ${orgId}`,
-    ),
-  ]);
-  const catalogByKey = new Map<string, Array<{ lexeme: string; weights: string[] }>>();
-  for (const r of catalogTerms) {
-    const k = `${r.framework_id}:${r.ref}`;
-    (catalogByKey.get(k) ?? catalogByKey.set(k, []).get(k)!).push(r);
-  }
-  const answerByKey = new Map<string, Map<string, number>>();
-  for (const r of answerTerms) {
-    const k = `${r.framework_id}:${r.ref}`;
-    (answerByKey.get(k) ?? answerByKey.set(k, new Map()).get(k)!).set(r.lexeme, Number(r.tf));
-  }
-  const controls: ControlDoc[] = meta.map((m) => {
-    const key = `${m.frameworkId}:${m.ref}`;
-    const visible = m.status !== null && (!opts.publicOnly || m.visibility === 'public');
-    const statement = visible ? (opts.publicOnly ? m.publicSummary : m.implementation) : null;
+  const [catalog, answers] = await Promise.all([answerableControlTerms(db), answersForRetrieval(db, orgId, { publicOnly: opts.publicOnly ?? false })]);
+  const answerByKey = new Map(answers.map((a) => [`${a.frameworkId}:${a.ref}`, a]));
+  const controls: ControlDoc[] = catalog.map((c) => {
+    const key = `${c.frameworkId}:${c.ref}`;
+    const a = answerByKey.get(key);
+    const visible = a !== undefined && (!opts.publicOnly || a.visibility === 'public');
+    const statement = visible ? a.statement : null;
     return {
       key,
-      frameworkId: m.frameworkId,
-      ref: m.ref,
-      title: m.title,
-      summary: m.summary,
-      fields: { ...fieldsFromWeights(catalogByKey.get(key) ?? []), ...(visible ? { answer: answerByKey.get(key) ?? new Map() } : {}) },
+      frameworkId: c.frameworkId,
+      ref: c.ref,
+      title: c.title,
+      summary: c.summary,
+      fields: { ...fieldsFromWeights(c.terms), ...(visible ? { answer: new Map(a.terms) } : {}) },
       ...(visible && statement
         ? {
             answer: {
-              applicable: m.applicable!,
-              status: m.status!,
+              applicable: a.applicable,
+              status: a.status,
               statement,
-              customerStatement: opts.publicOnly ? null : m.customerStatement,
-              version: m.version!,
+              customerStatement: opts.publicOnly ? null : a.customerStatement,
+              version: a.version,
             },
           }
         : {}),
@@ -351,19 +303,11 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
   });
   const entries = await reusableEntries(db, orgId, opts);
   // The entries' stored weighted vectors: question A (title), answer C (body).
-  const libraryTerms =
-    entries.length === 0
-      ? []
-      : await rowsOf<{ id: string; lexeme: string; weights: string[] }>(
-          db,
-          sql`
-    select ${libraryEntries.id} as id, l.lexeme, l.weights::text[] as weights
-    from ${libraryEntries}, unnest(${libraryEntries.search}) l
-    where ${libraryEntries.orgId} = ${orgId} and ${inArray(
-      libraryEntries.id,
-      entries.map((e) => e.id),
-    )}`,
-        );
+  const libraryTerms = await entrySearchTerms(
+    db,
+    orgId,
+    entries.map((e) => e.id),
+  );
   const termsById = new Map<string, Array<{ lexeme: string; weights: string[] }>>();
   for (const r of libraryTerms) (termsById.get(r.id) ?? termsById.set(r.id, []).get(r.id)!).push(r);
   const library: LibraryDoc[] = entries.map((entry) => {

@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
-import { createEntry } from '../library/service.js';
-import type { Choice } from '../library/tables.js';
+import { createEntry, type Choice } from '../library/service.js';
 import { existingFactKeys } from '../profile/index.js';
 import { listMeaning } from './decide.js';
 import { questions } from './tables.js';

@@ -9,8 +9,8 @@ import { recordAudit } from '../audit/service.js';
 import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { emitEvent, emitEvents } from '../events/service.js';
-import { controlAnswers } from '../controls/tables.js';
-import { evidence } from '../evidence/tables.js';
+import { controlVersionsOf } from '../controls/read.js';
+import { evidenceStates } from '../evidence/read.js';
 import { entryStates } from '../library/service.js';
 import { factStates } from '../profile/index.js';
 import { sourceVersions } from '../knowledge/service.js';
@@ -45,6 +45,9 @@ import {
   type ProspectAutoRelease,
   type ProspectInfo,
 } from './tables.js';
+
+// Which prospect answers show before a member approves them, for the trust page's settings (the modules above never import tables.ts).
+export { DEFAULT_PROSPECT_AUTO_RELEASE, PROSPECT_AUTO_RELEASE, type ProspectAutoRelease } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;
 type PendingRow = Pick<QuestionRow, 'id' | 'ref' | 'position' | 'text' | 'section' | 'sheet' | 'allowedAnswers' | 'answerCells'>;
@@ -89,18 +92,8 @@ async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]
   const factKeys = unique(sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!));
   const [library, controlRows, evidenceRows, facts, documents] = await Promise.all([
     entryStates(db, orgId, ids('library')),
-    refs.length === 0
-      ? []
-      : db
-          .select({ frameworkId: controlAnswers.frameworkId, ref: controlAnswers.ref, updatedAt: controlAnswers.updatedAt, version: controlAnswers.version })
-          .from(controlAnswers)
-          .where(and(eq(controlAnswers.orgId, orgId), inArray(controlAnswers.ref, refs))),
-    evidenceIds.length === 0
-      ? []
-      : db
-          .select({ id: evidence.id, title: evidence.title, version: evidence.currentVersion, expiresAt: evidence.expiresAt })
-          .from(evidence)
-          .where(and(eq(evidence.orgId, orgId), inArray(evidence.id, evidenceIds))),
+    controlVersionsOf(db, orgId, refs),
+    evidenceStates(db, orgId, evidenceIds),
     factStates(db, orgId, factKeys),
     sourceVersions(db, orgId, ids('document')),
   ]);

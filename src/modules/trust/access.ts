@@ -10,7 +10,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { recordAudit, type AuditContext } from '../audit/service.js';
 import { emitEvent } from '../events/service.js';
-import { organizations } from '../identity/tables.js';
+import { organizationSummaries } from '../identity/read.js';
 import { currentVersions, loadVersion } from './documents.js';
 import type { GrantSigner } from './grants.js';
 import { loadPage, ndaVersionOf, orgBySlug } from './service.js';
@@ -386,7 +386,7 @@ export async function approveAccessRequest(
       summary: { requestId: id, documents: docs.length, expiresAt: expiresAt.toISOString() },
     });
     await emitApproval(tx, ctx, saved!, g, false);
-    const [org] = await tx.select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, ctx.orgId));
+    const org = (await organizationSummaries(tx, [ctx.orgId])).get(ctx.orgId);
     return { grant: g, slug: org!.slug };
   });
   const token = await deps.signer.sign({ grantId: grant.id, orgId: ctx.orgId, email: grant.email, documentIds: grant.documentIds, expiresAt: grant.expiresAt });
@@ -500,7 +500,7 @@ export async function reissueGrantLink(deps: AccessDeps, ctx: ServiceContext, id
   const g = await loadGrant(ctx.db, ctx.orgId, id);
   const status = grantStatus(g, ctx.clock());
   if (status !== 'active') throw new DomainError('gone', `this grant is ${status}`);
-  const [org] = await ctx.db.select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, ctx.orgId));
+  const org = (await organizationSummaries(ctx.db, [ctx.orgId])).get(ctx.orgId);
   const token = await deps.signer.sign({ grantId: g.id, orgId: ctx.orgId, email: g.email, documentIds: g.documentIds, expiresAt: g.expiresAt });
   return { grantId: g.id, url: grantUrl(deps.publicUrl, org!.slug, token), expiresAt: g.expiresAt.toISOString(), documentIds: g.documentIds, email: g.email };
 }

@@ -8,7 +8,6 @@ import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { recordAudit } from '../audit/service.js';
-import { evidenceVersions } from '../evidence/tables.js';
 import { signal } from '../events/service.js';
 import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
 import { DOCUMENT_VISIBILITIES, documentVersions, documents, trustPages, type DocumentVisibility } from './tables.js';

@@ -14,7 +14,7 @@ import * as docs from './documents.js';
 import type { TrustPortal } from './portal.js';
 import * as trust from './service.js';
 import { ACCESS_REQUEST_STATUSES, DOCUMENT_VISIBILITIES, TRUST_SECTIONS } from './tables.js';
-import { PROSPECT_AUTO_RELEASE } from '../questionnaires/tables.js';
+import { PROSPECT_AUTO_RELEASE } from '../questionnaires/service.js';
 
 // Example values shared by the schemas below, so the examples in the OpenAPI document agree.
 const EX = {

@@ -7,18 +7,21 @@ import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { recordAudit } from '../audit/service.js';
 import { lookupAnswerable } from '../catalog/service.js';
-import { catalogControls } from '../catalog/tables.js';
+import { controlHeadingsOf } from '../catalog/read.js';
 import { listCertificationsForOrg, type CertificationView } from '../certifications/service.js';
-import { certifications } from '../certifications/tables.js';
-import { controlAnswers } from '../controls/tables.js';
-import { libraryEntries } from '../library/tables.js';
-import { DEFAULT_PROSPECT_AUTO_RELEASE, type ProspectAutoRelease } from '../questionnaires/tables.js';
+import { existingCertificationIds } from '../certifications/read.js';
+import { publicControlAnswers } from '../controls/read.js';
+import { entryFlagsOf, publicFaqEntries } from '../library/read.js';
+import { DEFAULT_PROSPECT_AUTO_RELEASE, type ProspectAutoRelease } from '../questionnaires/service.js';
 import { factSentence, formatFactValue, loadFacts } from '../profile/index.js';
-import { organizations } from '../identity/tables.js';
+import { organizationBySlug, organizationSummaries } from '../identity/read.js';
 import { soc2Coverage } from '../reports/soc2.js';
 import { currentVersions } from './documents.js';
 import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
 import { TRUST_SECTIONS, documents, trustPages, type FaqEntry, type Subprocessor, type TrustSection, type TrustSections } from './tables.js';
+
+// What a page lists, for the modules above (they never import tables.ts).
+export type { FaqEntry, Subprocessor } from './tables.js';
 
 export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
@@ -61,8 +64,7 @@ export const ndaTextOf = (page: Pick<PageRow, 'ndaText'> | undefined) => page?.n
 export const ndaVersionOf = (page: Pick<PageRow, 'ndaText'> | undefined) => 'sha256:' + sha256(ndaTextOf(page));
 
 export async function orgBySlug(db: Executor, slug: string) {
-  const [org] = await db.select().from(organizations).where(eq(organizations.slug, slug));
-  return org;
+  return organizationBySlug(db, slug);
 }
 
 export async function loadPage(db: Executor, orgId: string): Promise<PageRow | undefined> {
@@ -99,7 +101,7 @@ function settingsView(row: PageRow | undefined, org: { slug: string }, publicUrl
 }
 
 async function orgOf(db: Executor, orgId: string) {
-  const [org] = await db.select().from(organizations).where(eq(organizations.id, orgId));
+  const org = (await organizationSummaries(db, [orgId])).get(orgId);
   if (!org) throw notFound('organization');
   return org;
 }
@@ -135,13 +137,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
     if (s.url) httpUrl(s.url, `body/subprocessors/${i}/url`, errors);
   });
   const chosen = (input.faq ?? []).flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
-  const entries =
-    chosen.length === 0
-      ? []
-      : await ctx.db
-          .select({ id: libraryEntries.id, status: libraryEntries.status, public: libraryEntries.public, stale: libraryEntries.stale })
-          .from(libraryEntries)
-          .where(and(eq(libraryEntries.orgId, ctx.orgId), inArray(libraryEntries.id, chosen)));
+  const entries = await entryFlagsOf(ctx.db, ctx.orgId, chosen);
   input.faq?.forEach((f, i) => {
     if (f.libraryEntryId) {
       const e = entries.find((x) => x.id === f.libraryEntryId);
@@ -158,14 +154,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
   let certificationIds = input.certificationIds;
   if (certificationIds) {
     certificationIds = [...new Set(certificationIds)];
-    const found =
-      certificationIds.length === 0
-        ? []
-        : await ctx.db
-            .select({ id: certifications.id })
-            .from(certifications)
-            .where(and(eq(certifications.orgId, ctx.orgId), inArray(certifications.id, certificationIds)));
-    const known = new Set(found.map((f) => f.id));
+    const known = await existingCertificationIds(ctx.db, ctx.orgId, certificationIds);
     certificationIds.forEach((id, i) => {
       if (!known.has(id)) errors.push({ field: `body/certificationIds/${i}`, message: 'no such certification' });
     });
@@ -443,22 +432,10 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
   // Controls marked public, with their public summary only (never the internal implementation text).
   let security: PublicTrust['security'] = null;
   if (sections.security) {
-    const rows = await db
-      .select({
-        frameworkId: controlAnswers.frameworkId,
-        ref: controlAnswers.ref,
-        applicable: controlAnswers.applicable,
-        status: controlAnswers.status,
-        responsibility: controlAnswers.responsibility,
-        publicSummary: controlAnswers.publicSummary,
-        updatedAt: controlAnswers.updatedAt,
-        title: catalogControls.title,
-        theme: catalogControls.theme,
-      })
-      .from(controlAnswers)
-      .innerJoin(catalogControls, and(eq(catalogControls.frameworkId, controlAnswers.frameworkId), eq(catalogControls.ref, controlAnswers.ref)))
-      .where(and(eq(controlAnswers.orgId, org.id), eq(controlAnswers.visibility, 'public')))
-      .orderBy(asc(controlAnswers.frameworkId), asc(catalogControls.position));
+    // Each public answer with its control's title and theme, by framework, then in catalog order.
+    const answers = await publicControlAnswers(db, org.id);
+    const answerOf = new Map(answers.map((a) => [`${a.frameworkId}|${a.ref}`, a]));
+    const rows = (await controlHeadingsOf(db, answers)).map((c) => ({ ...answerOf.get(`${c.frameworkId}|${c.ref}`)!, title: c.title, theme: c.theme }));
     const refs = page.controlRefs ? new Set(page.controlRefs) : null;
     const domains = new Map<string, PublicDomain>();
     for (const r of rows) {
@@ -703,22 +680,7 @@ const CHOICE_WORDS: Record<string, string> = { yes: 'Yes.', no: 'No.', partial: 
 /** The FAQ as prospects see it: chosen library answers only while approved, public and fresh. */
 async function publicFaq(db: Executor, orgId: string, faq: FaqEntry[]): Promise<Array<{ question: string; answer: string }>> {
   const ids = faq.flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
-  const rows =
-    ids.length === 0
-      ? []
-      : await db
-          .select()
-          .from(libraryEntries)
-          .where(
-            and(
-              eq(libraryEntries.orgId, orgId),
-              inArray(libraryEntries.id, ids),
-              eq(libraryEntries.status, 'approved'),
-              eq(libraryEntries.public, true),
-              eq(libraryEntries.stale, false),
-            ),
-          );
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byId = await publicFaqEntries(db, orgId, ids);
   return faq.flatMap((f) => {
     if (!f.libraryEntryId) return [{ question: f.question!, answer: f.answer! }];
     const e = byId.get(f.libraryEntryId);
