@@ -76,6 +76,20 @@ module.exports = {
       to: { path: TABLES },
     },
     {
+      name: 'other-modules-through-their-index',
+      comment: 'A module is used through its index.ts (its API); its other files are its own (a tables.ts may still reference tables).',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/', pathNot: TABLES },
+      to: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/$1/|^src/modules/[^/]+/(index|tables)\\.ts$' },
+    },
+    {
+      name: 'app-uses-modules-through-their-index',
+      comment: 'The app (plugins, wiring, seeds, catalog-retire) uses each module through its index.ts.',
+      severity: 'error',
+      from: { path: '^src/(plugins/|[^/]+\\.ts$)' },
+      to: { path: '^src/modules/', pathNot: '^src/modules/[^/]+/index\\.ts$' },
+    },
+    {
       name: 'no-circular',
       comment: 'No import cycles between files.',
       severity: 'error',

@@ -1,13 +1,13 @@
-import { recordAuditsAcross } from './modules/audit/service.js';
-import { ANSWERABLE } from './modules/catalog/service.js';
-import { controlKindsOf } from './modules/catalog/read.js';
-import { deleteOverrides, overridesOn, type RetireControls, type RetirementRecord } from './modules/catalog/retirement.js';
-import { answerVersionCountsOn, copyAnswerTo, deleteAnswersOn, lockAnswersAmong, lockAnswersOn } from './modules/controls/retirement.js';
-import { evidenceLinksOn, replaceEvidenceLinksOn } from './modules/evidence/retirement.js';
-import { organizationSummaries } from './modules/identity/read.js';
-import { libraryLinksOn, replaceLibraryLinksOn } from './modules/library/retirement.js';
-import { controlCitationCounts } from './modules/questionnaires/retirement.js';
-import { lockPagesChoosing, setChosenControls } from './modules/trust/retirement.js';
+import { recordAuditsAcross } from './modules/audit/index.js';
+import { ANSWERABLE } from './modules/catalog/index.js';
+import { controlKindsOf } from './modules/catalog/index.js';
+import { deleteOverrides, overridesOn, type RetireControls, type RetirementRecord } from './modules/catalog/index.js';
+import { answerVersionCountsOn, copyAnswerTo, deleteAnswersOn, lockAnswersAmong, lockAnswersOn } from './modules/controls/index.js';
+import { evidenceLinksOn, replaceEvidenceLinksOn } from './modules/evidence/index.js';
+import { organizationSummaries } from './modules/identity/index.js';
+import { libraryLinksOn, replaceLibraryLinksOn } from './modules/library/index.js';
+import { controlCitationCounts } from './modules/questionnaires/index.js';
+import { lockPagesChoosing, setChosenControls } from './modules/trust/index.js';
 
 // Each module moves its own rows (functions in its retirement.ts); this decides where data goes
 // and what each organization's audit log says.

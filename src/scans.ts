@@ -1,7 +1,7 @@
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
-import { scanCertificationExpiries } from './modules/certifications/expiry.js';
-import { scanEvidenceExpiries } from './modules/evidence/expiry.js';
+import { scanCertificationExpiries } from './modules/certifications/index.js';
+import { scanEvidenceExpiries } from './modules/evidence/index.js';
 
 /**
  * The time-driven notices: evidence.expiring, evidence.expired and certification.expiring, each

@@ -1,9 +1,9 @@
 import { SEEDS_DIR } from './lib/seeds-dir.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
-import { seedCatalogs as loadCatalogs, type SeedReport } from './modules/catalog/seed.js';
+import { seedCatalogs as loadCatalogs, type SeedReport } from './modules/catalog/index.js';
 import { retireControls } from './catalog-retire.js';
-import { seedDemo } from './modules/demo/seed.js';
+import { seedDemo } from './modules/demo/index.js';
 import type { BlobStore } from './lib/storage.js';
 
 export { SEEDS_DIR };

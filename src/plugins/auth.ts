@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { requireRole, type Actor, type Role, type ServiceContext } from '../lib/context.js';
 import { DomainError } from '../lib/errors.js';
 import { hasScope, requiredScope } from '../lib/scopes.js';
-import { authenticate, type IdentityDeps } from '../modules/identity/service.js';
+import { authenticate, type IdentityDeps } from '../modules/identity/index.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -6,8 +6,8 @@ import type { Clock } from '../lib/clock.js';
 import { DomainError, isUniqueViolation } from '../lib/errors.js';
 import { readMultipartDigest } from '../lib/multipart.js';
 import { startPoller, type Poller } from '../lib/poller.js';
-import { completeIdempotencyKey, dropIdempotencyKey, insertIdempotencyKey, liveIdempotencyKey, sweepIdempotencyKeys } from '../modules/idempotency/store.js';
-import type { ReplaySealer } from '../modules/idempotency/seal.js';
+import { completeIdempotencyKey, dropIdempotencyKey, insertIdempotencyKey, liveIdempotencyKey, sweepIdempotencyKeys } from '../modules/idempotency/index.js';
+import type { ReplaySealer } from '../modules/idempotency/index.js';
 
 const TTL_MS = 24 * 3600_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;

@@ -8,8 +8,8 @@ import type { Role } from '../lib/context.js';
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 import { DECLARED_ERRORS, ERROR_DOCS, Problem } from '../lib/schemas.js';
 import { requiredScope } from '../lib/scopes.js';
-import { EVENT_PAYLOADS } from '../modules/events/payloads.js';
-import { EVENT_TYPES, type EventType } from '../modules/events/service.js';
+import { EVENT_PAYLOADS } from '../modules/events/index.js';
+import { EVENT_TYPES, type EventType } from '../modules/events/index.js';
 
 /*
  * What a route writes, and what this plugin derives (test/openapi.test.ts checks the result):

@@ -5,7 +5,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { requireRole } from '../../lib/context.js';
-import { recordAudit } from '../audit/service.js';
+import { recordAudit } from '../audit/index.js';
 import { catalogControls, controlAliases, crosswalkLinks, crosswalkOverrides, crosswalkSets, frameworks, type Relationship, type Strength } from './tables.js';
 
 /** Frameworks whose controls an organization answers in its Statement of Applicability. */

@@ -1,7 +1,7 @@
 import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { SCAN_BATCH, noticeKey, sendNotice, sentNotices } from '../events/expiry.js';
+import { SCAN_BATCH, noticeKey, sendNotice, sentNotices } from '../events/index.js';
 import { certificationStatus, nextStatusChange } from './service.js';
 import { certifications } from './tables.js';
 

@@ -4,8 +4,8 @@ import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage, invalidCursor } from '../../lib/pagination.js';
-import { recordAudit } from '../audit/service.js';
-import { existingEvidenceIds } from '../evidence/read.js';
+import { recordAudit } from '../audit/index.js';
+import { existingEvidenceIds } from '../evidence/index.js';
 import { certifications, type CertificationKind, type SurveillanceAudit } from './tables.js';
 
 export type CertificationRow = typeof certifications.$inferSelect;

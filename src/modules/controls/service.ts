@@ -3,10 +3,10 @@ import { and, desc, eq, getTableColumns, gte, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
-import { recordAudits } from '../audit/service.js';
-import { emitEvents, type EventInput } from '../events/service.js';
-import { resolveAnswerable } from '../catalog/service.js';
-import { controlTitlesOf, type CatalogControl } from '../catalog/read.js';
+import { recordAudits } from '../audit/index.js';
+import { emitEvents, type EventInput } from '../events/index.js';
+import { resolveAnswerable } from '../catalog/index.js';
+import { controlTitlesOf, type CatalogControl } from '../catalog/index.js';
 import { controlAnswerVersions, controlAnswers, type ControlAnswerSnapshot, type ControlStatus, type Responsibility, type Visibility } from './tables.js';
 
 // The closed lists of an answer and their types, for the modules above (they never import tables.ts).

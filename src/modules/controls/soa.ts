@@ -2,13 +2,13 @@ import ExcelJS from 'exceljs';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CSV_OPTIONS, neutralize, unneutralize } from '../../lib/tabular.js';
 import { readSoaTable, type RawTable, type UploadFormat } from '../../formats/soa-table.js';
-import { evidenceByControl } from '../evidence/service.js';
+import { evidenceByControl } from '../evidence/index.js';
 import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
-import { recordAudit } from '../audit/service.js';
-import { answerableCatalog, type CatalogControl } from '../catalog/read.js';
-import { organizationSummaries } from '../identity/read.js';
+import { recordAudit } from '../audit/index.js';
+import { answerableCatalog, type CatalogControl } from '../catalog/index.js';
+import { organizationSummaries } from '../identity/index.js';
 import {
   answerRuleProblems,
   answersByControl,

@@ -1,7 +1,7 @@
 import { and, asc, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { SCAN_BATCH, noticeNotSent, sendNotice } from '../events/expiry.js';
+import { SCAN_BATCH, noticeNotSent, sendNotice } from '../events/index.js';
 import { EXPIRING_SOON_DAYS } from './service.js';
 import { evidence } from './tables.js';
 

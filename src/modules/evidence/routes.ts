@@ -8,7 +8,7 @@ import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { DomainError } from '../../lib/errors.js';
 import type { FastifyRequest } from 'fastify';
-import { TextIndex, UseForAnswers } from '../knowledge/schemas.js';
+import { TextIndex, UseForAnswers } from '../knowledge/index.js';
 import * as service from './service.js';
 
 // Example values shared by the schemas below, so the examples in the OpenAPI document agree.

@@ -1,5 +1,5 @@
 import type { UploadedFile } from '../../lib/multipart.js';
-import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/service.js';
+import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/index.js';
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
@@ -7,10 +7,10 @@ import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
-import { signal } from '../events/service.js';
-import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/service.js';
-import { recordAudit } from '../audit/service.js';
-import { lookupAnswerable, resolveAnswerable } from '../catalog/service.js';
+import { signal } from '../events/index.js';
+import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/index.js';
+import { recordAudit } from '../audit/index.js';
+import { lookupAnswerable, resolveAnswerable } from '../catalog/index.js';
 import { evidence, evidenceControls, evidenceVersions } from './tables.js';
 
 export const EXPIRING_SOON_DAYS = 30;

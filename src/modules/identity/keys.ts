@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, importPKCS8, jwtVerify, SignJWT, errors as joseErrors, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/errors.js';
-import type { KeyStore } from '../keystore/store.js';
+import type { KeyStore } from '../keystore/index.js';
 
 const ALG = 'ES256';
 /** A token naming a kid this ring does not know reloads from the database at most this often. */

@@ -7,7 +7,7 @@ import { DomainError, isUniqueViolation, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { dummyHash, hashPassword, passwordWeakness, verifyPassword } from '../../lib/password.js';
-import { recordAudit } from '../audit/service.js';
+import { recordAudit } from '../audit/index.js';
 import { SCOPES } from '../../lib/scopes.js';
 import type { KeyRing } from './keys.js';
 import type { SsoVerifier } from './sso.js';

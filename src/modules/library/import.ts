@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { recordAudit } from '../audit/service.js';
+import { recordAudit } from '../audit/index.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from '../../formats/questionnaire.js';
 import { checkOwner, entryView, type ControlRef } from './service.js';
 import { answerKey, lexemesOf, questionKey, sameQuestion, type QuestionKey } from './matching.js';

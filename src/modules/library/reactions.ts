@@ -1,5 +1,5 @@
-import { STATEMENT_FIELDS } from '../controls/service.js';
-import { deriveOn, onSignal } from '../events/service.js';
+import { STATEMENT_FIELDS } from '../controls/index.js';
+import { deriveOn, onSignal } from '../events/index.js';
 import { markStaleForEvidence, markStaleForFacts, markStaleForSource, markStaleMany, type StaleCause } from './service.js';
 
 /**

@@ -5,11 +5,11 @@ import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
-import { recordAudit } from '../audit/service.js';
-import { resolveAnswerableMany } from '../catalog/service.js';
-import { emitEvents, type EventInput } from '../events/service.js';
-import { controlsOfEvidence } from '../evidence/read.js';
-import { membersAmong } from '../identity/read.js';
+import { recordAudit } from '../audit/index.js';
+import { resolveAnswerableMany } from '../catalog/index.js';
+import { emitEvents, type EventInput } from '../events/index.js';
+import { controlsOfEvidence } from '../evidence/index.js';
+import { membersAmong } from '../identity/index.js';
 import { existingFactKeys } from '../profile/index.js';
 import { libraryEntries, libraryEntryControls, libraryEntryDocuments, libraryEntryFacts, type Choice, type LibraryStatus } from './tables.js';
 

@@ -1,4 +1,5 @@
-// The organization profile's public API: other modules import from here, never from its files.
+// The organization profile: facts about the organization that settle fact and scope questions.
+// Other modules import from here, never from its files.
 export { profileRoutes } from './routes.js';
 export {
   loadFacts,

@@ -3,14 +3,14 @@ import path from 'node:path';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { DraftRequest, Llm } from './llm.js';
-import { answerableControlTerms } from '../catalog/read.js';
-import { type ControlStatus } from '../controls/service.js';
-import { answersForRetrieval } from '../controls/read.js';
-import { evidenceByControl } from '../evidence/service.js';
+import { answerableControlTerms } from '../catalog/index.js';
+import { type ControlStatus } from '../controls/index.js';
+import { answersForRetrieval } from '../controls/index.js';
+import { evidenceByControl } from '../evidence/index.js';
 import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.js';
-import { reusableEntries, type ReusableEntry } from '../library/service.js';
-import { entrySearchTerms } from '../library/read.js';
-import { loadPassages, type PassageRow } from '../knowledge/service.js';
+import { reusableEntries, type ReusableEntry } from '../library/index.js';
+import { entrySearchTerms } from '../library/index.js';
+import { loadPassages, type PassageRow } from '../knowledge/index.js';
 import {
   Bm25Index,
   cosine,

@@ -3,7 +3,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { ServiceContext } from '../../lib/context.js';
 import { notFound } from '../../lib/errors.js';
-import { findControl } from '../catalog/service.js';
+import { findControl } from '../catalog/index.js';
 import { questionnaires, questions } from './tables.js';
 
 type QuestionRow = typeof questions.$inferSelect;

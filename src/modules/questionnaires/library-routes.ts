@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { withProblems } from '../../lib/schemas.js';
-import { LibraryEntry, Owner } from '../library/routes.js';
+import { LibraryEntry, Owner } from '../library/index.js';
 import { saveFromAnswer } from './library-save.js';
 
 /** Saving a reviewed answer to the library: the questionnaire reads its answer, the library stores the entry. */

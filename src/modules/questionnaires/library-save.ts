@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
-import { createEntry, type Choice } from '../library/service.js';
+import { createEntry, type Choice } from '../library/index.js';
 import { existingFactKeys } from '../profile/index.js';
 import { listMeaning } from './decide.js';
 import { questions } from './tables.js';

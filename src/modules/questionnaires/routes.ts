@@ -6,7 +6,7 @@ import { PageQuery } from '../../lib/pagination.js';
 import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
-import { discardBlob } from '../blobs/service.js';
+import { discardBlob } from '../blobs/index.js';
 import { readQuestionnaireUpload } from './upload.js';
 import { exportCsv, exportVsaq, exportXlsx } from './export.js';
 import { badRequest } from '../../lib/errors.js';

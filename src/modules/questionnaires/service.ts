@@ -5,15 +5,15 @@ import { requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, badRequest, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, invalidCursor, toPage } from '../../lib/pagination.js';
-import { recordAudit } from '../audit/service.js';
-import { addBlobRef, dropBlobRefs } from '../blobs/service.js';
+import { recordAudit } from '../audit/index.js';
+import { addBlobRef, dropBlobRefs } from '../blobs/index.js';
 import type { BlobStore } from '../../lib/storage.js';
-import { emitEvent, emitEvents } from '../events/service.js';
-import { controlVersionsOf } from '../controls/read.js';
-import { evidenceStates } from '../evidence/read.js';
-import { entryStates } from '../library/service.js';
+import { emitEvent, emitEvents } from '../events/index.js';
+import { controlVersionsOf } from '../controls/index.js';
+import { evidenceStates } from '../evidence/index.js';
+import { entryStates } from '../library/index.js';
 import { factStates } from '../profile/index.js';
-import { sourceVersions } from '../knowledge/service.js';
+import { sourceVersions } from '../knowledge/index.js';
 import {
   controlText,
   passageText,

@@ -3,7 +3,7 @@ import type { Executor } from '../../db/client.js';
 import { DomainError, type ErrorCode } from '../../lib/errors.js';
 import { field, readUpload } from '../../lib/multipart.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
-import { discardBlob } from '../blobs/service.js';
+import { discardBlob } from '../blobs/index.js';
 import { QuestionnaireParseError, type MappingOverride, type ParsedQuestionnaire } from '../../formats/detect.js';
 import type { LimitProfile } from '../../formats/limits.js';
 import type { ImportInput } from './service.js';

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { catalogControlsOf, catalogLinks } from '../catalog/read.js';
-import { answersByControl } from '../controls/service.js';
-import { evidenceByControl } from '../evidence/service.js';
+import { catalogControlsOf, catalogLinks } from '../catalog/index.js';
+import { answersByControl } from '../controls/index.js';
+import { evidenceByControl } from '../evidence/index.js';
 
 const CLOUD = 'iso27017-2015';
 const ISO = 'iso27001-2022';

@@ -1,8 +1,8 @@
 import type { ServiceContext } from '../../lib/context.js';
 import type { Column } from '../../lib/tabular.js';
-import { catalogControlsOf } from '../catalog/read.js';
-import { answersByControl, type Responsibility } from '../controls/service.js';
-import { evidenceByControl } from '../evidence/service.js';
+import { catalogControlsOf } from '../catalog/index.js';
+import { answersByControl, type Responsibility } from '../controls/index.js';
+import { evidenceByControl } from '../evidence/index.js';
 
 /** R = does the work, A = answers for it, C = consulted, I = informed, per party and control. */
 const RACI: Record<Responsibility, { provider: string; customer: string }> = {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { withProblems, Nullable } from '../../lib/schemas.js';
-import { CONTROL_STATUSES, RESPONSIBILITIES } from '../controls/service.js';
+import { CONTROL_STATUSES, RESPONSIBILITIES } from '../controls/index.js';
 import { soc2Coverage } from './soc2.js';
 import { iso27017Readiness } from './iso27017.js';
 import { MATRIX_COLUMNS, responsibilityMatrix } from './responsibility.js';

@@ -1,8 +1,8 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { effectiveCrosswalk } from '../catalog/service.js';
-import { catalogControlsOf, controlTitlesOf } from '../catalog/read.js';
-import { answersByControl, type ControlStatus } from '../controls/service.js';
-import { evidenceByControl } from '../evidence/service.js';
+import { effectiveCrosswalk } from '../catalog/index.js';
+import { catalogControlsOf, controlTitlesOf } from '../catalog/index.js';
+import { answersByControl, type ControlStatus } from '../controls/index.js';
+import { evidenceByControl } from '../evidence/index.js';
 
 export const SOC2_FRAMEWORK = 'soc2-2017';
 const ISO = 'iso27001-2022';

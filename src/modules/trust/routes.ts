@@ -7,14 +7,14 @@ import { field, readUpload, type Upload } from '../../lib/multipart.js';
 import { PageQuery } from '../../lib/pagination.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
-import { TextIndex, UseForAnswers } from '../knowledge/schemas.js';
+import { TextIndex, UseForAnswers } from '../knowledge/index.js';
 import * as access from './access.js';
 import { ANALYTICS_EVENT_KINDS, CSV_EVENT_ROWS, MAX_COMPANIES, analyticsEventsCsv, companyCsv, listAnalyticsEvents, trustAnalytics } from './analytics.js';
 import * as docs from './documents.js';
 import type { TrustPortal } from './portal.js';
 import * as trust from './service.js';
 import { ACCESS_REQUEST_STATUSES, DOCUMENT_VISIBILITIES, TRUST_SECTIONS } from './tables.js';
-import { PROSPECT_AUTO_RELEASE } from '../questionnaires/service.js';
+import { PROSPECT_AUTO_RELEASE } from '../questionnaires/index.js';
 
 // Example values shared by the schemas below, so the examples in the OpenAPI document agree.
 const EX = {

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { newId } from '../../lib/ids.js';
-import { onRecorded, type EventContext, type RecordedEvent } from '../events/service.js';
+import { onRecorded, type EventContext, type RecordedEvent } from '../events/index.js';
 import { webhookDeliveries, webhookEndpoints } from './tables.js';
 
 /** Rows per insert: a statement takes at most 65,535 bind parameters, and a batch may fan out to many endpoints. */

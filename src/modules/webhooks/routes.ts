@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../lib/pagination.js';
 import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
-import { EVENT_TYPES } from '../events/service.js';
+import { EVENT_TYPES } from '../events/index.js';
 import { DELIVERY_STATUSES } from './tables.js';
 import * as service from './service.js';
 

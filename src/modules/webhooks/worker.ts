@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { eventsByIds } from '../events/service.js';
+import { eventsByIds } from '../events/index.js';
 import { postUnderPolicy } from './egress.js';
 import { sign } from './signing.js';
 import { startPoller, type Poller } from '../../lib/poller.js';

@@ -1,0 +1,3 @@
+// Liveness and readiness (/healthz, /readyz): the database answers and the keys are loaded.
+// Owns no tables.
+export { healthRoutes } from './routes.js';
