@@ -13,6 +13,7 @@ const LAYERS = [
   ['src/modules/health/'],
   ['src/modules/wellknown/'],
   ['src/modules/knowledge/'],
+  ['src/modules/files/'], // versioned files on their owners' tables (evidence, trust documents)
   ['src/modules/catalog/'],
   ['src/modules/identity/'],
   // the record

@@ -1,3 +1,4 @@
+import { systemActor } from './lib/context.js';
 import { recordAuditsAcross } from './modules/audit/index.js';
 import { ANSWERABLE } from './modules/catalog/index.js';
 import { controlKindsOf } from './modules/catalog/index.js';
@@ -12,7 +13,7 @@ import { lockPagesChoosing, setChosenControls } from './modules/trust/index.js';
 // Each module moves its own rows (functions in its retirement.ts); this decides where data goes
 // and what each organization's audit log says.
 
-const ACTOR = 'system:catalog-migration';
+const ACTOR = systemActor('system:catalog-migration');
 
 const keyOf = (framework: string, ref: string) => `${framework}:${ref}`;
 
@@ -100,7 +101,7 @@ export const retireControls: RetireControls = async (tx, input) => {
       };
       continue;
     }
-    const version = await copyAnswerTo(tx, a, home, { actor: ACTOR, now, requestId });
+    const version = await copyAnswerTo(tx, a, home, { actor: ACTOR.id, now, requestId });
     taken.add(`${a.orgId}|${keyOf(home.framework, home.ref)}`);
     movedAnswer.set(`${a.orgId}|${a.ref}`, home.ref);
     r.answer = { outcome: 'moved', to: keyOf(home.framework, home.ref), version };
@@ -155,7 +156,7 @@ export const retireControls: RetireControls = async (tx, input) => {
       h.trustPageControlRefs = list;
       if (to && !next.includes(to)) next.push(to);
     }
-    await setChosenControls(tx, p.orgId, next, now);
+    await setChosenControls({ db: tx, orgId: p.orgId }, next, now);
   }
   for (const c of citations) record(c.orgId, c.ref).r.questionnaireCitationsKept = c.n;
 
@@ -167,7 +168,7 @@ export const retireControls: RetireControls = async (tx, input) => {
   // The audit log is append-only: each organization keeps what was on the control, whatever came of it.
   await recordAuditsAcross(
     tx,
-    { actor: { type: 'system', id: ACTOR }, requestId, clock: () => now },
+    { actor: ACTOR, requestId, clock: () => now },
     out.map(({ k, r }) => {
       const { orgId, org: _org, ...summary } = r;
       return { orgId, action: 'catalog.control_retired', targetType: 'control', targetId: keyOf(fw, r.ref), summary: { ...summary, was: history.get(k) } };

@@ -114,8 +114,3 @@ export async function openDatabase(source: DatabaseSource): Promise<Database> {
     },
   };
 }
-
-/** Runs `fn` in one short transaction. Callers keep network and LLM calls outside it. */
-export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(fn);
-}

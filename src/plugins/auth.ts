@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
-import { requireRole, type Actor, type Role, type ServiceContext } from '../lib/context.js';
+import { requireRole, scopesOf, type Actor, type Role, type ServiceContext } from '../lib/context.js';
 import { DomainError } from '../lib/errors.js';
 import { hasScope, requiredScope } from '../lib/scopes.js';
 import { authenticate, type IdentityDeps } from '../modules/identity/index.js';
@@ -60,7 +60,7 @@ export default fp<AuthPluginOptions>(
         throw err;
       }
       if (config.role) requireRole(request.principal.actor, config.role);
-      const granted = request.principal.actor.scopes;
+      const granted = scopesOf(request.principal.actor);
       if (granted) {
         const tags = (request.routeOptions.schema as { tags?: string[] } | undefined)?.tags;
         const needed = requiredScope(tags?.[0], request.method);

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
+import { actorKey } from '../lib/context.js';
 import { DomainError, isUniqueViolation } from '../lib/errors.js';
 import { readMultipartDigest } from '../lib/multipart.js';
 import { startPoller, type Poller } from '../lib/poller.js';
@@ -89,10 +90,10 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
         });
       }
       const orgId = req.principal.orgId;
-      const principal = `${req.principal.actor.type}:${req.principal.actor.id}`;
+      const principal = actorKey(req.principal.actor);
       const multipart = isMultipart(req);
       const now = clock();
-      const existing = await liveIdempotencyKey(db, orgId, key, now);
+      const existing = await liveIdempotencyKey({ db, orgId }, key, now);
       if (!existing) {
         // A multipart body is read by the handler; its hash is recorded with the response.
         const bodyHash = multipart ? undefined : jsonBodyHash(req);
@@ -145,7 +146,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
         reply.statusCode >= 500 ||
         (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null && payload !== undefined)
       ) {
-        await dropIdempotencyKey(db, idem.orgId, idem.key);
+        await dropIdempotencyKey({ db, orgId: idem.orgId }, idem.key);
         return payload;
       }
       const headers: Record<string, string> = {};
@@ -153,7 +154,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
         const v = reply.getHeader(h);
         if (v !== undefined) headers[h] = String(v);
       }
-      await completeIdempotencyKey(db, idem.orgId, idem.key, {
+      await completeIdempotencyKey({ db, orgId: idem.orgId }, idem.key, {
         requestHash: requestHash(req, bodyHash),
         responseStatus: reply.statusCode,
         responseHeaders: headers,
@@ -165,7 +166,7 @@ export default fp<{ db: Db; clock: Clock; maxBufferBytes: number; sealer: Replay
     // A request that died before sending (aborted connection) must not block its key for a day.
     app.addHook('onResponse', async (req) => {
       if (req.idempotency?.first) {
-        await dropIdempotencyKey(db, req.idempotency.orgId, req.idempotency.key);
+        await dropIdempotencyKey({ db, orgId: req.idempotency.orgId }, req.idempotency.key);
       }
     });
   },

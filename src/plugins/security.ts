@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import { actorKey } from '../lib/context.js';
 import { DomainError } from '../lib/errors.js';
 
 export interface SecurityOptions {
@@ -56,7 +57,7 @@ export default fp<SecurityOptions>(
     const perCredential = app.rateLimit({
       max: apiPerMinute,
       timeWindow: WINDOW_MS,
-      keyGenerator: (req) => (req.principal ? `${req.principal.orgId}:${req.principal.actor.type}:${req.principal.actor.id}` : `ip:${req.ip}`),
+      keyGenerator: (req) => (req.principal ? `${req.principal.orgId}:${actorKey(req.principal.actor)}` : `ip:${req.ip}`),
       errorResponseBuilder: (_req, ctx) => rateLimited(ctx.max, WINDOW_MS, ctx.ttl),
     }) as unknown as onRequestHookHandler;
     app.addHook('onRoute', (route) => {

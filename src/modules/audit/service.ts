@@ -1,6 +1,6 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import type { ServiceContext, TxContext } from '../../lib/context.js';
+import { storedActor, type ServiceContext } from '../../lib/context.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { auditEvents } from './tables.js';
@@ -13,15 +13,10 @@ export interface AuditEntry {
 }
 
 /**
- * Who an audit event is written for: a member or key (from the service context), a prospect
- * acting through the public trust page (no id), or the system (a rule, a catalog migration).
+ * Who an audit event is written for (a member, a key, a prospect, the system), in which
+ * organization and request: any service context will do.
  */
-export interface AuditContext {
-  orgId: string;
-  actor: { type: 'user' | 'api_key' | 'public' | 'system'; id: string | null };
-  requestId: string;
-  clock: () => Date;
-}
+export type AuditContext = Pick<ServiceContext, 'orgId' | 'actor' | 'requestId' | 'clock'>;
 
 /** Writes one append-only audit event on the caller's transaction, so it lands with the change or not at all. */
 export async function recordAudit(tx: Executor, ctx: AuditContext, entry: AuditEntry): Promise<void> {
@@ -46,11 +41,12 @@ export async function recordAudits(tx: Executor, ctx: AuditContext, entries: rea
  */
 export async function recordAuditsAcross(tx: Executor, ctx: Omit<AuditContext, 'orgId'>, entries: readonly (AuditEntry & { orgId: string })[]): Promise<void> {
   const now = ctx.clock();
+  const actor = storedActor(ctx.actor);
   const rows = entries.map((entry) => ({
     orgId: entry.orgId,
     id: newId(),
-    actorType: ctx.actor.type,
-    actorId: ctx.actor.id,
+    actorType: actor.type,
+    actorId: actor.id,
     action: entry.action,
     targetType: entry.targetType,
     targetId: entry.targetId ?? null,

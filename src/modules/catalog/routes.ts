@@ -224,7 +224,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     handler: async (req) => {
       const ctx = req.ctx();
       const ref = req.query.ref ? catalog.normalizeRef(req.query.ref) : undefined;
-      const items = await catalog.effectiveCrosswalk(ctx.db, ctx.orgId, { from: req.query.from, to: req.query.to, ref });
+      const items = await catalog.effectiveCrosswalk(ctx, { from: req.query.from, to: req.query.to, ref });
       const rules = (await catalog.crosswalkRules(ctx.db, req.query.from, req.query.to)).map((r) => ({
         from: r.fromFramework,
         to: r.toFramework,

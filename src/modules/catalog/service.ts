@@ -1,7 +1,7 @@
 import { invalidCursor } from '../../lib/pagination.js';
 import { and, asc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import type { ServiceContext } from '../../lib/context.js';
+import type { OrgScope, ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { requireRole } from '../../lib/context.js';
@@ -157,7 +157,7 @@ export interface CrosswalkLink {
 }
 
 /** The catalog crosswalk with the organization's own additions and rejections applied. */
-export async function effectiveCrosswalk(db: Executor, orgId: string, filter: { from?: string; to?: string; ref?: string }): Promise<CrosswalkLink[]> {
+export async function effectiveCrosswalk({ db, orgId }: OrgScope, filter: { from?: string; to?: string; ref?: string }): Promise<CrosswalkLink[]> {
   const linkWhere = and(
     filter.from ? eq(crosswalkLinks.fromFramework, filter.from) : undefined,
     filter.to ? eq(crosswalkLinks.toFramework, filter.to) : undefined,
@@ -214,7 +214,7 @@ export async function getControlDetail(ctx: ServiceContext, frameworkId: string,
   await requireFramework(ctx.db, frameworkId);
   const row = await findControl(ctx.db, frameworkId, rawRef);
   if (!row) throw notFound(`control "${rawRef}" in ${frameworkId}`);
-  const links = await effectiveCrosswalk(ctx.db, ctx.orgId, { ref: row.ref });
+  const links = await effectiveCrosswalk(ctx, { ref: row.ref });
   const aliases = await ctx.db
     .select({ alias: controlAliases.alias })
     .from(controlAliases)

@@ -24,7 +24,7 @@ export async function scanCertificationExpiries(db: Db, clock: Clock): Promise<n
       // A notice already sent (an earlier scan, another replica) costs no transaction.
       if (!noticed.has(noticeKey(c.orgId, c.id, kind, dueAt))) {
         const data = { id: c.id, name: c.name, kind: c.kind, status: s.status, reason: s.statusReason };
-        if (await sendNotice(db, clock, c.orgId, 'certification', c.id, kind, dueAt, data, 'certification.expiring')) sent++;
+        if (await sendNotice({ orgId: c.orgId, db, clock }, 'certification', c.id, kind, dueAt, data, 'certification.expiring')) sent++;
       }
     }
     await lookAgainAt(db, c, nextStatusChange(c, now));

@@ -1,10 +1,10 @@
 // Certifications' read API for the modules above it, read here only (one query for any number of ids).
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { certifications } from './tables.js';
 
 /** Which of these ids are certifications of the organization. */
-export async function existingCertificationIds(db: Executor, orgId: string, ids: readonly string[]): Promise<Set<string>> {
+export async function existingCertificationIds({ db, orgId }: OrgScope, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db
     .select({ id: certifications.id })

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { type OrgScope, requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage, invalidCursor } from '../../lib/pagination.js';
@@ -498,7 +498,7 @@ export async function listCertifications(ctx: ServiceContext, q: { limit: number
 }
 
 /** Every certification of an organization with its status at `now`, newest first: for reports and the trust page. */
-export async function listCertificationsForOrg(db: Executor, orgId: string, now: Date): Promise<CertificationView[]> {
+export async function listCertificationsForOrg({ db, orgId }: OrgScope, now: Date): Promise<CertificationView[]> {
   const rows = await db.select().from(certifications).where(eq(certifications.orgId, orgId)).orderBy(desc(certifications.id));
   return rows.map((r) => certificationView(r, now));
 }

@@ -1,14 +1,11 @@
 // The controls' read API for the modules above it: answers as the trust page, the fill and answer
 // staleness see them, read here only (one query whatever the number of controls).
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { controlAnswers, type ControlStatus, type Responsibility } from './tables.js';
 
 /** The organization's answers marked public, with their public summary only (never the implementation text). */
-export async function publicControlAnswers(
-  db: Executor,
-  orgId: string,
-): Promise<
+export async function publicControlAnswers({ db, orgId }: OrgScope): Promise<
   Array<{
     frameworkId: string;
     ref: string;
@@ -35,8 +32,7 @@ export async function publicControlAnswers(
 
 /** The version and last change of the organization's answers on these refs (in any framework). */
 export async function controlVersionsOf(
-  db: Executor,
-  orgId: string,
+  { db, orgId }: OrgScope,
   refs: readonly string[],
 ): Promise<Array<{ frameworkId: string; ref: string; updatedAt: Date; version: number }>> {
   if (refs.length === 0) return [];
@@ -67,7 +63,7 @@ export interface RetrievalAnswer {
  * provider and customer statements; `publicOnly` (the prospect path) reads public answers only and
  * their public summaries only: no internal text is read.
  */
-export async function answersForRetrieval(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<RetrievalAnswer[]> {
+export async function answersForRetrieval({ db, orgId }: OrgScope, opts: { publicOnly?: boolean } = {}): Promise<RetrievalAnswer[]> {
   const text = opts.publicOnly
     ? sql`coalesce(${controlAnswers.publicSummary}, '')`
     : sql`${controlAnswers.implementation} || ' ' || coalesce(${controlAnswers.providerStatement}, '') || ' ' || coalesce(${controlAnswers.customerStatement}, '')`;

@@ -1,7 +1,6 @@
 import { invalidCursor } from '../../lib/pagination.js';
 import { and, desc, eq, getTableColumns, gte, inArray, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
+import { type OrgScope, requireRole, type ServiceContext, type TxContext, withTransaction } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudits } from '../audit/index.js';
 import { emitEvents, type EventInput } from '../events/index.js';
@@ -179,7 +178,7 @@ export function planAnswerWrite(
 const answerKey = (frameworkId: string, ref: string) => `${frameworkId}:${ref}`;
 
 /** The current answers of these controls, by `framework:ref`, in one query; locked for update on request. */
-export async function currentAnswers(db: Executor, orgId: string, controls: readonly CatalogControl[], opts: { lock?: boolean } = {}) {
+export async function currentAnswers({ db, orgId }: OrgScope, controls: readonly CatalogControl[], opts: { lock?: boolean } = {}) {
   const refs = [...new Set(controls.map((c) => c.ref))];
   if (refs.length === 0) return new Map<string, AnswerRow>();
   const q = db
@@ -209,8 +208,9 @@ const UPSERT_SET = Object.fromEntries(
  * control.updated events (to which consumers react: the library marks what rested on it stale). Rows that
  * exist must have been read under a lock by the caller. Returns the saved rows in order.
  */
-export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: readonly AnswerWrite[], opts: WriteOptions = {}): Promise<AnswerRow[]> {
+export async function applyAnswerWrites(ctx: TxContext, writes: readonly AnswerWrite[], opts: WriteOptions = {}): Promise<AnswerRow[]> {
   if (writes.length === 0) return [];
+  const tx = ctx.db;
   const rowOf = (w: AnswerWrite) => ({
     orgId: ctx.orgId,
     frameworkId: w.control.frameworkId,
@@ -287,7 +287,6 @@ export async function applyAnswerWrites(tx: Executor, ctx: TxContext, writes: re
  * the new version row and its audit event. An identical write makes no new version.
  */
 export async function writeControlAnswer(
-  tx: Executor,
   ctx: TxContext,
   control: CatalogControl,
   input: ControlAnswerInput,
@@ -295,10 +294,10 @@ export async function writeControlAnswer(
   opts: WriteOptions = {},
 ): Promise<{ row: AnswerRow; outcome: WriteOutcome; changed: string[] }> {
   validate(input);
-  const current = (await currentAnswers(tx, ctx.orgId, [control], { lock: true })).get(answerKey(control.frameworkId, control.ref));
+  const current = (await currentAnswers(ctx, [control], { lock: true })).get(answerKey(control.frameworkId, control.ref));
   const write = planAnswerWrite(ctx, control, current, input, expected, opts);
   if (current && write.changed.length === 0) return { row: current, outcome: 'unchanged', changed: [] }; // nothing changed: no new version
-  const [row] = await applyAnswerWrites(tx, ctx, [write], opts);
+  const [row] = await applyAnswerWrites(ctx, [write], opts);
   return { row: row!, outcome: current ? 'updated' : 'created', changed: write.changed };
 }
 
@@ -313,7 +312,7 @@ export async function putControlAnswer(ctx: ServiceContext, rawRef: string, inpu
   const control = await resolveAnswerable(ctx.db, rawRef);
   const expected = ifMatch ?? input.version;
   try {
-    const { row } = await ctx.db.transaction(async (tx) => writeControlAnswer(tx, { ...ctx, db: tx }, control, input, expected));
+    const { row } = await withTransaction(ctx, (tctx) => writeControlAnswer(tctx, control, input, expected));
     return answerView(row, control.title);
   } catch (err) {
     // Two first writes racing: the loser sees the primary key, which is the same conflict.
@@ -404,7 +403,7 @@ export async function listControlAnswers(
 }
 
 /** Every answerable control with the organization's answer or null: the basis of reports. */
-export async function answersByControl(db: Executor, orgId: string) {
+export async function answersByControl({ db, orgId }: OrgScope) {
   const rows = await db.select().from(controlAnswers).where(eq(controlAnswers.orgId, orgId));
   return new Map(rows.map((r) => [`${r.frameworkId}:${r.ref}`, r]));
 }

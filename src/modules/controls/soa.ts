@@ -3,8 +3,7 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CSV_OPTIONS, neutralize, unneutralize } from '../../lib/tabular.js';
 import { readSoaTable, type RawTable, type UploadFormat } from '../../formats/soa-table.js';
 import { evidenceByControl } from '../evidence/index.js';
-import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { requireRole, type ServiceContext, withTransaction } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/index.js';
 import { answerableCatalog, type CatalogControl } from '../catalog/index.js';
@@ -142,7 +141,7 @@ function rowOf(c: CatalogControl, a: AnswerRow | undefined, ev: { current: numbe
 export async function soaReport(ctx: ServiceContext): Promise<SoaReport> {
   const [catalog, answers, evidence, orgs] = await Promise.all([
     answerableCatalog(ctx.db),
-    answersByControl(ctx.db, ctx.orgId),
+    answersByControl(ctx),
     evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
     organizationSummaries(ctx.db, [ctx.orgId]),
   ]);
@@ -539,15 +538,15 @@ export async function importSoa(
   const catalog = await answerableCatalog(ctx.db);
   const checked = validateTable(table, catalog.resolve);
   const controls = checked.planned.map((p) => p.control);
-  const first = planImport(ctx, table.format, checked, await currentAnswers(ctx.db, ctx.orgId, controls), opts.dryRun);
+  const first = planImport(ctx, table.format, checked, await currentAnswers(ctx, controls), opts.dryRun);
   if (opts.dryRun) return first.result;
 
   try {
-    return await ctx.db.transaction(async (tx) => {
+    return await withTransaction(ctx, async (tctx) => {
       // The same plan again on the rows under lock: a change saved since the first read is a stale version, as before.
-      const { result, writes } = planImport(ctx, table.format, checked, await currentAnswers(tx, ctx.orgId, controls, { lock: true }), false);
-      await applyAnswerWrites(tx, { ...ctx, db: tx }, writes, { overwrite: true, via: 'import' });
-      await recordAudit(tx, ctx, {
+      const { result, writes } = planImport(ctx, table.format, checked, await currentAnswers(tctx, controls, { lock: true }), false);
+      await applyAnswerWrites(tctx, writes, { overwrite: true, via: 'import' });
+      await recordAudit(tctx.db, tctx, {
         action: 'controls.imported',
         targetType: 'soa',
         targetId: null,

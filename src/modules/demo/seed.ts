@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import type { ServiceContext } from '../../lib/context.js';
+import { userActor, type ServiceContext } from '../../lib/context.js';
 import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/password.js';
 import { recordAudit } from '../audit/index.js';
@@ -47,15 +47,10 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
   const exists = await organizationBySlug(db, org.organization.slug);
   if (exists) {
     // A database seeded before the trust portal existed gets its demo trust page once.
-    const owner = await anOwnerOf(db, exists.id);
+    const owner = await anOwnerOf({ db, orgId: exists.id });
     if (owner) {
-      const ownerCtx: ServiceContext = {
-        orgId: exists.id,
-        actor: { type: 'user', id: owner, role: 'owner', userId: owner },
-        requestId: 'seed-demo',
-        db,
-        clock,
-      };
+      // The demo is seeded as its owner: what it writes is attributed to that member.
+      const ownerCtx: ServiceContext = { orgId: exists.id, actor: userActor(owner, 'owner'), requestId: 'seed-demo', db, clock };
       await seedDemoTrust(ownerCtx, org, blobs, seedsDir);
       await seedDemoProfile(ownerCtx, seedsDir);
     }
@@ -68,7 +63,7 @@ export async function seedDemo(db: Db, seedsDir: string, clock: Clock, blobs: Bl
   const orgId = newId();
   const userId = newId();
   const passwordHash = await hashPassword(org.owner.password);
-  const ctx: ServiceContext = { orgId, actor: { type: 'user', id: userId, role: 'owner', userId }, requestId: 'seed-demo', db, clock };
+  const ctx: ServiceContext = { orgId, actor: userActor(userId, 'owner'), requestId: 'seed-demo', db, clock };
   await db.transaction(async (tx) => {
     await insertOrganizationWithOwner(
       tx,
@@ -156,7 +151,7 @@ const DEMO_FAQ = [
  * Security Overview PDF written at seed time from seeds/demo/security-overview.json). Idempotent.
  */
 async function seedDemoTrust(ctx: ServiceContext, org: DemoOrganization, blobs: BlobStore, seedsDir: string) {
-  if (await loadPage(ctx.db, ctx.orgId)) return;
+  if (await loadPage(ctx)) return;
   const put = (bytes: Buffer) => blobs.put(Readable.from([bytes]), 10 * 1024 * 1024);
   const overview = JSON.parse(await fs.readFile(path.join(seedsDir, 'demo', 'security-overview.json'), 'utf8')) as OverviewText;
   await createDocument(

@@ -2,17 +2,33 @@ import { and, eq, notExists, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { ServiceContext } from '../../lib/context.js';
 import { emitEvent, type EventData } from './service.js';
 import { expiryNotices } from './tables.js';
 
 /** Rows of each kind one scan takes on; a backlog (a first scan after the upgrade) waits for the next scans. */
 export const SCAN_BATCH = 500;
 
+type NoticeEvent = 'evidence.expiring' | 'evidence.expired' | 'certification.expiring';
+
+/** What a scan sends a notice with: the organization, the pool (the notice opens its own transaction) and the clock. */
+export type NoticeContext = Pick<ServiceContext, 'orgId' | 'db' | 'clock'>;
+
 /**
  * Sends a time-driven notice once per subject, kind and due date: the notice row and its event
  * in one transaction. False when it was already sent (an earlier scan, another replica).
  */
-export async function sendNotice<T extends 'evidence.expiring' | 'evidence.expired' | 'certification.expiring'>(
+export async function sendNotice<T extends NoticeEvent>(
+  ctx: NoticeContext,
+  subjectType: string,
+  subjectId: string,
+  kind: string,
+  dueAt: Date,
+  data: EventData<T>,
+  eventType: T,
+): Promise<boolean>;
+/** The older form, (db, clock, orgId, ...), until evidence/expiry.ts passes a context too. */
+export async function sendNotice<T extends NoticeEvent>(
   db: Db,
   clock: Clock,
   orgId: string,
@@ -22,8 +38,14 @@ export async function sendNotice<T extends 'evidence.expiring' | 'evidence.expir
   dueAt: Date,
   data: EventData<T>,
   eventType: T,
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
+): Promise<boolean>;
+export async function sendNotice(...args: unknown[]): Promise<boolean> {
+  // The older form starts (db, clock, orgId): nine arguments where the context takes one.
+  const [ctx, subjectType, subjectId, kind, dueAt, data, eventType] = (
+    args.length === 9 ? [{ db: args[0], clock: args[1], orgId: args[2] }, ...args.slice(3)] : args
+  ) as [NoticeContext, string, string, string, Date, EventData<NoticeEvent>, NoticeEvent];
+  const { orgId, clock } = ctx;
+  return ctx.db.transaction(async (tx) => {
     const inserted = await tx
       .insert(expiryNotices)
       .values({ orgId, subjectType, subjectId, kind, dueAt, sentAt: clock() })

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { OrgScope } from '../../lib/context.js';
 import { newId } from '../../lib/ids.js';
 import type { EventData, EventInput } from './payloads.js';
 import { events, type EventType } from './tables.js';
@@ -144,7 +145,7 @@ export async function recordEventOnly(tx: Executor, ctx: EventContext, event: Ev
 export type StoredEvent = typeof events.$inferSelect;
 
 /** These events of the organization, by id, in one query; an unknown id is absent. */
-export async function eventsByIds(db: Executor, orgId: string, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+export async function eventsByIds({ db, orgId }: OrgScope, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()

@@ -9,6 +9,7 @@ import type { BlobStore } from '../../lib/storage.js';
 import { DomainError } from '../../lib/errors.js';
 import type { FastifyRequest } from 'fastify';
 import { TextIndex, UseForAnswers } from '../knowledge/index.js';
+import { reprDigest } from '../files/index.js';
 import * as service from './service.js';
 
 // Example values shared by the schemas below, so the examples in the OpenAPI document agree.
@@ -363,7 +364,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: 
       const name = (version.fileName ?? 'evidence').replace(/[^\w.\- ]+/g, '_');
       reply.header('content-type', version.contentType ?? 'application/octet-stream');
       reply.header('content-disposition', `attachment; filename="${name}"`);
-      reply.header('repr-digest', `sha-256=:${Buffer.from(version.sha256!, 'hex').toString('base64')}:`);
+      reply.header('repr-digest', reprDigest(version.sha256!));
       reply.header('x-content-sha256', version.sha256!);
       return reply.send(stream);
     },

@@ -1,17 +1,20 @@
 import type { UploadedFile } from '../../lib/multipart.js';
-import { addBlobRef, discardBlob, dropBlobRefs } from '../blobs/index.js';
+import { discardBlob } from '../blobs/index.js';
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../../db/client.js';
+import type { Executor } from '../../db/client.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
-import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
+import { DomainError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
-import type { BlobStore, StoredBlob } from '../../lib/storage.js';
-import { signal } from '../events/index.js';
-import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/index.js';
+import type { BlobStore } from '../../lib/storage.js';
+import type { IndexState, TextExtractor } from '../knowledge/index.js';
 import { recordAudit } from '../audit/index.js';
 import { lookupAnswerable, resolveAnswerable } from '../catalog/index.js';
+import { VersionedFiles, indexView, versionView } from '../files/index.js';
 import { evidence, evidenceControls, evidenceVersions } from './tables.js';
+
+// Versions, their blob refs, text index, audit and downloads: the shared versioned-file code, on evidence's own tables.
+const files = new VersionedFiles({ kind: 'evidence', blobOwner: 'evidence_version', items: evidence, versions: evidenceVersions, itemKey: 'evidenceId' });
 
 export const EXPIRING_SOON_DAYS = 30;
 export const EVIDENCE_STATUSES = ['valid', 'expiring', 'expired', 'not_yet_valid'] as const;
@@ -58,9 +61,8 @@ function view(row: EvidenceRow, controls: { framework: string; ref: string }[], 
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-    useForAnswers: index?.useForAnswers ?? true,
-    textIndex: index ? { status: index.status, passages: index.passages, version: index.version, detail: index.detail } : null,
-    ...(versions ? { versions: versions.map(versionView) } : {}),
+    ...indexView(index),
+    ...(versions ? { versions: versions.map((v) => ({ ...versionView(v), url: v.url })) } : {}),
   };
 }
 
@@ -69,40 +71,9 @@ const knowledgeVisibility = (v: EvidenceRow['visibility']) => (v === 'public' ? 
 
 /** Reads a file's current version into passages answers can cite (in the parser pool, after the upload committed). */
 export async function indexEvidence(ctx: ServiceContext, deps: { parsers: TextExtractor; blobs: BlobStore }, id: string, useForAnswers?: boolean) {
-  const row = await loadOwned(ctx.db, ctx.orgId, id);
-  const [v] = await ctx.db
-    .select()
-    .from(evidenceVersions)
-    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, row.currentVersion)));
-  if (row.kind === 'file' && v?.sha256) {
-    await indexFile({ db: ctx.db as Db, parsers: deps.parsers, blobs: deps.blobs, clock: ctx.clock }, ctx.orgId, {
-      kind: 'evidence',
-      id,
-      title: row.title,
-      version: v.version,
-      visibility: knowledgeVisibility(row.visibility),
-      sha256: v.sha256,
-      fileName: v.fileName ?? '',
-      contentType: v.contentType ?? '',
-      ...(useForAnswers !== undefined ? { useForAnswers } : {}),
-    });
-    if (v.version > 1)
-      await ctx.db.transaction((tx) => signal(tx, ctx, 'source.version_indexed', { kind: 'evidence', id, version: v.version, title: row.title }));
-  }
+  const row = await files.item(ctx.db, ctx.orgId, id);
+  if (row.kind === 'file') await files.indexCurrent(ctx, deps, row, knowledgeVisibility(row.visibility), useForAnswers);
   return getEvidence(ctx, id);
-}
-
-function versionView(v: VersionRow) {
-  return {
-    version: v.version,
-    sha256: v.sha256,
-    size: v.size,
-    fileName: v.fileName,
-    contentType: v.contentType,
-    url: v.url,
-    uploadedBy: v.uploadedBy,
-    uploadedAt: v.uploadedAt.toISOString(),
-  };
 }
 
 function parseDate(value: string | null | undefined, fieldName: string, errors: FieldError[]): Date | null | undefined {
@@ -158,58 +129,25 @@ export async function createEvidence(ctx: ServiceContext, input: EvidenceInput, 
   if (errors.length > 0) fail(errors);
 
   const id = newId();
-  const now = ctx.clock();
-  const row = await ctx.db.transaction(async (tx) => {
-    const [inserted] = await tx
-      .insert(evidence)
-      .values({
-        orgId: ctx.orgId,
-        id,
-        title: title!,
-        description: input.description ?? null,
-        kind: file ? 'file' : 'link',
-        url: input.url ?? null,
-        visibility: input.visibility ?? 'internal',
-        validFrom: validFrom ?? null,
-        expiresAt: expiresAt ?? null,
-        currentVersion: 1,
-        createdBy: ctx.actor.id,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await tx.insert(evidenceVersions).values({
-      orgId: ctx.orgId,
-      evidenceId: id,
-      version: 1,
-      sha256: file?.stored.sha256 ?? null,
-      size: file?.stored.size ?? null,
-      fileName: file?.fileName ?? null,
-      contentType: file?.contentType ?? null,
-      url: input.url ?? null,
-      uploadedBy: ctx.actor.id,
-      uploadedAt: now,
-    });
-    if (file) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id }, file.stored);
+  const item = {
+    title: title!,
+    description: input.description ?? null,
+    kind: file ? ('file' as const) : ('link' as const),
+    url: input.url ?? null,
+    visibility: input.visibility ?? 'internal',
+    validFrom: validFrom ?? null,
+    expiresAt: expiresAt ?? null,
+  };
+  await files.create(ctx, id, item, { file, extra: { url: input.url ?? null } }, async (tx) => {
     if (controls.length > 0) await tx.insert(evidenceControls).values(controls.map((c) => ({ orgId: ctx.orgId, evidenceId: id, ...c })));
     await recordAudit(tx, ctx, {
       action: 'evidence.created',
       targetType: 'evidence',
       targetId: id,
-      summary: { title, kind: file ? 'file' : 'link', sha256: file?.stored.sha256, controls: controls.map((c) => c.ref) },
+      summary: { title, kind: item.kind, sha256: file?.stored.sha256, controls: controls.map((c) => c.ref) },
     });
-    return inserted!;
   });
-  return getEvidence(ctx, row.id);
-}
-
-async function loadOwned(db: Executor, orgId: string, id: string) {
-  const [row] = await db
-    .select()
-    .from(evidence)
-    .where(and(eq(evidence.orgId, orgId), eq(evidence.id, id)));
-  if (!row) throw notFound('evidence');
-  return row;
+  return getEvidence(ctx, id);
 }
 
 async function controlsOf(db: Executor, orgId: string, ids: string[]) {
@@ -225,13 +163,9 @@ async function controlsOf(db: Executor, orgId: string, ids: string[]) {
 }
 
 export async function getEvidence(ctx: ServiceContext, id: string) {
-  const row = await loadOwned(ctx.db, ctx.orgId, id);
-  const versions = await ctx.db
-    .select()
-    .from(evidenceVersions)
-    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id)))
-    .orderBy(desc(evidenceVersions.version));
-  const index = (await indexStates(ctx.db, ctx.orgId, 'evidence', [id])).get(id);
+  const row = await files.item(ctx.db, ctx.orgId, id);
+  const versions = await files.versions(ctx.db, ctx.orgId, id);
+  const index = (await files.indexStates(ctx.db, ctx.orgId, [id])).get(id);
   return view(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], ctx.clock(), versions, index);
 }
 
@@ -278,10 +212,9 @@ export async function listEvidence(
     ctx.orgId,
     page.items.map((r) => r.id),
   );
-  const index = await indexStates(
+  const index = await files.indexStates(
     ctx.db,
     ctx.orgId,
-    'evidence',
     page.items.map((r) => r.id),
   );
   return { items: page.items.map((r) => view(r, controls.get(r.id) ?? [], now, undefined, index.get(r.id))), nextCursor: page.nextCursor };
@@ -290,7 +223,7 @@ export async function listEvidence(
 export async function updateEvidence(ctx: ServiceContext, id: string, input: EvidenceInput) {
   requireRole(ctx.actor, 'editor');
   const errors: FieldError[] = [];
-  const current = await loadOwned(ctx.db, ctx.orgId, id);
+  const current = await files.item(ctx.db, ctx.orgId, id);
   const validFrom = parseDate(input.validFrom, 'validFrom', errors);
   const expiresAt = parseDate(input.expiresAt, 'expiresAt', errors);
   const vf = validFrom === undefined ? current.validFrom : validFrom;
@@ -316,19 +249,8 @@ export async function updateEvidence(ctx: ServiceContext, id: string, input: Evi
       if (controls.length > 0) await tx.insert(evidenceControls).values(controls.map((c) => ({ orgId: ctx.orgId, evidenceId: id, ...c })));
     }
     if (current.kind === 'file') {
-      await syncSource(
-        tx,
-        ctx.orgId,
-        {
-          kind: 'evidence',
-          id,
-          title: input.title?.trim() ?? current.title,
-          visibility: knowledgeVisibility(input.visibility ?? current.visibility),
-          version: current.currentVersion,
-          ...(input.useForAnswers !== undefined ? { useForAnswers: input.useForAnswers } : {}),
-        },
-        ctx.clock(),
-      );
+      const title = input.title?.trim() ?? current.title;
+      await files.syncIndex(tx, ctx, { ...current, title }, knowledgeVisibility(input.visibility ?? current.visibility), input.useForAnswers);
     }
     await recordAudit(tx, ctx, { action: 'evidence.updated', targetType: 'evidence', targetId: id, summary: { fields: Object.keys(input) } });
   });
@@ -338,7 +260,7 @@ export async function updateEvidence(ctx: ServiceContext, id: string, input: Evi
 /** A new version of the file (or link); metadata dates may move with it. */
 export async function addEvidenceVersion(ctx: ServiceContext, id: string, input: EvidenceInput, file: FileInput | undefined) {
   requireRole(ctx.actor, 'editor');
-  const current = await loadOwned(ctx.db, ctx.orgId, id);
+  const current = await files.item(ctx.db, ctx.orgId, id);
   const errors: FieldError[] = [];
   if (current.kind === 'file' && !file) errors.push({ field: 'body/file', message: 'a new version of file evidence needs a file' });
   // A url beside the file would be stored and shown as if it were the evidence: refused, not kept.
@@ -348,69 +270,25 @@ export async function addEvidenceVersion(ctx: ServiceContext, id: string, input:
   const validFrom = parseDate(input.validFrom, 'validFrom', errors);
   const expiresAt = parseDate(input.expiresAt, 'expiresAt', errors);
   if (errors.length > 0) fail(errors);
-  const now = ctx.clock();
-  await ctx.db.transaction(async (tx) => {
-    // Lock the row so two uploads get consecutive versions.
-    const [row] = await tx
-      .select()
-      .from(evidence)
-      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)))
-      .for('update');
-    const version = row!.currentVersion + 1;
-    await tx.insert(evidenceVersions).values({
-      orgId: ctx.orgId,
-      evidenceId: id,
-      version,
-      sha256: file?.stored.sha256 ?? null,
-      size: file?.stored.size ?? null,
-      fileName: file?.fileName ?? null,
-      contentType: file?.contentType ?? null,
-      url: input.url ?? null,
-      uploadedBy: ctx.actor.id,
-      uploadedAt: now,
-    });
-    if (file) await addBlobRef(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id }, file.stored);
-    await tx
-      .update(evidence)
-      .set({
-        currentVersion: version,
-        updatedAt: now,
-        ...(input.url ? { url: input.url } : {}),
-        ...(validFrom !== undefined ? { validFrom } : {}),
-        ...(expiresAt !== undefined ? { expiresAt } : {}),
-      })
-      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)));
-    await recordAudit(tx, ctx, { action: 'evidence.version_added', targetType: 'evidence', targetId: id, summary: { version, sha256: file?.stored.sha256 } });
-  });
+  // The link and the validity dates move with the version.
+  const itemSet = {
+    ...(input.url ? { url: input.url } : {}),
+    ...(validFrom !== undefined ? { validFrom } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
+  await files.addVersion(ctx, id, { file, extra: { url: input.url ?? null } }, itemSet);
   return getEvidence(ctx, id);
 }
 
 export async function deleteEvidence(ctx: ServiceContext, blobs: BlobStore, id: string) {
   requireRole(ctx.actor, 'editor');
-  const shas = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .delete(evidence)
-      .where(and(eq(evidence.orgId, ctx.orgId), eq(evidence.id, id)))
-      .returning();
-    if (!row) throw notFound('evidence');
-    await dropSource(tx, ctx.orgId, 'evidence', id);
-    await recordAudit(tx, ctx, { action: 'evidence.deleted', targetType: 'evidence', targetId: id, summary: { title: row.title } });
-    return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'evidence_version', ownerId: id });
-  });
-  // After commit, outside the transaction: GC removes files no organization refers to any more.
-  await blobs.collect(shas);
+  await files.delete(ctx, blobs, id);
 }
 
 export async function openEvidenceFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {
-  const row = await loadOwned(ctx.db, ctx.orgId, id);
+  const row = await files.item(ctx.db, ctx.orgId, id);
   if (row.kind === 'link') throw new DomainError('conflict', 'this evidence is a link; open its url');
-  const [v] = await ctx.db
-    .select()
-    .from(evidenceVersions)
-    .where(and(eq(evidenceVersions.orgId, ctx.orgId), eq(evidenceVersions.evidenceId, id), eq(evidenceVersions.version, version ?? row.currentVersion)));
-  if (!v || !v.sha256) throw notFound(`version ${version} of this evidence`);
-  const stream = await blobs.openVerified(v.sha256);
-  return { stream, version: v };
+  return files.open(ctx.db, blobs, row, version);
 }
 
 /** Evidence per control with counts of current and expired items: what reports show. */

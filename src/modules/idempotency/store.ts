@@ -2,6 +2,7 @@
 // decides what to remember and calls these.
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { idempotencyKeys } from './tables.js';
 
 /** A remembered request and, once done, its (sealed) answer. */
@@ -31,7 +32,7 @@ export async function sweepIdempotencyKeys(db: Db, now: Date, opts: { batchSize?
 }
 
 /** The key's row unless it expired before `now` (an expired row is deleted first). */
-export async function liveIdempotencyKey(db: Db, orgId: string, key: string, now: Date): Promise<IdempotencyRow | undefined> {
+export async function liveIdempotencyKey({ db, orgId }: OrgScope, key: string, now: Date): Promise<IdempotencyRow | undefined> {
   await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, now)));
   const [existing] = await db
     .select()
@@ -50,8 +51,7 @@ export async function insertIdempotencyKey(
 
 /** Records the answer to a request in progress. */
 export async function completeIdempotencyKey(
-  db: Db,
-  orgId: string,
+  { db, orgId }: OrgScope,
   key: string,
   answer: Pick<IdempotencyRow, 'requestHash' | 'responseStatus' | 'responseHeaders' | 'responseBody'>,
 ): Promise<void> {
@@ -62,6 +62,6 @@ export async function completeIdempotencyKey(
 }
 
 /** Forgets a key (its request failed or was not read in full): the client may retry with it. */
-export async function dropIdempotencyKey(db: Db, orgId: string, key: string): Promise<void> {
+export async function dropIdempotencyKey({ db, orgId }: OrgScope, key: string): Promise<void> {
   await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.orgId, orgId), eq(idempotencyKeys.key, key)));
 }

@@ -3,6 +3,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { OrgScope } from '../../lib/context.js';
 import { memberships, organizations, users } from './tables.js';
 
 export interface OrganizationSummary {
@@ -22,7 +23,7 @@ export async function organizationSummaries(db: Executor, orgIds: readonly strin
 }
 
 /** Which of these users are members of the organization. */
-export async function membersAmong(db: Executor, orgId: string, userIds: readonly string[]): Promise<Set<string>> {
+export async function membersAmong({ db, orgId }: OrgScope, userIds: readonly string[]): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
   const rows = await db
     .select({ userId: memberships.userId })
@@ -41,7 +42,7 @@ export async function organizationBySlug(db: Executor, slug: string): Promise<Or
 }
 
 /** An owner of the organization (whichever the database finds first), if it has one. */
-export async function anOwnerOf(db: Executor, orgId: string): Promise<string | undefined> {
+export async function anOwnerOf({ db, orgId }: OrgScope): Promise<string | undefined> {
   const [owner] = await db
     .select({ userId: memberships.userId })
     .from(memberships)

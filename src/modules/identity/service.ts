@@ -2,7 +2,18 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { requireRole, roleAtLeast, type Actor, type Role, type ServiceContext } from '../../lib/context.js';
+import {
+  apiKeyActor,
+  memberOf,
+  requireRole,
+  roleAtLeast,
+  scopesOf,
+  storedActor,
+  userActor,
+  type Actor,
+  type Role,
+  type ServiceContext,
+} from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -76,10 +87,9 @@ export async function signup(deps: IdentityDeps, input: SignupInput, requestId: 
       await tx.insert(organizations).values({ id: orgId, slug, name: input.organization.name.trim(), createdAt: now });
       await tx.insert(users).values({ id: userId, email, name: input.user.name ?? null, passwordHash, createdAt: now });
       await tx.insert(memberships).values({ orgId, userId, role: 'owner', createdAt: now });
-      const actor: Actor = { type: 'user', id: userId, role: 'owner', userId };
       await recordAudit(
         tx,
-        { orgId, actor, requestId, clock: deps.clock },
+        { orgId, actor: userActor(userId, 'owner'), requestId, clock: deps.clock },
         {
           action: 'organization.created',
           targetType: 'organization',
@@ -138,7 +148,7 @@ export async function authenticate(deps: IdentityDeps, bearer: string): Promise<
     .from(memberships)
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, claims.sub)));
   if (!m) throw new DomainError('unauthenticated', 'no longer a member of this organization');
-  return { orgId, actor: { type: 'user', id: claims.sub, role: m.role, userId: claims.sub } };
+  return { orgId, actor: userActor(claims.sub, m.role) };
 }
 
 /** An SSO token names a person and an organization; the membership decides the role. */
@@ -151,7 +161,7 @@ async function authenticateSso(deps: IdentityDeps, sso: SsoVerifier, token: stri
     .innerJoin(organizations, eq(organizations.id, memberships.orgId))
     .where(and(eq(organizations.slug, orgSlug), sql`lower(${users.email}) = ${email}`));
   if (!m) throw new DomainError('unauthenticated', 'the single sign-on identity is not a member of that organization');
-  return { orgId: m.orgId, actor: { type: 'user', id: m.userId, role: m.role, userId: m.userId } };
+  return { orgId: m.orgId, actor: userActor(m.userId, m.role) };
 }
 
 /**
@@ -182,17 +192,20 @@ async function authenticateApiKey(deps: IdentityDeps, key: string): Promise<{ or
       .set({ lastUsedAt: now })
       .where(and(eq(apiKeys.orgId, row.orgId), eq(apiKeys.id, row.id)));
   }
-  return { orgId: row.orgId, actor: { type: 'api_key', id: row.id, role, userId: row.createdBy, ...(row.scopes ? { scopes: row.scopes } : {}) } };
+  return { orgId: row.orgId, actor: apiKeyActor(row, role) };
 }
 
 export async function me(ctx: ServiceContext) {
   const [org] = await ctx.db.select().from(organizations).where(eq(organizations.id, ctx.orgId));
-  const [user] = await ctx.db.select().from(users).where(eq(users.id, ctx.actor.userId));
+  const [user] = await ctx.db
+    .select()
+    .from(users)
+    .where(eq(users.id, memberOf(ctx.actor)));
   if (!org || !user) throw notFound('organization');
   return {
     organization: { id: org.id, slug: org.slug, name: org.name },
     user: { id: user.id, email: user.email, name: user.name },
-    actor: { type: ctx.actor.type, id: ctx.actor.id },
+    actor: { type: storedActor(ctx.actor).type, id: ctx.actor.id },
     role: ctx.actor.role,
   };
 }
@@ -228,7 +241,7 @@ function assertCanGrant(actor: Actor, role: Role) {
  * unscoped, which would reach beyond the key's scopes. Keys it creates stay within its scopes.
  */
 function assertNotScopedKey(actor: Actor, what: string) {
-  if (actor.scopes) {
+  if (scopesOf(actor)) {
     throw new DomainError(
       'forbidden',
       `a scoped API key cannot ${what}: a member's sign-in is not limited to the key's scopes; use an unscoped key or a person's token`,
@@ -259,7 +272,7 @@ export async function addMember(ctx: ServiceContext, input: { email: string; rol
   await ctx.db.transaction(async (tx) => {
     await tx
       .insert(invitations)
-      .values({ orgId: ctx.orgId, id, email, role: input.role, tokenHash: sha256(token), invitedBy: ctx.actor.userId, expiresAt, createdAt: now });
+      .values({ orgId: ctx.orgId, id, email, role: input.role, tokenHash: sha256(token), invitedBy: memberOf(ctx.actor), expiresAt, createdAt: now });
     await recordAudit(tx, ctx, { action: 'member.invited', targetType: 'invitation', targetId: id, summary: { email, role: input.role } });
   });
   return { status: 'invited' as const, invitation: { id, email, role: input.role, token, expiresAt: expiresAt.toISOString() } };
@@ -314,7 +327,7 @@ export async function acceptInvitation(deps: IdentityDeps, input: { token: strin
       await tx.insert(memberships).values({ orgId: inv.orgId, userId, role: inv.role, createdAt: now });
       await recordAudit(
         tx,
-        { orgId: inv.orgId, actor: { type: 'user', id: userId }, requestId, clock: deps.clock },
+        { orgId: inv.orgId, actor: userActor(userId, inv.role), requestId, clock: deps.clock },
         {
           action: 'member.joined',
           targetType: 'member',
@@ -420,7 +433,8 @@ export async function createApiKey(ctx: ServiceContext, input: { name: string; r
     });
   }
   // A key made by a scoped key cannot reach beyond its maker.
-  if (ctx.actor.scopes && (!input.scopes || input.scopes.some((s) => !ctx.actor.scopes!.includes(s)))) {
+  const own = scopesOf(ctx.actor);
+  if (own && (!input.scopes || input.scopes.some((s) => !own.includes(s)))) {
     throw new DomainError('forbidden', 'a scoped API key can only create keys within its own scopes');
   }
   // tck_ + 12 visible chars to find the row, then 32 secret chars: 256 bits of entropy in all.
@@ -439,7 +453,7 @@ export async function createApiKey(ctx: ServiceContext, input: { name: string; r
         keyHash: sha256(key),
         role: input.role,
         scopes: input.scopes ? [...new Set(input.scopes)].sort() : null,
-        createdBy: ctx.actor.userId,
+        createdBy: memberOf(ctx.actor),
         createdAt: now,
       })
       .returning();

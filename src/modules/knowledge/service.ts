@@ -6,6 +6,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { OrgScope, ServiceContext } from '../../lib/context.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { QuestionnaireParseError } from '../../formats/errors.js';
 import { knowledgePassages, knowledgeSources, type IndexStatus, type KnowledgeKind, type KnowledgeVisibility } from './tables.js';
@@ -49,21 +50,44 @@ export function indexView(row: typeof knowledgeSources.$inferSelect | undefined)
   return { status: row.status, passages: row.passages, version: row.version, useForAnswers: row.useForAnswers, detail: row.detail };
 }
 
+/** What indexing a file is done with: the organization, the pool (its own transaction) and the clock. */
+export type FileContext = Pick<ServiceContext, 'orgId' | 'db' | 'clock'>;
+export interface IndexTools {
+  parsers: TextExtractor;
+  blobs: Pick<BlobStore, 'readVerified'>;
+}
+type IndexedFile = SourceMeta & { sha256: string; fileName: string; contentType: string };
+
+/**
+ * The older (db, orgId, ...) forms of the functions below, which evidence, trust documents and the
+ * files module still call: a context is an object with the organization in it.
+ */
+const isScope = (x: unknown): x is OrgScope => typeof x === 'object' && x !== null && 'orgId' in x;
+function scoped<R extends unknown[]>(args: [OrgScope, ...R] | [Executor, string, ...R]): [OrgScope, R] {
+  return isScope(args[0]) ? [args[0], args.slice(1) as R] : [{ db: args[0], orgId: args[1] as string }, args.slice(2) as R];
+}
+
 /**
  * Reads one version of a file and makes its passages the source's passages. A file that yields no
  * text (a scanned PDF, an unsupported format, a damaged file) keeps the upload and says why.
  */
+export async function indexFile(ctx: FileContext, tools: IndexTools, source: IndexedFile): Promise<IndexState>;
+/** The older form, until evidence, trust documents and the files module pass a context. */
+export async function indexFile(deps: { db: Db; clock: Clock } & IndexTools, orgId: string, source: IndexedFile): Promise<IndexState>;
 export async function indexFile(
-  deps: { db: Db; parsers: TextExtractor; blobs: Pick<BlobStore, 'readVerified'>; clock: Clock },
-  orgId: string,
-  source: SourceMeta & { sha256: string; fileName: string; contentType: string },
+  ...args: [FileContext, IndexTools, IndexedFile] | [{ db: Db; clock: Clock } & IndexTools, string, IndexedFile]
 ): Promise<IndexState> {
+  const old = typeof args[1] === 'string';
+  const ctx = (old ? { ...args[0], orgId: args[1] } : args[0]) as FileContext;
+  const tools = (old ? args[0] : args[1]) as IndexTools;
+  const source = args[2];
+  const { orgId } = ctx;
   let passages: Passage[] = [];
   let status: IndexStatus = 'indexed';
   let detail: string | null = null;
   try {
-    const bytes = await deps.blobs.readVerified(source.sha256);
-    const text = await deps.parsers.extractText({ bytes, fileName: source.fileName, contentType: source.contentType });
+    const bytes = await tools.blobs.readVerified(source.sha256);
+    const text = await tools.parsers.extractText({ bytes, fileName: source.fileName, contentType: source.contentType });
     passages = text.passages;
     if (text.scanned) {
       status = 'scanned';
@@ -76,8 +100,8 @@ export async function indexFile(
     status = err.code === 'unsupported' ? 'unsupported' : 'failed';
     detail = err.message;
   }
-  const now = deps.clock();
-  return deps.db.transaction(async (tx) => {
+  const now = ctx.clock();
+  return ctx.db.transaction(async (tx) => {
     // A newer version may have been indexed meanwhile: never replace it with an older one.
     const [current] = await tx
       .select()
@@ -133,7 +157,11 @@ const sourceKey = (orgId: string, kind: KnowledgeKind, id: string) =>
  * Keeps a source's title, visibility and answer flag in step with its owner, in the owner's
  * transaction: a document made private stops answering prospects at once.
  */
-export async function syncSource(tx: Executor, orgId: string, meta: Partial<SourceMeta> & Pick<SourceMeta, 'kind' | 'id'>, now: Date): Promise<void> {
+type SyncedMeta = Partial<SourceMeta> & Pick<SourceMeta, 'kind' | 'id'>;
+export async function syncSource(tctx: OrgScope, meta: SyncedMeta, now: Date): Promise<void>;
+export async function syncSource(tx: Executor, orgId: string, meta: SyncedMeta, now: Date): Promise<void>;
+export async function syncSource(...args: [OrgScope, SyncedMeta, Date] | [Executor, string, SyncedMeta, Date]): Promise<void> {
+  const [{ db: tx, orgId }, [meta, now]] = scoped<[SyncedMeta, Date]>(args);
   const set: Partial<typeof knowledgeSources.$inferInsert> = {};
   if (meta.title !== undefined) set.title = meta.title;
   if (meta.visibility !== undefined) set.visibility = meta.visibility;
@@ -166,13 +194,21 @@ export async function syncSource(tx: Executor, orgId: string, meta: Partial<Sour
 }
 
 /** A deleted document or evidence item takes its passages with it. */
-export async function dropSource(tx: Executor, orgId: string, kind: KnowledgeKind, id: string): Promise<void> {
+export async function dropSource(tctx: OrgScope, kind: KnowledgeKind, id: string): Promise<void>;
+export async function dropSource(tx: Executor, orgId: string, kind: KnowledgeKind, id: string): Promise<void>;
+export async function dropSource(...args: [OrgScope, KnowledgeKind, string] | [Executor, string, KnowledgeKind, string]): Promise<void> {
+  const [{ db: tx, orgId }, [kind, id]] = scoped<[KnowledgeKind, string]>(args);
   await tx.delete(knowledgePassages).where(and(eq(knowledgePassages.orgId, orgId), eq(knowledgePassages.kind, kind), eq(knowledgePassages.sourceId, id)));
   await tx.delete(knowledgeSources).where(sourceKey(orgId, kind, id));
 }
 
 /** Index states of some sources of one kind, for their owners' views. */
-export async function indexStates(db: Executor, orgId: string, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>> {
+export async function indexStates(scope: OrgScope, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>>;
+export async function indexStates(db: Executor, orgId: string, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>>;
+export async function indexStates(
+  ...args: [OrgScope, KnowledgeKind, string[]] | [Executor, string, KnowledgeKind, string[]]
+): Promise<Map<string, IndexState>> {
+  const [{ db, orgId }, [kind, ids]] = scoped<[KnowledgeKind, string[]]>(args);
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()
@@ -183,8 +219,7 @@ export async function indexStates(db: Executor, orgId: string, kind: KnowledgeKi
 
 /** The current version and title of cited sources, for staleness (absent: deleted). */
 export async function sourceVersions(
-  db: Executor,
-  orgId: string,
+  { db, orgId }: OrgScope,
   ids: string[],
 ): Promise<Map<string, { kind: KnowledgeKind; version: number; title: string; useForAnswers: boolean }>> {
   if (ids.length === 0) return new Map();
@@ -219,7 +254,7 @@ export interface PassageRow {
  * The passages answers may draw on: sources marked for answers, and on the prospect path
  * (`publicOnly`) public ones alone, so no NDA or private sentence reaches a prospect.
  */
-export async function loadPassages(db: Executor, orgId: string, opts: { publicOnly: boolean }): Promise<PassageRow[]> {
+export async function loadPassages({ db, orgId }: OrgScope, opts: { publicOnly: boolean }): Promise<PassageRow[]> {
   const rows = (await db.execute(sql`
     select p.kind, p.source_id, s.title, s.version, s.visibility, p.position, p.page, p.heading, p.text,
            coalesce((select json_agg(json_build_object('lexeme', l.lexeme, 'weights', l.weights::text[])) from unnest(p.search) l), '[]'::json) as terms

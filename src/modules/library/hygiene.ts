@@ -38,8 +38,7 @@ export async function listConflicts(ctx: ServiceContext, q: { limit: number; cur
   );
   const groups = groupSameQuestion(rows.map((r, i) => ({ ...r, key: questionKey(r.question, lexemes[i]!) })));
   const facts = await factsOf(
-    ctx.db,
-    ctx.orgId,
+    ctx,
     groups.flat().map((e) => e.id),
   );
   const factSet = (id: string) => [...(facts.get(id) ?? [])].sort().join(',');

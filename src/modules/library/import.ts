@@ -2,7 +2,7 @@
 // editor approves on import), rows the library already answers the same way are skipped as
 // duplicates, and rows it answers differently are created as drafts and reported as conflicts.
 import { and, eq } from 'drizzle-orm';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { memberOf, requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/index.js';
@@ -155,8 +155,8 @@ async function previousImport(ctx: ServiceContext, sha256: string): Promise<Impo
  */
 export async function importLibrary(ctx: ServiceContext, req: ImportRequest, suggest?: ControlSuggester) {
   requireRole(ctx.actor, 'editor');
-  const ownerId = req.ownerId ?? ctx.actor.userId;
-  await checkOwner(ctx.db, ctx.orgId, ownerId);
+  const ownerId = req.ownerId ?? memberOf(ctx.actor);
+  await checkOwner(ctx, ownerId);
   const before = await previousImport(ctx, req.sha256);
   if (before) return replay(before);
 

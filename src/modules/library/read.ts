@@ -1,13 +1,12 @@
 // The library's read API for the modules above it: entries' review state, the public FAQ and the
 // entries' stored search terms, read here only (one query for any number of ids).
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { libraryEntries, type Choice } from './tables.js';
 
 /** Whether each of these entries of the organization is approved, public and stale; an unknown id is absent. */
 export async function entryFlagsOf(
-  db: Executor,
-  orgId: string,
+  { db, orgId }: OrgScope,
   ids: readonly string[],
 ): Promise<Array<{ id: string; status: string; public: boolean; stale: boolean }>> {
   if (ids.length === 0) return [];
@@ -19,8 +18,7 @@ export async function entryFlagsOf(
 
 /** Of these entries, the ones prospects may read (approved, public, not stale): question and answer, by id. */
 export async function publicFaqEntries(
-  db: Executor,
-  orgId: string,
+  { db, orgId }: OrgScope,
   ids: readonly string[],
 ): Promise<Map<string, { id: string; question: string; choice: Choice | null; answerText: string | null }>> {
   if (ids.length === 0) return new Map();
@@ -43,7 +41,7 @@ export async function publicFaqEntries(
  * The stored weighted vectors of these entries (question A, answer C) as one row per lexeme, in
  * the vector's order: what retrieval indexes an entry by.
  */
-export async function entrySearchTerms(db: Executor, orgId: string, ids: readonly string[]): Promise<Array<{ id: string; lexeme: string; weights: string[] }>> {
+export async function entrySearchTerms({ db, orgId }: OrgScope, ids: readonly string[]): Promise<Array<{ id: string; lexeme: string; weights: string[] }>> {
   if (ids.length === 0) return [];
   const result = (await db.execute(sql`
     select ${libraryEntries.id} as id, l.lexeme, l.weights::text[] as weights

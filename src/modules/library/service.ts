@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { memberOf, type OrgScope, requireRole, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -46,7 +46,7 @@ export function entryView(e: EntryRow, controls: ControlRef[], facts: string[] =
   };
 }
 
-export async function controlsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, ControlRef[]>> {
+export async function controlsOf({ db, orgId }: OrgScope, ids: string[]): Promise<Map<string, ControlRef[]>> {
   const out = new Map<string, ControlRef[]>();
   if (ids.length === 0) return out;
   const rows = await db
@@ -58,7 +58,7 @@ export async function controlsOf(db: Executor, orgId: string, ids: string[]): Pr
   return out;
 }
 
-export async function factsOf(db: Executor, orgId: string, ids: string[]): Promise<Map<string, string[]>> {
+export async function factsOf({ db, orgId }: OrgScope, ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (ids.length === 0) return out;
   const rows = await db
@@ -108,13 +108,13 @@ export async function listEntries(ctx: ServiceContext, q: ListQuery) {
     .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   const ids = page.items.map((r) => r.id);
-  const [controls, facts] = await Promise.all([controlsOf(ctx.db, ctx.orgId, ids), factsOf(ctx.db, ctx.orgId, ids)]);
+  const [controls, facts] = await Promise.all([controlsOf(ctx, ids), factsOf(ctx, ids)]);
   return { items: page.items.map((r) => entryView(r, controls.get(r.id) ?? [], facts.get(r.id) ?? [])), nextCursor: page.nextCursor };
 }
 
 export async function getEntry(ctx: ServiceContext, id: string) {
   const row = await load(ctx.db, ctx.orgId, id);
-  return entryView(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], (await factsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
+  return entryView(row, (await controlsOf(ctx, [id])).get(id) ?? [], (await factsOf(ctx, [id])).get(id) ?? []);
 }
 
 export interface EntryInput {
@@ -131,8 +131,8 @@ export interface EntryInput {
 }
 
 /** The owner is a member of the organization; default: whoever creates the entry. */
-export async function checkOwner(db: Executor, orgId: string, ownerId: string) {
-  const members = await membersAmong(db, orgId, [ownerId]);
+export async function checkOwner(scope: OrgScope, ownerId: string) {
+  const members = await membersAmong(scope, [ownerId]);
   if (!members.has(ownerId)) throw new DomainError('unprocessable', `owner ${ownerId} is not a member of this organization`);
 }
 
@@ -160,7 +160,7 @@ function requireContent(answer: { choice?: Choice | null; text?: string | null }
 /** Cited facts must exist in the organization's profile; duplicates collapse, order kept. */
 async function resolveFacts(db: Executor, orgId: string, keys: string[]): Promise<string[]> {
   const unique = [...new Set(keys.map((k) => k.trim()))];
-  const known = await existingFactKeys(db, orgId, unique);
+  const known = await existingFactKeys({ db, orgId }, unique);
   const unknown = unique.filter((k) => !known.has(k));
   if (unknown.length > 0) throw new DomainError('unprocessable', `no profile fact ${unknown.join(', ')} in this organization`);
   return unique;
@@ -181,8 +181,8 @@ async function writeControls(tx: Executor, orgId: string, entryId: string, contr
 export async function createEntry(ctx: ServiceContext, input: EntryInput, source?: { questionnaireId: string; questionId: string }) {
   requireRole(ctx.actor, 'editor');
   requireContent(input.answer);
-  const ownerId = input.ownerId ?? ctx.actor.userId;
-  await checkOwner(ctx.db, ctx.orgId, ownerId);
+  const ownerId = input.ownerId ?? memberOf(ctx.actor);
+  await checkOwner(ctx, ownerId);
   const controls = await resolveControls(ctx.db, input.controls ?? []);
   const facts = await resolveFacts(ctx.db, ctx.orgId, input.facts ?? []);
   const now = ctx.clock();
@@ -235,7 +235,7 @@ export type EntryPatch = Partial<EntryInput> & { version?: number };
  */
 export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryPatch) {
   requireRole(ctx.actor, 'editor');
-  if (patch.ownerId) await checkOwner(ctx.db, ctx.orgId, patch.ownerId);
+  if (patch.ownerId) await checkOwner(ctx, patch.ownerId);
   const controls = patch.controls ? await resolveControls(ctx.db, patch.controls) : undefined;
   const facts = patch.facts ? await resolveFacts(ctx.db, ctx.orgId, patch.facts) : undefined;
   const now = ctx.clock();
@@ -271,7 +271,7 @@ export async function updateEntry(ctx: ServiceContext, id: string, patch: EntryP
     await recordAudit(tx, ctx, { action: 'library.updated', targetType: 'library_entry', targetId: id, summary: { fields: Object.keys(patch), status } });
     return saved!;
   });
-  return entryView(row, controls ?? (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], facts ?? (await factsOf(ctx.db, ctx.orgId, [id])).get(id) ?? []);
+  return entryView(row, controls ?? (await controlsOf(ctx, [id])).get(id) ?? [], facts ?? (await factsOf(ctx, [id])).get(id) ?? []);
 }
 
 export async function deleteEntry(ctx: ServiceContext, id: string) {
@@ -415,11 +415,7 @@ export async function markStaleForSource(
 }
 
 /** The current state of these entries (absent: deleted), to tell whether answers that used them still hold. */
-export async function entryStates(
-  db: Executor,
-  orgId: string,
-  ids: string[],
-): Promise<Map<string, { version: number; stale: boolean; reason: string | null }>> {
+export async function entryStates({ db, orgId }: OrgScope, ids: string[]): Promise<Map<string, { version: number; stale: boolean; reason: string | null }>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select({ id: libraryEntries.id, version: libraryEntries.version, stale: libraryEntries.stale, reason: libraryEntries.staleReason })
@@ -441,7 +437,8 @@ export interface ReusableEntry {
  * Entries a fill may reuse: approved and not stale; for the prospect path also public. Stale
  * entries wait for their owner: reusing them would repeat a claim whose basis changed.
  */
-export async function reusableEntries(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<ReusableEntry[]> {
+export async function reusableEntries(scope: OrgScope, opts: { publicOnly?: boolean } = {}): Promise<ReusableEntry[]> {
+  const { db, orgId } = scope;
   const rows = await db
     .select()
     .from(libraryEntries)
@@ -455,8 +452,7 @@ export async function reusableEntries(db: Executor, orgId: string, opts: { publi
     )
     .orderBy(asc(libraryEntries.id));
   const controls = await controlsOf(
-    db,
-    orgId,
+    scope,
     rows.map((r) => r.id),
   );
   return rows.map((r) => ({ id: r.id, version: r.version, question: r.question, choice: r.choice, text: r.answerText, controls: controls.get(r.id) ?? [] }));

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext, type TxContext } from '../../lib/context.js';
+import { type OrgScope, requireRole, type ServiceContext, type TxContext, withTransaction } from '../../lib/context.js';
 import { DomainError, isUniqueViolation, notFound, type FieldError } from '../../lib/errors.js';
 import { invalidCursor } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/index.js';
@@ -110,7 +110,6 @@ async function lastVersion(tx: Executor, orgId: string, key: string): Promise<nu
  * old and new value, the outbox event, and library entries resting on the fact going stale.
  */
 async function announce(
-  tx: Executor,
   ctx: TxContext,
   key: string,
   change: 'created' | 'updated' | 'deleted',
@@ -118,7 +117,7 @@ async function announce(
   after: { version: number; value: FactValue | null; visibility: FactVisibility; type: FactType },
   changed: string[],
 ) {
-  await recordAudit(tx, ctx, {
+  await recordAudit(ctx.db, ctx, {
     action: `profile.fact_${change}`,
     targetType: 'profile_fact',
     targetId: key,
@@ -130,7 +129,7 @@ async function announce(
       new: change === 'deleted' ? null : { value: after.value, visibility: after.visibility },
     },
   });
-  await emitEvent(tx, ctx, 'profile.fact_changed', {
+  await emitEvent(ctx.db, ctx, 'profile.fact_changed', {
     key,
     change,
     version: after.version,
@@ -152,9 +151,8 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
   ruleFor(key);
   const expected = ifMatch ?? input.version;
   try {
-    return await ctx.db.transaction(async (tx) => {
-      const tctx = { ...ctx, db: tx };
-      const [current] = await tx
+    return await withTransaction(ctx, async (tctx) => {
+      const [current] = await tctx.db
         .select()
         .from(profileFacts)
         .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)))
@@ -177,20 +175,20 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
         ? (['type', 'value', 'visibility', 'question'] as const).filter((f) => !same(current[f], { type, value, visibility, question }[f]))
         : ['type', 'value', 'visibility', 'question'];
       if (current && changed.length === 0) return factView(current);
-      const version = Math.max(current?.version ?? 0, await lastVersion(tx, ctx.orgId, key)) + 1;
+      const version = Math.max(current?.version ?? 0, await lastVersion(tctx.db, ctx.orgId, key)) + 1;
       const now = ctx.clock();
       const values = { type, value, visibility, question, version, updatedBy: ctx.actor.id, updatedAt: now };
       const [saved] = current
-        ? await tx
+        ? await tctx.db
             .update(profileFacts)
             .set(values)
             .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)))
             .returning()
-        : await tx
+        : await tctx.db
             .insert(profileFacts)
             .values({ orgId: ctx.orgId, key, ...values })
             .returning();
-      await tx.insert(profileFactVersions).values({
+      await tctx.db.insert(profileFactVersions).values({
         orgId: ctx.orgId,
         key,
         version,
@@ -204,7 +202,7 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
         changedAt: now,
         requestId: ctx.requestId,
       });
-      await announce(tx, tctx, key, current ? 'updated' : 'created', current, { version, value, visibility, type }, [...changed]);
+      await announce(tctx, key, current ? 'updated' : 'created', current, { version, value, visibility, type }, [...changed]);
       return factView(saved!);
     });
   } catch (err) {
@@ -217,8 +215,8 @@ export async function putFact(ctx: ServiceContext, key: string, input: FactInput
 /** Deletes a fact (a version of its own in the history). With If-Match, only if still at that version. */
 export async function deleteFact(ctx: ServiceContext, key: string, ifMatch?: number) {
   requireRole(ctx.actor, 'editor');
-  await ctx.db.transaction(async (tx) => {
-    const [current] = await tx
+  await withTransaction(ctx, async (tctx) => {
+    const [current] = await tctx.db
       .select()
       .from(profileFacts)
       .where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)))
@@ -227,10 +225,10 @@ export async function deleteFact(ctx: ServiceContext, key: string, ifMatch?: num
     if (ifMatch !== undefined && ifMatch !== current.version) {
       throw new DomainError('version_conflict', `fact ${key} is at version ${current.version}, not ${ifMatch}; re-read it`);
     }
-    const version = Math.max(current.version, await lastVersion(tx, ctx.orgId, key)) + 1;
+    const version = Math.max(current.version, await lastVersion(tctx.db, ctx.orgId, key)) + 1;
     const now = ctx.clock();
-    await tx.delete(profileFacts).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)));
-    await tx.insert(profileFactVersions).values({
+    await tctx.db.delete(profileFacts).where(and(eq(profileFacts.orgId, ctx.orgId), eq(profileFacts.key, key)));
+    await tctx.db.insert(profileFactVersions).values({
       orgId: ctx.orgId,
       key,
       version,
@@ -244,7 +242,7 @@ export async function deleteFact(ctx: ServiceContext, key: string, ifMatch?: num
       changedAt: now,
       requestId: ctx.requestId,
     });
-    await announce(tx, { ...ctx, db: tx }, key, 'deleted', current, { version, value: null, visibility: current.visibility, type: current.type }, ['deleted']);
+    await announce(tctx, key, 'deleted', current, { version, value: null, visibility: current.visibility, type: current.type }, ['deleted']);
   });
 }
 
@@ -321,7 +319,7 @@ export async function factHistory(ctx: ServiceContext, key: string, q: { limit: 
  * The organization's facts for answering questions, by key, with the catalog's label, unit and
  * phrases. The prospect path passes `publicOnly`: private facts never reach it.
  */
-export async function loadFacts(db: Executor, orgId: string, opts: { publicOnly?: boolean } = {}): Promise<Map<string, LoadedFact>> {
+export async function loadFacts({ db, orgId }: OrgScope, opts: { publicOnly?: boolean } = {}): Promise<Map<string, LoadedFact>> {
   const rows = await db
     .select()
     .from(profileFacts)
@@ -350,7 +348,7 @@ export async function loadFacts(db: Executor, orgId: string, opts: { publicOnly?
 }
 
 /** Current versions of these facts (absent: deleted or never set), to tell whether answers citing them still hold. */
-export async function factStates(db: Executor, orgId: string, keys: string[]): Promise<Map<string, { version: number; updatedAt: Date }>> {
+export async function factStates({ db, orgId }: OrgScope, keys: string[]): Promise<Map<string, { version: number; updatedAt: Date }>> {
   const unique = [...new Set(keys)];
   if (unique.length === 0) return new Map();
   const rows = await db
@@ -361,8 +359,8 @@ export async function factStates(db: Executor, orgId: string, keys: string[]): P
 }
 
 /** Which of these keys the organization has a fact for (library entries may cite only those). */
-export async function existingFactKeys(db: Executor, orgId: string, keys: string[]): Promise<Set<string>> {
-  return new Set((await factStates(db, orgId, keys)).keys());
+export async function existingFactKeys(scope: OrgScope, keys: string[]): Promise<Set<string>> {
+  return new Set((await factStates(scope, keys)).keys());
 }
 
 const DATE_FMT = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });

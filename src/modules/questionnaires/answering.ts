@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../../db/client.js';
+import type { Executor } from '../../db/client.js';
 import type { DraftRequest, Llm } from './llm.js';
 import { answerableControlTerms } from '../catalog/index.js';
 import { type ControlStatus } from '../controls/index.js';
@@ -46,6 +46,7 @@ import {
 } from './decide.js';
 import { countriesOf, factSentence, formatList, groupOf, inGroup, loadFacts, normalizeCountry, profileCatalog, regionCountry } from '../profile/index.js';
 import { SEEDS_DIR } from '../../lib/seeds-dir.js';
+import type { OrgScope } from '../../lib/context.js';
 
 export type { Thesaurus } from './retrieval.js';
 
@@ -273,8 +274,9 @@ export interface AnswerCorpus {
  * `publicOnly` (the prospect path) keeps only public summaries of public answers: no internal text
  * is ever read.
  */
-export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: { publicOnly?: boolean } = {}): Promise<AnswerCorpus> {
-  const [catalog, answers] = await Promise.all([answerableControlTerms(db), answersForRetrieval(db, orgId, { publicOnly: opts.publicOnly ?? false })]);
+export async function loadCorpus(scope: OrgScope, now: Date, opts: { publicOnly?: boolean } = {}): Promise<AnswerCorpus> {
+  const { db, orgId } = scope;
+  const [catalog, answers] = await Promise.all([answerableControlTerms(db), answersForRetrieval(scope, { publicOnly: opts.publicOnly ?? false })]);
   const answerByKey = new Map(answers.map((a) => [`${a.frameworkId}:${a.ref}`, a]));
   const controls: ControlDoc[] = catalog.map((c) => {
     const key = `${c.frameworkId}:${c.ref}`;
@@ -301,11 +303,10 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
         : {}),
     };
   });
-  const entries = await reusableEntries(db, orgId, opts);
+  const entries = await reusableEntries(scope, opts);
   // The entries' stored weighted vectors: question A (title), answer C (body).
   const libraryTerms = await entrySearchTerms(
-    db,
-    orgId,
+    scope,
     entries.map((e) => e.id),
   );
   const termsById = new Map<string, Array<{ lexeme: string; weights: string[] }>>();
@@ -315,8 +316,8 @@ export async function loadCorpus(db: Executor, orgId: string, now: Date, opts: {
     return { key: `library:${entry.id}`, entry, lexemes: new Set(fields.title?.keys() ?? []), normalized: normalize(entry.question), fields };
   });
   const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
-  const facts = (await loadFacts(db, orgId, { publicOnly: opts.publicOnly ?? false })) as FactMap;
-  const passages: PassageDoc[] = (await loadPassages(db, orgId, { publicOnly: opts.publicOnly ?? false })).map((p) => ({
+  const facts = (await loadFacts(scope, { publicOnly: opts.publicOnly ?? false })) as FactMap;
+  const passages: PassageDoc[] = (await loadPassages(scope, { publicOnly: opts.publicOnly ?? false })).map((p) => ({
     key: `${p.kind}:${p.sourceId}:${p.position}`,
     passage: p,
     fields: fieldsFromWeights(p.terms),
@@ -926,14 +927,7 @@ export function semanticRanking(
  * only. The choice and confidence stay those of retrieval; the sources are reordered so the
  * controls the prose cites come first. Library reuses are left as they are (reused as is).
  */
-export async function refineWithLlm(
-  llm: Llm,
-  db: Db,
-  orgId: string,
-  corpus: AnswerCorpus,
-  qs: QuestionInput[],
-  drafts: Map<string, DraftAnswer>,
-): Promise<void> {
+export async function refineWithLlm(llm: Llm, scope: OrgScope, corpus: AnswerCorpus, qs: QuestionInput[], drafts: Map<string, DraftAnswer>): Promise<void> {
   const requests: DraftRequest[] = [];
   for (const q of qs) {
     const d = drafts.get(q.id);
@@ -947,7 +941,7 @@ export async function refineWithLlm(
     requests.push({ id: q.id, text: q.text, sources });
   }
   if (requests.length === 0) return;
-  const drafted = await llm.draft(db, orgId, requests);
+  const drafted = await llm.draft(scope, requests);
   for (const [id, out] of drafted) {
     const d = drafts.get(id)!;
     if (out.citations.length === 0) {

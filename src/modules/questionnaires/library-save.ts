@@ -28,8 +28,7 @@ export async function saveFromAnswer(
   // Facts the answer cited come along; one deleted since the approval is left out rather than refusing the save.
   const facts = [
     ...(await existingFactKeys(
-      ctx.db,
-      ctx.orgId,
+      ctx,
       q.sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!),
     )),
   ];

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { embeddings, llmDrafts } from './tables.js';
 
 /**
@@ -115,7 +115,7 @@ export class Llm {
    * Vectors for these texts, from the organization's cache or, for the ones never seen, from
    * the embeddings endpoint (stored as plain real[]: no pgvector needed; ranking is in process).
    */
-  async embed(db: Db, orgId: string, texts: string[]): Promise<Float32Array[]> {
+  async embed({ db, orgId }: OrgScope, texts: string[]): Promise<Float32Array[]> {
     const model = this.settings.embeddingModel;
     const hashes = texts.map((t) => sha256(`${model}\n${t}`));
     const textOf = new Map(hashes.map((h, i) => [h, texts[i]!]));
@@ -151,7 +151,7 @@ export class Llm {
    * Citations outside a question's own sources are dropped. A failed call leaves its questions
    * and the ones after it out of the result (the offline text stands) rather than failing the fill.
    */
-  async draft(db: Db, orgId: string, requests: DraftRequest[]): Promise<Map<string, Drafted>> {
+  async draft({ db, orgId }: OrgScope, requests: DraftRequest[]): Promise<Map<string, Drafted>> {
     const out = new Map<string, Drafted>();
     const keyOf = (r: DraftRequest) => sha256(JSON.stringify([this.settings.model, PROMPT_VERSION, r.text, r.sources]));
     const keys = new Map(requests.map((r) => [r.id, keyOf(r)]));

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { type OrgScope, requireRole, type ServiceContext, withTransaction } from '../../lib/context.js';
 import { DomainError, badRequest, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, invalidCursor, toPage } from '../../lib/pagination.js';
@@ -84,18 +84,18 @@ function questionView(q: QuestionRow, staleReasons?: string[]) {
 }
 
 /** The current state of everything some answers cite: one query per kind of source. */
-async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]) {
+async function sourceStates(scope: OrgScope, sources: AnswerSource[]) {
   const unique = (xs: string[]) => [...new Set(xs)];
   const ids = (kind: string) => unique(sources.filter((s) => s.kind === kind && s.id).map((s) => s.id!));
   const refs = unique(sources.filter((s) => s.kind === 'control' && s.ref).map((s) => s.ref!));
   const evidenceIds = ids('evidence');
   const factKeys = unique(sources.filter((s) => s.kind === 'fact' && s.key).map((s) => s.key!));
   const [library, controlRows, evidenceRows, facts, documents] = await Promise.all([
-    entryStates(db, orgId, ids('library')),
-    controlVersionsOf(db, orgId, refs),
-    evidenceStates(db, orgId, evidenceIds),
-    factStates(db, orgId, factKeys),
-    sourceVersions(db, orgId, ids('document')),
+    entryStates(scope, ids('library')),
+    controlVersionsOf(scope, refs),
+    evidenceStates(scope.db, scope.orgId, evidenceIds),
+    factStates(scope, factKeys),
+    sourceVersions(scope, ids('document')),
   ]);
   return {
     library,
@@ -113,13 +113,12 @@ async function sourceStates(db: Executor, orgId: string, sources: AnswerSource[]
  * version or expired, or a profile fact it cites is at a later version or was deleted. Computed on
  * read, so it is never out of date itself.
  */
-export async function staleness(db: Executor, orgId: string, qs: QuestionRow[], now: Date): Promise<Map<string, string[]>> {
+export async function staleness(scope: OrgScope, qs: QuestionRow[], now: Date): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const answered = qs.filter((q) => q.status !== null && q.sources.length > 0);
   if (answered.length === 0) return out;
   const current = await sourceStates(
-    db,
-    orgId,
+    scope,
     answered.flatMap((q) => q.sources),
   );
   for (const q of answered) {
@@ -318,7 +317,7 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
       .where(and(ofQuestionnaire(ctx.orgId, id, filter), gt(questions.position, from)))
       .orderBy(asc(questions.position))
       .limit(chunk);
-    const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
+    const stale = await staleness(ctx, qs, ctx.clock());
     for (const q of qs) if (filter.stale === undefined || stale.has(q.id) === filter.stale) kept.push({ q, reasons: stale.get(q.id) });
     if (qs.length < chunk || kept.length > page.limit) break;
     from = qs[qs.length - 1]!.position;
@@ -335,7 +334,7 @@ export async function wholeQuestionnaire(ctx: ServiceContext, id: string, filter
     .from(questions)
     .where(ofQuestionnaire(ctx.orgId, id, filter))
     .orderBy(asc(questions.position));
-  const stale = await staleness(ctx.db, ctx.orgId, qs, ctx.clock());
+  const stale = await staleness(ctx, qs, ctx.clock());
   return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };
 }
 
@@ -359,8 +358,7 @@ export async function reviewQueue(ctx: ServiceContext, page: { limit: number; cu
     .limit(page.limit + 1);
   const pageOf = toPage(rows, page.limit, (r) => `${r.q.questionnaireId}:${r.q.position}`);
   const stale = await staleness(
-    ctx.db,
-    ctx.orgId,
+    ctx,
     pageOf.items.map((r) => r.q),
     ctx.clock(),
   );
@@ -561,6 +559,8 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const { db, clock } = deps;
   const orgId = job.orgId;
   const qid = job.subjectId;
+  // The job's organization: what the reads below are scoped to.
+  const scope = { db, orgId };
   const target = await db.transaction(async (tx) => {
     const now = clock();
     await holdLease(tx, job, now, leaseOf(deps));
@@ -602,7 +602,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
       .orderBy(asc(questions.position))
       .limit(limit);
   await breathe();
-  const corpus = await loadCorpus(db, orgId, clock(), { publicOnly });
+  const corpus = await loadCorpus(scope, clock(), { publicOnly });
   await breathe();
   const context = { previous: [] };
   // Names this job's corpus in the pool's workers (a new one per run: the corpus is read per run).
@@ -634,10 +634,10 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   };
   const first = await readBatch(-1, size);
   await breathe();
-  const controlVectors = llm && first.length > 0 ? await degrade('embed', () => llm.embed(db, orgId, corpus.controls.map(controlText))) : undefined;
+  const controlVectors = llm && first.length > 0 ? await degrade('embed', () => llm.embed(scope, corpus.controls.map(controlText))) : undefined;
   const passageVectors =
     llm && controlVectors && corpus.passages.docs.length > 0 && !llmDown
-      ? await degrade('embed', () => llm.embed(db, orgId, corpus.passages.docs.map(passageText)))
+      ? await degrade('embed', () => llm.embed(scope, corpus.passages.docs.map(passageText)))
       : undefined;
   const inputsOf = (batch: PendingRow[]) =>
     batch.map((q) => ({ id: q.id, text: q.text, section: q.section, sheet: q.sheet, allowedAnswers: q.allowedAnswers, options: vsaqOptions(q) }));
@@ -665,8 +665,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
         llm && controlVectors && !llmDown
           ? await degrade('embed', () =>
               llm.embed(
-                db,
-                orgId,
+                scope,
                 inputs.map((q) => q.text),
               ),
             )
@@ -678,7 +677,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
       const drafts = deps.pool
         ? await draftInPool(deps.pool, corpusKey, corpus, inputs, prepared, rankOpts)
         : draftPrepared(corpus, inputs, prepared, rankOpts);
-      if (llm) await degrade('draft', () => refineWithLlm(llm, db, orgId, corpus, inputs, drafts));
+      if (llm) await degrade('draft', () => refineWithLlm(llm, scope, corpus, inputs, drafts));
       if (publicOnly) holdForRelease(drafts, target.autoRelease ?? DEFAULT_PROSPECT_AUTO_RELEASE);
       await writing;
       answered += batch.length;
@@ -906,8 +905,8 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
   requireRole(ctx.actor, 'editor');
   await load(ctx.db, ctx.orgId, questionnaireId);
   const now = ctx.clock();
-  return ctx.db.transaction(async (tx) => {
-    const [q] = await tx
+  return withTransaction(ctx, async (tctx) => {
+    const [q] = await tctx.db
       .select()
       .from(questions)
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId)))
@@ -924,12 +923,12 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
     }
     // A person who approves or rewrites the answer vouches for it as the sources stand now.
     const vouched = status === 'approved' || input.text !== undefined || input.choice !== undefined;
-    const [saved] = await tx
+    const [saved] = await tctx.db
       .update(questions)
       .set({
         ...(input.choice !== undefined ? { choice: input.choice } : {}),
         ...(input.text !== undefined ? { answerText: input.text } : {}),
-        ...(vouched ? { sources: await currentVersions(tx, ctx.orgId, q.sources) } : {}),
+        ...(vouched ? { sources: await currentVersions(tctx, q.sources) } : {}),
         status,
         ...(input.text !== undefined || input.choice !== undefined ? { confidence: 1 } : {}),
         reviewedBy: ctx.actor.id,
@@ -937,13 +936,13 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
       })
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.id, questionId)))
       .returning();
-    await recordAudit(tx, ctx, {
+    await recordAudit(tctx.db, tctx, {
       action: `answer.${status}`,
       targetType: 'question',
       targetId: questionId,
       summary: { questionnaireId, fields: Object.keys(input) },
     });
-    return questionView(saved!, (await staleness(tx, ctx.orgId, [saved!], ctx.clock())).get(saved!.id));
+    return questionView(saved!, (await staleness(tctx, [saved!], ctx.clock())).get(saved!.id));
   });
 }
 
@@ -982,8 +981,8 @@ function atVersions(current: Awaited<ReturnType<typeof sourceStates>>, sources: 
   });
 }
 
-async function currentVersions(tx: Executor, orgId: string, sources: AnswerSource[]): Promise<AnswerSource[]> {
-  return atVersions(await sourceStates(tx, orgId, sources), sources);
+async function currentVersions(scope: OrgScope, sources: AnswerSource[]): Promise<AnswerSource[]> {
+  return atVersions(await sourceStates(scope, sources), sources);
 }
 
 /**
@@ -1001,9 +1000,9 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
       `minConfidence ${minConfidence} is below the measured draft threshold ${threshold}: answers below it are right less than 95% of the time. Review them one by one, or send force: true.`,
     );
   }
-  return ctx.db.transaction(async (tx) => {
+  return withTransaction(ctx, async (tctx) => {
     const drafted = or(eq(questions.status, 'draft'), and(eq(questions.status, 'needs_review'), sql`(${questions.answerBasis} ->> 'held') = 'true'`));
-    const rows = await tx
+    const rows = await tctx.db
       .update(questions)
       .set({ status: 'approved', reviewReason: null, reviewedBy: ctx.actor.id, reviewedAt: ctx.clock() })
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), drafted, gte(questions.confidence, minConfidence)))
@@ -1011,8 +1010,7 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
     // Approval vouches for each answer as its sources stand now, as a single approval does: one
     // read of the sources' versions and one statement for the answers whose sources moved.
     const current = await sourceStates(
-      tx,
-      ctx.orgId,
+      tctx,
       rows.flatMap((r) => r.sources),
     );
     const moved = rows
@@ -1020,11 +1018,11 @@ export async function bulkApprove(ctx: ServiceContext, questionnaireId: string, 
       .filter((r) => JSON.stringify(r.sources) !== JSON.stringify(r.before))
       .map(({ id, sources }) => ({ id, sources }));
     if (moved.length > 0) {
-      await tx.execute(sql`update ${questions} q set sources = v.sources
+      await tctx.db.execute(sql`update ${questions} q set sources = v.sources
         from jsonb_to_recordset(${JSON.stringify(moved)}::jsonb) as v(id uuid, sources jsonb)
         where q.org_id = ${ctx.orgId} and q.id = v.id`);
     }
-    await recordAudit(tx, ctx, {
+    await recordAudit(tctx.db, tctx, {
       action: 'answer.bulk_approved',
       targetType: 'questionnaire',
       targetId: questionnaireId,
@@ -1110,7 +1108,7 @@ export function releaseOf(
 export type ProspectState = 'being_prepared' | 'released' | 'awaiting_review';
 
 /** How far answering of a prospect's questionnaire has got: one row read, for polling. Another grant's is a 404. */
-export async function prospectProgress(db: Executor, orgId: string, grantId: string, id: string) {
+export async function prospectProgress({ db, orgId }: OrgScope, grantId: string, id: string) {
   const [row] = await db
     .select({ status: questionnaires.status, done: questionnaires.progressDone, total: questionnaires.questionCount })
     .from(questionnaires)
@@ -1124,7 +1122,7 @@ export async function prospectProgress(db: Executor, orgId: string, grantId: str
  * yet while the fill runs) or awaiting review. `questions` is the released file's content: every
  * question, with the answers not released left empty.
  */
-export async function prospectView(db: Executor, orgId: string, grantId: string, id: string, policy: ProspectAutoRelease = DEFAULT_PROSPECT_AUTO_RELEASE) {
+export async function prospectView({ db, orgId }: OrgScope, grantId: string, id: string, policy: ProspectAutoRelease = DEFAULT_PROSPECT_AUTO_RELEASE) {
   const [row] = await db
     .select()
     .from(questionnaires)

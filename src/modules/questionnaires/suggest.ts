@@ -10,7 +10,7 @@ import { loadCorpus, retrieve, type Thesaurus } from './answering.js';
 export function controlSuggester(deps: { db: Executor; clock: Clock; thesaurus: Thesaurus }, depth = 3) {
   return async (orgId: string, questions: Array<{ text: string; section?: string | null }>) => {
     if (questions.length === 0) return [];
-    const corpus = await loadCorpus(deps.db, orgId, deps.clock());
+    const corpus = await loadCorpus({ db: deps.db, orgId }, deps.clock());
     const ranked = await retrieve(
       deps.db,
       corpus,

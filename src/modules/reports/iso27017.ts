@@ -25,7 +25,7 @@ export async function iso27017Readiness(ctx: ServiceContext) {
   const [items, links, answers, evidence] = await Promise.all([
     catalogControlsOf(ctx.db, [CLOUD], ['cloud_control', 'cloud_guidance']),
     catalogLinks(ctx.db, CLOUD, ISO),
-    answersByControl(ctx.db, ctx.orgId),
+    answersByControl(ctx),
     evidenceByControl(ctx.db, ctx.orgId, now),
   ]);
   const mapped = new Map<string, string[]>();

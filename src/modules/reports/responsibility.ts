@@ -32,7 +32,7 @@ export interface MatrixRow {
 export async function responsibilityMatrix(ctx: ServiceContext) {
   const [controls, answers, evidence] = await Promise.all([
     catalogControlsOf(ctx.db, ['iso27001-2022', 'iso27017-2015'], ['annex_a', 'cloud_control']),
-    answersByControl(ctx.db, ctx.orgId),
+    answersByControl(ctx),
     evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
   ]);
   const rows: MatrixRow[] = controls.flatMap((c) => {

@@ -18,8 +18,8 @@ const STATUS_SCORE: Record<ControlStatus, number> = { implemented: 1, partially_
 export async function soc2Coverage(ctx: ServiceContext) {
   const [criteria, links, answers, isoControls, evidence] = await Promise.all([
     catalogControlsOf(ctx.db, [SOC2_FRAMEWORK]),
-    effectiveCrosswalk(ctx.db, ctx.orgId, { from: ISO, to: SOC2_FRAMEWORK }),
-    answersByControl(ctx.db, ctx.orgId),
+    effectiveCrosswalk(ctx, { from: ISO, to: SOC2_FRAMEWORK }),
+    answersByControl(ctx),
     controlTitlesOf(ctx.db, [ISO]),
     evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
   ]);

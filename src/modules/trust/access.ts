@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, s
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { prospectActor, requireRole, systemActor, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -119,13 +119,8 @@ async function emitApproval(tx: Executor, ctx: { orgId: string; requestId?: stri
 
 export const grantUrl = (publicUrl: string, slug: string, token: string) => `${publicUrl}/trust/${slug}/access/${token}`;
 
-/** The audit actor of actions nobody signed in for: a prospect's request, a rule's approval. */
-const unsignedActor = (orgId: string, type: 'public' | 'system', requestId: string, now: Date): AuditContext => ({
-  orgId,
-  actor: { type, id: type === 'system' ? 'auto-approve' : null },
-  requestId,
-  clock: () => now,
-});
+/** Who approves a request whose email domain the page auto-approves: the page's rule, not a member. */
+const AUTO_APPROVE = systemActor('auto-approve');
 
 function fail(errors: FieldError[]): never {
   throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
@@ -205,7 +200,7 @@ export interface RequestMeta {
  */
 export async function createAccessRequest(deps: AccessDeps, slug: string, input: AccessRequestInput, meta: RequestMeta) {
   const org = await orgBySlug(deps.db, slug);
-  const page = org ? await loadPage(deps.db, org.id) : undefined;
+  const page = org ? await loadPage({ db: deps.db, orgId: org.id }) : undefined;
   if (!org || !page?.published) throw notFound('trust page');
   const errors: FieldError[] = [];
   if (input.ndaAccepted !== true) errors.push({ field: 'body/ndaAccepted', message: 'you must accept the NDA to request access (ndaAccepted: true)' });
@@ -223,6 +218,9 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
 
   const outcome = await deps.db.transaction(async (tx) => {
     const now = deps.clock();
+    // Nobody signed in: a visitor asks (a prospect with no grant yet), and the page's rule may approve.
+    const visitor: AuditContext = { orgId: org.id, actor: prospectActor(null), requestId: meta.requestId, clock: () => now };
+    const rule: AuditContext = { ...visitor, actor: AUTO_APPROVE };
     const fields = {
       name: name!,
       company: company!,
@@ -246,7 +244,7 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
       })
       .returning();
     let request = created!;
-    await recordAudit(tx, unsignedActor(org.id, 'public', meta.requestId, now), {
+    await recordAudit(tx, visitor, {
       action: 'access_request.created',
       targetType: 'access_request',
       targetId: request.id,
@@ -261,13 +259,13 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
     if (auto) {
       const docs = wanted.length > 0 ? wanted : await allNdaDocuments(tx, org.id);
       const expiresAt = new Date(now.getTime() + page.autoApproveExpiresInDays * DAY_MS);
-      const grant = await insertGrant(tx, org.id, request, docs, expiresAt, 'auto-approve', now);
+      const grant = await insertGrant(tx, org.id, request, docs, expiresAt, AUTO_APPROVE.id, now);
       [request] = (await tx
         .update(accessRequests)
         .set({
           status: 'approved',
           autoApproved: true,
-          decidedBy: 'auto-approve',
+          decidedBy: AUTO_APPROVE.id,
           decidedAt: now,
           grantId: grant.id,
           decisionNote: `email domain ${domain} is auto-approved`,
@@ -275,7 +273,7 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
         })
         .where(and(eq(accessRequests.orgId, org.id), eq(accessRequests.id, request.id)))
         .returning()) as [RequestRow];
-      await recordAudit(tx, unsignedActor(org.id, 'system', meta.requestId, now), {
+      await recordAudit(tx, rule, {
         action: 'access_grant.created',
         targetType: 'access_grant',
         targetId: grant.id,
@@ -675,7 +673,7 @@ export async function downloadWithGrant(deps: AccessDeps, resolved: ResolvedGran
 /** A public document: anyone, no personal data kept; the download is still counted and announced. */
 export async function downloadPublic(deps: AccessDeps, slug: string, documentId: string, requestId: string): Promise<Download> {
   const org = await orgBySlug(deps.db, slug);
-  const page = org ? await loadPage(deps.db, org.id) : undefined;
+  const page = org ? await loadPage({ db: deps.db, orgId: org.id }) : undefined;
   if (!org || !page?.published) throw notFound('trust page');
   const [row] = await deps.db
     .select()

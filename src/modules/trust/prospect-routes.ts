@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ServiceContext } from '../../lib/context.js';
+import { prospectActor, type ServiceContext } from '../../lib/context.js';
 import { DomainError } from '../../lib/errors.js';
 import { Nullable, withProblems } from '../../lib/schemas.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
@@ -10,7 +10,7 @@ import { exportForProspect } from '../questionnaires/index.js';
 import { JsonImportSchema, QuestionnaireUpload } from '../questionnaires/index.js';
 import * as questionnairesApi from '../questionnaires/index.js';
 import { readQuestionnaireUpload } from '../questionnaires/index.js';
-import { resolveGrant } from './access.js';
+import { resolveGrant, type ResolvedGrant } from './access.js';
 import { PROSPECT_CSP, isAnswering, progressMessage, renderProspectQuestionnaire } from './render.js';
 import { loadPage, prospectAutoReleaseOf } from './service.js';
 import type { TrustPortal } from './portal.js';
@@ -112,6 +112,8 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
   const limit = Math.max(1, Math.floor(portal.config.limits.publicPerMinute / 12));
   const config = { public: true, rateLimit: { max: limit, timeWindow: 60_000 } };
   const grantOf = (slug: string, token: string) => resolveGrant(portal.access, slug, token);
+  // The grant's organization: where the prospect's questionnaires and the page are read.
+  const scopeOf = (g: ResolvedGrant) => ({ db: portal.db, orgId: g.org.id });
 
   app.post('/trust/:slug/access/:token/questionnaires', {
     config,
@@ -145,13 +147,13 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
       const { input, created } = await readQuestionnaireUpload(req, portal.db, portal.blobs, portal.config.limits.uploadBytes, 'prospect');
       const ctx: ServiceContext = {
         orgId: g.org.id,
-        actor: { type: 'public', id: `grant:${g.grant.id}`, role: 'viewer', userId: g.grant.id },
+        actor: prospectActor(g.grant.id),
         requestId: String(req.id),
         db: portal.db,
         clock: portal.clock,
       };
       try {
-        const autoRelease = prospectAutoReleaseOf(await loadPage(portal.db, g.org.id));
+        const autoRelease = prospectAutoReleaseOf(await loadPage(scopeOf(g)));
         const grant = { id: g.grant.id, email: g.grant.email, name: g.grant.name, company: g.grant.company };
         const r = await questionnairesApi.importFromProspect(ctx, grant, autoRelease, { ...input, name: `${input.name} (from ${g.grant.email})` });
         // A browser's form post goes on to the page that follows the answers.
@@ -186,8 +188,8 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
       reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
-      const page = await loadPage(portal.db, g.org.id);
-      const { view } = await questionnairesApi.prospectView(portal.db, g.org.id, g.grant.id, req.params.id, prospectAutoReleaseOf(page));
+      const page = await loadPage(scopeOf(g));
+      const { view } = await questionnairesApi.prospectView(scopeOf(g), g.grant.id, req.params.id, prospectAutoReleaseOf(page));
       if (wantsHtml(req.headers.accept)) {
         return reply
           .type('text/html; charset=utf-8')
@@ -232,7 +234,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
       reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
-      const row = await questionnairesApi.prospectProgress(portal.db, g.org.id, g.grant.id, req.params.id);
+      const row = await questionnairesApi.prospectProgress(scopeOf(g), g.grant.id, req.params.id);
       return { ...row, answering: isAnswering(row.status), message: progressMessage(row) };
     },
   });
@@ -260,13 +262,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
     },
     handler: async (req, reply) => {
       const g = await grantOf(req.params.slug, req.params.token);
-      const { row, questions } = await questionnairesApi.prospectView(
-        portal.db,
-        g.org.id,
-        g.grant.id,
-        req.params.id,
-        prospectAutoReleaseOf(await loadPage(portal.db, g.org.id)),
-      );
+      const { row, questions } = await questionnairesApi.prospectView(scopeOf(g), g.grant.id, req.params.id, prospectAutoReleaseOf(await loadPage(scopeOf(g))));
       if (!row.releasedAt) throw new DomainError('conflict', 'the vendor is still reviewing this questionnaire');
       const format = req.query.format ?? 'xlsx';
       reply.header('cache-control', 'no-store').header('content-disposition', `attachment; filename="questionnaire-answered.${format}"`);

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ERROR_CODES } from '../../lib/errors.js';
 import { withProblems } from '../../lib/schemas.js';
+import { reprDigest } from '../files/index.js';
 import * as access from './access.js';
 import type { TrustPortal } from './portal.js';
 import {
@@ -394,7 +395,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     handler: async (req, reply) => {
       const org = await orgBySlug(portal.db, req.params.slug);
       if (!org) throw new DomainError('not_found', 'no such trust page');
-      const page = await loadPage(portal.db, org.id);
+      const page = await loadPage({ db: portal.db, orgId: org.id });
       const css = renderTheme(page?.brandColor ?? null);
       return sendCachedRep(req, reply, { body: css, etag: etagOf(css) }, 'text/css; charset=utf-8');
     },
@@ -405,7 +406,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     schema: { tags: ['trust'], operationId: 'trustLogo', summary: "The organization's logo", params: Slug, security: [], hide: true },
     handler: async (req, reply) => {
       const org = await orgBySlug(portal.db, req.params.slug);
-      const page = org ? await loadPage(portal.db, org.id) : undefined;
+      const page = org ? await loadPage({ db: portal.db, orgId: org.id }) : undefined;
       if (!page?.logoSha256 || !page.logoContentType) throw new DomainError('not_found', 'no logo');
       const etag = `"${page.logoSha256.slice(0, 32)}"`;
       reply.header('etag', etag).header('cache-control', 'public, max-age=300').header('content-security-policy', "default-src 'none'; sandbox");
@@ -587,7 +588,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
       .header('cache-control', cacheControl)
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'; sandbox");
-    if (!d.watermarked) reply.header('repr-digest', `sha-256=:${Buffer.from(d.sha256, 'hex').toString('base64')}:`);
+    if (!d.watermarked) reply.header('repr-digest', reprDigest(d.sha256));
     if (d.watermarked) reply.header('x-watermarked', 'true');
     return reply.send(d.body);
   }
@@ -706,7 +707,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
       try {
         const g = await access.resolveGrant(deps, req.params.slug, req.params.token);
         count(g.org.id, 'grant');
-        const page = await loadPage(portal.db, g.org.id);
+        const page = await loadPage({ db: portal.db, orgId: g.org.id });
         return reply
           .type(HTML)
           .header('content-security-policy', CSP)

@@ -2,6 +2,7 @@
 // these on the seeder's transaction, across organizations).
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { trustPages } from './tables.js';
 
 const textArray = (xs: readonly string[]) =>
@@ -20,7 +21,7 @@ export async function lockPagesChoosing(tx: Executor, refs: readonly string[]): 
 }
 
 /** Replaces a page's chosen controls, as a new version of the page. */
-export async function setChosenControls(tx: Executor, orgId: string, controlRefs: string[], now: Date): Promise<void> {
+export async function setChosenControls({ db: tx, orgId }: OrgScope, controlRefs: string[], now: Date): Promise<void> {
   await tx
     .update(trustPages)
     .set({ controlRefs, version: sql`${trustPages.version} + 1`, updatedAt: now })

@@ -8,6 +8,7 @@ import { PageQuery } from '../../lib/pagination.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { Timestamp, withProblems, Nullable } from '../../lib/schemas.js';
 import { TextIndex, UseForAnswers } from '../knowledge/index.js';
+import { reprDigest } from '../files/index.js';
 import * as access from './access.js';
 import { ANALYTICS_EVENT_KINDS, CSV_EVENT_ROWS, MAX_COMPANIES, analyticsEventsCsv, companyCsv, listAnalyticsEvents, trustAnalytics } from './analytics.js';
 import * as docs from './documents.js';
@@ -852,7 +853,7 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
       const { stream, version } = await docs.openDocumentFile(req.ctx(), blobs, req.params.id, req.query.version);
       reply.header('content-type', version.contentType);
       reply.header('content-disposition', attachment(version.fileName));
-      reply.header('repr-digest', `sha-256=:${Buffer.from(version.sha256, 'hex').toString('base64')}:`);
+      reply.header('repr-digest', reprDigest(version.sha256));
       return reply.send(stream);
     },
   });

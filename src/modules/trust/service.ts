@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { requireRole, systemActor, type OrgScope, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import type { BlobStore, StoredBlob } from '../../lib/storage.js';
 import { recordAudit } from '../audit/index.js';
@@ -67,7 +67,7 @@ export async function orgBySlug(db: Executor, slug: string) {
   return organizationBySlug(db, slug);
 }
 
-export async function loadPage(db: Executor, orgId: string): Promise<PageRow | undefined> {
+export async function loadPage({ db, orgId }: OrgScope): Promise<PageRow | undefined> {
   const [row] = await db.select().from(trustPages).where(eq(trustPages.orgId, orgId));
   return row;
 }
@@ -108,7 +108,7 @@ async function orgOf(db: Executor, orgId: string) {
 
 export async function getTrustPage(ctx: ServiceContext, publicUrl: string) {
   const org = await orgOf(ctx.db, ctx.orgId);
-  return settingsView(await loadPage(ctx.db, ctx.orgId), org, publicUrl);
+  return settingsView(await loadPage(ctx), org, publicUrl);
 }
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
@@ -137,7 +137,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
     if (s.url) httpUrl(s.url, `body/subprocessors/${i}/url`, errors);
   });
   const chosen = (input.faq ?? []).flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
-  const entries = await entryFlagsOf(ctx.db, ctx.orgId, chosen);
+  const entries = await entryFlagsOf(ctx, chosen);
   input.faq?.forEach((f, i) => {
     if (f.libraryEntryId) {
       const e = entries.find((x) => x.id === f.libraryEntryId);
@@ -154,7 +154,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
   let certificationIds = input.certificationIds;
   if (certificationIds) {
     certificationIds = [...new Set(certificationIds)];
-    const known = await existingCertificationIds(ctx.db, ctx.orgId, certificationIds);
+    const known = await existingCertificationIds(ctx, certificationIds);
     certificationIds.forEach((id, i) => {
       if (!known.has(id)) errors.push({ field: `body/certificationIds/${i}`, message: 'no such certification' });
     });
@@ -418,22 +418,23 @@ const later = (a: Date, b: Date | string | null | undefined) => {
 /** Everything the public may see of one published page, read in one pass. Private data never enters it. */
 export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUrl: string, clock: Clock): Promise<{ orgId: string; model: PublicTrust }> {
   const org = await orgBySlug(db, slug);
-  const page = org ? await loadPage(db, org.id) : undefined;
+  const page = org ? await loadPage({ db, orgId: org.id }) : undefined;
   if (!org || !page?.published) throw notFound('trust page');
+  const scope: OrgScope = { db, orgId: org.id };
   const sections = { ...DEFAULT_SECTIONS, ...page.sections };
   const base = `${publicUrl}/trust/${org.slug}`;
   let updated = page.updatedAt;
 
   // Certifications: public ones, narrowed to the page's choice when it made one.
   const chosen = page.certificationIds ? new Set(page.certificationIds) : null;
-  const certs = (await listCertificationsForOrg(db, org.id, now)).filter((c) => c.visibility === 'public' && (!chosen || chosen.has(c.id)));
+  const certs = (await listCertificationsForOrg(scope, now)).filter((c) => c.visibility === 'public' && (!chosen || chosen.has(c.id)));
   for (const c of certs) updated = later(updated, c.updatedAt);
 
   // Controls marked public, with their public summary only (never the internal implementation text).
   let security: PublicTrust['security'] = null;
   if (sections.security) {
     // Each public answer with its control's title and theme, by framework, then in catalog order.
-    const answers = await publicControlAnswers(db, org.id);
+    const answers = await publicControlAnswers(scope);
     const answerOf = new Map(answers.map((a) => [`${a.frameworkId}|${a.ref}`, a]));
     const rows = (await controlHeadingsOf(db, answers)).map((c) => ({ ...answerOf.get(`${c.frameworkId}|${c.ref}`)!, title: c.title, theme: c.theme }));
     const refs = page.controlRefs ? new Set(page.controlRefs) : null;
@@ -500,7 +501,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
 
   let soc2: PublicTrust['soc2'] = null;
   if (sections.soc2) {
-    const ctx: ServiceContext = { orgId: org.id, actor: { type: 'user', id: 'public', role: 'viewer', userId: 'public' }, requestId: 'trust-page', db, clock };
+    const ctx: ServiceContext = { orgId: org.id, actor: systemActor('trust-page'), requestId: 'trust-page', db, clock };
     const report = await soc2Coverage(ctx);
     const groups = new Map<string, { group: string; name: string; criteria: number; sum: number }>();
     for (const c of report.criteria) {
@@ -554,7 +555,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
 
   // Profile facts: only those marked public are read.
   const facts: PublicFact[] = [];
-  for (const f of (await loadFacts(db, org.id, { publicOnly: true })).values()) {
+  for (const f of (await loadFacts(scope, { publicOnly: true })).values()) {
     updated = later(updated, f.updatedAt);
     facts.push({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit ?? null, display: formatFactValue(f), statement: factSentence(f) });
   }
@@ -571,7 +572,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     soc2,
     subprocessors: sections.subprocessors ? page.subprocessors : [],
     documents: docs,
-    faq: sections.faq ? await publicFaq(db, org.id, page.faq) : [],
+    faq: sections.faq ? await publicFaq(scope, page.faq) : [],
     facts,
     access: hasNda
       ? {
@@ -678,9 +679,9 @@ export class TrustCache {
 const CHOICE_WORDS: Record<string, string> = { yes: 'Yes.', no: 'No.', partial: 'Partially.', 'n/a': 'Not applicable.' };
 
 /** The FAQ as prospects see it: chosen library answers only while approved, public and fresh. */
-async function publicFaq(db: Executor, orgId: string, faq: FaqEntry[]): Promise<Array<{ question: string; answer: string }>> {
+async function publicFaq(scope: OrgScope, faq: FaqEntry[]): Promise<Array<{ question: string; answer: string }>> {
   const ids = faq.flatMap((f) => (f.libraryEntryId ? [f.libraryEntryId] : []));
-  const byId = await publicFaqEntries(db, orgId, ids);
+  const byId = await publicFaqEntries(scope, ids);
   return faq.flatMap((f) => {
     if (!f.libraryEntryId) return [{ question: f.question!, answer: f.answer! }];
     const e = byId.get(f.libraryEntryId);

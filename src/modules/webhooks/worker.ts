@@ -155,7 +155,7 @@ export class DeliveryWorker {
       .where(and(eq(webhookDeliveries.orgId, orgId), eq(webhookDeliveries.id, id)));
     if (!row) return;
     const { delivery, endpoint } = row;
-    const event = (await eventsByIds(db, orgId, [delivery.eventId])).get(delivery.eventId);
+    const event = (await eventsByIds({ db, orgId }, [delivery.eventId])).get(delivery.eventId);
     if (!event) return;
     const started = clock();
     const body = JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data });

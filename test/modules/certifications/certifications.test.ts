@@ -378,7 +378,7 @@ t.test('computed status moves with the clock', async (t) => {
   });
 
   t.test('listCertificationsForOrg: the same views at a given instant, for reports and the trust page', async (t) => {
-    const views = await listCertificationsForOrg(app.database.db, a.orgId, new Date('2026-06-01T12:00:00Z'));
+    const views = await listCertificationsForOrg({ db: app.database.db, orgId: a.orgId }, new Date('2026-06-01T12:00:00Z'));
     const api200 = (await api.list()).json().items as { id: string }[];
     t.same(
       views.map((v) => v.id),
@@ -389,7 +389,7 @@ t.test('computed status moves with the clock', async (t) => {
       views.find((v) => v.name === 'CSA STAR'),
       { status: 'due_soon' },
     );
-    t.same(await listCertificationsForOrg(app.database.db, '0190f7a0-0000-7000-8000-00000000ffff', new Date()), []);
+    t.same(await listCertificationsForOrg({ db: app.database.db, orgId: '0190f7a0-0000-7000-8000-00000000ffff' }, new Date()), []);
   });
 });
 

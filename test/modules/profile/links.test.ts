@@ -111,9 +111,9 @@ t.test('public facts feed the trust page; private ones never do', async (t) => {
   await put(a, 'bcdr.rto_hours', { value: 4, visibility: 'private' }, '"1"');
   t.notOk((await pub()).json().facts.some((f: { key: string }) => f.key === 'bcdr.rto_hours'));
 
-  const facts = await loadFacts(app.database.db, a.orgId, { publicOnly: true });
+  const facts = await loadFacts({ db: app.database.db, orgId: a.orgId }, { publicOnly: true });
   t.same([...facts.keys()].sort(), ['company.legal_name', 'data.storage_countries']);
-  const all = await loadFacts(app.database.db, a.orgId);
+  const all = await loadFacts({ db: app.database.db, orgId: a.orgId });
   t.match(all.get('bcdr.rto_hours'), {
     key: 'bcdr.rto_hours',
     type: 'number',

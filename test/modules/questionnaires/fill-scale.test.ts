@@ -130,7 +130,7 @@ t.test('the draft task: the corpus is asked for once, then named by key; the top
   const app = await testApp(t, { options: NO_WORKERS });
   const tenant = await signup(app, 'task');
   await answerControls(app, tenant);
-  const corpus = await loadCorpus(app.database.db, tenant.orgId, new Date());
+  const corpus = await loadCorpus({ db: app.database.db, orgId: tenant.orgId }, new Date());
   const thesaurus = loadThesaurus(SEEDS_DIR);
   const qs: QuestionInput[] = texts(12).map((text, i) => ({ id: `q${i}`, text }));
   const prepared = await prepareBatch(app.database.db, qs, thesaurus);
