@@ -8,6 +8,7 @@ const LAYERS = [
   ['src/modules/keystore/'], // the instance's own keys in the database (KEY_ENCRYPTION_KEY)
   ['src/modules/audit/'],
   ['src/modules/events/'], // the outbox and its reactions
+  ['src/modules/mail/'], // the mail outbox and its SMTP worker: identity and trust queue messages
   ['src/modules/blobs/'],
   ['src/modules/idempotency/'],
   ['src/modules/health/'],

@@ -42,6 +42,7 @@ import { runNextJob, type FillDeps } from './modules/questionnaires/index.js';
 import { loadThesaurus } from './modules/questionnaires/index.js';
 import { Llm } from './modules/questionnaires/index.js';
 import { DeliveryWorker } from './modules/webhooks/index.js';
+import { MailWorker, mailRoutes } from './modules/mail/index.js';
 import { registerWebhookReactions } from './modules/webhooks/index.js';
 import { registerLibraryReactions } from './modules/library/index.js';
 import { scanExpiries } from './scans.js';
@@ -74,6 +75,8 @@ export interface BuildAppOptions {
   blobs?: BlobBackend;
   /** Webhook delivery: retry delays and polling; `worker: false` leaves sending to another process. */
   webhooks?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number; batchSize?: number; perOrgConcurrency?: number };
+  /** Mail sending (with SMTP_URL): retry delays and polling; `worker: false` leaves the outbox to another process. */
+  mail?: { worker?: boolean; retryScheduleMs?: number[]; pollIntervalMs?: number; timeoutMs?: number };
   /** Background jobs: `worker: false` leaves them queued (tests run them by hand). */
   /** `pool: undefined` drafts fill batches on this thread (tests that measure coverage; the answers are the same). */
   jobs?: { worker?: boolean; pollIntervalMs?: number; batchSize?: number; afterBatch?: (done: number) => Promise<void>; pool?: DraftRunner | undefined };
@@ -293,7 +296,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await app.register(
     async (api) => {
       await api.register(authRoutes, { deps: identityDeps, authRateLimit: { max: config.limits.authPerMinute, timeWindow: 60_000 } });
-      await api.register(accountRoutes);
+      await api.register(accountRoutes, { publicUrl: config.publicUrl });
       await api.register(auditRoutes);
       await api.register(catalogRoutes);
       await api.register(controlRoutes);
@@ -301,6 +304,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(soaRoutes);
       await api.register(evidenceRoutes, { config, blobs });
       await api.register(certificationRoutes);
+      await api.register(mailRoutes);
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps, allowPrivateNetworks: config.webhooks.allowPrivateNetworks } });
       await api.register(questionnaireRoutes, { config, blobs });
       await api.register(libraryRoutes);
@@ -319,6 +323,17 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     // preClose runs before the database closes: no delivery is cut off halfway.
     app.addHook('preClose', async () => worker.stop());
   }
+  // Mail goes out only with SMTP_URL; without it messages wait in the outbox (GET /outbox/mail), none is dropped.
+  const mailWorker =
+    config.mail.smtpUrl && config.mail.from
+      ? new MailWorker({ db: database.db, clock, log: app.log, smtpUrl: config.mail.smtpUrl, from: config.mail.from, ...options.mail })
+      : undefined;
+  if (mailWorker && options.mail?.worker !== false) {
+    app.addHook('onReady', async () => mailWorker.start());
+    app.addHook('preClose', async () => mailWorker.stop());
+  }
+  app.decorate('mailWorker', mailWorker);
+  if (!mailWorker) app.log.info('SMTP_URL is not set: e-mail waits in the outbox (GET /api/v1/outbox/mail) and is not sent');
   // Background jobs (questionnaire fills): claimed from the database, so a restart resumes them.
   const llm = options.llm ?? (config.openai ? new Llm(config.openai) : undefined);
   // Ranking and drafting run in the parser pool's workers: a big fill never holds the event loop.
@@ -397,6 +412,8 @@ declare module 'fastify' {
     keys: KeyRing;
     database: Database;
     deliveryWorker: DeliveryWorker;
+    /** Undefined without SMTP_URL. */
+    mailWorker: MailWorker | undefined;
     blobs: BlobService;
     /** The startup sweep of the blob store (settles once it is done). */
     blobSweep: Promise<SweepResult | undefined>;

@@ -96,6 +96,11 @@ export interface Config {
     /** A claim's lease: how soon a job cut off by a crash is taken up again after a restart. */
     leaseMs: number;
   };
+  /**
+   * Outgoing e-mail. Unset: messages wait in the outbox (GET /api/v1/outbox/mail) until SMTP is
+   * configured; nothing is dropped. `smtpUrl` may hold a password: never logged.
+   */
+  mail: { smtpUrl: string | undefined; from: string | undefined };
   openai:
     | {
         apiKey: string;
@@ -290,6 +295,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       },
     };
   })();
+  const smtpUrl = url('SMTP_URL', ['smtp:', 'smtps:']);
+  const mailFrom = str('MAIL_FROM');
+  if (smtpUrl && !mailFrom) problems.push('MAIL_FROM is required when SMTP_URL is set (e.g. "Acme Trust <trust@acme.example>")');
+  // An address, optionally with a display name: "Name <a@b.c>" or a@b.c (no line breaks: it becomes a header).
+  if (mailFrom !== undefined && !/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/.test(mailFrom)) {
+    problems.push(`MAIL_FROM must be an e-mail address, optionally as "Name <address>" (got "${mailFrom}")`);
+  }
   const config: Config = {
     port,
     host,
@@ -331,6 +343,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jobs: { leaseMs: int('JOB_LEASE_SECONDS', 30, 3, 3600) * 1000 },
     webhooks: { requireHttps: bool('WEBHOOK_REQUIRE_HTTPS', false), allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     sso,
+    mail: { smtpUrl, from: mailFrom },
     openai,
   };
   if (problems.length > 0) throw new ConfigError(problems);

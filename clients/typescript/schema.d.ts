@@ -231,11 +231,99 @@ export interface paths {
         put?: never;
         /**
          * Ask for access to NDA documents (ndaAccepted must be true)
-         * @description Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it. An address whose domain the page auto-approves is approved at once (status approved); the link still reaches the requester through the organization, never in this answer. Rate-limited to a twelfth of the public budget per client address.
+         * @description Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it. An address whose domain the page auto-approves is approved at once (status approved); its link is e-mailed to the requester (the mail outbox), never in this answer. Rate-limited to a twelfth of the public budget per client address.
          *
          *     Required access: none. Public: no credentials.
          */
         post: operations["createAccessRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trust/{slug}/updates.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published updates as an Atom feed
+         * @description The updates published for everyone (audience public), newest first, as an Atom 1.0 feed (RFC 4287): each entry with its category, publication time and body as escaped HTML. Served with ETag / If-None-Match; an unpublished or unknown page is a 404.
+         *
+         *     Required access: none. Public: no credentials.
+         */
+        get: operations["trustUpdatesAtom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/trust/{slug}/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow the trust page by e-mail (double opt-in)
+         * @description Queues a confirmation e-mail with a signed link that expires after 7 days; updates are sent only once the address is confirmed, and every message carries a one-click unsubscribe link. The answer is the same (202) whether the address is new, waiting, confirmed or unsubscribed, so nobody learns who follows the page; a confirmed address gets no mail, a waiting one at most one confirmation a minute. Rate-limited like access requests (a twelfth of the public budget per client address).
+         *
+         *     Required access: none. Public: no credentials.
+         */
+        post: operations["subscribeToTrustUpdates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trust/{slug}/subscriptions/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The confirmation link of a subscription e-mail: a page with a button to confirm
+         * @description Opening the link changes nothing (mail scanners open links): the page asks to confirm, and its button posts back. A link older than 7 days is a 410, a tampered one a 401; a link superseded by a newer confirmation e-mail says so. Errors are HTML pages.
+         *
+         *     Required access: none. Public: no credentials.
+         */
+        get: operations["subscriptionConfirmPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trust/{slug}/subscriptions/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The unsubscribe link of every update e-mail: a page with a one-click button
+         * @description The page has one button; mail clients that honour `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058) post to the same URL without showing it. Unsubscribe links do not expire; a tampered one is a 401. Errors are HTML pages.
+         *
+         *     Required access: none. Public: no credentials.
+         */
+        get: operations["unsubscribePage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -479,7 +567,7 @@ export interface paths {
         put?: never;
         /**
          * Invite a person (answers with a one-time invitation token); an existing account joins only when its owner accepts
-         * @description Creates an invitation with a one-time token for the person to accept; nobody can grant a role above their own, and someone already a member is 409. A scoped API key cannot invite: a member's sign-in would not be limited to its scopes. The `added` status is no longer produced.
+         * @description Creates an invitation with a one-time token for the person to accept, and e-mails it to them (the mail outbox); nobody can grant a role above their own, and someone already a member is 409. A scoped API key cannot invite: a member's sign-in would not be limited to its scopes. The `added` status is no longer produced.
          *
          *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `members:write` (`:write` implies `:read`).
          */
@@ -1078,6 +1166,28 @@ export interface paths {
         patch: operations["updateCertification"];
         trace?: never;
     };
+    "/api/v1/outbox/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mail outbox: messages waiting, sent and failed, newest first
+         * @description Every e-mail the organization caused (invitations, grant links, subscription confirmations, update notices). Without `SMTP_URL` nothing is sent: messages wait here as `pending`, with their text, so an admin can pass them on by hand; they are sent once SMTP is configured. Sent messages keep their subject and recipient but not their body. Admins only.
+         *
+         *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `webhooks:read` (`:write` implies `:read`).
+         */
+        get: operations["listOutboxMail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -1666,6 +1776,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trust-updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trust-page updates, drafts and published, newest first
+         * @description Drafts include the subprocessor change notices drafted from trust-page saves, waiting for a person to publish them.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `trust:read` (`:write` implies `:read`).
+         */
+        get: operations["listTrustUpdates"];
+        put?: never;
+        /**
+         * Draft a trust-page update
+         * @description A draft shows nowhere and is mailed to nobody until POST /trust-updates/{id}/publish.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
+         */
+        post: operations["createTrustUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trust-updates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One trust-page update
+         * @description A draft or a published update, with its body as written and rendered, and for subprocessor notices the changes it lists.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `trust:read` (`:write` implies `:read`).
+         */
+        get: operations["getTrustUpdate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a draft, or correct a published update
+         * @description Fields sent replace the stored ones. A published update shows the correction on the page and in the feed; nobody is mailed again.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
+         */
+        patch: operations["updateTrustUpdate"];
+        trace?: never;
+    };
+    "/api/v1/trust-updates/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish an update, and mail it (notify all) or not (notify none)
+         * @description Audience public: the update shows on the trust page, in its JSON and in the Atom feed (/trust/{slug}/updates.atom); with notify all, each confirmed subscriber following its category gets one e-mail with a one-click unsubscribe link (List-Unsubscribe, List-Unsubscribe-Post). Audience grantees: with notify all, each holder of an active grant gets one e-mail; nothing shows publicly. Messages are queued with the publication and sent after it (GET /outbox/mail). Emits trust.update_published. An update already published is a 409.
+         *
+         *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
+         */
+        post: operations["publishTrustUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People following the trust page by e-mail, newest first
+         * @description Pending ones have not confirmed their address yet and receive nothing but the confirmation; unsubscribed ones receive nothing.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `trust:read` (`:write` implies `:read`).
+         */
+        get: operations["listSubscribers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a subscriber and forget the address
+         * @description The row is deleted, so its links stop working; a confirmed subscriber emits subscriber.removed (reason removed).
+         *
+         *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
+         */
+        delete: operations["deleteSubscriber"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trust-page": {
         parameters: {
             query?: never;
@@ -1921,7 +2153,7 @@ export interface paths {
         put?: never;
         /**
          * Approve: issue a signed, expiring, revocable grant and its link
-         * @description Without `documentIds` the grant covers the documents requested, or every NDA document. The `url` is a bearer link: send it to the requester. A request already decided is a 409; with no NDA document to share, a 422. Emits access_grant.created.
+         * @description Without `documentIds` the grant covers the documents requested, or every NDA document. The `url` is a bearer link; it is also e-mailed to the requester (the mail outbox: GET /outbox/mail while SMTP_URL is unset). A request already decided is a 409; with no NDA document to share, a 422. Emits access_grant.created.
          *
          *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
          */
@@ -2342,6 +2574,66 @@ export interface webhooks {
          * @description A trust-page document was downloaded. The body is `{type, timestamp, data}`, `data` as described by `DocumentDownloadedEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
          */
         post: operations["webhook_document_downloaded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "trust.update_published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A trust-page update was published.
+         * @description A trust-page update was published (and, with notify all, queued to its audience by e-mail). The body is `{type, timestamp, data}`, `data` as described by `TrustUpdatePublishedEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
+         */
+        post: operations["webhook_trust_update_published"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscriber.confirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A trust-page subscriber confirmed their address.
+         * @description Someone confirmed their subscription to the trust page through the link e-mailed to them. The body is `{type, timestamp, data}`, `data` as described by `SubscriberConfirmedEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
+         */
+        post: operations["webhook_subscriber_confirmed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscriber.removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A trust-page subscriber unsubscribed or was removed.
+         * @description A confirmed subscriber unsubscribed or was removed by the organization; no further update reaches them. The body is `{type, timestamp, data}`, `data` as described by `SubscriberRemovedEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
+         */
+        post: operations["webhook_subscriber_removed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2887,6 +3179,107 @@ export interface components {
             email: string | null;
             /** @description A PDF stamped with the grantee and time. */
             watermarked: boolean;
+        };
+        /**
+         * @description A trust-page update was published (and, with notify all, queued to its audience by e-mail).
+         * @example {
+         *       "updateId": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+         *       "title": "Changes to our subprocessors",
+         *       "category": "subprocessor",
+         *       "audience": "public",
+         *       "publishedAt": "2026-06-04T09:30:00.000Z",
+         *       "effectiveAt": "2026-07-04T09:30:00.000Z",
+         *       "notify": "all",
+         *       "recipients": 42
+         *     }
+         */
+        TrustUpdatePublishedEvent: {
+            /**
+             * Format: uuid
+             * @description The update.
+             */
+            updateId: string;
+            title: string;
+            /** @enum {unknown} */
+            category: "security" | "subprocessor" | "certification" | "incident" | "general";
+            /**
+             * @description public: on the trust page, its feed and to subscribers; grantees: to the holders of active grants only.
+             * @enum {unknown}
+             */
+            audience: "public" | "grantees";
+            /**
+             * Format: date-time
+             * @description When it was published.
+             */
+            publishedAt: string;
+            /** @description When the change takes effect (subprocessor notices); null otherwise. */
+            effectiveAt: string | null;
+            /**
+             * @description all: e-mailed to the audience; none: published without mail.
+             * @enum {unknown}
+             */
+            notify: "all" | "none";
+            /** @description How many messages were queued. */
+            recipients: number;
+        };
+        /**
+         * @description Someone confirmed their subscription to the trust page through the link e-mailed to them.
+         * @example {
+         *       "subscriberId": "0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d",
+         *       "email": "dana@example.com",
+         *       "topics": [],
+         *       "confirmedAt": "2026-06-04T09:35:00.000Z"
+         *     }
+         */
+        SubscriberConfirmedEvent: {
+            /**
+             * Format: uuid
+             * @description The subscriber.
+             */
+            subscriberId: string;
+            /**
+             * Format: email
+             * @description The address, lowercased.
+             */
+            email: string;
+            /** @description The categories followed; empty: all of them. */
+            topics: ("security" | "subprocessor" | "certification" | "incident" | "general")[];
+            /**
+             * Format: date-time
+             * @description When the address was confirmed (double opt-in).
+             */
+            confirmedAt: string;
+        };
+        /**
+         * @description A confirmed subscriber unsubscribed or was removed by the organization; no further update reaches them.
+         * @example {
+         *       "subscriberId": "0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d",
+         *       "email": "dana@example.com",
+         *       "reason": "unsubscribed",
+         *       "removedAt": "2026-06-20T08:00:00.000Z"
+         *     }
+         */
+        SubscriberRemovedEvent: {
+            /**
+             * Format: uuid
+             * @description The subscriber.
+             */
+            subscriberId: string;
+            /**
+             * Format: email
+             * @description The address, lowercased.
+             */
+            email: string;
+            /**
+             * @description unsubscribed: through the link in a message; removed: by the organization.
+             * @enum {unknown}
+             */
+            reason: "unsubscribed" | "removed";
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            removedAt: string;
         };
         /**
          * @description Sent by POST /api/v1/webhooks/{id}/test to that endpoint only.
@@ -3533,6 +3926,53 @@ export interface components {
             updatedAt: string;
         };
         /**
+         * @description A message in the mail outbox.
+         * @example {
+         *       "id": "0197a7c0-1d2e-7f30-8a4b-5c6d7e8f9a0b",
+         *       "kind": "subscription_confirmation",
+         *       "to": "dana@example.com",
+         *       "subject": "Confirm your subscription to Acme Corp trust center updates",
+         *       "text": "Confirm your subscription: https://trust.acme.example/trust/acme/subscriptions/confirm?token=...",
+         *       "headers": {},
+         *       "status": "pending",
+         *       "attempts": 0,
+         *       "nextAttemptAt": "2026-06-04T09:30:00.000Z",
+         *       "lastAttemptAt": null,
+         *       "lastError": null,
+         *       "sentAt": null,
+         *       "createdAt": "2026-06-04T09:30:00.000Z"
+         *     }
+         */
+        OutboxMail: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description What the message is: an invitation, a grant link, a subscription confirmation or a trust-page update.
+             * @enum {unknown}
+             */
+            kind: "invitation" | "access_grant" | "subscription_confirmation" | "trust_update";
+            /** @description The recipient, lowercased. */
+            to: string;
+            subject: string;
+            text: string | null;
+            /** @description Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post. */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * @description pending: waiting (always, without SMTP_URL); retrying: a temporary failure, tried again at nextAttemptAt; sent; failed: refused for good or out of retries.
+             * @enum {unknown}
+             */
+            status: "pending" | "retrying" | "sent" | "failed";
+            attempts: number;
+            nextAttemptAt: string | null;
+            lastAttemptAt: string | null;
+            lastError: string | null;
+            sentAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
          * @description A URL subscribed to event types; its secret is shown only when created or rotated.
          * @example {
          *       "id": "0197a614-8394-75a6-9b1c-2d3e4f506172",
@@ -4090,6 +4530,116 @@ export interface components {
             requestId: string | null;
         };
         /**
+         * @description A notice on the trust page: a draft until published; then on the page and in its Atom feed (audience public) and mailed when published with notify all.
+         * @example {
+         *       "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+         *       "title": "Changes to our subprocessors",
+         *       "body": "We are making the following changes to our subprocessors, effective 2026-07-04:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+         *       "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-07-04:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+         *       "category": "subprocessor",
+         *       "audience": "public",
+         *       "status": "draft",
+         *       "origin": "subprocessor_change",
+         *       "effectiveAt": "2026-07-04T09:30:00.000Z",
+         *       "changes": [
+         *         {
+         *           "change": "added",
+         *           "name": "Mailgun",
+         *           "before": null,
+         *           "after": {
+         *             "purpose": "Transactional e-mail",
+         *             "location": "United States"
+         *           }
+         *         }
+         *       ],
+         *       "notify": null,
+         *       "recipients": null,
+         *       "publishedAt": null,
+         *       "version": 1,
+         *       "createdAt": "2026-06-04T09:30:00.000Z",
+         *       "updatedAt": "2026-06-04T09:30:00.000Z"
+         *     }
+         */
+        TrustUpdate: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            /** @description A small Markdown subset: paragraphs, line breaks, `- ` lists, `#` headings, **bold**, *emphasis*, `code` and [links](https://...) (http, https and mailto only). Everything else shows as written: HTML is escaped. */
+            body: string;
+            /** @description The body rendered to HTML, escaped. */
+            bodyHtml: string;
+            /**
+             * @description security, subprocessor, certification, incident or general.
+             * @enum {unknown}
+             */
+            category: "security" | "subprocessor" | "certification" | "incident" | "general";
+            /**
+             * @description public: on the trust page, its JSON and Atom feed, and mailed to subscribers; grantees: mailed to holders of active grants only, never shown publicly.
+             * @enum {unknown}
+             */
+            audience: "public" | "grantees";
+            /** @enum {unknown} */
+            status: "draft" | "published";
+            /**
+             * @description subprocessor_change: drafted from a change to the trust page's subprocessor list.
+             * @enum {unknown}
+             */
+            origin: "manual" | "subprocessor_change";
+            effectiveAt: string | null;
+            changes: {
+                /** @enum {unknown} */
+                change: "added" | "removed" | "changed";
+                name: string;
+                before?: {
+                    purpose: string;
+                    location: string;
+                } | null;
+                after?: {
+                    purpose: string;
+                    location: string;
+                } | null;
+            }[] | null;
+            notify: ("all" | "none") | null;
+            recipients: number | null;
+            publishedAt: string | null;
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @description Someone who follows the trust page by e-mail (double opt-in).
+         * @example {
+         *       "id": "0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d",
+         *       "email": "dana@example.com",
+         *       "topics": [],
+         *       "status": "confirmed",
+         *       "confirmedAt": "2026-06-04T09:35:00.000Z",
+         *       "unsubscribedAt": null,
+         *       "createdAt": "2026-06-04T09:30:00.000Z",
+         *       "updatedAt": "2026-06-04T09:35:00.000Z"
+         *     }
+         */
+        TrustSubscriber: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            /** @description Categories followed; empty: all. */
+            topics: ("security" | "subprocessor" | "certification" | "incident" | "general")[];
+            /**
+             * @description pending: waiting for the address to be confirmed; only confirmed subscribers receive updates.
+             * @enum {unknown}
+             */
+            status: "pending" | "confirmed" | "unsubscribed";
+            confirmedAt: string | null;
+            unsubscribedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
          * @description A third party that processes customer data, as listed on the trust page.
          * @example {
          *       "name": "Amazon Web Services",
@@ -4435,12 +4985,29 @@ export interface components {
          *         "ndaVersion": "sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea",
          *         "ndaText": "By requesting access you agree to keep the documents confidential."
          *       },
+         *       "updates": [
+         *         {
+         *           "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+         *           "title": "Changes to our subprocessors",
+         *           "category": "subprocessor",
+         *           "body": "We are making the following changes to our subprocessors, effective 2026-11-20:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+         *           "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-11-20:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+         *           "publishedAt": "2026-10-20T16:45:00.000Z",
+         *           "effectiveAt": "2026-11-20T16:45:00.000Z",
+         *           "url": "https://trust.acme.example/trust/acme#update-0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c"
+         *         }
+         *       ],
+         *       "subscribe": {
+         *         "requestUrl": "https://trust.acme.example/api/v1/public/trust/acme/subscriptions",
+         *         "formUrl": "https://trust.acme.example/trust/acme/subscribe"
+         *       },
          *       "updatedAt": "2026-10-20T16:45:00.000Z",
          *       "links": {
          *         "page": "https://trust.acme.example/trust/acme",
          *         "json": "https://trust.acme.example/api/v1/public/trust/acme",
          *         "trustJson": "https://trust.acme.example/trust/acme/trust.json",
-         *         "llmsTxt": "https://trust.acme.example/trust/acme/llms.txt"
+         *         "llmsTxt": "https://trust.acme.example/trust/acme/llms.txt",
+         *         "updatesAtom": "https://trust.acme.example/trust/acme/updates.atom"
          *       }
          *     }
          */
@@ -4497,6 +5064,28 @@ export interface components {
                 /** @description The fact as a sentence. */
                 statement: string;
             }[];
+            /** @description Published updates for everyone, newest first (also /trust/{slug}/updates.atom). */
+            updates: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+                /** @enum {unknown} */
+                category: "security" | "subprocessor" | "certification" | "incident" | "general";
+                /** @description The Markdown source. */
+                body: string;
+                /** @description The body as escaped HTML. */
+                bodyHtml: string;
+                /** Format: date-time */
+                publishedAt: string;
+                effectiveAt: string | null;
+                /** @description Where the update is on the page. */
+                url: string;
+            }[];
+            /** @description Where to subscribe to updates by e-mail (POST {email, topics?}; double opt-in). */
+            subscribe: {
+                requestUrl: string;
+                formUrl: string;
+            };
             /** Format: date-time */
             updatedAt: string;
         } & {
@@ -5659,6 +6248,7 @@ export interface components {
          *       ],
          *       "autoApproveExpiresInDays": 30,
          *       "prospectAutoRelease": "library_and_facts",
+         *       "subprocessorNoticeDays": 30,
          *       "version": 7,
          *       "createdAt": "2026-05-04T09:00:00.000Z",
          *       "updatedAt": "2026-10-20T16:45:00.000Z",
@@ -5701,6 +6291,8 @@ export interface components {
              * @enum {unknown}
              */
             prospectAutoRelease: "library_and_facts" | "confident_drafts" | "none";
+            /** @description A change to `subprocessors` (added, removed, purpose or location changed) drafts an update listing the changes (GET /trust-updates?status=draft), effective this many days after the change (default 30); nothing is sent until a person publishes it. */
+            subprocessorNoticeDays: number;
             version: number;
             createdAt: string | null;
             updatedAt: string | null;
@@ -6578,12 +7170,29 @@ export interface operations {
                      *         "ndaVersion": "sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea",
                      *         "ndaText": "By requesting access you agree to keep the documents confidential."
                      *       },
+                     *       "updates": [
+                     *         {
+                     *           "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+                     *           "title": "Changes to our subprocessors",
+                     *           "category": "subprocessor",
+                     *           "body": "We are making the following changes to our subprocessors, effective 2026-11-20:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+                     *           "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-11-20:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+                     *           "publishedAt": "2026-10-20T16:45:00.000Z",
+                     *           "effectiveAt": "2026-11-20T16:45:00.000Z",
+                     *           "url": "https://trust.acme.example/trust/acme#update-0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c"
+                     *         }
+                     *       ],
+                     *       "subscribe": {
+                     *         "requestUrl": "https://trust.acme.example/api/v1/public/trust/acme/subscriptions",
+                     *         "formUrl": "https://trust.acme.example/trust/acme/subscribe"
+                     *       },
                      *       "updatedAt": "2026-10-20T16:45:00.000Z",
                      *       "links": {
                      *         "page": "https://trust.acme.example/trust/acme",
                      *         "json": "https://trust.acme.example/api/v1/public/trust/acme",
                      *         "trustJson": "https://trust.acme.example/trust/acme/trust.json",
-                     *         "llmsTxt": "https://trust.acme.example/trust/acme/llms.txt"
+                     *         "llmsTxt": "https://trust.acme.example/trust/acme/llms.txt",
+                     *         "updatesAtom": "https://trust.acme.example/trust/acme/updates.atom"
                      *       }
                      *     }
                      */
@@ -7193,6 +7802,429 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trustUpdatesAtom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization's slug.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed (application/atom+xml) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    subscribeToTrustUpdates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization's slug.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "dana@example.com",
+                 *       "topics": [
+                 *         "security",
+                 *         "subprocessor"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @description Categories to follow; empty or absent: all. */
+                    topics?: ("security" | "subprocessor" | "certification" | "incident" | "general")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the same answer whether or not the address was already subscribed */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "confirmation_sent",
+                     *       "message": "If this address is not subscribed yet, a confirmation link is on its way."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "confirmation_sent";
+                        message: string;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    subscriptionConfirmPage: {
+        parameters: {
+            query: {
+                /**
+                 * @description The signed token from the e-mail.
+                 * @example eyJwIjoiYyJ9.c2lnbmF0dXJlMTIzNDU2
+                 */
+                token: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The organization's slug.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page (HTML) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    unsubscribePage: {
+        parameters: {
+            query: {
+                /**
+                 * @description The signed token from the e-mail.
+                 * @example eyJwIjoiYyJ9.c2lnbmF0dXJlMTIzNDU2
+                 */
+                token: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The organization's slug.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page (HTML) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
         };
@@ -13422,6 +14454,106 @@ export interface operations {
             };
         };
     };
+    listOutboxMail: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                status?: "pending" | "retrying" | "sent" | "failed";
+                /** @description Only messages to this address (case ignored). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `OutboxMail` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["OutboxMail"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: {
@@ -13546,7 +14678,7 @@ export interface operations {
                  */
                 "application/json": {
                     url: string;
-                    events: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "webhook.test" | "*")[];
+                    events: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
                     description?: string;
                     enabled?: boolean;
                 };
@@ -13936,7 +15068,7 @@ export interface operations {
                  */
                 "application/json": {
                     url?: string;
-                    events?: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "webhook.test" | "*")[];
+                    events?: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
                     description?: string | null;
                     enabled?: boolean;
                 };
@@ -18271,6 +19403,1007 @@ export interface operations {
             };
         };
     };
+    listTrustUpdates: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                status?: "draft" | "published";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `TrustUpdate` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["TrustUpdate"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTrustUpdate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Penetration test 2026 completed",
+                 *       "body": "An external firm tested the platform in May; **no critical finding** remains open.",
+                 *       "category": "security"
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @description A small Markdown subset: paragraphs, line breaks, `- ` lists, `#` headings, **bold**, *emphasis*, `code` and [links](https://...) (http, https and mailto only). Everything else shows as written: HTML is escaped. */
+                    body: string;
+                    /**
+                     * @description security, subprocessor, certification, incident or general.
+                     * @enum {unknown}
+                     */
+                    category: "security" | "subprocessor" | "certification" | "incident" | "general";
+                    /**
+                     * @description public: on the trust page, its JSON and Atom feed, and mailed to subscribers; grantees: mailed to holders of active grants only, never shown publicly.
+                     * @enum {unknown}
+                     */
+                    audience?: "public" | "grantees";
+                    effectiveAt?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: the new `TrustUpdate`. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+                     *       "title": "Changes to our subprocessors",
+                     *       "body": "We are making the following changes to our subprocessors, effective 2026-07-04:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+                     *       "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-07-04:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+                     *       "category": "subprocessor",
+                     *       "audience": "public",
+                     *       "status": "draft",
+                     *       "origin": "subprocessor_change",
+                     *       "effectiveAt": "2026-07-04T09:30:00.000Z",
+                     *       "changes": [
+                     *         {
+                     *           "change": "added",
+                     *           "name": "Mailgun",
+                     *           "before": null,
+                     *           "after": {
+                     *             "purpose": "Transactional e-mail",
+                     *             "location": "United States"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "notify": null,
+                     *       "recipients": null,
+                     *       "publishedAt": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-06-04T09:30:00.000Z",
+                     *       "updatedAt": "2026-06-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TrustUpdate"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrustUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The update.
+                 * @example 0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The `TrustUpdate`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+                     *       "title": "Changes to our subprocessors",
+                     *       "body": "We are making the following changes to our subprocessors, effective 2026-07-04:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+                     *       "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-07-04:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+                     *       "category": "subprocessor",
+                     *       "audience": "public",
+                     *       "status": "draft",
+                     *       "origin": "subprocessor_change",
+                     *       "effectiveAt": "2026-07-04T09:30:00.000Z",
+                     *       "changes": [
+                     *         {
+                     *           "change": "added",
+                     *           "name": "Mailgun",
+                     *           "before": null,
+                     *           "after": {
+                     *             "purpose": "Transactional e-mail",
+                     *             "location": "United States"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "notify": null,
+                     *       "recipients": null,
+                     *       "publishedAt": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-06-04T09:30:00.000Z",
+                     *       "updatedAt": "2026-06-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TrustUpdate"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTrustUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The update.
+                 * @example 0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Changes to our subprocessors from July"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description A small Markdown subset: paragraphs, line breaks, `- ` lists, `#` headings, **bold**, *emphasis*, `code` and [links](https://...) (http, https and mailto only). Everything else shows as written: HTML is escaped. */
+                    body?: string;
+                    /**
+                     * @description security, subprocessor, certification, incident or general.
+                     * @enum {unknown}
+                     */
+                    category?: "security" | "subprocessor" | "certification" | "incident" | "general";
+                    /**
+                     * @description public: on the trust page, its JSON and Atom feed, and mailed to subscribers; grantees: mailed to holders of active grants only, never shown publicly.
+                     * @enum {unknown}
+                     */
+                    audience?: "public" | "grantees";
+                    effectiveAt?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The `TrustUpdate`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+                     *       "title": "Changes to our subprocessors",
+                     *       "body": "We are making the following changes to our subprocessors, effective 2026-07-04:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+                     *       "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-07-04:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+                     *       "category": "subprocessor",
+                     *       "audience": "public",
+                     *       "status": "draft",
+                     *       "origin": "subprocessor_change",
+                     *       "effectiveAt": "2026-07-04T09:30:00.000Z",
+                     *       "changes": [
+                     *         {
+                     *           "change": "added",
+                     *           "name": "Mailgun",
+                     *           "before": null,
+                     *           "after": {
+                     *             "purpose": "Transactional e-mail",
+                     *             "location": "United States"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "notify": null,
+                     *       "recipients": null,
+                     *       "publishedAt": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-06-04T09:30:00.000Z",
+                     *       "updatedAt": "2026-06-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TrustUpdate"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishTrustUpdate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The update.
+                 * @example 0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "notify": "all"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {unknown} */
+                    notify: "all" | "none";
+                };
+            };
+        };
+        responses: {
+            /** @description The `TrustUpdate`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+                     *       "title": "Changes to our subprocessors",
+                     *       "body": "We are making the following changes to our subprocessors, effective 2026-07-04:\n\n- Added: **Mailgun** (Transactional e-mail; United States)",
+                     *       "bodyHtml": "<p>We are making the following changes to our subprocessors, effective 2026-07-04:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>",
+                     *       "category": "subprocessor",
+                     *       "audience": "public",
+                     *       "status": "draft",
+                     *       "origin": "subprocessor_change",
+                     *       "effectiveAt": "2026-07-04T09:30:00.000Z",
+                     *       "changes": [
+                     *         {
+                     *           "change": "added",
+                     *           "name": "Mailgun",
+                     *           "before": null,
+                     *           "after": {
+                     *             "purpose": "Transactional e-mail",
+                     *             "location": "United States"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "notify": null,
+                     *       "recipients": null,
+                     *       "publishedAt": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-06-04T09:30:00.000Z",
+                     *       "updatedAt": "2026-06-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TrustUpdate"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSubscribers: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                status?: "pending" | "confirmed" | "unsubscribed";
+                /** @description Only this address (case ignored). */
+                email?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `TrustSubscriber` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["TrustSubscriber"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSubscriber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscriber.
+                 * @example 0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getTrustPage: {
         parameters: {
             query?: never;
@@ -18335,6 +20468,7 @@ export interface operations {
                      *       ],
                      *       "autoApproveExpiresInDays": 30,
                      *       "prospectAutoRelease": "library_and_facts",
+                     *       "subprocessorNoticeDays": 30,
                      *       "version": 7,
                      *       "createdAt": "2026-05-04T09:00:00.000Z",
                      *       "updatedAt": "2026-10-20T16:45:00.000Z",
@@ -18492,6 +20626,8 @@ export interface operations {
                      * @enum {unknown}
                      */
                     prospectAutoRelease?: "library_and_facts" | "confident_drafts" | "none";
+                    /** @description A change to `subprocessors` (added, removed, purpose or location changed) drafts an update listing the changes (GET /trust-updates?status=draft), effective this many days after the change (default 30); nothing is sent until a person publishes it. */
+                    subprocessorNoticeDays?: number;
                 };
             };
         };
@@ -18551,6 +20687,7 @@ export interface operations {
                      *       ],
                      *       "autoApproveExpiresInDays": 30,
                      *       "prospectAutoRelease": "library_and_facts",
+                     *       "subprocessorNoticeDays": 30,
                      *       "version": 7,
                      *       "createdAt": "2026-05-04T09:00:00.000Z",
                      *       "updatedAt": "2026-10-20T16:45:00.000Z",
@@ -18721,6 +20858,7 @@ export interface operations {
                      *       ],
                      *       "autoApproveExpiresInDays": 30,
                      *       "prospectAutoRelease": "library_and_facts",
+                     *       "subprocessorNoticeDays": 30,
                      *       "version": 7,
                      *       "createdAt": "2026-05-04T09:00:00.000Z",
                      *       "updatedAt": "2026-10-20T16:45:00.000Z",
@@ -22102,6 +24240,187 @@ export interface operations {
                      */
                     timestamp: string;
                     data: components["schemas"]["DocumentDownloadedEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 10 s, is retried with backoff for about a day. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_trust_update_published: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; the same on every retry, so receivers can deduplicate.
+                 * @example 0197a625-94a4-76b7-8c2d-3e4f50617282
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt.
+                 * @example 1780565400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "trust.update_published",
+                 *       "timestamp": "2026-06-04T09:30:00.000Z",
+                 *       "data": {
+                 *         "updateId": "0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c",
+                 *         "title": "Changes to our subprocessors",
+                 *         "category": "subprocessor",
+                 *         "audience": "public",
+                 *         "publishedAt": "2026-06-04T09:30:00.000Z",
+                 *         "effectiveAt": "2026-07-04T09:30:00.000Z",
+                 *         "notify": "all",
+                 *         "recipients": 42
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "trust.update_published";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened.
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["TrustUpdatePublishedEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 10 s, is retried with backoff for about a day. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_subscriber_confirmed: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; the same on every retry, so receivers can deduplicate.
+                 * @example 0197a625-94a4-76b7-8c2d-3e4f50617282
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt.
+                 * @example 1780565400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "subscriber.confirmed",
+                 *       "timestamp": "2026-06-04T09:30:00.000Z",
+                 *       "data": {
+                 *         "subscriberId": "0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d",
+                 *         "email": "dana@example.com",
+                 *         "topics": [],
+                 *         "confirmedAt": "2026-06-04T09:35:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "subscriber.confirmed";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened.
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["SubscriberConfirmedEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 10 s, is retried with backoff for about a day. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_subscriber_removed: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; the same on every retry, so receivers can deduplicate.
+                 * @example 0197a625-94a4-76b7-8c2d-3e4f50617282
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt.
+                 * @example 1780565400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "subscriber.removed",
+                 *       "timestamp": "2026-06-04T09:30:00.000Z",
+                 *       "data": {
+                 *         "subscriberId": "0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d",
+                 *         "email": "dana@example.com",
+                 *         "reason": "unsubscribed",
+                 *         "removedAt": "2026-06-20T08:00:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "subscriber.removed";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened.
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["SubscriberRemovedEvent"];
                 };
             };
         };

@@ -7,6 +7,7 @@ export * from '../modules/evidence/tables.js';
 export * from '../modules/certifications/tables.js';
 export * from '../modules/events/tables.js';
 export * from '../modules/webhooks/tables.js';
+export * from '../modules/mail/tables.js';
 export * from '../modules/idempotency/tables.js';
 export * from '../modules/trust/tables.js';
 export * from '../modules/questionnaires/tables.js';

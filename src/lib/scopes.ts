@@ -13,6 +13,8 @@ export const SCOPE_RESOURCES = {
   members: 'members',
   'api-keys': 'members',
   webhooks: 'webhooks',
+  // The outbox is outbound delivery, like webhooks.
+  mail: 'webhooks',
   questionnaires: 'questionnaires',
   library: 'questionnaires',
   trust: 'trust',

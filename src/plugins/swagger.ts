@@ -49,6 +49,9 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'access_grant.revoked': 'A grant was revoked; its link stopped working at once.',
   'access_grant.expired': 'A grant reached its expiry date; its link no longer works.',
   'document.downloaded': 'A trust-page document was downloaded.',
+  'trust.update_published': 'A trust-page update was published.',
+  'subscriber.confirmed': 'A trust-page subscriber confirmed their address.',
+  'subscriber.removed': 'A trust-page subscriber unsubscribed or was removed.',
   'webhook.test': 'Sent by POST /api/v1/webhooks/{id}/test.',
 };
 
@@ -583,6 +586,7 @@ export default fp(
             description: "Import buyers' questionnaires, answer them with citations and confidence, review, export into their own file",
           },
           { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) with retries and a delivery log' },
+          { name: 'mail', description: 'The mail outbox: e-mail waiting, sent and failed (SMTP_URL, MAIL_FROM)' },
           { name: 'trust', description: 'Trust page, public trust profile, access requests and NDA grants' },
           { name: 'documents', description: 'Trust-page documents: public, NDA-gated or private, versioned' },
           { name: 'health', description: 'Liveness and readiness' },

@@ -2,6 +2,7 @@
 // transaction, and the event vocabulary; webhooks and the library consume it.
 export { SCAN_BATCH, noticeKey, noticeNotSent, sendNotice, sentNotices } from './expiry.js';
 export { EVENT_PAYLOADS } from './payloads.js';
+export { TRUST_UPDATE_AUDIENCES, TRUST_UPDATE_CATEGORIES } from './vocabulary.js';
 export {
   EVENT_TYPES,
   deriveOn,

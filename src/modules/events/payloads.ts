@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { CERTIFICATION_KINDS, CONTROL_STATUSES, FACT_TYPES, FACT_VISIBILITIES } from './vocabulary.js';
+import { CERTIFICATION_KINDS, CONTROL_STATUSES, FACT_TYPES, FACT_VISIBILITIES, TRUST_UPDATE_AUDIENCES, TRUST_UPDATE_CATEGORIES } from './vocabulary.js';
 import type { EventType } from './tables.js';
 
 /**
@@ -371,6 +371,66 @@ export const EVENT_PAYLOADS = {
       $id: 'DocumentDownloadedEvent',
       description: 'A trust-page document was downloaded.',
       examples: [{ documentId: DOC_SOC2, title: 'SOC 2 Type 2 report 2025', version: 2, grantId: GRANT, email: 'dana@example.com', watermarked: true }],
+    },
+  ),
+  'trust.update_published': Type.Object(
+    {
+      updateId: Uuid('The update.'),
+      title: Type.String(),
+      category: Type.Enum(TRUST_UPDATE_CATEGORIES),
+      audience: Type.Enum(TRUST_UPDATE_AUDIENCES, {
+        description: 'public: on the trust page, its feed and to subscribers; grantees: to the holders of active grants only.',
+      }),
+      publishedAt: DateTime('When it was published.'),
+      effectiveAt: Type.Union([DateTime('When the change takes effect.'), Type.Null()], {
+        description: 'When the change takes effect (subprocessor notices); null otherwise.',
+      }),
+      notify: Type.Enum(['all', 'none'], { description: 'all: e-mailed to the audience; none: published without mail.' }),
+      recipients: Type.Integer({ minimum: 0, description: 'How many messages were queued.' }),
+    },
+    {
+      $id: 'TrustUpdatePublishedEvent',
+      description: 'A trust-page update was published (and, with notify all, queued to its audience by e-mail).',
+      examples: [
+        {
+          updateId: '0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c',
+          title: 'Changes to our subprocessors',
+          category: 'subprocessor',
+          audience: 'public',
+          publishedAt: '2026-06-04T09:30:00.000Z',
+          effectiveAt: '2026-07-04T09:30:00.000Z',
+          notify: 'all',
+          recipients: 42,
+        },
+      ],
+    },
+  ),
+  'subscriber.confirmed': Type.Object(
+    {
+      subscriberId: Uuid('The subscriber.'),
+      email: Type.String({ format: 'email', description: 'The address, lowercased.' }),
+      topics: Type.Array(Type.Enum(TRUST_UPDATE_CATEGORIES), { description: 'The categories followed; empty: all of them.' }),
+      confirmedAt: DateTime('When the address was confirmed (double opt-in).'),
+    },
+    {
+      $id: 'SubscriberConfirmedEvent',
+      description: 'Someone confirmed their subscription to the trust page through the link e-mailed to them.',
+      examples: [{ subscriberId: '0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d', email: 'dana@example.com', topics: [], confirmedAt: '2026-06-04T09:35:00.000Z' }],
+    },
+  ),
+  'subscriber.removed': Type.Object(
+    {
+      subscriberId: Uuid('The subscriber.'),
+      email: Type.String({ format: 'email', description: 'The address, lowercased.' }),
+      reason: Type.Enum(['unsubscribed', 'removed'], { description: 'unsubscribed: through the link in a message; removed: by the organization.' }),
+      removedAt: DateTime('When.'),
+    },
+    {
+      $id: 'SubscriberRemovedEvent',
+      description: 'A confirmed subscriber unsubscribed or was removed by the organization; no further update reaches them.',
+      examples: [
+        { subscriberId: '0197a7e0-3f40-7152-9c6d-7e8f9a0b1c2d', email: 'dana@example.com', reason: 'unsubscribed', removedAt: '2026-06-20T08:00:00.000Z' },
+      ],
     },
   ),
   'webhook.test': Type.Object(

@@ -18,6 +18,9 @@ export const EVENT_TYPES = [
   'access_grant.revoked',
   'access_grant.expired',
   'document.downloaded',
+  'trust.update_published',
+  'subscriber.confirmed',
+  'subscriber.removed',
   'webhook.test',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

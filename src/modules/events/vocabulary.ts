@@ -5,3 +5,5 @@ export const CERTIFICATION_KINDS = ['iso27001', 'soc2_type1', 'soc2_type2', 'oth
 export const CONTROL_STATUSES = ['implemented', 'partially_implemented', 'planned', 'not_implemented'] as const;
 export const FACT_TYPES = ['string', 'boolean', 'number', 'string_list', 'date'] as const;
 export const FACT_VISIBILITIES = ['public', 'private'] as const;
+export const TRUST_UPDATE_CATEGORIES = ['security', 'subprocessor', 'certification', 'incident', 'general'] as const;
+export const TRUST_UPDATE_AUDIENCES = ['public', 'grantees'] as const;

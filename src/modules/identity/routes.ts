@@ -237,7 +237,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async
 };
 
 /** Authenticated: who am I, members, API keys. */
-export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const accountRoutes: FastifyPluginAsyncTypebox<{ publicUrl: string }> = async (app, { publicUrl }) => {
   app.get('/me', {
     schema: {
       tags: ['auth'],
@@ -290,7 +290,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'addMember',
       summary: 'Invite a person (answers with a one-time invitation token); an existing account joins only when its owner accepts',
       description:
-        "Creates an invitation with a one-time token for the person to accept; nobody can grant a role above their own, and someone already a member is 409. A scoped API key cannot invite: a member's sign-in would not be limited to its scopes. The `added` status is no longer produced.",
+        "Creates an invitation with a one-time token for the person to accept, and e-mails it to them (the mail outbox); nobody can grant a role above their own, and someone already a member is 409. A scoped API key cannot invite: a member's sign-in would not be limited to its scopes. The `added` status is no longer produced.",
       body: Type.Object({ email: Email, role: Role }, { examples: [{ email: 'riley@acme.example', role: 'viewer' }] }),
       response: withProblems(
         {
@@ -320,7 +320,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ['conflict'],
       ),
     },
-    handler: async (req, reply) => reply.code(201).send(await identity.addMember(req.ctx(), req.body)),
+    handler: async (req, reply) => reply.code(201).send(await identity.addMember(req.ctx(), req.body, { publicUrl })),
   });
 
   app.patch('/members/:id', {

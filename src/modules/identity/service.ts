@@ -19,6 +19,7 @@ import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { dummyHash, hashPassword, passwordWeakness, verifyPassword } from '../../lib/password.js';
 import { recordAudit } from '../audit/index.js';
+import { escapeHtml, mailHtml, queueMail } from '../mail/index.js';
 import { SCOPES } from '../../lib/scopes.js';
 import type { KeyRing } from './keys.js';
 import type { SsoVerifier } from './sso.js';
@@ -250,11 +251,12 @@ function assertNotScopedKey(actor: Actor, what: string) {
 }
 
 /**
- * Invites a person; the one-time token lets them join (we send no email: the caller delivers it).
+ * Invites a person; the one-time token lets them join. It is answered to the inviter and e-mailed
+ * to the invitee (the mail outbox, sent after commit; without SMTP it waits in GET /outbox/mail).
  * An existing account is never added silently: it joins only when its owner accepts the
  * invitation with their own password.
  */
-export async function addMember(ctx: ServiceContext, input: { email: string; role: Role }) {
+export async function addMember(ctx: ServiceContext, input: { email: string; role: Role }, mail: { publicUrl: string }) {
   requireRole(ctx.actor, 'admin');
   assertNotScopedKey(ctx.actor, 'add or invite members');
   assertCanGrant(ctx.actor, input.role);
@@ -274,6 +276,26 @@ export async function addMember(ctx: ServiceContext, input: { email: string; rol
       .insert(invitations)
       .values({ orgId: ctx.orgId, id, email, role: input.role, tokenHash: sha256(token), invitedBy: memberOf(ctx.actor), expiresAt, createdAt: now });
     await recordAudit(tx, ctx, { action: 'member.invited', targetType: 'invitation', targetId: id, summary: { email, role: input.role } });
+    const [org] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, ctx.orgId));
+    const accept = `${mail.publicUrl}/api/v1/auth/accept-invitation`;
+    const until = expiresAt.toISOString().slice(0, 10);
+    const title = `You are invited to ${org!.name} on the trust center`;
+    await queueMail(tx, ctx, {
+      kind: 'invitation',
+      to: email,
+      subject: title,
+      text: [
+        `You are invited to join ${org!.name} as ${input.role}.`,
+        `Your invitation token, valid until ${until}: ${token}`,
+        `Accept it with POST ${accept} and {"token": "...", "password": "..."} (a new password, or your current one if you already have an account).`,
+      ].join('\n\n'),
+      html: mailHtml(
+        title,
+        `<p>You are invited to join ${escapeHtml(org!.name)} as ${escapeHtml(input.role)}.</p>
+<p>Your invitation token, valid until ${escapeHtml(until)}: <code>${escapeHtml(token)}</code></p>
+<p>Accept it with <code>POST ${escapeHtml(accept)}</code> and the token and a password (a new one, or your current one if you already have an account).</p>`,
+      ),
+    });
   });
   return { status: 'invited' as const, invitation: { id, email, role: input.role, token, expiresAt: expiresAt.toISOString() } };
 }

@@ -10,6 +10,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { recordAudit, type AuditContext } from '../audit/index.js';
 import { emitEvent } from '../events/index.js';
+import { escapeHtml, mailHtml, queueMail } from '../mail/index.js';
 import { organizationSummaries } from '../identity/index.js';
 import { currentVersions, loadVersion } from './documents.js';
 import type { GrantSigner } from './grants.js';
@@ -121,6 +122,37 @@ export const grantUrl = (publicUrl: string, slug: string, token: string) => `${p
 
 /** Who approves a request whose email domain the page auto-approves: the page's rule, not a member. */
 const AUTO_APPROVE = systemActor('auto-approve');
+
+/**
+ * The grant link to the requester, queued on the approving transaction (sent after commit). The
+ * token is signed here (no network): the link in the mail and the one the API answers are both valid.
+ */
+async function queueGrantMail(tx: Executor, deps: AccessDeps, org: { id: string; slug: string; name: string }, g: GrantRow) {
+  const token = await deps.signer.sign({ grantId: g.id, orgId: org.id, email: g.email, documentIds: g.documentIds, expiresAt: g.expiresAt });
+  const url = grantUrl(deps.publicUrl, org.slug, token);
+  const until = g.expiresAt.toISOString().slice(0, 10);
+  const title = `Your access to ${org.name} trust center documents`;
+  await queueMail(
+    tx,
+    { orgId: org.id, clock: deps.clock },
+    {
+      kind: 'access_grant',
+      to: g.email,
+      subject: title,
+      text: [
+        `Your request for ${org.name}'s documents under NDA is approved.`,
+        `Open them with this personal link until ${until}: ${url}`,
+        'Do not forward it: PDF copies are marked with your e-mail address and each download is recorded.',
+      ].join('\n\n'),
+      html: mailHtml(
+        title,
+        `<p>Your request for ${escapeHtml(org.name)}'s documents under NDA is approved.</p>
+<p><a href="${escapeHtml(url)}">Open the documents</a> with this personal link until ${escapeHtml(until)}.</p>
+<p>Do not forward it: PDF copies are marked with your e-mail address and each download is recorded.</p>`,
+      ),
+    },
+  );
+}
 
 function fail(errors: FieldError[]): never {
   throw new DomainError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
@@ -280,6 +312,7 @@ export async function createAccessRequest(deps: AccessDeps, slug: string, input:
         summary: { requestId: request.id, documents: docs.length, expiresAt: expiresAt.toISOString(), auto: true },
       });
       await emitApproval(tx, { orgId: org.id, requestId: meta.requestId, clock: deps.clock }, request, grant, true);
+      await queueGrantMail(tx, deps, org, grant);
     }
     return { request };
   });
@@ -385,6 +418,7 @@ export async function approveAccessRequest(
     });
     await emitApproval(tx, ctx, saved!, g, false);
     const org = (await organizationSummaries(tx, [ctx.orgId])).get(ctx.orgId);
+    await queueGrantMail(tx, deps, { ...org!, id: ctx.orgId }, g);
     return { grant: g, slug: org!.slug };
   });
   const token = await deps.signer.sign({ grantId: grant.id, orgId: ctx.orgId, email: grant.email, documentIds: grant.documentIds, expiresAt: grant.expiresAt });

@@ -6,6 +6,8 @@ import type { BlobStore } from '../../lib/storage.js';
 import type { AccessDeps } from './access.js';
 import { PageViewCounter } from './analytics.js';
 import { GrantSigner } from './grants.js';
+import { LinkSigner } from './links.js';
+import type { SubscriptionDeps } from './subscriptions.js';
 import { TrustCache, buildPublicTrust } from './service.js';
 
 /** Grant tokens travel in the path: logs keep the route, never the token. */
@@ -27,6 +29,7 @@ export class TrustPortal {
     readonly signer: GrantSigner,
     readonly cache: TrustCache,
     readonly views: PageViewCounter,
+    readonly links: LinkSigner,
     readonly stampPdf?: AccessDeps['stampPdf'],
   ) {}
 
@@ -47,7 +50,9 @@ export class TrustPortal {
     const cache = new TrustCache((slug) => buildPublicTrust(db, slug, clock(), config.publicUrl, clock), clock, opts.cacheTtlMs ?? 60_000);
     let portal: TrustPortal | undefined = undefined;
     const views = new PageViewCounter(db, clock, (err) => portal?.onError(err), opts.viewFlushMs ?? 10_000);
-    portal = new TrustPortal(config, db, blobs, clock, signer, cache, views, opts.stampPdf);
+    // Subscription links: keyed from the same secret as grants, under their own label.
+    const links = await LinkSigner.open({ dir: path.join(config.dataDir, 'grant-keys'), pem });
+    portal = new TrustPortal(config, db, blobs, clock, signer, cache, views, links, opts.stampPdf);
     return portal;
   }
 
@@ -60,6 +65,10 @@ export class TrustPortal {
       publicUrl: this.config.publicUrl,
       ...(this.stampPdf ? { stampPdf: this.stampPdf } : {}),
     };
+  }
+
+  get subscriptions(): SubscriptionDeps {
+    return { db: this.db, clock: this.clock, links: this.links, publicUrl: this.config.publicUrl };
   }
 
   async close() {

@@ -6,6 +6,8 @@ import { DomainError, ERROR_CODES } from '../../lib/errors.js';
 import { withProblems } from '../../lib/schemas.js';
 import { reprDigest } from '../files/index.js';
 import * as access from './access.js';
+import * as subscriptions from './subscriptions.js';
+import { TRUST_UPDATE_CATEGORIES } from '../events/index.js';
 import type { TrustPortal } from './portal.js';
 import {
   CSP,
@@ -23,6 +25,11 @@ import {
   renderTheme,
   renderTrustPage,
   renderTrustProfile,
+  renderConfirmPage,
+  renderSubscribeFormPage,
+  renderSubscribeReceived,
+  renderUnsubscribePage,
+  renderUpdatesAtom,
   type FormState,
 } from './render.js';
 import { attachment } from './routes.js';
@@ -156,12 +163,30 @@ const EXAMPLE_PUBLIC_TRUST = {
     ndaVersion: 'sha256:3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea',
     ndaText: 'By requesting access you agree to keep the documents confidential.',
   },
+  updates: [
+    {
+      id: '0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c',
+      title: 'Changes to our subprocessors',
+      category: 'subprocessor',
+      body: 'We are making the following changes to our subprocessors, effective 2026-11-20:\n\n- Added: **Mailgun** (Transactional e-mail; United States)',
+      bodyHtml:
+        '<p>We are making the following changes to our subprocessors, effective 2026-11-20:</p>\n<ul><li>Added: <strong>Mailgun</strong> (Transactional e-mail; United States)</li></ul>',
+      publishedAt: '2026-10-20T16:45:00.000Z',
+      effectiveAt: '2026-11-20T16:45:00.000Z',
+      url: 'https://trust.acme.example/trust/acme#update-0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c',
+    },
+  ],
+  subscribe: {
+    requestUrl: 'https://trust.acme.example/api/v1/public/trust/acme/subscriptions',
+    formUrl: 'https://trust.acme.example/trust/acme/subscribe',
+  },
   updatedAt: '2026-10-20T16:45:00.000Z',
   links: {
     page: 'https://trust.acme.example/trust/acme',
     json: 'https://trust.acme.example/api/v1/public/trust/acme',
     trustJson: 'https://trust.acme.example/trust/acme/trust.json',
     llmsTxt: 'https://trust.acme.example/trust/acme/llms.txt',
+    updatesAtom: 'https://trust.acme.example/trust/acme/updates.atom',
   },
 };
 
@@ -198,6 +223,23 @@ const PublicTrustSchema = Type.Object(
         statement: Type.String({ description: 'The fact as a sentence.' }),
       }),
       { description: 'Organization profile facts marked public.' },
+    ),
+    updates: Type.Array(
+      Type.Object({
+        id: Type.String({ format: 'uuid' }),
+        title: Type.String(),
+        category: Type.Enum(TRUST_UPDATE_CATEGORIES),
+        body: Type.String({ description: 'The Markdown source.' }),
+        bodyHtml: Type.String({ description: 'The body as escaped HTML.' }),
+        publishedAt: Type.String({ format: 'date-time' }),
+        effectiveAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+        url: Type.String({ description: 'Where the update is on the page.' }),
+      }),
+      { description: 'Published updates for everyone, newest first (also /trust/{slug}/updates.atom).' },
+    ),
+    subscribe: Type.Object(
+      { requestUrl: Type.String(), formUrl: Type.String() },
+      { description: 'Where to subscribe to updates by e-mail (POST {email, topics?}; double opt-in).' },
     ),
     updatedAt: Type.String({ format: 'date-time' }),
   },
@@ -330,6 +372,9 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     }
     done(null, out);
   });
+
+  // RFC 8058 one-click unsubscribes SHOULD come as multipart/form-data: their only field is a constant, so the body is read and dropped.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, _body, done) => done(null, {}));
 
   const count = (orgId: string, kind: PageViewKind) => portal.views.add(orgId, kind);
 
@@ -605,7 +650,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
       security: [],
       description:
         'Records the NDA version (SHA-256 of its text), the time, the client address and user agent. Every request is recorded on its own (201, a new id; `merged` is always false): a second request with the same email neither changes a pending one nor reveals it. ' +
-        'An address whose domain the page auto-approves is approved at once (status approved); the link still reaches the requester through the organization, never in this answer. ' +
+        'An address whose domain the page auto-approves is approved at once (status approved); its link is e-mailed to the requester (the mail outbox), never in this answer. ' +
         'Rate-limited to a twelfth of the public budget per client address.',
       body: AccessRequestBody,
       response: withProblems({
@@ -672,6 +717,197 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
         return reply.code(201).send(renderRequestReceived(entry.model, { status: request.status }));
       } catch (err) {
         if (err instanceof DomainError && err.code === 'validation_failed') return refused(formErrorsOf(err.extras.errors ?? []));
+        return htmlError(reply, req.params.slug, err);
+      }
+    },
+  });
+
+  // ----- updates: the Atom feed and e-mail subscriptions ---------------------------------------
+
+  app.get('/trust/:slug/updates.atom', {
+    config,
+    schema: {
+      tags: ['trust'],
+      operationId: 'trustUpdatesAtom',
+      summary: 'Published updates as an Atom feed',
+      params: Slug,
+      security: [],
+      description:
+        'The updates published for everyone (audience public), newest first, as an Atom 1.0 feed (RFC 4287): each entry with its category, publication time and body as escaped HTML. ' +
+        'Served with ETag / If-None-Match; an unpublished or unknown page is a 404.',
+      response: withProblems({
+        200: { description: 'The feed (application/atom+xml)', content: { 'application/atom+xml': { schema: Type.String() } } },
+        304: { description: 'Not modified', type: 'null' },
+      }),
+    },
+    handler: async (req, reply) => {
+      const entry = await cached(req.params.slug);
+      const rep = portal.cache.rep(entry, 'atom', renderUpdatesAtom);
+      return sendCachedRep(req, reply, rep, 'application/atom+xml; charset=utf-8', { 'access-control-allow-origin': '*' });
+    },
+  });
+
+  const subs = portal.subscriptions;
+  const Topics = Type.Array(Type.Enum(TRUST_UPDATE_CATEGORIES), {
+    maxItems: TRUST_UPDATE_CATEGORIES.length,
+    uniqueItems: true,
+    description: 'Categories to follow; empty or absent: all.',
+  });
+  const SubscriptionAnswer = Type.Object(
+    { status: Type.Literal('confirmation_sent'), message: Type.String() },
+    {
+      description: 'Accepted: the same answer whether or not the address was already subscribed',
+      examples: [{ status: 'confirmation_sent', message: 'If this address is not subscribed yet, a confirmation link is on its way.' }],
+    },
+  );
+
+  app.post('/api/v1/public/trust/:slug/subscriptions', {
+    config: writeConfig,
+    schema: {
+      tags: ['trust'],
+      operationId: 'subscribeToTrustUpdates',
+      summary: 'Follow the trust page by e-mail (double opt-in)',
+      params: Slug,
+      security: [],
+      description:
+        'Queues a confirmation e-mail with a signed link that expires after 7 days; updates are sent only once the address is confirmed, and every message carries a one-click unsubscribe link. ' +
+        'The answer is the same (202) whether the address is new, waiting, confirmed or unsubscribed, so nobody learns who follows the page; a confirmed address gets no mail, a waiting one ' +
+        'at most one confirmation a minute. Rate-limited like access requests (a twelfth of the public budget per client address).',
+      body: Type.Object(
+        { email: Type.String({ format: 'email', maxLength: 254 }), topics: Type.Optional(Topics) },
+        { examples: [{ email: 'dana@example.com', topics: ['security', 'subprocessor'] }] },
+      ),
+      response: withProblems({ 202: SubscriptionAnswer }),
+    },
+    handler: async (req, reply) => {
+      await subscriptions.subscribe(subs, req.params.slug, req.body, String(req.id));
+      return reply
+        .code(202)
+        .send({ status: 'confirmation_sent' as const, message: 'If this address is not subscribed yet, a confirmation link is on its way.' });
+    },
+  });
+
+  const formBody = (req: FastifyRequest) => (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string | string[]>;
+  const noStore = (reply: FastifyReply) =>
+    reply.header('content-security-policy', CSP).header('cache-control', 'no-store').header('x-robots-tag', 'noindex').type(HTML);
+
+  // The subscribe form of the HTML page (no JavaScript needed).
+  app.post('/trust/:slug/subscribe', {
+    config: writeConfig,
+    schema: {
+      tags: ['trust'],
+      operationId: 'subscribeForm',
+      summary: 'The subscribe form of the HTML page (form-urlencoded)',
+      params: Slug,
+      security: [],
+      hide: true,
+    },
+    handler: async (req, reply) => {
+      let entry: CachedTrust;
+      try {
+        entry = await cached(req.params.slug);
+      } catch (err) {
+        return htmlError(reply, undefined, err);
+      }
+      const body = formBody(req);
+      const email = String(([] as string[]).concat(body.email ?? [])[0] ?? '').slice(0, 300);
+      const topics = ([] as string[])
+        .concat(body.topics ?? [])
+        .filter((x): x is (typeof TRUST_UPDATE_CATEGORIES)[number] => (TRUST_UPDATE_CATEGORIES as readonly string[]).includes(x));
+      noStore(reply);
+      try {
+        await subscriptions.subscribe(subs, req.params.slug, { email, topics }, String(req.id));
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'validation_failed')
+          return reply.code(400).send(renderSubscribeFormPage(entry.model, email, 'Enter an e-mail address, such as name@example.com'));
+        return htmlError(reply, req.params.slug, err);
+      }
+      return reply.code(202).send(renderSubscribeReceived(entry.model));
+    },
+  });
+
+  const LinkQuery = Type.Object({
+    token: Type.String({ maxLength: 1000, description: 'The signed token from the e-mail.', examples: ['eyJwIjoiYyJ9.c2lnbmF0dXJlMTIzNDU2'] }),
+  });
+  const linkSchema = {
+    tags: ['trust'],
+    security: [],
+    params: Slug,
+    querystring: LinkQuery,
+    response: withProblems({ 200: { description: 'The page (HTML)', content: { 'text/html': { schema: Type.String() } } } }),
+  };
+
+  app.get('/trust/:slug/subscriptions/confirm', {
+    config,
+    schema: {
+      ...linkSchema,
+      operationId: 'subscriptionConfirmPage',
+      summary: 'The confirmation link of a subscription e-mail: a page with a button to confirm',
+      description:
+        'Opening the link changes nothing (mail scanners open links): the page asks to confirm, and its button posts back. A link older than 7 days is a 410, ' +
+        'a tampered one a 401; a link superseded by a newer confirmation e-mail says so. Errors are HTML pages.',
+    },
+    handler: async (req, reply) => {
+      noStore(reply).header('referrer-policy', 'no-referrer');
+      try {
+        const entry = await cached(req.params.slug);
+        const { state } = await subscriptions.confirmationState(subs, req.params.slug, req.query.token);
+        return reply.send(renderConfirmPage(entry.model, state, req.query.token));
+      } catch (err) {
+        return htmlError(reply, req.params.slug, err);
+      }
+    },
+  });
+
+  app.post('/trust/:slug/subscriptions/confirm', {
+    config: writeConfig,
+    schema: { ...linkSchema, operationId: 'subscriptionConfirm', summary: 'Confirm a subscription (the button of the confirmation page)', hide: true },
+    handler: async (req, reply) => {
+      noStore(reply).header('referrer-policy', 'no-referrer');
+      try {
+        const entry = await cached(req.params.slug);
+        const { state, changed } = await subscriptions.confirmSubscription(subs, req.params.slug, req.query.token, String(req.id));
+        return reply.send(renderConfirmPage(entry.model, state, req.query.token, changed));
+      } catch (err) {
+        return htmlError(reply, req.params.slug, err);
+      }
+    },
+  });
+
+  app.get('/trust/:slug/subscriptions/unsubscribe', {
+    config,
+    schema: {
+      ...linkSchema,
+      operationId: 'unsubscribePage',
+      summary: 'The unsubscribe link of every update e-mail: a page with a one-click button',
+      description:
+        'The page has one button; mail clients that honour `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058) post to the same URL without showing it. ' +
+        'Unsubscribe links do not expire; a tampered one is a 401. Errors are HTML pages.',
+    },
+    handler: async (req, reply) => {
+      noStore(reply).header('referrer-policy', 'no-referrer');
+      try {
+        const entry = await cached(req.params.slug);
+        const { state } = await subscriptions.unsubscribeState(subs, req.params.slug, req.query.token);
+        return reply.send(renderUnsubscribePage(entry.model, state, req.query.token));
+      } catch (err) {
+        return htmlError(reply, req.params.slug, err);
+      }
+    },
+  });
+
+  // RFC 8058 one-click: a POST to the List-Unsubscribe URL (body List-Unsubscribe=One-Click), also the page's button.
+  app.post('/trust/:slug/subscriptions/unsubscribe', {
+    // The whole public budget: mail providers post these from few addresses.
+    config,
+    schema: { ...linkSchema, operationId: 'unsubscribe', summary: "Unsubscribe (RFC 8058 one-click POST, or the page's button)", hide: true },
+    handler: async (req, reply) => {
+      noStore(reply).header('referrer-policy', 'no-referrer');
+      try {
+        const entry = await cached(req.params.slug);
+        await subscriptions.unsubscribe(subs, req.params.slug, req.query.token, String(req.id));
+        return reply.send(renderUnsubscribePage(entry.model, 'unsubscribed', req.query.token, true));
+      } catch (err) {
         return htmlError(reply, req.params.slug, err);
       }
     },

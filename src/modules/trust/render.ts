@@ -90,6 +90,7 @@ ${s.noindex ? '<meta name="robots" content="noindex, nofollow">' : ''}
 <link rel="stylesheet" href="/trust/assets/trust.css">
 <link rel="stylesheet" href="/trust/${esc(s.slug)}/theme.css">
 <link rel="alternate" type="application/json" href="/trust/${esc(s.slug)}/trust.json" title="Machine-readable trust profile">
+<link rel="alternate" type="application/atom+xml" href="/trust/${esc(s.slug)}/updates.atom" title="Updates (Atom feed)">
 ${s.head ?? ''}
 </head>
 <body>
@@ -526,6 +527,7 @@ function pageNav(m: PublicTrust, prefix = '') {
     m.sections.includes('subprocessors') && { href: `${prefix}#subprocessors`, label: 'Subprocessors' },
     m.sections.includes('documents') && { href: `${prefix}#documents`, label: 'Documents' },
     m.sections.includes('faq') && m.faq.length > 0 && { href: `${prefix}#faq`, label: 'FAQ' },
+    { href: `${prefix}#updates`, label: 'Updates' },
   ].filter((x): x is { href: string; label: string } => Boolean(x));
 }
 
@@ -544,7 +546,8 @@ ${securitySection(m)}
 ${soc2Section(m)}
 ${subprocessorsSection(m)}
 ${documentsSection(m)}
-${faqSection(m)}`;
+${faqSection(m)}
+${updatesSection(m)}`;
   return shell({
     title: `${m.organization.name} trust center`,
     slug: m.organization.slug,
@@ -1174,4 +1177,177 @@ export function renderLlmsTxt(m: PublicTrust) {
     '',
   );
   return out.join('\n');
+}
+
+// ----- updates, subscriptions and the Atom feed ---------------------------------------------------
+
+export const UPDATE_CATEGORY_LABELS: Record<string, string> = {
+  security: 'Security',
+  subprocessor: 'Subprocessors',
+  certification: 'Certifications',
+  incident: 'Incident',
+  general: 'General',
+};
+
+/** The subscribe form: a plain POST, so it works without scripts; the same answer for every address. */
+function subscribeForm(m: PublicTrust, state: { email?: string; error?: string } = {}) {
+  const invalid = state.error ? ' aria-invalid="true" aria-describedby="e-sub-email"' : '';
+  return `<form method="post" action="/trust/${esc(m.organization.slug)}/subscribe" aria-labelledby="h-subscribe">
+<h3 id="h-subscribe">Get updates by e-mail</h3>
+<p>We send a confirmation link first; every message has a one-click unsubscribe link.</p>
+<div class="field">
+<label for="sub-email">E-mail address</label>
+${state.error ? `<p class="error" id="e-sub-email"><span class="sr-only">Error: </span>${esc(state.error)}</p>` : ''}
+<input id="sub-email" name="email" type="email" autocomplete="email" maxlength="254" value="${esc(state.email ?? '')}" required${invalid}>
+</div>
+<fieldset class="field">
+<legend>Topics <span class="muted">(optional: none ticked means all)</span></legend>
+${Object.entries(UPDATE_CATEGORY_LABELS)
+  .map(
+    ([k, label]) =>
+      `<div class="check"><input type="checkbox" id="sub-topic-${k}" name="topics" value="${k}"><label for="sub-topic-${k}">${esc(label)}</label></div>`,
+  )
+  .join('\n')}
+</fieldset>
+<button type="submit">Subscribe</button>
+</form>`;
+}
+
+function updatesSection(m: PublicTrust) {
+  const slug = esc(m.organization.slug);
+  const items = m.updates
+    .map(
+      (u) => `<article class="update" id="update-${esc(u.id)}" aria-labelledby="h-update-${esc(u.id)}">
+<h3 id="h-update-${esc(u.id)}">${esc(u.title)}</h3>
+<p class="muted">${esc(UPDATE_CATEGORY_LABELS[u.category] ?? u.category)} · Published ${time(u.publishedAt)}${u.effectiveAt ? ` · Takes effect ${time(u.effectiveAt)}` : ''}</p>
+${u.bodyHtml}
+</article>`,
+    )
+    .join('\n');
+  return `
+<section id="updates" aria-labelledby="h-updates">
+<h2 id="h-updates">Updates</h2>
+${m.updates.length > 0 ? items : '<p>No update is published yet.</p>'}
+<p><a href="/trust/${slug}/updates.atom">Follow the updates as an Atom feed</a></p>
+${subscribeForm(m)}
+</section>`;
+}
+
+/** A small page of the trust center: a heading, a few sentences, maybe a form. */
+function notePage(m: PublicTrust, title: string, body: string, opts: { error?: boolean } = {}) {
+  return shell({
+    title: `${opts.error ? 'Error: ' : ''}${title}: ${m.organization.name} trust center`,
+    slug: m.organization.slug,
+    orgName: m.organization.name,
+    logoUrl: m.branding.logoUrl,
+    body: `
+<section class="hero" aria-labelledby="page-title">
+<p class="eyebrow">${esc(m.organization.name)} trust center</p>
+<h1 id="page-title">${esc(title)}</h1>
+${body}
+</section>`,
+    footer: footer(m),
+    noindex: true,
+  });
+}
+
+const back = (m: PublicTrust) => `<p><a href="/trust/${esc(m.organization.slug)}#updates">Back to the trust center</a></p>`;
+
+/** After a subscribe: the same page whether or not the address was already subscribed. */
+export function renderSubscribeReceived(m: PublicTrust) {
+  return notePage(
+    m,
+    'Check your inbox',
+    `<p role="status">If this address is not subscribed yet, a message with a confirmation link is on its way. Updates are sent only once the address is confirmed.</p>
+${back(m)}`,
+  );
+}
+
+/** The form again after a refused address, its problem first. */
+export function renderSubscribeFormPage(m: PublicTrust, email: string, error: string) {
+  return notePage(
+    m,
+    'Get updates by e-mail',
+    `<div class="error-summary" id="form-errors" role="alert" tabindex="-1" autofocus aria-labelledby="form-errors-title">
+<h2 id="form-errors-title">There is a problem with your subscription</h2>
+<ul><li><a href="#sub-email">${esc(error)}</a></li></ul>
+</div>
+${subscribeForm(m, { email, error })}
+${back(m)}`,
+    { error: true },
+  );
+}
+
+export type SubscriptionLinkState = 'pending' | 'confirmed' | 'unsubscribed' | 'superseded';
+
+/** The confirmation link's page: a button, since opening a link (mail scanners do) must not confirm. */
+export function renderConfirmPage(m: PublicTrust, state: SubscriptionLinkState, token: string, done = false) {
+  const slug = esc(m.organization.slug);
+  if (state === 'confirmed')
+    return notePage(
+      m,
+      done ? 'Subscription confirmed' : 'Already confirmed',
+      `<p role="status">You will receive ${esc(m.organization.name)}'s trust center updates by e-mail. Every message has a link to unsubscribe.</p>${back(m)}`,
+    );
+  if (state === 'pending')
+    return notePage(
+      m,
+      'Confirm your subscription',
+      `<p>Confirm that you want ${esc(m.organization.name)}'s trust center updates at this address.</p>
+<form method="post" action="/trust/${slug}/subscriptions/confirm?token=${encodeURIComponent(token)}">
+<button type="submit">Confirm subscription</button>
+</form>`,
+    );
+  return notePage(
+    m,
+    'This link is no longer valid',
+    `<p>${state === 'superseded' ? 'A newer confirmation e-mail was sent to this address: use the link in that one.' : 'This address was unsubscribed. To follow the updates again, subscribe again.'}</p>${back(m)}`,
+  );
+}
+
+/** The unsubscribe link's page: one button (RFC 8058 clients post to the same address without it). */
+export function renderUnsubscribePage(m: PublicTrust, state: SubscriptionLinkState, token: string, done = false) {
+  if (done || state === 'unsubscribed')
+    return notePage(m, 'You are unsubscribed', `<p role="status">No further update will be sent to this address.</p>${back(m)}`);
+  return notePage(
+    m,
+    'Unsubscribe',
+    `<p>Stop receiving ${esc(m.organization.name)}'s trust center updates at this address.</p>
+<form method="post" action="/trust/${esc(m.organization.slug)}/subscriptions/unsubscribe?token=${encodeURIComponent(token)}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button>
+</form>`,
+  );
+}
+
+// XML 1.0 allows no C0 control characters except tab and line breaks.
+const xml = (v: unknown) => esc(v).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
+
+/** The published updates as an Atom feed (RFC 4287), newest first. */
+export function renderUpdatesAtom(m: PublicTrust) {
+  const updated = m.updates[0]?.publishedAt ?? m.updatedAt;
+  const entries = m.updates
+    .map(
+      (u) => `<entry>
+<id>urn:uuid:${xml(u.id)}</id>
+<title type="text">${xml(u.title)}</title>
+<published>${xml(u.publishedAt)}</published>
+<updated>${xml(u.publishedAt)}</updated>
+<link rel="alternate" type="text/html" href="${xml(u.url)}"/>
+<category term="${xml(u.category)}" label="${xml(UPDATE_CATEGORY_LABELS[u.category] ?? u.category)}"/>
+<content type="html">${xml(`${u.effectiveAt ? `<p>Takes effect ${longDate(u.effectiveAt)}.</p>` : ''}${u.bodyHtml}`)}</content>
+</entry>`,
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+<id>${xml(m.links.updatesAtom)}</id>
+<title type="text">${xml(m.organization.name)} trust center updates</title>
+<updated>${xml(updated)}</updated>
+<link rel="self" type="application/atom+xml" href="${xml(m.links.updatesAtom)}"/>
+<link rel="alternate" type="text/html" href="${xml(m.links.page)}"/>
+<author><name>${xml(m.organization.name)}</name></author>
+${entries}
+</feed>
+`;
 }

@@ -14,6 +14,7 @@ import { ANALYTICS_EVENT_KINDS, CSV_EVENT_ROWS, MAX_COMPANIES, analyticsEventsCs
 import * as docs from './documents.js';
 import type { TrustPortal } from './portal.js';
 import * as trust from './service.js';
+import { trustUpdateRoutes } from './update-routes.js';
 import { ACCESS_REQUEST_STATUSES, DOCUMENT_VISIBILITIES, TRUST_SECTIONS } from './tables.js';
 import { PROSPECT_AUTO_RELEASE } from '../questionnaires/index.js';
 
@@ -68,6 +69,10 @@ const PROSPECT_AUTO_RELEASE_DOC =
   'Everything else shows as awaiting review and waits in the review queue. It governs questionnaires uploaded afterwards; ' +
   'a stricter value also hides at once what it no longer allows.';
 
+const SUBPROCESSOR_NOTICE_DOC =
+  'A change to `subprocessors` (added, removed, purpose or location changed) drafts an update listing the changes (GET /trust-updates?status=draft), ' +
+  'effective this many days after the change (default 30); nothing is sent until a person publishes it.';
+
 const TrustPageBody = Type.Object(
   {
     published: Type.Optional(Type.Boolean({ description: 'The page is served at /trust/{slug} only once published.' })),
@@ -105,6 +110,7 @@ const TrustPageBody = Type.Object(
     ),
     autoApproveExpiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
     prospectAutoRelease: Type.Optional(Type.Enum(PROSPECT_AUTO_RELEASE, { description: PROSPECT_AUTO_RELEASE_DOC })),
+    subprocessorNoticeDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: SUBPROCESSOR_NOTICE_DOC })),
   },
   {
     additionalProperties: false,
@@ -148,6 +154,7 @@ const TrustPage = Type.Object(
     autoApproveDomains: Type.Array(Type.String()),
     autoApproveExpiresInDays: Type.Integer(),
     prospectAutoRelease: Type.Enum(PROSPECT_AUTO_RELEASE, { description: PROSPECT_AUTO_RELEASE_DOC }),
+    subprocessorNoticeDays: Type.Integer({ description: SUBPROCESSOR_NOTICE_DOC }),
     version: Type.Integer(),
     createdAt: Nullable(Timestamp),
     updatedAt: Nullable(Timestamp),
@@ -180,6 +187,7 @@ const TrustPage = Type.Object(
         autoApproveDomains: ['globex.example'],
         autoApproveExpiresInDays: 30,
         prospectAutoRelease: 'library_and_facts',
+        subprocessorNoticeDays: 30,
         version: 7,
         createdAt: '2026-05-04T09:00:00.000Z',
         updatedAt: '2026-10-20T16:45:00.000Z',
@@ -558,6 +566,7 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
   const maxBytes = config.limits.uploadBytes;
   const publicUrl = config.publicUrl;
   await app.register(multipart, { limits: { fileSize: maxBytes, files: 1 } });
+  await app.register(trustUpdateRoutes, { portal });
 
   /** Runs fn with the upload; all-or-nothing: a refused upload leaves no blob behind. */
   async function withUpload<T>(req: FastifyRequest, fn: (u: Upload) => Promise<T>): Promise<T> {
@@ -918,7 +927,7 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = a
       summary: 'Approve: issue a signed, expiring, revocable grant and its link',
       params: AccessRequestIdParam,
       description:
-        'Without `documentIds` the grant covers the documents requested, or every NDA document. The `url` is a bearer link: send it to the requester. ' +
+        'Without `documentIds` the grant covers the documents requested, or every NDA document. The `url` is a bearer link; it is also e-mailed to the requester (the mail outbox: GET /outbox/mail while SMTP_URL is unset). ' +
         'A request already decided is a 409; with no NDA document to share, a 422. Emits access_grant.created.',
       body: Type.Object(
         {

@@ -18,6 +18,7 @@ import { organizationBySlug, organizationSummaries } from '../identity/index.js'
 import { soc2Coverage } from '../reports/index.js';
 import { currentVersions } from './documents.js';
 import { addBlobRef, dropBlobRefs } from '../blobs/index.js';
+import { draftSubprocessorNotice, publicUpdates, type PublicUpdate } from './update-store.js';
 import { TRUST_SECTIONS, documents, trustPages, type FaqEntry, type Subprocessor, type TrustSection, type TrustSections } from './tables.js';
 
 // What a page lists, for the modules above (they never import tables.ts).
@@ -54,6 +55,7 @@ export interface TrustPageInput {
   autoApproveDomains?: string[];
   autoApproveExpiresInDays?: number;
   prospectAutoRelease?: ProspectAutoRelease;
+  subprocessorNoticeDays?: number;
 }
 
 /** Which prospect answers show before a member approves them (the default until the page is first saved). */
@@ -93,6 +95,7 @@ function settingsView(row: PageRow | undefined, org: { slug: string }, publicUrl
     autoApproveDomains: row?.autoApproveDomains ?? [],
     autoApproveExpiresInDays: row?.autoApproveExpiresInDays ?? 30,
     prospectAutoRelease: prospectAutoReleaseOf(row),
+    subprocessorNoticeDays: row?.subprocessorNoticeDays ?? 30,
     version: row?.version ?? 0,
     createdAt: row?.createdAt.toISOString() ?? null,
     updatedAt: row?.updatedAt.toISOString() ?? null,
@@ -202,6 +205,7 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
       ...(domains !== undefined ? { autoApproveDomains: [...new Set(domains)] } : {}),
       ...(input.autoApproveExpiresInDays !== undefined ? { autoApproveExpiresInDays: input.autoApproveExpiresInDays } : {}),
       ...(input.prospectAutoRelease !== undefined ? { prospectAutoRelease: input.prospectAutoRelease } : {}),
+      ...(input.subprocessorNoticeDays !== undefined ? { subprocessorNoticeDays: input.subprocessorNoticeDays } : {}),
     };
     const publishedAt = input.published && !current?.published ? now : input.published === false ? null : (current?.publishedAt ?? null);
     let saved: PageRow;
@@ -217,6 +221,9 @@ export async function putTrustPage(ctx: ServiceContext, input: TrustPageInput, p
         .values({ sections: DEFAULT_SECTIONS, ...values, orgId: ctx.orgId, publishedAt, version: 1, createdAt: now, updatedAt: now })
         .returning()) as [PageRow];
     }
+    // A changed subprocessor list drafts a notice for a person to publish (the first list is no change).
+    if (current && input.subprocessors !== undefined)
+      await draftSubprocessorNotice(tx, ctx, current.subprocessors, saved.subprocessors, saved.subprocessorNoticeDays);
     const changed = Object.keys(values);
     await recordAudit(tx, ctx, {
       action:
@@ -386,8 +393,12 @@ export interface PublicTrust {
   /** Profile facts marked public, in catalog order. */
   facts: PublicFact[];
   access: { requestUrl: string; formUrl: string; ndaVersion: string; ndaText: string } | null;
+  /** Published updates for everyone, newest first (the Updates section and the Atom feed). */
+  updates: PublicUpdate[];
+  /** Where to follow the page by e-mail (double opt-in). */
+  subscribe: { requestUrl: string; formUrl: string };
   updatedAt: string;
-  links: { page: string; json: string; trustJson: string; llmsTxt: string };
+  links: { page: string; json: string; trustJson: string; llmsTxt: string; updatesAtom: string };
 }
 
 function publicCertification(c: CertificationView): PublicCertification {
@@ -560,6 +571,9 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     facts.push({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit ?? null, display: formatFactValue(f), statement: factSentence(f) });
   }
 
+  const updates = await publicUpdates(db, org.id, base);
+  for (const u of updates) updated = later(updated, u.publishedAt);
+
   const model: PublicTrust = {
     organization: { name: org.name, slug: org.slug },
     headline: page.headline ?? `${org.name} trust center`,
@@ -582,8 +596,16 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
           ndaText: ndaTextOf(page),
         }
       : null,
+    updates,
+    subscribe: { requestUrl: `${publicUrl}/api/v1/public/trust/${org.slug}/subscriptions`, formUrl: `${base}/subscribe` },
     updatedAt: updated.toISOString(),
-    links: { page: base, json: `${publicUrl}/api/v1/public/trust/${org.slug}`, trustJson: `${base}/trust.json`, llmsTxt: `${base}/llms.txt` },
+    links: {
+      page: base,
+      json: `${publicUrl}/api/v1/public/trust/${org.slug}`,
+      trustJson: `${base}/trust.json`,
+      llmsTxt: `${base}/llms.txt`,
+      updatesAtom: `${base}/updates.atom`,
+    },
   };
   return { orgId: org.id, model };
 }

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 import { DEFAULT_PROSPECT_AUTO_RELEASE, PROSPECT_AUTO_RELEASE } from '../questionnaires/tables.js';
+import { TRUST_UPDATE_AUDIENCES, TRUST_UPDATE_CATEGORIES } from '../events/vocabulary.js';
 
 // ---------------------------------------------------------------------------------------------
 // The trust page: one per organization, served publicly only once published.
@@ -60,6 +61,8 @@ export const trustPages = pgTable(
     autoApproveExpiresInDays: integer('auto_approve_expires_in_days').notNull().default(30),
     /** Which answers of a prospect's self-serve questionnaire show before a member approves them. */
     prospectAutoRelease: text('prospect_auto_release', { enum: PROSPECT_AUTO_RELEASE }).notNull().default(DEFAULT_PROSPECT_AUTO_RELEASE),
+    /** How far ahead a subprocessor change notice dates the change (its drafted effective date). */
+    subprocessorNoticeDays: integer('subprocessor_notice_days').notNull().default(30),
     version: integer('version').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
@@ -273,4 +276,89 @@ export const trustPageViews = pgTable(
     count: bigint('count', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.kind] })],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Subscribers and updates: people who follow the page by e-mail (double opt-in), and the notices
+// published to them, on the page and in its Atom feed.
+
+export const SUBSCRIBER_STATUSES = ['pending', 'confirmed', 'unsubscribed'] as const;
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+export type TrustUpdateCategory = (typeof TRUST_UPDATE_CATEGORIES)[number];
+export type TrustUpdateAudience = (typeof TRUST_UPDATE_AUDIENCES)[number];
+
+export const trustSubscribers = pgTable(
+  'trust_subscribers',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    /** Stored lower-cased; one row per address and organization. */
+    email: text('email').notNull(),
+    /** Categories followed; empty: all. */
+    topics: text('topics', { enum: TRUST_UPDATE_CATEGORIES })
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    status: text('status', { enum: SUBSCRIBER_STATUSES }).notNull(),
+    /** Moves with every confirmation e-mail: a confirmation link is valid only for the latest one. */
+    confirmNonce: text('confirm_nonce').notNull(),
+    confirmSentAt: timestamp('confirm_sent_at', { withTimezone: true }),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+    unsubscribedAt: timestamp('unsubscribed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    uniqueIndex('trust_subscribers_email_idx').on(t.orgId, t.email),
+    index('trust_subscribers_status_idx').on(t.orgId, t.status, t.id),
+  ],
+);
+
+export const TRUST_UPDATE_STATUSES = ['draft', 'published'] as const;
+export type TrustUpdateStatus = (typeof TRUST_UPDATE_STATUSES)[number];
+
+/** One subprocessor change in a drafted notice. */
+export interface SubprocessorChange {
+  change: 'added' | 'removed' | 'changed';
+  name: string;
+  before?: { purpose: string; location: string } | null;
+  after?: { purpose: string; location: string } | null;
+}
+
+export const trustUpdates = pgTable(
+  'trust_updates',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    title: text('title').notNull(),
+    /** A small Markdown subset, rendered escaped (see markdown.ts). */
+    body: text('body').notNull(),
+    category: text('category', { enum: TRUST_UPDATE_CATEGORIES }).notNull(),
+    audience: text('audience', { enum: TRUST_UPDATE_AUDIENCES }).notNull(),
+    status: text('status', { enum: TRUST_UPDATE_STATUSES }).notNull(),
+    effectiveAt: timestamp('effective_at', { withTimezone: true }),
+    /** manual, or drafted from a change to the subprocessor list. */
+    origin: text('origin', { enum: ['manual', 'subprocessor_change'] }).notNull(),
+    /** Subprocessor notices: the list before the first unpublished change, and the changes since. */
+    baseline: jsonb('baseline').$type<Subprocessor[] | null>(),
+    changes: jsonb('changes').$type<SubprocessorChange[] | null>(),
+    notify: text('notify', { enum: ['all', 'none'] }),
+    recipients: integer('recipients'),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    publishedBy: text('published_by'),
+    createdBy: text('created_by').notNull(),
+    version: integer('version').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    index('trust_updates_status_idx').on(t.orgId, t.status, t.id),
+    index('trust_updates_published_idx').on(t.orgId, t.publishedAt),
+  ],
 );
