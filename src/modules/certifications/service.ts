@@ -365,7 +365,7 @@ function validate(d: Draft, errors: FieldError[]) {
 
 async function checkEvidence(db: Executor, orgId: string, evidenceId: string | null) {
   if (!evidenceId) return;
-  const found = await existingEvidenceIds(db, orgId, [evidenceId]);
+  const found = await existingEvidenceIds({ db, orgId }, [evidenceId]);
   if (!found.has(evidenceId)) {
     const errors = [{ field: 'body/evidenceId', message: 'is not evidence of this organization' }];
     throw new DomainError('validation_failed', 'body/evidenceId is not evidence of this organization', { errors });

@@ -142,7 +142,7 @@ export async function soaReport(ctx: ServiceContext): Promise<SoaReport> {
   const [catalog, answers, evidence, orgs] = await Promise.all([
     answerableCatalog(ctx.db),
     answersByControl(ctx),
-    evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
+    evidenceByControl(ctx, ctx.clock()),
     organizationSummaries(ctx.db, [ctx.orgId]),
   ]);
   const org = orgs.get(ctx.orgId);

@@ -1,7 +1,6 @@
 import { and, eq, notExists, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { Db, Executor } from '../../db/client.js';
-import type { Clock } from '../../lib/clock.js';
+import type { Executor } from '../../db/client.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { emitEvent, type EventData } from './service.js';
 import { expiryNotices } from './tables.js';
@@ -26,24 +25,7 @@ export async function sendNotice<T extends NoticeEvent>(
   dueAt: Date,
   data: EventData<T>,
   eventType: T,
-): Promise<boolean>;
-/** The older form, (db, clock, orgId, ...), until evidence/expiry.ts passes a context too. */
-export async function sendNotice<T extends NoticeEvent>(
-  db: Db,
-  clock: Clock,
-  orgId: string,
-  subjectType: string,
-  subjectId: string,
-  kind: string,
-  dueAt: Date,
-  data: EventData<T>,
-  eventType: T,
-): Promise<boolean>;
-export async function sendNotice(...args: unknown[]): Promise<boolean> {
-  // The older form starts (db, clock, orgId): nine arguments where the context takes one.
-  const [ctx, subjectType, subjectId, kind, dueAt, data, eventType] = (
-    args.length === 9 ? [{ db: args[0], clock: args[1], orgId: args[2] }, ...args.slice(3)] : args
-  ) as [NoticeContext, string, string, string, Date, EventData<NoticeEvent>, NoticeEvent];
+): Promise<boolean> {
   const { orgId, clock } = ctx;
   return ctx.db.transaction(async (tx) => {
     const inserted = await tx

@@ -34,7 +34,17 @@ export async function scanEvidenceExpiries(db: Db, clock: Clock): Promise<number
   for (const e of dueEvidence) {
     const kind = e.expiresAt! <= now ? ('evidence.expired' as const) : ('evidence.expiring' as const);
     // Expired evidence no longer backs the library answers resting on its controls: the library reacts to the event.
-    if (await sendNotice(db, clock, e.orgId, 'evidence', e.id, kind, e.expiresAt!, { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() }, kind))
+    if (
+      await sendNotice(
+        { orgId: e.orgId, db, clock },
+        'evidence',
+        e.id,
+        kind,
+        e.expiresAt!,
+        { id: e.id, title: e.title, expiresAt: e.expiresAt!.toISOString() },
+        kind,
+      )
+    )
       sent++;
   }
   return sent;

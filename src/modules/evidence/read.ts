@@ -1,11 +1,11 @@
 // Evidence's read API for the modules above it: which evidence exists and the controls it
 // supports, read here only (one query for any number of ids).
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { OrgScope } from '../../lib/context.js';
 import { evidence, evidenceControls } from './tables.js';
 
 /** Which of these ids are evidence of the organization. */
-export async function existingEvidenceIds(db: Executor, orgId: string, ids: readonly string[]): Promise<Set<string>> {
+export async function existingEvidenceIds({ db, orgId }: OrgScope, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db
     .select({ id: evidence.id })
@@ -16,8 +16,7 @@ export async function existingEvidenceIds(db: Executor, orgId: string, ids: read
 
 /** The controls these evidence items support (framework and ref), each with the evidence it comes from. */
 export async function controlsOfEvidence(
-  db: Executor,
-  orgId: string,
+  { db, orgId }: OrgScope,
   evidenceIds: readonly string[],
 ): Promise<Array<{ evidenceId: string; framework: string; ref: string }>> {
   if (evidenceIds.length === 0) return [];
@@ -29,8 +28,7 @@ export async function controlsOfEvidence(
 
 /** The title, current version and expiry of these evidence items of the organization; an unknown id is absent. */
 export async function evidenceStates(
-  db: Executor,
-  orgId: string,
+  { db, orgId }: OrgScope,
   ids: readonly string[],
 ): Promise<Array<{ id: string; title: string; version: number; expiresAt: Date | null }>> {
   if (ids.length === 0) return [];

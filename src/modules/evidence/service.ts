@@ -2,7 +2,7 @@ import type { UploadedFile } from '../../lib/multipart.js';
 import { discardBlob } from '../blobs/index.js';
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { requireRole, type OrgScope, type ServiceContext } from '../../lib/context.js';
 import { DomainError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -71,7 +71,7 @@ const knowledgeVisibility = (v: EvidenceRow['visibility']) => (v === 'public' ? 
 
 /** Reads a file's current version into passages answers can cite (in the parser pool, after the upload committed). */
 export async function indexEvidence(ctx: ServiceContext, deps: { parsers: TextExtractor; blobs: BlobStore }, id: string, useForAnswers?: boolean) {
-  const row = await files.item(ctx.db, ctx.orgId, id);
+  const row = await files.item(ctx, id);
   if (row.kind === 'file') await files.indexCurrent(ctx, deps, row, knowledgeVisibility(row.visibility), useForAnswers);
   return getEvidence(ctx, id);
 }
@@ -163,9 +163,9 @@ async function controlsOf(db: Executor, orgId: string, ids: string[]) {
 }
 
 export async function getEvidence(ctx: ServiceContext, id: string) {
-  const row = await files.item(ctx.db, ctx.orgId, id);
-  const versions = await files.versions(ctx.db, ctx.orgId, id);
-  const index = (await files.indexStates(ctx.db, ctx.orgId, [id])).get(id);
+  const row = await files.item(ctx, id);
+  const versions = await files.versions(ctx, id);
+  const index = (await files.indexStates(ctx, [id])).get(id);
   return view(row, (await controlsOf(ctx.db, ctx.orgId, [id])).get(id) ?? [], ctx.clock(), versions, index);
 }
 
@@ -213,8 +213,7 @@ export async function listEvidence(
     page.items.map((r) => r.id),
   );
   const index = await files.indexStates(
-    ctx.db,
-    ctx.orgId,
+    ctx,
     page.items.map((r) => r.id),
   );
   return { items: page.items.map((r) => view(r, controls.get(r.id) ?? [], now, undefined, index.get(r.id))), nextCursor: page.nextCursor };
@@ -223,7 +222,7 @@ export async function listEvidence(
 export async function updateEvidence(ctx: ServiceContext, id: string, input: EvidenceInput) {
   requireRole(ctx.actor, 'editor');
   const errors: FieldError[] = [];
-  const current = await files.item(ctx.db, ctx.orgId, id);
+  const current = await files.item(ctx, id);
   const validFrom = parseDate(input.validFrom, 'validFrom', errors);
   const expiresAt = parseDate(input.expiresAt, 'expiresAt', errors);
   const vf = validFrom === undefined ? current.validFrom : validFrom;
@@ -260,7 +259,7 @@ export async function updateEvidence(ctx: ServiceContext, id: string, input: Evi
 /** A new version of the file (or link); metadata dates may move with it. */
 export async function addEvidenceVersion(ctx: ServiceContext, id: string, input: EvidenceInput, file: FileInput | undefined) {
   requireRole(ctx.actor, 'editor');
-  const current = await files.item(ctx.db, ctx.orgId, id);
+  const current = await files.item(ctx, id);
   const errors: FieldError[] = [];
   if (current.kind === 'file' && !file) errors.push({ field: 'body/file', message: 'a new version of file evidence needs a file' });
   // A url beside the file would be stored and shown as if it were the evidence: refused, not kept.
@@ -286,13 +285,13 @@ export async function deleteEvidence(ctx: ServiceContext, blobs: BlobStore, id: 
 }
 
 export async function openEvidenceFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {
-  const row = await files.item(ctx.db, ctx.orgId, id);
+  const row = await files.item(ctx, id);
   if (row.kind === 'link') throw new DomainError('conflict', 'this evidence is a link; open its url');
   return files.open(ctx.db, blobs, row, version);
 }
 
 /** Evidence per control with counts of current and expired items: what reports show. */
-export async function evidenceByControl(db: Executor, orgId: string, now: Date) {
+export async function evidenceByControl({ db, orgId }: OrgScope, now: Date) {
   const rows = await db
     .select({
       frameworkId: evidenceControls.frameworkId,

@@ -4,8 +4,8 @@
 import type { Readable } from 'node:stream';
 import { and, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { AnyPgColumn, PgInsertValue, PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import type { Db, Executor } from '../../db/client.js';
-import type { ServiceContext } from '../../lib/context.js';
+import type { Executor } from '../../db/client.js';
+import type { OrgScope, ServiceContext } from '../../lib/context.js';
 import { notFound } from '../../lib/errors.js';
 import type { UploadedFile } from '../../lib/multipart.js';
 import type { BlobStore } from '../../lib/storage.js';
@@ -15,9 +15,9 @@ import { signal } from '../events/index.js';
 import { dropSource, indexFile, indexStates, syncSource, type IndexState, type TextExtractor } from '../knowledge/index.js';
 
 /** What keeps versioned files (evidence, document): the knowledge kind, also the audit target type and the 404's noun. */
-export type FileKind = Parameters<typeof dropSource>[2];
+export type FileKind = Parameters<typeof dropSource>[1];
 type BlobOwnerKind = Parameters<typeof addBlobRef>[1]['ownerKind'];
-type SourceVisibility = NonNullable<Parameters<typeof syncSource>[2]['visibility']>;
+type SourceVisibility = NonNullable<Parameters<typeof syncSource>[1]['visibility']>;
 
 /** The item columns used here; the owner's other columns are its own. */
 export interface ItemFields {
@@ -100,7 +100,7 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
   }
 
   /** The organization's item, or a 404. */
-  async item(db: Executor, orgId: string, id: string): Promise<I['$inferSelect']> {
+  async item({ db, orgId }: OrgScope, id: string): Promise<I['$inferSelect']> {
     const [row] = await db
       .select()
       .from(this.t.items as PgTable)
@@ -110,7 +110,7 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
   }
 
   /** Every version of an item, newest first. */
-  async versions(db: Executor, orgId: string, id: string): Promise<V['$inferSelect'][]> {
+  async versions({ db, orgId }: OrgScope, id: string): Promise<V['$inferSelect'][]> {
     const rows = await db
       .select()
       .from(this.t.versions as PgTable)
@@ -120,7 +120,7 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
   }
 
   /** One version of an item, or undefined. */
-  async version(db: Executor, orgId: string, id: string, version: number): Promise<V['$inferSelect'] | undefined> {
+  async version({ db, orgId }: OrgScope, id: string, version: number): Promise<V['$inferSelect'] | undefined> {
     const [v] = await db
       .select()
       .from(this.t.versions as PgTable)
@@ -129,14 +129,14 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
   }
 
   /** One version of an item, or a 404 that names it. */
-  async requireVersion(db: Executor, orgId: string, id: string, version: number): Promise<V['$inferSelect']> {
-    const v = await this.version(db, orgId, id, version);
+  async requireVersion(scope: OrgScope, id: string, version: number): Promise<V['$inferSelect']> {
+    const v = await this.version(scope, id, version);
     if (!v) throw notFound(`version ${version} of this ${this.kind}`);
     return v;
   }
 
   /** The current version of each of these items, by item id, in one query. */
-  async currentVersions(db: Executor, orgId: string, items: readonly { id: string; currentVersion: number }[]): Promise<Map<string, V['$inferSelect']>> {
+  async currentVersions({ db, orgId }: OrgScope, items: readonly { id: string; currentVersion: number }[]): Promise<Map<string, V['$inferSelect']>> {
     if (items.length === 0) return new Map();
     const rows = (await db
       .select()
@@ -205,7 +205,7 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
     const shas = await ctx.db.transaction(async (tx) => {
       const [row] = await tx.delete(this.t.items).where(this.itemWhere(ctx.orgId, id)).returning({ title: this.t.items.title });
       if (!row) throw notFound(this.kind);
-      await dropSource(tx, ctx.orgId, this.kind, id);
+      await dropSource({ db: tx, orgId: ctx.orgId }, this.kind, id);
       await recordAudit(tx, ctx, { action: `${this.kind}.deleted`, targetType: this.kind, targetId: id, summary: { title: row.title } });
       return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: this.t.blobOwner, ownerId: id });
     });
@@ -215,7 +215,7 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
   /** A version's file (default: the current one) as a stream checked against its SHA-256; a link version is a 404. */
   async open(db: Executor, blobs: BlobStore, item: ItemFields, version?: number): Promise<{ stream: Readable; version: V['$inferSelect'] }> {
     const n = version ?? item.currentVersion;
-    const v = await this.requireVersion(db, item.orgId, item.id, n);
+    const v = await this.requireVersion({ db, orgId: item.orgId }, item.id, n);
     if (!v.sha256) throw notFound(`version ${n} of this ${this.kind}`);
     return { stream: await blobs.openVerified(v.sha256), version: v };
   }
@@ -231,9 +231,9 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
     visibility: SourceVisibility,
     useForAnswers?: boolean,
   ): Promise<void> {
-    const v = await this.requireVersion(ctx.db, ctx.orgId, item.id, item.currentVersion);
+    const v = await this.requireVersion(ctx, item.id, item.currentVersion);
     if (!v.sha256) return;
-    await indexFile({ db: ctx.db as Db, parsers: deps.parsers, blobs: deps.blobs, clock: ctx.clock }, ctx.orgId, {
+    await indexFile(ctx, deps, {
       kind: this.kind,
       id: item.id,
       title: item.title,
@@ -257,8 +257,7 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
     useForAnswers?: boolean,
   ): Promise<void> {
     await syncSource(
-      tx,
-      ctx.orgId,
+      { db: tx, orgId: ctx.orgId },
       {
         kind: this.kind,
         id: item.id,
@@ -272,8 +271,8 @@ export class VersionedFiles<I extends ItemTable, V extends VersionTable> {
   }
 
   /** The text index state of these items, by id, for their views. */
-  indexStates(db: Executor, orgId: string, ids: string[]): Promise<Map<string, IndexState>> {
-    return indexStates(db, orgId, this.kind, ids);
+  indexStates(scope: OrgScope, ids: string[]): Promise<Map<string, IndexState>> {
+    return indexStates(scope, this.kind, ids);
   }
 }
 

@@ -4,8 +4,6 @@
 // reads passages through loadPassages. Reading a file happens in the parser pool, before the one
 // short transaction that replaces a source's passages.
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../../db/client.js';
-import type { Clock } from '../../lib/clock.js';
 import type { OrgScope, ServiceContext } from '../../lib/context.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { QuestionnaireParseError } from '../../formats/errors.js';
@@ -59,28 +57,10 @@ export interface IndexTools {
 type IndexedFile = SourceMeta & { sha256: string; fileName: string; contentType: string };
 
 /**
- * The older (db, orgId, ...) forms of the functions below, which evidence, trust documents and the
- * files module still call: a context is an object with the organization in it.
- */
-const isScope = (x: unknown): x is OrgScope => typeof x === 'object' && x !== null && 'orgId' in x;
-function scoped<R extends unknown[]>(args: [OrgScope, ...R] | [Executor, string, ...R]): [OrgScope, R] {
-  return isScope(args[0]) ? [args[0], args.slice(1) as R] : [{ db: args[0], orgId: args[1] as string }, args.slice(2) as R];
-}
-
-/**
  * Reads one version of a file and makes its passages the source's passages. A file that yields no
  * text (a scanned PDF, an unsupported format, a damaged file) keeps the upload and says why.
  */
-export async function indexFile(ctx: FileContext, tools: IndexTools, source: IndexedFile): Promise<IndexState>;
-/** The older form, until evidence, trust documents and the files module pass a context. */
-export async function indexFile(deps: { db: Db; clock: Clock } & IndexTools, orgId: string, source: IndexedFile): Promise<IndexState>;
-export async function indexFile(
-  ...args: [FileContext, IndexTools, IndexedFile] | [{ db: Db; clock: Clock } & IndexTools, string, IndexedFile]
-): Promise<IndexState> {
-  const old = typeof args[1] === 'string';
-  const ctx = (old ? { ...args[0], orgId: args[1] } : args[0]) as FileContext;
-  const tools = (old ? args[0] : args[1]) as IndexTools;
-  const source = args[2];
+export async function indexFile(ctx: FileContext, tools: IndexTools, source: IndexedFile): Promise<IndexState> {
   const { orgId } = ctx;
   let passages: Passage[] = [];
   let status: IndexStatus = 'indexed';
@@ -158,10 +138,7 @@ const sourceKey = (orgId: string, kind: KnowledgeKind, id: string) =>
  * transaction: a document made private stops answering prospects at once.
  */
 type SyncedMeta = Partial<SourceMeta> & Pick<SourceMeta, 'kind' | 'id'>;
-export async function syncSource(tctx: OrgScope, meta: SyncedMeta, now: Date): Promise<void>;
-export async function syncSource(tx: Executor, orgId: string, meta: SyncedMeta, now: Date): Promise<void>;
-export async function syncSource(...args: [OrgScope, SyncedMeta, Date] | [Executor, string, SyncedMeta, Date]): Promise<void> {
-  const [{ db: tx, orgId }, [meta, now]] = scoped<[SyncedMeta, Date]>(args);
+export async function syncSource({ db: tx, orgId }: OrgScope, meta: SyncedMeta, now: Date): Promise<void> {
   const set: Partial<typeof knowledgeSources.$inferInsert> = {};
   if (meta.title !== undefined) set.title = meta.title;
   if (meta.visibility !== undefined) set.visibility = meta.visibility;
@@ -194,21 +171,13 @@ export async function syncSource(...args: [OrgScope, SyncedMeta, Date] | [Execut
 }
 
 /** A deleted document or evidence item takes its passages with it. */
-export async function dropSource(tctx: OrgScope, kind: KnowledgeKind, id: string): Promise<void>;
-export async function dropSource(tx: Executor, orgId: string, kind: KnowledgeKind, id: string): Promise<void>;
-export async function dropSource(...args: [OrgScope, KnowledgeKind, string] | [Executor, string, KnowledgeKind, string]): Promise<void> {
-  const [{ db: tx, orgId }, [kind, id]] = scoped<[KnowledgeKind, string]>(args);
+export async function dropSource({ db: tx, orgId }: OrgScope, kind: KnowledgeKind, id: string): Promise<void> {
   await tx.delete(knowledgePassages).where(and(eq(knowledgePassages.orgId, orgId), eq(knowledgePassages.kind, kind), eq(knowledgePassages.sourceId, id)));
   await tx.delete(knowledgeSources).where(sourceKey(orgId, kind, id));
 }
 
 /** Index states of some sources of one kind, for their owners' views. */
-export async function indexStates(scope: OrgScope, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>>;
-export async function indexStates(db: Executor, orgId: string, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>>;
-export async function indexStates(
-  ...args: [OrgScope, KnowledgeKind, string[]] | [Executor, string, KnowledgeKind, string[]]
-): Promise<Map<string, IndexState>> {
-  const [{ db, orgId }, [kind, ids]] = scoped<[KnowledgeKind, string[]]>(args);
+export async function indexStates({ db, orgId }: OrgScope, kind: KnowledgeKind, ids: string[]): Promise<Map<string, IndexState>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()

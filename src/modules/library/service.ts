@@ -367,7 +367,7 @@ export async function markStaleForFacts(
  * reaction to evidence.expired): returns library.entry_stale for each.
  */
 export async function markStaleForEvidence(tx: Executor, ctx: { orgId: string; clock: Clock }, evidenceId: string, title: string): Promise<EventInput[]> {
-  const links = await controlsOfEvidence(tx, ctx.orgId, [evidenceId]);
+  const links = await controlsOfEvidence({ db: tx, orgId: ctx.orgId }, [evidenceId]);
   const reason = `evidence "${title}" expired`;
   return (
     await markStaleMany(

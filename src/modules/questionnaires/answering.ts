@@ -275,7 +275,7 @@ export interface AnswerCorpus {
  * is ever read.
  */
 export async function loadCorpus(scope: OrgScope, now: Date, opts: { publicOnly?: boolean } = {}): Promise<AnswerCorpus> {
-  const { db, orgId } = scope;
+  const { db } = scope;
   const [catalog, answers] = await Promise.all([answerableControlTerms(db), answersForRetrieval(scope, { publicOnly: opts.publicOnly ?? false })]);
   const answerByKey = new Map(answers.map((a) => [`${a.frameworkId}:${a.ref}`, a]));
   const controls: ControlDoc[] = catalog.map((c) => {
@@ -315,7 +315,7 @@ export async function loadCorpus(scope: OrgScope, now: Date, opts: { publicOnly?
     const fields = fieldsFromWeights(termsById.get(entry.id) ?? []);
     return { key: `library:${entry.id}`, entry, lexemes: new Set(fields.title?.keys() ?? []), normalized: normalize(entry.question), fields };
   });
-  const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(db, orgId, now);
+  const evidence: EvidenceIndex = opts.publicOnly ? new Map() : await evidenceByControl(scope, now);
   const facts = (await loadFacts(scope, { publicOnly: opts.publicOnly ?? false })) as FactMap;
   const passages: PassageDoc[] = (await loadPassages(scope, { publicOnly: opts.publicOnly ?? false })).map((p) => ({
     key: `${p.kind}:${p.sourceId}:${p.position}`,

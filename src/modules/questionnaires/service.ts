@@ -93,7 +93,7 @@ async function sourceStates(scope: OrgScope, sources: AnswerSource[]) {
   const [library, controlRows, evidenceRows, facts, documents] = await Promise.all([
     entryStates(scope, ids('library')),
     controlVersionsOf(scope, refs),
-    evidenceStates(scope.db, scope.orgId, evidenceIds),
+    evidenceStates(scope, evidenceIds),
     factStates(scope, factKeys),
     sourceVersions(scope, ids('document')),
   ]);

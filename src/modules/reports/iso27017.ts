@@ -26,7 +26,7 @@ export async function iso27017Readiness(ctx: ServiceContext) {
     catalogControlsOf(ctx.db, [CLOUD], ['cloud_control', 'cloud_guidance']),
     catalogLinks(ctx.db, CLOUD, ISO),
     answersByControl(ctx),
-    evidenceByControl(ctx.db, ctx.orgId, now),
+    evidenceByControl(ctx, now),
   ]);
   const mapped = new Map<string, string[]>();
   for (const l of links) mapped.set(l.fromRef, [...(mapped.get(l.fromRef) ?? []), l.toRef]);

@@ -33,7 +33,7 @@ export async function responsibilityMatrix(ctx: ServiceContext) {
   const [controls, answers, evidence] = await Promise.all([
     catalogControlsOf(ctx.db, ['iso27001-2022', 'iso27017-2015'], ['annex_a', 'cloud_control']),
     answersByControl(ctx),
-    evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
+    evidenceByControl(ctx, ctx.clock()),
   ]);
   const rows: MatrixRow[] = controls.flatMap((c) => {
     const a = answers.get(`${c.frameworkId}:${c.ref}`);

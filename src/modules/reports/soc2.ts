@@ -21,7 +21,7 @@ export async function soc2Coverage(ctx: ServiceContext) {
     effectiveCrosswalk(ctx, { from: ISO, to: SOC2_FRAMEWORK }),
     answersByControl(ctx),
     controlTitlesOf(ctx.db, [ISO]),
-    evidenceByControl(ctx.db, ctx.orgId, ctx.clock()),
+    evidenceByControl(ctx, ctx.clock()),
   ]);
   const titles = new Map(isoControls.map((c) => [c.ref, c.title]));
   const byCriterion = new Map<string, typeof links>();

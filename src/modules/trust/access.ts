@@ -569,7 +569,7 @@ export async function resolveGrant(deps: AccessDeps, slug: string, token: string
           .from(documents)
           .where(and(eq(documents.orgId, org.id), inArray(documents.id, grant.documentIds), inArray(documents.visibility, ['public', 'nda'])))
           .orderBy(asc(documents.title));
-  const current = await currentVersions(deps.db, org.id, rows);
+  const current = await currentVersions({ db: deps.db, orgId: org.id }, rows);
   await noteUse(deps.db, org.id, grant, now);
   return {
     org: { id: org.id, slug: org.slug, name: org.name },
@@ -688,7 +688,7 @@ export async function downloadWithGrant(deps: AccessDeps, resolved: ResolvedGran
     .from(documents)
     .where(and(eq(documents.orgId, resolved.org.id), eq(documents.id, documentId)));
   if (!row) throw notFound('document in this grant');
-  const v = await loadVersion(deps.db, resolved.org.id, documentId, row.currentVersion);
+  const v = await loadVersion({ db: deps.db, orgId: resolved.org.id }, documentId, row.currentVersion);
   const bytes = await deps.blobs.readVerified(v.sha256);
   const at = deps.clock();
   const pdf = isPdf(v.contentType, bytes);
@@ -715,7 +715,7 @@ export async function downloadPublic(deps: AccessDeps, slug: string, documentId:
     .where(and(eq(documents.orgId, org.id), eq(documents.id, documentId)));
   if (!row || row.visibility === 'private') throw notFound('document');
   if (row.visibility === 'nda') throw new DomainError('forbidden', 'this document is shared under NDA: request access on the trust page');
-  const v = await loadVersion(deps.db, org.id, documentId, row.currentVersion);
+  const v = await loadVersion({ db: deps.db, orgId: org.id }, documentId, row.currentVersion);
   const stream = await deps.blobs.openVerified(v.sha256);
   await recordDownload(deps, org.id, requestId, { documentId, title: row.title, version: v.version, grantId: null, email: null, watermarked: false });
   return { fileName: v.fileName, contentType: v.contentType, body: stream, watermarked: false, sha256: v.sha256 };

@@ -1,8 +1,7 @@
 import type { UploadedFile } from '../../lib/multipart.js';
 import { discardBlob } from '../blobs/index.js';
 import { and, desc, eq, lt } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
-import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { requireRole, type OrgScope, type ServiceContext } from '../../lib/context.js';
 import { DomainError, notFound, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -89,14 +88,14 @@ export async function createDocument(ctx: ServiceContext, input: DocumentInput, 
 }
 
 /** A version of a document, or a 404 that names it. */
-export function loadVersion(db: Executor, orgId: string, id: string, version: number) {
-  return files.requireVersion(db, orgId, id, version);
+export function loadVersion(scope: OrgScope, id: string, version: number) {
+  return files.requireVersion(scope, id, version);
 }
 
 export async function getDocument(ctx: ServiceContext, id: string) {
-  const row = await files.item(ctx.db, ctx.orgId, id);
-  const versions = await files.versions(ctx.db, ctx.orgId, id);
-  const index = (await files.indexStates(ctx.db, ctx.orgId, [id])).get(id);
+  const row = await files.item(ctx, id);
+  const versions = await files.versions(ctx, id);
+  const index = (await files.indexStates(ctx, [id])).get(id);
   return view(
     row,
     versions.find((v) => v.version === row.currentVersion),
@@ -106,8 +105,8 @@ export async function getDocument(ctx: ServiceContext, id: string) {
 }
 
 /** Current versions of the given documents, by document id. */
-export function currentVersions(db: Executor, orgId: string, rows: DocumentRow[]) {
-  return files.currentVersions(db, orgId, rows);
+export function currentVersions(scope: OrgScope, rows: DocumentRow[]) {
+  return files.currentVersions(scope, rows);
 }
 
 export async function listDocuments(ctx: ServiceContext, q: { limit: number; cursor?: string; visibility?: DocumentVisibility }) {
@@ -119,10 +118,9 @@ export async function listDocuments(ctx: ServiceContext, q: { limit: number; cur
     .orderBy(desc(documents.id))
     .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
-  const current = await currentVersions(ctx.db, ctx.orgId, page.items);
+  const current = await currentVersions(ctx, page.items);
   const index = await files.indexStates(
-    ctx.db,
-    ctx.orgId,
+    ctx,
     page.items.map((r) => r.id),
   );
   return { items: page.items.map((r) => view(r, current.get(r.id), undefined, index.get(r.id))), nextCursor: page.nextCursor };
@@ -159,7 +157,7 @@ export async function updateDocument(ctx: ServiceContext, id: string, input: Doc
 
 export async function addDocumentVersion(ctx: ServiceContext, id: string, file: DocumentFile | undefined) {
   requireRole(ctx.actor, 'editor');
-  await files.item(ctx.db, ctx.orgId, id);
+  await files.item(ctx, id);
   if (!file) fail([{ field: 'body/file', message: 'a new version needs a file' }]);
   await files.addVersion(ctx, id, { file });
   return getDocument(ctx, id);
@@ -175,12 +173,12 @@ export async function deleteDocument(ctx: ServiceContext, blobs: BlobStore, id: 
  * upload committed). A new version replaces the old passages; answers citing the old one turn stale.
  */
 export async function indexDocument(ctx: ServiceContext, deps: { parsers: TextExtractor; blobs: BlobStore }, id: string, useForAnswers?: boolean) {
-  const row = await files.item(ctx.db, ctx.orgId, id);
+  const row = await files.item(ctx, id);
   await files.indexCurrent(ctx, deps, row, row.visibility, useForAnswers);
   return getDocument(ctx, id);
 }
 
 export async function openDocumentFile(ctx: ServiceContext, blobs: BlobStore, id: string, version?: number) {
-  const row = await files.item(ctx.db, ctx.orgId, id);
+  const row = await files.item(ctx, id);
   return files.open(ctx.db, blobs, row, version);
 }

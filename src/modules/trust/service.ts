@@ -541,7 +541,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
         .where(and(eq(documents.orgId, org.id), inArray(documents.visibility, ['public', 'nda'])))
         .orderBy(asc(documents.title))
     : [];
-  const current = await currentVersions(db, org.id, docRows);
+  const current = await currentVersions({ db, orgId: org.id }, docRows);
   const docs: PublicDocument[] = [];
   for (const d of docRows) {
     updated = later(updated, d.updatedAt);
@@ -571,7 +571,7 @@ export async function buildPublicTrust(db: Db, slug: string, now: Date, publicUr
     facts.push({ key: f.key, label: f.label, type: f.type, value: f.value, unit: f.unit ?? null, display: formatFactValue(f), statement: factSentence(f) });
   }
 
-  const updates = await publicUpdates(db, org.id, base);
+  const updates = await publicUpdates({ db, orgId: org.id }, base);
   for (const u of updates) updated = later(updated, u.publishedAt);
 
   const model: PublicTrust = {

@@ -1,6 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import type { TxContext } from '../../lib/context.js';
+import type { OrgScope, TxContext } from '../../lib/context.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/index.js';
 import { renderMarkdown } from './markdown.js';
@@ -45,7 +45,7 @@ export interface PublicUpdate {
 }
 
 /** Published updates for everyone (audience public), newest first: the page, its JSON and the Atom feed. */
-export async function publicUpdates(db: Executor, orgId: string, base: string, limit = 50): Promise<PublicUpdate[]> {
+export async function publicUpdates({ db, orgId }: OrgScope, base: string, limit = 50): Promise<PublicUpdate[]> {
   const rows = await db
     .select()
     .from(trustUpdates)
