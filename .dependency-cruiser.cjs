@@ -79,17 +79,33 @@ module.exports = {
     },
     {
       name: 'other-modules-through-their-index',
-      comment: 'A module is used through its index.ts (its API); its other files are its own (a tables.ts may still reference tables).',
+      comment:
+        'A module is used through its index.ts (its API) or its pure.ts (the part of that API with no I/O, for worker threads); ' +
+        'its other files are its own (a tables.ts may still reference tables).',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/', pathNot: TABLES },
-      to: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/$1/|^src/modules/[^/]+/(index|tables)\\.ts$' },
+      to: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/$1/|^src/modules/[^/]+/(index|pure|tables)\\.ts$' },
+    },
+    {
+      name: 'worker-code-stays-small',
+      comment:
+        "What a worker thread loads (a module's pure.ts, the fill's drafting) reaches no module's index or services, no database " +
+        'client and no network library: a new worker must not load the whole app (bench:fill measured it).',
+      severity: 'error',
+      from: { path: '^src/modules/[^/]+/pure\\.ts$|^src/modules/questionnaires/drafting\\.ts$' },
+      to: {
+        path: '^src/modules/[^/]+/(index|service)\\.ts$|^src/db/|node_modules/(pg|openai|exceljs|jose|nodemailer|fastify|@electric-sql)/',
+        reachable: true,
+      },
     },
     {
       name: 'app-uses-modules-through-their-index',
-      comment: 'The app (plugins, wiring, seeds, catalog-retire) uses each module through its index.ts.',
+      comment:
+        'The app (plugins, wiring, seeds, catalog-retire) uses each module through its index.ts, and registers its route plugins from their own files: ' +
+        'indexes leave routes out so that a worker loading a module (the draft pool) does not load every route plugin with it.',
       severity: 'error',
       from: { path: '^src/(plugins/|[^/]+\\.ts$)' },
-      to: { path: '^src/modules/', pathNot: '^src/modules/[^/]+/index\\.ts$' },
+      to: { path: '^src/modules/', pathNot: '^src/modules/[^/]+/(index|routes|[a-z-]+-routes)\\.ts$' },
     },
     {
       name: 'no-circular',

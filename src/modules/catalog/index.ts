@@ -11,6 +11,5 @@ export {
   type CatalogControl,
 } from './read.js';
 export { deleteOverrides, overridesOn, type RetireControls, type RetirementRecord } from './retirement.js';
-export { catalogRoutes } from './routes.js';
 export { seedCatalogs, type SeedReport } from './seed.js';
 export { ANSWERABLE, effectiveCrosswalk, findControl, lookupAnswerable, resolveAnswerable, resolveAnswerableMany } from './service.js';

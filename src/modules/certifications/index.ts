@@ -2,5 +2,4 @@
 // them and their expiry notices.
 export { scanCertificationExpiries } from './expiry.js';
 export { existingCertificationIds } from './read.js';
-export { certificationRoutes } from './routes.js';
 export { createCertification, listCertificationsForOrg, type CertificationInput, type CertificationView } from './service.js';

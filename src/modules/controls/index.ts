@@ -2,7 +2,6 @@
 // responsibility, visibility) with its versions, and the SoA import and export.
 export { answersForRetrieval, controlVersionsOf, publicControlAnswers } from './read.js';
 export { answerVersionCountsOn, copyAnswerTo, deleteAnswersOn, lockAnswersAmong, lockAnswersOn } from './retirement.js';
-export { controlRoutes } from './routes.js';
 export {
   CONTROL_STATUSES,
   RESPONSIBILITIES,
@@ -13,4 +12,3 @@ export {
   type ControlStatus,
   type Responsibility,
 } from './service.js';
-export { soaRoutes } from './soa-routes.js';

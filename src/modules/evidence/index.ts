@@ -3,5 +3,4 @@
 export { scanEvidenceExpiries } from './expiry.js';
 export { controlsOfEvidence, evidenceStates, existingEvidenceIds } from './read.js';
 export { evidenceLinksOn, replaceEvidenceLinksOn } from './retirement.js';
-export { evidenceRoutes } from './routes.js';
 export { createEvidence, evidenceByControl } from './service.js';

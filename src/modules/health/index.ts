@@ -1,3 +1,2 @@
 // Liveness and readiness (/healthz, /readyz): the database answers and the keys are loaded.
 // Owns no tables.
-export { healthRoutes } from './routes.js';

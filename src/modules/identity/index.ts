@@ -2,7 +2,6 @@
 // throttling), and the access-token key ring.
 export { KeyRing } from './keys.js';
 export { anOwnerOf, insertOrganizationWithOwner, membersAmong, organizationBySlug, organizationSummaries } from './read.js';
-export { accountRoutes, authRoutes } from './routes.js';
 export { authenticate, type IdentityDeps } from './service.js';
 export { SsoVerifier } from './sso.js';
 export { LoginThrottle } from './throttle.js';

@@ -8,6 +8,9 @@ import type { OrgScope, ServiceContext } from '../../lib/context.js';
 import type { BlobStore } from '../../lib/storage.js';
 import { QuestionnaireParseError } from '../../formats/errors.js';
 import { knowledgePassages, knowledgeSources, type IndexStatus, type KnowledgeKind, type KnowledgeVisibility } from './tables.js';
+import type { PassageRow } from './pure.js';
+
+export type { PassageRow } from './pure.js';
 
 export interface Passage {
   text: string;
@@ -203,20 +206,6 @@ export async function sourceVersions(
     .from(knowledgeSources)
     .where(and(eq(knowledgeSources.orgId, orgId), inArray(knowledgeSources.sourceId, ids)));
   return new Map(rows.map((r) => [r.id, r]));
-}
-
-export interface PassageRow {
-  kind: KnowledgeKind;
-  sourceId: string;
-  title: string;
-  version: number;
-  visibility: KnowledgeVisibility;
-  position: number;
-  page: number | null;
-  heading: string | null;
-  text: string;
-  /** Stemmed lexemes with their weights (A: heading, C: text), as Postgres stored them. */
-  terms: Array<{ lexeme: string; weights: string[] }>;
 }
 
 /**

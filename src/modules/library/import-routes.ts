@@ -9,7 +9,7 @@ import type { BlobStore } from '../../lib/storage.js';
 import { QuestionnaireParseError } from '../../formats/errors.js';
 import type { MappingOverride } from '../../formats/questionnaire.js';
 import { importLibrary, type ControlSuggester } from './import.js';
-import { EXAMPLE_LIBRARY_ENTRY, LibraryEntry } from './routes.js';
+import { EXAMPLE_LIBRARY_ENTRY, LibraryEntry } from './schemas.js';
 
 const PARSE_ERRORS: Record<string, ErrorCode> = {
   not_a_spreadsheet: 'unsupported_media_type',

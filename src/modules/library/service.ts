@@ -12,15 +12,14 @@ import { controlsOfEvidence } from '../evidence/index.js';
 import { membersAmong } from '../identity/index.js';
 import { existingFactKeys } from '../profile/index.js';
 import { libraryEntries, libraryEntryControls, libraryEntryDocuments, libraryEntryFacts, type Choice, type LibraryStatus } from './tables.js';
+import type { ControlRef, ReusableEntry } from './pure.js';
+
+export type { ControlRef, ReusableEntry } from './pure.js';
 
 // An entry's choice, for the modules above (they never import tables.ts).
 export type { Choice } from './tables.js';
 
 type EntryRow = typeof libraryEntries.$inferSelect;
-export interface ControlRef {
-  framework: string;
-  ref: string;
-}
 
 export function entryView(e: EntryRow, controls: ControlRef[], facts: string[] = []) {
   return {
@@ -422,15 +421,6 @@ export async function entryStates({ db, orgId }: OrgScope, ids: string[]): Promi
     .from(libraryEntries)
     .where(and(eq(libraryEntries.orgId, orgId), inArray(libraryEntries.id, ids)));
   return new Map(rows.map((r) => [r.id, { version: r.version, stale: r.stale, reason: r.reason }]));
-}
-
-export interface ReusableEntry {
-  id: string;
-  version: number;
-  question: string;
-  choice: Choice | null;
-  text: string | null;
-  controls: ControlRef[];
 }
 
 /**

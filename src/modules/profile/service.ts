@@ -6,7 +6,7 @@ import { invalidCursor } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/index.js';
 import { emitEvent } from '../events/index.js';
 import { CUSTOM_KEY, KEY, checkValue, inferType, profileCatalog, type CatalogFact } from './catalog.js';
-import { formatList } from './regions.js';
+import type { LoadedFact } from './sentences.js';
 import { profileFactVersions, profileFacts, type FactType, type FactValue, type FactVisibility } from './tables.js';
 
 type FactRow = typeof profileFacts.$inferSelect;
@@ -22,20 +22,6 @@ export interface FactInput {
 }
 
 /** A fact as the answering code uses it: the stored value with the catalog's wording. */
-export interface LoadedFact {
-  key: string;
-  type: FactType;
-  value: FactValue;
-  version: number;
-  visibility: FactVisibility;
-  question?: string;
-  label: string;
-  unit?: string;
-  phrase?: string;
-  phraseFalse?: string;
-  listOf?: 'countries';
-  updatedAt: Date;
-}
 
 export function factView(r: FactRow) {
   const entry = profileCatalog().byKey.get(r.key);
@@ -361,28 +347,4 @@ export async function factStates({ db, orgId }: OrgScope, keys: string[]): Promi
 /** Which of these keys the organization has a fact for (library entries may cite only those). */
 export async function existingFactKeys(scope: OrgScope, keys: string[]): Promise<Set<string>> {
   return new Set((await factStates(scope, keys)).keys());
-}
-
-const DATE_FMT = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
-
-/** A value as words: lists joined ("Ireland, the United States and Germany"), dates written out, numbers as they are. */
-export function formatFactValue(f: Pick<LoadedFact, 'type' | 'value' | 'listOf'>): string {
-  if (f.type === 'boolean') return f.value ? 'Yes' : 'No';
-  if (f.type === 'string_list') return formatList(f.value as string[], { countries: f.listOf === 'countries' });
-  if (f.type === 'date') return DATE_FMT.format(new Date(`${String(f.value)}T00:00:00Z`));
-  return String(f.value);
-}
-
-/**
- * The fact stated as a sentence an answer can lead with: the catalog phrase with the value in
- * it (booleans: the phrase for true or false); custom facts without a phrase, the value itself.
- */
-export function factSentence(f: Pick<LoadedFact, 'type' | 'value' | 'listOf' | 'phrase' | 'phraseFalse' | 'label' | 'unit'>): string {
-  if (f.type === 'boolean') {
-    const s = f.value ? f.phrase : f.phraseFalse;
-    return s ?? (f.value ? 'Yes.' : 'No.');
-  }
-  const words = formatFactValue(f);
-  if (f.phrase) return f.phrase.replace('{value}', () => words);
-  return `${f.label}: ${words}${f.unit && f.type === 'number' ? ` ${f.unit}` : ''}.`;
 }

@@ -15,7 +15,7 @@ import {
   type QuestionInput,
   type RankOptions,
   type RetrievalContext,
-} from './answering.js';
+} from './drafting.js';
 
 /** Where the pool's worker finds the ranking: this file's runDraftTask. */
 const ENTRY = { kind: 'compute', module: import.meta.url, fn: 'runDraftTask' } as const;

@@ -3,10 +3,9 @@
 export { loadThesaurus } from './answering.js';
 export { type DraftRunner } from './draft-task.js';
 export { exportForProspect } from './export.js';
-export { saveToLibraryRoutes } from './library-routes.js';
 export { Llm } from './llm.js';
 export { controlCitationCounts } from './retirement.js';
-export { JsonImportSchema, QuestionnaireUpload, questionnaireRoutes } from './routes.js';
+export { JsonImport, QuestionnaireUpload } from './upload-schemas.js';
 export {
   DEFAULT_PROSPECT_AUTO_RELEASE,
   PROSPECT_AUTO_RELEASE,

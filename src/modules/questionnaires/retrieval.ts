@@ -1,6 +1,3 @@
-import { sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
-
 /** Groups of words that mean the same in a question, with the controls they point to (seeds/thesaurus.json). */
 export interface Thesaurus {
   version: number;
@@ -103,29 +100,8 @@ export class Bm25Index<D extends TermDoc> {
   }
 }
 
-export async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows: T[] };
-  return result.rows;
-}
-
 /** A text's lexemes in order, with their positions (a dropped stop word leaves a gap). */
 export type Tokens = Array<[position: number, lexeme: string]>;
-
-/** The lexemes of each text in order, all texts in one query. */
-export async function tokensOf(db: Executor, texts: string[]): Promise<Tokens[]> {
-  const out = texts.map((): Tokens => []);
-  if (texts.length === 0) return out;
-  const rows = await rowsOf<{ idx: string | number; lexeme: string; positions: number[] | null }>(
-    db,
-    sql`
-    select t.idx, l.lexeme, l.positions::int[] as positions
-    from unnest(${sql.param(texts)}::text[]) with ordinality as t(txt, idx),
-         unnest(to_tsvector('english', t.txt)) as l`,
-  );
-  for (const r of rows) for (const p of r.positions ?? [0]) out[Number(r.idx) - 1]!.push([Number(p), r.lexeme]);
-  for (const tokens of out) tokens.sort((a, b) => a[0] - b[0]);
-  return out;
-}
 
 export function termCounts(tokens: Tokens): Map<string, number> {
   const out = new Map<string, number>();
@@ -177,40 +153,6 @@ export interface Expansion {
   lexemes: Set<string>;
 }
 
-const expansions = new WeakMap<Thesaurus, Promise<Expansion[]>>();
-
-/**
- * The thesaurus groups a question touches and the lexemes of all their terms: the question is
- * expanded with its synonyms (MFA finds "multi-factor"), and the groups' control hints are a
- * ranking of their own. Terms are stemmed once per process by the same configuration.
- */
-export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
-  let cached = expansions.get(thesaurus);
-  if (!cached) {
-    cached = (async () => {
-      const termTokens = await tokensOf(
-        db,
-        thesaurus.groups.flatMap((g) => g.terms),
-      );
-      let k = 0;
-      return thesaurus.groups.map((group): Expansion => {
-        const tokens = group.terms.map(() => termTokens[k++]!);
-        return {
-          group,
-          match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map(termPattern).join('|')})(?:$|[^a-z0-9])`),
-          // One-word terms go by their pattern instead: a stem alone conflates too much
-          // ("utilities" and "utilizing" are both "util").
-          stems: tokens.filter((st) => st.length >= 2),
-          lexemes: new Set(tokens.flatMap((st) => st.map(([, lexeme]) => lexeme))),
-        };
-      });
-    })();
-    expansions.set(thesaurus, cached);
-    cached.catch(() => expansions.delete(thesaurus));
-  }
-  return cached;
-}
-
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -254,7 +196,7 @@ export interface ExpandedQuery {
 }
 
 /** The question's lexemes plus the synonyms of the thesaurus groups it mentions. */
-export function expand(text: string, tokens: Tokens, groups: Awaited<ReturnType<typeof thesaurusTerms>>): ExpandedQuery {
+export function expand(text: string, tokens: Tokens, groups: Expansion[]): ExpandedQuery {
   const own = termCounts(tokens);
   const query: Query = new Map();
   for (const t of own.keys()) query.set(t, 1);

@@ -31,7 +31,7 @@ import {
 import { inList, listMeaning } from './decide.js';
 import { failureFields, withLlmLog, type Llm } from './llm.js';
 import { draftInPool, primeCorpus, type DraftRunner } from './draft-task.js';
-import { thesaurusTerms } from './retrieval.js';
+import { thesaurusTerms } from './stemming.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from '../../formats/detect.js';
 import {
   CHOICES,

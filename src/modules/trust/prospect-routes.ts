@@ -7,7 +7,7 @@ import { Nullable, withProblems } from '../../lib/schemas.js';
 import { CONTENT_TYPES } from '../../lib/tabular.js';
 import { discardBlob } from '../blobs/index.js';
 import { exportForProspect } from '../questionnaires/index.js';
-import { JsonImportSchema, QuestionnaireUpload } from '../questionnaires/index.js';
+import { JsonImport, QuestionnaireUpload } from '../questionnaires/index.js';
 import * as questionnairesApi from '../questionnaires/index.js';
 import { readQuestionnaireUpload } from '../questionnaires/index.js';
 import { resolveGrant, type ResolvedGrant } from './access.js';
@@ -129,7 +129,7 @@ export const prospectQuestionnaireRoutes: FastifyPluginAsyncTypebox<{ portal: Tr
         "Only released answers show: those the vendor approves, and at once those the trust page's prospectAutoRelease allows (by default answers settled by public profile facts or approved library answers); the rest await the vendor's review. " +
         'An expired link is a 410, a revoked one a 403.',
       params: Params,
-      body: { content: { 'application/json': { schema: JsonImportSchema } } } as never,
+      body: { content: { 'application/json': { schema: JsonImport } } } as never,
       'x-multipart': QuestionnaireUpload,
       response: withProblems({
         201: Type.Object(

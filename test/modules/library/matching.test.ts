@@ -1,6 +1,7 @@
 import t from 'tap';
 import { findReusable, type AnswerCorpus, type LibraryDoc } from '../../../src/modules/questionnaires/answering.js';
-import { normalize, termCounts, tokensOf } from '../../../src/modules/questionnaires/retrieval.js';
+import { normalize, termCounts } from '../../../src/modules/questionnaires/retrieval.js';
+import { tokensOf } from '../../../src/modules/questionnaires/stemming.js';
 import { readChoice } from '../../../src/modules/library/import.js';
 import { answerKey, groupSameQuestion, lexemesOf, normalizeText, questionKey, sameQuestion } from '../../../src/modules/library/matching.js';
 import { testApp } from '../../helpers/app.js';
