@@ -1820,7 +1820,13 @@ export interface paths {
         get: operations["getTrustUpdate"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a draft update
+         * @description Drafts only, including a drafted subprocessor change notice (a later change to the list drafts a new one). A published update is a 409: correct it with PATCH.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
+         */
+        delete: operations["deleteTrustUpdate"];
         options?: never;
         head?: never;
         /**
@@ -1843,7 +1849,7 @@ export interface paths {
         put?: never;
         /**
          * Publish an update, and mail it (notify all) or not (notify none)
-         * @description Audience public: the update shows on the trust page, in its JSON and in the Atom feed (/trust/{slug}/updates.atom); with notify all, each confirmed subscriber following its category gets one e-mail with a one-click unsubscribe link (List-Unsubscribe, List-Unsubscribe-Post). Audience grantees: with notify all, each holder of an active grant gets one e-mail; nothing shows publicly. Messages are queued with the publication and sent after it (GET /outbox/mail). Emits trust.update_published. An update already published is a 409.
+         * @description Audience public: the update shows on the trust page, in its JSON and in the Atom feed (/trust/{slug}/updates.atom); with notify all, each confirmed subscriber following its category gets one e-mail with a one-click unsubscribe link (List-Unsubscribe, List-Unsubscribe-Post). Audience grantees: with notify all, each holder of an active grant gets one e-mail with the same one-click link, except those who used it on an earlier one; nothing shows publicly. Messages are queued with the publication and sent after it (GET /outbox/mail). Emits trust.update_published. An update already published is a 409.
          *
          *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `trust:write` (`:write` implies `:read`).
          */
@@ -19783,6 +19789,119 @@ export interface operations {
             };
             /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTrustUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The update.
+                 * @example 0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

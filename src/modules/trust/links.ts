@@ -8,7 +8,9 @@ export type LinkPurpose = 'confirm' | 'unsubscribe';
 export interface LinkClaims {
   purpose: LinkPurpose;
   orgId: string;
-  subscriberId: string;
+  /** A subscriber's link; or, for an update notice to grant holders (unsubscribe only), the grantee's address. */
+  subscriberId?: string;
+  grantee?: string;
   /** Confirmation links: the nonce of the latest confirmation e-mail, and the expiry. */
   nonce?: string;
   expiresAt?: Date;
@@ -50,7 +52,7 @@ export class LinkSigner {
     const payload = {
       p: c.purpose === 'confirm' ? 'c' : 'u',
       o: c.orgId,
-      s: c.subscriberId,
+      ...(c.subscriberId ? { s: c.subscriberId } : { g: c.grantee }),
       ...(c.nonce ? { n: c.nonce } : {}),
       ...(c.expiresAt ? { e: Math.floor(c.expiresAt.getTime() / 1000) } : {}),
     };
@@ -65,12 +67,16 @@ export class LinkSigner {
     const given = Buffer.from(m[2]!, 'base64url');
     if (given.length !== MAC_BYTES || !timingSafeEqual(given, this.mac(m[1]!))) return undefined;
     try {
-      const p = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { p?: unknown; o?: unknown; s?: unknown; n?: unknown; e?: unknown };
-      if (p.p !== (purpose === 'confirm' ? 'c' : 'u') || typeof p.o !== 'string' || typeof p.s !== 'string') return undefined;
+      const p = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { p?: unknown; o?: unknown; s?: unknown; g?: unknown; n?: unknown; e?: unknown };
+      if (p.p !== (purpose === 'confirm' ? 'c' : 'u') || typeof p.o !== 'string') return undefined;
+      // Exactly one of subscriber and grantee; a grantee's link only unsubscribes.
+      const subscriber = typeof p.s === 'string' && p.g === undefined;
+      const grantee = typeof p.g === 'string' && p.s === undefined && purpose === 'unsubscribe';
+      if (!subscriber && !grantee) return undefined;
       return {
         purpose,
         orgId: p.o,
-        subscriberId: p.s,
+        ...(subscriber ? { subscriberId: p.s as string } : { grantee: p.g as string }),
         ...(typeof p.n === 'string' ? { nonce: p.n } : {}),
         ...(typeof p.e === 'number' ? { expiresAt: new Date(p.e * 1000) } : {}),
       };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { prospectActor, requireRole, type ServiceContext } from '../../lib/context.js';
@@ -11,7 +11,7 @@ import { emitEvent } from '../events/index.js';
 import { escapeHtml, mailHtml, queueMail, type MailMessage } from '../mail/index.js';
 import type { LinkSigner } from './links.js';
 import { loadPage, orgBySlug } from './service.js';
-import { trustSubscribers, type SubscriberStatus, type TrustUpdateCategory } from './tables.js';
+import { trustNoticeOptOuts, trustSubscribers, type SubscriberStatus, type TrustUpdateCategory } from './tables.js';
 
 const DAY_MS = 86_400_000;
 /** How long a confirmation link works. */
@@ -143,22 +143,30 @@ export async function subscribe(deps: SubscriptionDeps, slug: string, input: { e
   });
 }
 
-/** A subscription link's subscriber, checked against the page's organization; anything off is one answer. */
-async function subscriberOfLink(deps: SubscriptionDeps, db: Executor, slug: string, token: string, purpose: 'confirm' | 'unsubscribe', lock = false) {
-  const invalid = new DomainError('unauthenticated', 'this link is not valid');
+/** A link checked against the page's organization; anything off is one answer. */
+async function linkOf(deps: SubscriptionDeps, db: Executor, slug: string, token: string, purpose: 'confirm' | 'unsubscribe') {
   const claims = deps.links.verify(token, purpose);
-  if (!claims) throw invalid;
+  if (!claims) throw invalidLink();
   const org = await orgBySlug(db, slug);
   if (!org || org.id !== claims.orgId) throw notFound('trust page');
   if (claims.expiresAt && claims.expiresAt <= deps.clock())
     throw new DomainError('gone', 'this confirmation link has expired; subscribe again to get a new one');
+  return { org, claims };
+}
+
+const invalidLink = () => new DomainError('unauthenticated', 'this link is not valid');
+
+/** A subscription link's subscriber. */
+async function subscriberOfLink(deps: SubscriptionDeps, db: Executor, slug: string, token: string, purpose: 'confirm' | 'unsubscribe', lock = false) {
+  const { org, claims } = await linkOf(deps, db, slug, token, purpose);
+  if (!claims.subscriberId) throw invalidLink();
   const q = db
     .select()
     .from(trustSubscribers)
     .where(and(eq(trustSubscribers.orgId, org.id), eq(trustSubscribers.id, claims.subscriberId)));
   const [row] = lock ? await q.for('update') : await q;
   // A removed subscriber's links lead nowhere, as an unknown one's.
-  if (!row) throw invalid;
+  if (!row) throw invalidLink();
   return { org, row, claims };
 }
 
@@ -204,18 +212,60 @@ export async function confirmSubscription(
   });
 }
 
-/** The subscriber of an unsubscribe link exists (for the page with the one-click button). */
+/**
+ * The one-click opt-out of an update notice sent to grant holders: grantees are not subscribers,
+ * so their link names the address, and an opt-out keeps it out of later notices to grantees.
+ */
+export function granteeOptOutParts(deps: SubscriptionDeps, org: Org, email: string) {
+  const url = unsubscribeUrl(deps, org.slug, deps.links.sign({ purpose: 'unsubscribe', orgId: org.id, grantee: email }));
+  const note = `You receive this because you have access to documents of the ${org.name} trust center.`;
+  return {
+    url,
+    headers: { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    text: `${note} To stop receiving these e-mails, unsubscribe: ${url}`,
+    html: `<p>${escapeHtml(note)} To stop receiving these e-mails, <a href="${escapeHtml(url)}">unsubscribe</a>.</p>`,
+  };
+}
+
+/** Of these addresses, the ones that opted out of update notices to grantees. */
+export async function optedOutAmong(db: Executor, orgId: string, emails: string[]): Promise<Set<string>> {
+  if (emails.length === 0) return new Set();
+  const rows = await db
+    .select({ email: trustNoticeOptOuts.email })
+    .from(trustNoticeOptOuts)
+    .where(and(eq(trustNoticeOptOuts.orgId, orgId), inArray(trustNoticeOptOuts.email, emails)));
+  return new Set(rows.map((r) => r.email));
+}
+
+/** What an unsubscribe link's address receives now (for the page with the one-click button). */
 export async function unsubscribeState(deps: SubscriptionDeps, slug: string, token: string): Promise<{ org: Org; state: LinkState }> {
-  const { org, row } = await subscriberOfLink(deps, deps.db, slug, token, 'unsubscribe');
+  const { org, claims } = await linkOf(deps, deps.db, slug, token, 'unsubscribe');
+  if (claims.grantee !== undefined) {
+    const out = await optedOutAmong(deps.db, org.id, [claims.grantee]);
+    return { org, state: out.size > 0 ? 'unsubscribed' : 'confirmed' };
+  }
+  const { row } = await subscriberOfLink(deps, deps.db, slug, token, 'unsubscribe');
   return { org, state: row.status };
 }
 
 /** One click (RFC 8058): no further message reaches the address; again changes nothing. */
 export async function unsubscribe(deps: SubscriptionDeps, slug: string, token: string, requestId: string): Promise<{ org: Org }> {
   return deps.db.transaction(async (tx) => {
-    const { org, row } = await subscriberOfLink(deps, tx, slug, token, 'unsubscribe', true);
-    if (row.status === 'unsubscribed') return { org };
+    const { org, claims } = await linkOf(deps, tx, slug, token, 'unsubscribe');
     const now = deps.clock();
+    if (claims.grantee !== undefined) {
+      const added = await tx.insert(trustNoticeOptOuts).values({ orgId: org.id, email: claims.grantee, createdAt: now }).onConflictDoNothing().returning();
+      if (added.length > 0) {
+        await recordAudit(tx, publicActor(org.id, requestId, deps.clock), {
+          action: 'trust_notice.grantee_opted_out',
+          targetType: 'trust_notice_opt_out',
+          targetId: claims.grantee,
+        });
+      }
+      return { org };
+    }
+    const { row } = await subscriberOfLink(deps, tx, slug, token, 'unsubscribe', true);
+    if (row.status === 'unsubscribed') return { org };
     await tx
       .update(trustSubscribers)
       .set({ status: 'unsubscribed', unsubscribedAt: now, updatedAt: now })

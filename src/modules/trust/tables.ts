@@ -317,6 +317,23 @@ export const trustSubscribers = pgTable(
   ],
 );
 
+/**
+ * Addresses that asked, through the link in an update notice sent to grant holders, to receive
+ * no more of them: grantees are not subscribers, so their one-click opt-out is kept here.
+ */
+export const trustNoticeOptOuts = pgTable(
+  'trust_notice_opt_outs',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** Stored lower-cased, as grants store it. */
+    email: text('email').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.email] })],
+);
+
 export const TRUST_UPDATE_STATUSES = ['draft', 'published'] as const;
 export type TrustUpdateStatus = (typeof TRUST_UPDATE_STATUSES)[number];
 

@@ -6,7 +6,7 @@ import { TRUST_UPDATE_AUDIENCES, TRUST_UPDATE_CATEGORIES } from '../events/index
 import type { TrustPortal } from './portal.js';
 import { listSubscribers, removeSubscriber } from './subscriptions.js';
 import { SUBSCRIBER_STATUSES, TRUST_UPDATE_STATUSES } from './tables.js';
-import { createUpdate, getUpdate, listUpdates, patchUpdate, publishUpdate } from './updates.js';
+import { createUpdate, deleteUpdate, getUpdate, listUpdates, patchUpdate, publishUpdate } from './updates.js';
 
 const EX = {
   update: '0197a7d0-2e3f-7041-8b5c-6d7e8f9a0b1c',
@@ -186,6 +186,23 @@ export const trustUpdateRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal 
     handler: async (req) => patchUpdate(req.ctx(), req.params.id, req.body),
   });
 
+  app.delete('/trust-updates/:id', {
+    config: { role: 'editor' },
+    schema: {
+      tags: ['trust'],
+      operationId: 'deleteTrustUpdate',
+      summary: 'Delete a draft update',
+      description:
+        'Drafts only, including a drafted subprocessor change notice (a later change to the list drafts a new one). A published update is a 409: correct it with PATCH.',
+      params: UpdateIdParam,
+      response: withProblems({ 204: { description: 'Deleted', type: 'null' } }, ['conflict']),
+    },
+    handler: async (req, reply) => {
+      await deleteUpdate(req.ctx(), req.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+
   app.post('/trust-updates/:id/publish', {
     config: { role: 'admin' },
     schema: {
@@ -195,7 +212,7 @@ export const trustUpdateRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal 
       description:
         'Audience public: the update shows on the trust page, in its JSON and in the Atom feed (/trust/{slug}/updates.atom); with notify all, each confirmed subscriber ' +
         'following its category gets one e-mail with a one-click unsubscribe link (List-Unsubscribe, List-Unsubscribe-Post). Audience grantees: with notify all, ' +
-        'each holder of an active grant gets one e-mail; nothing shows publicly. Messages are queued with the publication and sent after it (GET /outbox/mail). ' +
+        'each holder of an active grant gets one e-mail with the same one-click link, except those who used it on an earlier one; nothing shows publicly. Messages are queued with the publication and sent after it (GET /outbox/mail). ' +
         'Emits trust.update_published. An update already published is a 409.',
       params: UpdateIdParam,
       body: Type.Object({ notify: Type.Enum(['all', 'none']) }, { additionalProperties: false, examples: [{ notify: 'all' }] }),

@@ -98,6 +98,8 @@ function noticeBody(changes: SubprocessorChange[], effectiveAt: Date): string {
   return [`We are making the following changes to our subprocessors, effective ${day}:`, changes.map(line).join('\n')].join('\n\n');
 }
 
+const NOTICE_TITLE = 'Changes to our subprocessors';
+
 /**
  * A change to the page's subprocessor list drafts (or brings up to date) one unpublished notice,
  * listing the changes since the list the notice started from, with an effective date `noticeDays`
@@ -110,17 +112,24 @@ export async function draftSubprocessorNotice(
   before: readonly Subprocessor[],
   after: readonly Subprocessor[],
   noticeDays: number,
-) {
-  const [open] = await tx
-    .select()
-    .from(trustUpdates)
-    .where(and(eq(trustUpdates.orgId, ctx.orgId), eq(trustUpdates.origin, 'subprocessor_change'), eq(trustUpdates.status, 'draft')))
-    .orderBy(desc(trustUpdates.id))
-    .limit(1)
-    .for('update');
+  reuseOpen = true,
+): Promise<void> {
+  const now = ctx.clock();
+  const [open] = !reuseOpen
+    ? []
+    : await tx
+        .select()
+        .from(trustUpdates)
+        .where(and(eq(trustUpdates.orgId, ctx.orgId), eq(trustUpdates.origin, 'subprocessor_change'), eq(trustUpdates.status, 'draft')))
+        .orderBy(desc(trustUpdates.id))
+        .limit(1)
+        .for('update');
+  // A draft a person edited (its text, title or date no longer the drafted ones) is theirs: it is
+  // left as they wrote it, and the further change gets a draft of its own, from the list before it.
+  const edited = open !== undefined && (open.title !== NOTICE_TITLE || open.body !== noticeBody(open.changes ?? [], open.effectiveAt ?? now));
+  if (edited) return draftSubprocessorNotice(tx, ctx, before, after, noticeDays, false);
   const baseline = open?.baseline ?? [...before];
   const changes = subprocessorChanges(baseline, after);
-  const now = ctx.clock();
   if (open && changes.length === 0) {
     await tx.delete(trustUpdates).where(and(eq(trustUpdates.orgId, ctx.orgId), eq(trustUpdates.id, open.id)));
     await recordAudit(tx, ctx, {
@@ -147,7 +156,7 @@ export async function draftSubprocessorNotice(
     ...fields,
     orgId: ctx.orgId,
     id,
-    title: 'Changes to our subprocessors',
+    title: NOTICE_TITLE,
     category: 'subprocessor',
     audience: 'public',
     status: 'draft',

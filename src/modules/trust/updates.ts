@@ -9,7 +9,7 @@ import { emitEvent } from '../events/index.js';
 import { organizationSummaries } from '../identity/index.js';
 import { escapeHtml, mailHtml, queueMails, type MailMessage } from '../mail/index.js';
 import { renderMarkdown } from './markdown.js';
-import { unsubscribeParts, type SubscriptionDeps } from './subscriptions.js';
+import { granteeOptOutParts, optedOutAmong, unsubscribeParts, type SubscriptionDeps } from './subscriptions.js';
 import { accessGrants, trustSubscribers, trustUpdates, type TrustUpdateAudience, type TrustUpdateCategory, type TrustUpdateStatus } from './tables.js';
 import { updateView, type UpdateRow } from './update-store.js';
 
@@ -108,6 +108,17 @@ export async function patchUpdate(ctx: ServiceContext, id: string, input: Update
   });
 }
 
+/** Deletes a draft; a published update stays (the page, feed and sent mail refer to it): a 409. */
+export async function deleteUpdate(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'editor');
+  await ctx.db.transaction(async (tx) => {
+    const row = await load(tx, ctx.orgId, id, true);
+    if (row.status !== 'draft') throw new DomainError('conflict', 'a published update cannot be deleted; correct it with PATCH instead');
+    await tx.delete(trustUpdates).where(and(eq(trustUpdates.orgId, ctx.orgId), eq(trustUpdates.id, id)));
+    await recordAudit(tx, ctx, { action: 'trust_update.deleted', targetType: 'trust_update', targetId: id, summary: { title: row.title, origin: row.origin } });
+  });
+}
+
 const CATEGORY_LABELS: Record<TrustUpdateCategory, string> = {
   security: 'Security',
   subprocessor: 'Subprocessors',
@@ -147,7 +158,8 @@ ${renderMarkdown(u.body, 2)}
  * Publishes an update: it shows on the page, its JSON and the Atom feed (audience public), and
  * with notify `all` one message per recipient is queued in the same transaction: confirmed
  * subscribers following its category (each with their unsubscribe link and RFC 8058 headers), or
- * for audience `grantees` the holders of active grants. Publishing twice is a 409.
+ * for audience `grantees` the holders of active grants, but those who opted out through an earlier
+ * notice's link (theirs is in every such message, with the same headers). Publishing twice is a 409.
  */
 export async function publishUpdate(deps: SubscriptionDeps, ctx: ServiceContext, id: string, input: { notify: 'all' | 'none' }) {
   requireRole(ctx.actor, 'admin');
@@ -172,8 +184,16 @@ export async function publishUpdate(deps: SubscriptionDeps, ctx: ServiceContext,
         .selectDistinct({ email: accessGrants.email })
         .from(accessGrants)
         .where(and(eq(accessGrants.orgId, ctx.orgId), isNull(accessGrants.revokedAt), gt(accessGrants.expiresAt, now)));
-      const note = `You receive this because you have access to documents of the ${org.name} trust center.`;
-      for (const g of grants) messages.push(updateMail(org, row, pageUrl, g.email, { text: note, html: `<p>${escapeHtml(note)}</p>` }));
+      // Those who opted out through an earlier notice's link get no more.
+      const out = await optedOutAmong(
+        tx,
+        ctx.orgId,
+        grants.map((g) => g.email),
+      );
+      for (const g of grants) {
+        if (out.has(g.email)) continue;
+        messages.push(updateMail(org, row, pageUrl, g.email, granteeOptOutParts(deps, { ...org, id: ctx.orgId }, g.email)));
+      }
     }
     await queueMails(tx, ctx, messages);
     const [saved] = await tx

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { manualClock, signup, testApp } from '../../helpers/app.js';
 import { linkIn, smtpServer } from '../../helpers/smtp.js';
 import { parseXml, type XmlElement } from '../../helpers/xml.js';
+import { prospectGrant } from '../../helpers/trust.js';
 
 const PUBLIC_URL = 'http://trust.test.example';
 const path = (url: string) => url.slice(PUBLIC_URL.length);
@@ -284,4 +285,147 @@ t.test('subscribe, confirm by mail, receive updates and a subprocessor notice, u
   time.advance(8 * 86_400_000);
   const late = await app.inject({ method: 'POST', url: path(linkIn(carolMail.text, `${PUBLIC_URL}/trust/${a.slug}/subscriptions/confirm`)) });
   t.equal(late.statusCode, 410);
+});
+
+t.test('update notices to grant holders carry a one-click opt-out that keeps the address out of later ones', async (t) => {
+  const smtp = await smtpServer(t);
+  const app = await testApp(t, {
+    config: { publicUrl: PUBLIC_URL, mail: { smtpUrl: smtp.url, from: 'trust@acme.example' } },
+    options: { mail: { pollIntervalMs: 20 } },
+  });
+  const a = await signup(app, 'grantee-notices');
+  const other = await signup(app, 'grantee-notices-other');
+  await prospectGrant(app, a, { name: 'Pat Buyer', email: 'Pat@Buyer.example.com', company: 'Buyer Inc' });
+  await prospectGrant(app, a, { name: 'Quinn Buyer', email: 'quinn@buyer.example.com', company: 'Buyer Inc' });
+  const publish = async (title: string) => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/trust-updates',
+      headers: a.auth,
+      payload: { title, body: 'For holders of document access.', category: 'security', audience: 'grantees' },
+    });
+    t.equal(created.statusCode, 201, created.body);
+    const res = await app.inject({ method: 'POST', url: `/api/v1/trust-updates/${created.json().id}/publish`, headers: a.auth, payload: { notify: 'all' } });
+    t.equal(res.statusCode, 200, res.body);
+    return res.json().recipients as number;
+  };
+
+  t.equal(await publish('Grantee notice one'), 2, 'both grant holders');
+  const pat = await smtp.waitFor((m) => m.to === 'pat@buyer.example.com' && m.subject.includes('Grantee notice one'));
+  await smtp.waitFor((m) => m.to === 'quinn@buyer.example.com' && m.subject.includes('Grantee notice one'));
+  const optOut = /^<(.+)>$/.exec(pat.listUnsubscribe ?? '')?.[1];
+  t.ok(optOut?.startsWith(`${PUBLIC_URL}/trust/${a.slug}/subscriptions/unsubscribe?token=`), 'List-Unsubscribe names the one-click URL');
+  t.equal(pat.listUnsubscribePost, 'List-Unsubscribe=One-Click');
+  t.match(pat.text, optOut!, 'the link is in the text');
+  t.match(pat.text, /because you have access to documents/);
+  t.match(pat.html, /<a href="http:\/\/trust\.test\.example\/trust\/[^"]+\/subscriptions\/unsubscribe\?token=/);
+
+  // The link is bound to its organization and cannot be altered into another address.
+  t.equal((await app.inject({ method: 'GET', url: path(optOut!).replace(a.slug, other.slug) })).statusCode, 404);
+  t.equal((await app.inject({ method: 'GET', url: path(optOut!).replace(/token=.{4}/, 'token=AAAA') })).statusCode, 401);
+  // Opening it changes nothing (mail scanners open links); the one-click POST opts out, twice is the same.
+  const open = await app.inject({ method: 'GET', url: path(optOut!) });
+  t.equal(open.statusCode, 200);
+  t.notMatch(open.body, /You are unsubscribed/);
+  for (let i = 0; i < 2; i++) {
+    const res = await app.inject({
+      method: 'POST',
+      url: path(optOut!),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    t.equal(res.statusCode, 200);
+    t.match(res.body, /You are unsubscribed/);
+  }
+  t.match((await app.inject({ method: 'GET', url: path(optOut!) })).body, /You are unsubscribed/, 'the page says so afterwards');
+  const audit = (await app.inject({ method: 'GET', url: '/api/v1/audit-events?action=trust_notice.grantee_opted_out', headers: a.auth })).json();
+  t.equal(audit.items.filter((e: { action: string }) => e.action === 'trust_notice.grantee_opted_out').length, 1, 'recorded once');
+
+  // The next notice to grantees skips the address that opted out; the other holder still gets it.
+  const before = smtp.received.filter((m) => m.to === 'pat@buyer.example.com').length;
+  t.equal(await publish('Grantee notice two'), 1, 'quinn only');
+  await smtp.waitFor((m) => m.to === 'quinn@buyer.example.com' && m.subject.includes('Grantee notice two'));
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(smtp.received.filter((m) => m.to === 'pat@buyer.example.com').length, before, 'nothing more reached the address that opted out');
+  // Another organization's grantee notices are not affected by this one's opt-out.
+  await prospectGrant(app, other, { name: 'Pat Buyer', email: 'pat@buyer.example.com', company: 'Buyer Inc' });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/trust-updates',
+    headers: other.auth,
+    payload: { title: 'Other notice', body: 'Hello.', category: 'general', audience: 'grantees' },
+  });
+  const res = await app.inject({ method: 'POST', url: `/api/v1/trust-updates/${created.json().id}/publish`, headers: other.auth, payload: { notify: 'all' } });
+  t.equal(res.json().recipients, 1);
+});
+
+t.test('a subprocessor notice a person edited is kept as written; drafts can be deleted, published updates cannot', async (t) => {
+  const time = manualClock(new Date('2026-06-01T12:00:00Z'));
+  const app = await testApp(t, { clock: time.clock });
+  const a = await signup(app, 'notice-edits');
+  const other = await signup(app, 'notice-edits-other');
+  const put = (subprocessors: { name: string; purpose: string; location: string }[]) =>
+    app.inject({ method: 'PUT', url: '/api/v1/trust-page', headers: a.auth, payload: { published: true, subprocessors } });
+  const drafts = async () =>
+    (await app.inject({ method: 'GET', url: '/api/v1/trust-updates?status=draft', headers: a.auth })).json().items as {
+      id: string;
+      title: string;
+      body: string;
+      changes: { change: string; name: string }[];
+    }[];
+  const host = { name: 'Cloud Host', purpose: 'Hosting', location: 'Ireland' };
+  const relay = { name: 'Mail Relay', purpose: 'Transactional e-mail', location: 'United States' };
+  const crm = { name: 'CRM Vendor', purpose: 'Customer records', location: 'Germany' };
+  t.equal((await put([host])).statusCode, 200);
+  t.equal((await put([host, relay])).statusCode, 200);
+  const [first] = await drafts();
+  t.same(
+    first!.changes.map((c) => [c.change, c.name]),
+    [['added', 'Mail Relay']],
+  );
+  const words = 'We are adding Mail Relay for transactional e-mail. Our DPA lists it from 1 July.';
+  const edited = await app.inject({ method: 'PATCH', url: `/api/v1/trust-updates/${first!.id}`, headers: a.auth, payload: { body: words } });
+  t.equal(edited.statusCode, 200, edited.body);
+
+  // A further change leaves the edited draft as the person wrote it and drafts the new change apart.
+  t.equal((await put([host, relay, crm])).statusCode, 200);
+  const after = await drafts();
+  t.equal(after.length, 2);
+  const kept = after.find((d) => d.id === first!.id)!;
+  t.equal(kept.body, words, 'the hand-written text is not overwritten');
+  t.same(
+    kept.changes.map((c) => [c.change, c.name]),
+    [['added', 'Mail Relay']],
+  );
+  const fresh = after.find((d) => d.id !== first!.id)!;
+  t.same(
+    fresh.changes.map((c) => [c.change, c.name]),
+    [['added', 'CRM Vendor']],
+    'the new draft lists only the change after the edit',
+  );
+  // The new draft, untouched, is brought up to date as before.
+  t.equal((await put([host, relay])).statusCode, 200);
+  t.same(
+    (await drafts()).map((d) => d.id),
+    [first!.id],
+    'the list back where the new draft started drops it; the edited one stays',
+  );
+
+  // Deleting: another tenant's is a 404, a draft goes, a published update is a 409.
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/trust-updates/${first!.id}`, headers: other.auth })).statusCode, 404);
+  const del = await app.inject({ method: 'DELETE', url: `/api/v1/trust-updates/${first!.id}`, headers: a.auth });
+  t.equal(del.statusCode, 204);
+  t.equal((await app.inject({ method: 'GET', url: `/api/v1/trust-updates/${first!.id}`, headers: a.auth })).statusCode, 404);
+  const audit = (await app.inject({ method: 'GET', url: '/api/v1/audit-events?action=trust_update.deleted', headers: a.auth })).json();
+  t.equal(audit.items.length, 1, 'the deletion is audited');
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/trust-updates',
+    headers: a.auth,
+    payload: { title: 'Published', body: 'Text.', category: 'general' },
+  });
+  await app.inject({ method: 'POST', url: `/api/v1/trust-updates/${created.json().id}/publish`, headers: a.auth, payload: { notify: 'none' } });
+  const refused = await app.inject({ method: 'DELETE', url: `/api/v1/trust-updates/${created.json().id}`, headers: a.auth });
+  t.equal(refused.statusCode, 409);
+  t.equal(refused.json().code, 'conflict');
 });
