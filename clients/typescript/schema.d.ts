@@ -1188,6 +1188,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outbox/mail/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed message again
+         * @description A failed message (refused for good, or out of retries) goes back to `pending` with its attempts reset, for a new round of tries on the retry schedule. Any other status is a 409: waiting messages are tried anyway, and sent ones no longer hold their body. Audited as mail.retried. Admins only.
+         *
+         *     Required access: a bearer token (user or API key) with role `admin` or higher (`admin`, `owner`); an API key with scopes also needs `webhooks:write` (`:write` implies `:read`).
+         */
+        post: operations["retryOutboxMail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -14515,6 +14537,151 @@ export interface operations {
             };
             /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryOutboxMail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The `OutboxMail`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197a7c0-1d2e-7f30-8a4b-5c6d7e8f9a0b",
+                     *       "kind": "subscription_confirmation",
+                     *       "to": "dana@example.com",
+                     *       "subject": "Confirm your subscription to Acme Corp trust center updates",
+                     *       "text": "Confirm your subscription: https://trust.acme.example/trust/acme/subscriptions/confirm?token=...",
+                     *       "headers": {},
+                     *       "status": "pending",
+                     *       "attempts": 0,
+                     *       "nextAttemptAt": "2026-06-04T09:30:00.000Z",
+                     *       "lastAttemptAt": null,
+                     *       "lastError": null,
+                     *       "sentAt": null,
+                     *       "createdAt": "2026-06-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OutboxMail"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

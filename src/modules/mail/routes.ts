@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../lib/pagination.js';
-import { Nullable, Timestamp, withProblems } from '../../lib/schemas.js';
-import { listMail } from './service.js';
+import { IdParam, Nullable, Timestamp, withProblems } from '../../lib/schemas.js';
+import { listMail, retryMail } from './service.js';
 import { MAIL_KINDS, MAIL_STATUSES } from './tables.js';
 
 const OutboxMail = Type.Object(
@@ -67,5 +67,20 @@ export const mailRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: withProblems({ 200: Type.Object({ items: Type.Array(OutboxMail), nextCursor: Nullable(Type.String()) }) }),
     },
     handler: async (req) => listMail(req.ctx(), { ...req.query, limit: req.query.limit ?? 50 }),
+  });
+
+  app.post('/outbox/mail/:id/retry', {
+    config: { role: 'admin' },
+    schema: {
+      tags: ['mail'],
+      operationId: 'retryOutboxMail',
+      summary: 'Send a failed message again',
+      description:
+        'A failed message (refused for good, or out of retries) goes back to `pending` with its attempts reset, for a new round of tries on the retry schedule. ' +
+        'Any other status is a 409: waiting messages are tried anyway, and sent ones no longer hold their body. Audited as mail.retried. Admins only.',
+      params: IdParam,
+      response: withProblems({ 200: OutboxMail }, ['conflict']),
+    },
+    handler: async (req) => retryMail(req.ctx(), req.params.id),
   });
 };

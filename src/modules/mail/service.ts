@@ -2,7 +2,9 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { requireRole, type ServiceContext } from '../../lib/context.js';
+import { DomainError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { recordAudit } from '../audit/index.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { mailOutbox, type MailKind, type MailStatus } from './tables.js';
 
@@ -108,4 +110,29 @@ export async function listMail(ctx: ServiceContext, q: { limit: number; cursor?:
     .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => r.id);
   return { items: page.items.map(mailView), nextCursor: page.nextCursor };
+}
+
+/**
+ * Sends a failed message again: a new round of tries on the retry schedule. Only failed ones:
+ * a waiting message is tried anyway and a sent one has lost its body. Admins only.
+ */
+export async function retryMail(ctx: ServiceContext, id: string) {
+  requireRole(ctx.actor, 'admin');
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(mailOutbox)
+      .where(and(eq(mailOutbox.orgId, ctx.orgId), eq(mailOutbox.id, id)))
+      .for('update');
+    if (!row) throw notFound('message');
+    if (row.status !== 'failed') throw new DomainError('conflict', `only a failed message can be sent again; this one is ${row.status}`);
+    const now = ctx.clock();
+    const [saved] = await tx
+      .update(mailOutbox)
+      .set({ status: 'pending', attempts: 0, nextAttemptAt: now })
+      .where(and(eq(mailOutbox.orgId, ctx.orgId), eq(mailOutbox.id, id)))
+      .returning();
+    await recordAudit(tx, ctx, { action: 'mail.retried', targetType: 'mail', targetId: id, summary: { kind: row.kind, lastError: row.lastError } });
+    return mailView(saved!);
+  });
 }

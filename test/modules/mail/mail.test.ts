@@ -3,7 +3,7 @@
 // its schedule, gives up on permanent ones, and every value in the HTML part is escaped.
 import t from 'tap';
 import { type ConfigError, loadConfig } from '../../../src/config.js';
-import { manualClock, memberWithRole, signup, testApp } from '../../helpers/app.js';
+import { PASSWORD, manualClock, memberWithRole, signup, testApp } from '../../helpers/app.js';
 import { prospectGrant } from '../../helpers/trust.js';
 import { smtpServer } from '../../helpers/smtp.js';
 
@@ -106,6 +106,24 @@ t.test('temporary refusals are retried on the schedule; a permanent one fails; s
   t.ok(m.text.length > 0, 'a failed message keeps its text, so an admin can pass it on');
   time.advance(86_400_000);
   t.equal(await worker.runOnce(), 0, 'a failed message is not tried again');
+
+  // An admin sends it again (the address was fixed on the other side): a new round of tries.
+  // A day later the owner's token has expired: log in again.
+  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: a.email, password: PASSWORD } });
+  a.auth = { authorization: `Bearer ${login.json().accessToken}` };
+  const other = await signup(app, 'retry-other');
+  t.equal((await app.inject({ method: 'POST', url: `/api/v1/outbox/mail/${m.id}/retry`, headers: other.auth })).statusCode, 404, "another tenant's message");
+  const retried = await app.inject({ method: 'POST', url: `/api/v1/outbox/mail/${m.id}/retry`, headers: a.auth });
+  t.equal(retried.statusCode, 200, retried.body);
+  t.match(retried.json(), { status: 'pending', attempts: 0, lastError: 'SMTP 550' });
+  t.equal(await worker.runOnce(), 1);
+  [m] = await outbox();
+  t.match(m, { to: 'nobody@example.com', status: 'sent', attempts: 1 });
+  t.equal(smtp.received.filter((r) => r.to === 'nobody@example.com').length, 1, 'delivered on the retry');
+  const again = await app.inject({ method: 'POST', url: `/api/v1/outbox/mail/${m.id}/retry`, headers: a.auth });
+  t.equal(again.statusCode, 409, 'a sent message is not sent again');
+  const audit = (await app.inject({ method: 'GET', url: '/api/v1/audit-events?action=mail.retried', headers: a.auth })).json();
+  t.equal(audit.items.length, 1, 'the retry is audited');
 });
 
 t.test('an unreachable SMTP server is a retry, not a loss', async (t) => {
