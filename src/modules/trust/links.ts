@@ -67,7 +67,14 @@ export class LinkSigner {
     const given = Buffer.from(m[2]!, 'base64url');
     if (given.length !== MAC_BYTES || !timingSafeEqual(given, this.mac(m[1]!))) return undefined;
     try {
-      const p = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { p?: unknown; o?: unknown; s?: unknown; g?: unknown; n?: unknown; e?: unknown };
+      const p = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as {
+        p?: unknown;
+        o?: unknown;
+        s?: unknown;
+        g?: unknown;
+        n?: unknown;
+        e?: unknown;
+      };
       if (p.p !== (purpose === 'confirm' ? 'c' : 'u') || typeof p.o !== 'string') return undefined;
       // Exactly one of subscriber and grantee; a grantee's link only unsubscribes.
       const subscriber = typeof p.s === 'string' && p.g === undefined;
