@@ -32,6 +32,7 @@ import { evidenceRoutes } from './modules/evidence/routes.js';
 import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
+import { assignmentRoutes } from './modules/questionnaires/assignment-routes.js';
 import { libraryRoutes } from './modules/library/routes.js';
 import { saveToLibraryRoutes } from './modules/questionnaires/library-routes.js';
 import { libraryImportRoutes } from './modules/library/import-routes.js';
@@ -58,6 +59,7 @@ import { TrustPortal, safeRequestSerializer } from './modules/trust/index.js';
 import { trustRoutes } from './modules/trust/routes.js';
 import { trustPublicRoutes } from './modules/trust/public-routes.js';
 import { scanGrantExpiries } from './modules/trust/index.js';
+import { scanQuestionnairesDueSoon } from './modules/questionnaires/index.js';
 import { ParserPool } from './formats/pool.js';
 import type { DraftRunner } from './modules/questionnaires/index.js';
 
@@ -308,6 +310,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(mailRoutes);
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps, allowPrivateNetworks: config.webhooks.allowPrivateNetworks } });
       await api.register(questionnaireRoutes, { config, blobs });
+      await api.register(assignmentRoutes);
       await api.register(libraryRoutes);
       await api.register(saveToLibraryRoutes);
       // Imported entries get retrieval's control suggestions; the library cannot import questionnaires itself.
@@ -357,7 +360,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   if (scanEvery > 0) {
     let scanner: Poller | undefined;
     app.addHook('onReady', async () => {
-      // Access grants expire on the same schedule; each scan is bounded and indexed on its own.
+      // Access grants expire, and questionnaires come due, on the same schedule; each scan is bounded and indexed on its own.
       // One after the other: a failing first scan (the database going away) ends the run, and no
       // second query is left waiting on a pool that is closing.
       scanner = startPoller(
@@ -365,6 +368,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
         async () => {
           await scanExpiries(database.db, clock);
           await scanGrantExpiries(database.db, clock);
+          await scanQuestionnairesDueSoon(database.db, clock);
         },
         scanEvery,
         app.log,

@@ -1413,7 +1413,13 @@ export interface paths {
         delete: operations["deleteQuestionnaire"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename a questionnaire, or set its owner and due date
+         * @description Only the fields sent change; null clears the owner or the due date. The owner must be a member of the organization (else 400 on `body/ownerId`). questionnaire.due_soon goes out once when the due date is within 48 hours and the questionnaire is not done; moving the due date later sends it again when it comes close.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:write` (`:write` implies `:read`).
+         */
+        patch: operations["updateQuestionnaire"];
         trace?: never;
     };
     "/api/v1/questionnaires/{id}/gaps": {
@@ -1562,6 +1568,50 @@ export interface paths {
          *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:read` (`:write` implies `:read`).
          */
         get: operations["exportQuestionnaire"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/questionnaires/{id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign questions, or every question of a section, to a member
+         * @description Send exactly one of `questionIds` and `section` (else 400). All the questions change in one transaction: a question id that is not one of this questionnaire's is a 404 and nothing changes, and so is a section with no questions. `assigneeId` null unassigns them; an assignee who is not a member of the organization is a 400. An omitted `dueAt` leaves each question's due date as it is, null clears it. An assignment to a member sends question.assigned (one event per 1,000 questions).
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:write` (`:write` implies `:read`).
+         */
+        post: operations["assignQuestions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my-work": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's open work: questions assigned to them and questionnaires they own, soonest due first
+         * @description Open items only. A questionnaire is done once released to its prospect, or once every one of its questions has an approved answer; a question is done once its answer is approved. Ordered by due date (items without one last), then id; `nextCursor` continues. An API key lists the work of the member who created it.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:read` (`:write` implies `:read`).
+         */
+        get: operations["listMyWork"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2348,6 +2398,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "question.assigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Questions of a questionnaire were assigned to a member.
+         * @description Questions of a questionnaire were assigned to a member (POST /questionnaires/{id}/assignments with an assignee). The body is `{type, timestamp, data}`, `data` as described by `QuestionAssignedEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
+         */
+        post: operations["webhook_question_assigned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "questionnaire.due_soon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A questionnaire that is not done is due within 48 hours.
+         * @description A questionnaire that is not done (not released, and with questions not yet approved) is due within 48 hours; sent once per due date, again when the due date moves later and comes close again. The body is `{type, timestamp, data}`, `data` as described by `QuestionnaireDueSoonEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
+         */
+        post: operations["webhook_questionnaire_due_soon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "control.updated": {
         parameters: {
             query?: never;
@@ -2762,6 +2852,57 @@ export interface components {
             /** @description The question's own reference in the buyer's file (e.g. `IAM-02`); null when it has none. */
             ref: string | null;
             confidence: number;
+        };
+        /**
+         * @description Questions of a questionnaire were assigned to a member (POST /questionnaires/{id}/assignments with an assignee).
+         * @example {
+         *       "questionnaireId": "0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d",
+         *       "questionIds": [
+         *         "0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e"
+         *       ],
+         *       "assigneeId": "0197a4a0-0b1c-7d2e-8f30-415263748596",
+         *       "assignedBy": "0197a4a0-1c2d-7e3f-8041-526374859607",
+         *       "dueAt": "2026-06-12T17:00:00.000Z"
+         *     }
+         */
+        QuestionAssignedEvent: {
+            /** Format: uuid */
+            questionnaireId: string;
+            /** @description The questions assigned; a larger assignment sends one event per 1,000 questions. */
+            questionIds: string[];
+            /**
+             * Format: uuid
+             * @description The member the questions are assigned to (a user id).
+             */
+            assigneeId: string;
+            /** @description Who assigned them (a user or API key id). */
+            assignedBy: string;
+            /** @description When the questions are due; null when no due date. */
+            dueAt: string | null;
+        };
+        /**
+         * @description A questionnaire that is not done (not released, and with questions not yet approved) is due within 48 hours; sent once per due date, again when the due date moves later and comes close again.
+         * @example {
+         *       "questionnaireId": "0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d",
+         *       "name": "Acme vendor security assessment 2026",
+         *       "ownerId": "0197a4a0-0b1c-7d2e-8f30-415263748596",
+         *       "dueAt": "2026-06-12T17:00:00.000Z",
+         *       "openQuestions": 17
+         *     }
+         */
+        QuestionnaireDueSoonEvent: {
+            /** Format: uuid */
+            questionnaireId: string;
+            name: string;
+            /** @description The questionnaire's owner (a user id); null when it has none. */
+            ownerId: string | null;
+            /**
+             * Format: date-time
+             * @description When the questionnaire is due (within 48 hours).
+             */
+            dueAt: string;
+            /** @description Questions whose answer is not approved yet. */
+            openQuestions: number;
         };
         /**
          * @description A control answer was recorded or changed (a new version).
@@ -4096,7 +4237,9 @@ export interface components {
          *       "createdAt": "2026-10-01T09:00:00.000Z",
          *       "filledAt": "2026-10-01T09:03:12.000Z",
          *       "origin": "vendor",
-         *       "prospect": null
+         *       "prospect": null,
+         *       "ownerId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *       "dueAt": "2026-10-09T17:00:00.000Z"
          *     }
          */
         QuestionnaireSummary: {
@@ -4125,6 +4268,8 @@ export interface components {
                 name: string | null;
                 company: string | null;
             } | null;
+            ownerId: string | null;
+            dueAt: string | null;
         };
         /**
          * @description A question as the buyer's file asks it (ref, section, and for spreadsheets its sheet and row), with its answer; `answer` is null until a fill reaches it.
@@ -4165,7 +4310,9 @@ export interface components {
          *         "reviewReason": null,
          *         "stale": false,
          *         "staleReasons": []
-         *       }
+         *       },
+         *       "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *       "dueAt": "2026-10-08T17:00:00.000Z"
          *     }
          */
         QuestionnaireQuestion: {
@@ -4177,6 +4324,8 @@ export interface components {
             row: number | null;
             allowedAnswers: string[] | null;
             answer: components["schemas"]["Answer"] | null;
+            assigneeId: string | null;
+            dueAt: string | null;
         };
         /**
          * @description An answer with its confidence, review status and the sources it cites.
@@ -4302,7 +4451,9 @@ export interface components {
          *           "reviewReason": "The sources do not say how often keys are rotated.",
          *           "stale": false,
          *           "staleReasons": []
-         *         }
+         *         },
+         *         "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *         "dueAt": "2026-10-08T17:00:00.000Z"
          *       }
          *     }
          */
@@ -4323,6 +4474,45 @@ export interface components {
                 } | null;
             };
             question: components["schemas"]["QuestionnaireQuestion"];
+        };
+        /**
+         * @description An open question assigned to the caller, or an open questionnaire they own.
+         * @example {
+         *       "kind": "question",
+         *       "questionnaireId": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+         *       "questionnaireName": "Acme Corp vendor security review 2026",
+         *       "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+         *       "ref": "CEK-03.1",
+         *       "text": "Is customer data encrypted at rest?",
+         *       "section": "Cryptography, Encryption & Key Management",
+         *       "status": "needs_review",
+         *       "dueAt": "2026-10-08T17:00:00.000Z"
+         *     }
+         * @example {
+         *       "kind": "questionnaire",
+         *       "questionnaireId": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+         *       "questionnaireName": "Acme Corp vendor security review 2026",
+         *       "status": "filled",
+         *       "dueAt": null
+         *     }
+         */
+        WorkItem: {
+            /**
+             * @description question: assigned to the caller; questionnaire: owned by the caller.
+             * @enum {unknown}
+             */
+            kind: "question" | "questionnaire";
+            /** Format: uuid */
+            questionnaireId: string;
+            questionnaireName: string;
+            /** Format: uuid */
+            questionId?: string;
+            ref?: string | null;
+            text?: string;
+            section?: string | null;
+            /** @description Questions: the answer's status (draft, needs_review, rejected) or unanswered; questionnaires: the questionnaire's status (imported ... filled, failed). */
+            status: string;
+            dueAt: string | null;
         };
         /**
          * @description An approved (or draft) answer to a recurring question, with the controls and profile facts it rests on; fills reuse it for the same question.
@@ -5931,6 +6121,8 @@ export interface components {
          *       "filledAt": "2026-10-01T09:03:12.000Z",
          *       "origin": "vendor",
          *       "prospect": null,
+         *       "ownerId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *       "dueAt": "2026-10-09T17:00:00.000Z",
          *       "questions": [
          *         {
          *           "id": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
@@ -5969,7 +6161,9 @@ export interface components {
          *             "reviewReason": null,
          *             "stale": false,
          *             "staleReasons": []
-         *           }
+         *           },
+         *           "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *           "dueAt": "2026-10-08T17:00:00.000Z"
          *         }
          *       ],
          *       "nextCursor": "eyJrIjoiNDIifQ"
@@ -6001,6 +6195,8 @@ export interface components {
                 name: string | null;
                 company: string | null;
             } | null;
+            ownerId: string | null;
+            dueAt: string | null;
             questions: components["schemas"]["QuestionnaireQuestion"][];
             nextCursor: string | null;
         };
@@ -6126,7 +6322,9 @@ export interface components {
          *             "reviewReason": null,
          *             "stale": false,
          *             "staleReasons": []
-         *           }
+         *           },
+         *           "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *           "dueAt": "2026-10-08T17:00:00.000Z"
          *         }
          *       ]
          *     }
@@ -6137,6 +6335,20 @@ export interface components {
             questions: components["schemas"]["QuestionnaireQuestion"][];
         } | {
             [key: string]: string;
+        };
+        /**
+         * @description What an assignment changed.
+         * @example {
+         *       "assigned": 12,
+         *       "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+         *       "dueAt": "2026-10-08T17:00:00.000Z"
+         *     }
+         */
+        QuestionAssignment: {
+            /** @description How many questions were assigned (or unassigned). */
+            assigned: number;
+            assigneeId: string | null;
+            dueAt: string | null;
         };
         /**
          * @example {
@@ -14851,7 +15063,7 @@ export interface operations {
                  */
                 "application/json": {
                     url: string;
-                    events: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
+                    events: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "question.assigned" | "questionnaire.due_soon" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
                     description?: string;
                     enabled?: boolean;
                 };
@@ -15241,7 +15453,7 @@ export interface operations {
                  */
                 "application/json": {
                     url?: string;
-                    events?: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
+                    events?: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "question.assigned" | "questionnaire.due_soon" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
                     description?: string | null;
                     enabled?: boolean;
                 };
@@ -16206,6 +16418,16 @@ export interface operations {
                 status?: "draft" | "needs_review" | "approved" | "rejected" | "unanswered";
                 /** @description Only answers whose sources changed or expired (true), or the others (false). */
                 stale?: boolean;
+                /**
+                 * @description Only questions assigned to this member (a user id), to the caller (`me`), or to nobody (`none`).
+                 * @example me
+                 */
+                assignee?: ("me" | "none") | string;
+                /**
+                 * @description Only the questions of this section, as the buyer's file names it.
+                 * @example Cryptography, Encryption & Key Management
+                 */
+                section?: string;
                 /** @description Page size (1-200). */
                 limit?: number;
                 /** @description The `nextCursor` of the previous page. */
@@ -16248,6 +16470,8 @@ export interface operations {
                      *       "filledAt": "2026-10-01T09:03:12.000Z",
                      *       "origin": "vendor",
                      *       "prospect": null,
+                     *       "ownerId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+                     *       "dueAt": "2026-10-09T17:00:00.000Z",
                      *       "questions": [
                      *         {
                      *           "id": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
@@ -16286,7 +16510,9 @@ export interface operations {
                      *             "reviewReason": null,
                      *             "stale": false,
                      *             "staleReasons": []
-                     *           }
+                     *           },
+                     *           "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+                     *           "dueAt": "2026-10-08T17:00:00.000Z"
                      *         }
                      *       ],
                      *       "nextCursor": "eyJrIjoiNDIifQ"
@@ -16430,6 +16656,164 @@ export interface operations {
             };
             /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateQuestionnaire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ownerId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+                 *       "dueAt": "2026-10-08T17:00:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    ownerId?: string | null;
+                    dueAt?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The `QuestionnaireSummary`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+                     *       "name": "Acme Corp vendor security review 2026",
+                     *       "format": "xlsx",
+                     *       "status": "filled",
+                     *       "questionCount": 261,
+                     *       "progress": {
+                     *         "done": 261,
+                     *         "total": 261
+                     *       },
+                     *       "createdAt": "2026-10-01T09:00:00.000Z",
+                     *       "filledAt": "2026-10-01T09:03:12.000Z",
+                     *       "origin": "vendor",
+                     *       "prospect": null,
+                     *       "ownerId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+                     *       "dueAt": "2026-10-09T17:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuestionnaireSummary"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -16930,7 +17314,9 @@ export interface operations {
                      *         "reviewReason": null,
                      *         "stale": false,
                      *         "staleReasons": []
-                     *       }
+                     *       },
+                     *       "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+                     *       "dueAt": "2026-10-08T17:00:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["QuestionnaireQuestion"];
@@ -17415,6 +17801,272 @@ export interface operations {
             };
             /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assignQuestions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    questionIds?: string[];
+                    /** @description The section, as the buyer's file names it. */
+                    section?: string;
+                    assigneeId: string | null;
+                    dueAt?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The `QuestionAssignment`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "assigned": 12,
+                     *       "assigneeId": "0193a0f1-2b3c-7d4e-8f50-617283940a1b",
+                     *       "dueAt": "2026-10-08T17:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuestionAssignment"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyWork: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `WorkItem` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WorkItem"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -23714,6 +24366,128 @@ export interface operations {
                      */
                     timestamp: string;
                     data: components["schemas"]["AnswerNeedsReviewEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 10 s, is retried with backoff for about a day. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_question_assigned: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; the same on every retry, so receivers can deduplicate.
+                 * @example 0197a625-94a4-76b7-8c2d-3e4f50617282
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt.
+                 * @example 1780565400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "question.assigned",
+                 *       "timestamp": "2026-06-04T09:30:00.000Z",
+                 *       "data": {
+                 *         "questionnaireId": "0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d",
+                 *         "questionIds": [
+                 *           "0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e"
+                 *         ],
+                 *         "assigneeId": "0197a4a0-0b1c-7d2e-8f30-415263748596",
+                 *         "assignedBy": "0197a4a0-1c2d-7e3f-8041-526374859607",
+                 *         "dueAt": "2026-06-12T17:00:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "question.assigned";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened.
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["QuestionAssignedEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 10 s, is retried with backoff for about a day. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_questionnaire_due_soon: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; the same on every retry, so receivers can deduplicate.
+                 * @example 0197a625-94a4-76b7-8c2d-3e4f50617282
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt.
+                 * @example 1780565400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "questionnaire.due_soon",
+                 *       "timestamp": "2026-06-04T09:30:00.000Z",
+                 *       "data": {
+                 *         "questionnaireId": "0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d",
+                 *         "name": "Acme vendor security assessment 2026",
+                 *         "ownerId": "0197a4a0-0b1c-7d2e-8f30-415263748596",
+                 *         "dueAt": "2026-06-12T17:00:00.000Z",
+                 *         "openQuestions": 17
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "questionnaire.due_soon";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened.
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["QuestionnaireDueSoonEvent"];
                 };
             };
         };

@@ -24,6 +24,8 @@ const KEY_SHAPES = {
   uuid: new RegExp(`^${UUID}$`, 'i'),
   position: /^\d{1,9}$/,
   'uuid:position': new RegExp(`^${UUID}:\\d{1,9}$`, 'i'),
+  // A due date (epoch milliseconds, `-` for none) and a row id: lists ordered by due date.
+  'due:uuid': new RegExp(`^(\\d{1,15}|-):${UUID}$`, 'i'),
 } as const;
 export type CursorKeyShape = keyof typeof KEY_SHAPES;
 

@@ -86,6 +86,54 @@ export const EVENT_PAYLOADS = {
       examples: [{ questionnaireId: QUESTIONNAIRE, questionId: '0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e', ref: 'IAM-02', confidence: 0.42 }],
     },
   ),
+  'question.assigned': Type.Object(
+    {
+      questionnaireId: Uuid(),
+      questionIds: Type.Array(Uuid(), {
+        maxItems: 1000,
+        description: 'The questions assigned; a larger assignment sends one event per 1,000 questions.',
+      }),
+      assigneeId: Uuid('The member the questions are assigned to (a user id).'),
+      assignedBy: Type.String({ description: 'Who assigned them (a user or API key id).' }),
+      dueAt: Type.Union([DateTime('When the questions are due.'), Type.Null()], { description: 'When the questions are due; null when no due date.' }),
+    },
+    {
+      $id: 'QuestionAssignedEvent',
+      description: 'Questions of a questionnaire were assigned to a member (POST /questionnaires/{id}/assignments with an assignee).',
+      examples: [
+        {
+          questionnaireId: QUESTIONNAIRE,
+          questionIds: ['0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e'],
+          assigneeId: '0197a4a0-0b1c-7d2e-8f30-415263748596',
+          assignedBy: '0197a4a0-1c2d-7e3f-8041-526374859607',
+          dueAt: '2026-06-12T17:00:00.000Z',
+        },
+      ],
+    },
+  ),
+  'questionnaire.due_soon': Type.Object(
+    {
+      questionnaireId: Uuid(),
+      name: Type.String(),
+      ownerId: Type.Union([Uuid(), Type.Null()], { description: "The questionnaire's owner (a user id); null when it has none." }),
+      dueAt: DateTime('When the questionnaire is due (within 48 hours).'),
+      openQuestions: Type.Integer({ minimum: 0, description: 'Questions whose answer is not approved yet.' }),
+    },
+    {
+      $id: 'QuestionnaireDueSoonEvent',
+      description:
+        'A questionnaire that is not done (not released, and with questions not yet approved) is due within 48 hours; sent once per due date, again when the due date moves later and comes close again.',
+      examples: [
+        {
+          questionnaireId: QUESTIONNAIRE,
+          name: 'Acme vendor security assessment 2026',
+          ownerId: '0197a4a0-0b1c-7d2e-8f30-415263748596',
+          dueAt: '2026-06-12T17:00:00.000Z',
+          openQuestions: 17,
+        },
+      ],
+    },
+  ),
   'control.updated': Type.Object(
     {
       framework: Type.String({ description: '`iso27001-2022` or `iso27017-2015`.' }),

@@ -5,6 +5,8 @@ export const EVENT_TYPES = [
   'questionnaire.imported',
   'questionnaire.filled',
   'answer.needs_review',
+  'question.assigned',
+  'questionnaire.due_soon',
   'control.updated',
   'profile.fact_changed',
   'library.entry_stale',

@@ -2,6 +2,7 @@
 // write-back into the buyer's own file, and the prospect's self-serve fill.
 export { loadThesaurus } from './answering.js';
 export { type DraftRunner } from './draft-task.js';
+export { scanQuestionnairesDueSoon } from './due-soon.js';
 export { exportForProspect } from './export.js';
 export { Llm } from './llm.js';
 export { controlCitationCounts } from './retirement.js';

@@ -41,6 +41,8 @@ const EXAMPLE_QUESTION = {
   row: 42,
   allowedAnswers: ['Yes', 'No', 'NA'],
   answer: EXAMPLE_ANSWER,
+  assigneeId: '0193a0f1-2b3c-7d4e-8f50-617283940a1b',
+  dueAt: '2026-10-08T17:00:00.000Z',
 };
 const EXAMPLE_SUMMARY = {
   id: EXAMPLE_QUESTIONNAIRE_ID,
@@ -53,6 +55,8 @@ const EXAMPLE_SUMMARY = {
   filledAt: '2026-10-01T09:03:12.000Z',
   origin: 'vendor',
   prospect: null,
+  ownerId: '0193a0f1-2b3c-7d4e-8f50-617283940a1b',
+  dueAt: '2026-10-09T17:00:00.000Z',
 };
 
 export const AnswerSource = Type.Object(
@@ -112,6 +116,8 @@ const Question = Type.Object(
     row: Nullable(Type.Integer()),
     allowedAnswers: Nullable(Type.Array(Type.String())),
     answer: Nullable(Answer),
+    assigneeId: Nullable(Type.String({ format: 'uuid', description: 'The member the question is assigned to (a user id); null when unassigned.' })),
+    dueAt: Nullable(Type.String({ format: 'date-time', description: 'When the question is due; null when it has no due date.' })),
   },
   {
     $id: 'QuestionnaireQuestion',
@@ -135,7 +141,7 @@ const Origin = Type.Enum(['vendor', 'prospect'], {
   description: 'vendor: imported by the organization; prospect: uploaded through a trust-page grant (the prospect sees an answer once it is released).',
 });
 
-const Summary = Type.Object(
+export const Summary = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
@@ -147,6 +153,8 @@ const Summary = Type.Object(
     filledAt: Nullable(Timestamp),
     origin: Origin,
     prospect: Nullable(Prospect),
+    ownerId: Nullable(Type.String({ format: 'uuid', description: 'The member who owns the questionnaire (a user id); null when nobody does.' })),
+    dueAt: Nullable(Type.String({ format: 'date-time', description: 'When the questionnaire is due; null when it has no due date.' })),
   },
   {
     $id: 'QuestionnaireSummary',
@@ -219,7 +227,9 @@ const QuestionnaireExport = Type.Union(
 );
 
 // The same checks as IdParam; its own copy only to carry an example id into the document.
-const QuestionnaireIdParam = Type.Object({ id: Type.String({ format: 'uuid', description: 'The questionnaire id.', examples: [EXAMPLE_QUESTIONNAIRE_ID] }) });
+export const QuestionnaireIdParam = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'The questionnaire id.', examples: [EXAMPLE_QUESTIONNAIRE_ID] }),
+});
 
 export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; blobs: BlobStore }> = async (app, { config, blobs }) => {
   await app.register(multipart, { limits: { fileSize: config.limits.uploadBytes, files: 1 } });
@@ -276,6 +286,19 @@ export const questionnaireRoutes: FastifyPluginAsyncTypebox<{ config: Config; bl
           Type.Enum([...ANSWER_STATUSES, 'unanswered'], { description: 'Only questions whose answer has this status.', examples: ['needs_review'] }),
         ),
         stale: Type.Optional(Type.Boolean({ description: 'Only answers whose sources changed or expired (true), or the others (false).' })),
+        assignee: Type.Optional(
+          Type.Union([Type.Enum(['me', 'none']), Type.String({ format: 'uuid' })], {
+            description: 'Only questions assigned to this member (a user id), to the caller (`me`), or to nobody (`none`).',
+            examples: ['me'],
+          }),
+        ),
+        section: Type.Optional(
+          Type.String({
+            maxLength: 500,
+            description: "Only the questions of this section, as the buyer's file names it.",
+            examples: ['Cryptography, Encryption & Key Management'],
+          }),
+        ),
         ...PageQuery.properties,
       }),
       response: withProblems({ 200: QuestionnairePage }),

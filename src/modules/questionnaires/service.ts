@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { type OrgScope, requireRole, type ServiceContext, withTransaction } from '../../lib/context.js';
+import { type Actor, memberOf, type OrgScope, requireRole, type ServiceContext, withTransaction } from '../../lib/context.js';
 import { DomainError, badRequest, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, invalidCursor, toPage } from '../../lib/pagination.js';
@@ -80,6 +80,8 @@ function questionView(q: QuestionRow, staleReasons?: string[]) {
     row: q.row,
     allowedAnswers: q.allowedAnswers,
     answer: answerOf(q, staleReasons),
+    assigneeId: q.assigneeId,
+    dueAt: q.dueAt?.toISOString() ?? null,
   };
 }
 
@@ -162,7 +164,7 @@ function prospectOf(r: Pick<QuestionnaireRow, 'origin' | 'prospect' | 'grantId'>
   return { grantId: r.grantId, email: r.prospect?.email ?? null, name: r.prospect?.name ?? null, company: r.prospect?.company ?? null };
 }
 
-function summaryView(r: QuestionnaireRow) {
+export function summaryView(r: QuestionnaireRow) {
   return {
     id: r.id,
     name: r.name,
@@ -174,6 +176,8 @@ function summaryView(r: QuestionnaireRow) {
     filledAt: r.filledAt?.toISOString() ?? null,
     origin: r.origin,
     prospect: prospectOf(r),
+    ownerId: r.ownerId,
+    dueAt: r.dueAt?.toISOString() ?? null,
   };
 }
 
@@ -288,14 +292,26 @@ export async function listQuestionnaires(ctx: ServiceContext, q: { limit: number
 export interface QuestionFilter {
   status?: AnswerStatus | 'unanswered';
   stale?: boolean;
+  /** A member's user id, `me` (the caller) or `none` (unassigned questions). */
+  assignee?: string;
+  section?: string;
 }
 
-/** A questionnaire's questions with the status filter (staleness is judged in process). */
-const ofQuestionnaire = (orgId: string, id: string, filter: QuestionFilter) =>
+const assigneeIs = (actor: Actor | undefined, assignee: string | undefined) => {
+  if (assignee === undefined) return undefined;
+  if (assignee === 'none') return isNull(questions.assigneeId);
+  if (assignee === 'me') return actor ? eq(questions.assigneeId, memberOf(actor)) : sql`false`;
+  return eq(questions.assigneeId, assignee);
+};
+
+/** A questionnaire's questions with the status, assignee and section filters (staleness is judged in process). */
+const ofQuestionnaire = (orgId: string, id: string, filter: QuestionFilter, actor?: Actor) =>
   and(
     eq(questions.orgId, orgId),
     eq(questions.questionnaireId, id),
     filter.status === 'unanswered' ? isNull(questions.status) : filter.status ? eq(questions.status, filter.status) : undefined,
+    assigneeIs(actor, filter.assignee),
+    filter.section !== undefined ? eq(questions.section, filter.section) : undefined,
   );
 
 /**
@@ -314,7 +330,7 @@ export async function getQuestionnaire(ctx: ServiceContext, id: string, filter: 
     const qs = await ctx.db
       .select()
       .from(questions)
-      .where(and(ofQuestionnaire(ctx.orgId, id, filter), gt(questions.position, from)))
+      .where(and(ofQuestionnaire(ctx.orgId, id, filter, ctx.actor), gt(questions.position, from)))
       .orderBy(asc(questions.position))
       .limit(chunk);
     const stale = await staleness(ctx, qs, ctx.clock());
@@ -332,7 +348,7 @@ export async function wholeQuestionnaire(ctx: ServiceContext, id: string, filter
   const qs = await ctx.db
     .select()
     .from(questions)
-    .where(ofQuestionnaire(ctx.orgId, id, filter))
+    .where(ofQuestionnaire(ctx.orgId, id, filter, ctx.actor))
     .orderBy(asc(questions.position));
   const stale = await staleness(ctx, qs, ctx.clock());
   return { ...summaryView(row), questions: qs.map((q) => questionView(q, stale.get(q.id))) };

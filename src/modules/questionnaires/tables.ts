@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 
@@ -90,8 +91,21 @@ export const questionnaires = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
     filledAt: timestamp('filled_at', { withTimezone: true }),
+    /** The member who owns the questionnaire as team work (a user id), and when it is due. */
+    ownerId: uuid('owner_id'),
+    dueAt: timestamp('due_at', { withTimezone: true }),
+    /** The due date the questionnaire.due_soon notice was sent for: a later due date sends it again. */
+    dueNoticeFor: timestamp('due_notice_for', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.id] })],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // My work: the questionnaires a member owns, by due date.
+    index('questionnaires_owner_due_idx').on(t.orgId, t.ownerId, t.dueAt),
+    // The due-soon scan reads only questionnaires with a due date, across organizations.
+    index('questionnaires_due_idx')
+      .on(t.dueAt)
+      .where(sql`${t.dueAt} is not null`),
+  ],
 );
 
 export const questions = pgTable(
@@ -123,8 +137,18 @@ export const questions = pgTable(
     answeredAt: timestamp('answered_at', { withTimezone: true }),
     reviewedBy: text('reviewed_by'),
     reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
+    /** The member the question is assigned to (a user id), and when it is due. */
+    assigneeId: uuid('assignee_id'),
+    dueAt: timestamp('due_at', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('questionnaire_questions_order_idx').on(t.orgId, t.questionnaireId, t.position)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    index('questionnaire_questions_order_idx').on(t.orgId, t.questionnaireId, t.position),
+    // My work: a member's assigned questions by due date (assigned questions only).
+    index('questionnaire_questions_assignee_idx')
+      .on(t.orgId, t.assigneeId, t.dueAt)
+      .where(sql`${t.assigneeId} is not null`),
+  ],
 );
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
