@@ -28,6 +28,7 @@ const LAYERS = [
   // read models
   ['src/modules/reports/'],
   ['src/modules/trust/'],
+  ['src/modules/accounts/'], // customer accounts: a read model over questionnaires and the trust page
   // consumers and the demo
   ['src/modules/webhooks/'],
   ['src/modules/demo/'],

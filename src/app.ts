@@ -57,6 +57,7 @@ import { S3BlobBackend } from './lib/s3-storage.js';
 import { BlobService, type SweepResult } from './modules/blobs/index.js';
 import { TrustPortal, safeRequestSerializer } from './modules/trust/index.js';
 import { trustRoutes } from './modules/trust/routes.js';
+import { customerAccountRoutes } from './modules/accounts/routes.js';
 import { trustPublicRoutes } from './modules/trust/public-routes.js';
 import { scanGrantExpiries } from './modules/trust/index.js';
 import { scanQuestionnairesDueSoon } from './modules/questionnaires/index.js';
@@ -317,6 +318,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(libraryImportRoutes, { config, blobs, suggestControls: controlSuggester({ db: database.db, clock, thesaurus }) });
       await api.register(profileRoutes);
       await api.register(trustRoutes, { portal: trustPortal });
+      await api.register(customerAccountRoutes);
     },
     { prefix: '/api/v1' },
   );

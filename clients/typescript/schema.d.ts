@@ -2336,6 +2336,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's customer accounts, newest first
+         * @description Accounts without what belongs to them (GET /accounts/{id} gathers that); `?domain=` finds the account an e-mail domain belongs to.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `accounts:read` (`:write` implies `:read`).
+         */
+        get: operations["listAccounts"];
+        put?: never;
+        /**
+         * Create a customer account from its name, e-mail domains and CRM reference
+         * @description Groups a customer's questionnaires, access requests, grants and trust-page visits under one account by the e-mail domains given (lower-cased; a domain another account has is a 409, as is a name taken). Audited as `account.created`.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `accounts:write` (`:write` implies `:read`).
+         */
+        post: operations["createAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account with its questionnaires, NDA state, shared documents and trust-page activity
+         * @description Gathers, at request time: questionnaires attached by id and those prospects of the account's domains uploaded under a grant (each with status, answer counts and due date), access requests and grants by requester e-mail domain with their NDA acceptance, the documents the grants share, grantees' visits and downloads, and a summary. Lists hold the newest 200 of each. Another organization's account is 404.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `accounts:read` (`:write` implies `:read`).
+         */
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an account's name, domains (replaced as a whole) or CRM reference
+         * @description Fields not sent are kept; `domains` replaces the list, and a domain another account has is a 409, as is a name taken. Audited as `account.updated` with the domains before and after.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `accounts:write` (`:write` implies `:read`).
+         */
+        patch: operations["updateAccount"];
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/questionnaires/{questionnaireId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Attach a questionnaire to the account by id
+         * @description A questionnaire belongs to at most one account: one attached elsewhere moves here (attaching again where it is changes nothing). A questionnaire not in this organization is 404. Audited as `account.questionnaire_attached`.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `accounts:write` (`:write` implies `:read`).
+         */
+        put: operations["attachAccountQuestionnaire"];
+        post?: never;
+        /**
+         * Detach a questionnaire from the account
+         * @description Removes the attachment by id; the questionnaire is kept, and one a prospect of the account uploaded still shows through its domain. Not attached here: 404. Audited as `account.questionnaire_detached`.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `accounts:write` (`:write` implies `:read`).
+         */
+        delete: operations["detachAccountQuestionnaire"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "questionnaire.imported": {
@@ -5065,6 +5149,30 @@ export interface components {
             downloads?: number;
         };
         /**
+         * @description A customer account: the e-mail domains its people write from, and its CRM reference.
+         * @example {
+         *       "id": "0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "name": "Buyer Inc",
+         *       "domains": [
+         *         "buyer.example.com"
+         *       ],
+         *       "crmRef": "0015g00000XyZ12AAB",
+         *       "createdAt": "2026-06-01T09:00:00.000Z",
+         *       "updatedAt": "2026-06-01T09:00:00.000Z"
+         *     }
+         */
+        Account: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            domains: string[];
+            crmRef: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
          * @description Everything a published trust page shows, as JSON: certifications, public control summaries, SOC 2 coverage, subprocessors, documents, FAQ and public profile facts. Also `branding`, `contact`, `access` (how to request NDA documents; null without any) and `links`.
          * @example {
          *       "organization": {
@@ -6745,6 +6853,227 @@ export interface components {
             expiresAt: string;
             documentIds: string[];
             email: string;
+        };
+        /**
+         * @description An account and what belongs to it: questionnaires, access requests and grants, shared documents, trust-page activity and a summary.
+         * @example {
+         *       "id": "0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "name": "Buyer Inc",
+         *       "domains": [
+         *         "buyer.example.com"
+         *       ],
+         *       "crmRef": "0015g00000XyZ12AAB",
+         *       "createdAt": "2026-06-01T09:00:00.000Z",
+         *       "updatedAt": "2026-06-01T09:00:00.000Z",
+         *       "summary": {
+         *         "questionnairesOpen": 1,
+         *         "questionnairesDue": 0,
+         *         "documentsShared": 1,
+         *         "ndaAccepted": true,
+         *         "lastVisitAt": "2026-06-02T10:15:00.000Z"
+         *       },
+         *       "questionnaires": [
+         *         {
+         *           "id": "0197b1d2-1a2b-7c3d-9e4f-5a6b7c8d9e10",
+         *           "name": "Vendor security review (pat@buyer.example.com)",
+         *           "status": "filled",
+         *           "origin": "prospect",
+         *           "via": "domain",
+         *           "attachedAt": null,
+         *           "prospect": {
+         *             "email": "pat@buyer.example.com",
+         *             "name": "Pat Buyer",
+         *             "company": "Buyer Inc"
+         *           },
+         *           "counts": {
+         *             "total": 40,
+         *             "answered": 40,
+         *             "approved": 31,
+         *             "needsReview": 9
+         *           },
+         *           "open": true,
+         *           "dueAt": null,
+         *           "releasedAt": null,
+         *           "createdAt": "2026-06-02T10:20:00.000Z",
+         *           "updatedAt": "2026-06-02T10:21:00.000Z"
+         *         }
+         *       ],
+         *       "accessRequests": [
+         *         {
+         *           "id": "0197b1c6-4d5e-7f60-9b72-8c9d0e1f2031",
+         *           "name": "Pat Buyer",
+         *           "email": "pat@buyer.example.com",
+         *           "company": "Buyer Inc",
+         *           "status": "approved",
+         *           "ndaAccepted": true,
+         *           "ndaVersion": "9f2c4e5d0b7a1c3e8f6d2b4a0c9e7f5d3b1a8c6e4f2d0b9a7c5e3f1d8b6a4c2e",
+         *           "ndaAcceptedAt": "2026-06-02T09:58:00.000Z",
+         *           "grantId": "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f",
+         *           "createdAt": "2026-06-02T09:58:00.000Z"
+         *         }
+         *       ],
+         *       "grants": [
+         *         {
+         *           "id": "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f",
+         *           "accessRequestId": "0197b1c6-4d5e-7f60-9b72-8c9d0e1f2031",
+         *           "email": "pat@buyer.example.com",
+         *           "name": "Pat Buyer",
+         *           "company": "Buyer Inc",
+         *           "documentIds": [
+         *             "0197b1c0-3c4d-7e5f-8a61-7b8c9d0e1f20"
+         *           ],
+         *           "status": "active",
+         *           "ndaAccepted": true,
+         *           "ndaAcceptedAt": "2026-06-02T09:58:00.000Z",
+         *           "expiresAt": "2026-07-02T10:00:00.000Z",
+         *           "createdAt": "2026-06-02T10:00:00.000Z",
+         *           "lastUsedAt": "2026-06-02T10:15:00.000Z"
+         *         }
+         *       ],
+         *       "documentsShared": [
+         *         {
+         *           "documentId": "0197b1c0-3c4d-7e5f-8a61-7b8c9d0e1f20",
+         *           "title": "SOC 2 Type II report",
+         *           "grantIds": [
+         *             "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f"
+         *           ],
+         *           "downloads": 1
+         *         }
+         *       ],
+         *       "trustActivity": {
+         *         "visits": 1,
+         *         "downloads": 1,
+         *         "events": [
+         *           {
+         *             "id": "0197b1c9-5e6f-7a80-8c93-9d0e1f203142",
+         *             "at": "2026-06-02T10:15:00.000Z",
+         *             "kind": "visit",
+         *             "email": "pat@buyer.example.com",
+         *             "grantId": "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f",
+         *             "documentId": null,
+         *             "documentTitle": null
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        AccountDetail: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            domains: string[];
+            crmRef: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            summary: {
+                questionnairesOpen: number;
+                /** @description Open questionnaires due within 7 days or overdue (those with a due date). */
+                questionnairesDue: number;
+                /** @description Distinct documents the grants of the account share. */
+                documentsShared: number;
+                /** @description Someone of the account's domains accepted the NDA when asking for access. */
+                ndaAccepted: boolean;
+                lastVisitAt: string | null;
+            };
+            questionnaires: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description imported, queued, filling, filled or failed. */
+                status: string;
+                /** @enum {unknown} */
+                origin: "vendor" | "prospect";
+                /**
+                 * @description attached: by id (PUT /accounts/{id}/questionnaires/{questionnaireId}); domain: a prospect of the account's domains uploaded it.
+                 * @enum {unknown}
+                 */
+                via: "attached" | "domain";
+                attachedAt: string | null;
+                prospect: {
+                    email: string;
+                    name: string | null;
+                    company: string | null;
+                } | null;
+                counts: {
+                    total: number;
+                    answered: number;
+                    approved: number;
+                    needsReview: number;
+                };
+                /** @description Answers remain to approve and the file has not been released to the prospect. */
+                open: boolean;
+                dueAt: string | null;
+                releasedAt: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+            }[];
+            accessRequests: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                email: string;
+                company: string;
+                /** @enum {unknown} */
+                status: "pending" | "approved" | "denied";
+                ndaAccepted: boolean;
+                /** @description SHA-256 of the NDA text accepted. */
+                ndaVersion: string;
+                /** Format: date-time */
+                ndaAcceptedAt: string;
+                grantId: string | null;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            grants: {
+                /** Format: uuid */
+                id: string;
+                accessRequestId: string | null;
+                email: string;
+                name: string | null;
+                company: string | null;
+                documentIds: string[];
+                /** @enum {unknown} */
+                status: "active" | "expired" | "revoked";
+                /** @description The access request the grant came from accepted the NDA. */
+                ndaAccepted: boolean;
+                ndaAcceptedAt: string | null;
+                /** Format: date-time */
+                expiresAt: string;
+                /** Format: date-time */
+                createdAt: string;
+                lastUsedAt: string | null;
+            }[];
+            documentsShared: {
+                /** Format: uuid */
+                documentId: string;
+                title: string | null;
+                grantIds: string[];
+                /** @description Downloads through the account's grants. */
+                downloads: number;
+            }[];
+            /** @description Grantees' visits and downloads through the account's grants (anonymous page views belong to no account). */
+            trustActivity: {
+                visits: number;
+                downloads: number;
+                /** @description The newest 200 events. */
+                events: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    at: string;
+                    /** @enum {unknown} */
+                    kind: "visit" | "download";
+                    email: string;
+                    /** Format: uuid */
+                    grantId: string;
+                    documentId: string | null;
+                    documentTitle: string | null;
+                }[];
+            };
         };
     };
     responses: never;
@@ -10352,7 +10681,7 @@ export interface operations {
                     /** @enum {unknown} */
                     role: "owner" | "admin" | "editor" | "viewer";
                     /** @description Limit the key further than its role; `x:write` implies `x:read`. */
-                    scopes?: ("audit:read" | "audit:write" | "catalog:read" | "catalog:write" | "controls:read" | "controls:write" | "evidence:read" | "evidence:write" | "members:read" | "members:write" | "profile:read" | "profile:write" | "questionnaires:read" | "questionnaires:write" | "reports:read" | "reports:write" | "trust:read" | "trust:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes?: ("accounts:read" | "accounts:write" | "audit:read" | "audit:write" | "catalog:read" | "catalog:write" | "controls:read" | "controls:write" | "evidence:read" | "evidence:write" | "members:read" | "members:write" | "profile:read" | "profile:write" | "questionnaires:read" | "questionnaires:write" | "reports:read" | "reports:write" | "trust:read" | "trust:write" | "webhooks:read" | "webhooks:write")[];
                 };
             };
         };
@@ -24153,6 +24482,866 @@ export interface operations {
             };
             /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
             422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAccounts: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description Only the account that has this e-mail domain.
+                 * @example buyer.example.com
+                 */
+                domain?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `Account` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Account"][];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Buyer Inc",
+                 *       "domains": [
+                 *         "buyer.example.com"
+                 *       ],
+                 *       "crmRef": "0015g00000XyZ12AAB"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Unique in the organization, case aside (409 otherwise). */
+                    name: string;
+                    /** @description E-mail domains whose people belong to the account; a domain belongs to at most one account of the organization (409 on a clash). */
+                    domains?: string[];
+                    /** @description The account's id in your CRM (e.g. a Salesforce account id); stored as given, null clears it. */
+                    crmRef?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: the new `Account`. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *       "name": "Buyer Inc",
+                     *       "domains": [
+                     *         "buyer.example.com"
+                     *       ],
+                     *       "crmRef": "0015g00000XyZ12AAB",
+                     *       "createdAt": "2026-06-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-06-01T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The account id.
+                 * @example 0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The `AccountDetail`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *       "name": "Buyer Inc",
+                     *       "domains": [
+                     *         "buyer.example.com"
+                     *       ],
+                     *       "crmRef": "0015g00000XyZ12AAB",
+                     *       "createdAt": "2026-06-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-06-01T09:00:00.000Z",
+                     *       "summary": {
+                     *         "questionnairesOpen": 1,
+                     *         "questionnairesDue": 0,
+                     *         "documentsShared": 1,
+                     *         "ndaAccepted": true,
+                     *         "lastVisitAt": "2026-06-02T10:15:00.000Z"
+                     *       },
+                     *       "questionnaires": [
+                     *         {
+                     *           "id": "0197b1d2-1a2b-7c3d-9e4f-5a6b7c8d9e10",
+                     *           "name": "Vendor security review (pat@buyer.example.com)",
+                     *           "status": "filled",
+                     *           "origin": "prospect",
+                     *           "via": "domain",
+                     *           "attachedAt": null,
+                     *           "prospect": {
+                     *             "email": "pat@buyer.example.com",
+                     *             "name": "Pat Buyer",
+                     *             "company": "Buyer Inc"
+                     *           },
+                     *           "counts": {
+                     *             "total": 40,
+                     *             "answered": 40,
+                     *             "approved": 31,
+                     *             "needsReview": 9
+                     *           },
+                     *           "open": true,
+                     *           "dueAt": null,
+                     *           "releasedAt": null,
+                     *           "createdAt": "2026-06-02T10:20:00.000Z",
+                     *           "updatedAt": "2026-06-02T10:21:00.000Z"
+                     *         }
+                     *       ],
+                     *       "accessRequests": [
+                     *         {
+                     *           "id": "0197b1c6-4d5e-7f60-9b72-8c9d0e1f2031",
+                     *           "name": "Pat Buyer",
+                     *           "email": "pat@buyer.example.com",
+                     *           "company": "Buyer Inc",
+                     *           "status": "approved",
+                     *           "ndaAccepted": true,
+                     *           "ndaVersion": "9f2c4e5d0b7a1c3e8f6d2b4a0c9e7f5d3b1a8c6e4f2d0b9a7c5e3f1d8b6a4c2e",
+                     *           "ndaAcceptedAt": "2026-06-02T09:58:00.000Z",
+                     *           "grantId": "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f",
+                     *           "createdAt": "2026-06-02T09:58:00.000Z"
+                     *         }
+                     *       ],
+                     *       "grants": [
+                     *         {
+                     *           "id": "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f",
+                     *           "accessRequestId": "0197b1c6-4d5e-7f60-9b72-8c9d0e1f2031",
+                     *           "email": "pat@buyer.example.com",
+                     *           "name": "Pat Buyer",
+                     *           "company": "Buyer Inc",
+                     *           "documentIds": [
+                     *             "0197b1c0-3c4d-7e5f-8a61-7b8c9d0e1f20"
+                     *           ],
+                     *           "status": "active",
+                     *           "ndaAccepted": true,
+                     *           "ndaAcceptedAt": "2026-06-02T09:58:00.000Z",
+                     *           "expiresAt": "2026-07-02T10:00:00.000Z",
+                     *           "createdAt": "2026-06-02T10:00:00.000Z",
+                     *           "lastUsedAt": "2026-06-02T10:15:00.000Z"
+                     *         }
+                     *       ],
+                     *       "documentsShared": [
+                     *         {
+                     *           "documentId": "0197b1c0-3c4d-7e5f-8a61-7b8c9d0e1f20",
+                     *           "title": "SOC 2 Type II report",
+                     *           "grantIds": [
+                     *             "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f"
+                     *           ],
+                     *           "downloads": 1
+                     *         }
+                     *       ],
+                     *       "trustActivity": {
+                     *         "visits": 1,
+                     *         "downloads": 1,
+                     *         "events": [
+                     *           {
+                     *             "id": "0197b1c9-5e6f-7a80-8c93-9d0e1f203142",
+                     *             "at": "2026-06-02T10:15:00.000Z",
+                     *             "kind": "visit",
+                     *             "email": "pat@buyer.example.com",
+                     *             "grantId": "0197b1c8-2b3c-7d4e-8f50-6a7b8c9d0e1f",
+                     *             "documentId": null,
+                     *             "documentTitle": null
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AccountDetail"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The account id.
+                 * @example 0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "domains": [
+                 *         "buyer.example.com",
+                 *         "buyer-group.example"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Unique in the organization, case aside (409 otherwise). */
+                    name?: string;
+                    /** @description E-mail domains whose people belong to the account; a domain belongs to at most one account of the organization (409 on a clash). */
+                    domains?: string[];
+                    /** @description The account's id in your CRM (e.g. a Salesforce account id); stored as given, null clears it. */
+                    crmRef?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The `Account`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *       "name": "Buyer Inc",
+                     *       "domains": [
+                     *         "buyer.example.com"
+                     *       ],
+                     *       "crmRef": "0015g00000XyZ12AAB",
+                     *       "createdAt": "2026-06-01T09:00:00.000Z",
+                     *       "updatedAt": "2026-06-01T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attachAccountQuestionnaire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The account id.
+                 * @example 0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f
+                 */
+                id: string;
+                /**
+                 * @description A questionnaire of the organization.
+                 * @example 0197b1d2-1a2b-7c3d-9e4f-5a6b7c8d9e10
+                 */
+                questionnaireId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; the answer has no body. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    detachAccountQuestionnaire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The account id.
+                 * @example 0197b1d0-4a2b-7c3d-8e4f-5a6b7c8d9e0f
+                 */
+                id: string;
+                /**
+                 * @description A questionnaire of the organization.
+                 * @example 0197b1d2-1a2b-7c3d-9e4f-5a6b7c8d9e10
+                 */
+                questionnaireId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the answer has no body. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

@@ -16,3 +16,4 @@ export * from '../modules/blobs/tables.js';
 export * from '../modules/profile/tables.js';
 export * from '../modules/knowledge/tables.js';
 export * from '../modules/keystore/tables.js';
+export * from '../modules/accounts/tables.js';

@@ -19,6 +19,8 @@ export const SCOPE_RESOURCES = {
   library: 'questionnaires',
   trust: 'trust',
   documents: 'trust',
+  // Its own resource: an account view gathers trust and questionnaire data, so neither scope alone opens it.
+  accounts: 'accounts',
 } as const;
 
 export const SCOPES = [...new Set(Object.values(SCOPE_RESOURCES))].flatMap((r) => [`${r}:read`, `${r}:write`]).sort();

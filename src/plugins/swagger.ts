@@ -591,6 +591,7 @@ export default fp(
           { name: 'mail', description: 'The mail outbox: e-mail waiting, sent and failed (SMTP_URL, MAIL_FROM)' },
           { name: 'trust', description: 'Trust page, public trust profile, access requests and NDA grants' },
           { name: 'documents', description: 'Trust-page documents: public, NDA-gated or private, versioned' },
+          { name: 'accounts', description: "Customer accounts: a customer's questionnaires, NDA state and trust-page activity, gathered by e-mail domain" },
           { name: 'health', description: 'Liveness and readiness' },
         ],
       },

@@ -1,5 +1,6 @@
 // Buyers' questionnaires: import, fill (understanding, retrieval, drafting), review, release and
 // write-back into the buyer's own file, and the prospect's self-serve fill.
+export { prospectQuestionnairesByDomains, questionnairesByIds, type QuestionnaireSummary } from './account-read.js';
 export { loadThesaurus } from './answering.js';
 export { type DraftRunner } from './draft-task.js';
 export { scanQuestionnairesDueSoon } from './due-soon.js';
