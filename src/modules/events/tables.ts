@@ -5,6 +5,7 @@ export const EVENT_TYPES = [
   'questionnaire.imported',
   'questionnaire.filled',
   'answer.needs_review',
+  'comment.created',
   'control.updated',
   'profile.fact_changed',
   'library.entry_stale',
