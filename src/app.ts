@@ -33,6 +33,8 @@ import { soaRoutes } from './modules/controls/soa-routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { questionnaireRoutes } from './modules/questionnaires/routes.js';
 import { assignmentRoutes } from './modules/questionnaires/assignment-routes.js';
+import { questionCommentRoutes } from './modules/questionnaires/comment-routes.js';
+import { sectionRoutes } from './modules/questionnaires/section-routes.js';
 import { libraryRoutes } from './modules/library/routes.js';
 import { saveToLibraryRoutes } from './modules/questionnaires/library-routes.js';
 import { libraryImportRoutes } from './modules/library/import-routes.js';
@@ -312,6 +314,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
       await api.register(webhookRoutes, { policy: { requireHttps: config.webhooks.requireHttps, allowPrivateNetworks: config.webhooks.allowPrivateNetworks } });
       await api.register(questionnaireRoutes, { config, blobs });
       await api.register(assignmentRoutes);
+      await api.register(questionCommentRoutes);
+      await api.register(sectionRoutes);
       await api.register(libraryRoutes);
       await api.register(saveToLibraryRoutes);
       // Imported entries get retrieval's control suggestions; the library cannot import questionnaires itself.

@@ -1620,6 +1620,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/questionnaires/{id}/questions/{questionId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A question's comments, oldest first
+         * @description Threads are read through `parentId`; a deleted comment keeps its place with `deleted` true and no body.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:read` (`:write` implies `:read`).
+         */
+        get: operations["listQuestionComments"];
+        put?: never;
+        /**
+         * Comment on a question (internal), or reply to a comment on it
+         * @description Any member may comment, viewers included. `parentId` answers a comment on the same question (else a 400); `mentions` names members by user id (anyone who is not a member is a 400 naming the field). Sends the `comment.created` event, without the text. Comments never appear in an export or on the prospect path.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:write` (`:write` implies `:read`).
+         */
+        post: operations["addQuestionComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/questionnaires/{id}/questions/{questionId}/comments/{commentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a comment (its author or an admin)
+         * @description The text goes; the comment keeps its place in the thread, marked deleted. Anyone else is a 403; deleting again changes nothing.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:write` (`:write` implies `:read`).
+         */
+        delete: operations["deleteQuestionComment"];
+        options?: never;
+        head?: never;
+        /**
+         * Rewrite a comment (its author only)
+         * @description Anyone but the author is a 403; a deleted comment is a 409. `editedAt` records the edit.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:write` (`:write` implies `:read`).
+         */
+        patch: operations["editQuestionComment"];
+        trace?: never;
+    };
+    "/api/v1/questionnaires/{id}/section-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act on every question of a section: answer it n/a, approve its answers, or re-draft it
+         * @description `not_applicable` (needs `reason`, which becomes the answer text) approves n/a in each question's own list spelling; a question whose list has no n/a value is skipped. `approve` approves the non-empty answers not yet approved (rejected ones are skipped). `refill` queues a fill job for the section only; approved answers are kept unless `force` is true, and while another fill is queued or running it is a 409. Every answer replaced is kept in its history. A section no question has is a 404.
+         *
+         *     Required access: a bearer token (user or API key) with role `editor` or higher (`editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:write` (`:write` implies `:read`).
+         */
+        post: operations["questionnaireSectionAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/questionnaires/{id}/questions/{questionId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A question's earlier answers, newest first
+         * @description Each entry is the answer as it stood before a review, a section action or a fill replaced it; the current answer is on the question.
+         *
+         *     Required access: a bearer token (user or API key) with role `viewer` or higher (`viewer`, `editor`, `admin`, `owner`); an API key with scopes also needs `questionnaires:read` (`:write` implies `:read`).
+         */
+        get: operations["listAnswerHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/library": {
         parameters: {
             query?: never;
@@ -2522,6 +2622,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "comment.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member commented on a question of a questionnaire (internal; the text is not sent).
+         * @description A member commented on a question (internal team work). The comment's text is not sent: read it through the API. The body is `{type, timestamp, data}`, `data` as described by `CommentCreatedEvent`. Deliveries are signed (Standard Webhooks) and retried with backoff for about a day until the endpoint answers 2xx.
+         */
+        post: operations["webhook_comment_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "control.updated": {
         parameters: {
             query?: never;
@@ -2987,6 +3107,39 @@ export interface components {
             dueAt: string;
             /** @description Questions whose answer is not approved yet. */
             openQuestions: number;
+        };
+        /**
+         * @description A member commented on a question (internal team work). The comment's text is not sent: read it through the API.
+         * @example {
+         *       "commentId": "0197a5d1-0a1b-7c2d-8e3f-405162738495",
+         *       "questionnaireId": "0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d",
+         *       "questionId": "0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e",
+         *       "authorId": "0197a4a0-0b1c-7d2e-8f30-415263748596",
+         *       "mentions": [
+         *         "0197a4a0-1c2d-7e3f-9041-526374859607"
+         *       ],
+         *       "createdAt": "2026-06-04T10:15:00.000Z"
+         *     }
+         */
+        CommentCreatedEvent: {
+            /**
+             * Format: uuid
+             * @description The comment.
+             */
+            commentId: string;
+            /** Format: uuid */
+            questionnaireId: string;
+            /** Format: uuid */
+            questionId: string;
+            /** @description The member who wrote it (a user id). */
+            authorId: string;
+            /** @description The members the comment mentions (user ids), to notify. */
+            mentions: string[];
+            /**
+             * Format: date-time
+             * @description When it was written.
+             */
+            createdAt: string;
         };
         /**
          * @description A control answer was recorded or changed (a new version).
@@ -4597,6 +4750,85 @@ export interface components {
             /** @description Questions: the answer's status (draft, needs_review, rejected) or unanswered; questionnaires: the questionnaire's status (imported ... filled, failed). */
             status: string;
             dueAt: string | null;
+        };
+        /**
+         * @description An internal comment on a question: never exported, never shown to a prospect, never in the question's own view.
+         * @example {
+         *       "id": "0193a1c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+         *       "questionnaireId": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+         *       "parentId": null,
+         *       "authorId": "0193a0f0-0b1c-7d2e-8f30-415263748596",
+         *       "body": "Is KMS rotation yearly for every key, or only the customer data keys?",
+         *       "mentions": [
+         *         "0193a0f0-1c2d-7e3f-9041-526374859607"
+         *       ],
+         *       "createdAt": "2026-10-01T10:15:00.000Z",
+         *       "updatedAt": "2026-10-01T10:15:00.000Z",
+         *       "editedAt": null,
+         *       "deleted": false
+         *     }
+         */
+        QuestionComment: {
+            id: string;
+            questionId: string;
+            questionnaireId: string;
+            parentId: string | null;
+            /** @description The member who wrote it (for an API key, the member who created the key). */
+            authorId: string;
+            body: string | null;
+            /** @description The members it mentions (user ids); empty once deleted. */
+            mentions: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            editedAt: string | null;
+            /** @description A deleted comment keeps its place in the thread, without its text. */
+            deleted: boolean;
+        };
+        /**
+         * @description An earlier answer to a question, as it stood before it was replaced.
+         * @example {
+         *       "id": "0193a1c5-2b3c-7d4e-8f50-6172839a0b1c",
+         *       "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+         *       "questionnaireId": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+         *       "choice": "Yes",
+         *       "text": "Customer data is encrypted at rest with AES-256.",
+         *       "status": "draft",
+         *       "confidence": 0.91,
+         *       "sources": [
+         *         {
+         *           "kind": "control",
+         *           "framework": "iso27001-2022",
+         *           "ref": "A.8.24",
+         *           "version": 3,
+         *           "score": 0.84
+         *         }
+         *       ],
+         *       "changedBy": "0193a0f0-0b1c-7d2e-8f30-415263748596",
+         *       "changedAt": "2026-10-01T11:02:00.000Z",
+         *       "cause": "review"
+         *     }
+         */
+        AnswerRevision: {
+            id: string;
+            questionId: string;
+            questionnaireId: string;
+            choice: string | null;
+            text: string | null;
+            status: ("draft" | "needs_review" | "approved" | "rejected") | null;
+            confidence: number | null;
+            sources: components["schemas"]["AnswerSource"][];
+            /** @description Who replaced this answer: a member, an API key, or the member who requested the fill. */
+            changedBy: string;
+            /** Format: date-time */
+            changedAt: string;
+            /**
+             * @description What replaced it: a review, a section action, a section re-fill or a whole fill.
+             * @enum {unknown}
+             */
+            cause: "review" | "section_not_applicable" | "section_approve" | "section_refill" | "fill";
         };
         /**
          * @description An approved (or draft) answer to a recurring question, with the controls and profile facts it rests on; fills reuse it for the same question.
@@ -6457,6 +6689,34 @@ export interface components {
             assigned: number;
             assigneeId: string | null;
             dueAt: string | null;
+        };
+        /**
+         * @description What a section action did.
+         * @example {
+         *       "section": "Physical Security",
+         *       "action": "not_applicable",
+         *       "affected": 11,
+         *       "skipped": [
+         *         {
+         *           "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+         *           "reason": "its allowed answers (Yes, No) offer no n/a value"
+         *         }
+         *       ]
+         *     }
+         */
+        SectionActionResult: {
+            section: string;
+            /** @enum {unknown} */
+            action: "not_applicable" | "approve" | "refill";
+            /** @description Questions answered n/a, approved, or queued to be re-drafted. */
+            affected: number;
+            /** @description Questions of the section left unchanged, and why. */
+            skipped: {
+                questionId: string;
+                reason: string;
+            }[];
+            /** @description refill: the fill job queued for the section (poll GET /questionnaires/{id}). */
+            jobId?: string;
         };
         /**
          * @example {
@@ -15392,7 +15652,7 @@ export interface operations {
                  */
                 "application/json": {
                     url: string;
-                    events: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "question.assigned" | "questionnaire.due_soon" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
+                    events: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "question.assigned" | "questionnaire.due_soon" | "comment.created" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
                     description?: string;
                     enabled?: boolean;
                 };
@@ -15782,7 +16042,7 @@ export interface operations {
                  */
                 "application/json": {
                     url?: string;
-                    events?: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "question.assigned" | "questionnaire.due_soon" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
+                    events?: ("questionnaire.imported" | "questionnaire.filled" | "answer.needs_review" | "question.assigned" | "questionnaire.due_soon" | "comment.created" | "control.updated" | "profile.fact_changed" | "library.entry_stale" | "evidence.expiring" | "evidence.expired" | "certification.expiring" | "access_request.created" | "access_request.approved" | "access_request.denied" | "access_grant.created" | "access_grant.revoked" | "access_grant.expired" | "document.downloaded" | "trust.update_published" | "subscriber.confirmed" | "subscriber.removed" | "webhook.test" | "*")[];
                     description?: string | null;
                     enabled?: boolean;
                 };
@@ -18396,6 +18656,882 @@ export interface operations {
             };
             /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listQuestionComments: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+                /** @example 0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b */
+                questionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `QuestionComment` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["QuestionComment"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addQuestionComment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+                /** @example 0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b */
+                questionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Is KMS rotation yearly for every key, or only the customer data keys?",
+                 *       "mentions": [
+                 *         "0193a0f0-1c2d-7e3f-9041-526374859607"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    body: string;
+                    /** Format: uuid */
+                    parentId?: string;
+                    /** @description Members to notify (user ids). */
+                    mentions?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The comment */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *       "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+                     *       "questionnaireId": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+                     *       "parentId": null,
+                     *       "authorId": "0193a0f0-0b1c-7d2e-8f30-415263748596",
+                     *       "body": "Is KMS rotation yearly for every key, or only the customer data keys?",
+                     *       "mentions": [
+                     *         "0193a0f0-1c2d-7e3f-9041-526374859607"
+                     *       ],
+                     *       "createdAt": "2026-10-01T10:15:00.000Z",
+                     *       "updatedAt": "2026-10-01T10:15:00.000Z",
+                     *       "editedAt": null,
+                     *       "deleted": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuestionComment"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteQuestionComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+                /** @example 0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b */
+                questionId: string;
+                /** @example 0193a1c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f */
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    editQuestionComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+                /** @example 0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b */
+                questionId: string;
+                /** @example 0193a1c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f */
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Is KMS rotation yearly for every key?"
+                 *     }
+                 */
+                "application/json": {
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The `QuestionComment`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *       "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+                     *       "questionnaireId": "0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f",
+                     *       "parentId": null,
+                     *       "authorId": "0193a0f0-0b1c-7d2e-8f30-415263748596",
+                     *       "body": "Is KMS rotation yearly for every key, or only the customer data keys?",
+                     *       "mentions": [
+                     *         "0193a0f0-1c2d-7e3f-9041-526374859607"
+                     *       ],
+                     *       "createdAt": "2026-10-01T10:15:00.000Z",
+                     *       "updatedAt": "2026-10-01T10:15:00.000Z",
+                     *       "editedAt": null,
+                     *       "deleted": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuestionComment"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    questionnaireSectionAction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry: the same key and request within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and runs nothing twice; the same key with a different request is 422 `idempotency_conflict`, and while the first is still running 409 `conflict`. Keys are per organization; a UUID per logical request is a good choice.
+                 * @example 5f0c6e2a-8d4b-4c1e-9a7f-3b2d1e0f9c8a
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The questionnaire id.
+                 * @example 0193a1b0-3a4b-7c5d-8e6f-7a8b9c0d1e2f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "section": "Physical Security",
+                 *       "action": "not_applicable",
+                 *       "reason": "We run no premises of our own: everything is hosted on AWS."
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The section, exactly as the questions' `section` reads. */
+                    section: string;
+                    /** @enum {unknown} */
+                    action: "not_applicable" | "approve" | "refill";
+                    /** @description not_applicable: why; it becomes the answer text. */
+                    reason?: string;
+                    /**
+                     * @description refill: re-draft approved answers too.
+                     * @default false
+                     */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The `SectionActionResult`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "section": "Physical Security",
+                     *       "action": "not_applicable",
+                     *       "affected": 11,
+                     *       "skipped": [
+                     *         {
+                     *           "questionId": "0193a1b2-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+                     *           "reason": "its allowed answers (Yes, No) offer no n/a value"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SectionActionResult"];
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. `bad_request`: the request cannot be read as sent (malformed JSON, unreadable file). Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. `conflict`: the request clashes with the current state (or an Idempotency-Key is still in use). Each code has its section in docs/errors.md (`#<code>`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large. `payload_too_large`: the body or file exceeds the limit. Each code has its section in docs/errors.md (`#<code>`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. `unsupported_media_type`: the Content-Type or file format is not accepted here. Each code has its section in docs/errors.md (`#<code>`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable content. `idempotency_conflict`: this Idempotency-Key was used for a different request. Each code has its section in docs/errors.md (`#<code>`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. `rate_limited`: too many requests; wait for Retry-After. Each code has its section in docs/errors.md (`#<code>`). */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error. `internal`: an unexpected error; quote the request id. Each code has its section in docs/errors.md (`#<code>`). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable. `service_unavailable`: the server is overloaded or a dependency is down; retry later. Each code has its section in docs/errors.md (`#<code>`). */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAnswerHistory: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200). */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                questionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of `AnswerRevision` items; pass `nextCursor` as `cursor` for the next page (null on the last). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AnswerRevision"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request. `validation_failed`: a parameter, header or body field is invalid; `errors` names each. Each code has its section in docs/errors.md (`#<code>`). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. `unauthenticated`: no valid bearer token (missing, expired, revoked or malformed). Each code has its section in docs/errors.md (`#<code>`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. `forbidden`: the role or the API key's scopes do not allow this. Each code has its section in docs/errors.md (`#<code>`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. `not_found`: no such object in your organization. Each code has its section in docs/errors.md (`#<code>`). */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -25677,6 +26813,69 @@ export interface operations {
                      */
                     timestamp: string;
                     data: components["schemas"]["QuestionnaireDueSoonEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 10 s, is retried with backoff for about a day. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_comment_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; the same on every retry, so receivers can deduplicate.
+                 * @example 0197a625-94a4-76b7-8c2d-3e4f50617282
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt.
+                 * @example 1780565400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two during a secret rotation.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "comment.created",
+                 *       "timestamp": "2026-06-04T09:30:00.000Z",
+                 *       "data": {
+                 *         "commentId": "0197a5d1-0a1b-7c2d-8e3f-405162738495",
+                 *         "questionnaireId": "0197a5d0-3e4f-7051-8c6d-7e8f9a0b1c2d",
+                 *         "questionId": "0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e",
+                 *         "authorId": "0197a4a0-0b1c-7d2e-8f30-415263748596",
+                 *         "mentions": [
+                 *           "0197a4a0-1c2d-7e3f-9041-526374859607"
+                 *         ],
+                 *         "createdAt": "2026-06-04T10:15:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "comment.created";
+                    /**
+                     * Format: date-time
+                     * @description When the event happened.
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["CommentCreatedEvent"];
                 };
             };
         };

@@ -38,6 +38,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'answer.needs_review': 'An answer fell below the confidence threshold and waits for review.',
   'question.assigned': 'Questions of a questionnaire were assigned to a member.',
   'questionnaire.due_soon': 'A questionnaire that is not done is due within 48 hours.',
+  'comment.created': 'A member commented on a question of a questionnaire (internal; the text is not sent).',
   'control.updated': 'A control answer was recorded or changed (a new version).',
   'profile.fact_changed': 'A profile fact was created, changed or deleted.',
   'library.entry_stale': 'A library answer went stale: something it rests on changed or expired.',

@@ -134,6 +134,30 @@ export const EVENT_PAYLOADS = {
       ],
     },
   ),
+  'comment.created': Type.Object(
+    {
+      commentId: Uuid('The comment.'),
+      questionnaireId: Uuid(),
+      questionId: Uuid(),
+      authorId: Type.String({ description: 'The member who wrote it (a user id).' }),
+      mentions: Type.Array(Type.String(), { description: 'The members the comment mentions (user ids), to notify.' }),
+      createdAt: DateTime('When it was written.'),
+    },
+    {
+      $id: 'CommentCreatedEvent',
+      description: "A member commented on a question (internal team work). The comment's text is not sent: read it through the API.",
+      examples: [
+        {
+          commentId: '0197a5d1-0a1b-7c2d-8e3f-405162738495',
+          questionnaireId: QUESTIONNAIRE,
+          questionId: '0197a5d0-4f50-7162-9d7e-8f9a0b1c2d3e',
+          authorId: '0197a4a0-0b1c-7d2e-8f30-415263748596',
+          mentions: ['0197a4a0-1c2d-7e3f-9041-526374859607'],
+          createdAt: '2026-06-04T10:15:00.000Z',
+        },
+      ],
+    },
+  ),
   'control.updated': Type.Object(
     {
       framework: Type.String({ description: '`iso27001-2022` or `iso27017-2015`.' }),

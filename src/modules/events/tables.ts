@@ -7,6 +7,7 @@ export const EVENT_TYPES = [
   'answer.needs_review',
   'question.assigned',
   'questionnaire.due_soon',
+  'comment.created',
   'control.updated',
   'profile.fact_changed',
   'library.entry_stale',

@@ -33,10 +33,14 @@ import { failureFields, withLlmLog, type Llm } from './llm.js';
 import { draftInPool, primeCorpus, type DraftRunner } from './draft-task.js';
 import { thesaurusTerms } from './stemming.js';
 import type { ParsedQuestion, ParsedQuestionnaire } from '../../formats/detect.js';
+import { recordRevisions } from './history.js';
 import {
   CHOICES,
   DEFAULT_PROSPECT_AUTO_RELEASE,
+  answerRevisions,
+  fillJobScopes,
   jobs,
+  questionComments,
   questionnaires,
   questions,
   type AnswerSource,
@@ -396,6 +400,9 @@ export async function deleteQuestionnaire(ctx: ServiceContext, id: string, blobs
       .returning();
     if (!row) throw notFound('questionnaire');
     await tx.delete(questions).where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id)));
+    // The questions' comments and answer history go with them.
+    await tx.delete(questionComments).where(and(eq(questionComments.orgId, ctx.orgId), eq(questionComments.questionnaireId, id)));
+    await tx.delete(answerRevisions).where(and(eq(answerRevisions.orgId, ctx.orgId), eq(answerRevisions.questionnaireId, id)));
     await recordAudit(tx, ctx, { action: 'questionnaire.deleted', targetType: 'questionnaire', targetId: id, summary: { name: row.name } });
     return dropBlobRefs(tx, { orgId: ctx.orgId, ownerKind: 'questionnaire_source', ownerId: id });
   });
@@ -410,7 +417,6 @@ export async function requestFill(ctx: ServiceContext, id: string) {
 }
 
 async function queueFill(ctx: ServiceContext, id: string) {
-  const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .select()
@@ -418,29 +424,50 @@ async function queueFill(ctx: ServiceContext, id: string) {
       .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)))
       .for('update');
     if (!row) throw notFound('questionnaire');
-    const [active] = await tx
-      .select()
-      .from(jobs)
-      .where(and(eq(jobs.orgId, ctx.orgId), eq(jobs.subjectId, id), inArray(jobs.status, ['queued', 'running'])));
+    const active = await activeFill(tx, ctx.orgId, id);
     if (active) return { id: active.id, status: active.status, questionnaireId: id };
-    const jobId = newId();
-    await tx.insert(jobs).values({
-      orgId: ctx.orgId,
-      id: jobId,
-      kind: 'questionnaire.fill',
-      subjectId: id,
-      status: 'queued',
-      requestedBy: ctx.actor.id,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await tx
-      .update(questionnaires)
-      .set({ status: 'queued', updatedAt: now })
-      .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
-    await recordAudit(tx, ctx, { action: 'questionnaire.fill_requested', targetType: 'questionnaire', targetId: id, summary: { jobId } });
-    return { id: jobId, status: 'queued' as const, questionnaireId: id };
+    return enqueueFill(tx, ctx, id);
   });
+}
+
+/** The questionnaire's fill job that is queued or running, if any. */
+export async function activeFill(tx: Executor, orgId: string, id: string) {
+  const [active] = await tx
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.orgId, orgId), eq(jobs.subjectId, id), inArray(jobs.status, ['queued', 'running'])));
+  return active;
+}
+
+/**
+ * Queues a fill job on the caller's transaction (which holds the questionnaire's row lock and has
+ * checked no fill is active). `only` limits it to some questions (a section's re-fill).
+ */
+export async function enqueueFill(tx: Executor, ctx: Omit<ServiceContext, 'db'>, id: string, only?: { questionIds: string[]; force: boolean }) {
+  const now = ctx.clock();
+  const jobId = newId();
+  await tx.insert(jobs).values({
+    orgId: ctx.orgId,
+    id: jobId,
+    kind: 'questionnaire.fill',
+    subjectId: id,
+    status: 'queued',
+    requestedBy: ctx.actor.id,
+    createdAt: now,
+    updatedAt: now,
+  });
+  if (only) await tx.insert(fillJobScopes).values({ orgId: ctx.orgId, jobId, questionIds: only.questionIds, force: only.force });
+  await tx
+    .update(questionnaires)
+    .set({ status: 'queued', updatedAt: now })
+    .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
+  await recordAudit(tx, ctx, {
+    action: 'questionnaire.fill_requested',
+    targetType: 'questionnaire',
+    targetId: id,
+    summary: { jobId, ...(only ? { questions: only.questionIds.length, force: only.force } : {}) },
+  });
+  return { id: jobId, status: 'queued' as const, questionnaireId: id };
 }
 
 export interface FillDeps {
@@ -528,7 +555,7 @@ export async function runFillJob(deps: FillDeps, job: JobRow): Promise<void> {
 }
 
 /** One batch's answers, events and progress, in one short fenced transaction of a few statements. */
-async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], drafts: Map<string, DraftAnswer>): Promise<void> {
+async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], drafts: Map<string, DraftAnswer>, only?: FillScope): Promise<void> {
   const { db, clock } = deps;
   const orgId = job.orgId;
   const qid = job.subjectId;
@@ -537,6 +564,21 @@ async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], draf
     // Fenced first: a superseded worker writes no answer, event or progress. The renewal keeps a
     // long fill (a slow model) from being taken over meanwhile.
     await holdLease(tx, job, now, leaseOf(deps));
+    // The answers about to be replaced are kept in their history first.
+    const previous = await tx
+      .select()
+      .from(questions)
+      .where(
+        and(
+          eq(questions.orgId, orgId),
+          inArray(
+            questions.id,
+            batch.map((q) => q.id),
+          ),
+          sql`${questions.status} is not null`,
+        ),
+      );
+    await recordRevisions(tx, orgId, previous, { by: job.requestedBy, at: now, cause: only ? 'section_refill' : 'fill' });
     const rows = batch.map((q) => {
       const d = drafts.get(q.id)!;
       return {
@@ -567,9 +609,11 @@ async function writeBatch(deps: FillDeps, job: JobRow, batch: PendingRow[], draf
           : [];
       }),
     );
-    await setProgress(tx, orgId, qid, job.id, now);
+    await setProgress(tx, orgId, qid, job.id, now, only);
   });
 }
+
+type FillScope = typeof fillJobScopes.$inferSelect;
 
 async function fill(deps: FillDeps, job: JobRow): Promise<void> {
   const { db, clock } = deps;
@@ -589,6 +633,11 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
     return row;
   });
   if (!target) return;
+  // A job limited to some questions (a section's re-fill) reads only those; `force` takes approved ones too.
+  const [only] = await db
+    .select()
+    .from(fillJobScopes)
+    .where(and(eq(fillJobScopes.orgId, orgId), eq(fillJobScopes.jobId, job.id)));
   // A prospect's questionnaire is answered from public control summaries only: no internal text.
   const publicOnly = target.origin === 'prospect';
   // The questions still to answer, a batch at a time in questionnaire order (keyset on the
@@ -611,7 +660,8 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
           eq(questions.orgId, orgId),
           eq(questions.questionnaireId, qid),
           gt(questions.position, after),
-          or(isNull(questions.status), ne(questions.status, 'approved')),
+          only ? inArray(questions.id, only.questionIds) : undefined,
+          only?.force ? undefined : or(isNull(questions.status), ne(questions.status, 'approved')),
           or(isNull(questions.filledByJob), ne(questions.filledByJob, job.id)),
         ),
       )
@@ -698,7 +748,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
       await writing;
       answered += batch.length;
       const done = answered;
-      writing = writeBatch(deps, job, batch, drafts).then(() => deps.afterBatch?.(done));
+      writing = writeBatch(deps, job, batch, drafts, only).then(() => deps.afterBatch?.(done));
       // Its failure is thrown where it is awaited (the next batch, or the end); until then it is not unhandled.
       writing.catch(() => {});
       ({ rows: batch, prepared } = await next);
@@ -711,7 +761,8 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
     await Promise.allSettled([writing, next]);
     throw err;
   }
-  const hidden = target.format === 'vsaq' ? await hiddenByConditions(db, orgId, qid) : [];
+  const inScope = (id: string) => !only || only.questionIds.includes(id);
+  const hidden = target.format === 'vsaq' ? (await hiddenByConditions(db, orgId, qid)).filter(inScope) : [];
   const finished = await db.transaction(async (tx) => {
     const now = clock();
     // Completion is fenced and the job is marked done in the same transaction: it completes once.
@@ -723,7 +774,7 @@ async function fill(deps: FillDeps, job: JobRow): Promise<void> {
         .set({ choice: null, answerText: null, confidence: 1, status: 'draft', sources: [], reviewReason: null, answerBasis: { path: 'vsaq_hidden', raw: 1 } })
         .where(and(eq(questions.orgId, orgId), inArray(questions.id, hidden), ne(questions.status, 'approved')));
     }
-    await setProgress(tx, orgId, qid, job.id, now);
+    await setProgress(tx, orgId, qid, job.id, now, only);
     const [row] = await tx
       .update(questionnaires)
       .set({ status: 'filled', filledAt: now, updatedAt: now })
@@ -843,12 +894,13 @@ export function evalCondition(cond: string, truth: Map<string, boolean>): boolea
   return broken || i !== tokens.length ? undefined : v;
 }
 
-async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date) {
-  // Done = answered by this job, or approved before it (kept as is).
+async function setProgress(tx: Executor, orgId: string, qid: string, jobId: string, now: Date, only?: FillScope) {
+  // Done = answered by this job, or approved before it (kept as is), or outside a limited job's questions.
+  const outside = only ? sql` or q.id::text not in (select jsonb_array_elements_text(${JSON.stringify(only.questionIds)}::jsonb))` : sql``;
   await tx
     .update(questionnaires)
     .set({
-      progressDone: sql`(select count(*)::int from ${questions} q where q.org_id = ${orgId} and q.questionnaire_id = ${qid} and (q.filled_by_job = ${jobId} or q.status = 'approved'))`,
+      progressDone: sql`(select count(*)::int from ${questions} q where q.org_id = ${orgId} and q.questionnaire_id = ${qid} and (q.filled_by_job = ${jobId} or q.status = 'approved'${outside}))`,
       updatedAt: now,
     })
     .where(and(eq(questionnaires.orgId, orgId), eq(questionnaires.id, qid)));
@@ -939,6 +991,7 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
     }
     // A person who approves or rewrites the answer vouches for it as the sources stand now.
     const vouched = status === 'approved' || input.text !== undefined || input.choice !== undefined;
+    await recordRevisions(tctx.db, ctx.orgId, [q], { by: ctx.actor.id, at: now, cause: 'review' });
     const [saved] = await tctx.db
       .update(questions)
       .set({
@@ -964,20 +1017,32 @@ export async function reviewAnswer(ctx: ServiceContext, questionnaireId: string,
 
 /** A reviewer's choice in the question's own list: a value of it (any case), or yes/no/... in the list's spelling. */
 function reviewChoice(choice: string, allowed: string[] | null): string {
+  const resolved = choiceInList(choice, allowed);
+  if (resolved !== undefined) return resolved;
   const list = listMeaning(allowed);
-  if (!list) {
-    const generic = (CHOICES as readonly string[]).find((c) => c === choice.trim().toLowerCase());
-    if (!generic) throw badRequest(`choice must be one of ${CHOICES.join(', ')}`, [{ field: '/choice', message: `must be one of ${CHOICES.join(', ')}` }]);
-    return generic;
-  }
-  const exact = list.values.find((v) => v.toLowerCase() === choice.trim().toLowerCase());
-  if (exact) return exact;
-  const generic = (CHOICES as readonly string[]).find((c) => c === choice.trim().toLowerCase()) as Choice | undefined;
-  const spelled = generic ? inList(generic, list) : undefined;
-  if (spelled) return spelled;
+  if (!list) throw badRequest(`choice must be one of ${CHOICES.join(', ')}`, [{ field: '/choice', message: `must be one of ${CHOICES.join(', ')}` }]);
   throw badRequest(`choice must be one of this question's allowed answers: ${list.values.join(', ')}`, [
     { field: '/choice', message: `must be one of: ${list.values.join(', ')}` },
   ]);
+}
+
+/** reviewChoice's resolution without the error: the stored choice, or undefined when the list has no such value. */
+export function choiceInList(choice: string, allowed: string[] | null): string | undefined {
+  const list = listMeaning(allowed);
+  const generic = (CHOICES as readonly string[]).find((c) => c === choice.trim().toLowerCase()) as Choice | undefined;
+  if (!list) return generic;
+  const exact = list.values.find((v) => v.toLowerCase() === choice.trim().toLowerCase());
+  if (exact) return exact;
+  return generic ? inList(generic, list) : undefined;
+}
+
+/** Each answer's sources at the versions their subjects have now, by question id: one read for all (approval vouches for them). */
+export async function sourcesNow(scope: OrgScope, rows: readonly { id: string; sources: AnswerSource[] }[]): Promise<Map<string, AnswerSource[]>> {
+  const current = await sourceStates(
+    scope,
+    rows.flatMap((r) => r.sources),
+  );
+  return new Map(rows.map((r) => [r.id, atVersions(current, r.sources)]));
 }
 
 /** The sources with the versions their subjects have now (deleted ones keep what they had). */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 
 export const QUESTIONNAIRE_STATUSES = ['imported', 'queued', 'filling', 'filled', 'failed'] as const;
@@ -212,4 +212,78 @@ export const llmDrafts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.cacheKey] })],
+);
+
+/**
+ * Internal comments on a question, in threads (`parentId`): team work only, so no export, prospect
+ * view or question view ever reads this table. A deleted comment keeps its row (and its place in
+ * the thread) with the body cleared.
+ */
+export const questionComments = pgTable(
+  'question_comments',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    questionnaireId: uuid('questionnaire_id').notNull(),
+    questionId: uuid('question_id').notNull(),
+    parentId: uuid('parent_id'),
+    /** The member who wrote it (an API key's creator). */
+    authorId: text('author_id').notNull(),
+    body: text('body'),
+    /** Members the comment names (user ids, checked to be members when written). */
+    mentions: text('mentions').array().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('question_comments_question_idx').on(t.orgId, t.questionId, t.id)],
+);
+
+export const REVISION_CAUSES = ['review', 'section_not_applicable', 'section_approve', 'section_refill', 'fill'] as const;
+export type RevisionCause = (typeof REVISION_CAUSES)[number];
+
+/**
+ * An answer's history: each row is the answer as it stood before it was overwritten, with who
+ * overwrote it, when and how (`cause`). The current answer lives on the question itself.
+ */
+export const answerRevisions = pgTable(
+  'answer_revisions',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    questionId: uuid('question_id').notNull(),
+    questionnaireId: uuid('questionnaire_id').notNull(),
+    choice: text('choice'),
+    text: text('text'),
+    status: text('status', { enum: ANSWER_STATUSES }),
+    confidence: real('confidence'),
+    sources: jsonb('sources').$type<AnswerSource[]>().notNull().default([]),
+    changedBy: text('changed_by').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull(),
+    cause: text('cause', { enum: REVISION_CAUSES }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('answer_revisions_question_idx').on(t.orgId, t.questionId, t.id)],
+);
+
+/**
+ * A fill job limited to some questions (a section's re-fill); a job without a row here fills the
+ * whole questionnaire. Kept beside `jobs` so the job table stays generic.
+ */
+export const fillJobScopes = pgTable(
+  'fill_job_scopes',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    jobId: uuid('job_id').notNull(),
+    questionIds: uuid('question_ids').array().notNull(),
+    /** Re-draft approved answers among them too. */
+    force: boolean('force').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.jobId] })],
 );
