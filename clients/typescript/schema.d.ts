@@ -4356,7 +4356,7 @@ export interface components {
              * @description What the message is: an invitation, a grant link, a subscription confirmation or a trust-page update.
              * @enum {unknown}
              */
-            kind: "invitation" | "access_grant" | "subscription_confirmation" | "trust_update";
+            kind: "invitation" | "access_grant" | "subscription_confirmation" | "trust_update" | "assignment" | "mention" | "due_soon";
             /** @description The recipient, lowercased. */
             to: string;
             subject: string;

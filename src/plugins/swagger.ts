@@ -586,7 +586,12 @@ export default fp(
           { name: 'certifications', description: 'Certificates and attestation reports with computed status' },
           {
             name: 'questionnaires',
-            description: "Import buyers' questionnaires, answer them with citations and confidence, review, export into their own file",
+            description:
+              "Import buyers' questionnaires, answer them with citations and confidence, review, export into their own file. " +
+              'As team work: upload (POST /questionnaires) -> fill (POST /questionnaires/{id}/fill) -> assign questions or a section with a due date ' +
+              '(POST /questionnaires/{id}/assignments; each member sees theirs in GET /my-work) -> discuss internally (POST .../questions/{questionId}/comments, ' +
+              'never exported or shown to prospects) -> review and approve (PATCH .../questions/{questionId}, or a whole section with POST /questionnaires/{id}/section-actions) ' +
+              "-> export into the buyer's file (GET /questionnaires/{id}/export?only=approved).",
           },
           { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) with retries and a delivery log' },
           { name: 'mail', description: 'The mail outbox: e-mail waiting, sent and failed (SMTP_URL, MAIL_FROM)' },

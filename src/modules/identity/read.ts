@@ -32,6 +32,17 @@ export async function membersAmong({ db, orgId }: OrgScope, userIds: readonly st
   return new Set(rows.map((r) => r.userId));
 }
 
+/** The e-mail addresses of those of these users who are members of the organization (others are left out). */
+export async function memberEmails({ db, orgId }: OrgScope, userIds: readonly string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .select({ userId: memberships.userId, email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.orgId, orgId), inArray(memberships.userId, [...new Set(userIds)])));
+  return new Map(rows.map((r) => [r.userId, r.email.toLowerCase()]));
+}
+
 /** The organization with this slug (id, slug, name), if there is one. */
 export async function organizationBySlug(db: Executor, slug: string): Promise<OrganizationSummary | undefined> {
   const [org] = await db

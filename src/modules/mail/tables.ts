@@ -1,7 +1,7 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 
-export const MAIL_KINDS = ['invitation', 'access_grant', 'subscription_confirmation', 'trust_update'] as const;
+export const MAIL_KINDS = ['invitation', 'access_grant', 'subscription_confirmation', 'trust_update', 'assignment', 'mention', 'due_soon'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 export const MAIL_STATUSES = ['pending', 'retrying', 'sent', 'failed'] as const;
 export type MailStatus = (typeof MAIL_STATUSES)[number];

@@ -7,6 +7,7 @@ import { emitEvents } from '../events/index.js';
 import { membersAmong } from '../identity/index.js';
 import { summaryView } from './service.js';
 import { questionnaires, questions } from './tables.js';
+import { mailAssignment } from './team-mail.js';
 
 /** Questions per question.assigned event: a 5,000-question assignment sends five, each a modest webhook body. */
 export const ASSIGNED_EVENT_CHUNK = 1000;
@@ -95,7 +96,7 @@ export async function assignQuestions(ctx: ServiceContext, id: string, input: As
   const dueAt = input.dueAt === undefined ? undefined : input.dueAt === null ? null : new Date(input.dueAt);
   const assigned = await ctx.db.transaction(async (tx) => {
     const [q] = await tx
-      .select({ id: questionnaires.id })
+      .select({ id: questionnaires.id, name: questionnaires.name })
       .from(questionnaires)
       .where(and(eq(questionnaires.orgId, ctx.orgId), eq(questionnaires.id, id)));
     if (!q) throw notFound('questionnaire');
@@ -103,11 +104,12 @@ export async function assignQuestions(ctx: ServiceContext, id: string, input: As
       .update(questions)
       .set({ assigneeId: input.assigneeId, ...(dueAt !== undefined ? { dueAt } : {}) })
       .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, id), byIds ? inArray(questions.id, ids) : eq(questions.section, input.section!)))
-      .returning({ id: questions.id, position: questions.position });
+      .returning({ id: questions.id, position: questions.position, ref: questions.ref, text: questions.text });
     // The update ran in this transaction: throwing rolls it back, so nothing is half-assigned.
     if (byIds && rows.length < ids.length) throw notFound(`${ids.length - rows.length} of the questions`);
     if (!byIds && rows.length === 0) throw notFound('section');
-    const questionIds = rows.sort((a, b) => a.position - b.position).map((r) => r.id);
+    rows.sort((a, b) => a.position - b.position);
+    const questionIds = rows.map((r) => r.id);
     await recordAudit(tx, ctx, {
       action: 'question.assigned',
       targetType: 'questionnaire',
@@ -135,6 +137,13 @@ export async function assignQuestions(ctx: ServiceContext, id: string, input: As
         });
       }
       await emitEvents(tx, ctx, events);
+      await mailAssignment(tx, ctx, {
+        assigneeId,
+        byMember: ctx.actor.kind === 'user' || ctx.actor.kind === 'apiKey' ? ctx.actor.userId : null,
+        questionnaire: q.name,
+        questions: rows,
+        dueAt: dueAt ?? null,
+      });
     }
     return questionIds.length;
   });

@@ -6,7 +6,8 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit } from '../audit/index.js';
 import { emitEvent } from '../events/index.js';
 import { membersAmong } from '../identity/index.js';
-import { questionComments, questions } from './tables.js';
+import { questionComments, questionnaires, questions } from './tables.js';
+import { mailMentions } from './team-mail.js';
 
 type CommentRow = typeof questionComments.$inferSelect;
 
@@ -37,10 +38,12 @@ function commentView(c: CommentRow) {
 /** The question, in this questionnaire of the organization; anything else is a 404. */
 async function questionOf(ctx: Pick<ServiceContext, 'db' | 'orgId'>, questionnaireId: string, questionId: string) {
   const [q] = await ctx.db
-    .select({ id: questions.id })
+    .select({ id: questions.id, ref: questions.ref, text: questions.text, questionnaire: questionnaires.name })
     .from(questions)
+    .innerJoin(questionnaires, and(eq(questionnaires.orgId, questions.orgId), eq(questionnaires.id, questions.questionnaireId)))
     .where(and(eq(questions.orgId, ctx.orgId), eq(questions.questionnaireId, questionnaireId), eq(questions.id, questionId)));
   if (!q) throw notFound('question');
+  return q;
 }
 
 async function commentOf(ctx: Pick<ServiceContext, 'db' | 'orgId'>, questionnaireId: string, questionId: string, commentId: string) {
@@ -62,7 +65,7 @@ async function commentOf(ctx: Pick<ServiceContext, 'db' | 'orgId'>, questionnair
 /** Any member may comment (viewers too: reviewing is team work); the author is the member, an API key's creator. */
 export async function addComment(ctx: ServiceContext, questionnaireId: string, questionId: string, input: CommentInput) {
   const authorId = memberOf(ctx.actor);
-  await questionOf(ctx, questionnaireId, questionId);
+  const question = await questionOf(ctx, questionnaireId, questionId);
   if (input.parentId !== undefined) {
     const [parent] = await ctx.db
       .select({ id: questionComments.id })
@@ -108,6 +111,7 @@ export async function addComment(ctx: ServiceContext, questionnaireId: string, q
       mentions,
       createdAt: now.toISOString(),
     });
+    await mailMentions(tctx.db, tctx, { authorId, mentions, questionnaire: question.questionnaire, question, body: input.body });
   });
   return commentView(row);
 }

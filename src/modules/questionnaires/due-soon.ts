@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import { SCAN_BATCH, emitEvent } from '../events/index.js';
 import { questionOpen, questionnaireOpen } from './assignments.js';
 import { questionnaires, questions } from './tables.js';
+import { mailDueSoon } from './team-mail.js';
 
 /** How close a due date comes before questionnaire.due_soon goes out. */
 export const DUE_SOON_MS = 48 * 3_600_000;
@@ -51,6 +52,7 @@ export async function scanQuestionnairesDueSoon(db: Db, clock: Clock, limit = SC
         dueAt: q.dueAt!.toISOString(),
         openQuestions: open?.n ?? 0,
       });
+      await mailDueSoon(tx, { orgId: q.orgId, clock }, { ownerId: q.ownerId, name: q.name, dueAt: q.dueAt!, openQuestions: open?.n ?? 0 });
       return true;
     });
     if (emitted) sent++;

@@ -2,6 +2,7 @@ import t from 'tap';
 import { and, asc, eq } from 'drizzle-orm';
 import type { App } from '../../../src/app.js';
 import { events } from '../../../src/modules/events/tables.js';
+import { mailOutbox } from '../../../src/modules/mail/tables.js';
 import { scanQuestionnairesDueSoon } from '../../../src/modules/questionnaires/due-soon.js';
 import { manualClock, memberWithRole, signup, testApp, type Tenant, wholeQuestionnaire } from '../../helpers/app.js';
 
@@ -28,6 +29,14 @@ async function importQuestionnaire(app: App, who: Tenant, name: string) {
   const byRef = Object.fromEntries(whole.questions.map((q: { ref: string; id: string }) => [q.ref, q.id])) as Record<string, string>;
   return { id, byRef };
 }
+
+/** The messages queued for the organization (no SMTP_URL here: they wait in the outbox). */
+const mailOf = (app: App, orgId: string, kind: 'assignment' | 'due_soon') =>
+  app.database.db
+    .select()
+    .from(mailOutbox)
+    .where(and(eq(mailOutbox.orgId, orgId), eq(mailOutbox.kind, kind)))
+    .orderBy(asc(mailOutbox.id));
 
 const eventsOf = (app: App, orgId: string, type: 'question.assigned' | 'questionnaire.due_soon') =>
   app.database.db
@@ -112,13 +121,25 @@ t.test('owners, due dates, assignments, filters and my work', async (t) => {
       dueAt: due,
     });
     t.same(emitted[1]!.data, { questionnaireId: qn.id, questionIds: [qn.byRef.B1], assigneeId: viewer.userId, assignedBy: editor.userId, dueAt: null });
+    // And an e-mail to the assignee for each, listing the questions.
+    const mails = await mailOf(app, a.orgId, 'assignment');
+    t.same(
+      mails.map((m) => m.recipient),
+      [viewer.email.toLowerCase(), viewer.email.toLowerCase()],
+    );
+    t.match(mails[0]!.subject, /2 questions of "Acme review 2026" assigned to you/);
+    t.match(mails[0]!.textBody, /due 2026-06-03/);
+    t.match(mails[0]!.textBody, /- C1 /);
+    const self = await assign(editor, qn.id, { questionIds: [qn.byRef.B2], assigneeId: editor.userId });
+    t.equal(self.statusCode, 200);
+    t.equal((await mailOf(app, a.orgId, 'assignment')).length, 2, 'nobody is mailed about their own assignment');
 
     // Unassigning is audited but sends no event.
     const un = await assign(editor, qn.id, { questionIds: [qn.byRef.B2], assigneeId: null, dueAt: null });
     t.same(un.json(), { assigned: 1, assigneeId: null, dueAt: null });
-    t.equal((await eventsOf(app, a.orgId, 'question.assigned')).length, 2);
+    t.equal((await eventsOf(app, a.orgId, 'question.assigned')).length, 3, 'none for the unassignment');
     const audit = (await app.inject({ method: 'GET', url: `/api/v1/audit-events?action=question.assigned&targetId=${qn.id}`, headers: a.auth })).json();
-    t.equal(audit.items.length, 3);
+    t.equal(audit.items.length, 4);
   });
 
   await t.test('my work: open items, soonest due first, paged', async (t) => {
@@ -182,6 +203,14 @@ t.test('owners, due dates, assignments, filters and my work', async (t) => {
       sent.map((e) => e.data),
       [{ questionnaireId: qn.id, name: 'Acme review 2026', ownerId: viewer.userId, dueAt: '2026-06-05T12:00:00.000Z', openQuestions: 4 }],
     );
+    const dueMail = await mailOf(app, a.orgId, 'due_soon');
+    t.same(
+      dueMail.map((m) => m.recipient),
+      [viewer.email.toLowerCase()],
+      'the owner is mailed',
+    );
+    t.match(dueMail[0]!.subject, /"Acme review 2026" is due 2026-06-05/);
+    t.match(dueMail[0]!.textBody, /4 of its questions are not approved yet/);
 
     // The access tokens expire within the hour: due dates are moved at sign-in time, scans run at scan time.
     const moveDue = async (dueAt: string) => {

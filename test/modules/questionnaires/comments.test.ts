@@ -5,6 +5,7 @@ import JSZip from 'jszip';
 import { and, eq } from 'drizzle-orm';
 import { runNextJob } from '../../../src/modules/questionnaires/service.js';
 import { events } from '../../../src/modules/events/tables.js';
+import { mailOutbox } from '../../../src/modules/mail/tables.js';
 import { memberWithRole, signup, testApp, wholeQuestionnaire } from '../../helpers/app.js';
 import { prospectGrant } from '../../helpers/trust.js';
 import { multipart } from '../../helpers/multipart.js';
@@ -122,6 +123,18 @@ t.test('comments per question: threads, mentions, edits, deletes, roles and tena
   t.equal(evs.length, 3);
   t.match(evs[0]!.data, { commentId: c1, questionnaireId: id, questionId: q1.id, authorId: viewer.userId, mentions: [editor.userId], createdAt: String });
   t.notMatch(JSON.stringify(evs), MARKER, 'no comment text in the event');
+  // The member mentioned is mailed (with the comment: members read it); the author never is.
+  const mails = await app.database.db
+    .select()
+    .from(mailOutbox)
+    .where(and(eq(mailOutbox.orgId, a.orgId), eq(mailOutbox.kind, 'mention')));
+  t.ok(mails.length >= 1);
+  t.ok(
+    mails.every((m) => m.recipient === editor.email.toLowerCase()),
+    'only the mentioned member',
+  );
+  t.match(mails[0]!.subject, /you were mentioned on a question of/);
+  t.match(mails[0]!.textBody, 'Who owns KMS?');
 });
 
 /** Every part of a workbook, as text. */
