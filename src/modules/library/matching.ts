@@ -4,6 +4,7 @@
 // normalized, or a Jaccard of at least 0.8 over the questions' lexemes with the same polarity words.
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { polarityOf } from './pure.js';
 
 /** Lower case, letters and digits of any script, single spaces (as retrieval's normalize). */
 export function normalizeText(text: string): string {
@@ -13,36 +14,6 @@ export function normalizeText(text: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
-
-/** Words the english configuration drops as stop words that still turn a question's meaning (as answering's POLARITY). */
-const POLARITY = new Set([
-  'not',
-  'no',
-  'never',
-  'without',
-  'nor',
-  'before',
-  'after',
-  'during',
-  'except',
-  'unless',
-  'only',
-  'cannot',
-  'don',
-  'doesn',
-  'isn',
-  'aren',
-  'won',
-  'shouldn',
-  'more',
-  'less',
-  'most',
-  'least',
-  'above',
-  'below',
-  'same',
-  'other',
-]);
 
 /** Jaccard of lexeme sets from which two questions count as the same (as answering's NEAR_IDENTICAL). */
 export const NEAR_IDENTICAL = 0.8;
@@ -58,11 +29,7 @@ export function questionKey(text: string, lexemes: Iterable<string>): QuestionKe
   const normalized = normalizeText(text);
   return {
     normalized,
-    polarity: normalized
-      .split(' ')
-      .filter((w) => POLARITY.has(w))
-      .sort()
-      .join(' '),
+    polarity: polarityOf(normalized),
     lexemes: new Set(lexemes),
   };
 }

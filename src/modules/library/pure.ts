@@ -15,3 +15,41 @@ export interface ReusableEntry {
   text: string | null;
   controls: ControlRef[];
 }
+
+/** Words the english configuration drops as stop words that still turn a question's meaning. */
+const POLARITY = new Set([
+  'not',
+  'no',
+  'never',
+  'without',
+  'nor',
+  'before',
+  'after',
+  'during',
+  'except',
+  'unless',
+  'only',
+  'cannot',
+  'don',
+  'doesn',
+  'isn',
+  'aren',
+  'won',
+  'shouldn',
+  'more',
+  'less',
+  'most',
+  'least',
+  'above',
+  'below',
+  'same',
+  'other',
+]);
+
+/** A normalized question's polarity words, sorted: two questions are the same only if these agree (library and fill reuse). */
+export const polarityOf = (normalized: string) =>
+  normalized
+    .split(' ')
+    .filter((w) => POLARITY.has(w))
+    .sort()
+    .join(' ');

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ControlStatus } from '../controls/pure.js';
 import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.js';
-import type { ReusableEntry } from '../library/pure.js';
+import { polarityOf, type ReusableEntry } from '../library/pure.js';
 import type { PassageRow } from '../knowledge/pure.js';
 import { Bm25Index, cosine, expand, normalize, fuse, termCounts, type Expansion, type TermDoc, type Thesaurus, type Tokens } from './retrieval.js';
 import { understand, type PlaceTable, type Understanding } from './understand.js';
@@ -261,42 +261,6 @@ export interface Retrieved {
 export interface RetrievalContext {
   previous: ControlDoc[];
 }
-
-/** Words the english configuration drops as stop words that still turn a question's meaning. */
-const POLARITY = new Set([
-  'not',
-  'no',
-  'never',
-  'without',
-  'nor',
-  'before',
-  'after',
-  'during',
-  'except',
-  'unless',
-  'only',
-  'cannot',
-  'don',
-  'doesn',
-  'isn',
-  'aren',
-  'won',
-  'shouldn',
-  'more',
-  'less',
-  'most',
-  'least',
-  'above',
-  'below',
-  'same',
-  'other',
-]);
-const polarityOf = (normalized: string) =>
-  normalized
-    .split(' ')
-    .filter((w) => POLARITY.has(w))
-    .sort()
-    .join(' ');
 
 /** Same question: its words match a library question's this closely (Jaccard of lexeme sets). */
 const NEAR_IDENTICAL = 0.8;
