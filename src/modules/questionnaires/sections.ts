@@ -61,11 +61,11 @@ export async function sectionAction(ctx: ServiceContext, questionnaireId: string
         }
         byChoice.set(na, [...(byChoice.get(na) ?? []), q.id]);
       }
-      const ids = [...byChoice.values()].flat();
+      const ids = new Set([...byChoice.values()].flat());
       await recordRevisions(
         tx,
         ctx.orgId,
-        qs.filter((q) => ids.includes(q.id)),
+        qs.filter((q) => ids.has(q.id)),
         { by: ctx.actor.id, at: now, cause: 'section_not_applicable' },
       );
       for (const [choice, group] of byChoice) {
@@ -85,7 +85,7 @@ export async function sectionAction(ctx: ServiceContext, questionnaireId: string
           })
           .where(and(eq(questions.orgId, ctx.orgId), inArray(questions.id, group)));
       }
-      affected = ids.length;
+      affected = ids.size;
     } else if (input.action === 'approve') {
       // As a single approval: only non-empty answers, vouched for as their sources stand now. A
       // rejected answer was judged wrong by a person: it is approved on its own, never in bulk.

@@ -1,13 +1,8 @@
 // Retrieval's database side: Postgres stems the words (to_tsvector, the same configuration the
 // stored vectors used), a batch in one query; the ranking in retrieval.ts is pure and runs in a worker.
-import { sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Executor } from '../../db/client.js';
 import { termPattern, type Expansion, type Thesaurus, type Tokens } from './retrieval.js';
-
-export async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows: T[] };
-  return result.rows;
-}
 
 /** The lexemes of each text in order, all texts in one query. */
 export async function tokensOf(db: Executor, texts: string[]): Promise<Tokens[]> {

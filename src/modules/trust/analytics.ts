@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { Db, Executor } from '../../db/client.js';
+import { rowsOf, type Db, type Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { decodeCursor, encodeCursor, toPage } from '../../lib/pagination.js';
@@ -197,10 +197,6 @@ export interface CompanyActivity {
 
 /** The UTC ISO text of a timestamp with its microseconds: exact in cursors, whatever the session's time zone. */
 const isoText = (col: SQL) => sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-async function rowsOf<T>(db: Executor, query: SQL): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
-}
 
 /**
  * One row per (company as written, case aside; e-mail domain): a company name is typed by each

@@ -837,6 +837,17 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     response: withProblems({ 200: { description: 'The page (HTML)', content: { 'text/html': { schema: Type.String() } } } }),
   };
 
+  /** A subscription link's page: not cached, no referrer, drawn on the page's model; errors as HTML pages. */
+  async function linkPage(reply: FastifyReply, slug: string, page: (model: CachedTrust['model']) => Promise<string>) {
+    noStore(reply).header('referrer-policy', 'no-referrer');
+    try {
+      const entry = await cached(slug);
+      return reply.send(await page(entry.model));
+    } catch (err) {
+      return htmlError(reply, slug, err);
+    }
+  }
+
   app.get('/trust/:slug/subscriptions/confirm', {
     config,
     schema: {
@@ -847,31 +858,21 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
         'Opening the link changes nothing (mail scanners open links): the page asks to confirm, and its button posts back. A link older than 7 days is a 410, ' +
         'a tampered one a 401; a link superseded by a newer confirmation e-mail says so. Errors are HTML pages.',
     },
-    handler: async (req, reply) => {
-      noStore(reply).header('referrer-policy', 'no-referrer');
-      try {
-        const entry = await cached(req.params.slug);
+    handler: async (req, reply) =>
+      linkPage(reply, req.params.slug, async (model) => {
         const { state } = await subscriptions.confirmationState(subs, req.params.slug, req.query.token);
-        return reply.send(renderConfirmPage(entry.model, state, req.query.token));
-      } catch (err) {
-        return htmlError(reply, req.params.slug, err);
-      }
-    },
+        return renderConfirmPage(model, state, req.query.token);
+      }),
   });
 
   app.post('/trust/:slug/subscriptions/confirm', {
     config: writeConfig,
     schema: { ...linkSchema, operationId: 'subscriptionConfirm', summary: 'Confirm a subscription (the button of the confirmation page)', hide: true },
-    handler: async (req, reply) => {
-      noStore(reply).header('referrer-policy', 'no-referrer');
-      try {
-        const entry = await cached(req.params.slug);
+    handler: async (req, reply) =>
+      linkPage(reply, req.params.slug, async (model) => {
         const { state, changed } = await subscriptions.confirmSubscription(subs, req.params.slug, req.query.token, String(req.id));
-        return reply.send(renderConfirmPage(entry.model, state, req.query.token, changed));
-      } catch (err) {
-        return htmlError(reply, req.params.slug, err);
-      }
-    },
+        return renderConfirmPage(model, state, req.query.token, changed);
+      }),
   });
 
   app.get('/trust/:slug/subscriptions/unsubscribe', {
@@ -884,16 +885,11 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
         'The page has one button; mail clients that honour `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058) post to the same URL without showing it. ' +
         'Unsubscribe links do not expire; a tampered one is a 401. Errors are HTML pages.',
     },
-    handler: async (req, reply) => {
-      noStore(reply).header('referrer-policy', 'no-referrer');
-      try {
-        const entry = await cached(req.params.slug);
+    handler: async (req, reply) =>
+      linkPage(reply, req.params.slug, async (model) => {
         const { state } = await subscriptions.unsubscribeState(subs, req.params.slug, req.query.token);
-        return reply.send(renderUnsubscribePage(entry.model, state, req.query.token));
-      } catch (err) {
-        return htmlError(reply, req.params.slug, err);
-      }
-    },
+        return renderUnsubscribePage(model, state, req.query.token);
+      }),
   });
 
   // RFC 8058 one-click: a POST to the List-Unsubscribe URL (body List-Unsubscribe=One-Click), also the page's button.
@@ -901,16 +897,11 @@ const publicRoutes: FastifyPluginAsyncTypebox<{ portal: TrustPortal }> = async (
     // The whole public budget: mail providers post these from few addresses.
     config,
     schema: { ...linkSchema, operationId: 'unsubscribe', summary: "Unsubscribe (RFC 8058 one-click POST, or the page's button)", hide: true },
-    handler: async (req, reply) => {
-      noStore(reply).header('referrer-policy', 'no-referrer');
-      try {
-        const entry = await cached(req.params.slug);
+    handler: async (req, reply) =>
+      linkPage(reply, req.params.slug, async (model) => {
         await subscriptions.unsubscribe(subs, req.params.slug, req.query.token, String(req.id));
-        return reply.send(renderUnsubscribePage(entry.model, 'unsubscribed', req.query.token, true));
-      } catch (err) {
-        return htmlError(reply, req.params.slug, err);
-      }
-    },
+        return renderUnsubscribePage(model, 'unsubscribed', req.query.token, true);
+      }),
   });
 
   // ----- grant links --------------------------------------------------------------------------

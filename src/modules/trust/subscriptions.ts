@@ -9,7 +9,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { recordAudit, type AuditContext } from '../audit/index.js';
 import { emitEvent } from '../events/index.js';
 import { escapeHtml, mailHtml, queueMail, type MailMessage } from '../mail/index.js';
-import type { LinkSigner } from './links.js';
+import type { LinkClaims, LinkSigner } from './links.js';
 import { loadPage, orgBySlug } from './service.js';
 import { trustNoticeOptOuts, trustSubscribers, type SubscriberStatus, type TrustUpdateCategory } from './tables.js';
 
@@ -156,18 +156,22 @@ async function linkOf(deps: SubscriptionDeps, db: Executor, slug: string, token:
 
 const invalidLink = () => new DomainError('unauthenticated', 'this link is not valid');
 
-/** A subscription link's subscriber. */
-async function subscriberOfLink(deps: SubscriptionDeps, db: Executor, slug: string, token: string, purpose: 'confirm' | 'unsubscribe', lock = false) {
-  const { org, claims } = await linkOf(deps, db, slug, token, purpose);
+/** A checked link's subscriber (a removed one's links lead nowhere, as an unknown one's). */
+async function subscriberOf(db: Executor, org: Org, claims: LinkClaims, lock = false) {
   if (!claims.subscriberId) throw invalidLink();
   const q = db
     .select()
     .from(trustSubscribers)
     .where(and(eq(trustSubscribers.orgId, org.id), eq(trustSubscribers.id, claims.subscriberId)));
   const [row] = lock ? await q.for('update') : await q;
-  // A removed subscriber's links lead nowhere, as an unknown one's.
   if (!row) throw invalidLink();
-  return { org, row, claims };
+  return row;
+}
+
+/** A subscription link's subscriber, the link checked first. */
+async function subscriberOfLink(deps: SubscriptionDeps, db: Executor, slug: string, token: string, purpose: 'confirm' | 'unsubscribe', lock = false) {
+  const { org, claims } = await linkOf(deps, db, slug, token, purpose);
+  return { org, claims, row: await subscriberOf(db, org, claims, lock) };
 }
 
 export type LinkState = 'pending' | 'confirmed' | 'unsubscribed' | 'superseded';
@@ -244,8 +248,7 @@ export async function unsubscribeState(deps: SubscriptionDeps, slug: string, tok
     const out = await optedOutAmong(deps.db, org.id, [claims.grantee]);
     return { org, state: out.size > 0 ? 'unsubscribed' : 'confirmed' };
   }
-  const { row } = await subscriberOfLink(deps, deps.db, slug, token, 'unsubscribe');
-  return { org, state: row.status };
+  return { org, state: (await subscriberOf(deps.db, org, claims)).status };
 }
 
 /** One click (RFC 8058): no further message reaches the address; again changes nothing. */
@@ -264,7 +267,7 @@ export async function unsubscribe(deps: SubscriptionDeps, slug: string, token: s
       }
       return { org };
     }
-    const { row } = await subscriberOfLink(deps, tx, slug, token, 'unsubscribe', true);
+    const row = await subscriberOf(tx, org, claims, true);
     if (row.status === 'unsubscribed') return { org };
     await tx
       .update(trustSubscribers)
