@@ -244,6 +244,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   );
   app.addHook('preClose', async () => keys.stopRefresh());
   if (config.auth.signingKeyPem && config.auth.keyEncryptionKey) app.log.warn('KEY_ENCRYPTION_KEY is ignored: JWT_PRIVATE_KEY is set and takes precedence');
+  // Keys generated into this process's DATA_DIR: a replica with another disk would sign with its own and refuse these tokens.
+  if (config.databaseUrl && !config.auth.signingKeyPem && !config.auth.keyEncryptionKey && !options.keys) {
+    app.log.warn(
+      `signing keys are kept in ${path.join(config.dataDir, 'keys')} with DATABASE_URL: replicas sharing this database must share DATA_DIR, or set KEY_ENCRYPTION_KEY (keys in the database) or JWT_PRIVATE_KEY`,
+    );
+  }
   app.decorate('database', database);
   // A catalog version that retired controls says so, and what became of each organization's data on them.
   for (const r of seeded.retired) {

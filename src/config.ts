@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
@@ -222,10 +222,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     return list;
   })();
 
-  const signingKeyPem = str('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (signingKeyPem !== undefined && !signingKeyPem.includes('BEGIN PRIVATE KEY')) {
-    problems.push('JWT_PRIVATE_KEY must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")');
-  }
+  const signingKeyPem = parseSigningKey(str('JWT_PRIVATE_KEY'), problems);
   const keyEncryptionKey = parseKeyEncryptionKey(str('KEY_ENCRYPTION_KEY'), problems);
 
   const apiKey = str('OPENAI_API_KEY');
@@ -356,6 +353,33 @@ export type ConfigOverrides = Partial<Omit<Config, 'auth' | 'limits'>> & { auth?
 export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({}, process.cwd());
   return { ...base, ...overrides, auth: { ...base.auth, ...overrides.auth }, limits: { ...base.limits, ...overrides.limits } };
+}
+
+const P256_HINT = 'e.g. from `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`';
+
+/**
+ * An EC P-256 private key (ES256) as PEM, PKCS#8 or SEC1 ("BEGIN EC PRIVATE KEY", what `openssl
+ * ecparam -genkey` writes), with real or `\\n`-escaped newlines; returned as PKCS#8, the form jose
+ * imports. Checked here so that a wrong key is a start-up problem, not a failure at first login.
+ */
+function parseSigningKey(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const pem = raw.replace(/\\n/g, '\n');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    problems.push(`JWT_PRIVATE_KEY must be an EC P-256 private key in PEM (PKCS#8 "BEGIN PRIVATE KEY" or "BEGIN EC PRIVATE KEY"), ${P256_HINT}`);
+    return undefined;
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+    // Tokens, grant links and the JWKS are ES256 throughout; another algorithm would need all three to change.
+    problems.push(`JWT_PRIVATE_KEY must be an EC P-256 key for ES256 (got ${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}), ${P256_HINT}`);
+    return undefined;
+  }
+  // A PKCS#8 key is kept as given: the grant, replay and cursor keys are derived from its text.
+  return pem.includes('BEGIN PRIVATE KEY') ? pem : key.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
 /** 32 bytes as base64 (padded or base64url) or 64 hex characters; the message never echoes the value. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from '../src/config.js';
 
@@ -106,7 +106,8 @@ t.test('KEY_ENCRYPTION_KEY: 32 bytes as base64 or hex, never echoed', async (t) 
     }
   }
   // Both set: JWT_PRIVATE_KEY decides (the app logs that KEY_ENCRYPTION_KEY is ignored).
-  const both = loadConfig({ KEY_ENCRYPTION_KEY: bytes.toString('hex'), JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nx\\n-----END PRIVATE KEY-----' });
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const both = loadConfig({ KEY_ENCRYPTION_KEY: bytes.toString('hex'), JWT_PRIVATE_KEY: pem.replace(/\n/g, '\\n') });
   t.ok(both.auth.signingKeyPem && both.auth.keyEncryptionKey, 'both kept; precedence is decided in buildApp');
 });
 
@@ -165,4 +166,52 @@ t.test('the S3 secret does not show when the configuration is serialized or insp
   t.match(JSON.stringify(c), 'AKIAVISIBLE', 'the key id is not secret');
   t.notMatch(JSON.stringify(c), 'hidden-secret-value');
   t.notMatch(inspect(c, { depth: 10 }), 'hidden-secret-value');
+});
+
+t.test('JWT_PRIVATE_KEY: an EC P-256 key as PKCS#8 or SEC1 PEM; anything else is named at start', async (t) => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  t.equal(
+    loadConfig({ JWT_PRIVATE_KEY: pkcs8 }).auth.signingKeyPem,
+    pkcs8.trim(),
+    'PKCS#8 is kept as given, trimmed as before (derived keys come from its text)',
+  );
+  t.equal(
+    loadConfig({ JWT_PRIVATE_KEY: pkcs8.trim().replace(/\n/g, '\\n') }).auth.signingKeyPem,
+    pkcs8.trim(),
+    'escaped newlines, as one-line environments carry it',
+  );
+
+  // `openssl ecparam -genkey` writes SEC1; it is the same key, handed on as PKCS#8.
+  const sec1 = privateKey.export({ format: 'pem', type: 'sec1' }).toString();
+  const converted = loadConfig({ JWT_PRIVATE_KEY: sec1 }).auth.signingKeyPem!;
+  t.match(converted, /^-----BEGIN PRIVATE KEY-----/);
+  t.same(createPrivateKey(converted).export({ format: 'jwk' }), privateKey.export({ format: 'jwk' }), 'the same key');
+
+  const refused: Array<[string, string, RegExp]> = [
+    ['garbage', 'not a key', /^JWT_PRIVATE_KEY must be an EC P-256 private key in PEM .*openssl genpkey/],
+    ['a public key', createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString(), /^JWT_PRIVATE_KEY must be an EC P-256 private key in PEM/],
+    [
+      'RSA',
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      /^JWT_PRIVATE_KEY must be an EC P-256 key for ES256 \(got rsa\)/,
+    ],
+    [
+      'P-384',
+      generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      /^JWT_PRIVATE_KEY must be an EC P-256 key for ES256 \(got ec secp384r1\)/,
+    ],
+    ['Ed25519', generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), /\(got ed25519\)/],
+  ];
+  for (const [what, value, message] of refused) {
+    try {
+      loadConfig({ JWT_PRIVATE_KEY: value });
+      t.fail(`accepted ${what}`);
+    } catch (err) {
+      t.type(err, ConfigError, what);
+      t.match((err as ConfigError).problems, [message], what);
+      const body = value.split('\n')[1] ?? value;
+      t.notOk((err as ConfigError).message.includes(body), `${what}: the key is not echoed`);
+    }
+  }
 });

@@ -2,7 +2,8 @@
 // each with its own DATA_DIR, as real server processes behind an imaginary load balancer: whatever
 // one replica records, the other serves. Needs Redis at 127.0.0.1:6379 (.ci/run starts it).
 import { randomBytes } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { exportPKCS8, generateKeyPair } from 'jose';
 import ExcelJS from 'exceljs';
 import { Redis } from 'ioredis';
 import { freshDatabase } from './helpers/db.js';
@@ -30,12 +31,8 @@ function form(fields: Record<string, string>, file: { name: string; bytes: Buffe
   return f;
 }
 
-t.test('two replicas with separate disks serve each other’s tokens, files, questionnaires, fills and limits', async (t) => {
-  const db = await freshDatabase();
-  await db.database.close();
-  t.teardown(() => db.drop());
-  if (!db.url) throw new Error('replicas need a PostgreSQL server: run under npm test (DATABASE_URL or the embedded server)');
-  const s3 = await startS3(t);
+/** A Redis key prefix of this test's own, its counters removed when the test ends. */
+async function redisPrefix(t: Test): Promise<string> {
   const prefix = `replicas-${randomBytes(6).toString('hex')}:`;
   const redis = new Redis(REDIS_URL);
   t.teardown(async () => {
@@ -43,6 +40,45 @@ t.test('two replicas with separate disks serve each other’s tokens, files, que
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
   });
+  return prefix;
+}
+
+/**
+ * What rests on keys derived from the instance's secret rather than on the database alone: a list
+ * cursor signed by A is accepted by B, and an idempotent first answer sealed by A (an API key's
+ * secret) is unsealed and replayed by B, byte for byte.
+ */
+async function derivedSecretsAgree(t: Test, A: string, B: string, auth: Record<string, string>): Promise<void> {
+  const json = { ...auth, 'content-type': 'application/json' };
+  const page = await fetch(`${A}/api/v1/frameworks/iso27001-2022/controls?limit=2`, { headers: auth });
+  const { items: first, nextCursor } = (await page.json()) as { items: Array<{ ref: string }>; nextCursor: string };
+  t.ok(nextCursor, 'A hands out a cursor');
+  const next = await fetch(`${B}/api/v1/frameworks/iso27001-2022/controls?limit=2&cursor=${encodeURIComponent(nextCursor)}`, { headers: auth });
+  t.equal(next.status, 200, "B accepts A's cursor");
+  const second = ((await next.json()) as { items: Array<{ ref: string }> }).items;
+  t.equal(second.length, 2, 'and pages on');
+  t.notOk(
+    second.some((c) => first.some((f) => f.ref === c.ref)),
+    'from where A stopped',
+  );
+
+  const body = JSON.stringify({ name: 'replica-key', role: 'viewer' });
+  const created = await fetch(`${A}/api/v1/api-keys`, { method: 'POST', headers: { ...json, 'idempotency-key': 'replica-1' }, body });
+  t.equal(created.status, 201, 'an API key created on A');
+  const firstAnswer = await created.text();
+  const replay = await fetch(`${B}/api/v1/api-keys`, { method: 'POST', headers: { ...json, 'idempotency-key': 'replica-1' }, body });
+  t.equal(replay.headers.get('idempotent-replayed'), 'true', 'the retry on B is a replay');
+  t.equal(replay.status, 201);
+  t.equal(await replay.text(), firstAnswer, "B unseals A's stored answer, secret included");
+}
+
+t.test('two replicas with separate disks serve each other’s tokens, files, questionnaires, fills and limits', async (t) => {
+  const db = await freshDatabase();
+  await db.database.close();
+  t.teardown(() => db.drop());
+  if (!db.url) throw new Error('replicas need a PostgreSQL server: run under npm test (DATABASE_URL or the embedded server)');
+  const s3 = await startS3(t);
+  const prefix = await redisPrefix(t);
   const common: Record<string, string> = {
     DATABASE_URL: db.url,
     HOST: '127.0.0.1',
@@ -81,6 +117,7 @@ t.test('two replicas with separate disks serve each other’s tokens, files, que
 
   const me = await fetch(`${B}/api/v1/me`, { headers: auth });
   t.equal(me.status, 200, 'a token from A works on B');
+  await derivedSecretsAgree(t, A, B, auth);
 
   const evidenceBytes = randomBytes(300 * 1024);
   const upload = await fetch(`${A}/api/v1/evidence`, {
@@ -139,4 +176,64 @@ t.test('two replicas with separate disks serve each other’s tokens, files, que
     before.every((r, i) => i === 0 || r === before[i - 1]! - 1),
     `the remaining count falls by one per attempt across replicas (${remaining.join(', ')})`,
   );
+});
+
+// The other way to share keys: one JWT_PRIVATE_KEY for all replicas (as an outside deployment may
+// set it, with escaped newlines), no KEY_ENCRYPTION_KEY. Everything derived from it must agree too.
+t.test('two replicas with one JWT_PRIVATE_KEY and separate disks agree on tokens, cursors, replays and files', async (t) => {
+  const db = await freshDatabase();
+  await db.database.close();
+  t.teardown(() => db.drop());
+  if (!db.url) throw new Error('replicas need a PostgreSQL server: run under npm test (DATABASE_URL or the embedded server)');
+  const s3 = await startS3(t);
+  const pem = await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey);
+  const prefix = await redisPrefix(t);
+  const common: Record<string, string> = {
+    DATABASE_URL: db.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    PUBLIC_URL: 'http://trust.replicas.test',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    ...s3.env,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    JWT_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n'),
+  };
+  const disks = t.testdir({ a: {}, b: {} });
+  const [a, b] = await Promise.all([startServer(t, { ...common, DATA_DIR: `${disks}/a` }), startServer(t, { ...common, DATA_DIR: `${disks}/b` })]);
+  const A = `http://127.0.0.1:${a.port}`;
+  const B = `http://127.0.0.1:${b.port}`;
+  t.notMatch(a.output() + b.output(), /signing keys are kept/, 'no warning about keys on disk');
+
+  const [jwksA, jwksB] = await Promise.all([
+    fetch(`${A}/.well-known/jwks.json`).then((r) => r.json() as Promise<{ keys: Array<{ kid: string }> }>),
+    fetch(`${B}/.well-known/jwks.json`).then((r) => r.json() as Promise<{ keys: Array<{ kid: string }> }>),
+  ]);
+  t.same(jwksA, jwksB, 'one JWKS');
+  t.match(
+    jwksA.keys.map((k) => k.kid),
+    [/^cfg-/],
+    'the configured key',
+  );
+
+  const signup = await fetch(`${B}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ organization: { name: 'Keyed', slug: 'keyed' }, user: { email: 'owner@keyed.example.com', password: PASSWORD } }),
+  });
+  t.equal(signup.status, 201, 'signed up on B');
+  const auth = { authorization: `Bearer ${((await signup.json()) as { accessToken: string }).accessToken}` };
+  t.equal((await fetch(`${A}/api/v1/me`, { headers: auth })).status, 200, 'a token from B works on A');
+  await derivedSecretsAgree(t, A, B, auth);
+
+  const bytes = randomBytes(64 * 1024);
+  const upload = await fetch(`${B}/api/v1/evidence`, {
+    method: 'POST',
+    headers: auth,
+    body: form({ title: 'Key ceremony record' }, { name: 'ceremony.bin', bytes, type: 'application/octet-stream' }),
+  });
+  t.equal(upload.status, 201, 'evidence uploaded on B');
+  const download = await fetch(`${A}/api/v1/evidence/${((await upload.json()) as { id: string }).id}/download`, { headers: auth });
+  t.ok(Buffer.from(await download.arrayBuffer()).equals(bytes), 'downloaded from A byte-identical');
 });

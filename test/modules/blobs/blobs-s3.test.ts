@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
 import ExcelJS from 'exceljs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { exportPKCS8, generateKeyPair } from 'jose';
 import { buildApp, type App } from '../../../src/app.js';
 import { defaultConfig, type S3Config } from '../../../src/config.js';
 import { blobLeases } from '../../../src/modules/blobs/tables.js';
@@ -214,13 +215,23 @@ t.test('startup warnings: BLOB_STORE=fs on a shared database warns about DATA_DI
     warning?.msg,
     `BLOB_STORE=fs with DATABASE_URL: files are kept in ${path.join(dataDir, 'blobs')}, so replicas sharing this database must share DATA_DIR (or use BLOB_STORE=s3)`,
   );
+  const keyWarning = fsLogs.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /^signing keys are kept/.test(l.msg));
+  t.equal(keyWarning?.level, 40, 'and one about the signing keys');
+  t.equal(
+    keyWarning?.msg,
+    `signing keys are kept in ${path.join(dataDir, 'keys')} with DATABASE_URL: replicas sharing this database must share DATA_DIR, or set KEY_ENCRYPTION_KEY (keys in the database) or JWT_PRIVATE_KEY`,
+  );
 
   // s3rver checks the key id, not the signature: any secret works, so one unique to this test is looked for.
   const s3 = await startS3(t);
   const secret = `s3-secret-${randomBytes(12).toString('hex')}`;
   const s3Logs = capture();
   const app = await testApp(t, {
-    config: { databaseUrl, blobs: s3Store({ ...s3.config, credentials: { accessKeyId: 'S3RVER', secretAccessKey: secret } }) },
+    config: {
+      databaseUrl,
+      blobs: s3Store({ ...s3.config, credentials: { accessKeyId: 'S3RVER', secretAccessKey: secret } }),
+      auth: { signingKeyPem: await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey) },
+    },
     options: { ...quiet, logger: s3Logs.logger },
   });
   const a = await signup(app, 's3-logs');
@@ -230,6 +241,10 @@ t.test('startup warnings: BLOB_STORE=fs on a shared database warns about DATA_DI
   t.notOk(
     s3Logs.lines.some((l) => /BLOB_STORE=fs/.test(l)),
     'no DATA_DIR warning with BLOB_STORE=s3',
+  );
+  t.notOk(
+    s3Logs.lines.some((l) => /signing keys are kept/.test(l)),
+    'no key warning with JWT_PRIVATE_KEY',
   );
   t.ok(s3Logs.lines.length > 0, 'requests were logged');
   t.notOk(
