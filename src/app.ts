@@ -303,6 +303,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     secretPem,
     stampPdf: (bytes, stamp) => parsers.watermarkPdf(bytes, stamp),
   });
+  if (redis) await shareTrustInvalidations(app, redis, `${config.redis.keyPrefix}trust-invalidate`, trustPortal.cache);
   await app.register(trustPublicRoutes, { portal: trustPortal });
   await app.register(prospectQuestionnaireRoutes, { portal: trustPortal });
   await app.register(
@@ -422,6 +423,31 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   app.decorate('blobs', blobs);
   app.decorate('blobSweep', { getter: () => blobSweep });
   return app;
+}
+
+/**
+ * Trust-page changes reach every replica's cache at once: each publishes the organizations it
+ * invalidated on a Redis channel and drops what the others publish. If Redis is down, the cache's
+ * TTL still bounds how long another replica serves the old page.
+ */
+async function shareTrustInvalidations(app: FastifyInstance, redis: Redis, channel: string, cache: TrustPortal['cache']): Promise<void> {
+  const self = newId();
+  // A connection in subscriber mode can do nothing else, so it is a second one.
+  const subscriber = redis.duplicate();
+  subscriber.on('error', (err: Error) => app.log.warn({ err: { message: err.message } }, 'redis subscriber error'));
+  await subscriber.subscribe(channel);
+  subscriber.on('message', (_channel: string, message: string) => {
+    const m = /^([^ ]+) ([0-9a-f-]{36})$/.exec(message);
+    if (m && m[1] !== self) cache.invalidateLocal(m[2]!);
+  });
+  cache.broadcastTo((orgId) => {
+    redis
+      .publish(channel, `${self} ${orgId}`)
+      .catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'trust cache: invalidation not broadcast'));
+  });
+  app.addHook('onClose', async () => {
+    await subscriber.quit();
+  });
 }
 
 declare module 'fastify' {

@@ -630,8 +630,8 @@ export const etagOf = (body: string) => `"${createHash('sha256').update(body).di
 
 /**
  * Built once per slug and kept until a change in the organization invalidates it (any successful
- * write through the API) or the TTL passes (it bounds staleness from other replicas and lets
- * date-based statuses move on).
+ * write through the API, on this replica or, through Redis, on another) or the TTL passes (it bounds
+ * staleness when a broadcast is lost and lets date-based statuses move on).
  */
 export class TrustCache {
   private readonly entries = new Map<string, CachedTrust>();
@@ -677,11 +677,24 @@ export class TrustCache {
     return r;
   }
 
+  /** Invalidates here and, when replicas are wired together (REDIS_URL), on every other replica. */
   invalidateOrg(orgId: string) {
+    this.invalidateLocal(orgId);
+    this.broadcast?.(orgId);
+  }
+
+  /** What another replica's invalidation does here: no further broadcast. */
+  invalidateLocal(orgId: string) {
     for (const [slug, e] of this.entries) if (e.orgId === orgId) this.drop(slug);
     // A build in flight for this org (unknown slug yet) is dropped on completion via the generation bump.
     for (const slug of this.building.keys()) this.bump(slug);
   }
+
+  /** Where invalidations go besides this process; unset, other replicas see a change when their TTL passes. */
+  broadcastTo(send: (orgId: string) => void) {
+    this.broadcast = send;
+  }
+  private broadcast?: (orgId: string) => void;
 
   clear() {
     for (const slug of [...this.entries.keys()]) this.drop(slug);
