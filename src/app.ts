@@ -244,6 +244,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   );
   app.addHook('preClose', async () => keys.stopRefresh());
   if (config.auth.signingKeyPem && config.auth.keyEncryptionKey) app.log.warn('KEY_ENCRYPTION_KEY is ignored: JWT_PRIVATE_KEY is set and takes precedence');
+  // Unset PUBLIC_URL names this process's own port as the token issuer: a replica on another port refuses its tokens.
+  if (config.databaseUrl && config.auth.issuer === `http://localhost:${config.port}`) {
+    app.log.warn(
+      `PUBLIC_URL is unset with DATABASE_URL: tokens and links name ${config.auth.issuer}; replicas behind one address must all set PUBLIC_URL to it`,
+    );
+  }
   // Keys generated into this process's DATA_DIR: a replica with another disk would sign with its own and refuse these tokens.
   if (config.databaseUrl && !config.auth.signingKeyPem && !config.auth.keyEncryptionKey && !options.keys) {
     app.log.warn(

@@ -215,6 +215,12 @@ t.test('startup warnings: BLOB_STORE=fs on a shared database warns about DATA_DI
     warning?.msg,
     `BLOB_STORE=fs with DATABASE_URL: files are kept in ${path.join(dataDir, 'blobs')}, so replicas sharing this database must share DATA_DIR (or use BLOB_STORE=s3)`,
   );
+  const urlWarning = fsLogs.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /^PUBLIC_URL is unset/.test(l.msg));
+  t.equal(
+    urlWarning?.msg,
+    'PUBLIC_URL is unset with DATABASE_URL: tokens and links name http://localhost:3000; replicas behind one address must all set PUBLIC_URL to it',
+    'and one about PUBLIC_URL',
+  );
   const keyWarning = fsLogs.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /^signing keys are kept/.test(l.msg));
   t.equal(keyWarning?.level, 40, 'and one about the signing keys');
   t.equal(
@@ -229,8 +235,9 @@ t.test('startup warnings: BLOB_STORE=fs on a shared database warns about DATA_DI
   const app = await testApp(t, {
     config: {
       databaseUrl,
+      publicUrl: 'https://trust.example.com',
       blobs: s3Store({ ...s3.config, credentials: { accessKeyId: 'S3RVER', secretAccessKey: secret } }),
-      auth: { signingKeyPem: await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey) },
+      auth: { issuer: 'https://trust.example.com', signingKeyPem: await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey) },
     },
     options: { ...quiet, logger: s3Logs.logger },
   });
@@ -245,6 +252,10 @@ t.test('startup warnings: BLOB_STORE=fs on a shared database warns about DATA_DI
   t.notOk(
     s3Logs.lines.some((l) => /signing keys are kept/.test(l)),
     'no key warning with JWT_PRIVATE_KEY',
+  );
+  t.notOk(
+    s3Logs.lines.some((l) => /PUBLIC_URL is unset/.test(l)),
+    'no PUBLIC_URL warning when it is set',
   );
   t.ok(s3Logs.lines.length > 0, 'requests were logged');
   t.notOk(
