@@ -72,13 +72,16 @@ async function derivedSecretsAgree(t: Test, A: string, B: string, auth: Record<s
   t.equal(await replay.text(), firstAnswer, "B unseals A's stored answer, secret included");
 }
 
-t.test('two replicas with separate disks serve each other’s tokens, files, questionnaires, fills and limits', async (t) => {
+/**
+ * Two real server processes on one fresh database, s3rver and Redis (a prefix of their own), each
+ * with its own DATA_DIR, started together: both migrate, and both look for the instance's keys, at once.
+ */
+async function replicaPair(t: Test, env: Record<string, string>) {
   const db = await freshDatabase();
   await db.database.close();
   t.teardown(() => db.drop());
   if (!db.url) throw new Error('replicas need a PostgreSQL server: run under npm test (DATABASE_URL or the embedded server)');
   const s3 = await startS3(t);
-  const prefix = await redisPrefix(t);
   const common: Record<string, string> = {
     DATABASE_URL: db.url,
     HOST: '127.0.0.1',
@@ -89,16 +92,20 @@ t.test('two replicas with separate disks serve each other’s tokens, files, que
     SEED_DEMO: 'false',
     ...s3.env,
     REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
+    REDIS_KEY_PREFIX: await redisPrefix(t),
+    ...env,
+  };
+  const disks = t.testdir({ a: {}, b: {} });
+  const [a, b] = await Promise.all([startServer(t, { ...common, DATA_DIR: `${disks}/a` }), startServer(t, { ...common, DATA_DIR: `${disks}/b` })]);
+  return { A: `http://127.0.0.1:${a.port}`, B: `http://127.0.0.1:${b.port}`, output: () => a.output() + b.output() };
+}
+
+t.test('two replicas with separate disks serve each other’s tokens, files, questionnaires, fills and limits', async (t) => {
+  const { A, B } = await replicaPair(t, {
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     RATE_LIMIT_AUTH_PER_MINUTE: '6',
     JOB_LEASE_SECONDS: '5',
-  };
-  const disks = t.testdir({ a: {}, b: {} });
-  // Started together: both migrate, and both create the instance's keys, at once.
-  const [a, b] = await Promise.all([startServer(t, { ...common, DATA_DIR: `${disks}/a` }), startServer(t, { ...common, DATA_DIR: `${disks}/b` })]);
-  const A = `http://127.0.0.1:${a.port}`;
-  const B = `http://127.0.0.1:${b.port}`;
+  });
 
   const [jwksA, jwksB] = await Promise.all([
     fetch(`${A}/.well-known/jwks.json`).then((r) => r.json()),
@@ -181,30 +188,9 @@ t.test('two replicas with separate disks serve each other’s tokens, files, que
 // The other way to share keys: one JWT_PRIVATE_KEY for all replicas (as an outside deployment may
 // set it, with escaped newlines), no KEY_ENCRYPTION_KEY. Everything derived from it must agree too.
 t.test('two replicas with one JWT_PRIVATE_KEY and separate disks agree on tokens, cursors, replays and files', async (t) => {
-  const db = await freshDatabase();
-  await db.database.close();
-  t.teardown(() => db.drop());
-  if (!db.url) throw new Error('replicas need a PostgreSQL server: run under npm test (DATABASE_URL or the embedded server)');
-  const s3 = await startS3(t);
   const pem = await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey);
-  const prefix = await redisPrefix(t);
-  const common: Record<string, string> = {
-    DATABASE_URL: db.url,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    PUBLIC_URL: 'http://trust.replicas.test',
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: 'false',
-    ...s3.env,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    JWT_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n'),
-  };
-  const disks = t.testdir({ a: {}, b: {} });
-  const [a, b] = await Promise.all([startServer(t, { ...common, DATA_DIR: `${disks}/a` }), startServer(t, { ...common, DATA_DIR: `${disks}/b` })]);
-  const A = `http://127.0.0.1:${a.port}`;
-  const B = `http://127.0.0.1:${b.port}`;
-  t.notMatch(a.output() + b.output(), /signing keys are kept/, 'no warning about keys on disk');
+  const { A, B, output } = await replicaPair(t, { JWT_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') });
+  t.notMatch(output(), /signing keys are kept/, 'no warning about keys on disk');
 
   const [jwksA, jwksB] = await Promise.all([
     fetch(`${A}/.well-known/jwks.json`).then((r) => r.json() as Promise<{ keys: Array<{ kid: string }> }>),
