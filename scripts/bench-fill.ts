@@ -7,19 +7,18 @@
 //   review, fill time (median of runs), LLM calls and tokens, and how well the confidence
 //   separates right from wrong answers (top-1 accuracy by confidence decile).
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { buildApp, type App } from '../src/app.js';
-import { defaultConfig, type ConfigOverrides } from '../src/config.js';
+import { type ConfigOverrides } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { runNextJob } from '../src/modules/questionnaires/service.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/helpers/fake-openai.js';
 import { wholeQuestionnaire } from '../test/helpers/app.js';
+import { demoApp, importTexts } from './bench-app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY_FILE = path.resolve(here, '../../shared/data/csa/caiq-v4.0.3-answer-key.csv');
@@ -52,30 +51,14 @@ interface Result {
 }
 
 async function once(database: Database, overrides: ConfigOverrides, fake?: FakeOpenAI): Promise<Result> {
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-fill-'));
-  const app: App = await buildApp({
-    config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent', ...overrides }),
-    database,
-    logger: false,
-    jobs: { worker: false },
-    webhooks: { worker: false },
-    expiryScanIntervalMs: 0,
-  });
+  const d = await demoApp(database, 'bench-fill', overrides);
+  const { app, auth } = d;
   try {
-    const login = await app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' },
-    });
-    const auth = { authorization: `Bearer ${login.json().accessToken}` };
-    const created = await app.inject({
-      method: 'POST',
-      url: '/api/v1/questionnaires',
-      headers: auth,
-      payload: { name: 'CAIQ v4.0.3', questions: key.map((r) => ({ text: r.question })) },
-    });
-    if (created.statusCode !== 201) throw new Error(`import: ${created.statusCode} ${created.body}`);
-    const id = created.json().id as string;
+    const id = await importTexts(
+      d,
+      'CAIQ v4.0.3',
+      key.map((r) => r.question),
+    );
     await app.inject({ method: 'POST', url: `/api/v1/questionnaires/${id}/fill`, headers: auth });
     fake?.reset();
     const started = performance.now();
@@ -95,8 +78,7 @@ async function once(database: Database, overrides: ConfigOverrides, fake?: FakeO
     }
     return { ms, answers, llm, refill: { ...fake.usage(), ms: performance.now() - again } };
   } finally {
-    await app.close();
-    await fsp.rm(dataDir, { recursive: true, force: true });
+    await d.close();
   }
 }
 

@@ -11,19 +11,16 @@
 // new controls. Each timed run then exports the SoA as CSV, as a user would, edits every
 // row's implementation text (1,000 changed rows, each with its exported version, so every row is
 // version-checked, updated, versioned, audited and announced) and imports it.
-import fsp from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { PGlite } from '@electric-sql/pglite';
 import { and, eq, max, or } from 'drizzle-orm';
 import pg from 'pg';
-import { buildApp, type App } from '../src/app.js';
-import { defaultConfig } from '../src/config.js';
+import type { App } from '../src/app.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { catalogControls } from '../src/modules/catalog/tables.js';
 import { multipart } from '../test/helpers/multipart.js';
+import { demoApp } from './bench-app.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = 1000;
@@ -74,26 +71,9 @@ async function importCsv(app: App, auth: Record<string, string>, records: string
 }
 
 async function series(label: string, database: Database): Promise<number> {
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-soa-'));
-  const app: App = await buildApp({
-    config: defaultConfig({ dataDir, seedDemo: true, logLevel: 'silent' }),
-    database,
-    logger: false,
-    jobs: { worker: false },
-    webhooks: { worker: false },
-    expiryScanIntervalMs: 0,
-  });
+  const d = await demoApp(database, 'bench-soa', {}, () => widenCatalog(database));
+  const { app, auth } = d;
   try {
-    await app.ready();
-    await widenCatalog(database);
-    const login = await app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { email: 'owner@demo.example.com', password: 'Demo-Password-2026!' },
-    });
-    if (login.statusCode !== 200) throw new Error(`login: ${login.statusCode} ${login.body}`);
-    const auth = { authorization: `Bearer ${login.json().accessToken}` };
-
     const header = (await exportCsv(app, auth))[0]!;
     const col = (name: string) => header.indexOf(name);
     // Untimed: answer the synthetic controls, so that every timed row is a change to an existing answer.
@@ -121,8 +101,7 @@ async function series(label: string, database: Database): Promise<number> {
     console.log(`soa import ${ROWS} rows, ${label}: ${ms.toFixed(0)} ms (median of ${RUNS}; runs ${times.map((x) => x.toFixed(0)).join(', ')})`);
     return ms;
   } finally {
-    await app.close();
-    await fsp.rm(dataDir, { recursive: true, force: true });
+    await d.close();
   }
 }
 

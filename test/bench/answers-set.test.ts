@@ -3,11 +3,9 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import JSZip from 'jszip';
+import { referenceRuns, sharedRuns } from '../helpers/own-words.js';
 
 const BENCH = path.resolve('bench', 'answers');
-const DATA = path.resolve('..', 'shared', 'data');
-const RUN = 8;
 
 interface Question {
   id: string;
@@ -161,50 +159,13 @@ t.test('the fictional organization: controls and a complete profile', async (t) 
   t.same(mismatched, [], 'the facts expected in the text are the profile values');
 });
 
-const words = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9 ]+/g, ' ')
-    .split(/\s+/)
-    .filter(Boolean);
-
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-}
-
-// A workbook's text is its shared strings, one per cell value. Reading them straight from the ZIP
-// takes half a second; loading the HECVAT workbook through ExcelJS takes minutes.
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-async function workbookText(file: string): Promise<string> {
-  const zip = await JSZip.loadAsync(fs.readFileSync(file));
-  const xml = (await zip.file('xl/sharedStrings.xml')?.async('string')) ?? '';
-  return [...xml.matchAll(/<si>([\s\S]*?)<\/si>/g)]
-    .map((m) => [...m[1]!.matchAll(/<t(?:\s[^>]*)?>([\s\S]*?)<\/t>/g)].map((x) => x[1]).join(''))
-    .map((s) => s.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ENTITIES[e]!).replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d))))
-    .join(' | ');
-}
-
 t.test('our own words: no run of 8 words shared with the reference questionnaires and standards', async (t) => {
-  const reference = new Set<string>();
-  for (const f of filesUnder(DATA)) {
-    const text = /\.(csv|json|md)$/.test(f) ? fs.readFileSync(f, 'utf8') : f.endsWith('.xlsx') ? await workbookText(f) : null;
-    if (text === null) continue;
-    // Runs may bridge two cells or fields: that only makes the check stricter.
-    const w = words(text);
-    for (let i = 0; i + RUN <= w.length; i++) reference.add(w.slice(i, i + RUN).join(' '));
-  }
+  const reference = await referenceRuns();
   t.ok(reference.size > 100_000, `reference runs indexed: ${reference.size}`);
   const ours = [
     ...questions.map((q) => [q.id, q.text] as const),
     ...org.controls.flatMap((c) => [c.implementation, c.customerStatement ?? '', c.justification ?? ''].map((s) => [c.ref, s] as const)),
   ];
-  const hits: string[] = [];
-  for (const [id, text] of ours) {
-    const w = words(text);
-    for (let i = 0; i + RUN <= w.length; i++) {
-      const run = w.slice(i, i + RUN).join(' ');
-      if (reference.has(run)) hits.push(`${id}: "${run}"`);
-    }
-  }
+  const hits = ours.flatMap(([id, text]) => sharedRuns(id, text, reference));
   t.same(hits, [], 'no shared run of 8 words');
 });

@@ -6,12 +6,10 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import JSZip from 'jszip';
 import { docxOf, pdfOf } from '../helpers/documents.js';
+import { REFERENCE_DATA as DATA, referenceRuns, sharedRuns } from '../helpers/own-words.js';
 
 const KB = path.resolve('bench', 'answers', 'knowledge');
-const DATA = path.resolve('..', 'shared', 'data');
-const RUN = 8;
 /** pdfOf draws each line as it is: longer lines run off the page. */
 const PDF_LINE_MAX = 90;
 
@@ -197,55 +195,18 @@ t.test('the questions are reworded, and control questions are answered by no sou
 });
 
 // ---------- our own words ----------
-const words = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9 ]+/g, ' ')
-    .split(/\s+/)
-    .filter(Boolean);
-
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-}
-
-// A workbook's text is its shared strings (as in answers-set.test.ts: ExcelJS is too slow here).
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-async function workbookText(file: string): Promise<string> {
-  const zip = await JSZip.loadAsync(fs.readFileSync(file));
-  const xml = (await zip.file('xl/sharedStrings.xml')?.async('string')) ?? '';
-  return [...xml.matchAll(/<si>([\s\S]*?)<\/si>/g)]
-    .map((m) => [...m[1]!.matchAll(/<t(?:\s[^>]*)?>([\s\S]*?)<\/t>/g)].map((x) => x[1]).join(''))
-    .map((s) => s.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ENTITIES[e]!).replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d))))
-    .join(' | ');
-}
-
 t.test(
   'our own words: no run of 8 words shared with the reference questionnaires and standards',
   { skip: fs.existsSync(DATA) ? false : `no ${DATA}` },
   async (t) => {
-    const reference = new Set<string>();
-    for (const f of filesUnder(DATA)) {
-      const text = /\.(csv|json|md)$/.test(f) ? fs.readFileSync(f, 'utf8') : f.endsWith('.xlsx') ? await workbookText(f) : null;
-      if (text === null) continue;
-      const w = words(text);
-      for (let i = 0; i + RUN <= w.length; i++) reference.add(w.slice(i, i + RUN).join(' '));
-    }
+    const reference = await referenceRuns();
     const ours: Array<[string, string]> = [
       ...[...texts].map(([file, text]) => [file, text] as [string, string]),
       ...past.map((r, i) => [`${manifest.pastQuestionnaire} row ${i + 2}`, `${r.Question} ${r.Comment}`] as [string, string]),
       ...questions.map((q) => [q.id, q.text] as [string, string]),
     ];
-    const hits: string[] = [];
-    for (const [id, text] of ours) {
-      // Runs are taken within a line: a heading and the next paragraph are not one sentence.
-      for (const line of text.split('\n')) {
-        const w = words(line);
-        for (let i = 0; i + RUN <= w.length; i++) {
-          const run = w.slice(i, i + RUN).join(' ');
-          if (reference.has(run)) hits.push(`${id}: "${run}"`);
-        }
-      }
-    }
+    // Runs are taken within a line: a heading and the next paragraph are not one sentence.
+    const hits = ours.flatMap(([id, text]) => text.split('\n').flatMap((line) => sharedRuns(id, line, reference)));
     t.same(hits, [], 'no shared run of 8 words');
   },
 );

@@ -586,6 +586,13 @@ export function compose(
           : `the list has no value for "${generic}"`;
     return abstain(why, { text: `${LEAD[generic]} ${bearing.text}`, sources });
   }
+  // "Partially" resting on the sentence that says the asked thing is missing ("no intrusion alarm
+  // yet") would call an absent part half there: the honest answer may be "no", so a person decides.
+  if (generic === 'partial' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked))
+    return abstain(`${best.ref} is partly implemented and the sentence closest to the question says something is not in place: read it before answering`, {
+      text: bearing.text,
+      sources,
+    });
   return settled(`control_${generic === 'n/a' ? 'na' : generic}`, raw, { choice, text: `${LEAD[generic]} ${bearing.text}`, sources });
 }
 

@@ -1304,7 +1304,7 @@ const FACT_RULES: FactRule[] = [
     shape: 'list',
   },
   {
-    re: /\b(which|what)\s+(cloud\s+|hosting\s+|aws\s+|azure\s+|gcp\s+)?(regions?|availability zones?|data ?cent(er|re)s?( locations?)?|locations)\b|\bin which regions?\b|\bhosting (locations?|regions?)\b|\bdata ?cent(er|re)s?\s+(are\s+)?(located|locations?)\b|\bwhere (is|are) (your|the) data ?cent(er|re)s?\b|\b(location|locations) of (your|the) data ?cent(er|re)s?\b/i,
+    re: /\b(which|what)\s+(cloud\s+|hosting\s+|aws\s+|azure\s+|gcp\s+)?(regions?|availability zones?|data ?cent(er|re)s?( locations?)?|locations)\b|\b(list|name|identify|enumerate)\s+(all\s+)?(the\s+|your\s+)?(cloud\s+|hosting\s+|aws\s+|azure\s+|gcp\s+)?(regions?|availability zones?)\b|\bin which regions?\b|\bhosting (locations?|regions?)\b|\bdata ?cent(er|re)s?\s+(are\s+)?(located|locations?)\b|\bwhere (is|are) (your|the) data ?cent(er|re)s?\b|\b(location|locations) of (your|the) data ?cent(er|re)s?\b/i,
     key: 'hosting.regions',
     shape: 'list',
   },

@@ -43,6 +43,7 @@ const QUESTIONS = [
   { ref: 'D1', text: 'Which cloud platform runs the service?', allowedAnswers: ['AWS', 'Microsoft Azure', 'Google Cloud', 'Other'] },
   { ref: 'D2', text: 'Has a failover of the whole application to a second region been rehearsed?', allowedAnswers: ['Yes', 'No'] },
   { ref: 'D3', text: 'Is stored customer data encrypted?', allowedAnswers: ['Yes', 'No', 'N/A'] },
+  { ref: 'D4', text: 'Has a failover of the whole application to a second region been rehearsed?', allowedAnswers: ['Yes', 'No', 'Partial'] },
   { ref: 'T1', text: 'Describe how you encrypt customer data at rest.' },
 ];
 
@@ -118,6 +119,11 @@ t.test('every kind of question gets the right source, a list value, or an absten
   t.equal(a('D2').choice, null, 'partly implemented and the list has no Partial: left for review');
   t.equal(a('D2').status, 'needs_review');
   t.match(a('D2').reviewReason, /Partial/);
+  // With Partial offered the control's status would give it, but the statement's own sentence says
+  // the asked failover has not been rehearsed: "Partial" would call it half done.
+  t.equal(a('D4').choice, null, 'not "Partial" for the part the statement says is missing');
+  t.equal(a('D4').status, 'needs_review');
+  t.match(a('D4').reviewReason, /A\.5\.30 is partly implemented and the sentence closest to the question says something is not in place/);
   t.ok(a('D3').choice === 'Yes' || a('D3').choice === null, `D3 in its list (${a('D3').choice})`);
   t.equal(a('T1').choice, null);
   t.match(a('T1').text, /AES-256/);

@@ -553,6 +553,8 @@ const factCases: Case[] = [
   fact('Where is the solution hosted?', 'hosting.providers'),
   fact('Which AWS regions do you use?', 'hosting.regions'),
   fact('Where are your data centers located?', 'hosting.regions'),
+  fact('List the cloud regions the service runs in.', 'hosting.regions'),
+  fact('Name all hosting regions in use', 'hosting.regions'),
   fact('In which countries is customer data stored?', 'data.storage_countries'),
   fact('Where will our data be stored?', 'data.storage_countries'),
   fact('Data residency', 'data.storage_countries'),
