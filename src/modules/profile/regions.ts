@@ -9,7 +9,7 @@ interface RegionFile {
   regions: Record<string, Record<string, { country: string; location: string }>>;
   providers: Record<string, string[]>;
   countries: Record<string, string[]>;
-  groups: Record<string, { aliases: string[]; members: string[] }>;
+  groups: Record<string, { aliases: string[]; members: string[]; partly?: string[] }>;
   withArticle: string[];
 }
 
@@ -33,6 +33,8 @@ interface Tables {
   countries: Map<string, string>;
   groups: Map<string, string>;
   groupMembers: Map<string, Set<string>>;
+  /** Countries that lie only partly in a group (Russia and Europe): neither in nor out. */
+  groupPartly: Map<string, Set<string>>;
   withArticle: Set<string>;
 }
 
@@ -48,6 +50,7 @@ export function regionTables(): Tables {
     countries: new Map(),
     groups: new Map(),
     groupMembers: new Map(),
+    groupPartly: new Map(),
     withArticle: new Set(raw.withArticle),
   };
   for (const [provider, list] of Object.entries(raw.regions)) {
@@ -68,8 +71,9 @@ export function regionTables(): Tables {
   for (const [group, g] of Object.entries(raw.groups)) {
     for (const a of [group, ...g.aliases]) t.groups.set(lookupKey(a), group);
     t.groupMembers.set(group, new Set(g.members));
+    t.groupPartly.set(group, new Set(g.partly ?? []));
     // Every member is a country name in its own right, even without aliases.
-    for (const c of g.members) if (!t.countries.has(lookupKey(c))) t.countries.set(lookupKey(c), c);
+    for (const c of [...g.members, ...(g.partly ?? [])]) if (!t.countries.has(lookupKey(c))) t.countries.set(lookupKey(c), c);
   }
   tables = t;
   return t;
@@ -91,6 +95,12 @@ export function groupOf(name: string): string | undefined {
 export function inGroup(country: string, group: string): boolean {
   const g = groupOf(group);
   return g !== undefined && (regionTables().groupMembers.get(g)?.has(normalizeCountry(country)) ?? false);
+}
+
+/** Whether a country lies only partly in a group ("Russia" in "Europe"): whether it is "in" is not a yes or a no. */
+export function partlyInGroup(country: string, group: string): boolean {
+  const g = groupOf(group);
+  return g !== undefined && (regionTables().groupPartly.get(g)?.has(normalizeCountry(country)) ?? false);
 }
 
 /**

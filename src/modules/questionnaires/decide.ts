@@ -1,7 +1,7 @@
 // The decide and compose stages of an answer (see ANSWERING.md): which source settles the
 // question, what the choice is in the buyer's own list, when to abstain, and the few sentences
 // that say it. Pure functions: everything they read is passed in.
-import { frequencyPerYear, type Understanding } from './understand.js';
+import { PLACE_GROUPS, frequencyPerYear, type Understanding } from './understand.js';
 
 export type FactType = 'string' | 'boolean' | 'number' | 'string_list' | 'date';
 
@@ -25,6 +25,8 @@ export interface Geo {
   normalize(name: string): string;
   isGroup(name: string): boolean;
   inGroup(country: string, group: string): boolean;
+  /** A country that lies only partly in the group (Russia in Europe). */
+  partlyIn(country: string, group: string): boolean;
   list(countries: string[]): string;
 }
 
@@ -173,12 +175,22 @@ function toMinutes(n: number, unit: string | null | undefined): number | undefin
  * A yes/no settled by a profile fact: a boolean, a membership (is data stored in X), or a
  * comparison (is the RTO 24 hours or less). Returns the generic choice, or why it cannot.
  */
+/** Words that make a yes/no question narrower than the fact that would settle it. */
+const QUALIFIED =
+  /\b(that|which|who)\s+(\w+\s+){0,3}?(can|could|may|are able to|is able to)\s+(\w+\s+){0,2}?(switch|turn|opt|disable|deactivate|configure|choose|control|limit|restrict)\w*\b|\b(opt(ed|s|ing)?[- ]?(out|in)|switch(ed|es)? off|turn(ed|s)? off|by default|with(out)? (their |the |prior |explicit )?(consent|permission|approval)|when (customers?|users?|clients?|they) (consent|agree|ask|request|opt)\w*|only (if|when|with|for|upon|on)|unless|for (an )?additional (fee|cost|charge)|(premium|enterprise|paid) (plan|tier|edition)s?)\b/i;
+
 export function settleByFact(
   u: Understanding,
   facts: FactMap,
   geo: Geo,
   say: (f: FactValue) => string = stateFact,
 ): { choice: 'yes' | 'no'; text: string; facts: FactValue[] } | Abstain | undefined {
+  // A "yes" from a fact claims no more than the fact says: a condition the question adds ("AI features
+  // that customers can switch off", "by default") goes to a person. A "no" stays true under it.
+  const yesOrNo = (truth: boolean, r: { text: string; facts: FactValue[] }) =>
+    truth && QUALIFIED.test(u.leadClauseStripped)
+      ? { abstain: 'the question adds a condition the profile fact does not speak to' }
+      : { choice: truth ? ('yes' as const) : ('no' as const), ...r };
   for (const need of u.facts) {
     if (need.test === 'boolean') {
       const f = facts.get(need.key);
@@ -194,7 +206,7 @@ export function settleByFact(
         return { abstain: `\`${need.key}\` covers 36 months, the question ${need.months}` };
       }
       const truth = need.negated ? !f.value : f.value;
-      return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+      return yesOrNo(truth, { text: say(f), facts: [f] });
     }
     if (need.test === 'contains' && need.value !== undefined) {
       // An item in a list fact: a provider in hosting.providers, a certification in compliance.certifications.
@@ -205,25 +217,29 @@ export function settleByFact(
       const want = aliases(need.value);
       const has = items.some((i) => flat(i) === flat(need.value!) || [...aliases(i)].some((a) => want.has(a)));
       const truth = need.negated ? !has : has;
-      return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+      return yesOrNo(truth, { text: say(f), facts: [f] });
     }
     if (need.test === 'contains') {
       const countries = geo.countries(facts);
       const used = ['data.storage_countries', 'hosting.regions'].map((k) => facts.get(k)).filter((f): f is FactValue => f !== undefined);
       if (countries.length === 0 || !need.country) return { abstain: 'no fact `data.storage_countries`' };
+      // A region understanding names but the table gives no members ("Asia Pacific"): nothing to compare with.
+      if (PLACE_GROUPS.has(need.country) && !geo.isGroup(need.country)) return { abstain: `the region table lists no countries for "${need.country}"` };
       const target = geo.normalize(need.country);
       const inTarget = (c: string) => (geo.isGroup(need.country!) ? geo.inGroup(c, need.country!) : c.toLowerCase() === target.toLowerCase());
+      // A country only partly in the group (Russia in Europe) is neither in nor out: it decides nothing.
+      const partly = (c: string) => geo.isGroup(need.country!) && geo.partlyIn(c, need.country!);
+      const inside = countries.filter((c) => !partly(c) && inTarget(c));
+      const outside = countries.filter((c) => !partly(c) && !inTarget(c));
+      const straddling = countries.filter(partly);
       // negated: "is any data stored outside X" is true when some country is not in X;
       // "only / exclusively in X" is true when every country is in X.
       const only = need.quantifier === 'all' || (need.quantifier === undefined && /\b(only|exclusively|solely|entirely)\b/i.test(u.leadClauseStripped));
-      const truth = only
-        ? need.negated
-          ? countries.every((c) => !inTarget(c))
-          : countries.every(inTarget)
-        : need.negated
-          ? countries.some((c) => !inTarget(c))
-          : countries.some(inTarget);
-      return { choice: truth ? 'yes' : 'no', text: `Customer data is stored in ${geo.list(countries)}.`, facts: used };
+      // The countries that would make the answer "yes" if one exists (some) or "no" if one exists (only).
+      const deciding = only ? (need.negated ? inside : outside) : need.negated ? outside : inside;
+      if (deciding.length === 0 && straddling.length > 0) return { abstain: `${geo.list(straddling)} lies only partly in ${need.country}` };
+      const truth = only ? deciding.length === 0 : deciding.length > 0;
+      return yesOrNo(truth, { text: `Customer data is stored in ${geo.list(countries)}.`, facts: used });
     }
     if (need.test === 'compare') {
       const f = facts.get(need.key);
@@ -241,14 +257,14 @@ export function settleByFact(
                 : need.op === '>'
                   ? perYear > need.number
                   : perYear === need.number;
-        return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+        return yesOrNo(truth, { text: say(f), facts: [f] });
       }
       if (typeof f.value !== 'number' || need.number === undefined || !need.op) return { abstain: `fact \`${need.key}\` cannot be compared` };
       const have = toMinutes(f.value, f.unit ?? (need.key.endsWith('_hours') ? 'hours' : need.key.endsWith('_minutes') ? 'minutes' : undefined));
       const want = toMinutes(need.number, need.unit ?? 'hours');
       const [a, b] = have !== undefined && want !== undefined ? [have, want] : [f.value, need.number];
       const truth = need.op === '<=' ? a <= b : need.op === '<' ? a < b : need.op === '>=' ? a >= b : need.op === '>' ? a > b : a === b;
-      return { choice: truth ? 'yes' : 'no', text: say(f), facts: [f] };
+      return yesOrNo(truth, { text: say(f), facts: [f] });
     }
   }
   return undefined;

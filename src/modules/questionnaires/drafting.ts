@@ -25,7 +25,7 @@ import {
   type Geo,
   type ListMeaning,
 } from './decide.js';
-import { countriesOf, factSentence, formatList, groupOf, inGroup, normalizeCountry, profileCatalog, regionCountry } from '../profile/pure.js';
+import { countriesOf, factSentence, formatList, groupOf, inGroup, normalizeCountry, partlyInGroup, profileCatalog, regionCountry } from '../profile/pure.js';
 import { SEEDS_DIR } from '../../lib/seeds-dir.js';
 
 export type { Thesaurus } from './retrieval.js';
@@ -74,6 +74,7 @@ export const geo: Geo = {
   normalize: normalizeCountry,
   isGroup: (name) => groupOf(name) !== undefined,
   inGroup,
+  partlyIn: partlyInGroup,
   list: (cs) => formatList(cs, { countries: true }),
 };
 

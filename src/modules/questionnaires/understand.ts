@@ -156,6 +156,9 @@ const DEFAULT_GROUPS: Record<string, { aliases: string[] }> = {
   Africa: { aliases: [] },
 };
 
+/** The regions understanding recognizes as groups of countries; a membership question needs their members from the region table. */
+export const PLACE_GROUPS: ReadonlySet<string> = new Set(Object.keys(DEFAULT_GROUPS));
+
 const DEFAULT_PROVIDERS: Record<string, string[]> = {
   aws: ['aws', 'amazon web services', 'amazon'],
   azure: ['azure', 'microsoft azure'],

@@ -72,6 +72,45 @@ t.test('the sentences that bear on a question, in their own order', async (t) =>
   t.equal(bearingSentences('What is the colour of the sky?', statement).overlap, 0);
 });
 
+t.test('continents: Europe and North America have members, a country partly in one decides nothing, a region without members abstains', async (t) => {
+  const storedIn = (...countries: string[]) => factsOf(fact('data.storage_countries', 'string_list', countries));
+  const inPlace = (country: string, extra: Partial<Understanding['facts'][number]> = {}) =>
+    yesNo([{ key: 'data.storage_countries', test: 'contains', country, ...extra }]);
+  t.match(settleByFact(inPlace('Europe', { quantifier: 'all' }), storedIn('Sweden', 'Germany', 'Ireland'), geo), { choice: 'yes' }, 'all in Europe');
+  t.match(
+    settleByFact(inPlace('Europe', { negated: true }), storedIn('Sweden', 'United Kingdom'), geo),
+    { choice: 'no' },
+    'the UK and Switzerland are in Europe',
+  );
+  t.match(settleByFact(inPlace('Europe'), storedIn('United States'), geo), { choice: 'no' });
+  t.match(settleByFact(inPlace('North America'), storedIn('Canada', 'Germany'), geo), { choice: 'yes' });
+  // Russia lies partly in Europe: "is data stored in Europe" is still a yes through Germany, but
+  // "all in Europe" and "any outside Europe" are not settled by the table.
+  t.match(settleByFact(inPlace('Europe'), storedIn('Russia', 'Germany'), geo), { choice: 'yes' });
+  t.match(settleByFact(inPlace('Europe', { quantifier: 'all' }), storedIn('Russia', 'Germany'), geo), { abstain: /Russia lies only partly in Europe/ });
+  t.match(settleByFact(inPlace('Europe', { negated: true }), storedIn('Russia'), geo), { abstain: /Russia lies only partly in Europe/ });
+  t.match(settleByFact(inPlace('Europe', { quantifier: 'all' }), storedIn('Russia', 'United States'), geo), { choice: 'no' }, 'the US decides it');
+  // Understanding knows "Asia Pacific" as a region; the table lists no members for it (its aliases
+  // mix Asia with Oceania), so neither answer is safe.
+  t.match(settleByFact(inPlace('Asia Pacific'), storedIn('Australia'), geo), { abstain: /lists no countries for "Asia Pacific"/ });
+  t.match(settleByFact(inPlace('Asia Pacific', { negated: true }), storedIn('Germany'), geo), { abstain: /Asia Pacific/ });
+});
+
+t.test('a yes from a fact claims no more than the fact: a condition the question adds goes to a person; a no stands', async (t) => {
+  const facts = factsOf(fact('ai.product_uses_ai', 'boolean', true), fact('data.processes_phi', 'boolean', false));
+  const asked = (text: string, key: string) => ({ ...yesNo([{ key, test: 'boolean' }]), leadClauseStripped: text });
+  t.match(settleByFact(asked('Does the product offer AI features that customers can switch off?', 'ai.product_uses_ai'), facts, geo), {
+    abstain: 'the question adds a condition the profile fact does not speak to',
+  });
+  t.match(settleByFact(asked('Is AI used by default?', 'ai.product_uses_ai'), facts, geo), { abstain: /adds a condition/ });
+  t.match(settleByFact(asked('Does your product use AI?', 'ai.product_uses_ai'), facts, geo), { choice: 'yes' });
+  t.match(
+    settleByFact(asked('Do you process PHI only when customers consent?', 'data.processes_phi'), facts, geo),
+    { choice: 'no' },
+    'no PHI at all: no under any condition',
+  );
+});
+
 t.test('scope questions settled by facts: booleans, membership through regions and groups, comparisons', async (t) => {
   const facts = factsOf(
     fact('data.processes_phi', 'boolean', false),
