@@ -175,6 +175,9 @@ function toMinutes(n: number, unit: string | null | undefined): number | undefin
  * A yes/no settled by a profile fact: a boolean, a membership (is data stored in X), or a
  * comparison (is the RTO 24 hours or less). Returns the generic choice, or why it cannot.
  */
+/** Numbers as digits or words (not "one": "more than one provider" is a count, and "one" is often an article). */
+const NUMBER_WORD = /\b(\d+(?:[.,]\d+)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred)\b/gi;
+
 /** Words that make a yes/no question narrower than the fact that would settle it. */
 const QUALIFIED =
   /\b(that|which|who)\s+(\w+\s+){0,3}?(can|could|may|are able to|is able to)\s+(\w+\s+){0,2}?(switch|turn|opt|disable|deactivate|configure|choose|control|limit|restrict)\w*\b|\b(opt(ed|s|ing)?[- ]?(out|in)|switch(ed|es)? off|turn(ed|s)? off|by default|with(out)? (their |the |prior |explicit )?(consent|permission|approval)|when (customers?|users?|clients?|they) (consent|agree|ask|request|opt)\w*|only (if|when|with|for|upon|on)|unless|for (an )?additional (fee|cost|charge)|(premium|enterprise|paid) (plan|tier|edition)s?)\b/i;
@@ -214,8 +217,13 @@ export function settleByFact(
       if (!f) return { abstain: `no fact \`${need.key}\`` };
       if (!Array.isArray(f.value)) return { abstain: `fact \`${need.key}\` is not a list` };
       const items = (f.value as unknown[]).map(String);
-      const want = aliases(need.value);
-      const has = items.some((i) => flat(i) === flat(need.value!) || [...aliases(i)].some((a) => want.has(a)));
+      const listed = (value: string) => {
+        const want = aliases(value);
+        return items.some((i) => flat(i) === flat(value) || [...aliases(i)].some((a) => want.has(a)));
+      };
+      // Several named at once: "both A and B" needs every one, "A or B" any one; otherwise it is unclear.
+      if (need.values && !need.join) return { abstain: `the question names ${need.values.join(', ')} without saying whether all or any` };
+      const has = need.values ? (need.join === 'and' ? need.values.every(listed) : need.values.some(listed)) : listed(need.value);
       const truth = need.negated ? !has : has;
       return yesOrNo(truth, { text: say(f), facts: [f] });
     }
@@ -244,6 +252,8 @@ export function settleByFact(
     if (need.test === 'compare') {
       const f = facts.get(need.key);
       if (!f) return { abstain: `no fact \`${need.key}\`` };
+      // "between 4 and 12 hours", "more than 100 but fewer than 200": one comparison would answer half of it.
+      if ((u.leadClauseStripped.match(NUMBER_WORD) ?? []).length > 1) return { abstain: 'the question compares with more than one number' };
       // A cadence ("quarterly") compares as times a year.
       const perYear = need.unit === 'per_year' && typeof f.value === 'string' ? frequencyPerYear(f.value) : undefined;
       if (perYear !== undefined && need.number !== undefined && need.op) {

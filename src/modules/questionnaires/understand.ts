@@ -46,6 +46,9 @@ export interface FactNeed {
   negated?: boolean;
   country?: string;
   value?: string;
+  /** Several items named at once ("both AWS and Azure", "AWS or GCP"), with how they join; no join: unclear. */
+  values?: string[];
+  join?: 'and' | 'or';
   quantifier?: 'any' | 'all';
   op?: '<=' | '<' | '>=' | '>' | '=';
   number?: number;
@@ -758,6 +761,15 @@ function providerScope(s: string, idx: PlaceIndex): Finding | undefined {
       continue;
     if (/\b(how|polic(y|ies)|configur\w*|harden\w*|secur(e|ed|ing)|monitor\w*)\b/i.test(s)) return { facts: [], risk: false };
     const need: FactNeed = { key: 'hosting.providers', test: 'contains', value: p.name };
+    // More providers named in the same question ("both AWS and Azure"): the answer is about all or any of them.
+    const named = ps.filter((o) => o.name !== p.name && !PROVIDER_PRODUCT.test(s.slice(o.end)));
+    if (named.length > 0) {
+      need.values = [p.name, ...new Set(named.map((o) => o.name))];
+      const last = named[named.length - 1]!;
+      const between = s.slice(p.end, last.start);
+      if (/\bor\b/i.test(between) && !/\bboth\b/i.test(s)) need.join = 'or';
+      else if (/\band\b|&/i.test(between) || /\bboth\b/i.test(s)) need.join = 'and';
+    }
     if (negatedBefore(s, p.start)) need.negated = true;
     if (/\b(only|exclusively|solely)\b/i.test(before)) need.quantifier = 'all';
     return { facts: [need], risk: false };

@@ -12,7 +12,7 @@ import {
 } from '../../../src/modules/questionnaires/decide.js';
 import { evalCondition } from '../../../src/modules/questionnaires/service.js';
 import { calibrationFrom, customFact, factByKeyword, gateFor, geo } from '../../../src/modules/questionnaires/answering.js';
-import type { Understanding } from '../../../src/modules/questionnaires/understand.js';
+import { understand, type Understanding } from '../../../src/modules/questionnaires/understand.js';
 
 const fact = (key: string, type: FactValue['type'], value: unknown, extra: Partial<FactValue> = {}): FactValue => ({ key, type, value, version: 1, ...extra });
 const factsOf = (...fs: FactValue[]): FactMap => new Map(fs.map((f) => [f.key, f]));
@@ -94,6 +94,23 @@ t.test('continents: Europe and North America have members, a country partly in o
   // mix Asia with Oceania), so neither answer is safe.
   t.match(settleByFact(inPlace('Asia Pacific'), storedIn('Australia'), geo), { abstain: /lists no countries for "Asia Pacific"/ });
   t.match(settleByFact(inPlace('Asia Pacific', { negated: true }), storedIn('Germany'), geo), { abstain: /Asia Pacific/ });
+});
+
+t.test('several providers at once join by "and" or "or"; two numbers are not one comparison', async (t) => {
+  const facts = factsOf(
+    fact('hosting.providers', 'string_list', ['Amazon Web Services']),
+    fact('bcdr.rto_hours', 'number', 8, { unit: 'hours' }),
+    fact('company.employee_count', 'number', 148),
+  );
+  const settle = (text: string) => settleByFact({ ...understand({ text }), leadClauseStripped: text }, facts, geo);
+  t.match(settle('Are you hosted on both AWS and Azure?'), { choice: 'no' }, 'both: every one must be listed');
+  t.match(settle('Are you hosted on AWS or Azure?'), { choice: 'yes' }, 'or: one is enough');
+  t.match(settle('Do you use AWS, Azure?'), { abstain: /without saying whether all or any/ });
+  t.match(settle('Is the service hosted on AWS?'), { choice: 'yes' });
+  // 8 hours is between 4 and 12; read as "= 12" it was a wrong "No".
+  t.match(settle('Is the RTO between 4 and 12 hours?'), { abstain: 'the question compares with more than one number' });
+  t.match(settle('Does your company employ more than 100 but fewer than 200 people?'), { abstain: /more than one number/ });
+  t.match(settle('Is your RTO 24 hours or less?'), { choice: 'yes' });
 });
 
 t.test('a yes from a fact claims no more than the fact: a condition the question adds goes to a person; a no stands', async (t) => {
