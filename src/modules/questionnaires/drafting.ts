@@ -8,7 +8,7 @@ import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.j
 import { polarityOf, type ReusableEntry } from '../library/pure.js';
 import type { PassageRow } from '../knowledge/pure.js';
 import { Bm25Index, cosine, expand, normalize, fuse, termCounts, type Expansion, type TermDoc, type Thesaurus, type Tokens } from './retrieval.js';
-import { understand, type PlaceTable, type Understanding } from './understand.js';
+import { frequencyPerYear, understand, type PlaceTable, type Understanding } from './understand.js';
 import {
   bearingSentences,
   optionsInText,
@@ -18,6 +18,7 @@ import {
   matchNumberOption,
   matchOption,
   matchPlaceOption,
+  sentences,
   settleByFact,
   words,
   type FactMap,
@@ -577,6 +578,12 @@ export function compose(
       `${best.ref} is ${best.answer.status.replace('_', ' ')}, but its statement says part of what is asked is in place: read it before answering`,
       { text: bearing.text, sources },
     );
+  // A control's status says the practice is in place, not that it runs as often or as fast as asked:
+  // "every 90 days" against "rotated every year" is a person's call, as is a period the statement never states.
+  if (generic === 'yes') {
+    const clash = quantityClash(asked, statement);
+    if (clash) return abstain(clash, { text: bearing.text, sources });
+  }
   const choice = inList(generic, list, best.answer.status === 'planned');
   if (choice === undefined) {
     const why =
@@ -629,6 +636,120 @@ function affirmsNow(asked: string, statement: string): boolean {
   if (best.overlap < 0.3) return false;
   return !NEGATIVE.test(best.text) && !NOT_YET.test(best.text);
 }
+
+// Cadences and periods ("every 90 days", "within 24 hours", "kept for 12 months") in questions and statements.
+const NUMBER_WORDS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  twelve: 12,
+  fourteen: 14,
+  fifteen: 15,
+  twenty: 20,
+  thirty: 30,
+  sixty: 60,
+  ninety: 90,
+  a: 1,
+  an: 1,
+};
+const DURATION =
+  /\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety|an?)\s*(?:-\s*)?(minutes?|mins?|hours?|hrs?|(?:business |calendar |working )?days?|weeks?|months?|years?)\b/gi;
+const MINUTES: Array<[RegExp, number]> = [
+  [/^min/i, 1],
+  [/^h/i, 60],
+  [/days?$/i, 1440],
+  [/^weeks?$/i, 10080],
+  [/^months?$/i, 43200],
+  [/^years?$/i, 525600],
+];
+interface Period {
+  minutes: number;
+  bound?: 'max' | 'min';
+  every: boolean;
+  /** The words between the previous period (or the start) and this one: what it is the period of. */
+  about: string;
+}
+/** The periods a text names, in minutes, with whether "within/under" or "at least" bounds them. */
+function periods(text: string): Period[] {
+  const out: Period[] = [];
+  let from = 0;
+  for (const m of text.matchAll(DURATION)) {
+    const n = /^\d/.test(m[1]!) ? Number(m[1]) : NUMBER_WORDS[m[1]!.toLowerCase()];
+    const per = MINUTES.find(([re]) => re.test(m[2]!))?.[1];
+    if (n === undefined || per === undefined) continue;
+    const before = text.slice(Math.max(0, m.index! - 30), m.index);
+    // "once a year", "three times a week": a cadence, read by cadence().
+    if (/\b(once|twice|times|per)\s*$/i.test(before) && /^an?$/i.test(m[1]!)) continue;
+    const after = text.slice(m.index! + m[0].length, m.index! + m[0].length + 20);
+    const bound =
+      /\b(within|under|less than|fewer than|no more than|not more than|at most|up to|no later than|maximum of|max\.?)\s*$/i.test(before) ||
+      /^\s*or (less|sooner|fewer)\b/i.test(after)
+        ? 'max'
+        : /\b(at least|minimum of|min\.?|no less than|more than|over|longer than)\s*$/i.test(before) || /^\s*or (more|longer)\b/i.test(after)
+          ? 'min'
+          : undefined;
+    out.push({ minutes: n * per, ...(bound ? { bound } : {}), every: /\bevery\s*$/i.test(before), about: text.slice(from, m.index) });
+    from = m.index! + m[0].length;
+  }
+  return out;
+}
+/** Times a year: "quarterly", "twice a year", "every 90 days". */
+function cadence(text: string): number | undefined {
+  const every = periods(text).find((p) => p.every);
+  // "kept for a year" is a period, not a cadence.
+  return every ? 525600 / every.minutes : frequencyPerYear(text.replace(/\bfor (a|an|one|\d+) (years?|months?|weeks?|days?)\b/gi, ' '));
+}
+
+/** The sentence of a statement that shares most words with the question among those the test accepts. */
+function closestWith(asked: string, statement: string, has: (sentence: string) => boolean): string | undefined {
+  let best: { text: string; overlap: number } | undefined;
+  for (const x of sentences(statement)) {
+    if (!has(x)) continue;
+    const overlap = bearingSentences(asked, x, 1).overlap;
+    if (overlap > 0 && (!best || overlap > best.overlap)) best = { text: x, overlap };
+  }
+  return best?.text;
+}
+
+/**
+ * Why a "yes" from a control's status would claim more than its statement says: the question names
+ * a cadence or a period, and the statement's sentence closest to it states another one, or none.
+ */
+export function quantityClash(asked: string, statement: string): string | undefined {
+  const q = cadence(asked);
+  // A cadence ("once a year") is not also a period to meet.
+  const wanted = q === undefined ? periods(asked).filter((p) => !p.every) : [];
+  if (q === undefined && wanted.length === 0) return undefined;
+  if (q !== undefined) {
+    const closest = closestWith(asked, statement, (x) => cadence(x) !== undefined);
+    if (closest === undefined) return 'the question asks how often, and the statement does not say: read it before answering';
+    // More often than asked still answers "at least as often"; less often does not.
+    if (cadence(closest)! < q * 0.95) return 'the statement names a lower frequency than the question: read it before answering';
+  }
+  if (wanted.length > 0) {
+    const closest = closestWith(asked, statement, (x) => periods(x).some((p) => !p.every));
+    if (closest === undefined) return 'the question names a period the statement does not state: read it before answering';
+    const said = periods(closest).filter((p) => !p.every);
+    // Of several periods ("critical within 7 days and high within 30"), the ones whose words the question shares.
+    const asks = new Set(words(asked).filter((w) => w.length > 3));
+    const score = (p: Period) => words(p.about).filter((w) => asks.has(w)).length;
+    const top = Math.max(...said.map(score));
+    const relevant = said.filter((p) => score(p) === top);
+    const w = wanted[0]!;
+    const meets = (m: number) =>
+      w.bound === 'max' ? m <= w.minutes * 1.05 : w.bound === 'min' ? m >= w.minutes * 0.95 : Math.abs(m - w.minutes) <= w.minutes * 0.1;
+    if (!relevant.every((p) => meets(p.minutes))) return 'the statement names another period than the question: read it before answering';
+  }
+  return undefined;
+}
+
 /** "Can an engineer ...?": what people are able to do; "yes" there is usually an admission. */
 const PERMISSION =
   /^\s*(can|could|may|is it (possible|allowed|permitted) (for|to))\s+(an?\s+|any\s+|the\s+|our\s+|your\s+)?(engineers?|developers?|employees?|staff|users?|administrators?|admins?|support( staff| agents?)?|contractors?|someone|anyone|anybody|people|personnel|operators?)\b/i;

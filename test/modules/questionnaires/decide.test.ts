@@ -11,7 +11,7 @@ import {
   type FactValue,
 } from '../../../src/modules/questionnaires/decide.js';
 import { evalCondition } from '../../../src/modules/questionnaires/service.js';
-import { calibrationFrom, customFact, factByKeyword, gateFor, geo } from '../../../src/modules/questionnaires/answering.js';
+import { calibrationFrom, customFact, factByKeyword, gateFor, geo, quantityClash } from '../../../src/modules/questionnaires/answering.js';
 import { understand, type Understanding } from '../../../src/modules/questionnaires/understand.js';
 
 const fact = (key: string, type: FactValue['type'], value: unknown, extra: Partial<FactValue> = {}): FactValue => ({ key, type, value, version: 1, ...extra });
@@ -111,6 +111,26 @@ t.test('several providers at once join by "and" or "or"; two numbers are not one
   t.match(settle('Is the RTO between 4 and 12 hours?'), { abstain: 'the question compares with more than one number' });
   t.match(settle('Does your company employ more than 100 but fewer than 200 people?'), { abstain: /more than one number/ });
   t.match(settle('Is your RTO 24 hours or less?'), { choice: 'yes' });
+});
+
+t.test('a control\'s "yes" must meet the cadence or period the question names, as its statement states it', async (t) => {
+  const keys = 'All customer data is encrypted at rest with AES-256, and keys are rotated every year. Traffic uses TLS 1.2 or higher.';
+  const vulns = 'Production hosts are scanned weekly. Critical findings are fixed within 7 days and high findings within 30 days. Exceptions need approval.';
+  const logs = 'Audit logs go to a central platform that engineers cannot modify. Logs are kept for 12 months.';
+  const ok = (q: string, statement: string) => t.equal(quantityClash(q, statement), undefined, q);
+  const clash = (q: string, statement: string, why: RegExp) => t.match(quantityClash(q, statement), why, q);
+  clash('Do you rotate encryption keys every 90 days?', keys, /lower frequency/);
+  ok('Are encryption keys rotated at least annually?', keys);
+  clash('Do you scan production hosts for vulnerabilities daily?', vulns, /lower frequency/);
+  ok('Are production hosts scanned weekly?', vulns);
+  clash('Are critical vulnerabilities remediated within 24 hours?', vulns, /another period/);
+  ok('Are critical vulnerabilities patched within 14 days?', vulns); // the critical clause, not the high one
+  clash('Are high findings fixed within 14 days?', vulns, /another period/);
+  clash('Do you retain logs for 7 years?', logs, /another period/);
+  ok('Are logs retained for a minimum of 90 days?', logs);
+  ok('Do you keep logs for a year?', logs); // "for a year" is a period (12 months), not a cadence
+  clash('Do you rotate keys every 90 days?', 'Keys live in a managed key service.', /does not say/);
+  ok('Are keys rotated?', keys); // nothing asked about how often
 });
 
 t.test('a yes from a fact claims no more than the fact: a condition the question adds goes to a person; a no stands', async (t) => {
