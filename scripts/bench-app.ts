@@ -3,6 +3,7 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { buildApp, type App } from '../src/app.js';
 import { defaultConfig, type ConfigOverrides } from '../src/config.js';
 import type { Database } from '../src/db/client.js';
@@ -55,4 +56,16 @@ export async function importTexts(d: DemoApp, name: string, texts: string[]): Pr
   });
   if (created.statusCode !== 201) throw new Error(`import: ${created.statusCode} ${created.body}`);
   return created.json().id as string;
+}
+
+/** Whether a PostgreSQL server answers at this URL within a second (the benches then run on it too). */
+export async function pgAvailable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -18,7 +18,7 @@ import { openDatabase, type Database } from '../src/db/client.js';
 import { runNextJob } from '../src/modules/questionnaires/service.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/helpers/fake-openai.js';
 import { wholeQuestionnaire } from '../test/helpers/app.js';
-import { demoApp, importTexts } from './bench-app.js';
+import { demoApp, importTexts, pgAvailable } from './bench-app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY_FILE = path.resolve(here, '../../shared/data/csa/caiq-v4.0.3-answer-key.csv');
@@ -178,17 +178,6 @@ async function series(label: string, open: () => Promise<Database>, overrides: C
   return { ...s, ms };
 }
 
-async function pgAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const pgDatabases: string[] = [];
 async function freshPg(): Promise<Database> {
   const name = `bench_fill_${process.pid}_${pgDatabases.length}`;
@@ -208,7 +197,7 @@ let pgResult: { ms: number } | undefined;
 const QUICK = process.env.BENCH_QUICK === '1';
 if (QUICK) {
   process.exit(0);
-} else if (await pgAvailable()) {
+} else if (await pgAvailable(PG_URL)) {
   pgResult = await series('offline, PostgreSQL 127.0.0.1', freshPg);
 } else {
   console.log('\n## PostgreSQL: not reachable at 127.0.0.1:5432, skipped');

@@ -18,7 +18,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { runNextJob } from '../src/modules/questionnaires/service.js';
 import { wholeQuestionnaire } from '../test/helpers/app.js';
-import { demoApp, importTexts } from './bench-app.js';
+import { demoApp, importTexts, pgAvailable } from './bench-app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -116,23 +116,12 @@ function report(label: string, cited: string[][]) {
   }
 }
 
-async function pgAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 console.log(
   `# bench:retrieval: ${set.length} questions (${set.filter((q) => q.split === 'fit').length} fit, ${set.filter((q) => q.split === 'holdout').length} holdout)`,
 );
 if (args.db !== 'postgres') report('offline, PGlite (in memory)', await citations(await openDatabase({ pglite: new PGlite() })));
 if (args.db !== 'pglite') {
-  if (!(await pgAvailable())) {
+  if (!(await pgAvailable(PG_URL))) {
     console.log('\n## PostgreSQL: not reachable at 127.0.0.1:5432, skipped');
   } else {
     const name = `bench_retrieval_${process.pid}`;

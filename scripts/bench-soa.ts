@@ -20,7 +20,7 @@ import type { App } from '../src/app.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { catalogControls } from '../src/modules/catalog/tables.js';
 import { multipart } from '../test/helpers/multipart.js';
-import { demoApp } from './bench-app.js';
+import { demoApp, pgAvailable } from './bench-app.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = 1000;
@@ -105,17 +105,6 @@ async function series(label: string, database: Database): Promise<number> {
   }
 }
 
-async function pgAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function admin(query: string) {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
@@ -127,7 +116,7 @@ async function admin(query: string) {
 }
 
 await series('pglite', await openDatabase({ pglite: new PGlite() }));
-if (await pgAvailable()) {
+if (await pgAvailable(PG_URL)) {
   const name = `bench_soa_${Date.now()}`;
   await admin(`create database ${name}`);
   try {

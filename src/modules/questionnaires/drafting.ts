@@ -8,7 +8,7 @@ import type { AnswerBasis, AnswerSource, AnswerStatus, Choice } from './tables.j
 import { polarityOf, type ReusableEntry } from '../library/pure.js';
 import type { PassageRow } from '../knowledge/pure.js';
 import { Bm25Index, cosine, expand, normalize, fuse, termCounts, type Expansion, type TermDoc, type Thesaurus, type Tokens } from './retrieval.js';
-import { frequencyPerYear, understand, type PlaceTable, type Understanding } from './understand.js';
+import { NUM, frequencyPerYear, numberOf, understand, type PlaceTable, type Understanding } from './understand.js';
 import {
   bearingSentences,
   optionsInText,
@@ -638,29 +638,10 @@ function affirmsNow(asked: string, statement: string): boolean {
 }
 
 // Cadences and periods ("every 90 days", "within 24 hours", "kept for 12 months") in questions and statements.
-const NUMBER_WORDS: Record<string, number> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  twelve: 12,
-  fourteen: 14,
-  fifteen: 15,
-  twenty: 20,
-  thirty: 30,
-  sixty: 60,
-  ninety: 90,
-  a: 1,
-  an: 1,
-};
-const DURATION =
-  /\b(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety|an?)\s*(?:-\s*)?(minutes?|mins?|hours?|hrs?|(?:business |calendar |working )?days?|weeks?|months?|years?)\b/gi;
+const DURATION = new RegExp(
+  `(?<![A-Za-z0-9.])${NUM}\\s*(?:-\\s*)?(minutes?|mins?|hours?|hrs?|(?:business |calendar |working )?days?|weeks?|months?|years?)\\b`,
+  'gi',
+);
 const MINUTES: Array<[RegExp, number]> = [
   [/^min/i, 1],
   [/^h/i, 60],
@@ -681,7 +662,7 @@ function periods(text: string): Period[] {
   const out: Period[] = [];
   let from = 0;
   for (const m of text.matchAll(DURATION)) {
-    const n = /^\d/.test(m[1]!) ? Number(m[1]) : NUMBER_WORDS[m[1]!.toLowerCase()];
+    const n = numberOf(m[1]!);
     const per = MINUTES.find(([re]) => re.test(m[2]!))?.[1];
     if (n === undefined || per === undefined) continue;
     const before = text.slice(Math.max(0, m.index! - 30), m.index);

@@ -459,7 +459,7 @@ export function splitParts(text: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Numbers, units, comparisons
 
-const NUMBER_WORDS: Record<string, number> = {
+export const NUMBER_WORDS: Record<string, number> = {
   a: 1,
   an: 1,
   one: 1,
@@ -491,11 +491,11 @@ const NUMBER_WORDS: Record<string, number> = {
   hundred: 100,
   half: 0.5,
 };
-const NUM = `(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS)
+export const NUM = `(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?|${Object.keys(NUMBER_WORDS)
   .sort((a, b) => b.length - a.length)
   .map((w) => w.replace(/[ -]/g, '[ -]'))
   .join('|')})`;
-function numberOf(s: string): number | undefined {
+export function numberOf(s: string): number | undefined {
   const k = s.toLowerCase().replace(/[ -]+/g, '-');
   if (NUMBER_WORDS[k] !== undefined) return NUMBER_WORDS[k];
   if (NUMBER_WORDS[k.replace(/-/g, ' ')] !== undefined) return NUMBER_WORDS[k.replace(/-/g, ' ')];
