@@ -1,5 +1,6 @@
 // npm run bench:answers: how far the answers and their confidence can be trusted, measured on a
-// labelled set in our own words (bench/answers/) for a fictional organization. Everything goes
+// labelled set in our own words (bench/answers/) for a fictional organization (and, for the questions
+// marked profile: 'contrast', a second one with the same controls and an opposite profile). Everything goes
 // through the REST contract (app.inject on buildApp, no LLM): sign up, PUT the control answers and
 // the profile facts, import the questions as JSON, fill, read the answers back and score them.
 // Prints per database, for the 'fit' and 'holdout' splits and for all questions:
@@ -57,6 +58,8 @@ interface LabelledQuestion {
   allowedAnswers?: string[];
   expected: Expected;
   split: 'fit' | 'holdout';
+  /** 'contrast': asked of the second organization (bench/answers/contrast-profile.json). */
+  profile?: 'contrast';
 }
 interface Organization {
   organization: { name: string; slug: string };
@@ -116,6 +119,8 @@ const { values: args } = parseArgs({
 if (!['pglite', 'postgres', 'both'].includes(args.db!)) throw new Error(`--db must be pglite, postgres or both, not ${args.db}`);
 
 const org = JSON.parse(fs.readFileSync(path.join(BENCH, 'organization.json'), 'utf8')) as Organization;
+/** The same control answers with an opposite profile (PHI, cards, on-premises, a breach, two clouds in North America). */
+const contrast = JSON.parse(fs.readFileSync(path.join(BENCH, 'contrast-profile.json'), 'utf8')) as Pick<Organization, 'organization' | 'profile'>;
 const labelled = (JSON.parse(fs.readFileSync(path.join(BENCH, 'questions.json'), 'utf8')) as { questions: LabelledQuestion[] }).questions;
 
 const YES_NO = new Set(['yes', 'no', 'partial', 'n/a']);
@@ -193,7 +198,6 @@ interface RunResult {
 
 async function run(label: string, database: Database): Promise<RunResult> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-answers-'));
-  const notes: string[] = [];
   // The job worker runs as in production; the bench only reads the questionnaire until it is filled.
   const app: App = await buildApp({
     config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 } }), // a bench measures answers, not the per-credential limit
@@ -204,6 +208,28 @@ async function run(label: string, database: Database): Promise<RunResult> {
     expiryScanIntervalMs: 0,
   });
   try {
+    const parts: RunResult[] = [];
+    for (const [variant, questions] of [
+      [org, labelled.filter((q) => !q.profile)],
+      [{ ...org, ...contrast }, labelled.filter((q) => q.profile === 'contrast')],
+    ] as const)
+      if (questions.length > 0) parts.push(await runOrganization(app, database, label, variant, questions));
+    return {
+      records: parts.flatMap((p) => p.records),
+      notes: parts.flatMap((p) => p.notes),
+      fillMs: parts.reduce((sum, p) => sum + p.fillMs, 0),
+      basis: new Map(parts.flatMap((p) => [...p.basis])),
+    };
+  } finally {
+    await app.close();
+    await fsp.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One organization on the app: sign up, PUT its control answers and profile, fill its questions and score them. */
+async function runOrganization(app: App, database: Database, label: string, org: Organization, labelled: LabelledQuestion[]): Promise<RunResult> {
+  const notes: string[] = [];
+  {
     const slug = `${org.organization.slug}-${process.pid}-${label}`
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, '-')
@@ -270,9 +296,6 @@ async function run(label: string, database: Database): Promise<RunResult> {
       .where(and(eq(questionRows.orgId, signup.json().organization.id), eq(questionRows.questionnaireId, id)));
     const basis = new Map(rows.filter((r) => r.ref && r.basis).map((r) => [r.ref!, r.basis!]));
     return { records: labelled.map((q) => score(q, byRef.get(q.id)?.answer ?? null, label)), notes, fillMs, basis };
-  } finally {
-    await app.close();
-    await fsp.rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -389,7 +412,8 @@ if (args.fit) {
 
 const counts = KINDS.map((k) => `${k} ${labelled.filter((q) => q.kind === k).length}`).join(', ');
 console.log(
-  `# bench:answers: ${labelled.length} labelled questions (${counts}); ${org.controls.length} control answers, ${org.profile.length} profile facts; offline (no LLM)`,
+  `# bench:answers: ${labelled.length} labelled questions (${counts}); ${org.controls.length} control answers, ${org.profile.length} profile facts; ` +
+    `${labelled.filter((q) => q.profile === 'contrast').length} of the questions asked of a second organization with the same controls and a contrasting profile (${contrast.profile.length} facts); offline (no LLM)`,
 );
 const all: BenchRecord[] = [];
 const targets: Array<[string, () => Promise<RunResult | undefined>]> = [];

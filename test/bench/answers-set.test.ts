@@ -15,6 +15,8 @@ interface Question {
   allowedAnswers?: string[];
   split: string;
   expected: { choice: string | null; facts?: string[]; sources?: string[] };
+  /** 'contrast': asked of the second organization (contrast-profile.json). */
+  profile?: string;
 }
 interface Organization {
   organization: { name: string; slug: string };
@@ -31,6 +33,10 @@ interface Organization {
 }
 const questions = (JSON.parse(fs.readFileSync(path.join(BENCH, 'questions.json'), 'utf8')) as { questions: Question[] }).questions;
 const org = JSON.parse(fs.readFileSync(path.join(BENCH, 'organization.json'), 'utf8')) as Organization;
+const contrast = JSON.parse(fs.readFileSync(path.join(BENCH, 'contrast-profile.json'), 'utf8')) as Pick<Organization, 'organization' | 'profile'>;
+const catalogKeys = new Set(
+  (JSON.parse(fs.readFileSync(path.resolve('seeds', 'profile-catalog.json'), 'utf8')) as { facts: Array<{ key: string }> }).facts.map((f) => f.key),
+);
 const catalogRefs = new Set(
   (JSON.parse(fs.readFileSync(path.resolve('seeds', 'catalog', 'iso27001-2022.json'), 'utf8')) as { controls: Array<{ ref: string }> }).controls.map(
     (c) => c.ref,
@@ -67,8 +73,13 @@ t.test('the labelled questions: counts, ids, splits, expectations', async (t) =>
   t.ok(questions.length >= 320, `${questions.length} questions`);
   const ids = questions.map((q) => q.id);
   t.equal(new Set(ids).size, ids.length, 'ids are unique');
-  const texts = questions.map((q) => q.text.toLowerCase().trim());
-  t.equal(new Set(texts).size, texts.length, 'no question is asked twice');
+  const texts = questions.map((q) => `${q.profile ?? ''}|${q.text.toLowerCase().trim()}`);
+  t.equal(new Set(texts).size, texts.length, 'no question is asked twice of one organization');
+  t.same(
+    questions.filter((q) => q.profile !== undefined && q.profile !== 'contrast').map((q) => q.id),
+    [],
+    'profile is absent or contrast',
+  );
   for (const [kind, min] of Object.entries(MINIMUM)) {
     const ofKind = questions.filter((q) => q.kind === kind);
     t.ok(ofKind.length >= min, `${kind}: ${ofKind.length} >= ${min}`);
@@ -92,7 +103,7 @@ t.test('the labelled questions: counts, ids, splits, expectations', async (t) =>
     if ((q.kind === 'fact' || q.kind === 'free_text') && c !== null) bad.push(`${q.id}: ${q.kind} expects a choice`);
     if (c !== null && !q.expected.sources?.length) bad.push(`${q.id}: a settled choice names no source`);
     for (const s of q.expected.sources ?? []) {
-      if (s.startsWith('fact:') ? !(s.slice(5) in FACT_TYPES) : !catalogRefs.has(s)) bad.push(`${q.id}: unknown source ${s}`);
+      if (s.startsWith('fact:') ? !catalogKeys.has(s.slice(5)) : !catalogRefs.has(s)) bad.push(`${q.id}: unknown source ${s}`);
     }
   }
   t.same(bad, [], 'every question is well formed');
@@ -142,12 +153,13 @@ t.test('the fictional organization: controls and a complete profile', async (t) 
   t.ok((facts.get('data.storage_countries') as string[]).length >= 2, 'data is stored in several countries');
   t.ok([...facts.values()].some((v) => v === true) && [...facts.values()].some((v) => v === false), 'some boolean facts are yes, some no');
   // The expected answers lean on these facts; keep them in step.
+  const contrastFacts = new Map(contrast.profile.map((f) => [f.key, f.value]));
   const allowedByKey = questions
     .filter((q) => q.kind === 'fact')
     .flatMap((q) => (q.expected.sources ?? []).filter((s) => s.startsWith('fact:')).map((s) => [s.slice(5), q] as const));
   const mismatched = allowedByKey
     .filter(([key, q]) => {
-      const value = facts.get(key);
+      const value = (q.profile === 'contrast' ? contrastFacts : facts).get(key);
       if (value === undefined || typeof value === 'boolean') return false;
       const stated = (Array.isArray(value) ? value : [value]).map((x) => String(x).toLowerCase());
       return (
@@ -157,6 +169,23 @@ t.test('the fictional organization: controls and a complete profile', async (t) 
     })
     .map(([key, q]) => `${q.id} ${key}`);
   t.same(mismatched, [], 'the facts expected in the text are the profile values');
+});
+
+t.test('the contrasting organization: catalog keys, opposite values where the main profile has them', async (t) => {
+  const main = new Map(org.profile.map((f) => [f.key, f.value]));
+  t.same(
+    contrast.profile.filter((f) => !catalogKeys.has(f.key)).map((f) => f.key),
+    [],
+    'every key is in the catalog',
+  );
+  for (const key of Object.keys(FACT_TYPES))
+    t.ok(
+      contrast.profile.some((f) => f.key === key),
+      `${key} is set`,
+    );
+  const flipped = contrast.profile.filter((f) => typeof f.value === 'boolean' && main.has(f.key) && main.get(f.key) !== f.value).length;
+  t.ok(flipped >= 6, `${flipped} yes/no facts are the opposite of the main profile's`);
+  t.ok(questions.filter((q) => q.profile === 'contrast').length >= 100, 'many questions are asked of it');
 });
 
 t.test('our own words: no run of 8 words shared with the reference questionnaires and standards', async (t) => {

@@ -1,4 +1,4 @@
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, customType, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from '../identity/tables.js';
 import { FACT_TYPES, FACT_VISIBILITIES } from '../events/vocabulary.js';
 
@@ -6,6 +6,16 @@ export { FACT_TYPES, FACT_VISIBILITIES };
 export type FactType = (typeof FACT_TYPES)[number];
 export type FactVisibility = (typeof FACT_VISIBILITIES)[number];
 export type FactValue = string | number | boolean | string[];
+
+/**
+ * A fact's value as jsonb. Drizzle's own jsonb JSON-parses any string the driver hands back, but
+ * both drivers have parsed jsonb already, so the string fact "1.2" came back as the number 1.2.
+ */
+const factValue = customType<{ data: FactValue; driverData: unknown }>({
+  dataType: () => 'jsonb',
+  toDriver: (v) => JSON.stringify(v),
+  fromDriver: (v) => v as FactValue,
+});
 
 /** The organization's current profile: one typed fact per key (catalog keys and `custom.<slug>`). */
 export const profileFacts = pgTable(
@@ -16,7 +26,7 @@ export const profileFacts = pgTable(
       .references(() => organizations.id, { onDelete: 'cascade' }),
     key: text('key').notNull(),
     type: text('type', { enum: FACT_TYPES }).notNull(),
-    value: jsonb('value').$type<FactValue>().notNull(),
+    value: factValue('value').notNull(),
     visibility: text('visibility', { enum: FACT_VISIBILITIES }).notNull(),
     /** The question the fact answers: required for custom keys, optional wording for catalog keys. */
     question: text('question'),
@@ -41,7 +51,7 @@ export const profileFactVersions = pgTable(
     version: integer('version').notNull(),
     type: text('type', { enum: FACT_TYPES }).notNull(),
     /** Null for the version that deleted the fact. */
-    value: jsonb('value').$type<FactValue>(),
+    value: factValue('value'),
     visibility: text('visibility', { enum: FACT_VISIBILITIES }).notNull(),
     question: text('question'),
     deleted: boolean('deleted').notNull().default(false),

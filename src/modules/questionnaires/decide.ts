@@ -1,7 +1,7 @@
 // The decide and compose stages of an answer (see ANSWERING.md): which source settles the
 // question, what the choice is in the buyer's own list, when to abstain, and the few sentences
 // that say it. Pure functions: everything they read is passed in.
-import { PLACE_GROUPS, frequencyPerYear, type Understanding } from './understand.js';
+import { PLACE_GROUPS, certificationName, frequencyPerYear, type Understanding } from './understand.js';
 
 export type FactType = 'string' | 'boolean' | 'number' | 'string_list' | 'date';
 
@@ -204,8 +204,8 @@ export function settleByFact(
       if (f.value && narrower && narrower.narrow.test(u.leadClauseStripped) && !narrower.alternative.test(u.leadClauseStripped)) {
         return { abstain: `\`${need.key}\` is true but the question asks something narrower` };
       }
-      // The breach fact covers 36 months: true settles only a 36-month window, false any window within it.
-      if (need.months !== undefined && (need.months > 36 || (f.value === true && need.months !== 36))) {
+      // The breach fact covers 36 months: true settles any window that holds it, false any window within it.
+      if (need.months !== undefined && (f.value === true ? need.months < 36 : need.months > 36)) {
         return { abstain: `\`${need.key}\` covers 36 months, the question ${need.months}` };
       }
       const truth = need.negated ? !f.value : f.value;
@@ -217,13 +217,28 @@ export function settleByFact(
       if (!f) return { abstain: `no fact \`${need.key}\`` };
       if (!Array.isArray(f.value)) return { abstain: `fact \`${need.key}\` is not a list` };
       const items = (f.value as unknown[]).map(String);
+      if (need.key === 'compliance.certifications') {
+        // "ISO 27001" is held as "ISO/IEC 27001:2022"; a SOC 2 report's type must agree when both state one.
+        const type = (x: string) => /\btype\s*(1|i|2|ii)\b/i.exec(x)?.[1]?.replace(/^i$/i, '1').replace(/^ii$/i, '2');
+        const asked = type(u.leadClauseStripped);
+        const same = items.filter((i) => certificationName(i) === need.value);
+        if (asked && same.some((i) => !type(i))) return { abstain: `the profile does not say which type of ${need.value} report is held` };
+        const has = same.some((i) => !asked || type(i) === asked);
+        return yesOrNo(need.negated ? !has : has, { text: say(f), facts: [f] });
+      }
       const listed = (value: string) => {
         const want = aliases(value);
         return items.some((i) => flat(i) === flat(value) || [...aliases(i)].some((a) => want.has(a)));
       };
       // Several named at once: "both A and B" needs every one, "A or B" any one; otherwise it is unclear.
       if (need.values && !need.join) return { abstain: `the question names ${need.values.join(', ')} without saying whether all or any` };
-      const has = need.values ? (need.join === 'and' ? need.values.every(listed) : need.values.some(listed)) : listed(need.value);
+      // "Only on AWS": the one named must be the only one listed.
+      const only = need.quantifier === 'all' && !need.values;
+      const has = need.values
+        ? need.join === 'and'
+          ? need.values.every(listed)
+          : need.values.some(listed)
+        : listed(need.value) && (!only || items.every((i) => [...aliases(i)].some((a) => aliases(need.value!).has(a))));
       const truth = need.negated ? !has : has;
       return yesOrNo(truth, { text: say(f), facts: [f] });
     }
@@ -288,6 +303,18 @@ const NARROWER: Record<string, { narrow: RegExp; alternative: RegExp }> = {
     alternative: /\b(ai|artificial intelligence)\s*(,|or\b|and\/or\b|\/)|(\bor|\/)\s*(ai|artificial intelligence)\b/i,
   },
   'ai.trains_on_customer_data': { narrow: /\b(llms?|large language|generative|third[- ]part(y|ies)|vendors?|fine[- ]?tun)/i, alternative: /$^/ },
+  // "Supports single sign-on" does not say which protocols or identity providers.
+  'services.supports_sso': {
+    narrow:
+      /\b(saml|oidc|openid|oauth|ws-?fed\w*|adfs|okta|entra|azure ad|active directory|ping ?(identity|federate)?|onelogin|jumpcloud|google workspace|scim|ldap|kerberos|jit|just[- ]in[- ]time)\b/i,
+    alternative: /\b(such as|e\.g\.?|for example|for instance|like)\b/i,
+  },
+  // "Encrypted at rest" says nothing of the algorithm, the key holder or the layer.
+  'data.encrypted_at_rest': {
+    narrow:
+      /\b(aes|256|fips|hsm|hardware security|field[- ]level|column[- ]level|application[- ]level|per[- ](tenant|customer)|customer[- ]managed|own keys?|byok|hyok)\b/i,
+    alternative: /\b(such as|e\.g\.?|for example|for instance|like)\b/i,
+  },
   'data.processes_phi': { narrow: /\b(genetic|mental health|substance|psychotherapy)\b/i, alternative: /$^/ },
 };
 
@@ -335,7 +362,12 @@ export function matchOption(options: string[], value: string): string | undefine
   if (hits.length > 1) return undefined;
   // An option named inside the value: "Sweden" in "Stockholm, Sweden".
   const inside = options.filter((o) => flat(o).length > 1 && ` ${flat(value)} `.includes(` ${flat(o)} `));
-  return inside.length === 1 ? inside[0] : undefined;
+  if (inside.length === 1) return inside[0];
+  if (inside.length > 1) return undefined;
+  // A version number inside an option: "1.2" in "TLS 1.2" (a bare word could name a narrower option).
+  if (!/^\d+(\.\d+)+$/.test(value.trim())) return undefined;
+  const around = options.filter((o) => ` ${flat(o)} `.includes(` ${flat(value)} `));
+  return around.length === 1 ? around[0] : undefined;
 }
 
 const RANGE_UNITS: Record<string, number> = {
@@ -381,6 +413,11 @@ function rangeOf(option: string, unit?: string | null): [number, number] | undef
   if (m) return [scale(Number(m[1]), m[2]) + (/at least|>=/.test(o) ? 0 : 1e-9), Infinity];
   m = new RegExp(`^\\s*${num}${u}\\s*(?:\\+|or more|and (?:above|over|more))\\s*$`).exec(o);
   if (m) return [scale(Number(m[1]), m[2]), Infinity];
+  // One value with its unit ("72 hours", "99.9%"); a bare number could be a rating or a code, not a quantity.
+  m = new RegExp(`^\\s*${num}\\s*(minutes?|mins?|hours?|hrs?|h|days?|weeks?)\\s*$`).exec(o);
+  if (m) return [scale(Number(m[1]), m[2]), scale(Number(m[1]), m[2])];
+  m = new RegExp(`^\\s*${num}\\s*%\\s*$`).exec(o);
+  if (m && unit === 'percent') return [Number(m[1]), Number(m[1])];
   return undefined;
 }
 

@@ -32,13 +32,14 @@ export type AnswerShape = 'yes_no' | 'name' | 'address' | 'url' | 'email' | 'pho
  *             outside the EU"). With quantifier 'all' the test is over EVERY listed country instead:
  *             "only in the EU" = all in (negated false); "never in China" = all outside (negated true).
  *             With `value` instead of `country`: membership of that item (a provider id such as 'aws'
- *             in hosting.providers, a certification such as 'ISO 27001' in compliance.certifications).
+ *             in hosting.providers, a certification such as 'ISO 27001' in compliance.certifications);
+ *             with quantifier 'all', the item must be the only one listed ("only on AWS").
  * - compare:  the fact's number `op` `number`, both in `unit` (the unit of the key: hours for
  *             bcdr.rto_hours, minutes for bcdr.rpo_minutes; 'per_year' for a frequency, whose fact is
  *             a string to read with frequencyPerYear(); 'people', 'percent').
  * `months` (boolean tests on incidents.reportable_breach_last_36_months): the question's window.
  * The fact covers 36 months: a false fact settles "no" for any window <= 36, a true fact settles
- * "yes" only when months is 36.
+ * "yes" for any window >= 36 (a breach in the last 36 months is one in the last five years).
  */
 export interface FactNeed {
   key: string;
@@ -795,6 +796,11 @@ const CERTS: Array<[RegExp, string]> = [
   [/\btisax\b/i, 'TISAX'],
 ];
 
+/** The canonical name of the certification a text names ("ISO/IEC 27001:2022" -> 'ISO 27001'), when it names one. */
+export function certificationName(s: string): string | undefined {
+  return CERTS.find(([re]) => re.test(s))?.[1];
+}
+
 /** "Are you ISO 27001 certified?" -> compliance.certifications contains 'ISO 27001'. */
 function certificationScope(s: string): Finding | undefined {
   if (
@@ -821,12 +827,19 @@ function certificationScope(s: string): Finding | undefined {
 const OFFER =
   /\b(solutions?|products?|offerings?|software|offer\w*|options?|optional(ly)?|available|availability|provid\w*|support\w*|deploy\w*|install\w*|versions?|editions?|deployments?|can\b|could\b|be (hosted|run|installed)|sell\w*|licen[cs]\w*|alternatives?|models?|purchas\w*|request\w*|choose|choice|permit\w*|allow\w*)\b/i;
 
+/**
+ * "A hardening guide for the on-premises installation", "Is the on-premises software signed?": after a
+ * definite word the option is taken as existing and something about it is asked, not whether we offer it.
+ */
+const qualifiesAnother = (s: string, at: number) => /\b(the|your|its|their|our|each|every|this|that)\s+$/i.test(s.slice(0, at));
+
 function serviceScope(s: string): Finding | undefined {
   const onPrem =
     /\b(on[- ]?prem(ise|ises)?|self[- ]?host(ed|ing)?|self[- ]?managed (deployment|installation|version|option|edition)|customer[- ](hosted|managed (deployment|installation|hosting))|install(ed)? (locally|on[- ]site)|(deploy\w*|host\w*|install\w*|run\w*)( (it|the (\w+)))? (in|on|within|inside) (the )?(customer|client|institution|your own|our own|your|their own|university)('?s)? (own )?(data ?cent(er|re)s?|infrastructure|environment|servers?|premises|network|hardware|cloud (account|tenant|subscription)))\b/i;
   if (
     onPrem.test(s) &&
     OFFER.test(s) &&
+    !qualifiesAnother(s, onPrem.exec(s)!.index) &&
     !/\b(secur(e|ed|ing|ity)|protect\w*|patch\w*|monitor\w*|physical|polic(y|ies)|how|encrypt\w*|connect\w*|agent|integrat\w*|vpn|directory|ldap)\b/i.test(s)
   ) {
     return {
@@ -845,7 +858,11 @@ function serviceScope(s: string): Finding | undefined {
   }
   const single =
     /\b(single[- ]?tenan\w*|dedicated (instances?|environments?|tenanc(y|ies)|tenants?|deployments?|infrastructure|hosting|servers?|databases?)|isolated (instances?|environments?|tenants?)|private (instances?|cloud (deployments?|options?|instances?|hosting|editions?)))\b/i;
-  if (single.test(s) && !/\b(multi[- ]?tenan\w*|shared|how|polic(y|ies)|test(ing)?|development|staging|secur(e|ed|ing)|protect\w*)\b/i.test(s)) {
+  if (
+    single.test(s) &&
+    !qualifiesAnother(s, single.exec(s)!.index) &&
+    !/\b(multi[- ]?tenan\w*|shared|how|polic(y|ies)|test(ing)?|development|staging|secur(e|ed|ing)|protect\w*)\b/i.test(s)
+  ) {
     return {
       facts: [{ key: 'services.single_tenant_option', test: 'boolean', ...(negatedBefore(s, single.exec(s)!.index) ? { negated: true } : {}) }],
       risk: false,
@@ -936,7 +953,7 @@ function breachScope(s: string, full: string = s): Finding | undefined {
   if (reportable && w && !/\bever\b/i.test(full)) {
     const n = w[4] ? (numberOf(w[4]) ?? 1) : 1;
     const months = n * (WORD_MONTHS[w[5]!.toLowerCase()] ?? 12);
-    if (months <= 36) facts.push({ key: 'incidents.reportable_breach_last_36_months', test: 'boolean', months, ...(negated ? { negated: true } : {}) });
+    facts.push({ key: 'incidents.reportable_breach_last_36_months', test: 'boolean', months, ...(negated ? { negated: true } : {}) });
   }
   return { facts, risk: !negated };
 }
@@ -1285,12 +1302,12 @@ const FACT_RULES: FactRule[] = [
   },
   { re: /\b(registration|registry|incorporation|company|companies house)\s+(number|no\.?|#|id)\b/i, key: 'company.registration_number', shape: 'text' },
   {
-    re: /\b(year (founded|established|of (incorporation|establishment|founding))|when was (your|the) (company|organi[sz]ation|business|firm|vendor) (founded|established|incorporated|started|formed)|how (long|many years) (has|have) (your|the) (company|organi[sz]ation|business|firm) been (in business|operating|around)|how long have you been in business|years in (business|operation)|(founding|incorporation) (date|year))\b/i,
+    re: /\b(year (founded|established|of (incorporation|establishment|founding))|year (the|your) (company|organi[sz]ation|business|firm) was (founded|established|incorporated|formed|started)|when was (your|the) (company|organi[sz]ation|business|firm|vendor) (founded|established|incorporated|started|formed)|how (long|many years) (has|have) (your|the) (company|organi[sz]ation|business|firm) been (in business|operating|around)|how long have you been in business|years in (business|operation)|(founding|incorporation) (date|year))\b/i,
     key: 'company.founded_year',
     shape: 'number',
   },
   {
-    re: /\b(headquarter\w*|head office|main office|principal (place of business|office)|registered (office|address)|company address|business address|corporate address|mailing address|street address|physical address|postal address|office address)\b|\bwhere (is|are) (your|the) (company|organi[sz]ation|business|firm|vendor|head office|offices?)\s+(located|based|headquartered|registered)\b|\bwhere are you (located|based|headquartered|registered)\b|^address\b/i,
+    re: /\b(headquarter\w*|head office|main office|principal (place of business|office)|registered (office|address)|company address|business address|corporate address|mailing address|street address|physical address|postal address|office address)\b|\bwhere (is|are) (your|the) (company|organi[sz]ation|business|firm|vendor|head office|offices?)\s+(located|based|headquartered|registered)\b|\bwhere are you (located|based|headquartered|registered)\b|\b(what|which) (city|town|country)\b.{0,40}\b(based|located|headquartered|registered)\b|^address\b/i,
     key: 'company.headquarters',
     shape: 'address',
     exclude: /\b(ip|mac|e-?mail|web) address\b/i,
@@ -1309,7 +1326,7 @@ const FACT_RULES: FactRule[] = [
       /\b(security|it|access|trained|background|dedicated|privileged|admin\w*|devoted|assigned|responsible|developers?|engineers?|support|on[- ]call|contractors?|sub-?contractors?|with access|have access|can access|work(ing)? on|spend\w*|testing|this kind|part of their)\b/i,
   },
   {
-    re: /\b(which|what|list|name|identify|who (is|are))\b.{0,40}\b(cloud|hosting|iaas|paas|infrastructure|data ?cent(er|re)|colocation|colo)\s+(service\s+)?(providers?|vendors?|platforms?|services?|compan(y|ies)|partners?)\b|\bwho (hosts|provides hosting for|provides the infrastructure)\b|\b(cloud|hosting|iaas|infrastructure)\s+(service\s+)?(providers?|vendors?)\b|\bhosted (by|with|on) (which|what|whom)\b|^(hosting|hosting (provider|platform|environment|model|type|arrangement)|cloud provider|deployment model)s?\s*[?:.]?$/i,
+    re: /\b(which|what|list|name|identify|who (is|are))\b.{0,40}\b(cloud|hosting|iaas|paas|infrastructure|data ?cent(er|re)|colocation|colo)\s+(service\s+)?(providers?|vendors?|platforms?|services?|compan(y|ies)|partners?)\b|\bwho (hosts|provides hosting for|provides (the |your )?(cloud |hosting )?infrastructure)\b|\b(cloud|hosting|iaas|infrastructure)\s+(service\s+)?(providers?|vendors?)\b|\bhosted (by|with|on) (which|what|whom)\b|^(hosting|hosting (provider|platform|environment|model|type|arrangement)|cloud provider|deployment model)s?\s*[?:.]?$/i,
     key: 'hosting.providers',
     shape: 'list',
   },
@@ -1324,7 +1341,7 @@ const FACT_RULES: FactRule[] = [
     shape: 'list',
   },
   {
-    re: /\b(which|what)\s+(countries|country|jurisdictions?|geographic\w*\s+(locations?|regions?)|locations?)\b|\bin which (countr(y|ies)|jurisdictions?|locations?)\b|\bwhere (is|are|will|would|do|does)\b.{0,60}\b(data|information|records|backups?|files|content)\b.{0,30}\b(stor\w*|host\w*|process\w*|locat\w*|kept|held|resid\w*|back(ed)? up|live)\b|\bwhere\b.{0,20}\b(stor\w*|host\w*|keep|hold|process)\b.{0,30}\b(data|information|records|backups?)\b|\bdata (locations?|residency|storage locations?|sovereignty)\b|\b(countr(y|ies)|locations?) (of|where|in which) (the )?(data|storage)\b|\bstorage (locations?|countr(y|ies))\b|\b(stored|hosted|kept|held|located)\s+where\b/i,
+    re: /\b(which|what)\s+(countries|country|jurisdictions?|geographic\w*\s+(locations?|regions?)|locations?)\b|\bin which (countr(y|ies)|jurisdictions?|locations?)\b|\bwhere (is|are|will|would|do|does)\b.{0,60}\b(data|information|records|backups?|files|content)\b.{0,30}\b(stor\w*|host\w*|process\w*|locat\w*|kept|held|resid\w*|back(ed)? up|live)\b|\bwhere\b.{0,20}\b(stor\w*|host\w*|keep|hold|process)\b.{0,30}\b(data|information|records|backups?)\b|\bdata (locations?|residency|storage locations?|sovereignty)\b|\b(countr(y|ies)|jurisdictions?|locations?) (of|where|in which) (the |your |our )?((customer|client|personal|tenant)('s)? )?(data|storage|information|records)\b|\bstorage (locations?|countr(y|ies))\b|\b(stored|hosted|kept|held|located)\s+where\b/i,
     key: 'data.storage_countries',
     shape: 'list',
     exclude: /\b(compl(y|ies|iant|iance)|laws?|regulat\w*|offices?|employees|staff|personnel)\b/i,

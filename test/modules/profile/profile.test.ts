@@ -219,3 +219,14 @@ t.test('tenant isolation, roles and API-key scopes', async (t) => {
   const other = await keyFor(['controls:read']);
   t.equal((await get(other, '/profile')).statusCode, 403, 'another scope does not reach the profile');
 });
+
+t.test('a string fact that looks like a number stays a string', async (t) => {
+  const app = await testApp(t, { options: NO_WORKERS });
+  const { put, get } = client(app);
+  const a = await signup(app);
+  const res = await put(a, 'data.min_tls_version', { value: '1.2' });
+  t.equal(res.statusCode, 200, res.body);
+  t.equal(res.json().value, '1.2');
+  const fact = (await get(a, '/profile')).json().facts.find((f: { key: string }) => f.key === 'data.min_tls_version');
+  t.equal(fact.value, '1.2', 'read back as the string it was stored as');
+});

@@ -282,3 +282,53 @@ t.test('a narrower question is not settled by a broader true fact; "only in" mea
   });
   t.match(settleByFact(u({ key: 'data.storage_countries', test: 'contains', country: 'Sweden' }, 'Is data stored in Sweden?'), facts, geo), { choice: 'yes' });
 });
+
+t.test('a contrasting profile: certifications by their canonical names, a breach window that holds 36 months, narrower SSO and encryption', async (t) => {
+  const facts = factsOf(
+    fact('compliance.certifications', 'string_list', ['ISO/IEC 27001:2022', 'SOC 2 Type II']),
+    fact('incidents.reportable_breach_last_36_months', 'boolean', true),
+    fact('services.supports_sso', 'boolean', true),
+    fact('data.encrypted_at_rest', 'boolean', true),
+    fact('services.on_premises_option', 'boolean', true),
+  );
+  const settle = (text: string) => settleByFact({ ...understand({ text }), leadClauseStripped: text }, facts, geo);
+  // "ISO 27001" is held as "ISO/IEC 27001:2022": it was a wrong definitive "No".
+  t.match(settle('Do you hold an ISO 27001 certificate?'), { choice: 'yes' });
+  t.match(settle('Is your company SOC 2 certified?'), { choice: 'yes' });
+  t.match(settle('Do you have a SOC 2 Type 2 report?'), { choice: 'yes' });
+  t.match(settle('Do you have a SOC 2 Type I report?'), { choice: 'no' }, 'the type held is II');
+  t.match(settle('Are you FedRAMP authorized?'), { choice: 'no' });
+  const untyped = factsOf(fact('compliance.certifications', 'string_list', ['SOC 2']));
+  t.match(
+    settleByFact({ ...understand({ text: 'Do you hold a SOC 2 Type II report?' }), leadClauseStripped: 'Do you hold a SOC 2 Type II report?' }, untyped, geo),
+    {
+      abstain: /which type/,
+    },
+  );
+  // A breach in the last 36 months is one in the last five years; it says nothing of the last 12.
+  t.match(settle('Has a breach occurred in the last five years?'), { choice: 'yes' });
+  t.match(settle('Have you been breached in the last 36 months?'), { choice: 'yes' });
+  t.match(settle('Have you had a data breach in the last 12 months?'), { abstain: /covers 36 months/ });
+  const clean = factsOf(fact('incidents.reportable_breach_last_36_months', 'boolean', false));
+  const calm = (text: string) => settleByFact({ ...understand({ text }), leadClauseStripped: text }, clean, geo);
+  t.match(calm('Have you had a data breach in the last 12 months?'), { choice: 'no' });
+  t.match(calm('Has a breach occurred in the last five years?'), { abstain: /covers 36 months/ });
+  const asked = (text: string, key: string) => ({ ...yesNo([{ key, test: 'boolean' as const }]), leadClauseStripped: text });
+  t.match(settleByFact(asked('Does the product support SAML-based single sign-on?', 'services.supports_sso'), facts, geo), { abstain: /narrower/ });
+  t.match(settleByFact(asked('Do you support single sign-on, such as SAML or OIDC?', 'services.supports_sso'), facts, geo), { choice: 'yes' });
+  t.match(settleByFact(asked('Do you support single sign-on?', 'services.supports_sso'), facts, geo), { choice: 'yes' });
+  t.match(settleByFact(asked('Is data encrypted at rest with AES-256?', 'data.encrypted_at_rest'), facts, geo), { abstain: /narrower/ });
+  // The option only qualifies what is asked about: a guide, not whether the option exists.
+  t.same(understand({ text: 'Do you publish a hardening guide for the on-premises installation?' }).facts, []);
+  t.match(understand({ text: 'Do you offer an on-premises version?' }).facts, [{ key: 'services.on_premises_option' }]);
+  t.match(understand({ text: 'Is the product available in an on-premises edition?' }).facts, [{ key: 'services.on_premises_option' }]);
+  // Versions and single quantities in the buyer's list.
+  t.equal(matchOption(['TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3'], '1.2'), 'TLS 1.2');
+  t.equal(matchOption(['TLS 1.2', 'TLS 1.2 or higher'], '1.2'), undefined, 'two options hold it');
+  t.equal(matchOption(['Tier 12', 'Tier 3'], '12'), undefined, 'a bare number is not looked for inside options');
+  const { matchNumberOption } = await import('../../../src/modules/questionnaires/decide.js');
+  t.equal(matchNumberOption(['24 hours', '48 hours', '72 hours', 'More than 72 hours'], 72, 'hours'), '72 hours');
+  t.equal(matchNumberOption(['1', '2', '3'], 2), undefined, 'a bare number may be a rating, not a quantity');
+  t.match(understand({ text: 'Countries in which customer data is stored' }).facts, [{ key: 'data.storage_countries' }]);
+  t.match(understand({ text: 'Year the company was incorporated' }).facts, [{ key: 'company.founded_year' }]);
+});

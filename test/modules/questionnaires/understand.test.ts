@@ -401,7 +401,8 @@ const riskCases: Case[] = [
   risk('Has your company been fined by a data protection authority?'),
   risk('Is your organization the subject of litigation related to privacy?'),
   risk('Have you ever had a data breach?', { stripped: 'Have you ever had a data breach?' }),
-  risk('Have you experienced a security breach in the last five years?'),
+  // Five years hold the fact's 36 months: a true fact answers it, a false one does not.
+  scope('Have you experienced a security breach in the last five years?', 'incidents.reportable_breach_last_36_months', { months: 60, polarity: 'risk' }),
   risk('Has there been a security incident affecting customers in the past year?'),
   risk('Is any customer data transmitted unencrypted?'),
   risk('Can staff access production without MFA?'),
