@@ -248,7 +248,8 @@ export interface AnswerCorpus {
 
 export interface Retrieved {
   question: QuestionInput;
-  ranked: Array<{ item: ControlDoc; score: number; topIn: number }>;
+  /** Best first by `score`; `rrf` is the plain rank fusion the confidence's margin is measured on. */
+  ranked: Array<{ item: ControlDoc; score: number; rrf: number; topIn: number }>;
   /** How many rankings took part: agreement is measured over them. */
   rankings: number;
   /** Share of the question's weighted words that the best control matches. */
@@ -321,7 +322,7 @@ export function rank(corpus: AnswerCorpus, qs: QuestionInput[], { tokens, groups
     const semantic = opts.extra?.get(q.id);
     const reuse = findReusable(corpus, q.text, own[i]!);
     const rankings = [
-      { items: lexical, weight: 1 },
+      { items: lexical, weight: 1, scores: hits.map((h) => h.score) },
       { items: hints, weight: HINT_WEIGHT },
       // The topic only nudges a question that matched something itself: it never answers alone.
       { items: lexical.length + hints.length + (semantic?.length ?? 0) > 0 ? context.previous : [], weight: TOPIC_WEIGHT },
@@ -485,7 +486,7 @@ export function compose(
   // Practice, risk and free text: the best control answer.
   const ranked = [...r.ranked];
   const answered = ranked.slice(0, 3).findIndex((x) => x.item.answer);
-  if (answered > 0 && ranked[answered]!.score >= ANSWERED_LEAD * ranked[0]!.score) ranked.unshift(...ranked.splice(answered, 1));
+  if (answered > 0 && ranked[answered]!.rrf >= ANSWERED_LEAD * ranked[0]!.rrf) ranked.unshift(...ranked.splice(answered, 1));
   const [first, second] = ranked;
   if (!first) return fromDocument('no control or library answer speaks to this question') ?? abstain('no control or library answer speaks to this question');
   const best = first.item;
@@ -513,7 +514,7 @@ export function compose(
     );
   const statement = (u.customerSide && best.answer.customerStatement) || best.answer.statement;
   const bearing = bearingSentences(u.leadClauseStripped || r.question.text, statement);
-  const margin = second ? Math.max(0, (first.score - second.score) / first.score) : 1;
+  const margin = second ? Math.max(0, (first.rrf - Math.max(...ranked.slice(1).map((x) => x.rrf))) / first.rrf) : 1;
   const agreement = r.rankings > 0 ? first.topIn / r.rankings : 0;
   // Margin and coverage saturate: past a clear lead or most of the question matched, more says little.
   // How much of what the question names the organization's own statement says: a related control

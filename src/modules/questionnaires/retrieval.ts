@@ -151,6 +151,8 @@ export interface Expansion {
   stems: Tokens[];
   /** Every stem of every term: the synonyms a matching question is expanded with. */
   lexemes: Set<string>;
+  /** Each term alone: its normalized words, its pattern (global: occurrences are counted) and, of two or more words, its stems. */
+  terms: Array<{ words: string; match: RegExp; stems?: Tokens }>;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -205,10 +207,25 @@ export function expand(text: string, tokens: Tokens, groups: Expansion[]): Expan
   const lower = ` ${normalize(text)} `;
   // A phrase can only match where its first lexeme occurs: only those are tried.
   const present = new Set(tokens.map(([, l]) => l));
-  for (const g of groups) {
-    // A term matches by its stems in order ("employment agreements" finds "employment
-    // agreement"), or by its pattern (one word with its inflections; "24/7" as written).
-    if (!g.stems.some((st) => present.has(st[0]![1]) && containsPhrase(tokens, st)) && !g.match.test(lower)) continue;
+  const phrase = (st: Tokens) => present.has(st[0]![1]) && containsPhrase(tokens, st);
+  // A term matches by its stems in order ("employment agreements" finds "employment
+  // agreement"), or by its pattern (one word with its inflections; "24/7" as written).
+  const matched = groups.filter((g) => g.stems.some(phrase) || g.match.test(lower));
+  // Each matched term with how often it occurs (by its pattern; once when only its stems match).
+  const said = matched.map((g) =>
+    g.terms.flatMap((t) => {
+      const times = lower.match(t.match)?.length ?? 0;
+      return times > 0 || (t.stems !== undefined && phrase(t.stems)) ? [{ words: ` ${t.words} `, times: Math.max(1, times) }] : [];
+    }),
+  );
+  for (const [at, g] of matched.entries()) {
+    // The longest term wins: a group whose every matched term occurs only inside a longer term
+    // that another group matched ("SOC" of "SOC 2", "monitoring" of "dark web monitoring") is not
+    // what the question names.
+    const longer = said.flatMap((ts, j) => (j === at ? [] : ts));
+    const inside = (t: { words: string; times: number }) =>
+      longer.some((l) => l.words.length > t.words.length && l.words.includes(t.words) && l.times >= t.times);
+    if (said[at]!.length > 0 && said[at]!.every(inside)) continue;
     // A group adds at most SYNONYM_BUDGET synonyms' worth of weight, shared among its new words: a
     // large group ("physical access": badge, card, guard, visitor, escort, ...) would otherwise
     // outweigh the question's own words and rank the control with the most synonyms first.
@@ -234,13 +251,25 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
-/** Weighted reciprocal rank fusion: each ranking adds weight/(k + rank); small k favours the first places. */
-export function fuse<T>(rankings: Array<{ items: T[]; weight: number }>, k = 10): Array<{ item: T; score: number; topIn: number }> {
-  const scores = new Map<T, { score: number; topIn: number }>();
-  for (const { items, weight } of rankings) {
+/**
+ * Weighted reciprocal rank fusion: each ranking adds weight/(k + rank); small k favours the first
+ * places. A ranking with scores (the lexical one) adds that times each item's share of its first
+ * score, so a clear lead stays a lead: a control the question's words match three times better
+ * than the next is not overtaken by one that is second there and first among the thesaurus hints.
+ * `rrf` is the plain rank fusion, without the scores (what the confidence's margin was fitted on).
+ */
+export function fuse<T>(
+  rankings: Array<{ items: T[]; weight: number; scores?: number[] }>,
+  k = 10,
+): Array<{ item: T; score: number; rrf: number; topIn: number }> {
+  const scores = new Map<T, { score: number; rrf: number; topIn: number }>();
+  for (const { items, weight, scores: raw } of rankings) {
+    const top = raw?.[0] ?? 0;
     items.forEach((item, i) => {
-      const s = scores.get(item) ?? { score: 0, topIn: 0 };
-      s.score += weight / (k + i + 1);
+      const s = scores.get(item) ?? { score: 0, rrf: 0, topIn: 0 };
+      const rrf = weight / (k + i + 1);
+      s.rrf += rrf;
+      s.score += raw && top > 0 ? rrf * Math.min(1, (raw[i] ?? 0) / top) : rrf;
       if (i < 3) s.topIn++;
       scores.set(item, s);
     });

@@ -2,7 +2,7 @@
 // stored vectors used), a batch in one query; the ranking in retrieval.ts is pure and runs in a worker.
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../../db/client.js';
-import { termPattern, type Expansion, type Thesaurus, type Tokens } from './retrieval.js';
+import { normalize, termPattern, type Expansion, type Thesaurus, type Tokens } from './retrieval.js';
 
 /** The lexemes of each text in order, all texts in one query. */
 export async function tokensOf(db: Executor, texts: string[]): Promise<Tokens[]> {
@@ -41,6 +41,11 @@ export async function thesaurusTerms(db: Executor, thesaurus: Thesaurus) {
         return {
           group,
           match: new RegExp(`(?:^|[^a-z0-9])(?:${group.terms.map(termPattern).join('|')})(?:$|[^a-z0-9])`),
+          terms: group.terms.map((term, i) => ({
+            words: normalize(term),
+            match: new RegExp(`(?<![a-z0-9])(?:${termPattern(term)})(?![a-z0-9])`, 'g'),
+            ...(tokens[i]!.length >= 2 ? { stems: tokens[i]! } : {}),
+          })),
           // One-word terms go by their pattern instead: a stem alone conflates too much
           // ("utilities" and "utilizing" are both "util").
           stems: tokens.filter((st) => st.length >= 2),

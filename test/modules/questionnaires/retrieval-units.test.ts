@@ -3,10 +3,12 @@ import {
   Bm25Index,
   containsPhrase,
   cosine,
+  expand,
   fuse,
   normalize,
   termCounts,
   termPattern,
+  type Expansion,
   type TermDoc,
   type Tokens,
 } from '../../../src/modules/questionnaires/retrieval.js';
@@ -82,6 +84,41 @@ t.test('weighted reciprocal rank fusion', async (t) => {
   t.ok(fused[0]!.score > fused[1]!.score);
   t.equal(fused[2]!.topIn, 2, 'c: top 3 of the first ranking and first of the third');
   t.same(fuse([]), []);
+});
+
+t.test('a scored ranking keeps a clear lead: the hints do not overturn it', async (t) => {
+  const rankings = (scores?: number[]) => [
+    { items: ['a', 'b'], weight: 1, ...(scores ? { scores } : {}) },
+    { items: ['b'], weight: 0.5 },
+  ];
+  t.equal(fuse(rankings())[0]!.item, 'b', 'by rank alone, second lexically and first hinted wins');
+  t.equal(fuse(rankings([12, 4]))[0]!.item, 'a', 'three times the score of the next stays first');
+  t.equal(fuse(rankings([12, 11]))[0]!.item, 'b', 'a near tie is still decided by the hints');
+  const scored = fuse(rankings([12, 4]));
+  t.same(
+    scored.map((f) => f.rrf),
+    fuse(rankings())
+      .map((f) => f.rrf)
+      .reverse(),
+    'rrf is the plain rank fusion, whatever the scores',
+  );
+});
+
+t.test('the longest matched term wins: a group named only inside a longer term of another is left out', async (t) => {
+  const group = (id: string, terms: string[], controls: string[]): Expansion => ({
+    group: { id, terms, controls },
+    match: new RegExp(`(?:^|[^a-z0-9])(?:${terms.map(termPattern).join('|')})(?:$|[^a-z0-9])`),
+    stems: [],
+    lexemes: new Set(terms.flatMap((x) => normalize(x).split(' '))),
+    terms: terms.map((x) => ({ words: normalize(x), match: new RegExp(`(?<![a-z0-9])(?:${termPattern(x)})(?![a-z0-9])`, 'g') })),
+  });
+  const groups = [group('soc', ['soc', 'security operations'], ['A.8.16']), group('reports', ['soc 2', 'soc 2 report'], ['A.5.35'])];
+  t.same(expand('Do you have a SOC 2 report?', tokens('soc', '2', 'report'), groups).hinted, ['A.5.35'], '"SOC" of "SOC 2" is not a SOC');
+  t.same(
+    expand('Is there a 24/7 SOC, and a SOC 2 report?', tokens('24/7', 'soc', 'soc', '2', 'report'), groups).hinted,
+    ['A.8.16', 'A.5.35'],
+    'a group that also matches on its own stays',
+  );
 });
 
 t.test('cosine, normalize, term counts', async (t) => {
