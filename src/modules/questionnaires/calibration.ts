@@ -17,6 +17,12 @@ export interface CalibrationFile {
   fixed?: string[];
   /** Paths fitted together with another (path -> the family's first path): the same kind of decision, too few answers apart. */
   families?: Record<string, string>;
+  /**
+   * Highest probability a path may be given however well it scores: where the bench's test of
+   * "right" is weaker than "can be sent as it is" (a free-text answer is right when it cites an
+   * acceptable control, not when it says all that is asked).
+   */
+  ceilings?: Record<string, number>;
   paths: Record<string, Array<[number, number]>>;
 }
 
@@ -73,9 +79,11 @@ export function fitCalibration(points: Labelled[], previous: CalibrationFile): C
     if (!byHead.has(head(name))) paths[name] = fixed.has(name) ? steps : steps.map(([x, y]) => [x, Math.min(y, previous.fallback ?? 0.5)]);
   }
   const fitted = new Map([...byHead].map(([name, ps]) => [name, isotonic(ps)]));
+  const ceilings = previous.ceilings ?? {};
   for (const name of new Set([...Object.keys(previous.paths), ...points.map((p) => p.path)])) {
     const steps = fitted.get(head(name));
-    if (steps && name !== 'abstain') paths[name] = steps;
+    const cap = ceilings[name] ?? 1;
+    if (steps && name !== 'abstain') paths[name] = steps.map(([x, y]) => [x, Math.min(y, cap)]);
   }
   return {
     ...(previous.comment ? { comment: previous.comment } : {}),
@@ -83,6 +91,7 @@ export function fitCalibration(points: Labelled[], previous: CalibrationFile): C
     fallback: previous.fallback ?? 0.5,
     fixed: [...fixed],
     families,
+    ...(previous.ceilings ? { ceilings } : {}),
     paths,
   };
 }

@@ -584,6 +584,9 @@ export function compose(
   if (generic === 'yes') {
     const clash = quantityClash(asked, statement);
     if (clash) return abstain(clash, { text: bearing.text, sources });
+    // "A criminal check for all employees" against "staff with production access also receive one".
+    const narrower = narrowerThanAsked(asked, statement);
+    if (narrower) return abstain(narrower, { text: bearing.text, sources });
   }
   const choice = inList(generic, list, best.answer.status === 'planned');
   if (choice === undefined) {
@@ -599,6 +602,13 @@ export function compose(
   // yet") would call an absent part half there: the honest answer may be "no", so a person decides.
   if (generic === 'partial' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked))
     return abstain(`${best.ref} is partly implemented and the sentence closest to the question says something is not in place: read it before answering`, {
+      text: bearing.text,
+      sources,
+    });
+  // "Partially" sums up the whole control; a question aimed at the part that is done ("is customer
+  // data in the product labelled automatically?") may deserve a plain "yes": a person decides.
+  if (generic === 'partial' && affirmsNow(asked, statement))
+    return abstain(`${best.ref} is partly implemented, but the sentence closest to the question says it is in place: read it before answering`, {
       text: bearing.text,
       sources,
     });
@@ -629,7 +639,22 @@ const MANNER =
 const NEGATIVE = /\b(not|never|no|nobody|no one|nothing|neither|nor|cannot|can't|forbid\w*|prohibit\w*|disallow\w*|blocked|none)\b/i;
 /** Words that put a sentence in the future or in the making: it does not say the thing is done. */
 const NOT_YET =
-  /\b(will|shall|plan\w*|intend\w*|schedul\w*|draft\w*|propos\w*|being|next|upcoming|future|by (q[1-4]|the end)|roadmap|pilot\w*|evaluat\w*|consider\w*|aim\w*|expect\w*|until)\b/i;
+  /\b(will|shall|plan(s|ned|ning)? to|planned|planning|intend\w*|schedul\w*|draft\w*|propos\w*|being|next|upcoming|future|by (q[1-4]|the end)|roadmap|pilot\w*|evaluat\w*|consider\w*|aim\w*|expect\w*|until)\b/i;
+
+/** Words of a question that reach everyone or everything: "all employees", "every system". */
+const UNIVERSAL =
+  /\b(all|every|each|any)\s+(of (your|the|our)\s+)?(\w+\s+)?(employees?|staff|personnel|workers?|people|users?|contractors?|engineers?|developers?|hires?|systems?|servers?|hosts?|devices?|laptops?|endpoints?|applications?|services?|suppliers?|vendors?|data|databases?|environments?|accounts?|locations?|offices?|sites?)\b/i;
+/** A sentence that limits what it says to some of them, or to some conditions. */
+const RESTRICTED =
+  /\b(only|some|most|certain|selected|where (local )?(law|permitted|allowed|possible|feasible)\w*|if (permitted|allowed|possible|required)|unless|except|excluding|apart from|subject to|on request|(staff|employees|people|engineers|users|systems|devices|hosts|servers|suppliers|vendors|roles|accounts) (with|who|that|in)\b)/i;
+
+/** Why a "yes" would claim more than the statement: the question asks it of all, the closest sentence of some. */
+export function narrowerThanAsked(asked: string, statement: string): string | undefined {
+  if (!UNIVERSAL.test(asked)) return undefined;
+  const best = bearingSentences(asked, statement, 1);
+  if (best.overlap < 0.3 || !RESTRICTED.test(best.text) || RESTRICTED.test(asked)) return undefined;
+  return 'the question asks it of all, and the statement limits it: read it before answering';
+}
 
 /** Whether a sentence of the statement that shares most of the question's words states it as done now. */
 function affirmsNow(asked: string, statement: string): boolean {

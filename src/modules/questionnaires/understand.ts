@@ -1326,7 +1326,7 @@ const FACT_RULES: FactRule[] = [
       /\b(security|it|access|trained|background|dedicated|privileged|admin\w*|devoted|assigned|responsible|developers?|engineers?|support|on[- ]call|contractors?|sub-?contractors?|with access|have access|can access|work(ing)? on|spend\w*|testing|this kind|part of their)\b/i,
   },
   {
-    re: /\b(which|what|list|name|identify|who (is|are))\b.{0,40}\b(cloud|hosting|iaas|paas|infrastructure|data ?cent(er|re)|colocation|colo)\s+(service\s+)?(providers?|vendors?|platforms?|services?|compan(y|ies)|partners?)\b|\bwho (hosts|provides hosting for|provides (the |your )?(cloud |hosting )?infrastructure)\b|\b(cloud|hosting|iaas|infrastructure)\s+(service\s+)?(providers?|vendors?)\b|\bhosted (by|with|on) (which|what|whom)\b|^(hosting|hosting (provider|platform|environment|model|type|arrangement)|cloud provider|deployment model)s?\s*[?:.]?$/i,
+    re: /\b(which|what|list|name|identify|who (is|are))\b.{0,40}\b(cloud|hosting|iaas|paas|infrastructure|data ?cent(er|re)|colocation|colo)\s+(service\s+)?(providers?|vendors?|platforms?|services?|compan(y|ies)|partners?)\b|\bwho (hosts|provides hosting for|provides (the |your )?(cloud |hosting )?infrastructure)\b|\bwhose (data ?cent(er|re)s?|cloud|infrastructure|servers|platform)\b|\b(cloud|hosting|iaas|infrastructure)\s+(service\s+)?(providers?|vendors?)\b|\bhosted (by|with|on) (which|what|whom)\b|^(hosting|hosting (provider|platform|environment|model|type|arrangement)|cloud provider|deployment model)s?\s*[?:.]?$/i,
     key: 'hosting.providers',
     shape: 'list',
   },

@@ -32,6 +32,14 @@ t.test('fitting: families pool their answers, fixed paths keep their value, unfi
   t.same(file.paths.library_exact, [[0, 0.97]], 'fixed');
   t.same(file.paths.old_path, [[0, 0.5]], 'a path with no labelled answers is capped at the fallback');
   t.notOk(file.paths.abstain, 'abstentions are not fitted');
+  const capped = fitCalibration(points, {
+    draftThreshold: 0.95,
+    fixed: [],
+    ceilings: { fact_state: 0.9 },
+    paths: {},
+  });
+  t.same(capped.paths.fact_state, [[1, 0.9]], 'a ceiling holds a path below the draft threshold however well it scores');
+  t.same(capped.ceilings, { fact_state: 0.9 }, 'and is kept for the next fit');
   const c = calibrationFrom(file);
   t.ok(c.probability('fact_option', 1) >= 0.95, 'a fact option is a draft');
   t.ok(c.probability('control_yes', 0.5) < 0.95);

@@ -11,7 +11,7 @@ import {
   type FactValue,
 } from '../../../src/modules/questionnaires/decide.js';
 import { evalCondition } from '../../../src/modules/questionnaires/service.js';
-import { calibrationFrom, customFact, factByKeyword, gateFor, geo, quantityClash } from '../../../src/modules/questionnaires/answering.js';
+import { calibrationFrom, customFact, factByKeyword, gateFor, geo, narrowerThanAsked, quantityClash } from '../../../src/modules/questionnaires/answering.js';
 import { understand, type Understanding } from '../../../src/modules/questionnaires/understand.js';
 
 const fact = (key: string, type: FactValue['type'], value: unknown, extra: Partial<FactValue> = {}): FactValue => ({ key, type, value, version: 1, ...extra });
@@ -331,4 +331,14 @@ t.test('a contrasting profile: certifications by their canonical names, a breach
   t.equal(matchNumberOption(['1', '2', '3'], 2), undefined, 'a bare number may be a rating, not a quantity');
   t.match(understand({ text: 'Countries in which customer data is stored' }).facts, [{ key: 'data.storage_countries' }]);
   t.match(understand({ text: 'Year the company was incorporated' }).facts, [{ key: 'company.founded_year' }]);
+});
+
+t.test('a "yes" asked of all is not drafted from a sentence that limits it to some', async (t) => {
+  const screening =
+    'Before an offer becomes final, we check identity, references and the right to work for every new hire. Staff with production access also receive a criminal record check where local law allows it.';
+  t.match(narrowerThanAsked('Do you require a criminal background check for all employees?', screening), /limits it/);
+  t.equal(narrowerThanAsked('Do you run criminal record checks on staff with production access?', screening), undefined, 'asked of the same few');
+  t.equal(narrowerThanAsked('Do you check the references of new hires?', screening), undefined, 'nothing asked of all');
+  const training = 'All staff complete security awareness training when they join and every year after.';
+  t.equal(narrowerThanAsked('Do all employees take security awareness training every year?', training), undefined, 'the statement says all too');
 });
