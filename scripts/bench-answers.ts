@@ -12,7 +12,8 @@
 // any choice is wrong where the expected one is null (the sources do not settle it: abstain). A fact
 // answer is right when its text holds an expected fact; a free-text one when it has text, no choice,
 // and cites an expected source.
-// Options: --db pglite|postgres|both (default both), --json <file> (a JSON array, one record per
+// Options: --db pglite|postgres|both (default both), --llm (also fill on PGlite through a fake
+// OpenAI-compatible server, as bench:fill's LLM mode), --json <file> (a JSON array, one record per
 // question and database), --fit (`npm run calibrate`): fit seeds/calibration.json on the 'fit' split
 // (isotonic per decision path, then the lowest confidence whose precision is >= 95%) and stop; run
 // the bench again to see the fitted confidences, the holdout split telling how well they carry over.
@@ -30,7 +31,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { buildApp, type App } from '../src/app.js';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig, type ConfigOverrides } from '../src/config.js';
+import { startFakeOpenAI } from '../test/helpers/fake-openai.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { and, eq } from 'drizzle-orm';
 import { questions as questionRows } from '../src/modules/questionnaires/tables.js';
@@ -114,7 +116,12 @@ export interface BenchRecord {
 }
 
 const { values: args } = parseArgs({
-  options: { db: { type: 'string', default: 'both' }, json: { type: 'string' }, fit: { type: 'boolean', default: false } },
+  options: {
+    db: { type: 'string', default: 'both' },
+    json: { type: 'string' },
+    fit: { type: 'boolean', default: false },
+    llm: { type: 'boolean', default: false },
+  },
 });
 if (!['pglite', 'postgres', 'both'].includes(args.db!)) throw new Error(`--db must be pglite, postgres or both, not ${args.db}`);
 
@@ -196,11 +203,11 @@ interface RunResult {
   basis: Map<string, { path: string; raw: number }>;
 }
 
-async function run(label: string, database: Database): Promise<RunResult> {
+async function run(label: string, database: Database, overrides: ConfigOverrides = {}): Promise<RunResult> {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-answers-'));
   // The job worker runs as in production; the bench only reads the questionnaire until it is filled.
   const app: App = await buildApp({
-    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 } }), // a bench measures answers, not the per-credential limit
+    config: defaultConfig({ dataDir, seedDemo: false, logLevel: 'silent', limits: { apiPerMinute: 1_000_000 }, ...overrides }), // a bench measures answers, not the per-credential limit
     database,
     logger: false,
     jobs: { pollIntervalMs: 50 },
@@ -413,18 +420,29 @@ if (args.fit) {
 const counts = KINDS.map((k) => `${k} ${labelled.filter((q) => q.kind === k).length}`).join(', ');
 console.log(
   `# bench:answers: ${labelled.length} labelled questions (${counts}); ${org.controls.length} control answers, ${org.profile.length} profile facts; ` +
-    `${labelled.filter((q) => q.profile === 'contrast').length} of the questions asked of a second organization with the same controls and a contrasting profile (${contrast.profile.length} facts); offline (no LLM)`,
+    `${labelled.filter((q) => q.profile === 'contrast').length} of the questions asked of a second organization with the same controls and a contrasting profile (${contrast.profile.length} facts); offline${args.llm ? ', then through a fake OpenAI-compatible server' : ' (no LLM)'}`,
 );
 const all: BenchRecord[] = [];
 const targets: Array<[string, () => Promise<RunResult | undefined>]> = [];
 if (args.db !== 'postgres') targets.push(['pglite', async () => run('pglite', await openDatabase({ pglite: new PGlite() }))]);
 if (args.db !== 'pglite') targets.push(['postgres', () => withPostgres((db) => run('postgres', db))]);
+// The LLM path takes the same decisions with a semantic ranking fused in and drafted prose: the fake
+// server's embeddings are hashed bags of words, so this checks the path's honesty, not a model's quality.
+const fake = args.llm ? await startFakeOpenAI() : undefined;
+if (fake)
+  targets.push([
+    'llm',
+    async () =>
+      run('llm', await openDatabase({ pglite: new PGlite() }), {
+        openai: { apiKey: 'bench', baseUrl: fake.url, model: 'fake-chat', embeddingModel: 'fake-embed' },
+      }),
+  ]);
 for (const [label, go] of targets) {
   const result = await go();
   if (!result) continue;
   const { records, notes, fillMs } = result;
   console.log(
-    `\n## ${label === 'pglite' ? 'PGlite (in memory)' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}: filled in ${(fillMs / 1000).toFixed(1)} s`,
+    `\n## ${label === 'pglite' ? 'PGlite (in memory)' : label === 'llm' ? 'LLM mode (fake OpenAI-compatible server), PGlite' : `PostgreSQL${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' 127.0.0.1 (fresh database)'}`}: filled in ${(fillMs / 1000).toFixed(1)} s`,
   );
   for (const n of notes) console.log(`  note: ${n}`);
   report(
@@ -438,7 +456,8 @@ for (const [label, go] of targets) {
   report(records, 'all');
   all.push(...records);
 }
-if (new Set(all.map((r) => r.database)).size === 2) {
+await fake?.close();
+if (all.some((r) => r.database === 'pglite') && all.some((r) => r.database === 'postgres')) {
   const [a, b] = [all.filter((r) => r.database === 'pglite'), all.filter((r) => r.database === 'postgres')];
   const differ = a.filter((r, i) => r.choice !== b[i]!.choice || r.status !== b[i]!.status || r.confidence !== b[i]!.confidence).length;
   console.log(`\nPGlite and PostgreSQL differ on ${differ} of ${a.length} answers (choice, status or confidence)`);

@@ -1085,6 +1085,10 @@ function otherScope(s: string): Finding | undefined {
 const PREVENTIVE =
   /\b(prevent\w*|prohibit\w*|forbid\w*|disallow\w*|detect\w*|scan\w*|remov\w*|eliminat\w*|avoid\w*|block\w*|ensur\w*|enforc\w*|polic(y|ies)|procedures?|process(es)?|tools?|controls?|review\w*|check(s|ed|ing)?|monitor\w*|rotat\w*|vault\w*|manag(e|ed|es|ing|ement)|track\w*|remediat\w*|fix(ed|es|ing)?|resolv\w*|correct\w*|replac\w*|upgrad\w*|retir\w*|decommission\w*|mitigat\w*|identif\w*|rather than|instead of|train\w*|plan\w*|how|approv\w*|document\w*|justif\w*|disable\w*|chang(e|ed|es|ing)|reset\w*|mask\w*|anonymi[sz]\w*|obfuscat\w*|sanitiz\w*|scrub\w*|synthetic|de-?identif\w*|requir\w*|restrict\w*|mdm|enrol\w*|secur(e|ed|ing)|encrypt(ed|s|ing)?\b(?!.*\bun)|patch\w*)\b/i;
 
+/** Words that say the question asks how a gap is guarded against, not whether it exists. */
+const GUARDS =
+  /\b(prevent\w*|prohibit\w*|forbid\w*|disallow\w*|detect\w*|block\w*|ensur\w*|enforc\w*|polic(y|ies)|procedures?|process(es)? (to|for|that)|controls? (to|that|for)|how|alert\w*|monitor\w*|never|not|no)\b/i;
+
 interface RiskRule {
   re: RegExp;
   preventive?: RegExp;
@@ -1145,7 +1149,7 @@ const RISK_RULES: RiskRule[] = [
   },
   // Data or access without a protection.
   {
-    re: /\b(without|lacking|lacks|absent|bypass\w*|circumvent\w*|disabled?)\s+(any\s+)?(encryption|mfa|multi[- ]factor|two[- ]factor|2fa|authentication|approval|authori[sz]ation|logging|review|a business need|business justification|a password|passwords|tls|vpn|background checks?|an nda|contracts?)\b|\bunencrypted\b|\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4|des)\b.{0,40}\b(in use|used|enabled|allowed|supported|permitted)\b|\b(use[sd]?|using|allow\w*|permit\w*|support\w*|enabled?)\b.{0,30}\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4)\b/i,
+    re: /\b(without|lacking|lacks|absent|bypass\w*|circumvent\w*|disabled?)\s+(any\s+)?(encryption|mfa|multi[- ]factor|two[- ]factor|2fa|authentication|approval|authori[sz]ation|logging|review|a business need|business justification|a password|passwords|tls|vpn|background (checks?|screening|verification)|(security )?screening|vetting|an nda|contracts?)\b|\bunencrypted\b|\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4|des)\b.{0,40}\b(in use|used|enabled|allowed|supported|permitted)\b|\b(use[sd]?|using|allow\w*|permit\w*|support\w*|enabled?)\b.{0,30}\b(telnet|ftp|ssl ?v?[23]|tls ?1\.[01]|md5|sha-?1|rc4)\b/i,
   },
   // Data sent abroad without naming where.
   {
@@ -1200,7 +1204,12 @@ function riskOf(s: string): Finding | undefined {
     if (!m) continue;
     const rest = s.replace(m[0], ' ');
     // A rule's own preventive words are read in the whole question; the generic ones outside the match.
-    if (r.preventive ? r.preventive.test(s) : PREVENTIVE.test(rest) || (PREVENTIVE.test(m[0]) && !/\b(un\w+)\b/i.test(m[0]))) {
+    // In "without approval" the preventive word is the protection that is missing: it names the risk.
+    const missing = /^\W*(without|lacking|lacks|absent|bypass\w*|circumvent\w*|disabled?|missing|behind on)\b/i.test(m[0]);
+    // Outside it, only words that guard against the gap make the question a practice ("a process to
+    // prevent access without approval"), not any preventive noun ("can changes reach production without review").
+    const guarded = missing ? GUARDS.test(rest) : PREVENTIVE.test(rest) || (PREVENTIVE.test(m[0]) && !/\b(un\w+)\b/i.test(m[0]));
+    if (r.preventive ? r.preventive.test(s) : guarded) {
       return { facts: [], risk: false };
     }
     // "Confirm that no shared accounts exist": "yes" is the good answer.

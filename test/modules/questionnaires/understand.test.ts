@@ -406,6 +406,10 @@ const riskCases: Case[] = [
   risk('Has there been a security incident affecting customers in the past year?'),
   risk('Is any customer data transmitted unencrypted?'),
   risk('Can staff access production without MFA?'),
+  // The missing protection may itself be a preventive word ("approval", "review", "screening").
+  risk('Do contractors get production access without any background screening?'),
+  risk('Can changes reach production without review?'),
+  risk('Is access granted without approval?'),
   risk('Is Telnet enabled on any network device?'),
   risk('Do you still allow TLS 1.0 connections?'),
   risk('Are customer files kept indefinitely after the contract ends?'),
@@ -450,6 +454,7 @@ const negativeCases: Case[] = [
   practice('Is there a procedure to disable default accounts?'),
   practice('Do you have a policy that forbids selling customer data?'),
   practice('Do you have a process to identify end-of-life software?'),
+  practice('Do you have a process to prevent access without approval?'),
   practice('Do you replace unsupported systems within six months?'),
   practice('Do you patch critical vulnerabilities within 14 days?'),
   practice('Are critical vulnerabilities tracked to remediation?'),
