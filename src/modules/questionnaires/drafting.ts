@@ -650,10 +650,30 @@ const RESTRICTED =
 
 /** Why a "yes" would claim more than the statement: the question asks it of all, the closest sentence of some. */
 export function narrowerThanAsked(asked: string, statement: string): string | undefined {
-  if (!UNIVERSAL.test(asked)) return undefined;
+  const all = UNIVERSAL.exec(asked);
+  if (!all) return undefined;
   const best = bearingSentences(asked, statement, 1);
-  if (best.overlap < 0.3 || !RESTRICTED.test(best.text) || RESTRICTED.test(asked)) return undefined;
-  return 'the question asks it of all, and the statement limits it: read it before answering';
+  if (best.overlap < 0.3 || RESTRICTED.test(asked)) return undefined;
+  if (RESTRICTED.test(best.text) || qualifiedNoun(all[5]!, best.text))
+    return 'the question asks it of all, and the statement limits it: read it before answering';
+  return undefined;
+}
+
+/** Words before a noun that do not narrow it. */
+const NEUTRAL = new Set(['all', 'every', 'each', 'any', 'our', 'the', 'its', 'their', 'your', 'these', 'those', 'of', 'and', 'or', 'both', 'other']);
+
+/** "top-tier suppliers" for "all suppliers": the sentence names only a kind of what is asked of all. */
+function qualifiedNoun(noun: string, sentence: string): boolean {
+  const stem = noun.toLowerCase().replace(/(es|s)$/, '');
+  const m = new RegExp(`\\b([a-z][a-z-]*)\\s+${stem}(e?s)?\\b`, 'gi');
+  for (const hit of sentence.matchAll(m)) {
+    const before = hit[1]!.toLowerCase();
+    const start = hit.index ?? 0;
+    // A noun that opens the sentence ("Suppliers are tiered ...") has nothing before it.
+    if (start === 0 && /^[A-Z]/.test(hit[0])) continue;
+    if (!NEUTRAL.has(before) && !/^(are|is|were|was|be|been|by|to|for|with|from|on|in|at|that|which|who|a|an)$/.test(before)) return true;
+  }
+  return false;
 }
 
 /** Whether a sentence of the statement that shares most of the question's words states it as done now. */

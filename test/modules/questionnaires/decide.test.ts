@@ -341,4 +341,7 @@ t.test('a "yes" asked of all is not drafted from a sentence that limits it to so
   t.equal(narrowerThanAsked('Do you check the references of new hires?', screening), undefined, 'nothing asked of all');
   const training = 'All staff complete security awareness training when they join and every year after.';
   t.equal(narrowerThanAsked('Do all employees take security awareness training every year?', training), undefined, 'the statement says all too');
+  const suppliers = 'Suppliers are tiered by the data they see, and top-tier suppliers are reassessed every year.';
+  t.match(narrowerThanAsked('Are all suppliers reassessed every year?', suppliers), /limits it/, 'only a kind of them');
+  t.equal(narrowerThanAsked('Are suppliers reassessed every year?', suppliers), undefined, 'nothing asked of all');
 });
