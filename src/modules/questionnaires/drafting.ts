@@ -111,6 +111,82 @@ function places(): PlaceTable {
   return cachedPlaces;
 }
 
+/** Each thesaurus term (lower case) with the other terms of its groups: "mfa" is also "multi-factor authentication". */
+let cachedSynonyms: Map<string, string[]> | undefined;
+function synonyms(): Map<string, string[]> {
+  if (cachedSynonyms) return cachedSynonyms;
+  const t = JSON.parse(fs.readFileSync(path.join(SEEDS_DIR, 'thesaurus.json'), 'utf8')) as Thesaurus;
+  const out = new Map<string, string[]>();
+  for (const g of t.groups)
+    for (const term of g.terms) out.set(term.toLowerCase(), [...(out.get(term.toLowerCase()) ?? []), ...g.terms.map((x) => x.toLowerCase())]);
+  cachedSynonyms = out;
+  return out;
+}
+
+/** Named mechanisms a yes/no can hinge on, besides acronyms: algorithms, protocols, products, schemes. */
+const NAMED =
+  /\b(bcrypt|scrypt|argon2\w*|pbkdf2|sha-?\d+|md5|aes(-?\d+)?|rsa|ecdsa|ed25519|yubikeys?|kerberos|ldap|oauth2?|saml|oidc|openid|dnssec|dmarc|dkim|hsts|crest|fido2?|webauthn|passkeys?|totp|bitlocker|filevault|terraform|kubernetes)\b/gi;
+/** Capitals that name places, roles, kinds of data or interfaces rather than a mechanism. */
+const PLAIN_ACRONYMS = new Set([
+  'us',
+  'usa',
+  'eu',
+  'eea',
+  'uk',
+  'it',
+  'hr',
+  'id',
+  'ok',
+  'na',
+  'yn',
+  'faq',
+  'ceo',
+  'cto',
+  'cfo',
+  'q1',
+  'q2',
+  'q3',
+  'q4',
+  'api',
+  'apis',
+  'ai',
+  'pii',
+  'phi',
+]);
+
+/**
+ * The mechanisms a question names that the statement never mentions, by name or thesaurus synonym:
+ * "Do you hash passwords with bcrypt?" against a statement saying Argon2id. Its status cannot say
+ * yes or no to those.
+ */
+export function unmentioned(asked: string, statement: string): string[] {
+  const said = ` ${statement.toLowerCase().replace(/[^a-z0-9]+/g, ' ')} `;
+  const has = (term: string) =>
+    said.includes(
+      ` ${term
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, ' ')
+        .trim()} `,
+    );
+  const named = [
+    ...[...asked.matchAll(/\b([A-Z][A-Z0-9]{1,6})s?\b/g)].map((m) => m[1]!).filter((a) => !PLAIN_ACRONYMS.has(a.toLowerCase())),
+    ...[...asked.matchAll(NAMED)].map((m) => m[0]),
+  ];
+  // An acronym is also said by its spelled-out form from the thesaurus ("MFA": "multi-factor
+  // authentication"); the thesaurus groups are topics, so no other term of a group counts.
+  const syn = synonyms();
+  const spelled = (n: string) => (syn.get(n.toLowerCase()) ?? []).filter((t) => initials(t) === n.toLowerCase());
+  return [...new Set(named)].filter((n) => !has(n) && !has(n.replace(/s$/i, '')) && !spelled(n).some(has));
+}
+
+const initials = (term: string) =>
+  term
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w && !['and', 'of', 'the', 'for', 'as', 'a', 'to', 'in'].includes(w))
+    .map((w) => w[0])
+    .join('');
+
 /** Section headings that the buyer gates on a profile fact: a "HIPAA" section is off when we hold no PHI. */
 const SECTION_GATES: Array<{ pattern: RegExp; key: string; because: string }> = [
   { pattern: /\b(hipaa|phi|protected health|health information)\b/i, key: 'data.processes_phi', because: 'we do not process protected health information.' },
@@ -569,6 +645,9 @@ export function compose(
   // What data we handle is a fact about us; a privacy control's status does not say we hold children's data.
   if (HANDLES.test(asked) && !MANNER.test(asked))
     return abstain('a question about what data we handle that no profile fact settles', { text: bearing.text, sources });
+  // A mechanism the question names and the statement never does ("bcrypt" against "Argon2id", "a CASB").
+  const unsaid = generic === 'n/a' ? [] : unmentioned(asked, statement);
+  if (unsaid.length > 0) return abstain(`the statement does not mention ${unsaid.join(', ')}: read it before answering`, { text: bearing.text, sources });
   // A "yes" resting on a sentence that says "not", "never", "forbids" is a contradiction a person must read.
   if (generic === 'yes' && NEGATIVE.test(bearing.text) && !NEGATIVE.test(asked))
     return abstain('the statement is worded in the negative: read it before answering', { text: bearing.text, sources });

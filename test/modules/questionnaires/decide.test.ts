@@ -11,7 +11,16 @@ import {
   type FactValue,
 } from '../../../src/modules/questionnaires/decide.js';
 import { evalCondition } from '../../../src/modules/questionnaires/service.js';
-import { calibrationFrom, customFact, factByKeyword, gateFor, geo, narrowerThanAsked, quantityClash } from '../../../src/modules/questionnaires/answering.js';
+import {
+  calibrationFrom,
+  customFact,
+  factByKeyword,
+  gateFor,
+  geo,
+  narrowerThanAsked,
+  quantityClash,
+  unmentioned,
+} from '../../../src/modules/questionnaires/answering.js';
 import { understand, type Understanding } from '../../../src/modules/questionnaires/understand.js';
 
 const fact = (key: string, type: FactValue['type'], value: unknown, extra: Partial<FactValue> = {}): FactValue => ({ key, type, value, version: 1, ...extra });
@@ -344,4 +353,19 @@ t.test('a "yes" asked of all is not drafted from a sentence that limits it to so
   const suppliers = 'Suppliers are tiered by the data they see, and top-tier suppliers are reassessed every year.';
   t.match(narrowerThanAsked('Are all suppliers reassessed every year?', suppliers), /limits it/, 'only a kind of them');
   t.equal(narrowerThanAsked('Are suppliers reassessed every year?', suppliers), undefined, 'nothing asked of all');
+});
+
+t.test('a mechanism the question names and the statement never does leaves the yes/no to a person', async (t) => {
+  const passwords = "Staff passwords must be at least 14 characters. Product users' passwords are stored only as Argon2id hashes.";
+  t.same(unmentioned('Do you hash passwords with bcrypt?', passwords), ['bcrypt']);
+  t.same(unmentioned('Are product user passwords hashed with Argon2id?', passwords), []);
+  t.same(unmentioned('Do you use a CASB to control SaaS usage?', 'We have chosen a data loss prevention tool.'), ['CASB']);
+  // An acronym is said by its spelled-out form from the thesaurus, not by another term of its topic.
+  t.same(unmentioned('Is MFA required for staff?', 'Staff sign in with multi-factor authentication.'), []);
+  t.same(unmentioned('Do you run a SIEM?', 'Logs go to a central log platform.'), ['SIEM']);
+  t.same(
+    unmentioned('Are API keys kept out of code? Is PHI encrypted in the US?', 'Secrets live in a vault.'),
+    [],
+    'interfaces, kinds of data and places are not mechanisms',
+  );
 });
