@@ -125,33 +125,16 @@ function synonyms(): Map<string, string[]> {
 
 /** Named mechanisms a yes/no can hinge on, besides acronyms: algorithms, protocols, products, schemes. */
 const NAMED =
-  /\b(bcrypt|scrypt|argon2\w*|pbkdf2|sha-?\d+|md5|aes(-?\d+)?|rsa|ecdsa|ed25519|yubikeys?|kerberos|ldap|oauth2?|saml|oidc|openid|dnssec|dmarc|dkim|hsts|crest|fido2?|webauthn|passkeys?|totp|bitlocker|filevault|terraform|kubernetes)\b/gi;
+  /\b(bcrypt|scrypt|argon2\w*|pbkdf2|sha-?\d+|md5|aes(-?\d+)?|rsa|ecdsa|ed25519|yubikeys?|kerberos|ldap|oauth2?|saml|oidc|openid|dnssec|dmarc|dkim|hsts|crest|fido2?|webauthn|passkeys?|totp|bitlocker|filevault|terraform|kubernetes|hardware security modules?|intrusion (detection|prevention)( systems?)?|security information and event management|data loss prevention|web application firewalls?|privileged access management|session recording|immutable backups?|code signing|bug bount(y|ies)|red team\w*|tokeni[sz]ation)\b/gi;
 /** Capitals that name places, roles, kinds of data or interfaces rather than a mechanism. */
 const PLAIN_ACRONYMS = new Set([
-  'us',
-  'usa',
-  'eu',
-  'eea',
-  'uk',
-  'it',
-  'hr',
-  'id',
-  'ok',
-  'na',
-  'yn',
-  'faq',
-  'ceo',
-  'cto',
-  'cfo',
-  'q1',
-  'q2',
-  'q3',
-  'q4',
-  'api',
-  'apis',
-  'ai',
-  'pii',
-  'phi',
+  ...['us', 'usa', 'eu', 'eea', 'uk', 'q1', 'q2', 'q3', 'q4', 'ok', 'na', 'yn', 'faq'],
+  // parties and roles: the cloud service provider and customer of ISO/IEC 27017, officers
+  ...['csp', 'csc', 'msp', 'mssp', 'ceo', 'cto', 'cfo', 'cio', 'ciso', 'dpo', 'hr', 'it'],
+  // documents, programmes and domains, which a statement describes without naming
+  ...['sla', 'slas', 'nda', 'ndas', 'dpa', 'bcp', 'drp', 'bcdr', 'bc', 'dr', 'ir', 'sop', 'sdlc', 'isms', 'iam', 'grc', 'kpi', 'raci'],
+  // kinds of data, interfaces and things in general
+  ...['api', 'apis', 'ai', 'pii', 'phi', 'id', 'os', 'vm', 'vms'],
 ]);
 
 /**
@@ -622,6 +605,8 @@ export function compose(
         named.length === 0 ? 'no offered option is supported by a fact or a statement' : `the statement names several offered options (${named.join(', ')})`,
         { text: bearing.text || null, sources },
       );
+    const several = onePeriodOfSeveral(named[0]!, statement);
+    if (several) return abstain(several, { text: bearing.text, sources });
     return settled('control_option', raw, { choice: named[0]!, text: bearing.text, sources });
   }
   if (!u.yesNo) {
@@ -733,10 +718,28 @@ export function narrowerThanAsked(asked: string, statement: string): string | un
   if (!all) return undefined;
   const best = bearingSentences(asked, statement, 1);
   if (best.overlap < 0.3 || RESTRICTED.test(asked)) return undefined;
-  if (RESTRICTED.test(best.text) || qualifiedNoun(all[5]!, best.text))
+  if (RESTRICTED.test(best.text) || qualifiedNoun(all[5]!, best.text) || (PEOPLE.test(all[5]!) && ROLE.test(best.text) && !EVERYONE.test(best.text)))
     return 'the question asks it of all, and the statement limits it: read it before answering';
   return undefined;
 }
+
+/**
+ * "Deleted within 30 days, and backups within a further 35 days": an offered period that is one of
+ * several in the statement's sentence closest to it; which one the buyer means (or their sum) is a
+ * person's call.
+ */
+export function onePeriodOfSeveral(option: string, statement: string): string | undefined {
+  const own = periods(option).length;
+  if (own === 0) return undefined;
+  const where = closestWith(option, statement, (x) => periods(x).length > 0);
+  return where && periods(where).length > own ? `the statement names more than one period where it names "${option}": read it before answering` : undefined;
+}
+
+/** "All employees" against a sentence about engineers: a role is some of the people asked about. */
+const PEOPLE = /^(employees?|staff|personnel|workers?|people|users?)$/i;
+const ROLE =
+  /\b(engineers?|developers?|administrators?|admins?|managers?|executives?|contractors?|interns?|new (staff|hires|joiners|employees|starters)|the (platform|security|engineering|it|devops|people|finance) team)\b/i;
+const EVERYONE = /\b(all|every|each|any)\s+(\w+\s+)?(employees?|staff|personnel|workers?|people|members?)\b|\beveryone\b|\ball of us\b/i;
 
 /** Words before a noun that do not narrow it. */
 const NEUTRAL = new Set(['all', 'every', 'each', 'any', 'our', 'the', 'its', 'their', 'your', 'these', 'those', 'of', 'and', 'or', 'both', 'other']);

@@ -18,6 +18,7 @@ import {
   gateFor,
   geo,
   narrowerThanAsked,
+  onePeriodOfSeveral,
   quantityClash,
   unmentioned,
 } from '../../../src/modules/questionnaires/answering.js';
@@ -368,4 +369,30 @@ t.test('a mechanism the question names and the statement never does leaves the y
     [],
     'interfaces, kinds of data and places are not mechanisms',
   );
+  t.same(unmentioned('Does the CSP keep a BCP and an SLA?', 'A continuity plan is kept.'), [], 'nor parties, documents or programmes');
+});
+
+t.test('a seventh look at the fit misses: roles, spelled-out mechanisms, one period of several', async (t) => {
+  t.match(
+    narrowerThanAsked(
+      'Are all employees trained in secure coding?',
+      'Engineers follow written secure coding guidelines. Engineers also take secure coding training once a year.',
+    ),
+    /limits it/,
+    'engineers are some of the employees',
+  );
+  t.equal(
+    narrowerThanAsked(
+      'Do all employees take security awareness training every year?',
+      'New staff complete it in their first week, and everyone repeats it every year.',
+    ),
+    undefined,
+    'everyone is all of them',
+  );
+  t.same(unmentioned('Are encryption keys held in hardware security modules?', 'Keys are held in AWS KMS.'), ['hardware security modules']);
+  t.same(unmentioned('Is a web application firewall deployed?', 'Traffic reaches the service only through a web application firewall.'), []);
+  const deletion = "When a contract ends, the customer's workspace is deleted within 30 days, and backups holding it expire within a further 35 days.";
+  t.match(onePeriodOfSeveral('Within 30 days', deletion), /more than one period/);
+  t.equal(onePeriodOfSeveral('Within 30 days', 'The workspace is deleted within 30 days.'), undefined);
+  t.equal(onePeriodOfSeveral('Quarterly', deletion), undefined, 'not a period');
 });
