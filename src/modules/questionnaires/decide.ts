@@ -341,10 +341,20 @@ const SYNONYMS: string[][] = [
   ['continuously', 'continuous', 'real time'],
 ];
 
-function aliases(s: string): Set<string> {
+/**
+ * The names of a value or option. `strict` (a buyer's option): the words beside a common name must
+ * be another name of the same thing ("AWS (Amazon Web Services)"), because "AWS GovCloud" or
+ * "Microsoft Azure Government" is another offering, not what our fact names.
+ */
+function aliases(s: string, strict = false): Set<string> {
   const f = flat(s);
   const out = new Set([f]);
-  for (const group of SYNONYMS) if (group.some((g) => f === g || f.startsWith(g + ' ') || f.endsWith(' ' + g))) for (const g of group) out.add(g);
+  const names = (group: string[], g: string) => {
+    if (f === g) return true;
+    const rest = f.startsWith(g + ' ') ? f.slice(g.length + 1) : f.endsWith(' ' + g) ? f.slice(0, -g.length - 1) : undefined;
+    return rest !== undefined && (!strict || group.includes(rest.trim()));
+  };
+  for (const group of SYNONYMS) if (group.some((g) => names(group, g))) for (const g of group) out.add(g);
   return out;
 }
 
@@ -354,7 +364,7 @@ export function matchOption(options: string[], value: string): string | undefine
   if (exact.length === 1) return exact[0];
   const want = aliases(value);
   const hits = options.filter((o) => {
-    const have = aliases(o);
+    const have = aliases(o, true);
     for (const w of want) if (have.has(w)) return true;
     return false;
   });

@@ -280,6 +280,11 @@ t.test('options that are intervals, places or words inside a value', async (t) =
   t.equal(matchPlaceOption(['United States', 'EU/EEA', 'Other'], ['Germany', 'United States'], geo), undefined, 'no single option holds both');
   t.equal(matchOption(['Norway', 'Sweden', 'Denmark'], 'Stockholm, Sweden'), 'Sweden');
   t.equal(matchOption(['Annually', 'Semi-annually', 'Quarterly'], 'Annually'), 'Annually', 'the exact value wins');
+  // Another offering of the same provider is not the provider our fact names.
+  t.equal(matchOption(['AWS GovCloud', 'Microsoft Azure'], 'Amazon Web Services'), undefined, 'AWS GovCloud is not AWS');
+  t.equal(matchOption(['Microsoft Azure Government', 'Google Cloud'], 'Microsoft Azure'), undefined);
+  t.equal(matchOption(['AWS (Amazon Web Services)', 'Azure'], 'Amazon Web Services'), 'AWS (Amazon Web Services)', 'two names of one provider');
+  t.equal(matchOption(['Amazon Web Services', 'AWS GovCloud'], 'AWS'), 'Amazon Web Services');
 });
 
 t.test('a narrower question is not settled by a broader true fact; "only in" means every country', async (t) => {
