@@ -226,10 +226,11 @@ export function settleByFact(
         const has = same.some((i) => !asked || type(i) === asked);
         return yesOrNo(need.negated ? !has : has, { text: say(f), facts: [f] });
       }
-      const listed = (value: string) => {
+      const same = (item: string, value: string) => {
         const want = aliases(value);
-        return items.some((i) => flat(i) === flat(value) || [...aliases(i)].some((a) => want.has(a)));
+        return flat(item) === flat(value) || [...aliases(item)].some((a) => want.has(a));
       };
+      const listed = (value: string) => items.some((i) => same(i, value));
       // Several named at once: "both A and B" needs every one, "A or B" any one; otherwise it is unclear.
       if (need.values && !need.join) return { abstain: `the question names ${need.values.join(', ')} without saying whether all or any` };
       // "Only on AWS": the one named must be the only one listed.
@@ -238,7 +239,7 @@ export function settleByFact(
         ? need.join === 'and'
           ? need.values.every(listed)
           : need.values.some(listed)
-        : listed(need.value) && (!only || items.every((i) => [...aliases(i)].some((a) => aliases(need.value!).has(a))));
+        : listed(need.value) && (!only || items.every((i) => same(i, need.value!)));
       const truth = need.negated ? !has : has;
       return yesOrNo(truth, { text: say(f), facts: [f] });
     }

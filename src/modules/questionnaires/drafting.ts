@@ -111,15 +111,23 @@ function places(): PlaceTable {
   return cachedPlaces;
 }
 
-/** Each thesaurus term (lower case) with the other terms of its groups: "mfa" is also "multi-factor authentication". */
-let cachedSynonyms: Map<string, string[]> | undefined;
-function synonyms(): Map<string, string[]> {
-  if (cachedSynonyms) return cachedSynonyms;
+/**
+ * Acronyms of the thesaurus with their spelled-out forms from the same group ("mfa": "multi-factor
+ * authentication"); the groups are topics, so no other term of a group counts as the acronym.
+ */
+let cachedSpelled: Map<string, string[]> | undefined;
+function spelledOut(): Map<string, string[]> {
+  if (cachedSpelled) return cachedSpelled;
   const t = JSON.parse(fs.readFileSync(path.join(SEEDS_DIR, 'thesaurus.json'), 'utf8')) as Thesaurus;
   const out = new Map<string, string[]>();
-  for (const g of t.groups)
-    for (const term of g.terms) out.set(term.toLowerCase(), [...(out.get(term.toLowerCase()) ?? []), ...g.terms.map((x) => x.toLowerCase())]);
-  cachedSynonyms = out;
+  for (const g of t.groups) {
+    const terms = g.terms.map((x) => x.toLowerCase());
+    for (const term of terms) {
+      const short = initials(term);
+      if (short !== term && terms.includes(short)) out.set(short, [...(out.get(short) ?? []), term]);
+    }
+  }
+  cachedSpelled = out;
   return out;
 }
 
@@ -155,11 +163,9 @@ export function unmentioned(asked: string, statement: string): string[] {
     ...[...asked.matchAll(/\b([A-Z][A-Z0-9]{1,6})s?\b/g)].map((m) => m[1]!).filter((a) => !PLAIN_ACRONYMS.has(a.toLowerCase())),
     ...[...asked.matchAll(NAMED)].map((m) => m[0]),
   ];
-  // An acronym is also said by its spelled-out form from the thesaurus ("MFA": "multi-factor
-  // authentication"); the thesaurus groups are topics, so no other term of a group counts.
-  const syn = synonyms();
-  const spelled = (n: string) => (syn.get(n.toLowerCase()) ?? []).filter((t) => initials(t) === n.toLowerCase());
-  return [...new Set(named)].filter((n) => !has(n) && !has(n.replace(/s$/i, '')) && !spelled(n).some(has));
+  // An acronym is also said by its spelled-out form ("MFA": "multi-factor authentication").
+  const spelled = spelledOut();
+  return [...new Set(named)].filter((n) => !has(n) && !has(n.replace(/s$/i, '')) && !(spelled.get(n.toLowerCase()) ?? []).some(has));
 }
 
 const initials = (term: string) =>
