@@ -52,6 +52,16 @@ const FOCUS_CONTRAST = `(() => {
     style: style.outlineStyle, width: parseFloat(style.outlineWidth), background, ratio: (l1 + 0.05) / (l2 + 0.05) };
 })()`;
 
+/**
+ * Waits until an expression is true in the page. waitForFunction polls by evaluating the string
+ * inside the page, which these pages' CSP (script-src 'none') refuses whenever the first check is
+ * false; page.evaluate goes through the DevTools protocol, which the CSP does not govern.
+ */
+async function until(page: Page, expression: string, timeoutMs = 5000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await page.evaluate<boolean>(expression)) return;
+  throw new Error(`not true within ${timeoutMs} ms: ${expression}`);
+}
+
 t.test('accessibility of the trust pages in headless Chromium', async (t) => {
   if (!fs.existsSync(CHROMIUM)) {
     t.fail(`${CHROMIUM} is missing: install the Debian package (apt-get install -y chromium) to run the browser test`);
@@ -224,7 +234,7 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
     await page.getByLabel('Work email', { exact: true }).fill('not-an-email');
     await Promise.all([page.waitForURL(`**/trust/${a.slug}/request-access`), page.getByRole('button', { name: 'Request access' }).click()]);
     t.match(await page.title(), /^Error: Request access to NDA documents/);
-    await page.waitForFunction(`document.activeElement && document.activeElement.id === 'form-errors'`, undefined, { timeout: 5000 });
+    await until(page, `document.activeElement && document.activeElement.id === 'form-errors'`);
     t.equal(await page.evaluate<string>('document.activeElement.id'), 'form-errors', 'the error summary has focus');
     const top = await page.evaluate<number>(`document.getElementById('form-errors').getBoundingClientRect().top`);
     t.ok(top >= 0 && top < 400, `the summary is in view at the top (${top}px)`);
@@ -266,14 +276,12 @@ t.test('accessibility of the trust pages in headless Chromium', async (t) => {
     t.match(shadows, /radial-gradient/, 'edge shadows mark the hidden part');
     await region.focus();
     for (let i = 0; i < 30; i++) await p.keyboard.press('ArrowRight');
-    await p.waitForFunction(`(() => { const e = document.querySelector('[aria-labelledby="cap-soc2"]'); return e.scrollLeft > 0; })()`, undefined, {
-      timeout: 5000,
-    });
+    await until(p, `document.querySelector('[aria-labelledby="cap-soc2"]').scrollLeft > 0`);
     t.ok((await region.evaluate((e) => e.scrollLeft)) > 0, 'arrow keys scroll the focused table');
     await region.evaluate((e) => {
       e.scrollLeft = e.scrollWidth;
     });
-    await p.waitForFunction(`getComputedStyle(document.querySelector('.scroll-hint')).display === 'none'`, undefined, { timeout: 5000 });
+    await until(p, `getComputedStyle(document.querySelector('.scroll-hint')).display === 'none'`);
     t.notOk(await hint.isVisible(), 'at the end the hint goes');
     await noViolations(t, p, 'the trust page on a phone');
     await p.screenshot({ path: path.join(OUT, 'a11y-phone.png'), fullPage: true });
